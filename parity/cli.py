@@ -1,0 +1,103 @@
+"""The ``parity`` command line: arguments, calling the pipeline pieces, rendering, exit codes.
+
+Heavy libraries (``docker``, ``kubernetes``) are imported inside the commands that need them, so
+``parity layout`` and ``parity --help`` start fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+
+import click
+
+from . import __version__
+from .errors import EXIT_ERROR, ParityError
+from .output import Painter, colour_enabled, dump_json
+
+FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                             show_default=True, help="Output format.")
+WORKLOAD_OPTION = click.option("--workload", metavar="KIND/NAME", help="Pick one workload (e.g. deploy/api).")
+SECRETS_OPTION = click.option("--secrets", "secret_paths", multiple=True, metavar="PATH",
+                              help="More Secrets/ConfigMaps: manifest files, or a directory of files "
+                                   "(NAME=DIR or DIR, as kubectl create secret generic --from-file).")
+NAMESPACE_OPTION = click.option("--namespace", "-n", default="default", show_default=True,
+                                help="Namespace of objects that name none.")
+
+
+def handle_errors(fn):
+    """Bad input and failed operations: one line per problem on stderr, exit 2, no traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ParityError as exc:
+            for problem in exc.problems:
+                click.echo(f"parity: {problem}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("parity: interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+def _epoch() -> int:
+    try:
+        return int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
+    except ValueError:
+        raise ParityError("SOURCE_DATE_EPOCH must be a whole number of seconds") from None
+
+
+def load_layouts(manifests: tuple[str, ...], secret_paths: tuple[str, ...], namespace: str,
+                 workload: str | None):
+    """manifests (+ --secrets) -> the selected workloads and their predicted layouts."""
+    from .kube.kubelet import build_layouts
+    from .kube.manifests import load_inputs, load_secret_paths, select_workloads
+
+    if not manifests:
+        raise ParityError("no MANIFEST given (a file, a directory, or - for stdin)")
+    inputs = load_inputs(list(manifests), namespace)
+    if secret_paths:
+        inputs.merge(load_secret_paths(list(secret_paths), namespace))
+    for warning in inputs.warnings:
+        click.echo(f"parity: warning: {warning}", err=True)
+    workloads = select_workloads(inputs, workload)
+    return inputs, workloads, build_layouts(inputs, workloads, _epoch())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="parity")
+def main() -> None:
+    """Make Docker and Compose give each container the files Kubernetes gives it."""
+
+
+@main.command()
+@click.argument("manifests", nargs=-1)
+@WORKLOAD_OPTION
+@click.option("--container", "-c", help="Only this container.")
+@SECRETS_OPTION
+@NAMESPACE_OPTION
+@FORMAT_OPTION
+@handle_errors
+def layout(manifests, workload, container, secret_paths, namespace, fmt):
+    """Print the in-cluster file layout each container sees (predicted from the kubelet's rules)."""
+    from .layout import document
+    from .render import layout_text
+
+    _, _, layouts = load_layouts(manifests, secret_paths, namespace, workload)
+    if container:
+        for w in layouts:
+            w.containers = [c for c in w.containers if c.name == container]
+        if not any(w.containers for w in layouts):
+            raise ParityError(f"--container {container}: no such container")
+    if fmt == "json":
+        click.echo(dump_json(document(layouts)), nl=False)
+    else:
+        click.echo(layout_text(layouts, Painter(colour_enabled())), nl=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""The Kubernetes side: reading manifests and predicting what the kubelet writes."""

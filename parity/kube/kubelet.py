@@ -1,0 +1,463 @@
+"""What the kubelet writes into each container, predicted from a pod spec and its Secrets/ConfigMaps.
+
+Each rule cites its source in ../shared/reference/kubelet-layout.md (section numbers) and the kubelet
+function it comes from; docs/kubelet-model.md lists them all. Steps, as the kubelet runs them:
+
+1. payload (§3): per volume type, a map ``relative path -> bytes, mode, owner``;
+2. the emptyDir that backs the volume (§1, §5): tmpfs root 1777 or disk root 0777, fsGroup walk;
+3. nested mountpoints (§6.3) made in the still empty root;
+4. AtomicWriter (§2): timestamped directory, files, fsGroup walk (§5), ``..data``, top-level links;
+5. per container (§6): read-only mounts, subPath binds (a missing subPath becomes a directory).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import time
+import uuid
+from dataclasses import dataclass
+
+from ..errors import Problems
+from ..layout import DIR, FILE, SYMLINK, ContainerLayout, Entry, Mount, WorkloadLayout, sha256_hex
+from . import quantity
+from .manifests import Inputs, Workload
+from .podspec import (ConfigMapSource, Container, DownwardFile, DownwardSource, OtherSource, ProjectedSource,
+                      SecretSource, TokenSource, Volume)
+
+TMPFS_ROOT_MODE = 0o1777  # emptyDir{medium: Memory}: tmpfs mounted without mode= (§1)
+DISK_ROOT_MODE = 0o777  # emptyDir{}: setupDir chmods to exactly 0777 (§1)
+TS_DIR_MODE = 0o755  # newTimestampDir chmods explicitly (§2.2)
+INTERMEDIATE_DIR_MODE = 0o755  # MkdirAll(0777) under the kubelet's umask 022 (§2.3)
+FS_GROUP_FILE_MASK = 0o440  # roMask (§5)
+FS_GROUP_DIR_MASK = 0o2550  # roMask | execMask | setgid (§5)
+FS_GROUP_RW_DIR_MASK = 0o2770  # the emptyDir's own walk on its root: rwMask 0660 | execMask 0110 | setgid
+
+#: Labels the controllers add to the pods they create (so a template's labels are not the pod's).
+CONTROLLER_LABELS = {
+    "Deployment": "pod-template-hash",
+    "StatefulSet": "controller-revision-hash, statefulset.kubernetes.io/pod-name, apps.kubernetes.io/pod-index",
+    "DaemonSet": "controller-revision-hash, pod-template-generation",
+    "Job": "batch.kubernetes.io/controller-uid, batch.kubernetes.io/job-name, controller-uid, job-name",
+    "CronJob": "batch.kubernetes.io/controller-uid, batch.kubernetes.io/job-name, controller-uid, job-name",
+}
+PLACEHOLDER_TOKEN = b"parity.placeholder.token"
+
+
+@dataclass(frozen=True)
+class PayloadFile:
+    data: bytes
+    mode: int
+    fs_user: int | None = None
+    volatile: str | None = None
+
+
+Payload = dict[str, PayloadFile]
+
+
+def timestamp_dir_name(volume: str, payload: Payload, epoch: int) -> str:
+    """``..YYYY_MM_DD_HH_MM_SS.N`` (§2.2). The kubelet picks N at random; parity derives it from the
+    content so that the same input always gives the same layout and new content a new name."""
+    h = hashlib.sha256(volume.encode())
+    for path in sorted(payload):
+        f = payload[path]
+        h.update(f"{path}\0{f.mode}\0{f.fs_user}\0".encode() + hashlib.sha256(f.data).digest())
+    suffix = int.from_bytes(h.digest()[:4], "big")
+    return time.strftime("..%Y_%m_%d_%H_%M_%S", time.gmtime(epoch)) + f".{suffix}"
+
+
+class _Pod:
+    """One workload's context while its payloads are built: lookups and error reporting."""
+
+    def __init__(self, workload: Workload, inputs: Inputs, problems: Problems):
+        self.w, self.inputs, self.problems = workload, inputs, problems
+        self.fs_group = workload.spec.fs_group
+        self.fs_user = fs_user_from(workload)
+
+    def bad(self, field: str, message: str) -> None:
+        self.problems.add(message, file=self.w.file, obj=self.w.ref, field=f"{field}")
+
+    # §3.1 / §3.2: secret and configMap payloads share MakePayload's shape.
+    def object_payload(self, src: SecretSource | ConfigMapSource, default_mode: int) -> Payload:
+        is_secret = isinstance(src, SecretSource)
+        store = self.inputs.secrets if is_secret else self.inputs.configmaps
+        obj = store.get((self.w.namespace, src.name))
+        kind = "secret" if is_secret else "configmap"
+        name_field = f"{src.field}.{'secretName' if is_secret and src.default_mode is not None else 'name'}"
+        if obj is None:
+            if not src.optional:
+                self.bad(name_field, f'{kind} "{src.name}" not found in namespace "{self.w.namespace}" '
+                                     "(not optional: the pod would stay in ContainerCreating)")
+            return {}
+        if not src.items:
+            return {key: PayloadFile(value, default_mode) for key, value in obj.data.items()}
+        payload: Payload = {}
+        for item in src.items:
+            if item.key not in obj.data:
+                if not src.optional:
+                    what = "secret key" if is_secret else "config key"
+                    self.bad(f"{item.field}.key", f"{kind} \"{src.name}\" references non-existent {what}: {item.key}")
+                continue
+            payload[item.path] = PayloadFile(obj.data[item.key], default_mode if item.mode is None else item.mode)
+        return payload
+
+    # §3.3
+    def downward_payload(self, src: DownwardSource, default_mode: int) -> Payload:
+        payload: Payload = {}
+        for item in src.items:
+            data, volatile = self.downward_value(item)
+            if data is not None:
+                payload[posixpath.normpath(item.path)] = PayloadFile(data, default_mode if item.mode is None
+                                                                     else item.mode, volatile=volatile)
+        return payload
+
+    def downward_value(self, item: DownwardFile) -> tuple[bytes | None, str | None]:
+        w = self.w
+        if item.field_path is None:
+            return self.resource_value(item)
+        fp = item.field_path
+        if fp == "metadata.name":
+            volatile = None if w.kind in ("Pod", "StatefulSet") else f"the {w.kind} controller names the pod"
+            return w.pod_name.encode(), volatile
+        if fp == "metadata.namespace":
+            return w.namespace.encode(), None
+        if fp == "metadata.uid":
+            if w.pod_uid:
+                return w.pod_uid.encode(), None
+            return str(uuid.uuid5(uuid.NAMESPACE_URL, f"parity:{w.namespace}/{w.ref}")).encode(), \
+                "the API server assigns the pod's uid"
+        labels_volatile = (f"the {w.kind} controller adds labels ({CONTROLLER_LABELS[w.kind]})"
+                           if w.kind in CONTROLLER_LABELS else None)
+        if fp == "metadata.labels":
+            return format_map(w.pod_labels).encode(), labels_volatile
+        if fp == "metadata.annotations":
+            return format_map(w.pod_annotations).encode(), None
+        key = fp[fp.index("['") + 2:-2]
+        if fp.startswith("metadata.labels["):
+            return w.pod_labels.get(key, "").encode(), labels_volatile if key not in w.pod_labels else None
+        return w.pod_annotations.get(key, "").encode(), None
+
+    def resource_value(self, item: DownwardFile) -> tuple[bytes | None, str | None]:
+        """``resourceFieldRef``: ceil(value / divisor) of a container's requests or limits."""
+        containers = {c.name: c for c in self.w.spec.all_containers}
+        if not item.container:
+            self.bad(f"{item.field}.resourceFieldRef.containerName", "Required value: for volumes")
+            return None, None
+        ctr = containers.get(item.container)
+        if ctr is None:
+            self.bad(f"{item.field}.resourceFieldRef.containerName", f'Not found: "{item.container}"')
+            return None, None
+        section, _, resource = (item.resource or "").partition(".")
+        if section not in ("limits", "requests") or resource not in ("cpu", "memory", "ephemeral-storage"):
+            self.bad(f"{item.field}.resourceFieldRef.resource", f'Unsupported value: "{item.resource}"')
+            return None, None
+        resources = ctr.raw.get("resources") or {}
+        value = (resources.get(section) or {}).get(resource)
+        if value is None and section == "requests":
+            value = (resources.get("limits") or {}).get(resource)  # the API server defaults requests to limits
+        try:
+            divisor = quantity.parse(item.divisor or "1")
+            if value is None:
+                if section == "limits":
+                    return b"0", "no limit set: the kubelet writes the node's allocatable amount"
+                value = "0"
+            return quantity.divide_ceil(quantity.parse(value), divisor, resource == "cpu").encode(), None
+        except (ValueError, ZeroDivisionError) as exc:
+            self.bad(f"{item.field}.resourceFieldRef", str(exc))
+            return None, None
+
+    # §3.4
+    def projected_payload(self, src: ProjectedSource) -> Payload:
+        payload: Payload = {}
+        for source in src.sources:  # in order; later sources overwrite the same path
+            if isinstance(source, (SecretSource, ConfigMapSource)):
+                part = self.object_payload(source, src.default_mode)
+            elif isinstance(source, DownwardSource):
+                part = self.downward_payload(source, src.default_mode)
+            else:
+                part = self.token_payload(source, src.default_mode)
+            for path, f in part.items():
+                payload[posixpath.normpath(path)] = f
+        return payload
+
+    def token_payload(self, src: TokenSource, default_mode: int) -> Payload:
+        mode = 0o600 if (self.fs_group is not None or self.fs_user is not None) else default_mode
+        return {src.path: PayloadFile(PLACEHOLDER_TOKEN, mode, self.fs_user, "the API server mints the token")}
+
+    def payload(self, volume: Volume) -> Payload:
+        s = volume.source
+        if isinstance(s, (SecretSource, ConfigMapSource)):
+            return self.object_payload(s, s.default_mode or 0)
+        if isinstance(s, DownwardSource):
+            return self.downward_payload(s, s.default_mode or 0)
+        if isinstance(s, ProjectedSource):
+            return self.projected_payload(s)
+        return {}
+
+
+def format_map(values: dict[str, str]) -> str:
+    """``fieldpath.FormatMap``: sorted ``key="value"`` lines (Go %q), no trailing newline (§3.3)."""
+    return "\n".join(f"{k}={go_quote(values[k])}" for k in sorted(values))
+
+
+def go_quote(s: str) -> str:
+    """Go's ``strconv.Quote``: printable characters kept, the rest escaped."""
+    out = ['"']
+    for ch in s:
+        code = ord(ch)
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch in "\a\b\f\n\r\t\v":
+            out.append({"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+                        "\v": "\\v"}[ch])
+        elif ch.isprintable() or ch == " ":
+            out.append(ch)
+        elif code < 0x80:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def fs_user_from(w: Workload) -> int | None:
+    """``util.FsUserFrom`` (§3.4): the runAsUser every container shares, else None."""
+    pod_user = w.spec.security.run_as_user
+    users = [c.security.run_as_user if c.security.run_as_user is not None else pod_user
+             for c in w.spec.all_containers]
+    users += [u if u is not None else pod_user for u in w.spec.ephemeral_run_as_users]
+    if not users or any(u is None for u in users) or len(set(users)) != 1:
+        return None
+    return users[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# The volume tree: relative paths ("" is the volume root).
+
+
+class VolumeTree:
+    """One volume's files as the kubelet leaves them, paths relative to the volume root."""
+
+    def __init__(self, volume: Volume, root_mode: int, fs_group: int | None):
+        self.volume = volume
+        self.fs_group = fs_group
+        gid = fs_group or 0
+        if fs_group is not None:
+            root_mode |= FS_GROUP_RW_DIR_MASK  # the wrapped emptyDir's own ownership walk (§5)
+        self.entries: dict[str, Entry] = {"": Entry("", DIR, root_mode, 0, gid)}
+        self.ts_name: str | None = None
+
+    @property
+    def root(self) -> Entry:
+        return self.entries[""]
+
+    def mkdir_all(self, rel: str, mode: int) -> None:
+        """``MkdirAll`` in the volume: missing directories get ``mode``; a setgid parent passes on its
+        group and setgid bit, as Linux does."""
+        parts = rel.split("/")
+        for i in range(1, len(parts) + 1):
+            path = "/".join(parts[:i])
+            real = self.real_path(path)
+            if real is not None and real in self.entries:
+                continue
+            parent = self.entries.get(self.real_path("/".join(parts[: i - 1])) or "")
+            inherit = parent is not None and parent.mode & 0o2000
+            target = real if real is not None else path
+            self.entries[target] = Entry(target, DIR, mode | (0o2000 if inherit else 0), 0,
+                                         parent.gid if inherit else 0)
+
+    def real_path(self, rel: str) -> str | None:
+        """``rel`` with every symlink resolved inside the volume; components past the first missing
+        one are kept as written. None on a symlink loop."""
+        parts = [p for p in rel.split("/") if p and p != "."]
+        current, i, hops = "", 0, 0
+        while i < len(parts):
+            nxt = f"{current}/{parts[i]}" if current else parts[i]
+            entry = self.entries.get(nxt)
+            if entry is None:
+                return "/".join([nxt] + parts[i + 1:])
+            if entry.type == SYMLINK:
+                hops += 1
+                if hops > 40:
+                    return None
+                target = posixpath.normpath(posixpath.join(posixpath.dirname(nxt), entry.target or ""))
+                parts = [p for p in target.split("/") if p and p != "."] + parts[i + 1:]
+                current, i = "", 0
+                continue
+            current, i = nxt, i + 1
+        return current
+
+    def write(self, payload: Payload, ts_name: str, problems_cb) -> None:
+        """``AtomicWriter.Write`` on an empty volume, fsGroup walk included (§2, §5)."""
+        for path in payload:
+            err = validate_payload_path(path)
+            if err:
+                problems_cb(path, err)
+                return
+        payload = {posixpath.normpath(p): f for p, f in payload.items()}  # validatePayload cleans paths
+        self.ts_name = ts_name
+        self.entries[ts_name] = Entry(ts_name, DIR, TS_DIR_MODE, 0, 0)
+        for path in sorted(payload):
+            f = payload[path]
+            parts = path.split("/")
+            for i in range(1, len(parts)):
+                d = f"{ts_name}/" + "/".join(parts[:i])
+                existing = self.entries.get(d)
+                if existing is not None and existing.type != DIR:
+                    problems_cb(path, f"'{'/'.join(parts[:i])}' is both a file and a directory in the payload")
+                    return
+                self.entries.setdefault(d, Entry(d, DIR, INTERMEDIATE_DIR_MODE, 0, 0))
+            full = f"{ts_name}/{path}"
+            if full in self.entries and self.entries[full].type == DIR:
+                problems_cb(path, f"'{path}' is both a file and a directory in the payload")
+                return
+            self.entries[full] = Entry(full, FILE, f.mode, f.fs_user if f.fs_user is not None else 0, 0,
+                                       len(f.data), sha256_hex(f.data), volatile=f.volatile)
+        if self.fs_group is not None:
+            self._fs_group_walk()
+        # ..data and the top-level links are made after the walk, in the (setgid, when fsGroup) root:
+        # they take the root's group as every new entry there does (§5).
+        link_gid = self.root.gid if self.root.mode & 0o2000 else 0
+        self.entries["..data"] = Entry("..data", SYMLINK, 0o777, 0, link_gid, target=ts_name)
+        for first in sorted({p.split("/")[0] for p in payload}):
+            if first not in self.entries:  # createUserVisibleFiles: only when the name is free
+                self.entries[first] = Entry(first, SYMLINK, 0o777, 0, link_gid, target=f"..data/{first}")
+
+    def _fs_group_walk(self) -> None:
+        """``VolumeOwnership.ChangePermissions`` with the read-only mask (§5)."""
+        gid = self.fs_group or 0
+        for path, e in list(self.entries.items()):
+            if e.type == FILE:
+                mode = e.mode | FS_GROUP_FILE_MASK
+            elif e.type == DIR:
+                mode = e.mode | FS_GROUP_DIR_MASK
+            else:
+                mode = e.mode
+            self.entries[path] = Entry(path, e.type, mode, e.uid, gid, e.size, e.sha256, e.target, e.volatile)
+
+    def subtree(self, rel: str) -> list[Entry]:
+        """Entries at and below ``rel`` (a real path), re-rooted so that ``rel`` becomes ""."""
+        if rel == "":
+            return list(self.entries.values())
+        prefix = rel + "/"
+        return [e.moved(e.path[len(rel):].lstrip("/")) for p, e in self.entries.items()
+                if p == rel or p.startswith(prefix)]
+
+
+def validate_payload_path(path: str) -> str | None:
+    """``validatePath`` (§2.1): the whole mount fails on a bad payload path."""
+    if not path:
+        return "empty path"
+    if path.startswith("/"):
+        return "must be a relative path"
+    if len(path.encode()) > 4096:
+        return "path longer than 4096 bytes"
+    parts = path.split("/")
+    if any(len(p.encode()) > 255 for p in parts):
+        return "a path element is longer than 255 bytes"
+    if ".." in parts:
+        return "must not contain '..'"
+    if parts[0].startswith(".."):
+        return "must not start with '..'"
+    return None
+
+
+def _root_mode(volume: Volume) -> int:
+    return DISK_ROOT_MODE if isinstance(volume.source, ConfigMapSource) else TMPFS_ROOT_MODE
+
+
+def _placed(tree_entries: list[Entry], mount_path: str) -> list[Entry]:
+    return [e.moved(mount_path if e.path == "" else posixpath.join(mount_path, e.path)) for e in tree_entries]
+
+
+def _is_under(path: str, parent: str) -> bool:
+    return path.startswith(parent.rstrip("/") + "/")
+
+
+def build_layout(workload: Workload, inputs: Inputs, problems: Problems, epoch: int = 0) -> WorkloadLayout | None:
+    """The predicted layout of every container (init containers first), or None with problems added."""
+    pod = _Pod(workload, inputs, problems)
+    before = len(problems.items)
+    spec = workload.spec
+    trees: dict[str, VolumeTree] = {}
+    contents: dict[str, bytes] = {}
+    for volume in spec.volumes:
+        if not volume.modelled:
+            continue
+        payload = pod.payload(volume)
+        tree = VolumeTree(volume, _root_mode(volume), spec.fs_group)
+        _make_nested_mountpoints(tree, volume, spec.all_containers)
+        ts = timestamp_dir_name(volume.name, payload, epoch)
+        tree.write(payload, ts, lambda p, err, v=volume: pod.bad(v.field, f"payload path {p!r}: {err}"))
+        for f in payload.values():
+            contents[sha256_hex(f.data)] = f.data
+        trees[volume.name] = tree
+    if len(problems.items) > before:
+        return None
+    # Missing subPaths become directories in the volume root at container start (§6.2).
+    for ctr in spec.all_containers:
+        for m in ctr.volume_mounts:
+            tree = trees.get(m.name)
+            if tree and m.sub_path and _sub_rel(m.sub_path) and tree.real_path(_sub_rel(m.sub_path)) not in tree.entries:
+                tree.mkdir_all(_sub_rel(m.sub_path), tree.root.mode)
+    containers = [_container_layout(ctr, spec.volumes, trees) for ctr in spec.all_containers]
+    return WorkloadLayout(workload.kind, workload.name, workload.namespace, containers, contents)
+
+
+def _sub_rel(sub_path: str) -> str:
+    clean = posixpath.normpath(sub_path)
+    return "" if clean == "." else clean
+
+
+def _make_nested_mountpoints(tree: VolumeTree, volume: Volume, containers: list[Container]) -> None:
+    """``MakeNestedMountpoints`` (§6.3): a directory for every other mount beneath this volume's."""
+    for ctr in containers:
+        mine = [m.mount_path for m in ctr.volume_mounts if m.name == volume.name and not m.sub_path]
+        for base in mine:
+            for other in ctr.volume_mounts:
+                if other.mount_path != base and _is_under(other.mount_path, base):
+                    rel = other.mount_path[len(base.rstrip("/")) + 1:]
+                    tree.mkdir_all(rel, INTERMEDIATE_DIR_MODE)
+
+
+def _container_layout(ctr: Container, volumes: list[Volume], trees: dict[str, VolumeTree]) -> ContainerLayout:
+    by_name = {v.name: v for v in volumes}
+    mounts: list[Mount] = []
+    entries: dict[str, Entry] = {}
+    for m in sorted(ctr.volume_mounts, key=lambda m: m.mount_path.count("/")):
+        # A deeper mount hides what a shallower one has at and below its path.
+        for path in [p for p in entries if p == m.mount_path or _is_under(p, m.mount_path)]:
+            del entries[path]
+        volume = by_name.get(m.name)
+        tree = trees.get(m.name)
+        if volume is None or tree is None:
+            continue  # a volume type parity does not model (emptyDir...): only hides what is beneath
+        # These four volume types are always mounted read-only, whatever readOnly says (§6.1).
+        mounts.append(Mount(m.mount_path, m.name, True, m.sub_path, _source_name(volume)))
+        rel = _sub_rel(m.sub_path) if m.sub_path else ""
+        real = tree.real_path(rel) if rel else ""
+        for e in _placed(tree.subtree(real or ""), m.mount_path):
+            entries[e.path] = e
+    ordered = sorted(mounts, key=lambda x: ctr.volume_mounts.index(next(v for v in ctr.volume_mounts
+                                                                        if v.mount_path == x.path)))
+    return ContainerLayout(ctr.name, ctr.init, ordered, list(entries.values()))
+
+
+def _source_name(volume: Volume) -> str:
+    s = volume.source
+    if isinstance(s, SecretSource):
+        return f"secret/{s.name}"
+    if isinstance(s, ConfigMapSource):
+        return f"configMap/{s.name}"
+    if isinstance(s, OtherSource):
+        return s.type
+    return volume.type
+
+
+def build_layouts(inputs: Inputs, workloads: list[Workload], epoch: int = 0) -> list[WorkloadLayout]:
+    problems = Problems()
+    layouts = [build_layout(w, inputs, problems, epoch) for w in workloads]
+    problems.raise_if_any()
+    return [x for x in layouts if x is not None]

@@ -1,0 +1,440 @@
+"""Read Kubernetes manifests: files, directories, stdin, multi-document streams and ``kind: List``.
+
+Produces ``Inputs``: the workloads (any kind with a pod template, reduced to that template) and
+the Secrets and ConfigMaps, decoded to bytes and validated as the API server would. The kubelet
+rules live in ``kubelet.py``; this module only reads and checks objects.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..errors import ParityError, Problem, Problems
+from .podspec import PodSpec, parse_pod_spec
+from .yamlload import load_all
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+MAX_SECRET_BYTES = 1024 * 1024  # the API server's limit on a Secret's (or ConfigMap's) total data
+MAX_ALIAS_EXPANSION = 1_000_000  # nodes a document may expand to through YAML aliases
+
+#: kind -> path of the pod template inside the object.
+TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
+    "Pod": (),
+    "Deployment": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+    "PodTemplate": ("template",),
+}
+
+_KEY_RE = re.compile(r"^[-._a-zA-Z0-9]+$")
+
+
+@dataclass
+class Secret:
+    name: str
+    namespace: str
+    data: dict[str, bytes]
+    file: str
+
+
+@dataclass
+class ConfigMap:
+    name: str
+    namespace: str
+    data: dict[str, bytes]  # `data` (UTF-8) and `binaryData` together; the API keeps their keys disjoint
+    file: str
+
+
+@dataclass
+class Workload:
+    """A pod template and where it came from. ``pod_*`` are the pod's metadata as the kubelet sees it."""
+
+    kind: str
+    name: str
+    namespace: str
+    file: str
+    spec: PodSpec
+    pod_name: str
+    pod_labels: dict[str, str]
+    pod_annotations: dict[str, str]
+    pod_uid: str | None
+    field_prefix: str  # "spec" for a Pod, "spec.template.spec" for a Deployment...
+    raw: dict = field(repr=False, default_factory=dict)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    @property
+    def from_template(self) -> bool:
+        return self.kind != "Pod"
+
+
+@dataclass
+class Inputs:
+    workloads: list[Workload] = field(default_factory=list)
+    secrets: dict[tuple[str, str], Secret] = field(default_factory=dict)
+    configmaps: dict[tuple[str, str], ConfigMap] = field(default_factory=dict)
+    other_kinds: list[tuple[str, str]] = field(default_factory=list)  # (file, "Kind/name") ignored
+    warnings: list[str] = field(default_factory=list)
+
+    def merge(self, other: "Inputs") -> None:
+        self.warnings.extend(other.warnings)
+        self.workloads.extend(other.workloads)
+        self.secrets.update(other.secrets)
+        self.configmaps.update(other.configmaps)
+        self.other_kinds.extend(other.other_kinds)
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+
+
+def expand_paths(paths: list[str]) -> list[str]:
+    """Files to read, in a stable order: directories are walked for *.yaml, *.yml and *.json."""
+    out: list[str] = []
+    for p in paths:
+        if p == "-":
+            out.append(p)
+        elif os.path.isdir(p):
+            found = sorted(str(f) for f in Path(p).rglob("*") if f.is_file() and f.suffix in MANIFEST_SUFFIXES)
+            if not found:
+                raise ParityError(Problem("directory holds no *.yaml, *.yml or *.json file", file=p))
+            out.extend(found)
+        elif os.path.exists(p):
+            out.append(p)
+        else:
+            raise ParityError(Problem("no such file or directory", file=p))
+    return out
+
+
+def read_text(path: str) -> str:
+    try:
+        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        raise ParityError(Problem(f"cannot read: {exc.strerror}", file=path)) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ParityError(Problem(f"not UTF-8 text (byte {exc.start})", file=_name(path))) from None
+
+
+def _name(path: str) -> str:
+    return "<stdin>" if path == "-" else path
+
+
+def parse_documents(text: str, file: str) -> list:
+    """The objects of one stream; ``kind: List`` flattened. YAML errors become one-line problems."""
+    try:
+        docs = load_all(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ParityError(Problem(f"invalid YAML: {where}{exc.problem}", file=file)) from None
+    except yaml.YAMLError as exc:
+        raise ParityError(Problem(f"invalid YAML: {str(exc).splitlines()[0]}", file=file)) from None
+    except RecursionError:
+        raise ParityError(Problem("invalid YAML: nesting too deep", file=file)) from None
+    out = []
+    for doc in docs:
+        _check_size(doc, file)
+        if isinstance(doc, dict) and doc.get("kind") == "List" and isinstance(doc.get("items"), list):
+            out.extend(doc["items"])
+        else:
+            out.append(doc)
+    return out
+
+
+def _check_size(doc, file: str) -> None:
+    """Refuse documents that expand (through aliases) past any real manifest: "billion laughs"."""
+    budget = [MAX_ALIAS_EXPANSION]
+    memo: dict[int, int] = {}
+
+    def size(node, depth: int) -> int:
+        if depth > 200:
+            raise ParityError(Problem("invalid YAML: nesting deeper than 200 levels", file=file))
+        if isinstance(node, (dict, list)):
+            key = id(node)
+            if key in memo:
+                n = memo[key]
+            else:
+                items = node.values() if isinstance(node, dict) else node
+                n = 1 + sum(size(v, depth + 1) for v in items)
+                memo[key] = n
+            budget[0] -= 1
+            if n > MAX_ALIAS_EXPANSION:
+                raise ParityError(Problem("invalid YAML: aliases expand past 1,000,000 nodes", file=file))
+            return n
+        return 1
+
+    size(doc, 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Objects
+
+
+def load_inputs(paths: list[str], default_namespace: str = "default") -> Inputs:
+    inputs = Inputs()
+    problems = Problems()
+    for path in expand_paths(paths):
+        file = _name(path)
+        for obj in parse_documents(read_text(path), file):
+            _load_object(obj, file, default_namespace, inputs, problems)
+    inputs.warnings = problems.warnings
+    problems.raise_if_any()
+    return inputs
+
+
+def _load_object(obj, file: str, default_ns: str, inputs: Inputs, problems: Problems) -> None:
+    if not isinstance(obj, dict):
+        problems.add(f"not a Kubernetes object (a YAML {type(obj).__name__})", file=file)
+        return
+    kind = obj.get("kind")
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    name = meta.get("name")
+    if not isinstance(kind, str) or not kind:
+        problems.add("Required value", file=file, obj=f"<no kind>/{name or '?'}", field="kind")
+        return
+    ref = f"{kind}/{name or '?'}"
+    if not isinstance(name, str) or not name:
+        if kind in TEMPLATE_PATHS or kind in ("Secret", "ConfigMap"):
+            problems.add("Required value", file=file, obj=ref, field="metadata.name")
+        return
+    namespace = meta.get("namespace") or default_ns
+    if kind == "Secret":
+        secret = _load_secret(obj, name, namespace, file, problems)
+        if secret:
+            inputs.secrets[(namespace, name)] = secret
+    elif kind == "ConfigMap":
+        cm = _load_configmap(obj, name, namespace, file, problems)
+        if cm:
+            inputs.configmaps[(namespace, name)] = cm
+    elif kind in TEMPLATE_PATHS:
+        workload = _load_workload(obj, kind, name, namespace, file, problems)
+        if workload:
+            inputs.workloads.append(workload)
+    else:
+        inputs.other_kinds.append((file, ref))
+
+
+def check_key(key, problems: Problems, file: str, ref: str, field_name: str) -> bool:
+    """The API server's IsConfigMapKey: ``[-._a-zA-Z0-9]+``, <= 253 bytes, not ``.``, ``..`` or ``..*``."""
+    where = dict(file=file, obj=ref, field=f"{field_name}[{key}]")
+    if not isinstance(key, str) or not key:
+        problems.add("key must be a non-empty string", **where)
+    elif len(key.encode()) > 253:
+        problems.add("key must be no more than 253 bytes", **where)
+    elif not _KEY_RE.match(key):
+        problems.add("a valid key must consist of alphanumeric characters, '-', '_' or '.'", **where)
+    elif key in (".", ".."):
+        problems.add(f"key must not be '{key}'", **where)
+    elif key.startswith(".."):
+        problems.add("key must not start with '..'", **where)
+    else:
+        return True
+    return False
+
+
+def _string_map(obj: dict, name: str, problems: Problems, file: str, ref: str) -> dict:
+    value = obj.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.add("must be a map of strings", file=file, obj=ref, field=name)
+        return {}
+    out = {}
+    for key, val in value.items():
+        if not isinstance(val, str):
+            problems.add(f"must be a string, not {_yaml_type(val)}", file=file, obj=ref, field=f"{name}[{key}]")
+            continue
+        out[key] = val
+    return out
+
+
+def _yaml_type(value) -> str:
+    return {bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "a map",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _b64(value: str) -> bytes:
+    """Go's encoding/json []byte decoding: standard alphabet, padding required; CR/LF ignored."""
+    cleaned = value.replace("\r", "").replace("\n", "")
+    return base64.b64decode(cleaned, validate=True)
+
+
+def _load_secret(obj: dict, name: str, namespace: str, file: str, problems: Problems) -> Secret | None:
+    ref = f"Secret/{name}"
+    before = len(problems.items)
+    data: dict[str, bytes] = {}
+    for key, val in _string_map(obj, "data", problems, file, ref).items():
+        if check_key(key, problems, file, ref, "data"):
+            try:
+                data[key] = _b64(val)
+            except (binascii.Error, ValueError):
+                problems.add("illegal base64 data (value not shown)", file=file, obj=ref, field=f"data[{key}]")
+    # stringData is merged into data by the API server, overwriting a same-named key.
+    for key, val in _string_map(obj, "stringData", problems, file, ref).items():
+        if check_key(key, problems, file, ref, "stringData"):
+            data[key] = val.encode()
+    total = sum(len(v) for v in data.values())
+    if total > MAX_SECRET_BYTES:
+        problems.add(f"data is {total} bytes; a Secret holds at most {MAX_SECRET_BYTES}", file=file, obj=ref,
+                     field="data")
+    if len(problems.items) > before:
+        return None
+    return Secret(name, namespace, data, file)
+
+
+def _load_configmap(obj: dict, name: str, namespace: str, file: str, problems: Problems) -> ConfigMap | None:
+    ref = f"ConfigMap/{name}"
+    before = len(problems.items)
+    data: dict[str, bytes] = {}
+    for key, val in _string_map(obj, "data", problems, file, ref).items():
+        if check_key(key, problems, file, ref, "data"):
+            data[key] = val.encode()
+    for key, val in _string_map(obj, "binaryData", problems, file, ref).items():
+        if not check_key(key, problems, file, ref, "binaryData"):
+            continue
+        if key in data:
+            problems.add("duplicate of key present in data", file=file, obj=ref, field=f"binaryData[{key}]")
+            continue
+        try:
+            data[key] = _b64(val)
+        except (binascii.Error, ValueError):
+            problems.add("illegal base64 data", file=file, obj=ref, field=f"binaryData[{key}]")
+    total = sum(len(v) for v in data.values())
+    if total > MAX_SECRET_BYTES:
+        problems.add(f"data is {total} bytes; a ConfigMap holds at most {MAX_SECRET_BYTES}", file=file, obj=ref,
+                     field="data")
+    if len(problems.items) > before:
+        return None
+    return ConfigMap(name, namespace, data, file)
+
+
+def _load_workload(obj: dict, kind: str, name: str, namespace: str, file: str,
+                   problems: Problems) -> Workload | None:
+    ref = f"{kind}/{name}"
+    template = obj
+    for step in TEMPLATE_PATHS[kind]:
+        template = template.get(step) if isinstance(template, dict) else None
+    field_prefix = ".".join(TEMPLATE_PATHS[kind] + ("spec",))
+    if not isinstance(template, dict) or not isinstance(template.get("spec"), dict):
+        problems.add("Required value: a pod spec", file=file, obj=ref, field=field_prefix)
+        return None
+    pod_meta = obj.get("metadata") if kind == "Pod" else template.get("metadata")
+    pod_meta = pod_meta if isinstance(pod_meta, dict) else {}
+    labels = _meta_map(pod_meta, "labels", problems, file, ref, field_prefix)
+    annotations = _meta_map(pod_meta, "annotations", problems, file, ref, field_prefix)
+    spec = parse_pod_spec(template["spec"], field_prefix, problems, file, ref, problems.warnings)
+    if spec is None:
+        return None
+    uid = pod_meta.get("uid") if kind == "Pod" and isinstance(pod_meta.get("uid"), str) else None
+    pod_name = f"{name}-0" if kind == "StatefulSet" else name
+    return Workload(kind, name, namespace, file, spec, pod_name, labels, annotations, uid, field_prefix, obj)
+
+
+def _meta_map(meta: dict, name: str, problems: Problems, file: str, ref: str, field_prefix: str) -> dict[str, str]:
+    value = meta.get(name) or {}
+    where = field_prefix[: -len("spec")] + "metadata." + name if field_prefix != "spec" else f"metadata.{name}"
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        problems.add("must be a map of strings", file=file, obj=ref, field=where)
+        return {}
+    return {str(k): v for k, v in value.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# --secrets PATH
+
+
+def load_secret_paths(paths: list[str], default_namespace: str = "default") -> Inputs:
+    """``--secrets``: manifest files, a directory of manifests, or a directory laid out like
+    ``kubectl create secret generic NAME --from-file=DIR`` (``NAME=DIR``, or DIR alone for a Secret
+    named after the directory). Symlinks that lead outside such a directory are refused."""
+    inputs = Inputs()
+    for spec in paths:
+        name, sep, path = spec.partition("=")
+        if not sep:
+            name, path = "", spec
+        if not os.path.isdir(path):
+            if name:
+                raise ParityError(Problem("NAME=DIR needs a directory", file=path))
+            inputs.merge(load_inputs([path], default_namespace))
+            continue
+        regular = [e for e in sorted(os.scandir(path), key=lambda e: e.name)
+                   if e.is_file() or e.is_symlink()]
+        if not name and regular and all(e.name.endswith(MANIFEST_SUFFIXES) for e in regular):
+            inputs.merge(load_inputs([path], default_namespace))
+            continue
+        secret_name = name or os.path.basename(os.path.normpath(path))
+        inputs.secrets[(default_namespace, secret_name)] = _secret_from_dir(secret_name, path, default_namespace)
+    return inputs
+
+
+def _secret_from_dir(name: str, path: str, namespace: str) -> Secret:
+    problems = Problems()
+    ref = f"Secret/{name}"
+    root = os.path.realpath(path)
+    data: dict[str, bytes] = {}
+    for entry in sorted(os.scandir(path), key=lambda e: e.name):
+        if entry.is_dir(follow_symlinks=False):
+            continue  # kubectl --from-file=DIR skips sub-directories
+        real = os.path.realpath(entry.path)
+        if entry.is_symlink() and os.path.commonpath([root, real]) != root:
+            problems.add("symlink points outside the directory; refusing to read it", file=entry.path, obj=ref)
+            continue
+        if not os.path.isfile(real):
+            continue
+        if check_key(entry.name, problems, entry.path, ref, "data"):
+            data[entry.name] = Path(real).read_bytes()
+    if sum(len(v) for v in data.values()) > MAX_SECRET_BYTES:
+        problems.add(f"data is over {MAX_SECRET_BYTES} bytes", file=path, obj=ref, field="data")
+    problems.raise_if_any()
+    return Secret(name, namespace, data, path)
+
+
+# ---------------------------------------------------------------------------------------------
+# --workload KIND/NAME
+
+KIND_ALIASES = {
+    "po": "Pod", "pod": "Pod", "pods": "Pod",
+    "deploy": "Deployment", "deployment": "Deployment", "deployments": "Deployment",
+    "rs": "ReplicaSet", "replicaset": "ReplicaSet", "replicasets": "ReplicaSet",
+    "rc": "ReplicationController", "replicationcontroller": "ReplicationController",
+    "sts": "StatefulSet", "statefulset": "StatefulSet", "statefulsets": "StatefulSet",
+    "ds": "DaemonSet", "daemonset": "DaemonSet", "daemonsets": "DaemonSet",
+    "job": "Job", "jobs": "Job", "cj": "CronJob", "cronjob": "CronJob", "cronjobs": "CronJob",
+    "podtemplate": "PodTemplate", "podtemplates": "PodTemplate",
+}
+
+
+def select_workloads(inputs: Inputs, selector: str | None) -> list[Workload]:
+    """All workloads, or the one ``KIND/NAME`` (kubectl's short kind names work) names."""
+    if not inputs.workloads:
+        seen = ", ".join(sorted({ref for _, ref in inputs.other_kinds})) or "no objects"
+        where = inputs.other_kinds[0][0] if inputs.other_kinds else None
+        raise ParityError(Problem(f"no workload found (saw {seen}); parity reads "
+                                  + ", ".join(TEMPLATE_PATHS), file=where))
+    if not selector:
+        return inputs.workloads
+    kind_text, sep, name = selector.partition("/")
+    kind = KIND_ALIASES.get(kind_text.lower())
+    if not sep or not name or kind is None:
+        raise ParityError(f"--workload {selector}: expected KIND/NAME, e.g. deploy/api-gateway or pod/x")
+    chosen = [w for w in inputs.workloads if w.kind == kind and w.name == name]
+    if not chosen:
+        have = ", ".join(w.ref for w in inputs.workloads)
+        raise ParityError(f"--workload {selector}: not found among {have}")
+    return chosen[:1]

@@ -1,0 +1,481 @@
+"""The parts of a pod spec parity needs, as typed dataclasses, validated as the API server does.
+
+Validation messages follow ``pkg/apis/core/validation/validation.go`` and name the field the way
+kubectl does (``spec.volumes[0].secret.defaultMode``). Only what shapes files in containers (and
+what the Compose emitter needs) is parsed; everything else is kept raw on ``Container.raw``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+
+from ..errors import Problems
+
+MODE_MAX = 0o777
+
+#: Decimal values people write on purpose (kubectl prints modes in decimal): never warned about.
+_KNOWN_DECIMAL_MODES = {256, 288, 292, 320, 360, 365, 384, 416, 420, 432, 436, 438, 448, 488, 493, 504, 509, 511}
+
+DOWNWARD_VOLUME_FIELDS = ("metadata.name", "metadata.namespace", "metadata.uid", "metadata.labels",
+                          "metadata.annotations")
+
+
+@dataclass(frozen=True)
+class KeyToPath:
+    key: str
+    path: str
+    mode: int | None
+    field: str
+
+
+@dataclass(frozen=True)
+class SecretSource:
+    name: str
+    items: tuple[KeyToPath, ...]
+    optional: bool
+    default_mode: int | None  # None inside a projection: projected volumes have one defaultMode
+    field: str
+
+
+@dataclass(frozen=True)
+class ConfigMapSource:
+    name: str
+    items: tuple[KeyToPath, ...]
+    optional: bool
+    default_mode: int | None
+    field: str
+
+
+@dataclass(frozen=True)
+class DownwardFile:
+    path: str
+    field_path: str | None
+    resource: str | None  # resourceFieldRef.resource
+    container: str | None  # resourceFieldRef.containerName
+    divisor: str | None
+    mode: int | None
+    field: str
+
+
+@dataclass(frozen=True)
+class DownwardSource:
+    items: tuple[DownwardFile, ...]
+    default_mode: int | None
+    field: str
+
+
+@dataclass(frozen=True)
+class TokenSource:
+    path: str
+    expiration_seconds: int
+    audience: str | None
+    field: str
+
+
+@dataclass(frozen=True)
+class ProjectedSource:
+    sources: tuple[SecretSource | ConfigMapSource | DownwardSource | TokenSource, ...]
+    default_mode: int
+    field: str
+
+
+@dataclass(frozen=True)
+class OtherSource:
+    """A volume type parity does not model (emptyDir, hostPath, PVC...)."""
+
+    type: str
+    medium: str | None = None
+
+
+VolumeSource = SecretSource | ConfigMapSource | DownwardSource | ProjectedSource | OtherSource
+
+
+@dataclass(frozen=True)
+class Volume:
+    name: str
+    source: VolumeSource
+    field: str
+
+    @property
+    def modelled(self) -> bool:
+        return not isinstance(self.source, OtherSource)
+
+    @property
+    def type(self) -> str:
+        return {SecretSource: "secret", ConfigMapSource: "configMap", DownwardSource: "downwardAPI",
+                ProjectedSource: "projected"}.get(type(self.source)) or self.source.type  # type: ignore[union-attr]
+
+
+@dataclass(frozen=True)
+class VolumeMount:
+    name: str
+    mount_path: str
+    read_only: bool
+    sub_path: str | None
+    field: str
+
+
+@dataclass(frozen=True)
+class SecurityContext:
+    run_as_user: int | None = None
+    run_as_group: int | None = None
+    read_only_root_filesystem: bool | None = None
+
+
+@dataclass
+class Container:
+    name: str
+    image: str
+    init: bool
+    volume_mounts: list[VolumeMount]
+    security: SecurityContext
+    field: str
+    raw: dict = field(repr=False, default_factory=dict)
+
+
+@dataclass
+class PodSpec:
+    volumes: list[Volume]
+    init_containers: list[Container]
+    containers: list[Container]
+    ephemeral_run_as_users: list[int | None]  # only what FsUserFrom needs from ephemeral containers
+    security: SecurityContext
+    fs_group: int | None
+    supplemental_groups: list[int]
+
+    @property
+    def all_containers(self) -> list[Container]:
+        return self.init_containers + self.containers
+
+    def volume(self, name: str) -> Volume | None:
+        return next((v for v in self.volumes if v.name == name), None)
+
+
+class _Checker:
+    """Helpers that add problems with file/object context and a field path."""
+
+    def __init__(self, problems: Problems, file: str, ref: str):
+        self.problems, self.file, self.ref = problems, file, ref
+        self.warnings: list[str] = []
+
+    def bad(self, field_path: str, message: str) -> None:
+        self.problems.add(message, file=self.file, obj=self.ref, field=field_path)
+
+    def map(self, value, field_path: str) -> dict:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.bad(field_path, "must be a map")
+            return {}
+        return value
+
+    def list(self, value, field_path: str) -> list:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.bad(field_path, "must be a list")
+            return []
+        return value
+
+    def string(self, value, field_path: str, required: bool = False) -> str | None:
+        if value is None or value == "":
+            if required:
+                self.bad(field_path, "Required value")
+            return None
+        if not isinstance(value, str):
+            self.bad(field_path, "must be a string")
+            return None
+        return value
+
+    def boolean(self, value, field_path: str) -> bool:
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            self.bad(field_path, "must be true or false")
+            return False
+        return value
+
+    def integer(self, value, field_path: str) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.bad(field_path, f"must be an integer, not {'a string' if isinstance(value, str) else repr(value)}")
+            return None
+        if isinstance(value, float):
+            if not value.is_integer():
+                self.bad(field_path, "must be an integer")
+                return None
+            value = int(value)
+        return value
+
+    def mode(self, value, field_path: str) -> int | None:
+        mode = self.integer(value, field_path)
+        if mode is None:
+            return None
+        if not 0 <= mode <= MODE_MAX:
+            hint = ""
+            if str(mode).isdigit() and set(str(mode)) <= set("01234567") and int(str(mode), 8) <= MODE_MAX:
+                hint = f" ({mode} is read as decimal; write 0{mode} for octal)"
+            self.bad(field_path, f"must be a number between 0 and 0777 (octal), both inclusive{hint}")
+            return None
+        digits = str(mode)
+        if (len(digits) == 3 and set(digits) <= set("01234567") and mode not in _KNOWN_DECIMAL_MODES):
+            self.warnings.append(
+                f"{self.file}: {self.ref}: {field_path}: {mode} is decimal, i.e. 0{mode:o}; "
+                f"write 0{digits} if octal was meant")
+        return mode
+
+    def local_path(self, value, field_path: str) -> str | None:
+        """``ValidateLocalNonReservedPath``: relative, no ``..`` element, not starting with ``..``."""
+        path = self.string(value, field_path, required=True)
+        if path is None:
+            return None
+        ok = True
+        if path.startswith("/"):
+            self.bad(field_path, "must be a relative path")
+            ok = False
+        parts = path.split("/")
+        if ".." in parts:
+            self.bad(field_path, "must not contain '..'")
+            ok = False
+        elif path.startswith(".."):
+            self.bad(field_path, "must not start with '..'")
+            ok = False
+        return path if ok else None
+
+
+def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: str,
+                   warnings: list[str] | None = None) -> PodSpec | None:
+    c = _Checker(problems, file, ref)
+    before = len(problems.items)
+    volumes = [_parse_volume(v, f"{prefix}.volumes[{i}]", c) for i, v in enumerate(c.list(spec.get("volumes"),
+                                                                                          f"{prefix}.volumes"))]
+    volumes = [v for v in volumes if v is not None]
+    seen: set[str] = set()
+    for i, v in enumerate(volumes):
+        if v.name in seen:
+            c.bad(f"{prefix}.volumes[{i}].name", f'Duplicate value: "{v.name}"')
+        seen.add(v.name)
+
+    psc = c.map(spec.get("securityContext"), f"{prefix}.securityContext")
+    pod_security = _parse_security(psc, f"{prefix}.securityContext", c)
+    fs_group = c.integer(psc.get("fsGroup"), f"{prefix}.securityContext.fsGroup")
+    groups = [g for g in (c.integer(x, f"{prefix}.securityContext.supplementalGroups[{i}]")
+                          for i, x in enumerate(c.list(psc.get("supplementalGroups"),
+                                                       f"{prefix}.securityContext.supplementalGroups")))
+              if g is not None]
+
+    names = {v.name for v in volumes}
+    init = [_parse_container(x, f"{prefix}.initContainers[{i}]", True, names, c)
+            for i, x in enumerate(c.list(spec.get("initContainers"), f"{prefix}.initContainers"))]
+    regular = [_parse_container(x, f"{prefix}.containers[{i}]", False, names, c)
+               for i, x in enumerate(c.list(spec.get("containers"), f"{prefix}.containers"))]
+    if not regular and not c.list(spec.get("containers"), f"{prefix}.containers"):
+        c.bad(f"{prefix}.containers", "Required value")
+    ephemeral = [_parse_security(c.map(x.get("securityContext"), ""), "", c).run_as_user
+                 for x in c.list(spec.get("ephemeralContainers"), f"{prefix}.ephemeralContainers")
+                 if isinstance(x, dict)]
+    seen_names: set[str] = set()
+    for ctr in [x for x in init + regular if x is not None]:
+        if ctr.name in seen_names:
+            c.bad(f"{ctr.field}.name", f'Duplicate value: "{ctr.name}"')
+        seen_names.add(ctr.name)
+    if warnings is not None:
+        warnings.extend(c.warnings)
+    if len(problems.items) > before:
+        return None
+    return PodSpec(volumes, [x for x in init if x], [x for x in regular if x], ephemeral, pod_security, fs_group,
+                   groups)
+
+
+def _parse_security(sc: dict, prefix: str, c: _Checker) -> SecurityContext:
+    return SecurityContext(
+        run_as_user=c.integer(sc.get("runAsUser"), f"{prefix}.runAsUser"),
+        run_as_group=c.integer(sc.get("runAsGroup"), f"{prefix}.runAsGroup"),
+        read_only_root_filesystem=sc.get("readOnlyRootFilesystem") if isinstance(
+            sc.get("readOnlyRootFilesystem"), bool) else None,
+    )
+
+
+def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _Checker) -> Container | None:
+    if not isinstance(raw, dict):
+        c.bad(prefix, "must be a map")
+        return None
+    name = c.string(raw.get("name"), f"{prefix}.name", required=True)
+    image = c.string(raw.get("image"), f"{prefix}.image", required=True)
+    mounts: list[VolumeMount] = []
+    paths: set[str] = set()
+    for i, m in enumerate(c.list(raw.get("volumeMounts"), f"{prefix}.volumeMounts")):
+        where = f"{prefix}.volumeMounts[{i}]"
+        m = c.map(m, where)
+        vname = c.string(m.get("name"), f"{where}.name", required=True)
+        mpath = c.string(m.get("mountPath"), f"{where}.mountPath", required=True)
+        if vname and vname not in volume_names:
+            c.bad(f"{where}.name", f'Not found: "{vname}"')
+        if mpath:
+            if not mpath.startswith("/"):
+                # Linux containers: the runtime needs an absolute path.
+                c.bad(f"{where}.mountPath", "must be an absolute path")
+            clean = posixpath.normpath(mpath)
+            if clean in paths:
+                c.bad(f"{where}.mountPath", "must be unique")
+            paths.add(clean)
+            mpath = clean
+        sub = c.string(m.get("subPath"), f"{where}.subPath")
+        if sub is not None:
+            if sub.startswith("/"):
+                c.bad(f"{where}.subPath", "must be a relative path")
+            elif ".." in sub.split("/"):
+                c.bad(f"{where}.subPath", "must not contain '..'")
+        if m.get("subPathExpr"):
+            c.bad(f"{where}.subPathExpr", "not supported by parity (it depends on runtime environment values)")
+        if vname and mpath:
+            mounts.append(VolumeMount(vname, mpath, c.boolean(m.get("readOnly"), f"{where}.readOnly"), sub, where))
+    security = _parse_security(c.map(raw.get("securityContext"), f"{prefix}.securityContext"),
+                               f"{prefix}.securityContext", c)
+    if not name or not image:
+        return None
+    return Container(name, image, init, mounts, security, prefix, raw)
+
+
+def _parse_items(raw, prefix: str, c: _Checker) -> tuple[KeyToPath, ...]:
+    items = []
+    for i, item in enumerate(c.list(raw, prefix)):
+        where = f"{prefix}[{i}]"
+        item = c.map(item, where)
+        key = c.string(item.get("key"), f"{where}.key", required=True)
+        path = c.local_path(item.get("path"), f"{where}.path")
+        mode = c.mode(item.get("mode"), f"{where}.mode")
+        if key and path:
+            items.append(KeyToPath(key, path, mode, where))
+    return tuple(items)
+
+
+def _parse_secret(raw: dict, prefix: str, c: _Checker, projected: bool) -> SecretSource:
+    name_field = "name" if projected else "secretName"
+    name = c.string(raw.get(name_field), f"{prefix}.{name_field}", required=True) or ""
+    mode = None if projected else c.mode(raw.get("defaultMode"), f"{prefix}.defaultMode")
+    return SecretSource(name, _parse_items(raw.get("items"), f"{prefix}.items", c),
+                        c.boolean(raw.get("optional"), f"{prefix}.optional"),
+                        None if projected else (0o644 if mode is None else mode), prefix)
+
+
+def _parse_configmap(raw: dict, prefix: str, c: _Checker, projected: bool) -> ConfigMapSource:
+    name = c.string(raw.get("name"), f"{prefix}.name", required=True) or ""
+    mode = None if projected else c.mode(raw.get("defaultMode"), f"{prefix}.defaultMode")
+    return ConfigMapSource(name, _parse_items(raw.get("items"), f"{prefix}.items", c),
+                           c.boolean(raw.get("optional"), f"{prefix}.optional"),
+                           None if projected else (0o644 if mode is None else mode), prefix)
+
+
+def _parse_downward(raw: dict, prefix: str, c: _Checker, projected: bool) -> DownwardSource:
+    items = []
+    for i, item in enumerate(c.list(raw.get("items"), f"{prefix}.items")):
+        where = f"{prefix}.items[{i}]"
+        item = c.map(item, where)
+        path = c.local_path(item.get("path"), f"{where}.path")
+        mode = c.mode(item.get("mode"), f"{where}.mode")
+        fref = c.map(item.get("fieldRef"), f"{where}.fieldRef")
+        rref = c.map(item.get("resourceFieldRef"), f"{where}.resourceFieldRef")
+        field_path = resource = container = divisor = None
+        if bool(fref) == bool(rref):
+            c.bad(where, "must specify exactly one of fieldRef and resourceFieldRef")
+        elif fref:
+            field_path = c.string(fref.get("fieldPath"), f"{where}.fieldRef.fieldPath", required=True)
+            if field_path and not _valid_downward_field(field_path):
+                c.bad(f"{where}.fieldRef.fieldPath", f'Unsupported value: "{field_path}": supported values: '
+                      + ", ".join(f'"{f}"' for f in DOWNWARD_VOLUME_FIELDS))
+                field_path = None
+        else:
+            resource = c.string(rref.get("resource"), f"{where}.resourceFieldRef.resource", required=True)
+            container = c.string(rref.get("containerName"), f"{where}.resourceFieldRef.containerName")
+            div = rref.get("divisor")
+            divisor = str(div) if div is not None else None
+        if path and (field_path or resource):
+            items.append(DownwardFile(path, field_path, resource, container, divisor, mode, where))
+    mode = None if projected else c.mode(raw.get("defaultMode"), f"{prefix}.defaultMode")
+    return DownwardSource(tuple(items), None if projected else (0o644 if mode is None else mode), prefix)
+
+
+def _valid_downward_field(path: str) -> bool:
+    if path in DOWNWARD_VOLUME_FIELDS:
+        return True
+    for prefix in ("metadata.labels['", "metadata.annotations['"):
+        if path.startswith(prefix) and path.endswith("']") and len(path) > len(prefix) + 2:
+            return True
+    return False
+
+
+def _parse_projected(raw: dict, prefix: str, c: _Checker) -> ProjectedSource:
+    sources: list = []
+    explicit_paths: dict[str, str] = {}
+    for i, src in enumerate(c.list(raw.get("sources"), f"{prefix}.sources")):
+        where = f"{prefix}.sources[{i}]"
+        src = c.map(src, where)
+        parsed = None
+        if "secret" in src:
+            parsed = _parse_secret(c.map(src["secret"], f"{where}.secret"), f"{where}.secret", c, True)
+            paths = [(it.path, it.field) for it in parsed.items]
+        elif "configMap" in src:
+            parsed = _parse_configmap(c.map(src["configMap"], f"{where}.configMap"), f"{where}.configMap", c, True)
+            paths = [(it.path, it.field) for it in parsed.items]
+        elif "downwardAPI" in src:
+            parsed = _parse_downward(c.map(src["downwardAPI"], f"{where}.downwardAPI"), f"{where}.downwardAPI", c,
+                                     True)
+            paths = [(it.path, it.field) for it in parsed.items]
+        elif "serviceAccountToken" in src:
+            tok = c.map(src["serviceAccountToken"], f"{where}.serviceAccountToken")
+            tpath = c.local_path(tok.get("path"), f"{where}.serviceAccountToken.path")
+            exp = c.integer(tok.get("expirationSeconds"), f"{where}.serviceAccountToken.expirationSeconds")
+            if exp is not None and not 600 <= exp <= 2 ** 32:
+                c.bad(f"{where}.serviceAccountToken.expirationSeconds",
+                      "must be at least 10 minutes and no more than 2^32 seconds")
+            if tpath:
+                parsed = TokenSource(tpath, exp or 3600, tok.get("audience"), f"{where}.serviceAccountToken")
+            paths = []  # the token path is not checked against the others (last source wins)
+        else:
+            kinds = ", ".join(sorted(src)) or "nothing"
+            c.bad(where, f"unsupported projection ({kinds}); parity models secret, configMap, downwardAPI "
+                         "and serviceAccountToken")
+            continue
+        for path, fpath in paths:
+            clean = posixpath.normpath(path)
+            if clean in explicit_paths:
+                c.bad(f"{fpath}.path", f'conflicting duplicate paths: "{path}"')
+            explicit_paths[clean] = fpath
+        if parsed is not None:
+            sources.append(parsed)
+    mode = c.mode(raw.get("defaultMode"), f"{prefix}.defaultMode")
+    return ProjectedSource(tuple(sources), 0o644 if mode is None else mode, prefix)
+
+
+_OTHER_TYPES = ("emptyDir", "hostPath", "persistentVolumeClaim", "nfs", "csi", "ephemeral", "image", "iscsi",
+                "gitRepo", "cephfs", "rbd", "fc", "azureFile", "azureDisk", "awsElasticBlockStore",
+                "gcePersistentDisk", "cinder", "flexVolume", "portworxVolume", "vsphereVolume", "quobyte",
+                "scaleIO", "storageos", "glusterfs", "photonPersistentDisk", "flocker")
+
+
+def _parse_volume(raw, prefix: str, c: _Checker) -> Volume | None:
+    raw = c.map(raw, prefix)
+    name = c.string(raw.get("name"), f"{prefix}.name", required=True)
+    if not name:
+        return None
+    if "secret" in raw:
+        return Volume(name, _parse_secret(c.map(raw["secret"], f"{prefix}.secret"), f"{prefix}.secret", c, False),
+                      prefix)
+    if "configMap" in raw:
+        return Volume(name, _parse_configmap(c.map(raw["configMap"], f"{prefix}.configMap"), f"{prefix}.configMap",
+                                             c, False), prefix)
+    if "downwardAPI" in raw:
+        return Volume(name, _parse_downward(c.map(raw["downwardAPI"], f"{prefix}.downwardAPI"),
+                                            f"{prefix}.downwardAPI", c, False), prefix)
+    if "projected" in raw:
+        return Volume(name, _parse_projected(c.map(raw["projected"], f"{prefix}.projected"), f"{prefix}.projected",
+                                             c), prefix)
+    for t in _OTHER_TYPES:
+        if t in raw:
+            medium = raw[t].get("medium") if t == "emptyDir" and isinstance(raw[t], dict) else None
+            return Volume(name, OtherSource(t, medium), prefix)
+    # No source given: the API server defaults it to an emptyDir.
+    return Volume(name, OtherSource("emptyDir"), prefix)

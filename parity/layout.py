@@ -1,0 +1,270 @@
+"""The layout model: what files a container sees, at which paths, with which bytes, modes and owners.
+
+Every loader (Kubernetes manifests, a compose setup, a running container) produces this model and
+every emitter and the comparer consume it. It knows nothing about YAML, Docker or Kubernetes.
+
+Two views of one container:
+- ``entries``: the raw tree under each mount, as ``ls -la`` would show it, internals included
+  (``..data``, the timestamped directory, top-level symlinks);
+- ``visible_files()`` / ``visible_dirs()``: what an application reaches by user-visible path, with
+  symlinks resolved and ``..``-prefixed internals left out.
+
+File bytes never appear in the model's text or JSON form: files carry a size and a sha256 digest.
+The bytes themselves travel beside the model in ``WorkloadLayout.contents`` (digest -> bytes), which
+emitters need to build images, and which is never printed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Mapping
+
+FORMAT = "parity.layout/v1"
+
+FILE = "file"
+DIR = "dir"
+SYMLINK = "symlink"
+
+#: The kubelet's timestamped data directory: ``..YYYY_MM_DD_HH_MM_SS.N`` (N: 1-10 digits; 9 on old Go).
+TIMESTAMP_DIR_RE = re.compile(r"^\.\.[0-9]{4}_[0-9]{2}_[0-9]{2}_[0-9]{2}_[0-9]{2}_[0-9]{2}\.[0-9]{1,10}$")
+
+MAX_SYMLINK_HOPS = 40  # as Linux's MAXSYMLINKS
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def short_digest(digest: str | None) -> str:
+    """The form used in reports: enough to tell contents apart, never enough to matter."""
+    return f"sha256:{digest[:12]}" if digest else "-"
+
+
+def mode_string(kind: str, mode: int) -> str:
+    """``ls -l`` style permission string, special bits included (``drwxrwxrwt``, ``-rw-r-S---``)."""
+    chars = {FILE: "-", DIR: "d", SYMLINK: "l"}[kind]
+    bits = ""
+    for shift, special, on_char, off_char in ((6, 0o4000, "s", "S"), (3, 0o2000, "s", "S"), (0, 0o1000, "t", "T")):
+        triple = (mode >> shift) & 7
+        bits += "r" if triple & 4 else "-"
+        bits += "w" if triple & 2 else "-"
+        if mode & special:
+            bits += on_char if triple & 1 else off_char
+        else:
+            bits += "x" if triple & 1 else "-"
+    return chars + bits
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One node of a container's file tree.
+
+    ``volatile`` names why the bytes of a file cannot be predicted (a pod uid assigned by the API
+    server, a token minted by the cluster); such files are compared on everything but content.
+    """
+
+    path: str
+    type: str
+    mode: int
+    uid: int = 0
+    gid: int = 0
+    size: int | None = None
+    sha256: str | None = None
+    target: str | None = None
+    volatile: str | None = None
+
+    def moved(self, path: str) -> "Entry":
+        return Entry(path, self.type, self.mode, self.uid, self.gid, self.size, self.sha256, self.target, self.volatile)
+
+    def to_json(self) -> dict:
+        out: dict = {"path": self.path, "type": self.type, "mode": f"{self.mode:04o}", "uid": self.uid, "gid": self.gid}
+        if self.type == FILE:
+            out["size"] = self.size
+            out["sha256"] = self.sha256
+            if self.volatile:
+                out["volatile"] = self.volatile
+        if self.type == SYMLINK:
+            out["target"] = self.target
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> "Entry":
+        return cls(
+            path=data["path"],
+            type=data.get("type", FILE),
+            mode=int(data["mode"], 8),
+            uid=int(data.get("uid", 0)),
+            gid=int(data.get("gid", 0)),
+            size=data.get("size"),
+            sha256=data.get("sha256"),
+            target=data.get("target"),
+            volatile=data.get("volatile"),
+        )
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A mount in a container: where, from which volume, and whether writes are refused."""
+
+    path: str
+    volume: str
+    read_only: bool
+    sub_path: str | None = None
+    source: str = ""  # what fills it: "secret/NAME", "configMap/NAME", "projected", "downwardAPI", a docker volume...
+
+    def to_json(self) -> dict:
+        return {"path": self.path, "volume": self.volume, "read_only": self.read_only,
+                "sub_path": self.sub_path, "source": self.source}
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> "Mount":
+        return cls(data["path"], data.get("volume", ""), bool(data.get("read_only")), data.get("sub_path"),
+                   data.get("source", ""))
+
+
+@dataclass
+class ContainerLayout:
+    """What one container sees under its modelled mounts."""
+
+    name: str
+    init: bool
+    mounts: list[Mount]
+    entries: list[Entry]
+
+    def __post_init__(self) -> None:
+        self.entries.sort(key=lambda e: e.path)
+        self._by_path = {e.path: e for e in self.entries}
+        self._children: dict[str, list[Entry]] = {}
+        for e in self.entries:
+            parent = posixpath.dirname(e.path)
+            if parent != e.path:
+                self._children.setdefault(parent, []).append(e)
+
+    def entry(self, path: str) -> Entry | None:
+        return self._by_path.get(path)
+
+    def resolve(self, path: str) -> Entry | None:
+        """The entry a process reaches at ``path``, following symlinks at every step (like stat(2))."""
+        return self._resolve(path, 0)
+
+    def _resolve(self, path: str, hops: int) -> Entry | None:
+        if hops > MAX_SYMLINK_HOPS:
+            return None
+        parts = [p for p in path.split("/") if p]
+        current = "/"
+        for i, part in enumerate(parts):
+            current = posixpath.join(current, part)
+            entry = self._by_path.get(current)
+            if entry is None:
+                continue  # an ancestor the image provides (/etc): not modelled, passed through
+            if entry.type == SYMLINK:
+                target = posixpath.normpath(posixpath.join(posixpath.dirname(current), entry.target or ""))
+                rest = "/".join(parts[i + 1:])
+                return self._resolve(posixpath.join(target, rest) if rest else target, hops + 1)
+        return self._by_path.get(current) if parts else None
+
+    def _walk_visible(self) -> Iterator[tuple[str, Entry]]:
+        """(user-visible path, resolved entry) for everything under each mount, internals skipped."""
+        seen: set[str] = set()
+        for mount in sorted(self.mounts, key=lambda m: m.path):
+            stack = [mount.path]
+            while stack:
+                path = stack.pop()
+                if path in seen:
+                    continue
+                seen.add(path)
+                entry = self.resolve(path)
+                if entry is None:
+                    continue
+                yield path, entry
+                if entry.type != DIR:
+                    continue
+                for child in self._children.get(entry.path, ()):
+                    name = posixpath.basename(child.path)
+                    if not name.startswith(".."):
+                        stack.append(posixpath.join(path, name))
+
+    def visible_files(self) -> list[tuple[str, Entry]]:
+        return sorted(((p, e) for p, e in self._walk_visible() if e.type == FILE), key=lambda pe: pe[0])
+
+    def visible_dirs(self) -> list[tuple[str, Entry]]:
+        return sorted(((p, e) for p, e in self._walk_visible() if e.type == DIR), key=lambda pe: pe[0])
+
+    def mount_for(self, path: str) -> Mount | None:
+        """The innermost mount that holds ``path``."""
+        best = None
+        for m in self.mounts:
+            if path == m.path or path.startswith(m.path.rstrip("/") + "/"):
+                if best is None or len(m.path) > len(best.path):
+                    best = m
+        return best
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "init": self.init,
+            "mounts": [m.to_json() for m in self.mounts],
+            "files": [_visible_json(p, e) for p, e in self.visible_files()],
+            "dirs": [_visible_json(p, e) for p, e in self.visible_dirs()],
+            "entries": [e.to_json() for e in self.entries],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> "ContainerLayout":
+        return cls(data["name"], bool(data.get("init")), [Mount.from_json(m) for m in data.get("mounts", [])],
+                   [Entry.from_json(e) for e in data.get("entries", [])])
+
+
+def _visible_json(path: str, entry: Entry) -> dict:
+    out = entry.moved(path).to_json()
+    out.pop("type", None)
+    return out
+
+
+@dataclass
+class WorkloadLayout:
+    """Every container of one workload. ``contents`` maps file digests to bytes and is never printed."""
+
+    kind: str
+    name: str
+    namespace: str
+    containers: list[ContainerLayout]
+    contents: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    def container(self, name: str) -> ContainerLayout | None:
+        return next((c for c in self.containers if c.name == name), None)
+
+    def to_json(self) -> dict:
+        return {
+            "workload": {"kind": self.kind, "name": self.name, "namespace": self.namespace},
+            "containers": [c.to_json() for c in self.containers],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping) -> "WorkloadLayout":
+        w = data["workload"]
+        return cls(w["kind"], w["name"], w.get("namespace", "default"),
+                   [ContainerLayout.from_json(c) for c in data.get("containers", [])])
+
+
+def document(layouts: Iterable[WorkloadLayout]) -> dict:
+    """The ``parity.layout/v1`` JSON document: the bare workload shape for one, a list for several."""
+    layouts = list(layouts)
+    if len(layouts) == 1:
+        return {"format": FORMAT, **layouts[0].to_json()}
+    return {"format": FORMAT, "workloads": [w.to_json() for w in layouts]}
+
+
+def from_document(doc: Mapping) -> list[WorkloadLayout]:
+    if doc.get("format") != FORMAT:
+        raise ValueError(f"not a {FORMAT} document")
+    if "workloads" in doc:
+        return [WorkloadLayout.from_json(w) for w in doc["workloads"]]
+    return [WorkloadLayout.from_json(doc)]

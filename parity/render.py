@@ -1,0 +1,42 @@
+"""Human-readable text for layouts: one block per container, ``ls -l`` style per mount."""
+
+from __future__ import annotations
+
+import posixpath
+
+from .layout import FILE, SYMLINK, ContainerLayout, WorkloadLayout, mode_string, short_digest
+from .output import Painter
+
+
+def layout_text(layouts: list[WorkloadLayout], paint: Painter) -> str:
+    lines: list[str] = []
+    for w in layouts:
+        lines.append(paint(f"{w.kind}/{w.name}", "bold") + f"  (namespace {w.namespace})")
+        if not w.containers:
+            lines.append("  no containers")
+        for c in w.containers:
+            lines.extend(_container_lines(c, paint))
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _container_lines(c: ContainerLayout, paint: Painter) -> list[str]:
+    lines = [f"  {'init container' if c.init else 'container'} {paint(c.name, 'bold')}"]
+    if not c.mounts:
+        lines.append("    no secret, configMap, projected or downwardAPI mounts")
+    for m in c.mounts:
+        flags = "read-only" if m.read_only else paint("read-write", "yellow")
+        sub = f" subPath {m.sub_path}" if m.sub_path else ""
+        lines.append(f"    {paint(m.path, 'blue')}  <- {m.source or m.volume} (volume {m.volume}){sub}  {flags}")
+        own = [e for e in c.entries if c.mount_for(e.path) == m]
+        for e in own:
+            rel = "." if e.path == m.path else posixpath.relpath(e.path, m.path)
+            owner = f"{e.uid}:{e.gid}"
+            if e.type == FILE:
+                size = str(e.size)
+                digest = short_digest(e.sha256) + (" (volatile)" if e.volatile else "")
+            else:
+                size, digest = "", ""
+            name = f"{rel} -> {e.target}" if e.type == SYMLINK else rel
+            lines.append(f"      {mode_string(e.type, e.mode)}  {owner:<11} {size:>7}  {digest:<19}  {name}")
+    return lines

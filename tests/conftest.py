@@ -1,0 +1,71 @@
+"""Shared test helpers: build layouts from YAML text, run the real CLI, reach the real engine."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from parity.errors import Problems
+from parity.kube.kubelet import build_layouts
+from parity.kube.manifests import Inputs, load_inputs, select_workloads
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def write(tmp_path: Path, text: str, name: str = "in.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def layouts_of(tmp_path: Path, text: str, workload: str | None = None):
+    inputs = load_inputs([str(write(tmp_path, text))])
+    return build_layouts(inputs, select_workloads(inputs, workload))
+
+
+def layout_of(tmp_path: Path, text: str, workload: str | None = None):
+    (only,) = layouts_of(tmp_path, text, workload)
+    return only
+
+
+def entries_by_rel(container, mount_path: str) -> dict[str, tuple]:
+    """{path relative to the mount: (type, "%o" mode, uid, gid, target)} for quick exact asserts."""
+    out = {}
+    for e in container.entries:
+        if e.path == mount_path or e.path.startswith(mount_path.rstrip("/") + "/"):
+            rel = "." if e.path == mount_path else e.path[len(mount_path.rstrip("/")) + 1:]
+            out[rel] = (e.type, f"{e.mode:o}", e.uid, e.gid, e.target)
+    return out
+
+
+def run_parity(*args: str, input: str | bytes | None = None, cwd=None, env=None) -> subprocess.CompletedProcess:
+    """The real console entry point in a subprocess: exit codes, stdout and stderr as a user sees them."""
+    full_env = {**os.environ, **(env or {})}
+    data = input.encode() if isinstance(input, str) else input
+    return subprocess.run([sys.executable, "-m", "parity.cli", *args], input=data, capture_output=True,
+                          cwd=cwd or ROOT, env=full_env)
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    """A client for the real engine. CI=true: a missing engine fails; elsewhere the test is skipped."""
+    import docker
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the engine means "no engine"
+        message = f"no Docker engine answers ({type(exc).__name__}); run scripts/testbed.sh"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        client.images.get("busybox:latest")
+    except Exception:  # noqa: BLE001
+        pytest.fail("busybox:latest is missing: run scripts/testbed.sh")
+    return client

@@ -1,0 +1,433 @@
+"""Each kubelet rule pinned with the values ../shared/reference/kubelet-layout.md gives (section numbers)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from parity.errors import ParityError
+from parity.kube.kubelet import format_map, go_quote
+from parity.layout import TIMESTAMP_DIR_RE
+
+from ..conftest import entries_by_rel, layout_of
+
+SECRET = """
+apiVersion: v1
+kind: Secret
+metadata: {name: s}
+stringData: {a: alpha, b: bravo}
+---
+"""
+
+
+def pod(volume: str, mounts: str = "[{name: v, mountPath: /etc/s}]", extra_spec: str = "",
+        containers: str | None = None) -> str:
+    ctrs = containers or f"""
+  containers:
+  - name: app
+    image: busybox
+    volumeMounts: {mounts}"""
+    return f"""
+apiVersion: v1
+kind: Pod
+metadata: {{name: p, labels: {{app: web, tier: "a\\"b"}}, annotations: {{note: "x\\ny"}}}}
+spec:{extra_spec}{ctrs}
+  volumes:
+  - name: v
+    {volume}
+"""
+
+
+def ts_of(entries: dict) -> str:
+    (ts,) = [k for k in entries if k.startswith("..") and k != "..data" and "/" not in k]
+    return ts
+
+
+def test_secret_volume_structure_default_mode(tmp_path):
+    """§1 tmpfs root 1777, §2 ts dir 0755, ..data -> ts, one link per key, files 0644 0:0."""
+    c = layout_of(tmp_path, SECRET + pod("secret: {secretName: s}")).containers[0]
+    got = entries_by_rel(c, "/etc/s")
+    ts = ts_of(got)
+    assert TIMESTAMP_DIR_RE.match(ts)
+    assert got == {
+        ".": ("dir", "1777", 0, 0, None),
+        ts: ("dir", "755", 0, 0, None),
+        f"{ts}/a": ("file", "644", 0, 0, None),
+        f"{ts}/b": ("file", "644", 0, 0, None),
+        "..data": ("symlink", "777", 0, 0, ts),
+        "a": ("symlink", "777", 0, 0, "..data/a"),
+        "b": ("symlink", "777", 0, 0, "..data/b"),
+    }
+    files = {p: (e.size, e.sha256) for p, e in c.visible_files()}
+    assert files == {"/etc/s/a": (5, hashlib.sha256(b"alpha").hexdigest()),
+                     "/etc/s/b": (5, hashlib.sha256(b"bravo").hexdigest())}
+    assert [m.read_only for m in c.mounts] == [True]
+
+
+def test_configmap_root_is_0777_on_disk(tmp_path):
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: v}\n---\n" + pod("configMap: {name: c}")
+    got = entries_by_rel(layout_of(tmp_path, text).containers[0], "/etc/s")
+    assert got["."] == ("dir", "777", 0, 0, None)
+
+
+def test_default_mode_and_item_mode(tmp_path):
+    text = SECRET + pod("secret: {secretName: s, defaultMode: 0400, items: [{key: a, path: x/y/a.txt}, "
+                        "{key: b, path: b, mode: 0440}]}")
+    got = entries_by_rel(layout_of(tmp_path, text).containers[0], "/etc/s")
+    ts = ts_of(got)
+    assert got[f"{ts}/x/y/a.txt"] == ("file", "400", 0, 0, None)
+    assert got[f"{ts}/x"] == ("dir", "755", 0, 0, None)  # intermediate dirs: MkdirAll under umask 022
+    assert got[f"{ts}/x/y"] == ("dir", "755", 0, 0, None)
+    assert got[f"{ts}/b"] == ("file", "440", 0, 0, None)
+    # §2.6: only first path components become links; nested paths are reached through them.
+    assert {k for k, v in got.items() if v[0] == "symlink"} == {"..data", "x", "b"}
+    assert got["x"][4] == "..data/x"
+
+
+def test_empty_items_means_all_keys(tmp_path):
+    got = entries_by_rel(layout_of(tmp_path, SECRET + pod("secret: {secretName: s, items: []}")).containers[0],
+                         "/etc/s")
+    assert {"a", "b"} <= set(got)
+
+
+def test_decimal_and_octal_modes(tmp_path):
+    """§7.4: 0400 is octal (256); 256 and 288 are decimal; both mean the same modes."""
+    for written, expected in (("0400", "400"), ("256", "400"), ("288", "440"), ("0o440", "440"), ("511", "777")):
+        text = SECRET + pod(f"secret: {{secretName: s, defaultMode: {written}}}")
+        got = entries_by_rel(layout_of(tmp_path, text).containers[0], "/etc/s")
+        assert got[f"{ts_of(got)}/a"][1] == expected, written
+
+
+def test_decimal_400_is_accepted_as_0620(tmp_path):
+    got = entries_by_rel(layout_of(tmp_path, SECRET + pod("secret: {secretName: s, defaultMode: 400}"))
+                         .containers[0], "/etc/s")
+    assert got[f"{ts_of(got)}/a"][1] == "620"
+
+
+def test_decimal_644_is_rejected(tmp_path):
+    with pytest.raises(ParityError) as err:
+        layout_of(tmp_path, SECRET + pod("secret: {secretName: s, defaultMode: 644}"))
+    assert str(err.value) == (
+        f"{tmp_path}/in.yaml: Pod/p: spec.volumes[0].secret.defaultMode: must be a number between 0 and 0777 "
+        "(octal), both inclusive (644 is read as decimal; write 0644 for octal)")
+
+
+FS_GROUP_CASES = [(0o400, "440"), (0o600, "640"), (0o644, "644"), (0o440, "440"), (0o700, "740"),
+                  (0o755, "755"), (0o000, "440"), (0o200, "640")]
+# 0700 -> 0740, not the 0750 the reference table gives: changeFilePermission (volume_linux.go) ORs
+# roMask 0440 into files and adds execMask only for directories.
+
+
+@pytest.mark.parametrize("mode,expected", FS_GROUP_CASES)
+def test_fs_group_file_mode_arithmetic(tmp_path, mode, expected):
+    """§5: files |= 0440, group := fsGroup, uid unchanged."""
+    text = SECRET + pod(f"secret: {{secretName: s, defaultMode: {mode}}}",
+                        extra_spec="\n  securityContext: {fsGroup: 2000, runAsUser: 1000}")
+    got = entries_by_rel(layout_of(tmp_path, text).containers[0], "/etc/s")
+    assert got[f"{ts_of(got)}/a"] == ("file", expected, 0, 2000, None)
+
+
+def test_fs_group_directories_and_roots(tmp_path):
+    """§5: dirs |= 02550 (ts dir 0755 -> 02755); roots: tmpfs 03777, configMap disk 02777; links 0:fsGroup."""
+    text = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: v}\n---\n" + SECRET +
+            pod("secret: {secretName: s, items: [{key: a, path: d/a}]}",
+                mounts="[{name: v, mountPath: /etc/s}, {name: c, mountPath: /etc/c}]",
+                extra_spec="\n  securityContext: {fsGroup: 3000}")
+            + "  - name: c\n    configMap: {name: c}\n")
+    c = layout_of(tmp_path, text).containers[0]
+    got = entries_by_rel(c, "/etc/s")
+    ts = ts_of(got)
+    assert got["."] == ("dir", "3777", 0, 3000, None)
+    assert got[ts] == ("dir", "2755", 0, 3000, None)
+    assert got[f"{ts}/d"] == ("dir", "2755", 0, 3000, None)
+    assert got[f"{ts}/d/a"] == ("file", "644", 0, 3000, None)
+    assert got["..data"] == ("symlink", "777", 0, 3000, ts)
+    assert entries_by_rel(c, "/etc/c")["."] == ("dir", "2777", 0, 3000, None)
+
+
+def test_run_as_user_does_not_change_owners(tmp_path):
+    text = SECRET + pod("secret: {secretName: s}", extra_spec="\n  securityContext: {runAsUser: 1000, runAsGroup: 5}")
+    got = entries_by_rel(layout_of(tmp_path, text).containers[0], "/etc/s")
+    assert got[f"{ts_of(got)}/a"] == ("file", "644", 0, 0, None)
+
+
+def test_always_read_only(tmp_path):
+    """§6.1: readOnly: false does not make these volumes writable."""
+    c = layout_of(tmp_path, SECRET + pod("secret: {secretName: s}",
+                                         mounts="[{name: v, mountPath: /etc/s, readOnly: false}]")).containers[0]
+    assert c.mounts[0].read_only is True
+
+
+def test_string_data_wins_over_data(tmp_path):
+    text = """
+apiVersion: v1
+kind: Secret
+metadata: {name: s}
+data: {a: b2xk}
+stringData: {a: new}
+---
+""" + pod("secret: {secretName: s}")
+    c = layout_of(tmp_path, text).containers[0]
+    assert dict((p, e.sha256) for p, e in c.visible_files()) == {"/etc/s/a": hashlib.sha256(b"new").hexdigest()}
+
+
+def test_configmap_binary_data_bytes(tmp_path):
+    """e2e: binaryData de ca fe ba d0 fe ff round-trips."""
+    text = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\nbinaryData: {bin: 3sr+utD+/w==}\n---\n"
+            + pod("configMap: {name: c}"))
+    w = layout_of(tmp_path, text)
+    (path, entry), = w.containers[0].visible_files()
+    assert w.contents[entry.sha256] == bytes.fromhex("decafebad0feff")
+    assert entry.size == 7
+
+
+def test_optional_missing_secret_gives_empty_volume(tmp_path):
+    """TestPluginOptional: only ..data and an empty ts dir."""
+    got = entries_by_rel(layout_of(tmp_path, pod("secret: {secretName: nope, optional: true}")).containers[0],
+                         "/etc/s")
+    ts = ts_of(got)
+    assert set(got) == {".", ts, "..data"}
+
+
+def test_missing_secret_not_optional_is_an_error(tmp_path):
+    with pytest.raises(ParityError) as err:
+        layout_of(tmp_path, pod("secret: {secretName: nope}"))
+    assert str(err.value) == (f'{tmp_path}/in.yaml: Pod/p: spec.volumes[0].secret.secretName: secret "nope" not '
+                              'found in namespace "default" (not optional: the pod would stay in ContainerCreating)')
+
+
+def test_missing_key(tmp_path):
+    with pytest.raises(ParityError) as err:
+        layout_of(tmp_path, SECRET + pod("secret: {secretName: s, items: [{key: zz, path: zz}]}"))
+    assert str(err.value).endswith('spec.volumes[0].secret.items[0].key: secret "s" references non-existent secret '
+                                   "key: zz")
+    got = entries_by_rel(layout_of(tmp_path, SECRET + pod(
+        "secret: {secretName: s, optional: true, items: [{key: zz, path: zz}, {key: a, path: a}]}")).containers[0],
+        "/etc/s")
+    assert "zz" not in got and "a" in got
+
+
+def test_projected_merge_order_last_source_wins(tmp_path):
+    """§3.4: whole-object projections colliding on a path: the later source wins, no error."""
+    text = """
+apiVersion: v1
+kind: Secret
+metadata: {name: one}
+stringData: {k: first}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: two}
+stringData: {k: second}
+---
+""" + pod("projected: {defaultMode: 0440, sources: [{secret: {name: one}}, {secret: {name: two}}]}")
+    c = layout_of(tmp_path, text).containers[0]
+    assert [(p, e.sha256, f"{e.mode:o}") for p, e in c.visible_files()] == [
+        ("/etc/s/k", hashlib.sha256(b"second").hexdigest(), "440")]
+
+
+def test_projected_duplicate_explicit_paths_rejected(tmp_path):
+    text = SECRET + pod("projected: {sources: [{secret: {name: s, items: [{key: a, path: x}]}}, "
+                        "{secret: {name: s, items: [{key: b, path: x}]}}]}")
+    with pytest.raises(ParityError) as err:
+        layout_of(tmp_path, text)
+    assert 'spec.volumes[0].projected.sources[1].secret.items[0].path: conflicting duplicate paths: "x"' in str(err.value)
+
+
+def test_projected_nondefault_mode_example_shape(tmp_path):
+    """The Kubernetes docs example: two items into one sub-directory, mode 511 (0777)."""
+    text = """
+apiVersion: v1
+kind: Secret
+metadata: {name: mysecret}
+stringData: {username: admin}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: mysecret2}
+stringData: {password: "1f2d1e2e67df"}
+---
+""" + pod("projected: {sources: [{secret: {name: mysecret, items: [{key: username, path: my-group/my-username}]}},"
+          " {secret: {name: mysecret2, items: [{key: password, path: my-group/my-password, mode: 511}]}}]}")
+    c = layout_of(tmp_path, text).containers[0]
+    assert [(p, f"{e.mode:o}") for p, e in c.visible_files()] == [
+        ("/etc/s/my-group/my-password", "777"), ("/etc/s/my-group/my-username", "644")]
+    assert [p for p, _ in c.visible_dirs()] == ["/etc/s", "/etc/s/my-group"]
+
+
+@pytest.mark.parametrize("security,mode,uid,gid", [
+    ("", "644", 0, 0),
+    ("\n  securityContext: {runAsUser: 1000}", "600", 1000, 0),
+    ("\n  securityContext: {fsGroup: 10000}", "640", 0, 10000),
+    ("\n  securityContext: {runAsUser: 1000, fsGroup: 10000}", "640", 1000, 10000),
+])
+def test_service_account_token_mode_and_owner(tmp_path, security, mode, uid, gid):
+    """service_accounts.go e2e: the token is 0600 with an fsUser or fsGroup, owned by the fsUser."""
+    text = pod("projected: {sources: [{serviceAccountToken: {path: token}}]}", extra_spec=security)
+    c = layout_of(tmp_path, text).containers[0]
+    (path, entry), = c.visible_files()
+    assert (path, f"{entry.mode:o}", entry.uid, entry.gid) == ("/etc/s/token", mode, uid, gid)
+    assert entry.volatile == "the API server mints the token"
+
+
+def test_fs_user_needs_every_container_to_agree(tmp_path):
+    containers = """
+  containers:
+  - {name: a, image: x, securityContext: {runAsUser: 1000}, volumeMounts: [{name: v, mountPath: /t}]}
+  - {name: b, image: x, securityContext: {runAsUser: 1001}}"""
+    c = layout_of(tmp_path, pod("projected: {sources: [{serviceAccountToken: {path: token}}]}",
+                                containers=containers)).containers[0]
+    (_, entry), = c.visible_files()
+    assert (f"{entry.mode:o}", entry.uid) == ("644", 0)
+
+
+def test_downward_api_formatting(tmp_path):
+    """§3.3: maps as sorted key="value" lines with Go %q quoting, no trailing newline; scalars raw."""
+    text = pod("downwardAPI: {items: [{path: labels, fieldRef: {fieldPath: metadata.labels}}, "
+               "{path: ann, fieldRef: {fieldPath: metadata.annotations}}, "
+               "{path: name, fieldRef: {fieldPath: metadata.name}}, "
+               "{path: ns, fieldRef: {fieldPath: metadata.namespace}}, "
+               "{path: tier, fieldRef: {fieldPath: \"metadata.labels['tier']\"}}, "
+               "{path: uid, fieldRef: {fieldPath: metadata.uid}}]}")
+    w = layout_of(tmp_path, text)
+    files = {p.rsplit("/", 1)[1]: e for p, e in w.containers[0].visible_files()}
+    content = {name: w.contents[e.sha256] for name, e in files.items()}
+    assert content["labels"] == b'app="web"\ntier="a\\"b"'
+    assert content["ann"] == b'note="x\\ny"'
+    assert content["name"] == b"p"
+    assert content["ns"] == b"default"
+    assert content["tier"] == b'a"b'
+    assert files["uid"].volatile == "the API server assigns the pod's uid"
+    assert files["labels"].volatile is None
+
+
+def test_go_quote():
+    assert go_quote('a"b\\c') == '"a\\"b\\\\c"'
+    assert go_quote("tab\there\x01\x7f") == '"tab\\there\\x01\\x7f"'
+    assert go_quote("héllo ✓") == '"héllo ✓"'
+    assert format_map({"b": "2", "a": "1"}) == 'a="1"\nb="2"'
+
+
+def test_template_pod_metadata_is_volatile(tmp_path):
+    text = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: app, image: x, volumeMounts: [{name: v, mountPath: /etc/p}]}]
+      volumes:
+      - name: v
+        downwardAPI: {items: [{path: name, fieldRef: {fieldPath: metadata.name}},
+                              {path: labels, fieldRef: {fieldPath: metadata.labels}}]}
+"""
+    w = layout_of(tmp_path, text)
+    vol = {p: e.volatile for p, e in w.containers[0].visible_files()}
+    assert vol == {"/etc/p/labels": "the Deployment controller adds labels (pod-template-hash)",
+                   "/etc/p/name": "the Deployment controller names the pod"}
+
+
+def test_resource_field_ref(tmp_path):
+    containers = """
+  containers:
+  - name: app
+    image: x
+    resources: {limits: {memory: 64Mi, cpu: 250m}}
+    volumeMounts: [{name: v, mountPath: /r}]"""
+    text = pod("downwardAPI: {items: ["
+               "{path: mem, resourceFieldRef: {containerName: app, resource: limits.memory, divisor: 1Mi}}, "
+               "{path: cpu, resourceFieldRef: {containerName: app, resource: limits.cpu}}, "
+               "{path: mcpu, resourceFieldRef: {containerName: app, resource: requests.cpu, divisor: 1m}}]}",
+               containers=containers)
+    w = layout_of(tmp_path, text)
+    got = {p.rsplit("/", 1)[1]: w.contents[e.sha256] for p, e in w.containers[0].visible_files()}
+    assert got == {"mem": b"64", "cpu": b"1", "mcpu": b"250"}
+
+
+def test_sub_path_file(tmp_path):
+    """§6.2: a single read-only regular file with the payload's mode and owner, no siblings."""
+    text = SECRET + pod("secret: {secretName: s, defaultMode: 0400}",
+                        mounts="[{name: v, mountPath: /app/a.txt, subPath: a}]",
+                        extra_spec="\n  securityContext: {fsGroup: 7}")
+    c = layout_of(tmp_path, text).containers[0]
+    assert [(e.path, e.type, f"{e.mode:o}", e.uid, e.gid) for e in c.entries] == [
+        ("/app/a.txt", "file", "440", 0, 7)]
+    assert c.mounts[0].sub_path == "a" and c.mounts[0].read_only
+
+
+def test_sub_path_missing_key_makes_directory_in_volume_root(tmp_path):
+    """§6.2: a missing subPath becomes a directory with the volume root's mode; every mount of the
+    volume then sees it."""
+    containers = """
+  containers:
+  - {name: a, image: x, volumeMounts: [{name: v, mountPath: /m, subPath: missing}]}
+  - {name: b, image: x, volumeMounts: [{name: v, mountPath: /all}]}"""
+    w = layout_of(tmp_path, SECRET + pod("secret: {secretName: s}", containers=containers))
+    a, b = w.containers
+    assert [(e.path, e.type, f"{e.mode:o}") for e in a.entries] == [("/m", "dir", "1777")]
+    assert entries_by_rel(b, "/all")["missing"] == ("dir", "1777", 0, 0, None)
+
+
+def test_sidecar_sees_same_volume_elsewhere(tmp_path):
+    containers = """
+  containers:
+  - {name: a, image: x, volumeMounts: [{name: v, mountPath: /etc/s}]}
+  - {name: b, image: x, volumeMounts: [{name: v, mountPath: /other/place}]}"""
+    a, b = layout_of(tmp_path, SECRET + pod("secret: {secretName: s}", containers=containers)).containers
+    assert entries_by_rel(a, "/etc/s") == entries_by_rel(b, "/other/place")
+
+
+def test_nested_mountpoint_directory(tmp_path):
+    """§6.3: an emptyDir beneath the secret's mountPath makes a 0755 directory in the secret's root."""
+    containers = """
+  containers:
+  - {name: a, image: x, volumeMounts: [{name: v, mountPath: /etc/app}, {name: cache, mountPath: /etc/app/cache}]}
+  - {name: b, image: x, volumeMounts: [{name: v, mountPath: /v}]}"""
+    text = SECRET + pod("secret: {secretName: s}", containers=containers) + "  - {name: cache, emptyDir: {}}\n"
+    a, b = layout_of(tmp_path, text).containers
+    assert entries_by_rel(b, "/v")["cache"] == ("dir", "755", 0, 0, None)
+    assert "/etc/app/cache" not in {e.path for e in a.entries}  # hidden by the emptyDir mounted there
+
+
+def test_init_containers_come_first(tmp_path):
+    containers = """
+  initContainers:
+  - {name: init, image: x, volumeMounts: [{name: v, mountPath: /i}]}
+  containers:
+  - {name: app, image: x}"""
+    w = layout_of(tmp_path, SECRET + pod("secret: {secretName: s}", containers=containers))
+    assert [(c.name, c.init, len(c.mounts)) for c in w.containers] == [("init", True, 1), ("app", False, 0)]
+
+
+def test_dot_file_keys_are_visible(tmp_path):
+    text = "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {.hidden: x}\n---\n" + pod(
+        "secret: {secretName: s}")
+    c = layout_of(tmp_path, text).containers[0]
+    assert [p for p, _ in c.visible_files()] == ["/etc/s/.hidden"]
+
+
+def test_same_content_same_timestamp_name_new_content_new_name(tmp_path):
+    a = layout_of(tmp_path, SECRET + pod("secret: {secretName: s}")).containers[0]
+    b = layout_of(tmp_path, SECRET + pod("secret: {secretName: s}")).containers[0]
+    c = layout_of(tmp_path, SECRET.replace("alpha", "ALPHA") + pod("secret: {secretName: s}")).containers[0]
+    assert ts_of(entries_by_rel(a, "/etc/s")) == ts_of(entries_by_rel(b, "/etc/s"))
+    assert ts_of(entries_by_rel(a, "/etc/s")) != ts_of(entries_by_rel(c, "/etc/s"))
+
+
+@pytest.mark.parametrize("kind,template", [
+    ("Deployment", "spec: {template: TEMPLATE}"),
+    ("StatefulSet", "spec: {template: TEMPLATE}"),
+    ("DaemonSet", "spec: {template: TEMPLATE}"),
+    ("Job", "spec: {template: TEMPLATE}"),
+    ("CronJob", "spec: {schedule: '* * * * *', jobTemplate: {spec: {template: TEMPLATE}}}"),
+    ("PodTemplate", "template: TEMPLATE"),
+])
+def test_workload_kinds_extract_the_pod_template(tmp_path, kind, template):
+    tpl = "{spec: {containers: [{name: app, image: x, volumeMounts: [{name: v, mountPath: /s}]}], " \
+          "volumes: [{name: v, secret: {secretName: s}}]}}"
+    text = SECRET + f"apiVersion: v1\nkind: {kind}\nmetadata: {{name: w}}\n" + template.replace("TEMPLATE", tpl)
+    w = layout_of(tmp_path, text)
+    assert (w.kind, w.name, [p for p, _ in w.containers[0].visible_files()]) == (kind, "w", ["/s/a", "/s/b"])
