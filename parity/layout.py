@@ -225,6 +225,25 @@ def _visible_json(path: str, entry: Entry) -> dict:
 
 
 @dataclass
+class VolumeLayout:
+    """One volume's whole tree, paths relative to its root ("" is the root itself).
+
+    Container views hold only what each mount shows; emitters need the volume whole (to bake it
+    into a data image once and mount it wherever containers want it)."""
+
+    name: str
+    source: str
+    entries: list[Entry]
+
+    def digest(self) -> str:
+        """Identity of the tree: paths, types, modes, owners, targets and contents."""
+        h = hashlib.sha256()
+        for e in sorted(self.entries, key=lambda e: e.path):
+            h.update(f"{e.path}\0{e.type}\0{e.mode}\0{e.uid}\0{e.gid}\0{e.sha256}\0{e.target}\n".encode())
+        return h.hexdigest()
+
+
+@dataclass
 class WorkloadLayout:
     """Every container of one workload. ``contents`` maps file digests to bytes and is never printed."""
 
@@ -233,6 +252,7 @@ class WorkloadLayout:
     namespace: str
     containers: list[ContainerLayout]
     contents: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    volumes: list[VolumeLayout] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def ref(self) -> str:

@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass
 
 from ..errors import Problems
-from ..layout import DIR, FILE, SYMLINK, ContainerLayout, Entry, Mount, WorkloadLayout, sha256_hex
+from ..layout import DIR, FILE, SYMLINK, ContainerLayout, Entry, Mount, VolumeLayout, WorkloadLayout, sha256_hex
 from . import quantity
 from .manifests import Inputs, Workload
 from .podspec import (ConfigMapSource, Container, DownwardFile, DownwardSource, OtherSource, ProjectedSource,
@@ -403,7 +403,9 @@ def build_layout(workload: Workload, inputs: Inputs, problems: Problems, epoch: 
             if tree and m.sub_path and _sub_rel(m.sub_path) and tree.real_path(_sub_rel(m.sub_path)) not in tree.entries:
                 tree.mkdir_all(_sub_rel(m.sub_path), tree.root.mode)
     containers = [_container_layout(ctr, spec.volumes, trees) for ctr in spec.all_containers]
-    return WorkloadLayout(workload.kind, workload.name, workload.namespace, containers, contents)
+    volumes = [VolumeLayout(name, _source_name(t.volume), sorted(t.entries.values(), key=lambda e: e.path))
+               for name, t in trees.items()]
+    return WorkloadLayout(workload.kind, workload.name, workload.namespace, containers, contents, volumes)
 
 
 def _sub_rel(sub_path: str) -> str:
