@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 
 import click
@@ -26,11 +27,16 @@ NAMESPACE_OPTION = click.option("--namespace", "-n", default="default", show_def
                                 help="Namespace of objects that name none.")
 
 
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds like Ctrl-C: temporary secret copies are removed
+
+
 def handle_errors(fn):
     """Bad input and failed operations: one line per problem on stderr, exit 2, no traceback."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        signal.signal(signal.SIGTERM, _terminate)
         try:
             return fn(*args, **kwargs)
         except ParityError as exc:
@@ -97,6 +103,49 @@ def layout(manifests, workload, container, secret_paths, namespace, fmt):
         click.echo(dump_json(document(layouts)), nl=False)
     else:
         click.echo(layout_text(layouts, Painter(colour_enabled())), nl=False)
+
+
+@main.command("k8s-to-docker")
+@click.argument("manifests", nargs=-1)
+@click.option("-o", "--output", "output", type=click.Path(), help="Output directory [./parity-out/NAME].")
+@SECRETS_OPTION
+@WORKLOAD_OPTION
+@NAMESPACE_OPTION
+@click.option("--flat", is_flag=True, help="Drop the kubelet's ..data structure: user-visible files only.")
+@click.option("--base-image", default="busybox:latest", show_default=True,
+              help="Base of the data image (needs a `true` command: Compose starts every service).")
+@click.option("--force", is_flag=True, help="Replace a non-empty output directory.")
+@FORMAT_OPTION
+@handle_errors
+def k8s_to_docker(manifests, output, secret_paths, workload, namespace, flat, base_image, force, fmt):
+    """Write a data-only image, docker commands and a compose file that give each container the
+    files, modes, owners and read-only mounts it gets in the cluster."""
+    from pathlib import Path
+
+    from .docker.generate import generate
+    from .docker.plan import build_plan
+
+    inputs, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload)
+    if len(workloads) > 1:
+        raise ParityError(f"{len(workloads)} workloads found ({', '.join(w.ref for w in workloads)}); "
+                          "pick one with --workload KIND/NAME")
+    try:
+        plan = build_plan(workloads[0], layouts[0], inputs, flat=flat, base_image=base_image)
+    except ValueError as exc:
+        raise ParityError(str(exc)) from None
+    dest = Path(output) if output else Path("parity-out") / workloads[0].name
+    result = generate(plan, dest, force=force, mtime=_epoch())
+    if fmt == "json":
+        click.echo(dump_json(result.to_json(plan)), nl=False)
+        return
+    paint = Painter(colour_enabled())
+    click.echo(f"wrote {paint(str(result.directory), 'bold')} for {plan.workload_ref}: "
+               f"{len(plan.services)} service(s), {len(plan.volumes)} volume(s)")
+    for f in result.files:
+        click.echo(f"  {f}")
+    for note in plan.differences + result.warnings:
+        click.echo(paint(f"  note: {note}", "yellow"))
+    click.echo(f"start: docker compose -f {result.directory}/compose.yaml up -d --build")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -198,6 +198,18 @@ def load_inputs(paths: list[str], default_namespace: str = "default") -> Inputs:
     return inputs
 
 
+def load_objects(objs: list, source: str, default_namespace: str = "default") -> Inputs:
+    """Objects already parsed (e.g. fetched from a cluster), checked and decoded exactly as files are;
+    ``source`` names them in problems where a file name would go (``cluster:CONTEXT/NAMESPACE``)."""
+    inputs = Inputs()
+    problems = Problems()
+    for obj in objs:
+        _load_object(obj, source, default_namespace, inputs, problems)
+    inputs.warnings = problems.warnings
+    problems.raise_if_any()
+    return inputs
+
+
 def _load_object(obj, file: str, default_ns: str, inputs: Inputs, problems: Problems) -> None:
     if not isinstance(obj, dict):
         problems.add(f"not a Kubernetes object (a YAML {type(obj).__name__})", file=file)

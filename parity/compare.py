@@ -1,0 +1,129 @@
+"""Two layouts of one container -> the differences, each with a path and a kind.
+
+Two passes, so that one fault is reported once:
+- the user-visible view (symlinks resolved, ``..`` internals skipped): missing, extra, type,
+  content, mode, owner of every file and directory an application can reach;
+- the raw tree (unless ``structure`` is ignored): the kubelet's internals, ``..data``, the
+  timestamped directory (matched by pattern, never by name: the kubelet picks it at random) and
+  whether a top-level name is a symlink, a file or a directory.
+Symlink owners are not compared: they do not affect access and vary across kubelet versions.
+Differences show modes, owners and short digests, never file bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .layout import FILE, SYMLINK, TIMESTAMP_DIR_RE, ContainerLayout, Entry, mode_string, short_digest
+
+KINDS = ("missing", "extra", "content", "mode", "owner", "type", "writable", "structure", "not-hidden", "stale",
+         "unpaired-container", "unpaired-service", "unknown")
+IGNORABLE = ("structure", "owners", "modes")
+
+
+@dataclass(frozen=True)
+class Difference:
+    container: str
+    path: str
+    kind: str
+    expected: str = ""
+    actual: str = ""
+    detail: str = ""
+
+    def to_json(self) -> dict:
+        return {"container": self.container, "path": self.path, "kind": self.kind, "expected": self.expected,
+                "actual": self.actual, "detail": self.detail}
+
+
+def _canonical(path: str) -> str:
+    return "/".join("..<timestamp>" if TIMESTAMP_DIR_RE.match(p) else p for p in path.split("/"))
+
+
+def _describe(e: Entry) -> str:
+    if e.type == SYMLINK:
+        return f"symlink -> {_canonical(e.target or '')}"
+    return e.type
+
+
+def _is_internal(path: str) -> bool:
+    return any(p.startswith("..") for p in path.split("/"))
+
+
+def compare_containers(expected: ContainerLayout, actual: ContainerLayout,
+                       ignore: frozenset[str] = frozenset()) -> list[Difference]:
+    name = expected.name
+    out: list[Difference] = []
+
+    def add(path: str, kind: str, exp: str = "", act: str = "", detail: str = "") -> None:
+        out.append(Difference(name, path, kind, exp, act, detail))
+
+    # Mounts: present, and refusing writes where the cluster refuses them.
+    actual_mounts = {m.path: m for m in actual.mounts}
+    for m in expected.mounts:
+        got = actual_mounts.get(m.path)
+        if got is None:
+            continue  # reported through its files below
+        if m.read_only and not got.read_only:
+            add(m.path, "writable", "read-only", "read-write",
+                "the cluster mounts this volume read-only; here root can change it for every consumer")
+
+    # The user-visible view.
+    exp_view = dict(expected.visible_dirs() + expected.visible_files())
+    act_view = dict(actual.visible_dirs() + actual.visible_files())
+    for path in sorted(set(exp_view) | set(act_view)):
+        e, a = exp_view.get(path), act_view.get(path)
+        if a is None:
+            add(path, "missing", _summary(e), "")
+        elif e is None:
+            add(path, "extra", "", _summary(a))
+        elif e.type != a.type:
+            add(path, "type", e.type, a.type)
+        else:
+            out.extend(_compare_attrs(name, path, e, a, ignore))
+
+    if "structure" not in ignore:
+        out.extend(_compare_raw(name, expected, actual, ignore))
+    return out
+
+
+def _summary(e: Entry) -> str:
+    if e.type == FILE:
+        return f"{mode_string(e.type, e.mode)} {e.uid}:{e.gid} {e.size} bytes {short_digest(e.sha256)}"
+    return f"{mode_string(e.type, e.mode)} {e.uid}:{e.gid}"
+
+
+def _compare_attrs(container: str, path: str, e: Entry, a: Entry, ignore: frozenset[str]) -> list[Difference]:
+    out = []
+    if e.type == FILE and not e.volatile and e.sha256 and a.sha256 and e.sha256 != a.sha256:
+        out.append(Difference(container, path, "content", f"{e.size} bytes {short_digest(e.sha256)}",
+                              f"{a.size} bytes {short_digest(a.sha256)}"))
+    if "modes" not in ignore and e.mode != a.mode:
+        out.append(Difference(container, path, "mode", f"{e.mode:04o} {mode_string(e.type, e.mode)}",
+                              f"{a.mode:04o} {mode_string(a.type, a.mode)}"))
+    if "owners" not in ignore and (e.uid, e.gid) != (a.uid, a.gid):
+        out.append(Difference(container, path, "owner", f"{e.uid}:{e.gid}", f"{a.uid}:{a.gid}"))
+    return out
+
+
+def _compare_raw(container: str, expected: ContainerLayout, actual: ContainerLayout,
+                 ignore: frozenset[str]) -> list[Difference]:
+    """The kubelet's structure: internals and the kind of each top-level name."""
+    out = []
+    exp = {_canonical(e.path): e for e in expected.entries}
+    act = {_canonical(e.path): e for e in actual.entries}
+    for path in sorted(set(exp) | set(act)):
+        e, a = exp.get(path), act.get(path)
+        internal = _is_internal(path)
+        if e is None or a is None:
+            if internal and e is not None:
+                out.append(Difference(container, path, "structure", _describe(e), "absent",
+                                      "the kubelet's ..data layout is missing"))
+            elif internal and a is not None:
+                out.append(Difference(container, path, "structure", "absent", _describe(a)))
+            continue  # a missing or extra user-visible name was reported in the visible pass
+        if e.type != a.type or (e.type == SYMLINK and _canonical(e.target or "") != _canonical(a.target or "")):
+            out.append(Difference(container, path, "structure" if internal else "type", _describe(e),
+                                  _describe(a)))
+        elif internal and e.type != SYMLINK:
+            out.extend(_compare_attrs(container, path, e, a, ignore))
+    return out

@@ -1,0 +1,1 @@
+"""The Docker side: plans, emitted files, compose setups read back, and the engine."""

@@ -1,0 +1,155 @@
+"""A container's environment as Kubernetes builds it, split by whether a value may be written inline.
+
+Kubernetes order: ``envFrom`` sources first, then ``env`` entries (a later name wins). ``$(VAR)``
+references in values, ``command`` and ``args`` expand to variables defined earlier (``$$(VAR)`` is a
+literal), undefined ones stay as written. Values that come from a Secret or ConfigMap, or that
+expand one, go to an owner-only env file; only literal values are written into compose.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..errors import ParityError, Problem
+from ..kube import quantity
+from ..kube.manifests import Inputs, Workload
+from ..kube.podspec import Container
+
+_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
+_ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+
+
+@dataclass
+class ContainerEnv:
+    plain: dict[str, str] = field(default_factory=dict)
+    from_objects: dict[str, str] = field(default_factory=dict, repr=False)  # never printed or inlined
+    notes: list[str] = field(default_factory=list)
+
+    def set(self, name: str, value: str, sensitive: bool) -> None:
+        self.plain.pop(name, None)
+        self.from_objects.pop(name, None)
+        (self.from_objects if sensitive else self.plain)[name] = value
+
+    def expand(self, text: str, sensitive_ok: bool = False) -> str:
+        """Expand ``$(VAR)``; a reference to an object-sourced value is left as written (and noted)
+        unless the result is itself kept out of compose.yaml."""
+
+        def repl(match: re.Match) -> str:
+            if match.group(0) == "$$":
+                return "$"
+            name = match.group(1)
+            if name in self.plain:
+                return self.plain[name]
+            if name in self.from_objects:
+                if sensitive_ok:
+                    return self.from_objects[name]
+                self.notes.append(f"$({name}) is not expanded: its value comes from a Secret/ConfigMap "
+                                  "and parity does not write such values into compose.yaml")
+            return match.group(0)
+
+        return _REF.sub(repl, text)
+
+    def references_objects(self, text: str) -> bool:
+        return any(m.group(1) in self.from_objects for m in _REF.finditer(text) if m.group(1))
+
+    def env_file_text(self) -> str:
+        """Lines for Compose ``format: raw`` and ``docker run --env-file``: KEY=VALUE, taken literally."""
+        return "".join(f"{k}={v}\n" for k, v in self.from_objects.items())
+
+
+def container_env(w: Workload, ctr: Container, inputs: Inputs) -> ContainerEnv:
+    env = ContainerEnv()
+    raw = ctr.raw
+    for i, src in enumerate(raw.get("envFrom") or []):
+        if not isinstance(src, dict):
+            continue
+        prefix = str(src.get("prefix") or "")
+        for kind, store in (("secretRef", inputs.secrets), ("configMapRef", inputs.configmaps)):
+            ref = src.get(kind)
+            if not isinstance(ref, dict):
+                continue
+            obj = store.get((w.namespace, str(ref.get("name"))))
+            if obj is None:
+                if not ref.get("optional"):
+                    _missing(w, f"{ctr.field}.envFrom[{i}].{kind}.name",
+                             f'{"secret" if kind == "secretRef" else "configmap"} "{ref.get("name")}" not found')
+                continue
+            for key, value in obj.data.items():
+                name = prefix + key
+                if not _ENV_NAME.match(name):
+                    env.notes.append(f"envFrom key {key!r} skipped: not a valid variable name")
+                    continue
+                _set_text(env, name, value, sensitive=True)
+    for i, item in enumerate(raw.get("env") or []):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        name = item["name"]
+        where = f"{ctr.field}.env[{i}]"
+        if "valueFrom" not in item:
+            value = str(item.get("value") or "")
+            sensitive = env.references_objects(value)
+            env.set(name, env.expand(value, sensitive_ok=sensitive), sensitive)
+            continue
+        vf = item["valueFrom"] or {}
+        for kind, store, what in (("secretKeyRef", inputs.secrets, "secret"),
+                                  ("configMapKeyRef", inputs.configmaps, "configmap")):
+            ref = vf.get(kind)
+            if not isinstance(ref, dict):
+                continue
+            obj = store.get((w.namespace, str(ref.get("name"))))
+            key = str(ref.get("key"))
+            if obj is None or key not in obj.data:
+                if not ref.get("optional"):
+                    problem = (f'{what} "{ref.get("name")}" not found' if obj is None
+                               else f'{what} "{ref.get("name")}" has no key {key!r}')
+                    _missing(w, f"{where}.valueFrom.{kind}", problem)
+                continue
+            _set_text(env, name, obj.data[key], sensitive=True)
+        if "fieldRef" in vf:
+            env.set(name, _field_value(w, str((vf["fieldRef"] or {}).get("fieldPath")), env), False)
+        if "resourceFieldRef" in vf:
+            env.set(name, _resource_value(ctr, vf["resourceFieldRef"] or {}, env), False)
+    return env
+
+
+def _set_text(env: ContainerEnv, name: str, data: bytes, sensitive: bool) -> None:
+    text = data.decode("utf-8", errors="replace")
+    if "\n" in text or "\r" in text:
+        env.notes.append(f"{name} is left out: its value has a line break, which env files cannot carry")
+        return
+    env.set(name, text, sensitive)
+
+
+def _missing(w: Workload, field_path: str, message: str) -> None:
+    raise ParityError(Problem(f"{message} (not optional: the container would fail with "
+                              "CreateContainerConfigError)", file=w.file, obj=w.ref, field=field_path))
+
+
+def _field_value(w: Workload, path: str, env: ContainerEnv) -> str:
+    simple = {"metadata.name": w.pod_name, "metadata.namespace": w.namespace,
+              "spec.serviceAccountName": str(w.raw.get("spec", {}).get("serviceAccountName") or "default")}
+    if path in simple:
+        return simple[path]
+    for prefix, values in (("metadata.labels['", w.pod_labels), ("metadata.annotations['", w.pod_annotations)):
+        if path.startswith(prefix) and path.endswith("']"):
+            return values.get(path[len(prefix):-2], "")
+    env.notes.append(f"fieldRef {path} has no local value (set to empty)")
+    return ""
+
+
+def _resource_value(ctr: Container, ref: dict, env: ContainerEnv) -> str:
+    section, _, resource = str(ref.get("resource")).partition(".")
+    resources = ctr.raw.get("resources") or {}
+    value = (resources.get(section) or {}).get(resource)
+    if value is None and section == "requests":
+        value = (resources.get("limits") or {}).get(resource)
+    if value is None:
+        env.notes.append(f"resourceFieldRef {ref.get('resource')}: no value set (the node's amount in the cluster)")
+        return "0"
+    try:
+        return quantity.divide_ceil(quantity.parse(value), quantity.parse(ref.get("divisor") or "1"),
+                                    resource == "cpu")
+    except (ValueError, ZeroDivisionError):
+        env.notes.append(f"resourceFieldRef {ref.get('resource')}: cannot compute")
+        return "0"

@@ -1,0 +1,91 @@
+"""``parity k8s-to-docker``: a Docker plan written out as a directory a developer can run.
+
+Layout of the directory (all secret-bearing parts owner-only):
+``compose.yaml``, ``docker.sh``, ``README.md``, ``data/`` (Dockerfile + payload.tar, 0700/0600),
+``env/`` (0700, files 0600), ``subpath/`` (0700; files keep their predicted mode and owner).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..layout import DIR, FILE, SYMLINK
+from ..outdir import write_atomically, write_file
+from .context import PAYLOAD_NAME, dockerfile, payload_tar
+from .emit import COMPOSE_FILE, DATA_DIR, README_FILE, SCRIPT_FILE, compose_yaml, docker_script, env_file_path, readme
+from .plan import BindPlan, DockerPlan
+
+
+@dataclass
+class Generated:
+    directory: Path
+    files: list[str]
+    warnings: list[str]
+
+    def to_json(self, plan: DockerPlan) -> dict:
+        return {
+            "format": "parity.k8s-to-docker/v1",
+            "workload": {"kind": plan.kind, "name": plan.name, "namespace": plan.namespace},
+            "directory": str(self.directory),
+            "files": self.files,
+            "project": plan.project,
+            "images": [plan.data_image] if plan.volumes else [],
+            "services": [s.name for s in plan.services],
+            "volumes": {v.key: v.docker_name for v in plan.volumes},
+            "differences": plan.differences + self.warnings,
+        }
+
+
+def _materialise(root: Path, bind: BindPlan, contents: dict[str, bytes], can_chown: bool) -> None:
+    """A subPath mount's file or directory on the host, with the predicted mode and owner."""
+    base = root / bind.host_path
+    base.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for entry in sorted(bind.entries, key=lambda e: e.path):
+        path = base / entry.path if entry.path else base
+        if entry.type == DIR:
+            path.mkdir(exist_ok=True)
+        elif entry.type == SYMLINK:
+            os.symlink(entry.target or "", path)
+        elif entry.type == FILE:
+            write_file(path, contents[entry.sha256 or ""], 0o600)
+    for entry in sorted(bind.entries, key=lambda e: e.path, reverse=True):
+        path = base / entry.path if entry.path else base
+        if can_chown:
+            os.lchown(path, entry.uid, entry.gid)
+        if entry.type != SYMLINK:
+            os.chmod(path, entry.mode)  # after chown, which clears setgid on files
+
+
+def generate(plan: DockerPlan, dest: Path, force: bool = False, mtime: int = 0) -> Generated:
+    files: list[str] = []
+    warnings: list[str] = []
+    can_chown = os.geteuid() == 0
+    if any(s.binds for s in plan.services) and not can_chown:
+        warnings.append("subPath files are bind-mounted from the host and parity (not root) could not give them "
+                        "their cluster owner; their uid:gid is yours")
+
+    def build(tmp: Path) -> None:
+        def put(rel: str, data: bytes | str, mode: int) -> None:
+            write_file(tmp / rel, data, mode)
+            files.append(rel)
+
+        for d in (DATA_DIR, "env", "subpath"):
+            (tmp / d).mkdir(mode=0o700)
+        put(COMPOSE_FILE, compose_yaml(plan), 0o644)
+        put(SCRIPT_FILE, docker_script(plan), 0o755)
+        if plan.volumes:
+            put(f"{DATA_DIR}/Dockerfile", dockerfile(plan), 0o600)
+            put(f"{DATA_DIR}/{PAYLOAD_NAME}", payload_tar(plan, mtime), 0o600)
+        for s in plan.services:
+            if s.env.from_objects:
+                put(env_file_path(s), s.env.env_file_text(), 0o600)
+            for b in s.binds:
+                _materialise(tmp, b, plan.contents, can_chown)
+                files.append(b.host_path)
+        put(README_FILE, readme(plan, warnings), 0o644)
+        os.chmod(tmp, 0o700)
+
+    directory = write_atomically(dest, build, force)
+    return Generated(directory, files, warnings)

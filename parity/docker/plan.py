@@ -1,0 +1,223 @@
+"""From a workload and its predicted layout to a Docker plan: what to build, create and mount.
+
+The plan is the intermediate object every Docker-side emitter reads (compose.yaml, docker.sh,
+the data image's build context, ``parity up``), so the mapping decisions live here once:
+
+- each modelled Kubernetes volume becomes one named Docker volume, named after its content
+  digest (a changed Secret gets a new volume: Docker fills a volume from an image only when it
+  is empty, so reusing a name would serve stale bytes);
+- a data-only image holds every volume tree, with exact modes, owners and symlinks, under
+  ``/parity/volumes/<volume>``; a data container that mounts the empty named volumes there fills
+  them by copy-up (the volume root takes the image directory's mode and owner: 1777, 3777...);
+- each app container mounts the named volumes at its own mountPaths, read-only and ``nocopy``
+  (so the app image's files there stay hidden, as in the cluster);
+- subPath mounts, which Docker volumes cannot express before API 1.45, become read-only bind
+  mounts of a host file (or directory) materialised with the predicted bytes, mode and owner.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from ..layout import ContainerLayout, Entry, Mount, VolumeLayout, WorkloadLayout
+from ..kube.manifests import Inputs, Workload
+from ..kube.podspec import Container
+from .env import ContainerEnv, container_env
+
+DATA_ROOT = "/parity/volumes"
+DATA_SERVICE = "parity-data"
+DEFAULT_BASE_IMAGE = "busybox:latest"
+
+LABEL_WORKLOAD = "io.parity.workload"
+LABEL_CONTAINER = "io.parity.container"
+LABEL_ROLE = "io.parity.role"
+LABEL_VOLUME = "io.parity.volume"
+LABEL_DIGEST = "io.parity.content-digest"
+LABEL_PROJECT = "io.parity.project"
+
+
+@dataclass(frozen=True)
+class DataVolume:
+    """A Kubernetes volume as a named Docker volume filled from the data image."""
+
+    key: str  # the Kubernetes volume name (compose's volume key)
+    docker_name: str
+    digest: str
+    tree: VolumeLayout
+
+    @property
+    def image_path(self) -> str:
+        return f"{DATA_ROOT}/{self.key}"
+
+
+@dataclass(frozen=True)
+class VolumeMountPlan:
+    volume: str  # DataVolume.key
+    target: str
+
+
+@dataclass(frozen=True)
+class BindPlan:
+    """A subPath mount: host path (relative to the output directory) bound read-only at target."""
+
+    host_path: str
+    target: str
+    entries: tuple[Entry, ...]  # relative to the bound path ("" is the file or directory itself)
+
+
+@dataclass
+class ServicePlan:
+    name: str
+    init: bool
+    image: str
+    entrypoint: list[str] | None
+    command: list[str] | None
+    env: ContainerEnv
+    working_dir: str | None
+    user: str | None
+    group_add: list[str]
+    read_only_rootfs: bool
+    expose: list[str]
+    ports: list[str]
+    volumes: list[VolumeMountPlan]
+    binds: list[BindPlan]
+    depends_on: list[str]  # services that must have completed successfully first
+    restart: str
+    hostname: str
+    tty: bool
+    stdin_open: bool
+    labels: dict[str, str]
+
+
+@dataclass
+class DockerPlan:
+    kind: str
+    name: str
+    namespace: str
+    project: str
+    data_image: str
+    base_image: str
+    flat: bool
+    volumes: list[DataVolume]
+    services: list[ServicePlan]
+    contents: dict[str, bytes] = field(repr=False)
+    differences: list[str] = field(default_factory=list)  # what still differs from the cluster, and why
+
+    @property
+    def workload_ref(self) -> str:
+        return f"{self.kind}/{self.name}"
+
+    @property
+    def content_digest(self) -> str:
+        h = hashlib.sha256(self.base_image.encode())
+        for v in self.volumes:
+            h.update(f"{v.key}={v.digest}\n".encode())
+        return h.hexdigest()
+
+    def data_labels(self) -> dict[str, str]:
+        return {LABEL_WORKLOAD: self.workload_ref, LABEL_ROLE: "data", LABEL_PROJECT: self.project,
+                LABEL_DIGEST: f"sha256:{self.content_digest}"}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
+
+
+def flatten(volume: VolumeLayout) -> VolumeLayout:
+    """``--flat``: the user-visible tree only (no ``..data``, timestamped directory or links)."""
+    view = ContainerLayout("flat", False, [Mount("/v", volume.name, True)],
+                           [e.moved("/v" + ("/" + e.path if e.path else "")) for e in volume.entries])
+    entries = [e.moved(p[3:]) for p, e in view.visible_dirs() + view.visible_files()]
+    return VolumeLayout(volume.name, volume.source, entries)
+
+
+def build_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, *, flat: bool = False,
+               base_image: str = DEFAULT_BASE_IMAGE) -> DockerPlan:
+    project = f"parity-{_slug(workload.kind)}-{_slug(workload.name)}"
+    trees = [flatten(v) if flat else v for v in layout.volumes]
+    volumes = []
+    for tree in trees:
+        digest = VolumeLayout(tree.name, tree.source, tree.entries).digest()
+        volumes.append(DataVolume(tree.name, f"{project}-{_slug(tree.name)}-{digest[:12]}", digest, tree))
+    names = {c.name for c in workload.spec.all_containers}
+    if DATA_SERVICE in names:
+        raise ValueError(f"a container is named {DATA_SERVICE!r}, the name parity gives the data service")
+    plan = DockerPlan(workload.kind, workload.name, workload.namespace, project, "", base_image, flat, volumes, [],
+                      dict(layout.contents))
+    plan.data_image = f"{project}-data:{plan.content_digest[:12]}"
+    previous_init: str | None = None
+    last_init: str | None = None
+    for ctr, ctr_layout in zip(workload.spec.all_containers, layout.containers):
+        service = _service(workload, ctr, ctr_layout, inputs, plan)
+        if ctr.init:
+            if previous_init:
+                service.depends_on.append(previous_init)
+            previous_init = last_init = ctr.name
+        elif last_init:
+            service.depends_on.append(last_init)
+        plan.services.append(service)
+        plan.differences.extend(f"{ctr.name}: {note}" for note in service.env.notes)
+    plan.differences.extend(_volatile_notes(layout))
+    return plan
+
+
+def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Inputs, plan: DockerPlan) -> ServicePlan:
+    raw = ctr.raw
+    pod_sc = w.spec.security
+    uid = ctr.security.run_as_user if ctr.security.run_as_user is not None else pod_sc.run_as_user
+    gid = ctr.security.run_as_group if ctr.security.run_as_group is not None else pod_sc.run_as_group
+    user = None if uid is None else (f"{uid}:{gid}" if gid is not None else str(uid))
+    groups = ([str(w.spec.fs_group)] if w.spec.fs_group is not None else []) + \
+        [str(g) for g in w.spec.supplemental_groups if g != w.spec.fs_group]
+    env = container_env(w, ctr, inputs)
+    volumes: list[VolumeMountPlan] = []
+    binds: list[BindPlan] = []
+    for i, m in enumerate(layout.mounts):
+        if m.sub_path is None:
+            volumes.append(VolumeMountPlan(m.volume, m.path))
+            continue
+        own = tuple(e.moved("" if e.path == m.path else e.path[len(m.path) + 1:])
+                    for e in layout.entries if layout.mount_for(e.path) == m)
+        binds.append(BindPlan(f"subpath/{ctr.name}/{i}-{posixpath.basename(m.path) or 'root'}", m.path, own))
+    expose, ports = [], []
+    for p in raw.get("ports") or []:
+        if isinstance(p, dict) and isinstance(p.get("containerPort"), int):
+            proto = str(p.get("protocol") or "TCP").lower()
+            expose.append(f"{p['containerPort']}/{proto}")
+            if isinstance(p.get("hostPort"), int):
+                ports.append(f"{p['hostPort']}:{p['containerPort']}/{proto}")
+    restart = "no" if ctr.init else {"Always": "unless-stopped", "OnFailure": "on-failure", "Never": "no"}.get(
+        w.raw.get("spec", {}).get("restartPolicy") if w.kind == "Pod" else _template_restart(w), "unless-stopped")
+    command = raw.get("command")
+    args = raw.get("args")
+    return ServicePlan(
+        name=ctr.name, init=ctr.init, image=ctr.image,
+        entrypoint=[env.expand(str(x)) for x in command] if isinstance(command, list) else None,
+        command=[env.expand(str(x)) for x in args] if isinstance(args, list) else ([] if command else None),
+        env=env, working_dir=raw.get("workingDir") if isinstance(raw.get("workingDir"), str) else None,
+        user=user, group_add=groups, read_only_rootfs=bool(ctr.security.read_only_root_filesystem),
+        expose=expose, ports=ports, volumes=volumes, binds=binds, depends_on=[], restart=restart,
+        hostname=w.pod_name, tty=raw.get("tty") is True, stdin_open=raw.get("stdin") is True,
+        labels={LABEL_WORKLOAD: plan.workload_ref, LABEL_CONTAINER: ctr.name, LABEL_PROJECT: plan.project},
+    )
+
+
+def _template_restart(w: Workload) -> str | None:
+    spec = w.raw.get("spec", {})
+    template = spec.get("template") or spec.get("jobTemplate", {}).get("spec", {}).get("template") or {}
+    policy = template.get("spec", {}).get("restartPolicy")
+    if policy is None and w.kind in ("Job", "CronJob"):
+        return "Never"
+    return policy
+
+
+def _volatile_notes(layout: WorkloadLayout) -> list[str]:
+    notes = set()
+    for c in layout.containers:
+        for path, e in c.visible_files():
+            if e.volatile:
+                notes.add(f"{c.name}: {path} holds a placeholder: {e.volatile}")
+    return sorted(notes)

@@ -1,0 +1,322 @@
+"""``--from-cluster KIND/NAME``: read a workload and the Secrets/ConfigMaps it references from a cluster.
+
+Developers often have the manifests but not the real Secret values; the cluster has both. Objects
+are fetched as the raw JSON the API server sends (what ``kubectl get -o json`` prints) and fed to
+``manifests.load_objects``, so validation and decoding are exactly those of files on disk.
+
+Nothing fetched is written to disk or logged, and no message carries a value: problems name the
+object, the namespace and the API server. ``kubernetes`` is imported inside functions only, so that
+``parity --help`` and commands on files never load it.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from ..errors import ParityError, Problem
+from .manifests import KIND_ALIASES, TEMPLATE_PATHS, Inputs, load_objects
+
+#: Where a pod finds its service account credentials (in-cluster config); tests point it elsewhere.
+IN_CLUSTER_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+#: (connect, read) seconds for each API request.
+REQUEST_TIMEOUT = (10, 60)
+#: urllib3 retries per request: enough for a blip, not so many that a dead cluster hangs the command.
+RETRIES = 1
+
+
+@dataclass(frozen=True)
+class Resource:
+    """How to read one kind: its RBAC resource name (for messages) and the client method that GETs it."""
+
+    plural: str
+    api: str
+    reader: str
+
+
+RESOURCES: dict[str, Resource] = {
+    "Pod": Resource("pods", "CoreV1Api", "read_namespaced_pod"),
+    "PodTemplate": Resource("podtemplates", "CoreV1Api", "read_namespaced_pod_template"),
+    "ReplicationController": Resource("replicationcontrollers", "CoreV1Api",
+                                      "read_namespaced_replication_controller"),
+    "Secret": Resource("secrets", "CoreV1Api", "read_namespaced_secret"),
+    "ConfigMap": Resource("configmaps", "CoreV1Api", "read_namespaced_config_map"),
+    "Deployment": Resource("deployments.apps", "AppsV1Api", "read_namespaced_deployment"),
+    "ReplicaSet": Resource("replicasets.apps", "AppsV1Api", "read_namespaced_replica_set"),
+    "StatefulSet": Resource("statefulsets.apps", "AppsV1Api", "read_namespaced_stateful_set"),
+    "DaemonSet": Resource("daemonsets.apps", "AppsV1Api", "read_namespaced_daemon_set"),
+    "Job": Resource("jobs.batch", "BatchV1Api", "read_namespaced_job"),
+    "CronJob": Resource("cronjobs.batch", "BatchV1Api", "read_namespaced_cron_job"),
+}
+
+
+@dataclass
+class Connection:
+    """An API client bound to one context and namespace; ``label`` names the source in problems."""
+
+    api_client: Any
+    context: str
+    namespace: str
+
+    @property
+    def host(self) -> str:
+        return str(self.api_client.configuration.host)
+
+    @property
+    def label(self) -> str:
+        return f"cluster:{self.context}/{self.namespace}"
+
+    def close(self) -> None:
+        self.api_client.close()
+
+    def get(self, kind: str, name: str, *, missing_ok: bool = False) -> dict | None:
+        """The object as the API server sends it; None when it does not exist and ``missing_ok``."""
+        from kubernetes import client
+
+        resource = RESOURCES[kind]
+        reader = getattr(getattr(client, resource.api)(self.api_client), resource.reader)
+        try:
+            response = reader(name, self.namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+            obj = json.loads(response.data)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes one ParityError line below
+            if missing_ok and getattr(exc, "status", None) == 404:
+                return None
+            raise self.error(exc, "get", resource.plural, f"{kind}/{name}") from None
+        if not isinstance(obj, dict):
+            raise ParityError(Problem("the API server sent something that is not an object", file=self.label,
+                                      obj=f"{kind}/{name}"))
+        obj.setdefault("kind", kind)  # single GETs carry kind and apiVersion; keep the loader's input whole
+        return obj
+
+    def error(self, exc: BaseException, verb: str, plural: str, ref: str | None) -> ParityError:
+        """One line for a failed request. Response bodies are never quoted (they may hold data)."""
+        status = getattr(exc, "status", None)
+        where = dict(file=self.label, obj=ref)
+        if status == 403:
+            return ParityError(Problem(f'forbidden: cannot {verb} {plural} in namespace "{self.namespace}" (RBAC)',
+                                       **where))
+        if status == 404:
+            return ParityError(Problem(f'not found in namespace "{self.namespace}"', **where))
+        if status == 401:
+            return ParityError(Problem(f'unauthorized: the API server at {self.host} rejected the credentials '
+                                       f'of context "{self.context}"', **where))
+        if status and isinstance(status, int):
+            return ParityError(Problem(f"the API server answered {status} {getattr(exc, 'reason', '') or ''}"
+                                       f"{_status_message(exc)}".rstrip(), **where))
+        return ParityError(Problem(f"cannot reach the API server at {self.host}: {_network_reason(exc)}",
+                                   file=self.label))
+
+
+def _status_message(exc: BaseException) -> str:
+    """A ``Status`` object's ``message`` (the API server's own one-line explanation), if any."""
+    try:
+        message = json.loads(getattr(exc, "body", None) or "{}").get("message")
+    except (ValueError, AttributeError):
+        return ""
+    return f": {message.splitlines()[0]}" if isinstance(message, str) and message else ""
+
+
+def _network_reason(exc: BaseException) -> str:
+    """``Connection refused``, ``timed out``, a TLS failure... from urllib3's nested exceptions."""
+    text = str(getattr(exc, "reason", None) or exc)
+    if "SSLError" in text or "CERTIFICATE" in text.upper():
+        detail = text.splitlines()[-1]
+        m = re.search(r"\[SSL[^\]]*\] ([^(]+)", detail)
+        return "TLS: " + (m.group(1).strip() if m else detail.strip())
+    m = re.search(r"\[Errno (-?\d+)\] ([^'\")]+)", text)
+    if m:
+        return m.group(2).strip()
+    if "timed out" in text.lower():
+        return "timed out"
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+# ---------------------------------------------------------------------------------------------
+# Configuration, as kubectl finds it
+
+
+def connect(*, context: str | None, namespace: str | None, kubeconfig: str | None) -> Connection:
+    """A client configured as kubectl would be: ``--kubeconfig``, else ``$KUBECONFIG`` (a list), else
+    ``~/.kube/config``; in-cluster config when none of these exists and we run in a pod."""
+    paths = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+    existing = [p for p in paths.split(os.pathsep) if p and os.path.exists(os.path.expanduser(p))]
+    if not existing and not kubeconfig and os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return _connect_in_cluster(context, namespace)
+    if not existing:
+        raise ParityError(Problem("no such file (give --kubeconfig, set KUBECONFIG, or run in a pod)",
+                                  file=f"kubeconfig {paths}"))
+    return _connect_kubeconfig(":".join(existing), context, namespace)
+
+
+def _connect_kubeconfig(paths: str, context: str | None, namespace: str | None) -> Connection:
+    import yaml
+    from kubernetes import client, config
+    from kubernetes.config.config_exception import ConfigException
+
+    where = f"kubeconfig {paths}"
+    try:
+        contexts, current = config.list_kube_config_contexts(config_file=paths)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)  # line/column only: the file holds credentials
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ParityError(Problem(f"invalid YAML{at}", file=where)) from None
+    except (ConfigException, KeyError, TypeError, AttributeError, ValueError, OSError) as exc:
+        raise ParityError(Problem(f"invalid kubeconfig: {_config_reason(exc)}", file=where)) from None
+    names = [c.get("name") for c in contexts or [] if isinstance(c, dict)]
+    name = context or (current or {}).get("name")
+    if not name:
+        raise ParityError(Problem("no current-context; give --context", file=where))
+    if name not in names:
+        have = ", ".join(str(n) for n in names) or "none"
+        raise ParityError(Problem(f'context "{name}" not found (contexts: {have})', file=where))
+    chosen = next(c for c in contexts if c.get("name") == name)
+    ns = namespace or (chosen.get("context") or {}).get("namespace") or "default"
+    cfg = client.Configuration()
+    cfg.retries = RETRIES
+    try:
+        config.load_kube_config(config_file=paths, context=name, client_configuration=cfg, persist_config=False)
+    except (ConfigException, KeyError, TypeError, AttributeError, ValueError, OSError) as exc:
+        raise ParityError(Problem(f'context "{name}": {_config_reason(exc)}', file=where)) from None
+    return Connection(client.ApiClient(cfg), name, ns)
+
+
+def _config_reason(exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing key {exc}"
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:200]
+
+
+def _connect_in_cluster(context: str | None, namespace: str | None) -> Connection:
+    from kubernetes import client
+    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.incluster_config import InClusterConfigLoader
+
+    if context:
+        raise ParityError(f"--context {context}: running in a pod without a kubeconfig; only the in-cluster "
+                          "service account is available")
+    cfg = client.Configuration()
+    cfg.retries = RETRIES
+    try:
+        InClusterConfigLoader(token_filename=os.path.join(IN_CLUSTER_DIR, "token"),
+                              cert_filename=os.path.join(IN_CLUSTER_DIR, "ca.crt")).load_and_set(cfg)
+    except ConfigException as exc:
+        raise ParityError(f"in-cluster config: {_config_reason(exc)}") from None
+    ns = namespace
+    if not ns:
+        try:
+            with open(os.path.join(IN_CLUSTER_DIR, "namespace"), encoding="utf-8") as f:
+                ns = f.read().strip()
+        except OSError:
+            ns = ""
+    return Connection(client.ApiClient(cfg), "in-cluster", ns or "default")
+
+
+# ---------------------------------------------------------------------------------------------
+# What a pod template references
+
+
+@dataclass
+class Reference:
+    kind: str  # "Secret" or "ConfigMap"
+    name: str
+    optional: bool  # every reference to it says optional: true
+    volume: bool  # at least one volume (not only env) uses it
+
+    def note(self, optional: bool, volume: bool) -> None:
+        self.optional = self.optional and optional
+        self.volume = self.volume or volume
+
+
+def references(pod_spec: dict) -> list[Reference]:
+    """Secrets and ConfigMaps a pod spec uses: volumes (projected sources too), ``env[].valueFrom``
+    and ``envFrom``, in a stable order."""
+    found: dict[tuple[str, str], Reference] = {}
+
+    def add(kind: str, name: Any, optional: Any, volume: bool) -> None:
+        if isinstance(name, str) and name:
+            ref = found.setdefault((kind, name), Reference(kind, name, True, False))
+            ref.note(optional is True, volume)
+
+    for vol in _dicts(pod_spec.get("volumes")):
+        secret, cm, projected = _dict(vol.get("secret")), _dict(vol.get("configMap")), _dict(vol.get("projected"))
+        add("Secret", secret.get("secretName"), secret.get("optional"), True)
+        add("ConfigMap", cm.get("name"), cm.get("optional"), True)
+        for src in _dicts(projected.get("sources")):
+            s, c = _dict(src.get("secret")), _dict(src.get("configMap"))
+            add("Secret", s.get("name"), s.get("optional"), True)
+            add("ConfigMap", c.get("name"), c.get("optional"), True)
+    for ctr in _containers(pod_spec):
+        for env in _dicts(ctr.get("env")):
+            value_from = _dict(env.get("valueFrom"))
+            s, c = _dict(value_from.get("secretKeyRef")), _dict(value_from.get("configMapKeyRef"))
+            add("Secret", s.get("name"), s.get("optional"), False)
+            add("ConfigMap", c.get("name"), c.get("optional"), False)
+        for env_from in _dicts(ctr.get("envFrom")):
+            s, c = _dict(env_from.get("secretRef")), _dict(env_from.get("configMapRef"))
+            add("Secret", s.get("name"), s.get("optional"), False)
+            add("ConfigMap", c.get("name"), c.get("optional"), False)
+    return [found[k] for k in sorted(found)]
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _dicts(value: Any) -> Iterator[dict]:
+    return (v for v in (value if isinstance(value, list) else []) if isinstance(v, dict))
+
+
+def _containers(pod_spec: dict) -> Iterator[dict]:
+    for key in ("initContainers", "containers", "ephemeralContainers"):
+        yield from _dicts(pod_spec.get(key))
+
+
+def pod_spec_of(obj: dict, kind: str) -> dict:
+    """The pod spec inside a workload object ({} when it has none: the loader reports that)."""
+    node: Any = obj
+    for step in TEMPLATE_PATHS[kind] + ("spec",):
+        node = _dict(node).get(step)
+    return _dict(node)
+
+
+# ---------------------------------------------------------------------------------------------
+# The entry point
+
+
+def parse_ref(ref: str) -> tuple[str, str]:
+    """``deploy/api`` -> ("Deployment", "api"), with kubectl's short kind names."""
+    kind_text, sep, name = ref.partition("/")
+    kind = KIND_ALIASES.get(kind_text.lower())
+    if not sep or not name or "/" in name or kind is None:
+        raise ParityError(f"--from-cluster {ref}: expected KIND/NAME, e.g. deploy/api-gateway or pod/x")
+    return kind, name
+
+
+def load_from_cluster(ref: str, *, context: str | None, namespace: str | None, kubeconfig: str | None) -> Inputs:
+    """The workload ``ref`` names and every Secret/ConfigMap its pod template references, as ``Inputs``.
+
+    A referenced object that does not exist is left out: the kubelet model reports the missing
+    non-optional ones a volume needs; one only env needs gets a warning here."""
+    kind, name = parse_ref(ref)
+    conn = connect(context=context, namespace=namespace, kubeconfig=kubeconfig)
+    try:
+        workload = conn.get(kind, name)
+        assert workload is not None
+        objects, warnings = [workload], []
+        for r in references(pod_spec_of(workload, kind)):
+            obj = conn.get(r.kind, r.name, missing_ok=True)
+            if obj is not None:
+                objects.append(obj)
+            elif not r.optional and not r.volume:
+                warnings.append(f'{conn.label}: {r.kind}/{r.name}: not found in namespace "{conn.namespace}"; '
+                                f"{kind}/{name} needs it for env (the container would not start)")
+        inputs = load_objects(objects, conn.label, conn.namespace)
+    finally:
+        conn.close()
+    inputs.warnings.extend(warnings)
+    return inputs
