@@ -11,7 +11,6 @@ object, the namespace and the API server. ``kubernetes`` is imported inside func
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re

@@ -1,0 +1,205 @@
+"""k8s-to-docker's files, statically: structure, permissions, secret hygiene, atomic writing."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+import tarfile
+
+import yaml
+
+from ..conftest import ROOT, run_parity, write
+
+ARTICLE = str(ROOT / "manifests" / "api-gateway")
+RICHER = str(ROOT / "manifests" / "richer")
+ARTICLE_SECRETS = [b"tenant1-api-key-3f9a1c", b"tenant2-api-key-7b2e4d", b"tenant3-api-key-c81f0a"]
+
+ENV_POD = """
+apiVersion: v1
+kind: Secret
+metadata: {name: creds}
+stringData: {token: "s3cr3t-$HOME-value", user: admin, "2nd": y}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg}
+data: {LEVEL: debug, "1st": x}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: envy}
+spec:
+  containers:
+  - name: app
+    image: busybox:latest
+    command: ["sh", "-c", "echo $(GREETING) $(TOKEN)"]
+    env:
+    - {name: GREETING, value: "hello $(USER_NAME)"}
+    - {name: PRICE, value: "5$"}
+    - {name: TOKEN, valueFrom: {secretKeyRef: {name: creds, key: token}}}
+    - {name: URL, value: "https://$(TOKEN)@example"}
+    envFrom:
+    - {prefix: CFG_, configMapRef: {name: cfg}}
+    - {secretRef: {name: creds}}
+"""
+
+
+def gen(tmp_path, *args):
+    return run_parity("k8s-to-docker", *args, "-o", str(tmp_path / "out"))
+
+
+def test_article_compose_file(tmp_path):
+    assert gen(tmp_path, ARTICLE).returncode == 0
+    doc = yaml.safe_load((tmp_path / "out" / "compose.yaml").read_text())
+    assert "version" not in doc
+    assert list(doc["services"]) == ["parity-data", "api-gateway"]
+    app = doc["services"]["api-gateway"]
+    (volume,) = doc["volumes"].values()
+    assert volume["name"].startswith("parity-pod-api-gateway-secrets-")
+    assert app["volumes"] == [{"type": "volume", "source": "secrets", "target": "/etc/secrets", "read_only": True,
+                               "volume": {"nocopy": True}}]
+    assert "volumes_from" not in app  # Compose drops ':ro' from volumes_from
+    assert app["depends_on"] == {"parity-data": {"condition": "service_completed_successfully"}}
+    assert app["entrypoint"] == ["sh", "-c", "while true; do sleep $$3600; done".replace("$$", "")]
+    assert app["expose"] == ["80/tcp"]
+    assert app["labels"] == {"io.parity.workload": "Pod/api-gateway", "io.parity.container": "api-gateway",
+                             "io.parity.project": "parity-pod-api-gateway"}
+    data = doc["services"]["parity-data"]
+    assert data["build"] == {"context": "./data"}
+    assert data["volumes"] == [{"type": "volume", "source": "secrets", "target": "/parity/volumes/secrets"}]
+
+
+def test_output_permissions_and_no_secret_outside_owner_only_parts(tmp_path):
+    result = gen(tmp_path, ARTICLE)
+    out = tmp_path / "out"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    assert stat.S_IMODE((out / "data").stat().st_mode) == 0o700
+    assert stat.S_IMODE((out / "data" / "payload.tar").stat().st_mode) == 0o600
+    assert stat.S_IMODE((out / "data" / "Dockerfile").stat().st_mode) == 0o600
+    for name in ("compose.yaml", "docker.sh", "README.md", "data/Dockerfile"):
+        text = (out / name).read_bytes()
+        assert not any(s in text for s in ARTICLE_SECRETS), name
+    assert not any(s in result.stdout + result.stderr for s in ARTICLE_SECRETS)
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary directory left behind
+
+
+def test_payload_tar_is_exact_and_deterministic(tmp_path):
+    gen(tmp_path, RICHER)
+    first = (tmp_path / "out" / "data" / "payload.tar").read_bytes()
+    assert run_parity("k8s-to-docker", RICHER, "-o", str(tmp_path / "again")).returncode == 0
+    assert (tmp_path / "again" / "data" / "payload.tar").read_bytes() == first
+    with tarfile.open(fileobj=io.BytesIO(first)) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+    assert [n for n in members][:3] == ["parity", "parity/volumes", "parity/volumes/config"]
+    root = members["parity/volumes/credentials"]
+    assert (oct(root.mode), root.uid, root.gid, root.uname) == ("0o3777", 0, 2000, "")
+    (ts,) = [n for n in members if n.startswith("parity/volumes/credentials/..1970") and n.count("/") == 3]
+    key = members[f"{ts}/api/key"]
+    assert (oct(key.mode), key.uid, key.gid, key.size) == ("0o440", 0, 2000, 18)
+    link = members["parity/volumes/credentials/api"]
+    assert (link.issym(), link.linkname) == (True, "..data/api")
+    assert {m.mtime for m in members.values()} == {0}
+
+
+def test_dockerfile_is_legacy_builder_friendly(tmp_path):
+    gen(tmp_path, ARTICLE)
+    text = (tmp_path / "out" / "data" / "Dockerfile").read_text()
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    assert lines[0] == "FROM busybox:latest"
+    assert lines[1] == "ADD payload.tar /"
+    assert lines[-1] == 'CMD ["true"]'
+    assert "--chmod" not in text and "COPY" not in text
+    assert 'io.parity.workload="Pod/api-gateway"' in text and "tenant1-api-key" not in text
+
+
+def test_env_values_from_objects_go_to_an_owner_only_env_file(tmp_path):
+    src = write(tmp_path, ENV_POD)
+    result = gen(tmp_path, str(src))
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out"
+    app = yaml.safe_load((out / "compose.yaml").read_text())["services"]["app"]
+    # Literal values inline, with '$' escaped for Compose; nothing from a Secret inline.
+    assert app["environment"] == {"GREETING": "hello $$(USER_NAME)", "PRICE": "5$$"}
+    assert app["env_file"] == [{"path": "./env/app.env", "format": "raw"}]
+    env_file = out / "env" / "app.env"
+    assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
+    assert env_file.read_text() == ("CFG_LEVEL=debug\nCFG_1st=x\ntoken=s3cr3t-$HOME-value\nuser=admin\n"
+                                    "TOKEN=s3cr3t-$HOME-value\nURL=https://s3cr3t-$HOME-value@example\n")
+    # $(TOKEN) in the command is not expanded: that would write a secret into compose.yaml.
+    assert app["entrypoint"] == ["sh", "-c", "echo hello $$(USER_NAME) $$(TOKEN)"]
+    assert b"s3cr3t" not in (out / "compose.yaml").read_bytes() + (out / "docker.sh").read_bytes()
+    summary = json.loads(run_parity("k8s-to-docker", str(src), "-o", str(tmp_path / "j"), "--format",
+                                    "json").stdout)
+    assert "app: envFrom key '2nd' skipped: not a valid variable name" in summary["differences"]
+
+
+def test_refuses_non_empty_directory_without_force(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("user data")
+    result = gen(tmp_path, ARTICLE)
+    assert result.returncode == 2
+    assert result.stderr.decode() == f"parity: {out}: exists and is not empty; use --force to replace it\n"
+    assert [p.name for p in out.iterdir()] == ["mine.txt"]
+    assert gen(tmp_path, ARTICLE, "--force").returncode == 0
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "compose.yaml", "data", "docker.sh", "env",
+                                                     "subpath"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_refuses_to_overwrite_a_file(tmp_path):
+    target = tmp_path / "out"
+    target.write_text("precious")
+    result = gen(tmp_path, ARTICLE, "--force")
+    assert result.returncode == 2
+    assert "exists and is not a directory; refusing to overwrite it" in result.stderr.decode()
+    assert target.read_text() == "precious"
+
+
+def test_bad_input_writes_nothing(tmp_path):
+    src = write(tmp_path, (ROOT / "manifests/api-gateway/pod.yaml").read_text())  # no Secret
+    result = run_parity("k8s-to-docker", str(src), "-o", str(tmp_path / "deep" / "out"))
+    assert result.returncode == 2
+    assert result.stderr.decode().count("\n") == 1
+    assert 'secret "api-gateway-secrets" not found' in result.stderr.decode()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.yaml"]
+
+
+def test_several_workloads_need_a_choice(tmp_path):
+    result = run_parity("k8s-to-docker", ARTICLE, RICHER, "-o", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr.decode() == ("parity: 2 workloads found (Pod/api-gateway, Deployment/tenant-gateway); "
+                                      "pick one with --workload KIND/NAME\n")
+    assert gen(tmp_path, ARTICLE, RICHER, "--workload", "deploy/tenant-gateway").returncode == 0
+
+
+def test_json_summary(tmp_path):
+    result = run_parity("k8s-to-docker", RICHER, "-o", str(tmp_path / "out"), "--format", "json")
+    summary = json.loads(result.stdout)
+    assert summary["format"] == "parity.k8s-to-docker/v1"
+    assert summary["workload"] == {"kind": "Deployment", "name": "tenant-gateway", "namespace": "default"}
+    assert summary["services"] == ["check-config", "gateway", "log-shipper"]
+    assert sorted(summary["volumes"]) == ["config", "credentials", "podinfo"]
+    assert summary["files"][:2] == ["compose.yaml", "docker.sh"]
+    assert "subpath/gateway/3-.netrc" in summary["files"]
+
+
+def test_flat_drops_the_kubelet_structure(tmp_path):
+    gen(tmp_path, ARTICLE, "--flat")
+    with tarfile.open(tmp_path / "out" / "data" / "payload.tar") as tar:
+        names = {m.name: m for m in tar.getmembers()}
+    assert sorted(names) == ["parity", "parity/volumes", "parity/volumes/secrets", "parity/volumes/secrets/tenant1",
+                             "parity/volumes/secrets/tenant2", "parity/volumes/secrets/tenant3"]
+    assert names["parity/volumes/secrets/tenant1"].isfile()
+
+
+def test_subpath_file_is_materialised_with_its_mode_and_owner(tmp_path):
+    gen(tmp_path, RICHER)
+    path = tmp_path / "out" / "subpath" / "gateway" / "3-.netrc"
+    st = os.lstat(path)
+    assert stat.S_IMODE(st.st_mode) == 0o440
+    if os.geteuid() == 0:
+        assert (st.st_uid, st.st_gid) == (0, 2000)
+    assert stat.S_IMODE((tmp_path / "out" / "subpath").stat().st_mode) == 0o700

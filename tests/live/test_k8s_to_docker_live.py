@@ -1,0 +1,178 @@
+"""k8s-to-docker against the real engine: each container of a generated setup sees exactly the
+files the kubelet model predicts, and cannot write to them even as root."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ..conftest import ROOT
+from .helpers import compose, compose_container, compose_up, differences_against_cluster, generate, predicted, \
+    write_as_root
+
+FIXTURES = ROOT / "tests" / "fixtures" / "live"
+DOCS = Path(os.environ.get("PARITY_DOCS_EXAMPLES", ROOT.parent / "shared" / "reference" / "k8s-docs-examples"))
+
+SETUPS = {
+    "article": [str(ROOT / "manifests" / "api-gateway")],
+    "richer": [str(ROOT / "manifests" / "richer")],
+    "cronjob-optional": [str(FIXTURES / "cronjob-optional.yaml")],
+    "statefulset-projected": [str(FIXTURES / "statefulset-projected.yaml")],
+}
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("name", sorted(SETUPS))
+def test_generated_compose_gives_the_cluster_layout(docker_client, tmp_path, name):
+    manifests = SETUPS[name]
+    summary = generate(tmp_path / "out", *manifests)
+    layout = predicted(*manifests)
+    with compose_up(tmp_path / "out", summary):
+        assert differences_against_cluster(docker_client, summary["project"], layout) == []
+        for c in layout.containers:
+            ctr = compose_container(docker_client, summary["project"], c.name)
+            if c.init:
+                assert ctr.attrs["State"]["ExitCode"] == 0, f"init container {c.name} failed"
+                continue
+            for m in c.mounts:
+                code, output = write_as_root(ctr, m.path)
+                assert code != 0 and "Read-only file system" in output, (c.name, m.path, output)
+
+
+@pytest.mark.live
+def test_docs_examples_as_they_are(docker_client, tmp_path):
+    """The Kubernetes documentation's own manifests, unchanged except for the image (no registry here)."""
+    for example in ("secret-pod", "projected", "projected-nondefault-mode"):
+        src = DOCS / example
+        work = tmp_path / example
+        work.mkdir()
+        for f in src.iterdir():
+            text = f.read_text().replace('"nginx"', '"busybox:latest"').replace("busybox:1.28", "busybox:latest")
+            (work / f.name).write_text(text)
+        summary = generate(work / "out", str(work / "pod.yaml"), *[str(p) for p in work.glob("secret*.yaml")])
+        layout = predicted(str(work / "pod.yaml"), *[str(p) for p in work.glob("secret*.yaml")])
+        with compose_up(work / "out", summary):
+            assert differences_against_cluster(docker_client, summary["project"], layout) == [], example
+
+
+@pytest.mark.live
+def test_compose_config_accepts_every_generated_file(tmp_path):
+    for name, manifests in sorted(SETUPS.items()):
+        generate(tmp_path / name, *manifests)
+        result = compose(tmp_path / name, "config", "--quiet", check=False)
+        assert result.returncode == 0, (name, result.stderr)
+
+
+@pytest.mark.live
+def test_docker_sh_gives_the_same_layout(docker_client, tmp_path):
+    """The article's flow with plain docker commands: build, create, --volumes-from NAME:ro."""
+    out = tmp_path / "out"
+    summary = generate(out, *SETUPS["richer"])
+    layout = predicted(*SETUPS["richer"])
+    project = summary["project"]
+    try:
+        run = subprocess.run(["sh", str(out / "docker.sh")], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        for c in layout.containers:
+            if c.init:
+                continue
+            ctr = docker_client.containers.get(f"{project}-{c.name}")
+            from parity.compare import compare_containers
+            from parity.docker.readback import container_layout
+            actual = container_layout(ctr, c.name, [m.path for m in c.mounts])
+            assert compare_containers(c, actual) == [], c.name
+            assert ctr.attrs["HostConfig"]["VolumesFrom"] == [f"{project}-{c.name}-mounts:ro"]
+            for m in c.mounts:
+                code, output = write_as_root(ctr, m.path)
+                assert code != 0 and "Read-only file system" in output
+    finally:
+        subprocess.run(["sh", str(out / "docker.sh"), "down"], capture_output=True)
+    assert docker_client.containers.list(all=True, filters={"label": f"io.parity.project={project}"}) == []
+    assert docker_client.volumes.list(filters={"label": f"io.parity.project={project}"}) == []
+
+
+@pytest.mark.live
+def test_data_context_builds_with_the_legacy_builder(docker_client, tmp_path):
+    """docker-py's images.build is the legacy builder: no --chmod, COPY resets owners. The context
+    must still give exact modes, owners and symlinks (ADD of the payload tar)."""
+    out = tmp_path / "out"
+    summary = generate(out, *SETUPS["statefulset-projected"])
+    tag = "parity-test-legacy:latest"
+    image, _ = docker_client.images.build(path=str(out / "data"), tag=tag, rm=True)
+    try:
+        ctr = docker_client.containers.create(tag)
+        try:
+            from parity.docker.readback import read_tree
+            entries = {e.path: e for e in read_tree(ctr, "/parity/volumes/db")}
+            root = entries["/parity/volumes/db"]
+            assert (f"{root.mode:o}", root.uid, root.gid) == ("3777", 0, 3000)
+            (ts,) = [p for p in entries if p.startswith("/parity/volumes/db/..1970")
+                     and p.count("/") == 4]
+            pw = entries[f"{ts}/auth/password"]
+            assert (f"{pw.mode:o}", pw.uid, pw.gid, pw.size) == ("440", 0, 3000, 28)
+            assert entries["/parity/volumes/db/..data"].target == ts.rsplit("/", 1)[1]
+        finally:
+            ctr.remove(v=True)
+        assert image.labels["io.parity.workload"] == "StatefulSet/ledger"
+        assert image.labels["io.parity.role"] == "data"
+        assert summary["images"][0].startswith("parity-statefulset-ledger-data:")
+    finally:
+        docker_client.images.remove(tag, force=True)
+
+
+@pytest.mark.live
+def test_changed_secret_never_serves_stale_bytes(docker_client, tmp_path):
+    """Docker fills a named volume only when it is empty; a rotated Secret must still reach the app."""
+    pod = (ROOT / "manifests" / "api-gateway" / "pod.yaml").read_text()
+    secret = (ROOT / "manifests" / "api-gateway" / "secret.yaml").read_text()
+    src = tmp_path / "manifests"
+    src.mkdir()
+    (src / "pod.yaml").write_text(pod)
+    (src / "secret.yaml").write_text(secret)
+    out = tmp_path / "out"
+    first = generate(out, str(src))
+    second = first
+    try:
+        compose(out, "up", "-d", "--build")
+        (src / "secret.yaml").write_text(secret.replace("tenant1-api-key-3f9a1c", "tenant1-ROTATED"))
+        second = generate(out, str(src), extra=("--force",))
+        assert first["volumes"]["secrets"] != second["volumes"]["secrets"]
+        compose(out, "up", "-d", "--build")
+        ctr = compose_container(docker_client, second["project"], "api-gateway")
+        assert ctr.exec_run(["cat", "/etc/secrets/tenant1"]).output == b"tenant1-ROTATED"
+        assert differences_against_cluster(docker_client, second["project"], predicted(str(src))) == []
+    finally:
+        compose(out, "down", "-v", "-t", "0", check=False)
+        for s in (first, second):
+            for image in s["images"]:
+                subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True)
+        for v in docker_client.volumes.list(filters={"label": f"io.parity.project={first['project']}"}):
+            v.remove(force=True)
+
+
+@pytest.mark.live
+def test_app_image_files_under_the_mount_are_hidden(docker_client, tmp_path):
+    """In the cluster the volume hides whatever the image has at the mountPath; same here."""
+    ctx = tmp_path / "app"
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text("FROM busybox:latest\nRUN mkdir -p /etc/secrets && "
+                                    "echo baked-in > /etc/secrets/from-image && echo old > /etc/secrets/tenant1\n")
+    docker_client.images.build(path=str(ctx), tag="parity-test-app:latest", rm=True)
+    try:
+        (tmp_path / "m").mkdir()
+        (tmp_path / "m" / "pod.yaml").write_text(
+            (ROOT / "manifests/api-gateway/pod.yaml").read_text().replace("image: busybox:latest",
+                                                                          "image: parity-test-app:latest"))
+        (tmp_path / "m" / "secret.yaml").write_text((ROOT / "manifests/api-gateway/secret.yaml").read_text())
+        summary = generate(tmp_path / "out", str(tmp_path / "m"))
+        with compose_up(tmp_path / "out", summary):
+            assert differences_against_cluster(docker_client, summary["project"],
+                                               predicted(str(tmp_path / "m"))) == []
+            ctr = compose_container(docker_client, summary["project"], "api-gateway")
+            assert ctr.exec_run(["ls", "-A", "/etc/secrets"]).output.split() == [
+                b"..1970_01_01_00_00_00.3553484229", b"..data", b"tenant1", b"tenant2", b"tenant3"]
+    finally:
+        docker_client.images.remove("parity-test-app:latest", force=True)
