@@ -148,5 +148,50 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, flat, ba
     click.echo(f"start: docker compose -f {result.directory}/compose.yaml up -d --build")
 
 
+@main.command()
+@click.argument("manifests", nargs=-1)
+@click.option("--compose", "compose_file", required=True, metavar="FILE", help="The compose file to check.")
+@SECRETS_OPTION
+@WORKLOAD_OPTION
+@NAMESPACE_OPTION
+@click.option("--map", "mappings", multiple=True, metavar="CONTAINER=SERVICE",
+              help="Pair a pod container with a differently named service.")
+@click.option("--live", is_flag=True, help="Check with a real engine: bring the setup up in a throw-away project.")
+@click.option("--project", "running", metavar="NAME", help="With --live: inspect this running compose project.")
+@click.option("--ignore", "ignores", multiple=True, type=click.Choice(["structure", "owners", "modes"]),
+              help="Leave a class of differences out.")
+@FORMAT_OPTION
+@handle_errors
+def diff(manifests, compose_file, secret_paths, workload, namespace, mappings, live, running, ignores, fmt):
+    """Say whether each container of a compose setup sees the files the cluster gives it.
+    Exit 0 when equal, 1 when different, 2 on error."""
+    from .diff import live_diff, static_diff
+    from .docker.compose import load_compose
+    from .render import diff_text
+
+    _, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload)
+    if len(workloads) > 1:
+        raise ParityError(f"{len(workloads)} workloads found ({', '.join(w.ref for w in workloads)}); "
+                          "pick one with --workload KIND/NAME")
+    mapping = {}
+    for m in mappings:
+        container, sep, service = m.partition("=")
+        if not sep or not container or not service:
+            raise ParityError(f"--map {m}: expected CONTAINER=SERVICE")
+        mapping[container] = service
+    if running and not live:
+        raise ParityError("--project needs --live")
+    project = load_compose(compose_file, running)
+    if live:
+        report = live_diff(layouts[0], workloads[0], project, mapping, frozenset(ignores), running)
+    else:
+        report = static_diff(layouts[0], workloads[0], project, mapping, frozenset(ignores))
+    if fmt == "json":
+        click.echo(dump_json(report.to_json()), nl=False)
+    else:
+        click.echo(diff_text(report, Painter(colour_enabled())), nl=False)
+    sys.exit(report.exit_code)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

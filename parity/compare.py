@@ -64,8 +64,9 @@ def compare_containers(expected: ContainerLayout, actual: ContainerLayout,
         if got is None:
             continue  # reported through its files below
         if m.read_only and not got.read_only:
+            via = f" ({got.source})" if got.source else ""
             add(m.path, "writable", "read-only", "read-write",
-                "the cluster mounts this volume read-only; here root can change it for every consumer")
+                f"the cluster mounts this volume read-only; here root can change it for every consumer{via}")
 
     # The user-visible view.
     exp_view = dict(expected.visible_dirs() + expected.visible_files())
@@ -107,17 +108,31 @@ def _compare_attrs(container: str, path: str, e: Entry, a: Entry, ignore: frozen
 
 def _compare_raw(container: str, expected: ContainerLayout, actual: ContainerLayout,
                  ignore: frozenset[str]) -> list[Difference]:
-    """The kubelet's structure: internals and the kind of each top-level name."""
+    """The kubelet's structure: internals and the kind of each top-level name. A mount whose
+    ``..data`` is missing altogether is one difference, not one per entry."""
     out = []
     exp = {_canonical(e.path): e for e in expected.entries}
     act = {_canonical(e.path): e for e in actual.entries}
+    flat_mounts = [m.path for m in expected.mounts
+                   if f"{m.path}/..data" in exp and f"{m.path}/..data" not in act]
+    for m in flat_mounts:
+        inside = [p for p in exp if p.startswith(m + "/") and _is_internal(p)]
+        out.append(Difference(container, f"{m}/..data", "structure", f"..data -> ..<timestamp>/ "
+                              f"({len(inside) - 1} entries inside)", "absent",
+                              "no kubelet structure: applications that watch ..data for updates will not "
+                              "see one, and top-level names are not symlinks"))
+
+    def in_flat(path: str) -> bool:
+        return any(path.startswith(m + "/") for m in flat_mounts)
+
     for path in sorted(set(exp) | set(act)):
         e, a = exp.get(path), act.get(path)
         internal = _is_internal(path)
+        if in_flat(path) and (internal or (e is not None and e.type == SYMLINK)):
+            continue
         if e is None or a is None:
             if internal and e is not None:
-                out.append(Difference(container, path, "structure", _describe(e), "absent",
-                                      "the kubelet's ..data layout is missing"))
+                out.append(Difference(container, path, "structure", _describe(e), "absent"))
             elif internal and a is not None:
                 out.append(Difference(container, path, "structure", "absent", _describe(a)))
             continue  # a missing or extra user-visible name was reported in the visible pass

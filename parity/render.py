@@ -40,3 +40,38 @@ def _container_lines(c: ContainerLayout, paint: Painter) -> list[str]:
             name = f"{rel} -> {e.target}" if e.type == SYMLINK else rel
             lines.append(f"      {mode_string(e.type, e.mode)}  {owner:<11} {size:>7}  {digest:<19}  {name}")
     return lines
+
+
+def diff_text(report, paint: Painter) -> str:
+    """Differences grouped by container, then a one-line summary. Digests only, never values."""
+    lines = [paint(f"parity diff: {report.workload} vs {report.compose_file} ({report.mode})", "bold")]
+    by_container: dict[str, list] = {}
+    for d in report.differences:
+        by_container.setdefault(d.container, []).append(d)
+    service_of = dict(report.pairs)
+    for container, diffs in by_container.items():
+        if container == "-":
+            lines.append("  compose services")
+        else:
+            svc = service_of.get(container)
+            lines.append(f"  container {paint(container, 'bold')}" + (f" <-> service {svc}" if svc else ""))
+        for d in diffs:
+            parts = [paint(f"{d.kind:<18}", "red"), d.path]
+            if d.expected or d.actual:
+                parts.append(f"cluster: {d.expected or '-'}  here: {d.actual or '-'}")
+            lines.append("    " + "  ".join(parts))
+            if d.detail:
+                lines.append(paint(f"    {'':<18}  {d.detail}", "dim"))
+    for container, service in report.pairs:
+        if container not in by_container:
+            lines.append(f"  container {paint(container, 'bold')} <-> service {service}: " + paint("same", "green"))
+    for note in report.notes:
+        lines.append(paint(f"  note: {note}", "yellow"))
+    n = len(report.differences)
+    containers = len([c for c in by_container if c != "-"])
+    if n:
+        lines.append(paint(f"{n} difference{'s' if n != 1 else ''} in {containers} container"
+                           f"{'s' if containers != 1 else ''}", "red"))
+    else:
+        lines.append(paint(f"no differences: every container sees the cluster's files ({report.mode})", "green"))
+    return "\n".join(lines) + "\n"

@@ -24,8 +24,9 @@ from .manifests import KIND_ALIASES, TEMPLATE_PATHS, Inputs, load_objects
 IN_CLUSTER_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 #: (connect, read) seconds for each API request.
 REQUEST_TIMEOUT = (10, 60)
-#: urllib3 retries per request: enough for a blip, not so many that a dead cluster hangs the command.
-RETRIES = 1
+#: urllib3 retries per request. None, as kubectl: a dead cluster fails at once, and urllib3 would
+#: log each retry as a WARNING on stderr.
+RETRIES = 0
 
 
 @dataclass(frozen=True)
@@ -148,45 +149,69 @@ def connect(*, context: str | None, namespace: str | None, kubeconfig: str | Non
     if not existing:
         raise ParityError(Problem("no such file (give --kubeconfig, set KUBECONFIG, or run in a pod)",
                                   file=f"kubeconfig {paths}"))
-    return _connect_kubeconfig(":".join(existing), context, namespace)
+    return _connect_kubeconfig(existing, context, namespace)
 
 
-def _connect_kubeconfig(paths: str, context: str | None, namespace: str | None) -> Connection:
-    import yaml
+def _connect_kubeconfig(paths: list[str], context: str | None, namespace: str | None) -> Connection:
     from kubernetes import client, config
     from kubernetes.config.config_exception import ConfigException
 
-    where = f"kubeconfig {paths}"
-    try:
-        contexts, current = config.list_kube_config_contexts(config_file=paths)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)  # line/column only: the file holds credentials
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ParityError(Problem(f"invalid YAML{at}", file=where)) from None
-    except (ConfigException, KeyError, TypeError, AttributeError, ValueError, OSError) as exc:
-        raise ParityError(Problem(f"invalid kubeconfig: {_config_reason(exc)}", file=where)) from None
-    names = [c.get("name") for c in contexts or [] if isinstance(c, dict)]
-    name = context or (current or {}).get("name")
+    where = f"kubeconfig {os.pathsep.join(paths)}"
+    contexts, current = _read_contexts(paths)
+    name = context or current
     if not name:
         raise ParityError(Problem("no current-context; give --context", file=where))
-    if name not in names:
-        have = ", ".join(str(n) for n in names) or "none"
+    if name not in contexts:
+        have = ", ".join(contexts) or "none"
         raise ParityError(Problem(f'context "{name}" not found (contexts: {have})', file=where))
-    chosen = next(c for c in contexts if c.get("name") == name)
-    ns = namespace or (chosen.get("context") or {}).get("namespace") or "default"
+    ns = namespace or contexts[name].get("namespace") or "default"
     cfg = client.Configuration()
     cfg.retries = RETRIES
     try:
-        config.load_kube_config(config_file=paths, context=name, client_configuration=cfg, persist_config=False)
+        config.load_kube_config(config_file=os.pathsep.join(paths), context=name, client_configuration=cfg,
+                                persist_config=False)
     except (ConfigException, KeyError, TypeError, AttributeError, ValueError, OSError) as exc:
         raise ParityError(Problem(f'context "{name}": {_config_reason(exc)}', file=where)) from None
+    if not str(cfg.host or "").startswith(("https://", "http://")):
+        raise ParityError(Problem(f'context "{name}": its cluster has no https:// server URL', file=where))
     return Connection(client.ApiClient(cfg), name, ns)
 
 
+def _read_contexts(paths: list[str]) -> tuple[dict[str, dict], str | None]:
+    """Contexts by name and the current one, merged as kubectl does: the first file to set a name or
+    ``current-context`` wins."""
+    import yaml
+
+    contexts: dict[str, dict] = {}
+    current: str | None = None
+    for path in paths:
+        try:
+            with open(os.path.expanduser(path), encoding="utf-8") as f:
+                doc = yaml.safe_load(f) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)  # line/column only: the file holds credentials
+            at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise ParityError(Problem(f"invalid YAML{at}", file=f"kubeconfig {path}")) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ParityError(Problem(f"cannot read: {getattr(exc, 'strerror', None) or exc}",
+                                      file=f"kubeconfig {path}")) from None
+        if not isinstance(doc, dict):
+            raise ParityError(Problem("invalid kubeconfig: not a map", file=f"kubeconfig {path}"))
+        for item in doc.get("contexts") or []:
+            if isinstance(item, dict) and isinstance(item.get("name"), str):
+                contexts.setdefault(item["name"], item.get("context") if isinstance(item.get("context"), dict) else {})
+        if not current and isinstance(doc.get("current-context"), str):
+            current = doc["current-context"] or None
+    return contexts, current
+
+
 def _config_reason(exc: BaseException) -> str:
+    """The client's own message, minus what could carry credentials: it names kubeconfig entries by
+    their whole dict (token included), so everything from the first ``{`` is dropped."""
     if isinstance(exc, KeyError):
         return f"missing key {exc}"
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = re.sub(r" in [^ ]*\{.*$", "", text).split("{")[0].rstrip()
     return text[:200]
 
 

@@ -1,0 +1,248 @@
+"""``parity diff``: does a compose setup give each container the files the cluster gives it?
+
+Pairs pod containers with compose services (by name, or ``--map``), derives the Docker side
+statically (``docker/static_layout.py``) or reads it live from a real engine (a throw-away copy
+of the project, or a running project), and compares each pair with ``compare.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets as _random
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+
+from .compare import Difference, compare_containers
+from .docker.compose import ComposeProject, compose_binary
+from .docker.static_layout import StaticReader
+from .errors import EXIT_DIFFERENT, EXIT_SAME, ParityError, Problem
+from .kube.manifests import Workload
+from .layout import ContainerLayout, WorkloadLayout
+
+LIVE_PROBE = ".parity-write-probe"
+
+
+@dataclass
+class DiffReport:
+    workload: str
+    compose_file: str
+    mode: str
+    pairs: list[tuple[str, str]] = field(default_factory=list)
+    differences: list[Difference] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_DIFFERENT if self.differences else EXIT_SAME
+
+    def to_json(self) -> dict:
+        return {"format": "parity.diff/v1", "workload": self.workload, "compose": self.compose_file,
+                "mode": self.mode, "equal": not self.differences,
+                "pairs": [{"container": c, "service": s} for c, s in self.pairs],
+                "differences": [d.to_json() for d in self.differences], "notes": self.notes}
+
+
+def pair(layout: WorkloadLayout, project: ComposeProject, mapping: dict[str, str]) -> tuple[
+        list[tuple[ContainerLayout, str]], list[Difference]]:
+    pairs, diffs = [], []
+    for c in layout.containers:
+        service = mapping.get(c.name, c.name)
+        if service in project.services:
+            pairs.append((c, service))
+        else:
+            diffs.append(Difference(c.name, "-", "unpaired-container", f"service {service!r}", "absent",
+                                    "no compose service runs this container (use --map CONTAINER=SERVICE)"))
+    paired = {s for _, s in pairs}
+    helpers = _helper_services(project, paired)
+    for name in project.services:
+        if name not in paired and name not in helpers:
+            diffs.append(Difference("-", "-", "unpaired-service", "absent", f"service {name!r}",
+                                    "no pod container corresponds to this service"))
+    return pairs, diffs
+
+
+def _helper_services(project: ComposeProject, paired: set[str]) -> set[str]:
+    """Data-only services: labelled as such, or feeding a paired service's mounts."""
+    helpers = {n for n, s in project.services.items() if (s.get("labels") or {}).get("io.parity.role") == "data"}
+    used_volumes = set()
+    for name in paired:
+        svc = project.services[name]
+        helpers |= {str(v).split(":")[0] for v in svc.get("volumes_from") or []}
+        used_volumes |= {v.get("source") for v in svc.get("volumes") or [] if v.get("type") == "volume"}
+    for name, svc in project.services.items():
+        if any(v.get("source") in used_volumes for v in svc.get("volumes") or []):
+            helpers.add(name)
+    return helpers - paired
+
+
+def _group_difference(workload: Workload, container: str, groups: list[str], user: str | None) -> list[Difference]:
+    fs_group = workload.spec.fs_group
+    if fs_group is None:
+        return []
+    primary = (user or "").partition(":")[2]
+    if str(fs_group) in [str(g) for g in groups] or primary == str(fs_group):
+        return []
+    return [Difference(container, "(process)", "owner", f"member of group {fs_group} (fsGroup)",
+                       "not a member", "the kubelet adds fsGroup to every container's groups; without it, "
+                                       "group-readable secret files cannot be read (add group_add)")]
+
+
+def static_diff(layout: WorkloadLayout, workload: Workload, project: ComposeProject, mapping: dict[str, str],
+                ignore: frozenset[str]) -> DiffReport:
+    report = DiffReport(layout.ref, project.file, "static", notes=list(project.notes))
+    pairs, report.differences = pair(layout, project, mapping)
+    reader = StaticReader(project)
+    for c, service in pairs:
+        report.pairs.append((c.name, service))
+        view = reader.view(service, c.name, [m.path for m in c.mounts], c.init)
+        report.differences += [Difference(c.name, u.split(":")[0], "unknown", "", "", u.split(": ", 1)[1])
+                                for u in view.unknown]
+        known = [m for m in c.mounts if not any(u.startswith(m.path + ":") for u in view.unknown)]
+        expected = ContainerLayout(c.name, c.init, known, [e for e in c.entries
+                                                           if any(e.path == m.path or e.path.startswith(m.path + "/")
+                                                                  for m in known)])
+        report.differences += compare_containers(expected, view.layout, ignore)
+        svc = project.services[service]
+        report.differences += _group_difference(workload, c.name, svc.get("group_add") or [], svc.get("user"))
+    return report
+
+
+# ---------------------------------------------------------------------------------------------
+# Live
+
+
+def _engine():
+    import docker
+    import docker.errors
+
+    try:
+        client = docker.from_env()
+        client.ping()
+        return client
+    except docker.errors.DockerException as exc:
+        raise ParityError(f"cannot reach the Docker engine: {str(exc).splitlines()[0]}") from None
+
+
+def _throwaway_config(project: ComposeProject, name: str, suffix: str) -> dict:
+    """The normalised project with nothing that could touch the user's own objects: explicit
+    volume names made unique, container names and published ports removed."""
+    services = {}
+    for sname, svc in project.services.items():
+        svc = {k: v for k, v in svc.items() if k not in ("container_name", "ports")}
+        services[sname] = svc
+    volumes = {}
+    for key, spec in project.volumes.items():
+        spec = dict(spec or {})
+        if not spec.get("external"):
+            spec["name"] = f"{spec.get('name') or key}-{suffix}"
+        volumes[key] = spec
+    return {"name": name, "services": services, "volumes": volumes}
+
+
+def _compose(binary: list[str], config_file: str, project: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(binary + ["-f", config_file, "-p", project, *args], capture_output=True, text=True)
+
+
+def live_diff(layout: WorkloadLayout, workload: Workload, project: ComposeProject, mapping: dict[str, str],
+              ignore: frozenset[str], running: str | None = None) -> DiffReport:
+    from .docker.readback import container_layout
+
+    client = _engine()
+    report = DiffReport(layout.ref, project.file, "live" if running is None else f"live (project {running})")
+    pairs, report.differences = pair(layout, project, mapping)
+    binary = compose_binary()
+    if binary is None:
+        raise ParityError("--live needs Docker Compose v2 (docker compose)")
+    suffix = _random.token_hex(4)
+    name = running or f"parity-diff-{suffix}"
+    tmp = None if running else tempfile.mkdtemp(prefix="parity-diff-")  # 0700: the config holds env values
+    images_before = {t for i in client.images.list() for t in i.tags}
+    try:
+        if tmp:
+            config_file = os.path.join(tmp, "compose.json")
+            fd = os.open(config_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(_throwaway_config(project, name, suffix), f)
+            up = _compose(binary, config_file, name, "up", "-d", "--build", "--quiet-pull")
+            if up.returncode != 0:
+                last = [ln for ln in up.stderr.strip().splitlines() if ln.strip()] or ["compose up failed"]
+                raise ParityError(Problem(f"docker compose up failed: {last[-1]}", file=project.file))
+        for c, service in pairs:
+            report.pairs.append((c.name, service))
+            found = client.containers.list(all=True, filters={"label": [f"com.docker.compose.project={name}",
+                                                                         f"com.docker.compose.service={service}"]})
+            if not found:
+                report.differences.append(Difference(c.name, "-", "unpaired-container", f"service {service!r}",
+                                                     "no container", "the service has no container in the project"))
+                continue
+            ctr = found[0]
+            actual = container_layout(ctr, c.name, [m.path for m in c.mounts], c.init)
+            if tmp:
+                actual = _probe_writes(ctr, actual)
+            report.differences += compare_containers(c, actual, ignore)
+            host = ctr.attrs.get("HostConfig", {})
+            report.differences += _group_difference(workload, c.name, host.get("GroupAdd") or [],
+                                                    ctr.attrs.get("Config", {}).get("User"))
+            if running:
+                report.differences += _stale(client, project, service, c, actual)
+    finally:
+        if tmp:
+            _compose(binary, os.path.join(tmp, "compose.json"), name, "down", "-v", "-t", "0", "--rmi", "local")
+            for image in client.images.list():
+                for tag in image.tags:
+                    if tag not in images_before and any(s.get("image") == tag and s.get("build")
+                                                         for s in project.services.values()):
+                        client.images.remove(tag, force=True)
+            shutil.rmtree(tmp, ignore_errors=True)
+    return report
+
+
+def _probe_writes(ctr, layout: ContainerLayout) -> ContainerLayout:
+    """Read-only by flag is not enough: try to write as root, as an attacker in the app would."""
+    ctr.reload()
+    if ctr.status != "running":
+        return layout
+    mounts = []
+    for m in layout.mounts:
+        probe = f"{m.path}/{LIVE_PROBE}"
+        result = ctr.exec_run(["sh", "-c", f"touch '{probe}' && rm -f '{probe}'"], user="0")
+        writable = result.exit_code == 0
+        mounts.append(type(m)(m.path, m.volume, m.read_only and not writable, m.sub_path, m.source))
+    return ContainerLayout(layout.name, layout.init, mounts, layout.entries)
+
+
+def _stale(client, project: ComposeProject, service: str, c: ContainerLayout, actual: ContainerLayout) -> list[
+        Difference]:
+    """A running project's named volumes against the image that should have filled them."""
+    from .docker.readback import read_tree
+
+    out = []
+    reader = StaticReader(project)
+    svc = project.services.get(service) or {}
+    for v in svc.get("volumes") or []:
+        if v.get("type") != "volume" or not v.get("source"):
+            continue
+        _tree, filler, _unknown = reader.volume_content(v["source"])
+        image = (project.services.get(filler or "") or {}).get("image")
+        if not image:
+            continue
+        filler_target = next((m["target"] for m in project.services[filler].get("volumes") or []
+                              if m.get("source") == v["source"]), None)
+        try:
+            probe = client.containers.create(image, entrypoint=["true"], labels={"io.parity.role": "probe"})
+        except Exception:  # noqa: BLE001 - the image is gone: nothing to compare against
+            continue
+        try:
+            fresh = {e.path[len(filler_target):]: e.sha256 for e in read_tree(probe, filler_target) if e.sha256}
+        finally:
+            probe.remove(v=True, force=True)
+        now = {e.path[len(v["target"]):]: e.sha256 for e in actual.entries
+               if e.sha256 and (e.path + "/").startswith(v["target"] + "/")}
+        if fresh != now:
+            out.append(Difference(c.name, v["target"], "stale", f"content of image {image}",
+                                  "older content", f"volume {project.volume_name(v['source'])} was filled from an "
+                                  "earlier image; Docker never refills a volume that has content"))
+    return out

@@ -1,0 +1,199 @@
+"""What a compose service's container would see at given paths, derived without an engine.
+
+Each mount is followed to its source and the engine's rules applied (docker-semantics.md):
+- ``volumes_from`` gives the source service's mounts at the same paths, **read-write**: Compose
+  v2 drops ``:ro`` (§5);
+- a named or anonymous volume is filled by copy-up from the first container that mounts it, in
+  creation order, without ``nocopy`` and with content at that path in its image; the volume root
+  takes that image directory's mode and owner (§4);
+- a bind mount shows the host's files, modes and owners;
+- a path with no mount shows the service image's own files.
+Where the content cannot be known (an image built elsewhere, a ``RUN`` step), the result says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from dataclasses import dataclass, field
+
+from ..layout import DIR, FILE, SYMLINK, ContainerLayout, Entry, Mount
+from .compose import ComposeProject
+from .image_files import ImageFiles, image_from_build
+
+
+@dataclass
+class ServiceMount:
+    target: str
+    type: str  # volume, bind, tmpfs, anonymous
+    source: str
+    read_only: bool
+    nocopy: bool
+    via: str | None = None  # the service whose mount this is, for volumes_from
+
+
+@dataclass
+class StaticView:
+    layout: ContainerLayout
+    unknown: list[str] = field(default_factory=list)
+    contents: dict[str, bytes] = field(default_factory=dict, repr=False)
+
+
+class StaticReader:
+    """Derives service views for one compose project, caching image analyses."""
+
+    def __init__(self, project: ComposeProject):
+        self.project = project
+        self._images: dict[str, ImageFiles] = {}
+
+    def image(self, service: str) -> ImageFiles:
+        if service not in self._images:
+            svc = self.project.services.get(service) or {}
+            build = svc.get("build")
+            if isinstance(build, dict) and build.get("context"):
+                img = image_from_build(build["context"], build.get("dockerfile") or "Dockerfile")
+            else:
+                img = ImageFiles(unknown=f"image {svc.get('image')!r} is built elsewhere: its files cannot be "
+                                         "read without an engine (use --live)")
+            self._images[service] = img
+        return self._images[service]
+
+    def mounts(self, service: str, seen: frozenset[str] = frozenset()) -> list[ServiceMount]:
+        svc = self.project.services.get(service) or {}
+        out: dict[str, ServiceMount] = {}
+        for source in svc.get("volumes_from") or []:
+            src = str(source).split(":")[0]
+            if src == "container" or src in seen:
+                continue
+            for m in self.mounts(src, seen | {service}):
+                out[m.target] = ServiceMount(m.target, m.type, m.source, False, m.nocopy, via=src)
+        image = self.image(service)
+        for path in image.volumes:
+            out.setdefault(path, ServiceMount(path, "anonymous", f"{service}:{path}", False, False))
+        for v in svc.get("volumes") or []:
+            kind = v.get("type", "volume")
+            source = v.get("source") or ""
+            if kind == "volume" and not source:
+                kind, source = "anonymous", f"{service}:{v['target']}"
+            out[v["target"]] = ServiceMount(v["target"], kind, source, bool(v.get("read_only")),
+                                            bool((v.get("volume") or {}).get("nocopy")))
+        for t in svc.get("tmpfs") or []:
+            out[str(t)] = ServiceMount(str(t), "tmpfs", "", False, False)
+        return list(out.values())
+
+    def creation_order(self) -> list[str]:
+        order: list[str] = []
+
+        def visit(name: str, stack: tuple[str, ...] = ()) -> None:
+            if name in order or name in stack:
+                return
+            svc = self.project.services.get(name) or {}
+            deps = list((svc.get("depends_on") or {}).keys()) if isinstance(svc.get("depends_on"), dict) \
+                else list(svc.get("depends_on") or [])
+            deps += [str(s).split(":")[0] for s in svc.get("volumes_from") or []]
+            for dep in deps:
+                visit(dep, stack + (name,))
+            order.append(name)
+
+        for name in self.project.services:
+            visit(name)
+        return order
+
+    def volume_content(self, volume: str) -> tuple[list[Entry], str | None, str | None]:
+        """(entries relative to the volume root, who filled it, why unknown) for a named volume."""
+        for name in self.creation_order():
+            for m in self.mounts(name):
+                if m.type != "volume" or m.source != volume or m.nocopy or m.via:
+                    continue
+                image = self.image(name)
+                if image.unknown:
+                    return [], name, image.unknown
+                tree = image.subtree(m.target)
+                if tree:
+                    return [_rel(e, m.target) for e in tree], name, None
+        return [Entry("", DIR, 0o755)], None, None
+
+    def view(self, service: str, name: str, paths: list[str], init: bool = False) -> StaticView:
+        mounts = {m.target: m for m in self.mounts(service)}
+        result = StaticView(ContainerLayout(name, init, [], []))
+        entries: list[Entry] = []
+        layout_mounts: list[Mount] = []
+        for path in paths:
+            m = _covering(mounts, path)
+            if m is None:
+                image = self.image(service)
+                if image.unknown:
+                    result.unknown.append(f"{path}: no mount here, and {image.unknown}")
+                    continue
+                entries += image.subtree(path)
+                result.contents.update(image.contents)
+                continue
+            layout_mounts.append(Mount(m.target, m.source, m.read_only, None, _describe(m)))
+            tree, unknown = self._mount_tree(service, m)
+            if unknown:
+                result.unknown.append(f"{path}: {unknown}")
+                continue
+            base = m.target
+            placed = [e.moved(base if not e.path else f"{base.rstrip('/')}/{e.path}") for e in tree]
+            entries += [e for e in placed if e.path == path or e.path.startswith(path.rstrip("/") + "/")]
+        for image in self._images.values():
+            result.contents.update(image.contents)
+        result.layout = ContainerLayout(name, init, layout_mounts, list({e.path: e for e in entries}.values()))
+        return result
+
+    def _mount_tree(self, service: str, m: ServiceMount) -> tuple[list[Entry], str | None]:
+        if m.type == "bind":
+            return host_tree(m.source), None
+        if m.type == "tmpfs":
+            return [Entry("", DIR, 0o1777)], None
+        if m.type == "anonymous":
+            owner = m.source.split(":")[0]
+            image = self.image(owner)
+            if image.unknown:
+                return [], image.unknown
+            tree = image.subtree(m.target)
+            return ([_rel(e, m.target) for e in tree] if tree else [Entry("", DIR, 0o755)]), None
+        tree, _filler, unknown = self.volume_content(m.source)
+        return tree, unknown
+
+
+def _describe(m: ServiceMount) -> str:
+    via = f" via volumes_from {m.via}" if m.via else ""
+    return f"{m.type} {m.source}{via}".strip()
+
+
+def _covering(mounts: dict[str, ServiceMount], path: str) -> ServiceMount | None:
+    best = None
+    for target, m in mounts.items():
+        if path == target or path.startswith(target.rstrip("/") + "/"):
+            if best is None or len(target) > len(best.target):
+                best = m
+    return best
+
+
+def _rel(e: Entry, base: str) -> Entry:
+    return e.moved("" if e.path == base else e.path[len(base.rstrip("/")) + 1:])
+
+
+def host_tree(path: str) -> list[Entry]:
+    """A bind mount's source as the container sees it: host modes and numeric owners."""
+    out: list[Entry] = []
+
+    def add(full: str, rel: str) -> None:
+        st = os.lstat(full)
+        mode = stat.S_IMODE(st.st_mode)
+        if stat.S_ISLNK(st.st_mode):
+            out.append(Entry(rel, SYMLINK, 0o777, st.st_uid, st.st_gid, target=os.readlink(full)))
+        elif stat.S_ISDIR(st.st_mode):
+            out.append(Entry(rel, DIR, mode, st.st_uid, st.st_gid))
+            for name in sorted(os.listdir(full)):
+                add(os.path.join(full, name), f"{rel}/{name}" if rel else name)
+        elif stat.S_ISREG(st.st_mode):
+            with open(full, "rb") as f:
+                data = f.read()
+            out.append(Entry(rel, FILE, mode, st.st_uid, st.st_gid, len(data), hashlib.sha256(data).hexdigest()))
+
+    if os.path.lexists(path):
+        add(path, "")
+    return out
