@@ -193,5 +193,116 @@ def diff(manifests, compose_file, secret_paths, workload, namespace, mappings, l
     sys.exit(report.exit_code)
 
 
+def _single_plan(manifests, secret_paths, namespace, workload):
+    from .docker.plan import build_plan
+
+    inputs, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload)
+    if len(workloads) > 1:
+        raise ParityError(f"{len(workloads)} workloads found ({', '.join(w.ref for w in workloads)}); "
+                          "pick one with --workload KIND/NAME")
+    try:
+        return build_plan(workloads[0], layouts[0], inputs), layouts[0]
+    except ValueError as exc:
+        raise ParityError(str(exc)) from None
+
+
+@main.command()
+@click.argument("manifests", nargs=-1)
+@SECRETS_OPTION
+@WORKLOAD_OPTION
+@NAMESPACE_OPTION
+@FORMAT_OPTION
+@handle_errors
+def up(manifests, secret_paths, workload, namespace, fmt):
+    """Build, create and start the workload's containers with the cluster's files. Idempotent; a
+    changed Secret reaches running containers through the kubelet's atomic ..data swap."""
+    from .bootstrap import Progress, up as do_up
+
+    plan, layout = _single_plan(manifests, secret_paths, namespace, workload)
+    result = do_up(plan, layout, Progress())
+    if fmt == "json":
+        click.echo(dump_json(result.to_json()), nl=False)
+        return
+    paint = Painter(colour_enabled())
+    click.echo(f"{paint(plan.workload_ref, 'bold')} is up ({'changed: ' + '; '.join(result.actions) if result.actions else 'nothing changed'})")
+    for c in result.containers:
+        state = paint(c["state"], "green" if c["state"] in ("running", "exited") else "yellow")
+        mounts = ", ".join(c["mounts"]) or "no secret mounts"
+        click.echo(f"  {c['name']:<20} {c['container']:<40} {state:<10} {mounts}")
+
+
+@main.command()
+@click.argument("manifests", nargs=-1)
+@WORKLOAD_OPTION
+@NAMESPACE_OPTION
+@FORMAT_OPTION
+@handle_errors
+def down(manifests, workload, namespace, fmt):
+    """Remove every container, volume and image (secret-bearing ones included) parity made for a
+    workload, named by its manifests or by --workload KIND/NAME."""
+    from .bootstrap import down as do_down
+    from .docker.plan import project_name
+    from .kube.manifests import KIND_ALIASES, load_inputs, select_workloads
+
+    if manifests:
+        chosen = select_workloads(load_inputs(list(manifests), namespace), workload)
+        refs = [(w.kind, w.name) for w in chosen]
+    elif workload:
+        kind_text, _, name = workload.partition("/")
+        kind = KIND_ALIASES.get(kind_text.lower())
+        if kind is None or not name:
+            raise ParityError(f"--workload {workload}: expected KIND/NAME, e.g. deploy/api-gateway or pod/x")
+        refs = [(kind, name)]
+    else:
+        raise ParityError("name the workload: MANIFEST... or --workload KIND/NAME")
+    results = [do_down(f"{kind}/{name}", project_name(kind, name)) for kind, name in refs]
+    if fmt == "json":
+        click.echo(dump_json(results[0] if len(results) == 1 else {"format": "parity.down/v1", "results": results}),
+                   nl=False)
+        return
+    for r in results:
+        removed = r["removed"]
+        click.echo(f"{r['workload']}: removed {len(removed['containers'])} container(s), "
+                   f"{len(removed['volumes'])} volume(s), {len(removed['images'])} image(s)")
+
+
+@main.command()
+@click.argument("manifests", nargs=-1)
+@SECRETS_OPTION
+@WORKLOAD_OPTION
+@NAMESPACE_OPTION
+@FORMAT_OPTION
+@handle_errors
+def status(manifests, secret_paths, workload, namespace, fmt):
+    """What parity runs, per workload and container, and whether each is in parity (checked live).
+    Exit 0 when all are, 1 when any is not."""
+    from .bootstrap import status as do_status
+
+    predictions = {}
+    only = None
+    if manifests:
+        _, _, layouts = load_layouts(manifests, secret_paths, namespace, workload)
+        predictions = {w.ref: w for w in layouts}
+        if workload:
+            only = layouts[0].ref
+    report = do_status(predictions, only)
+    out_of_parity = any(c["in_parity"] is False for w in report["workloads"] for c in w["containers"])
+    if fmt == "json":
+        click.echo(dump_json(report), nl=False)
+    else:
+        paint = Painter(colour_enabled())
+        if not report["workloads"]:
+            click.echo("parity runs nothing")
+        for w in report["workloads"]:
+            click.echo(f"{paint(w['workload'], 'bold')}  (project {w['project']}, prediction: {w['prediction']})")
+            for c in w["containers"]:
+                verdict = {True: paint("in parity", "green"), False: paint(
+                    f"{len(c['differences'])} difference(s)", "red"), None: "not checked"}[c["in_parity"]]
+                click.echo(f"  {c['name']:<20} {c['state']:<10} {verdict}")
+                for d in c["differences"]:
+                    click.echo(f"      {d['kind']:<12} {d['path']}  cluster: {d['expected']}  here: {d['actual']}")
+    sys.exit(1 if out_of_parity else 0)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

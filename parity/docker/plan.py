@@ -126,6 +126,11 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
 
 
+def project_name(kind: str, name: str) -> str:
+    """The compose project / object-name prefix for a workload: parity-<kind>-<name>."""
+    return f"parity-{_slug(kind)}-{_slug(name)}"
+
+
 def flatten(volume: VolumeLayout) -> VolumeLayout:
     """``--flat``: the user-visible tree only (no ``..data``, timestamped directory or links)."""
     view = ContainerLayout("flat", False, [Mount("/v", volume.name, True)],
@@ -136,7 +141,7 @@ def flatten(volume: VolumeLayout) -> VolumeLayout:
 
 def build_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, *, flat: bool = False,
                base_image: str = DEFAULT_BASE_IMAGE) -> DockerPlan:
-    project = f"parity-{_slug(workload.kind)}-{_slug(workload.name)}"
+    project = project_name(workload.kind, workload.name)
     trees = [flatten(v) if flat else v for v in layout.volumes]
     volumes = []
     for tree in trees:

@@ -1,0 +1,379 @@
+"""``parity up`` / ``down`` / ``status``: the workload's containers on a real engine, kept in parity.
+
+``up`` reconciles the engine with the plan, through the Docker SDK:
+- the data image (built from the generated context, tagged by content digest) exists;
+- one volume per Kubernetes volume, with a stable name, holds the current tree. A new volume is
+  filled by copy-up when the data container is created. When a Secret changes, the volume is
+  updated **in place** the way the kubelet does it: the new timestamped directory is copied in and
+  ``..data`` is swapped atomically (``mv -T``, a rename), so running apps see the new files without
+  a restart. Where that is impossible (the volume root itself changes) the volume is recreated;
+- each app container runs with a config digest label; it is recreated only when its config changes
+  (env from a Secret, subPath files: neither updates in place, in the cluster either).
+A second ``up`` with nothing changed makes no engine change at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+import docker.errors
+from docker.types import Mount
+
+from .docker.engine import by_label, connect, ensure_image, first_line, workload_objects
+from .docker.generate import generate
+from .docker.plan import (DATA_ROOT, LABEL_CONTAINER, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME, LABEL_WORKLOAD,
+                          DataVolume, DockerPlan, ServicePlan)
+from .errors import ParityError
+from .layout import DIR, SYMLINK, WorkloadLayout, document
+
+LABEL_CONFIG = "io.parity.config-digest"
+LABEL_VOLUME_DIGEST = "io.parity.volume-digest."  # + volume key, on the data container
+LABEL_VOLUME_SHAPE = "io.parity.volume-shape."
+STATE_FILE = "state.json"
+LAYOUT_FILE = "layout.json"
+
+
+def state_root() -> Path:
+    if os.environ.get("PARITY_STATE_DIR"):
+        return Path(os.environ["PARITY_STATE_DIR"])
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "parity"
+
+
+@dataclass
+class UpResult:
+    workload: str
+    project: str
+    state_dir: str
+    actions: list[str] = field(default_factory=list)
+    containers: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"format": "parity.up/v1", "workload": self.workload, "project": self.project,
+                "state_dir": self.state_dir, "changed": bool(self.actions), "actions": self.actions,
+                "containers": self.containers}
+
+
+class Progress:
+    """Step messages on stderr, only when it is a terminal."""
+
+    def __init__(self, enabled: bool | None = None):
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+
+    def __call__(self, message: str) -> None:
+        if self.enabled:
+            print(f"parity: {message}", file=sys.stderr, flush=True)
+
+
+def volume_name(plan: DockerPlan, volume: DataVolume) -> str:
+    return f"{plan.project}-{volume.key}"
+
+
+def _shape(volume: DataVolume) -> str:
+    """What an in-place update cannot change: the root and the real directories beside ..data."""
+    keep = [e for e in volume.tree.entries if e.path == "" or ("/" not in e.path and e.type == DIR
+                                                               and not e.path.startswith(".."))]
+    return hashlib.sha256(json.dumps([(e.path, e.mode, e.uid, e.gid) for e in keep]).encode()).hexdigest()[:16]
+
+
+def _config_digest(plan: DockerPlan, s: ServicePlan) -> str:
+    config = {
+        "image": s.image, "entrypoint": s.entrypoint, "command": s.command, "env": s.env.plain,
+        "env_objects": hashlib.sha256(json.dumps(s.env.from_objects, sort_keys=True).encode()).hexdigest(),
+        "user": s.user, "groups": s.group_add, "ro": s.read_only_rootfs, "wd": s.working_dir,
+        "hostname": s.hostname, "restart": s.restart, "ports": s.ports, "tty": s.tty, "stdin": s.stdin_open,
+        "volumes": [(m.target, m.volume) for m in s.volumes],
+        "binds": [(b.target, [(e.path, e.type, e.mode, e.uid, e.gid, e.sha256, e.target) for e in b.entries])
+                  for b in s.binds],
+    }
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+
+
+class Bootstrap:
+    def __init__(self, plan: DockerPlan, layout: WorkloadLayout, progress: Progress):
+        self.plan, self.layout, self.progress = plan, layout, progress
+        self.client = connect()
+        self.state_dir = state_root() / plan.project
+        self.result = UpResult(plan.workload_ref, plan.project, str(self.state_dir))
+        self.created: list = []  # containers made by this run: removed again if the run fails
+
+    # -- state directory -------------------------------------------------------------------
+    def write_state(self) -> bool:
+        """Regenerate the owner-only state directory when the plan changed; True if it did."""
+        digest = hashlib.sha256(json.dumps([self.plan.content_digest] + [
+            _config_digest(self.plan, s) for s in self.plan.services]).encode()).hexdigest()
+        state_file = self.state_dir / STATE_FILE
+        try:
+            if json.loads(state_file.read_text()).get("digest") == digest:
+                return False
+        except (OSError, ValueError):
+            pass
+        self.progress(f"writing {self.state_dir}")
+        self.state_dir.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+        generate(self.plan, self.state_dir, force=True)
+        (self.state_dir / LAYOUT_FILE).write_text(json.dumps(document([self.layout]), indent=1))
+        state_file.write_text(json.dumps({"digest": digest, "workload": self.plan.workload_ref}))
+        return True
+
+    # -- reconcile ---------------------------------------------------------------------------
+    def up(self) -> UpResult:
+        self.write_state()
+        try:
+            self._check_names()
+            for s in self.plan.services:
+                ensure_image(self.client, s.image)
+            if self.plan.volumes:
+                self._data_image()
+                self._volumes()
+            for s in self.plan.services:
+                self._container(s)
+        except BaseException:
+            for ctr in self.created:
+                try:
+                    ctr.remove(force=True, v=True)
+                except docker.errors.DockerException:
+                    pass
+            raise
+        self._report()
+        return self.result
+
+    def _check_names(self) -> None:
+        for name in [f"{self.plan.project}-data"] + [f"{self.plan.project}-{s.name}" for s in self.plan.services]:
+            try:
+                ctr = self.client.containers.get(name)
+            except docker.errors.NotFound:
+                continue
+            if ctr.labels.get(LABEL_PROJECT) != self.plan.project:
+                raise ParityError(f"a container named {name} exists and was not created by parity for "
+                                  f"{self.plan.workload_ref}; remove or rename it")
+
+    def _data_image(self) -> None:
+        try:
+            self.client.images.get(self.plan.data_image)
+            return
+        except docker.errors.ImageNotFound:
+            pass
+        self.progress(f"building {self.plan.data_image}")
+        try:
+            self.client.images.build(path=str(self.state_dir / "data"), tag=self.plan.data_image, rm=True,
+                                     forcerm=True)
+        except (docker.errors.BuildError, docker.errors.APIError) as exc:
+            raise ParityError(f"building the data image failed: {first_line(exc)}") from None
+        self.result.actions.append(f"built image {self.plan.data_image}")
+
+    def _volumes(self) -> None:
+        plan = self.plan
+        data_name = f"{plan.project}-data"
+        try:
+            data = self.client.containers.get(data_name)
+            labels = data.labels
+        except docker.errors.NotFound:
+            data, labels = None, {}
+        existing = {v.name: v for v in by_label(self.client.volumes, **{LABEL_PROJECT: plan.project})}
+        changed = data is None or data.image.tags[:1] != [plan.data_image]
+        for v in plan.volumes:
+            name = volume_name(plan, v)
+            want_digest, want_shape = v.digest, _shape(v)
+            have_digest = labels.get(LABEL_VOLUME_DIGEST + v.key)
+            if name in existing and have_digest == want_digest:
+                continue
+            changed = True
+            if name in existing and have_digest and labels.get(LABEL_VOLUME_SHAPE + v.key) == want_shape:
+                self.progress(f"updating volume {name} in place (atomic ..data swap)")
+                self._swap_in_place(v, name)
+                self.result.actions.append(f"updated volume {name} in place")
+                continue
+            if name in existing:
+                self.progress(f"recreating volume {name}")
+                for ctr in by_label(self.client.containers, **{LABEL_PROJECT: plan.project}):
+                    if any(m.get("Name") == name for m in ctr.attrs.get("Mounts", [])):
+                        ctr.remove(force=True, v=True)
+                existing[name].remove(force=True)
+                self.result.actions.append(f"recreated volume {name}")
+            else:
+                self.result.actions.append(f"created volume {name}")
+            self.client.volumes.create(name, labels={**plan.data_labels(), LABEL_VOLUME: v.key})
+        if not changed:
+            return
+        if data is not None:
+            try:
+                data.remove(force=True, v=False)
+            except docker.errors.NotFound:
+                pass  # already removed with a recreated volume
+        labels = {**plan.data_labels()}
+        for v in plan.volumes:
+            labels[LABEL_VOLUME_DIGEST + v.key] = v.digest
+            labels[LABEL_VOLUME_SHAPE + v.key] = _shape(v)
+        # Created, never started: creating it fills empty volumes from the image (copy-up).
+        ctr = self.client.containers.create(plan.data_image, name=data_name, labels=labels, mounts=[
+            Mount(v.image_path, volume_name(plan, v), type="volume") for v in plan.volumes])
+        self.created.append(ctr)
+        self.result.actions.append("created data container")
+
+    def _swap_in_place(self, v: DataVolume, name: str) -> None:
+        """The kubelet's update: copy the new timestamped directory in, rename ``..data`` over the old
+        link, add links for new top-level names, drop links for names that went, remove the old dir."""
+        ts = next(e.target for e in v.tree.entries if e.path == "..data")
+        names = sorted({e.path for e in v.tree.entries if "/" not in e.path and e.type == SYMLINK
+                        and e.path != "..data"})
+        script = "\n".join([
+            "set -e", "cd /live", f"new={shlex.quote(ts)}", 'old=$(readlink ..data || true)',
+            f'[ -e "$new" ] || cp -a {shlex.quote(v.image_path)}/"$new" "./$new"',
+            'if [ "$old" != "$new" ]; then',
+            '  rm -f ..data_tmp && ln -s "$new" ..data_tmp && mv -T ..data_tmp ..data',
+            "fi",
+            f"for n in {' '.join(shlex.quote(n) for n in names)}; do",
+            '  [ -e "$n" ] || [ -L "$n" ] || ln -s "..data/$n" "$n"', "done",
+            "for n in * .[!.]* ..?*; do",
+            '  [ -L "$n" ] || continue',
+            '  case "$(readlink "$n")" in ..data/*) ;; *) continue ;; esac',
+            f'  case " {" ".join(names)} " in *" $n "*) ;; *) rm -f "$n" ;; esac', "done",
+            'if [ -n "$old" ] && [ "$old" != "$new" ]; then rm -rf "./$old"; fi',
+        ])
+        try:
+            self.client.containers.run(self.plan.data_image, ["sh", "-c", script], remove=True, user="0",
+                                       network_disabled=True, labels={**self.plan.data_labels(),
+                                                                      LABEL_ROLE: "writer"},
+                                       mounts=[Mount("/live", name, type="volume")])
+        except docker.errors.ContainerError as exc:
+            raise ParityError(f"updating volume {name} in place failed (exit {exc.exit_status})") from None
+
+    def _container(self, s: ServicePlan) -> None:
+        plan = self.plan
+        name = f"{plan.project}-{s.name}"
+        digest = _config_digest(plan, s)
+        try:
+            ctr = self.client.containers.get(name)
+        except docker.errors.NotFound:
+            ctr = None
+        if ctr is not None and ctr.labels.get(LABEL_CONFIG) == digest:
+            if s.init or ctr.status == "running":
+                return
+            ctr.start()
+            self.result.actions.append(f"started {s.name}")
+            return
+        if ctr is not None:
+            ctr.remove(force=True, v=True)
+            self.result.actions.append(f"recreated {s.name}")
+        else:
+            self.result.actions.append(f"created {s.name}")
+        mounts = [Mount(m.target, volume_name(plan, next(v for v in plan.volumes if v.key == m.volume)),
+                        type="volume", read_only=True, no_copy=True) for m in s.volumes]
+        mounts += [Mount(b.target, str(self.state_dir / b.host_path), type="bind", read_only=True) for b in s.binds]
+        self.progress(f"starting {s.name}")
+        kwargs = dict(
+            name=name, hostname=s.hostname, user=s.user, group_add=s.group_add or None,
+            environment={**s.env.from_objects, **s.env.plain}, working_dir=s.working_dir,
+            read_only=s.read_only_rootfs, mounts=mounts, tty=s.tty, stdin_open=s.stdin_open,
+            labels={**s.labels, LABEL_CONFIG: digest},
+            ports={p.split(":")[1]: int(p.split(":")[0]) for p in s.ports} or None,
+        )
+        if s.entrypoint is not None:
+            kwargs["entrypoint"] = s.entrypoint
+        if s.command is not None:
+            kwargs["command"] = s.command
+        if not s.init and s.restart != "no":
+            kwargs["restart_policy"] = {"Name": s.restart}
+        try:
+            ctr = self.client.containers.create(s.image, **kwargs)
+            self.created.append(ctr)
+            ctr.start()
+        except docker.errors.APIError as exc:
+            raise ParityError(f"starting {s.name} failed: {first_line(exc)}") from None
+        if s.init:
+            code = ctr.wait().get("StatusCode")
+            if code != 0:
+                raise ParityError(f"init container {s.name} exited with code {code} (see: docker logs {name})")
+
+    def _report(self) -> None:
+        for s in self.plan.services:
+            ctr = self.client.containers.get(f"{self.plan.project}-{s.name}")
+            self.result.containers.append({
+                "name": s.name, "container": ctr.name, "id": ctr.id[:12], "state": ctr.status, "init": s.init,
+                "mounts": [m.target for m in s.volumes] + [b.target for b in s.binds]})
+
+
+def up(plan: DockerPlan, layout: WorkloadLayout, progress: Progress | None = None) -> UpResult:
+    return Bootstrap(plan, layout, progress or Progress()).up()
+
+
+def down(workload_ref: str, project: str | None) -> dict:
+    """Remove every container, volume and image labelled for the workload, and its state directory."""
+    client = connect()
+    objects = workload_objects(client, workload_ref)
+    removed: dict[str, list[str]] = {"containers": [], "volumes": [], "images": []}
+    for ctr in objects["containers"]:
+        ctr.remove(force=True, v=True)  # v: anonymous volumes too, they may hold secrets
+        removed["containers"].append(ctr.name)
+    for vol in by_label(client.volumes, **{LABEL_WORKLOAD: workload_ref}):
+        vol.remove(force=True)
+        removed["volumes"].append(vol.name)
+    for image in objects["images"]:
+        try:
+            client.images.remove(image.id, force=True)
+            removed["images"].extend(image.tags or [image.short_id])
+        except docker.errors.NotFound:
+            pass
+    state = state_root() / project if project else None
+    if state and state.exists():
+        import shutil
+
+        shutil.rmtree(state, ignore_errors=True)
+    return {"format": "parity.down/v1", "workload": workload_ref, "removed": removed}
+
+
+def workloads_running(client) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for ctr in client.containers.list(all=True, filters={"label": LABEL_WORKLOAD}):
+        if ctr.labels.get(LABEL_ROLE) in ("data", "writer", "probe") or LABEL_CONTAINER not in ctr.labels:
+            continue
+        out.setdefault(ctr.labels[LABEL_WORKLOAD], []).append(ctr)
+    return out
+
+
+def status(predictions: dict[str, WorkloadLayout], only: str | None = None) -> dict:
+    """Per workload and container: its state and whether it is in parity with the prediction (the
+    manifests given, else the layout ``up`` stored), read live through the engine."""
+    from .compare import compare_containers
+    from .docker.readback import container_layout
+    from .layout import from_document
+
+    client = connect()
+    report = {"format": "parity.status/v1", "workloads": []}
+    for ref, containers in sorted(workloads_running(client).items()):
+        if only and ref != only:
+            continue
+        project = containers[0].labels.get(LABEL_PROJECT, "")
+        predicted = predictions.get(ref)
+        source = "manifests"
+        if predicted is None:
+            try:
+                (predicted,) = from_document(json.loads((state_root() / project / LAYOUT_FILE).read_text()))
+                source = "stored by parity up"
+            except (OSError, ValueError):
+                predicted, source = None, "none (run parity status with the manifests)"
+        entry = {"workload": ref, "project": project, "prediction": source, "containers": []}
+        for ctr in sorted(containers, key=lambda c: c.name):
+            name = ctr.labels[LABEL_CONTAINER]
+            expected = predicted.container(name) if predicted else None
+            item = {"name": name, "container": ctr.name, "state": ctr.status, "in_parity": None,
+                    "differences": []}
+            if expected is not None:
+                actual = container_layout(ctr, name, [m.path for m in expected.mounts], expected.init)
+                diffs = compare_containers(expected, actual)
+                item["in_parity"] = not diffs
+                item["differences"] = [d.to_json() for d in diffs]
+            entry["containers"].append(item)
+        report["workloads"].append(entry)
+    return report
+
+
+__all__ = ["up", "down", "status", "workloads_running", "state_root", "Progress", "DATA_ROOT"]
