@@ -1,0 +1,184 @@
+"""parity up / down / status against the real engine (issue 5)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from parity.compare import compare_containers
+from parity.docker.readback import container_layout
+
+from ..conftest import ROOT, run_parity
+from .helpers import predicted
+
+RICHER = ROOT / "manifests" / "richer"
+PROJECT = "parity-deployment-tenant-gateway"
+
+
+@pytest.fixture
+def state(tmp_path, docker_client):
+    env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
+    yield env
+    run_parity("down", "--workload", "deploy/tenant-gateway", env=env)
+    run_parity("down", "--workload", "pod/api-gateway", env=env)
+
+
+def up(env, *manifests):
+    result = run_parity("up", *manifests, "--format", "json", env=env)
+    assert result.returncode == 0, result.stderr.decode()
+    return json.loads(result.stdout)
+
+
+def ids(client):
+    return {c.name: c.id for c in client.containers.list(all=True, filters={"label": f"io.parity.project={PROJECT}"})}
+
+
+def assert_layout(client, manifests):
+    layout = predicted(*manifests)
+    for c in layout.containers:
+        ctr = client.containers.get(f"{PROJECT}-{c.name}")
+        assert compare_containers(c, container_layout(ctr, c.name, [m.path for m in c.mounts], c.init)) == []
+
+
+@pytest.mark.live
+def test_up_gives_the_cluster_layout_and_is_idempotent(docker_client, state):
+    first = up(state, str(RICHER))
+    assert first["changed"] is True
+    assert [(c["name"], c["state"]) for c in first["containers"]] == [
+        ("check-config", "exited"), ("gateway", "running"), ("log-shipper", "running")]
+    assert_layout(docker_client, [str(RICHER)])
+    before = ids(docker_client)
+    second = up(state, str(RICHER))
+    assert second["changed"] is False and second["actions"] == []
+    assert ids(docker_client) == before
+    status = run_parity("status", "--format", "json", env=state)
+    assert status.returncode == 0
+    (w,) = json.loads(status.stdout)["workloads"]
+    assert (w["workload"], w["prediction"]) == ("Deployment/tenant-gateway", "stored by parity up")
+    assert [(c["name"], c["in_parity"]) for c in w["containers"]] == [
+        ("check-config", True), ("gateway", True), ("log-shipper", True)]
+    state_dir = state["PARITY_STATE_DIR"] + f"/{PROJECT}"
+    assert oct(os.stat(state_dir).st_mode & 0o777) == "0o700"
+
+
+@pytest.mark.live
+def test_rotated_secret_reaches_the_running_app_without_a_restart(docker_client, state, tmp_path):
+    up(state, str(RICHER))
+    shipper = docker_client.containers.get(f"{PROJECT}-log-shipper")
+    started = shipper.attrs["State"]["StartedAt"]
+    rotated = tmp_path / "rotated"
+    shutil.copytree(RICHER, rotated)
+    text = (rotated / "tenants.yaml").read_text()
+    # New password bytes, and the api-key item dropped: its top-level link must go too.
+    text = text.replace("czNjcjN0LWRiLXBhc3N3b3Jk", "cm90YXRlZC1wYXNzd29yZA==")
+    text = text.replace("              - {key: api-key, path: api/key, mode: 0440}\n", "")
+    (rotated / "tenants.yaml").write_text(text)
+    result = up(state, str(rotated))
+    assert f"updated volume {PROJECT}-credentials in place" in result["actions"]
+    shipper.reload()
+    assert (shipper.id, shipper.attrs["State"]["StartedAt"]) == (ids(docker_client)[f"{PROJECT}-log-shipper"],
+                                                                 started)
+    assert shipper.exec_run(["cat", "/var/run/shipper/creds/db/password"]).output == b"rotated-password"
+    assert shipper.exec_run(["ls", "-A", "/var/run/shipper/creds"]).output.split()[1:] == [
+        b"..data", b".netrc", b"db"]
+    assert_layout(docker_client, [str(rotated)])
+    status = run_parity("status", str(RICHER), env=state)  # the old manifests no longer match
+    assert status.returncode == 1
+    assert "content      /var/run/shipper/creds/db/password" in status.stdout.decode()
+    assert b"czNjcjN0" not in status.stdout and b"s3cr3t" not in status.stdout
+
+
+@pytest.mark.live
+def test_subpath_change_recreates_the_container(docker_client, state, tmp_path):
+    up(state, str(RICHER))
+    gateway_id = ids(docker_client)[f"{PROJECT}-gateway"]
+    rotated = tmp_path / "rotated"
+    shutil.copytree(RICHER, rotated)
+    text = (rotated / "tenants.yaml").read_text().replace("not-a-real-one", "another-fake-one")
+    (rotated / "tenants.yaml").write_text(text)
+    up(state, str(rotated))
+    gateway = docker_client.containers.get(f"{PROJECT}-gateway")
+    assert gateway.id != gateway_id
+    assert b"another-fake-one" in gateway.exec_run(["cat", "/root/.netrc"], user="0").output
+    assert_layout(docker_client, [str(rotated)])
+
+
+@pytest.mark.live
+def test_down_leaves_nothing_labelled(docker_client, state):
+    up(state, str(RICHER))
+    result = run_parity("down", str(RICHER), env=state)
+    assert result.returncode == 0
+    assert result.stdout.decode() == "Deployment/tenant-gateway: removed 4 container(s), 3 volume(s), 1 image(s)\n"
+    label = {"label": "io.parity.workload=Deployment/tenant-gateway"}
+    assert docker_client.containers.list(all=True, filters=label) == []
+    assert docker_client.volumes.list(filters=label) == []
+    assert docker_client.images.list(filters=label) == []
+    assert not os.path.exists(state["PARITY_STATE_DIR"] + f"/{PROJECT}")
+
+
+@pytest.mark.live
+def test_failures_are_one_line_and_leave_nothing(docker_client, state, tmp_path):
+    unreachable = run_parity("up", str(RICHER), env={**state, "DOCKER_HOST": "unix:///nonexistent.sock"})
+    assert unreachable.returncode == 2
+    assert unreachable.stderr.decode().startswith("parity: cannot reach the Docker engine: ")
+    assert unreachable.stderr.decode().count("\n") == 1
+
+    src = tmp_path / "m"
+    shutil.copytree(ROOT / "manifests" / "api-gateway", src)
+    pod = src / "pod.yaml"
+    pod.write_text(pod.read_text().replace("image: busybox:latest", "image: parity-no-such-image:1"))
+    missing = run_parity("up", str(src), env=state)
+    assert missing.returncode == 2
+    assert missing.stderr.decode().startswith(
+        "parity: image parity-no-such-image:1 is not available locally and cannot be pulled: ")
+    label = {"label": "io.parity.workload=Pod/api-gateway"}
+    assert docker_client.containers.list(all=True, filters=label) == []
+
+    squatter = docker_client.containers.create("busybox:latest", name="parity-pod-api-gateway-api-gateway")
+    try:
+        conflict = run_parity("up", str(ROOT / "manifests" / "api-gateway"), env=state)
+        assert conflict.returncode == 2
+        assert conflict.stderr.decode() == ("parity: a container named parity-pod-api-gateway-api-gateway exists and "
+                                            "was not created by parity for Pod/api-gateway; remove or rename it\n")
+    finally:
+        squatter.remove(force=True)
+
+    blocker = docker_client.containers.run("busybox:latest", ["sh", "-c", "sleep 60"], detach=True,
+                                           ports={"80/tcp": 18080})
+    try:
+        pod.write_text((ROOT / "manifests/api-gateway/pod.yaml").read_text().replace(
+            "- containerPort: 80", "- {containerPort: 80, hostPort: 18080}"))
+        port = run_parity("up", str(src), env=state)
+        assert port.returncode == 2
+        assert port.stderr.decode().startswith("parity: starting api-gateway failed: ")
+        assert docker_client.containers.list(all=True, filters={"label": "io.parity.container=api-gateway"}) == []
+    finally:
+        blocker.remove(force=True)
+    # What the failed runs left (image, volume, data container) is reused by the next up.
+    pod.write_text((ROOT / "manifests/api-gateway/pod.yaml").read_text())
+    assert run_parity("up", str(src), env=state).returncode == 0
+
+
+@pytest.mark.live
+def test_ctrl_c_during_up_leaves_what_up_and_down_handle(docker_client, state):
+    proc = subprocess.Popen([sys.executable, "-m", "parity.cli", "up", str(RICHER)], cwd=ROOT,
+                            env={**os.environ, **state}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 30
+    label = {"label": "io.parity.workload=Deployment/tenant-gateway"}
+    while time.time() < deadline and not docker_client.volumes.list(filters=label):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode in (0, 130)
+    assert up(state, str(RICHER))["containers"][1]["state"] == "running"
+    assert_layout(docker_client, [str(RICHER)])
+    assert run_parity("down", "--workload", "deploy/tenant-gateway", env=state).returncode == 0
+    assert docker_client.containers.list(all=True, filters=label) == []
+    assert docker_client.volumes.list(filters=label) == []
