@@ -23,8 +23,18 @@ WORKLOAD_OPTION = click.option("--workload", metavar="KIND/NAME", help="Pick one
 SECRETS_OPTION = click.option("--secrets", "secret_paths", multiple=True, metavar="PATH",
                               help="More Secrets/ConfigMaps: manifest files, or a directory of files "
                                    "(NAME=DIR or DIR, as kubectl create secret generic --from-file).")
-NAMESPACE_OPTION = click.option("--namespace", "-n", default="default", show_default=True,
-                                help="Namespace of objects that name none.")
+NAMESPACE_OPTION = click.option("--namespace", "-n", default=None,
+                                help="Namespace of objects that name none [default]; with --from-cluster, the "
+                                     "namespace to read (default: the context's).")
+
+
+def cluster_options(fn):
+    """--from-cluster KIND/NAME, --context, --kubeconfig: read the workload from a cluster instead."""
+    fn = click.option("--kubeconfig", metavar="FILE",
+                      help="kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster).")(fn)
+    fn = click.option("--context", help="kubeconfig context (default: current-context).")(fn)
+    return click.option("--from-cluster", "from_cluster", metavar="KIND/NAME",
+                        help="Read the workload and its Secrets/ConfigMaps from a cluster (deploy/api, pod/x).")(fn)
 
 
 def _terminate(signum, frame):
@@ -57,21 +67,43 @@ def _epoch() -> int:
         raise ParityError("SOURCE_DATE_EPOCH must be a whole number of seconds") from None
 
 
-def load_layouts(manifests: tuple[str, ...], secret_paths: tuple[str, ...], namespace: str,
-                 workload: str | None):
-    """manifests (+ --secrets) -> the selected workloads and their predicted layouts."""
+def load_layouts(manifests: tuple[str, ...], secret_paths: tuple[str, ...], namespace: str | None,
+                 workload: str | None, from_cluster: str | None = None, context: str | None = None,
+                 kubeconfig: str | None = None):
+    """manifests or a cluster (+ --secrets) -> the selected workloads and their predicted layouts."""
     from .kube.kubelet import build_layouts
     from .kube.manifests import load_inputs, load_secret_paths, select_workloads
 
-    if not manifests:
-        raise ParityError("no MANIFEST given (a file, a directory, or - for stdin)")
-    inputs = load_inputs(list(manifests), namespace)
+    if from_cluster:
+        if manifests or workload:
+            raise ParityError("give MANIFEST... (with --workload) or --from-cluster, not both")
+        from .kube.cluster import load_from_cluster
+
+        inputs = load_from_cluster(from_cluster, context=context, namespace=namespace, kubeconfig=kubeconfig)
+        namespace = inputs.workloads[0].namespace if inputs.workloads else namespace
+    else:
+        if context or kubeconfig:
+            raise ParityError("--context and --kubeconfig need --from-cluster")
+        if not manifests:
+            raise ParityError("no MANIFEST given (a file, a directory, or - for stdin), and no --from-cluster")
+        namespace = namespace or "default"
+        inputs = load_inputs(list(manifests), namespace)
     if secret_paths:
-        inputs.merge(load_secret_paths(list(secret_paths), namespace))
+        inputs.merge(load_secret_paths(list(secret_paths), namespace or "default"))
     for warning in inputs.warnings:
         click.echo(f"parity: warning: {warning}", err=True)
     workloads = select_workloads(inputs, workload)
     return inputs, workloads, build_layouts(inputs, workloads, _epoch())
+
+
+def _observed(from_cluster: str | None, container: str | None, context, namespace, kubeconfig):
+    from .kube.cluster import parse_ref
+    from .kube.observe import observed_layout
+
+    if not from_cluster or parse_ref(from_cluster)[0] != "Pod":
+        raise ParityError("--observed reads a running pod: give --from-cluster pod/NAME")
+    return observed_layout(parse_ref(from_cluster)[1], container=container, context=context, namespace=namespace,
+                           kubeconfig=kubeconfig)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -86,14 +118,23 @@ def main() -> None:
 @click.option("--container", "-c", help="Only this container.")
 @SECRETS_OPTION
 @NAMESPACE_OPTION
+@cluster_options
+@click.option("--observed", is_flag=True,
+              help="With --from-cluster pod/NAME: list what the running container really has (one exec).")
 @FORMAT_OPTION
 @handle_errors
-def layout(manifests, workload, container, secret_paths, namespace, fmt):
-    """Print the in-cluster file layout each container sees (predicted from the kubelet's rules)."""
+def layout(manifests, workload, container, secret_paths, namespace, from_cluster, context, kubeconfig, observed,
+           fmt):
+    """Print the in-cluster file layout each container sees (predicted from the kubelet's rules, or
+    observed in a running pod)."""
     from .layout import document
     from .render import layout_text
 
-    _, _, layouts = load_layouts(manifests, secret_paths, namespace, workload)
+    if observed:
+        layouts = [_observed(from_cluster, container, context, namespace, kubeconfig)]
+    else:
+        _, _, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
+                                     kubeconfig)
     if container:
         for w in layouts:
             w.containers = [c for c in w.containers if c.name == container]
@@ -111,13 +152,15 @@ def layout(manifests, workload, container, secret_paths, namespace, fmt):
 @SECRETS_OPTION
 @WORKLOAD_OPTION
 @NAMESPACE_OPTION
+@cluster_options
 @click.option("--flat", is_flag=True, help="Drop the kubelet's ..data structure: user-visible files only.")
 @click.option("--base-image", default="busybox:latest", show_default=True,
               help="Base of the data image (needs a `true` command: Compose starts every service).")
 @click.option("--force", is_flag=True, help="Replace a non-empty output directory.")
 @FORMAT_OPTION
 @handle_errors
-def k8s_to_docker(manifests, output, secret_paths, workload, namespace, flat, base_image, force, fmt):
+def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_cluster, context, kubeconfig, flat,
+                  base_image, force, fmt):
     """Write a data-only image, docker commands and a compose file that give each container the
     files, modes, owners and read-only mounts it gets in the cluster."""
     from pathlib import Path
@@ -125,7 +168,8 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, flat, ba
     from .docker.generate import generate
     from .docker.plan import build_plan
 
-    inputs, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload)
+    inputs, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
+                                              kubeconfig)
     if len(workloads) > 1:
         raise ParityError(f"{len(workloads)} workloads found ({', '.join(w.ref for w in workloads)}); "
                           "pick one with --workload KIND/NAME")
@@ -150,10 +194,15 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, flat, ba
 
 @main.command()
 @click.argument("manifests", nargs=-1)
-@click.option("--compose", "compose_file", required=True, metavar="FILE", help="The compose file to check.")
+@click.option("--compose", "compose_file", metavar="FILE", help="The compose setup to check.")
+@click.option("--pod", "pod", metavar="NAME",
+              help="Instead of a compose setup: a running pod in the cluster (does the model hold there?).")
 @SECRETS_OPTION
 @WORKLOAD_OPTION
 @NAMESPACE_OPTION
+@cluster_options
+@click.option("--observed", is_flag=True,
+              help="With --from-cluster pod/NAME: the expected side is what that running pod really has.")
 @click.option("--map", "mappings", multiple=True, metavar="CONTAINER=SERVICE",
               help="Pair a pod container with a differently named service.")
 @click.option("--live", is_flag=True, help="Check with a real engine: bring the setup up in a throw-away project.")
@@ -162,30 +211,46 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, flat, ba
               help="Leave a class of differences out.")
 @FORMAT_OPTION
 @handle_errors
-def diff(manifests, compose_file, secret_paths, workload, namespace, mappings, live, running, ignores, fmt):
-    """Say whether each container of a compose setup sees the files the cluster gives it.
-    Exit 0 when equal, 1 when different, 2 on error."""
-    from .diff import live_diff, static_diff
+def diff(manifests, compose_file, pod, secret_paths, workload, namespace, from_cluster, context, kubeconfig, observed,
+         mappings, live, running, ignores, fmt):
+    """Say whether each container sees the files the cluster gives it: a compose setup (--compose,
+    statically or --live) or a running pod (--pod) against the prediction (or, with --observed, against
+    a running pod). Exit 0 when equal, 1 when different, 2 on error."""
+    from .diff import live_diff, pod_diff, static_diff
     from .docker.compose import load_compose
     from .render import diff_text
 
-    _, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload)
-    if len(workloads) > 1:
-        raise ParityError(f"{len(workloads)} workloads found ({', '.join(w.ref for w in workloads)}); "
-                          "pick one with --workload KIND/NAME")
+    if bool(compose_file) == bool(pod):
+        raise ParityError("say what to check: --compose FILE or --pod NAME")
+    if running and not live:
+        raise ParityError("--project needs --live")
     mapping = {}
     for m in mappings:
         container, sep, service = m.partition("=")
         if not sep or not container or not service:
             raise ParityError(f"--map {m}: expected CONTAINER=SERVICE")
         mapping[container] = service
-    if running and not live:
-        raise ParityError("--project needs --live")
-    project = load_compose(compose_file, running)
-    if live:
-        report = live_diff(layouts[0], workloads[0], project, mapping, frozenset(ignores), running)
+    if observed:
+        expected = _observed_pod(from_cluster, context, namespace, kubeconfig)
+        workload = None
     else:
-        report = static_diff(layouts[0], workloads[0], project, mapping, frozenset(ignores))
+        _, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
+                                             kubeconfig)
+        if len(workloads) > 1:
+            raise ParityError(f"{len(workloads)} workloads found ({', '.join(w.ref for w in workloads)}); "
+                              "pick one with --workload KIND/NAME")
+        expected, workload = layouts[0], workloads[0]
+    if pod:
+        from .kube.observe import observed_pod
+
+        actual = observed_pod(pod, context=context, namespace=namespace, kubeconfig=kubeconfig)
+        report = pod_diff(expected, actual, frozenset(ignores))
+    else:
+        project = load_compose(compose_file, running)
+        if live:
+            report = live_diff(expected, workload, project, mapping, frozenset(ignores), running)
+        else:
+            report = static_diff(expected, workload, project, mapping, frozenset(ignores))
     if fmt == "json":
         click.echo(dump_json(report.to_json()), nl=False)
     else:
@@ -193,10 +258,21 @@ def diff(manifests, compose_file, secret_paths, workload, namespace, mappings, l
     sys.exit(report.exit_code)
 
 
-def _single_plan(manifests, secret_paths, namespace, workload):
+def _observed_pod(from_cluster, context, namespace, kubeconfig):
+    """Every container of a running pod, observed (one exec per container)."""
+    from .kube.cluster import parse_ref
+    from .kube.observe import observed_pod
+
+    if not from_cluster or parse_ref(from_cluster)[0] != "Pod":
+        raise ParityError("--observed reads a running pod: give --from-cluster pod/NAME")
+    return observed_pod(parse_ref(from_cluster)[1], context=context, namespace=namespace, kubeconfig=kubeconfig)
+
+
+def _single_plan(manifests, secret_paths, namespace, workload, from_cluster=None, context=None, kubeconfig=None):
     from .docker.plan import build_plan
 
-    inputs, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload)
+    inputs, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
+                                              kubeconfig)
     if len(workloads) > 1:
         raise ParityError(f"{len(workloads)} workloads found ({', '.join(w.ref for w in workloads)}); "
                           "pick one with --workload KIND/NAME")
@@ -211,14 +287,15 @@ def _single_plan(manifests, secret_paths, namespace, workload):
 @SECRETS_OPTION
 @WORKLOAD_OPTION
 @NAMESPACE_OPTION
+@cluster_options
 @FORMAT_OPTION
 @handle_errors
-def up(manifests, secret_paths, workload, namespace, fmt):
+def up(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, fmt):
     """Build, create and start the workload's containers with the cluster's files. Idempotent; a
     changed Secret reaches running containers through the kubelet's atomic ..data swap."""
     from .bootstrap import Progress, up as do_up
 
-    plan, layout = _single_plan(manifests, secret_paths, namespace, workload)
+    plan, layout = _single_plan(manifests, secret_paths, namespace, workload, from_cluster, context, kubeconfig)
     result = do_up(plan, layout, Progress())
     if fmt == "json":
         click.echo(dump_json(result.to_json()), nl=False)
@@ -245,7 +322,7 @@ def down(manifests, workload, namespace, fmt):
     from .kube.manifests import KIND_ALIASES, load_inputs, select_workloads
 
     if manifests:
-        chosen = select_workloads(load_inputs(list(manifests), namespace), workload)
+        chosen = select_workloads(load_inputs(list(manifests), namespace or "default"), workload)
         refs = [(w.kind, w.name) for w in chosen]
     elif workload:
         kind_text, _, name = workload.partition("/")
@@ -271,17 +348,19 @@ def down(manifests, workload, namespace, fmt):
 @SECRETS_OPTION
 @WORKLOAD_OPTION
 @NAMESPACE_OPTION
+@cluster_options
 @FORMAT_OPTION
 @handle_errors
-def status(manifests, secret_paths, workload, namespace, fmt):
+def status(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, fmt):
     """What parity runs, per workload and container, and whether each is in parity (checked live).
     Exit 0 when all are, 1 when any is not."""
     from .bootstrap import status as do_status
 
     predictions = {}
     only = None
-    if manifests:
-        _, _, layouts = load_layouts(manifests, secret_paths, namespace, workload)
+    if manifests or from_cluster:
+        _, _, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
+                                     kubeconfig)
         predictions = {w.ref: w for w in layouts}
         if workload:
             only = layouts[0].ref

@@ -78,9 +78,10 @@ def _helper_services(project: ComposeProject, paired: set[str]) -> set[str]:
     return helpers - paired
 
 
-def _group_difference(workload: Workload, container: str, groups: list[str], user: str | None) -> list[Difference]:
+def _group_difference(workload: Workload, container: str, groups: list[str], user: str | None,
+                      ignore: frozenset[str] = frozenset()) -> list[Difference]:
     fs_group = workload.spec.fs_group
-    if fs_group is None:
+    if fs_group is None or "owners" in ignore:  # an "owner" difference like any other
         return []
     primary = (user or "").partition(":")[2]
     if str(fs_group) in [str(g) for g in groups] or primary == str(fs_group):
@@ -90,7 +91,7 @@ def _group_difference(workload: Workload, container: str, groups: list[str], use
                                        "group-readable secret files cannot be read (add group_add)")]
 
 
-def static_diff(layout: WorkloadLayout, workload: Workload, project: ComposeProject, mapping: dict[str, str],
+def static_diff(layout: WorkloadLayout, workload: Workload | None, project: ComposeProject, mapping: dict[str, str],
                 ignore: frozenset[str]) -> DiffReport:
     report = DiffReport(layout.ref, project.file, "static", notes=list(project.notes))
     pairs, report.differences = pair(layout, project, mapping)
@@ -106,7 +107,24 @@ def static_diff(layout: WorkloadLayout, workload: Workload, project: ComposeProj
                                                                   for m in known)])
         report.differences += compare_containers(expected, view.layout, ignore)
         svc = project.services[service]
-        report.differences += _group_difference(workload, c.name, svc.get("group_add") or [], svc.get("user"))
+        report.differences += _group_difference(workload, c.name, svc.get("group_add") or [], svc.get("user"),
+                                                ignore)
+    return report
+
+
+def pod_diff(expected: WorkloadLayout, observed: WorkloadLayout, ignore: frozenset[str]) -> DiffReport:
+    """The prediction (or another observed pod) against what a running pod really has."""
+    report = DiffReport(expected.ref, f"pod/{observed.name}", "observed in the cluster")
+    for c in expected.containers:
+        got = observed.container(c.name)
+        if got is None:
+            if c.init:
+                report.notes.append(f"init container {c.name} is not running: not listed")
+            else:
+                report.differences.append(Difference(c.name, "-", "unpaired-container", "running", "absent"))
+            continue
+        report.pairs.append((c.name, c.name))
+        report.differences += compare_containers(c, got, ignore)
     return report
 
 
@@ -126,12 +144,22 @@ def _engine():
         raise ParityError(f"cannot reach the Docker engine: {str(exc).splitlines()[0]}") from None
 
 
+def _throwaway_images(project: ComposeProject, name: str) -> dict[str, str]:
+    """The image names the project builds -> names unique to the throw-away project, so that a
+    build never re-tags (and teardown never removes) an image of the user's, or of a parallel run."""
+    return {svc["image"]: f"{name}-{sname}:parity-diff" for sname, svc in project.services.items()
+            if svc.get("build") and svc.get("image")}
+
+
 def _throwaway_config(project: ComposeProject, name: str, suffix: str) -> dict:
     """The normalised project with nothing that could touch the user's own objects: explicit
-    volume names made unique, container names and published ports removed."""
+    volume names made unique, built images renamed, container names and published ports removed."""
+    renamed = _throwaway_images(project, name)
     services = {}
     for sname, svc in project.services.items():
         svc = {k: v for k, v in svc.items() if k not in ("container_name", "ports")}
+        if svc.get("image") in renamed:
+            svc["image"] = renamed[svc["image"]]
         services[sname] = svc
     volumes = {}
     for key, spec in project.volumes.items():
@@ -146,8 +174,10 @@ def _compose(binary: list[str], config_file: str, project: str, *args: str) -> s
     return subprocess.run(binary + ["-f", config_file, "-p", project, *args], capture_output=True, text=True)
 
 
-def live_diff(layout: WorkloadLayout, workload: Workload, project: ComposeProject, mapping: dict[str, str],
+def live_diff(layout: WorkloadLayout, workload: Workload | None, project: ComposeProject, mapping: dict[str, str],
               ignore: frozenset[str], running: str | None = None) -> DiffReport:
+    import docker.errors
+
     from .docker.readback import container_layout
 
     client = _engine()
@@ -159,7 +189,6 @@ def live_diff(layout: WorkloadLayout, workload: Workload, project: ComposeProjec
     suffix = _random.token_hex(4)
     name = running or f"parity-diff-{suffix}"
     tmp = None if running else tempfile.mkdtemp(prefix="parity-diff-")  # 0700: the config holds env values
-    images_before = {t for i in client.images.list() for t in i.tags}
     try:
         if tmp:
             config_file = os.path.join(tmp, "compose.json")
@@ -185,17 +214,17 @@ def live_diff(layout: WorkloadLayout, workload: Workload, project: ComposeProjec
             report.differences += compare_containers(c, actual, ignore)
             host = ctr.attrs.get("HostConfig", {})
             report.differences += _group_difference(workload, c.name, host.get("GroupAdd") or [],
-                                                    ctr.attrs.get("Config", {}).get("User"))
+                                                    ctr.attrs.get("Config", {}).get("User"), ignore)
             if running:
                 report.differences += _stale(client, project, service, c, actual)
     finally:
         if tmp:
             _compose(binary, os.path.join(tmp, "compose.json"), name, "down", "-v", "-t", "0", "--rmi", "local")
-            for image in client.images.list():
-                for tag in image.tags:
-                    if tag not in images_before and any(s.get("image") == tag and s.get("build")
-                                                         for s in project.services.values()):
-                        client.images.remove(tag, force=True)
+            for tag in _throwaway_images(project, name).values():
+                try:
+                    client.images.remove(tag, force=True)
+                except docker.errors.NotFound:
+                    pass
             shutil.rmtree(tmp, ignore_errors=True)
     return report
 
@@ -226,7 +255,9 @@ def _stale(client, project: ComposeProject, service: str, c: ContainerLayout, ac
         if v.get("type") != "volume" or not v.get("source"):
             continue
         _tree, filler, _unknown = reader.volume_content(v["source"])
-        image = (project.services.get(filler or "") or {}).get("image")
+        filler_svc = project.services.get(filler or "") or {}
+        # Compose names an image it builds without an ``image:`` key PROJECT-SERVICE.
+        image = filler_svc.get("image") or (f"{project.name}-{filler}" if filler_svc.get("build") else None)
         if not image:
             continue
         filler_target = next((m["target"] for m in project.services[filler].get("volumes") or []

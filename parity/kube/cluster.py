@@ -75,17 +75,22 @@ class Connection:
 
     def get(self, kind: str, name: str, *, missing_ok: bool = False) -> dict | None:
         """The object as the API server sends it; None when it does not exist and ``missing_ok``."""
+        import urllib3
         from kubernetes import client
+        from kubernetes.client.exceptions import ApiException
 
         resource = RESOURCES[kind]
         reader = getattr(getattr(client, resource.api)(self.api_client), resource.reader)
         try:
-            response = reader(name, self.namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
-            obj = json.loads(response.data)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes one ParityError line below
+            raw = reader(name, self.namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT).data
+        except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
             if missing_ok and getattr(exc, "status", None) == 404:
                 return None
             raise self.error(exc, "get", resource.plural, f"{kind}/{name}") from None
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            obj = None
         if not isinstance(obj, dict):
             raise ParityError(Problem("the API server sent something that is not an object", file=self.label,
                                       obj=f"{kind}/{name}"))
@@ -93,7 +98,8 @@ class Connection:
         return obj
 
     def error(self, exc: BaseException, verb: str, plural: str, ref: str | None) -> ParityError:
-        """One line for a failed request. Response bodies are never quoted (they may hold data)."""
+        """One line for a failed request. Only an error ``Status``'s own message is ever quoted, never a body
+        that could hold an object's data."""
         status = getattr(exc, "status", None)
         where = dict(file=self.label, obj=ref)
         if status == 403:

@@ -403,7 +403,7 @@ def build_layout(workload: Workload, inputs: Inputs, problems: Problems, epoch: 
             if tree and m.sub_path and _sub_rel(m.sub_path) and tree.real_path(_sub_rel(m.sub_path)) not in tree.entries:
                 tree.mkdir_all(_sub_rel(m.sub_path), tree.root.mode)
     containers = [_container_layout(ctr, spec.volumes, trees) for ctr in spec.all_containers]
-    volumes = [VolumeLayout(name, _source_name(t.volume), sorted(t.entries.values(), key=lambda e: e.path))
+    volumes = [VolumeLayout(name, source_name(t.volume), sorted(t.entries.values(), key=lambda e: e.path))
                for name, t in trees.items()]
     return WorkloadLayout(workload.kind, workload.name, workload.namespace, containers, contents, volumes)
 
@@ -437,7 +437,7 @@ def _container_layout(ctr: Container, volumes: list[Volume], trees: dict[str, Vo
         if volume is None or tree is None:
             continue  # a volume type parity does not model (emptyDir...): only hides what is beneath
         # These four volume types are always mounted read-only, whatever readOnly says (§6.1).
-        mounts.append(Mount(m.mount_path, m.name, True, m.sub_path, _source_name(volume)))
+        mounts.append(Mount(m.mount_path, m.name, True, m.sub_path, source_name(volume)))
         rel = _sub_rel(m.sub_path) if m.sub_path else ""
         real = tree.real_path(rel) if rel else ""
         for e in _placed(tree.subtree(real or ""), m.mount_path):
@@ -447,7 +447,7 @@ def _container_layout(ctr: Container, volumes: list[Volume], trees: dict[str, Vo
     return ContainerLayout(ctr.name, ctr.init, ordered, list(entries.values()))
 
 
-def _source_name(volume: Volume) -> str:
+def source_name(volume: Volume) -> str:
     s = volume.source
     if isinstance(s, SecretSource):
         return f"secret/{s.name}"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from ..errors import ParityError, Problem
 from ..layout import DIR, FILE, SYMLINK, ContainerLayout, Entry, Mount, WorkloadLayout
 from .cluster import Connection, connect
-from .kubelet import _source_name
+from .kubelet import source_name
 from .manifests import load_objects
 from .podspec import Container, Volume
 
@@ -137,7 +137,7 @@ def container_layout(ctr: Container, volumes: list[Volume], listing: Listing) ->
         volume = by_name.get(vm.name)
         if volume is not None and volume.modelled:
             read_only = "ro" in listing.options.get(vm.mount_path, "").split(",")
-            out_mounts.append(Mount(vm.mount_path, vm.name, read_only, vm.sub_path, _source_name(volume)))
+            out_mounts.append(Mount(vm.mount_path, vm.name, read_only, vm.sub_path, source_name(volume)))
     return ContainerLayout(ctr.name, ctr.init, out_mounts, entries)
 
 
@@ -149,20 +149,40 @@ def observed_layout(pod_name: str, *, container: str | None, context: str | None
                     kubeconfig: str | None) -> WorkloadLayout:
     """What ``container`` (default: kubectl's default container) of the running pod has under its
     modelled mounts, read through one exec call."""
+    return observed_pod(pod_name, containers=[container], context=context, namespace=namespace,
+                        kubeconfig=kubeconfig)
+
+
+def observed_pod(pod_name: str, *, containers: list[str | None] | None = None, context: str | None,
+                 namespace: str | None, kubeconfig: str | None) -> WorkloadLayout:
+    """The running pod's containers (all running ones when ``containers`` is None), one exec each.
+    Containers that are not running (finished init containers) are left out."""
     conn = connect(context=context, namespace=namespace, kubeconfig=kubeconfig)
+    layouts = []
     try:
         pod = conn.get("Pod", pod_name)
         assert pod is not None
         (workload,) = load_objects([pod], conn.label, conn.namespace).workloads
-        ctr = _pick_container(conn, pod, workload.spec.all_containers, container)
-        _check_running(conn, pod, ctr)
+        if containers is None:
+            chosen = [c for c in workload.spec.all_containers if _is_running(pod, c)]
+        else:
+            chosen = [_pick_container(conn, pod, workload.spec.all_containers, name) for name in containers]
         modelled = {v.name for v in workload.spec.volumes if v.modelled}
-        paths = [vm.mount_path for vm in ctr.volume_mounts if vm.name in modelled]
-        listing = _run_listing(conn, pod_name, ctr.name, paths) if paths else Listing({}, [])
+        for ctr in chosen:
+            _check_running(conn, pod, ctr)
+            paths = [vm.mount_path for vm in ctr.volume_mounts if vm.name in modelled]
+            listing = _run_listing(conn, pod_name, ctr.name, paths) if paths else Listing({}, [])
+            layouts.append(container_layout(ctr, workload.spec.volumes, listing))
     finally:
         conn.close()
-    return WorkloadLayout("Pod", workload.name, workload.namespace,
-                          [container_layout(ctr, workload.spec.volumes, listing)])
+    return WorkloadLayout("Pod", workload.name, workload.namespace, layouts)
+
+
+def _is_running(pod: dict, ctr: Container) -> bool:
+    key = "initContainerStatuses" if ctr.init else "containerStatuses"
+    statuses = (pod.get("status") or {}).get(key) or []
+    status = next((s for s in statuses if isinstance(s, dict) and s.get("name") == ctr.name), {})
+    return "running" in (status.get("state") or {})
 
 
 def _pick_container(conn: Connection, pod: dict, containers: list[Container], name: str | None) -> Container:
@@ -194,6 +214,7 @@ def _check_running(conn: Connection, pod: dict, ctr: Container) -> None:
 
 def _run_listing(conn: Connection, pod_name: str, container: str, paths: list[str]) -> Listing:
     from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
     from kubernetes.stream import stream
 
     ref = f"Pod/{pod_name}"
@@ -202,7 +223,7 @@ def _run_listing(conn: Connection, pod_name: str, container: str, paths: list[st
         ws = stream(core.connect_get_namespaced_pod_exec, pod_name, conn.namespace, command=listing_argv(paths),
                     container=container, stdin=False, stdout=True, stderr=True, tty=False,
                     _preload_content=False, binary=True)
-    except Exception as exc:  # noqa: BLE001 - the client wraps handshake failures as status 0
+    except ApiException as exc:  # the websocket client wraps every failure, handshake refusals included
         raise _exec_error(conn, exc, ref) from None
     try:
         ws.run_forever(timeout=EXEC_TIMEOUT)

@@ -106,21 +106,10 @@ class FakeAPI:
         assert self._server is not None
         return int(self._server.server_address[1])
 
-    def kubeconfig(self, path: Path, *, namespace: str | None = "dev", token: str = "t0ken-dev",
-                   context: str = "test", ca_file: str | None = None) -> Path:
+    def kubeconfig(self, path: Path, *, namespace: str | None = "dev", context: str = "test",
+                   ca_file: str | None = None) -> Path:
         """A kubeconfig with one context pointing at this server."""
-        ctx: dict = {"cluster": "fake", "user": "dev"}
-        if namespace:
-            ctx["namespace"] = namespace
-        cluster: dict = {"server": self.url}
-        if ca_file:
-            cluster["certificate-authority"] = ca_file
-        doc = {"apiVersion": "v1", "kind": "Config", "current-context": context,
-               "clusters": [{"name": "fake", "cluster": cluster}],
-               "users": [{"name": "dev", "user": {"token": token}}],
-               "contexts": [{"name": context, "context": ctx}]}
-        path.write_text(yaml.safe_dump(doc))
-        return path
+        return write_kubeconfig(path, self.url, namespace=namespace, context=context, ca_file=ca_file)
 
     def paths(self) -> list[str]:
         return [r.path for r in self.requests]
@@ -153,6 +142,25 @@ class FakeAPI:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+
+def write_kubeconfig(path: Path, server: str, *, namespace: str | None = "dev", token: str = "t0ken-dev",
+                     context: str = "test", ca_file: str | None = None, current: bool = True) -> Path:
+    """A kubeconfig as ``kind`` writes one: a cluster, a user with a bearer token, one context."""
+    ctx: dict = {"cluster": f"{context}-cluster", "user": f"{context}-user"}
+    if namespace:
+        ctx["namespace"] = namespace
+    cluster: dict = {"server": server}
+    if ca_file:
+        cluster["certificate-authority"] = ca_file
+    doc: dict = {"apiVersion": "v1", "kind": "Config", "preferences": {},
+                 "clusters": [{"name": f"{context}-cluster", "cluster": cluster}],
+                 "users": [{"name": f"{context}-user", "user": {"token": token}}],
+                 "contexts": [{"name": context, "context": ctx}]}
+    if current:
+        doc["current-context"] = context
+    path.write_text(yaml.safe_dump(doc))
+    return path
 
 
 def _resource(path: str) -> tuple[str, str]:
