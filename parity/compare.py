@@ -83,7 +83,8 @@ def compare_containers(expected: ContainerLayout, actual: ContainerLayout,
             out.extend(_compare_attrs(name, path, e, a, ignore))
 
     if "structure" not in ignore:
-        out.extend(_compare_raw(name, expected, actual, ignore))
+        backing = {_canonical(e.path) for e in list(exp_view.values()) + list(act_view.values())}
+        out.extend(_compare_raw(name, expected, actual, ignore, backing))
     return out
 
 
@@ -107,9 +108,11 @@ def _compare_attrs(container: str, path: str, e: Entry, a: Entry, ignore: frozen
 
 
 def _compare_raw(container: str, expected: ContainerLayout, actual: ContainerLayout,
-                 ignore: frozenset[str]) -> list[Difference]:
+                 ignore: frozenset[str], backing: set[str] = frozenset()) -> list[Difference]:
     """The kubelet's structure: internals and the kind of each top-level name. A mount whose
-    ``..data`` is missing altogether is one difference, not one per entry."""
+    ``..data`` is missing altogether is one difference, not one per entry. An internal entry that a
+    user-visible path resolves to (``..<timestamp>/key`` behind ``key``; ``backing``, canonical
+    paths) was compared in the visible pass: comparing it again would report one fault twice."""
     out = []
     exp = {_canonical(e.path): e for e in expected.entries}
     act = {_canonical(e.path): e for e in actual.entries}
@@ -130,6 +133,10 @@ def _compare_raw(container: str, expected: ContainerLayout, actual: ContainerLay
         internal = _is_internal(path)
         if in_flat(path) and (internal or (e is not None and e.type == SYMLINK)):
             continue
+        if internal and path in backing:
+            continue
+        if not internal and e is not None and a is not None and SYMLINK not in (e.type, a.type):
+            continue  # a plain file or directory here is a user-visible path: compared in the visible pass
         if e is None or a is None:
             if internal and e is not None:
                 out.append(Difference(container, path, "structure", _describe(e), "absent"))

@@ -78,9 +78,9 @@ def _helper_services(project: ComposeProject, paired: set[str]) -> set[str]:
     return helpers - paired
 
 
-def _group_difference(workload: Workload, container: str, groups: list[str], user: str | None,
+def _group_difference(workload: Workload | None, container: str, groups: list[str], user: str | None,
                       ignore: frozenset[str] = frozenset()) -> list[Difference]:
-    fs_group = workload.spec.fs_group
+    fs_group = workload.spec.fs_group if workload is not None else None  # None: --observed, no pod spec
     if fs_group is None or "owners" in ignore:  # an "owner" difference like any other
         return []
     primary = (user or "").partition(":")[2]

@@ -1,0 +1,324 @@
+"""Compose setups for the ``parity diff`` tests, each differing from the cluster in one known way.
+
+Every setup starts from a real ``parity k8s-to-docker`` output (or the article's hand-written one)
+and changes one thing, the way a user or a stale checkout would. The static tests
+(``tests/test_diff_static.py``) and the live tests (``tests/live/test_diff_live.py``) share them, so
+both modes are held to the same expectations. Nothing here needs an engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import subprocess
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from .conftest import ROOT, run_parity
+
+ARTICLE = ROOT / "manifests" / "api-gateway"
+RICHER = ROOT / "manifests" / "richer"
+
+OLD_KEY = "tenant1-api-key-3f9a1c"
+ROTATED_KEY = "tenant1-ROTATED-9d41e7"
+EXTRA_FILE_VALUE = "leftover-debug-token-5521"
+#: Every secret value any setup here puts in a manifest, a build context or an image. No diff run
+#: may print one (``run_diff`` checks stdout and stderr of each).
+SECRET_VALUES = [OLD_KEY, "tenant2-api-key-7b2e4d", "tenant3-api-key-c81f0a", ROTATED_KEY, EXTRA_FILE_VALUE,
+                 "s3cr3t-db-password", "ak_live_1234567890", "not-a-real-one"]
+
+DIFF_KEYS = {"container", "path", "kind", "expected", "actual", "detail"}
+DOC_KEYS = {"format", "workload", "compose", "mode", "equal", "pairs", "differences", "notes"}
+MODE_SPECIFIC = {"stale", "unknown"}
+
+
+def sha12(value: str) -> str:
+    return "sha256:" + hashlib.sha256(value.encode()).hexdigest()[:12]
+
+
+# ---------------------------------------------------------------------------------------------
+# Running the command
+
+
+def run_diff(*args: str) -> subprocess.CompletedProcess:
+    """``parity diff ARGS`` through the real entry point; fails the test if any secret value shows."""
+    result = run_parity("diff", *args)
+    for value in SECRET_VALUES:
+        for stream, text in (("stdout", result.stdout), ("stderr", result.stderr)):
+            assert value.encode() not in text, f"secret value {value[:6]}... printed on {stream}"
+    return result
+
+
+@dataclass
+class Verdict:
+    exit_code: int
+    doc: dict
+
+    @property
+    def kinds(self) -> set[tuple[str, str, str]]:
+        """(container, path, kind) of every difference."""
+        return {(d["container"], d["path"], d["kind"]) for d in self.doc["differences"]}
+
+    def facts(self, drop: set[str] = frozenset()) -> set[tuple[str, str, str, str, str]]:
+        """(container, path, kind, expected, actual): what a reader learns, minus the wording of details."""
+        return {(d["container"], d["path"], d["kind"], d["expected"], d["actual"]) for d in self.doc["differences"]
+                if d["kind"] not in drop}
+
+    def find(self, container: str, path: str, kind: str) -> dict:
+        (d,) = [d for d in self.doc["differences"] if (d["container"], d["path"], d["kind"]) == (container, path, kind)]
+        return d
+
+
+def verdict(manifests: list[str], compose: Path, *args: str) -> Verdict:
+    """``parity diff --format json``: exit code and parsed document (exit 0 or 1 only)."""
+    result = run_diff(*manifests, "--compose", str(compose), "--format", "json", *args)
+    assert result.returncode in (0, 1), result.stderr.decode()
+    assert result.stderr == b"", result.stderr.decode()
+    doc = json.loads(result.stdout)
+    assert doc["equal"] is (result.returncode == 0)
+    keys = [(d["container"], d["path"], d["kind"]) for d in doc["differences"]]
+    assert len(keys) == len(set(keys)), f"a difference reported twice: {keys}"
+    return Verdict(result.returncode, doc)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building setups
+
+
+@dataclass
+class Case:
+    """A compose setup, the manifests it is checked against, and the differences it must show."""
+
+    manifests: list[str]
+    compose: Path
+    expected: set[tuple[str, str, str]]  # (container, path, kind), in both modes
+    args: tuple[str, ...] = ()
+    static_only: set[tuple[str, str, str]] = field(default_factory=set)  # e.g. "unknown"
+
+
+def manifests_copy(dest: Path, src: Path = ARTICLE, edit: Callable[[str], str] = lambda text: text) -> Path:
+    """Copy a manifest directory, passing every file's text through ``edit``."""
+    dest.mkdir(parents=True)
+    for f in sorted(src.iterdir()):
+        (dest / f.name).write_text(edit(f.read_text()))
+    return dest
+
+
+def generate(out: Path, *manifests: str | Path) -> Path:
+    """``parity k8s-to-docker`` into ``out``; the path of its compose.yaml."""
+    result = run_parity("k8s-to-docker", *map(str, manifests), "-o", str(out), "--format", "json")
+    assert result.returncode == 0, result.stderr.decode()
+    return out / "compose.yaml"
+
+
+def edit_compose(path: Path, change: Callable[[dict], None]) -> Path:
+    doc = yaml.safe_load(path.read_text())
+    change(doc)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def add_to_payload(compose: Path, name: str, data: bytes, mode: int = 0o644) -> None:
+    """Rebuild the data image's payload tar with one more file (as a stale or hand-edited context would)."""
+    payload = compose.parent / "data" / "payload.tar"
+    with tarfile.open(payload) as tar:
+        members = [(m, tar.extractfile(m).read() if m.isfile() else None) for m in tar.getmembers()]
+    with tarfile.open(payload, "w", format=tarfile.PAX_FORMAT) as tar:
+        for member, content in members:
+            tar.addfile(member, io.BytesIO(content) if content is not None else None)
+        extra = tarfile.TarInfo(name)
+        extra.size, extra.mode = len(data), mode
+        tar.addfile(extra, io.BytesIO(data))
+
+
+def with_fs_group(pod: str, fs_group: bool) -> str:
+    """The article's pod with ``defaultMode: 0400``, and with or without ``fsGroup: 2000``."""
+    pod = pod.replace("        secretName: api-gateway-secrets",
+                      "        secretName: api-gateway-secrets\n        defaultMode: 0400")
+    if fs_group:
+        pod = pod.replace("spec:\n  containers:", "spec:\n  securityContext:\n    fsGroup: 2000\n  containers:")
+    return pod
+
+
+def with_sub_path(pod: str) -> str:
+    """The article's pod, also mounting one key as a file (subPath) at /etc/tenant1-key."""
+    return pod.replace("          readOnly: true",
+                       "          readOnly: true\n        - name: secrets\n          mountPath: /etc/tenant1-key\n"
+                       "          subPath: tenant1")
+
+
+def write_article_setup(directory: Path, app_image: str) -> Path:
+    """The article's own compose setup (seed-data-only-containers.md), verbatim but for the app image:
+    flat files COPY'd into a data image, a named volume, ``volumes_from`` without ``:ro``."""
+    directory.mkdir(parents=True)
+    for n, value in ((1, OLD_KEY), (2, "tenant2-api-key-7b2e4d"), (3, "tenant3-api-key-c81f0a")):
+        (directory / f"tenant{n}-secret").write_text(value)
+        (directory / f"tenant{n}-secret").chmod(0o644)
+    (directory / "Dockerfile").write_text(
+        "FROM busybox\n\n"
+        "# Copy the secrets file into the container\n"
+        "COPY tenant1-secret /etc/secrets/tenant1\n"
+        "COPY tenant2-secret /etc/secrets/tenant2\n"
+        "COPY tenant3-secret /etc/secrets/tenant3\n\n"
+        "# Declare a volume at the location of the secrets\n"
+        "VOLUME /etc/secrets\n")
+    compose = directory / "docker-compose.yml"
+    compose.write_text(
+        "version: '3.8'\n"
+        "services:\n"
+        "  secrets:\n"
+        "    build: .\n"
+        "    volumes:\n"
+        "      - secrets_volume:/etc/secrets\n"
+        "  api-gateway:\n"
+        f"    image: {app_image}\n"
+        "    volumes_from:\n"
+        "      - secrets\n"
+        "    ports:\n"
+        '      - "80:80"\n'
+        "    container_name: api-gateway\n\n"
+        "volumes:\n"
+        "  secrets_volume:\n")
+    return compose
+
+
+# ---------------------------------------------------------------------------------------------
+# The cases: one known difference each (the live tests run the same builders)
+
+GW = "api-gateway"
+
+
+def case_equal_article(tmp: Path) -> Case:
+    return Case([str(ARTICLE)], generate(tmp / "out", ARTICLE), set())
+
+
+def case_equal_richer(tmp: Path) -> Case:
+    return Case([str(RICHER)], generate(tmp / "out", RICHER), set())
+
+
+def case_rotated_secret(tmp: Path) -> Case:
+    """Generated before a Secret rotation, checked against the rotated Secret."""
+    compose = generate(tmp / "out", ARTICLE)
+    new = manifests_copy(tmp / "new", edit=lambda t: t.replace(OLD_KEY, ROTATED_KEY))
+    return Case([str(new)], compose, {(GW, "/etc/secrets/tenant1", "content")})
+
+
+def case_default_mode(tmp: Path) -> Case:
+    """Generated before ``defaultMode: 0400`` was set on the volume."""
+    compose = generate(tmp / "out", ARTICLE)
+    new = manifests_copy(tmp / "new", edit=lambda t: with_fs_group(t, fs_group=False))
+    return Case([str(new)], compose, {(GW, f"/etc/secrets/tenant{n}", "mode") for n in (1, 2, 3)})
+
+
+def _without_tenant3(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if "tenant3" not in line) + "\n"
+
+
+def case_removed_key_extra(tmp: Path) -> Case:
+    """Generated before key tenant3 was removed from the Secret: the setup still has it."""
+    compose = generate(tmp / "out", ARTICLE)
+    new = manifests_copy(tmp / "new", edit=_without_tenant3)
+    return Case([str(new)], compose, {(GW, "/etc/secrets/tenant3", "extra")})
+
+
+def case_removed_key_missing(tmp: Path) -> Case:
+    """Generated from a Secret that lacks tenant3, checked against the one that has it."""
+    old = manifests_copy(tmp / "old", edit=_without_tenant3)
+    return Case([str(ARTICLE)], generate(tmp / "out", old), {(GW, "/etc/secrets/tenant3", "missing")})
+
+
+def case_writable_mount(tmp: Path) -> Case:
+    """The generated compose file with ``read_only`` dropped from the app's volume."""
+    compose = generate(tmp / "out", ARTICLE)
+
+    def drop_read_only(doc: dict) -> None:
+        for v in doc["services"][GW]["volumes"]:
+            v.pop("read_only")
+
+    edit_compose(compose, drop_read_only)
+    return Case([str(ARTICLE)], compose, {(GW, "/etc/secrets", "writable")})
+
+
+def case_missing_fs_group(tmp: Path) -> Case:
+    """Generated from the pod without fsGroup, checked against the pod with ``fsGroup: 2000``: files
+    keep 0400 root:root (the kubelet gives 0440 root:2000) and the process lacks group 2000."""
+    without = manifests_copy(tmp / "without", edit=lambda t: with_fs_group(t, fs_group=False))
+    with_ = manifests_copy(tmp / "with", edit=lambda t: with_fs_group(t, fs_group=True))
+    expected = {(GW, p, k) for p in ["/etc/secrets", "/etc/secrets/..<timestamp>"]
+                + [f"/etc/secrets/tenant{n}" for n in (1, 2, 3)] for k in ("mode", "owner")}
+    return Case([str(with_)], generate(tmp / "out", without), expected | {(GW, "(process)", "owner")})
+
+
+def case_extra_file_in_image(tmp: Path) -> Case:
+    """The data image's payload rebuilt with one more file at the top of the volume."""
+    compose = generate(tmp / "out", ARTICLE)
+    add_to_payload(compose, "parity/volumes/secrets/leftover.txt", EXTRA_FILE_VALUE.encode())
+    return Case([str(ARTICLE)], compose, {(GW, "/etc/secrets/leftover.txt", "extra")})
+
+
+def case_unpaired(tmp: Path) -> Case:
+    """The app service renamed: neither the container nor the service finds its partner."""
+    compose = generate(tmp / "out", ARTICLE)
+    edit_compose(compose, lambda doc: doc["services"].__setitem__("gateway", doc["services"].pop(GW)))
+    return Case([str(ARTICLE)], compose, {(GW, "-", "unpaired-container"), ("-", "-", "unpaired-service")})
+
+
+def case_unpaired_mapped(tmp: Path) -> Case:
+    """The same renamed service, paired with ``--map``: equal."""
+    unpaired = case_unpaired(tmp)
+    return Case(unpaired.manifests, unpaired.compose, set(), ("--map", f"{GW}=gateway"))
+
+
+def case_sub_path_is_a_directory(tmp: Path) -> Case:
+    """A subPath file mount whose host source became a directory: a dir where a file belongs."""
+    manifests = manifests_copy(tmp / "m", edit=with_sub_path)
+    compose = generate(tmp / "out", manifests)
+    (bind,) = [v["source"] for v in yaml.safe_load(compose.read_text())["services"][GW]["volumes"]
+               if v["type"] == "bind"]
+    source = compose.parent / bind
+    source.unlink()
+    source.mkdir()
+    return Case([str(manifests)], compose, {(GW, "/etc/tenant1-key", "type")})
+
+
+def case_article(tmp: Path, app_image: str = "parity-difftest-api-gateway:latest") -> Case:
+    """The article's compose setup: writable mount (``volumes_from`` has no ``:ro``, and Compose would
+    drop it anyway), a 0755 root instead of the kubelet's 1777, no ``..data`` structure."""
+    compose = write_article_setup(tmp / "article", app_image)
+    return Case([str(ARTICLE)], compose, {(GW, "/etc/secrets", "writable"), (GW, "/etc/secrets", "mode"),
+                                          (GW, "/etc/secrets/..data", "structure")})
+
+
+def case_prebuilt_data_image(tmp: Path, image: str = "parity-difftest-prebuilt:latest") -> Case:
+    """The generated setup with the data service using an image built elsewhere (no ``build``)."""
+    compose = generate(tmp / "out", ARTICLE)
+
+    def prebuilt(doc: dict) -> None:
+        data = doc["services"]["parity-data"]
+        del data["build"]
+        data["image"] = image
+
+    edit_compose(compose, prebuilt)
+    return Case([str(ARTICLE)], compose, set(), static_only={(GW, "/etc/secrets", "unknown")})
+
+
+CASES: dict[str, Callable[[Path], Case]] = {
+    "equal-article": case_equal_article,
+    "equal-richer": case_equal_richer,
+    "rotated-secret": case_rotated_secret,
+    "default-mode": case_default_mode,
+    "removed-key-extra": case_removed_key_extra,
+    "removed-key-missing": case_removed_key_missing,
+    "writable-mount": case_writable_mount,
+    "missing-fs-group": case_missing_fs_group,
+    "extra-file-in-image": case_extra_file_in_image,
+    "unpaired": case_unpaired,
+    "unpaired-mapped": case_unpaired_mapped,
+    "sub-path-is-a-directory": case_sub_path_is_a_directory,
+    "article": case_article,
+}

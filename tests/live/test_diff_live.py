@@ -1,0 +1,234 @@
+"""``parity diff --live`` in a real engine, held to the same expectations as the static diff.
+
+Each setup of ``tests/diffcases.py`` is checked twice, statically and live (a throw-away Compose
+project that parity brings up, reads through the engine and removes); both must report exactly the
+setup's differences, with the same paths, kinds and values. ``stale`` (only a running project can
+hold old bytes) and ``unknown`` (only static analysis can lack the files) are mode-specific.
+Every test leaves no container, volume, network or image behind.
+"""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ..diffcases import (CASES, DIFF_KEYS, DOC_KEYS, GW, MODE_SPECIFIC, OLD_KEY, ROTATED_KEY, Case, case_article,
+                         case_missing_fs_group, case_prebuilt_data_image, edit_compose, manifests_copy, verdict)
+
+OURS = ("parity-diff-", "parity-difftest-")  # throw-away projects of parity diff, and this file's own names
+COMPOSE_PROJECT = "com.docker.compose.project"
+
+
+def _ours(name: str | None) -> bool:
+    return bool(name) and name.startswith(OURS)
+
+
+def engine_objects(client) -> dict[str, set[str]]:
+    """Containers, volumes, networks and images made by a parity diff throw-away project or by these
+    tests (by name or Compose project label), and any probe container parity's stale check creates."""
+    return {
+        "containers": {c.name for c in client.containers.list(all=True)
+                       if _ours(c.name) or _ours(c.labels.get(COMPOSE_PROJECT))
+                       or c.labels.get("io.parity.role") == "probe"},
+        "volumes": {v.name for v in client.volumes.list()
+                    if _ours(v.name) or _ours((v.attrs.get("Labels") or {}).get(COMPOSE_PROJECT))},
+        "networks": {n.name for n in client.networks.list() if _ours(n.name)
+                     or _ours((n.attrs.get("Labels") or {}).get(COMPOSE_PROJECT))},
+        "images": {i.id for i in client.images.list()
+                   if any(_ours(t) for t in i.tags) or _ours(i.labels.get(COMPOSE_PROJECT))},
+    }
+
+
+@pytest.fixture(autouse=True)
+def leaves_nothing_behind(docker_client):
+    """Snapshot before, compare after: every test in this file must clean up after itself."""
+    before = engine_objects(docker_client)
+    yield
+    after = engine_objects(docker_client)
+    assert {kind: after[kind] - before[kind] for kind in after} == {kind: set() for kind in after}
+
+
+@pytest.fixture
+def app_image(docker_client):
+    """The article's ``api-gateway:latest`` app image: busybox under a name of this test's own (no
+    registry here, and a shared engine may hold an ``api-gateway:latest`` of someone else's)."""
+    tag = f"parity-difftest-api-gateway-{secrets.token_hex(4)}:latest"
+    docker_client.images.get("busybox:latest").tag(tag)
+    yield tag
+    docker_client.images.remove(tag)  # untags; busybox stays
+
+
+def agree(case: Case, *args: str):
+    """Static and live diff of one setup: each gives exactly the setup's differences, the same facts
+    (container, path, kind, expected, actual) and the same exit code, modulo the mode-specific kinds."""
+    static = verdict(case.manifests, case.compose, *case.args, *args)
+    live = verdict(case.manifests, case.compose, *case.args, "--live", *args)
+    assert live.kinds == case.expected
+    assert static.kinds == case.expected | case.static_only
+    assert static.facts(drop=MODE_SPECIFIC) == live.facts(drop=MODE_SPECIFIC)
+    if not case.static_only:
+        assert static.exit_code == live.exit_code == (1 if case.expected else 0)
+    assert set(live.doc) == DOC_KEYS and live.doc["format"] == "parity.diff/v1" and live.doc["mode"] == "live"
+    assert all(set(d) == DIFF_KEYS for d in live.doc["differences"])
+    assert live.doc["pairs"] == static.doc["pairs"]
+    return static, live
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("name", sorted(n for n in CASES if n != "article"))
+def test_static_and_live_agree(docker_client, tmp_path, name):
+    """Generated setups are equal in both modes (exit 0); a rotated Secret (content), a changed
+    defaultMode (mode), a removed key (extra / missing), a writable mount, a missing fsGroup (mode and
+    owner on files, the process's group), an extra file in the data image (extra), unpaired container
+    and service (and --map fixing them), a subPath source that is a directory (type): each is reported
+    the same way, with exit 1, by the static and the live diff."""
+    agree(CASES[name](tmp_path))
+
+
+@pytest.mark.live
+def test_article_setup(docker_client, tmp_path, app_image):
+    """The article's own compose setup, brought up for real: the mount is writable (Compose's
+    ``volumes_from`` without ``:ro``), its root is 0755 not 1777, and there is no ``..data``;
+    ``container_name`` and ``ports: 80:80`` do not leak out of the throw-away project."""
+    _, live = agree(case_article(tmp_path, app_image))
+    assert live.find(GW, "/etc/secrets", "mode")["actual"] == "0755 drwxr-xr-x"
+    assert docker_client.containers.list(all=True, filters={"name": "^/api-gateway$"}) == []
+
+
+@pytest.mark.live
+def test_ignore_agrees_live(docker_client, tmp_path):
+    """``--ignore owners`` drops every owner difference, the process's group included, in both modes."""
+    fs = case_missing_fs_group(tmp_path)
+    _, live = agree(Case(fs.manifests, fs.compose, {k for k in fs.expected if k[2] != "owner"}), "--ignore", "owners")
+    assert {k for _, _, k in live.kinds} == {"mode"}
+
+
+@pytest.mark.live
+def test_image_built_elsewhere(docker_client, tmp_path):
+    """A data image with no local build context: static says ``unknown`` (exit 1) rather than
+    "equal"; live reads the real files and gives the real verdict: equal against the manifests the
+    image was built from, ``content`` against a rotated Secret."""
+    tag = f"parity-difftest-prebuilt-{secrets.token_hex(4)}:latest"
+    case = case_prebuilt_data_image(tmp_path, image=tag)
+    context = tmp_path / "elsewhere"
+    context.mkdir()
+    (context / "payload.tar").write_bytes((case.compose.parent / "data" / "payload.tar").read_bytes())
+    (context / "Dockerfile").write_text('FROM busybox:latest\nADD payload.tar /\nCMD ["true"]\n')
+    docker_client.images.build(path=str(context), tag=tag, rm=True)
+    try:
+        static, live = agree(case)
+        assert (static.exit_code, live.exit_code) == (1, 0)
+        rotated = [str(manifests_copy(tmp_path / "rotated", edit=lambda t: t.replace(OLD_KEY, ROTATED_KEY)))]
+        assert verdict(rotated, case.compose).kinds == {(GW, "/etc/secrets", "unknown")}
+        live = verdict(rotated, case.compose, "--live")
+        assert (live.exit_code, live.kinds) == (1, {(GW, "/etc/secrets/tenant1", "content")})
+    finally:
+        docker_client.images.remove(tag, force=True)
+
+
+@pytest.mark.live
+def test_throwaway_project_leaves_the_users_images_alone(docker_client, tmp_path):
+    """A service with ``build`` and ``image: NAME`` whose NAME the user already has: the live diff
+    builds under a throw-away name, so NAME still points at the user's image afterwards."""
+    tag = f"parity-difftest-users-own-{secrets.token_hex(4)}:latest"
+    busybox = docker_client.images.get("busybox:latest")
+    busybox.tag(tag)
+    try:
+        case = CASES["equal-article"](tmp_path)
+        edit_compose(case.compose, lambda doc: doc["services"]["parity-data"].__setitem__("image", tag))
+        agree(case)
+        assert docker_client.images.get(tag).id == busybox.id
+    finally:
+        docker_client.images.remove(tag)
+
+
+STALE_COMPOSE = """\
+services:
+  secrets:
+    build: ./data
+    volumes:
+      - secrets_volume:/etc/secrets
+  api-gateway:
+    image: busybox:latest
+    command: ["sh", "-c", "while true; do sleep 3600; done"]
+    depends_on:
+      secrets: {condition: service_completed_successfully}
+    volumes:
+      - secrets_volume:/etc/secrets:ro
+volumes:
+  secrets_volume: {}
+"""
+
+
+def _stale_setup(directory: Path) -> Path:
+    """A hand-written setup: a data service built from a local context fills a named volume whose
+    name carries no digest; the app mounts it read-only."""
+    (directory / "data").mkdir(parents=True)
+    for n, value in ((1, OLD_KEY), (2, "tenant2-api-key-7b2e4d"), (3, "tenant3-api-key-c81f0a")):
+        (directory / "data" / f"tenant{n}").write_text(value)
+        (directory / "data" / f"tenant{n}").chmod(0o644)
+    (directory / "data" / "Dockerfile").write_text(
+        'FROM busybox:latest\nCOPY tenant1 tenant2 tenant3 /etc/secrets/\nCMD ["true"]\n')
+    (directory / "compose.yaml").write_text(STALE_COMPOSE)
+    return directory / "compose.yaml"
+
+
+@pytest.mark.live
+def test_stale_volume_in_a_running_project(docker_client, tmp_path):
+    """Rotate the Secret, rebuild the data image, ``up -d --build`` again: Docker keeps the named
+    volume's old bytes. ``--live --project`` against the new manifests reports ``stale`` (and the
+    content), where static analysis, reading the already-rotated context, cannot; it inspects the
+    running project without changing it."""
+    project = f"parity-difftest-stale-{secrets.token_hex(4)}"
+    compose_file = _stale_setup(tmp_path / "setup")
+    rotated = manifests_copy(tmp_path / "rotated", edit=lambda t: t.replace(OLD_KEY, ROTATED_KEY))
+
+    def compose(*args: str) -> None:
+        proc = subprocess.run(["docker", "compose", "-p", project, "-f", str(compose_file), *args],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+
+    first_image = None
+    try:
+        compose("up", "-d", "--build")
+        first_image = docker_client.images.get(f"{project}-secrets").id
+        (compose_file.parent / "data" / "tenant1").write_text(ROTATED_KEY)
+        compose("up", "-d", "--build")
+        assert docker_client.images.get(f"{project}-secrets").id != first_image
+        (app,) = docker_client.containers.list(filters={"label": [f"{COMPOSE_PROJECT}={project}",
+                                                                   "com.docker.compose.service=api-gateway"]})
+        assert app.exec_run(["cat", "/etc/secrets/tenant1"]).output == OLD_KEY.encode()  # Docker kept it
+        before = sorted(c.id for c in docker_client.containers.list(all=True,
+                                                                     filters={"label": f"{COMPOSE_PROJECT}={project}"}))
+
+        live = verdict([str(rotated)], compose_file, "--live", "--project", project)
+        assert live.exit_code == 1
+        assert live.doc["mode"] == f"live (project {project})"
+        assert live.kinds == {(GW, "/etc/secrets", "stale"), (GW, "/etc/secrets/tenant1", "content"),
+                              (GW, "/etc/secrets", "mode"), (GW, "/etc/secrets/..data", "structure")}
+        stale = live.find(GW, "/etc/secrets", "stale")
+        assert f"volume {project}_secrets_volume" in stale["detail"]
+        assert stale["expected"] == f"content of image {project}-secrets"
+
+        static = verdict([str(rotated)], compose_file)
+        assert static.kinds == {(GW, "/etc/secrets", "mode"), (GW, "/etc/secrets/..data", "structure")}
+
+        after = sorted(c.id for c in docker_client.containers.list(all=True,
+                                                                    filters={"label": f"{COMPOSE_PROJECT}={project}"}))
+        assert after == before  # nothing created, recreated or removed in the user's project
+        app.reload()
+        assert app.status == "running"
+        assert docker_client.containers.list(all=True, filters={"label": "io.parity.role=probe"}) == []
+    finally:
+        subprocess.run(["docker", "compose", "-p", project, "-f", str(compose_file), "down", "-v", "-t", "0",
+                        "--rmi", "local"], capture_output=True)
+        if first_image:
+            try:
+                docker_client.images.remove(first_image, force=True)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+    assert docker_client.volumes.list(filters={"name": project}) == []
+    assert docker_client.networks.list(names=[f"{project}_default"]) == []

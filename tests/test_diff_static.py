@@ -1,0 +1,168 @@
+"""``parity diff`` without an engine: a compose setup read the way Compose reads it, its mounts
+followed to their build contexts, and each difference from the cluster reported by path and kind.
+
+The setups come from ``tests/diffcases.py``; ``tests/live/test_diff_live.py`` holds the same
+setups to the same expectations in a real engine.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from .diffcases import (ARTICLE, CASES, DIFF_KEYS, DOC_KEYS, GW, OLD_KEY, ROTATED_KEY, case_article,
+                        case_missing_fs_group, case_prebuilt_data_image, case_rotated_secret, generate, run_diff,
+                        sha12, verdict)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_setup_gives_exactly_its_differences(tmp_path, name):
+    """Every setup shows exactly the (container, path, kind) it was built to show, and exits 0 only
+    when it shows none: generated setups are equal, each single change is found where it is."""
+    case = CASES[name](tmp_path)
+    v = verdict(case.manifests, case.compose, *case.args)
+    assert v.kinds == case.expected | case.static_only
+    assert v.exit_code == (1 if v.kinds else 0)
+    assert v.doc["mode"] == "static"
+
+
+def test_rotated_secret_shows_digests_never_bytes(tmp_path):
+    """A content difference names sizes and short digests of both sides, never the bytes."""
+    case = case_rotated_secret(tmp_path)
+    d = verdict(case.manifests, case.compose).find(GW, "/etc/secrets/tenant1", "content")
+    assert (d["expected"], d["actual"]) == (f"{len(ROTATED_KEY)} bytes {sha12(ROTATED_KEY)}",
+                                            f"{len(OLD_KEY)} bytes {sha12(OLD_KEY)}")
+
+
+def test_missing_fs_group_values(tmp_path):
+    """Without fsGroup the files stay 0400 root:root where the kubelet gives 0440 root:2000, the
+    mount root lacks setgid, and the process is not in group 2000."""
+    case = case_missing_fs_group(tmp_path)
+    v = verdict(case.manifests, case.compose)
+    pw = (v.find(GW, "/etc/secrets/tenant1", "mode"), v.find(GW, "/etc/secrets/tenant1", "owner"))
+    assert [(d["expected"], d["actual"]) for d in pw] == [("0440 -r--r-----", "0400 -r--------"), ("0:2000", "0:0")]
+    root = v.find(GW, "/etc/secrets", "mode")
+    assert (root["expected"], root["actual"]) == ("3777 drwxrwsrwt", "1777 drwxrwxrwt")
+    process = v.find(GW, "(process)", "owner")
+    assert (process["expected"], process["actual"]) == ("member of group 2000 (fsGroup)", "not a member")
+    assert "group_add" in process["detail"]
+
+
+def test_article_setup_details(tmp_path):
+    """The article's setup: writable through ``volumes_from`` of a named volume, the root mode of the
+    image directory COPY created (0755), and no ``..data``, reported once for the whole mount."""
+    case = case_article(tmp_path)
+    v = verdict(case.manifests, case.compose)
+    writable = v.find(GW, "/etc/secrets", "writable")
+    assert (writable["expected"], writable["actual"]) == ("read-only", "read-write")
+    assert "via volumes_from secrets" in writable["detail"]
+    mode = v.find(GW, "/etc/secrets", "mode")
+    assert (mode["expected"], mode["actual"]) == ("1777 drwxrwxrwt", "0755 drwxr-xr-x")
+    structure = v.find(GW, "/etc/secrets/..data", "structure")
+    assert structure["actual"] == "absent"
+    assert v.doc["pairs"] == [{"container": GW, "service": GW}]  # the data service is a helper, not unpaired
+
+
+def test_image_built_elsewhere_is_unknown_not_equal(tmp_path):
+    """Where the files come from an image with no local build context, static analysis says it
+    cannot know (kind ``unknown``, exit 1) instead of guessing "equal"."""
+    case = case_prebuilt_data_image(tmp_path)
+    v = verdict(case.manifests, case.compose)
+    assert v.exit_code == 1
+    d = v.find(GW, "/etc/secrets", "unknown")
+    assert "parity-difftest-prebuilt:latest" in d["detail"] and "--live" in d["detail"]
+
+
+def test_text_report(tmp_path):
+    """The readable report: a header, differences grouped under their container and service, and a
+    one-line summary; an equal setup says so in one line per pair."""
+    case = case_rotated_secret(tmp_path)
+    result = run_diff(*case.manifests, "--compose", str(case.compose))
+    assert result.returncode == 1
+    assert result.stdout.decode().splitlines() == [
+        f"parity diff: Pod/api-gateway vs {case.compose} (static)",
+        "  container api-gateway <-> service api-gateway",
+        f"    content             /etc/secrets/tenant1  cluster: {len(ROTATED_KEY)} bytes {sha12(ROTATED_KEY)}  "
+        f"here: {len(OLD_KEY)} bytes {sha12(OLD_KEY)}",
+        "1 difference in 1 container",
+    ]
+    same = run_diff(str(ARTICLE), "--compose", str(generate(tmp_path / "same", ARTICLE)))
+    assert same.returncode == 0
+    assert same.stdout.decode().splitlines()[1:] == [
+        "  container api-gateway <-> service api-gateway: same",
+        "no differences: every container sees the cluster's files (static)",
+    ]
+
+
+def test_json_document_shape(tmp_path):
+    """``--format json``: format ``parity.diff/v1``, ``equal``, the pairs, and each difference with
+    exactly container, path, kind, expected, actual and detail."""
+    case = case_missing_fs_group(tmp_path)
+    v = verdict(case.manifests, case.compose)
+    assert set(v.doc) == DOC_KEYS
+    assert v.doc["format"] == "parity.diff/v1"
+    assert v.doc["workload"] == "Pod/api-gateway"
+    assert v.doc["compose"] == str(case.compose)
+    assert v.doc["equal"] is False
+    assert v.doc["pairs"] == [{"container": GW, "service": GW}]
+    assert v.doc["differences"] and all(set(d) == DIFF_KEYS for d in v.doc["differences"])
+    assert all(isinstance(d[k], str) for d in v.doc["differences"] for k in DIFF_KEYS)
+
+
+def _internal(path: str) -> bool:
+    return any(part.startswith("..") for part in path.split("/"))
+
+
+@pytest.mark.parametrize("ignored, kind", [("owners", "owner"), ("modes", "mode"), ("structure", "structure")])
+def test_ignore_removes_exactly_one_class(tmp_path, ignored, kind):
+    """``--ignore owners|modes|structure`` leaves out that class of difference and nothing else. The
+    process's missing fsGroup is an owner difference too; ``structure`` is the kubelet's internals as a
+    whole, so the modes and owners of ``..<timestamp>`` go with it."""
+    fs = case_missing_fs_group(tmp_path / "fs")
+    art = case_article(tmp_path / "art")
+    present = set()
+    for case in (fs, art):
+        full = verdict(case.manifests, case.compose)
+        less = verdict(case.manifests, case.compose, "--ignore", ignored)
+        kept = {f for f in full.facts() if f[2] != kind and not (ignored == "structure" and _internal(f[1]))}
+        assert less.facts() == kept
+        present |= {f[2] for f in full.facts()}
+    assert kind in present  # the setups do show the class, so its absence means something
+
+
+def test_ignore_everything_ignorable(tmp_path):
+    """With every class ignored, a setup that only differs in modes, owners and structure is equal."""
+    case = case_missing_fs_group(tmp_path)
+    v = verdict(case.manifests, case.compose, "--ignore", "owners", "--ignore", "modes", "--ignore", "structure")
+    assert (v.exit_code, v.kinds) == (0, set())
+
+
+@pytest.mark.parametrize("content", ["services: [a, b\n", "apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n"])
+def test_a_file_that_is_not_compose(tmp_path, content):
+    """A compose file Compose rejects: exit 2 and one line on stderr that names the file."""
+    bad = tmp_path / "not-compose.yaml"
+    bad.write_text(content)
+    result = run_diff(str(ARTICLE), "--compose", str(bad))
+    assert result.returncode == 2
+    assert result.stdout == b""
+    lines = result.stderr.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"parity: {bad}: not a valid Compose file: "), lines
+
+
+def test_missing_compose_file(tmp_path):
+    """A compose file that does not exist: exit 2, one line naming it."""
+    missing = tmp_path / "nope.yaml"
+    result = run_diff(str(ARTICLE), "--compose", str(missing))
+    assert (result.returncode, result.stderr.decode()) == (2, f"parity: {missing}: no such compose file\n")
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--project", "running"), "parity: --project needs --live\n"),
+    (("--map", "api-gateway"), "parity: --map api-gateway: expected CONTAINER=SERVICE\n"),
+    (("--map", "=gateway"), "parity: --map =gateway: expected CONTAINER=SERVICE\n"),
+    (("--map", "api-gateway="), "parity: --map api-gateway=: expected CONTAINER=SERVICE\n"),
+])
+def test_bad_options(tmp_path, args, message):
+    """``--project`` without ``--live`` and a ``--map`` that is not CONTAINER=SERVICE: exit 2, one line."""
+    compose = generate(tmp_path / "out", ARTICLE)
+    result = run_diff(str(ARTICLE), "--compose", str(compose), *args)
+    assert (result.returncode, result.stdout, result.stderr.decode()) == (2, b"", message)
