@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .layout import FILE, SYMLINK, TIMESTAMP_DIR_RE, ContainerLayout, Entry, mode_string, short_digest
+from .layout import FILE, NOT_A_MOUNT, SYMLINK, TIMESTAMP_DIR_RE, ContainerLayout, Entry, mode_string, short_digest
 
 KINDS = ("missing", "extra", "content", "mode", "owner", "type", "writable", "structure", "not-hidden", "stale",
          "unpaired-container", "unpaired-service", "unknown")
@@ -61,8 +61,13 @@ def compare_containers(expected: ContainerLayout, actual: ContainerLayout,
     actual_mounts = {m.path: m for m in actual.mounts}
     for m in expected.mounts:
         got = actual_mounts.get(m.path)
-        if got is None:
-            continue  # reported through its files below
+        if got is None or got.source == NOT_A_MOUNT:
+            shown = [e for e in actual.entries if e.path == m.path or e.path.startswith(m.path + "/")]
+            if got is not None and shown:
+                add(m.path, "not-hidden", f"a read-only mount of {m.source or m.volume}",
+                    f"no mount: the image's own {len(shown)} entries",
+                    "in the cluster the volume hides whatever the image has at this path")
+            continue  # missing files are reported through the visible view below
         if m.read_only and not got.read_only:
             via = f" ({got.source})" if got.source else ""
             add(m.path, "writable", "read-only", "read-write",

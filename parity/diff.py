@@ -188,6 +188,8 @@ def live_diff(layout: WorkloadLayout, workload: Workload | None, project: Compos
         raise ParityError("--live needs Docker Compose v2 (docker compose)")
     suffix = _random.token_hex(4)
     name = running or f"parity-diff-{suffix}"
+    if running and not client.containers.list(all=True, filters={"label": f"com.docker.compose.project={running}"}):
+        raise ParityError(f"--project {running}: no compose project of that name has containers on this engine")
     tmp = None if running else tempfile.mkdtemp(prefix="parity-diff-")  # 0700: the config holds env values
     try:
         if tmp:

@@ -33,6 +33,10 @@ TIMESTAMP_DIR_RE = re.compile(r"^\.\.[0-9]{4}_[0-9]{2}_[0-9]{2}_[0-9]{2}_[0-9]{2
 
 MAX_SYMLINK_HOPS = 40  # as Linux's MAXSYMLINKS
 
+#: ``Mount.source`` of a path where the cluster has a mount but the container has none: what is
+#: there (if anything) comes from the image.
+NOT_A_MOUNT = "image (not a mount)"
+
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -203,12 +207,22 @@ class ContainerLayout:
         return best
 
     def to_json(self) -> dict:
+        # One walk for both lists (visible_files() and visible_dirs() would walk twice); the walk
+        # yields each path once, so sorting before filtering gives their order exactly.
+        visible = sorted(self._walk_visible(), key=lambda pe: pe[0])
+        shown = {FILE: [], DIR: []}
+        for path, entry in visible:
+            if entry.type in shown:
+                out = entry.to_json()  # as _visible_json: the user-visible path, no type
+                out["path"] = path
+                del out["type"]
+                shown[entry.type].append(out)
         return {
             "name": self.name,
             "init": self.init,
             "mounts": [m.to_json() for m in self.mounts],
-            "files": [_visible_json(p, e) for p, e in self.visible_files()],
-            "dirs": [_visible_json(p, e) for p, e in self.visible_dirs()],
+            "files": shown[FILE],
+            "dirs": shown[DIR],
             "entries": [e.to_json() for e in self.entries],
         }
 
@@ -276,10 +290,20 @@ class WorkloadLayout:
 
 def document(layouts: Iterable[WorkloadLayout]) -> dict:
     """The ``parity.layout/v1`` JSON document: the bare workload shape for one, a list for several."""
-    layouts = list(layouts)
-    if len(layouts) == 1:
-        return {"format": FORMAT, **layouts[0].to_json()}
-    return {"format": FORMAT, "workloads": [w.to_json() for w in layouts]}
+    import gc
+
+    # Only live, acyclic dicts are made here, yet so many that the cyclic GC would walk the whole
+    # heap (the layouts, the manifests) over and over: paused meanwhile, as it was after.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        layouts = list(layouts)
+        if len(layouts) == 1:
+            return {"format": FORMAT, **layouts[0].to_json()}
+        return {"format": FORMAT, "workloads": [w.to_json() for w in layouts]}
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def from_document(doc: Mapping) -> list[WorkloadLayout]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import TextIO
@@ -34,4 +33,76 @@ class Painter:
 
 
 def dump_json(data) -> str:
-    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+    """``json.dumps(data, indent=2)`` and a newline, byte for byte, several times faster.
+
+    The json module indents in pure Python. Nearly all of a layout document is lists of dicts of
+    scalars (entries, files, mounts), so those go through its C encoder, given the separators of
+    their depth; only the few containers above them are walked here. Anything else (tuples,
+    subclasses, cycles, no C encoder) takes json.dumps itself, which also raises its usual errors.
+    """
+    import json  # here: commands printing text (and --help) start without it
+    from itertools import chain
+
+    make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    scalars = {str, int, float, bool, type(None)}
+    encoders: dict = {}
+    parts: list[str] = []
+
+    class Unusual(Exception):
+        pass
+
+    def flat(value) -> bool:
+        return scalars.issuperset(map(type, value.values() if type(value) is dict else value))
+
+    def c_encode(value, indent: str) -> str:
+        """Compact, except that items are separated by a newline and ``indent``."""
+        encode = encoders.get(indent)
+        if encode is None:
+            encode = encoders[indent] = make_encoder(None, json.JSONEncoder().default,
+                                                     json.encoder.encode_basestring_ascii, None, ": ",
+                                                     ",\n" + indent, False, False, True)
+        return "".join(encode(value, 0))
+
+    def emit(value, indent: str) -> None:
+        kind = type(value)
+        if kind in scalars:
+            parts.append(json.dumps(value))
+            return
+        if kind is not dict and kind is not list:
+            raise Unusual
+        if not value:
+            parts.append("{}" if kind is dict else "[]")
+            return
+        inner = indent + "  "
+        if flat(value):  # '{"a": 1,\n<inner>"b": 2}': only the brackets to open up
+            text = c_encode(value, inner)
+            parts.extend((text[0], "\n", inner, text[1:-1], "\n", indent, text[-1]))
+            return
+        if (kind is list and set(map(type, value)) == {dict} and all(value)
+                and scalars.issuperset(map(type, chain.from_iterable(map(dict.values, value))))):
+            # One C call for the whole list. Its raw newlines are all separators (strings escape
+            # theirs), so "},<newline><deeper>{" only ever stands between two of its dicts.
+            deeper = inner + "  "
+            text = c_encode(value, deeper)[2:-2].replace(f"}},\n{deeper}{{", f"\n{inner}}},\n{inner}{{\n{deeper}")
+            parts.extend(("[\n", inner, "{\n", deeper, text, "\n", inner, "}\n", indent, "]"))
+            return
+        separator = "\n" + inner
+        parts.append("{" if kind is dict else "[")
+        for item in (value.items() if kind is dict else value):
+            parts.append(separator)
+            separator = ",\n" + inner
+            if kind is dict:
+                if type(item[0]) is not str:
+                    raise Unusual
+                parts.extend((json.dumps(item[0]), ": "))
+                item = item[1]
+            emit(item, inner)
+        parts.extend(("\n", indent, "}" if kind is dict else "]"))
+
+    try:
+        if make_encoder is None:
+            raise Unusual
+        emit(data, "")
+    except (Unusual, RecursionError):
+        return json.dumps(data, indent=2) + "\n"
+    return "".join(parts) + "\n"

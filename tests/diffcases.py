@@ -307,7 +307,23 @@ def case_prebuilt_data_image(tmp: Path, image: str = "parity-difftest-prebuilt:l
     return Case([str(ARTICLE)], compose, set(), static_only={(GW, "/etc/secrets", "unknown")})
 
 
+def case_not_hidden(tmp: Path) -> Case:
+    """The app mounts nothing at the secret path and its image has files there: the cluster would hide
+    them behind the volume; here the app sees the image's own files and none of the Secret's."""
+    app = tmp / "app"
+    app.mkdir(parents=True)
+    (app / "baked").write_text("from the image")
+    (app / "Dockerfile").write_text("FROM busybox:latest\nCOPY baked /etc/secrets/baked\n")
+    compose = tmp / "compose.yaml"
+    compose.write_text(f"services:\n  {GW}:\n    build: ./app\n    command: [sh, -c, 'sleep 600']\n")
+    missing = {(GW, f"/etc/secrets/{t}", "missing") for t in ("tenant1", "tenant2", "tenant3")}
+    return Case([str(ARTICLE)], compose, missing | {
+        (GW, "/etc/secrets", "not-hidden"), (GW, "/etc/secrets", "mode"), (GW, "/etc/secrets/baked", "extra"),
+        (GW, "/etc/secrets/..data", "structure")})
+
+
 CASES: dict[str, Callable[[Path], Case]] = {
+    "not-hidden": case_not_hidden,
     "equal-article": case_equal_article,
     "equal-richer": case_equal_richer,
     "rotated-secret": case_rotated_secret,

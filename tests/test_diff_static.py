@@ -166,3 +166,29 @@ def test_bad_options(tmp_path, args, message):
     compose = generate(tmp_path / "out", ARTICLE)
     result = run_diff(str(ARTICLE), "--compose", str(compose), *args)
     assert (result.returncode, result.stdout, result.stderr.decode()) == (2, b"", message)
+
+
+def test_image_files_where_the_cluster_has_a_mount_are_not_hidden(tmp_path):
+    """A service that mounts nothing at the secret path but whose image has files there: the cluster
+    would hide them behind the volume; here the app sees the image's own files."""
+    from parity.compare import compare_containers
+    from parity.docker.compose import load_compose
+    from parity.docker.static_layout import StaticReader
+
+    from .conftest import ROOT, layouts_of
+
+    ctx = tmp_path / "app"
+    ctx.mkdir()
+    (ctx / "baked").write_text("from the image")
+    (ctx / "Dockerfile").write_text("FROM busybox\nCOPY baked /etc/secrets/baked\n")
+    compose_file = tmp_path / "compose.yaml"
+    compose_file.write_text("services:\n  api-gateway:\n    build: ./app\n")
+    (layout,) = layouts_of(tmp_path, (ROOT / "manifests/api-gateway/secret.yaml").read_text() + "---\n"
+                           + (ROOT / "manifests/api-gateway/pod.yaml").read_text())
+    expected = layout.containers[0]
+    view = StaticReader(load_compose(str(compose_file))).view("api-gateway", "api-gateway", ["/etc/secrets"])
+    kinds = [(d.path, d.kind) for d in compare_containers(expected, view.layout)]
+    assert ("/etc/secrets", "not-hidden") in kinds
+    assert ("/etc/secrets/baked", "extra") in kinds
+    assert ("/etc/secrets/tenant1", "missing") in kinds
+    assert not any(k == "writable" for _, k in kinds)

@@ -13,7 +13,7 @@ import posixpath
 import tarfile
 from typing import Iterable
 
-from ..layout import DIR, FILE, SYMLINK, ContainerLayout, Entry, Mount
+from ..layout import DIR, FILE, NOT_A_MOUNT, SYMLINK, ContainerLayout, Entry, Mount
 
 
 class _Stream:
@@ -77,7 +77,7 @@ def container_layout(container, name: str, paths: list[str], init: bool = False)
     mounts, entries = [], {}
     for path in paths:
         read_only = flags.get(path)
-        source = "engine" if read_only is not None else "image (not a mount)"
+        source = "engine" if read_only is not None else NOT_A_MOUNT
         mounts.append(Mount(path, "", bool(read_only), None, source))
         for e in read_tree(container, path):
             entries[e.path] = e

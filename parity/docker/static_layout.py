@@ -18,7 +18,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 
-from ..layout import DIR, FILE, SYMLINK, ContainerLayout, Entry, Mount
+from ..layout import DIR, FILE, NOT_A_MOUNT, SYMLINK, ContainerLayout, Entry, Mount
 from .compose import ComposeProject
 from .image_files import ImageFiles, image_from_build
 
@@ -128,6 +128,7 @@ class StaticReader:
                     continue
                 entries += image.subtree(path)
                 result.contents.update(image.contents)
+                layout_mounts.append(Mount(path, "", False, None, NOT_A_MOUNT))
                 continue
             layout_mounts.append(Mount(m.target, m.source, m.read_only, None, _describe(m)))
             tree, unknown = self._mount_tree(service, m)

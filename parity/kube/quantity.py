@@ -2,25 +2,33 @@
 
 Only what the downward API's ``resourceFieldRef`` needs: parse, then divide by a divisor and round
 up, as ``pkg/api/v1/resource`` (``convertResourceCPUToString`` and friends) does.
+
+``fractions`` (and the ``decimal`` it loads) is imported on first use: most manifests have no
+``resourceFieldRef``, and ``parity layout`` must start fast.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from fractions import Fraction
+from typing import TYPE_CHECKING
 
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+#: suffix -> (numerator, denominator) of its multiplier
 _SUFFIXES = {
-    "": Fraction(1), "m": Fraction(1, 1000), "k": Fraction(10 ** 3), "M": Fraction(10 ** 6),
-    "G": Fraction(10 ** 9), "T": Fraction(10 ** 12), "P": Fraction(10 ** 15), "E": Fraction(10 ** 18),
-    "Ki": Fraction(2 ** 10), "Mi": Fraction(2 ** 20), "Gi": Fraction(2 ** 30), "Ti": Fraction(2 ** 40),
-    "Pi": Fraction(2 ** 50), "Ei": Fraction(2 ** 60),
+    "": (1, 1), "m": (1, 1000), "k": (10 ** 3, 1), "M": (10 ** 6, 1), "G": (10 ** 9, 1), "T": (10 ** 12, 1),
+    "P": (10 ** 15, 1), "E": (10 ** 18, 1), "Ki": (2 ** 10, 1), "Mi": (2 ** 20, 1), "Gi": (2 ** 30, 1),
+    "Ti": (2 ** 40, 1), "Pi": (2 ** 50, 1), "Ei": (2 ** 60, 1),
 }
 _RE = re.compile(r"^([+-]?[0-9.]+)(?:([eE][+-]?[0-9]+)|(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei))?$")
 
 
 def parse(text) -> Fraction:
     """A quantity's exact value; ``ValueError`` when it is not one."""
+    from fractions import Fraction
+
     match = _RE.match(str(text).strip())
     if not match:
         raise ValueError(f"invalid quantity {text!r}")
@@ -28,11 +36,13 @@ def parse(text) -> Fraction:
     value = Fraction(number)
     if exponent:
         value *= Fraction(10) ** int(exponent[1:])
-    return value * _SUFFIXES[suffix or ""]
+    return value * Fraction(*_SUFFIXES[suffix or ""])
 
 
 def divide_ceil(value: Fraction, divisor: Fraction, cpu: bool) -> str:
     """The string the kubelet writes: ceil(value / divisor), CPU counted in millicores first."""
+    from fractions import Fraction
+
     if cpu:
         value_m, divisor_m = math.ceil(value * 1000), math.ceil(divisor * 1000)
         return str(math.ceil(Fraction(value_m, divisor_m)))

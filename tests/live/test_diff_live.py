@@ -232,3 +232,13 @@ def test_stale_volume_in_a_running_project(docker_client, tmp_path):
                 pass
     assert docker_client.volumes.list(filters={"name": project}) == []
     assert docker_client.networks.list(names=[f"{project}_default"]) == []
+
+
+@pytest.mark.live
+def test_unknown_running_project_is_an_error(docker_client, tmp_path):
+    from ..diffcases import ARTICLE, generate, run_diff
+
+    compose = generate(tmp_path / "out", ARTICLE)
+    result = run_diff(str(ARTICLE), "--compose", str(compose), "--live", "--project", "parity-no-such-project")
+    assert (result.returncode, result.stderr.decode()) == (
+        2, "parity: --project parity-no-such-project: no compose project of that name has containers on this engine\n")
