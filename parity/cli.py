@@ -60,6 +60,13 @@ def handle_errors(fn):
     return wrapper
 
 
+def _only_one(workloads) -> None:
+    """Commands that produce one setup need one workload."""
+    if len(workloads) > 1:
+        raise ParityError(f"{len(workloads)} workloads found ({', '.join(w.ref for w in workloads)}); "
+                          "pick one with --workload KIND/NAME")
+
+
 def _epoch() -> int:
     try:
         return int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
@@ -170,9 +177,7 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
 
     inputs, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
                                               kubeconfig)
-    if len(workloads) > 1:
-        raise ParityError(f"{len(workloads)} workloads found ({', '.join(w.ref for w in workloads)}); "
-                          "pick one with --workload KIND/NAME")
+    _only_one(workloads)
     try:
         plan = build_plan(workloads[0], layouts[0], inputs, flat=flat, base_image=base_image)
     except ValueError as exc:
@@ -236,9 +241,7 @@ def diff(manifests, compose_file, pod, secret_paths, workload, namespace, from_c
     else:
         _, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
                                              kubeconfig)
-        if len(workloads) > 1:
-            raise ParityError(f"{len(workloads)} workloads found ({', '.join(w.ref for w in workloads)}); "
-                              "pick one with --workload KIND/NAME")
+        _only_one(workloads)
         expected, workload = layouts[0], workloads[0]
     if pod:
         from .kube.observe import observed_pod
@@ -273,9 +276,7 @@ def _single_plan(manifests, secret_paths, namespace, workload, from_cluster=None
 
     inputs, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
                                               kubeconfig)
-    if len(workloads) > 1:
-        raise ParityError(f"{len(workloads)} workloads found ({', '.join(w.ref for w in workloads)}); "
-                          "pick one with --workload KIND/NAME")
+    _only_one(workloads)
     try:
         return build_plan(workloads[0], layouts[0], inputs), layouts[0]
     except ValueError as exc:

@@ -132,25 +132,6 @@ def pod_diff(expected: WorkloadLayout, observed: WorkloadLayout, ignore: frozens
 # Live
 
 
-def _engine():
-    import docker
-    import docker.errors
-
-    try:
-        client = docker.from_env()
-        client.ping()
-        return client
-    except docker.errors.DockerException as exc:
-        raise ParityError(f"cannot reach the Docker engine: {str(exc).splitlines()[0]}") from None
-
-
-def _throwaway_images(project: ComposeProject, name: str) -> dict[str, str]:
-    """The image names the project builds -> names unique to the throw-away project, so that a
-    build never re-tags (and teardown never removes) an image of the user's, or of a parallel run."""
-    return {svc["image"]: f"{name}-{sname}:parity-diff" for sname, svc in project.services.items()
-            if svc.get("build") and svc.get("image")}
-
-
 def _throwaway_config(project: ComposeProject, name: str, suffix: str) -> dict:
     """The normalised project with nothing that could touch the user's own objects: explicit
     volume names made unique, built images renamed, container names and published ports removed."""
@@ -180,7 +161,9 @@ def live_diff(layout: WorkloadLayout, workload: Workload | None, project: Compos
 
     from .docker.readback import container_layout
 
-    client = _engine()
+    from .docker.engine import connect
+
+    client = connect()
     report = DiffReport(layout.ref, project.file, "live" if running is None else f"live (project {running})")
     pairs, report.differences = pair(layout, project, mapping)
     binary = compose_binary()

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..layout import DIR, FILE, SYMLINK, Entry
+from .tarentries import tar_entries
 
 
 @dataclass
@@ -194,15 +195,5 @@ def _is_tar(path: Path) -> bool:
 
 def _extract(image: ImageFiles, path: Path, dest: str) -> None:
     with tarfile.open(path) as tar:
-        for m in tar.getmembers():
-            target = posixpath.normpath(posixpath.join(dest, m.name))
-            mode = m.mode & 0o7777
-            if m.isdir():
-                image.put(Entry(target, DIR, mode, m.uid, m.gid))
-            elif m.issym():
-                image.put(Entry(target, SYMLINK, 0o777, m.uid, m.gid, target=m.linkname))
-            elif m.isfile():
-                f = tar.extractfile(m)
-                data = f.read() if f else b""
-                digest = hashlib.sha256(data).hexdigest()
-                image.put(Entry(target, FILE, mode, m.uid, m.gid, len(data), digest), data)
+        for entry, data in tar_entries(tar, dest):
+            image.put(entry, data)

@@ -8,12 +8,12 @@ state is not in a tar: it comes from the container's ``Mounts[].RW``.
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
 import tarfile
 from typing import Iterable
 
-from ..layout import DIR, FILE, NOT_A_MOUNT, SYMLINK, ContainerLayout, Entry, Mount
+from ..layout import NOT_A_MOUNT, ContainerLayout, Entry, Mount
+from .tarentries import tar_entries
 
 
 class _Stream:
@@ -46,23 +46,8 @@ def read_tree(container, path: str) -> list[Entry]:
     except docker.errors.NotFound:
         return []
     base = posixpath.dirname(path.rstrip("/")) or "/"
-    entries: list[Entry] = []
     with tarfile.open(fileobj=_Stream(chunks), mode="r|") as tar:
-        for member in tar:
-            full = posixpath.normpath(posixpath.join(base, member.name))
-            mode = member.mode & 0o7777
-            if member.isdir():
-                entries.append(Entry(full, DIR, mode, member.uid, member.gid))
-            elif member.issym():
-                entries.append(Entry(full, SYMLINK, 0o777, member.uid, member.gid, target=member.linkname))
-            elif member.isfile():
-                f = tar.extractfile(member)
-                data = f.read() if f else b""
-                entries.append(Entry(full, FILE, mode, member.uid, member.gid, len(data),
-                                     hashlib.sha256(data).hexdigest()))
-            elif member.islnk():  # a hard link inside the archive: same file again
-                entries.append(Entry(full, FILE, mode, member.uid, member.gid))
-    return entries
+        return [entry for entry, _data in tar_entries(tar, base)]
 
 
 def mount_flags(container) -> dict[str, bool]:

@@ -431,3 +431,21 @@ def test_workload_kinds_extract_the_pod_template(tmp_path, kind, template):
     text = SECRET + f"apiVersion: v1\nkind: {kind}\nmetadata: {{name: w}}\n" + template.replace("TEMPLATE", tpl)
     w = layout_of(tmp_path, text)
     assert (w.kind, w.name, [p for p, _ in w.containers[0].visible_files()]) == (kind, "w", ["/s/a", "/s/b"])
+
+
+@pytest.mark.parametrize("example,files", [
+    ("secret-pod", {"/etc/secret-volume/password": ("0644", 12), "/etc/secret-volume/username": ("0644", 6)}),
+    ("projected", {"/projected-volume/password.txt": ("0644", 12), "/projected-volume/username.txt": ("0644", 5)}),
+    ("projected-nondefault-mode", {"/projected-volume/my-group/my-password": ("0777", 12),
+                                   "/projected-volume/my-group/my-username": ("0644", 5)}),
+])
+def test_kubernetes_docs_examples_as_they_are(example, files):
+    """Manifests from the Kubernetes documentation (flow style, comments, args only, decimal modes)."""
+    import json
+
+    from ..conftest import ROOT, run_parity
+
+    result = run_parity("layout", str(ROOT / "tests" / "fixtures" / "k8s-docs-examples" / example), "--format", "json")
+    assert result.returncode == 0, result.stderr.decode()
+    (container,) = json.loads(result.stdout)["containers"]
+    assert {f["path"]: (f["mode"], f["size"]) for f in container["files"]} == files
