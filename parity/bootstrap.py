@@ -28,7 +28,7 @@ from docker.types import Mount
 
 from .docker.engine import by_label, connect, ensure_image, first_line, workload_objects
 from .docker.generate import generate
-from .docker.plan import (DATA_ROOT, LABEL_CONTAINER, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME, LABEL_WORKLOAD,
+from .docker.plan import (LABEL_CONTAINER, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME, LABEL_WORKLOAD,
                           DataVolume, DockerPlan, ServicePlan)
 from .errors import ParityError
 from .layout import DIR, SYMLINK, WorkloadLayout, document
@@ -375,5 +375,3 @@ def status(predictions: dict[str, WorkloadLayout], only: str | None = None) -> d
         report["workloads"].append(entry)
     return report
 
-
-__all__ = ["up", "down", "status", "workloads_running", "state_root", "Progress", "DATA_ROOT"]

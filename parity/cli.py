@@ -14,7 +14,7 @@ import sys
 import click
 
 from . import __version__
-from .errors import EXIT_ERROR, ParityError
+from .errors import ParityError
 from .output import Painter, colour_enabled, dump_json
 
 FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",

@@ -132,6 +132,13 @@ def pod_diff(expected: WorkloadLayout, observed: WorkloadLayout, ignore: frozens
 # Live
 
 
+def _throwaway_images(project: ComposeProject, name: str) -> dict[str, str]:
+    """The image names the project builds -> names unique to the throw-away project, so that a
+    build never re-tags (and teardown never removes) an image of the user's, or of a parallel run."""
+    return {svc["image"]: f"{name}-{sname}:parity-diff" for sname, svc in project.services.items()
+            if svc.get("build") and svc.get("image")}
+
+
 def _throwaway_config(project: ComposeProject, name: str, suffix: str) -> dict:
     """The normalised project with nothing that could touch the user's own objects: explicit
     volume names made unique, built images renamed, container names and published ports removed."""

@@ -12,4 +12,6 @@ if ! PYTHON=.venv/bin/python bash scripts/testbed.sh; then
     fi
     echo "test: no Docker engine: live tests will be skipped" >&2
 fi
+# Static check first: undefined names and unused imports fail the run.
+.venv/bin/python -m pyflakes parity tests
 exec .venv/bin/python -m pytest -q "$@"

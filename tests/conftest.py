@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from parity.errors import Problems
 from parity.kube.kubelet import build_layouts
-from parity.kube.manifests import Inputs, load_inputs, select_workloads
+from parity.kube.manifests import load_inputs, select_workloads
 
 ROOT = Path(__file__).resolve().parent.parent
 

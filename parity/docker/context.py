@@ -13,7 +13,7 @@ import json
 import tarfile
 
 from ..layout import DIR, FILE, SYMLINK, Entry
-from .plan import DATA_ROOT, LABEL_DIGEST, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME, LABEL_WORKLOAD, DockerPlan
+from .plan import DATA_ROOT, LABEL_VOLUME, DockerPlan
 
 PAYLOAD_NAME = "payload.tar"
 
@@ -67,6 +67,3 @@ def dockerfile(plan: DockerPlan) -> str:
         'CMD ["true"]\n'
     )
 
-
-__all__ = ["PAYLOAD_NAME", "payload_tar", "dockerfile", "LABEL_DIGEST", "LABEL_PROJECT", "LABEL_ROLE",
-           "LABEL_WORKLOAD"]

@@ -15,7 +15,7 @@ import shlex
 import yaml
 
 from .context import PAYLOAD_NAME
-from .plan import DATA_SERVICE, LABEL_DIGEST, LABEL_ROLE, LABEL_VOLUME, DockerPlan, ServicePlan
+from .plan import DATA_SERVICE, LABEL_DIGEST, LABEL_VOLUME, DockerPlan, ServicePlan
 
 COMPOSE_FILE = "compose.yaml"
 SCRIPT_FILE = "docker.sh"

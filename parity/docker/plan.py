@@ -145,7 +145,7 @@ def build_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, *, fl
     trees = [flatten(v) if flat else v for v in layout.volumes]
     volumes = []
     for tree in trees:
-        digest = VolumeLayout(tree.name, tree.source, tree.entries).digest()
+        digest = tree.digest()
         volumes.append(DataVolume(tree.name, f"{project}-{_slug(tree.name)}-{digest[:12]}", digest, tree))
     names = {c.name for c in workload.spec.all_containers}
     if DATA_SERVICE in names:

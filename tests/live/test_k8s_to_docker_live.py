@@ -4,7 +4,6 @@ files the kubelet model predicts, and cannot write to them even as root."""
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
 import pytest
 
