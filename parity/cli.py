@@ -7,6 +7,7 @@ Heavy libraries (``docker``, ``kubernetes``) are imported inside the commands th
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import signal
 import sys
@@ -137,6 +138,7 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
     from .layout import document
     from .render import layout_text
 
+    gc.disable()  # a one-shot run over acyclic data: collections would only walk the growing heap
     if observed:
         layouts = [_observed(from_cluster, container, context, namespace, kubeconfig)]
     else:

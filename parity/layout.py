@@ -160,7 +160,7 @@ class ContainerLayout:
         parts = [p for p in path.split("/") if p]
         current = "/"
         for i, part in enumerate(parts):
-            current = posixpath.join(current, part)
+            current = f"{current}/{part}" if current != "/" else f"/{part}"  # posixpath.join, minus its checks
             entry = self._by_path.get(current)
             if entry is None:
                 continue  # an ancestor the image provides (/etc): not modelled, passed through
@@ -174,22 +174,24 @@ class ContainerLayout:
         """(user-visible path, resolved entry) for everything under each mount, internals skipped."""
         seen: set[str] = set()
         for mount in sorted(self.mounts, key=lambda m: m.path):
-            stack = [mount.path]
+            stack: list[tuple[str, Entry | None]] = [(mount.path, None)]
             while stack:
-                path = stack.pop()
+                path, entry = stack.pop()
                 if path in seen:
                     continue
                 seen.add(path)
-                entry = self.resolve(path)
-                if entry is None:
-                    continue
+                if entry is None or entry.type == SYMLINK:
+                    # A child of a resolved directory that is no symlink resolves to itself.
+                    entry = self.resolve(path)
+                    if entry is None:
+                        continue
                 yield path, entry
                 if entry.type != DIR:
                     continue
                 for child in self._children.get(entry.path, ()):
                     name = posixpath.basename(child.path)
                     if not name.startswith(".."):
-                        stack.append(posixpath.join(path, name))
+                        stack.append((posixpath.join(path, name), child))
 
     def visible_files(self) -> list[tuple[str, Entry]]:
         return sorted(((p, e) for p, e in self._walk_visible() if e.type == FILE), key=lambda pe: pe[0])
@@ -213,7 +215,7 @@ class ContainerLayout:
         shown = {FILE: [], DIR: []}
         for path, entry in visible:
             if entry.type in shown:
-                out = entry.to_json()  # as _visible_json: the user-visible path, no type
+                out = entry.to_json()  # at its user-visible path, without a type
                 out["path"] = path
                 del out["type"]
                 shown[entry.type].append(out)
@@ -230,12 +232,6 @@ class ContainerLayout:
     def from_json(cls, data: Mapping) -> "ContainerLayout":
         return cls(data["name"], bool(data.get("init")), [Mount.from_json(m) for m in data.get("mounts", [])],
                    [Entry.from_json(e) for e in data.get("entries", [])])
-
-
-def _visible_json(path: str, entry: Entry) -> dict:
-    out = entry.moved(path).to_json()
-    out.pop("type", None)
-    return out
 
 
 @dataclass

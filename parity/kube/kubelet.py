@@ -12,6 +12,7 @@ function it comes from; docs/kubelet-model.md lists them all. Steps, as the kube
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import posixpath
 import time
@@ -369,7 +370,8 @@ def _root_mode(volume: Volume) -> int:
 
 
 def _placed(tree_entries: list[Entry], mount_path: str) -> list[Entry]:
-    return [e.moved(mount_path if e.path == "" else posixpath.join(mount_path, e.path)) for e in tree_entries]
+    base = mount_path.rstrip("/") + "/"  # posixpath.join for a relative e.path, minus its checks
+    return [e.moved(mount_path if e.path == "" else base + e.path) for e in tree_entries]
 
 
 def _is_under(path: str, parent: str) -> bool:
@@ -460,6 +462,14 @@ def source_name(volume: Volume) -> str:
 
 def build_layouts(inputs: Inputs, workloads: list[Workload], epoch: int = 0) -> list[WorkloadLayout]:
     problems = Problems()
-    layouts = [build_layout(w, inputs, problems, epoch) for w in workloads]
+    # Only live, acyclic objects are made here, yet so many that the cyclic GC would walk the whole
+    # heap (the manifests, the layouts so far) over and over: paused meanwhile, as load_all does.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        layouts = [build_layout(w, inputs, problems, epoch) for w in workloads]
+    finally:
+        if was_enabled:
+            gc.enable()
     problems.raise_if_any()
     return [x for x in layouts if x is not None]

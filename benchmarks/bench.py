@@ -1,0 +1,274 @@
+"""parity's benchmarks: every figure is a ratio against a baseline measured in the same run.
+
+Absolute times swing with the machine (and with a noisy neighbour on a shared one); a ratio
+against the bare libyaml parse, or against a bare interpreter start, stays comparable between runs
+and machines. Baseline and candidate repetitions are interleaved so that drift hits both alike.
+
+Extension point: ``BENCHMARKS`` lists functions ``fn(ctx) -> list[Row]``. An engine benchmark
+(cold/warm ``parity up``, ``parity diff --live``) is one more function appended there, built on
+``compare`` with a baseline such as the raw engine operations it performs (``time_command`` and
+``time_call`` time a command or a Python call).
+
+Usage: ``python benchmarks/bench.py [--sizes 1000,10000] [--repeat 5] [--out DIR] [--check]``
+(``bash benchmarks/run.sh`` passes its arguments through).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus import write_corpus  # noqa: E402
+
+PYTHON = sys.executable
+PARITY = str(Path(PYTHON).with_name("parity"))  # the console script pip installed beside the interpreter
+EXAMPLE = "manifests/api-gateway"
+FORBIDDEN_IMPORTS = ("docker", "kubernetes")  # only commands that talk to an engine/cluster may import them
+
+
+@dataclass
+class Row:
+    """One line of the table: a candidate's median against its baseline's median."""
+
+    name: str
+    baseline: str
+    median_s: float
+    baseline_s: float
+    target: float | None = None  # ratio the candidate must stay under
+    notes: dict = field(default_factory=dict)
+    min_s: float | None = None  # the fastest repetitions: noise only ever adds time, so on a busy
+    baseline_min_s: float | None = None  # machine their ratio is the steadier one (shown beside)
+
+    @property
+    def ratio(self) -> float:
+        return self.median_s / self.baseline_s
+
+    @property
+    def min_ratio(self) -> float | None:
+        return self.min_s / self.baseline_min_s if self.min_s and self.baseline_min_s else None
+
+    @property
+    def ok(self) -> bool | None:
+        return None if self.target is None else self.ratio <= self.target
+
+
+@dataclass
+class Context:
+    sizes: list[int]
+    repeat: int
+    out: Path
+    corpora: dict[int, Path] = field(default_factory=dict)
+    env: dict = field(default_factory=dict)  # for commands: see command_env
+
+
+def command_env(out: Path) -> dict:
+    """Commands run as an installed tool runs: from cached bytecode (kept out of the tree, in OUT)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(out / "pycache")
+    return env
+
+
+def time_call(fn: Callable[[], object]) -> float:
+    gc.collect()  # each repetition starts from the same heap, not from the previous one's garbage
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def time_command(argv: list[str], env: dict) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env, cwd=ROOT)
+    return time.perf_counter() - start
+
+
+def compare(name: str, baseline_name: str, baseline: Callable[[], float], candidate: Callable[[], float],
+            repeat: int, target: float | None = None, **notes) -> Row:
+    """Medians of ``repeat`` interleaved runs of two timers (each returns seconds), after a warm-up of each."""
+    baseline(), candidate()
+    base, cand = [], []
+    for _ in range(repeat):
+        base.append(baseline())
+        cand.append(candidate())
+    return Row(name, baseline_name, statistics.median(cand), statistics.median(base), target, notes, min(cand),
+               min(base))
+
+
+# ---------------------------------------------------------------------------------------------
+# Benchmarks
+
+
+def bare_parse(path: Path) -> list:
+    """The baseline: libyaml's C parser with PyYAML's safe constructor, nothing else."""
+    return list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader))
+
+
+def bare_parse_gc_paused(path: Path) -> list:
+    """For reference only: parity's loader pauses the cyclic GC while it builds a stream."""
+    gc.disable()
+    try:
+        return bare_parse(path)
+    finally:
+        gc.enable()
+
+
+def layout_json(path: Path) -> str:
+    """What ``parity layout --format json FILE`` computes, through the library calls the CLI makes."""
+    from parity.kube.kubelet import build_layouts
+    from parity.kube.manifests import load_inputs, select_workloads
+    from parity.layout import document
+    from parity.output import dump_json
+
+    inputs = load_inputs([str(path)])
+    return dump_json(document(build_layouts(inputs, select_workloads(inputs, None))))
+
+
+BARE_PARSE_CMD = [PYTHON, "-c", "import sys, yaml; "
+                  "list(yaml.load_all(open(sys.argv[1], encoding='utf-8').read(), Loader=yaml.CSafeLoader))"]
+
+
+def throughput(ctx: Context) -> list[Row]:
+    """``parity layout --format json`` on each corpus, in-process and as the real CLI, vs the bare parse."""
+    rows = []
+    for n, path in ctx.corpora.items():
+        repeat = ctx.repeat if n <= 1000 else max(3, ctx.repeat // 2)  # 10k: ~10 s a repetition
+        notes = dict(docs=n, bytes=path.stat().st_size)
+        bare = lambda: time_call(lambda: bare_parse(path))  # noqa: E731
+        rows.append(compare(f"layout in-process, {n} docs", "bare parse in-process", bare,
+                            lambda: time_call(lambda: layout_json(path)), repeat, 1.3, **notes))
+        rows.append(compare(f"parity layout --format json, {n} docs", "bare parse subprocess",
+                            lambda: time_command(BARE_PARSE_CMD + [str(path)], ctx.env),
+                            lambda: time_command([PARITY, "layout", "--format", "json", str(path)], ctx.env),
+                            repeat, 1.3, **notes))
+        rows.append(compare(f"(reference) bare parse, GC paused, {n} docs", "bare parse in-process", bare,
+                            lambda: time_call(lambda: bare_parse_gc_paused(path)), repeat))
+    return rows
+
+
+def startup(ctx: Context) -> list[Row]:
+    """Commands that need no engine start about as fast as importing their two dependencies."""
+    baseline = [PYTHON, "-c", "import yaml, click"]
+    rows = []
+    for args in (["--help"], ["layout", EXAMPLE]):
+        rows.append(compare("parity " + " ".join(args), "python -c 'import yaml, click'",
+                            lambda: time_command(baseline, ctx.env), lambda: time_command([PARITY] + args, ctx.env),
+                            max(10, 3 * ctx.repeat), 1.5, forbidden_imports=forbidden_imports(args, ctx.env)))
+    return rows
+
+
+def forbidden_imports(args: list[str], env: dict) -> list[str]:
+    """Top-level packages from FORBIDDEN_IMPORTS that ``parity ARGS`` imports (``-X importtime``)."""
+    proc = subprocess.run([PYTHON, "-X", "importtime", PARITY] + args, capture_output=True, text=True, check=True,
+                          env=env, cwd=ROOT)
+    names = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in proc.stderr.splitlines()
+             if line.startswith("import time:")}
+    return sorted(names & set(FORBIDDEN_IMPORTS))
+
+
+#: Run in order. Append engine benchmarks (``parity up``, ``parity diff --live``) here.
+BENCHMARKS: list[Callable[[Context], list[Row]]] = [startup, throughput]
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal:"))
+    try:
+        from yaml import _yaml
+        libyaml = _yaml.get_version_string()
+    except ImportError:
+        libyaml = None
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    return {"nproc": os.cpu_count(), "cpu": cpu, "memory_gib": round(mem_kb / 2 ** 20, 1),
+            "python": platform.python_version(), "pyyaml": yaml.__version__, "libyaml": libyaml,
+            "commit": commit.stdout.strip() or None}
+
+
+def table(rows: list[Row]) -> str:
+    head = f"{'benchmark':46} {'median':>9} {'baseline':>9} {'ratio':>6} {'target':>7}  {'(min ratio)':>11}  notes"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        target = f"<={r.target}" if r.target else ""
+        verdict = {True: "ok", False: "MISSED", None: ""}[r.ok]
+        notes = ", ".join(f"{k}={v}" for k, v in r.notes.items())
+        min_ratio = f"({r.min_ratio:.2f}x)" if r.min_ratio else ""
+        lines.append(f"{r.name:46} {r.median_s:8.3f}s {r.baseline_s:8.3f}s {r.ratio:5.2f}x {target:>7}  "
+                     f"{min_ratio:>11}  {verdict} {notes}".rstrip())
+    return "\n".join(lines)
+
+
+def scaling(rows: list[Row]) -> list[dict]:
+    """Per-document cost at each size, and its growth from the smallest size to the largest
+    (1.0: linear; the bare parse's own growth, from GC over a bigger heap, is shown beside it)."""
+    by_kind: dict[str, list[Row]] = {}
+    for r in rows:
+        if r.target and "docs" in r.notes:
+            by_kind.setdefault(r.name.rsplit(",", 1)[0], []).append(r)
+    out = []
+    for kind, rs in by_kind.items():
+        rs.sort(key=lambda r: r.notes["docs"])
+        per_doc = {r.notes["docs"]: {"candidate_us": r.median_s / r.notes["docs"] * 1e6,
+                                     "baseline_us": r.baseline_s / r.notes["docs"] * 1e6} for r in rs}
+        small, large = per_doc[rs[0].notes["docs"]], per_doc[rs[-1].notes["docs"]]
+        out.append({"benchmark": kind, "per_doc": per_doc,
+                    "growth": large["candidate_us"] / small["candidate_us"],
+                    "baseline_growth": large["baseline_us"] / small["baseline_us"]})
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000", help="corpus sizes in documents (default: 1000,10000)")
+    parser.add_argument("--repeat", type=int, default=5, help="repetitions per measurement (median reported)")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args()
+    ctx = Context([int(s) for s in args.sizes.split(",")], args.repeat, args.out.resolve())
+    ctx.corpora = {n: write_corpus(ctx.out, n) for n in ctx.sizes}
+    ctx.env = command_env(ctx.out)
+
+    rows: list[Row] = []
+    for bench in BENCHMARKS:
+        rows.extend(bench(ctx))
+    print(table(rows))
+    growth = scaling(rows)
+    for g in growth:
+        sizes = list(g["per_doc"])
+        costs = ", ".join(f"{n}: {c['candidate_us']:.0f} us/doc (bare parse {c['baseline_us']:.0f})"
+                          for n, c in g["per_doc"].items())
+        print(f"{g['benchmark']}: {costs}; per-doc cost x{g['growth']:.2f} from {sizes[0]} to {sizes[-1]} docs "
+              f"(bare parse x{g['baseline_growth']:.2f})")
+    imports = {r.name: r.notes["forbidden_imports"] for r in rows if "forbidden_imports" in r.notes}
+    for name, found in imports.items():
+        print(f"{name}: {'imports ' + ', '.join(found) if found else 'imports neither docker nor kubernetes'}")
+
+    results = {"machine": machine(), "repeat": ctx.repeat,
+               "rows": [{**asdict(r), "ratio": r.ratio, "min_ratio": r.min_ratio, "ok": r.ok} for r in rows],
+               "scaling": growth}
+    ctx.out.mkdir(parents=True, exist_ok=True)
+    (ctx.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(f"results: {ctx.out / 'results.json'}")
+    missed = any(r.ok is False for r in rows) or any(imports.values())
+    return 1 if args.check and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

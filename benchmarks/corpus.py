@@ -1,0 +1,162 @@
+"""Synthetic manifest corpora for the benchmarks: realistic Deployments plus the objects they mount.
+
+Every third document is a Deployment; the two before it are the Secret and ConfigMap it uses, so
+``parity layout`` resolves every volume (no "not found" error path). Each Deployment exercises what
+shapes the predicted layout: secret ``items`` with nested paths and modes, ``defaultMode``,
+``fsGroup``/``runAsUser``, a projected volume mixing a Secret, a ConfigMap and the downward API
+(labels, annotations, name, a ``resourceFieldRef``), a ``subPath`` mount, a sidecar and an
+emptyDir. It also carries what real Deployments carry and parity ignores (env, probes, ports,
+resources), so the ratio against the bare parse is not flattered or penalised by a toy shape.
+
+Deterministic: the same N always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import sys
+from pathlib import Path
+
+SECRET = """\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: creds-{i}
+  namespace: team-{ns}
+  labels: {{app: svc-{i}, team: team-{ns}}}
+type: Opaque
+data:
+  db-password: {pw}
+  api-key: {key}
+stringData:
+  .netrc: "machine api-{i}.example.com login svc password not-a-real-one\\n"
+  tls.crt: |
+    -----BEGIN CERTIFICATE-----
+    MIIBszCCAVmgAwIBAgIUQ2VydGlmaWNhdGUtZm9yLXN2Yy17aX0wCgYIKoZIzj0E
+    AwIwFzEVMBMGA1UEAwwMc3ZjLXtpfS5sb2NhbDAeFw0yNDAxMDEwMDAwMDBaFw0z
+    -----END CERTIFICATE-----
+"""
+
+CONFIGMAP = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: config-{i}
+  namespace: team-{ns}
+data:
+  app.yaml: |
+    listen: 0.0.0.0:8080
+    upstreams: [svc-{a}, svc-{b}]
+    timeout_ms: {timeout}
+  log-level: info
+  feature-flags: "new-ui=true,batch={flag}"
+binaryData:
+  logo.bin: 3sr+utD+/w==
+"""
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: svc-{i}
+  namespace: team-{ns}
+  labels: {{app: svc-{i}, team: team-{ns}}}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {{app: svc-{i}}}
+  template:
+    metadata:
+      labels: {{app: svc-{i}, tier: backend, version: v{v}}}
+      annotations: {{team: team-{ns}, "example.com/owner": "owner-{i}@example.com"}}
+    spec:
+      securityContext:
+        runAsUser: 1000
+        runAsGroup: 1000
+        fsGroup: 2000
+      containers:
+        - name: app
+          image: registry.example.com/svc-{i}:1.{v}.0
+          args: ["--config", "/etc/app/app.yaml", "--port", "8080"]
+          ports:
+            - {{name: http, containerPort: 8080, protocol: TCP}}
+          env:
+            - {{name: LOG_LEVEL, valueFrom: {{configMapKeyRef: {{name: config-{i}, key: log-level}}}}}}
+            - {{name: POD_NAME, valueFrom: {{fieldRef: {{fieldPath: metadata.name}}}}}}
+          resources:
+            requests: {{cpu: 250m, memory: 128Mi}}
+            limits: {{cpu: "1", memory: 512Mi}}
+          readinessProbe:
+            httpGet: {{path: /healthz, port: http}}
+            periodSeconds: 10
+          volumeMounts:
+            - {{name: creds, mountPath: /etc/secrets}}
+            - {{name: app-config, mountPath: /etc/app}}
+            - {{name: creds, mountPath: /root/.netrc, subPath: .netrc}}
+            - {{name: scratch, mountPath: /tmp}}
+        - name: log-shipper
+          image: registry.example.com/shipper:2.1
+          resources:
+            requests: {{cpu: 50m, memory: 32Mi}}
+          volumeMounts:
+            - {{name: creds, mountPath: /var/run/shipper/creds, readOnly: true}}
+      volumes:
+        - name: creds
+          secret:
+            secretName: creds-{i}
+            defaultMode: 0400
+            items:
+              - {{key: db-password, path: db/password}}
+              - {{key: api-key, path: api/v1/key, mode: 0440}}
+              - {{key: tls.crt, path: tls/tls.crt, mode: 0444}}
+              - {{key: .netrc, path: .netrc}}
+        - name: app-config
+          projected:
+            defaultMode: 0444
+            sources:
+              - configMap:
+                  name: config-{i}
+                  items:
+                    - {{key: app.yaml, path: app.yaml}}
+                    - {{key: feature-flags, path: flags/features, mode: 0440}}
+              - secret:
+                  name: creds-{i}
+                  items: [{{key: api-key, path: secrets/api-key}}]
+              - downwardAPI:
+                  items:
+                    - {{path: pod/labels, fieldRef: {{fieldPath: metadata.labels}}}}
+                    - {{path: pod/annotations, fieldRef: {{fieldPath: metadata.annotations}}}}
+                    - {{path: pod/name, fieldRef: {{fieldPath: metadata.name}}}}
+                    - path: pod/mem-limit
+                      resourceFieldRef: {{containerName: app, resource: limits.memory, divisor: 1Mi}}
+        - name: scratch
+          emptyDir: {{}}
+"""
+
+
+def corpus(n_docs: int) -> str:
+    """A multi-document YAML stream of exactly ``n_docs`` documents: Secret, ConfigMap, Deployment..."""
+    parts = []
+    for k in range(n_docs):
+        i = k // 3
+        fields = dict(i=i, ns=i % 17, v=i % 9, a=(i + 1) % 500, b=(i + 7) % 500, timeout=1000 + i % 97,
+                      flag=i % 2 == 0, pw=base64.b64encode(f"s3cret-{i}".encode()).decode(),
+                      key=base64.b64encode(f"ak_live_{i:010d}".encode()).decode())
+        parts.append((SECRET, CONFIGMAP, DEPLOYMENT)[k % 3].format(**fields))
+    return "---\n".join(parts)
+
+
+def write_corpus(out_dir: Path, n_docs: int) -> Path:
+    """``out_dir/corpus-<n>.yaml``, rewritten only when missing (generation is deterministic)."""
+    path = out_dir / f"corpus-{n_docs}.yaml"
+    if not path.exists():
+        out_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(corpus(n_docs))
+        tmp.replace(path)
+    return path
+
+
+if __name__ == "__main__":
+    for n in sys.argv[2:] or ["1000", "10000"]:
+        print(write_corpus(Path(sys.argv[1] if len(sys.argv) > 1 else "benchmarks/out"), int(n)))
