@@ -9,7 +9,7 @@ Extension point: ``BENCHMARKS`` lists functions ``fn(ctx) -> list[Row]``. An eng
 ``compare`` with a baseline such as the raw engine operations it performs (``time_command`` and
 ``time_call`` time a command or a Python call).
 
-Usage: ``python benchmarks/bench.py [--sizes 1000,10000] [--repeat 5] [--out DIR] [--check]``
+Usage: ``python benchmarks/bench.py [--sizes 1000,10000] [--repeat 5] [--out DIR] [--check] [--only NAMES]``
 (``bash benchmarks/run.sh`` passes its arguments through).
 """
 
@@ -178,8 +178,94 @@ def forbidden_imports(args: list[str], env: dict) -> list[str]:
     return sorted(names & set(FORBIDDEN_IMPORTS))
 
 
-#: Run in order. Append engine benchmarks (``parity up``, ``parity diff --live``) here.
-BENCHMARKS: list[Callable[[Context], list[Row]]] = [startup, throughput]
+def generate_throughput(ctx: Context) -> list[Row]:
+    """``parity k8s-to-docker`` of one workload picked from each corpus (the whole file is read)."""
+    rows = []
+    for n, path in ctx.corpora.items():
+        out = ctx.out / "k2d"
+
+        def run() -> float:
+            took = time_command([PARITY, "k8s-to-docker", str(path), "--workload", "deploy/svc-0", "-o", str(out),
+                                 "--force"], ctx.env)
+            return took
+
+        rows.append(compare(f"parity k8s-to-docker, {n} docs", "bare parse subprocess",
+                            lambda: time_command(BARE_PARSE_CMD + [str(path)], ctx.env), run,
+                            ctx.repeat if n <= 1000 else 3, 1.3, docs=n))
+    return rows
+
+
+def engine(ctx: Context) -> list[Row]:
+    """``parity up`` on the example: cold, against the raw engine operations it performs (build, volume,
+    create, start through the SDK, side by side); warm, against its 0.5 s budget; and ``parity diff
+    --live`` against bringing the same compose file up and down by hand."""
+    try:
+        import docker
+
+        client = docker.from_env()
+        client.ping()
+    except Exception as exc:  # noqa: BLE001 - no engine: say so in the table instead
+        return [Row("engine benchmarks", f"skipped: no Docker engine ({type(exc).__name__})", 0.0, 1.0)]
+    from docker.types import Mount
+
+    env = {**ctx.env, "PARITY_STATE_DIR": str(ctx.out / "state")}
+    gen = ctx.out / "engine-gen"
+    subprocess.run([PARITY, "k8s-to-docker", EXAMPLE, "-o", str(gen), "--force"], env=env, check=True,
+                   capture_output=True)
+
+    def down() -> None:
+        subprocess.run([PARITY, "down", EXAMPLE], env=env, check=True, capture_output=True)
+
+    def cold_up() -> float:
+        down()
+        return time_command([PARITY, "up", EXAMPLE], env)
+
+    def raw_ops() -> float:
+        down()
+        start = time.perf_counter()
+        client.images.build(path=str(gen / "data"), tag="parity-bench-raw:1", rm=True)
+        vol = client.volumes.create("parity-bench-raw")
+        data = client.containers.create("parity-bench-raw:1", mounts=[Mount("/parity/volumes/secrets", vol.name)])
+        app = client.containers.run("busybox:latest", ["sh", "-c", "sleep 600"], detach=True, mounts=[
+            Mount("/etc/secrets", vol.name, read_only=True, no_copy=True)])
+        took = time.perf_counter() - start
+        app.remove(force=True, v=True)
+        data.remove(v=True)
+        vol.remove(force=True)
+        client.images.remove("parity-bench-raw:1", force=True)
+        return took
+
+    rows = [compare("parity up, cold (example)", "the same engine operations through the SDK", raw_ops, cold_up,
+                    max(3, ctx.repeat // 2))]
+    subprocess.run([PARITY, "up", EXAMPLE], env=env, check=True, capture_output=True)
+    rows.append(compare("parity up, warm (nothing changed)", "0.5 s budget", lambda: 0.5,
+                        lambda: time_command([PARITY, "up", EXAMPLE], env), ctx.repeat, 1.0))
+    down()
+    compose_file = str(gen / "compose.yaml")
+
+    def by_hand() -> float:
+        start = time.perf_counter()
+        subprocess.run(["docker", "compose", "-f", compose_file, "-p", "parity-bench-hand", "up", "-d", "--build"],
+                       check=True, capture_output=True)
+        subprocess.run(["docker", "compose", "-f", compose_file, "-p", "parity-bench-hand", "down", "-v", "-t", "0"],
+                       check=True, capture_output=True)
+        return time.perf_counter() - start
+
+    def live_diff() -> float:
+        start = time.perf_counter()
+        subprocess.run([PARITY, "diff", EXAMPLE, "--compose", compose_file, "--live"], env=env, check=True,
+                       capture_output=True)
+        return time.perf_counter() - start
+
+    rows.append(compare("parity diff --live (example)", "docker compose up -d --build + down -v", by_hand,
+                        live_diff, max(3, ctx.repeat // 2)))
+    for image in client.images.list(filters={"label": "io.parity.workload=Pod/api-gateway"}):
+        client.images.remove(image.id, force=True)
+    return rows
+
+
+#: Run in order; each returns rows for the table.
+BENCHMARKS: list[Callable[[Context], list[Row]]] = [startup, throughput, generate_throughput, engine]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,14 +326,18 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5, help="repetitions per measurement (median reported)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--only", default="", help="comma-separated benchmark names to run (default: all: "
+                                                   + ", ".join(b.__name__ for b in BENCHMARKS) + ")")
     args = parser.parse_args()
     ctx = Context([int(s) for s in args.sizes.split(",")], args.repeat, args.out.resolve())
     ctx.corpora = {n: write_corpus(ctx.out, n) for n in ctx.sizes}
     ctx.env = command_env(ctx.out)
 
     rows: list[Row] = []
+    chosen = set(filter(None, args.only.split(",")))
     for bench in BENCHMARKS:
-        rows.extend(bench(ctx))
+        if not chosen or bench.__name__ in chosen:
+            rows.extend(bench(ctx))
     print(table(rows))
     growth = scaling(rows)
     for g in growth:

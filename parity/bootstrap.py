@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import shlex
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,12 +27,13 @@ import docker
 import docker.errors
 from docker.types import Mount
 
-from .docker.engine import by_label, connect, ensure_image, first_line, workload_objects
+from .docker.engine import by_label, connect, engine_errors, ensure_image, first_line, workload_objects
 from .docker.generate import generate
 from .docker.plan import (LABEL_CONTAINER, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME, LABEL_WORKLOAD,
                           DataVolume, DockerPlan, ServicePlan)
 from .errors import ParityError
 from .layout import DIR, SYMLINK, WorkloadLayout, document
+from .outdir import signals_held
 
 LABEL_CONFIG = "io.parity.config-digest"
 LABEL_VOLUME_DIGEST = "io.parity.volume-digest."  # + volume key, on the data container
@@ -116,34 +118,68 @@ class Bootstrap:
         except (OSError, ValueError):
             pass
         self.progress(f"writing {self.state_dir}")
-        self.state_dir.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-
-        generate(self.plan, self.state_dir, force=True)
-        (self.state_dir / LAYOUT_FILE).write_text(json.dumps(document([self.layout]), indent=1))
-        state_file.write_text(json.dumps({"digest": digest, "workload": self.plan.workload_ref}))
+        try:
+            self.state_dir.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            generate(self.plan, self.state_dir, force=True)
+            (self.state_dir / LAYOUT_FILE).write_text(json.dumps(document([self.layout]), indent=1))
+            state_file.write_text(json.dumps({"digest": digest, "workload": self.plan.workload_ref}))
+        except OSError as exc:
+            raise ParityError(f"{self.state_dir}: cannot write the state directory: "
+                              f"{exc.strerror or exc}") from None
         return True
 
     # -- reconcile ---------------------------------------------------------------------------
     def up(self) -> UpResult:
-        self.write_state()
-        try:
-            self._check_names()
-            for s in self.plan.services:
-                ensure_image(self.client, s.image)
-            if self.plan.volumes:
-                self._data_image()
-                self._volumes()
-            for s in self.plan.services:
-                self._container(s)
-        except BaseException:
-            for ctr in self.created:
-                try:
-                    ctr.remove(force=True, v=True)
-                except docker.errors.DockerException:
-                    pass
-            raise
-        self._report()
+        with engine_errors():
+            self._check_names()  # before anything is written or created
+            fresh, before = not self.state_dir.exists(), self._project_objects()
+            try:
+                self.write_state()
+                for s in self.plan.services:
+                    ensure_image(self.client, s.image)
+                if self.plan.volumes:
+                    self._data_image()
+                    # Ctrl-C waits while volumes and containers are created: a request abandoned
+                    # half-way would finish after the roll-back (Docker then even makes a missing
+                    # volume itself, unlabelled, filled with secrets).
+                    with signals_held():
+                        self._volumes()
+                for s in self.plan.services:
+                    self._container(s)
+            except BaseException:
+                with signals_held():
+                    self._roll_back(fresh, before)
+                raise
+            self._report()
         return self.result
+
+    def _project_objects(self) -> dict[str, dict]:
+        """The project's containers, volumes and images in the engine now, by label."""
+        label = {LABEL_PROJECT: self.plan.project}
+        return {"containers": {c.id: c for c in by_label(self.client.containers, **label)},
+                "volumes": {v.name: v for v in by_label(self.client.volumes, **label)},
+                "images": {i.id: i for i in by_label(self.client.images, **label)}}
+
+    def _roll_back(self, fresh: bool, before: dict[str, dict]) -> None:
+        """A failed (or interrupted) run removes what it made: every labelled container, volume and
+        image of the project that was not there before it (found by label, so an object created just
+        as the run was interrupted is found too), and a state directory it created. The engine may
+        be gone: then what is left stays labelled for ``parity down``."""
+        try:
+            now = self._project_objects()
+        except Exception:  # noqa: BLE001 - the engine went away: nothing can be removed
+            now = {"containers": {}, "volumes": {}, "images": {}}
+        undo = [lambda c=c: c.remove(force=True, v=True) for k, c in now["containers"].items()
+                if k not in before["containers"]]
+        undo += [lambda v=v: v.remove(force=True) for k, v in now["volumes"].items() if k not in before["volumes"]]
+        undo += [lambda k=k: self.client.images.remove(k) for k in now["images"] if k not in before["images"]]
+        for step in undo:
+            try:
+                step()
+            except Exception:  # noqa: BLE001 - best effort; the original error is what is reported
+                pass
+        if fresh:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
 
     def _check_names(self) -> None:
         for name in [f"{self.plan.project}-data"] + [f"{self.plan.project}-{s.name}" for s in self.plan.services]:
@@ -283,9 +319,10 @@ class Bootstrap:
         if not s.init and s.restart != "no":
             kwargs["restart_policy"] = {"Name": s.restart}
         try:
-            ctr = self.client.containers.create(s.image, **kwargs)
-            self.created.append(ctr)
-            ctr.start()
+            with signals_held():
+                ctr = self.client.containers.create(s.image, **kwargs)
+                self.created.append(ctr)
+                ctr.start()
         except docker.errors.APIError as exc:
             raise ParityError(f"starting {s.name} failed: {first_line(exc)}") from None
         if s.init:
@@ -305,6 +342,7 @@ def up(plan: DockerPlan, layout: WorkloadLayout, progress: Progress | None = Non
     return Bootstrap(plan, layout, progress or Progress()).up()
 
 
+@engine_errors()
 def down(workload_ref: str, project: str | None) -> dict:
     """Remove every container, volume and image labelled for the workload, and its state directory."""
     client = connect()
@@ -339,6 +377,7 @@ def workloads_running(client) -> dict[str, list]:
     return out
 
 
+@engine_errors()
 def status(predictions: dict[str, WorkloadLayout], only: str | None = None) -> dict:
     """Per workload and container: its state and whether it is in parity with the prediction (the
     manifests given, else the layout ``up`` stored), read live through the engine."""

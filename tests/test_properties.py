@@ -48,8 +48,10 @@ def secret_and_pod(draw):
     items = None
     if draw(st.booleans()):
         picked = draw(st.lists(st.sampled_from(keys), min_size=1, max_size=len(keys), unique=True))
-        items = [{"key": k, "path": draw(rel_path), **({"mode": draw(mode)} if draw(st.booleans()) else {})}
-                 for k in picked]
+        # Distinct paths: the API server rejects duplicates in a projected volume.
+        paths = draw(st.lists(rel_path, min_size=len(picked), max_size=len(picked), unique=True))
+        items = [{"key": k, "path": p, **({"mode": draw(mode)} if draw(st.booleans()) else {})}
+                 for k, p in zip(picked, paths)]
     default_mode = draw(st.one_of(st.none(), mode))
     optional = draw(st.booleans())
     if kind == "secret":

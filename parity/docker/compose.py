@@ -20,6 +20,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import ParityError, Problem
+from ..kube.yamlload import TooBig, check_bounded
 
 
 @dataclass
@@ -47,20 +48,76 @@ def compose_binary() -> list[str] | None:
     return None
 
 
+COMPOSE_CONFIG_TIMEOUT = 120  # seconds for `docker compose config`
+
+
+def _precheck(path: str, file: str) -> None:
+    """Refuse what would make Compose itself hang or explode before handing it the file: not text,
+    not YAML, an alias bomb or absurd nesting (``docker compose config`` expands aliases for ever)."""
+    try:
+        text = Path(file).read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise ParityError(Problem(f"cannot read: {exc.strerror}", file=path)) from None
+    except UnicodeDecodeError as exc:
+        raise ParityError(Problem(f"not a valid Compose file: not UTF-8 text (byte {exc.start})",
+                                  file=path)) from None
+    try:
+        documents = check_bounded(text)
+    except TooBig as exc:
+        raise ParityError(Problem(f"not a valid Compose file: {exc}", file=path)) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ParityError(Problem(f"not a valid Compose file: invalid YAML: {where}{exc.problem}",
+                                  file=path)) from None
+    except yaml.YAMLError as exc:
+        raise ParityError(Problem(f"not a valid Compose file: invalid YAML: {str(exc).splitlines()[0]}",
+                                  file=path)) from None
+    except RecursionError:
+        raise ParityError(Problem("not a valid Compose file: nesting too deep", file=path)) from None
+    if not documents:
+        raise ParityError(Problem("not a valid Compose file: empty compose file", file=path))
+
+
+def _compose_error(stderr: str, file: str) -> str:
+    """Compose's last error line, without log prefixes, the file's path or doubled spaces."""
+    lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip() and "level=warning" not in ln]
+    text = lines[-1] if lines else "compose config failed"
+    text = re.sub(r'^time="[^"]*" level=\w+ msg="(.*)"$', r"\1", text)
+    text = text.replace(f"validating {file}: ", "").replace(f"{file}: ", "")
+    text = re.sub(r"\s+", " ", text).strip()
+    if text.startswith("failed to read "):
+        # An env file's error quotes its content, which may be a secret: keep the words before it.
+        text = re.split(r"[\"'`]", text, maxsplit=1)[0]
+        text = re.sub(r"(is missing a value)\b.*", r"\1", text).rstrip(" :") + " (content not shown)"
+    # Compose lists unknown keys in Go's random map order: sorted, the line is the same every run.
+    return re.sub(r"(?<=additional properties )('[^']*'(?:, '[^']*')*)",
+                  lambda m: ", ".join(sorted(m.group(1).split(", "))), text)
+
+
 def load_compose(path: str, project: str | None = None) -> ComposeProject:
     file = os.path.abspath(path)
+    if os.path.isdir(file):
+        raise ParityError(Problem("is a directory, not a compose file", file=path))
     if not os.path.isfile(file):
         raise ParityError(Problem("no such compose file", file=path))
+    _precheck(path, file)
     binary = compose_binary()
     if binary is None:
         return _fallback(file, project)
     cmd = binary + ["-f", file] + (["-p", project] if project else []) + ["config", "--format", "json"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=COMPOSE_CONFIG_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise ParityError(Problem(f"not a valid Compose file: docker compose config did not finish in "
+                                  f"{COMPOSE_CONFIG_TIMEOUT}s", file=path)) from None
     if proc.returncode != 0:
-        lines = [ln for ln in proc.stderr.strip().splitlines() if "level=warning" not in ln]
-        raise ParityError(Problem(f"not a valid Compose file: {(lines or ['compose config failed'])[-1]}",
-                                  file=path))
-    config = json.loads(proc.stdout)
+        raise ParityError(Problem(f"not a valid Compose file: {_compose_error(proc.stderr, file)}", file=path))
+    try:
+        config = json.loads(proc.stdout)
+    except ValueError:
+        raise ParityError(Problem("not a valid Compose file: docker compose config printed no JSON",
+                                  file=path)) from None
     return ComposeProject(path, config.get("name", ""), config.get("services") or {}, config.get("volumes") or {},
                           "docker compose config")
 

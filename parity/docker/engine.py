@@ -3,6 +3,8 @@ into one-line ``ParityError``s. Imported only by commands that talk to an engine
 
 from __future__ import annotations
 
+import contextlib
+
 import docker
 import docker.errors
 
@@ -17,6 +19,17 @@ def connect() -> docker.DockerClient:
         return client
     except docker.errors.DockerException as exc:
         raise ParityError(f"cannot reach the Docker engine: {first_line(exc)}") from None
+
+
+@contextlib.contextmanager
+def engine_errors():
+    """The engine failing (or going away) mid-command: one line, exit 2, no traceback."""
+    import requests.exceptions
+
+    try:
+        yield
+    except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:
+        raise ParityError(f"the Docker engine failed: {first_line(exc)}") from None
 
 
 def first_line(exc: Exception) -> str:

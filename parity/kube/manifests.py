@@ -189,10 +189,17 @@ def _check_size(doc, file: str) -> None:
 def load_inputs(paths: list[str], default_namespace: str = "default") -> Inputs:
     inputs = Inputs()
     problems = Problems()
+    empty: list[str] = []
     for path in expand_paths(paths):
         file = _name(path)
-        for obj in parse_documents(read_text(path), file):
+        objs = parse_documents(read_text(path), file)
+        if not objs:
+            empty.append(file)
+        for obj in objs:
             _load_object(obj, file, default_namespace, inputs, problems)
+    if empty and not (inputs.workloads or inputs.secrets or inputs.configmaps or inputs.other_kinds or problems):
+        for file in empty:  # nothing at all to read: say which input was empty
+            problems.add("empty input: no Kubernetes object", file=file)
     inputs.warnings = problems.warnings
     problems.raise_if_any()
     return inputs
@@ -224,8 +231,13 @@ def _load_object(obj, file: str, default_ns: str, inputs: Inputs, problems: Prob
     if not isinstance(name, str) or not name:
         if kind in TEMPLATE_PATHS or kind in ("Secret", "ConfigMap"):
             problems.add("Required value", file=file, obj=ref, field="metadata.name")
+        else:
+            inputs.other_kinds.append((file, ref))
         return
     namespace = meta.get("namespace") or default_ns
+    if not isinstance(namespace, str):
+        problems.add("must be a string", file=file, obj=ref, field="metadata.namespace")
+        return
     if kind == "Secret":
         secret = _load_secret(obj, name, namespace, file, problems)
         if secret:
@@ -385,7 +397,7 @@ def load_secret_paths(paths: list[str], default_namespace: str = "default") -> I
                 raise ParityError(Problem("NAME=DIR needs a directory", file=path))
             inputs.merge(load_inputs([path], default_namespace))
             continue
-        regular = [e for e in sorted(os.scandir(path), key=lambda e: e.name)
+        regular = [e for e in _scandir(path, f"Secret/{name or os.path.basename(os.path.normpath(path))}")
                    if e.is_file() or e.is_symlink()]
         if not name and regular and all(e.name.endswith(MANIFEST_SUFFIXES) for e in regular):
             inputs.merge(load_inputs([path], default_namespace))
@@ -395,24 +407,38 @@ def load_secret_paths(paths: list[str], default_namespace: str = "default") -> I
     return inputs
 
 
+def _scandir(path: str, ref: str) -> list:
+    try:
+        return sorted(os.scandir(path), key=lambda e: e.name)
+    except OSError as exc:
+        raise ParityError(Problem(f"cannot read: {exc.strerror}", file=path, obj=ref)) from None
+
+
 def _secret_from_dir(name: str, path: str, namespace: str) -> Secret:
     problems = Problems()
     ref = f"Secret/{name}"
     root = os.path.realpath(path)
     data: dict[str, bytes] = {}
-    for entry in sorted(os.scandir(path), key=lambda e: e.name):
+    for entry in _scandir(path, ref):
         if entry.is_dir(follow_symlinks=False):
             continue  # kubectl --from-file=DIR skips sub-directories
         real = os.path.realpath(entry.path)
+        field_name = f"data[{entry.name}]"
         if entry.is_symlink() and os.path.commonpath([root, real]) != root:
-            problems.add("symlink points outside the directory; refusing to read it", file=entry.path, obj=ref)
+            problems.add("symlink points outside the directory; refusing to read it", file=entry.path, obj=ref,
+                         field=field_name)
             continue
         if not os.path.isfile(real):
             continue
         if check_key(entry.name, problems, entry.path, ref, "data"):
-            data[entry.name] = Path(real).read_bytes()
-    if sum(len(v) for v in data.values()) > MAX_SECRET_BYTES:
-        problems.add(f"data is over {MAX_SECRET_BYTES} bytes", file=path, obj=ref, field="data")
+            try:
+                data[entry.name] = Path(real).read_bytes()
+            except OSError as exc:
+                problems.add(f"cannot read: {exc.strerror}", file=entry.path, obj=ref, field=field_name)
+    total = sum(len(v) for v in data.values())
+    if total > MAX_SECRET_BYTES:
+        problems.add(f"data is {total} bytes; a Secret holds at most {MAX_SECRET_BYTES}", file=path, obj=ref,
+                     field="data")
     problems.raise_if_any()
     return Secret(name, namespace, data, path)
 

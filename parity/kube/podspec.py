@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from ..errors import Problems
 
 MODE_MAX = 0o777
+ID_MAX = 2147483647  # validation.IsValidUserID / IsValidGroupID
 
 #: Decimal values people write on purpose (kubectl prints modes in decimal): never warned about.
 _KNOWN_DECIMAL_MODES = {256, 288, 292, 320, 360, 365, 384, 416, 420, 432, 436, 438, 448, 488, 493, 504, 509, 511}
@@ -209,6 +210,14 @@ class _Checker:
             value = int(value)
         return value
 
+    def ident(self, value, field_path: str) -> int | None:
+        """A user or group id, as ``IsValidUserID``/``IsValidGroupID`` check it."""
+        n = self.integer(value, field_path)
+        if n is not None and not 0 <= n <= ID_MAX:
+            self.bad(field_path, f"must be between 0 and {ID_MAX}, inclusive")
+            return None
+        return n
+
     def mode(self, value, field_path: str) -> int | None:
         mode = self.integer(value, field_path)
         if mode is None:
@@ -260,8 +269,8 @@ def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: 
 
     psc = c.map(spec.get("securityContext"), f"{prefix}.securityContext")
     pod_security = _parse_security(psc, f"{prefix}.securityContext", c)
-    fs_group = c.integer(psc.get("fsGroup"), f"{prefix}.securityContext.fsGroup")
-    groups = [g for g in (c.integer(x, f"{prefix}.securityContext.supplementalGroups[{i}]")
+    fs_group = c.ident(psc.get("fsGroup"), f"{prefix}.securityContext.fsGroup")
+    groups = [g for g in (c.ident(x, f"{prefix}.securityContext.supplementalGroups[{i}]")
                           for i, x in enumerate(c.list(psc.get("supplementalGroups"),
                                                        f"{prefix}.securityContext.supplementalGroups")))
               if g is not None]
@@ -273,9 +282,16 @@ def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: 
                for i, x in enumerate(c.list(spec.get("containers"), f"{prefix}.containers"))]
     if not regular and not c.list(spec.get("containers"), f"{prefix}.containers"):
         c.bad(f"{prefix}.containers", "Required value")
-    ephemeral = [_parse_security(c.map(x.get("securityContext"), ""), "", c).run_as_user
-                 for x in c.list(spec.get("ephemeralContainers"), f"{prefix}.ephemeralContainers")
-                 if isinstance(x, dict)]
+    ephemeral = []
+    for i, x in enumerate(c.list(spec.get("ephemeralContainers"), f"{prefix}.ephemeralContainers")):
+        if isinstance(x, dict):
+            where = f"{prefix}.ephemeralContainers[{i}].securityContext"
+            ephemeral.append(_parse_security(c.map(x.get("securityContext"), where), where, c).run_as_user)
+    policy = c.string(spec.get("restartPolicy"), f"{prefix}.restartPolicy")
+    if policy is not None and policy not in ("Always", "OnFailure", "Never"):
+        c.bad(f"{prefix}.restartPolicy", f'Unsupported value: "{policy}": supported values: "Always", "Never", '
+                                         '"OnFailure"')
+    c.string(spec.get("serviceAccountName"), f"{prefix}.serviceAccountName")
     seen_names: set[str] = set()
     for ctr in [x for x in init + regular if x is not None]:
         if ctr.name in seen_names:
@@ -291,8 +307,8 @@ def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: 
 
 def _parse_security(sc: dict, prefix: str, c: _Checker) -> SecurityContext:
     return SecurityContext(
-        run_as_user=c.integer(sc.get("runAsUser"), f"{prefix}.runAsUser"),
-        run_as_group=c.integer(sc.get("runAsGroup"), f"{prefix}.runAsGroup"),
+        run_as_user=c.ident(sc.get("runAsUser"), f"{prefix}.runAsUser"),
+        run_as_group=c.ident(sc.get("runAsGroup"), f"{prefix}.runAsGroup"),
         read_only_root_filesystem=sc.get("readOnlyRootFilesystem") if isinstance(
             sc.get("readOnlyRootFilesystem"), bool) else None,
     )
@@ -334,9 +350,70 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
             mounts.append(VolumeMount(vname, mpath, c.boolean(m.get("readOnly"), f"{where}.readOnly"), sub, where))
     security = _parse_security(c.map(raw.get("securityContext"), f"{prefix}.securityContext"),
                                f"{prefix}.securityContext", c)
+    _check_runtime_fields(raw, prefix, c)
     if not name or not image:
         return None
     return Container(name, image, init, mounts, security, prefix, raw)
+
+
+def _check_runtime_fields(raw: dict, prefix: str, c: _Checker) -> None:
+    """The shapes of the fields the Docker emitter reads from ``Container.raw`` (command, env, ports,
+    resources...), which the API server's decoder rejects the same way when they are wrong."""
+    for name in ("command", "args"):
+        for i, x in enumerate(c.list(raw.get(name), f"{prefix}.{name}")):
+            if x != "":
+                c.string(x, f"{prefix}.{name}[{i}]")
+    c.string(raw.get("workingDir"), f"{prefix}.workingDir")
+    for name in ("tty", "stdin"):
+        c.boolean(raw.get(name), f"{prefix}.{name}")
+    for i, p in enumerate(c.list(raw.get("ports"), f"{prefix}.ports")):
+        where = f"{prefix}.ports[{i}]"
+        p = c.map(p, where)
+        for key in ("containerPort", "hostPort"):
+            n = c.integer(p.get(key), f"{where}.{key}")
+            if n is None and key == "containerPort" and p.get(key) is None:
+                c.bad(f"{where}.{key}", "Required value")
+            elif n is not None and not 1 <= n <= 65535 and not (key == "hostPort" and n == 0):
+                c.bad(f"{where}.{key}", "must be between 1 and 65535, inclusive")
+        proto = c.string(p.get("protocol"), f"{where}.protocol")
+        if proto is not None and proto not in ("TCP", "UDP", "SCTP"):
+            c.bad(f"{where}.protocol", f'Unsupported value: "{proto}": supported values: "SCTP", "TCP", "UDP"')
+    resources = c.map(raw.get("resources"), f"{prefix}.resources")
+    for section in ("limits", "requests"):
+        for key, value in c.map(resources.get(section), f"{prefix}.resources.{section}").items():
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                c.bad(f"{prefix}.resources.{section}[{key}]", "must be a quantity (e.g. 500m, 64Mi)")
+    for i, src in enumerate(c.list(raw.get("envFrom"), f"{prefix}.envFrom")):
+        where = f"{prefix}.envFrom[{i}]"
+        src = c.map(src, where)
+        c.string(src.get("prefix"), f"{where}.prefix")
+        for kind in ("secretRef", "configMapRef"):
+            ref = c.map(src.get(kind), f"{where}.{kind}")
+            c.string(ref.get("name"), f"{where}.{kind}.name", required=kind in src)
+            c.boolean(ref.get("optional"), f"{where}.{kind}.optional")
+    for i, item in enumerate(c.list(raw.get("env"), f"{prefix}.env")):
+        where = f"{prefix}.env[{i}]"
+        item = c.map(item, where)
+        env_name = c.string(item.get("name"), f"{where}.name", required=True)
+        if env_name is not None and ("=" in env_name or not (env_name.isascii() and env_name.isprintable())):
+            c.bad(f"{where}.name", "a valid environment variable name must consist of printable ASCII characters "
+                                   "other than '='")
+        c.string(item.get("value"), f"{where}.value")
+        vf = c.map(item.get("valueFrom"), f"{where}.valueFrom")
+        for kind in ("secretKeyRef", "configMapKeyRef"):
+            ref = c.map(vf.get(kind), f"{where}.valueFrom.{kind}")
+            for key in ("name", "key"):
+                c.string(ref.get(key), f"{where}.valueFrom.{kind}.{key}", required=kind in vf)
+            c.boolean(ref.get("optional"), f"{where}.valueFrom.{kind}.optional")
+        fref = c.map(vf.get("fieldRef"), f"{where}.valueFrom.fieldRef")
+        c.string(fref.get("fieldPath"), f"{where}.valueFrom.fieldRef.fieldPath", required="fieldRef" in vf)
+        rref = c.map(vf.get("resourceFieldRef"), f"{where}.valueFrom.resourceFieldRef")
+        c.string(rref.get("resource"), f"{where}.valueFrom.resourceFieldRef.resource",
+                 required="resourceFieldRef" in vf)
+        c.string(rref.get("containerName"), f"{where}.valueFrom.resourceFieldRef.containerName")
+        div = rref.get("divisor")
+        if div is not None and (isinstance(div, bool) or not isinstance(div, (str, int, float))):
+            c.bad(f"{where}.valueFrom.resourceFieldRef.divisor", "must be a quantity (e.g. 1m, 1Mi)")
 
 
 def _parse_items(raw, prefix: str, c: _Checker) -> tuple[KeyToPath, ...]:

@@ -168,3 +168,39 @@ def load_all(text: str) -> list:
     finally:
         if was_enabled:
             gc.enable()
+
+
+class TooBig(ValueError):
+    """A YAML stream nested too deep or expanding (through aliases) past any real file's size."""
+
+
+def check_bounded(text: str, max_depth: int = 200, max_nodes: int = 1_000_000) -> int:
+    """The number of documents in a YAML stream that something else (Compose) will read, after making
+    sure it is not an alias bomb ("billion laughs") or absurdly deep: ``TooBig`` when it is, a
+    ``yaml.YAMLError`` when it is not YAML at all. Only nodes are composed (no constructors run), so
+    any tag is accepted (Compose's ``!reset``, ``!override``)."""
+    count = 0
+    for doc in yaml.compose_all(text, Loader=yaml.CSafeLoader):
+        if doc is None:
+            continue
+        count += 1
+        memo: dict[int, int] = {}
+
+        def size(node, depth: int) -> int:
+            if node.__class__ is ScalarNode:
+                return 1
+            key = id(node)
+            if key in memo:
+                return memo[key]
+            if depth > max_depth:
+                raise TooBig(f"nesting deeper than {max_depth} levels")
+            memo[key] = 1  # a recursive alias counts once
+            children = (v for pair in node.value for v in pair) if node.__class__ is MappingNode else node.value
+            n = 1 + sum(size(child, depth + 1) for child in children)
+            if n > max_nodes:
+                raise TooBig(f"aliases expand past {max_nodes:,} nodes")
+            memo[key] = n
+            return n
+
+        size(doc, 0)
+    return count

@@ -161,7 +161,7 @@ def test_failures_are_one_line_and_leave_nothing(docker_client, state, tmp_path)
         assert docker_client.containers.list(all=True, filters={"label": "io.parity.container=api-gateway"}) == []
     finally:
         blocker.remove(force=True)
-    # What the failed runs left (image, volume, data container) is reused by the next up.
+    # Failed runs leave nothing behind: the next up starts clean and succeeds.
     pod.write_text((ROOT / "manifests/api-gateway/pod.yaml").read_text())
     assert run_parity("up", str(src), env=state).returncode == 0
 

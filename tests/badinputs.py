@@ -1,0 +1,106 @@
+"""The bad-input catalogue (tests/fixtures/bad/catalogue.yaml): loading, placeholders, command lines,
+and the secret values the bad fixtures hold (for the secret-hygiene scan)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from pathlib import Path
+
+import yaml
+
+from .conftest import ROOT
+
+BAD = ROOT / "tests" / "fixtures" / "bad"
+COMMANDS = ("layout", "k8s-to-docker", "diff", "up")
+OK_COMPOSE = "{dir}/support/compose.yaml"
+OVER_LIMIT = 1024 * 1024 + 1  # one byte more than a Secret may hold
+
+
+def catalogue() -> list[dict]:
+    return yaml.safe_load((BAD / "catalogue.yaml").read_text())
+
+
+def entry_id(entry: dict) -> str:
+    name = entry["fixture"].replace("{gen}/", "")
+    return f"{name}-stdin" if entry.get("stdin") else name
+
+
+def commands_of(entry: dict) -> tuple[str, ...]:
+    if entry.get("compose"):
+        return ("diff",)
+    return tuple(entry.get("commands") or COMMANDS)
+
+
+def make_generated(gen: Path) -> None:
+    """Fixtures too big to keep in the repository: a Secret and a --secrets directory 1 byte over 1 MiB."""
+    if (gen / "secret-too-big.yaml").exists():
+        return
+    (gen / "secret-too-big.yaml").write_text(
+        (BAD / "support" / "pod-needs-creds.yaml").read_text()
+        + "---\napiVersion: v1\nkind: Secret\nmetadata: {name: creds}\ndata:\n  big: "
+        + base64.b64encode(b"B" * OVER_LIMIT).decode() + "\n")
+    creds = gen / "secrets-too-big" / "creds"
+    creds.mkdir(parents=True)
+    (creds / "big").write_bytes(b"D" * (OVER_LIMIT - 10))
+    (creds / "small").write_bytes(b"0123456789")
+
+
+def expand(text: str, gen: Path, out: Path | None = None) -> str:
+    text = text.replace("{dir}", str(BAD)).replace("{gen}", str(gen)).replace("{root}", str(ROOT))
+    return text.replace("{out}", str(out)) if out is not None else text
+
+
+def command_line(entry: dict, command: str, gen: Path, out: Path) -> list[str]:
+    """The real CLI arguments for one catalogue entry and command."""
+    if entry.get("compose"):
+        args = ["diff", "{root}/manifests/api-gateway", "--compose", entry["compose"]]
+    else:
+        args = [command, *entry["args"]]
+        if command == "k8s-to-docker":
+            args += ["-o", "{out}"]
+        elif command == "diff":
+            args += ["--compose", OK_COMPOSE]
+    return [expand(a, gen, out) for a in args]
+
+
+def stdin_of(entry: dict) -> bytes | None:
+    return (BAD / entry["stdin"]).read_bytes() if entry.get("stdin") else None
+
+
+def expected_stderr(entry: dict, gen: Path) -> str:
+    return "".join(expand(line, gen) + "\n" for line in entry["stderr"])
+
+
+def bad_secret_values() -> set[bytes]:
+    """Every value the bad fixtures' Secrets (and --secrets directories) hold, as written and decoded."""
+    values: set[bytes] = set()
+    for path in sorted(BAD.rglob("*")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        if path.parent.name == "creds" or path.name in ("outside-secret.txt", "app.env"):
+            values.add(path.read_bytes().strip())
+            values.update(line.partition(b"=")[2].strip(b'"') for line in path.read_bytes().splitlines())
+            continue
+        if path.suffix != ".yaml":
+            continue
+        try:
+            docs = list(yaml.safe_load_all(path.read_text()))
+        except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
+            values.update(re.findall(rb'"([^"\n]{4,})"', path.read_bytes()))  # unreadable: its quoted values
+            continue
+        for doc in docs:
+            if not isinstance(doc, dict) or doc.get("kind") != "Secret":
+                continue
+            for key in ("data", "stringData"):
+                for value in (doc.get(key) or {}).values():
+                    if not isinstance(value, str):
+                        continue
+                    values.add(value.encode())
+                    if key == "data":
+                        try:
+                            values.add(base64.b64decode(str(value), validate=True))
+                        except (binascii.Error, ValueError):
+                            pass
+    return values

@@ -1,0 +1,117 @@
+"""A Unix-socket proxy in front of the real Docker engine that fails on one chosen request.
+
+``DOCKER_HOST=unix://PROXY`` makes parity talk to the engine through it. Every request is passed
+through unchanged until one matches ``trigger`` (a regex on the request line, e.g.
+``rb"POST /v[0-9.]+/build"``); then, by ``action``:
+
+- ``"error"``: that request gets ``HTTP 500 {"message": MESSAGE}`` and never reaches the engine
+  (the engine refusing one operation);
+- ``"vanish"``: the proxy closes every connection and its socket, unanswered (the engine going
+  away mid-command).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import threading
+from pathlib import Path
+
+REQUEST_LINE = re.compile(rb"^(?:GET|POST|PUT|DELETE|HEAD) \S+ HTTP/1\.[01]\r?$", re.M)
+
+
+def engine_socket() -> str | None:
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    return host[len("unix://"):] if host.startswith("unix://") else None
+
+
+class EngineProxy:
+    def __init__(self, path: Path, trigger: bytes, action: str = "error", message: str = "simulated engine failure"):
+        self.path, self.trigger, self.action, self.message = str(path), re.compile(trigger), action, message
+        self.upstream = engine_socket()
+        self.triggered = threading.Event()
+        self.seen: list[bytes] = []  # request lines, in order
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+
+    @property
+    def docker_host(self) -> str:
+        return f"unix://{self.path}"
+
+    def __enter__(self) -> "EngineProxy":
+        self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._listener.bind(self.path)
+        self._listener.listen(16)
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+            listener, self._listener = self._listener, None
+        for s in sockets + ([listener] if listener else []):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+
+    def _accept(self) -> None:
+        while True:
+            listener = self._listener
+            if listener is None:
+                return
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            upstream.connect(self.upstream)
+            with self._lock:
+                self._sockets += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, from_client: bool) -> None:
+        try:
+            while True:
+                chunk = src.recv(65536)
+                if not chunk:
+                    break
+                if from_client:
+                    lines = REQUEST_LINE.findall(chunk)
+                    self.seen += lines
+                    if not self.triggered.is_set() and any(self.trigger.search(line) for line in lines):
+                        self.triggered.set()
+                        self._fail(src, dst)
+                        return
+                dst.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def _fail(self, client: socket.socket, upstream: socket.socket) -> None:
+        if self.action == "vanish":
+            self.close()
+            return
+        body = json.dumps({"message": self.message}).encode()
+        client.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"
+                       b"Connection: close\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        for s in (client, upstream):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass

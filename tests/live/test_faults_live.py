@@ -1,0 +1,165 @@
+"""Faults with a real engine: the engine going away or refusing an operation mid-``up``, a build that
+fails, a name already taken. Each gives exit 2 and one clear line, no traceback, and leaves no
+container, volume or image behind (what an engine that vanished could not remove is labelled, and
+``parity down`` removes it). The engine's failures are injected by a proxy in front of the real
+socket (tests/live/engineproxy.py); workloads are renamed ``*-fault`` so that nothing else sharing
+the engine is touched."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ..conftest import ROOT, run_parity
+from .engineproxy import EngineProxy, engine_socket
+
+ARTICLE = ROOT / "manifests" / "api-gateway"
+RICHER = ROOT / "manifests" / "richer"
+
+
+def renamed(src: Path, dest: Path, suffix: str = "-fault") -> Path:
+    """A copy of the manifests with the workload renamed NAME-fault (Secrets unchanged)."""
+    files = sorted(src.rglob("*.yaml")) if src.is_dir() else [src]
+    docs = [d for f in files for d in yaml.safe_load_all(f.read_text()) if d]
+    for d in docs:
+        if d["kind"] not in ("Secret", "ConfigMap"):
+            d["metadata"]["name"] += suffix
+    dest.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    return dest
+
+
+def labelled(client, workload: str) -> dict[str, list[str]]:
+    label = {"label": f"io.parity.workload={workload}"}
+    return {"containers": [c.name for c in client.containers.list(all=True, filters=label)],
+            "volumes": [v.name for v in client.volumes.list(filters=label)],
+            "images": [t for i in client.images.list(filters=label) for t in i.tags]}
+
+
+NOTHING = {"containers": [], "volumes": [], "images": []}
+
+
+@pytest.fixture
+def env(tmp_path, docker_client):
+    """A private state directory; afterwards every *-fault workload is removed from the engine."""
+    env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
+    yield env
+    for ref in ("pod/api-gateway-fault", "deploy/tenant-gateway-fault"):
+        run_parity("down", "--workload", ref, env=env)
+
+
+@pytest.fixture
+def proxy_dir():
+    if engine_socket() is None:
+        pytest.skip("the engine is not on a Unix socket: the fault proxy cannot stand in front of it")
+    directory = tempfile.mkdtemp(prefix="parity-proxy-", dir="/tmp")  # short: AF_UNIX paths are limited
+    yield Path(directory)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def one_line(result) -> str:
+    stderr = result.stderr.decode()
+    assert "Traceback" not in stderr
+    assert result.returncode == 2 and stderr.count("\n") == 1, stderr
+    return stderr
+
+
+@pytest.mark.live
+def test_the_engine_going_away_mid_up_is_one_line_and_down_removes_what_was_left(tmp_path, env, proxy_dir,
+                                                                                 docker_client):
+    """The engine vanishes when up creates the first volume (the data image is built by then): exit
+    2, one line, no state directory; the image already built is labelled, so down removes it."""
+    manifests = renamed(RICHER, tmp_path / "richer.yaml")
+    with EngineProxy(proxy_dir / "e.sock", rb"POST /v[0-9.]+/volumes/create", action="vanish") as proxy:
+        result = run_parity("up", str(manifests), env={**env, "DOCKER_HOST": proxy.docker_host})
+    assert proxy.triggered.is_set()
+    assert one_line(result).startswith("parity: the Docker engine failed: ")
+    assert not (tmp_path / "state" / "parity-deployment-tenant-gateway-fault").exists()
+    left = labelled(docker_client, "Deployment/tenant-gateway-fault")
+    assert left["containers"] == [] and left["volumes"] == [] and len(left["images"]) == 1
+    down = run_parity("down", str(manifests), env=env)
+    assert down.stdout.decode() == "Deployment/tenant-gateway-fault: removed 0 container(s), 0 volume(s), 1 image(s)\n"
+    assert labelled(docker_client, "Deployment/tenant-gateway-fault") == NOTHING
+
+
+@pytest.mark.live
+def test_an_engine_error_mid_up_rolls_back_everything_the_run_made(tmp_path, env, proxy_dir, docker_client):
+    """The engine refuses to create the last container: exit 2, one line naming it, and the data
+    image, the volumes, the data container and the containers already started are all removed, as
+    is the state directory."""
+    manifests = renamed(RICHER, tmp_path / "richer.yaml")
+    trigger = rb"POST /v[0-9.]+/containers/create\?name=parity-deployment-tenant-gateway-fault-log-shipper"
+    with EngineProxy(proxy_dir / "e.sock", trigger, message="simulated engine failure") as proxy:
+        result = run_parity("up", str(manifests), env={**env, "DOCKER_HOST": proxy.docker_host})
+    assert proxy.triggered.is_set()
+    assert one_line(result) == "parity: starting log-shipper failed: simulated engine failure\n"
+    assert labelled(docker_client, "Deployment/tenant-gateway-fault") == NOTHING
+    assert not (tmp_path / "state" / "parity-deployment-tenant-gateway-fault").exists()
+
+
+@pytest.mark.live
+def test_a_failing_data_image_build_in_up_leaves_nothing(tmp_path, env, proxy_dir, docker_client):
+    """The data image build fails (the engine answers the build with an error): exit 2, one line,
+    nothing labelled in the engine, no state directory."""
+    manifests = renamed(ARTICLE, tmp_path / "article.yaml")
+    with EngineProxy(proxy_dir / "e.sock", rb"POST /v[0-9.]+/build", message="simulated build failure") as proxy:
+        result = run_parity("up", str(manifests), env={**env, "DOCKER_HOST": proxy.docker_host})
+    assert proxy.triggered.is_set()
+    assert one_line(result) == "parity: building the data image failed: simulated build failure\n"
+    assert labelled(docker_client, "Pod/api-gateway-fault") == NOTHING
+    assert not (tmp_path / "state").exists() or list((tmp_path / "state").iterdir()) == []
+
+
+@pytest.mark.live
+def test_a_name_already_taken_is_one_line_and_nothing_is_made(tmp_path, env, docker_client):
+    """A container of someone else's holds the name up needs: exit 2, the exact line, nothing
+    created or written (names are checked before anything else), and the squatter is untouched."""
+    manifests = renamed(ARTICLE, tmp_path / "article.yaml")
+    squatter = docker_client.containers.create("busybox:latest", name="parity-pod-api-gateway-fault-api-gateway")
+    try:
+        result = run_parity("up", str(manifests), env=env)
+        assert one_line(result) == ("parity: a container named parity-pod-api-gateway-fault-api-gateway exists "
+                                    "and was not created by parity for Pod/api-gateway-fault; remove or rename it\n")
+        assert labelled(docker_client, "Pod/api-gateway-fault") == NOTHING
+        assert not (tmp_path / "state").exists()
+        assert docker_client.containers.get(squatter.id).name == squatter.name
+    finally:
+        squatter.remove(force=True)
+
+
+def compose_objects(client) -> set[str]:
+    label = {"label": "com.docker.compose.project"}
+    return ({f"container {c.name}" for c in client.containers.list(all=True, filters=label)}
+            | {f"volume {v.name}" for v in client.volumes.list(filters=label)}
+            | {f"image {t}" for i in client.images.list() for t in i.tags if t.startswith("parity-diff-")})
+
+
+@pytest.mark.live
+def test_a_base_image_that_does_not_exist_fails_the_build_cleanly(tmp_path, docker_client):
+    """k8s-to-docker --base-image NAME (absent locally, no registry): generating needs no engine and
+    succeeds; Compose's build then fails; parity diff --live reports it in one line, exit 2, and
+    leaves no throw-away project, image or temporary directory."""
+    out = tmp_path / "out"
+    manifests = renamed(ARTICLE, tmp_path / "article.yaml")
+    assert run_parity("k8s-to-docker", str(manifests), "-o", str(out), "--base-image",
+                      "parity-no-such-base:1").returncode == 0
+    assert "FROM parity-no-such-base:1" in (out / "data" / "Dockerfile").read_text()
+    project = ["docker", "compose", "-f", str(out / "compose.yaml"), "-p", "parity-fault-base"]
+    try:
+        direct = subprocess.run(project + ["up", "-d", "--build"], capture_output=True, text=True)
+        assert direct.returncode != 0 and "parity-no-such-base" in direct.stderr
+    finally:
+        subprocess.run(project + ["down", "-v", "--rmi", "local"], capture_output=True)
+    (tmp_path / "tmp").mkdir()
+    before = compose_objects(docker_client)
+    result = run_parity("diff", str(manifests), "--compose", str(out / "compose.yaml"), "--live",
+                        env={"TMPDIR": str(tmp_path / "tmp")})
+    stderr = one_line(result)
+    assert stderr.startswith(f"parity: {out / 'compose.yaml'}: docker compose up failed: ")
+    assert "parity-no-such-base" in stderr
+    assert {o for o in compose_objects(docker_client) - before if "parity-diff-" in o} == set()
+    assert list((tmp_path / "tmp").iterdir()) == []
