@@ -104,7 +104,6 @@ class Bootstrap:
         self.client = connect()
         self.state_dir = state_root() / plan.project
         self.result = UpResult(plan.workload_ref, plan.project, str(self.state_dir))
-        self.created: list = []  # containers made by this run: removed again if the run fails
 
     # -- state directory -------------------------------------------------------------------
     def write_state(self) -> bool:
@@ -249,9 +248,8 @@ class Bootstrap:
             labels[LABEL_VOLUME_DIGEST + v.key] = v.digest
             labels[LABEL_VOLUME_SHAPE + v.key] = _shape(v)
         # Created, never started: creating it fills empty volumes from the image (copy-up).
-        ctr = self.client.containers.create(plan.data_image, name=data_name, labels=labels, mounts=[
+        self.client.containers.create(plan.data_image, name=data_name, labels=labels, mounts=[
             Mount(v.image_path, volume_name(plan, v), type="volume") for v in plan.volumes])
-        self.created.append(ctr)
         self.result.actions.append("created data container")
 
     def _swap_in_place(self, v: DataVolume, name: str) -> None:
@@ -321,7 +319,6 @@ class Bootstrap:
         try:
             with signals_held():
                 ctr = self.client.containers.create(s.image, **kwargs)
-                self.created.append(ctr)
                 ctr.start()
         except docker.errors.APIError as exc:
             raise ParityError(f"starting {s.name} failed: {first_line(exc)}") from None

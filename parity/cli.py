@@ -175,16 +175,10 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
     from pathlib import Path
 
     from .docker.generate import generate
-    from .docker.plan import build_plan
 
-    inputs, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
-                                              kubeconfig)
-    _only_one(workloads)
-    try:
-        plan = build_plan(workloads[0], layouts[0], inputs, flat=flat, base_image=base_image)
-    except ValueError as exc:
-        raise ParityError(str(exc)) from None
-    dest = Path(output) if output else Path("parity-out") / workloads[0].name
+    plan, _ = _single_plan(manifests, secret_paths, namespace, workload, from_cluster, context, kubeconfig,
+                           flat=flat, base_image=base_image)
+    dest = Path(output) if output else Path("parity-out") / plan.name
     result = generate(plan, dest, force=force, mtime=_epoch())
     if fmt == "json":
         click.echo(dump_json(result.to_json(plan)), nl=False)
@@ -273,14 +267,16 @@ def _observed_pod(from_cluster, context, namespace, kubeconfig):
     return observed_pod(parse_ref(from_cluster)[1], context=context, namespace=namespace, kubeconfig=kubeconfig)
 
 
-def _single_plan(manifests, secret_paths, namespace, workload, from_cluster=None, context=None, kubeconfig=None):
+def _single_plan(manifests, secret_paths, namespace, workload, from_cluster=None, context=None, kubeconfig=None,
+                 **plan_options):
+    """The one selected workload's Docker plan and predicted layout (k8s-to-docker, up)."""
     from .docker.plan import build_plan
 
     inputs, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
                                               kubeconfig)
     _only_one(workloads)
     try:
-        return build_plan(workloads[0], layouts[0], inputs), layouts[0]
+        return build_plan(workloads[0], layouts[0], inputs, **plan_options), layouts[0]
     except ValueError as exc:
         raise ParityError(str(exc)) from None
 
