@@ -338,12 +338,14 @@ class VolumeTree:
                 mode = e.mode
             self.entries[path] = Entry(path, e.type, mode, e.uid, gid, e.size, e.sha256, e.target, e.volatile)
 
-    def subtree(self, rel: str) -> list[Entry]:
-        """Entries at and below ``rel`` (a real path), re-rooted so that ``rel`` becomes ""."""
+    def placed(self, rel: str, mount_path: str) -> list[Entry]:
+        """Entries at and below ``rel`` (a real path, "" for the root) as a container mounting it at
+        ``mount_path`` sees them: ``rel`` itself at ``mount_path``."""
+        base = mount_path.rstrip("/")  # posixpath.join, minus its checks (paths here are clean)
         if rel == "":
-            return list(self.entries.values())
-        prefix = rel + "/"
-        return [e.moved(e.path[len(rel):].lstrip("/")) for p, e in self.entries.items()
+            return [e.moved(f"{base}/{p}" if p else mount_path) for p, e in self.entries.items()]
+        prefix, cut = rel + "/", len(rel)
+        return [e.moved(base + p[cut:] if p != rel else mount_path) for p, e in self.entries.items()
                 if p == rel or p.startswith(prefix)]
 
 
@@ -367,11 +369,6 @@ def validate_payload_path(path: str) -> str | None:
 
 def _root_mode(volume: Volume) -> int:
     return DISK_ROOT_MODE if isinstance(volume.source, ConfigMapSource) else TMPFS_ROOT_MODE
-
-
-def _placed(tree_entries: list[Entry], mount_path: str) -> list[Entry]:
-    base = mount_path.rstrip("/") + "/"  # posixpath.join for a relative e.path, minus its checks
-    return [e.moved(mount_path if e.path == "" else base + e.path) for e in tree_entries]
 
 
 def _is_under(path: str, parent: str) -> bool:
@@ -430,10 +427,13 @@ def _container_layout(ctr: Container, volumes: list[Volume], trees: dict[str, Vo
     by_name = {v.name: v for v in volumes}
     mounts: list[Mount] = []
     entries: dict[str, Entry] = {}
+    placed_at: list[str] = []  # mount paths so far: only a mount at or below one can hide entries
     for m in sorted(ctr.volume_mounts, key=lambda m: m.mount_path.count("/")):
         # A deeper mount hides what a shallower one has at and below its path.
-        for path in [p for p in entries if p == m.mount_path or _is_under(p, m.mount_path)]:
-            del entries[path]
+        if any(m.mount_path == p or _is_under(m.mount_path, p) or _is_under(p, m.mount_path) for p in placed_at):
+            for path in [p for p in entries if p == m.mount_path or _is_under(p, m.mount_path)]:
+                del entries[path]
+        placed_at.append(m.mount_path)
         volume = by_name.get(m.name)
         tree = trees.get(m.name)
         if volume is None or tree is None:
@@ -442,7 +442,7 @@ def _container_layout(ctr: Container, volumes: list[Volume], trees: dict[str, Vo
         mounts.append(Mount(m.mount_path, m.name, True, m.sub_path, source_name(volume)))
         rel = _sub_rel(m.sub_path) if m.sub_path else ""
         real = tree.real_path(rel) if rel else ""
-        for e in _placed(tree.subtree(real or ""), m.mount_path):
+        for e in tree.placed(real or "", m.mount_path):
             entries[e.path] = e
     ordered = sorted(mounts, key=lambda x: ctr.volume_mounts.index(next(v for v in ctr.volume_mounts
                                                                         if v.mount_path == x.path)))

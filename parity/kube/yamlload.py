@@ -39,7 +39,7 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _DEFAULT_TAGS = {ScalarNode: _STR_TAG, SequenceNode: _SEQ_TAG, MappingNode: _MAP_TAG}
-_FAST_MAX_DEPTH = 200  # deeper documents take the generic path (and manifests reports them)
+_FAST_MAX_DEPTH = 200  # deeper documents take the generic path, and load_all refuses them
 
 
 class _Unusual(Exception):
@@ -77,9 +77,13 @@ class KubeLoader(yaml.CSafeLoader):
     ascend_resolver = staticmethod(tuple)  # (): ignored
 
     def construct_document(self, node):
+        # ``bounded``: the document was built without following an alias, so it has no more nodes
+        # than its text and cannot be a "billion laughs" (load_all checks the others).
+        self.bounded = True
         try:
             return self._build(node, {}, 0)
         except Exception:  # _Unusual, or an error the generic constructor must raise its own way
+            self.bounded = False
             return super().construct_document(node)
 
     def _build(self, node, built: dict, depth: int):
@@ -95,8 +99,9 @@ class KubeLoader(yaml.CSafeLoader):
             return construct(self, node)
         key = id(node)
         if key in built:
+            self.bounded = False
             return built[key]
-        if depth > _FAST_MAX_DEPTH:
+        if depth >= _FAST_MAX_DEPTH:  # so that every node of a fast-built document is within the limit
             raise _Unusual
         depth += 1
         if cls is MappingNode and tag == _MAP_TAG:
@@ -155,19 +160,57 @@ KubeLoader.add_constructor(_INT_TAG, _construct_int)
 KubeLoader.add_constructor(_FLOAT_TAG, _construct_float)
 
 
-def load_all(text: str) -> list:
+def load_all(text: str, max_depth: int = 200, max_nodes: int = 1_000_000) -> list:
     """Every document of a YAML (or JSON) stream; ``None`` documents (``---`` alone) dropped.
+
+    ``TooBig`` for a document nested deeper than ``max_depth`` or expanding, through aliases, past
+    ``max_nodes`` objects ("billion laughs"); only documents that follow an alias or are deep need
+    that count, so most are never walked twice. YAML errors anywhere in the stream come first.
 
     The cyclic GC is paused meanwhile: building a stream allocates only live objects, yet each
     allocation burst would trigger collections that walk the whole growing heap (a quarter of the
     bare parse's time at 10k documents). It runs again, as it was, once the stream is read."""
     was_enabled = gc.isenabled()
     gc.disable()
+    loader = KubeLoader(text)
     try:
-        return [doc for doc in yaml.load_all(text, Loader=KubeLoader) if doc is not None]
+        docs, unbounded = [], []
+        while loader.check_data():
+            doc = loader.get_data()
+            if doc is not None:
+                docs.append(doc)
+                if not loader.bounded:
+                    unbounded.append(doc)
     finally:
+        loader.dispose()
         if was_enabled:
             gc.enable()
+    for doc in unbounded:
+        _check_expansion(doc, max_depth, max_nodes)
+    return docs
+
+
+def _check_expansion(doc, max_depth: int, max_nodes: int) -> None:
+    """Objects (scalars included) ``doc`` expands to, each alias counted again where it is used."""
+    memo: dict[int, int] = {}
+
+    def size(node, depth: int) -> int:
+        if depth > max_depth:
+            raise TooBig(f"nesting deeper than {max_depth} levels")
+        if node.__class__ is not dict and node.__class__ is not list:
+            return 1
+        key = id(node)
+        n = memo.get(key)
+        if n is None:
+            n = 1
+            for child in (node.values() if node.__class__ is dict else node):
+                n += size(child, depth + 1)
+            if n > max_nodes:
+                raise TooBig(f"aliases expand past {max_nodes:,} nodes")
+            memo[key] = n
+        return n
+
+    size(doc, 0)
 
 
 class TooBig(ValueError):
