@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator, Mapping, NamedTuple
 
+from .gcpause import gc_paused
+
 FORMAT = "parity.layout/v1"
 
 FILE = "file"
@@ -85,15 +87,17 @@ class Entry(NamedTuple):
     def moved(self, path: str) -> "Entry":
         return tuple.__new__(Entry, (path,) + self[1:])  # _replace(path=path), 3x faster
 
-    def to_json(self) -> dict:
-        out: dict = {"path": self.path, "type": self.type, "mode": f"{self.mode:04o}", "uid": self.uid, "gid": self.gid}
-        if self.type == FILE:
-            out["size"] = self.size
-            out["sha256"] = self.sha256
-            if self.volatile:
-                out["volatile"] = self.volatile
-        if self.type == SYMLINK:
-            out["target"] = self.target
+    def to_json(self, at: str | None = None) -> dict:
+        """The JSON form; with ``at``, as listed at a user-visible path: that path, and no type."""
+        path, kind, mode, uid, gid, size, sha256, target, volatile = self
+        out = {"path": path, "type": kind} if at is None else {"path": at}
+        out["mode"], out["uid"], out["gid"] = f"{mode:04o}", uid, gid
+        if kind == FILE:
+            out["size"], out["sha256"] = size, sha256
+            if volatile:
+                out["volatile"] = volatile
+        elif kind == SYMLINK:
+            out["target"] = target
         return out
 
     @classmethod
@@ -245,10 +249,7 @@ class ContainerLayout:
         shown = {FILE: [], DIR: []}
         for path, entry in visible:
             if entry.type in shown:
-                out = entry.to_json()  # at its user-visible path, without a type
-                out["path"] = path
-                del out["type"]
-                shown[entry.type].append(out)
+                shown[entry.type].append(entry.to_json(at=path))
         return {
             "name": self.name,
             "init": self.init,
@@ -316,20 +317,11 @@ class WorkloadLayout:
 
 def document(layouts: Iterable[WorkloadLayout]) -> dict:
     """The ``parity.layout/v1`` JSON document: the bare workload shape for one, a list for several."""
-    import gc
-
-    # Only live, acyclic dicts are made here, yet so many that the cyclic GC would walk the whole
-    # heap (the layouts, the manifests) over and over: paused meanwhile, as it was after.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         layouts = list(layouts)
         if len(layouts) == 1:
             return {"format": FORMAT, **layouts[0].to_json()}
         return {"format": FORMAT, "workloads": [w.to_json() for w in layouts]}
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def from_document(doc: Mapping) -> list[WorkloadLayout]:

@@ -12,7 +12,7 @@ function it comes from; docs/kubelet-model.md lists them all. Steps, as the kube
 
 from __future__ import annotations
 
-import gc
+import functools
 import hashlib
 import posixpath
 import time
@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass
 
 from ..errors import Problems
+from ..gcpause import gc_paused
 from ..layout import DIR, FILE, SYMLINK, ContainerLayout, Entry, Mount, VolumeLayout, WorkloadLayout, sha256_hex
 from . import quantity
 from .manifests import Inputs, Workload
@@ -52,6 +53,11 @@ class PayloadFile:
     fs_user: int | None = None
     volatile: str | None = None
 
+    @functools.cached_property
+    def sha256(self) -> str:
+        """Hex digest of ``data``: the timestamp name, the entry and the contents map all need it."""
+        return sha256_hex(self.data)
+
 
 Payload = dict[str, PayloadFile]
 
@@ -62,7 +68,7 @@ def timestamp_dir_name(volume: str, payload: Payload, epoch: int) -> str:
     h = hashlib.sha256(volume.encode())
     for path in sorted(payload):
         f = payload[path]
-        h.update(f"{path}\0{f.mode}\0{f.fs_user}\0".encode() + hashlib.sha256(f.data).digest())
+        h.update(f"{path}\0{f.mode}\0{f.fs_user}\0".encode() + bytes.fromhex(f.sha256))
     suffix = int.from_bytes(h.digest()[:4], "big")
     return time.strftime("..%Y_%m_%d_%H_%M_%S", time.gmtime(epoch)) + f".{suffix}"
 
@@ -203,6 +209,8 @@ def format_map(values: dict[str, str]) -> str:
 
 def go_quote(s: str) -> str:
     """Go's ``strconv.Quote``: printable characters kept, the rest escaped."""
+    if s.isprintable() and '"' not in s and "\\" not in s:  # nearly every label: nothing to escape
+        return f'"{s}"'
     out = ['"']
     for ch in s:
         code = ord(ch)
@@ -315,7 +323,7 @@ class VolumeTree:
                 problems_cb(path, f"'{path}' is both a file and a directory in the payload")
                 return
             self.entries[full] = Entry(full, FILE, f.mode, f.fs_user if f.fs_user is not None else 0, 0,
-                                       len(f.data), sha256_hex(f.data), volatile=f.volatile)
+                                       len(f.data), f.sha256, volatile=f.volatile)
         if self.fs_group is not None:
             self._fs_group_walk()
         # ..data and the top-level links are made after the walk, in the (setgid, when fsGroup) root:
@@ -391,7 +399,7 @@ def build_layout(workload: Workload, inputs: Inputs, problems: Problems, epoch: 
         ts = timestamp_dir_name(volume.name, payload, epoch)
         tree.write(payload, ts, lambda p, err, v=volume: pod.bad(v.field, f"payload path {p!r}: {err}"))
         for f in payload.values():
-            contents[sha256_hex(f.data)] = f.data
+            contents[f.sha256] = f.data
         trees[volume.name] = tree
     if len(problems.items) > before:
         return None
@@ -462,14 +470,7 @@ def source_name(volume: Volume) -> str:
 
 def build_layouts(inputs: Inputs, workloads: list[Workload], epoch: int = 0) -> list[WorkloadLayout]:
     problems = Problems()
-    # Only live, acyclic objects are made here, yet so many that the cyclic GC would walk the whole
-    # heap (the manifests, the layouts so far) over and over: paused meanwhile, as load_all does.
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():  # hundreds of thousands of entries, none in a cycle
         layouts = [build_layout(w, inputs, problems, epoch) for w in workloads]
-    finally:
-        if was_enabled:
-            gc.enable()
     problems.raise_if_any()
     return [x for x in layouts if x is not None]

@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import ParityError, Problem, Problems
+from ..gcpause import gc_paused
 from .podspec import PodSpec, parse_pod_spec
 from .yamlload import TooBig, load_all
 
@@ -170,8 +171,9 @@ def load_inputs(paths: list[str], default_namespace: str = "default") -> Inputs:
         objs = parse_documents(read_text(path), file)
         if not objs:
             empty.append(file)
-        for obj in objs:
-            _load_object(obj, file, default_namespace, inputs, problems)
+        with gc_paused():  # one object per field of every manifest: see parity.gcpause
+            for obj in objs:
+                _load_object(obj, file, default_namespace, inputs, problems)
     if empty and not (inputs.workloads or inputs.secrets or inputs.configmaps or inputs.other_kinds or problems):
         for file in empty:  # nothing at all to read: say which input was empty
             problems.add("empty input: no Kubernetes object", file=file)

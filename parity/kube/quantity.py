@@ -9,6 +9,7 @@ up, as ``pkg/api/v1/resource`` (``convertResourceCPUToString`` and friends) does
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ _SUFFIXES = {
 _RE = re.compile(r"^([+-]?[0-9.]+)(?:([eE][+-]?[0-9]+)|(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei))?$")
 
 
+@functools.lru_cache(maxsize=1024, typed=True)  # a corpus repeats a handful of quantities
 def parse(text) -> Fraction:
     """A quantity's exact value; ``ValueError`` when it is not one."""
     from fractions import Fraction
