@@ -38,6 +38,30 @@ def cluster_options(fn):
                         help="Read the workload and its Secrets/ConfigMaps from a cluster (deploy/api, pod/x).")(fn)
 
 
+#: True when this process runs one command and ends with it (``run``, the console entry point), not
+#: when ``main`` is called in another program's process.
+_one_shot = False
+
+
+def run() -> None:
+    """The ``parity`` console script and ``python -m parity.cli``."""
+    global _one_shot
+    _one_shot = True
+    main()
+
+
+def _exit_now() -> None:
+    """End a one-shot process at once, without freeing its objects one by one: after ``parity
+    layout`` over 10k manifests that teardown is 5% of the run (mypy exits the same way). Output is
+    flushed first; if that fails (a closed pipe), the normal exit path reports it as usual."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:
+        return
+    os._exit(0)
+
+
 def _terminate(signum, frame):
     raise SystemExit(128 + signum)  # unwinds like Ctrl-C: temporary secret copies are removed
 
@@ -138,7 +162,8 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
     from .layout import document
     from .render import layout_text
 
-    gc.disable()  # a one-shot run over acyclic data: collections would only walk the growing heap
+    if _one_shot:
+        gc.disable()  # over acyclic data, collections would only walk the growing heap
     if observed:
         layouts = [_observed(from_cluster, container, context, namespace, kubeconfig)]
     else:
@@ -153,6 +178,8 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
         click.echo(dump_json(document(layouts)), nl=False)
     else:
         click.echo(layout_text(layouts, Painter(colour_enabled())), nl=False)
+    if _one_shot and not from_cluster:  # (the kubernetes client removes temporary files at exit)
+        _exit_now()
 
 
 @main.command("k8s-to-docker")
@@ -383,4 +410,4 @@ def status(manifests, secret_paths, workload, namespace, from_cluster, context, 
 
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

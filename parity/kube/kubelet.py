@@ -12,12 +12,11 @@ function it comes from; docs/kubelet-model.md lists them all. Steps, as the kube
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import posixpath
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import Problems
 from ..gcpause import gc_paused
@@ -52,11 +51,10 @@ class PayloadFile:
     mode: int
     fs_user: int | None = None
     volatile: str | None = None
+    sha256: str = field(init=False)  # of ``data``: the timestamp name, the entry and the contents need it
 
-    @functools.cached_property
-    def sha256(self) -> str:
-        """Hex digest of ``data``: the timestamp name, the entry and the contents map all need it."""
-        return sha256_hex(self.data)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha256", sha256_hex(self.data))
 
 
 Payload = dict[str, PayloadFile]
