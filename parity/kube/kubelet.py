@@ -364,7 +364,7 @@ def validate_payload_path(path: str) -> str | None:
     if len(path.encode()) > 4096:
         return "path longer than 4096 bytes"
     parts = path.split("/")
-    if any(len(p.encode()) > 255 for p in parts):
+    if len(path) > 63 and any(len(p.encode()) > 255 for p in parts):  # (a character is at most 4 bytes)
         return "a path element is longer than 255 bytes"
     if ".." in parts:
         return "must not contain '..'"

@@ -134,6 +134,9 @@ KubeLoader.add_implicit_resolver(_FLOAT_TAG, _FLOAT_RE, list("-+0123456789."))
 
 
 def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode):
+    text = node.value
+    if text.isdigit() and text[0] != "0":  # 443, 3000: most integers in manifests
+        return int(text)
     text = loader.construct_scalar(node).replace("_", "")
     sign = -1 if text.startswith("-") else 1
     digits = text.lstrip("+-")
