@@ -42,7 +42,11 @@ FORBIDDEN_IMPORTS = ("docker", "kubernetes")  # only commands that talk to an en
 
 @dataclass
 class Row:
-    """One line of the table: a candidate's median against its baseline's median."""
+    """One line of the table: a candidate against its baseline, timed in interleaved pairs.
+
+    ``ratio`` is the median of the pairs' ratios (each candidate run over the baseline run just
+    before it): a slow spell on a shared machine slows both runs of a pair, so it cancels out of
+    their ratio, where it would shift the two medians apart. The medians are shown too."""
 
     name: str
     baseline: str
@@ -50,12 +54,13 @@ class Row:
     baseline_s: float
     target: float | None = None  # ratio the candidate must stay under
     notes: dict = field(default_factory=dict)
-    min_s: float | None = None  # the fastest repetitions: noise only ever adds time, so on a busy
-    baseline_min_s: float | None = None  # machine their ratio is the steadier one (shown beside)
+    min_s: float | None = None  # the fastest repetitions: noise only ever adds time, so their
+    baseline_min_s: float | None = None  # ratio is another steady figure (shown beside)
+    paired_ratio: float | None = None
 
     @property
     def ratio(self) -> float:
-        return self.median_s / self.baseline_s
+        return self.paired_ratio if self.paired_ratio is not None else self.median_s / self.baseline_s
 
     @property
     def min_ratio(self) -> float | None:
@@ -97,14 +102,14 @@ def time_command(argv: list[str], env: dict) -> float:
 
 def compare(name: str, baseline_name: str, baseline: Callable[[], float], candidate: Callable[[], float],
             repeat: int, target: float | None = None, **notes) -> Row:
-    """Medians of ``repeat`` interleaved runs of two timers (each returns seconds), after a warm-up of each."""
+    """``repeat`` interleaved runs of two timers (each returns seconds), after a warm-up of each."""
     baseline(), candidate()
     base, cand = [], []
     for _ in range(repeat):
         base.append(baseline())
         cand.append(candidate())
     return Row(name, baseline_name, statistics.median(cand), statistics.median(base), target, notes, min(cand),
-               min(base))
+               min(base), statistics.median(c / b for c, b in zip(cand, base)))
 
 
 # ---------------------------------------------------------------------------------------------
