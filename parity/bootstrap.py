@@ -19,6 +19,7 @@ import json
 import os
 import shlex
 import shutil
+import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,8 +30,8 @@ from docker.types import Mount
 
 from .docker.engine import by_label, connect, engine_errors, ensure_image, first_line, workload_objects
 from .docker.generate import generate
-from .docker.plan import (LABEL_CONTAINER, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME, LABEL_WORKLOAD,
-                          DataVolume, DockerPlan, ServicePlan)
+from .docker.plan import (LABEL_CONTAINER, LABEL_DIFF_OWNER, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME,
+                          LABEL_WORKLOAD, DataVolume, DockerPlan, ServicePlan)
 from .errors import ParityError
 from .layout import DIR, SYMLINK, WorkloadLayout, document
 from .outdir import signals_held
@@ -339,18 +340,41 @@ def up(plan: DockerPlan, layout: WorkloadLayout, progress: Progress | None = Non
     return Bootstrap(plan, layout, progress or Progress()).up()
 
 
+def _owned_by_running_diff(labels: dict | None) -> bool:
+    """Whether an object belongs to a ``parity diff --live`` that is still running: on this host, its
+    process is alive; on another host parity cannot tell, so it assumes so."""
+    owner = (labels or {}).get(LABEL_DIFF_OWNER)
+    if not owner:
+        return False
+    host, _, pid = owner.rpartition(":")
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (ValueError, OverflowError):
+        return False  # not a label parity wrote
+    except PermissionError:
+        return True  # alive, another user's
+    return True
+
+
 @engine_errors()
 def down(workload_ref: str, project: str | None) -> dict:
-    """Remove every container, volume and image labelled for the workload, and its state directory."""
+    """Remove every container, volume and image labelled for the workload, and its state directory.
+    A running ``parity diff --live`` of the same workload keeps its throw-away objects."""
     client = connect()
-    objects = workload_objects(client, workload_ref)
+    objects = {kind: [o for o in found if not _owned_by_running_diff(o.labels)]  # containers, images
+               for kind, found in workload_objects(client, workload_ref).items() if kind != "volumes"}
     removed: dict[str, list[str]] = {"containers": [], "volumes": [], "images": []}
     for ctr in objects["containers"]:
         ctr.remove(force=True, v=True)  # v: anonymous volumes too, they may hold secrets
         removed["containers"].append(ctr.name)
-    for vol in by_label(client.volumes, **{LABEL_WORKLOAD: workload_ref}):
-        vol.remove(force=True)
-        removed["volumes"].append(vol.name)
+    for vol in by_label(client.volumes, **{LABEL_WORKLOAD: workload_ref}):  # (after their containers)
+        if not _owned_by_running_diff(vol.attrs.get("Labels")):  # (docker-py's Volume has no .labels)
+            vol.remove(force=True)
+            removed["volumes"].append(vol.name)
     for image in objects["images"]:
         try:
             client.images.remove(image.id, force=True)

@@ -11,12 +11,14 @@ import json
 import os
 import secrets as _random
 import shutil
+import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
 
 from .compare import Difference, compare_containers
 from .docker.compose import ComposeProject, compose_binary
+from .docker.plan import LABEL_DIFF_OWNER
 from .docker.static_layout import StaticReader
 from .errors import EXIT_DIFFERENT, EXIT_SAME, ParityError, Problem
 from .kube.manifests import Workload
@@ -139,21 +141,32 @@ def _throwaway_images(project: ComposeProject, name: str) -> dict[str, str]:
             if svc.get("build") and svc.get("image")}
 
 
+def diff_owner() -> str:
+    """``HOST:PID`` of this process, as ``LABEL_DIFF_OWNER`` holds it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def _throwaway_config(project: ComposeProject, name: str, suffix: str) -> dict:
     """The normalised project with nothing that could touch the user's own objects: explicit
-    volume names made unique, built images renamed, container names and published ports removed."""
+    volume names made unique, built images renamed, container names and published ports removed.
+    Its containers, volumes and images are labelled as this diff's (``LABEL_DIFF_OWNER``)."""
     renamed = _throwaway_images(project, name)
+    owner = {LABEL_DIFF_OWNER: diff_owner()}
     services = {}
     for sname, svc in project.services.items():
         svc = {k: v for k, v in svc.items() if k not in ("container_name", "ports")}
         if svc.get("image") in renamed:
             svc["image"] = renamed[svc["image"]]
+        svc["labels"] = {**(svc.get("labels") or {}), **owner}
+        if isinstance(svc.get("build"), dict):
+            svc["build"] = {**svc["build"], "labels": {**(svc["build"].get("labels") or {}), **owner}}
         services[sname] = svc
     volumes = {}
     for key, spec in project.volumes.items():
         spec = dict(spec or {})
         if not spec.get("external"):
             spec["name"] = f"{spec.get('name') or key}-{suffix}"
+            spec["labels"] = {**(spec.get("labels") or {}), **owner}
         volumes[key] = spec
     return {"name": name, "services": services, "volumes": volumes}
 

@@ -192,3 +192,26 @@ def test_image_files_where_the_cluster_has_a_mount_are_not_hidden(tmp_path):
     assert ("/etc/secrets/baked", "extra") in kinds
     assert ("/etc/secrets/tenant1", "missing") in kinds
     assert not any(k == "writable" for _, k in kinds)
+
+
+def test_throwaway_project_objects_are_labelled_as_this_diffs(tmp_path):
+    """``diff --live`` labels its throw-away containers, images and volumes with its HOST:PID, so that
+    ``parity down`` of the same workload leaves a running diff alone."""
+    import os
+    import socket
+
+    from parity.diff import _throwaway_config
+    from parity.docker.compose import load_compose
+
+    project = load_compose(str(generate(tmp_path / "out", ARTICLE)))
+    config = _throwaway_config(project, "parity-diff-0123abcd", "0123abcd")
+    owner = f"{socket.gethostname()}:{os.getpid()}"
+    assert config["services"] and config["volumes"]
+    for name, svc in config["services"].items():
+        assert svc["labels"]["io.parity.diff-owner"] == owner
+        assert svc["labels"]["io.parity.workload"] == "Pod/api-gateway"  # kept: it says what the copy is of
+        if "build" in svc:
+            assert svc["build"]["labels"]["io.parity.diff-owner"] == owner
+    assert any("build" in svc for svc in config["services"].values())
+    for key, spec in config["volumes"].items():
+        assert spec["name"].endswith("-0123abcd") and spec["labels"]["io.parity.diff-owner"] == owner

@@ -37,6 +37,10 @@ LABEL_ROLE = "io.parity.role"
 LABEL_VOLUME = "io.parity.volume"
 LABEL_DIGEST = "io.parity.content-digest"
 LABEL_PROJECT = "io.parity.project"
+#: On the objects of a ``parity diff --live`` throw-away project: ``HOST:PID`` of the diff that owns
+#: them, so that ``parity down`` leaves a running diff's objects alone (it removes them once that
+#: process is gone).
+LABEL_DIFF_OWNER = "io.parity.diff-owner"
 
 
 @dataclass(frozen=True)

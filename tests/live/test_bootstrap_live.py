@@ -182,3 +182,41 @@ def test_ctrl_c_during_up_leaves_what_up_and_down_handle(docker_client, state):
     assert run_parity("down", "--workload", "deploy/tenant-gateway", env=state).returncode == 0
     assert docker_client.containers.list(all=True, filters=label) == []
     assert docker_client.volumes.list(filters=label) == []
+
+
+@pytest.mark.live
+def test_down_leaves_a_running_diffs_throwaway_objects(docker_client, state):
+    """``parity down`` removes what was made for the workload, except the throw-away objects of a
+    ``parity diff --live`` whose process still runs; a dead diff's leftovers go too."""
+    import socket
+
+    up(state, str(RICHER))
+    alive = subprocess.Popen(["sleep", "60"])
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    host = socket.gethostname()
+    made = []
+    try:
+        for who, pid in (("alive", alive.pid), ("dead", dead.pid)):
+            labels = {"io.parity.workload": "Deployment/tenant-gateway", "io.parity.diff-owner": f"{host}:{pid}"}
+            vol = docker_client.volumes.create(f"parity-test-diff-{who}", labels=labels)
+            ctr = docker_client.containers.create("busybox:latest", ["true"], name=f"parity-test-diff-{who}",
+                                                  labels=labels)
+            made += [vol, ctr]
+        result = run_parity("down", "--workload", "deploy/tenant-gateway", env=state)
+        assert result.returncode == 0, result.stderr.decode()
+        assert result.stdout.decode() == ("Deployment/tenant-gateway: removed 5 container(s), 4 volume(s), "
+                                          "1 image(s)\n")
+        left = {c.name for c in docker_client.containers.list(
+            all=True, filters={"label": "io.parity.workload=Deployment/tenant-gateway"})}
+        assert left == {"parity-test-diff-alive"}
+        assert {v.name for v in docker_client.volumes.list(
+            filters={"label": "io.parity.workload=Deployment/tenant-gateway"})} == {"parity-test-diff-alive"}
+    finally:
+        alive.kill()
+        alive.wait()
+        for obj in made:
+            try:
+                obj.remove(force=True)
+            except Exception:  # noqa: BLE001 - removed by the test already
+                pass
