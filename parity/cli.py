@@ -38,6 +38,13 @@ def cluster_options(fn):
                         help="Read the workload and its Secrets/ConfigMaps from a cluster (deploy/api, pod/x).")(fn)
 
 
+def workload_options(fn):
+    """Where the workload comes from: --secrets, --workload, --namespace and the cluster options."""
+    for option in (cluster_options, NAMESPACE_OPTION, WORKLOAD_OPTION, SECRETS_OPTION):  # bottom-up
+        fn = option(fn)
+    return fn
+
+
 #: True when this process runs one command and ends with it (``run``, the console entry point), not
 #: when ``main`` is called in another program's process.
 _one_shot = False
@@ -128,14 +135,13 @@ def load_layouts(manifests: tuple[str, ...], secret_paths: tuple[str, ...], name
     return inputs, workloads, build_layouts(inputs, workloads, _epoch())
 
 
-def _observed(from_cluster: str | None, container: str | None, context, namespace, kubeconfig):
+def _pod_to_observe(from_cluster: str | None) -> str:
+    """The name of the pod --observed reads: --from-cluster must be pod/NAME."""
     from .kube.cluster import parse_ref
-    from .kube.observe import observed_layout
 
     if not from_cluster or parse_ref(from_cluster)[0] != "Pod":
         raise ParityError("--observed reads a running pod: give --from-cluster pod/NAME")
-    return observed_layout(parse_ref(from_cluster)[1], container=container, context=context, namespace=namespace,
-                           kubeconfig=kubeconfig)
+    return parse_ref(from_cluster)[1]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -165,7 +171,10 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
     if _one_shot:
         gc.disable()  # over acyclic data, collections would only walk the growing heap
     if observed:
-        layouts = [_observed(from_cluster, container, context, namespace, kubeconfig)]
+        from .kube.observe import observed_layout
+
+        layouts = [observed_layout(_pod_to_observe(from_cluster), container=container, context=context,
+                                   namespace=namespace, kubeconfig=kubeconfig)]
     else:
         _, _, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
                                      kubeconfig)
@@ -185,10 +194,7 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
 @main.command("k8s-to-docker")
 @click.argument("manifests", nargs=-1)
 @click.option("-o", "--output", "output", type=click.Path(), help="Output directory [./parity-out/NAME].")
-@SECRETS_OPTION
-@WORKLOAD_OPTION
-@NAMESPACE_OPTION
-@cluster_options
+@workload_options
 @click.option("--flat", is_flag=True, help="Drop the kubelet's ..data structure: user-visible files only.")
 @click.option("--base-image", default="busybox:latest", show_default=True,
               help="Base of the data image (needs a `true` command: Compose starts every service).")
@@ -225,10 +231,7 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
 @click.option("--compose", "compose_file", metavar="FILE", help="The compose setup to check.")
 @click.option("--pod", "pod", metavar="NAME",
               help="Instead of a compose setup: a running pod in the cluster (does the model hold there?).")
-@SECRETS_OPTION
-@WORKLOAD_OPTION
-@NAMESPACE_OPTION
-@cluster_options
+@workload_options
 @click.option("--observed", is_flag=True,
               help="With --from-cluster pod/NAME: the expected side is what that running pod really has.")
 @click.option("--map", "mappings", multiple=True, metavar="CONTAINER=SERVICE",
@@ -259,7 +262,10 @@ def diff(manifests, compose_file, pod, secret_paths, workload, namespace, from_c
             raise ParityError(f"--map {m}: expected CONTAINER=SERVICE")
         mapping[container] = service
     if observed:
-        expected = _observed_pod(from_cluster, context, namespace, kubeconfig)
+        from .kube.observe import observed_pod
+
+        expected = observed_pod(_pod_to_observe(from_cluster), context=context, namespace=namespace,
+                                kubeconfig=kubeconfig)
         workload = None
     else:
         _, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
@@ -284,16 +290,6 @@ def diff(manifests, compose_file, pod, secret_paths, workload, namespace, from_c
     sys.exit(report.exit_code)
 
 
-def _observed_pod(from_cluster, context, namespace, kubeconfig):
-    """Every container of a running pod, observed (one exec per container)."""
-    from .kube.cluster import parse_ref
-    from .kube.observe import observed_pod
-
-    if not from_cluster or parse_ref(from_cluster)[0] != "Pod":
-        raise ParityError("--observed reads a running pod: give --from-cluster pod/NAME")
-    return observed_pod(parse_ref(from_cluster)[1], context=context, namespace=namespace, kubeconfig=kubeconfig)
-
-
 def _single_plan(manifests, secret_paths, namespace, workload, from_cluster=None, context=None, kubeconfig=None,
                  **plan_options):
     """The one selected workload's Docker plan and predicted layout (k8s-to-docker, up)."""
@@ -310,10 +306,7 @@ def _single_plan(manifests, secret_paths, namespace, workload, from_cluster=None
 
 @main.command()
 @click.argument("manifests", nargs=-1)
-@SECRETS_OPTION
-@WORKLOAD_OPTION
-@NAMESPACE_OPTION
-@cluster_options
+@workload_options
 @FORMAT_OPTION
 @handle_errors
 def up(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, fmt):
@@ -371,10 +364,7 @@ def down(manifests, workload, namespace, fmt):
 
 @main.command()
 @click.argument("manifests", nargs=-1)
-@SECRETS_OPTION
-@WORKLOAD_OPTION
-@NAMESPACE_OPTION
-@cluster_options
+@workload_options
 @FORMAT_OPTION
 @handle_errors
 def status(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, fmt):
