@@ -28,12 +28,12 @@ import docker
 import docker.errors
 from docker.types import Mount
 
-from .docker.engine import by_label, connect, engine_errors, ensure_image, first_line, workload_objects
+from .docker.engine import by_label, connect, engine_errors, ensure_image, first_line, project_containers
 from .docker.generate import generate
 from .docker.plan import (LABEL_CONTAINER, LABEL_DIFF_OWNER, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME,
                           LABEL_WORKLOAD, DataVolume, DockerPlan, ServicePlan)
 from .errors import ParityError
-from .layout import DIR, SYMLINK, WorkloadLayout, document
+from .layout import DIR, SYMLINK, WorkloadLayout, document, from_document
 from .outdir import signals_held
 
 LABEL_CONFIG = "io.parity.config-digest"
@@ -86,7 +86,7 @@ def _shape(volume: DataVolume) -> str:
     return hashlib.sha256(json.dumps([(e.path, e.mode, e.uid, e.gid) for e in keep]).encode()).hexdigest()[:16]
 
 
-def _config_digest(plan: DockerPlan, s: ServicePlan) -> str:
+def _config_digest(s: ServicePlan) -> str:
     config = {
         "image": s.image, "entrypoint": s.entrypoint, "command": s.command, "env": s.env.plain,
         "env_objects": hashlib.sha256(json.dumps(s.env.from_objects, sort_keys=True).encode()).hexdigest(),
@@ -110,7 +110,7 @@ class Bootstrap:
     def write_state(self) -> bool:
         """Regenerate the owner-only state directory when the plan changed; True if it did."""
         digest = hashlib.sha256(json.dumps([self.plan.content_digest] + [
-            _config_digest(self.plan, s) for s in self.plan.services]).encode()).hexdigest()
+            _config_digest(s) for s in self.plan.services]).encode()).hexdigest()
         state_file = self.state_dir / STATE_FILE
         try:
             if json.loads(state_file.read_text()).get("digest") == digest:
@@ -229,7 +229,7 @@ class Bootstrap:
                 continue
             if name in existing:
                 self.progress(f"recreating volume {name}")
-                for ctr in by_label(self.client.containers, **{LABEL_PROJECT: plan.project}):
+                for ctr in project_containers(self.client, plan.project):
                     if any(m.get("Name") == name for m in ctr.attrs.get("Mounts", [])):
                         ctr.remove(force=True, v=True)
                 existing[name].remove(force=True)
@@ -284,7 +284,7 @@ class Bootstrap:
     def _container(self, s: ServicePlan) -> None:
         plan = self.plan
         name = f"{plan.project}-{s.name}"
-        digest = _config_digest(plan, s)
+        digest = _config_digest(s)
         try:
             ctr = self.client.containers.get(name)
         except docker.errors.NotFound:
@@ -365,17 +365,20 @@ def down(workload_ref: str, project: str | None) -> dict:
     """Remove every container, volume and image labelled for the workload, and its state directory.
     A running ``parity diff --live`` of the same workload keeps its throw-away objects."""
     client = connect()
-    objects = {kind: [o for o in found if not _owned_by_running_diff(o.labels)]  # containers, images
-               for kind, found in workload_objects(client, workload_ref).items() if kind != "volumes"}
+    label = {LABEL_WORKLOAD: workload_ref}
     removed: dict[str, list[str]] = {"containers": [], "volumes": [], "images": []}
-    for ctr in objects["containers"]:
-        ctr.remove(force=True, v=True)  # v: anonymous volumes too, they may hold secrets
-        removed["containers"].append(ctr.name)
-    for vol in by_label(client.volumes, **{LABEL_WORKLOAD: workload_ref}):  # (after their containers)
+    # In this order: volumes and images are listed once the containers using them are gone.
+    for ctr in by_label(client.containers, **label):
+        if not _owned_by_running_diff(ctr.labels):
+            ctr.remove(force=True, v=True)  # v: anonymous volumes too, they may hold secrets
+            removed["containers"].append(ctr.name)
+    for vol in by_label(client.volumes, **label):
         if not _owned_by_running_diff(vol.attrs.get("Labels")):  # (docker-py's Volume has no .labels)
             vol.remove(force=True)
             removed["volumes"].append(vol.name)
-    for image in objects["images"]:
+    for image in by_label(client.images, **label):
+        if _owned_by_running_diff(image.labels):
+            continue
         try:
             client.images.remove(image.id, force=True)
             removed["images"].extend(image.tags or [image.short_id])
@@ -383,8 +386,6 @@ def down(workload_ref: str, project: str | None) -> dict:
             pass
     state = state_root() / project if project else None
     if state and state.exists():
-        import shutil
-
         shutil.rmtree(state, ignore_errors=True)
     return {"format": "parity.down/v1", "workload": workload_ref, "removed": removed}
 
@@ -404,7 +405,6 @@ def status(predictions: dict[str, WorkloadLayout], only: str | None = None) -> d
     manifests given, else the layout ``up`` stored), read live through the engine."""
     from .compare import compare_containers
     from .docker.readback import container_layout
-    from .layout import from_document
 
     client = connect()
     report = {"format": "parity.status/v1", "workloads": []}

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .compare import Difference, compare_containers
 from .docker.compose import ComposeProject, compose_binary
@@ -23,6 +24,7 @@ from .docker.static_layout import StaticReader
 from .errors import EXIT_DIFFERENT, EXIT_SAME, ParityError, Problem
 from .kube.manifests import Workload
 from .layout import ContainerLayout, WorkloadLayout
+from .outdir import write_file
 
 LIVE_PROBE = ".parity-write-probe"
 
@@ -197,9 +199,7 @@ def live_diff(layout: WorkloadLayout, workload: Workload | None, project: Compos
     try:
         if tmp:
             config_file = os.path.join(tmp, "compose.json")
-            fd = os.open(config_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                json.dump(_throwaway_config(project, name, suffix), f)
+            write_file(Path(config_file), json.dumps(_throwaway_config(project, name, suffix)))  # 0600
             up = _compose(binary, config_file, name, "up", "-d", "--build", "--quiet-pull")
             if up.returncode != 0:
                 last = [ln for ln in up.stderr.strip().splitlines() if ln.strip()] or ["compose up failed"]

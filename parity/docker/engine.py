@@ -9,7 +9,7 @@ import docker
 import docker.errors
 
 from ..errors import ParityError
-from .plan import LABEL_PROJECT, LABEL_WORKLOAD
+from .plan import LABEL_PROJECT
 
 
 def connect() -> docker.DockerClient:
@@ -57,14 +57,6 @@ def by_label(collection, **labels: str) -> list:
     if collection.__class__.__name__ == "ContainerCollection":
         return collection.list(all=True, filters=filters)
     return collection.list(filters=filters)
-
-
-def workload_objects(client: docker.DockerClient, workload_ref: str) -> dict[str, list]:
-    return {
-        "containers": by_label(client.containers, **{LABEL_WORKLOAD: workload_ref}),
-        "volumes": by_label(client.volumes, **{LABEL_WORKLOAD: workload_ref}),
-        "images": by_label(client.images, **{LABEL_WORKLOAD: workload_ref}),
-    }
 
 
 def project_containers(client: docker.DockerClient, project: str) -> list:

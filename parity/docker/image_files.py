@@ -143,20 +143,19 @@ def _copy(image: ImageFiles, context: Path, src: str, dest: str, owner: tuple[in
         return f"COPY source {src} is not in the build context"
     to_dir = dest.endswith("/") or many or len(matches) > 1
     uid, gid = owner
-    parent_owner = owner if owner != (0, 0) else (0, 0)
     for match in matches:
         real = Path(os.path.realpath(match))  # a top-level symlink source is followed
         if is_add and real.is_file() and _is_tar(real):
-            image._mkdirs(dest, *parent_owner)
+            image._mkdirs(dest, uid, gid)
             _extract(image, real, dest.rstrip("/") or "/")
             continue
         if real.is_dir():
             target = dest.rstrip("/") or "/"
-            image._mkdirs(target, *parent_owner)
+            image._mkdirs(target, uid, gid)
             _copy_tree(image, real, target, uid, gid)
         elif real.is_file():
             target = posixpath.join(dest, real.name) if to_dir else dest
-            image._mkdirs(posixpath.dirname(target), *parent_owner)
+            image._mkdirs(posixpath.dirname(target), uid, gid)
             data = real.read_bytes()
             digest = hashlib.sha256(data).hexdigest()
             image.put(Entry(target, FILE, stat.S_IMODE(real.stat().st_mode), uid, gid, len(data), digest), data)
