@@ -128,7 +128,7 @@ def _missing(w: Workload, field_path: str, message: str) -> None:
 
 def _field_value(w: Workload, path: str, env: ContainerEnv) -> str:
     simple = {"metadata.name": w.pod_name, "metadata.namespace": w.namespace,
-              "spec.serviceAccountName": str(w.raw.get("spec", {}).get("serviceAccountName") or "default")}
+              "spec.serviceAccountName": w.spec.service_account_name or "default"}
     if path in simple:
         return simple[path]
     for prefix, values in (("metadata.labels['", w.pod_labels), ("metadata.annotations['", w.pod_annotations)):

@@ -198,8 +198,9 @@ def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Input
             expose.append(f"{p['containerPort']}/{proto}")
             if isinstance(p.get("hostPort"), int):
                 ports.append(f"{p['hostPort']}:{p['containerPort']}/{proto}")
-    restart = "no" if ctr.init else {"Always": "unless-stopped", "OnFailure": "on-failure", "Never": "no"}.get(
-        w.raw.get("spec", {}).get("restartPolicy") if w.kind == "Pod" else _template_restart(w), "unless-stopped")
+    # The API server defaults restartPolicy to Always; a Job's template must say OnFailure or Never.
+    policy = w.spec.restart_policy or ("Never" if w.kind in ("Job", "CronJob") else "Always")
+    restart = "no" if ctr.init else {"Always": "unless-stopped", "OnFailure": "on-failure", "Never": "no"}[policy]
     command = raw.get("command")
     args = raw.get("args")
     return ServicePlan(
@@ -212,15 +213,6 @@ def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Input
         hostname=w.pod_name, tty=raw.get("tty") is True, stdin_open=raw.get("stdin") is True,
         labels={LABEL_WORKLOAD: plan.workload_ref, LABEL_CONTAINER: ctr.name, LABEL_PROJECT: plan.project},
     )
-
-
-def _template_restart(w: Workload) -> str | None:
-    spec = w.raw.get("spec", {})
-    template = spec.get("template") or spec.get("jobTemplate", {}).get("spec", {}).get("template") or {}
-    policy = template.get("spec", {}).get("restartPolicy")
-    if policy is None and w.kind in ("Job", "CronJob"):
-        return "Never"
-    return policy
 
 
 def _volatile_notes(layout: WorkloadLayout) -> list[str]:

@@ -71,15 +71,10 @@ class Workload:
     pod_annotations: dict[str, str]
     pod_uid: str | None
     field_prefix: str  # "spec" for a Pod, "spec.template.spec" for a Deployment...
-    raw: dict = field(repr=False, default_factory=dict)
 
     @property
     def ref(self) -> str:
         return f"{self.kind}/{self.name}"
-
-    @property
-    def from_template(self) -> bool:
-        return self.kind != "Pod"
 
 
 @dataclass
@@ -344,7 +339,7 @@ def _load_workload(obj: dict, kind: str, name: str, namespace: str, file: str,
         return None
     uid = pod_meta.get("uid") if kind == "Pod" and isinstance(pod_meta.get("uid"), str) else None
     pod_name = f"{name}-0" if kind == "StatefulSet" else name
-    return Workload(kind, name, namespace, file, spec, pod_name, labels, annotations, uid, field_prefix, obj)
+    return Workload(kind, name, namespace, file, spec, pod_name, labels, annotations, uid, field_prefix)
 
 
 def _meta_map(meta: dict, name: str, problems: Problems, file: str, ref: str, field_prefix: str) -> dict[str, str]:

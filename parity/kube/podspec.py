@@ -144,13 +144,12 @@ class PodSpec:
     security: SecurityContext
     fs_group: int | None
     supplemental_groups: list[int]
+    restart_policy: str | None = None  # as written: None when the manifest leaves it to the default
+    service_account_name: str | None = None
 
     @property
     def all_containers(self) -> list[Container]:
         return self.init_containers + self.containers
-
-    def volume(self, name: str) -> Volume | None:
-        return next((v for v in self.volumes if v.name == name), None)
 
 
 class _Checker:
@@ -280,7 +279,7 @@ def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: 
             for i, x in enumerate(c.list(spec.get("initContainers"), f"{prefix}.initContainers"))]
     regular = [_parse_container(x, f"{prefix}.containers[{i}]", False, names, c)
                for i, x in enumerate(c.list(spec.get("containers"), f"{prefix}.containers"))]
-    if not regular and not c.list(spec.get("containers"), f"{prefix}.containers"):
+    if spec.get("containers") in (None, []):  # (not a list at all: c.list said so, once)
         c.bad(f"{prefix}.containers", "Required value")
     ephemeral = []
     for i, x in enumerate(c.list(spec.get("ephemeralContainers"), f"{prefix}.ephemeralContainers")):
@@ -291,7 +290,7 @@ def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: 
     if policy is not None and policy not in ("Always", "OnFailure", "Never"):
         c.bad(f"{prefix}.restartPolicy", f'Unsupported value: "{policy}": supported values: "Always", "Never", '
                                          '"OnFailure"')
-    c.string(spec.get("serviceAccountName"), f"{prefix}.serviceAccountName")
+    account = c.string(spec.get("serviceAccountName"), f"{prefix}.serviceAccountName")
     seen_names: set[str] = set()
     for ctr in [x for x in init + regular if x is not None]:
         if ctr.name in seen_names:
@@ -302,7 +301,7 @@ def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: 
     if len(problems.items) > before:
         return None
     return PodSpec(volumes, [x for x in init if x], [x for x in regular if x], ephemeral, pod_security, fs_group,
-                   groups)
+                   groups, policy, account)
 
 
 def _parse_security(sc: dict, prefix: str, c: _Checker) -> SecurityContext:

@@ -203,3 +203,58 @@ def test_subpath_file_is_materialised_with_its_mode_and_owner(tmp_path):
     if os.geteuid() == 0:
         assert (st.st_uid, st.st_gid) == (0, 2000)
     assert stat.S_IMODE((tmp_path / "out" / "subpath").stat().st_mode) == 0o700
+
+
+TEMPLATE_SPEC_FIELDS = """
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: robot-app}
+spec:
+  serviceAccountName: not-the-pods  # a Deployment's own spec: nothing reads this
+  selector: {matchLabels: {app: r}}
+  template:
+    metadata: {labels: {app: r}}
+    spec:
+      serviceAccountName: robot
+      restartPolicy: Always
+      containers:
+      - name: app
+        image: busybox:latest
+        env:
+        - name: SA
+          valueFrom: {fieldRef: {fieldPath: spec.serviceAccountName}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: once}
+spec:
+  template:
+    spec:
+      containers:
+      - {name: run, image: busybox:latest, env: [{name: SA, valueFrom: {fieldRef: {fieldPath: spec.serviceAccountName}}}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: retry}
+spec:
+  restartPolicy: OnFailure
+  serviceAccountName: pod-robot
+  containers:
+  - {name: app, image: busybox:latest, env: [{name: SA, valueFrom: {fieldRef: {fieldPath: spec.serviceAccountName}}}]}
+"""
+
+
+def test_service_account_and_restart_policy_come_from_the_pod_spec(tmp_path):
+    """A template's pod spec, not the workload's own spec (a Deployment's ``spec`` is not the pod's)."""
+    src = write(tmp_path, TEMPLATE_SPEC_FIELDS)
+    got = {}
+    for ref in ("deploy/robot-app", "job/once", "pod/retry"):
+        out = tmp_path / ref.replace("/", "-")
+        result = run_parity("k8s-to-docker", str(src), "--workload", ref, "-o", str(out))
+        assert result.returncode == 0, result.stderr
+        services = yaml.safe_load((out / "compose.yaml").read_text())["services"]
+        (svc,) = [s for name, s in services.items() if name != "parity-data"]
+        got[ref] = (svc["environment"], svc["restart"])
+    assert got == {"deploy/robot-app": ({"SA": "robot"}, "unless-stopped"),
+                   "job/once": ({"SA": "default"}, "no"),
+                   "pod/retry": ({"SA": "pod-robot"}, "on-failure")}
