@@ -254,7 +254,6 @@ class VolumeTree:
         if fs_group is not None:
             root_mode |= FS_GROUP_RW_DIR_MASK  # the wrapped emptyDir's own ownership walk (§5)
         self.entries: dict[str, Entry] = {"": Entry("", DIR, root_mode, 0, gid)}
-        self.ts_name: str | None = None
 
     @property
     def root(self) -> Entry:
@@ -304,7 +303,6 @@ class VolumeTree:
                 problems_cb(path, err)
                 return
         payload = {posixpath.normpath(p): f for p, f in payload.items()}  # validatePayload cleans paths
-        self.ts_name = ts_name
         self.entries[ts_name] = Entry(ts_name, DIR, TS_DIR_MODE, 0, 0)
         for path in sorted(payload):
             f = payload[path]
@@ -407,7 +405,7 @@ def build_layout(workload: Workload, inputs: Inputs, problems: Problems, epoch: 
             tree = trees.get(m.name)
             if tree and m.sub_path and _sub_rel(m.sub_path) and tree.real_path(_sub_rel(m.sub_path)) not in tree.entries:
                 tree.mkdir_all(_sub_rel(m.sub_path), tree.root.mode)
-    containers = [_container_layout(ctr, spec.volumes, trees) for ctr in spec.all_containers]
+    containers = [_container_layout(ctr, trees) for ctr in spec.all_containers]
     volumes = [VolumeLayout(name, source_name(t.volume), sorted(t.entries.values(), key=lambda e: e.path))
                for name, t in trees.items()]
     return WorkloadLayout(workload.kind, workload.name, workload.namespace, containers, contents, volumes)
@@ -429,9 +427,7 @@ def _make_nested_mountpoints(tree: VolumeTree, volume: Volume, containers: list[
                     tree.mkdir_all(rel, INTERMEDIATE_DIR_MODE)
 
 
-def _container_layout(ctr: Container, volumes: list[Volume], trees: dict[str, VolumeTree]) -> ContainerLayout:
-    by_name = {v.name: v for v in volumes}
-    mounts: list[Mount] = []
+def _container_layout(ctr: Container, trees: dict[str, VolumeTree]) -> ContainerLayout:
     entries: dict[str, Entry] = {}
     placed_at: list[str] = []  # mount paths so far: only a mount at or below one can hide entries
     for m in sorted(ctr.volume_mounts, key=lambda m: m.mount_path.count("/")):
@@ -440,19 +436,18 @@ def _container_layout(ctr: Container, volumes: list[Volume], trees: dict[str, Vo
             for path in [p for p in entries if p == m.mount_path or _is_under(p, m.mount_path)]:
                 del entries[path]
         placed_at.append(m.mount_path)
-        volume = by_name.get(m.name)
         tree = trees.get(m.name)
-        if volume is None or tree is None:
+        if tree is None:
             continue  # a volume type parity does not model (emptyDir...): only hides what is beneath
-        # These four volume types are always mounted read-only, whatever readOnly says (§6.1).
-        mounts.append(Mount(m.mount_path, m.name, True, m.sub_path, source_name(volume)))
         rel = _sub_rel(m.sub_path) if m.sub_path else ""
         real = tree.real_path(rel) if rel else ""
         for e in tree.placed(real or "", m.mount_path):
             entries[e.path] = e
-    ordered = sorted(mounts, key=lambda x: ctr.volume_mounts.index(next(v for v in ctr.volume_mounts
-                                                                        if v.mount_path == x.path)))
-    return ContainerLayout(ctr.name, ctr.init, ordered, list(entries.values()))
+    # In declaration order. These four volume types are always mounted read-only, whatever readOnly
+    # says (§6.1).
+    mounts = [Mount(m.mount_path, m.name, True, m.sub_path, source_name(trees[m.name].volume))
+              for m in ctr.volume_mounts if m.name in trees]
+    return ContainerLayout(ctr.name, ctr.init, mounts, list(entries.values()))
 
 
 def source_name(volume: Volume) -> str:

@@ -40,7 +40,9 @@ _STR_TAG = "tag:yaml.org,2002:str"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _DEFAULT_TAGS = {ScalarNode: _STR_TAG, SequenceNode: _SEQ_TAG, MappingNode: _MAP_TAG}
-_FAST_MAX_DEPTH = 200  # deeper documents take the generic path, and load_all refuses them
+MAX_DEPTH = 200  # levels of nesting a document may have (load_all, check_bounded)
+MAX_NODES = 1_000_000  # objects (nodes) a document may expand to through aliases
+_FAST_MAX_DEPTH = MAX_DEPTH  # deeper documents take the generic path, and load_all refuses them
 
 
 class _Unusual(Exception):
@@ -164,11 +166,11 @@ KubeLoader.add_constructor(_INT_TAG, _construct_int)
 KubeLoader.add_constructor(_FLOAT_TAG, _construct_float)
 
 
-def load_all(text: str, max_depth: int = 200, max_nodes: int = 1_000_000) -> list:
+def load_all(text: str) -> list:
     """Every document of a YAML (or JSON) stream; ``None`` documents (``---`` alone) dropped.
 
-    ``TooBig`` for a document nested deeper than ``max_depth`` or expanding, through aliases, past
-    ``max_nodes`` objects ("billion laughs"); only documents that follow an alias or are deep need
+    ``TooBig`` for a document nested deeper than ``MAX_DEPTH`` or expanding, through aliases, past
+    ``MAX_NODES`` objects ("billion laughs"); only documents that follow an alias or are deep need
     that count, so most are never walked twice. YAML errors anywhere in the stream come first.
 
     The cyclic GC is paused meanwhile (see ``parity.gcpause``): a quarter of the bare parse's time
@@ -186,17 +188,17 @@ def load_all(text: str, max_depth: int = 200, max_nodes: int = 1_000_000) -> lis
     finally:
         loader.dispose()
     for doc in unbounded:
-        _check_expansion(doc, max_depth, max_nodes)
+        _check_expansion(doc)
     return docs
 
 
-def _check_expansion(doc, max_depth: int, max_nodes: int) -> None:
+def _check_expansion(doc) -> None:
     """Objects (scalars included) ``doc`` expands to, each alias counted again where it is used."""
     memo: dict[int, int] = {}
 
     def size(node, depth: int) -> int:
-        if depth > max_depth:
-            raise TooBig(f"nesting deeper than {max_depth} levels")
+        if depth > MAX_DEPTH:
+            raise TooBig(f"nesting deeper than {MAX_DEPTH} levels")
         if node.__class__ is not dict and node.__class__ is not list:
             return 1
         key = id(node)
@@ -205,8 +207,8 @@ def _check_expansion(doc, max_depth: int, max_nodes: int) -> None:
             n = 1
             for child in (node.values() if node.__class__ is dict else node):
                 n += size(child, depth + 1)
-            if n > max_nodes:
-                raise TooBig(f"aliases expand past {max_nodes:,} nodes")
+            if n > MAX_NODES:
+                raise TooBig(f"aliases expand past {MAX_NODES:,} nodes")
             memo[key] = n
         return n
 
@@ -217,7 +219,7 @@ class TooBig(ValueError):
     """A YAML stream nested too deep or expanding (through aliases) past any real file's size."""
 
 
-def check_bounded(text: str, max_depth: int = 200, max_nodes: int = 1_000_000) -> int:
+def check_bounded(text: str) -> int:
     """The number of documents in a YAML stream that something else (Compose) will read, after making
     sure it is not an alias bomb ("billion laughs") or absurdly deep: ``TooBig`` when it is, a
     ``yaml.YAMLError`` when it is not YAML at all. Only nodes are composed (no constructors run), so
@@ -235,13 +237,13 @@ def check_bounded(text: str, max_depth: int = 200, max_nodes: int = 1_000_000) -
             key = id(node)
             if key in memo:
                 return memo[key]
-            if depth > max_depth:
-                raise TooBig(f"nesting deeper than {max_depth} levels")
+            if depth > MAX_DEPTH:
+                raise TooBig(f"nesting deeper than {MAX_DEPTH} levels")
             memo[key] = 1  # a recursive alias counts once
             children = (v for pair in node.value for v in pair) if node.__class__ is MappingNode else node.value
             n = 1 + sum(size(child, depth + 1) for child in children)
-            if n > max_nodes:
-                raise TooBig(f"aliases expand past {max_nodes:,} nodes")
+            if n > MAX_NODES:
+                raise TooBig(f"aliases expand past {MAX_NODES:,} nodes")
             memo[key] = n
             return n
 
