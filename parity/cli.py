@@ -137,11 +137,12 @@ def load_layouts(manifests: tuple[str, ...], secret_paths: tuple[str, ...], name
 
 def _pod_to_observe(from_cluster: str | None) -> str:
     """The name of the pod --observed reads: --from-cluster must be pod/NAME."""
-    from .kube.cluster import parse_ref
+    from .kube.manifests import parse_kind_name
 
-    if not from_cluster or parse_ref(from_cluster)[0] != "Pod":
+    kind, name = parse_kind_name(from_cluster, "--from-cluster") if from_cluster else (None, None)
+    if kind != "Pod":
         raise ParityError("--observed reads a running pod: give --from-cluster pod/NAME")
-    return parse_ref(from_cluster)[1]
+    return name
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -338,17 +339,13 @@ def down(manifests, workload, namespace, fmt):
     workload, named by its manifests or by --workload KIND/NAME."""
     from .bootstrap import down as do_down
     from .docker.plan import project_name
-    from .kube.manifests import KIND_ALIASES, load_inputs, select_workloads
+    from .kube.manifests import load_inputs, parse_kind_name, select_workloads
 
     if manifests:
         chosen = select_workloads(load_inputs(list(manifests), namespace or "default"), workload)
         refs = [(w.kind, w.name) for w in chosen]
     elif workload:
-        kind_text, _, name = workload.partition("/")
-        kind = KIND_ALIASES.get(kind_text.lower())
-        if kind is None or not name:
-            raise ParityError(f"--workload {workload}: expected KIND/NAME, e.g. deploy/api-gateway or pod/x")
-        refs = [(kind, name)]
+        refs = [parse_kind_name(workload, "--workload")]
     else:
         raise ParityError("name the workload: MANIFEST... or --workload KIND/NAME")
     results = [do_down(f"{kind}/{name}", project_name(kind, name)) for kind, name in refs]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from ..errors import ParityError, Problem
-from .manifests import KIND_ALIASES, TEMPLATE_PATHS, Inputs, load_objects
+from .manifests import TEMPLATE_PATHS, Inputs, load_objects, parse_kind_name
 
 #: Where a pod finds its service account credentials (in-cluster config); tests point it elsewhere.
 IN_CLUSTER_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -318,21 +318,12 @@ def pod_spec_of(obj: dict, kind: str) -> dict:
 # The entry point
 
 
-def parse_ref(ref: str) -> tuple[str, str]:
-    """``deploy/api`` -> ("Deployment", "api"), with kubectl's short kind names."""
-    kind_text, sep, name = ref.partition("/")
-    kind = KIND_ALIASES.get(kind_text.lower())
-    if not sep or not name or "/" in name or kind is None:
-        raise ParityError(f"--from-cluster {ref}: expected KIND/NAME, e.g. deploy/api-gateway or pod/x")
-    return kind, name
-
-
 def load_from_cluster(ref: str, *, context: str | None, namespace: str | None, kubeconfig: str | None) -> Inputs:
     """The workload ``ref`` names and every Secret/ConfigMap its pod template references, as ``Inputs``.
 
     A referenced object that does not exist is left out: the kubelet model reports the missing
     non-optional ones a volume needs; one only env needs gets a warning here."""
-    kind, name = parse_ref(ref)
+    kind, name = parse_kind_name(ref, "--from-cluster")
     conn = connect(context=context, namespace=namespace, kubeconfig=kubeconfig)
     try:
         workload = conn.get(kind, name)

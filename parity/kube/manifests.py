@@ -430,6 +430,16 @@ KIND_ALIASES = {
 }
 
 
+def parse_kind_name(text: str, option: str) -> tuple[str, str]:
+    """``deploy/api`` -> ("Deployment", "api"), with kubectl's short kind names; ``option`` names the
+    flag it came from in the error."""
+    kind_text, sep, name = text.partition("/")
+    kind = KIND_ALIASES.get(kind_text.lower())
+    if not sep or not name or "/" in name or kind is None:
+        raise ParityError(f"{option} {text}: expected KIND/NAME, e.g. deploy/api-gateway or pod/x")
+    return kind, name
+
+
 def select_workloads(inputs: Inputs, selector: str | None) -> list[Workload]:
     """All workloads, or the one ``KIND/NAME`` (kubectl's short kind names work) names."""
     if not inputs.workloads:
@@ -439,10 +449,7 @@ def select_workloads(inputs: Inputs, selector: str | None) -> list[Workload]:
                                   + ", ".join(TEMPLATE_PATHS), file=where))
     if not selector:
         return inputs.workloads
-    kind_text, sep, name = selector.partition("/")
-    kind = KIND_ALIASES.get(kind_text.lower())
-    if not sep or not name or kind is None:
-        raise ParityError(f"--workload {selector}: expected KIND/NAME, e.g. deploy/api-gateway or pod/x")
+    kind, name = parse_kind_name(selector, "--workload")
     chosen = [w for w in inputs.workloads if w.kind == kind and w.name == name]
     if not chosen:
         have = ", ".join(w.ref for w in inputs.workloads)
