@@ -74,8 +74,8 @@ def compare_containers(expected: ContainerLayout, actual: ContainerLayout,
                 f"the cluster mounts this volume read-only; here root can change it for every consumer{via}")
 
     # The user-visible view.
-    exp_view = dict(expected.visible_dirs() + expected.visible_files())
-    act_view = dict(actual.visible_dirs() + actual.visible_files())
+    exp_view = dict(expected.visible())
+    act_view = dict(actual.visible())
     for path in sorted(set(exp_view) | set(act_view)):
         e, a = exp_view.get(path), act_view.get(path)
         if a is None:

@@ -6,8 +6,8 @@ every emitter and the comparer consume it. It knows nothing about YAML, Docker o
 Two views of one container:
 - ``entries``: the raw tree under each mount, as ``ls -la`` would show it, internals included
   (``..data``, the timestamped directory, top-level symlinks);
-- ``visible_files()`` / ``visible_dirs()``: what an application reaches by user-visible path, with
-  symlinks resolved and ``..``-prefixed internals left out.
+- ``visible()`` (or ``visible_files()`` / ``visible_dirs()``): what an application reaches by
+  user-visible path, with symlinks resolved and ``..``-prefixed internals left out.
 
 File bytes never appear in the model's text or JSON form: files carry a size and a sha256 digest.
 The bytes themselves travel beside the model in ``WorkloadLayout.contents`` (digest -> bytes), which
@@ -227,11 +227,15 @@ class ContainerLayout:
                     else:
                         stack.append((f"{base}/{name}", child, hops, above))
 
+    def visible(self) -> list[tuple[str, Entry]]:
+        """(user-visible path, resolved file or directory), sorted by path: one walk of the tree."""
+        return sorted(self._walk_visible(), key=lambda pe: pe[0])
+
     def visible_files(self) -> list[tuple[str, Entry]]:
-        return sorted(((p, e) for p, e in self._walk_visible() if e.type == FILE), key=lambda pe: pe[0])
+        return [(p, e) for p, e in self.visible() if e.type == FILE]
 
     def visible_dirs(self) -> list[tuple[str, Entry]]:
-        return sorted(((p, e) for p, e in self._walk_visible() if e.type == DIR), key=lambda pe: pe[0])
+        return [(p, e) for p, e in self.visible() if e.type == DIR]
 
     def mount_for(self, path: str) -> Mount | None:
         """The innermost mount that holds ``path``."""
@@ -243,11 +247,8 @@ class ContainerLayout:
         return best
 
     def to_json(self) -> dict:
-        # One walk for both lists (visible_files() and visible_dirs() would walk twice); the walk
-        # yields each path once, so sorting before filtering gives their order exactly.
-        visible = sorted(self._walk_visible(), key=lambda pe: pe[0])
         shown = {FILE: [], DIR: []}
-        for path, entry in visible:
+        for path, entry in self.visible():  # one walk for both lists
             if entry.type in shown:
                 shown[entry.type].append(entry.to_json(at=path))
         return {

@@ -139,7 +139,7 @@ def flatten(volume: VolumeLayout) -> VolumeLayout:
     """``--flat``: the user-visible tree only (no ``..data``, timestamped directory or links)."""
     view = ContainerLayout("flat", False, [Mount("/v", volume.name, True)],
                            [e.moved("/v" + ("/" + e.path if e.path else "")) for e in volume.entries])
-    entries = [e.moved(p[3:]) for p, e in view.visible_dirs() + view.visible_files()]
+    entries = [e.moved(p[3:]) for p, e in view.visible()]
     return VolumeLayout(volume.name, volume.source, entries)
 
 
