@@ -103,9 +103,8 @@ def static_diff(layout: WorkloadLayout, workload: Workload | None, project: Comp
     for c, service in pairs:
         report.pairs.append((c.name, service))
         view = reader.view(service, c.name, [m.path for m in c.mounts], c.init)
-        report.differences += [Difference(c.name, u.split(":")[0], "unknown", "", "", u.split(": ", 1)[1])
-                                for u in view.unknown]
-        known = [m for m in c.mounts if not any(u.startswith(m.path + ":") for u in view.unknown)]
+        report.differences += [Difference(c.name, path, "unknown", "", "", why) for path, why in view.unknown.items()]
+        known = [m for m in c.mounts if m.path not in view.unknown]
         expected = ContainerLayout(c.name, c.init, known, [e for e in c.entries
                                                            if any(e.path == m.path or e.path.startswith(m.path + "/")
                                                                   for m in known)])

@@ -30,7 +30,6 @@ from .tarentries import tar_entries
 class ImageFiles:
     entries: dict[str, Entry] = field(default_factory=dict)  # absolute path -> entry
     volumes: list[str] = field(default_factory=list)
-    contents: dict[str, bytes] = field(default_factory=dict, repr=False)
     unknown: str | None = None
 
     def subtree(self, path: str) -> list[Entry]:
@@ -44,10 +43,8 @@ class ImageFiles:
             if d not in self.entries:
                 self.entries[d] = Entry(d, DIR, 0o755, uid, gid)
 
-    def put(self, entry: Entry, data: bytes | None = None) -> None:
+    def put(self, entry: Entry) -> None:
         self.entries[entry.path] = entry
-        if data is not None and entry.sha256:
-            self.contents[entry.sha256] = data
 
 
 def _logical_lines(text: str) -> list[str]:
@@ -158,7 +155,7 @@ def _copy(image: ImageFiles, context: Path, src: str, dest: str, owner: tuple[in
             image._mkdirs(posixpath.dirname(target), uid, gid)
             data = real.read_bytes()
             digest = hashlib.sha256(data).hexdigest()
-            image.put(Entry(target, FILE, stat.S_IMODE(real.stat().st_mode), uid, gid, len(data), digest), data)
+            image.put(Entry(target, FILE, stat.S_IMODE(real.stat().st_mode), uid, gid, len(data), digest))
         else:
             return f"COPY source {src} is not a file or directory"
     return None
@@ -179,7 +176,7 @@ def _copy_tree(image: ImageFiles, src: Path, dest: str, uid: int, gid: int) -> N
             elif stat.S_ISREG(st.st_mode):
                 data = full.read_bytes()
                 digest = hashlib.sha256(data).hexdigest()
-                image.put(Entry(target, FILE, stat.S_IMODE(st.st_mode), uid, gid, len(data), digest), data)
+                image.put(Entry(target, FILE, stat.S_IMODE(st.st_mode), uid, gid, len(data), digest))
         dirs[:] = [d for d in dirs if not (Path(root) / d).is_symlink()]
 
 
@@ -194,5 +191,5 @@ def _is_tar(path: Path) -> bool:
 
 def _extract(image: ImageFiles, path: Path, dest: str) -> None:
     with tarfile.open(path) as tar:
-        for entry, data in tar_entries(tar, dest):
-            image.put(entry, data)
+        for entry in tar_entries(tar, dest):
+            image.put(entry)

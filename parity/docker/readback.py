@@ -47,7 +47,7 @@ def read_tree(container, path: str) -> list[Entry]:
         return []
     base = posixpath.dirname(path.rstrip("/")) or "/"
     with tarfile.open(fileobj=_Stream(chunks), mode="r|") as tar:
-        return [entry for entry, _data in tar_entries(tar, base)]
+        return list(tar_entries(tar, base))
 
 
 def mount_flags(container) -> dict[str, bool]:

@@ -36,8 +36,7 @@ class ServiceMount:
 @dataclass
 class StaticView:
     layout: ContainerLayout
-    unknown: list[str] = field(default_factory=list)
-    contents: dict[str, bytes] = field(default_factory=dict, repr=False)
+    unknown: dict[str, str] = field(default_factory=dict)  # mount path -> why its files cannot be known
 
 
 class StaticReader:
@@ -124,22 +123,19 @@ class StaticReader:
             if m is None:
                 image = self.image(service)
                 if image.unknown:
-                    result.unknown.append(f"{path}: no mount here, and {image.unknown}")
+                    result.unknown[path] = f"no mount here, and {image.unknown}"
                     continue
                 entries += image.subtree(path)
-                result.contents.update(image.contents)
                 layout_mounts.append(Mount(path, "", False, None, NOT_A_MOUNT))
                 continue
             layout_mounts.append(Mount(m.target, m.source, m.read_only, None, _describe(m)))
             tree, unknown = self._mount_tree(service, m)
             if unknown:
-                result.unknown.append(f"{path}: {unknown}")
+                result.unknown[path] = unknown
                 continue
             base = m.target
             placed = [e.moved(base if not e.path else f"{base.rstrip('/')}/{e.path}") for e in tree]
             entries += [e for e in placed if e.path == path or e.path.startswith(path.rstrip("/") + "/")]
-        for image in self._images.values():
-            result.contents.update(image.contents)
         result.layout = ContainerLayout(name, init, layout_mounts, list({e.path: e for e in entries}.values()))
         return result
 
