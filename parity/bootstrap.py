@@ -182,7 +182,7 @@ class Bootstrap:
             shutil.rmtree(self.state_dir, ignore_errors=True)
 
     def _check_names(self) -> None:
-        for name in [f"{self.plan.project}-data"] + [f"{self.plan.project}-{s.name}" for s in self.plan.services]:
+        for name in [self.plan.data_container] + [self.plan.container_name(s) for s in self.plan.services]:
             try:
                 ctr = self.client.containers.get(name)
             except docker.errors.NotFound:
@@ -207,7 +207,7 @@ class Bootstrap:
 
     def _volumes(self) -> None:
         plan = self.plan
-        data_name = f"{plan.project}-data"
+        data_name = plan.data_container
         try:
             data = self.client.containers.get(data_name)
             labels = data.labels
@@ -283,7 +283,7 @@ class Bootstrap:
 
     def _container(self, s: ServicePlan) -> None:
         plan = self.plan
-        name = f"{plan.project}-{s.name}"
+        name = plan.container_name(s)
         digest = _config_digest(s)
         try:
             ctr = self.client.containers.get(name)
@@ -330,7 +330,7 @@ class Bootstrap:
 
     def _report(self) -> None:
         for s in self.plan.services:
-            ctr = self.client.containers.get(f"{self.plan.project}-{s.name}")
+            ctr = self.client.containers.get(self.plan.container_name(s))
             self.result.containers.append({
                 "name": s.name, "container": ctr.name, "id": ctr.id[:12], "state": ctr.status, "init": s.init,
                 "mounts": [m.target for m in s.volumes] + [b.target for b in s.binds]})

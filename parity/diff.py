@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .compare import Difference, compare_containers
 from .docker.compose import ComposeProject, compose_binary
-from .docker.plan import LABEL_DIFF_OWNER
+from .docker.plan import LABEL_DIFF_OWNER, LABEL_ROLE
 from .docker.static_layout import StaticReader
 from .errors import EXIT_DIFFERENT, EXIT_SAME, ParityError, Problem
 from .kube.manifests import Workload
@@ -70,7 +70,7 @@ def pair(layout: WorkloadLayout, project: ComposeProject, mapping: dict[str, str
 
 def _helper_services(project: ComposeProject, paired: set[str]) -> set[str]:
     """Data-only services: labelled as such, or feeding a paired service's mounts."""
-    helpers = {n for n, s in project.services.items() if (s.get("labels") or {}).get("io.parity.role") == "data"}
+    helpers = {n for n, s in project.services.items() if (s.get("labels") or {}).get(LABEL_ROLE) == "data"}
     used_volumes = set()
     for name in paired:
         svc = project.services[name]
@@ -267,7 +267,7 @@ def _stale(client, project: ComposeProject, service: str, c: ContainerLayout, ac
         filler_target = next((m["target"] for m in project.services[filler].get("volumes") or []
                               if m.get("source") == v["source"]), None)
         try:
-            probe = client.containers.create(image, entrypoint=["true"], labels={"io.parity.role": "probe"})
+            probe = client.containers.create(image, entrypoint=["true"], labels={LABEL_ROLE: "probe"})
         except Exception:  # noqa: BLE001 - the image is gone: nothing to compare against
             continue
         try:

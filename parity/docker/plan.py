@@ -121,6 +121,15 @@ class DockerPlan:
             h.update(f"{v.key}={v.digest}\n".encode())
         return h.hexdigest()
 
+    @property
+    def data_container(self) -> str:
+        """The data-only container's name (parity up, docker.sh)."""
+        return f"{self.project}-data"
+
+    def container_name(self, service: "ServicePlan") -> str:
+        """A service's container name (parity up, docker.sh)."""
+        return f"{self.project}-{service.name}"
+
     def data_labels(self) -> dict[str, str]:
         return {LABEL_WORKLOAD: self.workload_ref, LABEL_ROLE: "data", LABEL_PROJECT: self.project,
                 LABEL_DIGEST: f"sha256:{self.content_digest}"}
