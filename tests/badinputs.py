@@ -34,13 +34,18 @@ def commands_of(entry: dict) -> tuple[str, ...]:
 
 
 def make_generated(gen: Path) -> None:
-    """Fixtures too big to keep in the repository: a Secret and a --secrets directory 1 byte over 1 MiB."""
+    """Fixtures too big to keep in the repository: a Secret, a ConfigMap and a --secrets directory 1 byte
+    over 1 MiB."""
     if (gen / "secret-too-big.yaml").exists():
         return
     (gen / "secret-too-big.yaml").write_text(
         (BAD / "support" / "pod-needs-creds.yaml").read_text()
         + "---\napiVersion: v1\nkind: Secret\nmetadata: {name: creds}\ndata:\n  big: "
         + base64.b64encode(b"B" * OVER_LIMIT).decode() + "\n")
+    (gen / "configmap-too-big.yaml").write_text(
+        (BAD / "support" / "pod-needs-creds.yaml").read_text()
+        + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata:\n  big: "
+        + "C" * OVER_LIMIT + "\n")
     creds = gen / "secrets-too-big" / "creds"
     creds.mkdir(parents=True)
     (creds / "big").write_bytes(b"D" * (OVER_LIMIT - 10))

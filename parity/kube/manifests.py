@@ -285,13 +285,19 @@ def _load_secret(obj: dict, name: str, namespace: str, file: str, problems: Prob
     for key, val in _string_map(obj, "stringData", problems, file, ref).items():
         if check_key(key, problems, file, ref, "stringData"):
             data[key] = val.encode()
-    total = sum(len(v) for v in data.values())
-    if total > MAX_SECRET_BYTES:
-        problems.add(f"data is {total} bytes; a Secret holds at most {MAX_SECRET_BYTES}", file=file, obj=ref,
-                     field="data")
+    _check_total_size(data, problems, file, ref)
     if len(problems.items) > before:
         return None
     return Secret(name, namespace, data, file)
+
+
+def _check_total_size(data: dict[str, bytes], problems: Problems, file: str, ref: str) -> None:
+    """The API server's limit on a Secret's or ConfigMap's data (``ref``: "Secret/NAME", "ConfigMap/NAME")."""
+    total = sum(map(len, data.values()))
+    if total > MAX_SECRET_BYTES:
+        kind = ref.split("/", 1)[0]
+        problems.add(f"data is {total} bytes; a {kind} holds at most {MAX_SECRET_BYTES}", file=file, obj=ref,
+                     field="data")
 
 
 def _load_configmap(obj: dict, name: str, namespace: str, file: str, problems: Problems) -> ConfigMap | None:
@@ -311,10 +317,7 @@ def _load_configmap(obj: dict, name: str, namespace: str, file: str, problems: P
             data[key] = _b64(val)
         except (binascii.Error, ValueError):
             problems.add("illegal base64 data", file=file, obj=ref, field=f"binaryData[{key}]")
-    total = sum(len(v) for v in data.values())
-    if total > MAX_SECRET_BYTES:
-        problems.add(f"data is {total} bytes; a ConfigMap holds at most {MAX_SECRET_BYTES}", file=file, obj=ref,
-                     field="data")
+    _check_total_size(data, problems, file, ref)
     if len(problems.items) > before:
         return None
     return ConfigMap(name, namespace, data, file)
@@ -407,10 +410,7 @@ def _secret_from_dir(name: str, path: str, namespace: str) -> Secret:
                 data[entry.name] = Path(real).read_bytes()
             except OSError as exc:
                 problems.add(f"cannot read: {exc.strerror}", file=entry.path, obj=ref, field=field_name)
-    total = sum(len(v) for v in data.values())
-    if total > MAX_SECRET_BYTES:
-        problems.add(f"data is {total} bytes; a Secret holds at most {MAX_SECRET_BYTES}", file=path, obj=ref,
-                     field="data")
+    _check_total_size(data, problems, path, ref)
     problems.raise_if_any()
     return Secret(name, namespace, data, path)
 
