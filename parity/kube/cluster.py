@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from ..errors import ParityError, Problem
-from .manifests import TEMPLATE_PATHS, Inputs, load_objects, parse_kind_name
+from .manifests import Inputs, load_objects, parse_kind_name, pod_template
 
 #: Where a pod finds its service account credentials (in-cluster config); tests point it elsewhere.
 IN_CLUSTER_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -308,10 +308,7 @@ def _containers(pod_spec: dict) -> Iterator[dict]:
 
 def pod_spec_of(obj: dict, kind: str) -> dict:
     """The pod spec inside a workload object ({} when it has none: the loader reports that)."""
-    node: Any = obj
-    for step in TEMPLATE_PATHS[kind] + ("spec",):
-        node = _dict(node).get(step)
-    return _dict(node)
+    return _dict(_dict(pod_template(obj, kind)).get("spec"))
 
 
 # ---------------------------------------------------------------------------------------------

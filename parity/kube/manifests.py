@@ -323,12 +323,19 @@ def _load_configmap(obj: dict, name: str, namespace: str, file: str, problems: P
     return ConfigMap(name, namespace, data, file)
 
 
-def _load_workload(obj: dict, kind: str, name: str, namespace: str, file: str,
-                   problems: Problems) -> Workload | None:
-    ref = f"{kind}/{name}"
+def pod_template(obj: dict, kind: str):
+    """The pod template of a workload object (the object itself for a Pod), or whatever stands at its
+    path (None, or not a map, in a bad manifest)."""
     template = obj
     for step in TEMPLATE_PATHS[kind]:
         template = template.get(step) if isinstance(template, dict) else None
+    return template
+
+
+def _load_workload(obj: dict, kind: str, name: str, namespace: str, file: str,
+                   problems: Problems) -> Workload | None:
+    ref = f"{kind}/{name}"
+    template = pod_template(obj, kind)
     field_prefix = ".".join(TEMPLATE_PATHS[kind] + ("spec",))
     if not isinstance(template, dict) or not isinstance(template.get("spec"), dict):
         problems.add("Required value: a pod spec", file=file, obj=ref, field=field_prefix)
