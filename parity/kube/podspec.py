@@ -428,21 +428,25 @@ def _parse_items(raw, prefix: str, c: _Checker) -> tuple[KeyToPath, ...]:
     return tuple(items)
 
 
+def _default_mode(raw: dict, prefix: str, c: _Checker) -> int:
+    """A volume's ``defaultMode``, 0644 when unset (as the API server defaults it)."""
+    mode = c.mode(raw.get("defaultMode"), f"{prefix}.defaultMode")
+    return 0o644 if mode is None else mode
+
+
 def _parse_secret(raw: dict, prefix: str, c: _Checker, projected: bool) -> SecretSource:
     name_field = "name" if projected else "secretName"
     name = c.string(raw.get(name_field), f"{prefix}.{name_field}", required=True) or ""
-    mode = None if projected else c.mode(raw.get("defaultMode"), f"{prefix}.defaultMode")
+    mode = None if projected else _default_mode(raw, prefix, c)  # before the items: the order problems print in
     return SecretSource(name, _parse_items(raw.get("items"), f"{prefix}.items", c),
-                        c.boolean(raw.get("optional"), f"{prefix}.optional"),
-                        None if projected else (0o644 if mode is None else mode), prefix)
+                        c.boolean(raw.get("optional"), f"{prefix}.optional"), mode, prefix)
 
 
 def _parse_configmap(raw: dict, prefix: str, c: _Checker, projected: bool) -> ConfigMapSource:
     name = c.string(raw.get("name"), f"{prefix}.name", required=True) or ""
-    mode = None if projected else c.mode(raw.get("defaultMode"), f"{prefix}.defaultMode")
+    mode = None if projected else _default_mode(raw, prefix, c)
     return ConfigMapSource(name, _parse_items(raw.get("items"), f"{prefix}.items", c),
-                           c.boolean(raw.get("optional"), f"{prefix}.optional"),
-                           None if projected else (0o644 if mode is None else mode), prefix)
+                           c.boolean(raw.get("optional"), f"{prefix}.optional"), mode, prefix)
 
 
 def _parse_downward(raw: dict, prefix: str, c: _Checker, projected: bool) -> DownwardSource:
@@ -470,8 +474,7 @@ def _parse_downward(raw: dict, prefix: str, c: _Checker, projected: bool) -> Dow
             divisor = str(div) if div is not None else None
         if path and (field_path or resource):
             items.append(DownwardFile(path, field_path, resource, container, divisor, mode, where))
-    mode = None if projected else c.mode(raw.get("defaultMode"), f"{prefix}.defaultMode")
-    return DownwardSource(tuple(items), None if projected else (0o644 if mode is None else mode), prefix)
+    return DownwardSource(tuple(items), None if projected else _default_mode(raw, prefix, c), prefix)
 
 
 def _valid_downward_field(path: str) -> bool:
@@ -522,8 +525,7 @@ def _parse_projected(raw: dict, prefix: str, c: _Checker) -> ProjectedSource:
             explicit_paths[clean] = fpath
         if parsed is not None:
             sources.append(parsed)
-    mode = c.mode(raw.get("defaultMode"), f"{prefix}.defaultMode")
-    return ProjectedSource(tuple(sources), 0o644 if mode is None else mode, prefix)
+    return ProjectedSource(tuple(sources), _default_mode(raw, prefix, c), prefix)
 
 
 _OTHER_TYPES = ("emptyDir", "hostPath", "persistentVolumeClaim", "nfs", "csi", "ephemeral", "image", "iscsi",
