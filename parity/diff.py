@@ -172,8 +172,8 @@ def _throwaway_config(project: ComposeProject, name: str, suffix: str) -> dict:
     return {"name": name, "services": services, "volumes": volumes}
 
 
-def _compose(binary: list[str], config_file: str, project: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(binary + ["-f", config_file, "-p", project, *args], capture_output=True, text=True)
+def _compose(binary: tuple[str, ...], config_file: str, project: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*binary, "-f", config_file, "-p", project, *args], capture_output=True, text=True)
 
 
 def live_diff(layout: WorkloadLayout, workload: Workload | None, project: ComposeProject, mapping: dict[str, str],
@@ -195,6 +195,7 @@ def live_diff(layout: WorkloadLayout, workload: Workload | None, project: Compos
     if running and not client.containers.list(all=True, filters={"label": f"com.docker.compose.project={running}"}):
         raise ParityError(f"--project {running}: no compose project of that name has containers on this engine")
     tmp = None if running else tempfile.mkdtemp(prefix="parity-diff-")  # 0700: the config holds env values
+    reader = StaticReader(project) if running else None  # what the images would put in the volumes
     try:
         if tmp:
             config_file = os.path.join(tmp, "compose.json")
@@ -220,7 +221,7 @@ def live_diff(layout: WorkloadLayout, workload: Workload | None, project: Compos
             report.differences += _group_difference(workload, c.name, host.get("GroupAdd") or [],
                                                     ctr.attrs.get("Config", {}).get("User"), ignore)
             if running:
-                report.differences += _stale(client, project, service, c, actual)
+                report.differences += _stale(client, project, reader, service, c, actual)
     finally:
         if tmp:
             _compose(binary, os.path.join(tmp, "compose.json"), name, "down", "-v", "-t", "0", "--rmi", "local")
@@ -247,13 +248,12 @@ def _probe_writes(ctr, layout: ContainerLayout) -> ContainerLayout:
     return ContainerLayout(layout.name, layout.init, mounts, layout.entries)
 
 
-def _stale(client, project: ComposeProject, service: str, c: ContainerLayout, actual: ContainerLayout) -> list[
-        Difference]:
+def _stale(client, project: ComposeProject, reader: StaticReader, service: str, c: ContainerLayout,
+           actual: ContainerLayout) -> list[Difference]:
     """A running project's named volumes against the image that should have filled them."""
     from .docker.readback import read_tree
 
     out = []
-    reader = StaticReader(project)
     svc = project.services.get(service) or {}
     for v in svc.get("volumes") or []:
         if v.get("type") != "volume" or not v.get("source"):
@@ -264,7 +264,7 @@ def _stale(client, project: ComposeProject, service: str, c: ContainerLayout, ac
         image = filler_svc.get("image") or (f"{project.name}-{filler}" if filler_svc.get("build") else None)
         if not image:
             continue
-        filler_target = next((m["target"] for m in project.services[filler].get("volumes") or []
+        filler_target = next((m["target"] for m in filler_svc.get("volumes") or []
                               if m.get("source") == v["source"]), None)
         try:
             probe = client.containers.create(image, entrypoint=["true"], labels={LABEL_ROLE: "probe"})

@@ -9,6 +9,7 @@ secret values (Compose inlines ``env_file`` contents): it stays in memory and is
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -37,14 +38,15 @@ class ComposeProject:
         return spec.get("name") or f"{self.name}_{key}"
 
 
-def compose_binary() -> list[str] | None:
+@functools.cache  # asked once per process: a live diff needs it to read the file and to run it
+def compose_binary() -> tuple[str, ...] | None:
     """How to run Compose v2 here: the docker CLI plugin, else a standalone docker-compose."""
     if shutil.which("docker"):
         probe = subprocess.run(["docker", "compose", "version"], capture_output=True)
         if probe.returncode == 0:
-            return ["docker", "compose"]
+            return ("docker", "compose")
     if shutil.which("docker-compose"):
-        return ["docker-compose"]
+        return ("docker-compose",)
     return None
 
 
@@ -105,7 +107,7 @@ def load_compose(path: str, project: str | None = None) -> ComposeProject:
     binary = compose_binary()
     if binary is None:
         return _fallback(file, project)
-    cmd = binary + ["-f", file] + (["-p", project] if project else []) + ["config", "--format", "json"]
+    cmd = [*binary, "-f", file] + (["-p", project] if project else []) + ["config", "--format", "json"]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=COMPOSE_CONFIG_TIMEOUT)
     except subprocess.TimeoutExpired:
