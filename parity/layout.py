@@ -20,7 +20,7 @@ import hashlib
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Mapping, NamedTuple
+from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, TypeVar
 
 from .gcpause import gc_paused
 
@@ -113,6 +113,19 @@ class Entry(NamedTuple):
             target=data.get("target"),
             volatile=data.get("volatile"),
         )
+
+
+M = TypeVar("M")
+
+
+def innermost(path: str, mounts: Iterable[M], mount_path: Callable[[M], str]) -> M | None:
+    """The mount that holds ``path`` deepest (a container's, a compose service's), or None."""
+    best, best_len = None, -1
+    for m in mounts:
+        where = mount_path(m)
+        if (path == where or path.startswith(where.rstrip("/") + "/")) and len(where) > best_len:
+            best, best_len = m, len(where)
+    return best
 
 
 def _dirname(path: str) -> str:
@@ -239,12 +252,11 @@ class ContainerLayout:
 
     def mount_for(self, path: str) -> Mount | None:
         """The innermost mount that holds ``path``."""
-        best = None
-        for m in self.mounts:
-            if path == m.path or path.startswith(m.path.rstrip("/") + "/"):
-                if best is None or len(m.path) > len(best.path):
-                    best = m
-        return best
+        return innermost(path, self.mounts, lambda m: m.path)
+
+    def entries_shown_by(self, mount: Mount) -> list[Entry]:
+        """The entries ``mount`` shows: those under it that no deeper mount hides."""
+        return [e for e in self.entries if self.mount_for(e.path) == mount]
 
     def to_json(self) -> dict:
         shown = {FILE: [], DIR: []}

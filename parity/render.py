@@ -28,7 +28,7 @@ def _container_lines(c: ContainerLayout, paint: Painter) -> list[str]:
         flags = "read-only" if m.read_only else paint("read-write", "yellow")
         sub = f" subPath {m.sub_path}" if m.sub_path else ""
         lines.append(f"    {paint(m.path, 'blue')}  <- {m.source or m.volume} (volume {m.volume}){sub}  {flags}")
-        own = [e for e in c.entries if c.mount_for(e.path) == m]
+        own = c.entries_shown_by(m)
         for e in own:
             rel = "." if e.path == m.path else posixpath.relpath(e.path, m.path)
             owner = f"{e.uid}:{e.gid}"

@@ -198,7 +198,7 @@ def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Input
             volumes.append(VolumeMountPlan(m.volume, m.path))
             continue
         own = tuple(e.moved("" if e.path == m.path else e.path[len(m.path) + 1:])
-                    for e in layout.entries if layout.mount_for(e.path) == m)
+                    for e in layout.entries_shown_by(m))
         binds.append(BindPlan(f"subpath/{ctr.name}/{i}-{posixpath.basename(m.path) or 'root'}", m.path, own))
     expose, ports = [], []
     for p in raw.get("ports") or []:

@@ -18,7 +18,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 
-from ..layout import DIR, FILE, NOT_A_MOUNT, SYMLINK, ContainerLayout, Entry, Mount
+from ..layout import DIR, FILE, NOT_A_MOUNT, SYMLINK, ContainerLayout, Entry, Mount, innermost
 from .compose import ComposeProject
 from .image_files import ImageFiles, image_from_build
 
@@ -119,7 +119,7 @@ class StaticReader:
         entries: list[Entry] = []
         layout_mounts: list[Mount] = []
         for path in paths:
-            m = _covering(mounts, path)
+            m = innermost(path, mounts.values(), lambda sm: sm.target)
             if m is None:
                 image = self.image(service)
                 if image.unknown:
@@ -158,15 +158,6 @@ class StaticReader:
 def _describe(m: ServiceMount) -> str:
     via = f" via volumes_from {m.via}" if m.via else ""
     return f"{m.type} {m.source}{via}".strip()
-
-
-def _covering(mounts: dict[str, ServiceMount], path: str) -> ServiceMount | None:
-    best = None
-    for target, m in mounts.items():
-        if path == target or path.startswith(target.rstrip("/") + "/"):
-            if best is None or len(target) > len(best.target):
-                best = m
-    return best
 
 
 def _rel(e: Entry, base: str) -> Entry:
