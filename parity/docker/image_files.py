@@ -162,22 +162,32 @@ def _copy(image: ImageFiles, context: Path, src: str, dest: str, owner: tuple[in
 
 
 def _copy_tree(image: ImageFiles, src: Path, dest: str, uid: int, gid: int) -> None:
-    for root, dirs, files in os.walk(src):
-        rel = os.path.relpath(root, src)
-        base = dest if rel == "." else posixpath.join(dest, rel)
-        for name in sorted(dirs + files):
-            full = Path(root) / name
-            target = posixpath.join(base, name)
-            st = full.lstat()
-            if stat.S_ISLNK(st.st_mode):
-                image.put(Entry(target, SYMLINK, 0o777, uid, gid, target=os.readlink(full)))
-            elif stat.S_ISDIR(st.st_mode):
-                image.put(Entry(target, DIR, stat.S_IMODE(st.st_mode), uid, gid))
-            elif stat.S_ISREG(st.st_mode):
-                data = full.read_bytes()
-                digest = hashlib.sha256(data).hexdigest()
-                image.put(Entry(target, FILE, stat.S_IMODE(st.st_mode), uid, gid, len(data), digest))
-        dirs[:] = [d for d in dirs if not (Path(root) / d).is_symlink()]
+    """What COPY of a directory adds under ``dest`` (made by the caller): its contents, owned uid:gid."""
+    for e in host_tree(str(src))[1:]:  # [0] is the directory itself
+        image.put(e._replace(path=posixpath.join(dest, e.path), uid=uid, gid=gid))
+
+
+def host_tree(path: str) -> list[Entry]:
+    """A bind mount's source as the container sees it: host modes and numeric owners."""
+    out: list[Entry] = []
+
+    def add(full: str, rel: str) -> None:
+        st = os.lstat(full)
+        mode = stat.S_IMODE(st.st_mode)
+        if stat.S_ISLNK(st.st_mode):
+            out.append(Entry(rel, SYMLINK, 0o777, st.st_uid, st.st_gid, target=os.readlink(full)))
+        elif stat.S_ISDIR(st.st_mode):
+            out.append(Entry(rel, DIR, mode, st.st_uid, st.st_gid))
+            for name in sorted(os.listdir(full)):
+                add(os.path.join(full, name), f"{rel}/{name}" if rel else name)
+        elif stat.S_ISREG(st.st_mode):
+            with open(full, "rb") as f:
+                data = f.read()
+            out.append(Entry(rel, FILE, mode, st.st_uid, st.st_gid, len(data), hashlib.sha256(data).hexdigest()))
+
+    if os.path.lexists(path):
+        add(path, "")
+    return out
 
 
 def _is_tar(path: Path) -> bool:

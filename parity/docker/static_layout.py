@@ -13,14 +13,11 @@ Where the content cannot be known (an image built elsewhere, a ``RUN`` step), th
 
 from __future__ import annotations
 
-import hashlib
-import os
-import stat
 from dataclasses import dataclass, field
 
-from ..layout import DIR, FILE, NOT_A_MOUNT, SYMLINK, ContainerLayout, Entry, Mount, innermost
+from ..layout import DIR, NOT_A_MOUNT, ContainerLayout, Entry, Mount, innermost
 from .compose import ComposeProject
-from .image_files import ImageFiles, image_from_build
+from .image_files import ImageFiles, host_tree, image_from_build
 
 
 @dataclass
@@ -162,26 +159,3 @@ def _describe(m: ServiceMount) -> str:
 
 def _rel(e: Entry, base: str) -> Entry:
     return e.moved("" if e.path == base else e.path[len(base.rstrip("/")) + 1:])
-
-
-def host_tree(path: str) -> list[Entry]:
-    """A bind mount's source as the container sees it: host modes and numeric owners."""
-    out: list[Entry] = []
-
-    def add(full: str, rel: str) -> None:
-        st = os.lstat(full)
-        mode = stat.S_IMODE(st.st_mode)
-        if stat.S_ISLNK(st.st_mode):
-            out.append(Entry(rel, SYMLINK, 0o777, st.st_uid, st.st_gid, target=os.readlink(full)))
-        elif stat.S_ISDIR(st.st_mode):
-            out.append(Entry(rel, DIR, mode, st.st_uid, st.st_gid))
-            for name in sorted(os.listdir(full)):
-                add(os.path.join(full, name), f"{rel}/{name}" if rel else name)
-        elif stat.S_ISREG(st.st_mode):
-            with open(full, "rb") as f:
-                data = f.read()
-            out.append(Entry(rel, FILE, mode, st.st_uid, st.st_gid, len(data), hashlib.sha256(data).hexdigest()))
-
-    if os.path.lexists(path):
-        add(path, "")
-    return out
