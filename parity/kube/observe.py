@@ -178,11 +178,16 @@ def observed_pod(pod_name: str, *, containers: list[str | None] | None = None, c
     return WorkloadLayout("Pod", workload.name, workload.namespace, layouts)
 
 
-def _is_running(pod: dict, ctr: Container) -> bool:
+def _state(pod: dict, ctr: Container) -> dict:
+    """The container's ``state`` in the pod's status ({} when the status does not list it)."""
     key = "initContainerStatuses" if ctr.init else "containerStatuses"
     statuses = (pod.get("status") or {}).get(key) or []
     status = next((s for s in statuses if isinstance(s, dict) and s.get("name") == ctr.name), {})
-    return "running" in (status.get("state") or {})
+    return status.get("state") or {}
+
+
+def _is_running(pod: dict, ctr: Container) -> bool:
+    return "running" in _state(pod, ctr)
 
 
 def _pick_container(conn: Connection, pod: dict, containers: list[Container], name: str | None) -> Container:
@@ -201,14 +206,12 @@ def _pick_container(conn: Connection, pod: dict, containers: list[Container], na
 
 
 def _check_running(conn: Connection, pod: dict, ctr: Container) -> None:
-    status = pod.get("status") or {}
-    key = "initContainerStatuses" if ctr.init else "containerStatuses"
-    ctr_status = next((s for s in status.get(key) or [] if isinstance(s, dict) and s.get("name") == ctr.name), {})
-    state = ctr_status.get("state") or {}
+    state = _state(pod, ctr)
     if "running" not in state:
         now = next(iter(state), "unknown")
+        phase = (pod.get("status") or {}).get("phase", "unknown")
         raise ParityError(Problem(f'container "{ctr.name}" is not running (state {now}, pod phase '
-                                  f'{status.get("phase", "unknown")}); only a running container can be listed',
+                                  f'{phase}); only a running container can be listed',
                                   file=conn.label, obj=f"Pod/{pod['metadata']['name']}"))
 
 
