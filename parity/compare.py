@@ -16,13 +16,12 @@ from dataclasses import dataclass
 
 from .layout import FILE, NOT_A_MOUNT, SYMLINK, TIMESTAMP_DIR_RE, ContainerLayout, Entry, mode_string, short_digest
 
-KINDS = ("missing", "extra", "content", "mode", "owner", "type", "writable", "structure", "not-hidden", "stale",
-         "unpaired-container", "unpaired-service", "unknown")
-IGNORABLE = ("structure", "owners", "modes")
-
-
 @dataclass(frozen=True)
 class Difference:
+    """``kind``: missing, extra, content, mode, owner, type, writable, structure, not-hidden, stale,
+    unpaired-container, unpaired-service or unknown. ``--ignore`` (structure, owners, modes) leaves
+    some out: see ``compare_containers``."""
+
     container: str
     path: str
     kind: str
