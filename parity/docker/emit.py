@@ -16,7 +16,7 @@ import yaml
 
 from .context import PAYLOAD_NAME
 from .plan import (DATA_SERVICE, LABEL_CONTAINER, LABEL_DIGEST, LABEL_PROJECT, LABEL_VOLUME, LABEL_WORKLOAD,
-                   DockerPlan, ServicePlan)
+                   SUBPATH_DIR, DockerPlan, ServicePlan)
 
 COMPOSE_FILE = "compose.yaml"
 SCRIPT_FILE = "docker.sh"
@@ -212,7 +212,7 @@ readable by its owner only.
   with exact modes, owners and symlinks; works with the legacy builder and BuildKit.
 - `{SCRIPT_FILE}`: the same with plain `docker` commands (`--volumes-from NAME:ro`).
 - `{ENV_DIR}/*.env`: variables whose values come from Secrets or ConfigMaps (never inline in {COMPOSE_FILE}).
-- `subpath/`: files for subPath mounts, bind-mounted read-only.
+- `{SUBPATH_DIR}/`: files for subPath mounts, bind-mounted read-only.
 
 Containers and their mounts (all read-only, as the kubelet mounts them):
 {services}

@@ -14,8 +14,9 @@ from pathlib import Path
 from ..layout import DIR, FILE, SYMLINK
 from ..outdir import write_atomically, write_file
 from .context import PAYLOAD_NAME, dockerfile, payload_tar
-from .emit import COMPOSE_FILE, DATA_DIR, README_FILE, SCRIPT_FILE, compose_yaml, docker_script, env_file_path, readme
-from .plan import BindPlan, DockerPlan
+from .emit import (COMPOSE_FILE, DATA_DIR, ENV_DIR, README_FILE, SCRIPT_FILE, compose_yaml, docker_script, env_file_path,
+                   readme)
+from .plan import SUBPATH_DIR, BindPlan, DockerPlan
 
 
 @dataclass
@@ -71,7 +72,7 @@ def generate(plan: DockerPlan, dest: Path, force: bool = False, mtime: int = 0) 
             write_file(tmp / rel, data, mode)
             files.append(rel)
 
-        for d in (DATA_DIR, "env", "subpath"):
+        for d in (DATA_DIR, ENV_DIR, SUBPATH_DIR):
             (tmp / d).mkdir(mode=0o700)
         put(COMPOSE_FILE, compose_yaml(plan), 0o644)
         put(SCRIPT_FILE, docker_script(plan), 0o755)

@@ -29,6 +29,7 @@ from .env import ContainerEnv, container_env
 
 DATA_ROOT = "/parity/volumes"
 DATA_SERVICE = "parity-data"
+SUBPATH_DIR = "subpath"  # in the output directory: the files subPath mounts bind
 DEFAULT_BASE_IMAGE = "busybox:latest"
 
 LABEL_WORKLOAD = "io.parity.workload"
@@ -199,7 +200,7 @@ def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Input
             continue
         own = tuple(e.moved("" if e.path == m.path else e.path[len(m.path) + 1:])
                     for e in layout.entries_shown_by(m))
-        binds.append(BindPlan(f"subpath/{ctr.name}/{i}-{posixpath.basename(m.path) or 'root'}", m.path, own))
+        binds.append(BindPlan(f"{SUBPATH_DIR}/{ctr.name}/{i}-{posixpath.basename(m.path) or 'root'}", m.path, own))
     expose, ports = [], []
     for p in raw.get("ports") or []:
         if isinstance(p, dict) and isinstance(p.get("containerPort"), int):
