@@ -344,7 +344,7 @@ def _load_workload(obj: dict, kind: str, name: str, namespace: str, file: str,
     pod_meta = pod_meta if isinstance(pod_meta, dict) else {}
     labels = _meta_map(pod_meta, "labels", problems, file, ref, field_prefix)
     annotations = _meta_map(pod_meta, "annotations", problems, file, ref, field_prefix)
-    spec = parse_pod_spec(template["spec"], field_prefix, problems, file, ref, problems.warnings)
+    spec = parse_pod_spec(template["spec"], field_prefix, problems, file, ref)
     if spec is None:
         return None
     uid = pod_meta.get("uid") if kind == "Pod" and isinstance(pod_meta.get("uid"), str) else None

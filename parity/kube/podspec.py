@@ -157,7 +157,6 @@ class _Checker:
 
     def __init__(self, problems: Problems, file: str, ref: str):
         self.problems, self.file, self.ref = problems, file, ref
-        self.warnings: list[str] = []
 
     def bad(self, field_path: str, message: str) -> None:
         self.problems.add(message, file=self.file, obj=self.ref, field=field_path)
@@ -229,7 +228,7 @@ class _Checker:
             return None
         digits = str(mode)
         if (len(digits) == 3 and set(digits) <= set("01234567") and mode not in _KNOWN_DECIMAL_MODES):
-            self.warnings.append(
+            self.problems.warnings.append(
                 f"{self.file}: {self.ref}: {field_path}: {mode} is decimal, i.e. 0{mode:o}; "
                 f"write 0{digits} if octal was meant")
         return mode
@@ -253,8 +252,7 @@ class _Checker:
         return path if ok else None
 
 
-def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: str,
-                   warnings: list[str] | None = None) -> PodSpec | None:
+def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: str) -> PodSpec | None:
     c = _Checker(problems, file, ref)
     before = len(problems.items)
     volumes = [_parse_volume(v, f"{prefix}.volumes[{i}]", c) for i, v in enumerate(c.list(spec.get("volumes"),
@@ -296,8 +294,6 @@ def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: 
         if ctr.name in seen_names:
             c.bad(f"{ctr.field}.name", f'Duplicate value: "{ctr.name}"')
         seen_names.add(ctr.name)
-    if warnings is not None:
-        warnings.extend(c.warnings)
     if len(problems.items) > before:
         return None
     return PodSpec(volumes, [x for x in init if x], [x for x in regular if x], ephemeral, pod_security, fs_group,
