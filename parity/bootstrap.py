@@ -215,9 +215,10 @@ class Bootstrap:
             data, labels = None, {}
         existing = {v.name: v for v in by_label(self.client.volumes, **{LABEL_PROJECT: plan.project})}
         changed = data is None or data.image.tags[:1] != [plan.data_image]
+        shapes = {v.key: _shape(v) for v in plan.volumes}
         for v in plan.volumes:
             name = volume_name(plan, v)
-            want_digest, want_shape = v.digest, _shape(v)
+            want_digest, want_shape = v.digest, shapes[v.key]
             have_digest = labels.get(LABEL_VOLUME_DIGEST + v.key)
             if name in existing and have_digest == want_digest:
                 continue
@@ -247,7 +248,7 @@ class Bootstrap:
         labels = {**plan.data_labels()}
         for v in plan.volumes:
             labels[LABEL_VOLUME_DIGEST + v.key] = v.digest
-            labels[LABEL_VOLUME_SHAPE + v.key] = _shape(v)
+            labels[LABEL_VOLUME_SHAPE + v.key] = shapes[v.key]
         # Created, never started: creating it fills empty volumes from the image (copy-up).
         self.client.containers.create(plan.data_image, name=data_name, labels=labels, mounts=[
             Mount(v.image_path, volume_name(plan, v), type="volume") for v in plan.volumes])
