@@ -37,6 +37,8 @@ from corpus import write_corpus  # noqa: E402
 PYTHON = sys.executable
 PARITY = str(Path(PYTHON).with_name("parity"))  # the console script pip installed beside the interpreter
 EXAMPLE = "manifests/api-gateway"
+#: The benchmarks' own project (-p): a user's `parity up` of the example is never touched.
+BENCH_PROJECT = "parity-bench-example"
 FORBIDDEN_IMPORTS = ("docker", "kubernetes")  # only commands that talk to an engine/cluster may import them
 
 
@@ -215,15 +217,15 @@ def engine(ctx: Context) -> list[Row]:
 
     env = {**ctx.env, "PARITY_STATE_DIR": str(ctx.out / "state")}
     gen = ctx.out / "engine-gen"
-    subprocess.run([PARITY, "k8s-to-docker", EXAMPLE, "-o", str(gen), "--force"], env=env, check=True,
-                   capture_output=True)
+    subprocess.run([PARITY, "k8s-to-docker", EXAMPLE, "-o", str(gen), "--force", "-p", BENCH_PROJECT], env=env,
+                   check=True, capture_output=True)
 
     def down() -> None:
-        subprocess.run([PARITY, "down", EXAMPLE], env=env, check=True, capture_output=True)
+        subprocess.run([PARITY, "down", EXAMPLE, "-p", BENCH_PROJECT], env=env, check=True, capture_output=True)
 
     def cold_up() -> float:
         down()
-        return time_command([PARITY, "up", EXAMPLE], env)
+        return time_command([PARITY, "up", EXAMPLE, "-p", BENCH_PROJECT], env)
 
     def raw_ops() -> float:
         down()
@@ -242,9 +244,9 @@ def engine(ctx: Context) -> list[Row]:
 
     rows = [compare("parity up, cold (example)", "the same engine operations through the SDK", raw_ops, cold_up,
                     max(3, ctx.repeat // 2))]
-    subprocess.run([PARITY, "up", EXAMPLE], env=env, check=True, capture_output=True)
+    subprocess.run([PARITY, "up", EXAMPLE, "-p", BENCH_PROJECT], env=env, check=True, capture_output=True)
     rows.append(compare("parity up, warm (nothing changed)", "0.5 s budget", lambda: 0.5,
-                        lambda: time_command([PARITY, "up", EXAMPLE], env), ctx.repeat, 1.0))
+                        lambda: time_command([PARITY, "up", EXAMPLE, "-p", BENCH_PROJECT], env), ctx.repeat, 1.0))
     down()
     compose_file = str(gen / "compose.yaml")
 
@@ -264,7 +266,7 @@ def engine(ctx: Context) -> list[Row]:
 
     rows.append(compare("parity diff --live (example)", "docker compose up -d --build + down -v", by_hand,
                         live_diff, max(3, ctx.repeat // 2)))
-    for image in client.images.list(filters={"label": "io.parity.workload=Pod/api-gateway"}):
+    for image in client.images.list(filters={"label": f"io.parity.project={BENCH_PROJECT}"}):
         client.images.remove(image.id, force=True)
     return rows
 

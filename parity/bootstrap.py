@@ -361,67 +361,81 @@ def _owned_by_running_diff(labels: dict | None) -> bool:
     return True
 
 
+def _removed_by_down(labels: dict | None, project: str) -> bool:
+    """Whether ``down`` of ``project`` removes an object: one labelled for that project, or the
+    leftover of a ``parity diff --live`` whose process is gone; never a running diff's objects nor
+    another project's."""
+    labels = labels or {}
+    if labels.get(LABEL_DIFF_OWNER):
+        return not _owned_by_running_diff(labels)
+    return labels.get(LABEL_PROJECT) == project
+
+
 @engine_errors()
-def down(workload_ref: str, project: str | None) -> dict:
-    """Remove every container, volume and image labelled for the workload, and its state directory.
-    A running ``parity diff --live`` of the same workload keeps its throw-away objects."""
+def down(workload_ref: str | None, project: str) -> dict:
+    """Remove every container, volume and image labelled for ``project`` (and the workload, when
+    given), and the project's state directory. Another project's objects (another ``-p``, or a
+    ``docker compose -p`` run of the generated file) are never touched; a running ``parity diff
+    --live`` keeps its own, a dead one's leftovers of the workload go too."""
     client = connect()
-    label = {LABEL_WORKLOAD: workload_ref}
+    label = {LABEL_WORKLOAD: workload_ref} if workload_ref else {LABEL_PROJECT: project}
     removed: dict[str, list[str]] = {"containers": [], "volumes": [], "images": []}
     # In this order: volumes and images are listed once the containers using them are gone.
     for ctr in by_label(client.containers, **label):
-        if not _owned_by_running_diff(ctr.labels):
+        if _removed_by_down(ctr.labels, project):
             ctr.remove(force=True, v=True)  # v: anonymous volumes too, they may hold secrets
             removed["containers"].append(ctr.name)
     for vol in by_label(client.volumes, **label):
-        if not _owned_by_running_diff(vol.attrs.get("Labels")):  # (docker-py's Volume has no .labels)
+        if _removed_by_down(vol.attrs.get("Labels"), project):  # (docker-py's Volume has no .labels)
             vol.remove(force=True)
             removed["volumes"].append(vol.name)
     for image in by_label(client.images, **label):
-        if _owned_by_running_diff(image.labels):
+        if not _removed_by_down(image.labels, project):
             continue
         try:
             client.images.remove(image.id, force=True)
             removed["images"].extend(image.tags or [image.short_id])
         except docker.errors.NotFound:
             pass
-    state = state_root() / project if project else None
-    if state and state.exists():
+    state = state_root() / project
+    if state.exists():
         shutil.rmtree(state, ignore_errors=True)
-    return {"format": "parity.down/v1", "workload": workload_ref, "removed": removed}
+    return {"format": "parity.down/v1", "workload": workload_ref, "project": project, "removed": removed}
 
 
-def workloads_running(client) -> dict[str, list]:
-    out: dict[str, list] = {}
+def workloads_running(client) -> dict[tuple[str, str], list]:
+    """``parity up``'s app containers in the engine, by (project, workload): the same workload may run
+    in several projects (``-p``)."""
+    out: dict[tuple[str, str], list] = {}
     for ctr in client.containers.list(all=True, filters={"label": LABEL_WORKLOAD}):
         if ctr.labels.get(LABEL_ROLE) in ("data", "writer", "probe") or LABEL_CONTAINER not in ctr.labels:
             continue
-        out.setdefault(ctr.labels[LABEL_WORKLOAD], []).append(ctr)
+        out.setdefault((ctr.labels.get(LABEL_PROJECT, ""), ctr.labels[LABEL_WORKLOAD]), []).append(ctr)
     return out
 
 
 @engine_errors()
-def status(predictions: dict[str, WorkloadLayout], only: str | None = None) -> dict:
+def status(predictions: dict[str, WorkloadLayout], only: str | None = None, project: str | None = None) -> dict:
     """Per workload and container: its state and whether it is in parity with the prediction (the
-    manifests given, else the layout ``up`` stored), read live through the engine."""
+    manifests given, else the layout ``up`` stored), read live through the engine. ``only``: one
+    workload; ``project``: one project's workloads."""
     from .compare import compare_containers
     from .docker.readback import container_layout
 
     client = connect()
     report = {"format": "parity.status/v1", "workloads": []}
-    for ref, containers in sorted(workloads_running(client).items()):
-        if only and ref != only:
+    for (ctr_project, ref), containers in sorted(workloads_running(client).items()):
+        if (only and ref != only) or (project and ctr_project != project):
             continue
-        project = containers[0].labels.get(LABEL_PROJECT, "")
         predicted = predictions.get(ref)
         source = "manifests"
         if predicted is None:
             try:
-                (predicted,) = from_document(json.loads((state_root() / project / LAYOUT_FILE).read_text()))
+                (predicted,) = from_document(json.loads((state_root() / ctr_project / LAYOUT_FILE).read_text()))
                 source = "stored by parity up"
             except (OSError, ValueError):
                 predicted, source = None, "none (run parity status with the manifests)"
-        entry = {"workload": ref, "project": project, "prediction": source, "containers": []}
+        entry = {"workload": ref, "project": ctr_project, "prediction": source, "containers": []}
         for ctr in sorted(containers, key=lambda c: c.name):
             name = ctr.labels[LABEL_CONTAINER]
             expected = predicted.container(name) if predicted else None

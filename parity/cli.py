@@ -24,9 +24,25 @@ WORKLOAD_OPTION = click.option("--workload", metavar="KIND/NAME", help="Pick one
 SECRETS_OPTION = click.option("--secrets", "secret_paths", multiple=True, metavar="PATH",
                               help="More Secrets/ConfigMaps: manifest files, or a directory of files "
                                    "(NAME=DIR or DIR, as kubectl create secret generic --from-file).")
+PROJECT_OPTION = click.option("-p", "--project", "project", metavar="NAME", callback=lambda ctx, param, value:
+                              _checked_project(value),
+                              help="Project name, as Compose's -p (default: parity-KIND-NAME). Names the "
+                                   "compose project, containers, volumes and images; up, status and down "
+                                   "of one project never touch another's.")
 NAMESPACE_OPTION = click.option("--namespace", "-n", default=None,
                                 help="Namespace of objects that name none [default]; with --from-cluster, the "
                                      "namespace to read (default: the context's).")
+
+
+def _checked_project(value: str | None) -> str | None:
+    from .docker.plan import check_project_name
+
+    if value is not None:
+        try:
+            check_project_name(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
 
 
 def cluster_options(fn):
@@ -200,10 +216,11 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
 @click.option("--base-image", default="busybox:latest", show_default=True,
               help="Base of the data image (needs a `true` command: Compose starts every service).")
 @click.option("--force", is_flag=True, help="Replace a non-empty output directory.")
+@PROJECT_OPTION
 @FORMAT_OPTION
 @handle_errors
 def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_cluster, context, kubeconfig, flat,
-                  base_image, force, fmt):
+                  base_image, force, project, fmt):
     """Write a data-only image, docker commands and a compose file that give each container the
     files, modes, owners and read-only mounts it gets in the cluster."""
     from pathlib import Path
@@ -211,7 +228,7 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
     from .docker.generate import generate
 
     plan, _ = _single_plan(manifests, secret_paths, namespace, workload, from_cluster, context, kubeconfig,
-                           flat=flat, base_image=base_image)
+                           flat=flat, base_image=base_image, project=project)
     dest = Path(output) if output else Path("parity-out") / plan.name
     result = generate(plan, dest, force=force, mtime=_epoch())
     if fmt == "json":
@@ -238,7 +255,8 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
 @click.option("--map", "mappings", multiple=True, metavar="CONTAINER=SERVICE",
               help="Pair a pod container with a differently named service.")
 @click.option("--live", is_flag=True, help="Check with a real engine: bring the setup up in a throw-away project.")
-@click.option("--project", "running", metavar="NAME", help="With --live: inspect this running compose project.")
+@click.option("-p", "--project", "running", metavar="NAME",
+              help="With --live: inspect this running compose project.")
 @click.option("--ignore", "ignores", multiple=True, type=click.Choice(["structure", "owners", "modes"]),
               help="Leave a class of differences out.")
 @FORMAT_OPTION
@@ -308,14 +326,16 @@ def _single_plan(manifests, secret_paths, namespace, workload, from_cluster=None
 @main.command()
 @click.argument("manifests", nargs=-1)
 @workload_options
+@PROJECT_OPTION
 @FORMAT_OPTION
 @handle_errors
-def up(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, fmt):
+def up(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, project, fmt):
     """Build, create and start the workload's containers with the cluster's files. Idempotent; a
     changed Secret reaches running containers through the kubelet's atomic ..data swap."""
     from .bootstrap import Progress, up as do_up
 
-    plan, layout = _single_plan(manifests, secret_paths, namespace, workload, from_cluster, context, kubeconfig)
+    plan, layout = _single_plan(manifests, secret_paths, namespace, workload, from_cluster, context, kubeconfig,
+                                project=project)
     result = do_up(plan, layout, Progress())
     if fmt == "json":
         click.echo(dump_json(result.to_json()), nl=False)
@@ -332,11 +352,13 @@ def up(manifests, secret_paths, workload, namespace, from_cluster, context, kube
 @click.argument("manifests", nargs=-1)
 @WORKLOAD_OPTION
 @NAMESPACE_OPTION
+@PROJECT_OPTION
 @FORMAT_OPTION
 @handle_errors
-def down(manifests, workload, namespace, fmt):
+def down(manifests, workload, namespace, project, fmt):
     """Remove every container, volume and image (secret-bearing ones included) parity made for a
-    workload, named by its manifests or by --workload KIND/NAME."""
+    workload, named by its manifests or by --workload KIND/NAME, in its project (-p, or the default
+    parity-KIND-NAME). Objects of other projects are left alone."""
     from .bootstrap import down as do_down
     from .docker.plan import project_name
     from .kube.manifests import load_inputs, parse_kind_name, select_workloads
@@ -346,27 +368,31 @@ def down(manifests, workload, namespace, fmt):
         refs = [(w.kind, w.name) for w in chosen]
     elif workload:
         refs = [parse_kind_name(workload, "--workload")]
+    elif project:
+        refs = []
     else:
-        raise ParityError("name the workload: MANIFEST... or --workload KIND/NAME")
-    results = [do_down(f"{kind}/{name}", project_name(kind, name)) for kind, name in refs]
+        raise ParityError("name the workload: MANIFEST..., --workload KIND/NAME or -p PROJECT")
+    results = ([do_down(f"{kind}/{name}", project or project_name(kind, name)) for kind, name in refs]
+               or [do_down(None, project)])
     if fmt == "json":
         click.echo(dump_json(results[0] if len(results) == 1 else {"format": "parity.down/v1", "results": results}),
                    nl=False)
         return
     for r in results:
         removed = r["removed"]
-        click.echo(f"{r['workload']}: removed {len(removed['containers'])} container(s), "
+        click.echo(f"{r['workload'] or 'project ' + r['project']}: removed {len(removed['containers'])} container(s), "
                    f"{len(removed['volumes'])} volume(s), {len(removed['images'])} image(s)")
 
 
 @main.command()
 @click.argument("manifests", nargs=-1)
 @workload_options
+@PROJECT_OPTION
 @FORMAT_OPTION
 @handle_errors
-def status(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, fmt):
+def status(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, project, fmt):
     """What parity runs, per workload and container, and whether each is in parity (checked live).
-    Exit 0 when all are, 1 when any is not."""
+    -p NAME: only that project. Exit 0 when all are, 1 when any is not."""
     from .bootstrap import status as do_status
 
     predictions = {}
@@ -377,7 +403,7 @@ def status(manifests, secret_paths, workload, namespace, from_cluster, context, 
         predictions = {w.ref: w for w in layouts}
         if workload:
             only = layouts[0].ref
-    report = do_status(predictions, only)
+    report = do_status(predictions, only, project)
     out_of_parity = any(c["in_parity"] is False for w in report["workloads"] for c in w["containers"])
     if fmt == "json":
         click.echo(dump_json(report), nl=False)

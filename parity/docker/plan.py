@@ -140,6 +140,23 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
 
 
+#: Compose's rule for project names (compose-go loader: lowercase letters, digits, '-' and '_',
+#: starting with a letter or digit); parity's names are prefixes of container/volume/image names too.
+_PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
+
+
+def check_project_name(name: str) -> str:
+    """A project name given by the user (``-p``), checked as Compose checks it.
+
+    Raises:
+        ValueError: the name would not be accepted by Compose as a project name.
+    """
+    if not _PROJECT_NAME.match(name):
+        raise ValueError(f"invalid project name {name!r}: lowercase letters, digits, '-' and '_' only, "
+                         f"starting with a letter or digit (as Compose's -p)")
+    return name
+
+
 def project_name(kind: str, name: str) -> str:
     """The compose project / object-name prefix for a workload: parity-<kind>-<name>."""
     return f"parity-{_slug(kind)}-{_slug(name)}"
@@ -154,8 +171,8 @@ def flatten(volume: VolumeLayout) -> VolumeLayout:
 
 
 def build_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, *, flat: bool = False,
-               base_image: str = DEFAULT_BASE_IMAGE) -> DockerPlan:
-    project = project_name(workload.kind, workload.name)
+               base_image: str = DEFAULT_BASE_IMAGE, project: str | None = None) -> DockerPlan:
+    project = project or project_name(workload.kind, workload.name)
     trees = [flatten(v) if flat else v for v in layout.volumes]
     volumes = []
     for tree in trees:

@@ -19,19 +19,21 @@ from ..conftest import ROOT, run_parity
 from .helpers import predicted
 
 RICHER = ROOT / "manifests" / "richer"
-PROJECT = "parity-deployment-tenant-gateway"
+# The tests' own projects (-p): never the default names a user's `parity up` of the examples gets.
+PROJECT = "parity-test-tenant-gateway"
+GW_PROJECT = "parity-test-api-gateway"
 
 
 @pytest.fixture
 def state(tmp_path, docker_client):
     env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
     yield env
-    run_parity("down", "--workload", "deploy/tenant-gateway", env=env)
-    run_parity("down", "--workload", "pod/api-gateway", env=env)
+    run_parity("down", "-p", PROJECT, env=env)
+    run_parity("down", "-p", GW_PROJECT, env=env)
 
 
-def up(env, *manifests):
-    result = run_parity("up", *manifests, "--format", "json", env=env)
+def up(env, *manifests, project=PROJECT):
+    result = run_parity("up", *manifests, "-p", project, "--format", "json", env=env)
     assert result.returncode == 0, result.stderr.decode()
     return json.loads(result.stdout)
 
@@ -58,7 +60,7 @@ def test_up_gives_the_cluster_layout_and_is_idempotent(docker_client, state):
     second = up(state, str(RICHER))
     assert second["changed"] is False and second["actions"] == []
     assert ids(docker_client) == before
-    status = run_parity("status", "--format", "json", env=state)
+    status = run_parity("status", "-p", PROJECT, "--format", "json", env=state)
     assert status.returncode == 0
     (w,) = json.loads(status.stdout)["workloads"]
     assert (w["workload"], w["prediction"]) == ("Deployment/tenant-gateway", "stored by parity up")
@@ -89,7 +91,7 @@ def test_rotated_secret_reaches_the_running_app_without_a_restart(docker_client,
     assert shipper.exec_run(["ls", "-A", "/var/run/shipper/creds"]).output.split()[1:] == [
         b"..data", b".netrc", b"db"]
     assert_layout(docker_client, [str(rotated)])
-    status = run_parity("status", str(RICHER), env=state)  # the old manifests no longer match
+    status = run_parity("status", str(RICHER), "-p", PROJECT, env=state)  # the old manifests no longer match
     assert status.returncode == 1
     assert "content      /var/run/shipper/creds/db/password" in status.stdout.decode()
     assert b"czNjcjN0" not in status.stdout and b"s3cr3t" not in status.stdout
@@ -113,10 +115,10 @@ def test_subpath_change_recreates_the_container(docker_client, state, tmp_path):
 @pytest.mark.live
 def test_down_leaves_nothing_labelled(docker_client, state):
     up(state, str(RICHER))
-    result = run_parity("down", str(RICHER), env=state)
+    result = run_parity("down", str(RICHER), "-p", PROJECT, env=state)
     assert result.returncode == 0
     assert result.stdout.decode() == "Deployment/tenant-gateway: removed 4 container(s), 3 volume(s), 1 image(s)\n"
-    label = {"label": "io.parity.workload=Deployment/tenant-gateway"}
+    label = {"label": ["io.parity.workload=Deployment/tenant-gateway", f"io.parity.project={PROJECT}"]}
     assert docker_client.containers.list(all=True, filters=label) == []
     assert docker_client.volumes.list(filters=label) == []
     assert docker_client.images.list(filters=label) == []
@@ -125,7 +127,7 @@ def test_down_leaves_nothing_labelled(docker_client, state):
 
 @pytest.mark.live
 def test_failures_are_one_line_and_leave_nothing(docker_client, state, tmp_path):
-    unreachable = run_parity("up", str(RICHER), env={**state, "DOCKER_HOST": "unix:///nonexistent.sock"})
+    unreachable = run_parity("up", str(RICHER), "-p", PROJECT, env={**state, "DOCKER_HOST": "unix:///nonexistent.sock"})
     assert unreachable.returncode == 2
     assert unreachable.stderr.decode().startswith("parity: cannot reach the Docker engine: ")
     assert unreachable.stderr.decode().count("\n") == 1
@@ -134,18 +136,18 @@ def test_failures_are_one_line_and_leave_nothing(docker_client, state, tmp_path)
     shutil.copytree(ROOT / "manifests" / "api-gateway", src)
     pod = src / "pod.yaml"
     pod.write_text(pod.read_text().replace("image: busybox:latest", "image: parity-no-such-image:1"))
-    missing = run_parity("up", str(src), env=state)
+    missing = run_parity("up", str(src), "-p", GW_PROJECT, env=state)
     assert missing.returncode == 2
     assert missing.stderr.decode().startswith(
         "parity: image parity-no-such-image:1 is not available locally and cannot be pulled: ")
-    label = {"label": "io.parity.workload=Pod/api-gateway"}
+    label = {"label": ["io.parity.workload=Pod/api-gateway", f"io.parity.project={GW_PROJECT}"]}
     assert docker_client.containers.list(all=True, filters=label) == []
 
-    squatter = docker_client.containers.create("busybox:latest", name="parity-pod-api-gateway-api-gateway")
+    squatter = docker_client.containers.create("busybox:latest", name=f"{GW_PROJECT}-api-gateway")
     try:
-        conflict = run_parity("up", str(ROOT / "manifests" / "api-gateway"), env=state)
+        conflict = run_parity("up", str(ROOT / "manifests" / "api-gateway"), "-p", GW_PROJECT, env=state)
         assert conflict.returncode == 2
-        assert conflict.stderr.decode() == ("parity: a container named parity-pod-api-gateway-api-gateway exists and "
+        assert conflict.stderr.decode() == (f"parity: a container named {GW_PROJECT}-api-gateway exists and "
                                             "was not created by parity for Pod/api-gateway; remove or rename it\n")
     finally:
         squatter.remove(force=True)
@@ -155,23 +157,24 @@ def test_failures_are_one_line_and_leave_nothing(docker_client, state, tmp_path)
     try:
         pod.write_text((ROOT / "manifests/api-gateway/pod.yaml").read_text().replace(
             "- containerPort: 80", "- {containerPort: 80, hostPort: 18080}"))
-        port = run_parity("up", str(src), env=state)
+        port = run_parity("up", str(src), "-p", GW_PROJECT, env=state)
         assert port.returncode == 2
         assert port.stderr.decode().startswith("parity: starting api-gateway failed: ")
-        assert docker_client.containers.list(all=True, filters={"label": "io.parity.container=api-gateway"}) == []
+        assert docker_client.containers.list(all=True, filters={"label": [
+            "io.parity.container=api-gateway", f"io.parity.project={GW_PROJECT}"]}) == []
     finally:
         blocker.remove(force=True)
     # Failed runs leave nothing behind: the next up starts clean and succeeds.
     pod.write_text((ROOT / "manifests/api-gateway/pod.yaml").read_text())
-    assert run_parity("up", str(src), env=state).returncode == 0
+    assert run_parity("up", str(src), "-p", GW_PROJECT, env=state).returncode == 0
 
 
 @pytest.mark.live
 def test_ctrl_c_during_up_leaves_what_up_and_down_handle(docker_client, state):
-    proc = subprocess.Popen([sys.executable, "-m", "parity.cli", "up", str(RICHER)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "parity.cli", "up", str(RICHER), "-p", PROJECT], cwd=ROOT,
                             env={**os.environ, **state}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 30
-    label = {"label": "io.parity.workload=Deployment/tenant-gateway"}
+    label = {"label": ["io.parity.workload=Deployment/tenant-gateway", f"io.parity.project={PROJECT}"]}
     while time.time() < deadline and not docker_client.volumes.list(filters=label):
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
@@ -179,7 +182,7 @@ def test_ctrl_c_during_up_leaves_what_up_and_down_handle(docker_client, state):
     assert proc.returncode in (0, 130)
     assert up(state, str(RICHER))["containers"][1]["state"] == "running"
     assert_layout(docker_client, [str(RICHER)])
-    assert run_parity("down", "--workload", "deploy/tenant-gateway", env=state).returncode == 0
+    assert run_parity("down", "--workload", "deploy/tenant-gateway", "-p", PROJECT, env=state).returncode == 0
     assert docker_client.containers.list(all=True, filters=label) == []
     assert docker_client.volumes.list(filters=label) == []
 
@@ -203,7 +206,7 @@ def test_down_leaves_a_running_diffs_throwaway_objects(docker_client, state):
             ctr = docker_client.containers.create("busybox:latest", ["true"], name=f"parity-test-diff-{who}",
                                                   labels=labels)
             made += [vol, ctr]
-        result = run_parity("down", "--workload", "deploy/tenant-gateway", env=state)
+        result = run_parity("down", "--workload", "deploy/tenant-gateway", "-p", PROJECT, env=state)
         assert result.returncode == 0, result.stderr.decode()
         assert result.stdout.decode() == ("Deployment/tenant-gateway: removed 5 container(s), 4 volume(s), "
                                           "1 image(s)\n")
