@@ -24,8 +24,7 @@ WORKLOAD_OPTION = click.option("--workload", metavar="KIND/NAME", help="Pick one
 SECRETS_OPTION = click.option("--secrets", "secret_paths", multiple=True, metavar="PATH",
                               help="More Secrets/ConfigMaps: manifest files, or a directory of files "
                                    "(NAME=DIR or DIR, as kubectl create secret generic --from-file).")
-PROJECT_OPTION = click.option("-p", "--project", "project", metavar="NAME", callback=lambda ctx, param, value:
-                              _checked_project(value),
+PROJECT_OPTION = click.option("-p", "--project", "project", metavar="NAME",
                               help="Project name, as Compose's -p (default: parity-KIND-NAME). Names the "
                                    "compose project, containers, volumes and images; up, status and down "
                                    "of one project never touch another's.")
@@ -35,13 +34,14 @@ NAMESPACE_OPTION = click.option("--namespace", "-n", default=None,
 
 
 def _checked_project(value: str | None) -> str | None:
+    """``-p NAME`` checked as Compose checks a project name (exit 2, one line, otherwise)."""
     from .docker.plan import check_project_name
 
     if value is not None:
         try:
             check_project_name(value)
         except ValueError as exc:
-            raise click.BadParameter(str(exc)) from None
+            raise ParityError(f"-p/--project: {exc}") from None
     return value
 
 
@@ -228,7 +228,7 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
     from .docker.generate import generate
 
     plan, _ = _single_plan(manifests, secret_paths, namespace, workload, from_cluster, context, kubeconfig,
-                           flat=flat, base_image=base_image, project=project)
+                           flat=flat, base_image=base_image, project=_checked_project(project))
     dest = Path(output) if output else Path("parity-out") / plan.name
     result = generate(plan, dest, force=force, mtime=_epoch())
     if fmt == "json":
@@ -335,7 +335,7 @@ def up(manifests, secret_paths, workload, namespace, from_cluster, context, kube
     from .bootstrap import Progress, up as do_up
 
     plan, layout = _single_plan(manifests, secret_paths, namespace, workload, from_cluster, context, kubeconfig,
-                                project=project)
+                                project=_checked_project(project))
     result = do_up(plan, layout, Progress())
     if fmt == "json":
         click.echo(dump_json(result.to_json()), nl=False)
@@ -363,6 +363,7 @@ def down(manifests, workload, namespace, project, fmt):
     from .docker.plan import project_name
     from .kube.manifests import load_inputs, parse_kind_name, select_workloads
 
+    _checked_project(project)
     if manifests:
         chosen = select_workloads(load_inputs(list(manifests), namespace or "default"), workload)
         refs = [(w.kind, w.name) for w in chosen]
@@ -403,7 +404,7 @@ def status(manifests, secret_paths, workload, namespace, from_cluster, context, 
         predictions = {w.ref: w for w in layouts}
         if workload:
             only = layouts[0].ref
-    report = do_status(predictions, only, project)
+    report = do_status(predictions, only, _checked_project(project))
     out_of_parity = any(c["in_parity"] is False for w in report["workloads"] for c in w["containers"])
     if fmt == "json":
         click.echo(dump_json(report), nl=False)

@@ -223,3 +223,41 @@ def test_down_leaves_a_running_diffs_throwaway_objects(docker_client, state):
                 obj.remove(force=True)
             except Exception:  # noqa: BLE001 - removed by the test already
                 pass
+
+
+@pytest.mark.live
+def test_two_projects_of_one_workload_stay_apart(docker_client, state):
+    """``-p`` names the environment: two projects of the same workload run side by side, ``status -p``
+    lists only its own, and ``down`` of one (by -p, by --workload, by manifests) leaves the other
+    running: how the test suite leaves a user's running example alone."""
+    other = "parity-test-api-gateway-other"
+    article = str(ROOT / "manifests" / "api-gateway")
+    try:
+        up(state, article, project=GW_PROJECT)
+        up(state, article, project=other)
+        names = {c.name for c in docker_client.containers.list(
+            filters={"label": "io.parity.workload=Pod/api-gateway"})}
+        assert {f"{GW_PROJECT}-api-gateway", f"{other}-api-gateway"} <= names
+        status = json.loads(run_parity("status", "-p", other, "--format", "json", env=state).stdout)
+        assert [(w["workload"], w["project"]) for w in status["workloads"]] == [("Pod/api-gateway", other)]
+        for how in (["-p", GW_PROJECT], ["--workload", "pod/api-gateway", "-p", GW_PROJECT],
+                    [article, "-p", GW_PROJECT]):
+            result = run_parity("down", *how, env=state)
+            assert result.returncode == 0, result.stderr.decode()
+            survivor = docker_client.containers.get(f"{other}-api-gateway")
+            assert survivor.status == "running"
+            up(state, article, project=GW_PROJECT) if how[0] != article else None
+        assert docker_client.containers.list(all=True, filters={"label": f"io.parity.project={GW_PROJECT}"}) == []
+        assert run_parity("status", "-p", other, env=state).returncode == 0
+    finally:
+        run_parity("down", "-p", other, env=state)
+
+
+def test_a_project_name_compose_would_refuse_is_refused(tmp_path):
+    result = run_parity("up", str(ROOT / "manifests" / "api-gateway"), "-p", "My_App", env={
+        "PARITY_STATE_DIR": str(tmp_path / "state")})
+    assert result.returncode == 2
+    assert result.stderr.decode() == (
+        "parity: -p/--project: invalid project name 'My_App': lowercase letters, digits, '-' and '_' only, "
+        "starting with a letter or digit (as Compose's -p)\n")
+    assert not (tmp_path / "state").exists()
