@@ -322,7 +322,45 @@ def case_not_hidden(tmp: Path) -> Case:
         (GW, "/etc/secrets/..data", "structure")})
 
 
+NESTED_POD = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: app}
+data: {a.conf: "x=1\\n"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: sub}
+data: {b.conf: "y=2\\n"}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: nest}
+spec:
+  containers:
+    - name: app
+      image: busybox:latest
+      command: ["sh", "-c", "while true; do sleep 3600; done"]
+      volumeMounts:
+        - {name: sub, mountPath: /etc/app/sub}
+        - {name: app, mountPath: /etc/app}
+  volumes:
+    - {name: sub, configMap: {name: sub}}
+    - {name: app, configMap: {name: app}}
+"""
+
+
+def case_nested_mount_listed_before_its_parent(tmp: Path) -> Case:
+    """A mount nested in another, listed first: the engine mounts parents first whatever the order,
+    so the nested volume's root (not the parent's mount-point directory) is what the app sees."""
+    manifests = tmp / "m"
+    manifests.mkdir(parents=True)
+    (manifests / "pod.yaml").write_text(NESTED_POD)
+    return Case([str(manifests)], generate(tmp / "out", manifests), set())
+
+
 CASES: dict[str, Callable[[Path], Case]] = {
+    "nested-mount-listed-before-its-parent": case_nested_mount_listed_before_its_parent,
     "not-hidden": case_not_hidden,
     "equal-article": case_equal_article,
     "equal-richer": case_equal_richer,

@@ -111,30 +111,43 @@ class StaticReader:
         return [Entry("", DIR, 0o755)], None, None
 
     def view(self, service: str, name: str, paths: list[str], init: bool = False) -> StaticView:
-        mounts = {m.target: m for m in self.mounts(service)}
+        """What ``service``'s container shows at ``paths``. The engine mounts a container's mounts
+        parents first, whatever order the compose file lists them in (moby daemon/volumes.go
+        ``sortMounts``): each entry comes from the deepest mount that holds it, or the image."""
+        mounts = self.mounts(service)
         result = StaticView(ContainerLayout(name, init, [], []))
         entries: list[Entry] = []
         layout_mounts: list[Mount] = []
         for path in paths:
-            m = innermost(path, mounts.values(), lambda sm: sm.target)
+            m = innermost(path, mounts, lambda sm: sm.target)
             if m is None:
-                image = self.image(service)
-                if image.unknown:
-                    result.unknown[path] = f"no mount here, and {image.unknown}"
-                    continue
-                entries += image.subtree(path)
                 layout_mounts.append(Mount(path, "", False, None, NOT_A_MOUNT))
-                continue
-            layout_mounts.append(Mount(m.target, m.source, m.read_only, None, _describe(m)))
-            tree, unknown = self._mount_tree(service, m)
-            if unknown:
-                result.unknown[path] = unknown
-                continue
-            base = m.target
-            placed = [e.moved(base if not e.path else f"{base.rstrip('/')}/{e.path}") for e in tree]
-            entries += [e for e in placed if e.path == path or e.path.startswith(path.rstrip("/") + "/")]
-        result.layout = ContainerLayout(name, init, layout_mounts, list({e.path: e for e in entries}.values()))
+            else:
+                layout_mounts.append(Mount(m.target, m.source, m.read_only, None, _describe(m)))
+            nested = [x for x in mounts if x is not m and _under(x.target, path)]
+            for source in [m, *nested]:
+                tree, unknown = self._placed(service, source, path)
+                if unknown:
+                    result.unknown[path] = unknown
+                    break
+                entries += [e for e in tree if _under(e.path, path)
+                            and innermost(e.path, mounts, lambda sm: sm.target) is source]
+        result.layout = ContainerLayout(name, init, [lm for lm in layout_mounts if lm.path not in result.unknown],
+                                        list({e.path: e for e in entries}.values()))
         return result
+
+    def _placed(self, service: str, m: ServiceMount | None, path: str) -> tuple[list[Entry], str | None]:
+        """The entries ``m`` (None: the service's image) holds, at their absolute paths, or why unknown."""
+        if m is None:
+            image = self.image(service)
+            if image.unknown:
+                return [], f"no mount here, and {image.unknown}"
+            return image.subtree(path), None
+        tree, unknown = self._mount_tree(service, m)
+        if unknown:
+            return [], unknown
+        base = m.target
+        return [e.moved(base if not e.path else f"{base.rstrip('/')}/{e.path}") for e in tree], None
 
     def _mount_tree(self, service: str, m: ServiceMount) -> tuple[list[Entry], str | None]:
         if m.type == "bind":
@@ -155,6 +168,10 @@ class StaticReader:
 def _describe(m: ServiceMount) -> str:
     via = f" via volumes_from {m.via}" if m.via else ""
     return f"{m.type} {m.source}{via}".strip()
+
+
+def _under(path: str, base: str) -> bool:
+    return path == base or path.startswith(base.rstrip("/") + "/")
 
 
 def _rel(e: Entry, base: str) -> Entry:
