@@ -257,16 +257,20 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
 @click.option("--live", is_flag=True, help="Check with a real engine: bring the setup up in a throw-away project.")
 @click.option("-p", "--project", "running", metavar="NAME",
               help="With --live: inspect this running compose project.")
+@click.option("--allow-host-access", is_flag=True,
+              help="With --live: run services that reach into the host (privileged, host namespaces, added "
+                   "capabilities, devices, the engine socket, host paths outside the project directory); "
+                   "without it such a setup is refused before anything runs.")
 @click.option("--ignore", "ignores", multiple=True, type=click.Choice(["structure", "owners", "modes"]),
               help="Leave a class of differences out.")
 @FORMAT_OPTION
 @handle_errors
 def diff(manifests, compose_file, pod, secret_paths, workload, namespace, from_cluster, context, kubeconfig, observed,
-         mappings, live, running, ignores, fmt):
+         mappings, live, running, allow_host_access, ignores, fmt):
     """Say whether each container sees the files the cluster gives it: a compose setup (--compose,
     statically or --live) or a running pod (--pod) against the prediction (or, with --observed, against
     a running pod). Exit 0 when equal, 1 when different, 2 on error."""
-    from .diff import live_diff, pod_diff, static_diff
+    from .diff import live_diff, pod_diff, refuse_host_access, static_diff
     from .docker.compose import load_compose
     from .render import diff_text
 
@@ -274,6 +278,8 @@ def diff(manifests, compose_file, pod, secret_paths, workload, namespace, from_c
         raise ParityError("say what to check: --compose FILE or --pod NAME")
     if running and not live:
         raise ParityError("--project needs --live")
+    if allow_host_access and not live:
+        raise ParityError("--allow-host-access needs --live")
     mapping = {}
     for m in mappings:
         container, sep, service = m.partition("=")
@@ -299,6 +305,8 @@ def diff(manifests, compose_file, pod, secret_paths, workload, namespace, from_c
     else:
         project = load_compose(compose_file, running)
         if live:
+            if not running and not allow_host_access:
+                refuse_host_access(project)
             report = live_diff(expected, workload, project, mapping, frozenset(ignores), running)
         else:
             report = static_diff(expected, workload, project, mapping, frozenset(ignores))

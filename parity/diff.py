@@ -149,8 +149,9 @@ def diff_owner() -> str:
 
 def _throwaway_config(project: ComposeProject, name: str, suffix: str) -> dict:
     """The normalised project with nothing that could touch the user's own objects: explicit
-    volume names made unique, built images renamed, container names and published ports removed.
-    Its containers, volumes and images are labelled as this diff's (``LABEL_DIFF_OWNER``)."""
+    volume and network names made unique, built images renamed, container names and published
+    ports removed. Its containers, volumes, networks and images are labelled as this diff's
+    (``LABEL_DIFF_OWNER``)."""
     renamed = _throwaway_images(project, name)
     owner = {LABEL_DIFF_OWNER: diff_owner()}
     services = {}
@@ -162,14 +163,36 @@ def _throwaway_config(project: ComposeProject, name: str, suffix: str) -> dict:
         if isinstance(svc.get("build"), dict):
             svc["build"] = {**svc["build"], "labels": {**(svc["build"].get("labels") or {}), **owner}}
         services[sname] = svc
-    volumes = {}
-    for key, spec in project.volumes.items():
+    return {"name": name, "services": services, "volumes": _owned(project.volumes, owner, suffix),
+            "networks": _owned(project.networks, owner, suffix), "secrets": project.secrets,
+            "configs": project.configs}
+
+
+def _owned(section: dict[str, dict], owner: dict[str, str], suffix: str) -> dict[str, dict]:
+    """Top-level volumes or networks, each made unique to the throw-away project and labelled as
+    this diff's; an external one (the user's own) is used as it is and never removed."""
+    out = {}
+    for key, spec in section.items():
         spec = dict(spec or {})
         if not spec.get("external"):
             spec["name"] = f"{spec.get('name') or key}-{suffix}"
             spec["labels"] = {**(spec.get("labels") or {}), **owner}
-        volumes[key] = spec
-    return {"name": name, "services": services, "volumes": volumes}
+        out[key] = spec
+    return out
+
+
+def refuse_host_access(project: ComposeProject) -> None:
+    """Before a throw-away project runs: refuse a setup that reaches into the host.
+
+    Raises:
+        ParityError: one line per service and field (``docker/hostaccess.py``), then the way out.
+    """
+    from .docker.hostaccess import host_access
+
+    problems = host_access(project)
+    if problems:
+        raise ParityError(problems + [Problem("not run: these services reach into the host; read the file, then "
+                                              "pass --allow-host-access to run it anyway", file=project.file)])
 
 
 def _compose(binary: tuple[str, ...], config_file: str, project: str, *args: str) -> subprocess.CompletedProcess:

@@ -157,6 +157,7 @@ def test_missing_compose_file(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (("--project", "running"), "parity: --project needs --live\n"),
+    (("--allow-host-access",), "parity: --allow-host-access needs --live\n"),
     (("--map", "api-gateway"), "parity: --map api-gateway: expected CONTAINER=SERVICE\n"),
     (("--map", "=gateway"), "parity: --map =gateway: expected CONTAINER=SERVICE\n"),
     (("--map", "api-gateway="), "parity: --map api-gateway=: expected CONTAINER=SERVICE\n"),
@@ -215,3 +216,99 @@ def test_throwaway_project_objects_are_labelled_as_this_diffs(tmp_path):
     assert any("build" in svc for svc in config["services"].values())
     for key, spec in config["volumes"].items():
         assert spec["name"].endswith("-0123abcd") and spec["labels"]["io.parity.diff-owner"] == owner
+
+
+HOSTILE_COMPOSE = """\
+services:
+  app:
+    image: busybox:latest
+    privileged: true
+    network_mode: host
+    pid: host
+    ipc: host
+    uts: host
+    userns_mode: host
+    cgroup: host
+    cap_add: [SYS_ADMIN, NET_ADMIN]
+    devices: ["/dev/kmsg:/dev/kmsg"]
+    security_opt: ["seccomp:unconfined", "no-new-privileges:true"]
+    use_api_socket: true
+    volumes:
+      - /:/host:ro
+      - ./inside:/inside
+      - escape:/escape
+      - ./link-out:/linked
+      - shared:/shared
+    secrets: [token, local]
+    build:
+      context: /etc
+      network: host
+      ssh: [default]
+  peer:
+    image: busybox:latest
+    network_mode: "container:someone-elses"
+    volumes_from: ["container:someone-elses", app]
+volumes:
+  escape:
+    driver_opts: {type: none, o: bind, device: /etc}
+  shared: {}
+secrets:
+  token: {file: /etc/hostname}
+  local: {file: ./token.txt}
+"""
+
+
+def test_host_access_names_each_service_and_field(tmp_path):
+    """Everything that reaches into the host, read from Compose's normalised config: privileges, host
+    namespaces, capabilities, devices, unconfinement, the engine socket, binds of host paths outside
+    the project directory (a symlink inside it leading out too), a container outside the project, a
+    bind-backed volume, a host file as a secret, a build context and build options. What stays in the
+    project (a bind of a directory inside it, a named volume, a local secret file, no-new-privileges,
+    volumes_from a service of the project) passes."""
+    from parity.docker.compose import load_compose
+    from parity.docker.hostaccess import host_access
+
+    (tmp_path / "inside").mkdir()
+    (tmp_path / "link-out").symlink_to("/etc")
+    (tmp_path / "token.txt").write_text("local")
+    (tmp_path / "compose.yaml").write_text(HOSTILE_COMPOSE)
+    project = load_compose(str(tmp_path / "compose.yaml"))
+    assert [(p.obj, p.field, p.message) for p in host_access(project)] == [
+        ("service app", "privileged", "true: runs with every capability and every host device"),
+        ("service app", "network_mode", "host: shares the host's network stack"),
+        ("service app", "pid", "host: shares the host's processes"),
+        ("service app", "ipc", "host: shares the host's shared memory"),
+        ("service app", "uts", "host: shares the host's host name"),
+        ("service app", "userns_mode", "host: shares the host's user IDs (no user namespace)"),
+        ("service app", "cgroup", "host: shares the host's cgroup tree"),
+        ("service app", "cap_add", "NET_ADMIN, SYS_ADMIN: adds kernel capabilities"),
+        ("service app", "devices", "/dev/kmsg: passes a host device in"),
+        ("service app", "security_opt", "seccomp:unconfined: lifts a confinement"),
+        ("service app", "use_api_socket", "true: mounts the Docker engine's socket (control of the host)"),
+        ("service app", "volumes[0]", "bind-mounts / from the host, outside the project directory"),
+        ("service app", "volumes[3]", f"bind-mounts {tmp_path}/link-out from the host, outside the project directory"),
+        ("service app", "build.context", "/etc: sends host files outside the project directory to the build"),
+        ("service app", "build.network", "host: builds in the host's network stack"),
+        ("service app", "build.ssh", "hands the host's SSH agent or keys to the build"),
+        ("service peer", "network_mode", "container:someone-elses: joins a container outside the project"),
+        ("service peer", "volumes_from", "container:someone-elses: mounts the volumes of a container outside the "
+                                         "project"),
+        ("secret token", "file", "/etc/hostname: mounts a host file outside the project directory"),
+        ("volume escape", "driver_opts.device", "/etc: a volume backed by a host directory outside the project "
+                                                "directory"),
+    ]
+    assert {p.file for p in host_access(project)} == {str(tmp_path / "compose.yaml")}
+
+
+@pytest.mark.parametrize("manifests", ["manifests/api-gateway", "manifests/richer", "tests/fixtures/live"])
+def test_generated_setups_need_no_host_access(tmp_path, manifests):
+    """parity's own setups (its binds are of files in the output directory) run without the flag."""
+    from parity.docker.compose import load_compose
+    from parity.docker.hostaccess import host_access
+
+    from .conftest import ROOT
+
+    sources = sorted((ROOT / manifests).glob("*.yaml")) if manifests.endswith("live") else [ROOT / manifests]
+    for i, source in enumerate(sources):
+        project = load_compose(str(generate(tmp_path / f"out{i}", source)))
+        assert project.services and host_access(project) == []

@@ -32,6 +32,9 @@ class ComposeProject:
     volumes: dict[str, dict]
     normalised_by: str  # "docker compose config" or "parity fallback"
     notes: list[str] = field(default_factory=list)
+    networks: dict[str, dict] = field(default_factory=dict)
+    secrets: dict[str, dict] = field(default_factory=dict)  # file or environment sources, never values
+    configs: dict[str, dict] = field(default_factory=dict)
 
     def volume_name(self, key: str) -> str:
         spec = self.volumes.get(key) or {}
@@ -42,8 +45,11 @@ class ComposeProject:
 def compose_binary() -> tuple[str, ...] | None:
     """How to run Compose v2 here: the docker CLI plugin, else a standalone docker-compose."""
     if shutil.which("docker"):
-        probe = subprocess.run(["docker", "compose", "version"], capture_output=True)
-        if probe.returncode == 0:
+        try:
+            probe = subprocess.run(["docker", "compose", "version"], capture_output=True, timeout=COMPOSE_CONFIG_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            probe = None
+        if probe is not None and probe.returncode == 0:
             return ("docker", "compose")
     if shutil.which("docker-compose"):
         return ("docker-compose",)
@@ -121,7 +127,8 @@ def load_compose(path: str, project: str | None = None) -> ComposeProject:
         raise ParityError(Problem("not a valid Compose file: docker compose config printed no JSON",
                                   file=path)) from None
     return ComposeProject(path, config.get("name", ""), config.get("services") or {}, config.get("volumes") or {},
-                          "docker compose config")
+                          "docker compose config", networks=config.get("networks") or {},
+                          secrets=config.get("secrets") or {}, configs=config.get("configs") or {})
 
 
 _VAR = re.compile(r"\$(?:\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")

@@ -242,3 +242,54 @@ def test_unknown_running_project_is_an_error(docker_client, tmp_path):
     result = run_diff(str(ARTICLE), "--compose", str(compose), "--live", "--project", "parity-no-such-project")
     assert (result.returncode, result.stderr.decode()) == (
         2, "parity: --project parity-no-such-project: no compose project of that name has containers on this engine\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# A hostile compose file (issue 18): host access, time limits, a SIGKILL'd run
+
+
+def _reach_into_the_host(doc: dict) -> None:
+    """The article's app, given the host: its ``/`` bind-mounted, its network stack and its processes
+    (``privileged`` cannot run in this test engine: tests/test_diff_static.py checks it is refused)."""
+    svc = doc["services"][GW]
+    svc.pop("hostname")  # Docker refuses a host name with the host's network
+    svc["volumes"].append("/:/host:ro")
+    svc["network_mode"] = "host"
+    svc["pid"] = "host"
+
+
+def _diff_objects_created(client, since: int) -> list[str]:
+    """Engine events since ``since`` for any object a parity diff labelled as its own."""
+    import time
+
+    events = client.events(since=since, until=int(time.time()) + 1, decode=True,
+                           filters={"label": "io.parity.diff-owner", "event": "create"})
+    return [f"{e.get('Type')} {e.get('Actor', {}).get('ID', '')[:12]}" for e in events]
+
+
+@pytest.mark.live
+def test_host_access_is_refused_without_the_flag_and_run_with_it(docker_client, tmp_path):
+    """A compose file whose service bind-mounts the host's ``/`` and joins the host's network and
+    process namespaces: ``diff --live`` refuses it before anything runs (exit 2, one line per service and
+    field, then the way out, no engine object created); ``--allow-host-access`` runs it."""
+    import time
+
+    from ..diffcases import run_diff
+
+    case = CASES["equal-article"](tmp_path)
+    edit_compose(case.compose, _reach_into_the_host)
+    since = int(time.time())
+    refused = run_diff(*case.manifests, "--compose", str(case.compose), "--live")
+    where = f"parity: {case.compose}: service {GW}"
+    assert (refused.returncode, refused.stdout, refused.stderr.decode().splitlines()) == (2, b"", [
+        f"{where}: network_mode: host: shares the host's network stack",
+        f"{where}: pid: host: shares the host's processes",
+        f"{where}: volumes[1]: bind-mounts / from the host, outside the project directory",
+        f"parity: {case.compose}: not run: these services reach into the host; read the file, then pass "
+        "--allow-host-access to run it anyway"])
+    assert _diff_objects_created(docker_client, since) == []
+
+    allowed = verdict(case.manifests, case.compose, "--live", "--allow-host-access")
+    assert allowed.exit_code == 0
+    assert allowed.doc["pairs"] == [{"container": GW, "service": GW}]
+    assert _diff_objects_created(docker_client, since) != []  # it really ran
