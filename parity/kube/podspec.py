@@ -11,6 +11,7 @@ import posixpath
 from dataclasses import dataclass, field
 
 from ..errors import Problems
+from .yamlload import written_text
 
 MODE_MAX = 0o777
 ID_MAX = 2147483647  # validation.IsValidUserID / IsValidGroupID
@@ -206,7 +207,7 @@ class _Checker:
                 self.bad(field_path, "must be an integer")
                 return None
             value = int(value)
-        return value
+        return int(value)  # (a yamlload.WrittenInt becomes the plain int: only mode() needs its text)
 
     def ident(self, value, field_path: str) -> int | None:
         """A user or group id, as ``IsValidUserID``/``IsValidGroupID`` check it."""
@@ -217,17 +218,25 @@ class _Checker:
         return n
 
     def mode(self, value, field_path: str) -> int | None:
+        # The text as written (yamlload keeps it for integers not written in plain decimal): 01000
+        # is octal already (512), where a decimal 512 is the "meant 0512" slip the hint is for.
+        written = written_text(value)
         mode = self.integer(value, field_path)
         if mode is None:
             return None
+        octal_written = written is not None and written.lstrip("+").lower().startswith("0") and written != "0"
         if not 0 <= mode <= MODE_MAX:
             hint = ""
-            if str(mode).isdigit() and set(str(mode)) <= set("01234567") and int(str(mode), 8) <= MODE_MAX:
+            if octal_written and written.lstrip("+")[1:2].lower() not in ("x", "b"):
+                hint = f" ({written} is octal, i.e. {mode} in decimal)"
+            elif (written is None and str(mode).isdigit() and set(str(mode)) <= set("01234567")
+                  and int(str(mode), 8) <= MODE_MAX):
                 hint = f" ({mode} is read as decimal; write 0{mode} for octal)"
             self.bad(field_path, f"must be a number between 0 and 0777 (octal), both inclusive{hint}")
             return None
         digits = str(mode)
-        if (len(digits) == 3 and set(digits) <= set("01234567") and mode not in _KNOWN_DECIMAL_MODES):
+        if (written is None and len(digits) == 3 and set(digits) <= set("01234567")
+                and mode not in _KNOWN_DECIMAL_MODES):
             self.problems.warnings.append(
                 f"{self.file}: {self.ref}: {field_path}: {mode} is decimal, i.e. 0{mode:o}; "
                 f"write 0{digits} if octal was meant")

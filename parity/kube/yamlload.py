@@ -1,11 +1,18 @@
 """YAML read the way kubectl reads it (sigs.k8s.io/yaml over go-yaml v2), on libyaml's C parser.
 
-PyYAML's YAML 1.1 resolver and go-yaml v2 agree on most plain scalars. Where they differ in a way
-that changes a manifest's meaning, this loader follows go-yaml (``strconv.ParseInt(s, 0, 64)``):
-- ``0o400`` is an integer (256), as Go >= 1.13 parses it; PyYAML would read a string;
-- ``0800`` is not octal; go-yaml falls back to a float (800), which the API then rejects as a mode;
-- ``1:20`` (YAML 1.1 sexagesimal) stays a string, as in go-yaml;
-- ``2024-01-01`` stays a string (go-yaml turns it into a timestamp string, never a date object).
+kubectl turns each document into JSON with go-yaml v2's resolver (``resolve.go``) and then reads the
+JSON. Plain scalars are resolved here by a port of that resolver, not by PyYAML's YAML 1.1 one; the
+differences that change a manifest's meaning (each checked against sigs.k8s.io/yaml's
+``YAMLToJSON``, and pinned in tests/kube/test_yamlload.py):
+- ``=`` is the string "=" (PyYAML: the ``!!value`` tag, which no constructor takes);
+- ``y``/``Y``/``n``/``N`` are booleans, as ``yes``/``no``/``on``/``off`` are;
+- integers are ``strconv.ParseInt(s, 0, 64)`` with ``_`` removed: ``0644`` and ``0o644`` are octal
+  (420), ``0X1F``/``0B101``/``0O17`` too; ``0800`` is not octal and falls back to a float (800);
+- ``+.5``/``-.5`` are floats; ``._5`` and ``1e400`` are strings;
+- ``1:20`` (YAML 1.1 sexagesimal) and timestamps (``2024-01-01``) stay strings, as written;
+- ``.inf``/``.nan`` resolve to floats that JSON cannot carry: kubectl refuses the document;
+- keys become JSON strings: ``1`` -> "1", ``yes``/``true`` -> "true", ``1.5`` -> "1.5" (float32
+  ``%g``); a null key is refused, as kubectl refuses it.
 
 Speed: ``parity layout`` must cost little more than the bare libyaml parse, and most of that parse
 is PyYAML's Python-level resolver and constructor. So plain scalars' tags are memoised, the
@@ -15,27 +22,21 @@ and the cyclic GC is paused while a stream is built (see ``KubeLoader`` and ``lo
 
 from __future__ import annotations
 
+import math
 import operator
 import re
+import struct
 
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from ..gcpause import gc_paused
 
-_INT_RE = re.compile(r"""^(?:[-+]?0b[0-1_]+
-    |[-+]?0o[0-7_]+
-    |[-+]?0[0-7_]+
-    |[-+]?(?:0|[1-9][0-9_]*)
-    |[-+]?0x[0-9a-fA-F_]+)$""", re.X)
-_FLOAT_RE = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?
-    |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
-    |[-+]?\.(?:inf|Inf|INF)
-    |\.(?:nan|NaN|NAN))$""", re.X)
-
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
-_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
@@ -45,12 +46,139 @@ MAX_NODES = 1_000_000  # objects (nodes) a document may expand to through aliase
 _FAST_MAX_DEPTH = MAX_DEPTH  # deeper documents take the generic path, and load_all refuses them
 
 
+# ---------------------------------------------------------------------------------------------
+# go-yaml v2's resolve(), for plain scalars
+
+_GO_BOOLS = {**dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
+             **dict.fromkeys(("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False)}
+_GO_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+_GO_SPECIAL_FLOATS = {**dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
+                      **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
+                      **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf)}
+#: resolveTable: the first character decides which resolutions are tried at all.
+_HINT_MAP_ONLY = frozenset("yYnNtTfFoO~")
+_HINT_NUMBER = frozenset("+-0123456789")
+_YAML_STYLE_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
+_DIGITS = {16: frozenset("0123456789abcdefABCDEF"), 10: frozenset("0123456789"), 8: frozenset("01234567"),
+           2: frozenset("01")}
+_OUT_OF_RANGE = object()
+
+
+def _go_parse_int(text: str):
+    """``strconv.ParseInt(text, 0, 64)``, else ``ParseUint(text, 0, 64)``: the integer, None when
+    the text is no integer literal, ``_OUT_OF_RANGE`` when it is one too big for 64 bits."""
+    sign, body = 1, text
+    if body[:1] in ("+", "-"):
+        sign, body = (-1 if body[0] == "-" else 1), body[1:]
+    base, digits = 10, body
+    if len(body) > 1 and body[0] == "0":
+        prefix = body[1].lower()
+        base, digits = {"x": (16, body[2:]), "o": (8, body[2:]), "b": (2, body[2:])}.get(prefix, (8, body[1:]))
+    if not digits or not set(digits) <= _DIGITS[base]:
+        return None
+    n = sign * int(digits, base)
+    if -(1 << 63) <= n < (1 << 63) or (0 <= n < (1 << 64) and text[0] != "+"):  # ParseUint takes no sign
+        return n
+    return _OUT_OF_RANGE
+
+
+def go_resolve(text: str) -> tuple[str, object]:
+    """A plain scalar as go-yaml v2's ``resolve("", text)`` reads it: (tag, value). Timestamps are
+    strings (sigs.k8s.io/yaml decodes into interface{}, where go-yaml keeps a timestamp's text)."""
+    hint = text[:1]
+    if text in _GO_NULLS:
+        return _NULL_TAG, None
+    if hint in _HINT_MAP_ONLY:
+        value = _GO_BOOLS.get(text)
+        return (_BOOL_TAG, value) if value is not None else (_STR_TAG, text)
+    if text in _GO_SPECIAL_FLOATS:
+        return _FLOAT_TAG, _GO_SPECIAL_FLOATS[text]
+    if hint == ".":
+        try:  # strconv.ParseFloat on the text as written; out of range (1e400) is an error there
+            value = float(text)
+        except ValueError:
+            return _STR_TAG, text
+        return (_FLOAT_TAG, value) if math.isfinite(value) else (_STR_TAG, text)
+    if hint not in _HINT_NUMBER:
+        return _STR_TAG, text
+    plain = text.replace("_", "")
+    if not plain:
+        return _STR_TAG, text
+    n = _go_parse_int(plain)
+    if n is not None and n is not _OUT_OF_RANGE:
+        return _INT_TAG, n
+    if _YAML_STYLE_FLOAT.match(plain):
+        value = float(plain)
+        if math.isfinite(value):
+            return _FLOAT_TAG, value
+    if n is _OUT_OF_RANGE:  # a hexadecimal, octal or binary literal past 64 bits: big.Int
+        return _INT_TAG, _go_parse_big(plain)
+    return _STR_TAG, text
+
+
+def _go_parse_big(plain: str) -> int:
+    sign = -1 if plain.startswith("-") else 1
+    body = plain.lstrip("+-")
+    base = {"x": 16, "o": 8, "b": 2}.get(body[1:2].lower(), 8) if body[:1] == "0" and len(body) > 1 else 10
+    digits = body[2:] if base != 10 and body[1:2].lower() in ("x", "o", "b") else body
+    return sign * int(digits, base)
+
+
+def json_key(key, mark=None):
+    """A map key as sigs.k8s.io/yaml's ``convertToJSONableObject`` turns it into a JSON key: ints
+    in decimal, booleans as true/false, floats as Go's ``FormatFloat(f, 'g', -1, 32)``. A null key
+    has no JSON form: kubectl refuses the document ("unsupported map key")."""
+    if key.__class__ is str:
+        return key
+    if key is True or key is False:
+        return "true" if key else "false"
+    if isinstance(key, int):
+        return str(key)
+    if isinstance(key, float):
+        return _go_format_float32(key)
+    if key is None:
+        raise yaml.constructor.ConstructorError(None, None, "a null map key has no JSON form (kubectl: "
+                                                "\"unsupported map key\")", mark)
+    return key
+
+
+def _go_format_float32(f: float) -> str:
+    """``strconv.FormatFloat(f, 'g', -1, 32)``, with go-yaml's names for infinities and NaN."""
+    if math.isnan(f):
+        return ".nan"
+    try:
+        f32 = struct.unpack("f", struct.pack("f", f))[0]
+    except OverflowError:
+        f32 = math.copysign(math.inf, f)
+    if math.isinf(f32):
+        return ".inf" if f32 > 0 else "-.inf"
+    if f32 == 0:
+        return "-0" if math.copysign(1, f32) < 0 else "0"
+    for precision in range(1, 10):  # the shortest digits that read back as the same float32
+        text = f"{f32:.{precision - 1}e}"
+        if struct.unpack("f", struct.pack("f", float(text)))[0] == f32:
+            break
+    mantissa, exp_text = text.split("e")
+    exp = int(exp_text)
+    digits = mantissa.replace("-", "").replace(".", "").rstrip("0") or "0"
+    sign = "-" if f32 < 0 else ""
+    if exp < -4 or exp >= 6:  # %e: 'g' with the shortest digits uses an exponent threshold of 6
+        body = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{sign}{body}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+    point = exp + 1
+    if point <= 0:
+        return f"{sign}0.{'0' * -point}{digits}"
+    if point >= len(digits):
+        return f"{sign}{digits}{'0' * (point - len(digits))}"
+    return f"{sign}{digits[:point]}.{digits[point:]}"
+
+
 class _Unusual(Exception):
     """A node the fast constructor leaves to PyYAML's generic one (merge keys, !!set, odd keys...)."""
 
 
 class KubeLoader(yaml.CSafeLoader):
-    """CSafeLoader with go-yaml v2's integer/float resolution and no timestamps.
+    """CSafeLoader with go-yaml v2's resolution of plain scalars (``go_resolve``) and JSON map keys.
 
     Builds exactly the objects (and raises exactly the errors) CSafeLoader's machinery would: the
     fast path covers plain maps, sequences and the str/int/float/bool/null scalars, and any other
@@ -60,8 +188,9 @@ class KubeLoader(yaml.CSafeLoader):
     def __init__(self, stream):
         super().__init__(stream)
         self._plain_tags: dict[str, str] = {}
+        self._plain_values: dict[tuple[str, str], object] = {}  # _construct_plain's memo
         self._scalar_constructors = {tag: self.yaml_constructors[tag] for tag in
-                                     (_INT_TAG, _FLOAT_TAG, "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null")}
+                                     (_INT_TAG, _FLOAT_TAG, _BOOL_TAG, _NULL_TAG)}
 
     def resolve(self, kind, value, implicit):
         """Called by the C composer for every node. There are no path resolvers, so a plain
@@ -69,7 +198,9 @@ class KubeLoader(yaml.CSafeLoader):
         if kind is ScalarNode and implicit[0]:
             tag = self._plain_tags.get(value)
             if tag is None:
-                tag = self._plain_tags[value] = super().resolve(kind, value, implicit)
+                # "<<" keeps PyYAML's merge tag: flatten_mapping merges by it, as go-yaml merges a
+                # plain "<<" key (a "<<" value is the string, see _construct_merge_value).
+                tag = self._plain_tags[value] = _MERGE_TAG if value == "<<" else go_resolve(value)[0]
             return tag
         return _DEFAULT_TAGS[kind]
 
@@ -113,7 +244,7 @@ class KubeLoader(yaml.CSafeLoader):
                 if key_node.__class__ is not ScalarNode:
                     raise _Unusual  # a map or list as a key: unhashable, PyYAML reports it
                 # A merge key (<<) or value key (=) has its own tag: _Unusual, for flatten_mapping.
-                k = key_node.value if key_node.tag == _STR_TAG else self._build(key_node, built, depth)
+                k = key_node.value if key_node.tag == _STR_TAG else self._key(key_node, built, depth)
                 if value_node.tag == _STR_TAG and value_node.__class__ is ScalarNode:  # most values: inlined
                     mapping[k] = value_node.value
                 else:
@@ -126,44 +257,109 @@ class KubeLoader(yaml.CSafeLoader):
             return sequence
         raise _Unusual
 
+    def _key(self, key_node, built: dict, depth: int):
+        """A map key as its JSON key (json_key). A plain scalar key is read without the value checks:
+        ``.inf`` is a fine key (".inf"), only a value cannot be infinite."""
+        if key_node.__class__ is ScalarNode and key_node.tag in _PLAIN_TAGS:
+            return json_key(_plain_value(key_node), key_node.start_mark)
+        return json_key(self._build(key_node, built, depth), key_node.start_mark)
 
-KubeLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT_TAG, _FLOAT_TAG, _TIMESTAMP_TAG)]
-    for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
-}
-KubeLoader.add_implicit_resolver(_INT_TAG, _INT_RE, list("-+0123456789"))
-KubeLoader.add_implicit_resolver(_FLOAT_TAG, _FLOAT_RE, list("-+0123456789."))
+    def construct_mapping(self, node, deep=False):
+        """The generic path's mappings (PyYAML's, merge keys flattened), with JSON keys as on the
+        fast path."""
+        if not isinstance(node, MappingNode):
+            raise yaml.constructor.ConstructorError(None, None, f"expected a mapping node, but found {node.id}",
+                                                    node.start_mark)
+        self.flatten_mapping(node)
+        mapping = {}
+        for key_node, value_node in node.value:
+            if key_node.__class__ is ScalarNode and key_node.tag in _PLAIN_TAGS:
+                key = json_key(_plain_value(key_node), key_node.start_mark)
+            else:
+                key = json_key(self.construct_object(key_node, deep=deep), key_node.start_mark)
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError("while constructing a mapping", node.start_mark,
+                                                        "found unhashable key", key_node.start_mark) from None
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
 
 
-def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode):
+# Plain scalars are resolved by go_resolve (KubeLoader.resolve): PyYAML's implicit resolvers are
+# not consulted, but the C composer calls resolve() only for nodes it cannot tag itself.
+KubeLoader.yaml_implicit_resolvers = {}
+
+
+_PLAIN_TAGS = frozenset((_INT_TAG, _FLOAT_TAG, _BOOL_TAG, _NULL_TAG))
+_NOT_YET = object()
+
+
+class WrittenInt(int):
+    """An integer not written in plain decimal (``0644``, ``0o644``, ``0x1A4``, ``1_000``): the value,
+    plus the text it was written as, so that a message about it can tell ``01000`` (octal 512) from
+    a decimal 512 (see podspec's mode check). Equal to, and hashed as, the plain int."""
+
+    def __new__(cls, value: int, text: str):
+        self = super().__new__(cls, value)
+        self.text = text
+        return self
+
+    def __repr__(self) -> str:
+        return int.__repr__(self)
+
+
+# Dumped as the plain integer wherever a manifest's value reaches a YAML file parity writes.
+yaml.SafeDumper.add_representer(WrittenInt, yaml.representer.SafeRepresenter.represent_int)
+yaml.CSafeDumper.add_representer(WrittenInt, yaml.representer.SafeRepresenter.represent_int)
+
+
+def written_text(value) -> str | None:
+    """The text an integer was written as when it was not plain decimal, else None."""
+    return value.text if value.__class__ is WrittenInt else None
+
+
+def _plain_value(node: yaml.ScalarNode):
+    """An int, float, bool or null scalar as go_resolve reads it; an explicit tag must fit the text
+    (``!!int "0x1F"``), except that ``!!float`` takes an integer, as in go-yaml."""
     text = node.value
-    if text.isdigit() and text[0] != "0":  # 443, 3000: most integers in manifests
-        return int(text)
-    text = loader.construct_scalar(node).replace("_", "")
-    sign = -1 if text.startswith("-") else 1
-    digits = text.lstrip("+-")
-    if digits.startswith(("0x", "0X")):
-        return sign * int(digits[2:], 16)
-    if digits.startswith(("0b", "0B")):
-        return sign * int(digits[2:], 2)
-    if digits.startswith(("0o", "0O")):
-        return sign * int(digits[2:], 8)
-    if len(digits) > 1 and digits.startswith("0"):
-        return sign * int(digits, 8)
-    return sign * int(digits)
+    tag, value = go_resolve(text)
+    if tag == _INT_TAG:
+        if node.tag == _FLOAT_TAG:
+            return float(value)
+        if text != str(value):
+            value = WrittenInt(value, text)
+    if tag != node.tag:
+        raise yaml.constructor.ConstructorError(None, None, f"cannot decode a {node.tag.rsplit(':', 1)[-1]} from "
+                                                "this text", node.start_mark)
+    return value
 
 
-def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode):
-    text = loader.construct_scalar(node).replace("_", "").lower()
-    if text.endswith("inf"):
-        return float("-inf") if text.startswith("-") else float("inf")
-    if text.endswith("nan"):
-        return float("nan")
-    return float(text)
+def _construct_plain(loader: "KubeLoader", node: yaml.ScalarNode):
+    """A value: _plain_value, and never a float JSON cannot carry. Memoised per stream, by text and
+    tag (ports, modes and replicas repeat; the values are immutable)."""
+    key = (node.value, node.tag)
+    value = loader._plain_values.get(key, _NOT_YET)
+    if value is _NOT_YET:
+        value = loader._plain_values[key] = _plain_value(node)
+    if value.__class__ is float and not math.isfinite(value):
+        # sigs.k8s.io/yaml marshals the document to JSON, which has no infinity or NaN.
+        raise yaml.constructor.ConstructorError(None, None, "an infinite or not-a-number float (.inf, .nan) has "
+                                                "no JSON form (kubectl: \"json: unsupported value\")",
+                                                node.start_mark)
+    return value
 
 
-KubeLoader.add_constructor(_INT_TAG, _construct_int)
-KubeLoader.add_constructor(_FLOAT_TAG, _construct_float)
+def _construct_merge_value(loader: yaml.SafeLoader, node):
+    """``<<`` anywhere but as a mapping key (where flatten_mapping merges): the string, as in go-yaml."""
+    if isinstance(node, ScalarNode):
+        return node.value
+    raise yaml.constructor.ConstructorError(None, None, "a merge tag on a non-scalar", node.start_mark)
+
+
+for _tag in (_INT_TAG, _FLOAT_TAG, _BOOL_TAG):
+    KubeLoader.add_constructor(_tag, _construct_plain)
+KubeLoader.add_constructor(_MERGE_TAG, _construct_merge_value)
 
 
 def load_all(text: str) -> list:

@@ -113,6 +113,30 @@ def test_decimal_644_is_rejected(tmp_path):
         "(octal), both inclusive (644 is read as decimal; write 0644 for octal)")
 
 
+
+@pytest.mark.parametrize("written, hint", [
+    ("01000", "(01000 is octal, i.e. 512 in decimal)"),  # already octal: no "write 0512" advice
+    ("0o1000", "(0o1000 is octal, i.e. 512 in decimal)"),
+    ("512", "(512 is read as decimal; write 0512 for octal)"),
+])
+def test_mode_hint_tells_octal_01000_from_decimal_512(tmp_path, written, hint):
+    with pytest.raises(ParityError) as err:
+        layout_of(tmp_path, SECRET + pod(f"secret: {{secretName: s, defaultMode: {written}}}"))
+    assert str(err.value) == (
+        f"{tmp_path}/in.yaml: Pod/p: spec.volumes[0].secret.defaultMode: must be a number between 0 and 0777 "
+        f"(octal), both inclusive {hint}")
+
+
+@pytest.mark.parametrize("written, warned", [("0710", False), ("0o710", False), ("456", True)])
+def test_decimal_mode_warning_only_for_modes_written_in_decimal(tmp_path, written, warned):
+    from parity.kube.manifests import load_inputs
+
+    path = tmp_path / "in.yaml"
+    path.write_text(SECRET + pod(f"secret: {{secretName: s, defaultMode: {written}}}"))
+    warnings = load_inputs([str(path)]).warnings
+    assert warnings == ([f"{path}: Pod/p: spec.volumes[0].secret.defaultMode: 456 is decimal, i.e. 0710; "
+                         "write 0456 if octal was meant"] if warned else [])
+
 FS_GROUP_CASES = [(0o400, "440"), (0o600, "640"), (0o644, "644"), (0o440, "440"), (0o700, "740"),
                   (0o755, "755"), (0o000, "440"), (0o200, "640")]
 # 0700 -> 0740, not the 0750 the reference table gives: changeFilePermission (volume_linux.go) ORs

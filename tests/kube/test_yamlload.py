@@ -9,7 +9,7 @@ import pytest
 import yaml
 from yaml.constructor import BaseConstructor
 
-from parity.kube.yamlload import KubeLoader, TooBig, load_all
+from parity.kube.yamlload import KubeLoader, TooBig, WrittenInt, go_resolve, load_all, written_text
 
 
 class GenericLoader(KubeLoader):
@@ -23,7 +23,8 @@ def generic_load_all(text: str) -> list:
 
 
 SCALARS = ["0400", "0o400", "0800", "400", "-1", "0x1F", "1:20", "2024-01-01", "yes", "~", "null", "true",
-           "1e3", ".inf", "-.Inf", ".nan", "'quoted'", '"double"', "plain text", "12_000", "0b101", "''"]
+           "1e3", "=", "y", "N", "0X1F", "+.5", "._5", "<<", "'quoted'", '"double"', "plain text", "12_000", "0b101",
+           "''"]
 
 
 def random_document(rng: random.Random, depth: int = 0) -> str:
@@ -109,3 +110,73 @@ def test_yaml_errors_come_before_expansion_errors():
         f"{n}: &{n} [" + ",".join([f"*{p}"] * 9) + "]\n" for p, n in zip("abcdefgh", "bcdefghi"))
     with pytest.raises(yaml.YAMLError):
         load_all(bomb + "---\nkey: [unclosed\n")
+
+
+# What sigs.k8s.io/yaml's YAMLToJSON (v1.3.0 over go-yaml v2.4.0, as kubectl reads manifests) makes
+# of ``v: TEXT``, run on each of these: the value after JSON, i.e. the value kubectl sends.
+KUBECTL_READS = [
+    ("=", "="), ("y", True), ("Y", True), ("n", False), ("N", False), ("yes", True), ("no", False),
+    ("on", True), ("OFF", False), ("True", True), ("~", None), ("null", None), ("NULL", None),
+    ("0644", 420), ("0o644", 420), ("0O644", 420), ("0x1F", 31), ("0X1F", 31), ("+0x1F", 31), ("-0x1F", -31),
+    ("0b101", 5), ("0B101", 5), ("-0b101", -5), ("0800", 800.0), ("09", 9.0), ("1:20", "1:20"),
+    ("190:20:30", "190:20:30"), (".Nan", ".Nan"), ("1e3", 1000.0), ("1E3", 1000.0), ("+.5", 0.5), ("-.5", -0.5),
+    (".5", 0.5), ("._5", "._5"), (".5_5", 0.55), ("1_000", 1000), ("1_000.5", 1000.5), ("0_7", 7), ("1_", 1),
+    ("_1", "_1"), ("0x_1F", 31), ("1.", 1.0), ("+1", 1), ("1.5e", "1.5e"), ("2024-01-01", "2024-01-01"),
+    ("2001-12-14 21:59:43.10", "2001-12-14 21:59:43.10"), ("<<", "<<"), ("1e400", "1e400"), ("inf", "inf"),
+    ("+inf", "+inf"), ("0o", "0o"), ("0x", "0x"), ("1__0", 10), ("18446744073709551615", 18446744073709551615),
+    ("0x8000000000000000", 9223372036854775808),
+]
+
+
+@pytest.mark.parametrize("text, value", KUBECTL_READS)
+def test_plain_scalars_read_as_kubectl_reads_them(text, value):
+    doc, = load_all(f"v: {text}\n")
+    got = doc["v"]
+    assert got == value and type(got) is (WrittenInt if type(value) is int and text != str(value) else type(value))
+    if type(got) is WrittenInt:  # the text is kept for messages (podspec's mode hint)
+        assert written_text(got) == text and repr(got) == repr(value)
+
+
+def test_equals_sign_is_the_string_kubectl_reads_not_a_yaml_value_tag():
+    # kube-prometheus CRDs: `enum: [=, ...]`. PyYAML tags a plain "=" !!value and no constructor takes it.
+    doc, = load_all("enum: [=, '!=', =~]\n=: x\n")
+    assert doc == {"enum": ["=", "!=", "=~"], "=": "x"}
+
+
+@pytest.mark.parametrize("text, key", [("1", "1"), ("0x10", "16"), ("true", "true"), ("yes", "true"), ("y", "true"),
+                                       ("1.5", "1.5"), ("1e3", "1000"), ("1e7", "1e+07"), ("0.000001", "1e-06"),
+                                       ("1.23456789", "1.2345679"), ("123456789.0", "1.2345679e+08"), ("-0.0", "-0"),
+                                       (".inf", ".inf"), ("=", "="), ("2024-01-01", "2024-01-01")])
+def test_map_keys_become_the_json_strings_kubectl_makes(text, key):
+    doc, = load_all(f"{text}: a\n")
+    assert doc == {key: "a"}
+
+
+def test_merged_and_flow_keys_are_json_strings_on_the_generic_path_too():
+    doc, = load_all("a: &x {1: 2, .inf: 3}\nb:\n  <<: *x\n  2: 4\n")
+    assert doc == {"a": {"1": 2, ".inf": 3}, "b": {"1": 2, ".inf": 3, "2": 4}}
+
+
+@pytest.mark.parametrize("text, where", [("v: .inf\n", "line 1, column 4"), ("v: [1, -.Inf]\n", "line 1, column 8"),
+                                         ("v: .nan\n", "line 1, column 4"), ("~: a\n", "line 1, column 1")])
+def test_values_json_cannot_carry_are_refused_as_kubectl_refuses_them(text, where):
+    # kubectl: "error converting YAML to JSON: json: unsupported value: +Inf" / "unsupported map key".
+    with pytest.raises(yaml.constructor.ConstructorError) as err:
+        load_all(text)
+    assert where in str(err.value)
+
+
+def test_explicit_tags_must_fit_the_text_and_float_takes_an_integer():
+    assert load_all("a: !!float 1\nb: !!int '0x1F'\nc: !!bool 'y'\n") == [{"a": 1.0, "b": 31, "c": True}]
+    with pytest.raises(yaml.constructor.ConstructorError):
+        load_all("a: !!int abc\n")
+
+
+def test_go_resolve_memo_matches_direct_resolution():
+    loader = KubeLoader("")
+    try:
+        for text, _ in KUBECTL_READS:
+            if text != "<<":  # (a "<<" key merges: PyYAML's merge tag, a "<<" value is the string)
+                assert loader.resolve(yaml.ScalarNode, text, (True, False)) == go_resolve(text)[0]
+    finally:
+        loader.dispose()
