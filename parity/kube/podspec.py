@@ -224,13 +224,10 @@ class _Checker:
         mode = self.integer(value, field_path)
         if mode is None:
             return None
-        octal_written = written is not None and written.lstrip("+").lower().startswith("0") and written != "0"
         if not 0 <= mode <= MODE_MAX:
             hint = ""
-            if octal_written and written.lstrip("+")[1:2].lower() not in ("x", "b"):
-                hint = f" ({written} is octal, i.e. {mode} in decimal)"
-            elif (written is None and str(mode).isdigit() and set(str(mode)) <= set("01234567")
-                  and int(str(mode), 8) <= MODE_MAX):
+            if (written is None and str(mode).isdigit() and set(str(mode)) <= set("01234567")
+                    and int(str(mode), 8) <= MODE_MAX):
                 hint = f" ({mode} is read as decimal; write 0{mode} for octal)"
             self.bad(field_path, f"must be a number between 0 and 0777 (octal), both inclusive{hint}")
             return None
