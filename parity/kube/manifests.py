@@ -1,4 +1,5 @@
-"""Read Kubernetes manifests: files, directories, stdin, multi-document streams and ``kind: List``.
+"""Read Kubernetes manifests: files, directories, stdin, multi-document streams and lists
+(``kind: List``, ``ConfigMapList``... any object with ``items``, as kubectl flattens them).
 
 Produces ``Inputs``: the workloads (any kind with a pod template, reduced to that template) and
 the Secrets and ConfigMaps, decoded to bytes and validated as the API server would. The kubelet
@@ -131,7 +132,7 @@ def _name(path: str) -> str:
 
 
 def parse_documents(text: str, file: str) -> list:
-    """The objects of one stream; ``kind: List`` flattened. YAML errors become one-line problems."""
+    """The objects of one stream, lists flattened (``_flatten``). YAML errors become one-line problems."""
     try:
         docs = load_all(text)
     except yaml.MarkedYAMLError as exc:
@@ -144,13 +145,35 @@ def parse_documents(text: str, file: str) -> list:
         raise ParityError(Problem("invalid YAML: nesting too deep", file=file)) from None
     except TooBig as exc:  # a "billion laughs", or absurdly deep
         raise ParityError(Problem(f"invalid YAML: {exc}", file=file)) from None
-    out = []
+    out: list = []
     for doc in docs:
-        if isinstance(doc, dict) and doc.get("kind") == "List" and isinstance(doc.get("items"), list):
-            out.extend(doc["items"])
-        else:
-            out.append(doc)
+        _flatten(doc, file, out)
     return out
+
+
+def _flatten(doc, file: str, out: list) -> None:
+    """kubectl's reading of a list (apimachinery ``unstructuredJSONScheme.decode``, cli-runtime
+    ``FlattenListVisitor``): any object with an ``items`` key is a list, whatever its kind (``List``,
+    ``ConfigMapList``, ``DeploymentList``...); an item with neither ``kind`` nor ``apiVersion`` takes
+    the list's kind minus "List" and its apiVersion (``decodeToList``); lists in lists are flattened
+    too. ``items: null`` is an empty list; ``items`` that is not a list is refused, as kubectl
+    refuses it."""
+    if not isinstance(doc, dict) or "items" not in doc:
+        out.append(doc)
+        return
+    items = doc["items"]
+    if items is None:
+        return
+    kind = doc.get("kind") if isinstance(doc.get("kind"), str) else ""
+    if not isinstance(items, list):
+        meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+        raise ParityError(Problem("must be a list (kubectl reads an object with items as a list of objects)",
+                                  file=file, obj=f"{kind or '<no kind>'}/{meta.get('name') or '?'}", field="items"))
+    item_kind = kind[: -len("List")] if kind.endswith("List") else kind
+    for item in items:
+        if isinstance(item, dict) and not item.get("kind") and not item.get("apiVersion"):
+            item = {**item, "kind": item_kind, "apiVersion": doc.get("apiVersion")}
+        _flatten(item, file, out)
 
 
 # ---------------------------------------------------------------------------------------------
