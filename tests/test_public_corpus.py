@@ -1,0 +1,174 @@
+"""The public corpus (``tests/fixtures/public/``): vendor install manifests and rendered charts kept
+unchanged, each with its ``SOURCE.md`` (repository, commit, licence, sha256 of every file), and, apart
+from them, made-up Secrets for the ones a controller would create (``parity-made-up-secrets.yaml``).
+
+For every workload of every entry: ``layout`` succeeds, ``k8s-to-docker`` writes a setup, and the
+static ``diff`` of that setup against the same manifests is equal. The whole entry is read as one
+input (``layout DIR``), as a user feeds ``helm template`` or an ``install.yaml``: one document that
+kubectl accepts never fails the stream. Runs in-process (the functions the commands call, one parse
+per entry); ``test_the_real_cli_on_a_sample`` runs the console entry point on a few workloads.
+
+Cases that fail today because of a known bug carry ``xfail(strict=True)`` naming it (``KNOWN``): the
+fix's landing turns them into XPASS failures, so it must remove the marker.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from parity.cli import main
+from parity.diff import static_diff
+from parity.docker.compose import load_compose
+from parity.docker.generate import generate
+from parity.docker.plan import build_plan
+from parity.errors import ParityError
+from parity.kube.kubelet import build_layouts
+from parity.kube.manifests import TEMPLATE_PATHS, load_inputs, select_workloads
+from parity.layout import document, from_document
+from parity.output import Painter
+from parity.render import layout_text
+
+from .conftest import ROOT, run_parity
+
+CORPUS = ROOT / "tests" / "fixtures" / "public"
+MADE_UP = "parity-made-up-secrets.yaml"
+ENTRIES = sorted(p.name for p in CORPUS.iterdir() if (p / "SOURCE.md").is_file())
+
+_EQUALS = "issue 14: YAML 1.1 `=` plain scalar (the CRDs' `enum: [=, ...]`) fails the whole stream"
+_CONFIGMAP_LIST = "issue 14: `kind: ConfigMapList` (the grafana dashboards) is not flattened"
+_CLAIM_TEMPLATE = "issue 14: a mount of a StatefulSet volumeClaimTemplate is refused (and blocks the input)"
+#: (entry, "KIND/NAME" or "*" for every workload of the entry) -> the known bug it fails on today.
+#: "*" also marks the whole-input test of the entry.
+KNOWN: dict[tuple[str, str], str] = {
+    ("kube-prometheus", "*"): _EQUALS,
+    ("kube-prometheus", "Deployment/grafana"): f"{_EQUALS}; {_CONFIGMAP_LIST}",
+    ("istio-addons-loki", "*"): _CLAIM_TEMPLATE,
+    ("k8s-examples-cassandra", "*"): _CLAIM_TEMPLATE,
+}
+
+_WORKLOAD_KIND = re.compile(r"kind: *[\"']?(?:%s)[\"']?[ \t]*$" % "|".join(TEMPLATE_PATHS), re.M)
+_DOCUMENT_START = re.compile(r"^---", re.M)
+
+
+def _corpus_workloads() -> list[tuple[str, str, str]]:
+    """(entry, namespace, KIND/NAME) of every workload, read without parity (which some entries
+    fail today): a plain-string YAML reading of the documents that name a workload kind."""
+    out = []
+    for entry in ENTRIES:
+        for f in sorted((CORPUS / entry).rglob("*")):
+            if f.suffix not in (".yaml", ".yml", ".json") or f.name == MADE_UP:
+                continue
+            for chunk in _DOCUMENT_START.split(f.read_text()):
+                if not _WORKLOAD_KIND.search(chunk):  # (cheap: skips the CRDs and dashboards)
+                    continue
+                for doc in yaml.load_all(chunk, Loader=yaml.CBaseLoader):
+                    for obj in doc.get("items", []) if doc and doc.get("kind", "").endswith("List") else [doc]:
+                        if obj and obj.get("kind") in TEMPLATE_PATHS:
+                            meta = obj.get("metadata") or {}
+                            out.append((entry, meta.get("namespace") or "default", f"{obj['kind']}/{meta['name']}"))
+    return out
+
+
+WORKLOADS = _corpus_workloads()
+
+
+def _marked(entry: str, ref: str):
+    reason = KNOWN.get((entry, ref)) or KNOWN.get((entry, "*"))
+    return [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+
+
+@functools.lru_cache(maxsize=None)
+def _inputs(entry: str):
+    """The whole entry read once, as ``parity layout DIR`` reads it (or the error it gives)."""
+    try:
+        return load_inputs([str(CORPUS / entry)])
+    except ParityError as exc:
+        return exc
+
+
+def test_the_corpus_is_large_and_varied_enough():
+    """At least 15 public installs, each with its source; the shapes the issues name are all there."""
+    assert len(ENTRIES) >= 15
+    kinds = {ref.split("/")[0] for _, _, ref in WORKLOADS}
+    assert {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"} <= kinds
+    assert len({ns for _, ns, _ in WORKLOADS}) >= 10
+    text = "".join(f.read_text() for f in CORPUS.rglob("*.y*ml") if f.name != MADE_UP)
+    for shape in ("volumeClaimTemplates:", "kind: ConfigMapList", "projected:", "subPath:", "initContainers:",
+                  "restartPolicy: Always", "secretKeyRef:", "downwardAPI:", "kind: CustomResourceDefinition"):
+        assert shape in text, shape
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_each_entry_is_the_upstream_text_with_its_source(entry):
+    """SOURCE.md names the repository, the commit and the licence, and every file but the made-up
+    Secrets is byte for byte what it says (its sha256); the made-up file says it is made up."""
+    source = (CORPUS / entry / "SOURCE.md").read_text()
+    assert re.search(r"^- Repository: https://github\.com/[\w.-]+/[\w.-]+$", source, re.M)
+    assert re.search(r"^- Commit: `[0-9a-f]{40}`$", source, re.M)
+    assert re.search(r"^- Licence: .+ \(upstream file `[^`]+`", source, re.M)
+    listed = dict(re.findall(r"^\| `([^`]+)` \| `[^`]+` \| \d+ \| `([0-9a-f]{64})` \|$", source, re.M))
+    present = {str(f.relative_to(CORPUS / entry)) for f in (CORPUS / entry).rglob("*")
+               if f.is_file() and f.name not in ("SOURCE.md", MADE_UP)}
+    assert set(listed) == present
+    for name, digest in listed.items():
+        assert hashlib.sha256((CORPUS / entry / name).read_bytes()).hexdigest() == digest, name
+    made_up = CORPUS / entry / MADE_UP
+    if made_up.exists():
+        assert made_up.read_text().startswith("# MADE UP for parity's tests: NOT upstream text")
+
+
+@pytest.mark.parametrize("entry", [pytest.param(e, marks=_marked(e, "*")) for e in ENTRIES])
+def test_layout_reads_each_entry_as_one_input(entry):
+    """``parity layout DIR`` over the whole entry exits 0 and shows every workload it holds."""
+    result = CliRunner().invoke(main, ["layout", "--format", "json", str(CORPUS / entry)])
+    assert result.exit_code == 0, result.stderr
+    shown = sorted(w.ref for w in from_document(json.loads(result.stdout)))
+    assert shown == sorted(ref for e, _, ref in WORKLOADS if e == entry)
+
+
+@pytest.mark.parametrize("entry,namespace,ref", [pytest.param(*w, marks=_marked(w[0], w[2]), id=f"{w[0]}:{w[2]}")
+                                                  for w in WORKLOADS])
+def test_every_workload_lays_out_generates_and_diffs_equal(tmp_path, entry, namespace, ref):
+    """layout, k8s-to-docker, then the static diff of the generated compose: equal, no difference,
+    no ``unknown`` (what the commands do, minus the re-parse of the entry for each)."""
+    inputs = _inputs(entry)
+    if isinstance(inputs, ParityError):
+        raise inputs
+    (workload,) = select_workloads(inputs, ref)
+    assert workload.namespace == namespace  # --workload KIND/NAME picked this one
+    (layout,) = build_layouts(inputs, [workload])
+    assert layout_text([layout], Painter(False)) and document([layout])
+    plan = build_plan(workload, layout, inputs)
+    out = tmp_path / "out"
+    generate(plan, out)
+    report = static_diff(layout, workload, load_compose(str(out / "compose.yaml")), {}, frozenset())
+    assert [(d.container, d.path, d.kind, d.expected, d.actual) for d in report.differences] == []
+    assert report.exit_code == 0
+    assert {c for c, _ in report.pairs} == {c.name for c in layout.containers}
+
+
+#: A few workloads through the console entry point, as a user runs them: a StatefulSet, native
+#: sidecars with projected volumes, a Job, and the app whose peers issue 12 names.
+CLI_SAMPLE = [("argo-cd", "sts/argocd-application-controller"), ("linkerd-control-plane", "deploy/linkerd-destination"),
+              ("ingress-nginx", "job/ingress-nginx-admission-create"), ("microservices-demo", "deploy/redis-cart")]
+
+
+@pytest.mark.parametrize("entry,workload", CLI_SAMPLE)
+def test_the_real_cli_on_a_sample(tmp_path, entry, workload):
+    """``parity layout``, ``k8s-to-docker`` and ``diff --compose`` exit 0 from the command line."""
+    src = str(CORPUS / entry)
+    layout = run_parity("layout", src, "--workload", workload)
+    assert layout.returncode == 0 and layout.stderr == b"", layout.stderr.decode()
+    out = tmp_path / "out"
+    gen = run_parity("k8s-to-docker", src, "--workload", workload, "-o", str(out))
+    assert gen.returncode == 0, gen.stderr.decode()
+    diff = run_parity("diff", src, "--workload", workload, "--compose", str(out / "compose.yaml"))
+    assert diff.returncode == 0, diff.stdout.decode() + diff.stderr.decode()
+    assert diff.stdout.decode().splitlines()[-1] == "no differences: every container sees the cluster's files (static)"
