@@ -41,14 +41,10 @@ CORPUS = ROOT / "tests" / "fixtures" / "public"
 MADE_UP = "parity-made-up-secrets.yaml"
 ENTRIES = sorted(p.name for p in CORPUS.iterdir() if (p / "SOURCE.md").is_file())
 
-_EQUALS = "issue 14: YAML 1.1 `=` plain scalar (the CRDs' `enum: [=, ...]`) fails the whole stream"
-_CONFIGMAP_LIST = "issue 14: `kind: ConfigMapList` (the grafana dashboards) is not flattened"
 _CLAIM_TEMPLATE = "issue 14: a mount of a StatefulSet volumeClaimTemplate is refused (and blocks the input)"
 #: (entry, "KIND/NAME" or "*" for every workload of the entry) -> the known bug it fails on today.
 #: "*" also marks the whole-input test of the entry.
 KNOWN: dict[tuple[str, str], str] = {
-    ("kube-prometheus", "*"): _EQUALS,
-    ("kube-prometheus", "Deployment/grafana"): f"{_EQUALS}; {_CONFIGMAP_LIST}",
     ("istio-addons-loki", "*"): _CLAIM_TEMPLATE,
     ("k8s-examples-cassandra", "*"): _CLAIM_TEMPLATE,
 }
