@@ -196,6 +196,7 @@ def build_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, *, fl
             service.depends_on.append(last_init)
         plan.services.append(service)
         plan.differences.extend(f"{ctr.name}: {note}" for note in service.env.notes)
+    plan.differences.extend(f"{ctr.name}: {note}" for ctr, _, note in workload.spec.unreproduced_mounts())
     plan.differences.extend(_volatile_notes(layout))
     return plan
 

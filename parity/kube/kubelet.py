@@ -23,8 +23,8 @@ from ..gcpause import gc_paused
 from ..layout import DIR, FILE, SYMLINK, ContainerLayout, Entry, Mount, VolumeLayout, WorkloadLayout, sha256_hex
 from . import quantity
 from .manifests import Inputs, Workload
-from .podspec import (ConfigMapSource, Container, DownwardFile, DownwardSource, OtherSource, ProjectedSource,
-                      SecretSource, TokenSource, Volume)
+from .podspec import (ClaimSource, ConfigMapSource, Container, DownwardFile, DownwardSource, OtherSource,
+                      ProjectedSource, SecretSource, TokenSource, Volume)
 
 TMPFS_ROOT_MODE = 0o1777  # emptyDir{medium: Memory}: tmpfs mounted without mode= (§1)
 DISK_ROOT_MODE = 0o777  # emptyDir{}: setupDir chmods to exactly 0777 (§1)
@@ -456,6 +456,8 @@ def source_name(volume: Volume) -> str:
         return f"secret/{s.name}"
     if isinstance(s, ConfigMapSource):
         return f"configMap/{s.name}"
+    if isinstance(s, ClaimSource):
+        return f"persistentVolumeClaim/{s.claim_name}"
     if isinstance(s, OtherSource):
         return s.type
     return volume.type

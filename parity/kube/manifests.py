@@ -20,7 +20,7 @@ import yaml
 
 from ..errors import ParityError, Problem, Problems
 from ..gcpause import gc_paused
-from .podspec import PodSpec, parse_pod_spec
+from .podspec import PodSpec, claim_volumes, parse_pod_spec
 from .yamlload import TooBig, load_all
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -367,9 +367,13 @@ def _load_workload(obj: dict, kind: str, name: str, namespace: str, file: str,
     pod_meta = pod_meta if isinstance(pod_meta, dict) else {}
     labels = _meta_map(pod_meta, "labels", problems, file, ref, field_prefix)
     annotations = _meta_map(pod_meta, "annotations", problems, file, ref, field_prefix)
-    spec = parse_pod_spec(template["spec"], field_prefix, problems, file, ref)
+    claims = (claim_volumes(obj["spec"].get("volumeClaimTemplates"), name, "spec.volumeClaimTemplates", problems,
+                            file, ref) if kind == "StatefulSet" else None)
+    spec = parse_pod_spec(template["spec"], field_prefix, problems, file, ref, claims)
     if spec is None:
         return None
+    for _, mount, note in spec.unreproduced_mounts():
+        problems.warnings.append(f"{file}: {ref}: {mount.field}: {note}")
     uid = pod_meta.get("uid") if kind == "Pod" and isinstance(pod_meta.get("uid"), str) else None
     pod_name = f"{name}-0" if kind == "StatefulSet" else name
     return Workload(kind, name, namespace, file, spec, pod_name, labels, annotations, uid, field_prefix)

@@ -83,14 +83,25 @@ class ProjectedSource:
 
 
 @dataclass(frozen=True)
+class ClaimSource:
+    """A persistentVolumeClaim volume: declared in the pod, or one the StatefulSet controller adds for
+    each of its ``volumeClaimTemplates`` (``updateStorage``: claim ``<template>-<set>-<ordinal>``).
+    Its data lives outside the pod: not reproduced as files (see ``unreproduced``)."""
+
+    claim_name: str
+    read_only: bool = False
+    template: bool = False  # from the StatefulSet's volumeClaimTemplates
+
+
+@dataclass(frozen=True)
 class OtherSource:
-    """A volume type parity does not model (emptyDir, hostPath, PVC...)."""
+    """A volume type parity does not model (emptyDir, hostPath, ephemeral, csi...)."""
 
     type: str
     medium: str | None = None
 
 
-VolumeSource = SecretSource | ConfigMapSource | DownwardSource | ProjectedSource | OtherSource
+VolumeSource = SecretSource | ConfigMapSource | DownwardSource | ProjectedSource | ClaimSource | OtherSource
 
 
 @dataclass(frozen=True)
@@ -101,12 +112,22 @@ class Volume:
 
     @property
     def modelled(self) -> bool:
-        return not isinstance(self.source, OtherSource)
+        return not isinstance(self.source, (OtherSource, ClaimSource))
 
     @property
     def type(self) -> str:
         return {SecretSource: "secret", ConfigMapSource: "configMap", DownwardSource: "downwardAPI",
-                ProjectedSource: "projected"}.get(type(self.source)) or self.source.type  # type: ignore[union-attr]
+                ProjectedSource: "projected", ClaimSource: "persistentVolumeClaim"}.get(
+                    type(self.source)) or self.source.type  # type: ignore[union-attr]
+
+    def unreproduced(self) -> str | None:
+        """What a container mounting this volume misses locally (None for the modelled types)."""
+        if self.modelled:
+            return None
+        what = f'{self.type} volume "{self.name}"'
+        if isinstance(self.source, ClaimSource):
+            what += f" (claim {self.source.claim_name}{', from volumeClaimTemplates' if self.source.template else ''})"
+        return f"{what} is not reproduced by parity"
 
 
 @dataclass(frozen=True)
@@ -151,6 +172,18 @@ class PodSpec:
     @property
     def all_containers(self) -> list[Container]:
         return self.init_containers + self.containers
+
+    def unreproduced_mounts(self) -> list[tuple[Container, VolumeMount, str]]:
+        """Every mount of a volume parity does not reproduce, with the one line that says so
+        (k8s-to-docker's notes and README, and the loader's warning): never a silent drop."""
+        volumes = {v.name: v for v in self.volumes}
+        out = []
+        for ctr in self.all_containers:
+            for m in ctr.volume_mounts:
+                note = volumes[m.name].unreproduced() if m.name in volumes else None
+                if note:
+                    out.append((ctr, m, f"{note}: nothing is mounted at {m.mount_path} here"))
+        return out
 
 
 class _Checker:
@@ -258,16 +291,23 @@ class _Checker:
         return path if ok else None
 
 
-def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: str) -> PodSpec | None:
+def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: str,
+                   claims: list[Volume] | None = None) -> PodSpec | None:
+    """``claims``: the volumes a StatefulSet's controller adds for its ``volumeClaimTemplates``
+    (``claim_volumes``); as its ``updateStorage`` does, they come first and replace template volumes
+    of the same name."""
     c = _Checker(problems, file, ref)
     before = len(problems.items)
     volumes = [_parse_volume(v, f"{prefix}.volumes[{i}]", c) for i, v in enumerate(c.list(spec.get("volumes"),
                                                                                           f"{prefix}.volumes"))]
     volumes = [v for v in volumes if v is not None]
+    if claims:
+        claimed = {v.name for v in claims}
+        volumes = list(claims) + [v for v in volumes if v.name not in claimed]
     seen: set[str] = set()
-    for i, v in enumerate(volumes):
+    for v in volumes:
         if v.name in seen:
-            c.bad(f"{prefix}.volumes[{i}].name", f'Duplicate value: "{v.name}"')
+            c.bad(f"{v.field}.name", f'Duplicate value: "{v.name}"')
         seen.add(v.name)
 
     psc = c.map(spec.get("securityContext"), f"{prefix}.securityContext")
@@ -530,10 +570,24 @@ def _parse_projected(raw: dict, prefix: str, c: _Checker) -> ProjectedSource:
     return ProjectedSource(tuple(sources), _default_mode(raw, prefix, c), prefix)
 
 
-_OTHER_TYPES = ("emptyDir", "hostPath", "persistentVolumeClaim", "nfs", "csi", "ephemeral", "image", "iscsi",
+_OTHER_TYPES = ("emptyDir", "hostPath", "nfs", "csi", "ephemeral", "image", "iscsi",
                 "gitRepo", "cephfs", "rbd", "fc", "azureFile", "azureDisk", "awsElasticBlockStore",
                 "gcePersistentDisk", "cinder", "flexVolume", "portworxVolume", "vsphereVolume", "quobyte",
                 "scaleIO", "storageos", "glusterfs", "photonPersistentDisk", "flocker")
+
+
+def claim_volumes(templates, set_name: str, prefix: str, problems: Problems, file: str, ref: str) -> list[Volume]:
+    """A StatefulSet's ``volumeClaimTemplates`` as the volumes its controller gives pod 0
+    (``updateStorage``/``getPersistentVolumeClaimName``: claim ``<template>-<set>-0``)."""
+    c = _Checker(problems, file, ref)
+    out = []
+    for i, raw in enumerate(c.list(templates, prefix)):
+        where = f"{prefix}[{i}]"
+        meta = c.map(c.map(raw, where).get("metadata"), f"{where}.metadata")
+        name = c.string(meta.get("name"), f"{where}.metadata.name", required=True)
+        if name:
+            out.append(Volume(name, ClaimSource(f"{name}-{set_name}-0", template=True), where))
+    return out
 
 
 def _parse_volume(raw, prefix: str, c: _Checker) -> Volume | None:
@@ -553,6 +607,11 @@ def _parse_volume(raw, prefix: str, c: _Checker) -> Volume | None:
     if "projected" in raw:
         return Volume(name, _parse_projected(c.map(raw["projected"], f"{prefix}.projected"), f"{prefix}.projected",
                                              c), prefix)
+    if "persistentVolumeClaim" in raw:
+        pvc = c.map(raw["persistentVolumeClaim"], f"{prefix}.persistentVolumeClaim")
+        claim = c.string(pvc.get("claimName"), f"{prefix}.persistentVolumeClaim.claimName", required=True)
+        return Volume(name, ClaimSource(claim or "", c.boolean(pvc.get("readOnly"),
+                                                                f"{prefix}.persistentVolumeClaim.readOnly")), prefix)
     for t in _OTHER_TYPES:
         if t in raw:
             medium = raw[t].get("medium") if t == "emptyDir" and isinstance(raw[t], dict) else None

@@ -258,3 +258,24 @@ def test_service_account_and_restart_policy_come_from_the_pod_spec(tmp_path):
     assert got == {"deploy/robot-app": ({"SA": "robot"}, "unless-stopped"),
                    "job/once": ({"SA": "default"}, "no"),
                    "pod/retry": ({"SA": "pod-robot"}, "on-failure")}
+
+
+def test_unreproduced_volumes_are_said_in_the_output_and_the_readme(tmp_path):
+    # Before: a volumeClaimTemplates mount failed the whole input, and emptyDir/hostPath mounts
+    # vanished from the generated setup while the README said "none beyond the list above".
+    from ..kube.test_manifests_read import STATEFULSET
+
+    path = write(tmp_path, STATEFULSET)
+    result = gen(tmp_path, str(path))
+    assert result.returncode == 0, result.stderr
+    notes = ['db: emptyDir volume "scratch" is not reproduced by parity: nothing is mounted at /tmp here',
+             'db: hostPath volume "host" is not reproduced by parity: nothing is mounted at /host here',
+             'db: persistentVolumeClaim volume "storage" (claim storage-db-0, from volumeClaimTemplates) is not '
+             'reproduced by parity: nothing is mounted at /var/lib/db here']
+    assert [line.strip() for line in result.stdout.decode().splitlines() if "not reproduced" in line] == \
+        [f"note: {n}" for n in notes]
+    readme = (tmp_path / "out" / "README.md").read_text()
+    assert [line for line in readme.splitlines() if "not reproduced" in line] == [f"- {n}" for n in notes]
+    assert "none beyond the list above" not in readme
+    warnings = [line for line in result.stderr.decode().splitlines() if line.startswith("parity: warning:")]
+    assert len(warnings) == 3 and all("is not reproduced by parity" in w for w in warnings)

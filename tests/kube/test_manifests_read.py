@@ -107,3 +107,80 @@ spec: {containers: [{name: app, image: busybox}]}
     inputs = load_inputs([str(write(tmp_path, text))])
     assert [w.ref for w in inputs.workloads] == ["Pod/p"]
     assert inputs.other_kinds == [(str(tmp_path / "in.yaml"), "CustomResourceDefinition/matchers.example.com")]
+
+
+STATEFULSET = """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers:
+        - name: db
+          image: busybox
+          volumeMounts:
+            - {name: creds, mountPath: /etc/creds}
+            - {name: scratch, mountPath: /tmp}
+            - {name: host, mountPath: /host}
+            - {name: storage, mountPath: /var/lib/db}
+      volumes:
+        - {name: creds, secret: {secretName: creds}}
+        - {name: scratch, emptyDir: {}}
+        - {name: host, hostPath: {path: /var/log}}
+  volumeClaimTemplates:
+    - metadata: {name: storage}
+      spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: creds}
+stringData: {token: t0}
+"""
+
+
+def test_a_mount_of_a_volume_claim_template_is_a_volume_of_the_pod(tmp_path):
+    # It failed as `volumeMounts[3].name: Not found: "storage"`, which blocked every workload of the input.
+    from parity.kube.podspec import ClaimSource
+
+    inputs = load_inputs([str(write(tmp_path, STATEFULSET))])
+    (w,) = inputs.workloads
+    storage = [v for v in w.spec.volumes if v.name == "storage"]
+    assert [(v.type, v.source, v.field, v.modelled) for v in storage] == [
+        ("persistentVolumeClaim", ClaimSource("storage-db-0", read_only=False, template=True),
+         "spec.volumeClaimTemplates[0]", False)]
+    got = entries_by_rel(layout_of(tmp_path, STATEFULSET).containers[0], "/etc/creds")
+    assert got["token"] == ("symlink", "777", 0, 0, "..data/token")
+
+
+def test_unreproduced_volumes_are_said_once_each_never_dropped_silently(tmp_path):
+    path = write(tmp_path, STATEFULSET)
+    where = f"{path}: StatefulSet/db: spec.template.spec.containers[0]"
+    assert load_inputs([str(path)]).warnings == [
+        f"{where}.volumeMounts[1]: emptyDir volume \"scratch\" is not reproduced by parity: nothing is mounted "
+        "at /tmp here",
+        f"{where}.volumeMounts[2]: hostPath volume \"host\" is not reproduced by parity: nothing is mounted "
+        "at /host here",
+        f"{where}.volumeMounts[3]: persistentVolumeClaim volume \"storage\" (claim storage-db-0, from "
+        "volumeClaimTemplates) is not reproduced by parity: nothing is mounted at /var/lib/db here",
+    ]
+
+
+def test_a_claim_template_replaces_a_same_named_template_volume(tmp_path):
+    # The StatefulSet controller's updateStorage: claim volumes first, template volumes of the same name dropped.
+    text = STATEFULSET.replace("- {name: host, hostPath: {path: /var/log}}",
+                               "- {name: host, hostPath: {path: /var/log}}\n        - {name: storage, emptyDir: {}}")
+    (w,) = load_inputs([str(write(tmp_path, text))]).workloads
+    assert [(v.name, v.type) for v in w.spec.volumes] == [
+        ("storage", "persistentVolumeClaim"), ("creds", "secret"), ("scratch", "emptyDir"), ("host", "hostPath")]
+
+
+def test_a_claim_template_without_a_name_is_refused(tmp_path):
+    text = STATEFULSET.replace("- metadata: {name: storage}", "- metadata: {}")
+    with pytest.raises(ParityError) as err:
+        load_inputs([str(write(tmp_path, text))])
+    assert str(err.value).splitlines()[0] == (
+        f"{tmp_path}/in.yaml: StatefulSet/db: spec.volumeClaimTemplates[0].metadata.name: Required value")
