@@ -20,7 +20,7 @@ ENV_POD = """
 apiVersion: v1
 kind: Secret
 metadata: {name: creds}
-stringData: {token: "s3cr3t-$HOME-value", user: admin, "2nd": y}
+stringData: {token: "s3cr3t-$HOME-value", user: admin, "2nd": "y"}  # (plain y is a boolean to kubectl)
 ---
 apiVersion: v1
 kind: ConfigMap
