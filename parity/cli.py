@@ -127,8 +127,10 @@ def load_layouts(manifests: tuple[str, ...], secret_paths: tuple[str, ...], name
                  kubeconfig: str | None = None):
     """manifests or a cluster (+ --secrets) -> the selected workloads and their predicted layouts."""
     from .kube.kubelet import build_layouts
-    from .kube.manifests import load_inputs, load_secret_paths, select_workloads
+    from .kube.manifests import check_namespace, load_inputs, load_secret_paths, select_workloads
 
+    if namespace:
+        check_namespace(namespace)
     if from_cluster:
         if manifests or workload:
             raise ParityError("give MANIFEST... (with --workload) or --from-cluster, not both")
@@ -369,9 +371,11 @@ def down(manifests, workload, namespace, project, fmt):
     parity-KIND-NAME). Objects of other projects are left alone."""
     from .bootstrap import down as do_down
     from .docker.plan import project_name
-    from .kube.manifests import load_inputs, parse_kind_name, select_workloads
+    from .kube.manifests import check_namespace, load_inputs, parse_kind_name, select_workloads
 
     _checked_project(project)
+    if namespace:
+        check_namespace(namespace)
     if manifests:
         chosen = select_workloads(load_inputs(list(manifests), namespace or "default"), workload)
         refs = [(w.kind, w.name) for w in chosen]

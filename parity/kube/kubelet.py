@@ -23,6 +23,7 @@ from ..gcpause import gc_paused
 from ..layout import DIR, FILE, SYMLINK, ContainerLayout, Entry, Mount, VolumeLayout, WorkloadLayout, sha256_hex
 from . import quantity
 from .manifests import Inputs, Workload
+from .names import go_quote, shown
 from .podspec import (ClaimSource, ConfigMapSource, Container, DownwardFile, DownwardSource, OtherSource,
                       ProjectedSource, SecretSource, TokenSource, Volume)
 
@@ -91,7 +92,7 @@ class _Pod:
         name_field = f"{src.field}.{'secretName' if is_secret and src.default_mode is not None else 'name'}"
         if obj is None:
             if not src.optional:
-                self.bad(name_field, f'{kind} "{src.name}" not found in namespace "{self.w.namespace}" '
+                self.bad(name_field, f'{kind} {go_quote(src.name)} not found in namespace {go_quote(self.w.namespace)} '
                                      "(not optional: the pod would stay in ContainerCreating)")
             return {}
         if not src.items:
@@ -101,7 +102,8 @@ class _Pod:
             if item.key not in obj.data:
                 if not src.optional:
                     what = "secret key" if is_secret else "config key"
-                    self.bad(f"{item.field}.key", f"{kind} \"{src.name}\" references non-existent {what}: {item.key}")
+                    self.bad(f"{item.field}.key",
+                             f"{kind} {go_quote(src.name)} references non-existent {what}: {shown(item.key)}")
                 continue
             payload[item.path] = PayloadFile(obj.data[item.key], default_mode if item.mode is None else item.mode)
         return payload
@@ -205,30 +207,6 @@ def format_map(values: dict[str, str]) -> str:
     return "\n".join(f"{k}={go_quote(values[k])}" for k in sorted(values))
 
 
-def go_quote(s: str) -> str:
-    """Go's ``strconv.Quote``: printable characters kept, the rest escaped."""
-    if s.isprintable() and '"' not in s and "\\" not in s:  # nearly every label: nothing to escape
-        return f'"{s}"'
-    out = ['"']
-    for ch in s:
-        code = ord(ch)
-        if ch in ('"', "\\"):
-            out.append("\\" + ch)
-        elif ch in "\a\b\f\n\r\t\v":
-            out.append({"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-                        "\v": "\\v"}[ch])
-        elif ch.isprintable() or ch == " ":
-            out.append(ch)
-        elif code < 0x80:
-            out.append(f"\\x{code:02x}")
-        elif code < 0x10000:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
-
-
 def fs_user_from(w: Workload) -> int | None:
     """``util.FsUserFrom`` (§3.4): the runAsUser every container shares, else None."""
     pod_user = w.spec.security.run_as_user
@@ -294,6 +272,17 @@ class VolumeTree:
                 continue
             current, i = nxt, i + 1
         return current
+
+    def file_on_the_way(self, rel: str) -> str | None:
+        """The first leading part of ``rel`` (as written) that is a file, if any: the kubelet cannot
+        resolve a path through it (``ENOTDIR``)."""
+        parts = rel.split("/")
+        for i in range(1, len(parts)):
+            real = self.real_path("/".join(parts[:i]))
+            entry = self.entries.get(real) if real is not None else None
+            if entry is not None and entry.type == FILE:
+                return "/".join(parts[:i])
+        return None
 
     def write(self, payload: Payload, ts_name: str, problems_cb) -> None:
         """``AtomicWriter.Write`` on an empty volume, fsGroup walk included (§2, §5)."""
@@ -368,6 +357,10 @@ def validate_payload_path(path: str) -> str | None:
         return "must not contain '..'"
     if parts[0].startswith(".."):
         return "must not start with '..'"
+    if posixpath.normpath(path) == ".":
+        # validatePath lets it through; writePayloadToDir then writes the file onto the timestamped
+        # directory itself, which fails, and so does the mount.
+        return "names the volume's own directory: the kubelet cannot write a file there and fails the mount"
     return None
 
 
@@ -393,18 +386,29 @@ def build_layout(workload: Workload, inputs: Inputs, problems: Problems, epoch: 
         tree = VolumeTree(volume, _root_mode(volume), spec.fs_group)
         _make_nested_mountpoints(tree, volume, spec.all_containers)
         ts = timestamp_dir_name(volume.name, payload, epoch)
-        tree.write(payload, ts, lambda p, err, v=volume: pod.bad(v.field, f"payload path {p!r}: {err}"))
+        tree.write(payload, ts, lambda p, err, v=volume: pod.bad(v.field, f"payload path {go_quote(p)}: {err}"))
         for f in payload.values():
             contents[f.sha256] = f.data
         trees[volume.name] = tree
     if len(problems.items) > before:
         return None
-    # Missing subPaths become directories in the volume root at container start (§6.2).
+    # Missing subPaths become directories in the volume root at container start (§6.2); one that
+    # goes through a file cannot be resolved, and the container fails to start.
     for ctr in spec.all_containers:
         for m in ctr.volume_mounts:
             tree = trees.get(m.name)
-            if tree and m.sub_path and _sub_rel(m.sub_path) and tree.real_path(_sub_rel(m.sub_path)) not in tree.entries:
-                tree.mkdir_all(_sub_rel(m.sub_path), tree.root.mode)
+            rel = _sub_rel(m.sub_path) if tree and m.sub_path else ""
+            if not rel:
+                continue
+            blocking = tree.file_on_the_way(rel)
+            if blocking is not None:
+                pod.bad(f"{m.field}.subPath", f"{go_quote(m.sub_path)} goes through the file {go_quote(blocking)}: "
+                        f"the kubelet fails the mount (failed to prepare subPath for volumeMount "
+                        f"{go_quote(m.name)} of container {go_quote(ctr.name)})")
+            elif tree.real_path(rel) not in tree.entries:
+                tree.mkdir_all(rel, tree.root.mode)
+    if len(problems.items) > before:
+        return None
     containers = [_container_layout(ctr, trees) for ctr in spec.all_containers]
     volumes = [VolumeLayout(name, source_name(t.volume), sorted(t.entries.values(), key=lambda e: e.path))
                for name, t in trees.items()]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ import yaml
 
 from ..errors import ParityError, Problem, Problems
 from ..gcpause import gc_paused
+from .names import config_map_key_errors, dns1123_label_errors, invalid, object_name_errors, shown
 from .podspec import PodSpec, claim_volumes, parse_pod_spec
 from .yamlload import TooBig, load_all
 
@@ -38,9 +38,6 @@ TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
     "PodTemplate": ("template",),
 }
-
-_KEY_RE = re.compile(r"^[-._a-zA-Z0-9]+$")
-
 
 @dataclass
 class Secret:
@@ -219,19 +216,32 @@ def _load_object(obj, file: str, default_ns: str, inputs: Inputs, problems: Prob
     kind = obj.get("kind")
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
     name = meta.get("name")
+    shown_name = shown(name) if isinstance(name, str) else "?"
     if not isinstance(kind, str) or not kind:
-        problems.add("Required value", file=file, obj=f"<no kind>/{name or '?'}", field="kind")
+        problems.add("Required value", file=file, obj=f"<no kind>/{shown_name if name else '?'}", field="kind")
         return
-    ref = f"{kind}/{name or '?'}"
+    ref = f"{shown(kind)}/{shown_name if name else '?'}"
     if not isinstance(name, str) or not name:
         if kind in TEMPLATE_PATHS or kind in ("Secret", "ConfigMap"):
             problems.add("Required value", file=file, obj=ref, field="metadata.name")
         else:
             inputs.other_kinds.append((file, ref))
         return
+    if kind not in TEMPLATE_PATHS and kind not in ("Secret", "ConfigMap"):
+        inputs.other_kinds.append((file, ref))
+        return
     namespace = meta.get("namespace") or default_ns
     if not isinstance(namespace, str):
         problems.add("must be a string", file=file, obj=ref, field="metadata.namespace")
+        return
+    # ValidateObjectMeta: the name by the kind's rule, the namespace as a DNS-1123 label. Both become
+    # paths, labels and engine object names: nothing else may get further.
+    bad_meta = [("metadata.name", name, m) for m in object_name_errors(kind, name)]
+    if meta.get("namespace"):
+        bad_meta += [("metadata.namespace", namespace, m) for m in dns1123_label_errors(namespace)]
+    for where, value, message in bad_meta:
+        problems.add(invalid(value, message), file=file, obj=ref, field=where)
+    if bad_meta:
         return
     if kind == "Secret":
         secret = _load_secret(obj, name, namespace, file, problems)
@@ -241,30 +251,32 @@ def _load_object(obj, file: str, default_ns: str, inputs: Inputs, problems: Prob
         cm = _load_configmap(obj, name, namespace, file, problems)
         if cm:
             inputs.configmaps[(namespace, name)] = cm
-    elif kind in TEMPLATE_PATHS:
+    else:
         workload = _load_workload(obj, kind, name, namespace, file, problems)
         if workload:
             inputs.workloads.append(workload)
-    else:
-        inputs.other_kinds.append((file, ref))
+
+
+def check_namespace(namespace: str, option: str = "--namespace") -> None:
+    """A namespace given on the command line, by the rule ``metadata.namespace`` follows.
+
+    Raises:
+        ParityError: when it is not a DNS-1123 label.
+    """
+    errors = dns1123_label_errors(namespace)
+    if errors:
+        raise ParityError([Problem(f"{option}: {invalid(namespace, m)}") for m in errors])
 
 
 def check_key(key, problems: Problems, file: str, ref: str, field_name: str) -> bool:
-    """The API server's IsConfigMapKey: ``[-._a-zA-Z0-9]+``, <= 253 bytes, not ``.``, ``..`` or ``..*``."""
-    where = dict(file=file, obj=ref, field=f"{field_name}[{key}]")
+    """The API server's ``IsConfigMapKey``; True when the key is valid."""
     if not isinstance(key, str) or not key:
-        problems.add("key must be a non-empty string", **where)
-    elif len(key.encode()) > 253:
-        problems.add("key must be no more than 253 bytes", **where)
-    elif not _KEY_RE.match(key):
-        problems.add("a valid key must consist of alphanumeric characters, '-', '_' or '.'", **where)
-    elif key in (".", ".."):
-        problems.add(f"key must not be '{key}'", **where)
-    elif key.startswith(".."):
-        problems.add("key must not start with '..'", **where)
-    else:
-        return True
-    return False
+        problems.add("key must be a non-empty string", file=file, obj=ref, field=f"{field_name}[{key}]")
+        return False
+    errors = config_map_key_errors(key)
+    for message in errors:
+        problems.add(invalid(key, message), file=file, obj=ref, field=f"{field_name}[{shown(key)}]")
+    return not errors
 
 
 def _string_map(obj: dict, name: str, problems: Problems, file: str, ref: str) -> dict:
@@ -277,7 +289,8 @@ def _string_map(obj: dict, name: str, problems: Problems, file: str, ref: str) -
     out = {}
     for key, val in value.items():
         if not isinstance(val, str):
-            problems.add(f"must be a string, not {_yaml_type(val)}", file=file, obj=ref, field=f"{name}[{key}]")
+            problems.add(f"must be a string, not {_yaml_type(val)}", file=file, obj=ref,
+                         field=f"{name}[{shown(str(key))}]")
             continue
         out[key] = val
     return out

@@ -11,6 +11,7 @@ import posixpath
 from dataclasses import dataclass, field
 
 from ..errors import Problems
+from .names import dns1123_label_errors, go_quote, invalid, port_name_errors
 from .yamlload import written_text
 
 MODE_MAX = 0o777
@@ -221,6 +222,16 @@ class _Checker:
             return None
         return value
 
+    def label(self, value, field_path: str) -> str | None:
+        """A required DNS-1123 label (``ValidateDNS1123Label``): container and volume names."""
+        name = self.string(value, field_path, required=True)
+        if name is None:
+            return None
+        errors = dns1123_label_errors(name)
+        for message in errors:
+            self.bad(field_path, invalid(name, message))
+        return None if errors else name
+
     def boolean(self, value, field_path: str) -> bool:
         if value is None:
             return False
@@ -298,8 +309,8 @@ def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: 
     of the same name."""
     c = _Checker(problems, file, ref)
     before = len(problems.items)
-    volumes = [_parse_volume(v, f"{prefix}.volumes[{i}]", c) for i, v in enumerate(c.list(spec.get("volumes"),
-                                                                                          f"{prefix}.volumes"))]
+    raw_volumes = c.list(spec.get("volumes"), f"{prefix}.volumes")
+    volumes = [_parse_volume(v, f"{prefix}.volumes[{i}]", c) for i, v in enumerate(raw_volumes)]
     volumes = [v for v in volumes if v is not None]
     if claims:
         claimed = {v.name for v in claims}
@@ -307,7 +318,7 @@ def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: 
     seen: set[str] = set()
     for v in volumes:
         if v.name in seen:
-            c.bad(f"{v.field}.name", f'Duplicate value: "{v.name}"')
+            c.bad(f"{v.field}.name", f"Duplicate value: {go_quote(v.name)}")
         seen.add(v.name)
 
     psc = c.map(spec.get("securityContext"), f"{prefix}.securityContext")
@@ -318,7 +329,8 @@ def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: 
                                                        f"{prefix}.securityContext.supplementalGroups")))
               if g is not None]
 
-    names = {v.name for v in volumes}
+    # Mounts are checked against every volume declared, a misnamed one included (said once, above).
+    names = {v.get("name") for v in raw_volumes if isinstance(v, dict)} | {v.name for v in claims or []}
     init = [_parse_container(x, f"{prefix}.initContainers[{i}]", True, names, c)
             for i, x in enumerate(c.list(spec.get("initContainers"), f"{prefix}.initContainers"))]
     regular = [_parse_container(x, f"{prefix}.containers[{i}]", False, names, c)
@@ -338,7 +350,7 @@ def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: 
     seen_names: set[str] = set()
     for ctr in [x for x in init + regular if x is not None]:
         if ctr.name in seen_names:
-            c.bad(f"{ctr.field}.name", f'Duplicate value: "{ctr.name}"')
+            c.bad(f"{ctr.field}.name", f"Duplicate value: {go_quote(ctr.name)}")
         seen_names.add(ctr.name)
     if len(problems.items) > before:
         return None
@@ -359,7 +371,7 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
     if not isinstance(raw, dict):
         c.bad(prefix, "must be a map")
         return None
-    name = c.string(raw.get("name"), f"{prefix}.name", required=True)
+    name = c.label(raw.get("name"), f"{prefix}.name")
     image = c.string(raw.get("image"), f"{prefix}.image", required=True)
     mounts: list[VolumeMount] = []
     paths: set[str] = set()
@@ -369,7 +381,7 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
         vname = c.string(m.get("name"), f"{where}.name", required=True)
         mpath = c.string(m.get("mountPath"), f"{where}.mountPath", required=True)
         if vname and vname not in volume_names:
-            c.bad(f"{where}.name", f'Not found: "{vname}"')
+            c.bad(f"{where}.name", f"Not found: {go_quote(vname)}")
         if mpath:
             if not mpath.startswith("/"):
                 # Linux containers: the runtime needs an absolute path.
@@ -410,6 +422,9 @@ def _check_runtime_fields(raw: dict, prefix: str, c: _Checker) -> None:
     for i, p in enumerate(c.list(raw.get("ports"), f"{prefix}.ports")):
         where = f"{prefix}.ports[{i}]"
         p = c.map(p, where)
+        port_name = c.string(p.get("name"), f"{where}.name")
+        for message in port_name_errors(port_name) if port_name is not None else []:
+            c.bad(f"{where}.name", invalid(port_name, message))
         for key in ("containerPort", "hostPort"):
             n = c.integer(p.get(key), f"{where}.{key}")
             if n is None and key == "containerPort" and p.get(key) is None:
@@ -592,7 +607,7 @@ def claim_volumes(templates, set_name: str, prefix: str, problems: Problems, fil
 
 def _parse_volume(raw, prefix: str, c: _Checker) -> Volume | None:
     raw = c.map(raw, prefix)
-    name = c.string(raw.get("name"), f"{prefix}.name", required=True)
+    name = c.label(raw.get("name"), f"{prefix}.name")
     if not name:
         return None
     if "secret" in raw:

@@ -1,0 +1,161 @@
+"""The API server's rules for names and keys, with its messages, and Go's quoting for showing them.
+
+Every name a manifest gives that parity turns into a path, a shell word, a label or an engine object
+name (object names, namespaces, container and volume names, Secret/ConfigMap keys) is checked here
+first, so nothing that the API server would refuse gets that far. The rules and the messages are
+apimachinery's ``pkg/util/validation/validation.go`` (``IsDNS1123Label``, ``IsDNS1123Subdomain``,
+``IsConfigMapKey``, ``IsValidPortName``) and ``pkg/api/validation`` (``NameIsDNSSubdomain``...);
+which rule applies to which name is ``pkg/apis/core/validation/validation.go`` and its apps and
+batch siblings.
+
+Python's ``re`` ``$`` also matches before a final newline, unlike Go's: every pattern here is used
+with ``fullmatch``, so ``"token\\n"`` is not a key.
+"""
+
+from __future__ import annotations
+
+import re
+
+DNS1123_LABEL_MAX = 63
+DNS1123_SUBDOMAIN_MAX = 253
+CRONJOB_NAME_MAX = 52  # batch ValidateCronJobCreate: DNS1035LabelMaxLength - 11 (the Job suffix)
+
+_LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_SUBDOMAIN_FMT = _LABEL_FMT + r"(\." + _LABEL_FMT + ")*"
+_KEY_FMT = "[-._a-zA-Z0-9]+"
+_LABEL_RE = re.compile(_LABEL_FMT)
+_SUBDOMAIN_RE = re.compile(_SUBDOMAIN_FMT)
+_KEY_RE = re.compile(_KEY_FMT)
+_PORT_CHARS_RE = re.compile("[-a-z0-9]+")
+
+
+def max_len_error(length: int) -> str:
+    return f"must be no more than {length} characters"
+
+
+def regex_error(message: str, fmt: str, *examples: str) -> str:
+    """apimachinery's ``RegexError``, spacing included."""
+    if not examples:
+        return f"{message} (regex used for validation is '{fmt}')"
+    return message + " (e.g. " + " or ".join(f"'{e}', " for e in examples) + f"regex used for validation is '{fmt}')"
+
+
+def dns1123_label_errors(value: str) -> list[str]:
+    """``IsDNS1123Label``: container, volume and namespace names, a StatefulSet's name."""
+    errors = []
+    if len(value) > DNS1123_LABEL_MAX:
+        errors.append(max_len_error(DNS1123_LABEL_MAX))
+    if not _LABEL_RE.fullmatch(value):
+        if _SUBDOMAIN_RE.fullmatch(value):
+            errors.append("must not contain dots")
+        else:
+            errors.append(regex_error("a lowercase RFC 1123 label must consist of lower case alphanumeric characters "
+                                      "or '-', and must start and end with an alphanumeric character",
+                                      _LABEL_FMT, "my-name", "123-abc"))
+    return errors
+
+
+def dns1123_subdomain_errors(value: str) -> list[str]:
+    """``IsDNS1123Subdomain``: the names of most objects (Pod, Deployment, Secret, ConfigMap...)."""
+    errors = []
+    if len(value) > DNS1123_SUBDOMAIN_MAX:
+        errors.append(max_len_error(DNS1123_SUBDOMAIN_MAX))
+    if not _SUBDOMAIN_RE.fullmatch(value):
+        errors.append(regex_error("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+                                  "'-' or '.', and must start and end with an alphanumeric character",
+                                  _SUBDOMAIN_FMT, "example.com"))
+    return errors
+
+
+def config_map_key_errors(value: str) -> list[str]:
+    """``IsConfigMapKey``: a Secret's or ConfigMap's data key (a file name in the volume, a variable
+    name with envFrom)."""
+    errors = []
+    if len(value) > DNS1123_SUBDOMAIN_MAX:
+        errors.append(max_len_error(DNS1123_SUBDOMAIN_MAX))
+    if not _KEY_RE.fullmatch(value):
+        errors.append(regex_error("a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
+                                  _KEY_FMT, "key.name", "KEY_NAME", "key-name"))
+    if value == ".":
+        errors.append("must not be '.'")
+    elif value == "..":
+        errors.append("must not be '..'")
+    elif value.startswith(".."):
+        errors.append("must not start with '..'")
+    return errors
+
+
+def port_name_errors(value: str) -> list[str]:
+    """``IsValidPortName``: a container port's name."""
+    errors = []
+    if len(value) > 15:
+        errors.append(max_len_error(15))
+    if not _PORT_CHARS_RE.fullmatch(value):
+        errors.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
+    if not re.search("[a-z]", value):
+        errors.append("must contain at least one letter (a-z)")
+    if "--" in value:
+        errors.append("must not contain consecutive hyphens")
+    if value and (value[0] == "-" or value[-1] == "-"):
+        errors.append("must not begin or end with a hyphen")
+    return errors
+
+
+#: kind -> the rule for its ``metadata.name`` (``ValidateObjectMeta``'s name function).
+OBJECT_NAME_RULES = {
+    "Pod": dns1123_subdomain_errors,  # ValidatePodName
+    "PodTemplate": dns1123_subdomain_errors,
+    "ReplicationController": dns1123_subdomain_errors,
+    "Deployment": dns1123_subdomain_errors,
+    "ReplicaSet": dns1123_subdomain_errors,
+    "DaemonSet": dns1123_subdomain_errors,
+    "StatefulSet": dns1123_label_errors,  # apps ValidateStatefulSetName: a label (its pods are NAME-N)
+    "Job": dns1123_subdomain_errors,
+    "CronJob": dns1123_subdomain_errors,
+    "Secret": dns1123_subdomain_errors,
+    "ConfigMap": dns1123_subdomain_errors,
+}
+
+
+def object_name_errors(kind: str, name: str) -> list[str]:
+    """The API server's messages for ``metadata.name`` of an object of ``kind`` (empty: valid)."""
+    errors = OBJECT_NAME_RULES.get(kind, dns1123_subdomain_errors)(name)
+    if kind == "CronJob" and len(name) > CRONJOB_NAME_MAX:
+        errors.append(max_len_error(CRONJOB_NAME_MAX))
+    return errors
+
+
+def go_quote(s: str) -> str:
+    """Go's ``strconv.Quote``: printable characters kept, the rest escaped. It is how the API server
+    shows a bad value (``Invalid value: "a\\nb"``) and how the kubelet writes label values."""
+    if s.isprintable() and '"' not in s and "\\" not in s:  # nearly every name: nothing to escape
+        return f'"{s}"'
+    out = ['"']
+    for ch in s:
+        code = ord(ch)
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch in "\a\b\f\n\r\t\v":
+            out.append({"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+                        "\v": "\\v"}[ch])
+        elif ch.isprintable() or ch == " ":
+            out.append(ch)
+        elif code < 0x80:
+            out.append(f"\\x{code:02x}")
+        elif code < 0x10000:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+def shown(text: str) -> str:
+    """A name as it can appear inside a one-line message or a field path: as written when it is
+    printable, else escaped the way Go quotes it (without the quotes)."""
+    return text if text.isprintable() else go_quote(text)[1:-1]
+
+
+def invalid(value: str, message: str) -> str:
+    """The API server's ``field.Invalid`` text: ``Invalid value: "VALUE": MESSAGE``."""
+    return f"Invalid value: {go_quote(value)}: {message}"
