@@ -170,8 +170,16 @@ def flatten(volume: VolumeLayout) -> VolumeLayout:
     return VolumeLayout(volume.name, volume.source, entries)
 
 
+def pod_hostname(pod_name: str) -> str:
+    """The kubelet's ``truncatePodHostnameIfNeeded``: at most 63 characters, without a trailing
+    '-' or '.' (a pod name may have 253; the kernel takes 64 bytes with the terminating NUL)."""
+    return pod_name if len(pod_name) <= 63 else pod_name[:63].rstrip("-.")
+
+
 def build_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, *, flat: bool = False,
                base_image: str = DEFAULT_BASE_IMAGE, project: str | None = None) -> DockerPlan:
+    if not base_image or any(not ch.isprintable() or ch.isspace() for ch in base_image):
+        raise ValueError(f"--base-image {base_image!r}: an image reference has no spaces or control characters")
     project = project or project_name(workload.kind, workload.name)
     trees = [flatten(v) if flat else v for v in layout.volumes]
     volumes = []
@@ -218,7 +226,10 @@ def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Input
             continue
         own = tuple(e.moved("" if e.path == m.path else e.path[len(m.path) + 1:])
                     for e in layout.entries_shown_by(m))
-        binds.append(BindPlan(f"{SUBPATH_DIR}/{ctr.name}/{i}-{posixpath.basename(m.path) or 'root'}", m.path, own))
+        # The host file's name: the mount index makes it unique, the mountPath's last part readable
+        # (only safe characters of it: a mountPath may hold anything the API server allows).
+        readable = re.sub(r"[^A-Za-z0-9._-]+", "_", posixpath.basename(m.path)) or "root"
+        binds.append(BindPlan(f"{SUBPATH_DIR}/{ctr.name}/{i}-{readable[:64]}", m.path, own))
     expose, ports = [], []
     for p in raw.get("ports") or []:
         if isinstance(p, dict) and isinstance(p.get("containerPort"), int):
@@ -238,7 +249,7 @@ def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Input
         env=env, working_dir=raw.get("workingDir") if isinstance(raw.get("workingDir"), str) else None,
         user=user, group_add=groups, read_only_rootfs=bool(ctr.security.read_only_root_filesystem),
         expose=expose, ports=ports, volumes=volumes, binds=binds, depends_on=[], restart=restart,
-        hostname=w.pod_name, tty=raw.get("tty") is True, stdin_open=raw.get("stdin") is True,
+        hostname=pod_hostname(w.pod_name), tty=raw.get("tty") is True, stdin_open=raw.get("stdin") is True,
         labels={LABEL_WORKLOAD: plan.workload_ref, LABEL_CONTAINER: ctr.name, LABEL_PROJECT: plan.project},
     )
 

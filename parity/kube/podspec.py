@@ -373,6 +373,9 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
         return None
     name = c.label(raw.get("name"), f"{prefix}.name")
     image = c.string(raw.get("image"), f"{prefix}.image", required=True)
+    if image is not None and image != image.strip():
+        c.bad(f"{prefix}.image", invalid(image, "must not have leading or trailing whitespace"))
+        image = None
     mounts: list[VolumeMount] = []
     paths: set[str] = set()
     for i, m in enumerate(c.list(raw.get("volumeMounts"), f"{prefix}.volumeMounts")):
