@@ -150,6 +150,9 @@ def load_layouts(manifests: tuple[str, ...], secret_paths: tuple[str, ...], name
     for warning in inputs.warnings:
         click.echo(f"parity: warning: {warning}", err=True)
     workloads = select_workloads(inputs, workload)
+    for w in workloads:  # what the chosen workloads mount and parity does not reproduce: never silent
+        for _, mount, note in w.spec.unreproduced_mounts():
+            click.echo(f"parity: warning: {w.file}: {w.ref}: {mount.field}: {note}", err=True)
     return inputs, workloads, build_layouts(inputs, workloads, _epoch())
 
 

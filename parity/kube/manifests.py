@@ -385,8 +385,6 @@ def _load_workload(obj: dict, kind: str, name: str, namespace: str, file: str,
     spec = parse_pod_spec(template["spec"], field_prefix, problems, file, ref, claims)
     if spec is None:
         return None
-    for _, mount, note in spec.unreproduced_mounts():
-        problems.warnings.append(f"{file}: {ref}: {mount.field}: {note}")
     uid = pod_meta.get("uid") if kind == "Pod" and isinstance(pod_meta.get("uid"), str) else None
     pod_name = f"{name}-0" if kind == "StatefulSet" else name
     return Workload(kind, name, namespace, file, spec, pod_name, labels, annotations, uid, field_prefix)

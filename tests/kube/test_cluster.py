@@ -81,8 +81,7 @@ def test_pod_from_cluster_equals_manifests_on_disk(api, kubeconfig, tmp_path):
     assert files["/etc/bundle/labels"][3] == hashlib.sha256(b'app="web"\ntier="backend"').hexdigest()
     assert "/etc/db/cache" not in {p for p, _ in app.visible_dirs()}  # the emptyDir hides it
     assert inputs.workloads[0].file == "cluster:test/dev"
-    assert inputs.warnings == ['cluster:test/dev: Pod/web: spec.containers[0].volumeMounts[3]: emptyDir volume "cache" is '
-                               'not reproduced by parity: nothing is mounted at /etc/db/cache here']
+    assert inputs.warnings == []
 
 
 def test_pod_fetches_exactly_the_referenced_objects(api, kubeconfig):
@@ -171,9 +170,7 @@ def test_missing_non_optional_secret_is_reported_by_the_kubelet_model(api, kubec
 def test_missing_secret_needed_only_by_env_is_a_warning(api, kubeconfig):
     api.objects.pop("/api/v1/namespaces/dev/secrets/env-secret")
     inputs = fetch("pod/web", kubeconfig)
-    assert inputs.warnings == ['cluster:test/dev: Pod/web: spec.containers[0].volumeMounts[3]: emptyDir volume "cache" is '
-                               'not reproduced by parity: nothing is mounted at /etc/db/cache here',
-                               'cluster:test/dev: Secret/env-secret: not found in namespace "dev"; Pod/web needs it '
+    assert inputs.warnings == ['cluster:test/dev: Secret/env-secret: not found in namespace "dev"; Pod/web needs it '
                                "for env (the container would not start)"]
 
 

@@ -7,7 +7,7 @@ import pytest
 from parity.errors import ParityError
 from parity.kube.manifests import load_inputs
 
-from ..conftest import entries_by_rel, layout_of, write
+from ..conftest import entries_by_rel, layout_of, run_parity, write
 
 POD = """
 apiVersion: v1
@@ -157,9 +157,19 @@ def test_a_mount_of_a_volume_claim_template_is_a_volume_of_the_pod(tmp_path):
 
 
 def test_unreproduced_volumes_are_said_once_each_never_dropped_silently(tmp_path):
-    path = write(tmp_path, STATEFULSET)
-    where = f"{path}: StatefulSet/db: spec.template.spec.containers[0]"
-    assert load_inputs([str(path)]).warnings == [
+    path = write(tmp_path, STATEFULSET + """---
+apiVersion: v1
+kind: Pod
+metadata: {name: other}
+spec:
+  containers: [{name: app, image: busybox, volumeMounts: [{name: scratch, mountPath: /tmp}]}]
+  volumes: [{name: scratch, emptyDir: {}}]
+""")
+    result = run_parity("layout", str(path), "--workload", "sts/db")
+    assert result.returncode == 0
+    where = f"parity: warning: {path}: StatefulSet/db: spec.template.spec.containers[0]"
+    # One line per mount, for the chosen workload only (Pod/other's emptyDir is not this run's business).
+    assert result.stderr.decode().splitlines() == [
         f"{where}.volumeMounts[1]: emptyDir volume \"scratch\" is not reproduced by parity: nothing is mounted "
         "at /tmp here",
         f"{where}.volumeMounts[2]: hostPath volume \"host\" is not reproduced by parity: nothing is mounted "
