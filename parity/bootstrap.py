@@ -400,7 +400,7 @@ def down(workload_ref: str | None, project: str) -> dict:
     state = state_root() / project
     if state.exists():
         shutil.rmtree(state, ignore_errors=True)
-    return {"format": "parity.down/v1", "workload": workload_ref, "project": project, "removed": removed}
+    return {"workload": workload_ref, "project": project, "removed": removed}
 
 
 def workloads_running(client) -> dict[tuple[str, str], list]:

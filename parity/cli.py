@@ -18,10 +18,12 @@ from . import __version__
 from .errors import ParityError
 from .output import Painter, colour_enabled, dump_json
 
+#: MANIFEST...: files, directories or "-"; typed as paths so that shells complete file names.
+MANIFESTS_ARGUMENT = click.argument("manifests", nargs=-1, type=click.Path(allow_dash=True))
 FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                              show_default=True, help="Output format.")
 WORKLOAD_OPTION = click.option("--workload", metavar="KIND/NAME", help="Pick one workload (e.g. deploy/api).")
-SECRETS_OPTION = click.option("--secrets", "secret_paths", multiple=True, metavar="PATH",
+SECRETS_OPTION = click.option("--secrets", "secret_paths", multiple=True, metavar="PATH", type=click.Path(),
                               help="More Secrets/ConfigMaps: manifest files, or a directory of files "
                                    "(NAME=DIR or DIR, as kubectl create secret generic --from-file).")
 PROJECT_OPTION = click.option("-p", "--project", "project", metavar="NAME",
@@ -47,7 +49,7 @@ def _checked_project(value: str | None) -> str | None:
 
 def cluster_options(fn):
     """--from-cluster KIND/NAME, --context, --kubeconfig: read the workload from a cluster instead."""
-    fn = click.option("--kubeconfig", metavar="FILE",
+    fn = click.option("--kubeconfig", metavar="FILE", type=click.Path(dir_okay=False),
                       help="kubeconfig (default: $KUBECONFIG, ~/.kube/config, in-cluster).")(fn)
     fn = click.option("--context", help="kubeconfig context (default: current-context).")(fn)
     return click.option("--from-cluster", "from_cluster", metavar="KIND/NAME",
@@ -70,7 +72,9 @@ def run() -> None:
     """The ``parity`` console script and ``python -m parity.cli``."""
     global _one_shot
     _one_shot = True
-    main()
+    from .about import COMPLETE_VAR
+
+    main(prog_name="parity", complete_var=COMPLETE_VAR)
 
 
 def _exit_now() -> None:
@@ -166,14 +170,34 @@ def _pod_to_observe(from_cluster: str | None) -> str:
     return name
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def examples(*lines: str) -> str:
+    """A command's help epilog: example command lines, kept as written (click's \\b)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+             invoke_without_command=True,
+             epilog=examples("parity layout manifests/api-gateway",
+                             "parity k8s-to-docker manifests/api-gateway -o out",
+                             "parity diff manifests/api-gateway --compose out/compose.yaml --live",
+                             "parity up manifests/api-gateway && parity status",
+                             "parity completion bash > /etc/bash_completion.d/parity"))
 @click.version_option(__version__, prog_name="parity")
-def main() -> None:
-    """Make Docker and Compose give each container the files Kubernetes gives it."""
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Make Docker and Compose give each container the files Kubernetes gives it.
+
+    Exit codes: 0 same/ok, 1 differences, 2 error."""
+    if ctx.invoked_subcommand is None:  # bare `parity`: the help, as a successful answer
+        click.echo(ctx.get_help())
 
 
-@main.command()
-@click.argument("manifests", nargs=-1)
+@main.command(short_help="Print the file layout each container sees in the cluster.",
+              epilog=examples("parity layout manifests/api-gateway",
+                              "parity layout deploy.yaml --workload deploy/api -c app --format json",
+                              "helm template my-chart | parity layout -",
+                              "parity layout --from-cluster pod/api-0 --observed"))
+@MANIFESTS_ARGUMENT
 @WORKLOAD_OPTION
 @click.option("--container", "-c", help="Only this container.")
 @SECRETS_OPTION
@@ -213,8 +237,11 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
         _exit_now()
 
 
-@main.command("k8s-to-docker")
-@click.argument("manifests", nargs=-1)
+@main.command("k8s-to-docker", short_help="Write the data image, compose.yaml and docker.sh for a workload.",
+              epilog=examples("parity k8s-to-docker manifests/api-gateway -o out",
+                              "docker compose -f out/compose.yaml up -d --build",
+                              "parity k8s-to-docker app.yaml --secrets api-secrets=./secrets -o out --force"))
+@MANIFESTS_ARGUMENT
 @click.option("-o", "--output", "output", type=click.Path(), help="Output directory [./parity-out/NAME].")
 @workload_options
 @click.option("--flat", is_flag=True, help="Drop the kubelet's ..data structure: user-visible files only.")
@@ -249,9 +276,13 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
     click.echo(f"start: docker compose -f {result.directory}/compose.yaml up -d --build")
 
 
-@main.command()
-@click.argument("manifests", nargs=-1)
-@click.option("--compose", "compose_file", metavar="FILE", help="The compose setup to check.")
+@main.command(short_help="Check a compose setup or a running pod against the cluster's files.",
+              epilog=examples("parity diff manifests/api-gateway --compose out/compose.yaml",
+                              "parity diff manifests/api-gateway --compose out/compose.yaml --live",
+                              "parity diff app.yaml --compose compose.yaml --map app=web --format json",
+                              "parity diff app.yaml --pod api-0"))
+@MANIFESTS_ARGUMENT
+@click.option("--compose", "compose_file", metavar="FILE", type=click.Path(), help="The compose setup to check.")
 @click.option("--pod", "pod", metavar="NAME",
               help="Instead of a compose setup: a running pod in the cluster (does the model hold there?).")
 @workload_options
@@ -336,8 +367,10 @@ def _single_plan(manifests, secret_paths, namespace, workload, from_cluster=None
         raise ParityError(str(exc)) from None
 
 
-@main.command()
-@click.argument("manifests", nargs=-1)
+@main.command(short_help="Build, create and start the workload locally (idempotent).",
+              epilog=examples("parity up manifests/api-gateway",
+                              "parity up app.yaml --workload deploy/api -p api-dev"))
+@MANIFESTS_ARGUMENT
 @workload_options
 @PROJECT_OPTION
 @FORMAT_OPTION
@@ -361,10 +394,13 @@ def up(manifests, secret_paths, workload, namespace, from_cluster, context, kube
         click.echo(f"  {c['name']:<20} {c['container']:<40} {state:<10} {mounts}")
 
 
-@main.command()
-@click.argument("manifests", nargs=-1)
+@main.command(short_help="Remove what parity up made for a workload or project.",
+              epilog=examples("parity down manifests/api-gateway",
+                              "parity down --workload deploy/api",
+                              "parity down -p api-dev"))
+@MANIFESTS_ARGUMENT
 @WORKLOAD_OPTION
-@NAMESPACE_OPTION
+@click.option("--namespace", "-n", default=None, help="Namespace of objects that name none [default].")
 @PROJECT_OPTION
 @FORMAT_OPTION
 @handle_errors
@@ -391,8 +427,7 @@ def down(manifests, workload, namespace, project, fmt):
     results = ([do_down(f"{kind}/{name}", project or project_name(kind, name)) for kind, name in refs]
                or [do_down(None, project)])
     if fmt == "json":
-        click.echo(dump_json(results[0] if len(results) == 1 else {"format": "parity.down/v1", "results": results}),
-                   nl=False)
+        click.echo(dump_json({"format": "parity.down/v2", "results": results}), nl=False)
         return
     for r in results:
         removed = r["removed"]
@@ -400,8 +435,10 @@ def down(manifests, workload, namespace, project, fmt):
                    f"{len(removed['volumes'])} volume(s), {len(removed['images'])} image(s)")
 
 
-@main.command()
-@click.argument("manifests", nargs=-1)
+@main.command(short_help="What parity runs, and whether each container is in parity.",
+              epilog=examples("parity status", "parity status manifests/api-gateway --format json",
+                              "parity status -p api-dev"))
+@MANIFESTS_ARGUMENT
 @workload_options
 @PROJECT_OPTION
 @FORMAT_OPTION
@@ -436,6 +473,32 @@ def status(manifests, secret_paths, workload, namespace, from_cluster, context, 
                 for d in c["differences"]:
                     click.echo(f"      {d['kind']:<12} {d['path']}  cluster: {d['expected']}  here: {d['actual']}")
     sys.exit(1 if out_of_parity else 0)
+
+
+
+@main.command(short_help="Versions of parity, Python, the Docker SDK, the engine and Compose.",
+              epilog=examples("parity version", "parity version --format json"))
+@FORMAT_OPTION
+@handle_errors
+def version(fmt):
+    """The versions parity runs with: parity, Python, its libraries, the Docker engine it reaches
+    (the endpoint too) and Compose. An engine that does not answer is reported, not an error."""
+    from .about import version_report, version_text
+
+    report = version_report()
+    click.echo(dump_json(report) if fmt == "json" else version_text(report), nl=False)
+
+
+@main.command(short_help="Print the shell completion script (bash, zsh or fish).",
+              epilog=examples("source <(parity completion bash)",
+                              "parity completion zsh > \"${fpath[1]}/_parity\"",
+                              "parity completion fish > ~/.config/fish/completions/parity.fish"))
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell):
+    """Print the script that makes SHELL complete parity's commands, options and file names."""
+    from .about import completion_script
+
+    click.echo(completion_script(main, shell))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,7 +24,9 @@ from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, TypeVar
 
 from .gcpause import gc_paused
 
-FORMAT = "parity.layout/v1"
+FORMAT = "parity.layout/v2"
+#: The format before v2: the same workload objects, bare at the top level when there was one.
+FORMAT_V1 = "parity.layout/v1"
 
 FILE = "file"
 DIR = "dir"
@@ -329,16 +331,15 @@ class WorkloadLayout:
 
 
 def document(layouts: Iterable[WorkloadLayout]) -> dict:
-    """The ``parity.layout/v1`` JSON document: the bare workload shape for one, a list for several."""
+    """The ``parity.layout/v2`` JSON document: ``{"format", "workloads": [...]}`` whatever the number
+    of workloads (v1 gave the bare workload shape for one, a list for several)."""
     with gc_paused():
-        layouts = list(layouts)
-        if len(layouts) == 1:
-            return {"format": FORMAT, **layouts[0].to_json()}
         return {"format": FORMAT, "workloads": [w.to_json() for w in layouts]}
 
 
 def from_document(doc: Mapping) -> list[WorkloadLayout]:
-    if doc.get("format") != FORMAT:
+    """Layouts from a ``parity.layout/v2`` document, or a ``v1`` one (either of its two shapes)."""
+    if doc.get("format") not in (FORMAT, FORMAT_V1):
         raise ValueError(f"not a {FORMAT} document")
     if "workloads" in doc:
         return [WorkloadLayout.from_json(w) for w in doc["workloads"]]

@@ -18,7 +18,7 @@ def test_main_in_process_returns_and_leaves_the_collector_enabled():
     result = CliRunner().invoke(main, ["layout", "--format", "json", str(ROOT / "manifests/api-gateway")])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
-    assert doc["format"] == "parity.layout/v1" and doc["workload"]["name"] == "api-gateway"
+    assert doc["format"] == "parity.layout/v2" and doc["workloads"][0]["workload"]["name"] == "api-gateway"
     assert gc.isenabled()
 
 

@@ -152,7 +152,8 @@ def closed_socket():
     os.rmdir(directory)
 
 
-ENGINE_DOWN = "parity: cannot reach the Docker engine: Error while fetching server API version: "
+ENGINE_DOWN = ("parity: cannot reach the Docker engine at {host} (DOCKER_HOST): connection refused; start it, or "
+               "point DOCKER_HOST or `docker context use` at an engine that runs\n")
 
 
 @pytest.mark.parametrize("command", [["up", ARTICLE], ["down", ARTICLE], ["status"], ["status", "--format", "json"],
@@ -169,8 +170,7 @@ def test_engine_down_is_one_clear_line_and_exit_2(command, tmp_path, closed_sock
     result = run_parity(*[a.replace("{out}", str(out)) for a in command], env=env)
     stderr = result.stderr.decode()
     assert result.returncode == 2 and result.stdout == b""
-    assert stderr.startswith(ENGINE_DOWN) and stderr.count("\n") == 1 and "Connection refused" in stderr
-    assert "Traceback" not in stderr
+    assert stderr == ENGINE_DOWN.format(host=closed_socket)
     assert tree(tmp_path) == before
 
 

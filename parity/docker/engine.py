@@ -4,6 +4,10 @@ into one-line ``ParityError``s. Imported only by commands that talk to an engine
 from __future__ import annotations
 
 import contextlib
+import errno
+import os
+from dataclasses import dataclass
+from typing import Mapping
 
 import docker
 import docker.errors
@@ -12,13 +16,95 @@ from ..errors import ParityError
 from .plan import LABEL_PROJECT
 
 
-def connect() -> docker.DockerClient:
+@dataclass(frozen=True)
+class Endpoint:
+    """The engine the docker CLI, and so ``docker compose``, talks to.
+
+    Attributes:
+        host: as the CLI names it (``unix:///var/run/docker.sock``, ``tcp://h:2376``, ``ssh://u@h``).
+        source: where it was found (``DOCKER_HOST``, ``DOCKER_CONTEXT=NAME``, ``context NAME``, ``default``).
+        context: the context to build the client from (``None``: from the environment).
+    """
+
+    host: str
+    source: str
+    context: str | None = None
+
+
+def resolve_endpoint(environ: Mapping[str, str] | None = None) -> Endpoint:
+    """The engine endpoint as the docker CLI resolves it: ``DOCKER_HOST``, else the context named by
+    ``DOCKER_CONTEXT``, else the current context of the docker config (``$DOCKER_CONFIG`` or
+    ``~/.docker/config.json``), else the default socket. parity's SDK client and the Compose it runs
+    must agree on it, or a live diff would look for its containers on another engine.
+
+    Raises:
+        ParityError: ``DOCKER_CONTEXT`` or the config names a context that does not exist (the CLI
+            refuses it too).
+    """
+    from docker.context import ContextAPI
+    from docker.context.config import get_current_context_name
+
+    environ = os.environ if environ is None else environ
+    if environ.get("DOCKER_HOST"):
+        return Endpoint(environ["DOCKER_HOST"], "DOCKER_HOST")
+    name = environ.get("DOCKER_CONTEXT") or get_current_context_name()
+    source = f"DOCKER_CONTEXT={name}" if environ.get("DOCKER_CONTEXT") else f"context {name}"
+    if name == "default":
+        return Endpoint(DEFAULT_HOST, "default")
     try:
-        client = docker.from_env()
+        ctx = ContextAPI.get_context(name)
+    except docker.errors.DockerException as exc:
+        raise ParityError(f"cannot read docker context {name!r} ({source}): {first_line(exc)}") from None
+    if ctx is None:
+        raise ParityError(f"docker context {name!r} ({source}) does not exist; see `docker context ls`")
+    return Endpoint(ctx.Host or DEFAULT_HOST, source, name)
+
+
+#: The docker CLI's default endpoint on Linux.
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+
+
+def connect() -> docker.DockerClient:
+    """A client for the engine the docker CLI would use (``resolve_endpoint``), checked with a ping.
+
+    Raises:
+        ParityError: no engine answers there; the line names the endpoint, where it came from and
+            what to do.
+    """
+    endpoint = resolve_endpoint()
+    try:  # (ssh:// hosts go through paramiko, the SDK's [ssh] extra, which reads ~/.ssh/config)
+        if endpoint.context:
+            client = docker.DockerClient.from_context(endpoint.context)
+        else:
+            client = docker.from_env(use_context=False)
         client.ping()
         return client
-    except docker.errors.DockerException as exc:
-        raise ParityError(f"cannot reach the Docker engine: {first_line(exc)}") from None
+    except (docker.errors.DockerException, OSError, ValueError) as exc:
+        raise ParityError(f"cannot reach the Docker engine at {endpoint.host} ({endpoint.source}): "
+                          f"{unreachable_reason(exc)}; start it, or point DOCKER_HOST or "
+                          f"`docker context use` at an engine that runs") from None
+
+
+#: What an OS error under a failed connection means, in words (no Python exception text).
+_OS_REASONS = {errno.ENOENT: "no such socket", errno.ECONNREFUSED: "connection refused",
+               errno.EACCES: "permission denied (is this user in the docker group?)",
+               errno.ETIMEDOUT: "timed out", errno.EHOSTUNREACH: "host unreachable"}
+
+
+def unreachable_reason(exc: BaseException) -> str:
+    """The root cause of a failed connection in a few words: the OS error buried in the chain of
+    requests/urllib3 wrappers when there is one, else the exception's first line."""
+    seen: set[int] = set()
+    stack: list[object] = [exc]
+    while stack:
+        item = stack.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, OSError) and (item.errno is not None or item.strerror):
+            return _OS_REASONS.get(item.errno, (item.strerror or "").lower() or first_line(item))
+        stack.extend([*item.args, item.__cause__, item.__context__])
+    return first_line(exc)
 
 
 @contextlib.contextmanager

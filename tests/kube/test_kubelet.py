@@ -472,5 +472,5 @@ def test_kubernetes_docs_examples_as_they_are(example, files):
 
     result = run_parity("layout", str(ROOT / "tests" / "fixtures" / "k8s-docs-examples" / example), "--format", "json")
     assert result.returncode == 0, result.stderr.decode()
-    (container,) = json.loads(result.stdout)["containers"]
+    ((container,),) = [w["containers"] for w in json.loads(result.stdout)["workloads"]]
     assert {f["path"]: (f["mode"], f["size"]) for f in container["files"]} == files

@@ -414,7 +414,7 @@ def test_cli_layout_observed_matches_library(world):
     result = run_parity("layout", "--from-cluster", "pod/web", "--observed", "-c", "app", "--kubeconfig",
                         kubeconfig, "--format", "json")
     assert result.returncode == 0, result.stderr.decode()
-    doc = json.loads(result.stdout)
+    (doc,) = json.loads(result.stdout)["workloads"]
     assert doc["workload"] == {"kind": "Pod", "name": "web", "namespace": "dev"}
     assert [c["name"] for c in doc["containers"]] == ["app"]
     wrong = run_parity("layout", "--from-cluster", "deploy/web", "--observed", "--kubeconfig", kubeconfig)
