@@ -26,14 +26,21 @@ CONTEXT = "parity-test-second"
 
 @pytest.fixture(scope="module")
 def second_engine(docker_client):
-    """A second dockerd with its own socket, data root and containerd namespace, holding a copy of
-    busybox:latest; stopped and removed afterwards."""
+    """A second dockerd with its own socket, data root, containerd namespace and network namespace,
+    holding a copy of busybox:latest; stopped and removed afterwards.
+
+    Its own network namespace matters: a dockerd beside the first one in the host's namespace either
+    fights over ``docker0`` or, with ``--bridge=none``, deletes it (moby's
+    ``removeDefaultBridgeInterface``), cutting every container of the first engine off."""
     root = Path(tempfile.mkdtemp(prefix="parity-d2-", dir="/tmp"))  # short: AF_UNIX paths are limited
     sock = root / "docker.sock"
+    netns = f"parity-test-d2-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", netns], check=True)
     log = open(root / "dockerd.log", "wb")
     proc = subprocess.Popen(
-        ["dockerd", "-H", f"unix://{sock}", "--data-root", str(root / "data"), "--exec-root", str(root / "exec"),
-         "--pidfile", str(root / "pid"), "--bridge=none", "--iptables=false", "--ip6tables=false",
+        ["nsenter", f"--net=/var/run/netns/{netns}",  # (not `ip netns exec`: it hides the cgroup mounts)
+         "dockerd", "-H", f"unix://{sock}", "--data-root", str(root / "data"),
+         "--exec-root", str(root / "exec"), "--pidfile", str(root / "pid"), "--iptables=false", "--ip6tables=false",
          "--containerd-namespace", "parity-test-d2", "--containerd-plugins-namespace", "parity-test-d2-plugins"],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     host = f"unix://{sock}"
@@ -57,6 +64,7 @@ def second_engine(docker_client):
             proc.wait()
         log.close()
         subprocess.run(["umount", "-R", str(root / "exec")], capture_output=True)
+        subprocess.run(["ip", "netns", "del", netns], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
 
 
