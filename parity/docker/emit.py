@@ -91,6 +91,7 @@ def compose_dict(plan: DockerPlan) -> dict:
             svc["volumes"] = mounts
         deps = dict(data_deps)
         deps.update({d: {"condition": "service_completed_successfully"} for d in s.depends_on})
+        deps.update({d: {"condition": "service_started"} for d in s.started_after})
         if deps:
             svc["depends_on"] = deps
         svc["labels"] = s.labels
@@ -246,8 +247,16 @@ def docker_script(plan: DockerPlan) -> str:
     return "\n".join(lines)
 
 
+def _role(s: ServicePlan) -> str:
+    if s.init:
+        return " (init container, runs to completion first)"
+    if s.sidecar:
+        return " (sidecar: an init container that keeps running; the next containers start once it has started)"
+    return ""
+
+
 def readme(plan: DockerPlan, root_warnings: list[str]) -> str:
-    services = "\n".join(f"- `{s.name}`{' (init container, runs to completion first)' if s.init else ''}: "
+    services = "\n".join(f"- `{s.name}`{_role(s)}: "
                          + (", ".join(f"`{m.target}`" for m in s.volumes) or "no secret volumes")
                          + ("".join(f", `{b.target}` (subPath file)" for b in s.binds)) for s in plan.services)
     differences = "\n".join(f"- {d}" for d in plan.differences + root_warnings) or "- none beyond the list above"

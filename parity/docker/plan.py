@@ -95,6 +95,8 @@ class ServicePlan:
     tty: bool
     stdin_open: bool
     labels: dict[str, str]
+    started_after: list[str] = field(default_factory=list)  # services that must have started first
+    sidecar: bool = False  # a native sidecar (see podspec.Container.sidecar): init is False, it keeps running
 
 
 @dataclass
@@ -192,16 +194,13 @@ def build_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, *, fl
     plan = DockerPlan(workload.kind, workload.name, workload.namespace, project, "", base_image, flat, volumes, [],
                       dict(layout.contents))
     plan.data_image = f"{project}-data:{plan.content_digest[:12]}"
-    previous_init: str | None = None
-    last_init: str | None = None
+    last_init: Container | None = None  # each container waits for the init container before it
     for ctr, ctr_layout in zip(workload.spec.all_containers, layout.containers):
         service = _service(workload, ctr, ctr_layout, inputs, plan)
+        if last_init is not None:
+            (service.started_after if last_init.sidecar else service.depends_on).append(last_init.name)
         if ctr.init:
-            if previous_init:
-                service.depends_on.append(previous_init)
-            previous_init = last_init = ctr.name
-        elif last_init:
-            service.depends_on.append(last_init)
+            last_init = ctr
         plan.services.append(service)
         plan.differences.extend(f"{ctr.name}: {note}" for note in service.env.notes)
     plan.differences.extend(f"{ctr.name}: {note}" for ctr, _, note in workload.spec.unreproduced_mounts())
@@ -239,11 +238,14 @@ def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Input
                 ports.append(f"{p['hostPort']}:{p['containerPort']}/{proto}")
     # The API server defaults restartPolicy to Always; a Job's template must say OnFailure or Never.
     policy = w.spec.restart_policy or ("Never" if w.kind in ("Job", "CronJob") else "Always")
-    restart = "no" if ctr.init else {"Always": "unless-stopped", "OnFailure": "on-failure", "Never": "no"}[policy]
+    if ctr.sidecar:  # restarted whenever it exits, whatever the pod's restartPolicy
+        restart = "unless-stopped"
+    else:
+        restart = "no" if ctr.init else {"Always": "unless-stopped", "OnFailure": "on-failure", "Never": "no"}[policy]
     command = raw.get("command")
     args = raw.get("args")
     return ServicePlan(
-        name=ctr.name, init=ctr.init, image=ctr.image,
+        name=ctr.name, init=ctr.init and not ctr.sidecar, sidecar=ctr.sidecar, image=ctr.image,
         entrypoint=[env.expand(str(x)) for x in command] if isinstance(command, list) else None,
         command=[env.expand(str(x)) for x in args] if isinstance(args, list) else ([] if command else None),
         env=env, working_dir=raw.get("workingDir") if isinstance(raw.get("workingDir"), str) else None,

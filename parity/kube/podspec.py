@@ -157,6 +157,15 @@ class Container:
     field: str
     raw: dict = field(repr=False, default_factory=dict)
 
+    @property
+    def sidecar(self) -> bool:
+        """An init container with ``restartPolicy: Always`` (a native sidecar, KEP-753): the kubelet
+        starts it in its init order, starts the next container once it has started rather than
+        exited, keeps it running for the pod's life and restarts it whenever it exits (kubelet
+        pkg/kubelet/kuberuntime/kuberuntime_container.go computeInitContainerActions,
+        podutil.IsRestartableInitContainer)."""
+        return self.init and self.raw.get("restartPolicy") == "Always"
+
 
 @dataclass
 class PodSpec:

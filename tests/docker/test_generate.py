@@ -279,3 +279,42 @@ def test_unreproduced_volumes_are_said_in_the_output_and_the_readme(tmp_path):
     assert "none beyond the list above" not in readme
     warnings = [line for line in result.stderr.decode().splitlines() if line.startswith("parity: warning:")]
     assert len(warnings) == 3 and all("is not reproduced by parity" in w for w in warnings)
+
+
+NATIVE_SIDECAR = """
+apiVersion: v1
+kind: Pod
+metadata: {name: meshed}
+spec:
+  restartPolicy: Never
+  initContainers:
+  - {name: setup, image: busybox:latest, command: ["true"]}
+  - {name: proxy, image: busybox:latest, command: ["sleep", "3600"], restartPolicy: Always}
+  - {name: migrate, image: busybox:latest, command: ["true"]}
+  containers:
+  - {name: app, image: busybox:latest, command: ["sleep", "3600"]}
+"""
+
+
+def test_a_native_sidecar_keeps_running_and_the_next_containers_wait_for_its_start(tmp_path):
+    """An init container with ``restartPolicy: Always`` (linkerd's proxy, KEP-753) is a sidecar: the
+    kubelet starts the next container once it has started, keeps it running and restarts it, whatever
+    the pod's restartPolicy. Waiting for it to complete would never start the app."""
+    assert gen(tmp_path, str(write(tmp_path, NATIVE_SIDECAR))).returncode == 0
+    services = yaml.safe_load((tmp_path / "out" / "compose.yaml").read_text())["services"]
+    done, started = {"condition": "service_completed_successfully"}, {"condition": "service_started"}
+    assert {name: (s["restart"], s.get("depends_on")) for name, s in services.items()} == {
+        "setup": ("no", None),
+        "proxy": ("unless-stopped", {"setup": done}),
+        "migrate": ("no", {"proxy": started}),
+        "app": ("no", {"migrate": done}),
+    }
+    script = (tmp_path / "out" / "docker.sh").read_text()
+    runs = {line.split("--name ")[1].split()[0].rsplit("-", 1)[1]: line for line in script.splitlines()
+            if line.startswith("docker run ")}
+    assert runs["proxy"].startswith("docker run -d ") and "--restart unless-stopped" in runs["proxy"]
+    assert runs["setup"].startswith("docker run --rm ") and runs["migrate"].startswith("docker run --rm ")
+    readme = (tmp_path / "out" / "README.md").read_text()
+    assert "- `proxy` (sidecar: an init container that keeps running; the next containers start once it has " \
+           "started): no secret volumes" in readme
+    assert "- `setup` (init container, runs to completion first): no secret volumes" in readme

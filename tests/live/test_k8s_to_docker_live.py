@@ -176,3 +176,28 @@ def test_app_image_files_under_the_mount_are_hidden(docker_client, tmp_path):
                 b"..1970_01_01_00_00_00.3553484229", b"..data", b"tenant1", b"tenant2", b"tenant3"]
     finally:
         docker_client.images.remove("parity-test-app:latest", force=True)
+
+
+@pytest.mark.live
+def test_a_native_sidecar_runs_beside_the_app(docker_client, tmp_path):
+    """``compose up`` returns with the sidecar (an init container with ``restartPolicy: Always``) and
+    the app both running, the init containers before and after it exited 0. (It used to wait for the
+    sidecar to exit, which a proxy never does: the app never started; the timeout only ends that hang.)"""
+    from ..docker.test_generate import NATIVE_SIDECAR
+
+    src = tmp_path / "meshed.yaml"
+    src.write_text(NATIVE_SIDECAR)
+    summary = generate(tmp_path / "out", str(src))
+    out = tmp_path / "out"
+    try:
+        up = subprocess.run(["docker", "compose", "-f", str(out / "compose.yaml"), "up", "-d", "--build"],
+                            capture_output=True, text=True, timeout=180)
+        assert up.returncode == 0, up.stderr
+        states = {name: compose_container(docker_client, summary["project"], name).attrs["State"]
+                  for name in ("setup", "proxy", "migrate", "app")}
+        assert {n: (s["Status"], s["ExitCode"]) for n, s in states.items()} == {
+            "setup": ("exited", 0), "proxy": ("running", 0), "migrate": ("exited", 0), "app": ("running", 0)}
+    finally:
+        compose(out, "down", "-v", "-t", "0", check=False)
+        for image in summary.get("images", []):
+            subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True)
