@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from ..layout import DIR, NOT_A_MOUNT, ContainerLayout, Entry, Mount, innermost
 from .compose import ComposeProject
+from .dockerfile import Unreadable
 from .image_files import ImageFiles, host_tree, image_from_build
 
 
@@ -48,7 +49,8 @@ class StaticReader:
             svc = self.project.services.get(service) or {}
             build = svc.get("build")
             if isinstance(build, dict) and build.get("context"):
-                img = image_from_build(build["context"], build.get("dockerfile") or "Dockerfile")
+                img = image_from_build(build["context"], build.get("dockerfile") or "Dockerfile", build.get("args"),
+                                       build.get("target"), build.get("dockerfile_inline"))
             else:
                 img = ImageFiles(unknown=f"image {svc.get('image')!r} is built elsewhere: its files cannot be "
                                          "read without an engine (use --live)")
@@ -103,8 +105,9 @@ class StaticReader:
                 if m.type != "volume" or m.source != volume or m.nocopy or m.via:
                     continue
                 image = self.image(name)
-                if image.unknown:
-                    return [], name, image.unknown
+                why = image.unknown_at(m.target)
+                if why:
+                    return [], name, why
                 tree = image.subtree(m.target)
                 if tree:
                     return [_rel(e, m.target) for e in tree], name, None
@@ -140,8 +143,9 @@ class StaticReader:
         """The entries ``m`` (None: the service's image) holds, at their absolute paths, or why unknown."""
         if m is None:
             image = self.image(service)
-            if image.unknown:
-                return [], f"no mount here, and {image.unknown}"
+            why = image.unknown_at(path)
+            if why:
+                return [], f"no mount here, and {why}"
             return image.subtree(path), None
         tree, unknown = self._mount_tree(service, m)
         if unknown:
@@ -151,14 +155,18 @@ class StaticReader:
 
     def _mount_tree(self, service: str, m: ServiceMount) -> tuple[list[Entry], str | None]:
         if m.type == "bind":
-            return host_tree(m.source), None
+            try:
+                return host_tree(m.source), None
+            except Unreadable as exc:
+                return [], f"bind source {m.source}: {exc}"
         if m.type == "tmpfs":
             return [Entry("", DIR, 0o1777)], None
         if m.type == "anonymous":
             owner = m.source.split(":")[0]
             image = self.image(owner)
-            if image.unknown:
-                return [], image.unknown
+            why = image.unknown_at(m.target)
+            if why:
+                return [], why
             tree = image.subtree(m.target)
             return ([_rel(e, m.target) for e in tree] if tree else [Entry("", DIR, 0o755)]), None
         tree, _filler, unknown = self.volume_content(m.source)

@@ -15,8 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from ..diffcases import (CASES, DIFF_KEYS, DOC_KEYS, GW, MODE_SPECIFIC, OLD_KEY, ROTATED_KEY, Case, case_article,
-                         case_missing_fs_group, case_prebuilt_data_image, edit_compose, manifests_copy, verdict)
+from ..diffcases import (ARTICLE, CASES, DIFF_KEYS, DOC_KEYS, GW, MODE_SPECIFIC, OLD_KEY, ROTATED_KEY, Case,
+                         case_article, case_missing_fs_group, case_prebuilt_data_image, edit_compose, manifests_copy,
+                         run_diff, verdict)
+from ..dockerfilecases import CASES as DOCKERFILE_CASES
+from ..dockerfilecases import write_setup
 
 OURS = ("parity-diff-", "parity-difftest-")  # throw-away projects of parity diff, and this file's own names
 COMPOSE_PROJECT = "com.docker.compose.project"
@@ -293,3 +296,24 @@ def test_host_access_is_refused_without_the_flag_and_run_with_it(docker_client, 
     assert allowed.exit_code == 0
     assert allowed.doc["pairs"] == [{"container": GW, "service": GW}]
     assert _diff_objects_created(docker_client, since) != []  # it really ran
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("name", sorted(DOCKERFILE_CASES))
+def test_dockerfile_static_agrees_with_live(docker_client, tmp_path, name):
+    """Each way of writing the data image (``tests/dockerfilecases.py``), built by the engine's own
+    builder: the static diff gives the live diff's verdict, fact for fact, or says ``unknown``; where
+    it says unknown because the builder here cannot build the Dockerfile, the live diff fails (exit 2)."""
+    case = DOCKERFILE_CASES[name]
+    compose = write_setup(tmp_path / "case", case.dockerfile, case.fill, case.build)
+    static = verdict([str(ARTICLE)], compose)
+    if not case.live_builds:
+        assert static.kinds == {(GW, "/etc/secrets", "unknown")}
+        result = run_diff(str(ARTICLE), "--compose", str(compose), "--live", "--format", "json")
+        assert result.returncode == 2 and result.stderr.decode().startswith(f"parity: {compose}: ")
+        return
+    live = verdict([str(ARTICLE)], compose, "--live")
+    if case.unknown:
+        assert static.kinds == {(GW, "/etc/secrets", "unknown")}
+        return
+    assert (static.exit_code, static.facts()) == (live.exit_code, live.facts())
