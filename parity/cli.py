@@ -56,9 +56,25 @@ def cluster_options(fn):
                         help="Read the workload and its Secrets/ConfigMaps from a cluster (deploy/api, pod/x).")(fn)
 
 
+#: ``--skip-non-kubernetes``: kept in the click context's ``meta`` (read by ``_skip_non_kubernetes``)
+#: rather than passed through every command's signature.
+SKIP_META = "parity.skip_non_kubernetes"
+SKIP_NON_KUBERNETES_OPTION = click.option(
+    "--skip-non-kubernetes", is_flag=True, expose_value=False,
+    callback=lambda ctx, param, value: ctx.meta.__setitem__(SKIP_META, value),
+    help="Leave out YAML documents that are not Kubernetes objects (no apiVersion or kind: a compose file, "
+         "Helm values, a CI config beside the manifests), with a warning, instead of refusing them.")
+
+
+def _skip_non_kubernetes() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.meta.get(SKIP_META))
+
+
 def workload_options(fn):
     """Where the workload comes from: --secrets, --workload, --namespace and the cluster options."""
-    for option in (cluster_options, NAMESPACE_OPTION, WORKLOAD_OPTION, SECRETS_OPTION):  # bottom-up
+    for option in (cluster_options, NAMESPACE_OPTION, WORKLOAD_OPTION, SKIP_NON_KUBERNETES_OPTION,
+                   SECRETS_OPTION):  # bottom-up
         fn = option(fn)
     return fn
 
@@ -148,7 +164,7 @@ def load_layouts(manifests: tuple[str, ...], secret_paths: tuple[str, ...], name
         if not manifests:
             raise ParityError("no MANIFEST given (a file, a directory, or - for stdin), and no --from-cluster")
         namespace = namespace or "default"
-        inputs = load_inputs(list(manifests), namespace)
+        inputs = load_inputs(list(manifests), namespace, _skip_non_kubernetes())
     if secret_paths:
         inputs.merge(load_secret_paths(list(secret_paths), namespace or "default"))
     for warning in inputs.warnings:
@@ -201,6 +217,7 @@ def main(ctx: click.Context) -> None:
 @WORKLOAD_OPTION
 @click.option("--container", "-c", help="Only this container.")
 @SECRETS_OPTION
+@SKIP_NON_KUBERNETES_OPTION
 @NAMESPACE_OPTION
 @cluster_options
 @click.option("--observed", is_flag=True,
@@ -282,7 +299,9 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
                               "parity diff app.yaml --compose compose.yaml --map app=web --format json",
                               "parity diff app.yaml --pod api-0"))
 @MANIFESTS_ARGUMENT
-@click.option("--compose", "compose_file", metavar="FILE", type=click.Path(), help="The compose setup to check.")
+@click.option("--compose", "compose_file", metavar="FILE", type=click.Path(),
+              help="The compose setup to check [default: compose.yaml, compose.yml, docker-compose.yml or "
+                   "docker-compose.yaml in the current directory, as Compose picks it].")
 @click.option("--pod", "pod", metavar="NAME",
               help="Instead of a compose setup: a running pod in the cluster (does the model hold there?).")
 @workload_options
@@ -310,8 +329,14 @@ def diff(manifests, compose_file, pod, secret_paths, workload, namespace, from_c
     from .docker.compose import load_compose
     from .render import diff_text
 
-    if bool(compose_file) == bool(pod):
-        raise ParityError("say what to check: --compose FILE or --pod NAME")
+    if not compose_file and not pod:
+        from .docker.compose import default_compose_file
+
+        compose_file = default_compose_file()  # as `docker compose` with no -f: compose.yaml here
+        if not compose_file:
+            raise ParityError("say what to check: --compose FILE or --pod NAME (no compose.yaml here)")
+    if compose_file and pod:
+        raise ParityError("say what to check: --compose FILE or --pod NAME, not both")
     if running and not live:
         raise ParityError("--project needs --live")
     if allow_host_access and not live:
@@ -401,6 +426,7 @@ def up(manifests, secret_paths, workload, namespace, from_cluster, context, kube
 @MANIFESTS_ARGUMENT
 @WORKLOAD_OPTION
 @click.option("--namespace", "-n", default=None, help="Namespace of objects that name none [default].")
+@SKIP_NON_KUBERNETES_OPTION
 @PROJECT_OPTION
 @FORMAT_OPTION
 @handle_errors
@@ -416,7 +442,8 @@ def down(manifests, workload, namespace, project, fmt):
     if namespace:
         check_namespace(namespace)
     if manifests:
-        chosen = select_workloads(load_inputs(list(manifests), namespace or "default"), workload)
+        chosen = select_workloads(load_inputs(list(manifests), namespace or "default", _skip_non_kubernetes()),
+                                  workload)
         refs = [(w.kind, w.name) for w in chosen]
     elif workload:
         refs = [parse_kind_name(workload, "--workload")]

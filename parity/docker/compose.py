@@ -199,3 +199,17 @@ def _long_volume(spec, base: str) -> dict:
     if "nocopy" in opts:
         out["volume"] = {"nocopy": True}
     return out
+
+
+#: The files Compose reads when given none, in its order (compose-go's default file names; checked
+#: against `docker compose config` in a directory holding all four).
+DEFAULT_FILE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+
+
+def default_compose_file(directory: str = ".") -> str | None:
+    """The compose file Compose itself would read in ``directory`` when given no ``-f``, if any."""
+    for name in DEFAULT_FILE_NAMES:
+        path = os.path.join(directory, name)
+        if os.path.isfile(path):
+            return path if directory != "." else name
+    return None

@@ -177,13 +177,36 @@ def _flatten(doc, file: str, out: list) -> None:
 # Objects
 
 
-def load_inputs(paths: list[str], default_namespace: str = "default") -> Inputs:
+def is_kubernetes_object(obj) -> bool:
+    """A document that claims to be a Kubernetes object: a mapping with ``apiVersion`` or ``kind``.
+    Anything else (a compose file, Helm values, a CI config beside the manifests) is not one."""
+    return isinstance(obj, dict) and ("apiVersion" in obj or "kind" in obj)
+
+
+def load_inputs(paths: list[str], default_namespace: str = "default", skip_non_kubernetes: bool = False) -> Inputs:
+    """Every object of the files, directories or ``-`` given, checked and decoded.
+
+    Args:
+        paths: files, directories (walked for manifests) or ``-`` for stdin.
+        default_namespace: the namespace of objects that name none.
+        skip_non_kubernetes: leave out documents that are not Kubernetes objects
+            (``is_kubernetes_object``) with one warning per file, instead of refusing them.
+    Raises:
+        ParityError: every problem found, one per line.
+    """
     inputs = Inputs()
     problems = Problems()
     empty: list[str] = []
     for path in expand_paths(paths):
         file = _name(path)
         objs = parse_documents(read_text(path), file)
+        if skip_non_kubernetes and not all(is_kubernetes_object(o) for o in objs):
+            kept = [o for o in objs if is_kubernetes_object(o)]
+            problems.warnings.append(f"{file}: skipped {len(objs) - len(kept)} document(s) that are not "
+                                     f"Kubernetes objects (no apiVersion or kind)")
+            objs = kept
+            if not objs:
+                continue
         if not objs:
             empty.append(file)
         with gc_paused():  # one object per field of every manifest: see parity.gcpause
