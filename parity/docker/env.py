@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ..errors import ParityError, Problem
 from ..kube import quantity
+from ..kube.kubelet import CONFIG_SEEN_ANNOTATION, kubelet_annotations
 from ..kube.manifests import Inputs, Workload
 from ..kube.podspec import Container
 
@@ -131,8 +132,11 @@ def _field_value(w: Workload, path: str, env: ContainerEnv) -> str:
               "spec.serviceAccountName": w.spec.service_account_name or "default"}
     if path in simple:
         return simple[path]
-    for prefix, values in (("metadata.labels['", w.pod_labels), ("metadata.annotations['", w.pod_annotations)):
+    # The kubelet reads env fieldRefs from its own copy of the pod, with its annotations (kubelet_annotations).
+    for prefix, values in (("metadata.labels['", w.pod_labels), ("metadata.annotations['", kubelet_annotations(w))):
         if path.startswith(prefix) and path.endswith("']"):
+            if path[len(prefix):-2] == CONFIG_SEEN_ANNOTATION:
+                env.notes.append(f"fieldRef {path} holds a placeholder: the kubelet's first-seen time of the pod")
             return values.get(path[len(prefix):-2], "")
     env.notes.append(f"fieldRef {path} has no local value (set to empty)")
     return ""

@@ -45,6 +45,18 @@ CONTROLLER_LABELS = {
 }
 PLACEHOLDER_TOKEN = b"parity.placeholder.token"
 
+#: Annotations the kubelet puts on its own copy of every pod it gets from the API server, the copy
+#: the downward API reads (pkg/kubelet/config/config.go ``podStorage.merge``: ``ConfigSourceAnnotationKey``
+#: = the source, "api"; ``recordFirstSeenTime``: ``ConfigFirstSeenAnnotationKey`` = the time it first
+#: saw the pod, ``kubetypes.NewTimestamp().GetString()``, RFC3339NanoFixed in the kubelet's zone).
+#: They overwrite a same-named annotation of the manifest.
+CONFIG_SOURCE_ANNOTATION = "kubernetes.io/config.source"
+CONFIG_SEEN_ANNOTATION = "kubernetes.io/config.seen"
+CONFIG_SEEN_VOLATILE = ("the kubelet stamps kubernetes.io/config.seen with the time it first saw the pod")
+ANNOTATIONS_VOLATILE = (f"{CONFIG_SEEN_VOLATILE}; admission plugins may add annotations (e.g. "
+                        "kubernetes.io/limit-ranger), and so may kubectl apply on a Pod "
+                        "(kubectl.kubernetes.io/last-applied-configuration)")
+
 
 @dataclass(frozen=True)
 class PayloadFile:
@@ -75,10 +87,11 @@ def timestamp_dir_name(volume: str, payload: Payload, epoch: int) -> str:
 class _Pod:
     """One workload's context while its payloads are built: lookups and error reporting."""
 
-    def __init__(self, workload: Workload, inputs: Inputs, problems: Problems):
+    def __init__(self, workload: Workload, inputs: Inputs, problems: Problems, epoch: int = 0):
         self.w, self.inputs, self.problems = workload, inputs, problems
         self.fs_group = workload.spec.fs_group
         self.fs_user = fs_user_from(workload)
+        self.annotations = kubelet_annotations(workload, epoch)
 
     def bad(self, field: str, message: str) -> None:
         self.problems.add(message, file=self.w.file, obj=self.w.ref, field=f"{field}")
@@ -138,11 +151,11 @@ class _Pod:
         if fp == "metadata.labels":
             return format_map(w.pod_labels).encode(), labels_volatile
         if fp == "metadata.annotations":
-            return format_map(w.pod_annotations).encode(), None
+            return format_map(self.annotations).encode(), ANNOTATIONS_VOLATILE
         key = fp[fp.index("['") + 2:-2]
         if fp.startswith("metadata.labels["):
             return w.pod_labels.get(key, "").encode(), labels_volatile if key not in w.pod_labels else None
-        return w.pod_annotations.get(key, "").encode(), None
+        return self.annotations.get(key, "").encode(), CONFIG_SEEN_VOLATILE if key == CONFIG_SEEN_ANNOTATION else None
 
     def resource_value(self, item: DownwardFile) -> tuple[bytes | None, str | None]:
         """``resourceFieldRef``: ceil(value / divisor) of a container's requests or limits."""
@@ -200,6 +213,14 @@ class _Pod:
         if isinstance(s, ProjectedSource):
             return self.projected_payload(s)
         return {}
+
+
+def kubelet_annotations(w: Workload, epoch: int = 0) -> dict[str, str]:
+    """The annotations of the kubelet's copy of the pod (what a downward API ``metadata.annotations``
+    file holds): the pod's own, plus the source ("api") and the first-seen time, here a placeholder at
+    ``epoch`` (SOURCE_DATE_EPOCH) in the kubelet's format, ``2006-01-02T15:04:05.000000000Z``."""
+    seen = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime(epoch))
+    return {**w.pod_annotations, CONFIG_SOURCE_ANNOTATION: "api", CONFIG_SEEN_ANNOTATION: seen}
 
 
 def format_map(values: dict[str, str]) -> str:
@@ -374,7 +395,7 @@ def _is_under(path: str, parent: str) -> bool:
 
 def build_layout(workload: Workload, inputs: Inputs, problems: Problems, epoch: int = 0) -> WorkloadLayout | None:
     """The predicted layout of every container (init containers first), or None with problems added."""
-    pod = _Pod(workload, inputs, problems)
+    pod = _Pod(workload, inputs, problems, epoch)
     before = len(problems.items)
     spec = workload.spec
     trees: dict[str, VolumeTree] = {}

@@ -318,3 +318,26 @@ def test_a_native_sidecar_keeps_running_and_the_next_containers_wait_for_its_sta
     assert "- `proxy` (sidecar: an init container that keeps running; the next containers start once it has " \
            "started): no secret volumes" in readme
     assert "- `setup` (init container, runs to completion first): no secret volumes" in readme
+
+
+def test_env_field_refs_read_the_kubelets_annotations(tmp_path):
+    # The kubelet resolves fieldRefs on its own copy of the pod: kubernetes.io/config.source is "api".
+    src = write(tmp_path, """
+apiVersion: v1
+kind: Pod
+metadata: {name: p, annotations: {team: ledger}}
+spec:
+  containers:
+  - name: app
+    image: busybox:latest
+    env:
+    - {name: SOURCE, valueFrom: {fieldRef: {fieldPath: "metadata.annotations['kubernetes.io/config.source']"}}}
+    - {name: SEEN, valueFrom: {fieldRef: {fieldPath: "metadata.annotations['kubernetes.io/config.seen']"}}}
+    - {name: TEAM, valueFrom: {fieldRef: {fieldPath: "metadata.annotations['team']"}}}
+""")
+    result = gen(tmp_path, str(src))
+    assert result.returncode == 0, result.stderr
+    app = yaml.safe_load((tmp_path / "out" / "compose.yaml").read_text())["services"]["app"]
+    assert app["environment"] == {"SOURCE": "api", "SEEN": "1970-01-01T00:00:00.000000000Z", "TEAM": "ledger"}
+    assert ("note: app: fieldRef metadata.annotations['kubernetes.io/config.seen'] holds a placeholder: the kubelet's "
+            "first-seen time of the pod") in result.stdout.decode()

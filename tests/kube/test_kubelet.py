@@ -319,12 +319,36 @@ def test_downward_api_formatting(tmp_path):
     files = {p.rsplit("/", 1)[1]: e for p, e in w.containers[0].visible_files()}
     content = {name: w.contents[e.sha256] for name, e in files.items()}
     assert content["labels"] == b'app="web"\ntier="a\\"b"'
-    assert content["ann"] == b'note="x\\ny"'
+    assert content["ann"] == (b'kubernetes.io/config.seen="1970-01-01T00:00:00.000000000Z"\n'
+                              b'kubernetes.io/config.source="api"\nnote="x\\ny"')
     assert content["name"] == b"p"
     assert content["ns"] == b"default"
     assert content["tier"] == b'a"b'
     assert files["uid"].volatile == "the API server assigns the pod's uid"
     assert files["labels"].volatile is None
+
+
+def test_annotations_file_holds_the_annotations_the_kubelet_adds_to_its_copy_of_the_pod(tmp_path):
+    """pkg/kubelet/config/config.go: every pod from the API server gets kubernetes.io/config.source="api"
+    and kubernetes.io/config.seen=<first seen, RFC3339NanoFixed>, overwriting the manifest's; the
+    downward API reads that copy. The time is the cluster's: a placeholder at SOURCE_DATE_EPOCH, volatile."""
+    text = pod("downwardAPI: {items: [{path: all, fieldRef: {fieldPath: metadata.annotations}}, "
+               "{path: source, fieldRef: {fieldPath: \"metadata.annotations['kubernetes.io/config.source']\"}}, "
+               "{path: seen, fieldRef: {fieldPath: \"metadata.annotations['kubernetes.io/config.seen']\"}}, "
+               "{path: note, fieldRef: {fieldPath: \"metadata.annotations['note']\"}}]}"
+               ).replace('annotations: {note: "x\\ny"}', 'annotations: {note: "x\\ny", kubernetes.io/config.source: file}')
+    assert "config.source: file" in text  # the manifest's own value, which the kubelet overwrites
+    w = layout_of(tmp_path, text)
+    files = {p.rsplit("/", 1)[1]: e for p, e in w.containers[0].visible_files()}
+    content = {name: w.contents[e.sha256] for name, e in files.items()}
+    assert content == {"all": b'kubernetes.io/config.seen="1970-01-01T00:00:00.000000000Z"\n'
+                              b'kubernetes.io/config.source="api"\nnote="x\\ny"',
+                       "source": b"api", "seen": b"1970-01-01T00:00:00.000000000Z", "note": b"x\ny"}
+    seen = "the kubelet stamps kubernetes.io/config.seen with the time it first saw the pod"
+    assert {name: e.volatile for name, e in files.items()} == {
+        "all": f"{seen}; admission plugins may add annotations (e.g. kubernetes.io/limit-ranger), and so may "
+               "kubectl apply on a Pod (kubectl.kubernetes.io/last-applied-configuration)",
+        "source": None, "seen": seen, "note": None}
 
 
 def test_go_quote():
