@@ -48,6 +48,7 @@ class DockerfileCase:
     build: dict[str, object] = field(default_factory=dict)  # more keys of the compose ``build`` section
     plain_mode: int = 0o644  # the mode of the tenant files in the image
     plain_values: dict[str, str] = field(default_factory=lambda: dict(TENANTS))
+    plain_dockerfile: str = "FROM busybox:latest\n" + COPY_ALL  # the same image in plainer words
     unknown: bool = False  # the static diff must say unknown (the builder's rules cannot be read here)
     live_builds: bool = True  # whether the engine here builds it at all
 
@@ -76,8 +77,8 @@ def tenants(mode: int = 0o644, values: dict[str, str] | None = None, under: str 
 
 def plain_setup(directory: Path, case: DockerfileCase) -> Path:
     """The case's image written with plain COPY of plain files."""
-    return write_setup(directory, "FROM busybox:latest\n" + COPY_ALL,
-                       tenants(case.plain_mode, case.plain_values))
+    return write_setup(directory, case.plain_dockerfile,
+                       both(tenants(case.plain_mode, case.plain_values), lambda ctx: (ctx / "empty").mkdir()))
 
 
 def both(*fills: Callable[[Path], None]) -> Callable[[Path], None]:
@@ -165,6 +166,24 @@ CASES: dict[str, DockerfileCase] = {
     "hard-link-in-an-added-tar": DockerfileCase(
         "FROM busybox:latest\nADD secrets.tar /etc/secrets/\n", write("secrets.tar", _tenant_tar(0o755, True)),
         plain_values={**TENANTS, "tenant2": OLD_KEY}),
+    "add-chmod-on-plain-files": DockerfileCase(
+        "FROM busybox:latest\nADD --chmod=644 tenant1 tenant2 tenant3 /etc/secrets/\n", tenants(0o600)),
+    "add-chmod-does-not-apply-to-tar-members": DockerfileCase(
+        "FROM busybox:latest\nADD --chmod=600 secrets.tar /etc/secrets/\n", write("secrets.tar", _tenant_tar(0o755))),
+    "variable-the-base-image-may-set": DockerfileCase(
+        "FROM busybox:latest\nCOPY tenant1 tenant2 tenant3 ${SECRETS_DIR:-/etc/secrets}/\n", tenants(), unknown=True),
+    "copy-link-flag": DockerfileCase(
+        "FROM busybox:latest\nCOPY --link tenant1 tenant2 tenant3 /etc/secrets/\n", tenants(), unknown=True,
+        live_builds=False),
+    "dockerignore-exception-keeps-files": DockerfileCase(
+        "FROM busybox:latest\nCOPY s /etc/secrets/\n",
+        both(tenants(under="s"), write("s/debug.log", "not for the image"), write(".dockerignore", "s/*\n!s/tenant*\n"))),
+    "chown-uid-only-sets-the-group-too": DockerfileCase(
+        "FROM busybox:latest\nCOPY --chown=2000 tenant1 tenant2 tenant3 /etc/secrets/\n", tenants(),
+        plain_dockerfile="FROM busybox:latest\nCOPY --chown=2000:2000 tenant1 tenant2 tenant3 /etc/secrets/\n"),
+    "workdir-created-owned-by-the-user": DockerfileCase(
+        "FROM busybox:latest\nUSER 1000:1000\nWORKDIR /etc/secrets\nUSER 0\nCOPY tenant1 tenant2 tenant3 ./\n",
+        tenants(), plain_dockerfile="FROM busybox:latest\nCOPY --chown=1000:1000 empty/ /etc/secrets/\n" + COPY_ALL),
     "syntax-directive": DockerfileCase(
         "# syntax=docker/dockerfile:1\nFROM busybox:latest\n" + COPY_ALL, tenants(), unknown=True,
         live_builds=False),

@@ -175,7 +175,7 @@ def _variable(word: str, i: int, env: dict[str, str]) -> tuple[str, int]:
         if not m:
             raise Unreadable(f"variable form ${{{body}}} is not read statically")
         name, op = m.group(0), body[m.end():]
-        value = env.get(name, "")
+        value = _get(env, name)
         if not op:
             return value, end + 1
         if op.startswith(":-") and "$" not in op:
@@ -186,4 +186,12 @@ def _variable(word: str, i: int, env: dict[str, str]) -> tuple[str, int]:
     m = _NAME.match(word, i)
     if not m:
         return "$", i
-    return env.get(m.group(0), ""), m.end()
+    return _get(env, m.group(0)), m.end()
+
+
+def _get(env: dict[str, str], name: str) -> str:
+    """An unset variable is empty; ``env`` may raise ``Unreadable`` for a name it cannot vouch for."""
+    try:
+        return env[name]
+    except KeyError:
+        return ""
