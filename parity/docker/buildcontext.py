@@ -347,7 +347,7 @@ def archive_entries(path: str, kind: str, dest: str, budget: Budget, what: str) 
             for entry in tar_entries(_Checked(tar, dest, budget, what), dest, digest):
                 if entry.path != dest:  # the archive's ./ does not change the destination
                     out[entry.path] = entry
-    except tarfile.TarError as exc:
+    except (tarfile.TarError, EOFError) as exc:  # a truncated archive is one the builder refuses too
         raise Unreadable(f"{what}: not a readable tar ({exc})") from None
     finally:
         os.close(fd)
