@@ -35,6 +35,7 @@ from .docker.plan import (LABEL_CONTAINER, LABEL_DIFF_OWNER, LABEL_PROJECT, LABE
 from .errors import ParityError
 from .layout import DIR, SYMLINK, WorkloadLayout, document, from_document
 from .outdir import signals_held
+from .output import printable
 
 LABEL_CONFIG = "io.parity.config-digest"
 LABEL_VOLUME_DIGEST = "io.parity.volume-digest."  # + volume key, on the data container
@@ -72,7 +73,7 @@ class Progress:
 
     def __call__(self, message: str) -> None:
         if self.enabled:
-            print(f"parity: {message}", file=sys.stderr, flush=True)
+            print(printable(f"parity: {message}"), file=sys.stderr, flush=True)
 
 
 def volume_name(plan: DockerPlan, volume: DataVolume) -> str:

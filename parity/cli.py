@@ -16,7 +16,7 @@ import click
 
 from . import __version__
 from .errors import ParityError
-from .output import Painter, colour_enabled, dump_json
+from .output import Painter, colour_enabled, dump_json, printable
 
 #: MANIFEST...: files, directories or "-"; typed as paths so that shells complete file names.
 MANIFESTS_ARGUMENT = click.argument("manifests", nargs=-1, type=click.Path(allow_dash=True))
@@ -119,7 +119,7 @@ def handle_errors(fn):
             return fn(*args, **kwargs)
         except ParityError as exc:
             for problem in exc.problems:
-                click.echo(f"parity: {problem}", err=True)
+                click.echo(printable(f"parity: {problem}"), err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("parity: interrupted", err=True)
@@ -168,7 +168,7 @@ def load_layouts(manifests: tuple[str, ...], secret_paths: tuple[str, ...], name
     if secret_paths:
         inputs.merge(load_secret_paths(list(secret_paths), namespace or "default"))
     for warning in inputs.warnings:
-        click.echo(f"parity: warning: {warning}", err=True)
+        click.echo(printable(f"parity: warning: {warning}"), err=True)
     workloads = select_workloads(inputs, workload)
     for w in workloads:  # what the chosen workloads mount and parity does not reproduce: never silent
         for _, mount, note in w.spec.unreproduced_mounts():
@@ -284,13 +284,13 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
         click.echo(dump_json(result.to_json(plan)), nl=False)
         return
     paint = Painter(colour_enabled())
-    click.echo(f"wrote {paint(str(result.directory), 'bold')} for {plan.workload_ref}: "
+    click.echo(f"wrote {paint(printable(str(result.directory)), 'bold')} for {printable(plan.workload_ref)}: "
                f"{len(plan.services)} service(s), {len(plan.volumes)} volume(s)")
     for f in result.files:
-        click.echo(f"  {f}")
+        click.echo(f"  {printable(str(f))}")
     for note in plan.differences + result.warnings:
-        click.echo(paint(f"  note: {note}", "yellow"))
-    click.echo(f"start: docker compose -f {result.directory}/compose.yaml up -d --build")
+        click.echo(paint(printable(f"  note: {note}"), "yellow"))
+    click.echo(printable(f"start: docker compose -f {result.directory}/compose.yaml up -d --build"))
 
 
 @main.command(short_help="Check a compose setup or a running pod against the cluster's files.",
@@ -412,11 +412,12 @@ def up(manifests, secret_paths, workload, namespace, from_cluster, context, kube
         click.echo(dump_json(result.to_json()), nl=False)
         return
     paint = Painter(colour_enabled())
-    click.echo(f"{paint(plan.workload_ref, 'bold')} is up ({'changed: ' + '; '.join(result.actions) if result.actions else 'nothing changed'})")
+    actions = printable("changed: " + "; ".join(result.actions)) if result.actions else "nothing changed"
+    click.echo(f"{paint(printable(plan.workload_ref), 'bold')} is up ({actions})")
     for c in result.containers:
         state = paint(c["state"], "green" if c["state"] in ("running", "exited") else "yellow")
-        mounts = ", ".join(c["mounts"]) or "no secret mounts"
-        click.echo(f"  {c['name']:<20} {c['container']:<40} {state:<10} {mounts}")
+        mounts = printable(", ".join(c["mounts"])) or "no secret mounts"
+        click.echo(f"  {printable(c['name']):<20} {printable(c['container']):<40} {state:<10} {mounts}")
 
 
 @main.command(short_help="Remove what parity up made for a workload or project.",
@@ -458,7 +459,7 @@ def down(manifests, workload, namespace, project, fmt):
         return
     for r in results:
         removed = r["removed"]
-        click.echo(f"{r['workload'] or 'project ' + r['project']}: removed {len(removed['containers'])} container(s), "
+        click.echo(f"{printable(r['workload'] or 'project ' + r['project'])}: removed {len(removed['containers'])} container(s), "
                    f"{len(removed['volumes'])} volume(s), {len(removed['images'])} image(s)")
 
 
@@ -492,13 +493,14 @@ def status(manifests, secret_paths, workload, namespace, from_cluster, context, 
         if not report["workloads"]:
             click.echo("parity runs nothing")
         for w in report["workloads"]:
-            click.echo(f"{paint(w['workload'], 'bold')}  (project {w['project']}, prediction: {w['prediction']})")
+            click.echo(f"{paint(printable(w['workload']), 'bold')}  "
+                       + printable(f"(project {w['project']}, prediction: {w['prediction']})"))
             for c in w["containers"]:
                 verdict = {True: paint("in parity", "green"), False: paint(
                     f"{len(c['differences'])} difference(s)", "red"), None: "not checked"}[c["in_parity"]]
-                click.echo(f"  {c['name']:<20} {c['state']:<10} {verdict}")
+                click.echo(f"  {printable(c['name']):<20} {c['state']:<10} {verdict}")
                 for d in c["differences"]:
-                    click.echo(f"      {d['kind']:<12} {d['path']}  cluster: {d['expected']}  here: {d['actual']}")
+                    click.echo(printable(f"      {d['kind']:<12} {d['path']}  cluster: {d['expected']}  here: {d['actual']}"))
     sys.exit(1 if out_of_parity else 0)
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .compare import Difference, compare_containers
-from .docker.compose import ComposeProject, compose_binary
+from .docker.compose import ComposeProject, compose_binary, compose_message, words_of_config
 from .docker.plan import LABEL_DIFF_OWNER, LABEL_ROLE
 from .docker.static_layout import StaticReader
 from .errors import EXIT_DIFFERENT, EXIT_SAME, ParityError, Problem
@@ -226,7 +226,9 @@ def live_diff(layout: WorkloadLayout, workload: Workload | None, project: Compos
             up = _compose(binary, config_file, name, "up", "-d", "--build", "--quiet-pull")
             if up.returncode != 0:
                 last = [ln for ln in up.stderr.strip().splitlines() if ln.strip()] or ["compose up failed"]
-                raise ParityError(Problem(f"docker compose up failed: {last[-1]}", file=project.file))
+                words = words_of_config({"services": project.services, "volumes": project.volumes})
+                message = compose_message(last[-1], config_file, words)  # its progress lines come first
+                raise ParityError(Problem(f"docker compose up failed: {message}", file=project.file))
         for c, service in pairs:
             report.pairs.append((c.name, service))
             found = client.containers.list(all=True, filters={"label": [f"com.docker.compose.project={name}",

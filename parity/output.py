@@ -19,6 +19,45 @@ def colour_enabled(stream: TextIO | None = None) -> bool:
         return False
 
 
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    if ch in _NAMED:
+        return _NAMED[ch]
+    if 0xDC80 <= code <= 0xDCFF:  # a byte of a non-UTF-8 name (os decodes it with surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def printable(text: str) -> str:
+    """``text`` (a name, a path, a whole message) as one line that a terminal shows as it is.
+
+    Every name parity prints that came from its input (file names, object names, keys, paths) goes
+    through here, in error lines and text reports alike (JSON escapes by itself): a name holding a
+    newline, an escape sequence (ESC and the other C0/C1 controls), a bidi control, another invisible
+    character or bytes that are not UTF-8 would otherwise print over several lines, recolour or
+    rewrite the terminal, or crash the output. "Printable" is Python's ``str.isprintable``: what
+    Unicode classes as neither "Other" (controls, format characters such as the bidi overrides,
+    surrogates, unassigned) nor "Separator" (but the ASCII space). Text that is all printable is
+    returned unchanged; other text comes out with each such character as ``\\n``, ``\\r``, ``\\t``,
+    ``\\xNN``, ``\\uNNNN`` or ``\\UNNNNNNNN``, and its backslashes doubled so that the form is
+    unambiguous.
+
+    Args:
+        text: any string (lone surrogates included).
+
+    Returns:
+        ``text``, or its escaped form.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() and ch != "\\" else _escape(ch) for ch in text)
+
+
 class Painter:
     """Wraps text in ANSI colours when enabled; a no-op otherwise."""
 

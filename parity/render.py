@@ -5,13 +5,13 @@ from __future__ import annotations
 import posixpath
 
 from .layout import FILE, SYMLINK, ContainerLayout, WorkloadLayout, mode_string, short_digest
-from .output import Painter
+from .output import Painter, printable
 
 
 def layout_text(layouts: list[WorkloadLayout], paint: Painter) -> str:
     lines: list[str] = []
     for w in layouts:
-        lines.append(paint(f"{w.kind}/{w.name}", "bold") + f"  (namespace {w.namespace})")
+        lines.append(paint(printable(f"{w.kind}/{w.name}"), "bold") + printable(f"  (namespace {w.namespace})"))
         if not w.containers:
             lines.append("  no containers")
         for c in w.containers:
@@ -21,13 +21,14 @@ def layout_text(layouts: list[WorkloadLayout], paint: Painter) -> str:
 
 
 def _container_lines(c: ContainerLayout, paint: Painter) -> list[str]:
-    lines = [f"  {'init container' if c.init else 'container'} {paint(c.name, 'bold')}"]
+    lines = [f"  {'init container' if c.init else 'container'} {paint(printable(c.name), 'bold')}"]
     if not c.mounts:
         lines.append("    no secret, configMap, projected or downwardAPI mounts")
     for m in c.mounts:
         flags = "read-only" if m.read_only else paint("read-write", "yellow")
         sub = f" subPath {m.sub_path}" if m.sub_path else ""
-        lines.append(f"    {paint(m.path, 'blue')}  <- {m.source or m.volume} (volume {m.volume}){sub}  {flags}")
+        source = printable(f"  <- {m.source or m.volume} (volume {m.volume}){sub}")
+        lines.append(f"    {paint(printable(m.path), 'blue')}{source}  {flags}")
         own = c.entries_shown_by(m)
         for e in own:
             rel = "." if e.path == m.path else posixpath.relpath(e.path, m.path)
@@ -38,13 +39,13 @@ def _container_lines(c: ContainerLayout, paint: Painter) -> list[str]:
             else:
                 size, digest = "", ""
             name = f"{rel} -> {e.target}" if e.type == SYMLINK else rel
-            lines.append(f"      {mode_string(e.type, e.mode)}  {owner:<11} {size:>7}  {digest:<19}  {name}")
+            lines.append(f"      {mode_string(e.type, e.mode)}  {owner:<11} {size:>7}  {digest:<19}  {printable(name)}")
     return lines
 
 
 def diff_text(report, paint: Painter) -> str:
     """Differences grouped by container, then a one-line summary. Digests only, never values."""
-    lines = [paint(f"parity diff: {report.workload} vs {report.compose_file} ({report.mode})", "bold")]
+    lines = [paint(printable(f"parity diff: {report.workload} vs {report.compose_file} ({report.mode})"), "bold")]
     by_container: dict[str, list] = {}
     for d in report.differences:
         by_container.setdefault(d.container, []).append(d)
@@ -54,19 +55,21 @@ def diff_text(report, paint: Painter) -> str:
             lines.append("  compose services")
         else:
             svc = service_of.get(container)
-            lines.append(f"  container {paint(container, 'bold')}" + (f" <-> service {svc}" if svc else ""))
+            lines.append(f"  container {paint(printable(container), 'bold')}"
+                         + (printable(f" <-> service {svc}") if svc else ""))
         for d in diffs:
-            parts = [paint(f"{d.kind:<18}", "red"), d.path]
+            parts = [paint(f"{d.kind:<18}", "red"), printable(d.path)]
             if d.expected or d.actual:
-                parts.append(f"cluster: {d.expected or '-'}  here: {d.actual or '-'}")
+                parts.append(printable(f"cluster: {d.expected or '-'}  here: {d.actual or '-'}"))
             lines.append("    " + "  ".join(parts))
             if d.detail:
-                lines.append(paint(f"    {'':<18}  {d.detail}", "dim"))
+                lines.append(paint(printable(f"    {'':<18}  {d.detail}"), "dim"))
     for container, service in report.pairs:
         if container not in by_container:
-            lines.append(f"  container {paint(container, 'bold')} <-> service {service}: " + paint("same", "green"))
+            lines.append(f"  container {paint(printable(container), 'bold')}"
+                         + printable(f" <-> service {service}: ") + paint("same", "green"))
     for note in report.notes:
-        lines.append(paint(f"  note: {note}", "yellow"))
+        lines.append(paint(printable(f"  note: {note}"), "yellow"))
     n = len(report.differences)
     containers = len([c for c in by_container if c != "-"])
     if n:

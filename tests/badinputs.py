@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import re
 from pathlib import Path
 
@@ -50,6 +51,34 @@ def make_generated(gen: Path) -> None:
     creds.mkdir(parents=True)
     (creds / "big").write_bytes(b"D" * (OVER_LIMIT - 10))
     (creds / "small").write_bytes(b"0123456789")
+    make_hostile_reads(gen)
+
+
+def make_hostile_reads(gen: Path) -> None:
+    """Inputs that attack the readers (issue 18): a FIFO and a device as manifests, a symlink loop and
+    a 2 GiB sparse file in --secrets directories, and file names holding a newline, escape sequences
+    or bytes that are not UTF-8 (git keeps none of these well: they are made here)."""
+    os.mkfifo(gen / "fifo.yaml")
+    (gen / "fifo-dir").mkdir()
+    os.mkfifo(gen / "fifo-dir" / "pipe.yaml")
+    os.symlink("/dev/zero", gen / "dev-zero")
+    loop = gen / "secrets-loop" / "creds"
+    loop.mkdir(parents=True)
+    os.symlink("loop", loop / "loop")
+    sparse = gen / "secrets-sparse" / "creds"
+    sparse.mkdir(parents=True)
+    (sparse / "small").write_bytes(b"0123456789")
+    with open(sparse / "huge", "wb") as f:
+        f.truncate(2 * 1024 ** 3)  # 2 GiB that cost no disk
+    names = gen / "secrets-newline-name" / "creds"
+    names.mkdir(parents=True)
+    (names / "tok\nen\x1b[31m").write_bytes(b"newline-name-secret-value")
+    (gen / "escape-name").mkdir()
+    (gen / "escape-name" / "pod\x1b]0;pwned\x07\n\u202e.yaml").write_text("a: [\n")
+    (gen / "non-utf8-name").mkdir()
+    os.mkdir(os.fsencode(gen / "non-utf8-name") + b"/sub\xff")
+    with open(os.fsencode(gen / "non-utf8-name") + b"/sub\xff/bad\xfe.yaml", "w") as f:
+        f.write("a: [\n")
 
 
 def expand(text: str, gen: Path, out: Path | None = None) -> str:
@@ -84,6 +113,9 @@ def bad_secret_values() -> set[bytes]:
     for path in sorted(BAD.rglob("*")):
         if path.is_symlink() or not path.is_file():
             continue
+        # Values planted where no Secret holds them (compose files, .env, YAML that does not load)
+        # are named *secret-value*.
+        values.update(re.findall(rb"[\w.-]*secret-value[\w.-]*", path.read_bytes()))
         if path.parent.name == "creds" or path.name in ("outside-secret.txt", "app.env"):
             values.add(path.read_bytes().strip())
             values.update(line.partition(b"=")[2].strip(b'"') for line in path.read_bytes().splitlines())
@@ -92,7 +124,7 @@ def bad_secret_values() -> set[bytes]:
             continue
         try:
             docs = list(yaml.safe_load_all(path.read_text()))
-        except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
+        except (yaml.YAMLError, UnicodeDecodeError, RecursionError, ValueError):
             values.update(re.findall(rb'"([^"\n]{4,})"', path.read_bytes()))  # unreadable: its quoted values
             continue
         for doc in docs:

@@ -43,8 +43,10 @@ def entries_by_rel(container, mount_path: str) -> dict[str, tuple]:
 
 
 def run_parity(*args: str, input: str | bytes | None = None, cwd=None, env=None) -> subprocess.CompletedProcess:
-    """The real console entry point in a subprocess: exit codes, stdout and stderr as a user sees them."""
+    """The real console entry point in a subprocess: exit codes, stdout and stderr as a user sees them.
+    The checkout's own ``parity`` runs, whatever ``cwd`` is (an installed copy elsewhere never does)."""
     full_env = {**os.environ, **(env or {})}
+    full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), full_env.get("PYTHONPATH")) if p)
     data = input.encode() if isinstance(input, str) else input
     return subprocess.run([sys.executable, "-m", "parity.cli", *args], input=data, capture_output=True,
                           cwd=cwd or ROOT, env=full_env)

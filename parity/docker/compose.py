@@ -16,12 +16,13 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import yaml
+from yaml.nodes import MappingNode, ScalarNode
 
 from ..errors import ParityError, Problem
-from ..kube.yamlload import TooBig, check_bounded
+from ..kube.yamlload import TooBig, check_bounded, error_text
+from ..safefile import FileRefused, read_file
 
 
 @dataclass
@@ -59,13 +60,14 @@ def compose_binary() -> tuple[str, ...] | None:
 COMPOSE_CONFIG_TIMEOUT = 120  # seconds for `docker compose config`
 
 
-def _precheck(path: str, file: str) -> None:
-    """Refuse what would make Compose itself hang or explode before handing it the file: not text,
-    not YAML, an alias bomb or absurd nesting (``docker compose config`` expands aliases for ever)."""
+def _precheck(path: str, file: str) -> str:
+    """Refuse what would make Compose itself hang or explode before handing it the file: not a
+    regular file, not text, not YAML, an alias bomb or absurd nesting (``docker compose config``
+    expands aliases for ever). Returns the file's text."""
     try:
-        text = Path(file).read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise ParityError(Problem(f"cannot read: {exc.strerror}", file=path)) from None
+        text = read_file(file).decode("utf-8-sig")
+    except FileRefused as exc:
+        raise ParityError(Problem(exc.reason, file=path)) from None
     except UnicodeDecodeError as exc:
         raise ParityError(Problem(f"not a valid Compose file: not UTF-8 text (byte {exc.start})",
                                   file=path)) from None
@@ -73,43 +75,154 @@ def _precheck(path: str, file: str) -> None:
         documents = check_bounded(text)
     except TooBig as exc:
         raise ParityError(Problem(f"not a valid Compose file: {exc}", file=path)) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ParityError(Problem(f"not a valid Compose file: invalid YAML: {where}{exc.problem}",
-                                  file=path)) from None
     except yaml.YAMLError as exc:
-        raise ParityError(Problem(f"not a valid Compose file: invalid YAML: {str(exc).splitlines()[0]}",
-                                  file=path)) from None
+        raise ParityError(Problem(f"not a valid Compose file: invalid YAML: {error_text(exc)}", file=path)) from None
     except RecursionError:
         raise ParityError(Problem("not a valid Compose file: nesting too deep", file=path)) from None
     if not documents:
         raise ParityError(Problem("not a valid Compose file: empty compose file", file=path))
+    return text
 
 
-def _compose_error(stderr: str, file: str) -> str:
-    """Compose's last error line, without log prefixes, the file's path or doubled spaces."""
+NOT_SHOWN = "(not shown)"
+_QUOTE = re.compile(r"'[^']*(?:'|$)|\"[^\"]*(?:\"|$)|`[^`]*(?:`|$)")
+_PIECES = re.compile(r"[\s:=,;@|]+")
+_REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@dataclass
+class Words:
+    """What a compose setup holds, for telling a name from a value in Compose's messages: ``names``
+    are its keys (services, volumes, properties, variable names); ``values`` every scalar that is not
+    a key, the pieces of those between separators (``SRC:DST``, ``K=V``), and the environment's value
+    of each variable it refers to (``${VAR}``): all of 4 characters or more, as in the secret scan."""
+
+    names: set[str] = field(default_factory=set)
+    values: set[str] = field(default_factory=set)
+
+    def add_value(self, text: str) -> None:
+        for ref in _REFERENCE.findall(text):
+            self.add_value_only(os.environ.get(ref, ""))
+        self.add_value_only(text)
+
+    def add_value_only(self, text: str) -> None:
+        for piece in [text, *_PIECES.split(text)]:
+            if len(piece) >= 4:
+                self.values.add(piece)
+
+
+def words_of_text(text: str) -> Words:
+    """``Words`` of a compose file's text (already checked by ``check_bounded``: no bomb, not too deep)."""
+    words = Words()
+    seen: set[int] = set()
+
+    def walk(node) -> None:
+        if id(node) in seen:
+            return
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            words.add_value(node.value)
+        elif isinstance(node, MappingNode):
+            for key, value in node.value:
+                if isinstance(key, ScalarNode):
+                    words.names.add(key.value)
+                else:
+                    walk(key)
+                walk(value)
+        else:
+            for item in node.value:
+                walk(item)
+
+    try:
+        for doc in yaml.compose_all(text, Loader=yaml.CSafeLoader):
+            if doc is not None:
+                walk(doc)
+    except yaml.YAMLError:
+        pass  # what was read so far is all there is to hide
+    return words
+
+
+def _add_dotenv(words: Words, path: str) -> None:
+    """The values of the ``.env`` file Compose interpolates from (next to the compose file), if any:
+    an error about an interpolated value shows it, unquoted."""
+    try:
+        text = read_file(path).decode("utf-8", "replace")
+    except FileRefused:
+        return
+    for line in text.splitlines():
+        _, sep, value = line.partition("=")
+        if sep:
+            words.add_value_only(value.strip().strip("'\""))
+
+
+def words_of_config(config) -> Words:
+    """``Words`` of a config already parsed (Compose's normalised JSON: env files inlined)."""
+    words = Words()
+    stack = [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            words.names.update(str(k) for k in item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif item is not None:
+            words.add_value(str(item))
+    return words
+
+
+def compose_message(stderr: str, file: str, words: Words) -> str:
+    """Compose's error as one line that shows no value, whatever failed.
+
+    Compose's messages quote what they failed on, and that can be a secret: an env file's line, an
+    ``environment`` value with a bad ``${`` (on a line of its own), a value interpolated from the
+    environment. The rule, for every message: warning lines are dropped and the rest joined on one
+    line; quoted text (an unclosed quote runs to the end) is kept only when it names something, one
+    of the file's keys or a path of them (``'services[app].mem_limit'``); any value the file holds
+    (``Words``), quoted or not, is replaced, except in a path under the compose file's directory (an
+    env file's name); and what ``${VAR:?message}`` adds after "is missing a value" is cut. What is
+    left out shows as ``(not shown)``.
+
+    Args:
+        stderr: what Compose printed.
+        file: the compose file's absolute path (dropped where Compose prefixes it).
+        words: the names and values of the setup (``words_of_text``, ``words_of_config``).
+
+    Returns:
+        One line.
+    """
     lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip() and "level=warning" not in ln]
-    text = lines[-1] if lines else "compose config failed"
-    text = re.sub(r'^time="[^"]*" level=\w+ msg="(.*)"$', r"\1", text)
+    lines = [re.sub(r'^time="[^"]*" level=\w+ msg="(.*)"$', r"\1", ln) for ln in lines]
+    text = " ".join(lines) or "compose failed"
     text = text.replace(f"validating {file}: ", "").replace(f"{file}: ", "")
+    text = re.sub(r"(is missing a value)\b.*", r"\1", text)
+    text = _QUOTE.sub(lambda m: m.group(0) if _names_only(m.group(0), words.names) else NOT_SHOWN, text)
+    hidden = sorted((v for v in words.values if v not in words.names and v != NOT_SHOWN), key=len, reverse=True)
+    if hidden:
+        pattern = re.compile(r"(?<![\w.-])(?:" + "|".join(map(re.escape, hidden)) + r")(?![\w-])")
+        # Paths under the project's directory (an env file's) are shown: file names, not values.
+        paths = re.compile(r"(" + re.escape(os.path.dirname(file)) + r"/[^\s:'\"`]*)")
+        text = "".join(part if i % 2 else pattern.sub(NOT_SHOWN, part) for i, part in enumerate(paths.split(text)))
     text = re.sub(r"\s+", " ", text).strip()
-    if text.startswith("failed to read "):
-        # An env file's error quotes its content, which may be a secret: keep the words before it.
-        text = re.split(r"[\"'`]", text, maxsplit=1)[0]
-        text = re.sub(r"(is missing a value)\b.*", r"\1", text).rstrip(" :") + " (content not shown)"
     # Compose lists unknown keys in Go's random map order: sorted, the line is the same every run.
     return re.sub(r"(?<=additional properties )('[^']*'(?:, '[^']*')*)",
                   lambda m: ", ".join(sorted(m.group(1).split(", "))), text)
+
+
+def _names_only(quoted: str, names: set[str]) -> bool:
+    """``'services[app].mem_limit'`` (quotes included): does it only name keys of the file?"""
+    inner = quoted[1:-1] if len(quoted) >= 2 and quoted[-1] == quoted[0] else None
+    parts = [p for p in re.split(r"[.\[\]]+", inner or "") if p]
+    return bool(parts) and all(p in names or p.isdigit() for p in parts)
 
 
 def load_compose(path: str, project: str | None = None) -> ComposeProject:
     file = os.path.abspath(path)
     if os.path.isdir(file):
         raise ParityError(Problem("is a directory, not a compose file", file=path))
-    if not os.path.isfile(file):
+    if not os.path.lexists(file):
         raise ParityError(Problem("no such compose file", file=path))
-    _precheck(path, file)
+    text = _precheck(path, file)
     binary = compose_binary()
     if binary is None:
         return _fallback(file, project)
@@ -120,7 +233,10 @@ def load_compose(path: str, project: str | None = None) -> ComposeProject:
         raise ParityError(Problem(f"not a valid Compose file: docker compose config did not finish in "
                                   f"{COMPOSE_CONFIG_TIMEOUT}s", file=path)) from None
     if proc.returncode != 0:
-        raise ParityError(Problem(f"not a valid Compose file: {_compose_error(proc.stderr, file)}", file=path))
+        words = words_of_text(text)
+        _add_dotenv(words, os.path.join(os.path.dirname(file), ".env"))
+        message = compose_message(proc.stderr, file, words)
+        raise ParityError(Problem(f"not a valid Compose file: {message}", file=path))
     try:
         config = json.loads(proc.stdout)
     except ValueError:
@@ -156,8 +272,10 @@ def _interpolate(value):
 
 def _fallback(file: str, project: str | None) -> ComposeProject:
     try:
-        raw = yaml.safe_load(Path(file).read_text())
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raw = yaml.safe_load(read_file(file).decode("utf-8-sig"))
+    except yaml.YAMLError as exc:
+        raise ParityError(Problem(f"not a valid Compose file: invalid YAML: {error_text(exc)}", file=file)) from None
+    except (UnicodeDecodeError, FileRefused) as exc:
         raise ParityError(Problem(f"not a valid Compose file: {str(exc).splitlines()[0]}", file=file)) from None
     if not isinstance(raw, dict) or not isinstance(raw.get("services"), dict):
         raise ParityError(Problem("not a valid Compose file: no services map", file=file))

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import errno
 import os
+import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +21,10 @@ import yaml
 
 from ..errors import ParityError, Problem, Problems
 from ..gcpause import gc_paused
+from ..safefile import FileRefused, read_beneath, read_file, read_stream
 from .names import config_map_key_errors, dns1123_label_errors, invalid, object_name_errors, shown
 from .podspec import PodSpec, claim_volumes, parse_pod_spec
-from .yamlload import TooBig, load_all
+from .yamlload import TooBig, error_text, load_all
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_SECRET_BYTES = 1024 * 1024  # the API server's limit on a Secret's (or ConfigMap's) total data
@@ -96,17 +99,20 @@ class Inputs:
 
 
 def expand_paths(paths: list[str]) -> list[str]:
-    """Files to read, in a stable order: directories are walked for *.yaml, *.yml and *.json."""
+    """Files to read, in a stable order: directories are walked for *.yaml, *.yml and *.json. Every
+    such entry that is not a directory is listed, so that a FIFO, a device or a symlink loop there is
+    refused with a line by ``read_text`` rather than skipped or waited for."""
     out: list[str] = []
     for p in paths:
         if p == "-":
             out.append(p)
         elif os.path.isdir(p):
-            found = sorted(str(f) for f in Path(p).rglob("*") if f.is_file() and f.suffix in MANIFEST_SUFFIXES)
+            found = sorted(str(f) for f in Path(p).rglob("*")
+                           if f.suffix in MANIFEST_SUFFIXES and (f.is_symlink() or not f.is_dir()))
             if not found:
                 raise ParityError(Problem("directory holds no *.yaml, *.yml or *.json file", file=p))
             out.extend(found)
-        elif os.path.exists(p):
+        elif os.path.lexists(p):
             out.append(p)
         else:
             raise ParityError(Problem("no such file or directory", file=p))
@@ -114,10 +120,11 @@ def expand_paths(paths: list[str]) -> list[str]:
 
 
 def read_text(path: str) -> str:
+    """A manifest file's (or stdin's) text: a regular file (or stdin) of at most ``MAX_INPUT_BYTES``."""
     try:
-        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
-    except OSError as exc:
-        raise ParityError(Problem(f"cannot read: {exc.strerror}", file=path)) from None
+        raw = read_stream(sys.stdin.buffer) if path == "-" else read_file(path)
+    except FileRefused as exc:
+        raise ParityError(Problem(exc.reason, file=_name(path))) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -132,12 +139,8 @@ def parse_documents(text: str, file: str) -> list:
     """The objects of one stream, lists flattened (``_flatten``). YAML errors become one-line problems."""
     try:
         docs = load_all(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise ParityError(Problem(f"invalid YAML: {where}{exc.problem}", file=file)) from None
     except yaml.YAMLError as exc:
-        raise ParityError(Problem(f"invalid YAML: {str(exc).splitlines()[0]}", file=file)) from None
+        raise ParityError(Problem(f"invalid YAML: {error_text(exc)}", file=file)) from None
     except RecursionError:
         raise ParityError(Problem("invalid YAML: nesting too deep", file=file)) from None
     except TooBig as exc:  # a "billion laughs", or absurdly deep
@@ -344,15 +347,15 @@ def _load_secret(obj: dict, name: str, namespace: str, file: str, problems: Prob
     for key, val in _string_map(obj, "stringData", problems, file, ref).items():
         if check_key(key, problems, file, ref, "stringData"):
             data[key] = val.encode()
-    _check_total_size(data, problems, file, ref)
+    _check_total_size(sum(map(len, data.values())), problems, file, ref)
     if len(problems.items) > before:
         return None
     return Secret(name, namespace, data, file)
 
 
-def _check_total_size(data: dict[str, bytes], problems: Problems, file: str, ref: str) -> None:
-    """The API server's limit on a Secret's or ConfigMap's data (``ref``: "Secret/NAME", "ConfigMap/NAME")."""
-    total = sum(map(len, data.values()))
+def _check_total_size(total: int, problems: Problems, file: str, ref: str) -> None:
+    """The API server's limit on a Secret's or ConfigMap's data of ``total`` bytes (``ref``:
+    "Secret/NAME", "ConfigMap/NAME")."""
     if total > MAX_SECRET_BYTES:
         kind = ref.split("/", 1)[0]
         problems.add(f"data is {total} bytes; a {kind} holds at most {MAX_SECRET_BYTES}", file=file, obj=ref,
@@ -376,7 +379,7 @@ def _load_configmap(obj: dict, name: str, namespace: str, file: str, problems: P
             data[key] = _b64(val)
         except (binascii.Error, ValueError):
             problems.add("illegal base64 data", file=file, obj=ref, field=f"binaryData[{key}]")
-    _check_total_size(data, problems, file, ref)
+    _check_total_size(sum(map(len, data.values())), problems, file, ref)
     if len(problems.items) > before:
         return None
     return ConfigMap(name, namespace, data, file)
@@ -441,7 +444,7 @@ def load_secret_paths(paths: list[str], default_namespace: str = "default") -> I
             inputs.merge(load_inputs([path], default_namespace))
             continue
         regular = [e for e in _scandir(path, f"Secret/{name or os.path.basename(os.path.normpath(path))}")
-                   if e.is_file() or e.is_symlink()]
+                   if e.is_file(follow_symlinks=False) or e.is_symlink()]
         if not name and regular and all(e.name.endswith(MANIFEST_SUFFIXES) for e in regular):
             inputs.merge(load_inputs([path], default_namespace))
             continue
@@ -458,29 +461,71 @@ def _scandir(path: str, ref: str) -> list:
 
 
 def _secret_from_dir(name: str, path: str, namespace: str) -> Secret:
+    """``kubectl create secret generic NAME --from-file=DIR``: one key per regular file (sub-directories,
+    FIFOs, devices and dangling symlinks are skipped, as kubectl skips them); a symlink is followed only
+    to a file inside DIR.
+
+    Race-free: DIR is opened once and each file is read through a descriptor reached from it with
+    ``O_NOFOLLOW`` at every step (``read_beneath``), so an entry swapped for a symlink (or a FIFO)
+    after it was looked at is refused, never followed out of DIR. Sizes come from ``fstat`` before
+    any read, and the reads stop at the Secret's 1 MiB limit: a huge sparse file is refused unread."""
     problems = Problems()
     ref = f"Secret/{name}"
-    root = os.path.realpath(path)
+    try:
+        dir_fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise ParityError(Problem(f"cannot read: {exc.strerror}", file=path, obj=ref)) from None
     data: dict[str, bytes] = {}
-    for entry in _scandir(path, ref):
-        if entry.is_dir(follow_symlinks=False):
-            continue  # kubectl --from-file=DIR skips sub-directories
-        real = os.path.realpath(entry.path)
-        field_name = f"data[{entry.name}]"
-        if entry.is_symlink() and os.path.commonpath([root, real]) != root:
-            problems.add("symlink points outside the directory; refusing to read it", file=entry.path, obj=ref,
-                         field=field_name)
-            continue
-        if not os.path.isfile(real):
-            continue
-        if check_key(entry.name, problems, entry.path, ref, "data"):
+    total = 0
+    try:
+        root = os.path.realpath(path)
+        for entry_name in sorted(os.listdir(dir_fd)):
+            shown = os.path.join(path, entry_name)
+            field_name = f"data[{entry_name}]"
+            rel = _secret_dir_entry(dir_fd, entry_name, shown, root, problems, ref)
+            if rel is None or not check_key(entry_name, problems, shown, ref, "data"):
+                continue
             try:
-                data[entry.name] = Path(real).read_bytes()
-            except OSError as exc:
-                problems.add(f"cannot read: {exc.strerror}", file=entry.path, obj=ref, field=field_name)
-    _check_total_size(data, problems, path, ref)
+                data[entry_name] = read_beneath(dir_fd, rel, max(MAX_SECRET_BYTES - total, 0))
+                total += len(data[entry_name])
+            except FileRefused as exc:
+                if exc.size is None:
+                    problems.add(exc.reason, file=shown, obj=ref, field=field_name)
+                total += exc.size or 0  # over the limit by its size alone: counted, never read
+    finally:
+        os.close(dir_fd)
+    _check_total_size(total, problems, path, ref)
     problems.raise_if_any()
     return Secret(name, namespace, data, path)
+
+
+def _secret_dir_entry(dir_fd: int, entry_name: str, shown: str, root: str, problems: Problems,
+                      ref: str) -> str | None:
+    """The path (relative to the directory) of the regular file an entry of a ``--secrets``
+    directory stands for, or None when kubectl would skip it or it is refused (then a problem is
+    added). Only a guide: ``read_beneath`` re-checks every step when it opens the file."""
+    field_name = f"data[{entry_name}]"
+    try:
+        st = os.stat(entry_name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None  # removed meanwhile
+    if not stat.S_ISLNK(st.st_mode):
+        return entry_name if stat.S_ISREG(st.st_mode) else None
+    try:
+        real = os.path.realpath(shown, strict=True)
+    except FileNotFoundError:
+        real = os.path.realpath(shown)  # dangling: skipped below unless it points outside
+    except OSError as exc:  # a symlink loop
+        problems.add("cannot read: a symlink loop (too many levels of symbolic links)" if exc.errno == errno.ELOOP
+                     else f"cannot read: {exc.strerror}", file=shown, obj=ref, field=field_name)
+        return None
+    if os.path.commonpath([root, real]) != root:
+        problems.add("symlink points outside the directory; refusing to read it", file=shown, obj=ref,
+                     field=field_name)
+        return None
+    if not os.path.isfile(real):
+        return None
+    return os.path.relpath(real, root)
 
 
 # ---------------------------------------------------------------------------------------------

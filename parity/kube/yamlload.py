@@ -204,6 +204,18 @@ class KubeLoader(yaml.CSafeLoader):
             return tag
         return _DEFAULT_TAGS[kind]
 
+    def construct_object(self, node, deep=False):
+        """PyYAML's, except that a constructor failing on a value (``!!int Passw0rd``: ValueError,
+        ``!!timestamp x``: AttributeError...) is a YAML error at the node, not an exception whose text
+        quotes the value (and escapes as a traceback)."""
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError) as exc:
+            if isinstance(exc, TooBig):
+                raise
+            raise yaml.constructor.ConstructorError(None, None, f"cannot read this value as {_tag_name(node.tag)}",
+                                                    node.start_mark) from None
+
     # The C composer calls these two around every node to track path resolvers, and there are
     # none (see resolve). C built-ins that take the same arguments and do nothing save two Python
     # calls per node (~9% of a parse).
@@ -360,6 +372,43 @@ def _construct_merge_value(loader: yaml.SafeLoader, node):
 for _tag in (_INT_TAG, _FLOAT_TAG, _BOOL_TAG):
     KubeLoader.add_constructor(_tag, _construct_plain)
 KubeLoader.add_constructor(_MERGE_TAG, _construct_merge_value)
+
+
+def _tag_name(tag: str) -> str:
+    """A standard tag's short form (``!!int``); any other tag is the document's text: not shown."""
+    return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else "its tag"
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`")
+
+
+def _unquoted(text: str) -> str:
+    return _QUOTED.sub(lambda m: m.group(0) if len(m.group(0)) <= 3 else "(not shown)", text)
+
+
+def error_text(exc: yaml.YAMLError) -> str:
+    """One line about a YAML error that quotes nothing of the document, for ``invalid YAML: ...``.
+
+    A value can be anything, a secret included, and YAML errors can quote it: PyYAML names an unknown
+    tag (``password: !Passw0rd`` is the tag ``!Passw0rd``), and its messages quote tokens and anchors.
+    So the line is the position and the problem, with any quoted text longer than one character left
+    out (libyaml's own messages quote single characters of the grammar: ``expected ',' or '}'``).
+
+    Args:
+        exc: any error PyYAML raises.
+
+    Returns:
+        ``line L, column C: problem``, or the problem alone when there is no position.
+    """
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None)
+    if problem is None:  # a ReaderError: "unacceptable character #x0001: ..." (a code point, no text)
+        return _unquoted(str(exc).splitlines()[0])
+    if problem.startswith("could not determine a constructor for the tag"):
+        problem = ("unknown tag (not shown): a plain value that starts with '!' is a YAML tag; "
+                   "quote the value")
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    return where + _unquoted(problem)
 
 
 def load_all(text: str) -> list:
