@@ -124,7 +124,7 @@ def bad_secret_values() -> set[bytes]:
             continue
         try:
             docs = list(yaml.safe_load_all(path.read_text()))
-        except (yaml.YAMLError, UnicodeDecodeError, RecursionError, ValueError):
+        except (yaml.YAMLError, UnicodeDecodeError, RecursionError, ValueError, AttributeError):
             values.update(re.findall(rb'"([^"\n]{4,})"', path.read_bytes()))  # unreadable: its quoted values
             continue
         for doc in docs:

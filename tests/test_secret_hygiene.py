@@ -271,6 +271,7 @@ def test_bad_fixture_values_are_in_the_scan():
     assert {b"not*base64*missing-b64-secret", b"bad-key-chars-secret-value", b"ctl-secret-\x01-value",
             b"regular-file-secret-value", b"bad-filename-secret-value"} <= SECRETS
     # issue 18: values in YAML tags, compose environment and env files, .env interpolation
-    assert {b"tag-secret-value-Passw0rd", b"int-tag-secret-value", b"inline-env-secret-value-",
+    assert {b"tag-secret-value-Passw0rd", b"int-tag-secret-value", b"timestamp-tag-secret-value",
+            b"inline-env-secret-value-",
             b"envfile-noname-secret-value", b"dotenv-secret-value"} <= SECRETS
     assert BAD.is_dir()

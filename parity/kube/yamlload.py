@@ -379,7 +379,9 @@ def _tag_name(tag: str) -> str:
     return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else "its tag"
 
 
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|`[^`]*`")
+#: What PyYAML quotes with ``%r``: 'text', or "text" when the text holds a '. (libyaml quotes single
+#: characters of the grammar, ``expected ',' or '}'``; parity's own messages quote with "...".)
+_QUOTED = re.compile(r"'[^']*'|\"[^\"']*'[^\"]*\"")
 
 
 def _unquoted(text: str) -> str:
@@ -391,8 +393,9 @@ def error_text(exc: yaml.YAMLError) -> str:
 
     A value can be anything, a secret included, and YAML errors can quote it: PyYAML names an unknown
     tag (``password: !Passw0rd`` is the tag ``!Passw0rd``), and its messages quote tokens and anchors.
-    So the line is the position and the problem, with any quoted text longer than one character left
-    out (libyaml's own messages quote single characters of the grammar: ``expected ',' or '}'``).
+    So the line is the position and the problem, with what PyYAML quotes (``%r``) left out when it is
+    longer than one character (libyaml's own messages quote single characters of the grammar:
+    ``expected ',' or '}'``).
 
     Args:
         exc: any error PyYAML raises.
