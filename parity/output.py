@@ -19,7 +19,7 @@ def colour_enabled(stream: TextIO | None = None) -> bool:
         return False
 
 
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def _escape(ch: str) -> str:
@@ -44,8 +44,8 @@ def printable(text: str) -> str:
     Unicode classes as neither "Other" (controls, format characters such as the bidi overrides,
     surrogates, unassigned) nor "Separator" (but the ASCII space). Text that is all printable is
     returned unchanged; other text comes out with each such character as ``\\n``, ``\\r``, ``\\t``,
-    ``\\xNN``, ``\\uNNNN`` or ``\\UNNNNNNNN``, and its backslashes doubled so that the form is
-    unambiguous.
+    ``\\xNN``, ``\\uNNNN`` or ``\\UNNNNNNNN``. Backslashes stay as they are: a line may already hold a
+    name Go-quoted by ``parity.kube.names.shown`` (``data[tok\\n]``), which must read the same.
 
     Args:
         text: any string (lone surrogates included).
@@ -55,7 +55,7 @@ def printable(text: str) -> str:
     """
     if text.isprintable():
         return text
-    return "".join(ch if ch.isprintable() and ch != "\\" else _escape(ch) for ch in text)
+    return "".join(ch if ch.isprintable() else _escape(ch) for ch in text)
 
 
 class Painter:

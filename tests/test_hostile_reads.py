@@ -184,8 +184,8 @@ def test_stdin_is_still_read_from_a_pipe(tmp_path):
 
 def test_printable_escapes_what_a_terminal_acts_on_and_leaves_plain_names_alone():
     assert printable("api-gateway/etc/tls.crt é 名前") == "api-gateway/etc/tls.crt é 名前"
-    assert printable("a\\b") == "a\\b"  # nothing to escape: backslashes stay as written
-    assert printable("tok\nen\x1b[31m\\") == "tok\\nen\\x1b[31m\\\\"
+    assert printable("a\\b") == "a\\b"
+    assert printable("tok\nen\x1b[31m\\") == "tok\\nen\\x1b[31m\\"  # backslashes as written, as in Go-quoted names
     assert printable("\r\t\x00\x7f\x85\x9b") == "\\r\\t\\x00\\x7f\\x85\\x9b"
     assert printable("\u202eevil\u2066\u200b\u2028") == "\\u202eevil\\u2066\\u200b\\u2028"
     assert printable("bad\udcffname") == "bad\\xffname"  # a non-UTF-8 byte, as os.fsdecode gives it

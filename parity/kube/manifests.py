@@ -480,17 +480,17 @@ def _secret_from_dir(name: str, path: str, namespace: str) -> Secret:
     try:
         root = os.path.realpath(path)
         for entry_name in sorted(os.listdir(dir_fd)):
-            shown = os.path.join(path, entry_name)
+            entry_path = os.path.join(path, entry_name)
             field_name = f"data[{entry_name}]"
-            rel = _secret_dir_entry(dir_fd, entry_name, shown, root, problems, ref)
-            if rel is None or not check_key(entry_name, problems, shown, ref, "data"):
+            rel = _secret_dir_entry(dir_fd, entry_name, entry_path, root, problems, ref)
+            if rel is None or not check_key(entry_name, problems, entry_path, ref, "data"):
                 continue
             try:
                 data[entry_name] = read_beneath(dir_fd, rel, max(MAX_SECRET_BYTES - total, 0))
                 total += len(data[entry_name])
             except FileRefused as exc:
                 if exc.size is None:
-                    problems.add(exc.reason, file=shown, obj=ref, field=field_name)
+                    problems.add(exc.reason, file=entry_path, obj=ref, field=field_name)
                 total += exc.size or 0  # over the limit by its size alone: counted, never read
     finally:
         os.close(dir_fd)
@@ -499,7 +499,7 @@ def _secret_from_dir(name: str, path: str, namespace: str) -> Secret:
     return Secret(name, namespace, data, path)
 
 
-def _secret_dir_entry(dir_fd: int, entry_name: str, shown: str, root: str, problems: Problems,
+def _secret_dir_entry(dir_fd: int, entry_name: str, entry_path: str, root: str, problems: Problems,
                       ref: str) -> str | None:
     """The path (relative to the directory) of the regular file an entry of a ``--secrets``
     directory stands for, or None when kubectl would skip it or it is refused (then a problem is
@@ -512,15 +512,15 @@ def _secret_dir_entry(dir_fd: int, entry_name: str, shown: str, root: str, probl
     if not stat.S_ISLNK(st.st_mode):
         return entry_name if stat.S_ISREG(st.st_mode) else None
     try:
-        real = os.path.realpath(shown, strict=True)
+        real = os.path.realpath(entry_path, strict=True)
     except FileNotFoundError:
-        real = os.path.realpath(shown)  # dangling: skipped below unless it points outside
+        real = os.path.realpath(entry_path)  # dangling: skipped below unless it points outside
     except OSError as exc:  # a symlink loop
         problems.add("cannot read: a symlink loop (too many levels of symbolic links)" if exc.errno == errno.ELOOP
-                     else f"cannot read: {exc.strerror}", file=shown, obj=ref, field=field_name)
+                     else f"cannot read: {exc.strerror}", file=entry_path, obj=ref, field=field_name)
         return None
     if os.path.commonpath([root, real]) != root:
-        problems.add("symlink points outside the directory; refusing to read it", file=shown, obj=ref,
+        problems.add("symlink points outside the directory; refusing to read it", file=entry_path, obj=ref,
                      field=field_name)
         return None
     if not os.path.isfile(real):
