@@ -231,3 +231,23 @@ def test_names_with_controls_print_escaped_on_one_line_in_text_and_stay_json(tmp
     assert as_json.returncode == 0 and b"\x1b" not in as_json.stdout
     paths = json.dumps(json.loads(as_json.stdout))
     assert "tok\\nen\\u001b[31m\\u202e.txt" in paths
+
+
+# ---------------------------------------------------------------------------------------------
+# kubeconfig
+
+
+def test_a_kubeconfig_fifo_is_refused_and_a_bad_value_in_it_is_not_printed(tmp_path):
+    """The kubeconfig is user input too: a FIFO is refused at once (it hung), and a credential that
+    YAML cannot construct (``!!int`` on a token) is a position, not a traceback quoting the token."""
+    fifo = tmp_path / "kubeconfig.fifo"
+    os.mkfifo(fifo)
+    bad = tmp_path / "kubeconfig"
+    bad.write_text("apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user: {token: !!int kc-secret-token-value}\n")
+    runs = [subprocess.run([sys.executable, "-m", "parity.cli", "layout", "--from-cluster", "pod/x", "--kubeconfig",
+                            str(path)], capture_output=True, cwd=ROOT, timeout=60) for path in (fifo, bad)]
+    assert [(r.returncode, r.stderr.decode()) for r in runs] == [
+        (2, f"parity: kubeconfig {fifo}: not a regular file (a FIFO); parity reads regular files only\n"),
+        (2, f"parity: kubeconfig {bad}: invalid YAML at line 5, column 17\n"),
+    ]
+    assert b"kc-secret-token-value" not in runs[1].stdout + runs[1].stderr

@@ -188,12 +188,16 @@ def _read_contexts(paths: list[str]) -> tuple[dict[str, dict], str | None]:
     ``current-context`` wins."""
     import yaml
 
+    from ..safefile import FileRefused, read_file
+    from .yamlload import KubeLoader
+
     contexts: dict[str, dict] = {}
     current: str | None = None
     for path in paths:
-        try:
-            with open(os.path.expanduser(path), encoding="utf-8") as f:
-                doc = yaml.safe_load(f) or {}
+        try:  # bounded, a regular file only (a FIFO would hang), built as client-go reads it
+            doc = yaml.load(read_file(os.path.expanduser(path)).decode("utf-8"), Loader=KubeLoader) or {}
+        except FileRefused as exc:
+            raise ParityError(Problem(exc.reason, file=f"kubeconfig {path}")) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)  # line/column only: the file holds credentials
             at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
