@@ -251,3 +251,43 @@ def test_a_kubeconfig_fifo_is_refused_and_a_bad_value_in_it_is_not_printed(tmp_p
         (2, f"parity: kubeconfig {bad}: invalid YAML at line 5, column 17\n"),
     ]
     assert b"kc-secret-token-value" not in runs[1].stdout + runs[1].stderr
+
+
+def test_a_manifest_directory_2000_levels_deep_is_walked_not_a_traceback(tmp_path):
+    """A directory tree deeper than Python's recursion limit (``Path.rglob`` raised RecursionError):
+    walked, and the manifest at the bottom is read."""
+    fd = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for _ in range(2000):
+            os.mkdir("d", dir_fd=fd)
+            deeper = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = deeper
+        pod = (ROOT / "tests" / "fixtures" / "bad" / "support" / "pod-needs-creds.yaml").read_bytes()
+        out = os.open("pod.yaml", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(out, pod.replace(b"secret: {secretName: creds}", b"secret: {secretName: creds, optional: true}"))
+        os.close(out)
+    finally:
+        os.close(fd)
+    try:
+        result = run_parity("layout", str(tmp_path))
+    finally:
+        _remove_chain(tmp_path)
+    assert (result.returncode, result.stderr) == (0, b"")
+    assert result.stdout.startswith(b"Pod/bad-needs-creds  (namespace default)\n")
+
+
+def _remove_chain(root) -> None:
+    """Remove root/d/d/.../d one level at a time (shutil.rmtree, and so pytest's clean-up of old
+    temporary directories, recurses and would fail on it): the second level is renamed up, the
+    emptied first removed."""
+    top, spare = root / "d", root / "spare"
+    while top.exists():
+        for entry in top.iterdir():
+            if entry.name == "d":
+                entry.rename(spare)
+            else:
+                entry.unlink()
+        top.rmdir()
+        if spare.exists():
+            spare.rename(top)

@@ -107,8 +107,7 @@ def expand_paths(paths: list[str]) -> list[str]:
         if p == "-":
             out.append(p)
         elif os.path.isdir(p):
-            found = sorted(str(f) for f in Path(p).rglob("*")
-                           if f.suffix in MANIFEST_SUFFIXES and (f.is_symlink() or not f.is_dir()))
+            found = _manifest_files(str(Path(p)))
             if not found:
                 raise ParityError(Problem("directory holds no *.yaml, *.yml or *.json file", file=p))
             out.extend(found)
@@ -117,6 +116,27 @@ def expand_paths(paths: list[str]) -> list[str]:
         else:
             raise ParityError(Problem("no such file or directory", file=p))
     return out
+
+
+def _manifest_files(root: str) -> list[str]:
+    """Every entry under ``root`` named *.yaml, *.yml or *.json that is not a directory, sorted. The
+    walk keeps its own stack (a directory tree 2,000 levels deep exhausted ``Path.rglob``'s recursion)
+    and never enters a symlinked directory (no loops)."""
+    found: list[str] = []
+    stack = [root]
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as it:
+                entries = list(it)
+        except OSError as exc:
+            raise ParityError(Problem(f"cannot read: {exc.strerror}", file=directory)) from None
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+            elif os.path.splitext(entry.name)[1] in MANIFEST_SUFFIXES:
+                found.append(entry.path)
+    return sorted(found)
 
 
 def read_text(path: str) -> str:
