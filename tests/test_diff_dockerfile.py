@@ -157,3 +157,22 @@ def test_sparse_file_in_a_bind_source_is_not_read_whole(tmp_path):
     detail = v.find(*UNKNOWN)["detail"]
     assert detail.startswith(f"bind source {secrets}: {secrets}/huge: ") and "256 MiB" in detail
     assert peak_rss_mib(tmp_path, compose) < 100
+
+
+def test_a_fifo_for_a_dockerfile_is_unknown_not_a_hang(tmp_path):
+    """A build context whose Dockerfile is a FIFO (or .dockerignore is): opened without blocking and
+    refused by its type, so the static diff says unknown instead of waiting for a writer for ever."""
+    import os
+
+    for name in ("Dockerfile", ".dockerignore"):
+        ctx = tmp_path / name / "data"
+        ctx.mkdir(parents=True)
+        if name != "Dockerfile":
+            (ctx / "Dockerfile").write_text("FROM busybox:latest\n" + COPY_ALL)
+        os.mkfifo(ctx / name)
+        compose = tmp_path / name / "compose.yaml"
+        compose.write_text(f"services:\n  {GW}:\n    build: ./data\n")
+        result = subprocess.run([sys.executable, "-m", "parity.cli", "diff", str(ARTICLE), "--compose", str(compose),
+                                 "--format", "json"], cwd=ROOT, capture_output=True, timeout=120)
+        assert result.returncode == 1, result.stderr
+        assert f"{ctx / name}: not a regular file (a FIFO)" in result.stdout.decode()

@@ -25,12 +25,14 @@ import zlib
 from dataclasses import dataclass
 
 from ..layout import MAX_SYMLINK_HOPS, Entry
+from ..safefile import FileRefused, read_file
 from .dockerfile import Unreadable
 from .tarentries import tar_entries
 
 MAX_CONTEXT_BYTES = 256 * 1024 * 1024  # bytes read, decompressed or hashed for one image
 MAX_CONTEXT_ENTRIES = 100_000  # files, directories and tar members for one image
 CHUNK = 1024 * 1024
+MAX_TEXT_BYTES = 1024 * 1024  # a Dockerfile or .dockerignore: more is no file anyone writes by hand
 
 
 @dataclass
@@ -94,7 +96,7 @@ class Context:
             raise Unreadable(f"{dockerfile}.dockerignore: newer builders read it instead of .dockerignore, "
                              "older ones do not")
         if os.path.lexists(ignore):
-            _st, text = _small_text(ignore)
+            text = read_text(ignore)
             patterns = [ln.strip() for ln in text.splitlines()]
             patterns = [p for p in patterns if p and not p.startswith("#")]
             if any(p.lstrip("!/").startswith(".dockerignore") for p in patterns):
@@ -191,21 +193,16 @@ class Context:
         return out
 
 
-def _small_text(path: str) -> tuple[os.stat_result, str]:
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+def read_text(path: str, limit: int = MAX_TEXT_BYTES) -> str:
+    """A Dockerfile or ``.dockerignore``: read with the shared bounded reader (``safefile``).
+
+    Raises:
+        Unreadable: not a regular file, over ``limit``, or unreadable (the reason, no content).
+    """
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > 1024 * 1024:
-            raise Unreadable(f"{os.path.basename(path)}: not a regular file of at most 1 MiB")
-        data = b""
-        while len(data) < st.st_size:
-            chunk = os.read(fd, st.st_size - len(data))
-            if not chunk:
-                break
-            data += chunk
-        return st, data.decode("utf-8", errors="replace")
-    finally:
-        os.close(fd)
+        return read_file(path, limit).decode("utf-8", errors="replace")
+    except FileRefused as exc:
+        raise Unreadable(f"{path}: {exc.reason}") from None
 
 
 # ---------------------------------------------------------------------------------------------

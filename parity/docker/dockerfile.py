@@ -13,9 +13,6 @@ import json
 import re
 from dataclasses import dataclass, field
 
-MAX_DOCKERFILE_BYTES = 1024 * 1024  # more is no Dockerfile anyone writes by hand; read no further
-
-
 class Unreadable(Exception):
     """Why a Dockerfile (or one of its words) cannot be read statically."""
 

@@ -30,8 +30,8 @@ import stat
 from dataclasses import dataclass, field
 
 from ..layout import DIR, FILE, SYMLINK, Entry
-from .buildcontext import Budget, Context, _small_text, archive_entries, archive_kind, file_digest
-from .dockerfile import MAX_DOCKERFILE_BYTES, Instruction, Unreadable, parse, substitute
+from .buildcontext import Budget, Context, archive_entries, archive_kind, file_digest, read_text
+from .dockerfile import Instruction, Unreadable, parse, substitute
 
 
 @dataclass
@@ -148,13 +148,7 @@ class _Build:
 
     def run(self, inline: str | None) -> ImageFiles:
         if inline is None:
-            path = os.path.join(self.context_dir, self.dockerfile)
-            try:
-                st, text = _small_text(path)
-            except OSError as exc:
-                return ImageFiles(unknown=f"cannot read {path}: {exc.strerror}")
-            if st.st_size > MAX_DOCKERFILE_BYTES:
-                raise Unreadable(f"{path}: more than {MAX_DOCKERFILE_BYTES} bytes")
+            text = read_text(os.path.join(self.context_dir, self.dockerfile))
         else:
             text = inline
         df = parse(text)
