@@ -12,6 +12,7 @@ import base64
 import binascii
 import errno
 import os
+import re
 import stat
 import sys
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from ..gcpause import gc_paused
 from ..safefile import FileRefused, read_beneath, read_file, read_stream
 from .names import config_map_key_errors, dns1123_label_errors, invalid, object_name_errors, shown
 from .podspec import PodSpec, claim_volumes, parse_pod_spec
-from .yamlload import TooBig, error_text, load_all
+from .yamlload import DuplicateKey, TooBig, error_text, load_all
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_SECRET_BYTES = 1024 * 1024  # the API server's limit on a Secret's (or ConfigMap's) total data
@@ -155,23 +156,36 @@ def _name(path: str) -> str:
     return "<stdin>" if path == "-" else path
 
 
-def parse_documents(text: str, file: str) -> list:
-    """The objects of one stream, lists flattened (``_flatten``). YAML errors become one-line problems."""
+#: id(object) -> (the object, its keys given twice: (path from the object, line, first line)).
+Duplicates = dict[int, tuple[dict, list[tuple[tuple, int, int]]]]
+
+
+def parse_documents(text: str, file: str, duplicates: Duplicates | None = None) -> list:
+    """The objects of one stream, lists flattened (``_flatten``). YAML errors become one-line problems.
+    Keys given twice go to ``duplicates``, by the object (list item or document) they are in."""
+    found: list[DuplicateKey] = []
     try:
-        docs = load_all(text)
+        docs = load_all(text, found)
     except yaml.YAMLError as exc:
         raise ParityError(Problem(f"invalid YAML: {error_text(exc)}", file=file)) from None
     except RecursionError:
         raise ParityError(Problem("invalid YAML: nesting too deep", file=file)) from None
     except TooBig as exc:  # a "billion laughs", or absurdly deep
         raise ParityError(Problem(f"invalid YAML: {exc}", file=file)) from None
+    dups: Duplicates = {} if duplicates is None else duplicates
+    for dup in found:
+        obj, path = docs[dup.doc], dup.path
+        while (len(path) > 2 and path[0] == "items" and isinstance(obj, dict) and isinstance(obj.get("items"), list)
+               and isinstance(path[1], int) and isinstance(obj["items"][path[1]], dict)):
+            obj, path = obj["items"][path[1]], path[2:]  # a list item is an object of its own
+        dups.setdefault(id(obj), (obj, []))[1].append((path, dup.line, dup.first_line))
     out: list = []
     for doc in docs:
-        _flatten(doc, file, out)
+        _flatten(doc, file, out, dups)
     return out
 
 
-def _flatten(doc, file: str, out: list) -> None:
+def _flatten(doc, file: str, out: list, dups: Duplicates) -> None:
     """kubectl's reading of a list (apimachinery ``unstructuredJSONScheme.decode``, cli-runtime
     ``FlattenListVisitor``): any object with an ``items`` key is a list, whatever its kind (``List``,
     ``ConfigMapList``, ``DeploymentList``...); an item with neither ``kind`` nor ``apiVersion`` takes
@@ -192,8 +206,11 @@ def _flatten(doc, file: str, out: list) -> None:
     item_kind = kind[: -len("List")] if kind.endswith("List") else kind
     for item in items:
         if isinstance(item, dict) and not item.get("kind") and not item.get("apiVersion"):
-            item = {**item, "kind": item_kind, "apiVersion": doc.get("apiVersion")}
-        _flatten(item, file, out)
+            copy = {**item, "kind": item_kind, "apiVersion": doc.get("apiVersion")}
+            if id(item) in dups:
+                dups[id(copy)] = (copy, dups.pop(id(item))[1])
+            item = copy
+        _flatten(item, file, out, dups)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,7 +239,8 @@ def load_inputs(paths: list[str], default_namespace: str = "default", skip_non_k
     empty: list[str] = []
     for path in expand_paths(paths):
         file = _name(path)
-        objs = parse_documents(read_text(path), file)
+        dups: Duplicates = {}
+        objs = parse_documents(read_text(path), file, dups)
         if skip_non_kubernetes and not all(is_kubernetes_object(o) for o in objs):
             kept = [o for o in objs if is_kubernetes_object(o)]
             problems.warnings.append(f"{file}: skipped {len(objs) - len(kept)} document(s) that are not "
@@ -234,7 +252,7 @@ def load_inputs(paths: list[str], default_namespace: str = "default", skip_non_k
             empty.append(file)
         with gc_paused():  # one object per field of every manifest: see parity.gcpause
             for obj in objs:
-                _load_object(obj, file, default_namespace, inputs, problems)
+                _load_object(obj, file, default_namespace, inputs, problems, dups.get(id(obj), (None, []))[1])
     if empty and not (inputs.workloads or inputs.secrets or inputs.configmaps or inputs.other_kinds or problems):
         for file in empty:  # nothing at all to read: say which input was empty
             problems.add("empty input: no Kubernetes object", file=file)
@@ -255,7 +273,8 @@ def load_objects(objs: list, source: str, default_namespace: str = "default") ->
     return inputs
 
 
-def _load_object(obj, file: str, default_ns: str, inputs: Inputs, problems: Problems) -> None:
+def _load_object(obj, file: str, default_ns: str, inputs: Inputs, problems: Problems,
+                 duplicates: list[tuple[tuple, int, int]] = ()) -> None:
     if not isinstance(obj, dict):
         problems.add(f"not a Kubernetes object (a YAML {type(obj).__name__})", file=file)
         return
@@ -275,6 +294,14 @@ def _load_object(obj, file: str, default_ns: str, inputs: Inputs, problems: Prob
         return
     if kind not in TEMPLATE_PATHS and kind not in ("Secret", "ConfigMap"):
         inputs.other_kinds.append((file, ref))
+        return
+    if duplicates and (kind in TEMPLATE_PATHS or kind in ("Secret", "ConfigMap")):
+        # An object parity reads, with a key given twice: which value was meant? kubectl apply -f keeps the
+        # last silently, -k (kustomize) and Helm refuse; parity refuses, with yaml.v3's words. Other kinds
+        # are only listed, so their duplicates do not fail the stream (kubectl apply -f takes them).
+        for path, line, first in duplicates:
+            problems.add(f'line {line}: mapping key "{path[-1]}" already defined at line {first}', file=file,
+                         obj=ref, field=field_path(path))
         return
     namespace = meta.get("namespace") or default_ns
     if not isinstance(namespace, str):
@@ -312,6 +339,23 @@ def check_namespace(namespace: str, option: str = "--namespace") -> None:
     errors = dns1123_label_errors(namespace)
     if errors:
         raise ParityError([Problem(f"{option}: {invalid(namespace, m)}") for m in errors])
+
+
+_IDENT_RE = re.compile(r"[A-Za-z_$][A-Za-z0-9_$-]*")
+
+
+def field_path(path: tuple) -> str:
+    """A path of map keys and list indexes as kubectl names fields: ``spec.containers[0].image``; a key
+    that is not a plain name in brackets (``metadata.labels[app.kubernetes.io/name]``)."""
+    out = ""
+    for step in path:
+        if isinstance(step, int):
+            out += f"[{step}]"
+        elif isinstance(step, str) and _IDENT_RE.fullmatch(step):
+            out += f".{step}" if out else step
+        else:
+            out += f"[{step}]"
+    return out
 
 
 def check_key(key, problems: Problems, file: str, ref: str, field_name: str) -> bool:

@@ -26,6 +26,7 @@ import math
 import operator
 import re
 import struct
+from dataclasses import dataclass
 
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
@@ -173,6 +174,22 @@ def _go_format_float32(f: float) -> str:
     return f"{sign}{digits[:point]}.{digits[point:]}"
 
 
+@dataclass(frozen=True)
+class DuplicateKey:
+    """A key given twice in one mapping. kubectl's ``apply -f`` keeps the last silently (go-yaml v2's
+    non-strict ``setMapIndex``); ``apply -k`` (kustomize, yaml.v3) and strict decoders refuse it with
+    "mapping key ... already defined at line N". The loader keeps the last, as kubectl does, and
+    reports each one here: manifests refuses those in the objects it reads.
+
+    ``doc`` is the index of the document in ``load_all``'s result; ``path`` leads from it to the key
+    (map keys and list indexes); lines are 1-based."""
+
+    doc: int
+    path: tuple
+    line: int
+    first_line: int
+
+
 class _Unusual(Exception):
     """A node the fast constructor leaves to PyYAML's generic one (merge keys, !!set, odd keys...)."""
 
@@ -189,6 +206,9 @@ class KubeLoader(yaml.CSafeLoader):
         super().__init__(stream)
         self._plain_tags: dict[str, str] = {}
         self._plain_values: dict[tuple[str, str], object] = {}  # _construct_plain's memo
+        self._duplicates: list[tuple] = []  # (mapping node, key node, first key node) of the document
+        self._flattened: dict[int, object] = {}  # id -> node: mappings whose merge keys are flattened
+        self.doc_duplicates: list[tuple[tuple, int, int]] = []  # (path, line, first line), after a document
         self._scalar_constructors = {tag: self.yaml_constructors[tag] for tag in
                                      (_INT_TAG, _FLOAT_TAG, _BOOL_TAG, _NULL_TAG)}
 
@@ -226,11 +246,57 @@ class KubeLoader(yaml.CSafeLoader):
         # ``bounded``: the document was built without following an alias, so it has no more nodes
         # than its text and cannot be a "billion laughs" (load_all checks the others).
         self.bounded = True
+        self._duplicates, self.doc_duplicates = [], []
         try:
-            return self._build(node, {}, 0)
+            doc = self._build(node, {}, 0)
         except Exception:  # _Unusual, or an error the generic constructor must raise its own way
             self.bounded = False
-            return super().construct_document(node)
+            self._duplicates, self._flattened = [], {}
+            doc = super().construct_document(node)
+            self._flattened = {}
+        if self._duplicates:
+            self.doc_duplicates = self._locate_duplicates(node)
+        return doc
+
+    def _key_identity(self, key_node):
+        """A key node's JSON key, for comparing keys of one mapping (None: not comparable)."""
+        if key_node.__class__ is not ScalarNode:
+            return None
+        if key_node.tag == _STR_TAG:
+            return key_node.value
+        if key_node.tag in _PLAIN_TAGS:
+            try:
+                return json_key(_plain_value(key_node))
+            except yaml.YAMLError:
+                return None
+        return None
+
+    def _note_duplicate(self, node, key_node, key) -> None:
+        first = next((kn for kn, _ in node.value if self._key_identity(kn) == key), key_node)
+        self._duplicates.append((node, key_node, first))
+
+    def _locate_duplicates(self, root) -> list[tuple[tuple, int, int]]:
+        """(path to the key, its line, the first one's line) of each duplicate, by one walk of the nodes."""
+        wanted = {id(m) for m, _, _ in self._duplicates}
+        paths: dict[int, tuple] = {}
+        seen: set[int] = set()
+        stack = [(root, ())]
+        while stack and len(paths) < len(wanted):
+            node, path = stack.pop()
+            if id(node) in seen or node.__class__ is ScalarNode:
+                continue
+            seen.add(id(node))
+            if id(node) in wanted:
+                paths.setdefault(id(node), path)
+            if node.__class__ is MappingNode:  # (pushed in reverse: visited in document order)
+                stack.extend((vn, path + (self._key_identity(kn),)) for kn, vn in reversed(node.value))
+            else:
+                stack.extend((item, path + (i,)) for i, item in reversed(list(enumerate(node.value))))
+        out = []
+        for mapping, key_node, first in self._duplicates:
+            path = paths.get(id(mapping), ()) + (self._key_identity(key_node),)
+            out.append((path, key_node.start_mark.line + 1, first.start_mark.line + 1))
+        return out
 
     def _build(self, node, built: dict, depth: int):
         """``node`` as CSafeLoader builds it. ``built`` maps id(node) -> object, so that aliases
@@ -257,6 +323,8 @@ class KubeLoader(yaml.CSafeLoader):
                     raise _Unusual  # a map or list as a key: unhashable, PyYAML reports it
                 # A merge key (<<) or value key (=) has its own tag: _Unusual, for flatten_mapping.
                 k = key_node.value if key_node.tag == _STR_TAG else self._key(key_node, built, depth)
+                if k in mapping:
+                    self._note_duplicate(node, key_node, k)
                 if value_node.tag == _STR_TAG and value_node.__class__ is ScalarNode:  # most values: inlined
                     mapping[k] = value_node.value
                 else:
@@ -275,6 +343,24 @@ class KubeLoader(yaml.CSafeLoader):
         if key_node.__class__ is ScalarNode and key_node.tag in _PLAIN_TAGS:
             return json_key(_plain_value(key_node), key_node.start_mark)
         return json_key(self._build(key_node, built, depth), key_node.start_mark)
+
+    def flatten_mapping(self, node):
+        """PyYAML's merge-key flattening, once per node, after noting the keys given twice among the
+        node's own (a key merged in with ``<<`` and given again is an override, not a duplicate)."""
+        if id(node) in self._flattened:
+            return  # merged entries are in node.value now: no merge key left to flatten
+        seen = {}
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue
+            key = self._key_identity(key_node)
+            if key is not None:
+                if key in seen:
+                    self._duplicates.append((node, key_node, seen[key]))
+                else:
+                    seen[key] = key_node
+        super().flatten_mapping(node)
+        self._flattened[id(node)] = node
 
     def construct_mapping(self, node, deep=False):
         """The generic path's mappings (PyYAML's, merge keys flattened), with JSON keys as on the
@@ -414,8 +500,10 @@ def error_text(exc: yaml.YAMLError) -> str:
     return where + _unquoted(problem)
 
 
-def load_all(text: str) -> list:
-    """Every document of a YAML (or JSON) stream; ``None`` documents (``---`` alone) dropped.
+def load_all(text: str, duplicates: list[DuplicateKey] | None = None) -> list:
+    """Every document of a YAML (or JSON) stream; ``None`` documents (``---`` alone) dropped. Keys
+    given twice in a mapping are appended to ``duplicates`` (the last value is kept, as kubectl's
+    ``apply -f`` keeps it).
 
     ``TooBig`` for a document nested deeper than ``MAX_DEPTH`` or expanding, through aliases, past
     ``MAX_NODES`` objects ("billion laughs"); only documents that follow an alias or are deep need
@@ -430,6 +518,9 @@ def load_all(text: str) -> list:
             while loader.check_data():
                 doc = loader.get_data()
                 if doc is not None:
+                    if duplicates is not None:
+                        duplicates.extend(DuplicateKey(len(docs), path, line, first)
+                                          for path, line, first in loader.doc_duplicates)
                     docs.append(doc)
                     if not loader.bounded:
                         unbounded.append(doc)

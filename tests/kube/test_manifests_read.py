@@ -194,3 +194,50 @@ def test_a_claim_template_without_a_name_is_refused(tmp_path):
         load_inputs([str(write(tmp_path, text))])
     assert str(err.value).splitlines()[0] == (
         f"{tmp_path}/in.yaml: StatefulSet/db: spec.volumeClaimTemplates[0].metadata.name: Required value")
+
+
+def test_a_key_given_twice_in_an_object_parity_reads_is_refused_with_both_lines(tmp_path):
+    # kubectl apply -f keeps the last value without a word (kubernetes#125885: a second `containers:`
+    # silently replaced the first); -k (kustomize) and Helm refuse it. Which value was meant?
+    text = """apiVersion: v1
+kind: List
+items:
+  - apiVersion: v1
+    kind: Pod
+    metadata:
+      name: p
+      labels: {app.kubernetes.io/name: a, app.kubernetes.io/name: b}
+    spec:
+      containers:
+        - name: app
+          image: busybox
+          image: nginx
+  - apiVersion: v1
+    kind: Service
+    metadata: {name: s}
+    spec: {selector: {app: a}, selector: {app: b}}
+"""
+    path = write(tmp_path, text)
+    with pytest.raises(ParityError) as err:
+        load_inputs([str(path)])
+    assert str(err.value).splitlines() == [
+        f'{path}: Pod/p: metadata.labels[app.kubernetes.io/name]: line 8: mapping key "app.kubernetes.io/name" '
+        "already defined at line 8",
+        f'{path}: Pod/p: spec.containers[0].image: line 13: mapping key "image" already defined at line 12',
+    ]  # (the Service is only listed, not read: its duplicate does not fail the stream, as with kubectl -f)
+
+
+def test_a_key_given_twice_in_a_kind_parity_does_not_read_never_fails_the_stream(tmp_path):
+    text = """apiVersion: v1
+kind: Service
+metadata: {name: s}
+spec: {ports: [{port: 80}], ports: [{port: 81}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec: {containers: [{name: app, image: busybox}]}
+"""
+    inputs = load_inputs([str(write(tmp_path, text))])
+    assert [w.ref for w in inputs.workloads] == ["Pod/p"] and inputs.other_kinds == [(str(tmp_path / "in.yaml"),
+                                                                                       "Service/s")]

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from yaml.constructor import BaseConstructor
 
-from parity.kube.yamlload import KubeLoader, TooBig, WrittenInt, go_resolve, load_all, written_text
+from parity.kube.yamlload import DuplicateKey, KubeLoader, TooBig, WrittenInt, go_resolve, load_all, written_text
 
 
 class GenericLoader(KubeLoader):
@@ -180,3 +180,21 @@ def test_go_resolve_memo_matches_direct_resolution():
                 assert loader.resolve(yaml.ScalarNode, text, (True, False)) == go_resolve(text)[0]
     finally:
         loader.dispose()
+
+
+def test_keys_given_twice_are_reported_and_the_last_kept_as_kubectl_apply_keeps_it():
+    found = []
+    docs = load_all("a: 1\nb: {c: 1, c: 2}\n---\nl: [{x: 1}, {x: 1, x: 3}]\na: 2\n", found)
+    assert docs == [{"a": 1, "b": {"c": 2}}, {"l": [{"x": 1}, {"x": 3}], "a": 2}]
+    assert found == [DuplicateKey(0, ("b", "c"), 2, 2), DuplicateKey(1, ("l", 1, "x"), 4, 4)]
+
+
+def test_keys_given_twice_are_found_on_the_generic_path_too_and_merges_are_no_duplicates():
+    # A merge key sends the document to PyYAML's generic constructor: overriding a merged key is fine.
+    found = []
+    text = "base: &b {x: 1, w: 1}\nd:\n  <<: *b\n  x: 2\n  z: 1\n  z: 3\n"
+    assert load_all(text, found) == [{"base": {"x": 1, "w": 1}, "d": {"x": 2, "w": 1, "z": 3}}]
+    assert found == [DuplicateKey(0, ("d", "z"), 6, 5)]
+    found = []
+    assert load_all("1: a\n0x1: b\n", found) == [{"1": "b"}]  # the same JSON key, written two ways
+    assert found == [DuplicateKey(0, ("1",), 2, 1)]
