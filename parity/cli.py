@@ -242,10 +242,11 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
         _, _, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
                                      kubeconfig)
     if container:
+        names = sorted({c.name for w in layouts for c in w.containers})
         for w in layouts:
             w.containers = [c for c in w.containers if c.name == container]
         if not any(w.containers for w in layouts):
-            raise ParityError(f"--container {container}: no such container")
+            raise ParityError(f"--container {container}: no such container (there are: {', '.join(names)})")
     if fmt == "json":
         click.echo(dump_json(document(layouts)), nl=False)
     else:
@@ -325,7 +326,7 @@ def diff(manifests, compose_file, pod, secret_paths, workload, namespace, from_c
     """Say whether each container sees the files the cluster gives it: a compose setup (--compose,
     statically or --live) or a running pod (--pod) against the prediction (or, with --observed, against
     a running pod). Exit 0 when equal, 1 when different, 2 on error."""
-    from .diff import live_diff, pod_diff, refuse_host_access, static_diff
+    from .diff import check_mapping, live_diff, pod_diff, refuse_host_access, static_diff
     from .docker.compose import load_compose
     from .render import diff_text
 
@@ -365,6 +366,7 @@ def diff(manifests, compose_file, pod, secret_paths, workload, namespace, from_c
         report = pod_diff(expected, actual, frozenset(ignores))
     else:
         project = load_compose(compose_file, running)
+        check_mapping(expected, project, mapping)
         if live:
             if not running and not allow_host_access:
                 refuse_host_access(project)

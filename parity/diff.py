@@ -306,3 +306,19 @@ def _stale(client, project: ComposeProject, reader: StaticReader, service: str, 
                                   "older content", f"volume {project.volume_name(v['source'])} was filled from an "
                                   "earlier image; Docker never refills a volume that has content"))
     return out
+
+
+def check_mapping(layout: WorkloadLayout, project: ComposeProject, mapping: dict[str, str]) -> None:
+    """``--map CONTAINER=SERVICE`` must name a container of the workload and a service of the compose
+    file: a typo would otherwise show as two unpaired differences (exit 1) instead of the mistake.
+
+    Raises:
+        ParityError: one line per unknown name, listing the names there are.
+    """
+    containers = [c.name for c in layout.containers]
+    problems = [f"--map {c}={s}: no container {c!r} in {layout.ref} (there are: {', '.join(containers)})"
+                for c, s in mapping.items() if c not in containers]
+    problems += [f"--map {c}={s}: no service {s!r} in {project.file} (there are: {', '.join(project.services)})"
+                 for c, s in mapping.items() if s not in project.services]
+    if problems:
+        raise ParityError([Problem(p) for p in problems])

@@ -102,3 +102,33 @@ def test_a_v1_layout_document_is_still_read():
     v1_several = {"format": FORMAT_V1, "workloads": doc["workloads"]}
     for old in (v1_single, v1_several):
         assert document(from_document(old)) == doc
+
+
+def test_map_and_container_naming_nothing_are_errors_listing_the_names(tmp_path):
+    out = tmp_path / "out"
+    assert run_parity("k8s-to-docker", str(ROOT / "manifests" / "api-gateway"), "-o", str(out),
+                      "-p", "parity-test-map").returncode == 0
+    base = ["diff", str(ROOT / "manifests" / "api-gateway"), "--compose", str(out / "compose.yaml")]
+    result = run_parity(*base, "--map", "nope=api-gateway")
+    assert (result.returncode, result.stdout) == (2, b"")
+    assert result.stderr.decode() == ("parity: --map nope=api-gateway: no container 'nope' in Pod/api-gateway "
+                                      "(there are: api-gateway)\n")
+    result = run_parity(*base, "--map", "api-gateway=web")
+    assert result.returncode == 2 and result.stderr.decode() == (
+        f"parity: --map api-gateway=web: no service 'web' in {out}/compose.yaml (there are: api-gateway, "
+        "parity-data)\n")
+    result = run_parity("layout", str(ROOT / "manifests" / "api-gateway"), "-c", "web")
+    assert result.returncode == 2 and result.stderr.decode() == (
+        "parity: --container web: no such container (there are: api-gateway)\n")
+
+
+def test_diff_reads_the_compose_file_compose_would_pick(tmp_path):
+    out = tmp_path / "out"
+    assert run_parity("k8s-to-docker", str(ROOT / "manifests" / "api-gateway"), "-o", str(out),
+                      "-p", "parity-test-default").returncode == 0
+    result = run_parity("diff", str(ROOT / "manifests" / "api-gateway"), cwd=out)
+    assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
+    assert "vs compose.yaml (static)" in result.stdout.decode()
+    nothing = run_parity("diff", str(ROOT / "manifests" / "api-gateway"), cwd=tmp_path)
+    assert (nothing.returncode, nothing.stderr.decode()) == (
+        2, "parity: say what to check: --compose FILE or --pod NAME (no compose.yaml here)\n")

@@ -84,6 +84,16 @@ def timestamp_dir_name(volume: str, payload: Payload, epoch: int) -> str:
     return time.strftime("..%Y_%m_%d_%H_%M_%S", time.gmtime(epoch)) + f".{suffix}"
 
 
+def _elsewhere_hint(store: dict, name: str) -> str:
+    """A hint for a Secret/ConfigMap found under the same name in another namespace of the input (a
+    missing metadata.namespace, or ``--secrets`` read into the default namespace)."""
+    others = sorted(ns for ns, n in store if n == name)
+    if not others:
+        return ""
+    return (f"; the input has it in namespace {', '.join(go_quote(ns) for ns in others)}: set its "
+            "metadata.namespace, or -n NAMESPACE for objects that name none and for --secrets")
+
+
 class _Pod:
     """One workload's context while its payloads are built: lookups and error reporting."""
 
@@ -106,7 +116,8 @@ class _Pod:
         if obj is None:
             if not src.optional:
                 self.bad(name_field, f'{kind} {go_quote(src.name)} not found in namespace {go_quote(self.w.namespace)} '
-                                     "(not optional: the pod would stay in ContainerCreating)")
+                                     "(not optional: the pod would stay in ContainerCreating)"
+                                     + _elsewhere_hint(store, src.name))
             return {}
         if not src.items:
             return {key: PayloadFile(value, default_mode) for key, value in obj.data.items()}

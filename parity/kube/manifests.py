@@ -25,6 +25,7 @@ from ..gcpause import gc_paused
 from ..safefile import FileRefused, read_beneath, read_file, read_stream
 from .names import config_map_key_errors, dns1123_label_errors, invalid, object_name_errors, shown
 from .podspec import PodSpec, claim_volumes, parse_pod_spec
+from .strictfields import unknown_fields
 from .yamlload import DuplicateKey, TooBig, error_text, load_all
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -252,6 +253,7 @@ def load_inputs(paths: list[str], default_namespace: str = "default", skip_non_k
             empty.append(file)
         with gc_paused():  # one object per field of every manifest: see parity.gcpause
             for obj in objs:
+                _check_fields(obj, file, problems)
                 _load_object(obj, file, default_namespace, inputs, problems, dups.get(id(obj), (None, []))[1])
     if empty and not (inputs.workloads or inputs.secrets or inputs.configmaps or inputs.other_kinds or problems):
         for file in empty:  # nothing at all to read: say which input was empty
@@ -271,6 +273,18 @@ def load_objects(objs: list, source: str, default_namespace: str = "default") ->
     inputs.warnings = problems.warnings
     problems.raise_if_any()
     return inputs
+
+
+def _check_fields(obj, file: str, problems: Problems) -> None:
+    """Fields the API server does not know, refused as kubectl's default strict validation refuses
+    them (files only: objects read from a cluster were accepted by it)."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("kind"), str):
+        return
+    for where, hint in unknown_fields(obj, obj["kind"]):
+        meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+        name = meta.get("name")
+        ref = f"{shown(obj['kind'])}/{shown(name) if isinstance(name, str) and name else '?'}"
+        problems.add(f"unknown field{hint}", file=file, obj=ref, field=shown(where))
 
 
 def _load_object(obj, file: str, default_ns: str, inputs: Inputs, problems: Problems,
@@ -411,10 +425,26 @@ def _load_secret(obj: dict, name: str, namespace: str, file: str, problems: Prob
     for key, val in _string_map(obj, "stringData", problems, file, ref).items():
         if check_key(key, problems, file, ref, "stringData"):
             data[key] = val.encode()
+            if _looks_base64_encoded(val):
+                problems.warnings.append(f"{file}: {ref}: stringData[{shown(key)}]: looks base64-encoded; stringData "
+                                         "takes the value as it is (data: takes base64), so the file holds the "
+                                         "encoded text")
     _check_total_size(sum(map(len, data.values())), problems, file, ref)
     if len(problems.items) > before:
         return None
     return Secret(name, namespace, data, file)
+
+
+def _looks_base64_encoded(value: str) -> bool:
+    """Whether a stringData value is probably base64 of text (a value meant for ``data:``): strict
+    base64 of at least 12 characters whose bytes are printable UTF-8 text. A random token rarely is."""
+    if len(value) < 12 or len(value) % 4 or not value.isascii():
+        return False
+    try:
+        text = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    return text.strip() != "" and all(c.isprintable() or c in "\n\r\t" for c in text)
 
 
 def _check_total_size(total: int, problems: Problems, file: str, ref: str) -> None:

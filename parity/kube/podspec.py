@@ -8,6 +8,7 @@ what the Compose emitter needs) is parsed; everything else is kept raw on ``Cont
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 
 from ..errors import Problems
@@ -253,7 +254,11 @@ class _Checker:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.bad(field_path, f"must be an integer, not {'a string' if isinstance(value, str) else repr(value)}")
+            hint = ""
+            if isinstance(value, str) and field_path.lower().endswith("mode") and re.fullmatch(r"0?[0-7]{3,4}", value):
+                hint = f" (write {value} without quotes: YAML reads a number with a leading 0 as octal)"
+            self.bad(field_path, f"must be an integer, not {'a string' if isinstance(value, str) else repr(value)}"
+                                 + hint)
             return None
         if isinstance(value, float):
             if not value.is_integer():

@@ -1,0 +1,58 @@
+"""Unknown fields, refused as the API server's strict field validation refuses them (kubectl's
+default, ``--validate=strict``): a typo such as ``defaultmode: 0400`` would otherwise be dropped in
+silence and the cluster would apply something else than the manifest says.
+
+The known fields come from ``fields.py``, generated from the ``kubernetes`` client's models (the
+API's OpenAPI schema) by ``scripts/gen_fields.py``. Only the kinds and API versions listed there are
+checked; custom resources and older beta versions are taken as they are.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Iterator
+
+from .fields import API_VERSIONS, ROOTS, TYPES
+
+
+def unknown_fields(obj: dict, kind: str) -> Iterator[tuple[str, str]]:
+    """Every field of ``obj`` its type does not have, as the API server names it.
+
+    Args:
+        obj: a decoded manifest of ``kind``.
+        kind: the object's kind.
+    Yields:
+        ``(path, hint)``: the field's path (``spec.template.spec.volumes[0].secret.defaultmode``) and
+        ``' (did you mean "defaultMode"?)'`` when a known field is close, else ``""``.
+    """
+    root = ROOTS.get(kind)
+    if root is not None and obj.get("apiVersion") == API_VERSIONS[kind]:
+        yield from _walk(obj, root, "")
+
+
+def _walk(value: object, type_ref: str, path: str) -> Iterator[tuple[str, str]]:
+    """Depth first, in document order (nesting is bounded by the YAML loader's depth limit)."""
+    if not type_ref:
+        return
+    if type_ref.startswith("[]"):
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                yield from _walk(item, type_ref[2:], f"{path}[{i}]")
+    elif type_ref.startswith("{}"):
+        if isinstance(value, dict):
+            for key, item in value.items():
+                yield from _walk(item, type_ref[2:], f"{path}[{key}]")
+    elif isinstance(value, dict):  # (a wrong type is the loader's type checks' to report)
+        fields = TYPES[type_ref]
+        for key, item in value.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key in fields:
+                yield from _walk(item, fields[key], where)
+            else:
+                yield where, _hint(str(key), fields)
+
+
+def _hint(key: str, fields: dict[str, str]) -> str:
+    same_case = [f for f in fields if f.lower() == key.lower()]
+    close = same_case or difflib.get_close_matches(key, list(fields), n=1, cutoff=0.8)
+    return f' (did you mean "{close[0]}"?)' if close else ""
