@@ -210,7 +210,8 @@ apiVersion: apps/v1
 kind: Deployment
 metadata: {name: robot-app}
 spec:
-  serviceAccountName: not-the-pods  # a Deployment's own spec: nothing reads this
+  # (A decoy `serviceAccountName` on the Deployment's own spec is refused as an unknown field now:
+  # kubectl's strict validation; the template's value is what the env var must show.)
   selector: {matchLabels: {app: r}}
   template:
     metadata: {labels: {app: r}}
