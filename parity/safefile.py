@@ -112,17 +112,13 @@ def read_stream(stream: BinaryIO, limit: int = MAX_INPUT_BYTES) -> bytes:
     return data
 
 
-def read_beneath(dir_fd: int, relpath: str, limit: int) -> bytes:
-    """A regular file under the directory open as ``dir_fd``, every step opened with ``O_NOFOLLOW``:
-    the read cannot leave that directory, whatever is renamed or swapped for a symlink meanwhile.
-
-    Args:
-        dir_fd: an open directory.
-        relpath: a relative path without ``..`` (e.g. from ``os.path.relpath`` of a resolved path).
-        limit: the most bytes accepted.
+def open_beneath(dir_fd: int, relpath: str) -> int:
+    """A descriptor (the caller closes it) of the file at ``relpath`` under the directory open as
+    ``dir_fd``, every step opened with ``O_NOFOLLOW`` and the last without blocking on a FIFO: the
+    open cannot leave that directory, whatever is renamed or swapped for a symlink meanwhile.
 
     Raises:
-        FileRefused: a step is (now) a symlink or missing, the file is not regular or over ``limit``.
+        FileRefused: the path has ``..``, or a step is (now) a symlink or missing.
     """
     parts = [p for p in relpath.split("/") if p not in ("", ".")]
     if not parts or ".." in parts:
@@ -133,9 +129,7 @@ def read_beneath(dir_fd: int, relpath: str, limit: int) -> bytes:
         for part in parts[:-1]:
             current = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=current)
             fds.append(current)
-        fd = os.open(parts[-1], _OPEN_FLAGS | os.O_NOFOLLOW, dir_fd=current)
-        fds.append(fd)
-        return read_fd(fd, limit)
+        return os.open(parts[-1], _OPEN_FLAGS | os.O_NOFOLLOW, dir_fd=current)
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.ENOTDIR):
             raise FileRefused("changed to a symlink while read; refusing to follow it") from None
@@ -143,3 +137,22 @@ def read_beneath(dir_fd: int, relpath: str, limit: int) -> bytes:
     finally:
         for fd in fds:
             os.close(fd)
+
+
+def read_beneath(dir_fd: int, relpath: str, limit: int) -> bytes:
+    """A regular file under the directory open as ``dir_fd``, opened by ``open_beneath``: the read
+    cannot leave that directory, whatever is renamed or swapped for a symlink meanwhile.
+
+    Args:
+        dir_fd: an open directory.
+        relpath: a relative path without ``..`` (e.g. from ``os.path.relpath`` of a resolved path).
+        limit: the most bytes accepted.
+
+    Raises:
+        FileRefused: a step is (now) a symlink or missing, the file is not regular or over ``limit``.
+    """
+    fd = open_beneath(dir_fd, relpath)
+    try:
+        return read_fd(fd, limit)
+    finally:
+        os.close(fd)

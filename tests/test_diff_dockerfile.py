@@ -176,3 +176,24 @@ def test_a_fifo_for_a_dockerfile_is_unknown_not_a_hang(tmp_path):
                                  "--format", "json"], cwd=ROOT, capture_output=True, timeout=120)
         assert result.returncode == 1, result.stderr
         assert f"{ctx / name}: not a regular file (a FIFO)" in result.stdout.decode()
+
+
+def test_a_directory_swapped_for_a_symlink_after_resolving_cannot_lead_the_read_out(tmp_path):
+    """A context path is resolved, then a directory on it is swapped for a symlink to outside the
+    context (as a racing process would): the read opens every step beneath the context root with
+    O_NOFOLLOW and refuses, instead of hashing the file outside."""
+    from parity.docker.buildcontext import Budget, Context
+    from parity.docker.dockerfile import Unreadable
+
+    root, outside = tmp_path / "ctx", tmp_path / "outside"
+    (root / "d").mkdir(parents=True)
+    outside.mkdir()
+    (root / "d" / "f").write_text("inside")
+    (outside / "f").write_text("outside")
+    ctx = Context(str(root), "Dockerfile")
+    rel = ctx.resolve("d/f")
+    assert rel == "d/f" and ctx.digest(rel, Budget(), "d/f")[0].st_size == len("inside")
+    (root / "d").rename(root / "d.old")
+    (root / "d").symlink_to(outside)
+    with pytest.raises(Unreadable, match="changed to a symlink while read"):
+        ctx.digest(rel, Budget(), "d/f")

@@ -25,7 +25,7 @@ import zlib
 from dataclasses import dataclass
 
 from ..layout import MAX_SYMLINK_HOPS, Entry
-from ..safefile import FileRefused, read_file
+from ..safefile import FileRefused, open_beneath, read_file
 from .dockerfile import Unreadable
 from .tarentries import tar_entries
 
@@ -75,14 +75,19 @@ def digest_stream(read, size: int, budget: Budget, what: str, charge: bool = Tru
 def file_digest(path: str, budget: Budget, what: str) -> tuple[os.stat_result, str]:
     """(fstat, sha256) of the regular file at ``path``: opened without following a final symlink or
     blocking on a FIFO; its type and size checked on the open descriptor before reading."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise Unreadable(f"{what} is not a regular file")
-        return st, digest_stream(lambda n: os.read(fd, n), st.st_size, budget, what)
+        return fd_digest(fd, budget, what)
     finally:
         os.close(fd)
+
+
+def fd_digest(fd: int, budget: Budget, what: str) -> tuple[os.stat_result, str]:
+    """(fstat, sha256) of the open ``fd``: a regular file, its size charged before reading."""
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        raise Unreadable(f"{what} is not a regular file")
+    return st, digest_stream(lambda n: os.read(fd, n), st.st_size, budget, what)
 
 
 class Context:
@@ -160,6 +165,26 @@ class Context:
                         nxt.append(f"{base}/{name}".lstrip("/"))
             found = nxt
         return [f for f in found if self.included(f)]
+
+    def digest(self, rel: str, budget: Budget, what: str) -> tuple[os.stat_result, str]:
+        """(fstat, sha256) of the regular file at context-relative ``rel`` (a path ``resolve`` gave),
+        opened step by step beneath the context root (``safefile.open_beneath``): a directory swapped
+        for a symlink after ``resolve`` cannot lead the read out of the context."""
+        fd = self.open(rel, what)
+        try:
+            return fd_digest(fd, budget, what)
+        finally:
+            os.close(fd)
+
+    def open(self, rel: str, what: str) -> int:
+        """A descriptor (the caller closes it) of context-relative ``rel``, opened beneath the root."""
+        root = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            return open_beneath(root, rel)
+        except FileRefused as exc:
+            raise Unreadable(f"{what}: {exc.reason}") from None
+        finally:
+            os.close(root)
 
     def host(self, rel: str) -> str:
         return os.path.join(self.root, rel) if rel else self.root
@@ -273,16 +298,17 @@ class _Decompressed:
         return out
 
 
-def archive_kind(path: str) -> str | None:
-    """The compression of the tar at ``path`` ("gzip", "bzip2", "xz", "" for a plain tar), or None
+def archive_kind(fd: int, what: str) -> str | None:
+    """The compression of the tar open as ``fd`` ("gzip", "bzip2", "xz", "" for a plain tar), or None
     when ADD copies it as a plain file. zstd is read as unknown (builders differ)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    head = b""
     try:
+        os.lseek(fd, 0, os.SEEK_SET)
         head = os.read(fd, 8)
         kind = next((k for magic, k in _MAGIC if head.startswith(magic)), "")
         if kind == "zstd":
-            raise Unreadable(f"{os.path.basename(path)}: zstd archive: builders differ on extracting it")
-        stream = _Decompressed(fd, kind, Budget(bytes=1024 * 1024), path)
+            raise Unreadable(f"{what}: zstd archive: builders differ on extracting it")
+        stream = _Decompressed(fd, kind, Budget(bytes=1024 * 1024), what)
         os.lseek(fd, 0, os.SEEK_SET)
         block = stream.read(tarfile.BLOCKSIZE)
         try:
@@ -294,8 +320,6 @@ def archive_kind(path: str) -> str | None:
         if head.startswith(b"\x28\xb5\x2f\xfd"):
             raise
         return None
-    finally:
-        os.close(fd)
 
 
 class _Checked:
@@ -321,8 +345,8 @@ class _Checked:
             yield member
 
 
-def archive_entries(path: str, kind: str, dest: str, budget: Budget, what: str) -> list[Entry]:
-    """The entries ADD extracts from the tar at ``path`` into ``dest``: owners and modes from the
+def archive_entries(fd: int, kind: str, dest: str, budget: Budget, what: str) -> list[Entry]:
+    """The entries ADD extracts from the tar open as ``fd`` into ``dest``: owners and modes from the
     headers, hard links as their target's file, the archive's own root entry (``./``) not applied
     to ``dest`` (measured: BuildKit keeps the 0755 it creates).
 
@@ -330,7 +354,7 @@ def archive_entries(path: str, kind: str, dest: str, budget: Budget, what: str) 
         Unreadable: a member that would land outside ``dest`` (the builder refuses the archive), a
             device or FIFO member, damaged data, or the budget spent.
     """
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    os.lseek(fd, 0, os.SEEK_SET)
     out: dict[str, Entry] = {}
 
     def digest(member: tarfile.TarInfo, read) -> str:
@@ -346,6 +370,4 @@ def archive_entries(path: str, kind: str, dest: str, budget: Budget, what: str) 
                     out[entry.path] = entry
     except (tarfile.TarError, EOFError) as exc:  # a truncated archive is one the builder refuses too
         raise Unreadable(f"{what}: not a readable tar ({exc})") from None
-    finally:
-        os.close(fd)
     return list(out.values())

@@ -315,38 +315,42 @@ class _Build:
         if real is None:
             raise Unreadable(f"{where}: {rel} is not in the build context (missing, or left out by "
                              ".dockerignore): the build fails")
-        host = self.ctx.host(real)
-        st = os.lstat(host)
+        st = os.lstat(self.ctx.host(real))
         uid, gid = owner
         if stat.S_ISREG(st.st_mode) and is_add:
-            kind = archive_kind(host)
-            if kind is not None:
-                files._mkdirs(target, uid, gid)
-                for e in archive_entries(host, kind, target, self.budget, f"{where} {rel}"):
-                    files.put(e)
-                return
+            fd = self.ctx.open(real, f"{where} {rel}")
+            try:
+                kind = archive_kind(fd, f"{where} {rel}")
+                if kind is not None:
+                    files._mkdirs(target, uid, gid)
+                    for e in archive_entries(fd, kind, target, self.budget, f"{where} {rel}"):
+                        files.put(e)
+                    return
+            finally:
+                os.close(fd)
         if stat.S_ISDIR(st.st_mode):
             files._mkdirs(target, uid, gid)
             for inner, est in self.ctx.tree(real, self.budget):
                 path = posixpath.join(target, inner)
-                self._put_host(files, self.ctx.host(f"{real}/{inner}".strip("/")), path, est, owner, mode, where)
+                self._put_host(files, f"{real}/{inner}".strip("/"), path, est, owner, mode, where)
         elif stat.S_ISREG(st.st_mode):
             path = posixpath.join(target, posixpath.basename(rel.rstrip("/"))) if to_dir else target
             files._mkdirs(posixpath.dirname(path), uid, gid)
-            self._put_host(files, host, path, st, owner, mode, where)
+            self._put_host(files, real, path, st, owner, mode, where)
         else:
             files.uncertain[target] = f"{where}: {rel} is not a file or directory"
 
-    def _put_host(self, files: ImageFiles, host: str, path: str, st: os.stat_result, owner: tuple[int, int],
+    def _put_host(self, files: ImageFiles, rel: str, path: str, st: os.stat_result, owner: tuple[int, int],
                   mode: int | None, where: str) -> None:
+        """``path`` in the image from ``rel`` in the context (``st``: its lstat)."""
         uid, gid = owner
         own = stat.S_IMODE(st.st_mode) if mode is None else mode
         if stat.S_ISLNK(st.st_mode):
-            files.put(Entry(path, SYMLINK, 0o777, uid, gid, target=os.readlink(host)))
+            files.put(Entry(path, SYMLINK, 0o777, uid, gid, target=os.readlink(self.ctx.host(rel))))
         elif stat.S_ISDIR(st.st_mode):
             files.put(Entry(path, DIR, own, uid, gid))
         elif stat.S_ISREG(st.st_mode):
-            fst, digest = file_digest(host, self.budget, f"{where} {path}")
+            fst, digest = self.ctx.digest(rel, self.budget, f"{where} {path}")
             files.put(Entry(path, FILE, own, uid, gid, fst.st_size, digest))
         else:
             files.uncertain[path] = f"{where}: the build context holds a device, socket or FIFO there"
