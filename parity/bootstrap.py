@@ -32,10 +32,9 @@ from .docker.engine import by_label, connect, engine_errors, ensure_image, first
 from .docker.generate import generate
 from .docker.plan import (LABEL_CONTAINER, LABEL_DIFF_OWNER, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME,
                           LABEL_WORKLOAD, DataVolume, DockerPlan, ServicePlan)
-from .errors import ParityError
+from .errors import ParityError, error_line
 from .layout import DIR, SYMLINK, WorkloadLayout, document, from_document
 from .outdir import signals_held
-from .output import printable
 
 LABEL_CONFIG = "io.parity.config-digest"
 LABEL_VOLUME_DIGEST = "io.parity.volume-digest."  # + volume key, on the data container
@@ -73,7 +72,7 @@ class Progress:
 
     def __call__(self, message: str) -> None:
         if self.enabled:
-            print(printable(f"parity: {message}"), file=sys.stderr, flush=True)
+            print(error_line(f"parity: {message}"), file=sys.stderr, flush=True)
 
 
 def volume_name(plan: DockerPlan, volume: DataVolume) -> str:

@@ -15,7 +15,7 @@ import sys
 import click
 
 from . import __version__
-from .errors import ParityError
+from .errors import ParityError, error_line
 from .output import Painter, colour_enabled, dump_json, printable
 
 #: MANIFEST...: files, directories or "-"; typed as paths so that shells complete file names.
@@ -119,7 +119,7 @@ def handle_errors(fn):
             return fn(*args, **kwargs)
         except ParityError as exc:
             for problem in exc.problems:
-                click.echo(printable(f"parity: {problem}"), err=True)
+                click.echo(error_line(f"parity: {problem}"), err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("parity: interrupted", err=True)
@@ -168,7 +168,7 @@ def load_layouts(manifests: tuple[str, ...], secret_paths: tuple[str, ...], name
     if secret_paths:
         inputs.merge(load_secret_paths(list(secret_paths), namespace or "default"))
     for warning in inputs.warnings:
-        click.echo(printable(f"parity: warning: {warning}"), err=True)
+        click.echo(error_line(f"parity: warning: {warning}"), err=True)
     workloads = select_workloads(inputs, workload)
     for w in workloads:  # what the chosen workloads mount and parity does not reproduce: never silent
         for _, mount, note in w.spec.unreproduced_mounts():

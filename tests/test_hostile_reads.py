@@ -291,3 +291,30 @@ def _remove_chain(root) -> None:
         top.rmdir()
         if spare.exists():
             spare.rename(top)
+
+
+# ---------------------------------------------------------------------------------------------
+# The last guard: no error line holds a Secret value, whoever wrote the message
+
+
+def test_an_error_line_quoting_a_secret_value_is_printed_without_it(tmp_path, capsys):
+    """Whatever text an engine or a tool puts into a message (here a ParityError quoting the value
+    and its base64, as ``docker`` quotes a container's environment back), once parity has read the
+    Secret, the line printed on stderr holds neither; the rest of the line is kept."""
+    from parity.cli import handle_errors
+    from parity.kube.manifests import load_inputs
+
+    manifest = write(tmp_path, "apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\n"
+                               "stringData: {token: last-guard-secret-value}\n")
+    load_inputs([str(manifest)])
+
+    @handle_errors
+    def fails():
+        raise ParityError("starting app failed: invalid environment variable: =last-guard-secret-value "
+                          "(bGFzdC1ndWFyZC1zZWNyZXQtdmFsdWU=)")
+
+    with pytest.raises(SystemExit) as exit_:
+        fails()
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == ("parity: starting app failed: invalid environment variable: =(not shown) "
+                                       "((not shown))\n")

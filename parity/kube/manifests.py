@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import ParityError, Problem, Problems
+from ..errors import ParityError, Problem, Problems, remember_secrets
 from ..gcpause import gc_paused
 from ..safefile import FileRefused, read_beneath, read_file, read_stream
 from .names import config_map_key_errors, dns1123_label_errors, invalid, object_name_errors, shown
@@ -429,6 +429,7 @@ def _load_secret(obj: dict, name: str, namespace: str, file: str, problems: Prob
                 problems.warnings.append(f"{file}: {ref}: stringData[{shown(key)}]: looks base64-encoded; stringData "
                                          "takes the value as it is (data: takes base64), so the file holds the "
                                          "encoded text")
+    remember_secrets(data.values())
     _check_total_size(sum(map(len, data.values())), problems, file, ref)
     if len(problems.items) > before:
         return None
@@ -588,6 +589,7 @@ def _secret_from_dir(name: str, path: str, namespace: str) -> Secret:
                 total += exc.size or 0  # over the limit by its size alone: counted, never read
     finally:
         os.close(dir_fd)
+    remember_secrets(data.values())
     _check_total_size(total, problems, path, ref)
     problems.raise_if_any()
     return Secret(name, namespace, data, path)
