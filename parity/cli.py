@@ -71,10 +71,40 @@ def _skip_non_kubernetes() -> bool:
     return bool(ctx and ctx.meta.get(SKIP_META))
 
 
+def _meta_option(*decls: str, key: str, **kwargs):
+    """An option whose value goes to the click context's ``meta[key]`` (read where inputs are
+    gathered) instead of every command's signature."""
+    return click.option(*decls, key, expose_value=False,
+                        callback=lambda ctx, param, value: ctx.meta.__setitem__(f"parity.{key}", value), **kwargs)
+
+
+def kubectl_input_options(fn):
+    """kubectl's input flags, beside MANIFEST...: -f FILE|DIR|- (repeatable), -R, -k DIR."""
+    fn = _meta_option("-k", "--kustomize", key="kustomize", multiple=True, metavar="DIR",
+                      type=click.Path(file_okay=False),
+                      help="A kustomization, rendered as kubectl apply -k does (kubectl kustomize, else "
+                           "kustomize build).")(fn)
+    fn = _meta_option("-R", "--recursive", key="recursive", is_flag=True,
+                      help="With -f: read the directories below a -f directory too.")(fn)
+    return _meta_option("-f", "--filename", key="filename", multiple=True, metavar="FILE|DIR|-",
+                        type=click.Path(allow_dash=True),
+                        help="Manifests, as kubectl -f: a file, a directory's own files (-R: all below it), "
+                             "or - for stdin. Repeatable.")(fn)
+
+
+def _inputs_of(manifests: tuple[str, ...]) -> list:
+    """MANIFEST... with -f/-R/-k (kubectl's semantics), as ``load_inputs`` takes them."""
+    from .kube.sources import gather
+
+    meta = click.get_current_context().meta
+    return gather(manifests, meta.get("parity.filename", ()), bool(meta.get("parity.recursive")),
+                  meta.get("parity.kustomize", ()))
+
+
 def workload_options(fn):
     """Where the workload comes from: --secrets, --workload, --namespace and the cluster options."""
     for option in (cluster_options, NAMESPACE_OPTION, WORKLOAD_OPTION, SKIP_NON_KUBERNETES_OPTION,
-                   SECRETS_OPTION):  # bottom-up
+                   SECRETS_OPTION, kubectl_input_options):  # bottom-up
         fn = option(fn)
     return fn
 
@@ -152,7 +182,8 @@ def load_layouts(manifests: tuple[str, ...], secret_paths: tuple[str, ...], name
     if namespace:
         check_namespace(namespace)
     if from_cluster:
-        if manifests or workload:
+        meta = click.get_current_context().meta
+        if manifests or workload or meta.get("parity.filename") or meta.get("parity.kustomize"):
             raise ParityError("give MANIFEST... (with --workload) or --from-cluster, not both")
         from .kube.cluster import load_from_cluster
 
@@ -161,10 +192,12 @@ def load_layouts(manifests: tuple[str, ...], secret_paths: tuple[str, ...], name
     else:
         if context or kubeconfig:
             raise ParityError("--context and --kubeconfig need --from-cluster")
-        if not manifests:
-            raise ParityError("no MANIFEST given (a file, a directory, or - for stdin), and no --from-cluster")
+        sources = _inputs_of(manifests)
+        if not sources:
+            raise ParityError("no MANIFEST given (a file, a directory, or - for stdin; or -f, -k), and no "
+                              "--from-cluster")
         namespace = namespace or "default"
-        inputs = load_inputs(list(manifests), namespace, _skip_non_kubernetes())
+        inputs = load_inputs(sources, namespace, _skip_non_kubernetes())
     if secret_paths:
         inputs.merge(load_secret_paths(list(secret_paths), namespace or "default"))
     for warning in inputs.warnings:
@@ -216,6 +249,7 @@ def main(ctx: click.Context) -> None:
 @MANIFESTS_ARGUMENT
 @WORKLOAD_OPTION
 @click.option("--container", "-c", help="Only this container.")
+@kubectl_input_options
 @SECRETS_OPTION
 @SKIP_NON_KUBERNETES_OPTION
 @NAMESPACE_OPTION
@@ -429,6 +463,7 @@ def up(manifests, secret_paths, workload, namespace, from_cluster, context, kube
 @MANIFESTS_ARGUMENT
 @WORKLOAD_OPTION
 @click.option("--namespace", "-n", default=None, help="Namespace of objects that name none [default].")
+@kubectl_input_options
 @SKIP_NON_KUBERNETES_OPTION
 @PROJECT_OPTION
 @FORMAT_OPTION
@@ -444,9 +479,9 @@ def down(manifests, workload, namespace, project, fmt):
     _checked_project(project)
     if namespace:
         check_namespace(namespace)
-    if manifests:
-        chosen = select_workloads(load_inputs(list(manifests), namespace or "default", _skip_non_kubernetes()),
-                                  workload)
+    sources = _inputs_of(manifests)
+    if sources:
+        chosen = select_workloads(load_inputs(sources, namespace or "default", _skip_non_kubernetes()), workload)
         refs = [(w.kind, w.name) for w in chosen]
     elif workload:
         refs = [parse_kind_name(workload, "--workload")]

@@ -25,10 +25,10 @@ from ..gcpause import gc_paused
 from ..safefile import FileRefused, read_beneath, read_file, read_stream
 from .names import config_map_key_errors, dns1123_label_errors, invalid, object_name_errors, shown
 from .podspec import PodSpec, claim_volumes, parse_pod_spec
+from .sources import CHART_FILE, MANIFEST_SUFFIXES, Rendered
 from .strictfields import unknown_fields
 from .yamlload import DuplicateKey, TooBig, error_text, load_all
 
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 MAX_SECRET_BYTES = 1024 * 1024  # the API server's limit on a Secret's (or ConfigMap's) total data
 
 #: kind -> path of the pod template inside the object.
@@ -100,16 +100,22 @@ class Inputs:
 # Files
 
 
-def expand_paths(paths: list[str]) -> list[str]:
+def expand_paths(paths: list, warnings: list[str] | None = None) -> list:
     """Files to read, in a stable order: directories are walked for *.yaml, *.yml and *.json. Every
     such entry that is not a directory is listed, so that a FIFO, a device or a symlink loop there is
-    refused with a line by ``read_text`` rather than skipped or waited for."""
-    out: list[str] = []
+    refused with a line by ``read_text`` rather than skipped or waited for. A Helm chart met on the way
+    (a directory holding Chart.yaml: templates, not manifests) is skipped, with a line in ``warnings``.
+    Rendered streams (``sources.Rendered``, from ``-k``) pass through."""
+    out: list = []
     for p in paths:
-        if p == "-":
+        if p == "-" or isinstance(p, Rendered):
             out.append(p)
         elif os.path.isdir(p):
-            found = _manifest_files(str(Path(p)))
+            charts: list[str] = []
+            found = _manifest_files(str(Path(p)), charts)
+            if warnings is not None:
+                warnings.extend(f"{c}: a Helm chart, skipped: render it (helm template NAME {c} | parity COMMAND -)"
+                                for c in charts)
             if not found:
                 raise ParityError(Problem("directory holds no *.yaml, *.yml or *.json file", file=p))
             out.extend(found)
@@ -120,10 +126,11 @@ def expand_paths(paths: list[str]) -> list[str]:
     return out
 
 
-def _manifest_files(root: str) -> list[str]:
+def _manifest_files(root: str, charts: list[str]) -> list[str]:
     """Every entry under ``root`` named *.yaml, *.yml or *.json that is not a directory, sorted. The
     walk keeps its own stack (a directory tree 2,000 levels deep exhausted ``Path.rglob``'s recursion)
-    and never enters a symlinked directory (no loops)."""
+    and never enters a symlinked directory (no loops), nor a Helm chart below ``root`` (listed in
+    ``charts``)."""
     found: list[str] = []
     stack = [root]
     while stack:
@@ -133,6 +140,9 @@ def _manifest_files(root: str) -> list[str]:
                 entries = list(it)
         except OSError as exc:
             raise ParityError(Problem(f"cannot read: {exc.strerror}", file=directory)) from None
+        if directory != root and any(e.name == CHART_FILE and e.is_file() for e in entries):
+            charts.append(directory)
+            continue
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
                 stack.append(entry.path)
@@ -224,11 +234,12 @@ def is_kubernetes_object(obj) -> bool:
     return isinstance(obj, dict) and ("apiVersion" in obj or "kind" in obj)
 
 
-def load_inputs(paths: list[str], default_namespace: str = "default", skip_non_kubernetes: bool = False) -> Inputs:
+def load_inputs(paths: list, default_namespace: str = "default", skip_non_kubernetes: bool = False) -> Inputs:
     """Every object of the files, directories or ``-`` given, checked and decoded.
 
     Args:
-        paths: files, directories (walked for manifests) or ``-`` for stdin.
+        paths: files, directories (walked for manifests), ``-`` for stdin, or streams rendered by
+            ``sources.gather`` (``-k``).
         default_namespace: the namespace of objects that name none.
         skip_non_kubernetes: leave out documents that are not Kubernetes objects
             (``is_kubernetes_object``) with one warning per file, instead of refusing them.
@@ -238,10 +249,13 @@ def load_inputs(paths: list[str], default_namespace: str = "default", skip_non_k
     inputs = Inputs()
     problems = Problems()
     empty: list[str] = []
-    for path in expand_paths(paths):
-        file = _name(path)
+    for path in expand_paths(paths, problems.warnings):
+        if isinstance(path, Rendered):
+            file, text = path.name, path.text
+        else:
+            file, text = _name(path), read_text(path)
         dups: Duplicates = {}
-        objs = parse_documents(read_text(path), file, dups)
+        objs = parse_documents(text, file, dups)
         if skip_non_kubernetes and not all(is_kubernetes_object(o) for o in objs):
             kept = [o for o in objs if is_kubernetes_object(o)]
             problems.warnings.append(f"{file}: skipped {len(objs) - len(kept)} document(s) that are not "
