@@ -19,7 +19,6 @@ import json
 import os
 import shlex
 import shutil
-import socket
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from docker.types import Mount
 
 from .docker.engine import by_label, connect, engine_errors, ensure_image, first_line, project_containers
 from .docker.generate import generate
+from .docker.leftovers import owned_by_running_diff, sweep
 from .docker.plan import (LABEL_CONTAINER, LABEL_DIFF_OWNER, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME,
                           LABEL_WORKLOAD, DataVolume, DockerPlan, ServicePlan)
 from .errors import ParityError, error_line
@@ -131,6 +131,7 @@ class Bootstrap:
     # -- reconcile ---------------------------------------------------------------------------
     def up(self) -> UpResult:
         with engine_errors():
+            sweep(self.client)  # a killed parity diff --live's leftovers
             self._check_names()  # before anything is written or created
             fresh, before = not self.state_dir.exists(), self._project_objects()
             try:
@@ -341,33 +342,13 @@ def up(plan: DockerPlan, layout: WorkloadLayout, progress: Progress | None = Non
     return Bootstrap(plan, layout, progress or Progress()).up()
 
 
-def _owned_by_running_diff(labels: dict | None) -> bool:
-    """Whether an object belongs to a ``parity diff --live`` that is still running: on this host, its
-    process is alive; on another host parity cannot tell, so it assumes so."""
-    owner = (labels or {}).get(LABEL_DIFF_OWNER)
-    if not owner:
-        return False
-    host, _, pid = owner.rpartition(":")
-    if host != socket.gethostname():
-        return True
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except (ValueError, OverflowError):
-        return False  # not a label parity wrote
-    except PermissionError:
-        return True  # alive, another user's
-    return True
-
-
 def _removed_by_down(labels: dict | None, project: str) -> bool:
     """Whether ``down`` of ``project`` removes an object: one labelled for that project, or the
     leftover of a ``parity diff --live`` whose process is gone; never a running diff's objects nor
     another project's."""
     labels = labels or {}
     if labels.get(LABEL_DIFF_OWNER):
-        return not _owned_by_running_diff(labels)
+        return not owned_by_running_diff(labels)
     return labels.get(LABEL_PROJECT) == project
 
 
@@ -397,6 +378,7 @@ def down(workload_ref: str | None, project: str) -> dict:
             removed["images"].extend(image.tags or [image.short_id])
         except docker.errors.NotFound:
             pass
+    sweep(client)  # after this project's own: a dead diff's objects of the workload are counted above
     state = state_root() / project
     if state.exists():
         shutil.rmtree(state, ignore_errors=True)

@@ -351,16 +351,19 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
               help="With --live: run services that reach into the host (privileged, host namespaces, added "
                    "capabilities, devices, the engine socket, host paths outside the project directory); "
                    "without it such a setup is refused before anything runs.")
+@click.option("--timeout", type=click.IntRange(min=1), metavar="SECONDS",
+              help="With --live: how long each wait may take (a compose command, an engine request) "
+                   "before the throw-away project is removed and the diff fails  [default: 120].")
 @click.option("--ignore", "ignores", multiple=True, type=click.Choice(["structure", "owners", "modes"]),
               help="Leave a class of differences out.")
 @FORMAT_OPTION
 @handle_errors
 def diff(manifests, compose_file, pod, secret_paths, workload, namespace, from_cluster, context, kubeconfig, observed,
-         mappings, live, running, allow_host_access, ignores, fmt):
+         mappings, live, running, allow_host_access, timeout, ignores, fmt):
     """Say whether each container sees the files the cluster gives it: a compose setup (--compose,
     statically or --live) or a running pod (--pod) against the prediction (or, with --observed, against
     a running pod). Exit 0 when equal, 1 when different, 2 on error."""
-    from .diff import check_mapping, live_diff, pod_diff, refuse_host_access, static_diff
+    from .diff import DEFAULT_TIMEOUT, check_mapping, live_diff, pod_diff, refuse_host_access, static_diff
     from .docker.compose import load_compose
     from .render import diff_text
 
@@ -376,6 +379,8 @@ def diff(manifests, compose_file, pod, secret_paths, workload, namespace, from_c
         raise ParityError("--project needs --live")
     if allow_host_access and not live:
         raise ParityError("--allow-host-access needs --live")
+    if timeout is not None and not live:
+        raise ParityError("--timeout needs --live")
     mapping = {}
     for m in mappings:
         container, sep, service = m.partition("=")
@@ -404,7 +409,8 @@ def diff(manifests, compose_file, pod, secret_paths, workload, namespace, from_c
         if live:
             if not running and not allow_host_access:
                 refuse_host_access(project)
-            report = live_diff(expected, workload, project, mapping, frozenset(ignores), running)
+            report = live_diff(expected, workload, project, mapping, frozenset(ignores), running,
+                               timeout or DEFAULT_TIMEOUT)
         else:
             report = static_diff(expected, workload, project, mapping, frozenset(ignores))
     if fmt == "json":

@@ -7,18 +7,19 @@ of the project, or a running project), and compares each pair with ``compare.py`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets as _random
 import shutil
-import socket
 import subprocess
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .compare import Difference, compare_containers
+from .docker import tether
 from .docker.compose import ComposeProject, compose_binary, compose_message, words_of_config
+from .docker.leftovers import diff_owner, sweep, temp_dir
 from .docker.plan import LABEL_DIFF_OWNER, LABEL_ROLE
 from .docker.static_layout import StaticReader
 from .errors import EXIT_DIFFERENT, EXIT_SAME, ParityError, Problem
@@ -142,11 +143,6 @@ def _throwaway_images(project: ComposeProject, name: str) -> dict[str, str]:
             if svc.get("build") and svc.get("image")}
 
 
-def diff_owner() -> str:
-    """``HOST:PID`` of this process, as ``LABEL_DIFF_OWNER`` holds it."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
 def _throwaway_config(project: ComposeProject, name: str, suffix: str) -> dict:
     """The normalised project with nothing that could touch the user's own objects: explicit
     volume and network names made unique, built images renamed, container names and published
@@ -195,67 +191,183 @@ def refuse_host_access(project: ComposeProject) -> None:
                                               "pass --allow-host-access to run it anyway", file=project.file)])
 
 
-def _compose(binary: tuple[str, ...], config_file: str, project: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*binary, "-f", config_file, "-p", project, *args], capture_output=True, text=True)
+DEFAULT_TIMEOUT = 120  # seconds for each wait of a live diff: a compose command, an engine request
+
+
+class _Waits:
+    """Every wait of a live diff bounded by ``timeout``; running out is one line naming the wait."""
+
+    def __init__(self, project: ComposeProject, timeout: float):
+        self.project, self.timeout = project, timeout
+
+    def problem(self, what: str) -> Problem:
+        return Problem(f"{what} did not finish in {self.timeout:g}s", file=self.project.file)
+
+    @contextlib.contextmanager
+    def engine(self, what: str):
+        """Engine requests (each bounded by the client's timeout) for ``what``."""
+        import docker.errors
+        import requests.exceptions
+
+        from .docker.engine import first_line
+
+        try:
+            yield
+        except docker.errors.NotFound:
+            raise
+        except (requests.exceptions.RequestException, docker.errors.DockerException) as exc:
+            if isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc).lower():
+                message = f"the Docker engine did not answer in {self.timeout:g}s ({what})"
+            else:
+                message = f"the Docker engine failed ({what}): {first_line(exc)}"
+            raise ParityError(Problem(message, file=self.project.file)) from None
+
+
+class _Throwaway:
+    """The throw-away copy of the project: written to an owner-only temporary directory, brought up
+    and torn down by Compose, each command tethered to this process (``docker/tether.py``) and
+    bounded in time."""
+
+    def __init__(self, client, project: ComposeProject, binary: tuple[str, ...], waits: _Waits):
+        self.client, self.project, self.binary, self.waits = client, project, binary, waits
+        self.suffix = _random.token_hex(4)
+        self.name = f"parity-diff-{self.suffix}"
+        self.tmp = temp_dir()  # 0700: the config holds env values
+        self.config_file = os.path.join(self.tmp, "compose.json")
+        write_file(Path(self.config_file), json.dumps(_throwaway_config(project, self.name, self.suffix)))  # 0600
+
+    def _compose(self, *args: str) -> subprocess.CompletedProcess:
+        return tether.run([*self.binary, "-f", self.config_file, "-p", self.name, *args], self.waits.timeout)
+
+    def up(self) -> None:
+        try:
+            proc = self._compose("up", "-d", "--build", "--quiet-pull")
+        except subprocess.TimeoutExpired:
+            problem = self.waits.problem("docker compose up")
+            waiting = self._waiting_for()
+            raise ParityError(Problem(problem.message + (f": waiting for {waiting}" if waiting else ""),
+                                      file=problem.file)) from None
+        if proc.returncode != 0:
+            last = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()] or ["compose up failed"]
+            words = words_of_config({"services": self.project.services, "volumes": self.project.volumes})
+            message = compose_message(last[-1], self.config_file, words)  # its progress lines come first
+            raise ParityError(Problem(f"docker compose up failed: {message}", file=self.project.file))
+
+    def _waiting_for(self) -> str:
+        """What ``up`` still waited for: the dependencies whose condition no container meets yet."""
+        try:
+            state = {c.labels.get("com.docker.compose.service"): c.attrs.get("State") or {}
+                     for c in self.client.containers.list(all=True, filters={
+                         "label": f"com.docker.compose.project={self.name}"})}
+        except Exception:  # noqa: BLE001 - an engine that does not answer: say only what timed out
+            return ""
+        met = {"service_started": lambda st: st.get("Status") in ("running", "exited"),
+               "service_healthy": lambda st: (st.get("Health") or {}).get("Status") == "healthy",
+               "service_completed_successfully": lambda st: st.get("Status") == "exited"}
+        words = {"service_started": "start", "service_healthy": "be healthy",
+                 "service_completed_successfully": "complete"}
+        out = []
+        for name, svc in self.project.services.items():
+            for dep, spec in (svc.get("depends_on") or {}).items():
+                condition = (spec or {}).get("condition", "service_started")
+                if condition in met and not met[condition](state.get(dep) or {}):
+                    out.append(f"service {dep} to {words[condition]} (service {name} depends on it)")
+        return "; ".join(out)
+
+    def down(self) -> list[Problem]:
+        """Remove everything; what could not be removed (the next run's sweep will) as problems."""
+        import docker.errors
+
+        problems = []
+        try:
+            proc = self._compose("down", "-v", "-t", "0", "--rmi", "local")
+            if proc.returncode != 0:
+                problems.append(Problem("docker compose down failed", file=self.project.file))
+        except subprocess.TimeoutExpired:
+            problems.append(self.waits.problem("docker compose down"))
+        for tag in _throwaway_images(self.project, self.name).values():
+            try:
+                with self.waits.engine(f"removing image {tag}"):
+                    self.client.images.remove(tag, force=True)
+            except docker.errors.NotFound:
+                pass
+            except (ParityError, docker.errors.DockerException):
+                problems.append(Problem(f"image {tag} could not be removed", file=self.project.file))
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        if problems:
+            problems.append(Problem(f"the throw-away project {self.name} is left; the next parity diff --live, up "
+                                    "or down removes it", file=self.project.file))
+        return problems
 
 
 def live_diff(layout: WorkloadLayout, workload: Workload | None, project: ComposeProject, mapping: dict[str, str],
-              ignore: frozenset[str], running: str | None = None) -> DiffReport:
-    import docker.errors
+              ignore: frozenset[str], running: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> DiffReport:
+    """The layout each paired service's container really has, read through a real engine.
 
+    Args:
+        layout, workload, project, mapping, ignore: as for ``static_diff``.
+        running: a running compose project to inspect; None brings up a throw-away copy.
+        timeout: seconds each wait may take (a compose command, an engine request).
+
+    Returns:
+        The report.
+
+    Raises:
+        ParityError: no Compose, no engine, a failed ``up``, a wait that ran out (the throw-away
+            project is removed first).
+    """
+    from .docker.engine import connect
     from .docker.readback import container_layout
 
-    from .docker.engine import connect
-
-    client = connect()
+    waits = _Waits(project, timeout)
+    client = connect(timeout=timeout)
     report = DiffReport(layout.ref, project.file, "live" if running is None else f"live (project {running})")
     pairs, report.differences = pair(layout, project, mapping)
     binary = compose_binary()
     if binary is None:
         raise ParityError("--live needs Docker Compose v2 (docker compose)")
-    suffix = _random.token_hex(4)
-    name = running or f"parity-diff-{suffix}"
-    if running and not client.containers.list(all=True, filters={"label": f"com.docker.compose.project={running}"}):
-        raise ParityError(f"--project {running}: no compose project of that name has containers on this engine")
-    tmp = None if running else tempfile.mkdtemp(prefix="parity-diff-")  # 0700: the config holds env values
+    with waits.engine("removing what a killed parity diff --live left"):
+        sweep(client)
+    if running:
+        with waits.engine(f"listing project {running}"):
+            found = client.containers.list(all=True, filters={"label": f"com.docker.compose.project={running}"})
+        if not found:
+            raise ParityError(f"--project {running}: no compose project of that name has containers on this engine")
+    throwaway = None if running else _Throwaway(client, project, binary, waits)
+    name = running or throwaway.name
     reader = StaticReader(project) if running else None  # what the images would put in the volumes
     try:
-        if tmp:
-            config_file = os.path.join(tmp, "compose.json")
-            write_file(Path(config_file), json.dumps(_throwaway_config(project, name, suffix)))  # 0600
-            up = _compose(binary, config_file, name, "up", "-d", "--build", "--quiet-pull")
-            if up.returncode != 0:
-                last = [ln for ln in up.stderr.strip().splitlines() if ln.strip()] or ["compose up failed"]
-                words = words_of_config({"services": project.services, "volumes": project.volumes})
-                message = compose_message(last[-1], config_file, words)  # its progress lines come first
-                raise ParityError(Problem(f"docker compose up failed: {message}", file=project.file))
+        if throwaway:
+            throwaway.up()
         for c, service in pairs:
             report.pairs.append((c.name, service))
-            found = client.containers.list(all=True, filters={"label": [f"com.docker.compose.project={name}",
-                                                                         f"com.docker.compose.service={service}"]})
-            if not found:
-                report.differences.append(Difference(c.name, "-", "unpaired-container", f"service {service!r}",
-                                                     "no container", "the service has no container in the project"))
-                continue
-            ctr = found[0]
-            actual = container_layout(ctr, c.name, [m.path for m in c.mounts], c.init)
-            if tmp:
-                actual = _probe_writes(ctr, actual)
-            report.differences += compare_containers(c, actual, ignore)
-            host = ctr.attrs.get("HostConfig", {})
-            report.differences += _group_difference(workload, c.name, host.get("GroupAdd") or [],
-                                                    ctr.attrs.get("Config", {}).get("User"), ignore)
-            if running:
-                report.differences += _stale(client, project, reader, service, c, actual)
-    finally:
-        if tmp:
-            _compose(binary, os.path.join(tmp, "compose.json"), name, "down", "-v", "-t", "0", "--rmi", "local")
-            for tag in _throwaway_images(project, name).values():
-                try:
-                    client.images.remove(tag, force=True)
-                except docker.errors.NotFound:
-                    pass
-            shutil.rmtree(tmp, ignore_errors=True)
+            with waits.engine(f"reading service {service}"):
+                found = client.containers.list(all=True, filters={"label": [
+                    f"com.docker.compose.project={name}", f"com.docker.compose.service={service}"]})
+                if not found:
+                    report.differences.append(Difference(c.name, "-", "unpaired-container", f"service {service!r}",
+                                                         "no container", "the service has no container in the project"))
+                    continue
+                ctr = found[0]
+                actual = container_layout(ctr, c.name, [m.path for m in c.mounts], c.init)
+                if throwaway:
+                    actual = _probe_writes(ctr, actual)
+                report.differences += compare_containers(c, actual, ignore)
+                host = ctr.attrs.get("HostConfig", {})
+                report.differences += _group_difference(workload, c.name, host.get("GroupAdd") or [],
+                                                        ctr.attrs.get("Config", {}).get("User"), ignore)
+                if running:
+                    report.differences += _stale(client, project, reader, service, c, actual)
+    except BaseException as exc:  # a failure, a timeout, Ctrl-C, SIGTERM: the project goes first
+        if throwaway:
+            left = throwaway.down()
+            if isinstance(exc, ParityError):
+                exc.problems += left
+        raise
+    if throwaway:
+        left = throwaway.down()
+        if left:
+            raise ParityError(left)
     return report
 
 
@@ -292,7 +404,8 @@ def _stale(client, project: ComposeProject, reader: StaticReader, service: str, 
         filler_target = next((m["target"] for m in filler_svc.get("volumes") or []
                               if m.get("source") == v["source"]), None)
         try:
-            probe = client.containers.create(image, entrypoint=["true"], labels={LABEL_ROLE: "probe"})
+            probe = client.containers.create(image, entrypoint=["true"],
+                                             labels={LABEL_ROLE: "probe", LABEL_DIFF_OWNER: diff_owner()})
         except Exception:  # noqa: BLE001 - the image is gone: nothing to compare against
             continue
         try:

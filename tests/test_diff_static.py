@@ -196,8 +196,9 @@ def test_image_files_where_the_cluster_has_a_mount_are_not_hidden(tmp_path):
 
 
 def test_throwaway_project_objects_are_labelled_as_this_diffs(tmp_path):
-    """``diff --live`` labels its throw-away containers, images and volumes with its HOST:PID, so that
-    ``parity down`` of the same workload leaves a running diff alone."""
+    """``diff --live`` labels its throw-away containers, images, volumes and networks with its HOST:PID,
+    so that ``parity down`` of the same workload leaves a running diff alone, and the next run finds
+    a killed one's leftovers."""
     import os
     import socket
 
@@ -214,8 +215,9 @@ def test_throwaway_project_objects_are_labelled_as_this_diffs(tmp_path):
         if "build" in svc:
             assert svc["build"]["labels"]["io.parity.diff-owner"] == owner
     assert any("build" in svc for svc in config["services"].values())
-    for key, spec in config["volumes"].items():
+    for key, spec in [*config["volumes"].items(), *config["networks"].items()]:
         assert spec["name"].endswith("-0123abcd") and spec["labels"]["io.parity.diff-owner"] == owner
+    assert list(config["networks"]) == ["default"]
 
 
 HOSTILE_COMPOSE = """\

@@ -11,6 +11,7 @@ from typing import Mapping
 
 import docker
 import docker.errors
+import requests.exceptions
 
 from ..errors import ParityError
 from .plan import LABEL_PROJECT
@@ -64,22 +65,29 @@ def resolve_endpoint(environ: Mapping[str, str] | None = None) -> Endpoint:
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 
 
-def connect() -> docker.DockerClient:
+def connect(timeout: float | None = None) -> docker.DockerClient:
     """A client for the engine the docker CLI would use (``resolve_endpoint``), checked with a ping.
 
+    Args:
+        timeout: seconds each request of the client may take (docker-py's default otherwise).
+
     Raises:
-        ParityError: no engine answers there; the line names the endpoint, where it came from and
-            what to do.
+        ParityError: no engine answers there (or, with ``timeout``, none answers in time); the line
+            names the endpoint, where it came from and what to do.
     """
     endpoint = resolve_endpoint()
+    limit = {"timeout": timeout} if timeout else {}
     try:  # (ssh:// hosts go through paramiko, the SDK's [ssh] extra, which reads ~/.ssh/config)
         if endpoint.context:
-            client = docker.DockerClient.from_context(endpoint.context)
+            client = docker.DockerClient.from_context(endpoint.context, **limit)
         else:
-            client = docker.from_env(use_context=False)
+            client = docker.from_env(use_context=False, **limit)
         client.ping()
         return client
     except (docker.errors.DockerException, OSError, ValueError) as exc:
+        if timeout and "timed out" in str(exc).lower():  # it listens, but does not answer
+            raise ParityError(f"the Docker engine at {endpoint.host} ({endpoint.source}) did not answer in "
+                              f"{timeout:g}s (connecting)") from None
         raise ParityError(f"cannot reach the Docker engine at {endpoint.host} ({endpoint.source}): "
                           f"{unreachable_reason(exc)}; start it, or point DOCKER_HOST or "
                           f"`docker context use` at an engine that runs") from None
@@ -110,8 +118,6 @@ def unreachable_reason(exc: BaseException) -> str:
 @contextlib.contextmanager
 def engine_errors():
     """The engine failing (or going away) mid-command: one line, exit 2, no traceback."""
-    import requests.exceptions
-
     try:
         yield
     except (docker.errors.DockerException, requests.exceptions.RequestException) as exc:

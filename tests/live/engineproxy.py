@@ -7,7 +7,9 @@ through unchanged until one matches ``trigger`` (a regex on the request line, e.
 - ``"error"``: that request gets ``HTTP 500 {"message": MESSAGE}`` and never reaches the engine
   (the engine refusing one operation);
 - ``"vanish"``: the proxy closes every connection and its socket, unanswered (the engine going
-  away mid-command).
+  away mid-command);
+- ``"hang"``: that request and every later one that matches stay unanswered, their connections
+  open (an engine that accepts requests and never answers them).
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class EngineProxy:
             threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
 
     def _pump(self, src: socket.socket, dst: socket.socket, from_client: bool) -> None:
+        hung = False
         try:
             while True:
                 chunk = src.recv(65536)
@@ -89,15 +92,19 @@ class EngineProxy:
                 if from_client:
                     lines = REQUEST_LINE.findall(chunk)
                     self.seen += lines
-                    if not self.triggered.is_set() and any(self.trigger.search(line) for line in lines):
+                    if ((self.action == "hang" or not self.triggered.is_set())
+                            and any(self.trigger.search(line) for line in lines)):
                         self.triggered.set()
+                        if self.action == "hang":
+                            hung = True  # never forwarded, never answered; close() ends it
+                            return
                         self._fail(src, dst)
                         return
                 dst.sendall(chunk)
         except OSError:
             pass
         finally:
-            for s in (src, dst):
+            for s in (src, dst) if not hung else ():
                 try:
                     s.shutdown(socket.SHUT_RDWR)
                 except OSError:

@@ -9,12 +9,18 @@ Every test leaves no container, volume, network or image behind.
 
 from __future__ import annotations
 
+import os
 import secrets
+import signal
+import socket
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from ..conftest import ROOT, run_parity
 from ..diffcases import (ARTICLE, CASES, DIFF_KEYS, DOC_KEYS, GW, MODE_SPECIFIC, OLD_KEY, ROTATED_KEY, Case,
                          case_article, case_missing_fs_group, case_prebuilt_data_image, edit_compose, manifests_copy,
                          run_diff, verdict)
@@ -263,8 +269,6 @@ def _reach_into_the_host(doc: dict) -> None:
 
 def _diff_objects_created(client, since: int) -> list[str]:
     """Engine events since ``since`` for any object a parity diff labelled as its own."""
-    import time
-
     events = client.events(since=since, until=int(time.time()) + 1, decode=True,
                            filters={"label": "io.parity.diff-owner", "event": "create"})
     return [f"{e.get('Type')} {e.get('Actor', {}).get('ID', '')[:12]}" for e in events]
@@ -275,8 +279,6 @@ def test_host_access_is_refused_without_the_flag_and_run_with_it(docker_client, 
     """A compose file whose service bind-mounts the host's ``/`` and joins the host's network and
     process namespaces: ``diff --live`` refuses it before anything runs (exit 2, one line per service and
     field, then the way out, no engine object created); ``--allow-host-access`` runs it."""
-    import time
-
     from ..diffcases import run_diff
 
     case = CASES["equal-article"](tmp_path)
@@ -317,3 +319,113 @@ def test_dockerfile_static_agrees_with_live(docker_client, tmp_path, name):
         assert static.kinds == {(GW, "/etc/secrets", "unknown")}
         return
     assert (static.exit_code, static.facts()) == (live.exit_code, live.facts())
+
+
+NEVER_COMPLETES = """\
+services:
+  init:
+    image: busybox:latest
+    command: ["sleep", "3600"]
+  api-gateway:
+    image: busybox:latest
+    command: ["sleep", "3600"]
+    depends_on:
+      init: {condition: service_completed_successfully}
+"""
+
+
+def _never_completing_setup(directory: Path) -> Path:
+    """The app waits for an init service to complete, and it never does: ``compose up`` waits for ever."""
+    directory.mkdir(parents=True)
+    (directory / "compose.yaml").write_text(NEVER_COMPLETES)
+    return directory / "compose.yaml"
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    """Command lines of live processes that contain ``text`` (a compose run's config path)."""
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline and int(pid) != os.getpid():
+            out.append(f"{pid}: {cmdline}")
+    return out
+
+
+def _owned_by(client, pid: int) -> dict[str, list[str]]:
+    """Engine objects labelled as the live diff of process ``pid`` of this host."""
+    label = {"label": f"io.parity.diff-owner={socket.gethostname()}:{pid}"}
+    return {"containers": sorted(c.name for c in client.containers.list(all=True, filters=label)),
+            "volumes": sorted(v.name for v in client.volumes.list(filters=label)),
+            "networks": sorted(n.name for n in client.networks.list(filters=label)),
+            "images": sorted(i.id for i in client.images.list(filters=label))}
+
+
+def _eventually(check, what: str, bound: float = 120):
+    """Poll ``check`` until it is true (a bound against a hang, not a timing assertion)."""
+    deadline = time.monotonic() + bound
+    while not (result := check()):
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.2)
+    return result
+
+
+@pytest.mark.live
+def test_a_dependency_that_never_completes_times_out_and_leaves_nothing(docker_client, tmp_path):
+    """``depends_on: service_completed_successfully`` on a service that never exits: ``diff --live
+    --timeout 5`` stops waiting, says what it waited for in one line (exit 2), and removes the
+    throw-away project, its temporary directory and every compose process."""
+    from ..diffcases import ARTICLE
+
+    compose = _never_completing_setup(tmp_path / "setup")
+    (tmp_path / "tmp").mkdir()
+    result = run_parity("diff", str(ARTICLE), "--compose", str(compose),
+                        "--live", "--timeout", "5", env={"TMPDIR": str(tmp_path / "tmp")})
+    assert (result.returncode, result.stdout, result.stderr.decode()) == (
+        2, b"", f"parity: {compose}: docker compose up did not finish in 5s: waiting for service init to complete "
+                "(service api-gateway depends on it)\n")
+    assert list((tmp_path / "tmp").iterdir()) == []
+    assert _processes_mentioning(str(tmp_path / "tmp")) == []
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("next_run", ["diff --live", "down", "up"])
+def test_a_sigkilled_live_diff_leaves_what_the_next_run_removes(docker_client, tmp_path, next_run):
+    """kill -9 of ``parity diff --live`` while its throw-away project is up (waiting on a dependency):
+    its compose processes die with it; its containers, network and temporary directory are left,
+    labelled and named with its pid; the next ``diff --live``, ``up`` or ``down`` removes them."""
+    from ..diffcases import ARTICLE
+    from .test_faults_live import renamed
+
+    compose = _never_completing_setup(tmp_path / "setup")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {"TMPDIR": str(temp), "PARITY_STATE_DIR": str(tmp_path / "state")}
+    victim = subprocess.Popen([sys.executable, "-m", "parity.cli", "diff", str(ARTICLE), "--compose", str(compose),
+                               "--live", "--timeout", "600"], env={**os.environ, **env}, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _eventually(lambda: len(_owned_by(docker_client, victim.pid)["containers"]) == 2, "the project is up")
+    finally:
+        victim.send_signal(signal.SIGKILL)
+        victim.wait()
+    _eventually(lambda: _processes_mentioning(str(temp)) == [], "no compose process survives", bound=30)
+    left = _owned_by(docker_client, victim.pid)
+    assert len(left["containers"]) == 2 and len(left["networks"]) == 1
+    (leftover_dir,) = temp.iterdir()
+    assert leftover_dir.name.startswith(f"parity-diff-{victim.pid}-")
+
+    if next_run == "diff --live":
+        case = CASES["equal-article"](tmp_path / "next")
+        result = run_parity("diff", *case.manifests, "--compose", str(case.compose), "--live", env=env)
+    elif next_run == "up":
+        manifests = renamed(ARTICLE, tmp_path / "article.yaml", suffix="-sweep")
+        result = run_parity("up", str(manifests), env=env)
+        run_parity("down", str(manifests), env=env)
+    else:
+        result = run_parity("down", "--workload", "pod/parity-difftest-nothing", env=env)
+    assert result.returncode == 0, result.stderr.decode()
+    assert _owned_by(docker_client, victim.pid) == {"containers": [], "volumes": [], "networks": [], "images": []}
+    assert list(temp.iterdir()) == []

@@ -163,3 +163,50 @@ def test_a_base_image_that_does_not_exist_fails_the_build_cleanly(tmp_path, dock
     assert "parity-no-such-base" in stderr
     assert {o for o in compose_objects(docker_client) - before if "parity-diff-" in o} == set()
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+NOT_PING = rb"^(?:GET|POST|PUT|DELETE) /(?!(?:v[0-9.]+/)?_ping)"  # every request but the engine's ping
+
+
+@pytest.mark.live
+def test_an_engine_that_answers_only_ping_is_a_timeout_not_a_hang(tmp_path, proxy_dir, docker_client):
+    """An engine that answers its ping and nothing else: ``diff --live --timeout 3`` gives up in one
+    line naming the wait, exit 2, and writes nothing."""
+    out = tmp_path / "out"
+    assert run_parity("k8s-to-docker", str(ARTICLE), "-o", str(out)).returncode == 0
+    (tmp_path / "tmp").mkdir()
+    with EngineProxy(proxy_dir / "e.sock", NOT_PING, action="hang") as proxy:
+        result = run_parity("diff", str(ARTICLE), "--compose", str(out / "compose.yaml"), "--live", "--timeout", "3",
+                            env={"DOCKER_HOST": proxy.docker_host, "TMPDIR": str(tmp_path / "tmp")})
+        assert proxy.triggered.is_set()
+    assert one_line(result) == (f"parity: the Docker engine at {proxy.docker_host} (DOCKER_HOST) did not answer in 3s "
+                                "(connecting)\n")
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+@pytest.mark.live
+def test_an_engine_that_never_creates_the_container_times_out_and_leaves_nothing(tmp_path, proxy_dir, docker_client):
+    """The engine takes every request but never answers a container creation: Compose waits for
+    ever; ``diff --live --timeout 5`` stops it, says what ``up`` still waited for, and removes the
+    throw-away project's network, volume and image and its temporary directory."""
+    out = tmp_path / "out"
+    manifests = renamed(ARTICLE, tmp_path / "article.yaml")
+    assert run_parity("k8s-to-docker", str(manifests), "-o", str(out)).returncode == 0
+    (tmp_path / "tmp").mkdir()
+    owned = {"label": "io.parity.diff-owner"}
+
+    def diff_objects() -> set[str]:
+        return ({f"container {c.name}" for c in docker_client.containers.list(all=True, filters=owned)}
+                | {f"volume {v.name}" for v in docker_client.volumes.list(filters=owned)}
+                | {f"network {n.name}" for n in docker_client.networks.list(filters=owned)}
+                | {f"image {i.id}" for i in docker_client.images.list(filters=owned)})
+
+    before = diff_objects()
+    with EngineProxy(proxy_dir / "e.sock", rb"POST /v[0-9.]+/containers/create", action="hang") as proxy:
+        result = run_parity("diff", str(manifests), "--compose", str(out / "compose.yaml"), "--live", "--timeout", "5",
+                            env={"DOCKER_HOST": proxy.docker_host, "TMPDIR": str(tmp_path / "tmp")})
+        assert proxy.triggered.is_set()
+    assert one_line(result) == (f"parity: {out / 'compose.yaml'}: docker compose up did not finish in 5s: waiting "
+                                "for service parity-data to complete (service api-gateway depends on it)\n")
+    assert diff_objects() - before == set()
+    assert list((tmp_path / "tmp").iterdir()) == []
