@@ -89,7 +89,7 @@ def expand(text: str, gen: Path, out: Path | None = None) -> str:
 def command_line(entry: dict, command: str, gen: Path, out: Path) -> list[str]:
     """The real CLI arguments for one catalogue entry and command."""
     if entry.get("compose"):
-        args = ["diff", "{root}/manifests/api-gateway", "--compose", entry["compose"]]
+        args = ["diff", "{root}/manifests/api-gateway", "--compose", entry["compose"], *entry.get("diff_args", [])]
     else:
         args = [command, *entry["args"]]
         if command == "k8s-to-docker":

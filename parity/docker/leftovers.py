@@ -77,26 +77,24 @@ def sweep(client) -> list[str]:
         What was removed (``container NAME``, ``volume NAME``, ``network NAME``, ``image ID``,
         ``directory PATH``), in that order.
     """
-    import docker.errors
-
     removed = []
     only = {"label": LABEL_DIFF_OWNER}
     # Containers first: a volume, network or image in use cannot go.
     for ctr in client.containers.list(all=True, filters=only):
         if _dead(ctr.labels):
-            _quietly(lambda: ctr.remove(force=True, v=True), docker.errors.NotFound)
+            _quietly(lambda: ctr.remove(force=True, v=True))
             removed.append(f"container {ctr.name}")
     for vol in client.volumes.list(filters=only):
         if _dead(vol.attrs.get("Labels")):
-            _quietly(lambda: vol.remove(force=True), docker.errors.NotFound)
+            _quietly(lambda: vol.remove(force=True))
             removed.append(f"volume {vol.name}")
     for net in client.networks.list(filters=only):
         if _dead(net.attrs.get("Labels")):
-            _quietly(net.remove, docker.errors.NotFound)
+            _quietly(net.remove)
             removed.append(f"network {net.name}")
     for image in client.images.list(filters=only):
         if _dead(image.labels):
-            _quietly(lambda: client.images.remove(image.id, force=True), docker.errors.NotFound)
+            _quietly(lambda: client.images.remove(image.id, force=True))
             removed.append(f"image {image.short_id}")
     return removed + [f"directory {d}" for d in sweep_temp_dirs()]
 
@@ -123,8 +121,12 @@ def sweep_temp_dirs() -> list[str]:
     return removed
 
 
-def _quietly(action, gone: type[Exception]) -> None:
+def _quietly(action) -> None:
+    """A leftover's removal refused (already gone, being removed by another sweep, still in use by
+    an object of someone else's): the run that asked goes on; the next sweep tries again."""
+    import docker.errors
+
     try:
         action()
-    except gone:  # removed meanwhile (by its own run's teardown, or another sweep)
+    except docker.errors.APIError:
         pass
