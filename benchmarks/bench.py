@@ -32,7 +32,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import write_corpus  # noqa: E402
+from corpus import write_corpus, write_many_volumes  # noqa: E402
 
 PYTHON = sys.executable
 PARITY = str(Path(PYTHON).with_name("parity"))  # the console script pip installed beside the interpreter
@@ -40,6 +40,8 @@ EXAMPLE = "manifests/api-gateway"
 #: The benchmarks' own project (-p): a user's `parity up` of the example is never touched.
 BENCH_PROJECT = "parity-bench-example"
 FORBIDDEN_IMPORTS = ("docker", "kubernetes")  # only commands that talk to an engine/cluster may import them
+VOLUME_SIZES = (1000, 10000)  # volumes in the one pod of ``many_volumes``
+VOLUME_GROWTH_TARGET = 1.5  # per-volume cost at the largest size over the smallest: 1.0 is linear
 
 
 @dataclass
@@ -202,6 +204,45 @@ def generate_throughput(ctx: Context) -> list[Row]:
     return rows
 
 
+def many_volumes(ctx: Context) -> list[Row]:
+    """One pod of 1k and 10k volumes (side by side, nested under one mount, some through subPath):
+    ``parity layout`` (text and JSON) and ``parity k8s-to-docker``. What matters is the growth of
+    the per-volume cost between the sizes (``volume_scaling``): 1.0 when linear (issue 18: text was
+    cubic, the others quadratic). The bare parse of the same file is the baseline of each row."""
+    rows = []
+    out = ctx.out / "k2d-volumes"
+    for n in VOLUME_SIZES:
+        path = str(write_many_volumes(ctx.out, n))
+        repeat = ctx.repeat if n <= 1000 else 1  # 10k volumes: k8s-to-docker takes ~40 s a run
+
+        def bare(path=path) -> float:
+            return time_command(BARE_PARSE_CMD + [path], ctx.env)
+
+        for label, args in (("parity layout", ["layout", path]),
+                            ("parity layout --format json", ["layout", "--format", "json", path]),
+                            ("parity k8s-to-docker", ["k8s-to-docker", path, "-o", str(out), "--force"])):
+            rows.append(compare(f"{label}, {n} volumes", "bare parse subprocess", bare,
+                                lambda args=args: time_command([PARITY] + args, ctx.env), repeat, volumes=n))
+    return rows
+
+
+def volume_scaling(rows: list[Row]) -> list[dict]:
+    """Per-volume cost of each ``many_volumes`` command at each size, and its growth from the
+    smallest size to the largest (1.0: linear; VOLUME_GROWTH_TARGET is the limit)."""
+    by_kind: dict[str, list[Row]] = {}
+    for r in rows:
+        if "volumes" in r.notes:
+            by_kind.setdefault(r.name.rsplit(",", 1)[0], []).append(r)
+    out = []
+    for kind, rs in by_kind.items():
+        rs.sort(key=lambda r: r.notes["volumes"])
+        per_volume = {r.notes["volumes"]: r.median_s / r.notes["volumes"] * 1e3 for r in rs}
+        growth = per_volume[rs[-1].notes["volumes"]] / per_volume[rs[0].notes["volumes"]] if len(rs) > 1 else None
+        out.append({"benchmark": kind, "per_volume_ms": per_volume, "growth": growth,
+                    "ok": None if growth is None else growth <= VOLUME_GROWTH_TARGET})
+    return out
+
+
 def engine(ctx: Context) -> list[Row]:
     """``parity up`` on the example: cold, against the raw engine operations it performs (build, volume,
     create, start through the SDK, side by side); warm, against its 0.5 s budget; and ``parity diff
@@ -272,7 +313,8 @@ def engine(ctx: Context) -> list[Row]:
 
 
 #: Run in order; each returns rows for the table.
-BENCHMARKS: list[Callable[[Context], list[Row]]] = [startup, throughput, generate_throughput, engine]
+BENCHMARKS: list[Callable[[Context], list[Row]]] = [startup, throughput, generate_throughput, many_volumes,
+                                                     engine]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -361,17 +403,24 @@ def main() -> int:
                     f"{g['marginal_ratio']:.2f}x the bare parse's" if g["marginal_ratio"] else "")
         print(f"{g['benchmark']}: {costs}; per-doc cost x{g['growth']:.2f} from {sizes[0]} to {sizes[-1]} docs "
               f"(bare parse x{g['baseline_growth']:.2f}){marginal}")
+    volumes = volume_scaling(rows)
+    for g in volumes:
+        costs = ", ".join(f"{n}: {ms:.2f} ms/volume" for n, ms in g["per_volume_ms"].items())
+        verdict = {True: "linear", False: "MISSED", None: ""}[g["ok"]]
+        growth = f"; per-volume cost x{g['growth']:.2f} (target <= {VOLUME_GROWTH_TARGET}) {verdict}" \
+            if g["growth"] else ""
+        print(f"{g['benchmark']}: {costs}{growth}")
     imports = {r.name: r.notes["forbidden_imports"] for r in rows if "forbidden_imports" in r.notes}
     for name, found in imports.items():
         print(f"{name}: {'imports ' + ', '.join(found) if found else 'imports neither docker nor kubernetes'}")
 
     results = {"machine": machine(), "repeat": ctx.repeat,
                "rows": [{**asdict(r), "ratio": r.ratio, "min_ratio": r.min_ratio, "ok": r.ok} for r in rows],
-               "scaling": growth}
+               "scaling": growth, "volume_scaling": volumes}
     ctx.out.mkdir(parents=True, exist_ok=True)
     (ctx.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"results: {ctx.out / 'results.json'}")
-    missed = any(r.ok is False for r in rows) or any(imports.values())
+    missed = any(r.ok is False for r in rows) or any(imports.values()) or any(g["ok"] is False for g in volumes)
     return 1 if args.check and missed else 0
 
 

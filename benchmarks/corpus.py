@@ -157,6 +157,36 @@ def write_corpus(out_dir: Path, n_docs: int) -> Path:
     return path
 
 
+def many_volumes(n_volumes: int) -> str:
+    """A Secret, a ConfigMap and one pod whose one container mounts ``n_volumes`` volumes: half
+    side by side (``/etc/v<i>``), half nested under the first (``/etc/app/v<i>``), every tenth
+    through a subPath: the shapes that made the layout super-linear in the number of volumes."""
+    mounts, volumes = [], []
+    for i in range(n_volumes):
+        path = "/etc/app" if i == 0 else (f"/etc/app/v{i}" if i % 2 else f"/etc/v{i}")
+        sub = ", subPath: d/x" if i % 10 == 5 else ""
+        mounts.append(f"        - {{name: v{i}, mountPath: {path}{sub}}}")
+        source = ("secret: {secretName: creds}" if i % 2 == 0
+                  else "configMap: {name: config, items: [{key: app.yaml, path: d/x}]}")
+        volumes.append(f"    - {{name: v{i}, {source}}}")
+    return (SECRET.format(i=0, ns=0, pw="cHc=", key="a2V5").replace("creds-0", "creds") + "---\n"
+            + CONFIGMAP.format(i=0, ns=0, a=1, b=2, timeout=1000, flag=True).replace("config-0", "config")
+            + "---\napiVersion: v1\nkind: Pod\nmetadata: {name: many-volumes, namespace: team-0}\nspec:\n"
+            "  securityContext: {fsGroup: 2000}\n  containers:\n    - name: app\n      image: busybox\n"
+            "      volumeMounts:\n" + "\n".join(mounts) + "\n  volumes:\n" + "\n".join(volumes) + "\n")
+
+
+def write_many_volumes(out_dir: Path, n_volumes: int) -> Path:
+    """``out_dir/volumes-<n>.yaml`` (see ``many_volumes``), rewritten only when missing."""
+    path = out_dir / f"volumes-{n_volumes}.yaml"
+    if not path.exists():
+        out_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(many_volumes(n_volumes))
+        tmp.replace(path)
+    return path
+
+
 if __name__ == "__main__":
     for n in sys.argv[2:] or ["1000", "10000"]:
         print(write_corpus(Path(sys.argv[1] if len(sys.argv) > 1 else "benchmarks/out"), int(n)))

@@ -24,12 +24,13 @@ def _container_lines(c: ContainerLayout, paint: Painter) -> list[str]:
     lines = [f"  {'init container' if c.init else 'container'} {paint(printable(c.name), 'bold')}"]
     if not c.mounts:
         lines.append("    no secret, configMap, projected or downwardAPI mounts")
+    shown = c.shown_by()
     for m in c.mounts:
         flags = "read-only" if m.read_only else paint("read-write", "yellow")
         sub = f" subPath {m.sub_path}" if m.sub_path else ""
         source = printable(f"  <- {m.source or m.volume} (volume {m.volume}){sub}")
         lines.append(f"    {paint(printable(m.path), 'blue')}{source}  {flags}")
-        own = c.entries_shown_by(m)
+        own = shown.get(m, [])
         for e in own:
             rel = "." if e.path == m.path else posixpath.relpath(e.path, m.path)
             owner = f"{e.uid}:{e.gid}"

@@ -99,8 +99,9 @@ def compose_dict(plan: DockerPlan) -> dict:
         services[s.name] = svc
     doc: dict = {"name": plan.project, "services": services}
     if plan.volumes:
+        data_labels = plan.data_labels()  # once: it hashes every volume's digest
         doc["volumes"] = {v.key: {"name": v.docker_name,
-                                  "labels": {**plan.data_labels(), LABEL_VOLUME: v.key,
+                                  "labels": {**data_labels, LABEL_VOLUME: v.key,
                                              LABEL_DIGEST: f"sha256:{v.digest}"}}
                           for v in plan.volumes}
     return _escape(doc)

@@ -219,12 +219,13 @@ def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Input
     env = container_env(w, ctr, inputs)
     volumes: list[VolumeMountPlan] = []
     binds: list[BindPlan] = []
+    shown = layout.shown_by()
     for i, m in enumerate(layout.mounts):
         if m.sub_path is None:
             volumes.append(VolumeMountPlan(m.volume, m.path))
             continue
         own = tuple(e.moved("" if e.path == m.path else e.path[len(m.path) + 1:])
-                    for e in layout.entries_shown_by(m))
+                    for e in shown.get(m, []))
         # The host file's name: the mount index makes it unique, the mountPath's last part readable
         # (only safe characters of it: a mountPath may hold anything the API server allows).
         readable = re.sub(r"[^A-Za-z0-9._-]+", "_", posixpath.basename(m.path)) or "root"

@@ -12,6 +12,7 @@ function it comes from; docs/kubelet-model.md lists them all. Steps, as the kube
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import posixpath
 import time
@@ -20,7 +21,8 @@ from dataclasses import dataclass, field
 
 from ..errors import Problems
 from ..gcpause import gc_paused
-from ..layout import DIR, FILE, SYMLINK, ContainerLayout, Entry, Mount, VolumeLayout, WorkloadLayout, sha256_hex
+from ..layout import (DIR, FILE, SYMLINK, ContainerLayout, Entry, Mount, MountCover, VolumeLayout, WorkloadLayout,
+                      sha256_hex)
 from . import quantity
 from .manifests import Inputs, Workload
 from .names import go_quote, shown
@@ -264,6 +266,8 @@ class VolumeTree:
         if fs_group is not None:
             root_mode |= FS_GROUP_RW_DIR_MASK  # the wrapped emptyDir's own ownership walk (§5)
         self.entries: dict[str, Entry] = {"": Entry("", DIR, root_mode, 0, gid)}
+        self._links = False  # any symlink yet (write() adds ..data): mkdir_all's fast path until then
+        self._sorted: list[str] | None = None  # sorted(entries), for placed()
 
     @property
     def root(self) -> Entry:
@@ -272,6 +276,9 @@ class VolumeTree:
     def mkdir_all(self, rel: str, mode: int) -> None:
         """``MkdirAll`` in the volume: missing directories get ``mode``; a setgid parent passes on its
         group and setgid bit, as Linux does."""
+        if not self._links:
+            self._mkdir_all_plain(rel, mode)
+            return
         parts = rel.split("/")
         for i in range(1, len(parts) + 1):
             path = "/".join(parts[:i])
@@ -283,6 +290,24 @@ class VolumeTree:
             target = real if real is not None else path
             self.entries[target] = Entry(target, DIR, mode | (0o2000 if inherit else 0), 0,
                                          parent.gid if inherit else 0)
+
+    def _mkdir_all_plain(self, rel: str, mode: int) -> None:
+        """``mkdir_all`` in a tree without symlinks (before the payload is written: the nested
+        mountpoints), where a path is its own real path and every directory's parents exist. It
+        looks for the deepest existing prefix from the end, so that a mount nested under a
+        thousand others costs the directories it adds rather than a walk from the root per prefix."""
+        parts = [p for p in rel.split("/") if p and p != "."]  # as real_path reads them
+        entries = self.entries
+        have = len(parts)
+        path = "/".join(parts)
+        while have and path not in entries:
+            have -= 1
+            path = path[:path.rfind("/")] if have else ""
+        parent = entries[path]
+        for part in parts[have:]:
+            path = f"{path}/{part}" if path else part
+            inherit = parent.mode & 0o2000
+            parent = entries[path] = Entry(path, DIR, mode | inherit, 0, parent.gid if inherit else 0)
 
     def real_path(self, rel: str) -> str | None:
         """``rel`` with every symlink resolved inside the volume; components past the first missing
@@ -346,6 +371,7 @@ class VolumeTree:
         # ..data and the top-level links are made after the walk, in the (setgid, when fsGroup) root:
         # they take the root's group as every new entry there does (§5).
         link_gid = self.root.gid if self.root.mode & 0o2000 else 0
+        self._links = True
         self.entries["..data"] = Entry("..data", SYMLINK, 0o777, 0, link_gid, target=ts_name)
         for first in sorted({p.split("/")[0] for p in payload}):
             if first not in self.entries:  # createUserVisibleFiles: only when the name is free
@@ -369,9 +395,17 @@ class VolumeTree:
         base = mount_path.rstrip("/")  # posixpath.join, minus its checks (paths here are clean)
         if rel == "":
             return [e.moved(f"{base}/{p}" if p else mount_path) for p, e in self.entries.items()]
-        prefix, cut = rel + "/", len(rel)
-        return [e.moved(base + p[cut:] if p != rel else mount_path) for p, e in self.entries.items()
-                if p == rel or p.startswith(prefix)]
+        # The paths under ``rel`` are one run of the sorted paths: found by bisection, so that many
+        # subPath mounts of one big volume do not each scan all of it.
+        entries, prefix, cut = self.entries, rel + "/", len(rel)
+        if self._sorted is None or len(self._sorted) != len(entries):  # entries are only ever added
+            self._sorted = sorted(entries)
+        paths = self._sorted
+        first = last = bisect.bisect_left(paths, prefix)
+        while last < len(paths) and paths[last].startswith(prefix):
+            last += 1
+        shown = [entries[rel].moved(mount_path)] if rel in entries else []
+        return shown + [entries[p].moved(base + p[cut:]) for p in paths[first:last]]
 
 
 def validate_payload_path(path: str) -> str | None:
@@ -400,10 +434,6 @@ def _root_mode(volume: Volume) -> int:
     return DISK_ROOT_MODE if isinstance(volume.source, ConfigMapSource) else TMPFS_ROOT_MODE
 
 
-def _is_under(path: str, parent: str) -> bool:
-    return path.startswith(parent.rstrip("/") + "/")
-
-
 def build_layout(workload: Workload, inputs: Inputs, problems: Problems, epoch: int = 0) -> WorkloadLayout | None:
     """The predicted layout of every container (init containers first), or None with problems added."""
     pod = _Pod(workload, inputs, problems, epoch)
@@ -411,12 +441,14 @@ def build_layout(workload: Workload, inputs: Inputs, problems: Problems, epoch: 
     spec = workload.spec
     trees: dict[str, VolumeTree] = {}
     contents: dict[str, bytes] = {}
+    nested = _nested_mountpoints(spec.all_containers)
     for volume in spec.volumes:
         if not volume.modelled:
             continue
         payload = pod.payload(volume)
         tree = VolumeTree(volume, _root_mode(volume), spec.fs_group)
-        _make_nested_mountpoints(tree, volume, spec.all_containers)
+        for rel in nested.get(volume.name, ()):
+            tree.mkdir_all(rel, INTERMEDIATE_DIR_MODE)
         ts = timestamp_dir_name(volume.name, payload, epoch)
         tree.write(payload, ts, lambda p, err, v=volume: pod.bad(v.field, f"payload path {go_quote(p)}: {err}"))
         for f in payload.values():
@@ -452,33 +484,49 @@ def _sub_rel(sub_path: str) -> str:
     return "" if clean == "." else clean
 
 
-def _make_nested_mountpoints(tree: VolumeTree, volume: Volume, containers: list[Container]) -> None:
-    """``MakeNestedMountpoints`` (§6.3): a directory for every other mount beneath this volume's."""
+def _nested_mountpoints(containers: list[Container]) -> dict[str, list[str]]:
+    """``MakeNestedMountpoints`` (§6.3): for each volume, the directories (relative to its root) to
+    make for every other mount beneath one of its own (subPath-less) mounts, in the kubelet's
+    order: container by container, each of the volume's mounts, the others as declared.
+
+    A container's mount paths are sorted once: those under a base are one run of that order
+    (they share its prefix), found by bisection instead of testing every pair of mounts."""
+    wanted: dict[str, list[str]] = {}
     for ctr in containers:
-        mine = [m.mount_path for m in ctr.volume_mounts if m.name == volume.name and not m.sub_path]
-        for base in mine:
-            for other in ctr.volume_mounts:
-                if other.mount_path != base and _is_under(other.mount_path, base):
-                    rel = other.mount_path[len(base.rstrip("/")) + 1:]
-                    tree.mkdir_all(rel, INTERMEDIATE_DIR_MODE)
+        mounts = ctr.volume_mounts
+        by_path = sorted(range(len(mounts)), key=lambda i: mounts[i].mount_path)
+        paths = [mounts[i].mount_path for i in by_path]
+        for m in mounts:
+            if m.sub_path:
+                continue
+            base = m.mount_path
+            prefix = base.rstrip("/") + "/"
+            first = last = bisect.bisect_left(paths, prefix)
+            while last < len(paths) and paths[last].startswith(prefix):
+                last += 1
+            under = sorted(i for i in by_path[first:last] if mounts[i].mount_path != base)
+            if under:
+                wanted.setdefault(m.name, []).extend(mounts[i].mount_path[len(prefix):] for i in under)
+    return wanted
 
 
 def _container_layout(ctr: Container, trees: dict[str, VolumeTree]) -> ContainerLayout:
+    # Mounts are applied shallowest first; a deeper one hides what a shallower one has at and below
+    # its path. So an entry shows when the mount that placed it is the last applied of those that
+    # hold its path: one lookup per entry (MountCover) instead of a scan of the entries per mount.
+    order = sorted(ctr.volume_mounts, key=lambda m: m.mount_path.count("/"))
+    cover = MountCover((m.mount_path, (i,)) for i, m in enumerate(order))
     entries: dict[str, Entry] = {}
-    placed_at: list[str] = []  # mount paths so far: only a mount at or below one can hide entries
-    for m in sorted(ctr.volume_mounts, key=lambda m: m.mount_path.count("/")):
-        # A deeper mount hides what a shallower one has at and below its path.
-        if any(m.mount_path == p or _is_under(m.mount_path, p) or _is_under(p, m.mount_path) for p in placed_at):
-            for path in [p for p in entries if p == m.mount_path or _is_under(p, m.mount_path)]:
-                del entries[path]
-        placed_at.append(m.mount_path)
+    for i, m in enumerate(order):
         tree = trees.get(m.name)
         if tree is None:
             continue  # a volume type parity does not model (emptyDir...): only hides what is beneath
         rel = _sub_rel(m.sub_path) if m.sub_path else ""
         real = tree.real_path(rel) if rel else ""
+        mine = (i,)
         for e in tree.placed(real or "", m.mount_path):
-            entries[e.path] = e
+            if cover.best(e.path) == mine:
+                entries[e.path] = e
     # In declaration order. These four volume types are always mounted read-only, whatever readOnly
     # says (§6.1).
     mounts = [Mount(m.mount_path, m.name, True, m.sub_path, source_name(trees[m.name].volume))
