@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fractions import Fraction
 
-#: suffix -> (numerator, denominator) of its multiplier
+#: suffix -> (numerator, denominator) of its multiplier (apimachinery suffix.go: n u m "" k M G T P E, Ki..Ei)
 _SUFFIXES = {
-    "": (1, 1), "m": (1, 1000), "k": (10 ** 3, 1), "M": (10 ** 6, 1), "G": (10 ** 9, 1), "T": (10 ** 12, 1),
+    "": (1, 1), "n": (1, 10 ** 9), "u": (1, 10 ** 6), "m": (1, 1000), "k": (10 ** 3, 1), "M": (10 ** 6, 1), "G": (10 ** 9, 1), "T": (10 ** 12, 1),
     "P": (10 ** 15, 1), "E": (10 ** 18, 1), "Ki": (2 ** 10, 1), "Mi": (2 ** 20, 1), "Gi": (2 ** 30, 1),
     "Ti": (2 ** 40, 1), "Pi": (2 ** 50, 1), "Ei": (2 ** 60, 1),
 }
-_RE = re.compile(r"^([+-]?[0-9.]+)(?:([eE][+-]?[0-9]+)|(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei))?$")
+_RE = re.compile(r"^([+-]?[0-9.]+)(?:([eE][+-]?[0-9]+)|(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei))?$")
 
 
 @functools.lru_cache(maxsize=1024, typed=True)  # a corpus repeats a handful of quantities
