@@ -334,9 +334,12 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
                               "parity diff app.yaml --compose compose.yaml --map app=web --format json",
                               "parity diff app.yaml --pod api-0"))
 @MANIFESTS_ARGUMENT
-@click.option("--compose", "compose_file", metavar="FILE", type=click.Path(),
-              help="The compose setup to check [default: compose.yaml, compose.yml, docker-compose.yml or "
-                   "docker-compose.yaml in the current directory, as Compose picks it].")
+@click.option("--compose", "compose_files", metavar="FILE", type=click.Path(), multiple=True,
+              help="The compose setup to check; repeat to merge files in order, as Compose's -f [default: as "
+                   "docker compose picks them: COMPOSE_FILE, else compose.yaml (or docker-compose.yml...) here or "
+                   "above, with its compose.override.yaml].")
+@click.option("--profile", "profiles", multiple=True, metavar="NAME",
+              help="Enable a compose profile, as Compose's --profile (COMPOSE_PROFILES is honoured too).")
 @click.option("--pod", "pod", metavar="NAME",
               help="Instead of a compose setup: a running pod in the cluster (does the model hold there?).")
 @workload_options
@@ -358,8 +361,8 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
               help="Leave a class of differences out.")
 @FORMAT_OPTION
 @handle_errors
-def diff(manifests, compose_file, pod, secret_paths, workload, namespace, from_cluster, context, kubeconfig, observed,
-         mappings, live, running, allow_host_access, timeout, ignores, fmt):
+def diff(manifests, compose_files, profiles, pod, secret_paths, workload, namespace, from_cluster, context, kubeconfig,
+         observed, mappings, live, running, allow_host_access, timeout, ignores, fmt):
     """Say whether each container sees the files the cluster gives it: a compose setup (--compose,
     statically or --live) or a running pod (--pod) against the prediction (or, with --observed, against
     a running pod). Exit 0 when equal, 1 when different, 2 on error."""
@@ -367,13 +370,13 @@ def diff(manifests, compose_file, pod, secret_paths, workload, namespace, from_c
     from .docker.compose import load_compose
     from .render import diff_text
 
-    if not compose_file and not pod:
-        from .docker.compose import default_compose_file
+    if not compose_files and not pod:
+        from .docker.compose import discover_compose_files
 
-        compose_file = default_compose_file()  # as `docker compose` with no -f: compose.yaml here
-        if not compose_file:
+        compose_files = discover_compose_files()  # as `docker compose` with no -f
+        if not compose_files:
             raise ParityError("say what to check: --compose FILE or --pod NAME (no compose.yaml here)")
-    if compose_file and pod:
+    if compose_files and pod:
         raise ParityError("say what to check: --compose FILE or --pod NAME, not both")
     if running and not live:
         raise ParityError("--project needs --live")
@@ -404,7 +407,7 @@ def diff(manifests, compose_file, pod, secret_paths, workload, namespace, from_c
         actual = observed_pod(pod, context=context, namespace=namespace, kubeconfig=kubeconfig)
         report = pod_diff(expected, actual, frozenset(ignores))
     else:
-        project = load_compose(compose_file, running)
+        project = load_compose(compose_files, running, profiles)
         check_mapping(expected, project, mapping)
         if live:
             if not running and not allow_host_access:

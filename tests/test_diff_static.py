@@ -7,11 +7,14 @@ setups to the same expectations in a real engine.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from .diffcases import (ARTICLE, CASES, DIFF_KEYS, DOC_KEYS, GW, OLD_KEY, ROTATED_KEY, case_article,
                         case_missing_fs_group, case_prebuilt_data_image, case_rotated_secret, generate, run_diff,
                         sha12, verdict)
+from .conftest import run_parity
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -314,3 +317,37 @@ def test_generated_setups_need_no_host_access(tmp_path, manifests):
     for i, source in enumerate(sources):
         project = load_compose(str(generate(tmp_path / f"out{i}", source)))
         assert project.services and host_access(project) == []
+
+
+OVERRIDE = """\
+services:
+  api-gateway:
+    volumes:
+      - {type: volume, source: secrets, target: /etc/secrets, read_only: false, volume: {nocopy: true}}
+  debug-shell:
+    image: busybox:latest
+    profiles: [debug]
+"""
+
+
+def test_compose_file_rules_are_compose_own(tmp_path):
+    """Which files and profiles make the setup: as `docker compose` decides (issue 15). With no
+    --compose, the files Compose would read (COMPOSE_FILE, else compose.yaml with its
+    compose.override.yaml); --compose repeated merges in order; --profile enables a profile."""
+    out = tmp_path / "gen"
+    assert run_parity("k8s-to-docker", str(ARTICLE), "-o", str(out), "-p", "parity-test-rules").returncode == 0
+    (out / "compose.override.yaml").write_text(OVERRIDE)
+
+    def kinds(*args, cwd=out, env=None):
+        result = run_parity("diff", str(ARTICLE), "--format", "json", *args, cwd=cwd, env=env)
+        assert result.returncode in (0, 1), result.stderr.decode()
+        return result.returncode, sorted(d["kind"] for d in json.loads(result.stdout)["differences"])
+
+    writable = (1, ["writable"])
+    assert kinds() == writable  # compose.yaml + compose.override.yaml, found as Compose finds them
+    assert kinds(cwd=out / "data") == writable  # ... from a directory below, too
+    assert kinds("--compose", "compose.yaml") == (0, [])  # an explicit -f reads that file alone
+    assert kinds("--compose", "compose.yaml", "--compose", "compose.override.yaml") == writable
+    assert kinds(env={"COMPOSE_FILE": "compose.yaml"}) == (0, [])
+    assert kinds("--profile", "debug") == (1, ["unpaired-service", "writable"])
+    assert kinds(env={"COMPOSE_PROFILES": "debug"}) == (1, ["unpaired-service", "writable"])

@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from typing import Mapping, Sequence
 
 import yaml
 from yaml.nodes import MappingNode, ScalarNode
@@ -36,6 +37,13 @@ class ComposeProject:
     networks: dict[str, dict] = field(default_factory=dict)
     secrets: dict[str, dict] = field(default_factory=dict)  # file or environment sources, never values
     configs: dict[str, dict] = field(default_factory=dict)
+    #: the files read (absolute), in merge order; ``file`` names them for messages
+    paths: list[str] = field(default_factory=list)
+
+    @property
+    def directory(self) -> str:
+        """The project directory: the first file's, as Compose has it (relative paths resolve there)."""
+        return os.path.dirname(self.paths[0] if self.paths else os.path.abspath(self.file))
 
     def volume_name(self, key: str) -> str:
         spec = self.volumes.get(key) or {}
@@ -216,35 +224,55 @@ def _names_only(quoted: str, names: set[str]) -> bool:
     return bool(parts) and all(p in names or p.isdigit() for p in parts)
 
 
-def load_compose(path: str, project: str | None = None) -> ComposeProject:
-    file = os.path.abspath(path)
-    if os.path.isdir(file):
-        raise ParityError(Problem("is a directory, not a compose file", file=path))
-    if not os.path.lexists(file):
-        raise ParityError(Problem("no such compose file", file=path))
-    text = _precheck(path, file)
+def load_compose(paths: str | Sequence[str], project: str | None = None,
+                 profiles: Sequence[str] = ()) -> ComposeProject:
+    """A compose setup as Compose reads it: one file, or several merged in order (``-f a -f b``).
+
+    Args:
+        paths: the compose file, or the files to merge (as Compose's repeated ``-f``).
+        project: the project name (``-p``), else Compose's rule (``name:``, ``COMPOSE_PROJECT_NAME``,
+            the first file's directory).
+        profiles: profiles to enable (``--profile``; ``COMPOSE_PROFILES`` is read by Compose itself).
+    Raises:
+        ParityError: a file is missing or not a valid Compose file (no value of it quoted).
+    """
+    paths = [paths] if isinstance(paths, str) else list(paths)
+    shown_as = ", ".join(paths)
+    files, texts = [], []
+    for path in paths:
+        file = os.path.abspath(path)
+        if os.path.isdir(file):
+            raise ParityError(Problem("is a directory, not a compose file", file=path))
+        if not os.path.lexists(file):
+            raise ParityError(Problem("no such compose file", file=path))
+        texts.append(_precheck(path, file))
+        files.append(file)
     binary = compose_binary()
     if binary is None:
-        return _fallback(file, project)
-    cmd = [*binary, "-f", file] + (["-p", project] if project else []) + ["config", "--format", "json"]
+        if len(files) > 1 or profiles:
+            raise ParityError(Problem("merging compose files or enabling profiles needs Compose v2 (docker compose), "
+                                      "which was not found", file=shown_as))
+        return _fallback(files[0], project)
+    cmd = [*binary, *(a for f in files for a in ("-f", f)), *(["-p", project] if project else []),
+           *(a for p in profiles for a in ("--profile", p)), "config", "--format", "json"]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=COMPOSE_CONFIG_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise ParityError(Problem(f"not a valid Compose file: docker compose config did not finish in "
-                                  f"{COMPOSE_CONFIG_TIMEOUT}s", file=path)) from None
+                                  f"{COMPOSE_CONFIG_TIMEOUT}s", file=shown_as)) from None
     if proc.returncode != 0:
-        words = words_of_text(text)
-        _add_dotenv(words, os.path.join(os.path.dirname(file), ".env"))
-        message = compose_message(proc.stderr, file, words)
-        raise ParityError(Problem(f"not a valid Compose file: {message}", file=path))
+        words = words_of_text("\n".join(texts))
+        _add_dotenv(words, os.path.join(os.path.dirname(files[0]), ".env"))
+        message = compose_message(proc.stderr, files[0], words)
+        raise ParityError(Problem(f"not a valid Compose file: {message}", file=shown_as))
     try:
         config = json.loads(proc.stdout)
     except ValueError:
         raise ParityError(Problem("not a valid Compose file: docker compose config printed no JSON",
-                                  file=path)) from None
-    return ComposeProject(path, config.get("name", ""), config.get("services") or {}, config.get("volumes") or {},
+                                  file=shown_as)) from None
+    return ComposeProject(shown_as, config.get("name", ""), config.get("services") or {}, config.get("volumes") or {},
                           "docker compose config", networks=config.get("networks") or {},
-                          secrets=config.get("secrets") or {}, configs=config.get("configs") or {})
+                          secrets=config.get("secrets") or {}, configs=config.get("configs") or {}, paths=files)
 
 
 _VAR = re.compile(r"\$(?:\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
@@ -319,15 +347,31 @@ def _long_volume(spec, base: str) -> dict:
     return out
 
 
-#: The files Compose reads when given none, in its order (compose-go's default file names; checked
-#: against `docker compose config` in a directory holding all four).
+#: The files Compose reads when given none, in its order (compose-go's default file names), and the
+#: override it merges over the one it found (the first of these that exists, whatever the base's
+#: name). Both orders checked against `docker compose config` in a directory holding all of them.
 DEFAULT_FILE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+OVERRIDE_FILE_NAMES = ("compose.override.yml", "compose.override.yaml", "docker-compose.override.yml",
+                       "docker-compose.override.yaml")
 
 
-def default_compose_file(directory: str = ".") -> str | None:
-    """The compose file Compose itself would read in ``directory`` when given no ``-f``, if any."""
-    for name in DEFAULT_FILE_NAMES:
-        path = os.path.join(directory, name)
-        if os.path.isfile(path):
-            return path if directory != "." else name
-    return None
+def discover_compose_files(cwd: str = ".", environ: Mapping[str, str] | None = None) -> list[str]:
+    """The files ``docker compose`` reads when given no ``-f``: ``COMPOSE_FILE`` (split on
+    ``COMPOSE_PATH_SEPARATOR``, default ':'), else the first default file in ``cwd`` or the nearest
+    directory above it, plus that directory's override file. Empty when there is none.
+    """
+    environ = os.environ if environ is None else environ
+    if environ.get("COMPOSE_FILE"):
+        separator = environ.get("COMPOSE_PATH_SEPARATOR") or os.pathsep
+        return [f for f in environ["COMPOSE_FILE"].split(separator) if f]
+    directory = os.path.abspath(cwd)
+    while True:
+        base = next((n for n in DEFAULT_FILE_NAMES if os.path.isfile(os.path.join(directory, n))), None)
+        if base:
+            override = next((n for n in OVERRIDE_FILE_NAMES if os.path.isfile(os.path.join(directory, n))), None)
+            found = [base] + ([override] if override else [])
+            return [os.path.relpath(os.path.join(directory, n)) for n in found]
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return []
+        directory = parent

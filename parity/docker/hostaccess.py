@@ -109,7 +109,7 @@ def host_access(project: ComposeProject) -> list[Problem]:
         One ``Problem`` per service (or top-level secret, config, volume) and field, in file order;
         empty when the setup stays inside its containers and its project directory.
     """
-    root = os.path.realpath(os.path.dirname(os.path.abspath(project.file)))
+    root = os.path.realpath(project.directory)
     out = []
     for name, svc in project.services.items():
         for text in _service(name, svc or {}, root):
