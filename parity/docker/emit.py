@@ -1,6 +1,6 @@
 """A Docker plan as files: compose.yaml, docker.sh and the README that explains them.
 
-compose.yaml avoids the traps a real engine springs (../shared/reference/docker-semantics.md):
+compose.yaml avoids the traps a real engine springs (docs/docker-differences.md, each with its test):
 Compose v2 drops ``:ro`` from ``volumes_from``, so every mount is a long-syntax ``read_only``
 volume or bind; a named volume keeps old content, so names carry a content digest; Compose starts
 every service, so the data service runs ``true`` and the apps wait for it to complete.

@@ -1,7 +1,7 @@
 """What the kubelet writes into each container, predicted from a pod spec and its Secrets/ConfigMaps.
 
-Each rule cites its source in ../shared/reference/kubelet-layout.md (section numbers) and the kubelet
-function it comes from; docs/kubelet-model.md lists them all. Steps, as the kubelet runs them:
+Each rule cites its section (§, listed with its upstream kubelet source in docs/kubelet-model.md) and
+the kubelet function it comes from; docs/kubelet-model.md lists them all. Steps, as the kubelet runs them:
 
 1. payload (§3): per volume type, a map ``relative path -> bytes, mode, owner``;
 2. the emptyDir that backs the volume (§1, §5): tmpfs root 1777 or disk root 0777, fsGroup walk;

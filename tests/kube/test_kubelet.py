@@ -1,4 +1,4 @@
-"""Each kubelet rule pinned with the values ../shared/reference/kubelet-layout.md gives (section numbers)."""
+"""Each kubelet rule pinned with the values of its section (§: docs/kubelet-model.md lists each with its source)."""
 
 from __future__ import annotations
 
