@@ -34,7 +34,7 @@ from .docker.plan import (LABEL_CONTAINER, LABEL_DIFF_OWNER, LABEL_PROJECT, LABE
                           LABEL_WORKLOAD, DataVolume, DockerPlan, ServicePlan)
 from .errors import ParityError, error_line
 from .layout import DIR, SYMLINK, WorkloadLayout, document, from_document
-from .outdir import signals_held
+from .outdir import OUTPUT_MARK, OUTPUT_MARK_TEXT, inside, signals_held, write_file
 
 LABEL_CONFIG = "io.parity.config-digest"
 LABEL_VOLUME_DIGEST = "io.parity.volume-digest."  # + volume key, on the data container
@@ -75,10 +75,6 @@ class Progress:
             print(error_line(f"parity: {message}"), file=sys.stderr, flush=True)
 
 
-def volume_name(plan: DockerPlan, volume: DataVolume) -> str:
-    return f"{plan.project}-{volume.key}"
-
-
 def _shape(volume: DataVolume) -> str:
     """What an in-place update cannot change: the root and the real directories beside ..data."""
     keep = [e for e in volume.tree.entries if e.path == "" or ("/" not in e.path and e.type == DIR
@@ -103,7 +99,7 @@ class Bootstrap:
     def __init__(self, plan: DockerPlan, layout: WorkloadLayout, progress: Progress):
         self.plan, self.layout, self.progress = plan, layout, progress
         self.client = connect()
-        self.state_dir = state_root() / plan.project
+        self.state_dir = inside(state_root(), plan.project)  # (a -p name is checked; this asserts it)
         self.result = UpResult(plan.workload_ref, plan.project, str(self.state_dir))
 
     # -- state directory -------------------------------------------------------------------
@@ -120,6 +116,9 @@ class Bootstrap:
         self.progress(f"writing {self.state_dir}")
         try:
             self.state_dir.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if self.state_dir.is_dir() and not (self.state_dir / OUTPUT_MARK).exists():
+                # A state directory written before parity marked its outputs: it is parity's own.
+                write_file(self.state_dir / OUTPUT_MARK, OUTPUT_MARK_TEXT, 0o644)
             generate(self.plan, self.state_dir, force=True)
             (self.state_dir / LAYOUT_FILE).write_text(json.dumps(document([self.layout]), indent=1))
             state_file.write_text(json.dumps({"digest": digest, "workload": self.plan.workload_ref}))
@@ -218,7 +217,7 @@ class Bootstrap:
         changed = data is None or data.image.tags[:1] != [plan.data_image]
         shapes = {v.key: _shape(v) for v in plan.volumes}
         for v in plan.volumes:
-            name = volume_name(plan, v)
+            name = plan.volume_name(v)
             want_digest, want_shape = v.digest, shapes[v.key]
             have_digest = labels.get(LABEL_VOLUME_DIGEST + v.key)
             if name in existing and have_digest == want_digest:
@@ -252,7 +251,7 @@ class Bootstrap:
             labels[LABEL_VOLUME_SHAPE + v.key] = shapes[v.key]
         # Created, never started: creating it fills empty volumes from the image (copy-up).
         self.client.containers.create(plan.data_image, name=data_name, labels=labels, mounts=[
-            Mount(v.image_path, volume_name(plan, v), type="volume") for v in plan.volumes])
+            Mount(v.image_path, plan.volume_name(v), type="volume") for v in plan.volumes])
         self.result.actions.append("created data container")
 
     def _swap_in_place(self, v: DataVolume, name: str) -> None:
@@ -302,7 +301,7 @@ class Bootstrap:
             self.result.actions.append(f"recreated {s.name}")
         else:
             self.result.actions.append(f"created {s.name}")
-        mounts = [Mount(m.target, volume_name(plan, next(v for v in plan.volumes if v.key == m.volume)),
+        mounts = [Mount(m.target, plan.volume_name(next(v for v in plan.volumes if v.key == m.volume)),
                         type="volume", read_only=True, no_copy=True) for m in s.volumes]
         mounts += [Mount(b.target, str(self.state_dir / b.host_path), type="bind", read_only=True) for b in s.binds]
         self.progress(f"starting {s.name}")
@@ -379,7 +378,7 @@ def down(workload_ref: str | None, project: str) -> dict:
         except docker.errors.NotFound:
             pass
     sweep(client)  # after this project's own: a dead diff's objects of the workload are counted above
-    state = state_root() / project
+    state = inside(state_root(), project)
     if state.exists():
         shutil.rmtree(state, ignore_errors=True)
     return {"workload": workload_ref, "project": project, "removed": removed}

@@ -314,7 +314,8 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
     plan, _ = _single_plan(manifests, secret_paths, namespace, workload, from_cluster, context, kubeconfig,
                            flat=flat, base_image=base_image, project=_checked_project(project))
     dest = Path(output) if output else Path("parity-out") / plan.name
-    result = generate(plan, dest, force=force, mtime=_epoch())
+    read = tuple(manifests) + tuple(p.partition("=")[2] if "=" in p else p for p in secret_paths)
+    result = generate(plan, dest, force=force, mtime=_epoch(), inputs=read)
     if fmt == "json":
         click.echo(dump_json(result.to_json(plan)), nl=False)
         return
@@ -491,14 +492,14 @@ def down(manifests, workload, namespace, project, fmt):
     sources = _inputs_of(manifests)
     if sources:
         chosen = select_workloads(load_inputs(sources, namespace or "default", _skip_non_kubernetes()), workload)
-        refs = [(w.kind, w.name) for w in chosen]
+        refs = [(w.kind, w.name, w.namespace) for w in chosen]
     elif workload:
-        refs = [parse_kind_name(workload, "--workload")]
+        refs = [(*parse_kind_name(workload, "--workload"), namespace or "default")]
     elif project:
         refs = []
     else:
         raise ParityError("name the workload: MANIFEST..., --workload KIND/NAME or -p PROJECT")
-    results = ([do_down(f"{kind}/{name}", project or project_name(kind, name)) for kind, name in refs]
+    results = ([do_down(f"{kind}/{name}", project or project_name(kind, name, ns)) for kind, name, ns in refs]
                or [do_down(None, project)])
     if fmt == "json":
         click.echo(dump_json({"format": "parity.down/v2", "results": results}), nl=False)

@@ -22,6 +22,59 @@ from .errors import ParityError, Problem
 
 TEMP_MARK = ".parity-"  # temporary directories are named .NAME.parity-XXXXXXXX beside the output
 OLD_MARK = ".old-"
+#: Every directory parity writes holds this file: loaders never read such a directory as input
+#: (``parity k8s-to-docker DIR`` writes ``DIR/parity-out/NAME``), and ``--force`` replaces only a
+#: directory that holds it.
+OUTPUT_MARK = ".parity-output"
+OUTPUT_MARK_TEXT = ("Written by parity. It holds secret material; parity never reads what it wrote here as "
+                    "input and replaces this directory only with --force. Written by parity:\n")
+#: ...and this one, so that ``git add`` of a project never picks up the secrets.
+GITIGNORE = ".gitignore"
+
+
+def is_output_dir(path: str | Path) -> bool:
+    """Whether ``path`` is a directory parity wrote (it holds ``OUTPUT_MARK``)."""
+    return os.path.isfile(os.path.join(path, OUTPUT_MARK))
+
+
+def output_parts(path: str | Path) -> set[str]:
+    """The top-level names parity wrote in an output directory (listed in its marker after the first
+    line): a loader given that directory skips them and reads what the user added beside them."""
+    try:
+        with open(os.path.join(path, OUTPUT_MARK), encoding="utf-8", errors="replace") as f:
+            lines = f.read(1 << 16).splitlines()
+    except OSError:
+        return set()
+    return {OUTPUT_MARK, *lines[1:]}
+
+
+def inside(root: Path, rel: str) -> Path:
+    """``root / rel``, asserting that it stays inside ``root``: the one check every generated path
+    passes (names are validated before, so this is a last line, not the first).
+
+    Raises:
+        ParityError: ``rel`` is absolute, climbs with ``..``, or resolves outside ``root``.
+    """
+    path = root / rel
+    parts = Path(rel).parts
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    if (not parts or Path(rel).is_absolute() or ".." in parts
+            or os.path.commonpath([real_root, real]) != real_root or real == real_root):
+        raise ParityError(Problem(f"refusing to write {rel!r}: it is not inside the output directory", file=str(root)))
+    return path
+
+
+def _check_inputs(dest: Path, inputs: tuple[str, ...]) -> None:
+    """No input may be the output directory or lie inside it (``--force`` would delete it)."""
+    real = os.path.realpath(dest)
+    for given in inputs:
+        if given == "-":
+            continue
+        path = os.path.realpath(given)
+        if path == real or os.path.commonpath([real, path]) == real:
+            raise ParityError(Problem(f"holds the input {given}: parity never writes over its inputs; "
+                                      "choose another -o", file=str(dest)))
 
 
 @contextlib.contextmanager
@@ -39,13 +92,35 @@ def signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def write_atomically(dest: Path, build: Callable[[Path], None], force: bool = False) -> Path:
+def write_atomically(dest: Path, build: Callable[[Path], None], force: bool = False,
+                     inputs: tuple[str, ...] = ()) -> Path:
+    """Build ``dest`` with ``build(tmp)`` and move it into place (the marker and a ``.gitignore`` of
+    ``*`` are written first).
+
+    Args:
+        dest: the output directory.
+        build: writes the content into the temporary directory it is given.
+        force: replace an existing non-empty directory, if parity wrote it.
+        inputs: the paths this run read (``-`` for stdin): none may be ``dest`` or inside it.
+
+    Returns:
+        ``dest``, absolute.
+
+    Raises:
+        ParityError: ``dest`` is (or holds) an input, is a file, or is a non-empty directory without
+            ``force`` or not written by parity; or a write failed.
+    """
     dest = Path(os.path.abspath(dest))
+    _check_inputs(dest, inputs)
     if dest.exists() or dest.is_symlink():
         if not dest.is_dir() or dest.is_symlink():
             raise ParityError(Problem("exists and is not a directory; refusing to overwrite it", file=str(dest)))
-        if any(dest.iterdir()) and not force:
-            raise ParityError(Problem("exists and is not empty; use --force to replace it", file=str(dest)))
+        if any(dest.iterdir()):
+            if not force:
+                raise ParityError(Problem("exists and is not empty; use --force to replace it", file=str(dest)))
+            if not is_output_dir(dest):
+                raise ParityError(Problem(f"exists, is not empty and was not written by parity (no {OUTPUT_MARK} in "
+                                          "it); refusing to replace it, even with --force", file=str(dest)))
     created: list[Path] = []
     parent = dest.parent
     while not parent.exists():
@@ -59,7 +134,11 @@ def write_atomically(dest: Path, build: Callable[[Path], None], force: bool = Fa
             d.mkdir()
         with signals_held():  # no window where the directory exists and ``tmp`` does not name it
             tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}{TEMP_MARK}", dir=dest.parent))  # mode 0700
+        write_file(tmp / OUTPUT_MARK, OUTPUT_MARK_TEXT, 0o644)
+        write_file(tmp / GITIGNORE, "*\n", 0o644)
         build(tmp)
+        with open(tmp / OUTPUT_MARK, "w", encoding="utf-8") as f:  # what parity wrote, for output_parts
+            f.write(OUTPUT_MARK_TEXT + "".join(f"{name}\n" for name in sorted(os.listdir(tmp))))
         with signals_held():
             if dest.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{dest.name}{OLD_MARK}", dir=dest.parent))

@@ -164,7 +164,7 @@ def script_commands(plan: DockerPlan) -> list[Command]:
                                  plan.data_image), quiet))
     by_key = {v.key: v for v in plan.volumes}
     for s in plan.services:
-        holder = f"{p}-{s.name}-mounts"
+        holder = plan.mounts_container(s)
         mounts = [w for m in s.volumes for w in ("--mount", _mount_option("volume", by_key[m.volume].docker_name,
                                                                             m.target, "volume-nocopy"))]
         mounts += [w for b in s.binds for w in ("--mount", _mount_option("bind", f"{PWD_MARK}/{b.host_path}", b.target,

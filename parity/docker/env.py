@@ -116,8 +116,9 @@ def container_env(w: Workload, ctr: Container, inputs: Inputs) -> ContainerEnv:
 
 def _set_text(env: ContainerEnv, name: str, data: bytes, sensitive: bool) -> None:
     text = data.decode("utf-8", errors="replace")
-    if "\n" in text or "\r" in text:
-        env.notes.append(f"{name} is left out: its value has a line break, which env files cannot carry")
+    if "\n" in text or "\r" in text or "\x00" in text:
+        what = "a NUL byte" if "\x00" in text else "a line break"
+        env.notes.append(f"{name} is left out: its value has {what}, which env files cannot carry")
         return
     env.set(name, text, sensitive)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..layout import DIR, FILE, SYMLINK
-from ..outdir import write_atomically, write_file
+from ..outdir import inside, write_atomically, write_file
 from .context import PAYLOAD_NAME, dockerfile, payload_tar
 from .emit import (COMPOSE_FILE, DATA_DIR, ENV_DIR, README_FILE, SCRIPT_FILE, compose_yaml, docker_script, env_file_path,
                    readme)
@@ -41,7 +41,7 @@ class Generated:
 
 def _materialise(root: Path, bind: BindPlan, contents: dict[str, bytes], can_chown: bool) -> None:
     """A subPath mount's file or directory on the host, with the predicted mode and owner."""
-    base = root / bind.host_path
+    base = inside(root, bind.host_path)
     base.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     for entry in sorted(bind.entries, key=lambda e: e.path):
         path = base / entry.path if entry.path else base
@@ -59,7 +59,10 @@ def _materialise(root: Path, bind: BindPlan, contents: dict[str, bytes], can_cho
             os.chmod(path, entry.mode)  # after chown, which clears setgid on files
 
 
-def generate(plan: DockerPlan, dest: Path, force: bool = False, mtime: int = 0) -> Generated:
+def generate(plan: DockerPlan, dest: Path, force: bool = False, mtime: int = 0,
+             inputs: tuple[str, ...] = ()) -> Generated:
+    """Write the plan's files into ``dest`` atomically (``outdir.write_atomically``); ``inputs``: the
+    paths the plan was read from, which the output may neither be nor hold."""
     files: list[str] = []
     warnings: list[str] = []
     can_chown = os.geteuid() == 0
@@ -69,7 +72,7 @@ def generate(plan: DockerPlan, dest: Path, force: bool = False, mtime: int = 0) 
 
     def build(tmp: Path) -> None:
         def put(rel: str, data: bytes | str, mode: int) -> None:
-            write_file(tmp / rel, data, mode)
+            write_file(inside(tmp, rel), data, mode)
             files.append(rel)
 
         for d in (DATA_DIR, ENV_DIR, SUBPATH_DIR):
@@ -88,5 +91,5 @@ def generate(plan: DockerPlan, dest: Path, force: bool = False, mtime: int = 0) 
         put(README_FILE, readme(plan, warnings), 0o644)
         os.chmod(tmp, 0o700)
 
-    directory = write_atomically(dest, build, force)
+    directory = write_atomically(dest, build, force, inputs)
     return Generated(directory, files, warnings)

@@ -124,14 +124,26 @@ class DockerPlan:
             h.update(f"{v.key}={v.digest}\n".encode())
         return h.hexdigest()
 
+    # Engine object names. A project name never holds '.'; container and volume names (DNS-1123
+    # labels) hold neither '.' nor '_'. So "PROJECT.NAME" splits at its first '.', and a '_' suffix
+    # says the role: no two workloads, and no two objects of one, ever share a name (a '-' join did:
+    # project parity-pod-a with container b-c was project parity-pod-a-b with container c).
     @property
     def data_container(self) -> str:
         """The data-only container's name (parity up, docker.sh)."""
-        return f"{self.project}-data"
+        return f"{self.project}_data"
 
     def container_name(self, service: "ServicePlan") -> str:
         """A service's container name (parity up, docker.sh)."""
-        return f"{self.project}-{service.name}"
+        return f"{self.project}.{service.name}"
+
+    def mounts_container(self, service: "ServicePlan") -> str:
+        """docker.sh: the data-only container holding a service's mounts (``--volumes-from``)."""
+        return f"{self.project}.{service.name}_mounts"
+
+    def volume_name(self, volume: "DataVolume") -> str:
+        """``parity up``'s volume for a Kubernetes volume (stable: updated in place)."""
+        return f"{self.project}.{volume.key}"
 
     def data_labels(self) -> dict[str, str]:
         return {LABEL_WORKLOAD: self.workload_ref, LABEL_ROLE: "data", LABEL_PROJECT: self.project,
@@ -159,9 +171,23 @@ def check_project_name(name: str) -> str:
     return name
 
 
-def project_name(kind: str, name: str) -> str:
-    """The compose project / object-name prefix for a workload: parity-<kind>-<name>."""
-    return f"parity-{_slug(kind)}-{_slug(name)}"
+_READABLE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def project_name(kind: str, name: str, namespace: str = "default") -> str:
+    """The compose project / object-name prefix for a workload, one per (namespace, kind, name).
+
+    ``parity-<kind>-<name>`` when that says it all: the namespace is ``default`` and the name is a
+    DNS-1123 label (no dots, at most 63 characters). Otherwise the readable part loses what a
+    project name cannot hold ('.' becomes '-', long names are cut) and a digest of the identity
+    keeps it apart: ``parity-pod-a-b_<16 hex>`` for ``a.b``, which is not ``parity-pod-a-b`` (a
+    readable name never holds '_').
+    """
+    readable = f"parity-{_slug(kind)}-"
+    if namespace == "default" and _READABLE.fullmatch(name):
+        return readable + name
+    digest = hashlib.sha256(f"{namespace}/{kind}/{name}".encode()).hexdigest()[:16]
+    return f"{readable}{_slug(name)[:40].strip('-')}_{digest}"
 
 
 def flatten(volume: VolumeLayout) -> VolumeLayout:
@@ -182,12 +208,12 @@ def build_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, *, fl
                base_image: str = DEFAULT_BASE_IMAGE, project: str | None = None) -> DockerPlan:
     if not base_image or any(not ch.isprintable() or ch.isspace() for ch in base_image):
         raise ValueError(f"--base-image {base_image!r}: an image reference has no spaces or control characters")
-    project = project or project_name(workload.kind, workload.name)
+    project = project or project_name(workload.kind, workload.name, workload.namespace)
     trees = [flatten(v) if flat else v for v in layout.volumes]
     volumes = []
     for tree in trees:
         digest = tree.digest()
-        volumes.append(DataVolume(tree.name, f"{project}-{_slug(tree.name)}-{digest[:12]}", digest, tree))
+        volumes.append(DataVolume(tree.name, f"{project}.{tree.name}_{digest[:12]}", digest, tree))
     names = {c.name for c in workload.spec.all_containers}
     if DATA_SERVICE in names:
         raise ValueError(f"a container is named {DATA_SERVICE!r}, the name parity gives the data service")

@@ -22,6 +22,7 @@ import yaml
 
 from ..errors import ParityError, Problem, Problems, remember_secrets
 from ..gcpause import gc_paused
+from ..outdir import is_output_dir, output_parts
 from ..safefile import FileRefused, read_beneath, read_file, read_stream
 from .names import config_map_key_errors, dns1123_label_errors, invalid, object_name_errors, shown
 from .podspec import PodSpec, claim_volumes, parse_pod_spec
@@ -112,7 +113,9 @@ def expand_paths(paths: list, warnings: list[str] | None = None) -> list:
             out.append(p)
         elif os.path.isdir(p):
             charts: list[str] = []
-            found = _manifest_files(str(Path(p)), charts)
+            # In a directory parity wrote (k8s-to-docker -o REPO), what it wrote is skipped and what the
+            # user keeps beside it is read.
+            found = _manifest_files(str(Path(p)), charts, output_parts(p) if is_output_dir(p) else set())
             if warnings is not None:
                 warnings.extend(f"{c}: a Helm chart, skipped: render it (helm template NAME {c} | parity COMMAND -)"
                                 for c in charts)
@@ -126,8 +129,9 @@ def expand_paths(paths: list, warnings: list[str] | None = None) -> list:
     return out
 
 
-def _manifest_files(root: str, charts: list[str]) -> list[str]:
-    """Every entry under ``root`` named *.yaml, *.yml or *.json that is not a directory, sorted. The
+def _manifest_files(root: str, charts: list[str], skip: set[str]) -> list[str]:
+    """Every entry under ``root`` named *.yaml, *.yml or *.json that is not a directory, sorted, but
+    none of ``root``'s entries named in ``skip`` nor anything in a directory parity wrote. The
     walk keeps its own stack (a directory tree 2,000 levels deep exhausted ``Path.rglob``'s recursion)
     and never enters a symlinked directory (no loops), nor a Helm chart below ``root`` (listed in
     ``charts``)."""
@@ -144,8 +148,11 @@ def _manifest_files(root: str, charts: list[str]) -> list[str]:
             charts.append(directory)
             continue
         for entry in entries:
+            if directory == root and entry.name in skip:
+                continue
             if entry.is_dir(follow_symlinks=False):
-                stack.append(entry.path)
+                if not is_output_dir(entry.path):  # parity-out/NAME inside a manifest directory: never input
+                    stack.append(entry.path)
             elif os.path.splitext(entry.name)[1] in MANIFEST_SUFFIXES:
                 found.append(entry.path)
     return sorted(found)

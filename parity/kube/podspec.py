@@ -426,14 +426,22 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
     return Container(name, image, init, mounts, security, prefix, raw)
 
 
+def _no_nul(value: str | None, field_path: str, c: _Checker) -> None:
+    """A NUL byte cannot be in a process's argument or environment (``execve`` takes C strings): the
+    runtime fails to start the container. Nor could docker.sh or an env file carry it."""
+    if value is not None and "\x00" in value:
+        c.bad(field_path, "holds a NUL byte, which no process argument or environment value can carry "
+                          "(the container would fail to start)")
+
+
 def _check_runtime_fields(raw: dict, prefix: str, c: _Checker) -> None:
     """The shapes of the fields the Docker emitter reads from ``Container.raw`` (command, env, ports,
     resources...), which the API server's decoder rejects the same way when they are wrong."""
     for name in ("command", "args"):
         for i, x in enumerate(c.list(raw.get(name), f"{prefix}.{name}")):
             if x != "":
-                c.string(x, f"{prefix}.{name}[{i}]")
-    c.string(raw.get("workingDir"), f"{prefix}.workingDir")
+                _no_nul(c.string(x, f"{prefix}.{name}[{i}]"), f"{prefix}.{name}[{i}]", c)
+    _no_nul(c.string(raw.get("workingDir"), f"{prefix}.workingDir"), f"{prefix}.workingDir", c)
     for name in ("tty", "stdin"):
         c.boolean(raw.get(name), f"{prefix}.{name}")
     for i, p in enumerate(c.list(raw.get("ports"), f"{prefix}.ports")):
@@ -471,7 +479,7 @@ def _check_runtime_fields(raw: dict, prefix: str, c: _Checker) -> None:
         if env_name is not None and ("=" in env_name or not (env_name.isascii() and env_name.isprintable())):
             c.bad(f"{where}.name", "a valid environment variable name must consist of printable ASCII characters "
                                    "other than '='")
-        c.string(item.get("value"), f"{where}.value")
+        _no_nul(c.string(item.get("value"), f"{where}.value"), f"{where}.value", c)
         vf = c.map(item.get("valueFrom"), f"{where}.valueFrom")
         for kind in ("secretKeyRef", "configMapKeyRef"):
             ref = c.map(vf.get(kind), f"{where}.valueFrom.{kind}")

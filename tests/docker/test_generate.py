@@ -57,7 +57,7 @@ def test_article_compose_file(tmp_path):
     assert list(doc["services"]) == ["parity-data", "api-gateway"]
     app = doc["services"]["api-gateway"]
     (volume,) = doc["volumes"].values()
-    assert volume["name"].startswith("parity-pod-api-gateway-secrets-")
+    assert volume["name"].startswith("parity-pod-api-gateway.secrets_")
     assert app["volumes"] == [{"type": "volume", "source": "secrets", "target": "/etc/secrets", "read_only": True,
                                "volume": {"nocopy": True}}]
     assert "volumes_from" not in app  # Compose drops ':ro' from volumes_from
@@ -143,10 +143,74 @@ def test_refuses_non_empty_directory_without_force(tmp_path):
     assert result.returncode == 2
     assert result.stderr.decode() == f"parity: {out}: exists and is not empty; use --force to replace it\n"
     assert [p.name for p in out.iterdir()] == ["mine.txt"]
-    assert gen(tmp_path, ARTICLE, "--force").returncode == 0
-    assert sorted(p.name for p in out.iterdir()) == ["README.md", "compose.yaml", "data", "docker.sh", "env",
-                                                     "subpath"]
+    (out / "mine.txt").unlink()  # (empty: written into as it is)
+    assert gen(tmp_path, ARTICLE).returncode == 0
+    assert gen(tmp_path, ARTICLE, "--force").returncode == 0  # parity's own output: replaced
+    assert sorted(p.name for p in out.iterdir()) == [".gitignore", ".parity-output", "README.md", "compose.yaml",
+                                                     "data", "docker.sh", "env", "subpath"]
+    assert (out / ".gitignore").read_text() == "*\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_force_never_replaces_a_directory_parity_did_not_write(tmp_path):
+    """``--force`` replaces only a directory holding parity's marker: ``-o ~ --force`` (or any
+    directory of the user's) is refused, one line, and left as it was."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("user data")
+    result = gen(tmp_path, ARTICLE, "--force")
+    assert (result.returncode, result.stderr.decode()) == (2, (
+        f"parity: {out}: exists, is not empty and was not written by parity (no .parity-output in it); "
+        "refusing to replace it, even with --force\n"))
+    assert [p.name for p in out.iterdir()] == ["mine.txt"]
+
+
+def test_force_never_writes_over_an_input(tmp_path):
+    """``k8s-to-docker DIR -o DIR --force`` (or -o a parent of an input) is refused before anything is
+    written: the manifests stay."""
+    src = tmp_path / "manifests"
+    src.mkdir()
+    (src / "pod.yaml").write_text((ROOT / "manifests" / "api-gateway" / "pod.yaml").read_text())
+    (src / "secret.yaml").write_text((ROOT / "manifests" / "api-gateway" / "secret.yaml").read_text())
+    before = {p.name: p.read_bytes() for p in src.iterdir()}
+    for output in (src, tmp_path):
+        result = run_parity("k8s-to-docker", str(src), "-o", str(output), "--force")
+        assert (result.returncode, result.stderr.decode()) == (2, (
+            f"parity: {output}: holds the input {src}: parity never writes over its inputs; choose another -o\n"))
+        assert {p.name: p.read_bytes() for p in src.iterdir()} == before
+    secrets_dir = tmp_path / "creds"
+    secrets_dir.mkdir()
+    result = run_parity("k8s-to-docker", str(src), "--secrets", f"creds={secrets_dir}", "-o", str(secrets_dir),
+                        "--force")
+    assert result.returncode == 2 and "holds the input" in result.stderr.decode()
+
+
+def test_an_output_inside_an_input_directory_is_never_read_back(tmp_path):
+    """``k8s-to-docker DIR`` twice, with the default output (``DIR/parity-out/NAME`` when run in DIR):
+    the second run reads the manifests only, not the first run's files; the same holds for -o DIR/out.
+    Given explicitly, an output directory is read without what parity wrote in it (a repository
+    generated with -o REPO keeps its manifests beside the setup)."""
+    src = tmp_path / "manifests"
+    src.mkdir()
+    for name in ("pod.yaml", "secret.yaml"):
+        (src / name).write_text((ROOT / "manifests" / "api-gateway" / name).read_text())
+    first = run_parity("k8s-to-docker", ".", cwd=src)
+    assert first.returncode == 0, first.stderr
+    (src / "parity-out" / "api-gateway" / "extra.yaml").write_text("kind: Pod\nmetadata: {name: Bad_Name}\n")
+    second = run_parity("k8s-to-docker", ".", "--force", cwd=src)
+    assert (second.returncode, second.stderr) == (0, b"")
+    inner = run_parity("k8s-to-docker", str(src), "-o", str(src / "out"))
+    assert (inner.returncode, inner.stderr) == (0, b"")
+    again = run_parity("layout", str(src))
+    assert again.returncode == 0 and again.stdout.count(b"container api-gateway") == 1, again.stdout
+    direct = run_parity("layout", str(src / "out"))
+    assert (direct.returncode, direct.stderr.decode()) == (2, (
+        f"parity: {src / 'out'}: directory holds no *.yaml, *.yml or *.json file\n"))
+    (src / "out" / "k8s").mkdir()
+    for name in ("pod.yaml", "secret.yaml"):
+        (src / "out" / "k8s" / name).write_text((src / name).read_text())
+    beside = run_parity("layout", str(src / "out"))
+    assert beside.returncode == 0 and beside.stdout.count(b"container api-gateway") == 1, beside.stderr
 
 
 def test_refuses_to_overwrite_a_file(tmp_path):
@@ -311,7 +375,7 @@ def test_a_native_sidecar_keeps_running_and_the_next_containers_wait_for_its_sta
         "app": ("no", {"migrate": done}),
     }
     script = (tmp_path / "out" / "docker.sh").read_text()
-    runs = {line.split("--name ")[1].split()[0].rsplit("-", 1)[1]: line for line in script.splitlines()
+    runs = {line.split("--name ")[1].split()[0].rsplit(".", 1)[1]: line for line in script.splitlines()
             if line.startswith("docker run ")}
     assert runs["proxy"].startswith("docker run -d ") and "--restart unless-stopped" in runs["proxy"]
     assert runs["setup"].startswith("docker run --rm ") and runs["migrate"].startswith("docker run --rm ")

@@ -45,7 +45,7 @@ def ids(client):
 def assert_layout(client, manifests):
     layout = predicted(*manifests)
     for c in layout.containers:
-        ctr = client.containers.get(f"{PROJECT}-{c.name}")
+        ctr = client.containers.get(f"{PROJECT}.{c.name}")
         assert compare_containers(c, container_layout(ctr, c.name, [m.path for m in c.mounts], c.init)) == []
 
 
@@ -73,7 +73,7 @@ def test_up_gives_the_cluster_layout_and_is_idempotent(docker_client, state):
 @pytest.mark.live
 def test_rotated_secret_reaches_the_running_app_without_a_restart(docker_client, state, tmp_path):
     up(state, str(RICHER))
-    shipper = docker_client.containers.get(f"{PROJECT}-log-shipper")
+    shipper = docker_client.containers.get(f"{PROJECT}.log-shipper")
     started = shipper.attrs["State"]["StartedAt"]
     rotated = tmp_path / "rotated"
     shutil.copytree(RICHER, rotated)
@@ -83,9 +83,9 @@ def test_rotated_secret_reaches_the_running_app_without_a_restart(docker_client,
     text = text.replace("              - {key: api-key, path: api/key, mode: 0440}\n", "")
     (rotated / "tenants.yaml").write_text(text)
     result = up(state, str(rotated))
-    assert f"updated volume {PROJECT}-credentials in place" in result["actions"]
+    assert f"updated volume {PROJECT}.credentials in place" in result["actions"]
     shipper.reload()
-    assert (shipper.id, shipper.attrs["State"]["StartedAt"]) == (ids(docker_client)[f"{PROJECT}-log-shipper"],
+    assert (shipper.id, shipper.attrs["State"]["StartedAt"]) == (ids(docker_client)[f"{PROJECT}.log-shipper"],
                                                                  started)
     assert shipper.exec_run(["cat", "/var/run/shipper/creds/db/password"]).output == b"rotated-password"
     assert shipper.exec_run(["ls", "-A", "/var/run/shipper/creds"]).output.split()[1:] == [
@@ -100,13 +100,13 @@ def test_rotated_secret_reaches_the_running_app_without_a_restart(docker_client,
 @pytest.mark.live
 def test_subpath_change_recreates_the_container(docker_client, state, tmp_path):
     up(state, str(RICHER))
-    gateway_id = ids(docker_client)[f"{PROJECT}-gateway"]
+    gateway_id = ids(docker_client)[f"{PROJECT}.gateway"]
     rotated = tmp_path / "rotated"
     shutil.copytree(RICHER, rotated)
     text = (rotated / "tenants.yaml").read_text().replace("not-a-real-one", "another-fake-one")
     (rotated / "tenants.yaml").write_text(text)
     up(state, str(rotated))
-    gateway = docker_client.containers.get(f"{PROJECT}-gateway")
+    gateway = docker_client.containers.get(f"{PROJECT}.gateway")
     assert gateway.id != gateway_id
     assert b"another-fake-one" in gateway.exec_run(["cat", "/root/.netrc"], user="0").output
     assert_layout(docker_client, [str(rotated)])
@@ -144,11 +144,11 @@ def test_failures_are_one_line_and_leave_nothing(docker_client, state, tmp_path)
     label = {"label": ["io.parity.workload=Pod/api-gateway", f"io.parity.project={GW_PROJECT}"]}
     assert docker_client.containers.list(all=True, filters=label) == []
 
-    squatter = docker_client.containers.create("busybox:latest", name=f"{GW_PROJECT}-api-gateway")
+    squatter = docker_client.containers.create("busybox:latest", name=f"{GW_PROJECT}.api-gateway")
     try:
         conflict = run_parity("up", str(ROOT / "manifests" / "api-gateway"), "-p", GW_PROJECT, env=state)
         assert conflict.returncode == 2
-        assert conflict.stderr.decode() == (f"parity: a container named {GW_PROJECT}-api-gateway exists and "
+        assert conflict.stderr.decode() == (f"parity: a container named {GW_PROJECT}.api-gateway exists and "
                                             "was not created by parity for Pod/api-gateway; remove or rename it\n")
     finally:
         squatter.remove(force=True)
@@ -238,14 +238,14 @@ def test_two_projects_of_one_workload_stay_apart(docker_client, state):
         up(state, article, project=other)
         names = {c.name for c in docker_client.containers.list(
             filters={"label": "io.parity.workload=Pod/api-gateway"})}
-        assert {f"{GW_PROJECT}-api-gateway", f"{other}-api-gateway"} <= names
+        assert {f"{GW_PROJECT}.api-gateway", f"{other}.api-gateway"} <= names
         status = json.loads(run_parity("status", "-p", other, "--format", "json", env=state).stdout)
         assert [(w["workload"], w["project"]) for w in status["workloads"]] == [("Pod/api-gateway", other)]
         for how in (["-p", GW_PROJECT], ["--workload", "pod/api-gateway", "-p", GW_PROJECT],
                     [article, "-p", GW_PROJECT]):
             result = run_parity("down", *how, env=state)
             assert result.returncode == 0, result.stderr.decode()
-            survivor = docker_client.containers.get(f"{other}-api-gateway")
+            survivor = docker_client.containers.get(f"{other}.api-gateway")
             assert survivor.status == "running"
             up(state, article, project=GW_PROJECT) if how[0] != article else None
         assert docker_client.containers.list(all=True, filters={"label": f"io.parity.project={GW_PROJECT}"}) == []

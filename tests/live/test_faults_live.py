@@ -92,7 +92,7 @@ def test_an_engine_error_mid_up_rolls_back_everything_the_run_made(tmp_path, env
     image, the volumes, the data container and the containers already started are all removed, as
     is the state directory."""
     manifests = renamed(RICHER, tmp_path / "richer.yaml")
-    trigger = rb"POST /v[0-9.]+/containers/create\?name=parity-deployment-tenant-gateway-fault-log-shipper"
+    trigger = rb"POST /v[0-9.]+/containers/create\?name=parity-deployment-tenant-gateway-fault\.log-shipper"
     with EngineProxy(proxy_dir / "e.sock", trigger, message="simulated engine failure") as proxy:
         result = run_parity("up", str(manifests), env={**env, "DOCKER_HOST": proxy.docker_host})
     assert proxy.triggered.is_set()
@@ -119,10 +119,10 @@ def test_a_name_already_taken_is_one_line_and_nothing_is_made(tmp_path, env, doc
     """A container of someone else's holds the name up needs: exit 2, the exact line, nothing
     created or written (names are checked before anything else), and the squatter is untouched."""
     manifests = renamed(ARTICLE, tmp_path / "article.yaml")
-    squatter = docker_client.containers.create("busybox:latest", name="parity-pod-api-gateway-fault-api-gateway")
+    squatter = docker_client.containers.create("busybox:latest", name="parity-pod-api-gateway-fault.api-gateway")
     try:
         result = run_parity("up", str(manifests), env=env)
-        assert one_line(result) == ("parity: a container named parity-pod-api-gateway-fault-api-gateway exists "
+        assert one_line(result) == ("parity: a container named parity-pod-api-gateway-fault.api-gateway exists "
                                     "and was not created by parity for Pod/api-gateway-fault; remove or rename it\n")
         assert labelled(docker_client, "Pod/api-gateway-fault") == NOTHING
         assert not (tmp_path / "state").exists()

@@ -79,12 +79,12 @@ def test_docker_sh_gives_the_same_layout(docker_client, tmp_path, name):
         for c in layout.containers:
             if c.init:
                 continue
-            ctr = docker_client.containers.get(f"{project}-{c.name}")
+            ctr = docker_client.containers.get(f"{project}.{c.name}")
             from parity.compare import compare_containers
             from parity.docker.readback import container_layout
             actual = container_layout(ctr, c.name, [m.path for m in c.mounts])
             assert compare_containers(c, actual) == [], c.name
-            assert ctr.attrs["HostConfig"]["VolumesFrom"] == [f"{project}-{c.name}-mounts:ro"]
+            assert ctr.attrs["HostConfig"]["VolumesFrom"] == [f"{project}.{c.name}_mounts:ro"]
             for m in c.mounts:
                 code, output = write_as_root(ctr, m.path)
                 assert code != 0 and "Read-only file system" in output
