@@ -195,6 +195,8 @@ class _Pod:
                     return b"0", "no limit set: the kubelet writes the node's allocatable amount"
                 value = "0"
             return quantity.divide_ceil(quantity.parse(value), divisor, resource == "cpu").encode(), None
+        except quantity.QuantityOverflow:  # valid, but what the kubelet's int64 arithmetic makes of it is unknown
+            return b"0", f"{item.resource} is beyond the kubelet's int64 arithmetic: content not predicted"
         except (ValueError, ZeroDivisionError) as exc:
             self.bad(f"{item.field}.resourceFieldRef", str(exc))
             return None, None

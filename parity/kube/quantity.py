@@ -26,26 +26,74 @@ _SUFFIXES = {
 _RE = re.compile(r"^([+-]?[0-9.]+)(?:([eE][+-]?[0-9]+)|(n|u|m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei))?$")
 
 
+#: Past this many digits before the point, a quantity is far beyond the kubelet's int64 arithmetic
+#: (19 digits): parse() says so instead of building the number (``1e999999999`` never ended).
+MAX_DIGITS = 40
+INT64_MAX = 2 ** 63 - 1
+
+
+class QuantityOverflow(ValueError):
+    """A valid quantity too large for the kubelet's int64 arithmetic: what it writes is not predicted."""
+
+
 @functools.lru_cache(maxsize=1024, typed=True)  # a corpus repeats a handful of quantities
 def parse(text) -> Fraction:
-    """A quantity's exact value; ``ValueError`` when it is not one."""
+    """A quantity's exact value, rounded up (away from zero) to a multiple of 1n as
+    ``ParseQuantity`` rounds it; binary-suffixed values capped at 2^63-1 as it caps them. Bounded
+    work for any input length.
+
+    Raises:
+        QuantityOverflow: more than MAX_DIGITS digits before the point.
+        ValueError: not a quantity.
+    """
     from fractions import Fraction
 
     match = _RE.match(str(text).strip())
     if not match:
         raise ValueError(f"invalid quantity {text!r}")
     number, exponent, suffix = match.groups()
-    value = Fraction(number)
-    if exponent:
-        value *= Fraction(10) ** int(exponent[1:])
-    return value * Fraction(*_SUFFIXES[suffix or ""])
+    sign = -1 if number.startswith("-") else 1
+    whole, dot, frac = number.lstrip("+-").partition(".")
+    if "." in frac or not (whole or frac) or (exponent and len(exponent) > 21):
+        raise ValueError(f"invalid quantity {text!r}")
+    digits = (whole + frac).lstrip("0")
+    if not digits:
+        return Fraction(0)
+    num, den = _SUFFIXES[suffix or ""]
+    # The value is int(digits) * 10**shift * num / den; its order (digits before the point) decides.
+    shift = (int(exponent[1:]) if exponent else 0) - len(frac)
+    order = len(digits) + shift + len(str(num)) - len(str(den))
+    if order > MAX_DIGITS:
+        if num != 1 and num % 10:  # a binary suffix: ParseQuantity caps the value at 2^63-1
+            return Fraction(sign * INT64_MAX)
+        raise QuantityOverflow(f"quantity {text!r} is beyond the kubelet's int64 arithmetic")
+    if order < -MAX_DIGITS:  # far below 1n: ParseQuantity rounds any non-zero value up to 1n
+        return Fraction(sign, 10 ** 9)
+    keep = max(1, order + 30 - len(str(num)) + len(str(den)))  # digits that reach 1n, with room
+    sticky = any(c != "0" for c in digits[keep:])
+    head = digits[:keep]
+    value = Fraction(int(head)) * Fraction(10) ** (shift + len(digits) - len(head)) * Fraction(num, den)
+    nanos = math.ceil(value * 10 ** 9) + (1 if sticky and (value * 10 ** 9).denominator == 1 else 0)
+    value = Fraction(nanos, 10 ** 9)
+    if num != 1 and num % 10 and value > INT64_MAX:
+        value = Fraction(INT64_MAX)
+    return sign * value
 
 
 def divide_ceil(value: Fraction, divisor: Fraction, cpu: bool) -> str:
-    """The string the kubelet writes: ceil(value / divisor), CPU counted in millicores first."""
+    """The string the kubelet writes: ceil(value / divisor), CPU counted in millicores first.
+
+    Raises:
+        QuantityOverflow: the result does not fit the kubelet's int64.
+        ZeroDivisionError: a zero divisor.
+    """
     from fractions import Fraction
 
     if cpu:
         value_m, divisor_m = math.ceil(value * 1000), math.ceil(divisor * 1000)
-        return str(math.ceil(Fraction(value_m, divisor_m)))
-    return str(math.ceil(math.ceil(value) / math.ceil(divisor)))
+        result = math.ceil(Fraction(value_m, divisor_m))
+    else:
+        result = math.ceil(Fraction(math.ceil(value), math.ceil(divisor)))
+    if abs(result) > INT64_MAX:
+        raise QuantityOverflow("beyond the kubelet's int64 arithmetic")
+    return str(result)

@@ -38,3 +38,54 @@ def test_nano_and_micro_quantities_reach_the_downward_api(tmp_path):
     w = layout_of(tmp_path, text)
     got = {p.rsplit("/", 1)[1]: w.contents[e.sha256] for p, e in w.containers[0].visible_files()}
     assert got == {"lim": b"500", "req": b"1", "cores": b"1"}
+
+
+@pytest.mark.parametrize("text", ['"1e400"', '"1e999999999"', '"12345678901234567890123"', '"9' + "9" * 5000 + '"'])
+def test_quantities_beyond_int64_end_at_once_and_are_said_to_be_unpredicted(tmp_path, text):
+    """issue 18: ``memory: 1e999999999`` never ended (10**999999999 was built), ``1e400`` was a
+    traceback. The kubelet's arithmetic is int64: past it, the file is volatile (not predicted)."""
+    containers = f"""
+  containers:
+  - name: app
+    image: x
+    resources: {{limits: {{memory: {text}}}}}
+    volumeMounts: [{{name: v, mountPath: /r}}]"""
+    text = pod("downwardAPI: {items: [{path: mem, resourceFieldRef: {containerName: app, resource: limits.memory}}]}",
+               containers=containers)
+    (path, entry), = layout_of(tmp_path, text).containers[0].visible_files()
+    assert (path, entry.volatile) == (
+        "/r/mem", "limits.memory is beyond the kubelet's int64 arithmetic: content not predicted")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("1e-999999999", Fraction(1, 10 ** 9)), ("0.0000000001", Fraction(1, 10 ** 9)),
+    ("-0.0000000001", Fraction(-1, 10 ** 9)), ("0." + "0" * 5000 + "1", Fraction(1, 10 ** 9)),
+    ("99999999999Ei", 2 ** 63 - 1), ("0.5Ki", 512),
+])
+def test_quantities_round_up_to_1n_and_binary_ones_cap_at_int64(text, value):
+    """``ParseQuantity`` rounds a non-zero value up (away from zero) to 1n and caps binary-suffixed
+    values at 2^63-1; tiny values with thousands of digits are read without building them."""
+    assert quantity.parse(text) == value
+
+
+def _reference(text: str) -> Fraction:
+    """The plain reading: Fraction of the number, times 10**exponent and the suffix, rounded up
+    away from zero to 1n (for the small exponents the property below draws), binary suffixes capped at 2^63-1."""
+    import math
+    import re
+    number, exponent, suffix = re.fullmatch(r"([+-]?[0-9.]+)(?:[eE]([+-]?[0-9]+))?(\D*)", text).groups()
+    value = Fraction(number) * Fraction(10) ** int(exponent or 0) * Fraction(*quantity._SUFFIXES[suffix])
+    nanos = math.ceil(abs(value) * 10 ** 9)
+    if suffix.endswith("i"):  # binary suffixes are capped at 2^63-1
+        nanos = min(nanos, (2 ** 63 - 1) * 10 ** 9)
+    return Fraction(nanos if value >= 0 else -nanos, 10 ** 9)
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(st.integers(0, 10 ** 12), st.integers(0, 10 ** 6), st.integers(0, 6), st.sampled_from(["", "-", "+"]),
+       st.one_of(st.sampled_from(list(quantity._SUFFIXES)), st.integers(-25, 12).map(lambda e: f"e{e}")))
+def test_parse_agrees_with_the_plain_fraction_reading(whole, frac, frac_zeros, sign, suffix):
+    text = f"{sign}{whole}.{'0' * frac_zeros}{frac}{suffix}"
+    assert quantity.parse(text) == _reference(text)
