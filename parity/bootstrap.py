@@ -19,7 +19,6 @@ import json
 import os
 import shlex
 import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,9 +31,10 @@ from .docker.generate import generate
 from .docker.leftovers import owned_by_running_diff, sweep
 from .docker.plan import (LABEL_CONTAINER, LABEL_DIFF_OWNER, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME,
                           LABEL_WORKLOAD, DataVolume, DockerPlan, ServicePlan)
-from .errors import ParityError, error_line
+from .errors import ParityError
 from .layout import DIR, SYMLINK, WorkloadLayout, document, from_document
 from .outdir import OUTPUT_MARK, OUTPUT_MARK_TEXT, inside, signals_held, write_file
+from .output import Progress
 
 LABEL_CONFIG = "io.parity.config-digest"
 LABEL_VOLUME_DIGEST = "io.parity.volume-digest."  # + volume key, on the data container
@@ -64,15 +64,6 @@ class UpResult:
                 "containers": self.containers}
 
 
-class Progress:
-    """Step messages on stderr, only when it is a terminal."""
-
-    def __init__(self, enabled: bool | None = None):
-        self.enabled = sys.stderr.isatty() if enabled is None else enabled
-
-    def __call__(self, message: str) -> None:
-        if self.enabled:
-            print(error_line(f"parity: {message}"), file=sys.stderr, flush=True)
 
 
 def _shape(volume: DataVolume) -> str:

@@ -449,7 +449,8 @@ def _single_plan(manifests, secret_paths, namespace, workload, from_cluster=None
 def up(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, project, fmt):
     """Build, create and start the workload's containers with the cluster's files. Idempotent; a
     changed Secret reaches running containers through the kubelet's atomic ..data swap."""
-    from .bootstrap import Progress, up as do_up
+    from .bootstrap import up as do_up
+    from .output import Progress
 
     plan, layout = _single_plan(manifests, secret_paths, namespace, workload, from_cluster, context, kubeconfig,
                                 project=_checked_project(project))

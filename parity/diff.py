@@ -26,6 +26,7 @@ from .errors import EXIT_DIFFERENT, EXIT_SAME, ParityError, Problem
 from .kube.manifests import Workload
 from .layout import ContainerLayout, WorkloadLayout
 from .outdir import write_file
+from .output import Progress
 
 LIVE_PROBE = ".parity-write-probe"
 
@@ -301,13 +302,15 @@ class _Throwaway:
 
 
 def live_diff(layout: WorkloadLayout, workload: Workload | None, project: ComposeProject, mapping: dict[str, str],
-              ignore: frozenset[str], running: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> DiffReport:
+              ignore: frozenset[str], running: str | None = None, timeout: float = DEFAULT_TIMEOUT,
+              progress: Progress | None = None) -> DiffReport:
     """The layout each paired service's container really has, read through a real engine.
 
     Args:
         layout, workload, project, mapping, ignore: as for ``static_diff``.
         running: a running compose project to inspect; None brings up a throw-away copy.
         timeout: seconds each wait may take (a compose command, an engine request).
+        progress: step messages (on a terminal only, by default).
 
     Returns:
         The report.
@@ -319,6 +322,7 @@ def live_diff(layout: WorkloadLayout, workload: Workload | None, project: Compos
     from .docker.engine import connect
     from .docker.readback import container_layout
 
+    progress = progress or Progress()
     waits = _Waits(project, timeout)
     client = connect(timeout=timeout)
     report = DiffReport(layout.ref, project.file, "live" if running is None else f"live (project {running})")
@@ -338,7 +342,10 @@ def live_diff(layout: WorkloadLayout, workload: Workload | None, project: Compos
     reader = StaticReader(project) if running else None  # what the images would put in the volumes
     try:
         if throwaway:
+            progress(f"building and starting the throw-away project {throwaway.name} (docker compose up, at most "
+                     f"{timeout:g}s)")
             throwaway.up()
+        progress(f"reading {len(pairs)} container(s) back from project {name}")
         for c, service in pairs:
             report.pairs.append((c.name, service))
             with waits.engine(f"reading service {service}"):
@@ -365,6 +372,7 @@ def live_diff(layout: WorkloadLayout, workload: Workload | None, project: Compos
                 exc.problems += left
         raise
     if throwaway:
+        progress(f"removing the throw-away project {throwaway.name}")
         left = throwaway.down()
         if left:
             raise ParityError(left)

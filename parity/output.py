@@ -145,3 +145,17 @@ def dump_json(data) -> str:
     except (Unusual, RecursionError):
         return json.dumps(data, indent=2) + "\n"
     return "".join(parts) + "\n"
+
+
+class Progress:
+    """Step messages of long commands (``up``, ``diff --live``) on stderr, only when it is a terminal:
+    a script or CI log gets the result alone."""
+
+    def __init__(self, enabled: bool | None = None):
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+
+    def __call__(self, message: str) -> None:
+        if self.enabled:
+            from .errors import error_line  # (errors imports this module)
+
+            print(error_line(f"parity: {message}"), file=sys.stderr, flush=True)
