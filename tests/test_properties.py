@@ -11,11 +11,11 @@ tests/test_properties.py`` (the live sample scales to a tenth of that).
 from __future__ import annotations
 
 import os
+import json
 import tempfile
 from pathlib import Path
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -92,7 +92,9 @@ def secret_and_pod(draw):
               "data": {k: base64.b64encode(v).decode() for k, v in data.items()}}
     configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"},
                  "binaryData": {k: base64.b64encode(v).decode() for k, v in data.items()}}
-    return yaml.safe_dump_all([secret, configmap, pod])
+    # As JSON documents (valid YAML): every string quoted, so that kubectl's reading (go-yaml v2, where a
+    # plain y or n is a boolean) and the intended value agree; PyYAML's dump leaves `y` plain.
+    return "---\n".join(json.dumps(doc) + "\n" for doc in (secret, configmap, pod))
 
 
 def _layout(text: str, tmp: Path):

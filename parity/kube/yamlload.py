@@ -77,6 +77,8 @@ def _go_parse_int(text: str):
         base, digits = {"x": (16, body[2:]), "o": (8, body[2:]), "b": (2, body[2:])}.get(prefix, (8, body[1:]))
     if not digits or not set(digits) <= _DIGITS[base]:
         return None
+    if len(digits.lstrip("0")) > 64:  # past 64 bits in any base; never converted (see _go_parse_big)
+        return _OUT_OF_RANGE
     n = sign * int(digits, base)
     if -(1 << 63) <= n < (1 << 63) or (0 <= n < (1 << 64) and text[0] != "+"):  # ParseUint takes no sign
         return n
@@ -117,11 +119,19 @@ def go_resolve(text: str) -> tuple[str, object]:
     return _STR_TAG, text
 
 
+#: Digits of an integer literal parity converts (Python's own guard against quadratic conversion is
+#: 4,300 decimal digits); no field of a Kubernetes object holds a number near this long.
+MAX_INT_DIGITS = 1000
+
+
 def _go_parse_big(plain: str) -> int:
     sign = -1 if plain.startswith("-") else 1
     body = plain.lstrip("+-")
     base = {"x": 16, "o": 8, "b": 2}.get(body[1:2].lower(), 8) if body[:1] == "0" and len(body) > 1 else 10
     digits = body[2:] if base != 10 and body[1:2].lower() in ("x", "o", "b") else body
+    if len(digits.lstrip("0")) > MAX_INT_DIGITS:
+        raise yaml.constructor.ConstructorError(None, None, f"an integer of {len(digits)} digits: parity reads "
+                                                f"at most {MAX_INT_DIGITS}", None)
     return sign * int(digits, base)
 
 

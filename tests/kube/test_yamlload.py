@@ -198,3 +198,19 @@ def test_keys_given_twice_are_found_on_the_generic_path_too_and_merges_are_no_du
     found = []
     assert load_all("1: a\n0x1: b\n", found) == [{"1": "b"}]  # the same JSON key, written two ways
     assert found == [DuplicateKey(0, ("1",), 2, 1)]
+
+
+def test_an_integer_thousands_of_digits_long_is_one_line_not_a_traceback(tmp_path):
+    """Python refuses to convert more than 4,300 digits (and would take quadratic time): a plain
+    5,000-digit number in any field is refused by the loader with one line."""
+    from ..conftest import run_parity
+
+    path = tmp_path / "big.yaml"
+    path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata: {a: b}\nx: " + "9" * 5000 + "\n")
+    result = run_parity("layout", str(path))
+    assert (result.returncode, result.stdout) == (2, b"")
+    assert result.stderr.decode() == f"parity: {path}: invalid YAML: an integer of 5000 digits: parity reads at most 1000\n"
+    # 64-bit values and their neighbours still read as kubectl reads them.
+    from parity.kube.yamlload import go_resolve
+    assert go_resolve("9223372036854775807")[1] == 2**63 - 1
+    assert go_resolve("0" * 5000 + "7")[1] == 7
