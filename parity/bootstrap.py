@@ -14,6 +14,7 @@ A second ``up`` with nothing changed makes no engine change at all.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -26,28 +27,22 @@ import docker
 import docker.errors
 from docker.types import Mount
 
-from .docker.engine import by_label, connect, engine_errors, ensure_image, first_line, project_containers
+from .docker.engine import (DEFAULT_TIMEOUT, by_label, connect, engine_errors, ensure_image, first_line, not_ours,
+                             project_containers)
 from .docker.generate import generate
-from .docker.leftovers import owned_by_running_diff, sweep
-from .docker.plan import (LABEL_CONTAINER, LABEL_DIFF_OWNER, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME,
-                          LABEL_WORKLOAD, DataVolume, DockerPlan, ServicePlan)
+from .docker.leftovers import diff_owner as run_owner, owned_by_running_diff, owner_alive, sweep
+from .docker.plan import (LABEL_CONTAINER, LABEL_DIFF_OWNER, LABEL_DIGEST, LABEL_PROJECT, LABEL_ROLE, LABEL_UP_OWNER,
+                          LABEL_VOLUME, LABEL_WORKLOAD, DataVolume, DockerPlan, ServicePlan)
 from .errors import ParityError
 from .layout import DIR, SYMLINK, WorkloadLayout, document, from_document
 from .outdir import OUTPUT_MARK, OUTPUT_MARK_TEXT, inside, signals_held, write_file
 from .output import Progress
+from .state import (LAYOUT_FILE, MAX_LAYOUT_BYTES, MAX_STATE_BYTES, STATE_FILE, ProjectLock, is_real_dir,
+                    project_lock, read_state_json, state_root)
 
 LABEL_CONFIG = "io.parity.config-digest"
 LABEL_VOLUME_DIGEST = "io.parity.volume-digest."  # + volume key, on the data container
 LABEL_VOLUME_SHAPE = "io.parity.volume-shape."
-STATE_FILE = "state.json"
-LAYOUT_FILE = "layout.json"
-
-
-def state_root() -> Path:
-    if os.environ.get("PARITY_STATE_DIR"):
-        return Path(os.environ["PARITY_STATE_DIR"])
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(base) / "parity"
 
 
 @dataclass
@@ -87,11 +82,15 @@ def _config_digest(s: ServicePlan) -> str:
 
 
 class Bootstrap:
-    def __init__(self, plan: DockerPlan, layout: WorkloadLayout, progress: Progress):
-        self.plan, self.layout, self.progress = plan, layout, progress
-        self.client = connect()
+    def __init__(self, plan: DockerPlan, layout: WorkloadLayout, progress: Progress,
+                 timeout: float = DEFAULT_TIMEOUT):
+        self.plan, self.layout, self.progress, self.timeout = plan, layout, progress, timeout
+        self.client = connect(timeout)
         self.state_dir = inside(state_root(), plan.project)  # (a -p name is checked; this asserts it)
         self.result = UpResult(plan.workload_ref, plan.project, str(self.state_dir))
+        self.owner = run_owner()
+        #: On every object this run creates (see ``LABEL_UP_OWNER``).
+        self.owner_label = {LABEL_UP_OWNER: self.owner}
 
     # -- state directory -------------------------------------------------------------------
     def write_state(self) -> bool:
@@ -99,11 +98,8 @@ class Bootstrap:
         digest = hashlib.sha256(json.dumps([self.plan.content_digest] + [
             _config_digest(s) for s in self.plan.services]).encode()).hexdigest()
         state_file = self.state_dir / STATE_FILE
-        try:
-            if json.loads(state_file.read_text()).get("digest") == digest:
-                return False
-        except (OSError, ValueError):
-            pass
+        if self._state_intact(digest):
+            return False
         self.progress(f"writing {self.state_dir}")
         try:
             self.state_dir.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -118,69 +114,134 @@ class Bootstrap:
                               f"{exc.strerror or exc}") from None
         return True
 
+    def _state_intact(self, digest: str) -> bool:
+        """Whether the state directory is the one this plan writes: a real directory whose state.json
+        (read with a size bound, never through a symlink) holds ``digest``, and whose subPath
+        files, which containers bind, are inside it (nothing planted there points out of it). When
+        not, ``write_state`` writes it again."""
+        if not is_real_dir(self.state_dir):
+            return False
+        try:
+            if read_state_json(self.state_dir / STATE_FILE, MAX_STATE_BYTES).get("digest") != digest:
+                return False
+        except (FileNotFoundError, ParityError):
+            return False
+        return all(self._bind_source(b.host_path) is not None for s in self.plan.services for b in s.binds)
+
+    def _bind_source(self, host_path: str) -> str | None:
+        """The host path a subPath bind mounts, if it resolves inside the state directory."""
+        root = os.path.realpath(self.state_dir)
+        path = os.path.join(root, host_path)
+        return path if os.path.realpath(path) == path and os.path.lexists(path) else None
+
     # -- reconcile ---------------------------------------------------------------------------
     def up(self) -> UpResult:
         with engine_errors():
             sweep(self.client)  # a killed parity diff --live's leftovers
             self._check_names()  # before anything is written or created
-            fresh, before = not self.state_dir.exists(), self._project_objects()
-            try:
-                self.write_state()
-                for s in self.plan.services:
-                    ensure_image(self.client, s.image)
-                if self.plan.volumes:
-                    self._data_image()
-                    # Ctrl-C waits while volumes and containers are created: a request abandoned
-                    # half-way would finish after the roll-back (Docker then even makes a missing
-                    # volume itself, unlabelled, filled with secrets).
-                    with signals_held():
-                        self._volumes()
-                for s in self.plan.services:
-                    self._container(s)
-            except BaseException:
-                with signals_held():
-                    self._roll_back(fresh, before)
-                raise
-            self._report()
+            with project_lock(self.plan.project, self.plan.workload_ref) as lock:
+                self._run(lock)
         return self.result
 
-    def _project_objects(self) -> dict[str, dict]:
-        """The project's containers, volumes and images in the engine now, by label."""
-        label = {LABEL_PROJECT: self.plan.project}
-        return {"containers": {c.id: c for c in by_label(self.client.containers, **label)},
-                "volumes": {v.name: v for v in by_label(self.client.volumes, **label)},
-                "images": {i.id: i for i in by_label(self.client.images, **label)}}
-
-    def _roll_back(self, fresh: bool, before: dict[str, dict]) -> None:
-        """A failed (or interrupted) run removes what it made: every labelled container, volume and
-        image of the project that was not there before it (found by label, so an object created just
-        as the run was interrupted is found too), and a state directory it created. The engine may
-        be gone: then what is left stays labelled for ``parity down``."""
+    def _run(self, lock: ProjectLock) -> None:
+        """``up`` under the project's lock: first a killed run's leftovers go, then the journal
+        says this run is in progress until it ends (see parity/state.py)."""
+        self._recover(lock)
+        fresh = not os.path.lexists(self.state_dir)
+        lock.write_journal({"command": "up", "owner": self.owner, "fresh": fresh})
         try:
-            now = self._project_objects()
+            self.write_state()
+            for s in self.plan.services:
+                ensure_image(self.client, s.image)
+            if self.plan.volumes:
+                self._data_image()
+                # Ctrl-C waits while volumes and containers are created: a request abandoned
+                # half-way would finish after the roll-back (Docker then even makes a missing
+                # volume itself, unlabelled, filled with secrets).
+                with signals_held():
+                    self._volumes()
+            for s in self.plan.services:
+                self._container(s)
+        except BaseException:
+            with signals_held():
+                if self._roll_back(self.owner, fresh):  # else the journal stays for the next run
+                    lock.write_journal(None)
+                    if fresh:
+                        lock.unlink()
+            raise
+        lock.write_journal(None)
+        self._report()
+
+    def _recover(self, lock: ProjectLock) -> None:
+        """A run killed mid-way (SIGKILL, a crash: no roll-back ran) left its journal in the lock:
+        remove what it made, as its roll-back would have."""
+        journal = lock.journal()
+        if not journal or journal.get("command") != "up" or owner_alive(journal["owner"]):
+            return
+        self.progress(f"removing what a killed parity up (pid {journal['owner'].rpartition(':')[2]}) left")
+        with signals_held():
+            self._roll_back(journal["owner"], journal.get("fresh") is True)
+        lock.write_journal(None)
+        self.result.actions.append(f"removed what a killed run left (pid {journal['owner'].rpartition(':')[2]})")
+
+    def _roll_back(self, owner: str, fresh: bool) -> bool:
+        """Remove what the run ``owner`` made: every container, volume and image of the project
+        labelled with it (so an object created just as the run was interrupted is found too), and the
+        state directory if that run created it. The engine may be gone: then what is left stays
+        labelled for ``parity down`` (and the next ``up``).
+
+        Returns:
+            Whether the engine could be asked (False: it went away; objects may be left).
+        """
+        if fresh:
+            _remove_state_dir(self.state_dir)
+        label = {LABEL_PROJECT: self.plan.project, LABEL_UP_OWNER: owner}
+        try:
+            containers = by_label(self.client.containers, **label)
+            volumes = by_label(self.client.volumes, **label)
+            images = by_label(self.client.images, **label)
         except Exception:  # noqa: BLE001 - the engine went away: nothing can be removed
-            now = {"containers": {}, "volumes": {}, "images": {}}
-        undo = [lambda c=c: c.remove(force=True, v=True) for k, c in now["containers"].items()
-                if k not in before["containers"]]
-        undo += [lambda v=v: v.remove(force=True) for k, v in now["volumes"].items() if k not in before["volumes"]]
-        undo += [lambda k=k: self.client.images.remove(k) for k in now["images"] if k not in before["images"]]
+            return False
+        undo = [lambda c=c: c.remove(force=True, v=True) for c in containers]
+        undo += [lambda v=v: v.remove(force=True) for v in volumes]
+        undo += [lambda i=i: self.client.images.remove(i.id, force=True) for i in images]
         for step in undo:
             try:
                 step()
             except Exception:  # noqa: BLE001 - best effort; the original error is what is reported
                 pass
-        if fresh:
-            shutil.rmtree(self.state_dir, ignore_errors=True)
+        return True
 
     def _check_names(self) -> None:
+        """Every engine object up would use by name (containers, volumes, the data image) is this
+        workload's, or absent: someone else's is never used, replaced or removed."""
+        ref = self.plan.workload_ref
         for name in [self.plan.data_container] + [self.plan.container_name(s) for s in self.plan.services]:
             try:
                 ctr = self.client.containers.get(name)
             except docker.errors.NotFound:
                 continue
-            if ctr.labels.get(LABEL_PROJECT) != self.plan.project:
+            if not_ours(ctr.labels, self.plan.project, ref):
                 raise ParityError(f"a container named {name} exists and was not created by parity for "
-                                  f"{self.plan.workload_ref}; remove or rename it")
+                                  f"{ref}; remove or rename it")
+        for v in self.plan.volumes:
+            name = self.plan.volume_name(v)
+            try:
+                vol = self.client.volumes.get(name)
+            except docker.errors.NotFound:
+                continue
+            if not_ours(vol.attrs.get("Labels"), self.plan.project, ref):
+                raise ParityError(_not_ours_volume(name, ref))
+        if self.plan.volumes:
+            try:
+                image = self.client.images.get(self.plan.data_image)
+            except docker.errors.ImageNotFound:
+                return
+            if not_ours(image.labels, self.plan.project, ref) or \
+                    (image.labels or {}).get(LABEL_DIGEST) != f"sha256:{self.plan.content_digest}":
+                raise ParityError(f"an image tagged {self.plan.data_image} exists and was not built by parity for "
+                                  f"{ref}; parity will not use it as the data image: remove the tag "
+                                  f"(docker image rm {self.plan.data_image}) and run parity up again")
 
     def _data_image(self) -> None:
         try:
@@ -191,9 +252,12 @@ class Bootstrap:
         self.progress(f"building {self.plan.data_image}")
         try:
             self.client.images.build(path=str(self.state_dir / "data"), tag=self.plan.data_image, rm=True,
-                                     forcerm=True)
+                                     forcerm=True, labels=self.owner_label, timeout=self.timeout)
         except (docker.errors.BuildError, docker.errors.APIError) as exc:
             raise ParityError(f"building the data image failed: {first_line(exc)}") from None
+        except requests_errors() as exc:
+            raise ParityError(f"building the data image failed: the engine did not answer within "
+                              f"{self.timeout:g} s ({first_line(exc)}); give it longer with --timeout") from None
         self.result.actions.append(f"built image {self.plan.data_image}")
 
     def _volumes(self) -> None:
@@ -204,7 +268,8 @@ class Bootstrap:
             labels = data.labels
         except docker.errors.NotFound:
             data, labels = None, {}
-        existing = {v.name: v for v in by_label(self.client.volumes, **{LABEL_PROJECT: plan.project})}
+        existing = {v.name: v for v in by_label(self.client.volumes, **{LABEL_PROJECT: plan.project,
+                                                                        LABEL_WORKLOAD: plan.workload_ref})}
         changed = data is None or data.image.tags[:1] != [plan.data_image]
         shapes = {v.key: _shape(v) for v in plan.volumes}
         for v in plan.volumes:
@@ -228,7 +293,12 @@ class Bootstrap:
                 self.result.actions.append(f"recreated volume {name}")
             else:
                 self.result.actions.append(f"created volume {name}")
-            self.client.volumes.create(name, labels={**plan.data_labels(), LABEL_VOLUME: v.key})
+            made = self.client.volumes.create(name, labels={**plan.data_labels(), LABEL_VOLUME: v.key,
+                                                            **self.owner_label})
+            # The engine answers a create of an existing name with that volume, whoever made it:
+            # one made since _check_names (a race) is not ours to fill.
+            if (made.attrs.get("Labels") or {}).get(LABEL_UP_OWNER) != self.owner:
+                raise ParityError(_not_ours_volume(name, plan.workload_ref))
         if not changed:
             return
         if data is not None:
@@ -236,7 +306,7 @@ class Bootstrap:
                 data.remove(force=True, v=False)
             except docker.errors.NotFound:
                 pass  # already removed with a recreated volume
-        labels = {**plan.data_labels()}
+        labels = {**plan.data_labels(), **self.owner_label}
         for v in plan.volumes:
             labels[LABEL_VOLUME_DIGEST + v.key] = v.digest
             labels[LABEL_VOLUME_SHAPE + v.key] = shapes[v.key]
@@ -265,13 +335,21 @@ class Bootstrap:
             f'  case " {" ".join(names)} " in *" $n "*) ;; *) rm -f "$n" ;; esac', "done",
             'if [ -n "$old" ] && [ "$old" != "$new" ]; then rm -rf "./$old"; fi',
         ])
+        writer = self.client.containers.create(
+            self.plan.data_image, ["sh", "-c", script], user="0", network_disabled=True,
+            labels={**self.plan.data_labels(), LABEL_ROLE: "writer", **self.owner_label},
+            mounts=[Mount("/live", name, type="volume")])
         try:
-            self.client.containers.run(self.plan.data_image, ["sh", "-c", script], remove=True, user="0",
-                                       network_disabled=True, labels={**self.plan.data_labels(),
-                                                                      LABEL_ROLE: "writer"},
-                                       mounts=[Mount("/live", name, type="volume")])
-        except docker.errors.ContainerError as exc:
-            raise ParityError(f"updating volume {name} in place failed (exit {exc.exit_status})") from None
+            writer.start()
+            code = writer.wait(timeout=self.timeout).get("StatusCode")
+        except requests_errors() as exc:
+            raise ParityError(f"updating volume {name} in place did not finish within {self.timeout:g} s "
+                              f"({first_line(exc)}); give it longer with --timeout") from None
+        finally:
+            with contextlib.suppress(docker.errors.DockerException, *requests_errors()):
+                writer.remove(force=True)
+        if code != 0:
+            raise ParityError(f"updating volume {name} in place failed (exit {code})")
 
     def _container(self, s: ServicePlan) -> None:
         plan = self.plan
@@ -294,13 +372,18 @@ class Bootstrap:
             self.result.actions.append(f"created {s.name}")
         mounts = [Mount(m.target, plan.volume_name(next(v for v in plan.volumes if v.key == m.volume)),
                         type="volume", read_only=True, no_copy=True) for m in s.volumes]
-        mounts += [Mount(b.target, str(self.state_dir / b.host_path), type="bind", read_only=True) for b in s.binds]
+        for b in s.binds:
+            source = self._bind_source(b.host_path)
+            if source is None:  # write_state wrote it just now: someone changed it since
+                raise ParityError(f"{self.state_dir / b.host_path}: changed outside parity during the run "
+                                  "(it no longer resolves inside the state directory); run parity up again")
+            mounts.append(Mount(b.target, source, type="bind", read_only=True))
         self.progress(f"starting {s.name}")
         kwargs = dict(
             name=name, hostname=s.hostname, user=s.user, group_add=s.group_add or None,
             environment={**s.env.from_objects, **s.env.plain}, working_dir=s.working_dir,
             read_only=s.read_only_rootfs, mounts=mounts, tty=s.tty, stdin_open=s.stdin_open,
-            labels={**s.labels, LABEL_CONFIG: digest},
+            labels={**s.labels, LABEL_CONFIG: digest, **self.owner_label},
             ports={p.split(":")[1]: int(p.split(":")[0]) for p in s.ports} or None,
         )
         if s.entrypoint is not None:
@@ -316,7 +399,11 @@ class Bootstrap:
         except docker.errors.APIError as exc:
             raise ParityError(f"starting {s.name} failed: {first_line(exc)}") from None
         if s.init:
-            code = ctr.wait().get("StatusCode")
+            try:
+                code = ctr.wait(timeout=self.timeout).get("StatusCode")
+            except requests_errors():
+                raise ParityError(f"init container {s.name} did not finish within {self.timeout:g} s (see: docker "
+                                  f"logs {name}); give it longer with --timeout") from None
             if code != 0:
                 raise ParityError(f"init container {s.name} exited with code {code} (see: docker logs {name})")
 
@@ -328,8 +415,45 @@ class Bootstrap:
                 "mounts": [m.target for m in s.volumes] + [b.target for b in s.binds]})
 
 
-def up(plan: DockerPlan, layout: WorkloadLayout, progress: Progress | None = None) -> UpResult:
-    return Bootstrap(plan, layout, progress or Progress()).up()
+def up(plan: DockerPlan, layout: WorkloadLayout, progress: Progress | None = None,
+       timeout: float | None = None) -> UpResult:
+    """Reconcile the engine with the plan (see the module docstring).
+
+    Args:
+        plan: the workload's Docker plan.
+        layout: its predicted layout (stored for ``status``).
+        progress: where step messages go.
+        timeout: seconds parity waits for the engine, per request and per wait (None: DEFAULT_TIMEOUT).
+
+    Returns:
+        What was done, and the containers.
+
+    Raises:
+        ParityError: the engine failed or refused, a name is someone else's, another run holds the
+            workload's lock, or a wait timed out; what this run made is removed.
+    """
+    return Bootstrap(plan, layout, progress or Progress(), timeout or DEFAULT_TIMEOUT).up()
+
+
+def requests_errors() -> tuple[type[Exception], ...]:
+    """What the SDK raises when a request or a wait times out or the connection drops."""
+    import requests.exceptions
+
+    return (requests.exceptions.RequestException,)
+
+
+def _not_ours_volume(name: str, ref: str) -> str:
+    return (f"a volume named {name} exists and was not created by parity for {ref}; parity will not use or "
+            f"remove it: remove it yourself (docker volume rm {name}) and run parity up again")
+
+
+def _remove_state_dir(path: Path) -> None:
+    """Remove a state directory; a symlink planted in its place goes, never what it points to."""
+    if os.path.islink(path):
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _removed_by_down(labels: dict | None, project: str) -> bool:
@@ -347,8 +471,28 @@ def down(workload_ref: str | None, project: str) -> dict:
     """Remove every container, volume and image labelled for ``project`` (and the workload, when
     given), and the project's state directory. Another project's objects (another ``-p``, or a
     ``docker compose -p`` run of the generated file) are never touched; a running ``parity diff
-    --live`` keeps its own, a dead one's leftovers of the workload go too."""
+    --live`` keeps its own, a dead one's leftovers of the workload go too.
+
+    Args:
+        workload_ref: ``KIND/NAME``, or None for every workload of the project.
+        project: the project name (its state directory's name).
+
+    Returns:
+        What was removed.
+
+    Raises:
+        ParityError: the engine failed, or another ``up``/``down`` of the project is running.
+    """
     client = connect()
+    with project_lock(project, workload_ref or f"project {project}") as lock:
+        lock.write_journal({"command": "down", "owner": run_owner()})
+        removed = _remove_labelled(client, workload_ref, project)
+        _remove_state_dir(state_root() / project)  # (a symlink there is unlinked, never followed)
+        lock.unlink()  # (a killed up's journal goes with it: everything it made was removed)
+    return {"workload": workload_ref, "project": project, "removed": removed}
+
+
+def _remove_labelled(client, workload_ref: str | None, project: str) -> dict[str, list[str]]:
     label = {LABEL_WORKLOAD: workload_ref} if workload_ref else {LABEL_PROJECT: project}
     removed: dict[str, list[str]] = {"containers": [], "volumes": [], "images": []}
     # In this order: volumes and images are listed once the containers using them are gone.
@@ -369,10 +513,7 @@ def down(workload_ref: str | None, project: str) -> dict:
         except docker.errors.NotFound:
             pass
     sweep(client)  # after this project's own: a dead diff's objects of the workload are counted above
-    state = inside(state_root(), project)
-    if state.exists():
-        shutil.rmtree(state, ignore_errors=True)
-    return {"workload": workload_ref, "project": project, "removed": removed}
+    return removed
 
 
 def workloads_running(client) -> dict[tuple[str, str], list]:
@@ -384,6 +525,28 @@ def workloads_running(client) -> dict[tuple[str, str], list]:
             continue
         out.setdefault((ctr.labels.get(LABEL_PROJECT, ""), ctr.labels[LABEL_WORKLOAD]), []).append(ctr)
     return out
+
+
+def _stored_layout(project: str, ref: str) -> WorkloadLayout | None:
+    """The layout ``up`` stored for a workload (under a shared lock: not while an ``up`` rewrites it),
+    or None. ``project`` comes from a container label: only a plain name is looked up."""
+    if not project or project.startswith(".") or "/" in project or "\0" in project:
+        return None
+    state_dir = state_root() / project
+    with project_lock(project, ref, shared=True, create=False):
+        if not is_real_dir(state_dir):
+            return None
+        path = state_dir / LAYOUT_FILE
+        try:
+            doc = read_state_json(path, MAX_LAYOUT_BYTES)
+        except FileNotFoundError:
+            return None
+        try:
+            (layout,) = from_document(doc)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+            raise ParityError(f"{path}: is not the layout parity up stored (it was changed outside parity); "
+                              "run parity up again, or parity status with the manifests") from None
+    return layout
 
 
 @engine_errors()
@@ -402,11 +565,8 @@ def status(predictions: dict[str, WorkloadLayout], only: str | None = None, proj
         predicted = predictions.get(ref)
         source = "manifests"
         if predicted is None:
-            try:
-                (predicted,) = from_document(json.loads((state_root() / ctr_project / LAYOUT_FILE).read_text()))
-                source = "stored by parity up"
-            except (OSError, ValueError):
-                predicted, source = None, "none (run parity status with the manifests)"
+            predicted = _stored_layout(ctr_project, ref)
+            source = "stored by parity up" if predicted else "none (run parity status with the manifests)"
         entry = {"workload": ref, "project": ctr_project, "prediction": source, "containers": []}
         for ctr in sorted(containers, key=lambda c: c.name):
             name = ctr.labels[LABEL_CONTAINER]

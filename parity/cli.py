@@ -445,8 +445,11 @@ def _single_plan(manifests, secret_paths, namespace, workload, from_cluster=None
 @workload_options
 @PROJECT_OPTION
 @FORMAT_OPTION
+@click.option("--timeout", type=click.IntRange(1, 86400), metavar="SECONDS",
+              help="Longest wait for the engine: each request, the data image build, each init container "
+                   "[default: 300].")
 @handle_errors
-def up(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, project, fmt):
+def up(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, project, fmt, timeout):
     """Build, create and start the workload's containers with the cluster's files. Idempotent; a
     changed Secret reaches running containers through the kubelet's atomic ..data swap."""
     from .bootstrap import up as do_up
@@ -454,7 +457,7 @@ def up(manifests, secret_paths, workload, namespace, from_cluster, context, kube
 
     plan, layout = _single_plan(manifests, secret_paths, namespace, workload, from_cluster, context, kubeconfig,
                                 project=_checked_project(project))
-    result = do_up(plan, layout, Progress())
+    result = do_up(plan, layout, Progress(), timeout)
     if fmt == "json":
         click.echo(dump_json(result.to_json()), nl=False)
         return

@@ -42,6 +42,9 @@ LABEL_PROJECT = "io.parity.project"
 #: them, so that ``parity down`` leaves a running diff's objects alone (it removes them once that
 #: process is gone).
 LABEL_DIFF_OWNER = "io.parity.diff-owner"
+#: On every object a ``parity up`` run creates: ``HOST:PID`` of that run, so that the run's roll-back,
+#: or the next run when this one was killed (its journal says so, see parity/state.py), finds them.
+LABEL_UP_OWNER = "io.parity.up-owner"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ through unchanged until one matches ``trigger`` (a regex on the request line, e.
 - ``"vanish"``: the proxy closes every connection and its socket, unanswered (the engine going
   away mid-command);
 - ``"hang"``: that request and every later one that matches stay unanswered, their connections
-  open (an engine that accepts requests and never answers them).
+  open (an engine that accepts requests and never answers them);
+- ``"hold"``: that request waits until ``release()`` and then goes on to the engine (a command
+  stopped at a known point, e.g. to run a second command meanwhile, or to kill it there).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class EngineProxy:
         self.path, self.trigger, self.action, self.message = str(path), re.compile(trigger), action, message
         self.upstream = engine_socket()
         self.triggered = threading.Event()
+        self.released = threading.Event()
         self.seen: list[bytes] = []  # request lines, in order
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -53,7 +56,12 @@ class EngineProxy:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def release(self) -> None:
+        """A held request goes on to the engine."""
+        self.released.set()
+
     def close(self) -> None:
+        self.released.set()
         with self._lock:
             sockets, self._sockets = self._sockets, []
             listener, self._listener = self._listener, None
@@ -98,8 +106,11 @@ class EngineProxy:
                         if self.action == "hang":
                             hung = True  # never forwarded, never answered; close() ends it
                             return
-                        self._fail(src, dst)
-                        return
+                        if self.action == "hold":
+                            self.released.wait()
+                        else:
+                            self._fail(src, dst)
+                            return
                 dst.sendall(chunk)
         except OSError:
             pass
