@@ -294,3 +294,20 @@ def test_a_symlink_planted_as_the_lock_file_is_one_line(tmp_path, env, docker_cl
         f"parity: {lock}: is a symbolic link, which parity never makes; remove it\n")
     assert not (tmp_path / "elsewhere").exists()
     assert labelled(docker_client, POD) == NOTHING
+
+
+@pytest.mark.live
+def test_down_removes_a_symlink_planted_as_the_state_directory_not_its_target(tmp_path, env, docker_client):
+    manifests = renamed(ARTICLE, tmp_path / "article.yaml", SUFFIX)
+    up_json(env, str(manifests))
+    state_dir = tmp_path / "state" / POD_PROJECT
+    target = tmp_path / "precious"
+    target.mkdir()
+    (target / "keep").write_text("mine\n")
+    shutil.rmtree(state_dir)
+    state_dir.symlink_to(target)
+    result = run_parity("down", str(manifests), env=env)
+    assert result.returncode == 0, result.stderr.decode()
+    assert not os.path.lexists(state_dir)
+    assert (target / "keep").read_text() == "mine\n"
+    assert labelled(docker_client, POD) == NOTHING
