@@ -59,7 +59,7 @@ def popen_parity(env: dict, *args: str) -> subprocess.Popen:
 
 
 def project_volumes(client, project: str) -> set[str]:
-    return {v.name for v in client.volumes.list() if v.name.startswith(project + "-")}
+    return {v.name for v in client.volumes.list() if v.name.startswith(project + ".")}
 
 
 # -- objects parity did not make -----------------------------------------------------------------
@@ -71,7 +71,7 @@ def test_a_volume_up_wants_that_parity_did_not_make_is_refused_and_left_alone(tm
     """Before: up used the squatter's volume as is (the app read the squatter's bytes, and the
     squatter's volume was filled with the secrets)."""
     manifests = renamed(ARTICLE, tmp_path / "article.yaml", SUFFIX)
-    name = f"{POD_PROJECT}-secrets"
+    name = f"{POD_PROJECT}.secrets"
     squatter = docker_client.volumes.create(name, labels=labels)
     try:
         result = run_parity("up", str(manifests), env=env)
@@ -114,7 +114,7 @@ def test_an_image_with_the_data_images_tag_that_parity_did_not_build_is_refused(
 def test_a_container_labelled_for_another_workload_is_refused_and_left_alone(tmp_path, env, docker_client):
     """Before: a container with the right project label but another workload's was replaced."""
     manifests = renamed(ARTICLE, tmp_path / "article.yaml", SUFFIX)
-    name = f"{POD_PROJECT}-api-gateway"
+    name = f"{POD_PROJECT}.api-gateway"
     squatter = docker_client.containers.create("busybox:latest", ["true"], name=name, labels={
         "io.parity.project": POD_PROJECT, "io.parity.workload": "Pod/another"})
     try:
@@ -134,7 +134,7 @@ def test_a_second_up_while_one_runs_fails_cleanly_and_the_first_completes(tmp_pa
     """The first up is held (by the proxy) just before it creates its last container. Before: a
     second up ran alongside it and said "is up" while the first was still making its objects."""
     manifests = renamed(RICHER, tmp_path / "richer.yaml", SUFFIX)
-    trigger = rb"POST /v[0-9.]+/containers/create\?name=" + DEPLOY_PROJECT.encode() + rb"-log-shipper"
+    trigger = rb"POST /v[0-9.]+/containers/create\?name=" + DEPLOY_PROJECT.encode() + rb"\.log-shipper"
     with EngineProxy(proxy_dir / "e.sock", trigger, action="hold") as proxy:
         first = popen_parity({**env, "DOCKER_HOST": proxy.docker_host}, "up", str(manifests))
         try:
@@ -179,8 +179,8 @@ def test_the_next_up_removes_what_a_killed_up_left(tmp_path, env, proxy_dir, doc
     result = up_json(env, str(rotated))
     assert docker_client.containers.list(all=True, filters=writers) == []
     assert result["actions"][0] == f"removed what a killed run left (pid {killed.pid})"
-    assert f"updated volume {DEPLOY_PROJECT}-credentials in place" in result["actions"]
-    shipper = docker_client.containers.get(f"{DEPLOY_PROJECT}-log-shipper")
+    assert f"updated volume {DEPLOY_PROJECT}.credentials in place" in result["actions"]
+    shipper = docker_client.containers.get(f"{DEPLOY_PROJECT}.log-shipper")
     assert shipper.exec_run(["cat", "/var/run/shipper/creds/db/password"]).output == b"rotated-password"
     assert up_json(env, str(rotated))["actions"] == []
 
@@ -215,7 +215,7 @@ def test_an_init_container_that_never_ends_times_out_and_leaves_nothing(tmp_path
     result = subprocess.run([sys.executable, "-m", "parity.cli", "up", str(manifest), "--timeout", "10"], cwd=ROOT,
                             env={**os.environ, **env}, capture_output=True, timeout=240)
     assert one_line(result) == ("parity: init container wait-forever did not finish within 10 s (see: docker logs "
-                                "parity-pod-hang-own-wait-forever); give it longer with --timeout\n")
+                                "parity-pod-hang-own.wait-forever); give it longer with --timeout\n")
     assert labelled(docker_client, "Pod/hang-own") == NOTHING
     assert not (tmp_path / "state").exists() or list((tmp_path / "state").iterdir()) == []
 
@@ -275,9 +275,9 @@ def test_a_subpath_file_swapped_for_a_symlink_is_never_bound(tmp_path, env, dock
     outside.write_text("host bytes\n")
     bound.unlink()
     bound.symlink_to(outside)
-    docker_client.containers.get(f"{DEPLOY_PROJECT}-gateway").remove(force=True)
+    docker_client.containers.get(f"{DEPLOY_PROJECT}.gateway").remove(force=True)
     up_json(env, str(manifests))
-    gateway = docker_client.containers.get(f"{DEPLOY_PROJECT}-gateway")
+    gateway = docker_client.containers.get(f"{DEPLOY_PROJECT}.gateway")
     netrc = gateway.exec_run(["cat", "/root/.netrc"], user="0").output
     assert b"not-a-real-one" in netrc and b"host bytes" not in netrc
     assert not bound.is_symlink()
