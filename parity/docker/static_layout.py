@@ -24,7 +24,7 @@ from .image_files import ImageFiles, host_tree, image_from_build
 @dataclass
 class ServiceMount:
     target: str
-    type: str  # volume, bind, tmpfs, anonymous
+    type: str  # volume, bind, tmpfs, anonymous, copied (a compose secret/config from the environment)
     source: str
     read_only: bool
     nocopy: bool
@@ -78,7 +78,29 @@ class StaticReader:
                                             bool((v.get("volume") or {}).get("nocopy")))
         for t in svc.get("tmpfs") or []:
             out[str(t)] = ServiceMount(str(t), "tmpfs", "", False, False)
+        for m in self._secrets_and_configs(svc):
+            out[m.target] = m
         return list(out.values())
+
+    def _secrets_and_configs(self, svc: dict) -> list[ServiceMount]:
+        """Compose's own ``secrets:`` and ``configs:`` (not swarm's): a file source is a read-only bind
+        of that file (its host mode and owner: ``mode``/``uid``/``gid`` do not apply to a bind), at
+        ``/run/secrets/<target>`` for a secret, ``/<target>`` for a config; an ``environment`` or
+        ``content`` source is copied into the container at start (measured: Compose v2.40.3)."""
+        out = []
+        for kind, base in (("secrets", "/run/secrets/"), ("configs", "/")):
+            defined = getattr(self.project, kind)
+            for ref in svc.get(kind) or []:
+                ref = ref if isinstance(ref, dict) else {"source": str(ref)}
+                source = str(ref.get("source") or "")
+                target = str(ref.get("target") or source)
+                target = target if target.startswith("/") else base + target
+                spec = defined.get(source) or {}
+                if spec.get("file"):
+                    out.append(ServiceMount(target, "bind", spec["file"], True, False))
+                else:
+                    out.append(ServiceMount(target, "copied", f"{kind[:-1]} {source}", False, False))
+        return out
 
     def creation_order(self) -> list[str]:
         order: list[str] = []
@@ -135,6 +157,7 @@ class StaticReader:
                     break
                 entries += [e for e in tree if _under(e.path, path)
                             and innermost(e.path, mounts, lambda sm: sm.target) is source]
+            entries += _mountpoint_dirs(path, nested, {e.path for e in entries})
         result.layout = ContainerLayout(name, init, [lm for lm in layout_mounts if lm.path not in result.unknown],
                                         list({e.path: e for e in entries}.values()))
         return result
@@ -161,6 +184,9 @@ class StaticReader:
                 return [], f"bind source {m.source}: {exc}"
         if m.type == "tmpfs":
             return [Entry("", DIR, 0o1777)], None
+        if m.type == "copied":
+            return [], (f"{m.source} is copied into the container by Compose when it starts (from the environment "
+                        "or inline content): use --live to read it")
         if m.type == "anonymous":
             owner = m.source.split(":")[0]
             image = self.image(owner)
@@ -171,6 +197,21 @@ class StaticReader:
             return ([_rel(e, m.target) for e in tree] if tree else [Entry("", DIR, 0o755)]), None
         tree, _filler, unknown = self.volume_content(m.source)
         return tree, unknown
+
+
+def _mountpoint_dirs(path: str, nested: list[ServiceMount], present: set[str]) -> list[Entry]:
+    """The directories the engine creates for mounts beneath ``path`` where the image has none: each
+    missing ancestor of a mount's target, from ``path`` down (moby creates mountpoints 0755 root:root,
+    e.g. /run/secrets for a compose secret)."""
+    made: list[Entry] = []
+    for m in nested:
+        parts = m.target[len(path.rstrip("/")):].strip("/").split("/")[:-1]
+        at = path.rstrip("/") or "/"
+        for d in [path] + [f"{at}/{'/'.join(parts[:i + 1])}".replace("//", "/") for i in range(len(parts))]:
+            if d not in present:
+                present.add(d)
+                made.append(Entry(d, DIR, 0o755))
+    return made
 
 
 def _describe(m: ServiceMount) -> str:

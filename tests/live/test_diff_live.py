@@ -9,6 +9,7 @@ Every test leaves no container, volume, network or image behind.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -468,3 +469,61 @@ def test_live_diff_shows_its_steps_on_a_terminal_only(docker_client, tmp_path):
         "parity: removing the throw-away project"]
     piped = run_parity(*args)
     assert (piped.returncode, piped.stderr) == (0, b"")
+
+
+COMPOSE_SECRETS_POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: app}
+spec:
+  containers:
+    - name: app
+      image: busybox:latest
+      volumeMounts: [{name: db, mountPath: /run/secrets}]
+  volumes: [{name: db, secret: {secretName: db, defaultMode: 0400}}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: db}
+stringData: {db: "not-a-real-password\\n"}
+"""
+
+COMPOSE_SECRETS = """\
+services:
+  app:
+    build: .
+    image: parity-difftest-secrets-{tag}
+    command: ["sleep", "600"]
+    secrets: [db, {{source: db, target: /etc/db-pass}}]
+    configs: [app, {{source: app, target: /etc/app.conf, mode: 0440}}]
+secrets:
+  db: {{file: ./db.txt}}
+configs:
+  app: {{file: ./app.conf}}
+"""
+
+
+@pytest.mark.live
+def test_compose_secrets_and_configs_read_statically_as_live(docker_client, tmp_path):
+    """Compose's own secrets:/configs: are read-only binds of their files (their host mode: mode/uid/gid
+    do not apply to a bind), at /run/secrets/NAME and /NAME; the engine makes the missing /run/secrets
+    0755. Static and live say the same, fact for fact (issue 15)."""
+    (tmp_path / "pod.yaml").write_text(COMPOSE_SECRETS_POD)
+    (tmp_path / "db.txt").write_text("not-a-real-password\n")
+    os.chmod(tmp_path / "db.txt", 0o600)
+    (tmp_path / "app.conf").write_text("k=v\n")
+    (tmp_path / "Dockerfile").write_text("FROM busybox:latest\n")
+    (tmp_path / "compose.yaml").write_text(COMPOSE_SECRETS.format(tag=secrets.token_hex(4)))
+
+    def facts(*extra: str) -> list[tuple[str, str, str, str]]:
+        result = run_parity("diff", str(tmp_path / "pod.yaml"), "--compose", str(tmp_path / "compose.yaml"),
+                            "--format", "json", *extra)
+        assert result.returncode == 1, result.stderr.decode()
+        return sorted((d["kind"], d["path"], str(d["expected"]), str(d["actual"]))
+                      for d in json.loads(result.stdout)["differences"])
+
+    static = facts()
+    assert [(k, p) for k, p, _, _ in static] == [
+        ("mode", "/run/secrets"), ("mode", "/run/secrets/db"), ("not-hidden", "/run/secrets"),
+        ("structure", "/run/secrets/..data")]
+    assert facts("--live") == static
