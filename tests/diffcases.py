@@ -111,7 +111,11 @@ def manifests_copy(dest: Path, src: Path = ARTICLE, edit: Callable[[str], str] =
 
 def generate(out: Path, *manifests: str | Path) -> Path:
     """``parity k8s-to-docker`` into ``out``; the path of its compose.yaml."""
-    result = run_parity("k8s-to-docker", *map(str, manifests), "-o", str(out), "--format", "json")
+    import secrets
+
+    # A project of the test's own (-p): a user's running example keeps its objects.
+    result = run_parity("k8s-to-docker", *map(str, manifests), "-o", str(out), "--format", "json",
+                        "-p", f"parity-test-{secrets.token_hex(4)}")
     assert result.returncode == 0, result.stderr.decode()
     return out / "compose.yaml"
 

@@ -21,8 +21,17 @@ def predicted(*manifests: str, workload: str | None = None):
     return layout
 
 
+def test_project() -> tuple[str, ...]:
+    """``-p`` with a project of the test's own: never the default name a user's ``parity up`` or
+    ``docker compose up`` of the same example uses (their objects would be the test's to remove)."""
+    import secrets
+
+    return ("-p", f"parity-test-{secrets.token_hex(4)}")
+
+
 def generate(out: Path, *manifests: str, extra: tuple[str, ...] = ()) -> dict:
-    result = run_parity("k8s-to-docker", *manifests, "-o", str(out), "--format", "json", *extra)
+    own = () if "-p" in extra else test_project()
+    result = run_parity("k8s-to-docker", *manifests, "-o", str(out), "--format", "json", *own, *extra)
     assert result.returncode == 0, result.stderr.decode()
     return json.loads(result.stdout)
 

@@ -118,7 +118,7 @@ def test_data_context_builds_with_the_legacy_builder(docker_client, tmp_path):
             ctr.remove(v=True)
         assert image.labels["io.parity.workload"] == "StatefulSet/ledger"
         assert image.labels["io.parity.role"] == "data"
-        assert summary["images"][0].startswith("parity-statefulset-ledger-data:")
+        assert summary["images"][0].startswith(f"{summary['project']}-data:")
     finally:
         docker_client.images.remove(tag, force=True)
 
@@ -138,7 +138,7 @@ def test_changed_secret_never_serves_stale_bytes(docker_client, tmp_path):
     try:
         compose(out, "up", "-d", "--build")
         (src / "secret.yaml").write_text(secret.replace("tenant1-api-key-3f9a1c", "tenant1-ROTATED"))
-        second = generate(out, str(src), extra=("--force",))
+        second = generate(out, str(src), extra=("--force", "-p", first["project"]))
         assert first["volumes"]["secrets"] != second["volumes"]["secrets"]
         compose(out, "up", "-d", "--build")
         ctr = compose_container(docker_client, second["project"], "api-gateway")
