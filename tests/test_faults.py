@@ -27,7 +27,9 @@ def tree(root: Path) -> list[str]:
 
 
 def start_slow(args: list[str], cwd: Path, delay: float = 0.3) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(SLOW_WRITE), "PARITY_TEST_WRITE_DELAY": str(delay)}
+    # The checkout's parity (not an installed one), with the slow-write sitecustomize in front.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(SLOW_WRITE), str(ROOT))),
+           "PARITY_TEST_WRITE_DELAY": str(delay)}
     return subprocess.Popen([sys.executable, "-m", "parity.cli", *args], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 

@@ -318,7 +318,10 @@ def _load_object(obj, file: str, default_ns: str, inputs: Inputs, problems: Prob
     name = meta.get("name")
     shown_name = shown(name) if isinstance(name, str) else "?"
     if not isinstance(kind, str) or not kind:
-        problems.add("Required value", file=file, obj=f"<no kind>/{shown_name if name else '?'}", field="kind")
+        hint = ("" if "apiVersion" in obj else " (not a Kubernetes object: --skip-non-kubernetes leaves such "
+                                               "documents out)")
+        problems.add("Required value" + hint, file=file, obj=f"<no kind>/{shown_name if name else '?'}",
+                     field="kind")
         return
     ref = f"{shown(kind)}/{shown_name if name else '?'}"
     if not isinstance(name, str) or not name:
@@ -422,8 +425,13 @@ def _string_map(obj: dict, name: str, problems: Problems, file: str, ref: str) -
 
 
 def _yaml_type(value) -> str:
-    return {bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "a map",
-            type(None): "null"}.get(type(value), type(value).__name__)
+    """What a YAML value is, in words (the loader's int and str subclasses, e.g. an integer that keeps
+    its written text, are still "a number" / "a string")."""
+    for kind, words in ((bool, "a boolean"), (int, "a number"), (float, "a number"), (str, "a string"),
+                        (list, "a list"), (dict, "a map")):
+        if isinstance(value, kind):
+            return words
+    return "null" if value is None else type(value).__name__
 
 
 def _b64(value: str) -> bytes:

@@ -67,3 +67,22 @@ def test_base64_text_under_string_data_is_warned_about_without_its_value(tmp_pat
     assert result.stderr.decode() == (
         f"parity: warning: {tmp_path}/in.yaml: Secret/s: stringData[token]: looks base64-encoded; stringData takes "
         "the value as it is (data: takes base64), so the file holds the encoded text\n")
+
+
+def test_yaml_that_is_not_a_kubernetes_object_is_refused_with_the_way_out(tmp_path):
+    path = write(tmp_path, "services:\n  app: {image: busybox}\n", "compose.yaml")
+    result = run_parity("layout", str(path))
+    assert (result.returncode, result.stderr.decode()) == (2, (
+        f"parity: {path}: <no kind>/?: kind: Required value (not a Kubernetes object: --skip-non-kubernetes "
+        "leaves such documents out)\n"))
+
+
+def test_a_wrongly_typed_value_is_named_in_words_whatever_the_loader_made_of_it(tmp_path):
+    """Integers keep their written text in a subclass of int: the message still says "a number"."""
+    path = write(tmp_path, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: 0755, b: 0x1F, c: yes}\n")
+    result = run_parity("layout", str(path))
+    assert result.returncode == 2
+    assert result.stderr.decode().splitlines() == [
+        f"parity: {path}: ConfigMap/c: data[a]: must be a string, not a number",
+        f"parity: {path}: ConfigMap/c: data[b]: must be a string, not a number",
+        f"parity: {path}: ConfigMap/c: data[c]: must be a string, not a boolean"]
