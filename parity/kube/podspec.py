@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..errors import Problems
+from . import quantity
 from .names import dns1123_label_errors, go_quote, invalid, port_name_errors
 from .yamlload import written_text
 
@@ -23,6 +24,10 @@ _KNOWN_DECIMAL_MODES = {256, 288, 292, 320, 360, 365, 384, 416, 420, 432, 436, 4
 
 DOWNWARD_VOLUME_FIELDS = ("metadata.name", "metadata.namespace", "metadata.uid", "metadata.labels",
                           "metadata.annotations")
+
+
+#: apimachinery's resource.ErrFormatWrong: what the API server's decoder says of a malformed quantity.
+QUANTITY_FORMAT = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
 
 
 @dataclass(frozen=True)
@@ -464,6 +469,13 @@ def _check_runtime_fields(raw: dict, prefix: str, c: _Checker) -> None:
         for key, value in c.map(resources.get(section), f"{prefix}.resources.{section}").items():
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
                 c.bad(f"{prefix}.resources.{section}[{key}]", "must be a quantity (e.g. 500m, 64Mi)")
+                continue
+            try:
+                quantity.parse(str(value))
+            except quantity.QuantityOverflow:
+                pass  # valid: only what the kubelet's int64 arithmetic makes of it is unknown
+            except ValueError:  # the decoder's error (resource.ParseQuantity, ErrFormatWrong)
+                c.bad(f"{prefix}.resources.{section}[{key}]", f"{go_quote(str(value))}: {QUANTITY_FORMAT}")
     for i, src in enumerate(c.list(raw.get("envFrom"), f"{prefix}.envFrom")):
         where = f"{prefix}.envFrom[{i}]"
         src = c.map(src, where)

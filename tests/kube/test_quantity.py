@@ -89,3 +89,24 @@ from hypothesis import given, strategies as st  # noqa: E402
 def test_parse_agrees_with_the_plain_fraction_reading(whole, frac, frac_zeros, sign, suffix):
     text = f"{sign}{whole}.{'0' * frac_zeros}{frac}{suffix}"
     assert quantity.parse(text) == _reference(text)
+
+
+def test_a_malformed_quantity_is_refused_where_it_is_written_as_the_api_server_does(tmp_path):
+    """issue 14: a bad quantity was only noticed when a resourceFieldRef read it, and then named the
+    downward-API item; the API server's decoder refuses it at the resource itself, read or not."""
+    from ..conftest import run_parity, write
+
+    path = write(tmp_path, """\
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: q}
+        spec:
+          containers:
+            - name: a
+              image: busybox:latest
+              resources: {limits: {cpu: 5x00u, memory: 1e400}, requests: {cpu: 500000u}}
+        """)
+    result = run_parity("layout", str(path))
+    assert (result.returncode, result.stderr.decode()) == (2, (
+        f"parity: {path}: Pod/q: spec.containers[0].resources.limits[cpu]: \"5x00u\": quantities must match the "
+        "regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'\n"))
