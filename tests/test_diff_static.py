@@ -244,6 +244,9 @@ services:
       - escape:/escape
       - ./link-out:/linked
       - shared:/shared
+      - share:/share
+      - theirs:/theirs
+      - plugin:/plugin
     secrets: [token, local]
     build:
       context: /etc
@@ -256,6 +259,10 @@ services:
 volumes:
   escape:
     driver_opts: {type: none, o: bind, device: /etc}
+  share:
+    driver_opts: {type: nfs, o: "addr=127.0.0.1,ro", device: ":/"}
+  theirs: {external: true, name: someone-elses-secrets}
+  plugin: {driver: some-plugin}
   shared: {}
 secrets:
   token: {file: /etc/hostname}
@@ -301,6 +308,9 @@ def test_host_access_names_each_service_and_field(tmp_path):
         ("secret token", "file", "/etc/hostname: mounts a host file outside the project directory"),
         ("volume escape", "driver_opts.device", "/etc: a volume backed by a host directory outside the project "
                                                 "directory"),
+        ("volume plugin", "driver", "volume driver 'some-plugin': storage outside the engine's local volumes"),
+        ("volume share", "driver_opts.type", "mounts a 'nfs' filesystem (the host's or the network's)"),
+        ("volume theirs", "external", "an existing volume, not the throw-away project's (another project's data)"),
     ]
     assert {p.file for p in host_access(project)} == {str(tmp_path / "compose.yaml")}
 

@@ -126,4 +126,20 @@ def host_access(project: ComposeProject) -> list[Problem]:
         if device.startswith("/") and not _inside(device, root):
             out.append(Problem(f"{device}: a volume backed by a host directory outside the project directory",
                                file=project.file, obj=f"volume {name}", field="driver_opts.device"))
+        for field, message in _volume_reach(spec or {}):
+            out.append(Problem(message, file=project.file, obj=f"volume {name}", field=field))
     return out
+
+
+def _volume_reach(spec: dict) -> list[tuple[str, str]]:
+    """A named volume that is not the engine's own local storage: an existing (``external``) volume,
+    another driver, or a filesystem the local driver mounts (nfs, cifs, a device: the host's or the
+    network's, whatever ``o`` names)."""
+    opts = spec.get("driver_opts") or {}
+    if spec.get("external"):
+        return [("external", "an existing volume, not the throw-away project's (another project's data)")]
+    if spec.get("driver") not in (None, "", "local"):
+        return [("driver", f"volume driver {spec['driver']!r}: storage outside the engine's local volumes")]
+    if str(opts.get("type") or "none") not in ("none", "tmpfs"):
+        return [("driver_opts.type", f"mounts a {opts['type']!r} filesystem (the host's or the network's)")]
+    return []

@@ -25,7 +25,7 @@ from ..layout import (DIR, FILE, SYMLINK, ContainerLayout, Entry, Mount, MountCo
                       sha256_hex)
 from . import quantity
 from .manifests import Inputs, Workload
-from .names import go_quote, shown
+from .names import go_quote, invalid, shown
 from .podspec import (ClaimSource, ConfigMapSource, Container, DownwardFile, DownwardSource, OtherSource,
                       ProjectedSource, SecretSource, TokenSource, Volume)
 
@@ -188,6 +188,10 @@ class _Pod:
         value = (resources.get(section) or {}).get(resource)
         if value is None and section == "requests":
             value = (resources.get("limits") or {}).get(resource)  # the API server defaults requests to limits
+        bad_divisor = quantity.divisor_error(resource, str(item.divisor or "1"))
+        if bad_divisor:
+            self.bad(f"{item.field}.resourceFieldRef.divisor", invalid(item.resource, bad_divisor))
+            return None, None
         try:
             divisor = quantity.parse(item.divisor or "1")
             if value is None:

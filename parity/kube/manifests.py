@@ -22,7 +22,7 @@ import yaml
 
 from ..errors import ParityError, Problem, Problems, remember_secrets
 from ..gcpause import gc_paused
-from ..outdir import is_output_dir, output_parts
+from ..outdir import OUTPUT_MARK, is_output_dir, output_parts
 from ..safefile import FileRefused, read_beneath, read_file, read_stream
 from .names import config_map_key_errors, dns1123_label_errors, invalid, object_name_errors, shown
 from .podspec import PodSpec, claim_volumes, parse_pod_spec
@@ -113,12 +113,16 @@ def expand_paths(paths: list, warnings: list[str] | None = None) -> list:
             out.append(p)
         elif os.path.isdir(p):
             charts: list[str] = []
+            outputs: list[str] = []
             # In a directory parity wrote (k8s-to-docker -o REPO), what it wrote is skipped and what the
             # user keeps beside it is read.
-            found = _manifest_files(str(Path(p)), charts, output_parts(p) if is_output_dir(p) else set())
+            found = _manifest_files(str(Path(p)), charts, output_parts(p) if is_output_dir(p) else set(), outputs)
             if warnings is not None:
                 warnings.extend(f"{c}: a Helm chart, skipped: render it (helm template NAME {c} | parity COMMAND -)"
                                 for c in charts)
+                # Said, never silent: a planted marker must not hide manifests kubectl would apply.
+                warnings.extend(f"{d}: skipped: parity's own output (it holds {OUTPUT_MARK}); give its files "
+                                "directly to read them" for d in outputs)
             if not found:
                 raise ParityError(Problem("directory holds no *.yaml, *.yml or *.json file", file=p))
             out.extend(found)
@@ -129,12 +133,12 @@ def expand_paths(paths: list, warnings: list[str] | None = None) -> list:
     return out
 
 
-def _manifest_files(root: str, charts: list[str], skip: set[str]) -> list[str]:
+def _manifest_files(root: str, charts: list[str], skip: set[str], outputs: list[str]) -> list[str]:
     """Every entry under ``root`` named *.yaml, *.yml or *.json that is not a directory, sorted, but
     none of ``root``'s entries named in ``skip`` nor anything in a directory parity wrote. The
     walk keeps its own stack (a directory tree 2,000 levels deep exhausted ``Path.rglob``'s recursion)
     and never enters a symlinked directory (no loops), nor a Helm chart below ``root`` (listed in
-    ``charts``)."""
+    ``charts``), nor a directory parity wrote (listed in ``outputs``)."""
     found: list[str] = []
     stack = [root]
     while stack:
@@ -153,6 +157,8 @@ def _manifest_files(root: str, charts: list[str], skip: set[str]) -> list[str]:
             if entry.is_dir(follow_symlinks=False):
                 if not is_output_dir(entry.path):  # parity-out/NAME inside a manifest directory: never input
                     stack.append(entry.path)
+                elif _manifest_files(entry.path, [], output_parts(entry.path), []):
+                    outputs.append(entry.path)  # it holds manifests parity did not write: say it is skipped
             elif os.path.splitext(entry.name)[1] in MANIFEST_SUFFIXES:
                 found.append(entry.path)
     return sorted(found)

@@ -97,3 +97,28 @@ def divide_ceil(value: Fraction, divisor: Fraction, cpu: bool) -> str:
     if abs(result) > INT64_MAX:
         raise QuantityOverflow("beyond the kubelet's int64 arithmetic")
     return str(result)
+
+
+#: The divisors the API server allows per resource (validation.go ``validateContainerResourceDivisor``).
+_DIVISORS = {
+    "cpu": ("1m and 1", {"1m", "1"}),
+    "memory": ("1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi, 1Ei",
+               {"1", "1k", "1M", "1G", "1T", "1P", "1E", "1Ki", "1Mi", "1Gi", "1Ti", "1Pi", "1Ei"}),
+}
+_DIVISORS["ephemeral-storage"] = _DIVISORS["memory"]
+_RESOURCE_WORDS = {"cpu": "the cpu resource", "memory": "the memory resource",
+                   "ephemeral-storage": "the local ephemeral storage resource"}
+
+
+def divisor_error(resource: str, divisor: str) -> str | None:
+    """Why the API server refuses ``divisor`` for ``resource`` (``cpu``, ``memory``,
+    ``ephemeral-storage``), or None. Compared by value, as it compares the canonical quantity
+    (``1000m`` is ``1``)."""
+    words, allowed = _DIVISORS[resource]
+    try:
+        value = parse(divisor)
+    except ValueError:  # (QuantityOverflow included: far past any allowed divisor)
+        value = None
+    if value is None or value not in {parse(a) for a in allowed}:
+        return f"only divisor's values {words} are supported with {_RESOURCE_WORDS[resource]}"
+    return None

@@ -110,3 +110,39 @@ def test_a_malformed_quantity_is_refused_where_it_is_written_as_the_api_server_d
     assert (result.returncode, result.stderr.decode()) == (2, (
         f"parity: {path}: Pod/q: spec.containers[0].resources.limits[cpu]: \"5x00u\": quantities must match the "
         "regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'\n"))
+
+
+def test_a_divisor_the_api_server_does_not_allow_is_refused_with_its_message(tmp_path):
+    """validation.go validateContainerResourceDivisor: cpu takes 1m or 1, memory 1, 1k ... 1Ei (by
+    value: 1000m is 1); "0" gave a Python repr, "1e-999999999" was accepted."""
+    import json
+
+    from ..conftest import run_parity, write
+
+    def pod(cpu_divisor: str, memory_divisor: str) -> str:
+        return f"""\
+            apiVersion: v1
+            kind: Pod
+            metadata: {{name: d}}
+            spec:
+              containers: [{{name: a, image: busybox:latest, resources: {{limits: {{cpu: "2", memory: 64Mi}}}},
+                            volumeMounts: [{{name: i, mountPath: /i}}]}}]
+              volumes:
+                - name: i
+                  downwardAPI:
+                    items:
+                      - {{path: c, resourceFieldRef: {{containerName: a, resource: limits.cpu, divisor: "{cpu_divisor}"}}}}
+                      - {{path: m, resourceFieldRef: {{containerName: a, resource: limits.memory, divisor: "{memory_divisor}"}}}}
+            """
+    good = run_parity("layout", str(write(tmp_path, pod("1000m", "1Mi"), "good.yaml")), "--format", "json")
+    assert good.returncode == 0, good.stderr.decode()
+    files = {f["path"]: f["size"] for f in json.loads(good.stdout)["workloads"][0]["containers"][0]["files"]}
+    assert files == {"/i/c": 1, "/i/m": 2}  # "2" and "64"
+    path = write(tmp_path, pod("0", "1e-999999999"), "bad.yaml")
+    bad = run_parity("layout", str(path))
+    where = f"parity: {path}: Pod/d: spec.volumes[0].downwardAPI.items"
+    assert (bad.returncode, bad.stderr.decode().splitlines()) == (2, [
+        f'{where}[0].resourceFieldRef.divisor: Invalid value: "limits.cpu": only divisor\'s values 1m and 1 are '
+        "supported with the cpu resource",
+        f'{where}[1].resourceFieldRef.divisor: Invalid value: "limits.memory": only divisor\'s values 1, 1k, 1M, 1G, '
+        "1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi, 1Ei are supported with the memory resource"])

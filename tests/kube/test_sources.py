@@ -101,3 +101,17 @@ def test_a_chart_inside_a_walked_directory_is_skipped_with_a_warning(tmp_path):
     assert names(result) == ["api-gateway"]
     assert result.stderr.decode() == (f"parity: warning: {chart}: a Helm chart, skipped: render it (helm template NAME "
                                       f"{chart} | parity COMMAND -)\n")
+
+
+def test_a_directory_parity_wrote_inside_the_input_is_skipped_with_a_warning(tmp_path):
+    """Never silent: a .parity-output marker (planted, or a real output dir) hides its directory from
+    the walk, and the run says so, since kubectl apply -R would read it."""
+    (tmp_path / "v" / "sub").mkdir(parents=True)
+    shutil.copy(ARTICLE / "pod.yaml", tmp_path / "v" / "sub")
+    shutil.copy(ARTICLE / "secret.yaml", tmp_path / "v")
+    (tmp_path / "v" / "sub" / ".parity-output").write_text("")
+    result = run_parity("layout", str(tmp_path / "v"))
+    assert result.returncode == 2
+    assert result.stderr.decode().splitlines()[0] == (
+        f"parity: warning: {tmp_path}/v/sub: skipped: parity's own output (it holds .parity-output); give its "
+        "files directly to read them")
