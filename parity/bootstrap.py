@@ -31,8 +31,8 @@ from .docker.engine import (DEFAULT_TIMEOUT, by_label, connect, engine_errors, e
                              project_containers)
 from .docker.generate import generate
 from .docker.leftovers import diff_owner as run_owner, owned_by_running_diff, owner_alive, sweep
-from .docker.plan import (LABEL_CONTAINER, LABEL_DIFF_OWNER, LABEL_DIGEST, LABEL_PROJECT, LABEL_ROLE, LABEL_UP_OWNER,
-                          LABEL_VOLUME, LABEL_WORKLOAD, DataVolume, DockerPlan, ServicePlan)
+from .docker.plan import (DATA_SERVICE, LABEL_CONTAINER, LABEL_DIFF_OWNER, LABEL_DIGEST, LABEL_PROJECT, LABEL_ROLE,
+                          LABEL_UP_OWNER, LABEL_VOLUME, LABEL_WORKLOAD, DataVolume, DockerPlan, ServicePlan)
 from .errors import ParityError
 from .layout import DIR, SYMLINK, WorkloadLayout, document, from_document
 from .outdir import OUTPUT_MARK, OUTPUT_MARK_TEXT, inside, signals_held, write_file
@@ -80,6 +80,15 @@ def _config_digest(s: ServicePlan) -> str:
     }
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
 
+
+
+def compose_labels(project: str, service: str, config_hash: str) -> dict[str, str]:
+    """The labels by which Compose finds a project's containers, so that ``docker compose -p PROJECT
+    ps`` and ``logs`` show what ``parity up`` runs (Compose's own ``com.docker.compose.*`` names;
+    without a config hash, ``ps`` leaves a container out: measured on Compose v2.40.3)."""
+    return {"com.docker.compose.project": project, "com.docker.compose.service": service,
+            "com.docker.compose.oneoff": "False", "com.docker.compose.container-number": "1",
+            "com.docker.compose.config-hash": config_hash}
 
 class Bootstrap:
     def __init__(self, plan: DockerPlan, layout: WorkloadLayout, progress: Progress,
@@ -306,7 +315,8 @@ class Bootstrap:
                 data.remove(force=True, v=False)
             except docker.errors.NotFound:
                 pass  # already removed with a recreated volume
-        labels = {**plan.data_labels(), **self.owner_label}
+        labels = {**plan.data_labels(), **self.owner_label,
+                  **compose_labels(plan.project, DATA_SERVICE, plan.content_digest)}
         for v in plan.volumes:
             labels[LABEL_VOLUME_DIGEST + v.key] = v.digest
             labels[LABEL_VOLUME_SHAPE + v.key] = shapes[v.key]
@@ -383,7 +393,8 @@ class Bootstrap:
             name=name, hostname=s.hostname, user=s.user, group_add=s.group_add or None,
             environment={**s.env.from_objects, **s.env.plain}, working_dir=s.working_dir,
             read_only=s.read_only_rootfs, mounts=mounts, tty=s.tty, stdin_open=s.stdin_open,
-            labels={**s.labels, LABEL_CONFIG: digest, **self.owner_label},
+            labels={**s.labels, LABEL_CONFIG: digest, **self.owner_label,
+                    **compose_labels(self.plan.project, s.name, digest)},
             ports={p.split(":")[1]: int(p.split(":")[0]) for p in s.ports} or None,
         )
         if s.entrypoint is not None:

@@ -262,3 +262,18 @@ def test_a_project_name_compose_would_refuse_is_refused(tmp_path):
         "parity: -p/--project: invalid project name 'My_App': lowercase letters, digits, '-' and '_' only, "
         "starting with a letter or digit (as Compose's -p)\n")
     assert not (tmp_path / "state").exists()
+
+
+@pytest.mark.live
+def test_compose_sees_what_up_runs(docker_client, state):
+    """``docker compose -p PROJECT ps`` and ``logs`` show the containers ``parity up`` made (issue 15):
+    they carry Compose's project and service labels."""
+    up(state, str(RICHER))
+    ps = subprocess.run(["docker", "compose", "-p", PROJECT, "ps", "-a", "--format", "{{.Service}} {{.State}}"],
+                        capture_output=True, text=True)
+    assert ps.returncode == 0, ps.stderr
+    assert sorted(ps.stdout.split("\n")[:-1]) == [
+        "check-config exited", "gateway running", "log-shipper running", "parity-data created"]
+    logs = subprocess.run(["docker", "compose", "-p", PROJECT, "logs", "--no-color", "check-config"],
+                          capture_output=True, text=True)
+    assert logs.returncode == 0, logs.stderr
