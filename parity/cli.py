@@ -56,26 +56,23 @@ def cluster_options(fn):
                         help="Read the workload and its Secrets/ConfigMaps from a cluster (deploy/api, pod/x).")(fn)
 
 
-#: ``--skip-non-kubernetes``: kept in the click context's ``meta`` (read by ``_skip_non_kubernetes``)
-#: rather than passed through every command's signature.
-SKIP_META = "parity.skip_non_kubernetes"
-SKIP_NON_KUBERNETES_OPTION = click.option(
-    "--skip-non-kubernetes", is_flag=True, expose_value=False,
-    callback=lambda ctx, param, value: ctx.meta.__setitem__(SKIP_META, value),
-    help="Leave out YAML documents that are not Kubernetes objects (no apiVersion or kind: a compose file, "
-         "Helm values, a CI config beside the manifests), with a warning, instead of refusing them.")
-
-
-def _skip_non_kubernetes() -> bool:
-    ctx = click.get_current_context(silent=True)
-    return bool(ctx and ctx.meta.get(SKIP_META))
-
-
 def _meta_option(*decls: str, key: str, **kwargs):
-    """An option whose value goes to the click context's ``meta[key]`` (read where inputs are
-    gathered) instead of every command's signature."""
+    """An option whose value goes to the click context's ``meta["parity.KEY"]`` (read where inputs
+    are gathered, ``_meta``) instead of every command's signature."""
     return click.option(*decls, key, expose_value=False,
                         callback=lambda ctx, param, value: ctx.meta.__setitem__(f"parity.{key}", value), **kwargs)
+
+
+def _meta(key: str, default=None):
+    """A ``_meta_option``'s value in the running command (``default`` outside one)."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(f"parity.{key}", default) if ctx else default
+
+
+SKIP_NON_KUBERNETES_OPTION = _meta_option(
+    "--skip-non-kubernetes", key="skip_non_kubernetes", is_flag=True,
+    help="Leave out YAML documents that are not Kubernetes objects (no apiVersion or kind: a compose file, "
+         "Helm values, a CI config beside the manifests), with a warning, instead of refusing them.")
 
 
 def kubectl_input_options(fn):
@@ -96,9 +93,7 @@ def _inputs_of(manifests: tuple[str, ...]) -> list:
     """MANIFEST... with -f/-R/-k (kubectl's semantics), as ``load_inputs`` takes them."""
     from .kube.sources import gather
 
-    meta = click.get_current_context().meta
-    return gather(manifests, meta.get("parity.filename", ()), bool(meta.get("parity.recursive")),
-                  meta.get("parity.kustomize", ()))
+    return gather(manifests, _meta("filename", ()), bool(_meta("recursive")), _meta("kustomize", ()))
 
 
 def workload_options(fn):
@@ -182,8 +177,7 @@ def load_layouts(manifests: tuple[str, ...], secret_paths: tuple[str, ...], name
     if namespace:
         check_namespace(namespace)
     if from_cluster:
-        meta = click.get_current_context().meta
-        if manifests or workload or meta.get("parity.filename") or meta.get("parity.kustomize"):
+        if manifests or workload or _meta("filename") or _meta("kustomize"):
             raise ParityError("give MANIFEST... (with --workload) or --from-cluster, not both")
         from .kube.cluster import load_from_cluster
 
@@ -197,7 +191,7 @@ def load_layouts(manifests: tuple[str, ...], secret_paths: tuple[str, ...], name
             raise ParityError("no MANIFEST given (a file, a directory, or - for stdin; or -f, -k), and no "
                               "--from-cluster")
         namespace = namespace or "default"
-        inputs = load_inputs(sources, namespace, _skip_non_kubernetes())
+        inputs = load_inputs(sources, namespace, bool(_meta("skip_non_kubernetes")))
     if secret_paths:
         inputs.merge(load_secret_paths(list(secret_paths), namespace or "default"))
     for warning in inputs.warnings:
@@ -495,7 +489,7 @@ def down(manifests, workload, namespace, project, fmt):
         check_namespace(namespace)
     sources = _inputs_of(manifests)
     if sources:
-        chosen = select_workloads(load_inputs(sources, namespace or "default", _skip_non_kubernetes()), workload)
+        chosen = select_workloads(load_inputs(sources, namespace or "default", bool(_meta("skip_non_kubernetes"))), workload)
         refs = [(w.kind, w.name, w.namespace) for w in chosen]
     elif workload:
         refs = [(*parse_kind_name(workload, "--workload"), namespace or "default")]

@@ -52,6 +52,32 @@ def run_parity(*args: str, input: str | bytes | None = None, cwd=None, env=None)
                           cwd=cwd or ROOT, env=full_env)
 
 
+
+def run_on_a_terminal(*args: str, env=None, timeout: float = 300) -> tuple[int, bytes, bytes]:
+    """The real CLI with stderr on a pseudo-terminal, where long commands print their steps: (exit
+    code, stdout, what the terminal showed)."""
+    import pty
+
+    full_env = {**os.environ, **(env or {})}
+    full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), full_env.get("PYTHONPATH")) if p)
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "parity.cli", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=slave, env=full_env, timeout=timeout)
+    finally:
+        os.close(slave)
+    shown = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # (EIO once the terminal's last writer is gone)
+            break
+        if not chunk:
+            break
+        shown.append(chunk)
+    os.close(master)
+    return proc.returncode, proc.stdout, b"".join(shown)
+
 @pytest.fixture(scope="session")
 def docker_client():
     """A client for the real engine. CI=true: a missing engine fails; elsewhere the test is skipped."""

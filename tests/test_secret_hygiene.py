@@ -15,10 +15,8 @@ from __future__ import annotations
 import base64
 import json
 import os
-import pty
 import stat
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -28,7 +26,7 @@ from parity.kube.manifests import TEMPLATE_PATHS
 
 from .badinputs import BAD, catalogue, command_line, entry_id, make_generated, stdin_of
 from .badinputs import bad_secret_values
-from .conftest import ROOT, run_parity
+from .conftest import ROOT, run_on_a_terminal, run_parity
 
 FIXTURES = ROOT / "tests" / "fixtures" / "live"
 CORPUS = {
@@ -186,27 +184,9 @@ def engine_text(client, workload: str) -> bytes:
 
 def up_on_a_terminal(manifests: str, env: dict) -> bytes:
     """``parity up`` with stderr on a pseudo-terminal, where it prints its progress messages."""
-    master, slave = pty.openpty()
-    try:
-        proc = subprocess.run([sys.executable, "-m", "parity.cli", "up", manifests], cwd=ROOT, stdout=subprocess.PIPE,
-                              stderr=slave, env={**os.environ, **env}, timeout=120)
-        os.close(slave)
-        slave = -1
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(master, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-    finally:
-        if slave != -1:
-            os.close(slave)
-        os.close(master)
-    assert proc.returncode == 0, b"".join(chunks)
-    return proc.stdout + b"".join(chunks)
+    code, stdout, shown = run_on_a_terminal("up", manifests, env=env, timeout=120)
+    assert code == 0, shown
+    return stdout + shown
 
 
 WORKLOADS = {"api-gateway": "Pod/api-gateway-hyg", "richer": "Deployment/tenant-gateway-hyg",

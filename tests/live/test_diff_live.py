@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import ROOT, run_parity
+from ..conftest import ROOT, run_on_a_terminal, run_parity
 from ..diffcases import (ARTICLE, CASES, DIFF_KEYS, DOC_KEYS, GW, MODE_SPECIFIC, OLD_KEY, ROTATED_KEY, Case,
                          case_article, case_missing_fs_group, case_prebuilt_data_image, edit_compose, manifests_copy,
                          run_diff, verdict)
@@ -432,36 +432,13 @@ def test_a_sigkilled_live_diff_leaves_what_the_next_run_removes(docker_client, t
     assert list(temp.iterdir()) == []
 
 
-def _on_a_terminal(args: list[str]) -> tuple[int, bytes, bytes]:
-    """parity with stderr on a pseudo-terminal: (exit code, stdout, what the terminal showed)."""
-    import pty
-
-    master, slave = pty.openpty()
-    try:
-        proc = subprocess.run([sys.executable, "-m", "parity.cli", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                              stderr=slave, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    finally:
-        os.close(slave)
-    shown = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(master)
-    return proc.returncode, proc.stdout, shown
-
-
 @pytest.mark.live
 def test_live_diff_shows_its_steps_on_a_terminal_only(docker_client, tmp_path):
     """A live diff takes seconds: on a terminal it says what it is doing; piped, stderr stays empty."""
     out = tmp_path / "out"
     assert run_parity("k8s-to-docker", str(ARTICLE), "-o", str(out), "-p", "parity-test-progress").returncode == 0
     args = ["diff", str(ARTICLE), "--compose", str(out / "compose.yaml"), "--live"]
-    code, stdout, shown = _on_a_terminal(args)
+    code, stdout, shown = run_on_a_terminal(*args)
     assert code == 0, stdout + shown
     steps = [line.split(" (")[0] for line in shown.decode().splitlines()]
     assert [s.split(" parity-diff-")[0] for s in steps] == [
