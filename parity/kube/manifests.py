@@ -26,11 +26,15 @@ from ..outdir import OUTPUT_MARK, is_output_dir, output_parts
 from ..safefile import FileRefused, read_beneath, read_file, read_stream
 from .names import config_map_key_errors, dns1123_label_errors, invalid, object_name_errors, shown
 from .podspec import PodSpec, claim_volumes, parse_pod_spec
+from .servicespec import Service, parse_service
 from .sources import CHART_FILE, MANIFEST_SUFFIXES, Rendered
 from .strictfields import unknown_fields
 from .yamlload import DuplicateKey, TooBig, error_text, load_all
 
 MAX_SECRET_BYTES = 1024 * 1024  # the API server's limit on a Secret's (or ConfigMap's) total data
+
+#: The kinds besides workloads that parity reads (others are listed in ``Inputs.other_kinds``).
+READ_KINDS = ("Secret", "ConfigMap", "Service")
 
 #: kind -> path of the pod template inside the object.
 TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
@@ -75,6 +79,7 @@ class Workload:
     pod_annotations: dict[str, str]
     pod_uid: str | None
     field_prefix: str  # "spec" for a Pod, "spec.template.spec" for a Deployment...
+    service_name: str | None = None  # a StatefulSet's spec.serviceName (its pods' subdomain)
 
     @property
     def ref(self) -> str:
@@ -86,6 +91,7 @@ class Inputs:
     workloads: list[Workload] = field(default_factory=list)
     secrets: dict[tuple[str, str], Secret] = field(default_factory=dict)
     configmaps: dict[tuple[str, str], ConfigMap] = field(default_factory=dict)
+    services: dict[tuple[str, str], Service] = field(default_factory=dict)  # (namespace, name), input order
     other_kinds: list[tuple[str, str]] = field(default_factory=list)  # (file, "Kind/name") ignored
     warnings: list[str] = field(default_factory=list)
 
@@ -94,7 +100,12 @@ class Inputs:
         self.workloads.extend(other.workloads)
         self.secrets.update(other.secrets)
         self.configmaps.update(other.configmaps)
+        self.services.update(other.services)
         self.other_kinds.extend(other.other_kinds)
+
+    def non_workloads(self) -> list[tuple[str, str]]:
+        """(file, "Kind/name") of the objects that are neither workloads nor Secrets/ConfigMaps."""
+        return [(s.file, s.ref) for s in self.services.values()] + self.other_kinds
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,7 +293,8 @@ def load_inputs(paths: list, default_namespace: str = "default", skip_non_kubern
             for obj in objs:
                 _check_fields(obj, file, problems)
                 _load_object(obj, file, default_namespace, inputs, problems, dups.get(id(obj), (None, []))[1])
-    if empty and not (inputs.workloads or inputs.secrets or inputs.configmaps or inputs.other_kinds or problems):
+    if empty and not (inputs.workloads or inputs.secrets or inputs.configmaps or inputs.services
+                      or inputs.other_kinds or problems):
         for file in empty:  # nothing at all to read: say which input was empty
             problems.add("empty input: no Kubernetes object", file=file)
     inputs.warnings = problems.warnings
@@ -331,15 +343,15 @@ def _load_object(obj, file: str, default_ns: str, inputs: Inputs, problems: Prob
         return
     ref = f"{shown(kind)}/{shown_name if name else '?'}"
     if not isinstance(name, str) or not name:
-        if kind in TEMPLATE_PATHS or kind in ("Secret", "ConfigMap"):
+        if kind in TEMPLATE_PATHS or kind in READ_KINDS:
             problems.add("Required value", file=file, obj=ref, field="metadata.name")
         else:
             inputs.other_kinds.append((file, ref))
         return
-    if kind not in TEMPLATE_PATHS and kind not in ("Secret", "ConfigMap"):
+    if kind not in TEMPLATE_PATHS and kind not in READ_KINDS:
         inputs.other_kinds.append((file, ref))
         return
-    if duplicates and (kind in TEMPLATE_PATHS or kind in ("Secret", "ConfigMap")):
+    if duplicates:
         # An object parity reads, with a key given twice: which value was meant? kubectl apply -f keeps the
         # last silently, -k (kustomize) and Helm refuse; parity refuses, with yaml.v3's words. Other kinds
         # are only listed, so their duplicates do not fail the stream (kubectl apply -f takes them).
@@ -368,6 +380,10 @@ def _load_object(obj, file: str, default_ns: str, inputs: Inputs, problems: Prob
         cm = _load_configmap(obj, name, namespace, file, problems)
         if cm:
             inputs.configmaps[(namespace, name)] = cm
+    elif kind == "Service":
+        service = parse_service(obj, name, namespace, file, problems)
+        if service:
+            inputs.services[(namespace, name)] = service
     else:
         workload = _load_workload(obj, kind, name, namespace, file, problems)
         if workload:
@@ -543,7 +559,12 @@ def _load_workload(obj: dict, kind: str, name: str, namespace: str, file: str,
         return None
     uid = pod_meta.get("uid") if kind == "Pod" and isinstance(pod_meta.get("uid"), str) else None
     pod_name = f"{name}-0" if kind == "StatefulSet" else name
-    return Workload(kind, name, namespace, file, spec, pod_name, labels, annotations, uid, field_prefix)
+    service_name = obj["spec"].get("serviceName") if kind == "StatefulSet" else None
+    if service_name is not None and not isinstance(service_name, str):
+        problems.add("must be a string", file=file, obj=ref, field="spec.serviceName")
+        return None
+    return Workload(kind, name, namespace, file, spec, pod_name, labels, annotations, uid, field_prefix,
+                    service_name or None)
 
 
 def _meta_map(meta: dict, name: str, problems: Problems, file: str, ref: str, field_prefix: str) -> dict[str, str]:
@@ -687,8 +708,8 @@ def parse_kind_name(text: str, option: str) -> tuple[str, str]:
 def select_workloads(inputs: Inputs, selector: str | None) -> list[Workload]:
     """All workloads, or the one ``KIND/NAME`` (kubectl's short kind names work) names."""
     if not inputs.workloads:
-        seen = ", ".join(sorted({ref for _, ref in inputs.other_kinds})) or "no objects"
-        where = inputs.other_kinds[0][0] if inputs.other_kinds else None
+        seen = ", ".join(sorted({ref for _, ref in inputs.non_workloads()})) or "no objects"
+        where = inputs.non_workloads()[0][0] if inputs.non_workloads() else None
         raise ParityError(Problem(f"no workload found (saw {seen}); parity reads "
                                   + ", ".join(TEMPLATE_PATHS), file=where))
     if not selector:

@@ -23,7 +23,13 @@ CRONJOB_NAME_MAX = 52  # batch ValidateCronJobCreate: DNS1035LabelMaxLength - 11
 _LABEL_FMT = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _SUBDOMAIN_FMT = _LABEL_FMT + r"(\." + _LABEL_FMT + ")*"
 _KEY_FMT = "[-._a-zA-Z0-9]+"
+_DNS1035_FMT = "[a-z]([-a-z0-9]*[a-z0-9])?"
+_QUALIFIED_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+_LABEL_VALUE_FMT = "(" + _QUALIFIED_FMT + ")?"
 _LABEL_RE = re.compile(_LABEL_FMT)
+_DNS1035_RE = re.compile(_DNS1035_FMT)
+_QUALIFIED_RE = re.compile(_QUALIFIED_FMT)
+_LABEL_VALUE_RE = re.compile(_LABEL_VALUE_FMT)
 _SUBDOMAIN_RE = re.compile(_SUBDOMAIN_FMT)
 _KEY_RE = re.compile(_KEY_FMT)
 _PORT_CHARS_RE = re.compile("[-a-z0-9]+")
@@ -52,6 +58,56 @@ def dns1123_label_errors(value: str) -> list[str]:
             errors.append(regex_error("a lowercase RFC 1123 label must consist of lower case alphanumeric characters "
                                       "or '-', and must start and end with an alphanumeric character",
                                       _LABEL_FMT, "my-name", "123-abc"))
+    return errors
+
+
+def dns1035_label_errors(value: str) -> list[str]:
+    """``IsDNS1035Label``: a Service's name (``ValidateServiceName``: it becomes a DNS label and an
+    environment variable prefix, so it starts with a letter)."""
+    errors = []
+    if len(value) > DNS1123_LABEL_MAX:
+        errors.append(max_len_error(DNS1123_LABEL_MAX))
+    if not _DNS1035_RE.fullmatch(value):
+        errors.append(regex_error("a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
+                                  "start with an alphabetic character, and end with an alphanumeric character",
+                                  _DNS1035_FMT, "my-name", "abc-123"))
+    return errors
+
+
+def qualified_name_errors(value: str) -> list[str]:
+    """``IsQualifiedName``: a label key (``NAME`` or ``PREFIX/NAME``, PREFIX a DNS-1123 subdomain)."""
+    message = ("must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+               "alphanumeric character")
+    parts = value.split("/")
+    if len(parts) > 2:
+        return ["a qualified name " + regex_error(message, _QUALIFIED_FMT, "MyName", "my.name", "123-abc")
+                + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
+    errors = []
+    if len(parts) == 2:
+        prefix = parts[0]
+        if not prefix:
+            errors.append("prefix part must be non-empty")
+        else:
+            errors.extend("prefix part " + m for m in dns1123_subdomain_errors(prefix))
+    name = parts[-1]
+    if not name:
+        errors.append("name part must be non-empty")
+    elif len(name) > DNS1123_LABEL_MAX:
+        errors.append("name part " + max_len_error(DNS1123_LABEL_MAX))
+    if not _QUALIFIED_RE.fullmatch(name):
+        errors.append("name part " + regex_error(message, _QUALIFIED_FMT, "MyName", "my.name", "123-abc"))
+    return errors
+
+
+def label_value_errors(value: str) -> list[str]:
+    """``IsValidLabelValue``: empty, or at most 63 characters of a qualified name's alphabet."""
+    errors = []
+    if len(value) > DNS1123_LABEL_MAX:
+        errors.append(max_len_error(DNS1123_LABEL_MAX))
+    if not _LABEL_VALUE_RE.fullmatch(value):
+        errors.append(regex_error("a valid label must be an empty string or consist of alphanumeric characters, '-', "
+                                  "'_' or '.', and must start and end with an alphanumeric character",
+                                  _LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
     return errors
 
 
@@ -114,6 +170,7 @@ OBJECT_NAME_RULES = {
     "CronJob": dns1123_subdomain_errors,
     "Secret": dns1123_subdomain_errors,
     "ConfigMap": dns1123_subdomain_errors,
+    "Service": dns1035_label_errors,  # ValidateServiceName
 }
 
 

@@ -184,6 +184,9 @@ class PodSpec:
     supplemental_groups: list[int]
     restart_policy: str | None = None  # as written: None when the manifest leaves it to the default
     service_account_name: str | None = None
+    hostname: str | None = None  # spec.hostname / spec.subdomain as written (pod DNS names, services.py)
+    subdomain: str | None = None
+    enable_service_links: bool = True  # spec.enableServiceLinks (SetDefaults_PodSpec: true)
 
     @property
     def all_containers(self) -> list[Container]:
@@ -366,6 +369,11 @@ def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: 
         c.bad(f"{prefix}.restartPolicy", f'Unsupported value: "{policy}": supported values: "Always", "Never", '
                                          '"OnFailure"')
     account = c.string(spec.get("serviceAccountName"), f"{prefix}.serviceAccountName")
+    # ValidatePodSpec: hostname and subdomain, when given, are DNS-1123 labels.
+    hostname, subdomain = (c.label(spec.get(k), f"{prefix}.{k}") if spec.get(k) not in (None, "") else None
+                           for k in ("hostname", "subdomain"))
+    links = spec.get("enableServiceLinks")
+    links = True if links is None else c.boolean(links, f"{prefix}.enableServiceLinks")
     seen_names: set[str] = set()
     for ctr in [x for x in init + regular if x is not None]:
         if ctr.name in seen_names:
@@ -374,7 +382,7 @@ def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: 
     if len(problems.items) > before:
         return None
     return PodSpec(volumes, [x for x in init if x], [x for x in regular if x], ephemeral, pod_security, fs_group,
-                   groups, policy, account)
+                   groups, policy, account, hostname, subdomain, links)
 
 
 def _parse_security(sc: dict, prefix: str, c: _Checker) -> SecurityContext:

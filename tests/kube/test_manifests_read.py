@@ -224,12 +224,13 @@ items:
         f'{path}: Pod/p: metadata.labels[app.kubernetes.io/name]: line 8: mapping key "app.kubernetes.io/name" '
         "already defined at line 8",
         f'{path}: Pod/p: spec.containers[0].image: line 13: mapping key "image" already defined at line 12',
-    ]  # (the Service is only listed, not read: its duplicate does not fail the stream, as with kubectl -f)
+        f'{path}: Service/s: spec.selector: line 17: mapping key "selector" already defined at line 17',
+    ]  # (Services are read since issue 12: which selector was meant matters as much)
 
 
 def test_a_key_given_twice_in_a_kind_parity_does_not_read_never_fails_the_stream(tmp_path):
-    text = """apiVersion: v1
-kind: Service
+    text = """apiVersion: example.com/v1
+kind: Widget
 metadata: {name: s}
 spec: {ports: [{port: 80}], ports: [{port: 81}]}
 ---
@@ -240,4 +241,4 @@ spec: {containers: [{name: app, image: busybox}]}
 """
     inputs = load_inputs([str(write(tmp_path, text))])
     assert [w.ref for w in inputs.workloads] == ["Pod/p"] and inputs.other_kinds == [(str(tmp_path / "in.yaml"),
-                                                                                       "Service/s")]
+                                                                                       "Widget/s")]
