@@ -1,8 +1,10 @@
 """A container's environment as Kubernetes builds it, split by whether a value may be written inline.
 
-Kubernetes order: ``envFrom`` sources first, then ``env`` entries (a later name wins). ``$(VAR)``
-references in values, ``command`` and ``args`` expand to variables defined earlier (``$$(VAR)`` is a
-literal), undefined ones stay as written. Values that come from a Secret or ConfigMap, or that
+Kubernetes order: ``envFrom`` sources first, then ``env`` entries (a later name wins), then the
+kubelet's service variables (``KUBERNETES_SERVICE_*`` and the service links, ``kube/services.py``)
+that neither set. ``$(VAR)`` references in values, ``command`` and ``args`` expand to variables defined
+earlier or to a service variable (kubelet ``makeEnvironmentVariables``: ``MappingFuncFor(tmpEnv,
+serviceEnv)``; ``$$(VAR)`` is a literal), undefined ones stay as written. Values that come from a Secret or ConfigMap, or that
 expand one, go to an owner-only env file; only literal values are written into compose.yaml.
 """
 
@@ -16,6 +18,7 @@ from ..kube import quantity
 from ..kube.kubelet import CONFIG_SEEN_ANNOTATION, kubelet_annotations
 from ..kube.manifests import Inputs, Workload
 from ..kube.podspec import Container
+from ..kube.services import service_env
 
 _REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
 _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
@@ -26,6 +29,7 @@ class ContainerEnv:
     plain: dict[str, str] = field(default_factory=dict)
     from_objects: dict[str, str] = field(default_factory=dict, repr=False)  # never printed or inlined
     notes: list[str] = field(default_factory=list)
+    services: dict[str, str] = field(default_factory=dict)  # the kubelet's service variables (expansion source)
 
     def set(self, name: str, value: str, sensitive: bool) -> None:
         self.plain.pop(name, None)
@@ -42,6 +46,8 @@ class ContainerEnv:
             name = match.group(1)
             if name in self.plain:
                 return self.plain[name]
+            if name in self.services and name not in self.from_objects:
+                return self.services[name]
             if name in self.from_objects:
                 if sensitive_ok:
                     return self.from_objects[name]
@@ -60,7 +66,8 @@ class ContainerEnv:
 
 
 def container_env(w: Workload, ctr: Container, inputs: Inputs) -> ContainerEnv:
-    env = ContainerEnv()
+    env = ContainerEnv(services=service_env(w.namespace, w.spec.enable_service_links,
+                                            list(inputs.services.values())))
     raw = ctr.raw
     for i, src in enumerate(raw.get("envFrom") or []):
         if not isinstance(src, dict):
@@ -111,7 +118,17 @@ def container_env(w: Workload, ctr: Container, inputs: Inputs) -> ContainerEnv:
             env.set(name, _field_value(w, str((vf["fieldRef"] or {}).get("fieldPath")), env), False)
         if "resourceFieldRef" in vf:
             env.set(name, _resource_value(ctr, vf["resourceFieldRef"] or {}, env), False)
+    for name, value in env.services.items():  # the kubelet adds those the container does not set
+        if name not in env.plain and name not in env.from_objects:
+            env.plain[name] = value
+    env.notes.append(SERVICE_ENV_NOTE)
     return env
+
+
+#: Said once per container: the kubelet's service variables hold cluster IPs, which do not exist here.
+SERVICE_ENV_NOTE = ("KUBERNETES_SERVICE_HOST and the other Service variables name each Service by its DNS name "
+                    "(NAME.NAMESPACE.svc.cluster.local) where the cluster gives its virtual IP; no Kubernetes API "
+                    "server runs here (kubernetes.default.svc.cluster.local does not resolve)")
 
 
 def _set_text(env: ContainerEnv, name: str, data: bytes, sensitive: bool) -> None:

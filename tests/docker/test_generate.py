@@ -11,6 +11,10 @@ import tarfile
 import yaml
 
 from ..conftest import ROOT, run_parity, write
+from ..kube.test_services import KUBERNETES_VARS
+
+#: What the kubelet adds to every container (kube/services.py), in compose.yaml's environment.
+KUBERNETES_ENV = dict(KUBERNETES_VARS)
 
 ARTICLE = str(ROOT / "manifests" / "api-gateway")
 RICHER = str(ROOT / "manifests" / "richer")
@@ -121,7 +125,7 @@ def test_env_values_from_objects_go_to_an_owner_only_env_file(tmp_path):
     out = tmp_path / "out"
     app = yaml.safe_load((out / "compose.yaml").read_text())["services"]["app"]
     # Literal values inline, with '$' escaped for Compose; nothing from a Secret inline.
-    assert app["environment"] == {"GREETING": "hello $$(USER_NAME)", "PRICE": "5$$"}
+    assert app["environment"] == {"GREETING": "hello $$(USER_NAME)", "PRICE": "5$$", **KUBERNETES_ENV}
     assert app["env_file"] == [{"path": "./env/app.env", "format": "raw"}]
     env_file = out / "env" / "app.env"
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
@@ -323,9 +327,9 @@ def test_service_account_and_restart_policy_come_from_the_pod_spec(tmp_path):
         services = yaml.safe_load((out / "compose.yaml").read_text())["services"]
         (svc,) = [s for name, s in services.items() if name != "parity-data"]
         got[ref] = (svc["environment"], svc["restart"])
-    assert got == {"deploy/robot-app": ({"SA": "robot"}, "unless-stopped"),
-                   "job/once": ({"SA": "default"}, "no"),
-                   "pod/retry": ({"SA": "pod-robot"}, "on-failure")}
+    assert got == {"deploy/robot-app": ({"SA": "robot", **KUBERNETES_ENV}, "unless-stopped"),
+                   "job/once": ({"SA": "default", **KUBERNETES_ENV}, "no"),
+                   "pod/retry": ({"SA": "pod-robot", **KUBERNETES_ENV}, "on-failure")}
 
 
 def test_unreproduced_volumes_are_said_in_the_output_and_the_readme(tmp_path):
@@ -406,6 +410,57 @@ spec:
     result = gen(tmp_path, str(src))
     assert result.returncode == 0, result.stderr
     app = yaml.safe_load((tmp_path / "out" / "compose.yaml").read_text())["services"]["app"]
-    assert app["environment"] == {"SOURCE": "api", "SEEN": "1970-01-01T00:00:00.000000000Z", "TEAM": "ledger"}
+    assert app["environment"] == {"SOURCE": "api", "SEEN": "1970-01-01T00:00:00.000000000Z", "TEAM": "ledger",
+                                  **KUBERNETES_ENV}
     assert ("note: app: fieldRef metadata.annotations['kubernetes.io/config.seen'] holds a placeholder: the kubelet's "
             "first-seen time of the pod") in result.stdout.decode()
+
+
+SERVICE_ENV_APP = """apiVersion: v1
+kind: Service
+metadata: {name: redis-cart, namespace: shop}
+spec: {selector: {app: redis}, ports: [{name: redis, port: 6379, targetPort: 6380}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: other, namespace: elsewhere}
+spec: {selector: {app: redis}, ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: cart, namespace: shop}
+spec:
+  enableServiceLinks: LINKS
+  containers:
+  - name: app
+    image: busybox:latest
+    command: [sh, -c, "echo $(REDIS_CART_SERVICE_PORT)"]
+    env:
+    - {name: ADDR, value: "$(REDIS_CART_SERVICE_HOST):$(REDIS_CART_SERVICE_PORT)"}
+    - {name: REDIS_CART_PORT, value: mine}
+"""
+
+
+def test_the_kubelets_service_variables_reach_compose_and_expand_in_values_and_commands(tmp_path):
+    # kubelet makeEnvironmentVariables: $(VAR) may name a service variable; a variable the container sets
+    # itself wins over the kubelet's; the Service of another namespace gives nothing.
+    src = write(tmp_path, SERVICE_ENV_APP.replace("LINKS", "true"))
+    result = gen(tmp_path, str(src))
+    assert result.returncode == 0, result.stderr
+    app = yaml.safe_load((tmp_path / "out" / "compose.yaml").read_text())["services"]["app"]
+    host = "redis-cart.shop.svc.cluster.local"
+    assert app["environment"] == {
+        "ADDR": f"{host}:6379", "REDIS_CART_PORT": "mine", **KUBERNETES_ENV,
+        "REDIS_CART_SERVICE_HOST": host, "REDIS_CART_SERVICE_PORT": "6379", "REDIS_CART_SERVICE_PORT_REDIS": "6379",
+        "REDIS_CART_PORT_6379_TCP": f"tcp://{host}:6379", "REDIS_CART_PORT_6379_TCP_PROTO": "tcp",
+        "REDIS_CART_PORT_6379_TCP_PORT": "6379", "REDIS_CART_PORT_6379_TCP_ADDR": host}
+    assert app["entrypoint"] == ["sh", "-c", "echo 6379"]
+
+
+def test_enable_service_links_false_leaves_only_the_kubernetes_variables(tmp_path):
+    src = write(tmp_path, SERVICE_ENV_APP.replace("LINKS", "false"))
+    result = gen(tmp_path, str(src))
+    assert result.returncode == 0, result.stderr
+    app = yaml.safe_load((tmp_path / "out" / "compose.yaml").read_text())["services"]["app"]
+    assert app["environment"] == {"ADDR": "$$(REDIS_CART_SERVICE_HOST):$$(REDIS_CART_SERVICE_PORT)",
+                                  "REDIS_CART_PORT": "mine", **KUBERNETES_ENV}
