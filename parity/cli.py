@@ -22,7 +22,10 @@ from .output import Painter, colour_enabled, dump_json, printable
 MANIFESTS_ARGUMENT = click.argument("manifests", nargs=-1, type=click.Path(allow_dash=True))
 FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                              show_default=True, help="Output format.")
-WORKLOAD_OPTION = click.option("--workload", metavar="KIND/NAME", help="Pick one workload (e.g. deploy/api).")
+WORKLOAD_OPTION = click.option("--workload", multiple=True, metavar="[NS/]KIND/NAME",
+                               help="Only this workload (deploy/api, team-a/sts/db, deployment.apps/api); "
+                                    "repeatable. Without NS: in -n's namespace, or the one namespace that has "
+                                    "it. Named, a Helm hook is taken too.")
 SECRETS_OPTION = click.option("--secrets", "secret_paths", multiple=True, metavar="PATH", type=click.Path(),
                               help="More Secrets/ConfigMaps: manifest files, or a directory of files "
                                    "(NAME=DIR or DIR, as kubectl create secret generic --from-file).")
@@ -75,6 +78,28 @@ SKIP_NON_KUBERNETES_OPTION = _meta_option(
          "Helm values, a CI config beside the manifests), with a warning, instead of refusing them.")
 
 
+def selection_options(fn):
+    """Which workloads beside --workload: -l/--selector, --include-hooks (read by ``_select``)."""
+    fn = _meta_option("--include-hooks", key="include_hooks", is_flag=True,
+                      help="Keep Helm hooks and test pods (objects annotated helm.sh/hook), left out by "
+                           "default: Helm runs them around an install or for helm test, not as the app.")(fn)
+    return _meta_option("-l", "--selector", key="selector", metavar="SELECTOR",
+                        help="Only workloads whose pod template labels match, as kubectl -l: app=api, "
+                             "tier!=db, 'env in (dev,qa)', 'env notin (prod)', release, '!canary'.")(fn)
+
+
+def _select(inputs, workload: tuple[str, ...], namespace: str | None, include_hooks: bool = False):
+    """The workloads a command works on (``select_workloads`` with -l and --include-hooks); the Helm
+    hooks left out are said on stderr, never silently dropped."""
+    from .kube.manifests import hooks_message, select_workloads
+
+    chosen = select_workloads(inputs, workload, namespace=namespace, label_selector=_meta("selector"),
+                              include_hooks=include_hooks or bool(_meta("include_hooks")))
+    if chosen.hooks_left_out:
+        click.echo(error_line(f"parity: {hooks_message(chosen.hooks_left_out)}"), err=True)
+    return chosen
+
+
 def kubectl_input_options(fn):
     """kubectl's input flags, beside MANIFEST...: -f FILE|DIR|- (repeatable), -R, -k DIR."""
     fn = _meta_option("-k", "--kustomize", key="kustomize", multiple=True, metavar="DIR",
@@ -98,8 +123,8 @@ def _inputs_of(manifests: tuple[str, ...]) -> list:
 
 def workload_options(fn):
     """Where the workload comes from: --secrets, --workload, --namespace and the cluster options."""
-    for option in (cluster_options, NAMESPACE_OPTION, WORKLOAD_OPTION, SKIP_NON_KUBERNETES_OPTION,
-                   SECRETS_OPTION, kubectl_input_options):  # bottom-up
+    for option in (cluster_options, NAMESPACE_OPTION, selection_options, WORKLOAD_OPTION,
+                   SKIP_NON_KUBERNETES_OPTION, SECRETS_OPTION, kubectl_input_options):  # bottom-up
         fn = option(fn)
     return fn
 
@@ -168,16 +193,17 @@ def _epoch() -> int:
 
 
 def load_layouts(manifests: tuple[str, ...], secret_paths: tuple[str, ...], namespace: str | None,
-                 workload: str | None, from_cluster: str | None = None, context: str | None = None,
+                 workload: tuple[str, ...], from_cluster: str | None = None, context: str | None = None,
                  kubeconfig: str | None = None):
     """manifests or a cluster (+ --secrets) -> the selected workloads and their predicted layouts."""
     from .kube.kubelet import build_layouts
-    from .kube.manifests import check_namespace, load_inputs, load_secret_paths, select_workloads
+    from .kube.manifests import check_namespace, load_inputs, load_secret_paths
 
     if namespace:
         check_namespace(namespace)
+    given_namespace = namespace
     if from_cluster:
-        if manifests or workload or _meta("filename") or _meta("kustomize"):
+        if manifests or workload or _meta("selector") is not None or _meta("filename") or _meta("kustomize"):
             raise ParityError("give MANIFEST... (with --workload) or --from-cluster, not both")
         from .kube.cluster import load_from_cluster
 
@@ -196,7 +222,7 @@ def load_layouts(manifests: tuple[str, ...], secret_paths: tuple[str, ...], name
         inputs.merge(load_secret_paths(list(secret_paths), namespace or "default"))
     for warning in inputs.warnings:
         click.echo(error_line(f"parity: warning: {warning}"), err=True)
-    workloads = select_workloads(inputs, workload)
+    workloads = _select(inputs, workload, given_namespace, include_hooks=bool(from_cluster))
     for w in workloads:  # what the chosen workloads mount and parity does not reproduce: never silent
         for _, mount, note in w.spec.unreproduced_mounts():
             click.echo(f"parity: warning: {w.file}: {w.ref}: {mount.field}: {note}", err=True)
@@ -242,6 +268,7 @@ def main(ctx: click.Context) -> None:
                               "parity layout --from-cluster pod/api-0 --observed"))
 @MANIFESTS_ARGUMENT
 @WORKLOAD_OPTION
+@selection_options
 @click.option("--container", "-c", help="Only this container.")
 @kubectl_input_options
 @SECRETS_OPTION
@@ -470,6 +497,7 @@ def up(manifests, secret_paths, workload, namespace, from_cluster, context, kube
                               "parity down -p api-dev"))
 @MANIFESTS_ARGUMENT
 @WORKLOAD_OPTION
+@selection_options
 @click.option("--namespace", "-n", default=None, help="Namespace of objects that name none [default].")
 @kubectl_input_options
 @SKIP_NON_KUBERNETES_OPTION
@@ -482,17 +510,21 @@ def down(manifests, workload, namespace, project, fmt):
     parity-KIND-NAME). Objects of other projects are left alone."""
     from .bootstrap import down as do_down
     from .docker.plan import project_name
-    from .kube.manifests import check_namespace, load_inputs, parse_kind_name, select_workloads
+    from .kube.manifests import check_namespace, load_inputs, parse_workload_ref
 
     _checked_project(project)
     if namespace:
         check_namespace(namespace)
     sources = _inputs_of(manifests)
     if sources:
-        chosen = select_workloads(load_inputs(sources, namespace or "default", bool(_meta("skip_non_kubernetes"))), workload)
+        chosen = _select(load_inputs(sources, namespace or "default", bool(_meta("skip_non_kubernetes"))), workload,
+                         namespace)
         refs = [(w.kind, w.name, w.namespace) for w in chosen]
+    elif _meta("selector") is not None:
+        raise ParityError("-l/--selector needs MANIFEST... (the labels are in the manifests)")
     elif workload:
-        refs = [(*parse_kind_name(workload, "--workload"), namespace or "default")]
+        refs = list(dict.fromkeys((kind, name, ns or namespace or "default")
+                                  for ns, kind, name in map(parse_workload_ref, workload)))
     elif project:
         refs = []
     else:
@@ -527,7 +559,7 @@ def status(manifests, secret_paths, workload, namespace, from_cluster, context, 
         _, _, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
                                      kubeconfig)
         predictions = {w.ref: w for w in layouts}
-        if workload:
+        if workload and len(layouts) == 1:
             only = layouts[0].ref
     report = do_status(predictions, only, _checked_project(project))
     out_of_parity = any(c["in_parity"] is False for w in report["workloads"] for c in w["containers"])

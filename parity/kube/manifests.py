@@ -17,6 +17,7 @@ import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import yaml
 
@@ -24,7 +25,7 @@ from ..errors import ParityError, Problem, Problems, remember_secrets
 from ..gcpause import gc_paused
 from ..outdir import OUTPUT_MARK, is_output_dir, output_parts
 from ..safefile import FileRefused, read_beneath, read_file, read_stream
-from .names import config_map_key_errors, dns1123_label_errors, invalid, object_name_errors, shown
+from .names import config_map_key_errors, dns1123_label_errors, go_quote, invalid, object_name_errors, shown
 from .podspec import PodSpec, claim_volumes, parse_pod_spec
 from .servicespec import Service, parse_service
 from .sources import CHART_FILE, MANIFEST_SUFFIXES, Rendered
@@ -48,6 +49,16 @@ TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
     "PodTemplate": ("template",),
 }
+
+#: The annotation that makes an object a Helm hook (its value: the hook types, comma-separated), run by
+#: Helm around install/upgrade or by ``helm test``, not kept running: left out unless asked for.
+HELM_HOOK = "helm.sh/hook"
+
+#: The kinds whose spec has ``replicas``.
+REPLICATED_KINDS = ("Deployment", "ReplicaSet", "ReplicationController", "StatefulSet")
+
+Run = Literal["service", "once", "on-demand"]
+
 
 @dataclass
 class Secret:
@@ -80,10 +91,39 @@ class Workload:
     pod_uid: str | None
     field_prefix: str  # "spec" for a Pod, "spec.template.spec" for a Deployment...
     service_name: str | None = None  # a StatefulSet's spec.serviceName (its pods' subdomain)
+    hook: str | None = None  # the object's helm.sh/hook annotation ("pre-install", "test"...): see HELM_HOOK
+    replicas: int = 1  # spec.replicas of the kinds that have it (the API server's default: 1)
 
     @property
     def ref(self) -> str:
         return f"{self.kind}/{self.name}"
+
+    @property
+    def qualified_ref(self) -> str:
+        """``NS/KIND/NAME``: the workload's identity, as ``--workload`` takes it."""
+        return f"{self.namespace}/{self.kind}/{self.name}"
+
+    @property
+    def run(self) -> Run:
+        """How its pod runs: ``service`` (kept running: restartPolicy Always), ``once`` (to completion:
+        a Job, or a pod whose restartPolicy is Never or OnFailure) or ``on-demand`` (a CronJob: the
+        cluster starts a Job on its schedule; parity schedules nothing, the user starts it)."""
+        if self.kind == "CronJob":
+            return "on-demand"
+        if self.kind == "Job" or self.spec.restart_policy in ("Never", "OnFailure"):
+            return "once"
+        return "service"
+
+    @property
+    def scale_note(self) -> str | None:
+        """What the cluster runs of it that parity does not: parity runs one pod per workload."""
+        if self.kind == "DaemonSet":
+            return "a DaemonSet runs one pod per node; parity runs one"
+        if self.replicas == 0:
+            return "replicas: 0: the cluster runs no pod of it; parity runs one"
+        if self.replicas > 1:
+            return f"replicas: {self.replicas}: parity runs one pod"
+        return None
 
 
 @dataclass
@@ -297,9 +337,32 @@ def load_inputs(paths: list, default_namespace: str = "default", skip_non_kubern
                       or inputs.other_kinds or problems):
         for file in empty:  # nothing at all to read: say which input was empty
             problems.add("empty input: no Kubernetes object", file=file)
+    _last_one_wins(inputs, problems.warnings)
     inputs.warnings = problems.warnings
     problems.raise_if_any()
     return inputs
+
+
+def _given_again(file: str, ref: str, namespace: str, earlier: str) -> str:
+    """The warning for an object read twice (same namespace, kind and name): never a silent pick."""
+    return (f"{file}: {ref}: given again (namespace {namespace}, first in {earlier}); the last one read is used, "
+            "as kubectl apply -f applies both in turn")
+
+
+def _last_one_wins(inputs: Inputs, warnings: list[str]) -> None:
+    """One workload per namespace/kind/name: ``kubectl apply -f`` applies each object given in turn, so
+    the cluster keeps the last; it takes the first one's place in the input order. Each is warned."""
+    place: dict[tuple[str, str, str], int] = {}
+    kept: list[Workload] = []
+    for w in inputs.workloads:
+        key = (w.namespace, w.kind, w.name)
+        if key in place:
+            warnings.append(_given_again(w.file, w.ref, w.namespace, kept[place[key]].file))
+            kept[place[key]] = w
+        else:
+            place[key] = len(kept)
+            kept.append(w)
+    inputs.workloads = kept
 
 
 def load_objects(objs: list, source: str, default_namespace: str = "default") -> Inputs:
@@ -372,14 +435,13 @@ def _load_object(obj, file: str, default_ns: str, inputs: Inputs, problems: Prob
         problems.add(invalid(value, message), file=file, obj=ref, field=where)
     if bad_meta:
         return
-    if kind == "Secret":
-        secret = _load_secret(obj, name, namespace, file, problems)
-        if secret:
-            inputs.secrets[(namespace, name)] = secret
-    elif kind == "ConfigMap":
-        cm = _load_configmap(obj, name, namespace, file, problems)
-        if cm:
-            inputs.configmaps[(namespace, name)] = cm
+    if kind in ("Secret", "ConfigMap"):
+        found = (_load_secret if kind == "Secret" else _load_configmap)(obj, name, namespace, file, problems)
+        into = inputs.secrets if kind == "Secret" else inputs.configmaps
+        if found and (namespace, name) in into:  # the last one wins, as with workloads (_last_one_wins)
+            problems.warnings.append(_given_again(file, ref, namespace, into[(namespace, name)].file))
+        if found:
+            into[(namespace, name)] = found
     elif kind == "Service":
         service = parse_service(obj, name, namespace, file, problems)
         if service:
@@ -555,7 +617,8 @@ def _load_workload(obj: dict, kind: str, name: str, namespace: str, file: str,
     claims = (claim_volumes(obj["spec"].get("volumeClaimTemplates"), name, "spec.volumeClaimTemplates", problems,
                             file, ref) if kind == "StatefulSet" else None)
     spec = parse_pod_spec(template["spec"], field_prefix, problems, file, ref, claims)
-    if spec is None:
+    replicas = _replicas(obj, kind, problems, file, ref)
+    if spec is None or replicas is None:
         return None
     uid = pod_meta.get("uid") if kind == "Pod" and isinstance(pod_meta.get("uid"), str) else None
     pod_name = f"{name}-0" if kind == "StatefulSet" else name
@@ -563,8 +626,26 @@ def _load_workload(obj: dict, kind: str, name: str, namespace: str, file: str,
     if service_name is not None and not isinstance(service_name, str):
         problems.add("must be a string", file=file, obj=ref, field="spec.serviceName")
         return None
+    own_annotations = obj["metadata"].get("annotations") if isinstance(obj.get("metadata"), dict) else None
+    hook = own_annotations.get(HELM_HOOK) if isinstance(own_annotations, dict) else None
     return Workload(kind, name, namespace, file, spec, pod_name, labels, annotations, uid, field_prefix,
-                    service_name or None)
+                    service_name=service_name or None, hook=hook.strip() if isinstance(hook, str) else None,
+                    replicas=replicas)
+
+
+def _replicas(obj: dict, kind: str, problems: Problems, file: str, ref: str) -> int | None:
+    """``spec.replicas`` (1 when not set, as the API server defaults it), or None when refused."""
+    value = obj["spec"].get("replicas") if kind in REPLICATED_KINDS and isinstance(obj.get("spec"), dict) else None
+    if value is None:
+        return 1
+    if isinstance(value, bool) or not isinstance(value, int):
+        problems.add(f"must be a whole number, not {_yaml_type(value)}", file=file, obj=ref, field="spec.replicas")
+        return None
+    if value < 0:  # ValidateNonnegativeField
+        problems.add(f"Invalid value: {value}: must be greater than or equal to 0", file=file, obj=ref,
+                     field="spec.replicas")
+        return None
+    return int(value)
 
 
 def _meta_map(meta: dict, name: str, problems: Problems, file: str, ref: str, field_prefix: str) -> dict[str, str]:
@@ -688,35 +769,148 @@ KIND_ALIASES = {
     "deploy": "Deployment", "deployment": "Deployment", "deployments": "Deployment",
     "rs": "ReplicaSet", "replicaset": "ReplicaSet", "replicasets": "ReplicaSet",
     "rc": "ReplicationController", "replicationcontroller": "ReplicationController",
+    "replicationcontrollers": "ReplicationController",
     "sts": "StatefulSet", "statefulset": "StatefulSet", "statefulsets": "StatefulSet",
     "ds": "DaemonSet", "daemonset": "DaemonSet", "daemonsets": "DaemonSet",
     "job": "Job", "jobs": "Job", "cj": "CronJob", "cronjob": "CronJob", "cronjobs": "CronJob",
     "podtemplate": "PodTemplate", "podtemplates": "PodTemplate",
 }
 
+#: kind -> its API group, which kubectl lets a resource name carry (``deployment.apps/api``, as
+#: ``kubectl get -o name`` prints it; the core group has none).
+KIND_GROUPS = {"Pod": "", "PodTemplate": "", "ReplicationController": "", "Deployment": "apps",
+               "ReplicaSet": "apps", "StatefulSet": "apps", "DaemonSet": "apps", "Job": "batch", "CronJob": "batch"}
+
+#: How many workloads an error lists before "and N more".
+LISTED = 20
+
+
+def _kind(text: str) -> str | None:
+    """A kind as kubectl takes it: any case, short names and plurals, optionally ``.GROUP``."""
+    kind_text, _, group = text.lower().partition(".")
+    kind = KIND_ALIASES.get(kind_text)
+    return kind if kind and (not group or group == KIND_GROUPS[kind]) else None
+
 
 def parse_kind_name(text: str, option: str) -> tuple[str, str]:
     """``deploy/api`` -> ("Deployment", "api"), with kubectl's short kind names; ``option`` names the
     flag it came from in the error."""
     kind_text, sep, name = text.partition("/")
-    kind = KIND_ALIASES.get(kind_text.lower())
+    kind = _kind(kind_text)
     if not sep or not name or "/" in name or kind is None:
         raise ParityError(f"{option} {text}: expected KIND/NAME, e.g. deploy/api-gateway or pod/x")
     return kind, name
 
 
-def select_workloads(inputs: Inputs, selector: str | None) -> list[Workload]:
-    """All workloads, or the one ``KIND/NAME`` (kubectl's short kind names work) names."""
+def parse_workload_ref(text: str) -> tuple[str | None, str, str]:
+    """``--workload``: ``KIND/NAME`` or ``NS/KIND/NAME`` -> (namespace or None, kind, name).
+
+    Raises:
+        ParityError: a malformed reference, a kind parity does not read, or a namespace or name the API
+            server would refuse (both become engine object names).
+    """
+    parts = text.split("/")
+    namespace = parts[0] if len(parts) == 3 else None
+    kind = _kind(parts[-2]) if len(parts) in (2, 3) else None
+    if kind is None or not all(parts):
+        raise ParityError(f"--workload {text}: expected KIND/NAME or NS/KIND/NAME, e.g. deploy/api or "
+                          "team-a/deploy/api (KIND: " + ", ".join(TEMPLATE_PATHS) + ")")
+    bad = [f"namespace: {invalid(namespace, m)}" for m in dns1123_label_errors(namespace or "default")]
+    bad += [f"name: {invalid(parts[-1], m)}" for m in object_name_errors(kind, parts[-1])]
+    if bad:
+        raise ParityError([Problem(f"--workload {shown(text)}: {m}") for m in bad])
+    return namespace, kind, parts[-1]
+
+
+class Selection(list):
+    """The chosen workloads, in input order (a list), and the Helm hooks the choice left out."""
+
+    def __init__(self, workloads: list[Workload], hooks_left_out: list[Workload] | None = None):
+        super().__init__(workloads)
+        self.hooks_left_out: list[Workload] = hooks_left_out or []
+
+
+def hooks_message(hooks: list[Workload]) -> str:
+    """``left out: 2 Helm hook(s): Job/x (pre-install), Pod/y (test); --include-hooks adds them``."""
+    return (f"left out: {len(hooks)} Helm hook(s): " + ", ".join(f"{w.ref} ({w.hook})" for w in hooks)
+            + "; --include-hooks adds them")
+
+
+def _listed(workloads: list[Workload]) -> str:
+    shown_refs = [w.qualified_ref for w in workloads[:LISTED]]
+    more = f" and {len(workloads) - LISTED} more" if len(workloads) > LISTED else ""
+    return ", ".join(shown_refs) + more
+
+
+def select_workloads(inputs: Inputs, refs: str | list[str] | tuple[str, ...] | None = None, *,
+                     namespace: str | None = None, label_selector: str | None = None,
+                     include_hooks: bool = False) -> Selection:
+    """The workloads a command works on, in input order.
+
+    Args:
+        inputs: what was read.
+        refs: ``--workload`` values (``KIND/NAME`` or ``NS/KIND/NAME``, kubectl's short kinds): exactly
+            these, Helm hooks included (named, they are asked for). None or empty: every workload but
+            the Helm hooks (``include_hooks`` keeps them), narrowed by ``label_selector``.
+        namespace: ``-n``: the namespace of a ``KIND/NAME`` that names none. Without it a ``KIND/NAME``
+            may match in any namespace, and must match in one.
+        label_selector: ``-l``: kubectl's label selector, matched against the pod template's labels.
+        include_hooks: keep the workloads annotated ``helm.sh/hook``.
+    Returns:
+        The chosen workloads, with the Helm hooks left out in ``hooks_left_out``.
+    Raises:
+        ParityError: no workload at all; a reference that matches none or several (the candidates
+            listed as NS/KIND/NAME); a bad selector; nothing left once the hooks are left out.
+    """
     if not inputs.workloads:
         seen = ", ".join(sorted({ref for _, ref in inputs.non_workloads()})) or "no objects"
         where = inputs.non_workloads()[0][0] if inputs.non_workloads() else None
         raise ParityError(Problem(f"no workload found (saw {seen}); parity reads "
                                   + ", ".join(TEMPLATE_PATHS), file=where))
-    if not selector:
-        return inputs.workloads
-    kind, name = parse_kind_name(selector, "--workload")
-    chosen = [w for w in inputs.workloads if w.kind == kind and w.name == name]
+    refs = [refs] if isinstance(refs, str) else list(refs or ())
+    if refs and label_selector is not None:
+        raise ParityError("--workload and -l/--selector: give one or the other (kubectl takes no selector "
+                          "with KIND/NAME either)")
+    if refs:
+        return Selection(_named(inputs.workloads, refs, namespace))
+    pool = inputs.workloads
+    if label_selector is not None:
+        from .labelselector import SelectorError, parse
+
+        try:
+            selector = parse(label_selector)
+        except SelectorError as exc:
+            raise ParityError(f"-l/--selector {go_quote(label_selector)}: {exc}") from None
+        pool = [w for w in pool if selector.matches(w.pod_labels)]
+        if not pool:
+            raise ParityError(f"-l/--selector {go_quote(label_selector)}: no workload's pod template labels match "
+                              f"(workloads: {_listed(inputs.workloads)})")
+    if include_hooks:
+        return Selection(pool)
+    hooks = [w for w in pool if w.hook is not None]
+    chosen = [w for w in pool if w.hook is None]
     if not chosen:
-        have = ", ".join(w.ref for w in inputs.workloads)
-        raise ParityError(f"--workload {selector}: not found among {have}")
-    return chosen[:1]
+        raise ParityError(f"no workload left: {hooks_message(hooks)}")
+    return Selection(chosen, hooks)
+
+
+def _named(workloads: list[Workload], refs: list[str], namespace: str | None) -> list[Workload]:
+    """The workloads ``--workload`` names (each exactly one), in input order."""
+    problems: list[Problem] = []
+    chosen: set[int] = set()
+    for text in refs:
+        ns, kind, name = parse_workload_ref(text)
+        ns = ns or namespace
+        matches = [w for w in workloads if w.kind == kind and w.name == name and (ns is None or w.namespace == ns)]
+        if len(matches) == 1:
+            chosen.add(id(matches[0]))
+        elif matches:
+            problems.append(Problem(f"--workload {text}: ambiguous, {len(matches)} match: {_listed(matches)}; name "
+                                    "one as NS/KIND/NAME (or with -n NS)"))
+        else:
+            near = [w for w in workloads if w.name == name] or workloads
+            where = f" in namespace {ns}" if ns else ""
+            problems.append(Problem(f"--workload {text}: not found{where}; there are: {_listed(near)}"))
+    if problems:
+        raise ParityError(problems)
+    return [w for w in workloads if id(w) in chosen]
