@@ -288,14 +288,17 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
 
     if _one_shot:
         gc.disable()  # over acyclic data, collections would only walk the growing heap
+    left_out: list[dict] = []
     if observed:
         from .kube.observe import observed_layout
 
         layouts = [observed_layout(_pod_to_observe(from_cluster), container=container, context=context,
                                    namespace=namespace, kubeconfig=kubeconfig)]
     else:
-        _, _, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
-                                     kubeconfig)
+        _, chosen, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
+                                          kubeconfig)
+        left_out = [{"kind": w.kind, "name": w.name, "namespace": w.namespace, "helm_hook": w.hook}
+                    for w in chosen.hooks_left_out]
     if container:
         names = sorted({c.name for w in layouts for c in w.containers})
         for w in layouts:
@@ -303,7 +306,7 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
         if not any(w.containers for w in layouts):
             raise ParityError(f"--container {container}: no such container (there are: {', '.join(names)})")
     if fmt == "json":
-        click.echo(dump_json(document(layouts)), nl=False)
+        click.echo(dump_json(document(layouts, left_out)), nl=False)
     else:
         click.echo(layout_text(layouts, Painter(colour_enabled())), nl=False)
     if _one_shot and not from_cluster:  # (the kubernetes client removes temporary files at exit)

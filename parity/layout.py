@@ -362,6 +362,8 @@ class WorkloadLayout:
     containers: list[ContainerLayout]
     contents: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
     volumes: list[VolumeLayout] = field(default_factory=list, repr=False, compare=False)
+    run: str = field(default="service", compare=False)  # Workload.run: service, once or on-demand
+    notes: list[str] = field(default_factory=list, compare=False)  # what the cluster runs that parity does not
 
     @property
     def ref(self) -> str:
@@ -373,6 +375,8 @@ class WorkloadLayout:
     def to_json(self) -> dict:
         return {
             "workload": {"kind": self.kind, "name": self.name, "namespace": self.namespace},
+            "run": self.run,
+            "notes": list(self.notes),
             "containers": [c.to_json() for c in self.containers],
         }
 
@@ -380,14 +384,16 @@ class WorkloadLayout:
     def from_json(cls, data: Mapping) -> "WorkloadLayout":
         w = data["workload"]
         return cls(w["kind"], w["name"], w.get("namespace", "default"),
-                   [ContainerLayout.from_json(c) for c in data.get("containers", [])])
+                   [ContainerLayout.from_json(c) for c in data.get("containers", [])],
+                   run=data.get("run", "service"), notes=list(data.get("notes", [])))
 
 
-def document(layouts: Iterable[WorkloadLayout]) -> dict:
-    """The ``parity.layout/v2`` JSON document: ``{"format", "workloads": [...]}`` whatever the number
-    of workloads (v1 gave the bare workload shape for one, a list for several)."""
+def document(layouts: Iterable[WorkloadLayout], left_out: Iterable[Mapping] = ()) -> dict:
+    """The ``parity.layout/v2`` JSON document: ``{"format", "workloads": [...], "left_out": [...]}``
+    whatever the number of workloads (v1 gave the bare workload shape for one, a list for several).
+    ``left_out``: the workloads of the input the selection left out, and why (e.g. ``helm_hook``)."""
     with gc_paused():
-        return {"format": FORMAT, "workloads": [w.to_json() for w in layouts]}
+        return {"format": FORMAT, "workloads": [w.to_json() for w in layouts], "left_out": list(left_out)}
 
 
 def from_document(doc: Mapping) -> list[WorkloadLayout]:

@@ -8,10 +8,17 @@ from .layout import FILE, SYMLINK, ContainerLayout, WorkloadLayout, mode_string,
 from .output import Painter, printable
 
 
+#: How a workload's pod runs, said after its namespace (nothing for a long-running one).
+RUN_WORDS = {"once": "; runs once, to completion",
+             "on-demand": "; on demand: parity does not schedule it, start it by hand"}
+
+
 def layout_text(layouts: list[WorkloadLayout], paint: Painter) -> str:
     lines: list[str] = []
     for w in layouts:
-        lines.append(paint(printable(f"{w.kind}/{w.name}"), "bold") + printable(f"  (namespace {w.namespace})"))
+        lines.append(paint(printable(f"{w.kind}/{w.name}"), "bold")
+                     + printable(f"  (namespace {w.namespace}{RUN_WORDS.get(w.run, '')})"))
+        lines.extend(paint(printable(f"  note: {note}"), "yellow") for note in w.notes)
         if not w.containers:
             lines.append("  no containers")
         for c in w.containers:

@@ -158,3 +158,30 @@ def test_the_same_file_given_twice_is_read_once_with_a_warning(tmp_path):
     assert result.stderr.decode() == (f"parity: warning: {pod}: Pod/web: given again (namespace default, first in "
                                       f"{pod}); the last one read is used, as kubectl apply -f applies both in turn\n")
     assert len(json.loads(result.stdout)["workloads"]) == 1
+
+
+def test_layout_says_how_each_workload_runs_and_the_replicas_it_does_not(app):
+    """Text: after the namespace, how the pod runs (nothing for a long-running one), then a note for
+    replicas; JSON: `run`, `notes` per workload and the hooks `left_out` (documented in
+    docs/layout-format.md)."""
+    text = run_parity("layout", app, "--include-hooks")
+    assert text.returncode == 0
+    lines = text.stdout.decode().splitlines()
+    assert lines[:2] == ["Deployment/api  (namespace team-a)", "  note: replicas: 3: parity runs one pod"]
+    assert [line for line in lines if line and not line.startswith(" ")] == [
+        "Deployment/api  (namespace team-a)",
+        "Deployment/api  (namespace team-b)",
+        "Job/migrate  (namespace team-a; runs once, to completion)",
+        "Pod/api-test  (namespace team-a; runs once, to completion)",
+        "CronJob/report  (namespace team-a; on demand: parity does not schedule it, start it by hand)"]
+    doc = json.loads(run_parity("layout", app, "--format", "json").stdout)
+    assert [(w["workload"]["name"], w["workload"]["namespace"], w["run"], w["notes"]) for w in doc["workloads"]] == [
+        ("api", "team-a", "service", ["replicas: 3: parity runs one pod"]),
+        ("api", "team-b", "service", []),
+        ("report", "team-a", "on-demand", [])]
+    assert doc["left_out"] == [
+        {"kind": "Job", "name": "migrate", "namespace": "team-a", "helm_hook": "pre-install,pre-upgrade"},
+        {"kind": "Pod", "name": "api-test", "namespace": "team-a", "helm_hook": "test"}]
+    included = json.loads(run_parity("layout", app, "--format", "json", "--include-hooks").stdout)
+    assert included["left_out"] == [] and [w["run"] for w in included["workloads"]] == [
+        "service", "service", "once", "once", "on-demand"]

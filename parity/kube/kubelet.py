@@ -482,7 +482,8 @@ def build_layout(workload: Workload, inputs: Inputs, problems: Problems, epoch: 
     containers = [_container_layout(ctr, trees) for ctr in spec.all_containers]
     volumes = [VolumeLayout(name, source_name(t.volume), sorted(t.entries.values(), key=lambda e: e.path))
                for name, t in trees.items()]
-    return WorkloadLayout(workload.kind, workload.name, workload.namespace, containers, contents, volumes)
+    return WorkloadLayout(workload.kind, workload.name, workload.namespace, containers, contents, volumes,
+                          run=workload.run, notes=[workload.scale_note] if workload.scale_note else [])
 
 
 def _sub_rel(sub_path: str) -> str:
