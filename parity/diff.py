@@ -2,33 +2,24 @@
 
 Pairs pod containers with compose services (by name, or ``--map``), derives the Docker side
 statically (``docker/static_layout.py``) or reads it live from a real engine (a throw-away copy
-of the project, or a running project), and compares each pair with ``compare.py``.
+of the project, or a running project: ``docker/liveproject.py`` runs it), and compares each pair
+with ``compare.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import secrets as _random
-import shutil
-import subprocess
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .compare import Difference, compare_containers
-from .docker import tether
-from .docker.compose import ComposeProject, compose_binary, compose_message, words_of_config
-from .docker.leftovers import diff_owner, sweep, temp_dir
+from .docker.compose import ComposeProject
+from .docker.leftovers import diff_owner
+from .docker.liveproject import DEFAULT_TIMEOUT
 from .docker.plan import LABEL_DIFF_OWNER, LABEL_ROLE
 from .docker.static_layout import StaticReader
 from .errors import EXIT_DIFFERENT, EXIT_SAME, ParityError, Problem
 from .kube.manifests import Workload
 from .layout import ContainerLayout, WorkloadLayout
-from .outdir import write_file
 from .output import Progress
-
-LIVE_PROBE = ".parity-write-probe"
 
 
 @dataclass
@@ -137,47 +128,6 @@ def pod_diff(expected: WorkloadLayout, observed: WorkloadLayout, ignore: frozens
 # Live
 
 
-def _throwaway_images(project: ComposeProject, name: str) -> dict[str, str]:
-    """The image names the project builds -> names unique to the throw-away project, so that a
-    build never re-tags (and teardown never removes) an image of the user's, or of a parallel run."""
-    return {svc["image"]: f"{name}-{sname}:parity-diff" for sname, svc in project.services.items()
-            if svc.get("build") and svc.get("image")}
-
-
-def _throwaway_config(project: ComposeProject, name: str, suffix: str) -> dict:
-    """The normalised project with nothing that could touch the user's own objects: explicit
-    volume and network names made unique, built images renamed, container names and published
-    ports removed. Its containers, volumes, networks and images are labelled as this diff's
-    (``LABEL_DIFF_OWNER``)."""
-    renamed = _throwaway_images(project, name)
-    owner = {LABEL_DIFF_OWNER: diff_owner()}
-    services = {}
-    for sname, svc in project.services.items():
-        svc = {k: v for k, v in svc.items() if k not in ("container_name", "ports")}
-        if svc.get("image") in renamed:
-            svc["image"] = renamed[svc["image"]]
-        svc["labels"] = {**(svc.get("labels") or {}), **owner}
-        if isinstance(svc.get("build"), dict):
-            svc["build"] = {**svc["build"], "labels": {**(svc["build"].get("labels") or {}), **owner}}
-        services[sname] = svc
-    return {"name": name, "services": services, "volumes": _owned(project.volumes, owner, suffix),
-            "networks": _owned(project.networks, owner, suffix), "secrets": project.secrets,
-            "configs": project.configs}
-
-
-def _owned(section: dict[str, dict], owner: dict[str, str], suffix: str) -> dict[str, dict]:
-    """Top-level volumes or networks, each made unique to the throw-away project and labelled as
-    this diff's; an external one (the user's own) is used as it is and never removed."""
-    out = {}
-    for key, spec in section.items():
-        spec = dict(spec or {})
-        if not spec.get("external"):
-            spec["name"] = f"{spec.get('name') or key}-{suffix}"
-            spec["labels"] = {**(spec.get("labels") or {}), **owner}
-        out[key] = spec
-    return out
-
-
 def refuse_host_access(project: ComposeProject) -> None:
     """Before a throw-away project runs: refuse a setup that reaches into the host.
 
@@ -192,115 +142,6 @@ def refuse_host_access(project: ComposeProject) -> None:
                                               "pass --allow-host-access to run it anyway", file=project.file)])
 
 
-DEFAULT_TIMEOUT = 120  # seconds for each wait of a live diff: a compose command, an engine request
-
-
-class _Waits:
-    """Every wait of a live diff bounded by ``timeout``; running out is one line naming the wait."""
-
-    def __init__(self, project: ComposeProject, timeout: float):
-        self.project, self.timeout = project, timeout
-
-    def problem(self, what: str) -> Problem:
-        return Problem(f"{what} did not finish in {self.timeout:g}s", file=self.project.file)
-
-    @contextlib.contextmanager
-    def engine(self, what: str):
-        """Engine requests (each bounded by the client's timeout) for ``what``."""
-        import docker.errors
-        import requests.exceptions
-
-        from .docker.engine import first_line
-
-        try:
-            yield
-        except docker.errors.NotFound:
-            raise
-        except (requests.exceptions.RequestException, docker.errors.DockerException) as exc:
-            if isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc).lower():
-                message = f"the Docker engine did not answer in {self.timeout:g}s ({what})"
-            else:
-                message = f"the Docker engine failed ({what}): {first_line(exc)}"
-            raise ParityError(Problem(message, file=self.project.file)) from None
-
-
-class _Throwaway:
-    """The throw-away copy of the project: written to an owner-only temporary directory, brought up
-    and torn down by Compose, each command tethered to this process (``docker/tether.py``) and
-    bounded in time."""
-
-    def __init__(self, client, project: ComposeProject, binary: tuple[str, ...], waits: _Waits):
-        self.client, self.project, self.binary, self.waits = client, project, binary, waits
-        self.suffix = _random.token_hex(4)
-        self.name = f"parity-diff-{self.suffix}"
-        self.tmp = temp_dir()  # 0700: the config holds env values
-        self.config_file = os.path.join(self.tmp, "compose.json")
-        write_file(Path(self.config_file), json.dumps(_throwaway_config(project, self.name, self.suffix)))  # 0600
-
-    def _compose(self, *args: str) -> subprocess.CompletedProcess:
-        return tether.run([*self.binary, "-f", self.config_file, "-p", self.name, *args], self.waits.timeout)
-
-    def up(self) -> None:
-        try:
-            proc = self._compose("up", "-d", "--build", "--quiet-pull")
-        except subprocess.TimeoutExpired:
-            problem = self.waits.problem("docker compose up")
-            waiting = self._waiting_for()
-            raise ParityError(Problem(problem.message + (f": waiting for {waiting}" if waiting else ""),
-                                      file=problem.file)) from None
-        if proc.returncode != 0:
-            last = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()] or ["compose up failed"]
-            words = words_of_config({"services": self.project.services, "volumes": self.project.volumes})
-            message = compose_message(last[-1], self.config_file, words)  # its progress lines come first
-            raise ParityError(Problem(f"docker compose up failed: {message}", file=self.project.file))
-
-    def _waiting_for(self) -> str:
-        """What ``up`` still waited for: the dependencies whose condition no container meets yet."""
-        try:
-            state = {c.labels.get("com.docker.compose.service"): c.attrs.get("State") or {}
-                     for c in self.client.containers.list(all=True, filters={
-                         "label": f"com.docker.compose.project={self.name}"})}
-        except Exception:  # noqa: BLE001 - an engine that does not answer: say only what timed out
-            return ""
-        met = {"service_started": lambda st: st.get("Status") in ("running", "exited"),
-               "service_healthy": lambda st: (st.get("Health") or {}).get("Status") == "healthy",
-               "service_completed_successfully": lambda st: st.get("Status") == "exited"}
-        words = {"service_started": "start", "service_healthy": "be healthy",
-                 "service_completed_successfully": "complete"}
-        out = []
-        for name, svc in self.project.services.items():
-            for dep, spec in (svc.get("depends_on") or {}).items():
-                condition = (spec or {}).get("condition", "service_started")
-                if condition in met and not met[condition](state.get(dep) or {}):
-                    out.append(f"service {dep} to {words[condition]} (service {name} depends on it)")
-        return "; ".join(out)
-
-    def down(self) -> list[Problem]:
-        """Remove everything; what could not be removed (the next run's sweep will) as problems."""
-        import docker.errors
-
-        problems = []
-        try:
-            proc = self._compose("down", "-v", "-t", "0", "--rmi", "local")
-            if proc.returncode != 0:
-                problems.append(Problem("docker compose down failed", file=self.project.file))
-        except subprocess.TimeoutExpired:
-            problems.append(self.waits.problem("docker compose down"))
-        for tag in _throwaway_images(self.project, self.name).values():
-            try:
-                with self.waits.engine(f"removing image {tag}"):
-                    self.client.images.remove(tag, force=True)
-            except docker.errors.NotFound:
-                pass
-            except (ParityError, docker.errors.DockerException):
-                problems.append(Problem(f"image {tag} could not be removed", file=self.project.file))
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        if problems:
-            problems.append(Problem(f"the throw-away project {self.name} is left; the next parity diff --live, up "
-                                    "or down removes it", file=self.project.file))
-        return problems
-
-
 def live_diff(layout: WorkloadLayout, workload: Workload | None, project: ComposeProject, mapping: dict[str, str],
               ignore: frozenset[str], running: str | None = None, timeout: float = DEFAULT_TIMEOUT,
               progress: Progress | None = None) -> DiffReport:
@@ -308,7 +149,8 @@ def live_diff(layout: WorkloadLayout, workload: Workload | None, project: Compos
 
     Args:
         layout, workload, project, mapping, ignore: as for ``static_diff``.
-        running: a running compose project to inspect; None brings up a throw-away copy.
+        running: a running compose project to inspect; None brings up a throw-away copy
+            (``docker/liveproject.py``).
         timeout: seconds each wait may take (a compose command, an engine request).
         progress: step messages (on a terminal only, by default).
 
@@ -319,78 +161,34 @@ def live_diff(layout: WorkloadLayout, workload: Workload | None, project: Compos
         ParityError: no Compose, no engine, a failed ``up``, a wait that ran out (the throw-away
             project is removed first).
     """
-    from .docker.engine import connect
+    from .docker.liveproject import live_project
     from .docker.readback import container_layout
 
     progress = progress or Progress()
-    waits = _Waits(project, timeout)
-    client = connect(timeout=timeout)
     report = DiffReport(layout.ref, project.file, "live" if running is None else f"live (project {running})")
     pairs, report.differences = pair(layout, project, mapping)
-    binary = compose_binary()
-    if binary is None:
-        raise ParityError("--live needs Docker Compose v2 (docker compose)")
-    with waits.engine("removing what a killed parity diff --live left"):
-        sweep(client)
-    if running:
-        with waits.engine(f"listing project {running}"):
-            found = client.containers.list(all=True, filters={"label": f"com.docker.compose.project={running}"})
-        if not found:
-            raise ParityError(f"--project {running}: no compose project of that name has containers on this engine")
-    throwaway = None if running else _Throwaway(client, project, binary, waits)
-    name = running or throwaway.name
-    reader = StaticReader(project) if running else None  # what the images would put in the volumes
-    try:
-        if throwaway:
-            progress(f"building and starting the throw-away project {throwaway.name} (docker compose up, at most "
-                     f"{timeout:g}s)")
-            throwaway.up()
-        progress(f"reading {len(pairs)} container(s) back from project {name}")
+    with live_project(project, timeout, running, progress) as live:
+        reader = StaticReader(project) if running else None  # what the images would put in the volumes
+        progress(f"reading {len(pairs)} container(s) back from project {live.name}")
         for c, service in pairs:
             report.pairs.append((c.name, service))
-            with waits.engine(f"reading service {service}"):
-                found = client.containers.list(all=True, filters={"label": [
-                    f"com.docker.compose.project={name}", f"com.docker.compose.service={service}"]})
+            with live.waits.engine(f"reading service {service}"):
+                found = live.containers(service)
                 if not found:
                     report.differences.append(Difference(c.name, "-", "unpaired-container", f"service {service!r}",
                                                          "no container", "the service has no container in the project"))
                     continue
                 ctr = found[0]
                 actual = container_layout(ctr, c.name, [m.path for m in c.mounts], c.init)
-                if throwaway:
-                    actual = _probe_writes(ctr, actual)
+                if live.throwaway:
+                    actual = live.probe_writes(ctr, actual)
                 report.differences += compare_containers(c, actual, ignore)
                 host = ctr.attrs.get("HostConfig", {})
                 report.differences += _group_difference(workload, c.name, host.get("GroupAdd") or [],
                                                         ctr.attrs.get("Config", {}).get("User"), ignore)
                 if running:
-                    report.differences += _stale(client, project, reader, service, c, actual)
-    except BaseException as exc:  # a failure, a timeout, Ctrl-C, SIGTERM: the project goes first
-        if throwaway:
-            left = throwaway.down()
-            if isinstance(exc, ParityError):
-                exc.problems += left
-        raise
-    if throwaway:
-        progress(f"removing the throw-away project {throwaway.name}")
-        left = throwaway.down()
-        if left:
-            raise ParityError(left)
+                    report.differences += _stale(live.client, project, reader, service, c, actual)
     return report
-
-
-def _probe_writes(ctr, layout: ContainerLayout) -> ContainerLayout:
-    """Read-only by flag is not enough: try to write as root, as an attacker in the app would."""
-    ctr.reload()
-    if ctr.status != "running":
-        return layout
-    mounts = []
-    for m in layout.mounts:
-        probe = f"{m.path}/{LIVE_PROBE}"
-        result = ctr.exec_run(["sh", "-c", f"touch '{probe}' && rm -f '{probe}'"], user="0")
-        writable = result.exit_code == 0
-        mounts.append(type(m)(m.path, m.volume, m.read_only and not writable, m.sub_path, m.source))
-    return ContainerLayout(layout.name, layout.init, mounts, layout.entries)
 
 
 def _stale(client, project: ComposeProject, reader: StaticReader, service: str, c: ContainerLayout,

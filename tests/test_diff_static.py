@@ -205,11 +205,11 @@ def test_throwaway_project_objects_are_labelled_as_this_diffs(tmp_path):
     import os
     import socket
 
-    from parity.diff import _throwaway_config
+    from parity.docker.liveproject import throwaway_config
     from parity.docker.compose import load_compose
 
     project = load_compose(str(generate(tmp_path / "out", ARTICLE)))
-    config = _throwaway_config(project, "parity-diff-0123abcd", "0123abcd")
+    config = throwaway_config(project, "parity-diff-0123abcd", "0123abcd")
     owner = f"{socket.gethostname()}:{os.getpid()}"
     assert config["services"] and config["volumes"]
     for name, svc in config["services"].items():

@@ -1,0 +1,283 @@
+"""The compose project a live diff reads back: a throw-away copy of the user's setup, or a running project.
+
+``with live_project(project, timeout) as live:`` connects to the engine, removes what a killed live
+diff left (``leftovers.py``), writes a copy of the project that cannot touch the user's own objects
+(``throwaway_config``) to an owner-only temporary directory, brings it up with Compose (each command
+tethered to this process, ``tether.py``, and bounded in time) and, whatever happens in the block (a
+failure, a wait that ran out, Ctrl-C, SIGTERM), tears it down: containers, volumes, networks, built
+images and the temporary directory. With ``running=NAME`` it reads that project as it is and
+changes nothing. Which container pairs with which service, and what counts as a difference, is
+``diff.py``'s business: this module only runs and reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets as _random
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import ParityError, Problem
+from ..layout import ContainerLayout
+from ..outdir import write_file
+from ..output import Progress
+from . import tether
+from .compose import ComposeProject, compose_binary, compose_message, words_of_config
+from .leftovers import diff_owner, sweep, temp_dir
+from .plan import LABEL_DIFF_OWNER
+
+#: The file a live diff tries to create (then removes) in each mount, as root, to see if it is writable.
+LIVE_PROBE = ".parity-write-probe"
+
+DEFAULT_TIMEOUT = 120  # seconds for each wait of a live diff: a compose command, an engine request
+
+
+def throwaway_images(project: ComposeProject, name: str) -> dict[str, str]:
+    """The image names the project builds -> names unique to the throw-away project, so that a
+    build never re-tags (and teardown never removes) an image of the user's, or of a parallel run."""
+    return {svc["image"]: f"{name}-{sname}:parity-diff" for sname, svc in project.services.items()
+            if svc.get("build") and svc.get("image")}
+
+
+def throwaway_config(project: ComposeProject, name: str, suffix: str) -> dict:
+    """The normalised project with nothing that could touch the user's own objects: explicit
+    volume and network names made unique, built images renamed, container names and published
+    ports removed. Its containers, volumes, networks and images are labelled as this diff's
+    (``LABEL_DIFF_OWNER``).
+
+    Args:
+        project: the user's setup, as Compose normalised it.
+        name: the throw-away project's name.
+        suffix: appended to explicit volume and network names.
+
+    Returns:
+        A compose config (JSON-able); it holds the setup's env values: write it owner-only.
+    """
+    renamed = throwaway_images(project, name)
+    owner = {LABEL_DIFF_OWNER: diff_owner()}
+    services = {}
+    for sname, svc in project.services.items():
+        svc = {k: v for k, v in svc.items() if k not in ("container_name", "ports")}
+        if svc.get("image") in renamed:
+            svc["image"] = renamed[svc["image"]]
+        svc["labels"] = {**(svc.get("labels") or {}), **owner}
+        if isinstance(svc.get("build"), dict):
+            svc["build"] = {**svc["build"], "labels": {**(svc["build"].get("labels") or {}), **owner}}
+        services[sname] = svc
+    return {"name": name, "services": services, "volumes": _owned(project.volumes, owner, suffix),
+            "networks": _owned(project.networks, owner, suffix), "secrets": project.secrets,
+            "configs": project.configs}
+
+
+def _owned(section: dict[str, dict], owner: dict[str, str], suffix: str) -> dict[str, dict]:
+    """Top-level volumes or networks, each made unique to the throw-away project and labelled as
+    this diff's; an external one (the user's own) is used as it is and never removed."""
+    out = {}
+    for key, spec in section.items():
+        spec = dict(spec or {})
+        if not spec.get("external"):
+            spec["name"] = f"{spec.get('name') or key}-{suffix}"
+            spec["labels"] = {**(spec.get("labels") or {}), **owner}
+        out[key] = spec
+    return out
+
+
+class Waits:
+    """Every wait of a live diff bounded by ``timeout``; running out is one line naming the wait."""
+
+    def __init__(self, project: ComposeProject, timeout: float):
+        self.project, self.timeout = project, timeout
+
+    def problem(self, what: str) -> Problem:
+        return Problem(f"{what} did not finish in {self.timeout:g}s", file=self.project.file)
+
+    @contextlib.contextmanager
+    def engine(self, what: str):
+        """Engine requests (each bounded by the client's timeout) for ``what``: a failure or a
+        timeout becomes one ``ParityError`` line; ``NotFound`` is the caller's to handle."""
+        import docker.errors
+        import requests.exceptions
+
+        from .engine import first_line
+
+        try:
+            yield
+        except docker.errors.NotFound:
+            raise
+        except (requests.exceptions.RequestException, docker.errors.DockerException) as exc:
+            if isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc).lower():
+                message = f"the Docker engine did not answer in {self.timeout:g}s ({what})"
+            else:
+                message = f"the Docker engine failed ({what}): {first_line(exc)}"
+            raise ParityError(Problem(message, file=self.project.file)) from None
+
+
+class _Throwaway:
+    """The throw-away copy of the project: written to an owner-only temporary directory, brought up
+    and torn down by Compose, each command tethered to this process (``tether.py``) and bounded in
+    time."""
+
+    def __init__(self, client, project: ComposeProject, binary: tuple[str, ...], waits: Waits):
+        self.client, self.project, self.binary, self.waits = client, project, binary, waits
+        self.suffix = _random.token_hex(4)
+        self.name = f"parity-diff-{self.suffix}"
+        self.tmp = temp_dir()  # 0700: the config holds env values
+        self.config_file = os.path.join(self.tmp, "compose.json")
+        write_file(Path(self.config_file), json.dumps(throwaway_config(project, self.name, self.suffix)))  # 0600
+
+    def _compose(self, *args: str) -> subprocess.CompletedProcess:
+        return tether.run([*self.binary, "-f", self.config_file, "-p", self.name, *args], self.waits.timeout)
+
+    def up(self) -> None:
+        try:
+            proc = self._compose("up", "-d", "--build", "--quiet-pull")
+        except subprocess.TimeoutExpired:
+            problem = self.waits.problem("docker compose up")
+            waiting = self._waiting_for()
+            raise ParityError(Problem(problem.message + (f": waiting for {waiting}" if waiting else ""),
+                                      file=problem.file)) from None
+        if proc.returncode != 0:
+            last = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()] or ["compose up failed"]
+            words = words_of_config({"services": self.project.services, "volumes": self.project.volumes})
+            message = compose_message(last[-1], self.config_file, words)  # its progress lines come first
+            raise ParityError(Problem(f"docker compose up failed: {message}", file=self.project.file))
+
+    def _waiting_for(self) -> str:
+        """What ``up`` still waited for: the dependencies whose condition no container meets yet."""
+        try:
+            state = {c.labels.get("com.docker.compose.service"): c.attrs.get("State") or {}
+                     for c in self.client.containers.list(all=True, filters={
+                         "label": f"com.docker.compose.project={self.name}"})}
+        except Exception:  # noqa: BLE001 - an engine that does not answer: say only what timed out
+            return ""
+        met = {"service_started": lambda st: st.get("Status") in ("running", "exited"),
+               "service_healthy": lambda st: (st.get("Health") or {}).get("Status") == "healthy",
+               "service_completed_successfully": lambda st: st.get("Status") == "exited"}
+        words = {"service_started": "start", "service_healthy": "be healthy",
+                 "service_completed_successfully": "complete"}
+        out = []
+        for name, svc in self.project.services.items():
+            for dep, spec in (svc.get("depends_on") or {}).items():
+                condition = (spec or {}).get("condition", "service_started")
+                if condition in met and not met[condition](state.get(dep) or {}):
+                    out.append(f"service {dep} to {words[condition]} (service {name} depends on it)")
+        return "; ".join(out)
+
+    def down(self) -> list[Problem]:
+        """Remove everything; what could not be removed (the next run's sweep will) as problems."""
+        import docker.errors
+
+        problems = []
+        try:
+            proc = self._compose("down", "-v", "-t", "0", "--rmi", "local")
+            if proc.returncode != 0:
+                problems.append(Problem("docker compose down failed", file=self.project.file))
+        except subprocess.TimeoutExpired:
+            problems.append(self.waits.problem("docker compose down"))
+        for tag in throwaway_images(self.project, self.name).values():
+            try:
+                with self.waits.engine(f"removing image {tag}"):
+                    self.client.images.remove(tag, force=True)
+            except docker.errors.NotFound:
+                pass
+            except (ParityError, docker.errors.DockerException):
+                problems.append(Problem(f"image {tag} could not be removed", file=self.project.file))
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        if problems:
+            problems.append(Problem(f"the throw-away project {self.name} is left; the next parity diff --live, up "
+                                    "or down removes it", file=self.project.file))
+        return problems
+
+
+@dataclass
+class LiveProject:
+    """A compose project up on an engine, to read back.
+
+    Attributes:
+        client: the connected docker-py client (each request bounded by the timeout).
+        name: the compose project's name (``parity-diff-XXXXXXXX`` for a throw-away copy).
+        waits: how each engine request is bounded and reported (``with live.waits.engine(what)``).
+        throwaway: whether parity brought it up (and so may write into it: ``probe_writes``).
+    """
+
+    client: object
+    name: str
+    waits: Waits
+    throwaway: bool
+
+    def containers(self, service: str) -> list:
+        """The containers of ``service`` in this project (none: the service has no container)."""
+        return self.client.containers.list(all=True, filters={"label": [
+            f"com.docker.compose.project={self.name}", f"com.docker.compose.service={service}"]})
+
+    def probe_writes(self, ctr, layout: ContainerLayout) -> ContainerLayout:
+        """Read-only by flag is not enough: try to write as root, as an attacker in the app would.
+        Only in a throw-away project (a running one is the user's: parity writes nothing there)."""
+        ctr.reload()
+        if ctr.status != "running":
+            return layout
+        mounts = []
+        for m in layout.mounts:
+            probe = f"{m.path}/{LIVE_PROBE}"
+            result = ctr.exec_run(["sh", "-c", f"touch '{probe}' && rm -f '{probe}'"], user="0")
+            writable = result.exit_code == 0
+            mounts.append(type(m)(m.path, m.volume, m.read_only and not writable, m.sub_path, m.source))
+        return ContainerLayout(layout.name, layout.init, mounts, layout.entries)
+
+
+@contextlib.contextmanager
+def live_project(project: ComposeProject, timeout: float = DEFAULT_TIMEOUT, running: str | None = None,
+                 progress: Progress | None = None) -> Iterator[LiveProject]:
+    """The project up on the engine for the length of the block; a throw-away copy is always torn down.
+
+    Args:
+        project: the setup, as Compose normalised it.
+        timeout: seconds each wait may take (a compose command, an engine request).
+        running: a running compose project to read as it is; None brings up a throw-away copy.
+        progress: step messages (on a terminal only, by default).
+
+    Yields:
+        The project to read.
+
+    Raises:
+        ParityError: no Compose, no engine, no running project of that name, a failed ``up``, a
+            wait that ran out, or a teardown that left something (named, with what the next run
+            removes). A failure inside the block gets the teardown's problems appended.
+    """
+    from .engine import connect
+
+    progress = progress or Progress()
+    waits = Waits(project, timeout)
+    client = connect(timeout=timeout)
+    binary = compose_binary()
+    if binary is None:
+        raise ParityError("--live needs Docker Compose v2 (docker compose)")
+    with waits.engine("removing what a killed parity diff --live left"):
+        sweep(client)
+    if running:
+        with waits.engine(f"listing project {running}"):
+            found = client.containers.list(all=True, filters={"label": f"com.docker.compose.project={running}"})
+        if not found:
+            raise ParityError(f"--project {running}: no compose project of that name has containers on this engine")
+        yield LiveProject(client, running, waits, throwaway=False)
+        return
+    throwaway = _Throwaway(client, project, binary, waits)
+    try:
+        progress(f"building and starting the throw-away project {throwaway.name} (docker compose up, at most "
+                 f"{timeout:g}s)")
+        throwaway.up()
+        yield LiveProject(client, throwaway.name, waits, throwaway=True)
+    except BaseException as exc:  # a failure, a timeout, Ctrl-C, SIGTERM: the project goes first
+        left = throwaway.down()
+        if isinstance(exc, ParityError):
+            exc.problems += left
+        raise
+    progress(f"removing the throw-away project {throwaway.name}")
+    left = throwaway.down()
+    if left:
+        raise ParityError(left)
