@@ -27,22 +27,21 @@ import docker
 import docker.errors
 from docker.types import Mount
 
-from .docker.engine import (DEFAULT_TIMEOUT, by_label, connect, engine_errors, ensure_image, first_line, not_ours,
+from .docker.emit import DATA_DIR
+from .docker.engine import (DEFAULT_TIMEOUT, by_label, connect, engine_errors, ensure_image, first_line,
                              project_containers)
 from .docker.generate import generate
-from .docker.leftovers import diff_owner as run_owner, owned_by_running_diff, owner_alive, sweep
-from .docker.plan import (DATA_SERVICE, LABEL_CONTAINER, LABEL_DIFF_OWNER, LABEL_DIGEST, LABEL_PROJECT, LABEL_ROLE,
-                          LABEL_UP_OWNER, LABEL_VOLUME, LABEL_WORKLOAD, DataVolume, DockerPlan, ServicePlan)
+from .docker.labels import (LABEL_CONFIG, LABEL_CONTAINER, LABEL_DIFF_OWNER, LABEL_DIGEST, LABEL_PROJECT, LABEL_ROLE,
+                            LABEL_UP_OWNER, LABEL_VOLUME, LABEL_VOLUME_DIGEST, LABEL_VOLUME_SHAPE, LABEL_WORKLOAD,
+                            ROLE_WRITER, compose_labels, is_workload_container, not_ours, owner_pid, run_owner)
+from .docker.leftovers import owned_by_running_diff, owner_alive, sweep
+from .docker.plan import DATA_SERVICE, DataVolume, DockerPlan, ServicePlan
 from .errors import ParityError
 from .layout import DIR, SYMLINK, WorkloadLayout, document, from_document
 from .outdir import OUTPUT_MARK, OUTPUT_MARK_TEXT, inside, signals_held, write_file
 from .output import Progress
 from .state import (LAYOUT_FILE, MAX_LAYOUT_BYTES, MAX_STATE_BYTES, STATE_FILE, ProjectLock, is_real_dir,
                     project_lock, read_state_json, state_root)
-
-LABEL_CONFIG = "io.parity.config-digest"
-LABEL_VOLUME_DIGEST = "io.parity.volume-digest."  # + volume key, on the data container
-LABEL_VOLUME_SHAPE = "io.parity.volume-shape."
 
 
 @dataclass
@@ -81,14 +80,6 @@ def _config_digest(s: ServicePlan) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
 
 
-
-def compose_labels(project: str, service: str, config_hash: str) -> dict[str, str]:
-    """The labels by which Compose finds a project's containers, so that ``docker compose -p PROJECT
-    ps`` and ``logs`` show what ``parity up`` runs (Compose's own ``com.docker.compose.*`` names;
-    without a config hash, ``ps`` leaves a container out: measured on Compose v2.40.3)."""
-    return {"com.docker.compose.project": project, "com.docker.compose.service": service,
-            "com.docker.compose.oneoff": "False", "com.docker.compose.container-number": "1",
-            "com.docker.compose.config-hash": config_hash}
 
 class Bootstrap:
     def __init__(self, plan: DockerPlan, layout: WorkloadLayout, progress: Progress,
@@ -187,11 +178,11 @@ class Bootstrap:
         journal = lock.journal()
         if not journal or journal.get("command") != "up" or owner_alive(journal["owner"]):
             return
-        self.progress(f"removing what a killed parity up (pid {journal['owner'].rpartition(':')[2]}) left")
+        self.progress(f"removing what a killed parity up (pid {owner_pid(journal['owner'])}) left")
         with signals_held():
             self._roll_back(journal["owner"], journal.get("fresh") is True)
         lock.write_journal(None)
-        self.result.actions.append(f"removed what a killed run left (pid {journal['owner'].rpartition(':')[2]})")
+        self.result.actions.append(f"removed what a killed run left (pid {owner_pid(journal['owner'])})")
 
     def _roll_back(self, owner: str, fresh: bool) -> bool:
         """Remove what the run ``owner`` made: every container, volume and image of the project
@@ -260,7 +251,7 @@ class Bootstrap:
             pass
         self.progress(f"building {self.plan.data_image}")
         try:
-            self.client.images.build(path=str(self.state_dir / "data"), tag=self.plan.data_image, rm=True,
+            self.client.images.build(path=str(self.state_dir / DATA_DIR), tag=self.plan.data_image, rm=True,
                                      forcerm=True, labels=self.owner_label, timeout=self.timeout)
         except (docker.errors.BuildError, docker.errors.APIError) as exc:
             raise ParityError(f"building the data image failed: {first_line(exc)}") from None
@@ -347,7 +338,7 @@ class Bootstrap:
         ])
         writer = self.client.containers.create(
             self.plan.data_image, ["sh", "-c", script], user="0", network_disabled=True,
-            labels={**self.plan.data_labels(), LABEL_ROLE: "writer", **self.owner_label},
+            labels={**self.plan.data_labels(), LABEL_ROLE: ROLE_WRITER, **self.owner_label},
             mounts=[Mount("/live", name, type="volume")])
         try:
             writer.start()
@@ -532,7 +523,7 @@ def workloads_running(client) -> dict[tuple[str, str], list]:
     in several projects (``-p``)."""
     out: dict[tuple[str, str], list] = {}
     for ctr in client.containers.list(all=True, filters={"label": LABEL_WORKLOAD}):
-        if ctr.labels.get(LABEL_ROLE) in ("data", "writer", "probe") or LABEL_CONTAINER not in ctr.labels:
+        if not is_workload_container(ctr.labels):
             continue
         out.setdefault((ctr.labels.get(LABEL_PROJECT, ""), ctr.labels[LABEL_WORKLOAD]), []).append(ctr)
     return out

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 
 from .compare import Difference, compare_containers
 from .docker.compose import ComposeProject
-from .docker.leftovers import diff_owner
+from .docker.labels import LABEL_DIFF_OWNER, LABEL_ROLE, ROLE_DATA, ROLE_PROBE, run_owner
 from .docker.liveproject import DEFAULT_TIMEOUT
-from .docker.plan import LABEL_DIFF_OWNER, LABEL_ROLE
 from .docker.static_layout import StaticReader
 from .errors import EXIT_DIFFERENT, EXIT_SAME, ParityError, Problem
 from .kube.manifests import Workload
@@ -63,7 +62,7 @@ def pair(layout: WorkloadLayout, project: ComposeProject, mapping: dict[str, str
 
 def _helper_services(project: ComposeProject, paired: set[str]) -> set[str]:
     """Data-only services: labelled as such, or feeding a paired service's mounts."""
-    helpers = {n for n, s in project.services.items() if (s.get("labels") or {}).get(LABEL_ROLE) == "data"}
+    helpers = {n for n, s in project.services.items() if (s.get("labels") or {}).get(LABEL_ROLE) == ROLE_DATA}
     used_volumes = set()
     for name in paired:
         svc = project.services[name]
@@ -211,7 +210,7 @@ def _stale(client, project: ComposeProject, reader: StaticReader, service: str, 
                               if m.get("source") == v["source"]), None)
         try:
             probe = client.containers.create(image, entrypoint=["true"],
-                                             labels={LABEL_ROLE: "probe", LABEL_DIFF_OWNER: diff_owner()})
+                                             labels={LABEL_ROLE: ROLE_PROBE, LABEL_DIFF_OWNER: run_owner()})
         except Exception:  # noqa: BLE001 - the image is gone: nothing to compare against
             continue
         try:

@@ -14,7 +14,8 @@ import tarfile
 
 from ..kube.names import shown
 from ..layout import DIR, FILE, SYMLINK, Entry
-from .plan import DATA_ROOT, LABEL_VOLUME, DockerPlan
+from .labels import LABEL_VOLUME
+from .plan import DATA_ROOT, DockerPlan
 
 PAYLOAD_NAME = "payload.tar"
 

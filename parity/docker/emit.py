@@ -20,8 +20,8 @@ import yaml
 from ..kube.names import shown
 
 from .context import PAYLOAD_NAME
-from .plan import (DATA_SERVICE, LABEL_CONTAINER, LABEL_DIGEST, LABEL_PROJECT, LABEL_VOLUME, LABEL_WORKLOAD,
-                   SUBPATH_DIR, DockerPlan, ServicePlan)
+from .labels import LABEL_CONTAINER, LABEL_DIGEST, LABEL_PROJECT, LABEL_VOLUME, LABEL_WORKLOAD
+from .plan import DATA_SERVICE, SUBPATH_DIR, DockerPlan, ServicePlan
 
 COMPOSE_FILE = "compose.yaml"
 SCRIPT_FILE = "docker.sh"

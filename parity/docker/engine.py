@@ -14,7 +14,7 @@ import docker.errors
 import requests.exceptions
 
 from ..errors import ParityError
-from .plan import LABEL_PROJECT, LABEL_WORKLOAD
+from .labels import LABEL_PROJECT
 
 #: Seconds parity waits for the engine by default: each request, and each wait (a build, an init
 #: container, the in-place writer); ``parity up --timeout`` changes it.
@@ -145,13 +145,6 @@ def ensure_image(client: docker.DockerClient, image: str) -> None:
         client.images.pull(image)
     except docker.errors.DockerException as exc:
         raise ParityError(f"image {image} is not available locally and cannot be pulled: {first_line(exc)}") from None
-
-
-def not_ours(labels: dict | None, project: str, workload: str) -> bool:
-    """Whether an engine object found under a name parity wants is someone else's: not labelled
-    for this workload's project (unlabelled, or another project's or workload's)."""
-    labels = labels or {}
-    return labels.get(LABEL_PROJECT) != project or labels.get(LABEL_WORKLOAD) != workload
 
 
 def by_label(collection, **labels: str) -> list:

@@ -17,15 +17,10 @@ import socket
 import stat
 import tempfile
 
-from .plan import LABEL_DIFF_OWNER
+from .labels import LABEL_DIFF_OWNER
 
 TEMP_PREFIX = "parity-diff-"
 _TEMP_NAME = re.compile(rf"^{re.escape(TEMP_PREFIX)}(\d+)-")
-
-
-def diff_owner() -> str:
-    """``HOST:PID`` of this process, as ``LABEL_DIFF_OWNER`` holds it."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _pid_alive(pid: int) -> bool:

@@ -28,8 +28,8 @@ from ..outdir import write_file
 from ..output import Progress
 from . import tether
 from .compose import ComposeProject, compose_binary, compose_message, words_of_config
-from .leftovers import diff_owner, sweep, temp_dir
-from .plan import LABEL_DIFF_OWNER
+from .labels import COMPOSE_PROJECT, COMPOSE_SERVICE, LABEL_DIFF_OWNER, run_owner
+from .leftovers import sweep, temp_dir
 
 #: The file a live diff tries to create (then removes) in each mount, as root, to see if it is writable.
 LIVE_PROBE = ".parity-write-probe"
@@ -59,7 +59,7 @@ def throwaway_config(project: ComposeProject, name: str, suffix: str) -> dict:
         A compose config (JSON-able); it holds the setup's env values: write it owner-only.
     """
     renamed = throwaway_images(project, name)
-    owner = {LABEL_DIFF_OWNER: diff_owner()}
+    owner = {LABEL_DIFF_OWNER: run_owner()}
     services = {}
     for sname, svc in project.services.items():
         svc = {k: v for k, v in svc.items() if k not in ("container_name", "ports")}
@@ -150,9 +150,9 @@ class _Throwaway:
     def _waiting_for(self) -> str:
         """What ``up`` still waited for: the dependencies whose condition no container meets yet."""
         try:
-            state = {c.labels.get("com.docker.compose.service"): c.attrs.get("State") or {}
+            state = {c.labels.get(COMPOSE_SERVICE): c.attrs.get("State") or {}
                      for c in self.client.containers.list(all=True, filters={
-                         "label": f"com.docker.compose.project={self.name}"})}
+                         "label": f"{COMPOSE_PROJECT}={self.name}"})}
         except Exception:  # noqa: BLE001 - an engine that does not answer: say only what timed out
             return ""
         met = {"service_started": lambda st: st.get("Status") in ("running", "exited"),
@@ -213,7 +213,7 @@ class LiveProject:
     def containers(self, service: str) -> list:
         """The containers of ``service`` in this project (none: the service has no container)."""
         return self.client.containers.list(all=True, filters={"label": [
-            f"com.docker.compose.project={self.name}", f"com.docker.compose.service={service}"]})
+            f"{COMPOSE_PROJECT}={self.name}", f"{COMPOSE_SERVICE}={service}"]})
 
     def probe_writes(self, ctr, layout: ContainerLayout) -> ContainerLayout:
         """Read-only by flag is not enough: try to write as root, as an attacker in the app would.
@@ -261,7 +261,7 @@ def live_project(project: ComposeProject, timeout: float = DEFAULT_TIMEOUT, runn
         sweep(client)
     if running:
         with waits.engine(f"listing project {running}"):
-            found = client.containers.list(all=True, filters={"label": f"com.docker.compose.project={running}"})
+            found = client.containers.list(all=True, filters={"label": f"{COMPOSE_PROJECT}={running}"})
         if not found:
             raise ParityError(f"--project {running}: no compose project of that name has containers on this engine")
         yield LiveProject(client, running, waits, throwaway=False)

@@ -26,25 +26,12 @@ from ..layout import ContainerLayout, Entry, Mount, VolumeLayout, WorkloadLayout
 from ..kube.manifests import Inputs, Workload
 from ..kube.podspec import Container
 from .env import ContainerEnv, container_env
+from .labels import LABEL_CONTAINER, LABEL_DIGEST, LABEL_PROJECT, LABEL_ROLE, LABEL_WORKLOAD, ROLE_DATA
 
 DATA_ROOT = "/parity/volumes"
 DATA_SERVICE = "parity-data"
 SUBPATH_DIR = "subpath"  # in the output directory: the files subPath mounts bind
 DEFAULT_BASE_IMAGE = "busybox:latest"
-
-LABEL_WORKLOAD = "io.parity.workload"
-LABEL_CONTAINER = "io.parity.container"
-LABEL_ROLE = "io.parity.role"
-LABEL_VOLUME = "io.parity.volume"
-LABEL_DIGEST = "io.parity.content-digest"
-LABEL_PROJECT = "io.parity.project"
-#: On the objects of a ``parity diff --live`` throw-away project: ``HOST:PID`` of the diff that owns
-#: them, so that ``parity down`` leaves a running diff's objects alone (it removes them once that
-#: process is gone).
-LABEL_DIFF_OWNER = "io.parity.diff-owner"
-#: On every object a ``parity up`` run creates: ``HOST:PID`` of that run, so that the run's roll-back,
-#: or the next run when this one was killed (its journal says so, see parity/state.py), finds them.
-LABEL_UP_OWNER = "io.parity.up-owner"
 
 
 @dataclass(frozen=True)
@@ -149,7 +136,7 @@ class DockerPlan:
         return f"{self.project}.{volume.key}"
 
     def data_labels(self) -> dict[str, str]:
-        return {LABEL_WORKLOAD: self.workload_ref, LABEL_ROLE: "data", LABEL_PROJECT: self.project,
+        return {LABEL_WORKLOAD: self.workload_ref, LABEL_ROLE: ROLE_DATA, LABEL_PROJECT: self.project,
                 LABEL_DIGEST: f"sha256:{self.content_digest}"}
 
 

@@ -19,7 +19,8 @@ import pytest
 
 from parity.docker.emit import PWD_MARK, script_commands
 from parity.docker.generate import generate
-from parity.docker.plan import LABEL_PROJECT, build_plan
+from parity.docker.labels import LABEL_PROJECT
+from parity.docker.plan import build_plan
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs, select_workloads
 
