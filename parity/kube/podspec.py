@@ -7,13 +7,16 @@ what the Compose emitter needs) is parsed; everything else is kept raw on ``Cont
 
 from __future__ import annotations
 
+import ipaddress
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import Problems
 from . import quantity
-from .names import dns1123_label_errors, go_quote, invalid, port_name_errors
+from .fieldref import CONVERTIBLE_FIELDS, ENV_FIELDS, split_subscripted
+from .names import (dns1123_label_errors, dns1123_subdomain_errors, go_quote, invalid, port_name_errors,
+                    qualified_name_errors, regex_error)
 from .yamlload import written_text
 
 MODE_MAX = 0o777
@@ -147,10 +150,165 @@ class VolumeMount:
 
 
 @dataclass(frozen=True)
+class SeccompProfile:
+    type: str  # Localhost, RuntimeDefault or Unconfined
+    localhost_profile: str | None = None
+
+
+@dataclass(frozen=True)
 class SecurityContext:
+    """A container's ``securityContext``, or the pod's (``PodSecurityContext``: the fields both have).
+    None: not set (the pod's value, or the runtime's default, applies)."""
+
     run_as_user: int | None = None
     run_as_group: int | None = None
     read_only_root_filesystem: bool | None = None
+    run_as_non_root: bool | None = None
+    privileged: bool | None = None
+    allow_privilege_escalation: bool | None = None
+    capabilities_add: tuple[str, ...] = ()
+    capabilities_drop: tuple[str, ...] = ()
+    proc_mount: str | None = None  # Default or Unmasked
+    seccomp_profile: SeccompProfile | None = None
+
+    def over(self, pod: "SecurityContext") -> "SecurityContext":
+        """The container's context with the pod's values where it sets none (kubelet
+        pkg/securitycontext/util.go ``DetermineEffectiveSecurityContext``: runAsUser, runAsGroup,
+        runAsNonRoot and seccompProfile come from the pod unless the container sets them)."""
+        return replace(self,
+                       run_as_user=self.run_as_user if self.run_as_user is not None else pod.run_as_user,
+                       run_as_group=self.run_as_group if self.run_as_group is not None else pod.run_as_group,
+                       run_as_non_root=self.run_as_non_root if self.run_as_non_root is not None
+                       else pod.run_as_non_root,
+                       seccomp_profile=self.seccomp_profile or pod.seccomp_profile)
+
+
+@dataclass(frozen=True)
+class KeySelector:
+    """``valueFrom.secretKeyRef`` / ``configMapKeyRef``: one key of a Secret or ConfigMap."""
+
+    kind: str  # "secret" or "configMap"
+    name: str
+    key: str
+    optional: bool
+
+
+@dataclass(frozen=True)
+class FieldSelector:
+    """``fieldRef``: a field of the pod (``metadata.name``, ``metadata.labels['k']``...)."""
+
+    field_path: str
+
+
+@dataclass(frozen=True)
+class ResourceSelector:
+    """``resourceFieldRef``: a container's request or limit, divided (rounded up) by ``divisor``."""
+
+    resource: str  # limits.cpu, requests.memory...
+    container_name: str | None
+    divisor: str | None  # as written; None: 1
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    name: str
+    value: str  # "" when valueFrom gives it
+    value_from: KeySelector | FieldSelector | ResourceSelector | None
+    field: str
+
+
+@dataclass(frozen=True)
+class EnvFromSource:
+    prefix: str
+    kind: str  # "secret" or "configMap"
+    name: str
+    optional: bool
+    field: str
+
+
+@dataclass(frozen=True)
+class ContainerPort:
+    container_port: int
+    host_port: int | None  # as written: 0 is the API's "not set"
+    protocol: str  # TCP (the API server's default), UDP or SCTP
+    name: str | None
+    host_ip: str | None
+    field: str
+
+
+@dataclass(frozen=True)
+class Resources:
+    """``resources``: quantities as written (``500m``, ``64Mi``), each checked to parse."""
+
+    requests: dict[str, str] = field(default_factory=dict)
+    limits: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExecAction:
+    command: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HTTPGetAction:
+    port: int | str  # a number or a named container port
+    path: str = "/"
+    scheme: str = "HTTP"
+    host: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class TCPSocketAction:
+    port: int | str
+    host: str | None = None
+
+
+@dataclass(frozen=True)
+class GRPCAction:
+    port: int
+    service: str | None = None
+
+
+@dataclass(frozen=True)
+class SleepAction:
+    seconds: int
+
+
+Handler = ExecAction | HTTPGetAction | TCPSocketAction | GRPCAction | SleepAction
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A liveness, readiness or startup probe, with the API server's defaults filled in."""
+
+    handler: Handler
+    initial_delay_seconds: int = 0
+    timeout_seconds: int = 1
+    period_seconds: int = 10
+    success_threshold: int = 1
+    failure_threshold: int = 3
+    termination_grace_period_seconds: int | None = None
+    field: str = ""
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    post_start: Handler | None
+    pre_stop: Handler | None
+    field: str
+
+
+@dataclass(frozen=True)
+class HostAlias:
+    ip: str
+    hostnames: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Sysctl:
+    name: str
+    value: str
 
 
 @dataclass
@@ -162,6 +320,22 @@ class Container:
     security: SecurityContext
     field: str
     raw: dict = field(repr=False, default_factory=dict)
+    command: tuple[str, ...] | None = None  # None: not set (the image's ENTRYPOINT)
+    args: tuple[str, ...] | None = None  # None: not set (the image's CMD, unless command is set)
+    working_dir: str | None = None
+    env: tuple[EnvVar, ...] = ()
+    env_from: tuple[EnvFromSource, ...] = ()
+    ports: tuple[ContainerPort, ...] = ()
+    resources: Resources = field(default_factory=Resources)
+    stdin: bool = False
+    tty: bool = False
+    termination_message_path: str = "/dev/termination-log"
+    termination_message_policy: str = "File"
+    liveness_probe: Probe | None = None
+    readiness_probe: Probe | None = None
+    startup_probe: Probe | None = None
+    lifecycle: Lifecycle | None = None
+    restart_policy: str | None = None  # init containers only: "Always" makes a native sidecar
 
     @property
     def sidecar(self) -> bool:
@@ -170,7 +344,7 @@ class Container:
         exited, keeps it running for the pod's life and restarts it whenever it exits (kubelet
         pkg/kubelet/kuberuntime/kuberuntime_container.go computeInitContainerActions,
         podutil.IsRestartableInitContainer)."""
-        return self.init and self.raw.get("restartPolicy") == "Always"
+        return self.init and self.restart_policy == "Always"
 
 
 @dataclass
@@ -186,7 +360,16 @@ class PodSpec:
     service_account_name: str | None = None
     hostname: str | None = None  # spec.hostname / spec.subdomain as written (pod DNS names, services.py)
     subdomain: str | None = None
-    enable_service_links: bool = True  # spec.enableServiceLinks (SetDefaults_PodSpec: true)
+    host_aliases: tuple[HostAlias, ...] = ()
+    automount_service_account_token: bool | None = None  # None: the ServiceAccount's setting (default true)
+    enable_service_links: bool = True  # the API server's default
+    sysctls: tuple[Sysctl, ...] = ()
+    share_process_namespace: bool = False
+    dns_policy: str = "ClusterFirst"  # the API server's default
+    host_network: bool = False
+    host_pid: bool = False
+    host_ipc: bool = False
+    termination_grace_period_seconds: int = 30  # the API server's default
 
     @property
     def all_containers(self) -> list[Container]:
@@ -257,6 +440,34 @@ class _Checker:
             self.bad(field_path, "must be true or false")
             return False
         return value
+
+    def opt_bool(self, value, field_path: str) -> bool | None:
+        """A boolean whose absence means something of its own (the pod's value, a default)."""
+        return None if value is None else self.boolean(value, field_path)
+
+    def strings(self, value, field_path: str) -> tuple[str, ...]:
+        """A list of strings (null items decode to "", as Go's decoder makes them)."""
+        return tuple(self.string(x, f"{field_path}[{i}]") or "" for i, x in enumerate(self.list(value, field_path)))
+
+    def port_num_or_name(self, value, field_path: str) -> int | str | None:
+        """``ValidatePortNumOrName`` (an IntOrString port): a number 1-65535 or a port's name."""
+        if isinstance(value, str):
+            errors = port_name_errors(value)
+            for message in errors:
+                self.bad(field_path, invalid(value, message))
+            return None if errors else value
+        n = self.integer(value, field_path)
+        if value is None or n is not None and not 1 <= n <= 65535:
+            self.bad(field_path, f"Invalid value: {n or 0}: must be between 1 and 65535, inclusive")
+            return None
+        return n
+
+    def descending_path(self, path: str, field_path: str) -> None:
+        """``validateLocalDescendingPath``: relative, without a '..' element."""
+        if path.startswith("/"):
+            self.bad(field_path, "must be a relative path")
+        if ".." in path.split("/"):
+            self.bad(field_path, "must not contain '..'")
 
     def integer(self, value, field_path: str) -> int | None:
         if value is None:
@@ -343,8 +554,11 @@ def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: 
             c.bad(f"{v.field}.name", f"Duplicate value: {go_quote(v.name)}")
         seen.add(v.name)
 
+    host_users = c.opt_bool(spec.get("hostUsers"), f"{prefix}.hostUsers") is not False
+    grace = c.integer(spec.get("terminationGracePeriodSeconds"), f"{prefix}.terminationGracePeriodSeconds")
+    pod = _PodContext(host_users, 30 if grace is None else grace)
     psc = c.map(spec.get("securityContext"), f"{prefix}.securityContext")
-    pod_security = _parse_security(psc, f"{prefix}.securityContext", c)
+    pod_security = _parse_security(psc, f"{prefix}.securityContext", c, host_users)
     fs_group = c.ident(psc.get("fsGroup"), f"{prefix}.securityContext.fsGroup")
     groups = [g for g in (c.ident(x, f"{prefix}.securityContext.supplementalGroups[{i}]")
                           for i, x in enumerate(c.list(psc.get("supplementalGroups"),
@@ -353,9 +567,9 @@ def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: 
 
     # Mounts are checked against every volume declared, a misnamed one included (said once, above).
     names = {v.get("name") for v in raw_volumes if isinstance(v, dict)} | {v.name for v in claims or []}
-    init = [_parse_container(x, f"{prefix}.initContainers[{i}]", True, names, c)
+    init = [_parse_container(x, f"{prefix}.initContainers[{i}]", True, names, c, pod)
             for i, x in enumerate(c.list(spec.get("initContainers"), f"{prefix}.initContainers"))]
-    regular = [_parse_container(x, f"{prefix}.containers[{i}]", False, names, c)
+    regular = [_parse_container(x, f"{prefix}.containers[{i}]", False, names, c, pod)
                for i, x in enumerate(c.list(spec.get("containers"), f"{prefix}.containers"))]
     if spec.get("containers") in (None, []):  # (not a list at all: c.list said so, once)
         c.bad(f"{prefix}.containers", "Required value")
@@ -369,32 +583,183 @@ def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: 
         c.bad(f"{prefix}.restartPolicy", f'Unsupported value: "{policy}": supported values: "Always", "Never", '
                                          '"OnFailure"')
     account = c.string(spec.get("serviceAccountName"), f"{prefix}.serviceAccountName")
-    # ValidatePodSpec: hostname and subdomain, when given, are DNS-1123 labels.
-    hostname, subdomain = (c.label(spec.get(k), f"{prefix}.{k}") if spec.get(k) not in (None, "") else None
-                           for k in ("hostname", "subdomain"))
-    links = spec.get("enableServiceLinks")
-    links = True if links is None else c.boolean(links, f"{prefix}.enableServiceLinks")
     seen_names: set[str] = set()
     for ctr in [x for x in init + regular if x is not None]:
         if ctr.name in seen_names:
             c.bad(f"{ctr.field}.name", f"Duplicate value: {go_quote(ctr.name)}")
         seen_names.add(ctr.name)
+    extra = _parse_pod_fields(spec, prefix, psc, [x for x in init if x], [x for x in regular if x], c)
+    if account is not None:
+        for message in dns1123_subdomain_errors(account):  # ValidateServiceAccountName
+            c.bad(f"{prefix}.serviceAccountName", invalid(account, message))
     if len(problems.items) > before:
         return None
     return PodSpec(volumes, [x for x in init if x], [x for x in regular if x], ephemeral, pod_security, fs_group,
-                   groups, policy, account, hostname, subdomain, links)
+                   groups, policy, account, termination_grace_period_seconds=pod.grace_period, **extra)
 
 
-def _parse_security(sc: dict, prefix: str, c: _Checker) -> SecurityContext:
-    return SecurityContext(
-        run_as_user=c.ident(sc.get("runAsUser"), f"{prefix}.runAsUser"),
-        run_as_group=c.ident(sc.get("runAsGroup"), f"{prefix}.runAsGroup"),
-        read_only_root_filesystem=sc.get("readOnlyRootFilesystem") if isinstance(
-            sc.get("readOnlyRootFilesystem"), bool) else None,
-    )
+#: ``validateSysctls``: the name's pattern, printed as the API server prints its regexp.
+_SYSCTL_RE = re.compile(r"^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[\./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$")
+#: component-helpers/node/util/sysctl ``GetNamespace``: the sysctls a pod's IPC or network namespace scopes.
+_IPC_SYSCTLS = ("kernel.sem", "kernel.shmmax", "kernel.shmall", "kernel.shmmni", "kernel.shm_rmid_forced",
+                "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni")
+_IPC_SYSCTL_PREFIXES = ("kernel.shm", "kernel.msg", "fs.mqueue.")
 
 
-def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _Checker) -> Container | None:
+def _sysctl_namespace(name: str) -> str | None:
+    if "/" in name and ("." not in name or name.index("/") < name.index(".")):
+        name = name.translate(str.maketrans("./", "/."))  # ConvertSysctlVariableToDotsSeparator
+    if name in _IPC_SYSCTLS or name.startswith(_IPC_SYSCTL_PREFIXES):
+        return "ipc"
+    return "net" if name.startswith("net.") else None
+
+
+def _parse_pod_fields(spec: dict, prefix: str, psc: dict, init: list[Container], regular: list[Container],
+                      c: _Checker) -> dict:
+    """The pod-level fields beyond volumes, containers and ids (``ValidatePodSpec``): hostname,
+    subdomain, hostAliases, DNS policy, host namespaces, sysctls... Returns ``PodSpec`` keyword
+    arguments."""
+    out: dict = {}
+    for key in ("hostname", "subdomain"):
+        value = c.string(spec.get(key), f"{prefix}.{key}")
+        for message in dns1123_label_errors(value) if value else []:
+            c.bad(f"{prefix}.{key}", invalid(value, message))
+        out[key] = value
+    aliases = []
+    for i, alias in enumerate(c.list(spec.get("hostAliases"), f"{prefix}.hostAliases")):
+        where = f"{prefix}.hostAliases[{i}]"
+        alias = c.map(alias, where)
+        ip = c.string(alias.get("ip"), f"{where}.ip") or ""
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            c.bad(f"{where}.ip", invalid(ip, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
+        names = c.strings(alias.get("hostnames"), f"{where}.hostnames")
+        for j, name in enumerate(names):
+            for message in dns1123_subdomain_errors(name):
+                c.bad(f"{where}.hostnames[{j}]", invalid(name, message))
+        aliases.append(HostAlias(ip, names))
+    out["host_aliases"] = tuple(aliases)
+    out["automount_service_account_token"] = c.opt_bool(spec.get("automountServiceAccountToken"),
+                                                         f"{prefix}.automountServiceAccountToken")
+    out["enable_service_links"] = c.opt_bool(spec.get("enableServiceLinks"), f"{prefix}.enableServiceLinks") \
+        is not False
+    for key, attr in (("shareProcessNamespace", "share_process_namespace"), ("hostNetwork", "host_network"),
+                      ("hostPID", "host_pid"), ("hostIPC", "host_ipc")):
+        out[attr] = c.boolean(spec.get(key), f"{prefix}.{key}")
+    if out["share_process_namespace"] and out["host_pid"]:
+        # The internal API keeps both in the pod's security context: the API server names it so.
+        c.bad(f"{prefix}.securityContext.shareProcessNamespace",
+              "Invalid value: true: ShareProcessNamespace and HostPID cannot both be enabled")
+    dns = c.string(spec.get("dnsPolicy"), f"{prefix}.dnsPolicy") or "ClusterFirst"
+    if dns not in ("ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"):
+        c.bad(f"{prefix}.dnsPolicy", f'Unsupported value: {go_quote(dns)}: supported values: '
+                                     '"ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"')
+    out["dns_policy"] = dns
+    sysctls, seen = [], set()
+    for i, item in enumerate(c.list(psc.get("sysctls"), f"{prefix}.securityContext.sysctls")):
+        where = f"{prefix}.securityContext.sysctls[{i}]"
+        item = c.map(item, where)
+        name = c.string(item.get("name"), f"{where}.name") or ""
+        if not name:
+            c.bad(f"{where}.name", "Required value")
+        elif len(name) > 253 or not _SYSCTL_RE.match(name):
+            c.bad(f"{where}.name", invalid(name, f"must have at most 253 characters and match regex "
+                                                 f"{_SYSCTL_RE.pattern}"))
+        elif name in seen:
+            c.bad(f"{where}.name", f"Duplicate value: {go_quote(name)}")
+        namespace = _sysctl_namespace(name)
+        if namespace == "net" and out["host_network"]:
+            c.bad(f"{where}.name", invalid(name, "may not be specified when 'hostNetwork' is true"))
+        elif namespace == "ipc" and out["host_ipc"]:
+            c.bad(f"{where}.name", invalid(name, "may not be specified when 'hostIPC' is true"))
+        seen.add(name)
+        sysctls.append(Sysctl(name, c.string(item.get("value"), f"{where}.value") or ""))
+    out["sysctls"] = tuple(sysctls)
+    _check_host_ports(init, regular, out["host_network"], c)
+    return out
+
+
+def _check_host_ports(init: list[Container], regular: list[Container], host_network: bool,
+                      c: _Checker) -> None:
+    """``checkHostPortConflicts`` (the regular containers together, each init container alone: they
+    run one by one) and ``validatePodHostNetworkDeps``."""
+    groups = [[ctr] for ctr in init] + [regular]
+    for group in groups:
+        taken: set[str] = set()
+        for ctr in group:
+            for p in ctr.ports:
+                if not p.host_port:
+                    continue
+                key = f"{p.protocol}/{p.host_ip or ''}/{p.host_port}"
+                if key in taken:
+                    c.bad(f"{p.field}.hostPort", f"Duplicate value: {go_quote(key)}")
+                taken.add(key)
+    if host_network:
+        # A host port must be the container port; 0 (unset) passes: SetDefaults_Pod makes it the
+        # container port in a Pod, and so it is when a template's pod is made.
+        for ctr in regular:
+            for p in ctr.ports:
+                hp = p.host_port or 0
+                if hp and hp != p.container_port:
+                    c.bad(f"{p.field}.hostPort", f"Invalid value: {hp}: must match `containerPort` when "
+                                                 "`hostNetwork` is true")
+
+
+def _parse_security(sc: dict, prefix: str, c: _Checker, host_users: bool = True) -> SecurityContext:
+    """A container's or the pod's ``securityContext`` (``ValidateSecurityContext``,
+    ``validatePodSpecSecurityContext``)."""
+    run_as_user = c.ident(sc.get("runAsUser"), f"{prefix}.runAsUser")
+    run_as_group = c.ident(sc.get("runAsGroup"), f"{prefix}.runAsGroup")
+    read_only = c.opt_bool(sc.get("readOnlyRootFilesystem"), f"{prefix}.readOnlyRootFilesystem")
+    non_root = c.opt_bool(sc.get("runAsNonRoot"), f"{prefix}.runAsNonRoot")
+    privileged = c.opt_bool(sc.get("privileged"), f"{prefix}.privileged")
+    escalation = c.opt_bool(sc.get("allowPrivilegeEscalation"), f"{prefix}.allowPrivilegeEscalation")
+    caps = c.map(sc.get("capabilities"), f"{prefix}.capabilities")
+    add = c.strings(caps.get("add"), f"{prefix}.capabilities.add")
+    drop = c.strings(caps.get("drop"), f"{prefix}.capabilities.drop")
+    proc_mount = c.string(sc.get("procMount"), f"{prefix}.procMount")
+    if proc_mount is not None and proc_mount not in ("Default", "Unmasked"):
+        c.bad(f"{prefix}.procMount", f'Unsupported value: {go_quote(proc_mount)}: supported values: "Default", '
+                                     '"Unmasked"')
+    elif proc_mount == "Unmasked" and host_users:
+        c.bad(f"{prefix}.procMount", f"{invalid(proc_mount, '`hostUsers` must be false to use `Unmasked`')}")
+    seccomp = _parse_seccomp(sc.get("seccompProfile"), f"{prefix}.seccompProfile", c)
+    if escalation is False:
+        if privileged:
+            c.bad(prefix, "Invalid value: cannot set `allowPrivilegeEscalation` to false and `privileged` to true")
+        if "CAP_SYS_ADMIN" in add:
+            c.bad(prefix, "Invalid value: cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` "
+                          "CAP_SYS_ADMIN")
+    return SecurityContext(run_as_user, run_as_group, read_only, non_root, privileged, escalation, add, drop,
+                           proc_mount, seccomp)
+
+
+def _parse_seccomp(raw, prefix: str, c: _Checker) -> SeccompProfile | None:
+    """``validateSeccompProfileField``."""
+    if raw is None:
+        return None
+    sp = c.map(raw, prefix)
+    kind = c.string(sp.get("type"), f"{prefix}.type")
+    profile = c.string(sp.get("localhostProfile"), f"{prefix}.localhostProfile")
+    if sp.get("type") in (None, ""):
+        c.bad(f"{prefix}.type", "Required value: type is required when seccompProfile is set")
+    elif kind is not None and kind not in ("Localhost", "RuntimeDefault", "Unconfined"):
+        c.bad(f"{prefix}.type", f'Unsupported value: {go_quote(kind)}: supported values: "Localhost", '
+                                '"RuntimeDefault", "Unconfined"')
+    if kind == "Localhost":
+        if sp.get("localhostProfile") is None:
+            c.bad(f"{prefix}.localhostProfile", "Required value: must be set when seccomp type is Localhost")
+        elif profile is not None:
+            c.descending_path(profile, f"{prefix}.localhostProfile")
+    elif sp.get("localhostProfile") is not None:
+        c.bad(f"{prefix}.localhostProfile", "Invalid value: can only be set when seccomp type is Localhost")
+    return SeccompProfile(kind, profile) if kind else None
+
+
+def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _Checker,
+                     pod: _PodContext | None = None) -> Container | None:
+    pod = pod or _PodContext()
     if not isinstance(raw, dict):
         c.bad(prefix, "must be a map")
         return None
@@ -432,11 +797,20 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
         if vname and mpath:
             mounts.append(VolumeMount(vname, mpath, c.boolean(m.get("readOnly"), f"{where}.readOnly"), sub, where))
     security = _parse_security(c.map(raw.get("securityContext"), f"{prefix}.securityContext"),
-                               f"{prefix}.securityContext", c)
-    _check_runtime_fields(raw, prefix, c)
+                               f"{prefix}.securityContext", c, pod.host_users)
+    runtime = _parse_runtime(raw, prefix, c)
+    lifecycle_fields = _parse_lifecycle_fields(raw, prefix, init, c, pod)
     if not name or not image:
         return None
-    return Container(name, image, init, mounts, security, prefix, raw)
+    return Container(name, image, init, mounts, security, prefix, raw, **runtime, **lifecycle_fields)
+
+
+@dataclass(frozen=True)
+class _PodContext:
+    """What a container's checks need from its pod."""
+
+    host_users: bool = True
+    grace_period: int = 30
 
 
 def _no_nul(value: str | None, field_path: str, c: _Checker) -> None:
@@ -447,32 +821,74 @@ def _no_nul(value: str | None, field_path: str, c: _Checker) -> None:
                           "(the container would fail to start)")
 
 
-def _check_runtime_fields(raw: dict, prefix: str, c: _Checker) -> None:
-    """The shapes of the fields the Docker emitter reads from ``Container.raw`` (command, env, ports,
-    resources...), which the API server's decoder rejects the same way when they are wrong."""
+def _parse_runtime(raw: dict, prefix: str, c: _Checker) -> dict:
+    """The fields that say how the container runs (command, env, ports, resources...), typed and
+    checked as the API server's decoder and ``validateContainerCommon`` check them. Returns the
+    keyword arguments of ``Container``."""
+    out: dict = {}
     for name in ("command", "args"):
+        items = []
         for i, x in enumerate(c.list(raw.get(name), f"{prefix}.{name}")):
-            if x != "":
-                _no_nul(c.string(x, f"{prefix}.{name}[{i}]"), f"{prefix}.{name}[{i}]", c)
-    _no_nul(c.string(raw.get("workingDir"), f"{prefix}.workingDir"), f"{prefix}.workingDir", c)
+            text = c.string(x, f"{prefix}.{name}[{i}]") if x != "" else ""
+            _no_nul(text, f"{prefix}.{name}[{i}]", c)
+            items.append(text or "")  # (null decodes to "", as Go's decoder makes it)
+        out[name] = tuple(items) if isinstance(raw.get(name), list) else None
+    working_dir = raw.get("workingDir")
+    _no_nul(c.string(working_dir, f"{prefix}.workingDir"), f"{prefix}.workingDir", c)
+    out["working_dir"] = working_dir if isinstance(working_dir, str) else None
     for name in ("tty", "stdin"):
-        c.boolean(raw.get(name), f"{prefix}.{name}")
+        out[name] = c.boolean(raw.get(name), f"{prefix}.{name}")
+    out["ports"] = _parse_ports(raw, prefix, c)
+    out["resources"] = _parse_resources(raw, prefix, c)
+    out["env_from"] = _parse_env_from(raw, prefix, c)
+    out["env"] = _parse_env(raw, prefix, c)
+    path = c.string(raw.get("terminationMessagePath"), f"{prefix}.terminationMessagePath")
+    out["termination_message_path"] = path or "/dev/termination-log"  # the API server's default
+    policy = c.string(raw.get("terminationMessagePolicy"), f"{prefix}.terminationMessagePolicy") or "File"
+    if policy not in ("File", "FallbackToLogsOnError"):
+        c.bad(f"{prefix}.terminationMessagePolicy", f'Unsupported value: {go_quote(policy)}: supported values: '
+                                                    '"File", "FallbackToLogsOnError"')
+    out["termination_message_policy"] = policy
+    return out
+
+
+def _parse_ports(raw: dict, prefix: str, c: _Checker) -> tuple[ContainerPort, ...]:
+    """``validateContainerPorts``."""
+    ports = []
+    names: set[str] = set()
     for i, p in enumerate(c.list(raw.get("ports"), f"{prefix}.ports")):
         where = f"{prefix}.ports[{i}]"
         p = c.map(p, where)
         port_name = c.string(p.get("name"), f"{where}.name")
-        for message in port_name_errors(port_name) if port_name is not None else []:
+        errors = port_name_errors(port_name) if port_name is not None else []
+        for message in errors:
             c.bad(f"{where}.name", invalid(port_name, message))
+        if port_name is not None and not errors:
+            if port_name in names:
+                c.bad(f"{where}.name", f"Duplicate value: {go_quote(port_name)}")
+            names.add(port_name)
+        numbers = {}
         for key in ("containerPort", "hostPort"):
             n = c.integer(p.get(key), f"{where}.{key}")
             if n is None and key == "containerPort" and p.get(key) is None:
                 c.bad(f"{where}.{key}", "Required value")
             elif n is not None and not 1 <= n <= 65535 and not (key == "hostPort" and n == 0):
                 c.bad(f"{where}.{key}", "must be between 1 and 65535, inclusive")
+                n = None
+            numbers[key] = n
         proto = c.string(p.get("protocol"), f"{where}.protocol")
         if proto is not None and proto not in ("TCP", "UDP", "SCTP"):
             c.bad(f"{where}.protocol", f'Unsupported value: "{proto}": supported values: "SCTP", "TCP", "UDP"')
+        host_ip = c.string(p.get("hostIP"), f"{where}.hostIP")
+        if numbers["containerPort"] is not None:
+            ports.append(ContainerPort(numbers["containerPort"], numbers["hostPort"], proto or "TCP", port_name,
+                                       host_ip, where))
+    return tuple(ports)
+
+
+def _parse_resources(raw: dict, prefix: str, c: _Checker) -> Resources:
     resources = c.map(raw.get("resources"), f"{prefix}.resources")
+    sections: dict[str, dict[str, str]] = {"limits": {}, "requests": {}}
     for section in ("limits", "requests"):
         for key, value in c.map(resources.get(section), f"{prefix}.resources.{section}").items():
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -484,14 +900,38 @@ def _check_runtime_fields(raw: dict, prefix: str, c: _Checker) -> None:
                 pass  # valid: only what the kubelet's int64 arithmetic makes of it is unknown
             except ValueError:  # the decoder's error (resource.ParseQuantity, ErrFormatWrong)
                 c.bad(f"{prefix}.resources.{section}[{key}]", f"{go_quote(str(value))}: {QUANTITY_FORMAT}")
+                continue
+            sections[section][str(key)] = str(value)
+    return Resources(requests=sections["requests"], limits=sections["limits"])
+
+
+def _parse_env_from(raw: dict, prefix: str, c: _Checker) -> tuple[EnvFromSource, ...]:
+    """``ValidateEnvFrom``."""
+    out = []
     for i, src in enumerate(c.list(raw.get("envFrom"), f"{prefix}.envFrom")):
         where = f"{prefix}.envFrom[{i}]"
         src = c.map(src, where)
-        c.string(src.get("prefix"), f"{where}.prefix")
+        env_prefix = c.string(src.get("prefix"), f"{where}.prefix") or ""
+        found = []
         for kind in ("secretRef", "configMapRef"):
             ref = c.map(src.get(kind), f"{where}.{kind}")
-            c.string(ref.get("name"), f"{where}.{kind}.name", required=kind in src)
-            c.boolean(ref.get("optional"), f"{where}.{kind}.optional")
+            name = c.string(ref.get("name"), f"{where}.{kind}.name", required=kind in src)
+            optional = c.boolean(ref.get("optional"), f"{where}.{kind}.optional")
+            if kind in src:
+                found.append(EnvFromSource(env_prefix, "secret" if kind == "secretRef" else "configMap", name or "",
+                                           optional, where))
+        if not found:
+            c.bad(f"{prefix}.envFrom", 'Invalid value: "": must specify one of: `configMapRef` or `secretRef`')
+        elif len(found) > 1:
+            c.bad(f"{prefix}.envFrom", 'Invalid value: "": may not have more than one field specified at a time')
+        else:
+            out.append(found[0])
+    return tuple(out)
+
+
+def _parse_env(raw: dict, prefix: str, c: _Checker) -> tuple[EnvVar, ...]:
+    """``ValidateEnv`` and ``validateEnvVarValueFrom``."""
+    out = []
     for i, item in enumerate(c.list(raw.get("env"), f"{prefix}.env")):
         where = f"{prefix}.env[{i}]"
         item = c.map(item, where)
@@ -499,22 +939,175 @@ def _check_runtime_fields(raw: dict, prefix: str, c: _Checker) -> None:
         if env_name is not None and ("=" in env_name or not (env_name.isascii() and env_name.isprintable())):
             c.bad(f"{where}.name", "a valid environment variable name must consist of printable ASCII characters "
                                    "other than '='")
-        _no_nul(c.string(item.get("value"), f"{where}.value"), f"{where}.value", c)
+        value = c.string(item.get("value"), f"{where}.value")
+        _no_nul(value, f"{where}.value", c)
         vf = c.map(item.get("valueFrom"), f"{where}.valueFrom")
+        sources: list = []
         for kind in ("secretKeyRef", "configMapKeyRef"):
             ref = c.map(vf.get(kind), f"{where}.valueFrom.{kind}")
-            for key in ("name", "key"):
-                c.string(ref.get(key), f"{where}.valueFrom.{kind}.{key}", required=kind in vf)
-            c.boolean(ref.get("optional"), f"{where}.valueFrom.{kind}.optional")
+            name, key = (c.string(ref.get(k), f"{where}.valueFrom.{kind}.{k}", required=kind in vf)
+                         for k in ("name", "key"))
+            optional = c.boolean(ref.get("optional"), f"{where}.valueFrom.{kind}.optional")
+            if kind in vf:
+                sources.append(KeySelector("secret" if kind == "secretKeyRef" else "configMap", name or "", key or "",
+                                           optional))
         fref = c.map(vf.get("fieldRef"), f"{where}.valueFrom.fieldRef")
-        c.string(fref.get("fieldPath"), f"{where}.valueFrom.fieldRef.fieldPath", required="fieldRef" in vf)
+        field_path = c.string(fref.get("fieldPath"), f"{where}.valueFrom.fieldRef.fieldPath",
+                              required="fieldRef" in vf)
+        if field_path is not None:
+            _check_env_field_path(field_path, f"{where}.valueFrom.fieldRef", c)
+        if "fieldRef" in vf:
+            sources.append(FieldSelector(field_path or ""))
         rref = c.map(vf.get("resourceFieldRef"), f"{where}.valueFrom.resourceFieldRef")
-        c.string(rref.get("resource"), f"{where}.valueFrom.resourceFieldRef.resource",
-                 required="resourceFieldRef" in vf)
-        c.string(rref.get("containerName"), f"{where}.valueFrom.resourceFieldRef.containerName")
+        resource = c.string(rref.get("resource"), f"{where}.valueFrom.resourceFieldRef.resource",
+                            required="resourceFieldRef" in vf)
+        container = c.string(rref.get("containerName"), f"{where}.valueFrom.resourceFieldRef.containerName")
         div = rref.get("divisor")
         if div is not None and (isinstance(div, bool) or not isinstance(div, (str, int, float))):
             c.bad(f"{where}.valueFrom.resourceFieldRef.divisor", "must be a quantity (e.g. 1m, 1Mi)")
+        if "resourceFieldRef" in vf:
+            sources.append(ResourceSelector(resource or "", container, None if div is None else str(div)))
+        if "valueFrom" in item and not sources:
+            c.bad(f"{where}.valueFrom", 'Invalid value: "": must specify one of: `fieldRef`, `resourceFieldRef`, '
+                                        "`configMapKeyRef` or `secretKeyRef`")
+        elif sources and value:
+            c.bad(f"{where}.valueFrom", 'Invalid value: "": may not be specified when `value` is not empty')
+        elif len(sources) > 1:
+            c.bad(f"{where}.valueFrom", 'Invalid value: "": may not have more than one field specified at a time')
+        if env_name is not None:
+            out.append(EnvVar(env_name, value or "", sources[0] if sources else None, where))
+    return tuple(out)
+
+
+def _check_env_field_path(path: str, where: str, c: _Checker) -> None:
+    """``validateObjectFieldSelector`` with the env's supported paths."""
+    head, subscript, subscripted = split_subscripted(path)
+    if head not in CONVERTIBLE_FIELDS:
+        c.bad(f"{where}.fieldPath", invalid(path, f"error converting fieldPath: field label not supported: {head}"))
+    elif subscripted:
+        if head not in ("metadata.labels", "metadata.annotations"):
+            c.bad(where, invalid(head, "does not support subscript"))
+        else:
+            key = subscript.lower() if head == "metadata.annotations" else subscript
+            for message in qualified_name_errors(key):
+                c.bad(where, invalid(key, message))
+    elif head not in ENV_FIELDS:
+        c.bad(f"{where}.fieldPath", f"Unsupported value: {go_quote(head)}: supported values: "
+              + ", ".join(go_quote(f) for f in sorted(ENV_FIELDS)))
+
+
+_PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+
+
+def _parse_lifecycle_fields(raw: dict, prefix: str, init: bool, c: _Checker, pod: _PodContext) -> dict:
+    """``restartPolicy``, ``lifecycle`` and the probes, as ``validateContainers`` and
+    ``validateInitContainers`` take them: an init container has them only as a native sidecar."""
+    out: dict = {}
+    policy = c.string(raw.get("restartPolicy"), f"{prefix}.restartPolicy")
+    if policy is not None and not init:
+        c.bad(f"{prefix}.restartPolicy", "Forbidden: may not be set for non-init containers")
+    elif policy is not None and policy != "Always":
+        c.bad(f"{prefix}.restartPolicy", f'Unsupported value: {go_quote(policy)}: supported values: "Always"')
+    out["restart_policy"] = policy
+    if init and policy != "Always":
+        for key in ("lifecycle",) + _PROBES:
+            if raw.get(key) is not None:
+                c.bad(f"{prefix}.{key}", "Forbidden: may not be set for init containers without restartPolicy=Always")
+        return out
+    if raw.get("lifecycle") is not None:
+        lc = c.map(raw.get("lifecycle"), f"{prefix}.lifecycle")
+        post, pre = (_parse_handler(lc.get(key), f"{prefix}.lifecycle.{key}", _LIFECYCLE_HANDLERS, c, pod)
+                     if lc.get(key) is not None else None for key in ("postStart", "preStop"))
+        out["lifecycle"] = Lifecycle(post, pre, f"{prefix}.lifecycle")
+    for key, attr in zip(_PROBES, ("liveness_probe", "readiness_probe", "startup_probe")):
+        if raw.get(key) is not None:
+            out[attr] = _parse_probe(raw.get(key), f"{prefix}.{key}", key, c, pod)
+    return out
+
+
+_PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
+_LIFECYCLE_HANDLERS = ("exec", "httpGet", "tcpSocket", "sleep")
+
+
+def _parse_probe(raw, prefix: str, kind: str, c: _Checker, pod: _PodContext) -> Probe | None:
+    """``validateProbe`` and its liveness/readiness/startup rules, after ``SetDefaults_Probe``."""
+    p = c.map(raw, prefix)
+    handler = _parse_handler(p, prefix, _PROBE_HANDLERS, c, pod)
+    values = {}
+    for key, default in (("initialDelaySeconds", 0), ("timeoutSeconds", 1), ("periodSeconds", 10),
+                         ("successThreshold", 1), ("failureThreshold", 3)):
+        n = c.integer(p.get(key), f"{prefix}.{key}")
+        if n is not None and n < 0:
+            c.bad(f"{prefix}.{key}", f"Invalid value: {n}: must be greater than or equal to 0")
+        values[key] = default if not n else n  # 0 (or unset) takes the default, as SetDefaults_Probe does
+    if kind in ("livenessProbe", "startupProbe") and values["successThreshold"] != 1:
+        c.bad(f"{prefix}.successThreshold", f"Invalid value: {values['successThreshold']}: must be 1")
+    grace = c.integer(p.get("terminationGracePeriodSeconds"), f"{prefix}.terminationGracePeriodSeconds")
+    if grace is not None and kind == "readinessProbe":
+        c.bad(f"{prefix}.terminationGracePeriodSeconds", f"Invalid value: {grace}: must not be set for readinessProbes")
+    elif grace is not None and grace <= 0:
+        c.bad(f"{prefix}.terminationGracePeriodSeconds", f"Invalid value: {grace}: must be greater than 0")
+    if handler is None:
+        return None
+    return Probe(handler, values["initialDelaySeconds"], values["timeoutSeconds"], values["periodSeconds"],
+                 values["successThreshold"], values["failureThreshold"], grace, prefix)
+
+
+def _parse_handler(raw, prefix: str, kinds: tuple[str, ...], c: _Checker, pod: _PodContext) -> Handler | None:
+    """``validateHandler``: exactly one action, each checked as its ``validate*Action`` does."""
+    h = c.map(raw, prefix)
+    handler: Handler | None = None
+    found = False
+    for kind in kinds:
+        if h.get(kind) is None:
+            continue
+        where = f"{prefix}.{kind}"
+        if found:
+            c.bad(where, "Forbidden: may not specify more than 1 handler type")
+            continue
+        found = True
+        action = c.map(h.get(kind), where)
+        if kind == "exec":
+            command = c.strings(action.get("command"), f"{where}.command")
+            if not command:
+                c.bad(f"{where}.command", "Required value")
+            handler = ExecAction(command)
+        elif kind == "httpGet":
+            port = c.port_num_or_name(action.get("port"), f"{where}.port")
+            scheme = c.string(action.get("scheme"), f"{where}.scheme") or "HTTP"
+            if scheme not in ("HTTP", "HTTPS"):
+                c.bad(f"{where}.scheme", f'Unsupported value: {go_quote(scheme)}: supported values: "HTTP", "HTTPS"')
+            headers = []
+            for j, header in enumerate(c.list(action.get("httpHeaders"), f"{where}.httpHeaders")):
+                header = c.map(header, f"{where}.httpHeaders[{j}]")
+                hname = c.string(header.get("name"), f"{where}.httpHeaders[{j}].name") or ""
+                if not re.fullmatch("[-A-Za-z0-9]+", hname):
+                    c.bad(f"{where}.httpHeaders", invalid(hname, regex_error(
+                        "a valid HTTP header must consist of alphanumeric characters or '-'", "[-A-Za-z0-9]+",
+                        "X-Header-Name")))
+                headers.append((hname, c.string(header.get("value"), f"{where}.httpHeaders[{j}].value") or ""))
+            path = c.string(action.get("path"), f"{where}.path") or "/"
+            host = c.string(action.get("host"), f"{where}.host")
+            handler = HTTPGetAction(port, path, scheme, host, tuple(headers)) if port is not None else None
+        elif kind == "tcpSocket":
+            port = c.port_num_or_name(action.get("port"), f"{where}.port")
+            host = c.string(action.get("host"), f"{where}.host")
+            handler = TCPSocketAction(port, host) if port is not None else None
+        elif kind == "grpc":
+            n = c.integer(action.get("port"), f"{where}.port")
+            if n is not None and not 1 <= n <= 65535 or action.get("port") is None:
+                c.bad(f"{where}.port", f"Invalid value: {n or 0}: must be between 1 and 65535, inclusive")
+            service = c.string(action.get("service"), f"{where}.service")
+            handler = GRPCAction(n, service) if n else None
+        else:  # sleep (validateSleepAction, with the zero value allowed as current API servers do)
+            seconds = c.integer(action.get("seconds"), f"{where}.seconds") or 0
+            if not 0 <= seconds <= pod.grace_period:
+                c.bad(where, f"Invalid value: {seconds}: must be non-negative and less than "
+                             f"terminationGracePeriodSeconds ({pod.grace_period})")
+            handler = SleepAction(seconds)
+    if not found:
+        c.bad(prefix, "Required value: must specify a handler type")
+    return handler
 
 
 def _parse_items(raw, prefix: str, c: _Checker) -> tuple[KeyToPath, ...]:

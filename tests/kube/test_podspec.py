@@ -1,0 +1,319 @@
+"""parity/kube/podspec.py: the typed pod spec (issue 16 ``Container.raw``, issue 13's typed fields).
+
+Every field parity acts on is read once, here, into typed values with the API server's defaults;
+what the API server refuses is refused with its message (pkg/apis/core/validation/validation.go:
+``ValidatePodSpec``, ``validateContainerCommon``, ``ValidateSecurityContext``, ``validateProbe``...).
+"""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from parity.errors import ParityError
+from parity.kube.manifests import load_objects
+from parity.kube.podspec import (ContainerPort, EnvFromSource, EnvVar, ExecAction, FieldSelector, GRPCAction,
+                                 HostAlias, HTTPGetAction, KeySelector, Lifecycle, Probe, Resources,
+                                 ResourceSelector, SeccompProfile, SecurityContext, SleepAction, Sysctl,
+                                 TCPSocketAction)
+
+FULL = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      hostname: h1
+      subdomain: sub
+      hostAliases: [{ip: 10.1.2.3, hostnames: [db.local, cache]}]
+      automountServiceAccountToken: false
+      serviceAccountName: robot
+      enableServiceLinks: false
+      shareProcessNamespace: true
+      dnsPolicy: ClusterFirstWithHostNet
+      hostNetwork: true
+      hostIPC: false
+      terminationGracePeriodSeconds: 45
+      securityContext:
+        runAsUser: 1000
+        runAsNonRoot: true
+        seccompProfile: {type: RuntimeDefault}
+        sysctls: [{name: kernel.msgmax, value: "65536"}]
+      initContainers:
+      - name: proxy
+        image: proxy:1
+        restartPolicy: Always
+        startupProbe: {tcpSocket: {port: 15001}, failureThreshold: 30}
+      containers:
+      - name: app
+        image: app:1
+        command: [/bin/app, "--x=$(A)"]
+        args: []
+        workingDir: /srv
+        stdin: true
+        tty: true
+        terminationMessagePath: /tmp/end
+        terminationMessagePolicy: FallbackToLogsOnError
+        ports:
+        - {containerPort: 8080, name: http}
+        - {containerPort: 53, hostPort: 53, protocol: UDP}
+        resources: {requests: {cpu: 250m}, limits: {cpu: 2, memory: 128Mi}}
+        envFrom: [{prefix: P_, configMapRef: {name: cfg}}, {secretRef: {name: creds, optional: true}}]
+        env:
+        - {name: A, value: a}
+        - {name: B}
+        - {name: S, valueFrom: {secretKeyRef: {name: creds, key: token, optional: true}}}
+        - {name: C, valueFrom: {configMapKeyRef: {name: cfg, key: level}}}
+        - {name: L, valueFrom: {fieldRef: {fieldPath: "metadata.labels['app']"}}}
+        - {name: M, valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi, containerName: proxy}}}
+        securityContext:
+          runAsGroup: 2000
+          privileged: false
+          allowPrivilegeEscalation: false
+          readOnlyRootFilesystem: true
+          capabilities: {add: [NET_ADMIN], drop: [ALL]}
+          procMount: Default
+          seccompProfile: {type: Localhost, localhostProfile: profiles/app.json}
+        livenessProbe: {exec: {command: [cat, /tmp/ok]}, periodSeconds: 5}
+        readinessProbe:
+          httpGet: {port: http, path: /ready, httpHeaders: [{name: X-Probe, value: "1"}]}
+          timeoutSeconds: 3
+        startupProbe: {grpc: {port: 9000, service: health}, initialDelaySeconds: 2, terminationGracePeriodSeconds: 5}
+        lifecycle:
+          postStart: {httpGet: {port: 8080, scheme: HTTPS, host: localhost}}
+          preStop: {sleep: {seconds: 5}}
+"""
+
+
+def _spec(text: str):
+    (w,) = load_objects([yaml.safe_load(text)], "test").workloads
+    return w.spec
+
+
+def _problems(text: str) -> list[str]:
+    with pytest.raises(ParityError) as refused:
+        load_objects(list(yaml.safe_load_all(text)), "test")
+    return [str(p) for p in refused.value.problems]
+
+
+def test_every_container_field_parity_uses_is_typed():
+    spec = _spec(FULL)
+    (proxy,), (app,) = spec.init_containers, spec.containers
+    assert app.command == ("/bin/app", "--x=$(A)") and app.args == () and proxy.command is None
+    assert (app.working_dir, app.stdin, app.tty) == ("/srv", True, True)
+    assert (app.termination_message_path, app.termination_message_policy) == ("/tmp/end", "FallbackToLogsOnError")
+    assert (proxy.termination_message_path, proxy.termination_message_policy) == ("/dev/termination-log", "File")
+    w = "spec.template.spec.containers[0]"
+    assert app.ports == (ContainerPort(8080, None, "TCP", "http", None, f"{w}.ports[0]"),
+                         ContainerPort(53, 53, "UDP", None, None, f"{w}.ports[1]"))
+    assert app.resources == Resources(requests={"cpu": "250m"}, limits={"cpu": "2", "memory": "128Mi"})
+    assert app.env_from == (EnvFromSource("P_", "configMap", "cfg", False, f"{w}.envFrom[0]"),
+                            EnvFromSource("", "secret", "creds", True, f"{w}.envFrom[1]"))
+    assert app.env == (
+        EnvVar("A", "a", None, f"{w}.env[0]"), EnvVar("B", "", None, f"{w}.env[1]"),
+        EnvVar("S", "", KeySelector("secret", "creds", "token", True), f"{w}.env[2]"),
+        EnvVar("C", "", KeySelector("configMap", "cfg", "level", False), f"{w}.env[3]"),
+        EnvVar("L", "", FieldSelector("metadata.labels['app']"), f"{w}.env[4]"),
+        EnvVar("M", "", ResourceSelector("limits.memory", "proxy", "1Mi"), f"{w}.env[5]"))
+    assert app.security == SecurityContext(
+        run_as_group=2000, read_only_root_filesystem=True, privileged=False, allow_privilege_escalation=False,
+        capabilities_add=("NET_ADMIN",), capabilities_drop=("ALL",), proc_mount="Default",
+        seccomp_profile=SeccompProfile("Localhost", "profiles/app.json"))
+    # The kubelet's effective context: the pod's runAsUser/runAsNonRoot where the container sets none,
+    # the container's own seccomp profile over the pod's.
+    effective = app.security.over(spec.security)
+    assert (effective.run_as_user, effective.run_as_group, effective.run_as_non_root) == (1000, 2000, True)
+    assert effective.seccomp_profile == SeccompProfile("Localhost", "profiles/app.json")
+    assert proxy.security.over(spec.security).seccomp_profile == SeccompProfile("RuntimeDefault")
+
+
+def test_probes_and_lifecycle_are_typed_with_the_api_servers_defaults():
+    spec = _spec(FULL)
+    (proxy,), (app,) = spec.init_containers, spec.containers
+    w = "spec.template.spec.containers[0]"
+    assert app.liveness_probe == Probe(ExecAction(("cat", "/tmp/ok")), period_seconds=5, field=f"{w}.livenessProbe")
+    assert app.readiness_probe == Probe(HTTPGetAction("http", "/ready", "HTTP", None, (("X-Probe", "1"),)),
+                                        timeout_seconds=3, field=f"{w}.readinessProbe")
+    assert app.startup_probe == Probe(GRPCAction(9000, "health"), initial_delay_seconds=2,
+                                      termination_grace_period_seconds=5, field=f"{w}.startupProbe")
+    assert app.lifecycle == Lifecycle(HTTPGetAction(8080, "/", "HTTPS", "localhost"), SleepAction(5),
+                                      f"{w}.lifecycle")
+    assert proxy.sidecar and proxy.restart_policy == "Always"
+    assert proxy.startup_probe == Probe(TCPSocketAction(15001), failure_threshold=30,
+                                        field="spec.template.spec.initContainers[0].startupProbe")
+    assert (proxy.liveness_probe, proxy.lifecycle) == (None, None)
+
+
+def test_pod_level_fields_are_typed():
+    spec = _spec(FULL)
+    assert (spec.hostname, spec.subdomain) == ("h1", "sub")
+    assert spec.host_aliases == (HostAlias("10.1.2.3", ("db.local", "cache")),)
+    assert spec.automount_service_account_token is False and spec.enable_service_links is False
+    assert spec.service_account_name == "robot"
+    assert (spec.share_process_namespace, spec.host_network, spec.host_pid, spec.host_ipc) == (True, True, False,
+                                                                                               False)
+    assert (spec.dns_policy, spec.termination_grace_period_seconds) == ("ClusterFirstWithHostNet", 45)
+    assert spec.sysctls == (Sysctl("kernel.msgmax", "65536"),)
+    assert spec.security == SecurityContext(run_as_user=1000, run_as_non_root=True,
+                                            seccomp_profile=SeccompProfile("RuntimeDefault"))
+
+
+def test_unset_fields_take_the_api_servers_defaults():
+    spec = _spec("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: a, image: b}]\n")
+    (ctr,) = spec.containers
+    assert (ctr.command, ctr.args, ctr.working_dir, ctr.env, ctr.env_from, ctr.ports) == (None, None, None, (), (), ())
+    assert (ctr.stdin, ctr.tty, ctr.restart_policy, ctr.sidecar) == (False, False, None, False)
+    assert ctr.resources == Resources() and ctr.security == SecurityContext()
+    assert (ctr.liveness_probe, ctr.readiness_probe, ctr.startup_probe, ctr.lifecycle) == (None,) * 4
+    assert (spec.hostname, spec.subdomain, spec.host_aliases, spec.sysctls) == (None, None, (), ())
+    assert (spec.automount_service_account_token, spec.enable_service_links) == (None, True)
+    assert (spec.dns_policy, spec.termination_grace_period_seconds) == ("ClusterFirst", 30)
+    assert not (spec.share_process_namespace or spec.host_network or spec.host_pid or spec.host_ipc)
+
+
+POD = "apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n{spec}"
+
+
+def _pod(spec: str) -> str:
+    return POD.format(spec="".join("  " + line + "\n" for line in spec.splitlines()))
+
+
+#: (pod spec, the API server's lines): each a bad input parity now acts on, refused as the API server
+#: refuses it (in the test's "FILE: OBJECT: FIELD: message" shape).
+REFUSED = [
+    pytest.param("containers: [{name: a, image: b, securityContext: {allowPrivilegeEscalation: false, "
+                 "privileged: true}}]",
+                 ["spec.containers[0].securityContext: Invalid value: cannot set `allowPrivilegeEscalation` to false "
+                  "and `privileged` to true"], id="escalation-privileged"),
+    pytest.param("containers: [{name: a, image: b, securityContext: {allowPrivilegeEscalation: false, "
+                 "capabilities: {add: [CAP_SYS_ADMIN]}}}]",
+                 ["spec.containers[0].securityContext: Invalid value: cannot set `allowPrivilegeEscalation` to false "
+                  "and `capabilities.Add` CAP_SYS_ADMIN"], id="escalation-sys-admin"),
+    pytest.param("containers: [{name: a, image: b, securityContext: {procMount: Unmasked}}]",
+                 ['spec.containers[0].securityContext.procMount: Invalid value: "Unmasked": `hostUsers` must be '
+                  "false to use `Unmasked`"], id="procmount-unmasked"),
+    pytest.param("containers: [{name: a, image: b, securityContext: {procMount: Masked}}]",
+                 ['spec.containers[0].securityContext.procMount: Unsupported value: "Masked": supported values: '
+                  '"Default", "Unmasked"'], id="procmount-unsupported"),
+    pytest.param("containers: [{name: a, image: b, securityContext: {seccompProfile: {type: Localhost}}}]",
+                 ["spec.containers[0].securityContext.seccompProfile.localhostProfile: Required value: must be set "
+                  "when seccomp type is Localhost"], id="seccomp-localhost-no-profile"),
+    pytest.param("securityContext: {seccompProfile: {type: Strict}}\ncontainers: [{name: a, image: b}]",
+                 ['spec.securityContext.seccompProfile.type: Unsupported value: "Strict": supported values: '
+                  '"Localhost", "RuntimeDefault", "Unconfined"'], id="seccomp-type"),
+    pytest.param("containers: [{name: a, image: b, livenessProbe: {periodSeconds: 3}}]",
+                 ["spec.containers[0].livenessProbe: Required value: must specify a handler type"],
+                 id="probe-no-handler"),
+    pytest.param("containers: [{name: a, image: b, readinessProbe: {exec: {command: [x]}, tcpSocket: {port: 1}}}]",
+                 ["spec.containers[0].readinessProbe.tcpSocket: Forbidden: may not specify more than 1 handler type"],
+                 id="probe-two-handlers"),
+    pytest.param("containers: [{name: a, image: b, livenessProbe: {exec: {command: [x]}, successThreshold: 2}}]",
+                 ["spec.containers[0].livenessProbe.successThreshold: Invalid value: 2: must be 1"],
+                 id="liveness-success-threshold"),
+    pytest.param("containers: [{name: a, image: b, startupProbe: {httpGet: {port: 0}, failureThreshold: -1}}]",
+                 ["spec.containers[0].startupProbe.httpGet.port: Invalid value: 0: must be between 1 and 65535, "
+                  "inclusive",
+                  "spec.containers[0].startupProbe.failureThreshold: Invalid value: -1: must be greater than or "
+                  "equal to 0"], id="probe-port-and-threshold"),
+    pytest.param("containers: [{name: a, image: b, readinessProbe: {exec: {command: []}, "
+                 "terminationGracePeriodSeconds: 3}}]",
+                 ["spec.containers[0].readinessProbe.exec.command: Required value",
+                  "spec.containers[0].readinessProbe.terminationGracePeriodSeconds: Invalid value: 3: must not be set "
+                  "for readinessProbes"], id="readiness-exec-empty-grace"),
+    pytest.param("containers: [{name: a, image: b, lifecycle: {preStop: {sleep: {seconds: 60}}}}]",
+                 ["spec.containers[0].lifecycle.preStop.sleep: Invalid value: 60: must be non-negative and less than "
+                  "terminationGracePeriodSeconds (30)"], id="prestop-sleep-beyond-grace"),
+    pytest.param("initContainers: [{name: i, image: b, livenessProbe: {exec: {command: [x]}}}]\n"
+                 "containers: [{name: a, image: b}]",
+                 ["spec.initContainers[0].livenessProbe: Forbidden: may not be set for init containers without "
+                  "restartPolicy=Always"], id="init-probe"),
+    pytest.param("initContainers: [{name: i, image: b, restartPolicy: OnFailure}]\ncontainers: [{name: a, image: b}]",
+                 ['spec.initContainers[0].restartPolicy: Unsupported value: "OnFailure": supported values: "Always"'],
+                 id="init-restart-policy"),
+    pytest.param("containers: [{name: a, image: b, restartPolicy: Always}]",
+                 ["spec.containers[0].restartPolicy: Forbidden: may not be set for non-init containers"],
+                 id="container-restart-policy"),
+    pytest.param("containers: [{name: a, image: b, terminationMessagePolicy: Logs}]",
+                 ['spec.containers[0].terminationMessagePolicy: Unsupported value: "Logs": supported values: "File", '
+                  '"FallbackToLogsOnError"'], id="termination-message-policy"),
+    pytest.param("containers: [{name: a, image: b, ports: [{containerPort: 80, name: web}, "
+                 "{containerPort: 81, name: web}]}]",
+                 ['spec.containers[0].ports[1].name: Duplicate value: "web"'], id="port-name-duplicate"),
+    pytest.param("containers: [{name: a, image: b, ports: [{containerPort: 80, hostPort: 8080}]}, "
+                 "{name: c, image: b, ports: [{containerPort: 81, hostPort: 8080}]}]",
+                 ['spec.containers[1].ports[0].hostPort: Duplicate value: "TCP//8080"'], id="host-port-conflict"),
+    pytest.param("hostNetwork: true\ncontainers: [{name: a, image: b, ports: [{containerPort: 80, hostPort: 8080}]}]",
+                 ["spec.containers[0].ports[0].hostPort: Invalid value: 8080: must match `containerPort` when "
+                  "`hostNetwork` is true"], id="host-network-port"),
+    pytest.param("containers: [{name: a, image: b, env: [{name: X, value: x, valueFrom: {fieldRef: "
+                 "{fieldPath: metadata.name}}}]}]",
+                 ['spec.containers[0].env[0].valueFrom: Invalid value: "": may not be specified when `value` is not '
+                  "empty"], id="env-value-and-value-from"),
+    pytest.param("containers: [{name: a, image: b, env: [{name: X, valueFrom: {}}]}]",
+                 ['spec.containers[0].env[0].valueFrom: Invalid value: "": must specify one of: `fieldRef`, '
+                  "`resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`"], id="env-value-from-empty"),
+    pytest.param("containers: [{name: a, image: b, env: [{name: X, valueFrom: {fieldRef: {fieldPath: metadata.name}, "
+                 "secretKeyRef: {name: s, key: k}}}]}]",
+                 ['spec.containers[0].env[0].valueFrom: Invalid value: "": may not have more than one field specified '
+                  "at a time"], id="env-two-sources"),
+    pytest.param("containers: [{name: a, image: b, env: [{name: X, valueFrom: {fieldRef: {fieldPath: metadata.labels}}}]}]",
+                 ['spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: Unsupported value: "metadata.labels": '
+                  'supported values: "metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", '
+                  '"spec.serviceAccountName", "status.hostIP", "status.hostIPs", "status.podIP", "status.podIPs"'],
+                 id="env-field-path-unsupported"),
+    pytest.param("containers: [{name: a, image: b, env: [{name: X, valueFrom: {fieldRef: {fieldPath: spec.foo}}}]}]",
+                 ['spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: Invalid value: "spec.foo": error '
+                  "converting fieldPath: field label not supported: spec.foo"], id="env-field-path-unknown"),
+    pytest.param("containers: [{name: a, image: b, env: [{name: X, valueFrom: {fieldRef: "
+                 "{fieldPath: \"metadata.name['x']\"}}}]}]",
+                 ['spec.containers[0].env[0].valueFrom.fieldRef: Invalid value: "metadata.name": does not support '
+                  "subscript"], id="env-field-path-subscript"),
+    pytest.param("containers: [{name: a, image: b, envFrom: [{configMapRef: {name: c}, secretRef: {name: s}}]}]",
+                 ['spec.containers[0].envFrom: Invalid value: "": may not have more than one field specified at a '
+                  "time"], id="env-from-two-sources"),
+    pytest.param("hostname: Web_1\nsubdomain: a.b\ncontainers: [{name: a, image: b}]",
+                 ['spec.hostname: Invalid value: "Web_1": a lowercase RFC 1123 label must consist of lower case '
+                  "alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. "
+                  "'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+                  'spec.subdomain: Invalid value: "a.b": must not contain dots'], id="hostname-subdomain"),
+    pytest.param("hostAliases: [{ip: 10.0.0.300, hostnames: [ok, Not_OK]}]\ncontainers: [{name: a, image: b}]",
+                 ['spec.hostAliases[0].ip: Invalid value: "10.0.0.300": must be a valid IP address, (e.g. 10.9.8.7 '
+                  "or 2001:db8::ffff)",
+                  'spec.hostAliases[0].hostnames[1]: Invalid value: "Not_OK": a lowercase RFC 1123 subdomain must '
+                  "consist of lower case alphanumeric characters, '-' or '.', and must start and end with an "
+                  "alphanumeric character (e.g. 'example.com', regex used for validation is "
+                  "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"], id="host-aliases"),
+    pytest.param("dnsPolicy: ClusterLast\ncontainers: [{name: a, image: b}]",
+                 ['spec.dnsPolicy: Unsupported value: "ClusterLast": supported values: "ClusterFirstWithHostNet", '
+                  '"ClusterFirst", "Default", "None"'], id="dns-policy"),
+    pytest.param("shareProcessNamespace: true\nhostPID: true\ncontainers: [{name: a, image: b}]",
+                 ["spec.securityContext.shareProcessNamespace: Invalid value: true: ShareProcessNamespace and HostPID "
+                  "cannot both be enabled"], id="share-pid-and-host-pid"),
+    pytest.param("hostNetwork: true\nsecurityContext: {sysctls: [{name: net.core.somaxconn, value: '1'}, "
+                 "{name: Kernel.X, value: '1'}]}\ncontainers: [{name: a, image: b}]",
+                 ['spec.securityContext.sysctls[0].name: Invalid value: "net.core.somaxconn": may not be specified '
+                  "when 'hostNetwork' is true",
+                  'spec.securityContext.sysctls[1].name: Invalid value: "Kernel.X": must have at most 253 characters '
+                  "and match regex ^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[\\./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$"],
+                 id="sysctls"),
+    pytest.param("serviceAccountName: Robot\ncontainers: [{name: a, image: b}]",
+                 ['spec.serviceAccountName: Invalid value: "Robot": a lowercase RFC 1123 subdomain must consist of '
+                  "lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric "
+                  "character (e.g. 'example.com', regex used for validation is "
+                  "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"], id="service-account-name"),
+]
+
+
+@pytest.mark.parametrize("spec,lines", REFUSED)
+def test_what_the_api_server_refuses_is_refused_with_its_message(spec, lines):
+    assert _problems(_pod(spec)) == [f"test: Pod/p: {line}" for line in lines]
+
+
+def test_a_wrongly_typed_new_field_is_named():
+    assert _problems(_pod("containers: [{name: a, image: b, securityContext: {privileged: 'yes', "
+                          "capabilities: {add: NET_ADMIN}}}]")) == [
+        "test: Pod/p: spec.containers[0].securityContext.privileged: must be true or false",
+        "test: Pod/p: spec.containers[0].securityContext.capabilities.add: must be a list"]
