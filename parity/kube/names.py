@@ -216,31 +216,3 @@ def shown(text: str) -> str:
 def invalid(value: str, message: str) -> str:
     """The API server's ``field.Invalid`` text: ``Invalid value: "VALUE": MESSAGE``."""
     return f"Invalid value: {go_quote(value)}: {message}"
-
-
-_QNAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
-_QNAME_RE = re.compile(_QNAME_FMT)
-_QNAME_MSG = ("must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
-              "alphanumeric character")
-
-
-def qualified_name_errors(value: str) -> list[str]:
-    """``IsQualifiedName``: a label key, an annotation key (lowercased), ``prefix/name``."""
-    parts = value.split("/")
-    errors = []
-    if len(parts) > 2:
-        return ["a qualified name " + regex_error(_QNAME_MSG, _QNAME_FMT, "MyName", "my.name", "123-abc")
-                + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"]
-    name = parts[-1]
-    if len(parts) == 2:
-        if not parts[0]:
-            errors.append("prefix part must be non-empty")
-        else:
-            errors.extend("prefix part " + m for m in dns1123_subdomain_errors(parts[0]))
-    if not name:
-        errors.append("name part must be non-empty")
-    elif len(name) > 63:
-        errors.append("name part " + max_len_error(63))
-    if not _QNAME_RE.fullmatch(name):
-        errors.append("name part " + regex_error(_QNAME_MSG, _QNAME_FMT, "MyName", "my.name", "123-abc"))
-    return errors
