@@ -46,7 +46,9 @@ STATEFULSET_POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
 
 
 @dataclass(frozen=True)
-class ContainerPort:
+class PodPort:
+    """A port declared by one of the pod's containers (``podspec.ContainerPort``, with its container)."""
+
     container: str
     name: str | None
     port: int
@@ -135,13 +137,11 @@ def selects(service: Service, w: Workload) -> bool:
     return all(labels.get(k) == v for k, v in service.selector.items())
 
 
-def container_ports(w: Workload) -> list[ContainerPort]:
+def container_ports(w: Workload) -> list[PodPort]:
     """The pod's declared ports, in ``FindPort``'s order: containers, then native sidecars."""
     out = []
     for ctr in w.spec.containers + [c for c in w.spec.init_containers if c.sidecar]:
-        for p in ctr.raw.get("ports") or []:  # (shapes checked by the loader)
-            out.append(ContainerPort(ctr.name, p.get("name") or None, int(p["containerPort"]),
-                                     p.get("protocol") or "TCP"))
+        out.extend(PodPort(ctr.name, p.name, p.container_port, p.protocol) for p in ctr.ports)
     return out
 
 
