@@ -34,8 +34,9 @@ PROJECT_OPTION = click.option("-p", "--project", "project", metavar="NAME",
                                    "compose project, containers, volumes and images; up, status and down "
                                    "of one project never touch another's.")
 NAMESPACE_OPTION = click.option("--namespace", "-n", default=None,
-                                help="Namespace of objects that name none [default]; with --from-cluster, the "
-                                     "namespace to read (default: the context's).")
+                                help="Namespace of objects that name none [default], and of a --workload "
+                                     "KIND/NAME (without -n: the one namespace that has it); with --from-cluster, "
+                                     "the namespace to read (default: the context's).")
 
 
 def _checked_project(value: str | None) -> str | None:
@@ -501,7 +502,9 @@ def up(manifests, secret_paths, workload, namespace, from_cluster, context, kube
 @MANIFESTS_ARGUMENT
 @WORKLOAD_OPTION
 @selection_options
-@click.option("--namespace", "-n", default=None, help="Namespace of objects that name none [default].")
+@click.option("--namespace", "-n", default=None,
+              help="Namespace of objects that name none [default], and of a --workload KIND/NAME (without -n: "
+                   "the one namespace that has it).")
 @kubectl_input_options
 @SKIP_NON_KUBERNETES_OPTION
 @PROJECT_OPTION
