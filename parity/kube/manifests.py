@@ -785,11 +785,20 @@ KIND_GROUPS = {"Pod": "", "PodTemplate": "", "ReplicationController": "", "Deplo
 LISTED = 20
 
 
+_VERSION_RE = re.compile(r"v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?")
+
+
 def _kind(text: str) -> str | None:
-    """A kind as kubectl takes it: any case, short names and plurals, optionally ``.GROUP``."""
-    kind_text, _, group = text.lower().partition(".")
+    """A kind as kubectl takes it: any case, short names and plurals, optionally ``.GROUP`` or
+    ``.VERSION.GROUP`` (``deployments.apps``, ``deployments.v1.apps``, ``pods.v1``)."""
+    kind_text, _, rest = text.lower().partition(".")
     kind = KIND_ALIASES.get(kind_text)
-    return kind if kind and (not group or group == KIND_GROUPS[kind]) else None
+    if kind is None or not rest:
+        return kind
+    version, _, group = rest.partition(".")
+    if not _VERSION_RE.fullmatch(version):
+        version, group = "", rest
+    return kind if group == KIND_GROUPS[kind] and (version or group) else None
 
 
 def parse_kind_name(text: str, option: str) -> tuple[str, str]:

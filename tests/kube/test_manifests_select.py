@@ -85,7 +85,7 @@ def test_not_found_lists_the_same_name_elsewhere_first(tmp_path):
 
 
 @pytest.mark.parametrize("text", ["deploy/api", "Deployment/api", "deployments/api", "deployment.apps/api",
-                                  "team-a/DEPLOY/api", "team-a/deployments.apps/api"])
+                                  "team-a/DEPLOY/api", "team-a/deployments.apps/api", "deployments.v1.apps/api"])
 def test_kubectl_spellings_of_a_kind_are_taken(tmp_path, text):
     assert refs(select_workloads(load(tmp_path, TWO_APIS[0]), text)) == ["team-a/Deployment/api"]
 
@@ -99,6 +99,9 @@ def test_kubectl_spellings_of_a_kind_are_taken(tmp_path, text):
     ("deployment.batch/api", ["--workload deployment.batch/api: expected KIND/NAME or NS/KIND/NAME, e.g. deploy/api "
                               "or team-a/deploy/api (KIND: Pod, Deployment, ReplicaSet, ReplicationController, "
                               "StatefulSet, DaemonSet, Job, CronJob, PodTemplate)"]),
+    ("deploy.v1/api", ["--workload deploy.v1/api: expected KIND/NAME or NS/KIND/NAME, e.g. deploy/api or "
+                       "team-a/deploy/api (KIND: Pod, Deployment, ReplicaSet, ReplicationController, StatefulSet, "
+                       "DaemonSet, Job, CronJob, PodTemplate)"]),
     ("a/b/deploy/api", ["--workload a/b/deploy/api: expected KIND/NAME or NS/KIND/NAME, e.g. deploy/api or "
                         "team-a/deploy/api (KIND: Pod, Deployment, ReplicaSet, ReplicationController, StatefulSet, "
                         "DaemonSet, Job, CronJob, PodTemplate)"]),
