@@ -90,14 +90,14 @@ def selection_options(fn):
 
 
 def _select(inputs, workload: tuple[str, ...], namespace: str | None, include_hooks: bool = False):
-    """The workloads a command works on (``select_workloads`` with -l and --include-hooks); the Helm
-    hooks left out are said on stderr, never silently dropped."""
-    from .kube.manifests import hooks_message, select_workloads
+    """The workloads a command works on (``select_workloads`` with -l and --include-hooks); what it
+    left out (Helm hooks, what a controller in the input makes) is said on stderr, never silently."""
+    from .kube.manifests import select_workloads
 
     chosen = select_workloads(inputs, workload, namespace=namespace, label_selector=_meta("selector"),
                               include_hooks=include_hooks or bool(_meta("include_hooks")))
-    if chosen.hooks_left_out:
-        click.echo(error_line(f"parity: {hooks_message(chosen.hooks_left_out)}"), err=True)
+    for line in chosen.left_out_lines():
+        click.echo(error_line(f"parity: {line}"), err=True)
     return chosen
 
 
@@ -298,8 +298,7 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
     else:
         _, chosen, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
                                           kubeconfig)
-        left_out = [{"kind": w.kind, "name": w.name, "namespace": w.namespace, "helm_hook": w.hook}
-                    for w in chosen.hooks_left_out]
+        left_out = chosen.left_out_json()
     if container:
         names = sorted({c.name for w in layouts for c in w.containers})
         for w in layouts:

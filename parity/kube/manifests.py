@@ -93,6 +93,7 @@ class Workload:
     service_name: str | None = None  # a StatefulSet's spec.serviceName (its pods' subdomain)
     hook: str | None = None  # the object's helm.sh/hook annotation ("pre-install", "test"...): see HELM_HOOK
     replicas: int = 1  # spec.replicas of the kinds that have it (the API server's default: 1)
+    controller: str | None = None  # "KIND/NAME" of its controller (metadata.ownerReferences, controller: true)
 
     @property
     def ref(self) -> str:
@@ -630,7 +631,19 @@ def _load_workload(obj: dict, kind: str, name: str, namespace: str, file: str,
     hook = own_annotations.get(HELM_HOOK) if isinstance(own_annotations, dict) else None
     return Workload(kind, name, namespace, file, spec, pod_name, labels, annotations, uid, field_prefix,
                     service_name=service_name or None, hook=hook.strip() if isinstance(hook, str) else None,
-                    replicas=replicas)
+                    replicas=replicas, controller=_controller(obj))
+
+
+def _controller(obj: dict) -> str | None:
+    """``KIND/NAME`` of the owner reference marked ``controller: true`` (the API server allows one;
+    a namespaced object's owner is in its namespace), or None."""
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    owners = meta.get("ownerReferences")
+    for owner in owners if isinstance(owners, list) else ():
+        if (isinstance(owner, dict) and owner.get("controller") is True and isinstance(owner.get("kind"), str)
+                and isinstance(owner.get("name"), str)):
+            return f"{owner['kind']}/{owner['name']}"
+    return None
 
 
 def _replicas(obj: dict, kind: str, problems: Problems, file: str, ref: str) -> int | None:
@@ -832,17 +845,39 @@ def parse_workload_ref(text: str) -> tuple[str | None, str, str]:
 
 
 class Selection(list):
-    """The chosen workloads, in input order (a list), and the Helm hooks the choice left out."""
+    """The chosen workloads, in input order (a list), and what the choice left out: the Helm hooks
+    (``hooks_left_out``) and the workloads a controller in the input makes (``made_left_out``)."""
 
-    def __init__(self, workloads: list[Workload], hooks_left_out: list[Workload] | None = None):
+    def __init__(self, workloads: list[Workload], hooks_left_out: list[Workload] | None = None,
+                 made_left_out: list[Workload] | None = None):
         super().__init__(workloads)
         self.hooks_left_out: list[Workload] = hooks_left_out or []
+        self.made_left_out: list[Workload] = made_left_out or []
+
+    def left_out_lines(self) -> list[str]:
+        """One line per reason, for stderr: never a silent drop."""
+        return ([made_message(self.made_left_out)] if self.made_left_out else []) + (
+            [hooks_message(self.hooks_left_out)] if self.hooks_left_out else [])
+
+    def left_out_json(self) -> list[dict]:
+        """``layout --format json``'s ``left_out``: each workload and why (``controller`` or ``helm_hook``)."""
+        return ([{"kind": w.kind, "name": w.name, "namespace": w.namespace, "controller": w.controller}
+                 for w in self.made_left_out]
+                + [{"kind": w.kind, "name": w.name, "namespace": w.namespace, "helm_hook": w.hook}
+                   for w in self.hooks_left_out])
 
 
 def hooks_message(hooks: list[Workload]) -> str:
     """``left out: 2 Helm hook(s): Job/x (pre-install), Pod/y (test); --include-hooks adds them``."""
     return (f"left out: {len(hooks)} Helm hook(s): " + ", ".join(f"{w.ref} ({w.hook})" for w in hooks)
             + "; --include-hooks adds them")
+
+
+def made_message(made: list[Workload]) -> str:
+    """``left out: 1 workload(s) made by a controller in the input: ReplicaSet/x (by Deployment/y); ...``."""
+    return (f"left out: {len(made)} workload(s) made by a controller in the input: "
+            + ", ".join(f"{w.ref} (by {w.controller})" for w in made)
+            + "; --workload takes one anyway")
 
 
 def _listed(workloads: list[Workload]) -> str:
@@ -860,13 +895,15 @@ def select_workloads(inputs: Inputs, refs: str | list[str] | tuple[str, ...] | N
         inputs: what was read.
         refs: ``--workload`` values (``KIND/NAME`` or ``NS/KIND/NAME``, kubectl's short kinds): exactly
             these, Helm hooks included (named, they are asked for). None or empty: every workload but
-            the Helm hooks (``include_hooks`` keeps them), narrowed by ``label_selector``.
+            the Helm hooks (``include_hooks`` keeps them) and those a controller in the input makes,
+            narrowed by ``label_selector``.
         namespace: ``-n``: the namespace of a ``KIND/NAME`` that names none. Without it a ``KIND/NAME``
             may match in any namespace, and must match in one.
         label_selector: ``-l``: kubectl's label selector, matched against the pod template's labels.
         include_hooks: keep the workloads annotated ``helm.sh/hook``.
     Returns:
-        The chosen workloads, with the Helm hooks left out in ``hooks_left_out``.
+        The chosen workloads, with the Helm hooks left out in ``hooks_left_out`` and the workloads
+        a controller in the input makes (a Deployment's ReplicaSet and Pods) in ``made_left_out``.
     Raises:
         ParityError: no workload at all; a reference that matches none or several (the candidates
             listed as NS/KIND/NAME); a bad selector; nothing left once the hooks are left out.
@@ -894,13 +931,17 @@ def select_workloads(inputs: Inputs, refs: str | list[str] | tuple[str, ...] | N
         if not pool:
             raise ParityError(f"-l/--selector {go_quote(label_selector)}: no workload's pod template labels match "
                               f"(workloads: {_listed(inputs.workloads)})")
-    if include_hooks:
-        return Selection(pool)
-    hooks = [w for w in pool if w.hook is not None]
-    chosen = [w for w in pool if w.hook is None]
+    # kubectl get deploy,rs,pod -o yaml: the ReplicaSet and the Pods are the Deployment's own, made by
+    # it (metadata.ownerReferences, controller: true); one pod of the workload is what the cluster runs.
+    present = {(w.namespace, w.ref) for w in inputs.workloads}
+    made = [w for w in pool if w.controller is not None and (w.namespace, w.controller) in present]
+    pool = [w for w in pool if w.controller is None or (w.namespace, w.controller) not in present]
+    hooks = [] if include_hooks else [w for w in pool if w.hook is not None]
+    chosen = [w for w in pool if w.hook is None] if hooks else pool
+    selection = Selection(chosen, hooks, made)
     if not chosen:
-        raise ParityError(f"no workload left: {hooks_message(hooks)}")
-    return Selection(chosen, hooks)
+        raise ParityError("no workload left: " + "; ".join(selection.left_out_lines()))
+    return selection
 
 
 def _named(workloads: list[Workload], refs: list[str], namespace: str | None) -> list[Workload]:

@@ -276,3 +276,38 @@ def test_the_same_object_given_twice_is_read_once_the_last_one_and_said(tmp_path
     write(tmp_path, workload("Deployment", "web", "team-b") + "---\n" + workload("StatefulSet", "web"), "c.yaml")
     inputs = load_inputs(["a.yaml", "c.yaml"])
     assert (len(inputs.workloads), inputs.warnings) == (4, [])
+
+
+# --- what a controller in the input makes -------------------------------------------------------
+
+def owned(doc: str, kind: str, name: str, controller: str = "true") -> str:
+    """``doc`` with an owner reference to KIND/NAME in its metadata."""
+    return doc.replace("metadata: {", f"metadata: {{ownerReferences: [{{apiVersion: apps/v1, kind: {kind}, "
+                                     f"name: {name}, uid: u1, controller: {controller}}}], ", 1)
+
+
+def test_what_a_controller_in_the_input_makes_is_left_out_and_reported(tmp_path):
+    """kubectl get deploy,rs,pod -o yaml holds a Deployment, its ReplicaSet and their Pods: the cluster
+    runs the Deployment's pods, so the ReplicaSet and the Pod are its own, not more workloads."""
+    inputs = load(tmp_path,
+                  workload("Deployment", "api", "shop"),
+                  owned(workload("ReplicaSet", "api-5d8f", "shop"), "Deployment", "api"),
+                  owned(workload("Pod", "api-5d8f-x2k", "shop"), "ReplicaSet", "api-5d8f"),
+                  owned(workload("Pod", "orphan", "shop"), "ReplicaSet", "gone"),  # its owner is not here
+                  owned(workload("Pod", "other-ns", "team-b"), "ReplicaSet", "api-5d8f"),  # nor in its namespace
+                  owned(workload("Pod", "not-controlled", "shop"), "ReplicaSet", "api-5d8f", controller="false"))
+    chosen = select_workloads(inputs)
+    assert refs(chosen) == ["shop/Deployment/api", "shop/Pod/orphan", "team-b/Pod/other-ns", "shop/Pod/not-controlled"]
+    assert chosen.left_out_lines() == [
+        "left out: 2 workload(s) made by a controller in the input: ReplicaSet/api-5d8f (by Deployment/api), "
+        "Pod/api-5d8f-x2k (by ReplicaSet/api-5d8f); --workload takes one anyway"]
+    assert chosen.left_out_json() == [
+        {"kind": "ReplicaSet", "name": "api-5d8f", "namespace": "shop", "controller": "Deployment/api"},
+        {"kind": "Pod", "name": "api-5d8f-x2k", "namespace": "shop", "controller": "ReplicaSet/api-5d8f"}]
+    assert refs(select_workloads(inputs, "pod/api-5d8f-x2k")) == ["shop/Pod/api-5d8f-x2k"]
+    only_made = load(tmp_path, workload("Deployment", "api", "shop", labels="{app: api}"),
+                     owned(workload("ReplicaSet", "api-5d8f", "shop", labels="{hash: 5d8f}"), "Deployment", "api"))
+    with pytest.raises(ParityError) as exc:
+        select_workloads(only_made, label_selector="hash")
+    assert error_lines(exc) == ["no workload left: left out: 1 workload(s) made by a controller in the input: "
+                                "ReplicaSet/api-5d8f (by Deployment/api); --workload takes one anyway"]
