@@ -436,17 +436,14 @@ def _load_object(obj, file: str, default_ns: str, inputs: Inputs, problems: Prob
         problems.add(invalid(value, message), file=file, obj=ref, field=where)
     if bad_meta:
         return
-    if kind in ("Secret", "ConfigMap"):
-        found = (_load_secret if kind == "Secret" else _load_configmap)(obj, name, namespace, file, problems)
-        into = inputs.secrets if kind == "Secret" else inputs.configmaps
+    if kind in ("Secret", "ConfigMap", "Service"):
+        parse = {"Secret": _load_secret, "ConfigMap": _load_configmap, "Service": parse_service}[kind]
+        found = parse(obj, name, namespace, file, problems)
+        into = {"Secret": inputs.secrets, "ConfigMap": inputs.configmaps, "Service": inputs.services}[kind]
         if found and (namespace, name) in into:  # the last one wins, as with workloads (_last_one_wins)
             problems.warnings.append(_given_again(file, ref, namespace, into[(namespace, name)].file))
         if found:
             into[(namespace, name)] = found
-    elif kind == "Service":
-        service = parse_service(obj, name, namespace, file, problems)
-        if service:
-            inputs.services[(namespace, name)] = service
     else:
         workload = _load_workload(obj, kind, name, namespace, file, problems)
         if workload:

@@ -259,14 +259,19 @@ def test_the_same_object_given_twice_is_read_once_the_last_one_and_said(tmp_path
     write(tmp_path, workload("Deployment", "web", labels="{v: '1'}") + "---\n" + workload("Pod", "solo"), "a.yaml")
     write(tmp_path, workload("Deployment", "web", labels="{v: '2'}") + "---\n"
           + "apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\nstringData: {token: first-secret-value}\n"
-          + "---\napiVersion: v1\nkind: Secret\nmetadata: {name: creds}\nstringData: {token: second-secret-value}\n",
+          + "---\napiVersion: v1\nkind: Secret\nmetadata: {name: creds}\nstringData: {token: second-secret-value}\n"
+          + "---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {v: '1'}, ports: [{port: 80}]}\n"
+          + "---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {v: '2'}, ports: [{port: 80}]}\n",
           "b.yaml")
     inputs = load_inputs(["a.yaml", "b.yaml"])
     assert [(w.qualified_ref, w.pod_labels, w.file) for w in inputs.workloads] == [
         ("default/Deployment/web", {"v": "2"}, "b.yaml"), ("default/Pod/solo", {}, "a.yaml")]
     assert inputs.secrets[("default", "creds")].data == {"token": b"second-secret-value"}
+    assert inputs.services[("default", "web")].selector == {"v": "2"}
     assert inputs.warnings == [
         "b.yaml: Secret/creds: given again (namespace default, first in b.yaml); the last one read is used, as "
+        "kubectl apply -f applies both in turn",
+        "b.yaml: Service/web: given again (namespace default, first in b.yaml); the last one read is used, as "
         "kubectl apply -f applies both in turn",
         "b.yaml: Deployment/web: given again (namespace default, first in a.yaml); the last one read is used, as "
         "kubectl apply -f applies both in turn"]
