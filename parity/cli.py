@@ -205,7 +205,7 @@ def load_layouts(manifests: tuple[str, ...], secret_paths: tuple[str, ...], name
     given_namespace = namespace
     if from_cluster:
         if manifests or workload or _meta("selector") is not None or _meta("filename") or _meta("kustomize"):
-            raise ParityError("give MANIFEST... (with --workload) or --from-cluster, not both")
+            raise ParityError("give MANIFEST... (with --workload or -l) or --from-cluster, not both")
         from .kube.cluster import load_from_cluster
 
         inputs = load_from_cluster(from_cluster, context=context, namespace=namespace, kubeconfig=kubeconfig)

@@ -421,4 +421,7 @@ def test_cli_layout_observed_matches_library(world):
     assert (wrong.returncode, wrong.stderr.decode()) == (
         2, "parity: --observed reads a running pod: give --from-cluster pod/NAME\n")
     both = run_parity("layout", "manifests/api-gateway", "--from-cluster", "pod/web", "--kubeconfig", kubeconfig)
-    assert both.stderr.decode() == "parity: give MANIFEST... (with --workload) or --from-cluster, not both\n"
+    assert both.stderr.decode() == "parity: give MANIFEST... (with --workload or -l) or --from-cluster, not both\n"
+    selector = run_parity("layout", "--from-cluster", "pod/web", "-l", "app=web", "--kubeconfig", kubeconfig)
+    assert (selector.returncode, selector.stderr.decode()) == (
+        2, "parity: give MANIFEST... (with --workload or -l) or --from-cluster, not both\n")
