@@ -284,7 +284,7 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
            fmt):
     """Print the in-cluster file layout each container sees (predicted from the kubelet's rules, or
     observed in a running pod)."""
-    from .layout import document
+    from .layout import document_text
     from .render import layout_text
 
     if _one_shot:
@@ -306,7 +306,8 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
         if not any(w.containers for w in layouts):
             raise ParityError(f"--container {container}: no such container (there are: {', '.join(names)})")
     if fmt == "json":
-        click.echo(dump_json(document(layouts, left_out)), nl=False)
+        # ASCII (json escapes the rest), so as bytes: click neither re-encodes nor scans it for colours
+        click.echo(document_text(layouts, left_out).encode("ascii"), nl=False)
     else:
         click.echo(layout_text(layouts, Painter(colour_enabled())), nl=False)
     if _one_shot and not from_cluster:  # (the kubernetes client removes temporary files at exit)

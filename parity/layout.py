@@ -396,6 +396,95 @@ def document(layouts: Iterable[WorkloadLayout], left_out: Iterable[Mapping] = ()
         return {"format": FORMAT, "workloads": [w.to_json() for w in layouts], "left_out": list(left_out)}
 
 
+def document_text(layouts: Iterable[WorkloadLayout], left_out: Iterable[Mapping] = ()) -> str:
+    """``dump_json(document(layouts, left_out))``, byte for byte, written directly: what ``parity
+    layout --format json`` prints.
+
+    The document is mostly the same few dict shapes (an entry, a visible file or directory, a mount)
+    repeated hundreds of thousands of times; building each as a dict and encoding it cost as much as
+    the rest of the layout after the parse (issue 17). Here each is one format string at its fixed
+    depth, with only the strings from the input escaped (by the json module's C escaper, as
+    ``json.dumps`` escapes them). ``tests/test_layout_json.py`` compares both on the fixtures and on
+    generated layouts.
+
+    Args:
+        layouts: the workloads, in output order.
+        left_out: as ``document``'s.
+
+    Returns:
+        The indented ``parity.layout/v2`` JSON text, ending with a newline.
+    """
+    import json  # here: text output never imports it
+    from json.encoder import encode_basestring_ascii as q  # C
+
+    def small(value: object, indent: str) -> str:
+        """A value of no particular shape (a workload's notes, the left-out workloads), at ``indent``."""
+        return json.dumps(value, indent=2).replace("\n", "\n" + indent)
+
+    def listed(items: list[str], indent: str) -> str:
+        """A JSON list at ``indent`` of items already written one level deeper."""
+        return "[\n" + ",\n".join(items) + f"\n{indent}]" if items else "[]"
+
+    item, field = " " * 12, " " * 14  # entries, files, dirs, mounts: items of a list in a container
+    tails: dict[tuple, str] = {}  # (listed with its type?, the entry but its path) -> text after the path
+
+    def tail(key: tuple) -> str:
+        """What follows the path of an entry whose fields but the path are ``key[1:]``: shared by
+        every entry of the same type, mode, owner and contents (the same file in each container, in
+        ``files`` and ``entries``), so written once."""
+        typed, kind, mode, uid, gid, size, sha256, target, volatile = key
+        text = f',\n{field}"type": "{kind}"' if typed else ""
+        text = f'{text},\n{field}"mode": "{mode:04o}",\n{field}"uid": {int.__repr__(uid)},\n{field}"gid": {int.__repr__(gid)}'
+        if kind == FILE:
+            size_text = "null" if size is None else int.__repr__(size)
+            text = f'{text},\n{field}"size": {size_text},\n{field}"sha256": {"null" if sha256 is None else q(sha256)}'
+            if volatile:
+                text = f'{text},\n{field}"volatile": {q(volatile)}'
+        elif kind == SYMLINK:
+            text = f'{text},\n{field}"target": {"null" if target is None else q(target)}'
+        text = tails[key] = f"{text}\n{item}}}"
+        return text
+
+    def entries(listed_entries: Iterable[tuple[str, Entry]], typed: bool) -> list[str]:
+        """``Entry.to_json(at)`` of each (path, entry), ``at`` being the path unless ``typed``."""
+        out = []
+        for path, e in listed_entries:
+            key = (typed, *e[1:])
+            text = tails.get(key) or tail(key)
+            out.append(f'{item}{{\n{field}"path": {q(path)}{text}')
+        return out
+
+    def mount(m: Mount) -> str:
+        sub = "null" if m.sub_path is None else q(m.sub_path)
+        return (f'{item}{{\n{field}"path": {q(m.path)},\n{field}"volume": {q(m.volume)},\n'
+                f'{field}"read_only": {"true" if m.read_only else "false"},\n{field}"sub_path": {sub},\n'
+                f'{field}"source": {q(m.source)}\n{item}}}')
+
+    def container(c: ContainerLayout) -> str:
+        i, f = " " * 8, " " * 10
+        shown: dict[str, list[tuple[str, Entry]]] = {FILE: [], DIR: []}
+        for path, e in c.visible():
+            if e.type in shown:
+                shown[e.type].append((path, e))
+        return (f'{i}{{\n{f}"name": {q(c.name)},\n{f}"init": {"true" if c.init else "false"},\n'
+                f'{f}"mounts": {listed([mount(m) for m in c.mounts], f)},\n'
+                f'{f}"files": {listed(entries(shown[FILE], False), f)},\n'
+                f'{f}"dirs": {listed(entries(shown[DIR], False), f)},\n'
+                f'{f}"entries": {listed(entries(((e.path, e) for e in c.entries), True), f)}\n{i}}}')
+
+    def workload(w: WorkloadLayout) -> str:
+        i, f, g = " " * 4, " " * 6, " " * 8
+        return (f'{i}{{\n{f}"workload": {{\n{g}"kind": {q(w.kind)},\n{g}"name": {q(w.name)},\n'
+                f'{g}"namespace": {q(w.namespace)}\n{f}}},\n'
+                f'{f}"run": {small(w.run, f)},\n{f}"notes": {small(list(w.notes), f)},\n'
+                f'{f}"containers": {listed([container(c) for c in w.containers], f)}\n{i}}}')
+
+    with gc_paused():
+        workloads = listed([workload(w) for w in layouts], "  ")
+    return (f'{{\n  "format": "{FORMAT}",\n  "workloads": {workloads},\n'
+            f'  "left_out": {small(list(left_out), "  ")}\n}}\n')
+
+
 def from_document(doc: Mapping) -> list[WorkloadLayout]:
     """Layouts from a ``parity.layout/v2`` document, or a ``v1`` one (either of its two shapes)."""
     if doc.get("format") not in (FORMAT, FORMAT_V1):
