@@ -17,6 +17,7 @@ emitters need to build images, and which is never printed.
 from __future__ import annotations
 
 import hashlib
+import operator
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -153,7 +154,21 @@ class MountCover:
 
     def best(self, path: str) -> tuple:
         """The highest rank among the mounts that hold ``path``; ``()`` when none does."""
-        return max(self._at.get(path, ()), self._strictly_above(path))
+        # _strictly_above(path) inlined for the usual case, a path whose parent directory was asked
+        # about before (the entries of a volume, sorted): called once for every entry of every layout.
+        cut = path.rfind("/")
+        if cut < 0:
+            above = ()
+        else:
+            parent = path[:cut]
+            above = self._above.get(parent)
+            if above is None:
+                above = self._strictly_above(parent)
+            here = self._below.get(parent)
+            if here is not None and here > above:
+                above = here
+        at = self._at.get(path)
+        return at if at is not None and at > above else above
 
     def _strictly_above(self, path: str) -> tuple:
         """Best rank among mounts whose ``where.rstrip("/")`` is ``path`` cut at one of its slashes."""
@@ -176,10 +191,7 @@ class MountCover:
         return memo[path]
 
 
-def _dirname(path: str) -> str:
-    """``posixpath.dirname`` without its type checks: called for every entry of every layout."""
-    head = path[:path.rfind("/") + 1]
-    return head.rstrip("/") or head if head else head
+_PATH_OF = operator.itemgetter(0)  # an Entry's path, as a sort key in C
 
 
 @dataclass(frozen=True)
@@ -212,13 +224,21 @@ class ContainerLayout:
     entries: list[Entry]
 
     def __post_init__(self) -> None:
-        self.entries.sort(key=lambda e: e.path)
+        self.entries.sort(key=_PATH_OF)
         self._by_path = {e.path: e for e in self.entries}
-        self._children: dict[str, list[Entry]] = {}
+        children: dict[str, list[Entry]] = {}
+        self._children = children
         for e in self.entries:
-            parent = _dirname(e.path)
-            if parent != e.path:
-                self._children.setdefault(parent, []).append(e)
+            path = e[0]
+            # posixpath.dirname(path), without its checks and calls: once per entry of every layout
+            head = path[:path.rfind("/") + 1]
+            parent = head.rstrip("/") or head
+            if parent != path:
+                siblings = children.get(parent)
+                if siblings is None:
+                    children[parent] = [e]
+                else:
+                    siblings.append(e)
 
     def entry(self, path: str) -> Entry | None:
         return self._by_path.get(path)
