@@ -4,11 +4,11 @@ or Compose is reported as such, not as a failure of the command."""
 
 from __future__ import annotations
 
-import importlib.metadata
-import platform
-import subprocess
-
 from . import __version__
+
+# importlib.metadata, platform and subprocess are imported where used: every command imports this
+# module (for COMPLETE_VAR), and they cost more start-up than the rest of what `parity layout` needs
+# (importlib.metadata loads the email package).
 
 VERSION_FORMAT = "parity.version/v1"
 SHELLS = ("bash", "zsh", "fish")
@@ -17,6 +17,8 @@ COMPLETE_VAR = "_PARITY_COMPLETE"
 
 
 def _package_version(name: str) -> str | None:
+    import importlib.metadata
+
     try:
         return importlib.metadata.version(name)
     except importlib.metadata.PackageNotFoundError:
@@ -40,6 +42,8 @@ def _engine() -> dict:
 
 def _compose() -> str | None:
     """Compose v2's version as parity runs it (``docker compose`` plugin, else ``docker-compose``)."""
+    import subprocess
+
     from .docker.compose import compose_binary
 
     binary = compose_binary()
@@ -57,6 +61,8 @@ def version_report() -> dict:
         ``engine`` is ``{"reachable": False, "error": ...}`` when no engine answers, ``compose`` is
         ``None`` when Compose v2 is not installed.
     """
+    import platform
+
     return {"format": VERSION_FORMAT, "parity": __version__, "python": platform.python_version(),
             "click": _package_version("click"), "pyyaml": _package_version("PyYAML"),
             "docker_sdk": _package_version("docker"), "kubernetes": _package_version("kubernetes"),

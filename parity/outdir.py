@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -110,6 +108,8 @@ def write_atomically(dest: Path, build: Callable[[Path], None], force: bool = Fa
         ParityError: ``dest`` is (or holds) an input, is a file, or is a non-empty directory without
             ``force`` or not written by parity; or a write failed.
     """
+    import tempfile  # here, as shutil below: every command that reads manifests imports this module
+
     dest = Path(os.path.abspath(dest))
     _check_inputs(dest, inputs)
     if dest.exists() or dest.is_symlink():
@@ -155,6 +155,8 @@ def write_atomically(dest: Path, build: Callable[[Path], None], force: bool = Fa
 
 
 def _clean_up(dest: Path, tmp: Path | None, old: Path | None, created: list[Path], committed: bool) -> None:
+    import shutil
+
     if tmp is not None:
         shutil.rmtree(tmp, ignore_errors=True)
     if old is not None:

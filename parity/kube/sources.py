@@ -8,8 +8,6 @@ renders them (their files are templates or patches, not the objects the cluster 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from dataclasses import dataclass
 
 from ..errors import ParityError, Problem
@@ -90,6 +88,9 @@ def render_kustomization(directory: str) -> Rendered:
         ParityError: not a kustomization, no tool to render it, or the tool failed. Its output is never
             shown (a secretGenerator's values may be in it).
     """
+    import shutil  # here, as subprocess: -k is rare, and every command that reads manifests imports this
+    import subprocess
+
     name = f"kustomize:{directory}"
     if not any(os.path.isfile(os.path.join(directory, f)) for f in KUSTOMIZATION_FILES):
         raise ParityError(Problem(f"-k: no {KUSTOMIZATION_FILES[0]} here", file=directory))
