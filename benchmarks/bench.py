@@ -9,7 +9,12 @@ Extension point: ``BENCHMARKS`` lists functions ``fn(ctx) -> list[Row]``. An eng
 ``compare`` with a baseline such as the raw engine operations it performs (``time_command`` and
 ``time_call`` time a command or a Python call).
 
-Usage: ``python benchmarks/bench.py [--sizes 1000,10000] [--repeat 5] [--out DIR] [--check] [--only NAMES]``
+Corpora (``corpus.py``): the Deployment corpus (app + log shipper), the multi-container corpus (init
++ app + sidecar, four volumes and a subPath each; also at 1 and 10 containers per pod), the public
+installs (``tests/fixtures/public``, replicated), one pod of many volumes.
+
+Usage: ``python benchmarks/bench.py [--sizes 1000,10000] [--repeat 5] [--out DIR] [--check] [--only NAMES]
+[--clock wall|cpu]``
 (``bash benchmarks/run.sh`` passes its arguments through).
 """
 
@@ -20,6 +25,7 @@ import gc
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -32,7 +38,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import write_corpus, write_many_volumes  # noqa: E402
+from corpus import write_corpus, write_many_volumes, write_multi_corpus, write_public_corpus  # noqa: E402
 
 PYTHON = sys.executable
 PARITY = str(Path(PYTHON).with_name("parity"))  # the console script pip installed beside the interpreter
@@ -42,6 +48,9 @@ BENCH_PROJECT = "parity-bench-example"
 FORBIDDEN_IMPORTS = ("docker", "kubernetes")  # only commands that talk to an engine/cluster may import them
 VOLUME_SIZES = (1000, 10000)  # volumes in the one pod of ``many_volumes``
 VOLUME_GROWTH_TARGET = 1.5  # per-volume cost at the largest size over the smallest: 1.0 is linear
+CONTAINER_COUNTS = (1, 10)  # containers per pod in ``containers_per_pod``
+CONTAINER_DOCS = 1000  # documents of each of those corpora (a third of them pods)
+PUBLIC_COPIES = 5  # the public installs, 463 documents, five times: 2,315 documents, 41 MB
 
 
 @dataclass
@@ -61,9 +70,12 @@ class Row:
     min_s: float | None = None  # the fastest repetitions: noise only ever adds time, so their
     baseline_min_s: float | None = None  # ratio is another steady figure (shown beside)
     paired_ratio: float | None = None
+    skipped: str | None = None  # why it was not measured (no engine): shown instead of figures
 
     @property
-    def ratio(self) -> float:
+    def ratio(self) -> float | None:
+        if self.skipped:
+            return None
         return self.paired_ratio if self.paired_ratio is not None else self.median_s / self.baseline_s
 
     @property
@@ -72,7 +84,12 @@ class Row:
 
     @property
     def ok(self) -> bool | None:
-        return None if self.target is None else self.ratio <= self.target
+        return None if self.target is None or self.skipped else self.ratio <= self.target
+
+
+def skipped(name: str, why: str) -> Row:
+    """A row that could not be measured: the table says so instead of a 0.00x."""
+    return Row(name, "", 0.0, 0.0, skipped=why)
 
 
 @dataclass
@@ -91,17 +108,33 @@ def command_env(out: Path) -> dict:
     return env
 
 
+#: "wall" (elapsed time, the default) or "cpu" (--clock cpu: the CPU time the process, or the
+#: command and its children, used): on a machine others share, a run waits for a CPU for as long as
+#: it likes, and that wait is in its wall time but not in its CPU time. The commands timed with it
+#: are single-threaded and do no I/O to wait on; engine benchmarks always time the wall clock
+#: (the engine's work is done by dockerd, not by the command).
+CLOCK = "wall"
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def time_call(fn: Callable[[], object]) -> float:
     gc.collect()  # each repetition starts from the same heap, not from the previous one's garbage
-    start = time.perf_counter()
+    clock = time.process_time if CLOCK == "cpu" else time.perf_counter
+    start = clock()
     fn()
-    return time.perf_counter() - start
+    return clock() - start
 
 
-def time_command(argv: list[str], env: dict) -> float:
-    start = time.perf_counter()
+def time_command(argv: list[str], env: dict, wall: bool = False) -> float:
+    """Seconds ``argv`` took: by CLOCK, or elapsed time with ``wall`` (engine commands)."""
+    clock = _children_cpu if CLOCK == "cpu" and not wall else time.perf_counter
+    start = clock()
     subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env, cwd=ROOT)
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def compare(name: str, baseline_name: str, baseline: Callable[[], float], candidate: Callable[[], float],
@@ -120,9 +153,18 @@ def compare(name: str, baseline_name: str, baseline: Callable[[], float], candid
 # Benchmarks
 
 
+class BareLoader(yaml.CSafeLoader):
+    """PyYAML's safe loader on libyaml, nothing else, but for one tag: a plain ``=`` (in CRD schemas:
+    kube-prometheus) resolves to YAML 1.1's ``!!value``, which the safe loader refuses; kubectl and
+    parity read it as the string it is."""
+
+
+BareLoader.add_constructor("tag:yaml.org,2002:value", BareLoader.construct_yaml_str)
+
+
 def bare_parse(path: Path) -> list:
     """The baseline: libyaml's C parser with PyYAML's safe constructor, nothing else."""
-    return list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader))
+    return list(yaml.load_all(path.read_text(encoding="utf-8"), Loader=BareLoader))
 
 
 def bare_parse_gc_paused(path: Path) -> list:
@@ -138,15 +180,23 @@ def layout_json(path: Path) -> str:
     """What ``parity layout --format json FILE`` computes, through the library calls the CLI makes."""
     from parity.kube.kubelet import build_layouts
     from parity.kube.manifests import load_inputs, select_workloads
-    from parity.layout import document
-    from parity.output import dump_json
+    from parity.layout import document_text
 
     inputs = load_inputs([str(path)])
-    return dump_json(document(build_layouts(inputs, select_workloads(inputs, None))))
+    return document_text(build_layouts(inputs, select_workloads(inputs, None)))
 
 
-BARE_PARSE_CMD = [PYTHON, "-c", "import sys, yaml; "
-                  "list(yaml.load_all(open(sys.argv[1], encoding='utf-8').read(), Loader=yaml.CSafeLoader))"]
+BARE_PARSE_CMD = [PYTHON, "-c", "import sys, yaml\n"
+                  "class L(yaml.CSafeLoader): pass\n"  # as BareLoader
+                  "L.add_constructor('tag:yaml.org,2002:value', L.construct_yaml_str)\n"
+                  "list(yaml.load_all(open(sys.argv[1], encoding='utf-8').read(), Loader=L))"]
+
+
+def cli_layout_json(name: str, path: Path, ctx: Context, repeat: int, **notes) -> Row:
+    """``parity layout --format json FILE`` against the bare parse of FILE in a command of its own."""
+    return compare(name, "bare parse subprocess", lambda: time_command(BARE_PARSE_CMD + [str(path)], ctx.env),
+                   lambda: time_command([PARITY, "layout", "--format", "json", str(path)], ctx.env), repeat, 1.3,
+                   bytes=path.stat().st_size, **notes)
 
 
 def throughput(ctx: Context) -> list[Row]:
@@ -158,12 +208,40 @@ def throughput(ctx: Context) -> list[Row]:
         bare = lambda: time_call(lambda: bare_parse(path))  # noqa: E731
         rows.append(compare(f"layout in-process, {n} docs", "bare parse in-process", bare,
                             lambda: time_call(lambda: layout_json(path)), repeat, 1.3, **notes))
-        rows.append(compare(f"parity layout --format json, {n} docs", "bare parse subprocess",
-                            lambda: time_command(BARE_PARSE_CMD + [str(path)], ctx.env),
-                            lambda: time_command([PARITY, "layout", "--format", "json", str(path)], ctx.env),
-                            repeat, 1.3, **notes))
+        rows.append(cli_layout_json(f"parity layout --format json, {n} docs", path, ctx, repeat, docs=n))
         rows.append(compare(f"(reference) bare parse, GC paused, {n} docs", "bare parse in-process", bare,
                             lambda: time_call(lambda: bare_parse_gc_paused(path)), repeat))
+    return rows
+
+
+def multi_container(ctx: Context) -> list[Row]:
+    """``parity layout --format json`` on the multi-container corpus (init + app + sidecar, four
+    volumes and a subPath each) at each size: the shape whose output grows with containers x files."""
+    rows = []
+    for n in ctx.sizes:
+        path = write_multi_corpus(ctx.out, n)
+        rows.append(cli_layout_json(f"layout --format json, multi-container, {n} docs", path, ctx,
+                                    ctx.repeat if n <= 1000 else 3, docs=n, corpus="multi"))
+    return rows
+
+
+def public_installs(ctx: Context) -> list[Row]:
+    """``parity layout --format json`` on the public installs (``tests/fixtures/public``, CRD-heavy,
+    most documents not workloads), replicated to a few thousand documents."""
+    path = write_public_corpus(ctx.out, PUBLIC_COPIES)
+    return [cli_layout_json(f"layout --format json, public installs x{PUBLIC_COPIES}", path, ctx, 3,
+                            copies=PUBLIC_COPIES, corpus="public")]
+
+
+def containers_per_pod(ctx: Context) -> list[Row]:
+    """``parity layout --format json`` on pods of 1 and of 10 containers (each mounting the same four
+    volumes and a subPath), same number of documents: ``container_scaling`` gives the cost per
+    container at each count and its growth."""
+    rows = []
+    for count in CONTAINER_COUNTS:
+        path = write_multi_corpus(ctx.out, CONTAINER_DOCS, containers=count, init=0)
+        rows.append(cli_layout_json(f"containers per pod: layout --format json, {count}", path, ctx, ctx.repeat,
+                                    containers=count * (CONTAINER_DOCS // 3), per_pod=count))
     return rows
 
 
@@ -207,7 +285,7 @@ def generate_throughput(ctx: Context) -> list[Row]:
 def many_volumes(ctx: Context) -> list[Row]:
     """One pod of 1k and 10k volumes (side by side, nested under one mount, some through subPath):
     ``parity layout`` (text and JSON) and ``parity k8s-to-docker``. What matters is the growth of
-    the per-volume cost between the sizes (``volume_scaling``): 1.0 when linear (issue 18: text was
+    the per-volume cost between the sizes (``unit_scaling``): 1.0 when linear (issue 18: text was
     cubic, the others quadratic). The bare parse of the same file is the baseline of each row."""
     rows = []
     out = ctx.out / "k2d-volumes"
@@ -226,21 +304,26 @@ def many_volumes(ctx: Context) -> list[Row]:
     return rows
 
 
-def volume_scaling(rows: list[Row]) -> list[dict]:
-    """Per-volume cost of each ``many_volumes`` command at each size, and its growth from the
-    smallest size to the largest (1.0: linear; VOLUME_GROWTH_TARGET is the limit)."""
+def unit_scaling(rows: list[Row], unit: str) -> list[dict]:
+    """Cost per ``unit`` (the rows' note: ``volumes`` of ``many_volumes``, ``containers`` of
+    ``containers_per_pod``) of each command at each size, and its growth from the smallest size to
+    the largest (1.0: linear; VOLUME_GROWTH_TARGET is the limit). Below 1.0: what does not grow
+    with the unit (start-up, the rest of each pod) is spread over more units."""
     by_kind: dict[str, list[Row]] = {}
     for r in rows:
-        if "volumes" in r.notes:
+        if unit in r.notes and not r.skipped:
             by_kind.setdefault(r.name.rsplit(",", 1)[0], []).append(r)
     out = []
     for kind, rs in by_kind.items():
-        rs.sort(key=lambda r: r.notes["volumes"])
-        per_volume = {r.notes["volumes"]: r.median_s / r.notes["volumes"] * 1e3 for r in rs}
-        growth = per_volume[rs[-1].notes["volumes"]] / per_volume[rs[0].notes["volumes"]] if len(rs) > 1 else None
-        out.append({"benchmark": kind, "per_volume_ms": per_volume, "growth": growth,
+        rs.sort(key=lambda r: r.notes[unit])
+        per_unit = {r.notes[unit]: r.median_s / r.notes[unit] * 1e3 for r in rs}
+        growth = per_unit[rs[-1].notes[unit]] / per_unit[rs[0].notes[unit]] if len(rs) > 1 else None
+        out.append({"benchmark": kind, "unit": unit, "per_unit_ms": per_unit, "growth": growth,
                     "ok": None if growth is None else growth <= VOLUME_GROWTH_TARGET})
     return out
+
+
+ENGINE_ROWS = ("parity up, cold (example)", "parity up, warm (nothing changed)", "parity diff --live (example)")
 
 
 def engine(ctx: Context) -> list[Row]:
@@ -253,7 +336,8 @@ def engine(ctx: Context) -> list[Row]:
         client = docker.from_env()
         client.ping()
     except Exception as exc:  # noqa: BLE001 - no engine: say so in the table instead
-        return [Row("engine benchmarks", f"skipped: no Docker engine ({type(exc).__name__})", 0.0, 1.0)]
+        why = f"no Docker engine ({type(exc).__name__})"
+        return [skipped(name, why) for name in ENGINE_ROWS]
     from docker.types import Mount
 
     env = {**ctx.env, "PARITY_STATE_DIR": str(ctx.out / "state")}
@@ -266,7 +350,7 @@ def engine(ctx: Context) -> list[Row]:
 
     def cold_up() -> float:
         down()
-        return time_command([PARITY, "up", EXAMPLE, "-p", BENCH_PROJECT], env)
+        return time_command([PARITY, "up", EXAMPLE, "-p", BENCH_PROJECT], env, wall=True)
 
     def raw_ops() -> float:
         down()
@@ -283,11 +367,12 @@ def engine(ctx: Context) -> list[Row]:
         client.images.remove("parity-bench-raw:1", force=True)
         return took
 
-    rows = [compare("parity up, cold (example)", "the same engine operations through the SDK", raw_ops, cold_up,
+    rows = [compare(ENGINE_ROWS[0], "the same engine operations through the SDK", raw_ops, cold_up,
                     max(3, ctx.repeat // 2))]
     subprocess.run([PARITY, "up", EXAMPLE, "-p", BENCH_PROJECT], env=env, check=True, capture_output=True)
-    rows.append(compare("parity up, warm (nothing changed)", "0.5 s budget", lambda: 0.5,
-                        lambda: time_command([PARITY, "up", EXAMPLE, "-p", BENCH_PROJECT], env), ctx.repeat, 1.0))
+    rows.append(compare(ENGINE_ROWS[1], "0.5 s budget", lambda: 0.5,
+                        lambda: time_command([PARITY, "up", EXAMPLE, "-p", BENCH_PROJECT], env, wall=True), ctx.repeat,
+                        1.0))
     down()
     compose_file = str(gen / "compose.yaml")
 
@@ -305,16 +390,19 @@ def engine(ctx: Context) -> list[Row]:
                        capture_output=True)
         return time.perf_counter() - start
 
-    rows.append(compare("parity diff --live (example)", "docker compose up -d --build + down -v", by_hand,
-                        live_diff, max(3, ctx.repeat // 2)))
+    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        rows.append(compare(ENGINE_ROWS[2], "docker compose up -d --build + down -v", by_hand, live_diff,
+                            max(3, ctx.repeat // 2)))
+    else:
+        rows.append(skipped(ENGINE_ROWS[2], "no docker compose (its baseline)"))
     for image in client.images.list(filters={"label": f"io.parity.project={BENCH_PROJECT}"}):
         client.images.remove(image.id, force=True)
     return rows
 
 
 #: Run in order; each returns rows for the table.
-BENCHMARKS: list[Callable[[Context], list[Row]]] = [startup, throughput, generate_throughput, many_volumes,
-                                                     engine]
+BENCHMARKS: list[Callable[[Context], list[Row]]] = [startup, throughput, multi_container, public_installs,
+                                                     containers_per_pod, generate_throughput, many_volumes, engine]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -341,6 +429,9 @@ def table(rows: list[Row]) -> str:
     head = f"{'benchmark':46} {'median':>9} {'baseline':>9} {'ratio':>6} {'target':>7}  {'(min ratio)':>11}  notes"
     lines = [head, "-" * len(head)]
     for r in rows:
+        if r.skipped:
+            lines.append(f"{r.name:46} {'skipped: ' + r.skipped}")
+            continue
         target = f"<={r.target}" if r.target else ""
         verdict = {True: "ok", False: "MISSED", None: ""}[r.ok]
         notes = ", ".join(f"{k}={v}" for k, v in r.notes.items())
@@ -381,9 +472,14 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5, help="repetitions per measurement (median reported)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="what is timed: elapsed time (default) or CPU time, steadier on a shared machine "
+                             "(engine benchmarks: elapsed time always)")
     parser.add_argument("--only", default="", help="comma-separated benchmark names to run (default: all: "
                                                    + ", ".join(b.__name__ for b in BENCHMARKS) + ")")
     args = parser.parse_args()
+    global CLOCK
+    CLOCK = args.clock
     ctx = Context([int(s) for s in args.sizes.split(",")], args.repeat, args.out.resolve())
     ctx.corpora = {n: write_corpus(ctx.out, n) for n in ctx.sizes}
     ctx.env = command_env(ctx.out)
@@ -393,34 +489,38 @@ def main() -> int:
     for bench in BENCHMARKS:
         if not chosen or bench.__name__ in chosen:
             rows.extend(bench(ctx))
+    print(f"clock: {CLOCK} time ({'CPU time of each command or call' if CLOCK == 'cpu' else 'elapsed'}; engine rows: elapsed)")
     print(table(rows))
     growth = scaling(rows)
     for g in growth:
         sizes = list(g["per_doc"])
+        if len(sizes) < 2:
+            continue
         costs = ", ".join(f"{n}: {c['candidate_us']:.0f} us/doc (bare parse {c['baseline_us']:.0f})"
                           for n, c in g["per_doc"].items())
         marginal = (f"; documents {sizes[0]}..{sizes[-1]} alone (fixed start-up cancelled): "
                     f"{g['marginal_ratio']:.2f}x the bare parse's" if g["marginal_ratio"] else "")
         print(f"{g['benchmark']}: {costs}; per-doc cost x{g['growth']:.2f} from {sizes[0]} to {sizes[-1]} docs "
               f"(bare parse x{g['baseline_growth']:.2f}){marginal}")
-    volumes = volume_scaling(rows)
-    for g in volumes:
-        costs = ", ".join(f"{n}: {ms:.2f} ms/volume" for n, ms in g["per_volume_ms"].items())
+    units = unit_scaling(rows, "volumes") + unit_scaling(rows, "containers")
+    for g in units:
+        unit = g["unit"][:-1]  # volume, container
+        costs = ", ".join(f"{n} {g['unit']}: {ms:.3f} ms/{unit}" for n, ms in g["per_unit_ms"].items())
         verdict = {True: "linear", False: "MISSED", None: ""}[g["ok"]]
-        growth = f"; per-volume cost x{g['growth']:.2f} (target <= {VOLUME_GROWTH_TARGET}) {verdict}" \
+        growth = f"; per-{unit} cost x{g['growth']:.2f} (target <= {VOLUME_GROWTH_TARGET}) {verdict}" \
             if g["growth"] else ""
         print(f"{g['benchmark']}: {costs}{growth}")
     imports = {r.name: r.notes["forbidden_imports"] for r in rows if "forbidden_imports" in r.notes}
     for name, found in imports.items():
         print(f"{name}: {'imports ' + ', '.join(found) if found else 'imports neither docker nor kubernetes'}")
 
-    results = {"machine": machine(), "repeat": ctx.repeat,
+    results = {"machine": machine(), "repeat": ctx.repeat, "clock": CLOCK,
                "rows": [{**asdict(r), "ratio": r.ratio, "min_ratio": r.min_ratio, "ok": r.ok} for r in rows],
-               "scaling": growth, "volume_scaling": volumes}
+               "scaling": growth, "unit_scaling": units}
     ctx.out.mkdir(parents=True, exist_ok=True)
     (ctx.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"results: {ctx.out / 'results.json'}")
-    missed = any(r.ok is False for r in rows) or any(imports.values()) or any(g["ok"] is False for g in volumes)
+    missed = any(r.ok is False for r in rows) or any(imports.values()) or any(g["ok"] is False for g in units)
     return 1 if args.check and missed else 0
 
 

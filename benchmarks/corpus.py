@@ -14,6 +14,7 @@ Deterministic: the same N always gives the same bytes.
 from __future__ import annotations
 
 import base64
+import re
 import sys
 from pathlib import Path
 
@@ -148,11 +149,109 @@ def corpus(n_docs: int) -> str:
 
 def write_corpus(out_dir: Path, n_docs: int) -> Path:
     """``out_dir/corpus-<n>.yaml``, rewritten only when missing (generation is deterministic)."""
-    path = out_dir / f"corpus-{n_docs}.yaml"
+    return _write(out_dir / f"corpus-{n_docs}.yaml", lambda: corpus(n_docs))
+
+#: One container of the multi-container corpus: its volumes (several, with nested items) and what a
+#: real container carries beside them. ``{c}`` is the container's name, ``{vols}`` its mounts.
+CONTAINER = """\
+        - name: {c}
+          image: registry.example.com/{c}:1.{v}.0
+          args: ["--config", "/etc/{c}/app.yaml"]
+          env:
+            - {{name: POD_NAME, valueFrom: {{fieldRef: {{fieldPath: metadata.name}}}}}}
+          resources:
+            requests: {{cpu: 50m, memory: 64Mi}}
+            limits: {{cpu: 500m, memory: 256Mi}}
+          volumeMounts:
+            - {{name: creds, mountPath: /etc/{c}/secrets, readOnly: true}}
+            - {{name: app-config, mountPath: /etc/{c}/config}}
+            - {{name: tls, mountPath: /etc/{c}/tls}}
+            - {{name: pod-info, mountPath: /etc/{c}/podinfo}}
+            - {{name: creds, mountPath: /root/.netrc, subPath: .netrc}}
+"""
+
+MULTI_POD = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: svc-{i}
+  namespace: team-{ns}
+  labels: {{app: svc-{i}, team: team-{ns}}}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {{app: svc-{i}}}
+  template:
+    metadata:
+      labels: {{app: svc-{i}, tier: backend, version: v{v}}}
+      annotations: {{team: team-{ns}, "example.com/owner": "owner-{i}@example.com"}}
+    spec:
+      securityContext: {{runAsUser: 1000, runAsGroup: 1000, fsGroup: 2000}}
+      initContainers:
+{init}      containers:
+{containers}      volumes:
+        - name: creds
+          secret:
+            secretName: creds-{i}
+            defaultMode: 0400
+            items:
+              - {{key: db-password, path: db/password}}
+              - {{key: api-key, path: api/v1/key, mode: 0440}}
+              - {{key: .netrc, path: .netrc}}
+        - name: tls
+          secret: {{secretName: creds-{i}, items: [{{key: tls.crt, path: tls.crt, mode: 0444}}]}}
+        - name: app-config
+          projected:
+            defaultMode: 0444
+            sources:
+              - configMap:
+                  name: config-{i}
+                  items:
+                    - {{key: app.yaml, path: app.yaml}}
+                    - {{key: feature-flags, path: flags/features, mode: 0440}}
+                    - {{key: log-level, path: log-level}}
+              - secret:
+                  name: creds-{i}
+                  items: [{{key: api-key, path: secrets/api-key}}]
+        - name: pod-info
+          downwardAPI:
+            items:
+              - {{path: labels, fieldRef: {{fieldPath: metadata.labels}}}}
+              - {{path: annotations, fieldRef: {{fieldPath: metadata.annotations}}}}
+              - {{path: name, fieldRef: {{fieldPath: metadata.name}}}}
+"""
+
+
+def multi_corpus(n_docs: int, containers: int = 2, init: int = 1) -> str:
+    """Like ``corpus``, but each Deployment runs ``init`` init containers and ``containers`` regular
+    ones (default: init + app + sidecar), each mounting four volumes (two Secrets, a projected
+    ConfigMap + Secret, the downward API: 14 files) and a subPath: the shape where the layout's
+    output grows with containers x files (issue 17)."""
+    parts = []
+    for k in range(n_docs):
+        i = k // 3
+        fields = dict(i=i, ns=i % 17, v=i % 9, a=(i + 1) % 500, b=(i + 7) % 500, timeout=1000 + i % 97,
+                      flag=i % 2 == 0, pw=base64.b64encode(f"s3cret-{i}".encode()).decode(),
+                      key=base64.b64encode(f"ak_live_{i:010d}".encode()).decode())
+        if k % 3 < 2:
+            parts.append((SECRET, CONFIGMAP)[k % 3].format(**fields))
+            continue
+        names = [f"init-{j}" for j in range(init)], ["app"] + [f"sidecar-{j}" for j in range(1, containers)]
+        init_text, main_text = ("".join(CONTAINER.format(c=c, v=fields["v"]) for c in group) for group in names)
+        parts.append(MULTI_POD.format(init=init_text, containers=main_text, **fields))
+    return "---\n".join(parts)
+
+
+def write_multi_corpus(out_dir: Path, n_docs: int, containers: int = 2, init: int = 1) -> Path:
+    """``out_dir/multi-<n>-<init>+<containers>.yaml`` (see ``multi_corpus``), rewritten only when missing."""
+    return _write(out_dir / f"multi-{n_docs}-{init}+{containers}.yaml", lambda: multi_corpus(n_docs, containers, init))
+
+
+def _write(path: Path, make) -> Path:
     if not path.exists():
-        out_dir.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(corpus(n_docs))
+        tmp.write_text(make())
         tmp.replace(path)
     return path
 
@@ -178,14 +277,30 @@ def many_volumes(n_volumes: int) -> str:
 
 def write_many_volumes(out_dir: Path, n_volumes: int) -> Path:
     """``out_dir/volumes-<n>.yaml`` (see ``many_volumes``), rewritten only when missing."""
-    path = out_dir / f"volumes-{n_volumes}.yaml"
-    if not path.exists():
-        out_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(many_volumes(n_volumes))
-        tmp.replace(path)
-    return path
+    return _write(out_dir / f"volumes-{n_volumes}.yaml", lambda: many_volumes(n_volumes))
 
+
+PUBLIC = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "public"
+_NAMESPACE_LINE = re.compile(r"^(\s*(?:- )?namespace: *)([\"']?)([a-z0-9][a-z0-9-]*)\2[ \t]*$", re.M)
+
+
+def public_corpus(copies: int) -> str:
+    """The public installs (``tests/fixtures/public``: vendor install manifests and rendered charts,
+    CRD-heavy, most documents not workloads) as one stream, ``copies`` times: copy ``k`` > 0 has each
+    ``namespace: NAME`` line renamed ``NAME-cK`` (objects and the Secrets they mount move together),
+    so the copies are distinct installs rather than one install repeated. Every file of every entry
+    (``*.yaml``, ``*.yml``, ``*.json``, in path order), the made-up Secrets included."""
+    files = sorted(p for p in PUBLIC.rglob("*") if p.suffix in (".yaml", ".yml", ".json"))
+    text = "\n---\n".join(p.read_text(encoding="utf-8") for p in files)
+    parts = [text]
+    for k in range(1, copies):
+        parts.append(_NAMESPACE_LINE.sub(lambda m, k=k: f"{m[1]}{m[2]}{m[3]}-c{k}{m[2]}", text))
+    return "\n---\n".join(parts)
+
+
+def write_public_corpus(out_dir: Path, copies: int) -> Path:
+    """``out_dir/public-x<copies>.yaml`` (see ``public_corpus``), rewritten only when missing."""
+    return _write(out_dir / f"public-x{copies}.yaml", lambda: public_corpus(copies))
 
 if __name__ == "__main__":
     for n in sys.argv[2:] or ["1000", "10000"]:
