@@ -26,8 +26,37 @@ def unknown_fields(obj: dict, kind: str) -> Iterator[tuple[str, str]]:
         ``' (did you mean "defaultMode"?)'`` when a known field is close, else ``""``.
     """
     root = ROOTS.get(kind)
-    if root is not None and obj.get("apiVersion") == API_VERSIONS[kind]:
+    if root is not None and obj.get("apiVersion") == API_VERSIONS[kind] and not _all_known(obj, root):
         yield from _walk(obj, root, "")
+
+
+def _all_known(value: object, type_ref: str) -> bool:
+    """Whether ``_walk`` would find nothing: the same descent, without the paths and generators it
+    needs only to name what it finds (nearly every manifest has no unknown field, and this check ran
+    on every field of every object: issue 17)."""
+    if not type_ref:
+        return True
+    if type_ref.startswith("[]"):
+        inner = type_ref[2:]
+        if inner and isinstance(value, list):
+            for item in value:
+                if not _all_known(item, inner):
+                    return False
+    elif type_ref.startswith("{}"):
+        inner = type_ref[2:]
+        if inner and isinstance(value, dict):
+            for item in value.values():
+                if not _all_known(item, inner):
+                    return False
+    elif isinstance(value, dict):
+        fields = TYPES[type_ref]
+        for key, item in value.items():
+            sub = fields.get(key) if isinstance(key, str) else None
+            if sub is None:
+                return False
+            if sub and not _all_known(item, sub):
+                return False
+    return True
 
 
 def _walk(value: object, type_ref: str, path: str) -> Iterator[tuple[str, str]]:
