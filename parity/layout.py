@@ -446,13 +446,14 @@ def document_text(layouts: Iterable[WorkloadLayout], left_out: Iterable[Mapping]
         return "[\n" + ",\n".join(items) + f"\n{indent}]" if items else "[]"
 
     item, field = " " * 12, " " * 14  # entries, files, dirs, mounts: items of a list in a container
-    tails: dict[tuple, str] = {}  # (listed with its type?, the entry but its path) -> text after the path
+    head = f'{item}{{\n{field}"path": '
+    tails: tuple[dict, dict] = ({}, {})  # [typed] (the entry but its path) -> the text after the path
 
-    def tail(key: tuple) -> str:
-        """What follows the path of an entry whose fields but the path are ``key[1:]``: shared by
-        every entry of the same type, mode, owner and contents (the same file in each container, in
+    def tail(typed: bool, key: tuple) -> str:
+        """What follows the path of an entry whose fields but the path are ``key``: shared by every
+        entry of the same type, mode, owner and contents (the same file in each container, in
         ``files`` and ``entries``), so written once."""
-        typed, kind, mode, uid, gid, size, sha256, target, volatile = key
+        kind, mode, uid, gid, size, sha256, target, volatile = key
         text = f',\n{field}"type": "{kind}"' if typed else ""
         text = f'{text},\n{field}"mode": "{mode:04o}",\n{field}"uid": {int.__repr__(uid)},\n{field}"gid": {int.__repr__(gid)}'
         if kind == FILE:
@@ -462,17 +463,18 @@ def document_text(layouts: Iterable[WorkloadLayout], left_out: Iterable[Mapping]
                 text = f'{text},\n{field}"volatile": {q(volatile)}'
         elif kind == SYMLINK:
             text = f'{text},\n{field}"target": {"null" if target is None else q(target)}'
-        text = tails[key] = f"{text}\n{item}}}"
+        text = tails[typed][key] = f"{text}\n{item}}}"
         return text
 
-    def entries(listed_entries: Iterable[tuple[str, Entry]], typed: bool) -> list[str]:
-        """``Entry.to_json(at)`` of each (path, entry), ``at`` being the path unless ``typed``."""
-        out = []
-        for path, e in listed_entries:
-            key = (typed, *e[1:])
-            text = tails.get(key) or tail(key)
-            out.append(f'{item}{{\n{field}"path": {q(path)}{text}')
-        return out
+    def listed_at(shown: list[tuple[str, Entry]]) -> list[str]:
+        """``Entry.to_json(at=path)`` of each (path, entry): a visible file or directory."""
+        memo = tails[False]
+        return [head + q(path) + (memo.get(e[1:]) or tail(False, e[1:])) for path, e in shown]
+
+    def listed_raw(raw: list[Entry]) -> list[str]:
+        """``Entry.to_json()`` of each entry."""
+        memo = tails[True]
+        return [head + q(e[0]) + (memo.get(e[1:]) or tail(True, e[1:])) for e in raw]
 
     def mount(m: Mount) -> str:
         sub = "null" if m.sub_path is None else q(m.sub_path)
@@ -488,9 +490,9 @@ def document_text(layouts: Iterable[WorkloadLayout], left_out: Iterable[Mapping]
                 shown[e.type].append((path, e))
         return (f'{i}{{\n{f}"name": {q(c.name)},\n{f}"init": {"true" if c.init else "false"},\n'
                 f'{f}"mounts": {listed([mount(m) for m in c.mounts], f)},\n'
-                f'{f}"files": {listed(entries(shown[FILE], False), f)},\n'
-                f'{f}"dirs": {listed(entries(shown[DIR], False), f)},\n'
-                f'{f}"entries": {listed(entries(((e.path, e) for e in c.entries), True), f)}\n{i}}}')
+                f'{f}"files": {listed(listed_at(shown[FILE]), f)},\n'
+                f'{f}"dirs": {listed(listed_at(shown[DIR]), f)},\n'
+                f'{f}"entries": {listed(listed_raw(c.entries), f)}\n{i}}}')
 
     def workload(w: WorkloadLayout) -> str:
         i, f, g = " " * 4, " " * 6, " " * 8
