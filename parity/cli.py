@@ -314,12 +314,12 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
         _exit_now()
 
 
-@main.command("k8s-to-docker", short_help="Write the data image, compose.yaml and docker.sh for a workload.",
+@main.command("k8s-to-docker", short_help="Write the data image, compose.yaml and docker.sh for the workloads.",
               epilog=examples("parity k8s-to-docker manifests/api-gateway -o out",
                               "docker compose -f out/compose.yaml up -d --build",
                               "parity k8s-to-docker app.yaml --secrets api-secrets=./secrets -o out --force"))
 @MANIFESTS_ARGUMENT
-@click.option("-o", "--output", "output", type=click.Path(), help="Output directory [./parity-out/NAME].")
+@click.option("-o", "--output", "output", type=click.Path(), help="Output directory [./parity-out/NAME; for several workloads ./parity-out/PROJECT].")
 @workload_options
 @click.option("--flat", is_flag=True, help="Drop the kubelet's ..data structure: user-visible files only.")
 @click.option("--base-image", default="busybox:latest", show_default=True,
@@ -331,21 +331,30 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
 def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_cluster, context, kubeconfig, flat,
                   base_image, force, project, fmt):
     """Write a data-only image, docker commands and a compose file that give each container the
-    files, modes, owners and read-only mounts it gets in the cluster."""
+    files, modes, owners and read-only mounts it gets in the cluster: every workload of the input as
+    one environment (one compose project), or those --workload selects."""
     from pathlib import Path
 
     from .docker.generate import generate
 
-    plan, _ = _single_plan(manifests, secret_paths, namespace, workload, from_cluster, context, kubeconfig,
-                           flat=flat, base_image=base_image, project=_checked_project(project))
-    dest = Path(output) if output else Path("parity-out") / plan.name
+    from .docker.plan import build_app_plan
+
+    inputs, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
+                                              kubeconfig)
+    try:
+        plan = build_app_plan(workloads, layouts, inputs, flat=flat, base_image=base_image,
+                              project=_checked_project(project))
+    except ValueError as exc:
+        raise ParityError(str(exc)) from None
+    # One workload: ./parity-out/NAME (as before apps); several: ./parity-out/PROJECT.
+    dest = Path(output) if output else Path("parity-out") / (plan.pods[0].name if len(plan.pods) == 1 else plan.project)
     read = tuple(manifests) + tuple(p.partition("=")[2] if "=" in p else p for p in secret_paths)
     result = generate(plan, dest, force=force, mtime=_epoch(), inputs=read)
     if fmt == "json":
         click.echo(dump_json(result.to_json(plan)), nl=False)
         return
     paint = Painter(colour_enabled())
-    click.echo(f"wrote {paint(printable(str(result.directory)), 'bold')} for {printable(plan.workload_ref)}: "
+    click.echo(f"wrote {paint(printable(str(result.directory)), 'bold')} for {printable(plan.subject)}: "
                f"{len(plan.services)} service(s), {len(plan.volumes)} volume(s)")
     for f in result.files:
         click.echo(f"  {printable(str(f))}")

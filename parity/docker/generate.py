@@ -16,7 +16,7 @@ from ..outdir import inside, write_atomically, write_file
 from .context import PAYLOAD_NAME, dockerfile, payload_tar
 from .emit import (COMPOSE_FILE, DATA_DIR, ENV_DIR, README_FILE, SCRIPT_FILE, compose_yaml, docker_script, env_file_path,
                    readme)
-from .plan import SUBPATH_DIR, BindPlan, DockerPlan
+from .plan import SUBPATH_DIR, AppPlan, BindPlan
 
 
 @dataclass
@@ -25,10 +25,14 @@ class Generated:
     files: list[str]
     warnings: list[str]
 
-    def to_json(self, plan: DockerPlan) -> dict:
+    def to_json(self, plan: AppPlan) -> dict:
+        pods = [{"kind": p.kind, "name": p.name, "namespace": p.namespace, "services": [s.name for s in p.services],
+                 "volumes": [v.key for v in p.volumes]} for p in plan.pods]
         return {
             "format": "parity.k8s-to-docker/v1",
-            "workload": {"kind": plan.kind, "name": plan.name, "namespace": plan.namespace},
+            # "workload": the one workload of a single-workload input (as before apps); "pods": all.
+            **({"workload": {k: pods[0][k] for k in ("kind", "name", "namespace")}} if len(pods) == 1 else {}),
+            "pods": pods,
             "directory": str(self.directory),
             "files": self.files,
             "project": plan.project,
@@ -59,7 +63,7 @@ def _materialise(root: Path, bind: BindPlan, contents: dict[str, bytes], can_cho
             os.chmod(path, entry.mode)  # after chown, which clears setgid on files
 
 
-def generate(plan: DockerPlan, dest: Path, force: bool = False, mtime: int = 0,
+def generate(plan: AppPlan, dest: Path, force: bool = False, mtime: int = 0,
              inputs: tuple[str, ...] = ()) -> Generated:
     """Write the plan's files into ``dest`` atomically (``outdir.write_atomically``); ``inputs``: the
     paths the plan was read from, which the output may neither be nor hold."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..layout import ContainerLayout, Entry, Mount, VolumeLayout, WorkloadLayout
@@ -65,7 +66,8 @@ class BindPlan:
 
 @dataclass
 class ServicePlan:
-    name: str
+    name: str  # the compose service key (``service_key``): the container's name when the app is one pod
+    container: str  # the Kubernetes container name
     init: bool
     image: str
     entrypoint: list[str] | None
@@ -89,23 +91,80 @@ class ServicePlan:
     sidecar: bool = False  # a native sidecar (see podspec.Container.sidecar): init is False, it keeps running
 
 
+@dataclass(frozen=True)
+class PortForward:
+    """A Service port that differs from its ``targetPort``: from a peer, ``port`` on the pod reaches
+    ``target`` on the pod's localhost (the sandbox forwards; filled by kube/services.py)."""
+
+    port: int
+    target: int
+    protocol: str = "tcp"
+
+
 @dataclass
-class DockerPlan:
+class PodPlan:
+    """One selected workload's pod: its containers (services), its volumes, its sandbox's identity."""
+
     kind: str
     name: str
     namespace: str
-    project: str
-    data_image: str
-    base_image: str
-    flat: bool
+    key: str  # the pod's part of its service and volume keys ("" when the app is this one pod): pod_keys
+    hostname: str
     volumes: list[DataVolume]
     services: list[ServicePlan]
-    contents: dict[str, bytes] = field(repr=False)
     differences: list[str] = field(default_factory=list)  # what still differs from the cluster, and why
+    #: DNS names by which peers on the project network reach this pod (the sandbox's aliases: Services).
+    aliases: list[str] = field(default_factory=list)
+    #: Ports put on the host (``HOST:PORT/PROTO``, on the sandbox: ``--publish``).
+    published: list[str] = field(default_factory=list)
+    forwards: list[PortForward] = field(default_factory=list)
 
     @property
     def workload_ref(self) -> str:
         return f"{self.kind}/{self.name}"
+
+
+@dataclass
+class AppPlan:
+    """Every selected workload as one local environment: one compose project, one data image holding
+    every pod's volume trees (under distinct keys), one docker.sh, one README."""
+
+    project: str
+    data_image: str
+    base_image: str
+    flat: bool
+    pods: list[PodPlan]
+    contents: dict[str, bytes] = field(repr=False)
+
+    @property
+    def volumes(self) -> list[DataVolume]:
+        return [v for p in self.pods for v in p.volumes]
+
+    @property
+    def services(self) -> list[ServicePlan]:
+        return [s for p in self.pods for s in p.services]
+
+    @property
+    def differences(self) -> list[str]:
+        return [d for p in self.pods for d in p.differences]
+
+    @property
+    def subject(self) -> str:
+        """What the app is, in one phrase for headers and messages: ``KIND/NAME`` for one pod."""
+        if len(self.pods) == 1:
+            return self.pods[0].workload_ref
+        return f"{len(self.pods)} workloads"
+
+    @property
+    def workload_ref(self) -> str:
+        """``KIND/NAME`` of an app that is one pod (``parity up`` until it runs whole apps).
+
+        Raises:
+            ValueError: the app has several pods.
+        """
+        if len(self.pods) != 1:
+            raise ValueError(f"{self.subject}: one workload expected")
+        return self.pods[0].workload_ref
 
     @property
     def content_digest(self) -> str:
@@ -136,8 +195,15 @@ class DockerPlan:
         return f"{self.project}.{volume.key}"
 
     def data_labels(self) -> dict[str, str]:
-        return {LABEL_WORKLOAD: self.workload_ref, LABEL_ROLE: ROLE_DATA, LABEL_PROJECT: self.project,
+        """The data image's, data container's and volumes' labels (the workload's only when the
+        app is one pod: they belong to every pod of an app)."""
+        workload = {LABEL_WORKLOAD: self.pods[0].workload_ref} if len(self.pods) == 1 else {}
+        return {**workload, LABEL_ROLE: ROLE_DATA, LABEL_PROJECT: self.project,
                 LABEL_DIGEST: f"sha256:{self.content_digest}"}
+
+
+#: The plan ``parity up`` reads (an app of one pod until up runs whole apps: see AppPlan.workload_ref).
+DockerPlan = AppPlan
 
 
 def _slug(text: str) -> str:
@@ -194,37 +260,116 @@ def pod_hostname(pod_name: str) -> str:
     return pod_name if len(pod_name) <= 63 else pod_name[:63].rstrip("-.")
 
 
-def build_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, *, flat: bool = False,
-               base_image: str = DEFAULT_BASE_IMAGE, project: str | None = None) -> DockerPlan:
+def pod_keys(workloads: Sequence[Workload]) -> list[str]:
+    """Each selected workload's part of its service and volume keys, in order: the single home of
+    the naming rule (emitters, ``parity up`` and ``diff``'s pairing use it through ``service_key``).
+
+    One workload: ``""`` (its services are its container names, its volumes its volume names).
+    Several: the shortest form that keeps every workload apart, the same form for all of them:
+    ``NAME``, else ``NAMESPACE_NAME``, else ``NAMESPACE_KIND_NAME`` (kind in lower case). '_' is
+    in no Kubernetes name, so with one form for all, a key's '_'-separated parts say which
+    workload and which container or volume it is: the rule is injective.
+
+    Raises:
+        ValueError: the same workload (namespace, kind, name) is selected twice.
+    """
+    if len(workloads) == 1:
+        return [""]
+    forms = ((lambda w: (w.name,)), (lambda w: (w.namespace, w.name)),
+             (lambda w: (w.namespace, w.kind.lower(), w.name)))
+    for form in forms:
+        keys = ["_".join(form(w)) for w in workloads]
+        if len(set(keys)) == len(keys):
+            return keys
+    twice = next(k for k in keys if keys.count(k) > 1)
+    raise ValueError(f"{twice.replace('_', '/')}: the same workload is in the input twice")
+
+
+def service_key(pod_key: str, name: str) -> str:
+    """The compose service key (and docker.sh's container name suffix) of a pod's container, and the
+    compose volume key of a pod's volume: the name itself in an app of one pod, else
+    ``POD_KEY_NAME`` (see ``pod_keys``)."""
+    return f"{pod_key}_{name}" if pod_key else name
+
+
+def app_project_name(workloads: Sequence[Workload]) -> str:
+    """The default project of an app: ``project_name`` of its workload when it is one; for several,
+    ``parity-app-NAMESPACE_<16 hex>`` (``parity-app_<16 hex>`` over several namespaces), the digest
+    of the sorted ``namespace/kind/name`` of every workload: the same input selection gives the same
+    project whatever the order of files and documents; another selection is another environment."""
+    if len(workloads) == 1:
+        w = workloads[0]
+        return project_name(w.kind, w.name, w.namespace)
+    ids = sorted(f"{w.namespace}/{w.kind}/{w.name}" for w in workloads)
+    digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
+    namespaces = {w.namespace for w in workloads}
+    readable = f"parity-app-{_slug(next(iter(namespaces)))[:40].strip('-')}" if len(namespaces) == 1 else "parity-app"
+    return f"{readable}_{digest}"
+
+
+def build_app_plan(workloads: Sequence[Workload], layouts: Sequence[WorkloadLayout], inputs: Inputs, *,
+                   flat: bool = False, base_image: str = DEFAULT_BASE_IMAGE, project: str | None = None) -> AppPlan:
+    """The Docker plan of every selected workload as one environment.
+
+    Args:
+        workloads: the selected workloads, in input order (one pod each).
+        layouts: their predicted layouts, in the same order.
+        inputs: what the workloads read (Secrets, ConfigMaps...).
+        flat: ``--flat``: user-visible files only in every volume.
+        base_image: the data image's base.
+        project: ``-p``; default ``app_project_name``.
+
+    Returns:
+        The app's plan: ``pods`` in the workloads' order.
+
+    Raises:
+        ValueError: a bad base image, a container named as a parity service, a workload given twice.
+    """
     if not base_image or any(not ch.isprintable() or ch.isspace() for ch in base_image):
         raise ValueError(f"--base-image {base_image!r}: an image reference has no spaces or control characters")
-    project = project or project_name(workload.kind, workload.name, workload.namespace)
-    trees = [flatten(v) if flat else v for v in layout.volumes]
-    volumes = []
-    for tree in trees:
-        digest = tree.digest()
-        volumes.append(DataVolume(tree.name, f"{project}.{tree.name}_{digest[:12]}", digest, tree))
-    names = {c.name for c in workload.spec.all_containers}
-    if DATA_SERVICE in names:
+    project = project or app_project_name(workloads)
+    plan = AppPlan(project, "", base_image, flat, [], {})
+    for w, layout, key in zip(workloads, layouts, pod_keys(workloads)):
+        plan.pods.append(_pod_plan(w, layout, inputs, key, plan))
+        plan.contents.update(layout.contents)
+    if DATA_SERVICE in {s.name for s in plan.services}:
         raise ValueError(f"a container is named {DATA_SERVICE!r}, the name parity gives the data service")
-    plan = DockerPlan(workload.kind, workload.name, workload.namespace, project, "", base_image, flat, volumes, [],
-                      dict(layout.contents))
     plan.data_image = f"{project}-data:{plan.content_digest[:12]}"
-    last_init: Container | None = None  # each container waits for the init container before it
-    for ctr, ctr_layout in zip(workload.spec.all_containers, layout.containers):
-        service = _service(workload, ctr, ctr_layout, inputs, plan)
-        if last_init is not None:
-            (service.started_after if last_init.sidecar else service.depends_on).append(last_init.name)
-        if ctr.init:
-            last_init = ctr
-        plan.services.append(service)
-        plan.differences.extend(f"{ctr.name}: {note}" for note in service.env.notes)
-    plan.differences.extend(f"{ctr.name}: {note}" for ctr, _, note in workload.spec.unreproduced_mounts())
-    plan.differences.extend(_volatile_notes(layout))
     return plan
 
 
-def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Inputs, plan: DockerPlan) -> ServicePlan:
+def build_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, *, flat: bool = False,
+               base_image: str = DEFAULT_BASE_IMAGE, project: str | None = None) -> AppPlan:
+    """The plan of an app that is this one workload (``build_app_plan`` of one)."""
+    return build_app_plan([workload], [layout], inputs, flat=flat, base_image=base_image, project=project)
+
+
+def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: str, plan: AppPlan) -> PodPlan:
+    trees = [flatten(v) if plan.flat else v for v in layout.volumes]
+    volumes = []
+    for tree in trees:
+        digest = tree.digest()
+        vkey = service_key(key, tree.name)
+        volumes.append(DataVolume(vkey, f"{plan.project}.{vkey}_{digest[:12]}", digest, tree))
+    pod = PodPlan(workload.kind, workload.name, workload.namespace, key, pod_hostname(workload.pod_name), volumes, [])
+    last_init: Container | None = None  # each container waits for the init container before it
+    for ctr, ctr_layout in zip(workload.spec.all_containers, layout.containers):
+        service = _service(workload, ctr, ctr_layout, inputs, plan, pod)
+        if last_init is not None:
+            (service.started_after if last_init.sidecar else service.depends_on).append(service_key(key,
+                                                                                                   last_init.name))
+        if ctr.init:
+            last_init = ctr
+        pod.services.append(service)
+        pod.differences.extend(f"{service.name}: {note}" for note in service.env.notes)
+    pod.differences.extend(f"{service_key(key, ctr.name)}: {note}"
+                           for ctr, _, note in workload.spec.unreproduced_mounts())
+    pod.differences.extend(_volatile_notes(layout, key))
+    return pod
+
+
+def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Inputs, plan: AppPlan,
+             pod: PodPlan) -> ServicePlan:
     raw = ctr.raw
     pod_sc = w.spec.security
     uid = ctr.security.run_as_user if ctr.security.run_as_user is not None else pod_sc.run_as_user
@@ -238,14 +383,14 @@ def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Input
     shown = layout.shown_by()
     for i, m in enumerate(layout.mounts):
         if m.sub_path is None:
-            volumes.append(VolumeMountPlan(m.volume, m.path))
+            volumes.append(VolumeMountPlan(service_key(pod.key, m.volume), m.path))
             continue
         own = tuple(e.moved("" if e.path == m.path else e.path[len(m.path) + 1:])
                     for e in shown.get(m, []))
         # The host file's name: the mount index makes it unique, the mountPath's last part readable
         # (only safe characters of it: a mountPath may hold anything the API server allows).
         readable = re.sub(r"[^A-Za-z0-9._-]+", "_", posixpath.basename(m.path)) or "root"
-        binds.append(BindPlan(f"{SUBPATH_DIR}/{ctr.name}/{i}-{readable[:64]}", m.path, own))
+        binds.append(BindPlan(f"{SUBPATH_DIR}/{service_key(pod.key, ctr.name)}/{i}-{readable[:64]}", m.path, own))
     expose, ports = [], []
     for p in raw.get("ports") or []:
         if isinstance(p, dict) and isinstance(p.get("containerPort"), int):
@@ -262,21 +407,21 @@ def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Input
     command = raw.get("command")
     args = raw.get("args")
     return ServicePlan(
-        name=ctr.name, init=ctr.init and not ctr.sidecar, sidecar=ctr.sidecar, image=ctr.image,
+        name=service_key(pod.key, ctr.name), container=ctr.name, init=ctr.init and not ctr.sidecar, sidecar=ctr.sidecar, image=ctr.image,
         entrypoint=[env.expand(str(x)) for x in command] if isinstance(command, list) else None,
         command=[env.expand(str(x)) for x in args] if isinstance(args, list) else ([] if command else None),
         env=env, working_dir=raw.get("workingDir") if isinstance(raw.get("workingDir"), str) else None,
         user=user, group_add=groups, read_only_rootfs=bool(ctr.security.read_only_root_filesystem),
         expose=expose, ports=ports, volumes=volumes, binds=binds, depends_on=[], restart=restart,
-        hostname=pod_hostname(w.pod_name), tty=raw.get("tty") is True, stdin_open=raw.get("stdin") is True,
-        labels={LABEL_WORKLOAD: plan.workload_ref, LABEL_CONTAINER: ctr.name, LABEL_PROJECT: plan.project},
+        hostname=pod.hostname, tty=raw.get("tty") is True, stdin_open=raw.get("stdin") is True,
+        labels={LABEL_WORKLOAD: pod.workload_ref, LABEL_CONTAINER: ctr.name, LABEL_PROJECT: plan.project},
     )
 
 
-def _volatile_notes(layout: WorkloadLayout) -> list[str]:
+def _volatile_notes(layout: WorkloadLayout, key: str) -> list[str]:
     notes = set()
     for c in layout.containers:
         for path, e in c.visible_files():
             if e.volatile:
-                notes.add(f"{c.name}: {path} holds a placeholder: {e.volatile}")
+                notes.add(f"{service_key(key, c.name)}: {path} holds a placeholder: {e.volatile}")
     return sorted(notes)

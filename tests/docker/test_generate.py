@@ -238,14 +238,6 @@ def test_bad_input_writes_nothing(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.yaml"]
 
 
-def test_several_workloads_need_a_choice(tmp_path):
-    result = run_parity("k8s-to-docker", ARTICLE, RICHER, "-o", str(tmp_path / "out"))
-    assert result.returncode == 2
-    assert result.stderr.decode() == ("parity: 2 workloads found (Pod/api-gateway, Deployment/tenant-gateway); "
-                                      "pick one with --workload KIND/NAME\n")
-    assert gen(tmp_path, ARTICLE, RICHER, "--workload", "deploy/tenant-gateway").returncode == 0
-
-
 def test_json_summary(tmp_path):
     result = run_parity("k8s-to-docker", RICHER, "-o", str(tmp_path / "out"), "--format", "json")
     summary = json.loads(result.stdout)

@@ -1,0 +1,172 @@
+"""A whole input as one environment (issue 12): one project, one compose.yaml, one data image, one
+docker.sh; service and volume keys unique across pods, by the one rule of plan.pod_keys."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from parity.docker.emit import script_commands
+from parity.docker.plan import app_project_name, build_app_plan, pod_keys, service_key
+from parity.kube.kubelet import build_layouts
+from parity.kube.manifests import load_inputs, select_workloads
+
+from ..conftest import ROOT, run_parity, write
+
+#: Two workloads of the same name in two namespaces, each with a volume named ``config``.
+TWO_TEAMS = """
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg, namespace: team-a}
+data: {mode: a}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg, namespace: team-b}
+data: {mode: b}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: team-a}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - name: app
+        image: busybox:latest
+        volumeMounts: [{name: config, mountPath: /etc/config}]
+      volumes: [{name: config, configMap: {name: cfg}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: team-b}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+      - name: app
+        image: busybox:latest
+        volumeMounts: [{name: config, mountPath: /etc/config}]
+      volumes: [{name: config, configMap: {name: cfg}}]
+"""
+
+PROJECT = "parity-app_045f621b238207e7"  # sha256 of the sorted namespace/kind/name lines, 16 hex
+
+
+def _workloads(tmp_path, text: str):
+    inputs = load_inputs([str(write(tmp_path, text))])
+    workloads = select_workloads(inputs, None)
+    return inputs, workloads, build_layouts(inputs, workloads)
+
+
+def _pod(name: str, namespace: str = "default", kind: str = "Deployment"):
+    return type("W", (), {"name": name, "namespace": namespace, "kind": kind})()
+
+
+def test_several_workloads_make_one_compose_project_with_distinct_keys(tmp_path):
+    result = run_parity("k8s-to-docker", str(write(tmp_path, TWO_TEAMS)), "-o", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    doc = yaml.safe_load((tmp_path / "out" / "compose.yaml").read_text())
+    assert doc["name"] == PROJECT
+    assert list(doc["services"]) == ["parity-data", "team-a_api_app", "team-b_api_app"]
+    data = doc["services"]["parity-data"]
+    assert data["volumes"] == [
+        {"type": "volume", "source": "team-a_api_config", "target": "/parity/volumes/team-a_api_config"},
+        {"type": "volume", "source": "team-b_api_config", "target": "/parity/volumes/team-b_api_config"}]
+    assert "io.parity.workload" not in data["labels"]  # the data image belongs to every pod
+    for team in ("team-a", "team-b"):
+        svc = doc["services"][f"{team}_api_app"]
+        assert svc["volumes"] == [{"type": "volume", "source": f"{team}_api_config", "target": "/etc/config",
+                                   "read_only": True, "volume": {"nocopy": True}}]
+        assert svc["labels"] == {"io.parity.workload": "Deployment/api", "io.parity.container": "app",
+                                 "io.parity.project": PROJECT}
+        assert doc["volumes"][f"{team}_api_config"]["name"].startswith(f"{PROJECT}.{team}_api_config_")
+    assert result.stdout.decode().startswith(f"wrote {tmp_path / 'out'} for 2 workloads: 2 service(s), 2 volume(s)\n")
+
+
+def test_one_data_image_holds_every_pods_volume(tmp_path):
+    import io
+    import tarfile
+
+    assert run_parity("k8s-to-docker", str(write(tmp_path, TWO_TEAMS)), "-o", str(tmp_path / "out")).returncode == 0
+    with tarfile.open(fileobj=io.BytesIO((tmp_path / "out" / "data" / "payload.tar").read_bytes())) as tar:
+        files = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+    # (the file sits in the timestamped directory; the top-level ``mode`` is a symlink to it)
+    assert {n.split("/")[2]: b for n, b in files.items()} == {"team-a_api_config": b"a", "team-b_api_config": b"b"}
+
+
+def test_docker_sh_runs_every_pods_containers_in_one_project(tmp_path):
+    inputs, workloads, layouts = _workloads(tmp_path, TWO_TEAMS)
+    plan = build_app_plan(workloads, layouts, inputs)
+    runs = [c.argv for c in script_commands(plan) if c.argv[:2] == ("docker", "run")]
+    assert [r[r.index("--name") + 1] for r in runs] == [f"{PROJECT}.team-a_api_app", f"{PROJECT}.team-b_api_app"]
+    assert [r[r.index("--volumes-from") + 1] for r in runs] == [f"{PROJECT}.team-a_api_app_mounts:ro",
+                                                                f"{PROJECT}.team-b_api_app_mounts:ro"]
+
+
+def test_the_project_of_an_app_does_not_depend_on_input_order(tmp_path):
+    docs = TWO_TEAMS.split("\n---\n")
+    swapped = "\n---\n".join(docs[:2] + [docs[3], docs[2]])
+    _, first, _ = _workloads(tmp_path, TWO_TEAMS)
+    _, second, _ = _workloads(tmp_path, swapped)
+    assert [w.namespace for w in second] == ["team-b", "team-a"]
+    assert app_project_name(first) == app_project_name(second) == PROJECT
+
+
+def test_project_option_names_the_app(tmp_path):
+    result = run_parity("k8s-to-docker", str(write(tmp_path, TWO_TEAMS)), "-o", str(tmp_path / "out"),
+                        "-p", "shop", "--format", "json")
+    summary = json.loads(result.stdout)
+    assert summary["project"] == "shop"
+    assert "workload" not in summary
+    assert summary["pods"] == [
+        {"kind": "Deployment", "name": "api", "namespace": "team-a", "services": ["team-a_api_app"],
+         "volumes": ["team-a_api_config"]},
+        {"kind": "Deployment", "name": "api", "namespace": "team-b", "services": ["team-b_api_app"],
+         "volumes": ["team-b_api_config"]}]
+    assert summary["services"] == ["team-a_api_app", "team-b_api_app"]
+
+
+@pytest.mark.parametrize("pods, keys", [
+    ([_pod("web")], [""]),
+    ([_pod("web"), _pod("db", kind="StatefulSet")], ["web", "db"]),
+    ([_pod("web", "a"), _pod("web", "b"), _pod("db", "a")], ["a_web", "b_web", "a_db"]),
+    ([_pod("web", "a"), _pod("web", "a", "StatefulSet")], ["a_deployment_web", "a_statefulset_web"]),
+])
+def test_pod_keys_take_the_shortest_form_that_keeps_every_pod_apart(pods, keys):
+    assert pod_keys(pods) == keys
+
+
+def test_the_same_workload_twice_is_refused():
+    with pytest.raises(ValueError, match=r"^a/deployment/web: the same workload is in the input twice$"):
+        pod_keys([_pod("web", "a"), _pod("web", "a")])
+
+
+def test_service_keys_are_container_names_for_one_pod_and_joined_for_several():
+    assert service_key("", "app") == "app"
+    assert service_key("a_web", "app") == "a_web_app"
+
+
+def test_workload_narrows_the_app_to_one_with_todays_names(tmp_path):
+    article, richer = str(ROOT / "manifests" / "api-gateway"), str(ROOT / "manifests" / "richer")
+    both = run_parity("k8s-to-docker", article, richer, "-o", str(tmp_path / "both"))
+    assert both.returncode == 0, both.stderr
+    doc = yaml.safe_load((tmp_path / "both" / "compose.yaml").read_text())
+    assert list(doc["services"]) == ["parity-data", "api-gateway_api-gateway", "tenant-gateway_check-config",
+                                     "tenant-gateway_gateway", "tenant-gateway_log-shipper"]
+    assert doc["services"]["tenant-gateway_gateway"]["depends_on"] == {
+        "parity-data": {"condition": "service_completed_successfully"},
+        "tenant-gateway_check-config": {"condition": "service_completed_successfully"}}
+    assert [v["source"] for v in doc["services"]["tenant-gateway_gateway"]["volumes"]] == [
+        "tenant-gateway_credentials", "tenant-gateway_config", "tenant-gateway_podinfo", "./subpath/tenant-gateway_gateway/3-.netrc"]
+    one = run_parity("k8s-to-docker", article, richer, "--workload", "deploy/tenant-gateway", "-o", str(tmp_path / "one"))
+    assert one.returncode == 0, one.stderr
+    doc = yaml.safe_load((tmp_path / "one" / "compose.yaml").read_text())
+    assert doc["name"] == "parity-deployment-tenant-gateway"
+    assert list(doc["services"]) == ["parity-data", "check-config", "gateway", "log-shipper"]
