@@ -486,22 +486,17 @@ def _single_plan(manifests, secret_paths, namespace, workload, from_cluster=None
 def up(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, project, fmt, timeout):
     """Build, create and start the workload's containers with the cluster's files. Idempotent; a
     changed Secret reaches running containers through the kubelet's atomic ..data swap."""
-    from .bootstrap import up as do_up
     from .output import Progress
+    from .render import up_text
+    from .up import up as do_up
 
     plan, layout = _single_plan(manifests, secret_paths, namespace, workload, from_cluster, context, kubeconfig,
                                 project=_checked_project(project))
     result = do_up(plan, layout, Progress(), timeout)
     if fmt == "json":
         click.echo(dump_json(result.to_json()), nl=False)
-        return
-    paint = Painter(colour_enabled())
-    actions = printable("changed: " + "; ".join(result.actions)) if result.actions else "nothing changed"
-    click.echo(f"{paint(printable(plan.workload_ref), 'bold')} is up ({actions})")
-    for c in result.containers:
-        state = paint(c["state"], "green" if c["state"] in ("running", "exited") else "yellow")
-        mounts = printable(", ".join(c["mounts"])) or "no secret mounts"
-        click.echo(f"  {printable(c['name']):<20} {printable(c['container']):<40} {state:<10} {mounts}")
+    else:
+        click.echo(up_text(result, Painter(colour_enabled())), nl=False)
 
 
 @main.command(short_help="Remove what parity up made for a workload or project.",
@@ -523,8 +518,9 @@ def down(manifests, workload, namespace, project, fmt):
     """Remove every container, volume and image (secret-bearing ones included) parity made for a
     workload, named by its manifests or by --workload KIND/NAME, in its project (-p, or the default
     parity-KIND-NAME). Objects of other projects are left alone."""
-    from .bootstrap import down as do_down
     from .docker.plan import project_name
+    from .down import down as do_down, down_json
+    from .render import down_text
     from .kube.manifests import check_namespace, load_inputs, parse_workload_ref
 
     _checked_project(project)
@@ -547,12 +543,9 @@ def down(manifests, workload, namespace, project, fmt):
     results = ([do_down(f"{kind}/{name}", project or project_name(kind, name, ns)) for kind, name, ns in refs]
                or [do_down(None, project)])
     if fmt == "json":
-        click.echo(dump_json({"format": "parity.down/v2", "results": results}), nl=False)
-        return
-    for r in results:
-        removed = r["removed"]
-        click.echo(f"{printable(r['workload'] or 'project ' + r['project'])}: removed {len(removed['containers'])} container(s), "
-                   f"{len(removed['volumes'])} volume(s), {len(removed['images'])} image(s)")
+        click.echo(dump_json(down_json(results)), nl=False)
+    else:
+        click.echo(down_text(results), nl=False)
 
 
 @main.command(short_help="What parity runs, and whether each container is in parity.",
@@ -566,7 +559,8 @@ def down(manifests, workload, namespace, project, fmt):
 def status(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, project, fmt):
     """What parity runs, per workload and container, and whether each is in parity (checked live).
     -p NAME: only that project. Exit 0 when all are, 1 when any is not."""
-    from .bootstrap import status as do_status
+    from .render import status_text
+    from .status import status as do_status
 
     predictions = {}
     only = None
@@ -577,23 +571,11 @@ def status(manifests, secret_paths, workload, namespace, from_cluster, context, 
         if workload and len(layouts) == 1:
             only = layouts[0].ref
     report = do_status(predictions, only, _checked_project(project))
-    out_of_parity = any(c["in_parity"] is False for w in report["workloads"] for c in w["containers"])
     if fmt == "json":
-        click.echo(dump_json(report), nl=False)
+        click.echo(dump_json(report.to_json()), nl=False)
     else:
-        paint = Painter(colour_enabled())
-        if not report["workloads"]:
-            click.echo("parity runs nothing")
-        for w in report["workloads"]:
-            click.echo(f"{paint(printable(w['workload']), 'bold')}  "
-                       + printable(f"(project {w['project']}, prediction: {w['prediction']})"))
-            for c in w["containers"]:
-                verdict = {True: paint("in parity", "green"), False: paint(
-                    f"{len(c['differences'])} difference(s)", "red"), None: "not checked"}[c["in_parity"]]
-                click.echo(f"  {printable(c['name']):<20} {c['state']:<10} {verdict}")
-                for d in c["differences"]:
-                    click.echo(printable(f"      {d['kind']:<12} {d['path']}  cluster: {d['expected']}  here: {d['actual']}"))
-    sys.exit(1 if out_of_parity else 0)
+        click.echo(status_text(report, Painter(colour_enabled())), nl=False)
+    sys.exit(0 if report.in_parity else 1)
 
 
 

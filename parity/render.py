@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import posixpath
+from typing import TYPE_CHECKING
 
 from .layout import FILE, SYMLINK, ContainerLayout, WorkloadLayout, mode_string, short_digest
 from .output import Painter, printable
+
+if TYPE_CHECKING:  # (importing them would import the Docker SDK)
+    from .down import DownResult
+    from .status import StatusReport
+    from .up import UpResult
 
 
 #: How a workload's pod runs, said after its namespace (nothing for a long-running one).
@@ -86,3 +92,40 @@ def diff_text(report, paint: Painter) -> str:
     else:
         lines.append(paint(f"no differences: every container sees the cluster's files ({report.mode})", "green"))
     return "\n".join(lines) + "\n"
+
+
+def up_text(result: UpResult, paint: Painter) -> str:
+    """``parity up``: the workload, what changed, then one line per container."""
+    actions = printable("changed: " + "; ".join(result.actions)) if result.actions else "nothing changed"
+    lines = [f"{paint(printable(result.workload), 'bold')} is up ({actions})"]
+    for c in result.containers:
+        state = paint(c.state, "green" if c.state in ("running", "exited") else "yellow")
+        mounts = printable(", ".join(c.mounts)) or "no secret mounts"
+        lines.append(f"  {printable(c.name):<20} {printable(c.container):<40} {state:<10} {mounts}")
+    return "\n".join(lines) + "\n"
+
+
+def down_text(results: list[DownResult]) -> str:
+    """``parity down``: one line per workload or project."""
+    lines = []
+    for r in results:
+        removed = r.removed
+        lines.append(f"{printable(r.workload or 'project ' + r.project)}: removed {len(removed.containers)} "
+                     f"container(s), {len(removed.volumes)} volume(s), {len(removed.images)} image(s)")
+    return "".join(line + "\n" for line in lines)
+
+
+def status_text(report: StatusReport, paint: Painter) -> str:
+    """``parity status``: per workload its project and prediction, per container its state and
+    verdict, and each difference (digests only)."""
+    lines = [] if report.workloads else ["parity runs nothing"]
+    for w in report.workloads:
+        lines.append(f"{paint(printable(w.workload), 'bold')}  "
+                     + printable(f"(project {w.project}, prediction: {w.prediction})"))
+        for c in w.containers:
+            verdict = {True: paint("in parity", "green"), False: paint(
+                f"{len(c.differences)} difference(s)", "red"), None: "not checked"}[c.in_parity]
+            lines.append(f"  {printable(c.name):<20} {c.state:<10} {verdict}")
+            for d in c.differences:
+                lines.append(printable(f"      {d.kind:<12} {d.path}  cluster: {d.expected}  here: {d.actual}"))
+    return "".join(line + "\n" for line in lines)

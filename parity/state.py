@@ -24,6 +24,7 @@ import errno
 import fcntl
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -43,6 +44,15 @@ def state_root() -> Path:
         return Path(os.environ["PARITY_STATE_DIR"])
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
     return Path(base) / "parity"
+
+
+def remove_state_dir(path: Path) -> None:
+    """Remove a state directory; a symlink planted in its place goes, never what it points to."""
+    if os.path.islink(path):
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def read_state_file(path: Path, limit: int) -> bytes:

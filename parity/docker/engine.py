@@ -157,3 +157,8 @@ def by_label(collection, **labels: str) -> list:
 
 def project_containers(client: docker.DockerClient, project: str) -> list:
     return by_label(client.containers, **{LABEL_PROJECT: project})
+
+
+def requests_errors() -> tuple[type[Exception], ...]:
+    """What the SDK raises when a request or a wait times out or the connection drops."""
+    return (requests.exceptions.RequestException,)

@@ -1,4 +1,4 @@
-"""``parity up`` / ``down`` / ``status``: the workload's containers on a real engine, kept in parity.
+"""``parity up``: the workload's containers on a real engine, kept in parity.
 
 ``up`` reconciles the engine with the plan, through the Docker SDK:
 - the data image (built from the generated context, tagged by content digest) exists;
@@ -14,14 +14,10 @@ A second ``up`` with nothing changed makes no engine change at all.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import shlex
-import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import docker
 import docker.errors
@@ -29,19 +25,36 @@ from docker.types import Mount
 
 from .docker.emit import DATA_DIR
 from .docker.engine import (DEFAULT_TIMEOUT, by_label, connect, engine_errors, ensure_image, first_line,
-                             project_containers)
+                             project_containers, requests_errors)
 from .docker.generate import generate
-from .docker.labels import (LABEL_CONFIG, LABEL_CONTAINER, LABEL_DIFF_OWNER, LABEL_DIGEST, LABEL_PROJECT, LABEL_ROLE,
-                            LABEL_UP_OWNER, LABEL_VOLUME, LABEL_VOLUME_DIGEST, LABEL_VOLUME_SHAPE, LABEL_WORKLOAD,
-                            ROLE_WRITER, compose_labels, is_workload_container, not_ours, owner_pid, run_owner)
-from .docker.leftovers import owned_by_running_diff, owner_alive, sweep
-from .docker.plan import DATA_SERVICE, DataVolume, DockerPlan, ServicePlan
+from .docker.inplace import swap_in_place, volume_shape
+from .docker.labels import (LABEL_CONFIG, LABEL_DIGEST, LABEL_PROJECT, LABEL_UP_OWNER, LABEL_VOLUME,
+                            LABEL_VOLUME_DIGEST, LABEL_VOLUME_SHAPE, LABEL_WORKLOAD, compose_labels, not_ours,
+                            owner_pid, run_owner)
+from .docker.leftovers import owner_alive, sweep
+from .docker.plan import DATA_SERVICE, DockerPlan, ServicePlan
 from .errors import ParityError
-from .layout import DIR, SYMLINK, WorkloadLayout, document, from_document
+from .layout import WorkloadLayout, document
 from .outdir import OUTPUT_MARK, OUTPUT_MARK_TEXT, inside, signals_held, write_file
 from .output import Progress
-from .state import (LAYOUT_FILE, MAX_LAYOUT_BYTES, MAX_STATE_BYTES, STATE_FILE, ProjectLock, is_real_dir,
-                    project_lock, read_state_json, state_root)
+from .state import (LAYOUT_FILE, MAX_STATE_BYTES, STATE_FILE, ProjectLock, is_real_dir, project_lock,
+                    read_state_json, remove_state_dir, state_root)
+
+
+@dataclass
+class UpContainer:
+    """A container ``up`` runs for a workload container, as it is after the run."""
+
+    name: str  # the Kubernetes container
+    container: str  # the engine's container
+    id: str  # short id
+    state: str
+    init: bool
+    mounts: list[str]  # the mountPaths parity fills
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "container": self.container, "id": self.id, "state": self.state,
+                "init": self.init, "mounts": self.mounts}
 
 
 @dataclass
@@ -49,22 +62,13 @@ class UpResult:
     workload: str
     project: str
     state_dir: str
-    actions: list[str] = field(default_factory=list)
-    containers: list[dict] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)  # what changed, in order (empty: nothing)
+    containers: list[UpContainer] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {"format": "parity.up/v1", "workload": self.workload, "project": self.project,
                 "state_dir": self.state_dir, "changed": bool(self.actions), "actions": self.actions,
-                "containers": self.containers}
-
-
-
-
-def _shape(volume: DataVolume) -> str:
-    """What an in-place update cannot change: the root and the real directories beside ..data."""
-    keep = [e for e in volume.tree.entries if e.path == "" or ("/" not in e.path and e.type == DIR
-                                                               and not e.path.startswith(".."))]
-    return hashlib.sha256(json.dumps([(e.path, e.mode, e.uid, e.gid) for e in keep]).encode()).hexdigest()[:16]
+                "containers": [c.to_json() for c in self.containers]}
 
 
 def _config_digest(s: ServicePlan) -> str:
@@ -81,7 +85,9 @@ def _config_digest(s: ServicePlan) -> str:
 
 
 
-class Bootstrap:
+class _Up:
+    """One ``up`` run: reconcile the engine with ``plan``."""
+
     def __init__(self, plan: DockerPlan, layout: WorkloadLayout, progress: Progress,
                  timeout: float = DEFAULT_TIMEOUT):
         self.plan, self.layout, self.progress, self.timeout = plan, layout, progress, timeout
@@ -194,7 +200,7 @@ class Bootstrap:
             Whether the engine could be asked (False: it went away; objects may be left).
         """
         if fresh:
-            _remove_state_dir(self.state_dir)
+            remove_state_dir(self.state_dir)
         label = {LABEL_PROJECT: self.plan.project, LABEL_UP_OWNER: owner}
         try:
             containers = by_label(self.client.containers, **label)
@@ -271,7 +277,7 @@ class Bootstrap:
         existing = {v.name: v for v in by_label(self.client.volumes, **{LABEL_PROJECT: plan.project,
                                                                         LABEL_WORKLOAD: plan.workload_ref})}
         changed = data is None or data.image.tags[:1] != [plan.data_image]
-        shapes = {v.key: _shape(v) for v in plan.volumes}
+        shapes = {v.key: volume_shape(v) for v in plan.volumes}
         for v in plan.volumes:
             name = plan.volume_name(v)
             want_digest, want_shape = v.digest, shapes[v.key]
@@ -281,7 +287,8 @@ class Bootstrap:
             changed = True
             if name in existing and have_digest and labels.get(LABEL_VOLUME_SHAPE + v.key) == want_shape:
                 self.progress(f"updating volume {name} in place (atomic ..data swap)")
-                self._swap_in_place(v, name)
+                swap_in_place(self.client, plan.data_image, {**plan.data_labels(), **self.owner_label}, v, name,
+                              self.timeout)
                 self.result.actions.append(f"updated volume {name} in place")
                 continue
             if name in existing:
@@ -315,42 +322,6 @@ class Bootstrap:
         self.client.containers.create(plan.data_image, name=data_name, labels=labels, mounts=[
             Mount(v.image_path, plan.volume_name(v), type="volume") for v in plan.volumes])
         self.result.actions.append("created data container")
-
-    def _swap_in_place(self, v: DataVolume, name: str) -> None:
-        """The kubelet's update: copy the new timestamped directory in, rename ``..data`` over the old
-        link, add links for new top-level names, drop links for names that went, remove the old dir."""
-        ts = next(e.target for e in v.tree.entries if e.path == "..data")
-        names = sorted({e.path for e in v.tree.entries if "/" not in e.path and e.type == SYMLINK
-                        and e.path != "..data"})
-        script = "\n".join([
-            "set -e", "cd /live", f"new={shlex.quote(ts)}", 'old=$(readlink ..data || true)',
-            f'[ -e "$new" ] || cp -a {shlex.quote(v.image_path)}/"$new" "./$new"',
-            'if [ "$old" != "$new" ]; then',
-            '  rm -f ..data_tmp && ln -s "$new" ..data_tmp && mv -T ..data_tmp ..data',
-            "fi",
-            f"for n in {' '.join(shlex.quote(n) for n in names)}; do",
-            '  [ -e "$n" ] || [ -L "$n" ] || ln -s "..data/$n" "$n"', "done",
-            "for n in * .[!.]* ..?*; do",
-            '  [ -L "$n" ] || continue',
-            '  case "$(readlink "$n")" in ..data/*) ;; *) continue ;; esac',
-            f'  case " {" ".join(names)} " in *" $n "*) ;; *) rm -f "$n" ;; esac', "done",
-            'if [ -n "$old" ] && [ "$old" != "$new" ]; then rm -rf "./$old"; fi',
-        ])
-        writer = self.client.containers.create(
-            self.plan.data_image, ["sh", "-c", script], user="0", network_disabled=True,
-            labels={**self.plan.data_labels(), LABEL_ROLE: ROLE_WRITER, **self.owner_label},
-            mounts=[Mount("/live", name, type="volume")])
-        try:
-            writer.start()
-            code = writer.wait(timeout=self.timeout).get("StatusCode")
-        except requests_errors() as exc:
-            raise ParityError(f"updating volume {name} in place did not finish within {self.timeout:g} s "
-                              f"({first_line(exc)}); give it longer with --timeout") from None
-        finally:
-            with contextlib.suppress(docker.errors.DockerException, *requests_errors()):
-                writer.remove(force=True)
-        if code != 0:
-            raise ParityError(f"updating volume {name} in place failed (exit {code})")
 
     def _container(self, s: ServicePlan) -> None:
         plan = self.plan
@@ -412,9 +383,9 @@ class Bootstrap:
     def _report(self) -> None:
         for s in self.plan.services:
             ctr = self.client.containers.get(self.plan.container_name(s))
-            self.result.containers.append({
-                "name": s.name, "container": ctr.name, "id": ctr.id[:12], "state": ctr.status, "init": s.init,
-                "mounts": [m.target for m in s.volumes] + [b.target for b in s.binds]})
+            self.result.containers.append(UpContainer(
+                s.name, ctr.name, ctr.id[:12], ctr.status, s.init,
+                [m.target for m in s.volumes] + [b.target for b in s.binds]))
 
 
 def up(plan: DockerPlan, layout: WorkloadLayout, progress: Progress | None = None,
@@ -434,153 +405,9 @@ def up(plan: DockerPlan, layout: WorkloadLayout, progress: Progress | None = Non
         ParityError: the engine failed or refused, a name is someone else's, another run holds the
             workload's lock, or a wait timed out; what this run made is removed.
     """
-    return Bootstrap(plan, layout, progress or Progress(), timeout or DEFAULT_TIMEOUT).up()
-
-
-def requests_errors() -> tuple[type[Exception], ...]:
-    """What the SDK raises when a request or a wait times out or the connection drops."""
-    import requests.exceptions
-
-    return (requests.exceptions.RequestException,)
+    return _Up(plan, layout, progress or Progress(), timeout or DEFAULT_TIMEOUT).up()
 
 
 def _not_ours_volume(name: str, ref: str) -> str:
     return (f"a volume named {name} exists and was not created by parity for {ref}; parity will not use or "
             f"remove it: remove it yourself (docker volume rm {name}) and run parity up again")
-
-
-def _remove_state_dir(path: Path) -> None:
-    """Remove a state directory; a symlink planted in its place goes, never what it points to."""
-    if os.path.islink(path):
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-    else:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _removed_by_down(labels: dict | None, project: str) -> bool:
-    """Whether ``down`` of ``project`` removes an object: one labelled for that project, or the
-    leftover of a ``parity diff --live`` whose process is gone; never a running diff's objects nor
-    another project's."""
-    labels = labels or {}
-    if labels.get(LABEL_DIFF_OWNER):
-        return not owned_by_running_diff(labels)
-    return labels.get(LABEL_PROJECT) == project
-
-
-@engine_errors()
-def down(workload_ref: str | None, project: str) -> dict:
-    """Remove every container, volume and image labelled for ``project`` (and the workload, when
-    given), and the project's state directory. Another project's objects (another ``-p``, or a
-    ``docker compose -p`` run of the generated file) are never touched; a running ``parity diff
-    --live`` keeps its own, a dead one's leftovers of the workload go too.
-
-    Args:
-        workload_ref: ``KIND/NAME``, or None for every workload of the project.
-        project: the project name (its state directory's name).
-
-    Returns:
-        What was removed.
-
-    Raises:
-        ParityError: the engine failed, or another ``up``/``down`` of the project is running.
-    """
-    client = connect()
-    with project_lock(project, workload_ref or f"project {project}") as lock:
-        lock.write_journal({"command": "down", "owner": run_owner()})
-        removed = _remove_labelled(client, workload_ref, project)
-        _remove_state_dir(state_root() / project)  # (a symlink there is unlinked, never followed)
-        lock.unlink()  # (a killed up's journal goes with it: everything it made was removed)
-    return {"workload": workload_ref, "project": project, "removed": removed}
-
-
-def _remove_labelled(client, workload_ref: str | None, project: str) -> dict[str, list[str]]:
-    label = {LABEL_WORKLOAD: workload_ref} if workload_ref else {LABEL_PROJECT: project}
-    removed: dict[str, list[str]] = {"containers": [], "volumes": [], "images": []}
-    # In this order: volumes and images are listed once the containers using them are gone.
-    for ctr in by_label(client.containers, **label):
-        if _removed_by_down(ctr.labels, project):
-            ctr.remove(force=True, v=True)  # v: anonymous volumes too, they may hold secrets
-            removed["containers"].append(ctr.name)
-    for vol in by_label(client.volumes, **label):
-        if _removed_by_down(vol.attrs.get("Labels"), project):  # (docker-py's Volume has no .labels)
-            vol.remove(force=True)
-            removed["volumes"].append(vol.name)
-    for image in by_label(client.images, **label):
-        if not _removed_by_down(image.labels, project):
-            continue
-        try:
-            client.images.remove(image.id, force=True)
-            removed["images"].extend(image.tags or [image.short_id])
-        except docker.errors.NotFound:
-            pass
-    sweep(client)  # after this project's own: a dead diff's objects of the workload are counted above
-    return removed
-
-
-def workloads_running(client) -> dict[tuple[str, str], list]:
-    """``parity up``'s app containers in the engine, by (project, workload): the same workload may run
-    in several projects (``-p``)."""
-    out: dict[tuple[str, str], list] = {}
-    for ctr in client.containers.list(all=True, filters={"label": LABEL_WORKLOAD}):
-        if not is_workload_container(ctr.labels):
-            continue
-        out.setdefault((ctr.labels.get(LABEL_PROJECT, ""), ctr.labels[LABEL_WORKLOAD]), []).append(ctr)
-    return out
-
-
-def _stored_layout(project: str, ref: str) -> WorkloadLayout | None:
-    """The layout ``up`` stored for a workload (under a shared lock: not while an ``up`` rewrites it),
-    or None. ``project`` comes from a container label: only a plain name is looked up."""
-    if not project or project.startswith(".") or "/" in project or "\0" in project:
-        return None
-    state_dir = state_root() / project
-    with project_lock(project, ref, shared=True, create=False):
-        if not is_real_dir(state_dir):
-            return None
-        path = state_dir / LAYOUT_FILE
-        try:
-            doc = read_state_json(path, MAX_LAYOUT_BYTES)
-        except FileNotFoundError:
-            return None
-        try:
-            (layout,) = from_document(doc)
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError):
-            raise ParityError(f"{path}: is not the layout parity up stored (it was changed outside parity); "
-                              "run parity up again, or parity status with the manifests") from None
-    return layout
-
-
-@engine_errors()
-def status(predictions: dict[str, WorkloadLayout], only: str | None = None, project: str | None = None) -> dict:
-    """Per workload and container: its state and whether it is in parity with the prediction (the
-    manifests given, else the layout ``up`` stored), read live through the engine. ``only``: one
-    workload; ``project``: one project's workloads."""
-    from .compare import compare_containers
-    from .docker.readback import container_layout
-
-    client = connect()
-    report = {"format": "parity.status/v1", "workloads": []}
-    for (ctr_project, ref), containers in sorted(workloads_running(client).items()):
-        if (only and ref != only) or (project and ctr_project != project):
-            continue
-        predicted = predictions.get(ref)
-        source = "manifests"
-        if predicted is None:
-            predicted = _stored_layout(ctr_project, ref)
-            source = "stored by parity up" if predicted else "none (run parity status with the manifests)"
-        entry = {"workload": ref, "project": ctr_project, "prediction": source, "containers": []}
-        for ctr in sorted(containers, key=lambda c: c.name):
-            name = ctr.labels[LABEL_CONTAINER]
-            expected = predicted.container(name) if predicted else None
-            item = {"name": name, "container": ctr.name, "state": ctr.status, "in_parity": None,
-                    "differences": []}
-            if expected is not None:
-                actual = container_layout(ctr, name, [m.path for m in expected.mounts], expected.init)
-                diffs = compare_containers(expected, actual)
-                item["in_parity"] = not diffs
-                item["differences"] = [d.to_json() for d in diffs]
-            entry["containers"].append(item)
-        report["workloads"].append(entry)
-    return report
-

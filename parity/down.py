@@ -1,0 +1,107 @@
+"""``parity down``: remove what ``parity up`` made for a workload or a project, and nothing else.
+
+What goes is found by label (``docker/labels.py``), never by name: the project's containers,
+volumes and data image, and the state directory. Another project's objects (another ``-p``, or a
+``docker compose -p`` run of the generated file) stay; a running ``parity diff --live`` keeps its
+own, a dead one's leftovers go.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import docker.errors
+
+from .docker.engine import by_label, connect, engine_errors
+from .docker.labels import LABEL_DIFF_OWNER, LABEL_PROJECT, LABEL_WORKLOAD, run_owner
+from .docker.leftovers import owned_by_running_diff, sweep
+from .state import project_lock, remove_state_dir, state_root
+
+
+@dataclass
+class Removed:
+    """Names of what ``down`` removed, by kind (images: their tags, else their short id)."""
+
+    containers: list[str] = field(default_factory=list)
+    volumes: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"containers": self.containers, "volumes": self.volumes, "images": self.images}
+
+
+@dataclass
+class DownResult:
+    """One ``down``: of a workload (``KIND/NAME``) in a project, or of a whole project (workload None)."""
+
+    workload: str | None
+    project: str
+    removed: Removed
+
+    def to_json(self) -> dict:
+        return {"workload": self.workload, "project": self.project, "removed": self.removed.to_json()}
+
+
+def down_json(results: list[DownResult]) -> dict:
+    """The ``--format json`` document of one ``parity down`` run."""
+    return {"format": "parity.down/v2", "results": [r.to_json() for r in results]}
+
+
+def _removed_by_down(labels: dict | None, project: str) -> bool:
+    """Whether ``down`` of ``project`` removes an object: one labelled for that project, or the
+    leftover of a ``parity diff --live`` whose process is gone; never a running diff's objects nor
+    another project's."""
+    labels = labels or {}
+    if labels.get(LABEL_DIFF_OWNER):
+        return not owned_by_running_diff(labels)
+    return labels.get(LABEL_PROJECT) == project
+
+
+@engine_errors()
+def down(workload_ref: str | None, project: str) -> DownResult:
+    """Remove every container, volume and image labelled for ``project`` (and the workload, when
+    given), and the project's state directory. Another project's objects (another ``-p``, or a
+    ``docker compose -p`` run of the generated file) are never touched; a running ``parity diff
+    --live`` keeps its own, a dead one's leftovers of the workload go too.
+
+    Args:
+        workload_ref: ``KIND/NAME``, or None for every workload of the project.
+        project: the project name (its state directory's name).
+
+    Returns:
+        What was removed.
+
+    Raises:
+        ParityError: the engine failed, or another ``up``/``down`` of the project is running.
+    """
+    client = connect()
+    with project_lock(project, workload_ref or f"project {project}") as lock:
+        lock.write_journal({"command": "down", "owner": run_owner()})
+        removed = _remove_labelled(client, workload_ref, project)
+        remove_state_dir(state_root() / project)  # (a symlink there is unlinked, never followed)
+        lock.unlink()  # (a killed up's journal goes with it: everything it made was removed)
+    return DownResult(workload_ref, project, removed)
+
+
+def _remove_labelled(client, workload_ref: str | None, project: str) -> Removed:
+    label = {LABEL_WORKLOAD: workload_ref} if workload_ref else {LABEL_PROJECT: project}
+    removed = Removed()
+    # In this order: volumes and images are listed once the containers using them are gone.
+    for ctr in by_label(client.containers, **label):
+        if _removed_by_down(ctr.labels, project):
+            ctr.remove(force=True, v=True)  # v: anonymous volumes too, they may hold secrets
+            removed.containers.append(ctr.name)
+    for vol in by_label(client.volumes, **label):
+        if _removed_by_down(vol.attrs.get("Labels"), project):  # (docker-py's Volume has no .labels)
+            vol.remove(force=True)
+            removed.volumes.append(vol.name)
+    for image in by_label(client.images, **label):
+        if not _removed_by_down(image.labels, project):
+            continue
+        try:
+            client.images.remove(image.id, force=True)
+            removed.images.extend(image.tags or [image.short_id])
+        except docker.errors.NotFound:
+            pass
+    sweep(client)  # after this project's own: a dead diff's objects of the workload are counted above
+    return removed

@@ -1,0 +1,140 @@
+"""``parity status``: what ``parity up`` runs on the engine, and whether each container is in parity.
+
+Each running workload container (found by label, ``docker/labels.py``) is read back live and
+compared with the prediction: the manifests given, else the layout ``up`` stored in the project's
+state directory (read under the project's shared lock, never trusted as a path).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .compare import Difference
+from .docker.engine import connect, engine_errors
+from .docker.labels import LABEL_CONTAINER, LABEL_PROJECT, LABEL_WORKLOAD, is_workload_container
+from .errors import ParityError
+from .layout import WorkloadLayout, from_document
+from .state import LAYOUT_FILE, MAX_LAYOUT_BYTES, is_real_dir, project_lock, read_state_json, state_root
+
+#: Where a workload's prediction came from (``WorkloadStatus.prediction``).
+FROM_MANIFESTS = "manifests"
+FROM_STATE = "stored by parity up"
+NO_PREDICTION = "none (run parity status with the manifests)"
+
+
+@dataclass
+class ContainerStatus:
+    """One running container: its state, and whether its files are the predicted ones (None: no
+    prediction to check against)."""
+
+    name: str  # the Kubernetes container
+    container: str  # the engine's container
+    state: str
+    in_parity: bool | None = None
+    differences: list[Difference] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "container": self.container, "state": self.state, "in_parity": self.in_parity,
+                "differences": [d.to_json() for d in self.differences]}
+
+
+@dataclass
+class WorkloadStatus:
+    workload: str  # KIND/NAME
+    project: str
+    prediction: str  # FROM_MANIFESTS, FROM_STATE or NO_PREDICTION
+    containers: list[ContainerStatus] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"workload": self.workload, "project": self.project, "prediction": self.prediction,
+                "containers": [c.to_json() for c in self.containers]}
+
+
+@dataclass
+class StatusReport:
+    workloads: list[WorkloadStatus] = field(default_factory=list)
+
+    @property
+    def in_parity(self) -> bool:
+        """No checked container differs (exit 0; else 1)."""
+        return not any(c.in_parity is False for w in self.workloads for c in w.containers)
+
+    def to_json(self) -> dict:
+        return {"format": "parity.status/v1", "workloads": [w.to_json() for w in self.workloads]}
+
+
+def workloads_running(client) -> dict[tuple[str, str], list]:
+    """``parity up``'s app containers in the engine, by (project, workload): the same workload may run
+    in several projects (``-p``)."""
+    out: dict[tuple[str, str], list] = {}
+    for ctr in client.containers.list(all=True, filters={"label": LABEL_WORKLOAD}):
+        if not is_workload_container(ctr.labels):
+            continue
+        out.setdefault((ctr.labels.get(LABEL_PROJECT, ""), ctr.labels[LABEL_WORKLOAD]), []).append(ctr)
+    return out
+
+
+def _stored_layout(project: str, ref: str) -> WorkloadLayout | None:
+    """The layout ``up`` stored for a workload (under a shared lock: not while an ``up`` rewrites it),
+    or None. ``project`` comes from a container label: only a plain name is looked up."""
+    if not project or project.startswith(".") or "/" in project or "\0" in project:
+        return None
+    state_dir = state_root() / project
+    with project_lock(project, ref, shared=True, create=False):
+        if not is_real_dir(state_dir):
+            return None
+        path = state_dir / LAYOUT_FILE
+        try:
+            doc = read_state_json(path, MAX_LAYOUT_BYTES)
+        except FileNotFoundError:
+            return None
+        try:
+            (layout,) = from_document(doc)
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+            raise ParityError(f"{path}: is not the layout parity up stored (it was changed outside parity); "
+                              "run parity up again, or parity status with the manifests") from None
+    return layout
+
+
+@engine_errors()
+def status(predictions: dict[str, WorkloadLayout], only: str | None = None,
+           project: str | None = None) -> StatusReport:
+    """Per workload and container: its state and whether it is in parity with the prediction (the
+    manifests given, else the layout ``up`` stored), read live through the engine.
+
+    Args:
+        predictions: predicted layouts by ``KIND/NAME`` (from the manifests given; may be empty).
+        only: one workload (``KIND/NAME``), or None for all.
+        project: one project's workloads, or None for all.
+
+    Returns:
+        The report, workloads sorted by (project, workload), containers by engine name.
+
+    Raises:
+        ParityError: the engine failed, or a stored layout was changed outside parity.
+    """
+    from .compare import compare_containers
+    from .docker.readback import container_layout
+
+    client = connect()
+    report = StatusReport()
+    for (ctr_project, ref), containers in sorted(workloads_running(client).items()):
+        if (only and ref != only) or (project and ctr_project != project):
+            continue
+        predicted = predictions.get(ref)
+        source = FROM_MANIFESTS
+        if predicted is None:
+            predicted = _stored_layout(ctr_project, ref)
+            source = FROM_STATE if predicted else NO_PREDICTION
+        entry = WorkloadStatus(ref, ctr_project, source)
+        for ctr in sorted(containers, key=lambda c: c.name):
+            name = ctr.labels[LABEL_CONTAINER]
+            expected = predicted.container(name) if predicted else None
+            item = ContainerStatus(name, ctr.name, ctr.status)
+            if expected is not None:
+                actual = container_layout(ctr, name, [m.path for m in expected.mounts], expected.init)
+                item.differences = compare_containers(expected, actual)
+                item.in_parity = not item.differences
+            entry.containers.append(item)
+        report.workloads.append(entry)
+    return report
