@@ -10,14 +10,24 @@
 - each app container runs with a config digest label; it is recreated only when its config changes
   (env from a Secret, subPath files: neither updates in place, in the cluster either).
 A second ``up`` with nothing changed makes no engine change at all.
+
+Like Compose, ``up`` makes its engine requests concurrently where nothing orders them (``PARALLEL``
+at once): the name checks, the app images, the volumes, and the containers of each *wave* (a
+container starts once the services it depends on in the plan have: each init container after the
+one before it, the app containers together after the last). The data image is built first;
+``actions`` are reported in the plan's order whatever order the requests finished in.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import json
 import os
+import threading
+import time
 from dataclasses import dataclass, field
+from typing import Callable, TypeVar
 
 import docker
 import docker.errors
@@ -32,7 +42,7 @@ from .docker.labels import (LABEL_CONFIG, LABEL_DIGEST, LABEL_PROJECT, LABEL_UP_
                             LABEL_VOLUME_DIGEST, LABEL_VOLUME_SHAPE, LABEL_WORKLOAD, compose_labels, not_ours,
                             owner_pid, run_owner)
 from .docker.leftovers import owner_alive, sweep
-from .docker.plan import DATA_SERVICE, DockerPlan, ServicePlan
+from .docker.plan import DATA_SERVICE, DataVolume, DockerPlan, ServicePlan
 from .errors import ParityError
 from .layout import WorkloadLayout, document
 from .outdir import OUTPUT_MARK, OUTPUT_MARK_TEXT, inside, signals_held, write_file
@@ -85,6 +95,40 @@ def _config_digest(s: ServicePlan) -> str:
 
 
 
+#: Engine requests one ``up`` makes at once. Compose makes them all at once; a few already keep a
+#: 2-core engine busy (measured: benchmarks/bench.py, app_up), and more only queue inside dockerd.
+PARALLEL = 8
+#: While waiting for an init container, how often a worker looks whether the run was stopped.
+WAIT_SLICE = 1.0
+
+T = TypeVar("T")
+
+
+class _Stopped(Exception):
+    """A step not started because the run is stopping (another step failed, or Ctrl-C)."""
+
+
+def waves(services: list[ServicePlan]) -> list[list[ServicePlan]]:
+    """The services in groups that can be created at once, in order: a service comes in the wave
+    after the last of those it depends on (``depends_on``, ``started_after``: the plan's, which
+    compose.yaml says too). Within a wave, the plan's order.
+
+    Args:
+        services: in the plan's order (a service's dependencies come before it).
+
+    Returns:
+        The waves.
+    """
+    level: dict[str, int] = {}
+    out: list[list[ServicePlan]] = []
+    for s in services:
+        level[s.name] = n = 1 + max((level[d] for d in s.depends_on + s.started_after), default=-1)
+        while len(out) <= n:
+            out.append([])
+        out[n].append(s)
+    return out
+
+
 class _Up:
     """One ``up`` run: reconcile the engine with ``plan``."""
 
@@ -97,6 +141,41 @@ class _Up:
         self.owner = run_owner()
         #: On every object this run creates (see ``LABEL_UP_OWNER``).
         self.owner_label = {LABEL_UP_OWNER: self.owner}
+        self._stop = threading.Event()  # set when a step failed or the run was interrupted
+
+    # -- concurrency -----------------------------------------------------------------------
+    def _parallel(self, steps: list[Callable[[], T]]) -> list[T]:
+        """Run ``steps`` at once (at most ``PARALLEL``); their results in the order given.
+
+        A failure stops the steps not yet started; the first failure in the given order is raised
+        once every started step has ended, and so is Ctrl-C (a request abandoned half-way would
+        finish after the roll-back: Docker then even makes a missing volume itself, unlabelled).
+        """
+        if len(steps) < 2:
+            return [step() for step in steps]
+        pool = concurrent.futures.ThreadPoolExecutor(min(PARALLEL, len(steps)), thread_name_prefix="parity-up")
+        futures = [pool.submit(self._step, step) for step in steps]
+        for f in futures:
+            f.add_done_callback(lambda f: f.cancelled() or f.exception() is None or self._stop.set())
+        try:
+            concurrent.futures.wait(futures)
+        except BaseException:
+            self._stop.set()
+            for f in futures:
+                f.cancel()
+            raise
+        finally:
+            with signals_held():
+                pool.shutdown(wait=True)
+        for f in futures:
+            if not isinstance(f.exception(), _Stopped) and f.exception() is not None:
+                raise f.exception()
+        return [f.result() for f in futures]
+
+    def _step(self, step: Callable[[], T]) -> T:
+        if self._stop.is_set():
+            raise _Stopped()
+        return step()
 
     # -- state directory -------------------------------------------------------------------
     def write_state(self) -> bool:
@@ -157,8 +236,8 @@ class _Up:
         lock.write_journal({"command": "up", "owner": self.owner, "fresh": fresh})
         try:
             self.write_state()
-            for s in self.plan.services:
-                ensure_image(self.client, s.image)
+            self._parallel([lambda i=i: ensure_image(self.client, i)
+                            for i in dict.fromkeys(s.image for s in self.plan.services)])
             if self.plan.volumes:
                 self._data_image()
                 # Ctrl-C waits while volumes and containers are created: a request abandoned
@@ -166,8 +245,9 @@ class _Up:
                 # volume itself, unlabelled, filled with secrets).
                 with signals_held():
                     self._volumes()
-            for s in self.plan.services:
-                self._container(s)
+            for wave in waves(self.plan.services):
+                for actions in self._parallel([lambda s=s: self._container(s) for s in wave]):
+                    self.result.actions.extend(actions)
         except BaseException:
             with signals_held():
                 if self._roll_back(self.owner, fresh):  # else the journal stays for the next run
@@ -222,22 +302,27 @@ class _Up:
         """Every engine object up would use by name (containers, volumes, the data image) is this
         workload's, or absent: someone else's is never used, replaced or removed."""
         ref = self.plan.workload_ref
-        for name in [self.plan.data_container] + [self.plan.container_name(s) for s in self.plan.services]:
+
+        def container(name: str) -> None:
             try:
                 ctr = self.client.containers.get(name)
             except docker.errors.NotFound:
-                continue
+                return
             if not_ours(ctr.labels, self.plan.project, ref):
                 raise ParityError(f"a container named {name} exists and was not created by parity for "
                                   f"{ref}; remove or rename it")
-        for v in self.plan.volumes:
-            name = self.plan.volume_name(v)
+
+        def volume(name: str) -> None:
             try:
                 vol = self.client.volumes.get(name)
             except docker.errors.NotFound:
-                continue
+                return
             if not_ours(vol.attrs.get("Labels"), self.plan.project, ref):
                 raise ParityError(_not_ours_volume(name, ref))
+
+        names = [self.plan.data_container] + [self.plan.container_name(s) for s in self.plan.services]
+        self._parallel([lambda n=n: container(n) for n in names]
+                       + [lambda n=self.plan.volume_name(v): volume(n) for v in self.plan.volumes])
         if self.plan.volumes:
             try:
                 image = self.client.images.get(self.plan.data_image)
@@ -276,44 +361,50 @@ class _Up:
             data, labels = None, {}
         existing = {v.name: v for v in by_label(self.client.volumes, **{LABEL_PROJECT: plan.project,
                                                                         LABEL_WORKLOAD: plan.workload_ref})}
-        changed = data is None or data.image.tags[:1] != [plan.data_image]
         shapes = {v.key: volume_shape(v) for v in plan.volumes}
-        for v in plan.volumes:
+        data_labels = plan.data_labels()  # once: it hashes every volume's digest
+
+        def reconcile(v: DataVolume) -> str | None:
+            """One volume: kept, updated in place, recreated or created; the action, if any."""
             name = plan.volume_name(v)
-            want_digest, want_shape = v.digest, shapes[v.key]
             have_digest = labels.get(LABEL_VOLUME_DIGEST + v.key)
-            if name in existing and have_digest == want_digest:
-                continue
-            changed = True
-            if name in existing and have_digest and labels.get(LABEL_VOLUME_SHAPE + v.key) == want_shape:
+            if name in existing and have_digest == v.digest:
+                return None
+            if name in existing and have_digest and labels.get(LABEL_VOLUME_SHAPE + v.key) == shapes[v.key]:
                 self.progress(f"updating volume {name} in place (atomic ..data swap)")
-                swap_in_place(self.client, plan.data_image, {**plan.data_labels(), **self.owner_label}, v, name,
+                swap_in_place(self.client, plan.data_image, {**data_labels, **self.owner_label}, v, name,
                               self.timeout)
-                self.result.actions.append(f"updated volume {name} in place")
-                continue
+                return f"updated volume {name} in place"
             if name in existing:
                 self.progress(f"recreating volume {name}")
                 for ctr in project_containers(self.client, plan.project):
                     if any(m.get("Name") == name for m in ctr.attrs.get("Mounts", [])):
-                        ctr.remove(force=True, v=True)
+                        try:
+                            ctr.remove(force=True, v=True)
+                        except docker.errors.NotFound:
+                            pass  # it mounted another recreated volume too: removed for that one
                 existing[name].remove(force=True)
-                self.result.actions.append(f"recreated volume {name}")
+                action = f"recreated volume {name}"
             else:
-                self.result.actions.append(f"created volume {name}")
-            made = self.client.volumes.create(name, labels={**plan.data_labels(), LABEL_VOLUME: v.key,
+                action = f"created volume {name}"
+            made = self.client.volumes.create(name, labels={**data_labels, LABEL_VOLUME: v.key,
                                                             **self.owner_label})
             # The engine answers a create of an existing name with that volume, whoever made it:
             # one made since _check_names (a race) is not ours to fill.
             if (made.attrs.get("Labels") or {}).get(LABEL_UP_OWNER) != self.owner:
                 raise ParityError(_not_ours_volume(name, plan.workload_ref))
-        if not changed:
+            return action
+
+        actions = [a for a in self._parallel([lambda v=v: reconcile(v) for v in plan.volumes]) if a]
+        self.result.actions.extend(actions)
+        if not actions and data is not None and data.image.tags[:1] == [plan.data_image]:
             return
         if data is not None:
             try:
                 data.remove(force=True, v=False)
             except docker.errors.NotFound:
                 pass  # already removed with a recreated volume
-        labels = {**plan.data_labels(), **self.owner_label,
+        labels = {**data_labels, **self.owner_label,
                   **compose_labels(plan.project, DATA_SERVICE, plan.content_digest)}
         for v in plan.volumes:
             labels[LABEL_VOLUME_DIGEST + v.key] = v.digest
@@ -323,7 +414,8 @@ class _Up:
             Mount(v.image_path, plan.volume_name(v), type="volume") for v in plan.volumes])
         self.result.actions.append("created data container")
 
-    def _container(self, s: ServicePlan) -> None:
+    def _container(self, s: ServicePlan) -> list[str]:
+        """Create, recreate or start the service's container as needed; what was done."""
         plan = self.plan
         name = plan.container_name(s)
         digest = _config_digest(s)
@@ -333,15 +425,14 @@ class _Up:
             ctr = None
         if ctr is not None and ctr.labels.get(LABEL_CONFIG) == digest:
             if s.init or ctr.status == "running":
-                return
+                return []
             ctr.start()
-            self.result.actions.append(f"started {s.name}")
-            return
+            return [f"started {s.name}"]
         if ctr is not None:
             ctr.remove(force=True, v=True)
-            self.result.actions.append(f"recreated {s.name}")
+            actions = [f"recreated {s.name}"]
         else:
-            self.result.actions.append(f"created {s.name}")
+            actions = [f"created {s.name}"]
         mounts = [Mount(m.target, plan.volume_name(next(v for v in plan.volumes if v.key == m.volume)),
                         type="volume", read_only=True, no_copy=True) for m in s.volumes]
         for b in s.binds:
@@ -372,17 +463,28 @@ class _Up:
         except docker.errors.APIError as exc:
             raise ParityError(f"starting {s.name} failed: {first_line(exc)}") from None
         if s.init:
-            try:
-                code = ctr.wait(timeout=self.timeout).get("StatusCode")
-            except requests_errors():
-                raise ParityError(f"init container {s.name} did not finish within {self.timeout:g} s (see: docker "
-                                  f"logs {name}); give it longer with --timeout") from None
+            code = self._wait(ctr, s.name, name)
             if code != 0:
                 raise ParityError(f"init container {s.name} exited with code {code} (see: docker logs {name})")
+        return actions
+
+    def _wait(self, ctr, service: str, name: str) -> int:
+        """An init container's exit code, waited for in slices (a worker sees the run stopping)."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                return ctr.wait(timeout=max(0.1, min(WAIT_SLICE, deadline - time.monotonic()))).get("StatusCode")
+            except requests_errors() as exc:
+                if self._stop.is_set():
+                    raise _Stopped() from None
+                if not _read_timed_out(exc) or time.monotonic() >= deadline:
+                    raise ParityError(f"init container {service} did not finish within {self.timeout:g} s (see: "
+                                      f"docker logs {name}); give it longer with --timeout") from None
 
     def _report(self) -> None:
-        for s in self.plan.services:
-            ctr = self.client.containers.get(self.plan.container_name(s))
+        found = self._parallel([lambda s=s: self.client.containers.get(self.plan.container_name(s))
+                                for s in self.plan.services])
+        for s, ctr in zip(self.plan.services, found):
             self.result.containers.append(UpContainer(
                 s.name, ctr.name, ctr.id[:12], ctr.status, s.init,
                 [m.target for m in s.volumes] + [b.target for b in s.binds]))
@@ -406,6 +508,16 @@ def up(plan: DockerPlan, layout: WorkloadLayout, progress: Progress | None = Non
             workload's lock, or a wait timed out; what this run made is removed.
     """
     return _Up(plan, layout, progress or Progress(), timeout or DEFAULT_TIMEOUT).up()
+
+
+def _read_timed_out(exc: Exception) -> bool:
+    """Whether a request failed only because the answer took longer than its timeout (the SDK over
+    a unix socket wraps urllib3's ReadTimeoutError in a ConnectionError)."""
+    import requests.exceptions
+    import urllib3.exceptions
+
+    return isinstance(exc, requests.exceptions.ReadTimeout) or any(
+        isinstance(a, urllib3.exceptions.ReadTimeoutError) for a in exc.args)
 
 
 def _not_ours_volume(name: str, ref: str) -> str:

@@ -1,0 +1,44 @@
+"""``parity up``'s order of work, without an engine: which containers may be created at once."""
+
+from __future__ import annotations
+
+from parity.docker.plan import build_plan
+from parity.kube.kubelet import build_layouts
+from parity.kube.manifests import load_inputs, select_workloads
+from parity.up import waves
+
+POD = """
+apiVersion: v1
+kind: Pod
+metadata: {name: waves}
+spec:
+  initContainers:
+  - {name: migrate, image: busybox:latest}
+  - {name: seed, image: busybox:latest}
+  - {name: proxy, image: busybox:latest, restartPolicy: Always}
+  containers:
+  - {name: web, image: busybox:latest}
+  - {name: worker, image: busybox:latest}
+  - {name: cron, image: busybox:latest}
+"""
+
+
+def plan_of(tmp_path, text: str):
+    (tmp_path / "in.yaml").write_text(text)
+    inputs = load_inputs([str(tmp_path / "in.yaml")])
+    workloads = select_workloads(inputs, None)
+    return build_plan(workloads[0], build_layouts(inputs, workloads)[0], inputs)
+
+
+def test_init_containers_one_by_one_then_the_app_containers_together(tmp_path):
+    """Each init container (and the native sidecar) starts after the one before it, as the kubelet
+    runs them; the app containers, which all wait for the last, form one wave created at once."""
+    plan = plan_of(tmp_path, POD)
+    assert [[s.name for s in w] for w in waves(plan.services)] == [
+        ["migrate"], ["seed"], ["proxy"], ["web", "worker", "cron"]]
+
+
+def test_a_pod_without_init_containers_is_one_wave(tmp_path):
+    start, _, rest = POD.partition("  initContainers:\n")
+    plan = plan_of(tmp_path, start + rest[rest.index("  containers:"):])
+    assert [[s.name for s in w] for w in waves(plan.services)] == [["web", "worker", "cron"]]
