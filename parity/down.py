@@ -1,9 +1,10 @@
 """``parity down``: remove what ``parity up`` made for a workload or a project, and nothing else.
 
-What goes is found by label (``docker/labels.py``), never by name: the project's containers,
-volumes and data image, and the state directory. Another project's objects (another ``-p``, or a
-``docker compose -p`` run of the generated file) stay; a running ``parity diff --live`` keeps its
-own, a dead one's leftovers go.
+What goes is found by label (``docker/labels.py``), never by name: the containers, volumes and data
+image ``up`` made for the project (each carries ``up``'s run label), and the state directory.
+Another project's objects stay, and so does what ``docker compose`` (any ``-p``) or docker.sh made
+from parity's generated files, though they carry the same ``io.parity.*`` labels; a running
+``parity diff --live`` keeps its own, a dead one's leftovers go.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 import docker.errors
 
 from .docker.engine import by_label, connect, engine_errors
-from .docker.labels import LABEL_DIFF_OWNER, LABEL_PROJECT, LABEL_WORKLOAD, run_owner
+from .docker.labels import LABEL_DIFF_OWNER, LABEL_PROJECT, LABEL_WORKLOAD, made_by_up, run_owner
 from .docker.leftovers import owned_by_running_diff, sweep
 from .state import project_lock, remove_state_dir, state_root
 
@@ -48,13 +49,13 @@ def down_json(results: list[DownResult]) -> dict:
 
 
 def _removed_by_down(labels: dict | None, project: str) -> bool:
-    """Whether ``down`` of ``project`` removes an object: one labelled for that project, or the
-    leftover of a ``parity diff --live`` whose process is gone; never a running diff's objects nor
-    another project's."""
+    """Whether ``down`` of ``project`` removes an object: one ``parity up`` made for that project, or
+    the leftover of a ``parity diff --live`` whose process is gone; never a running diff's objects,
+    another project's, nor what Compose or docker.sh made from parity's files (same labels)."""
     labels = labels or {}
     if labels.get(LABEL_DIFF_OWNER):
         return not owned_by_running_diff(labels)
-    return labels.get(LABEL_PROJECT) == project
+    return made_by_up(labels, project)
 
 
 @engine_errors()

@@ -80,6 +80,15 @@ def not_ours(labels: dict | None, project: str, workload: str) -> bool:
     return labels.get(LABEL_PROJECT) != project or labels.get(LABEL_WORKLOAD) != workload
 
 
+def made_by_up(labels: dict | None, project: str) -> bool:
+    """Whether ``parity up`` made an object for ``project``: it carries the run label every object
+    ``up`` creates has from its creation (``LABEL_UP_OWNER``), and the project's. The same
+    ``io.parity.*`` labels are on what ``docker compose`` or docker.sh make from parity's generated
+    files (another ``-p`` included): those are not ``up``'s, and ``down`` leaves them."""
+    labels = labels or {}
+    return bool(labels.get(LABEL_UP_OWNER)) and labels.get(LABEL_PROJECT) == project
+
+
 def is_workload_container(labels: dict) -> bool:
     """Whether a container labelled with ``LABEL_WORKLOAD`` runs one of the workload's containers
     (not a data, writer or probe helper)."""

@@ -277,3 +277,38 @@ def test_compose_sees_what_up_runs(docker_client, state):
     logs = subprocess.run(["docker", "compose", "-p", PROJECT, "logs", "--no-color", "check-config"],
                           capture_output=True, text=True)
     assert logs.returncode == 0, logs.stderr
+
+
+@pytest.mark.live
+def test_down_leaves_what_compose_made_from_the_generated_file(docker_client, state, tmp_path):
+    """``docker compose -p OTHER up`` of parity's generated compose file makes containers, volumes and
+    a data image carrying the same ``io.parity.*`` labels as ``parity up``'s (issue 12: ``down
+    --workload X`` removed them). ``down`` removes only what ``parity up`` made: here nothing."""
+    out = tmp_path / "out"
+    assert run_parity("k8s-to-docker", str(RICHER), "-o", str(out), "-p", PROJECT).returncode == 0
+    compose = ["docker", "compose", "-f", str(out / "compose.yaml"), "-p", "parity-test-unrelated"]
+    data_image = f"{PROJECT}-data"
+    try:
+        made = subprocess.run(compose + ["up", "-d"], capture_output=True, text=True)
+        assert made.returncode == 0, made.stderr
+        theirs = {"label": "com.docker.compose.project=parity-test-unrelated"}
+        before = ({c.name: c.status for c in docker_client.containers.list(all=True, filters=theirs)},
+                  sorted(v.name for v in docker_client.volumes.list(filters=theirs)))
+        assert len(before[0]) == 4 and len(before[1]) == 3
+        images = [t for i in docker_client.images.list(filters={"label": f"io.parity.project={PROJECT}"})
+                  for t in i.tags if t.startswith(data_image)]
+        assert len(images) == 1
+        for how in (["--workload", "deploy/tenant-gateway", "-p", PROJECT], [str(RICHER), "-p", PROJECT],
+                    ["-p", PROJECT]):
+            result = run_parity("down", *how, env=state)
+            assert result.returncode == 0, result.stderr.decode()
+            subject = "project " + PROJECT if how[0] == "-p" else "Deployment/tenant-gateway"
+            assert result.stdout.decode() == f"{subject}: removed 0 container(s), 0 volume(s), 0 image(s)\n"
+        assert ({c.name: c.status for c in docker_client.containers.list(all=True, filters=theirs)},
+                sorted(v.name for v in docker_client.volumes.list(filters=theirs))) == before
+        assert docker_client.images.get(images[0])
+    finally:
+        subprocess.run(compose + ["down", "-v", "-t", "0"], capture_output=True)
+        for image in docker_client.images.list(filters={"label": f"io.parity.project={PROJECT}"}):
+            if any(t.startswith(data_image) for t in image.tags):
+                docker_client.images.remove(image.id, force=True)
