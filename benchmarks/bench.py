@@ -400,9 +400,97 @@ def engine(ctx: Context) -> list[Row]:
     return rows
 
 
+#: ``app_up``'s app: this many services, each with a Secret mounted (stand-in images: busybox).
+APP_SERVICES = 12
+#: ``app_up``'s own projects and state root: a user's environments are never touched.
+APP_PROJECT = "parity-bench-app"
+APP_GEN_PROJECT = "parity-bench-app-gen"  # the generated compose file's (its data image tag)
+APP_HAND_PROJECT = "parity-bench-app-hand"  # docker compose -p, the baseline
+
+
+def write_app(out: Path, services: int, rotation: int = 0) -> Path:
+    """An app of ``services`` containers (one pod), each mounting its own Secret (two keys, one with
+    ``items`` and a mode); ``rotation`` changes the first Secret's value only."""
+    docs = []
+    containers = []
+    volumes = []
+    for i in range(services):
+        value = f"rotation-{rotation}" if i == 0 else f"value-{i}"
+        docs.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"app-secret-{i}"},
+                     "stringData": {"password": value, "config.yaml": f"service: {i}\n"}})
+        containers.append({"name": f"svc-{i}", "image": "busybox:latest", "command": ["sleep", "3600"],
+                           "volumeMounts": [{"name": f"secret-{i}", "mountPath": "/etc/secrets", "readOnly": True}]})
+        volumes.append({"name": f"secret-{i}", "secret": {"secretName": f"app-secret-{i}", "items": [
+            {"key": "password", "path": "password", "mode": 0o400}, {"key": "config.yaml", "path": "config.yaml"}]}})
+    docs.append({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "bench-app"},
+                 "spec": {"selector": {"matchLabels": {"app": "bench-app"}}, "template": {
+                     "metadata": {"labels": {"app": "bench-app"}},
+                     "spec": {"terminationGracePeriodSeconds": 0, "containers": containers, "volumes": volumes}}}})
+    path = out / f"app-{services}-{rotation}.yaml"
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    return path
+
+
+def app_up(ctx: Context) -> list[Row]:
+    """``parity up`` of an app of APP_SERVICES services with Secrets (issue 17): cold, against
+    ``docker compose up -d`` of parity's own generated compose file for the same app (Compose
+    creates in parallel; so must parity), each from nothing (data image built, volumes and
+    containers created); warm (nothing changed) against its 0.5 s budget; one rotated Secret
+    applied in place against its 1 s budget."""
+    try:
+        import docker
+
+        client = docker.from_env()
+        client.ping()
+    except Exception as exc:  # noqa: BLE001 - no engine: say so in the table instead
+        return [Row("app benchmarks", f"skipped: no Docker engine ({type(exc).__name__})", 0.0, 1.0)]
+    env = {**ctx.env, "PARITY_STATE_DIR": str(ctx.out / "state")}
+    apps = [write_app(ctx.out, APP_SERVICES, r) for r in (0, 1)]
+    gen = ctx.out / "app-gen"
+    subprocess.run([PARITY, "k8s-to-docker", str(apps[0]), "-o", str(gen), "--force", "-p", APP_GEN_PROJECT],
+                   env=env, check=True, capture_output=True)
+    compose = ["docker", "compose", "-f", str(gen / "compose.yaml"), "-p", APP_HAND_PROJECT]
+    data_image = yaml.safe_load((gen / "compose.yaml").read_text())["services"]["parity-data"]["image"]
+
+    def down() -> None:
+        subprocess.run([PARITY, "down", "-p", APP_PROJECT], env=env, check=True, capture_output=True)
+
+    def hand_down() -> None:
+        subprocess.run(compose + ["down", "-v", "-t", "0"], check=True, capture_output=True)
+        subprocess.run(["docker", "image", "rm", "-f", data_image], check=True, capture_output=True)
+
+    def cold_up() -> float:
+        down()
+        return time_command([PARITY, "up", str(apps[0]), "-p", APP_PROJECT], env)
+
+    def by_hand() -> float:
+        hand_down()
+        return time_command(compose + ["up", "-d"], env)
+
+    notes = {"services": APP_SERVICES}
+    rows = [compare(f"parity up, cold ({APP_SERVICES}-service app)", "docker compose up -d (same app)", by_hand,
+                    cold_up, max(3, ctx.repeat // 2), 1.0, **notes)]
+    hand_down()
+    subprocess.run([PARITY, "up", str(apps[0]), "-p", APP_PROJECT], env=env, check=True, capture_output=True)
+    rows.append(compare(f"parity up, warm ({APP_SERVICES}-service app)", "0.5 s budget", lambda: 0.5,
+                        lambda: time_command([PARITY, "up", str(apps[0]), "-p", APP_PROJECT], env), ctx.repeat, 1.0,
+                        **notes))
+    turn = iter(range(10 ** 6))
+
+    def rotate() -> float:
+        return time_command([PARITY, "up", str(apps[next(turn) % 2 ^ 1]), "-p", APP_PROJECT], env)
+
+    rows.append(compare(f"parity up, one rotated Secret ({APP_SERVICES}-service app)", "1 s budget", lambda: 1.0,
+                        rotate, ctx.repeat, 1.0, **notes))
+    down()
+    return rows
+
+
 #: Run in order; each returns rows for the table.
 BENCHMARKS: list[Callable[[Context], list[Row]]] = [startup, throughput, multi_container, public_installs,
-                                                     containers_per_pod, generate_throughput, many_volumes, engine]
+                                                     containers_per_pod, generate_throughput, many_volumes, engine,
+                                                     app_up]
 
 
 # ---------------------------------------------------------------------------------------------
