@@ -284,7 +284,7 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
            fmt):
     """Print the in-cluster file layout each container sees (predicted from the kubelet's rules, or
     observed in a running pod)."""
-    from .layout import document_text
+    from .layout import document_parts
     from .render import layout_text
 
     if _one_shot:
@@ -306,8 +306,10 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
         if not any(w.containers for w in layouts):
             raise ParityError(f"--container {container}: no such container (there are: {', '.join(names)})")
     if fmt == "json":
-        # ASCII (json escapes the rest), so as bytes: click neither re-encodes nor scans it for colours
-        click.echo(document_text(layouts, left_out).encode("ascii"), nl=False)
+        # In parts, as they are written (the whole text is never held), and as bytes: the text is ASCII
+        # (json escapes the rest), so there is nothing for click to re-encode nor to scan for colours.
+        for part in document_parts(layouts, left_out):
+            click.echo(part.encode("ascii"), nl=False)
     else:
         click.echo(layout_text(layouts, Painter(colour_enabled())), nl=False)
     if _one_shot and not from_cluster:  # (the kubernetes client removes temporary files at exit)

@@ -417,8 +417,14 @@ def document(layouts: Iterable[WorkloadLayout], left_out: Iterable[Mapping] = ()
 
 
 def document_text(layouts: Iterable[WorkloadLayout], left_out: Iterable[Mapping] = ()) -> str:
-    """``dump_json(document(layouts, left_out))``, byte for byte, written directly: what ``parity
-    layout --format json`` prints.
+    """``dump_json(document(layouts, left_out))``, byte for byte: ``document_parts`` joined."""
+    return "".join(document_parts(layouts, left_out))
+
+
+def document_parts(layouts: Iterable[WorkloadLayout], left_out: Iterable[Mapping] = ()) -> Iterator[str]:
+    """``dump_json(document(layouts, left_out))``, byte for byte, written directly, in parts (about
+    one per workload): what ``parity layout --format json`` prints as they come, so that the whole
+    text (17 MB for the 1k multi-container corpus) is never held, copied or encoded at once.
 
     The document is mostly the same few dict shapes (an entry, a visible file or directory, a mount)
     repeated hundreds of thousands of times; building each as a dict and encoding it cost as much as
@@ -431,8 +437,8 @@ def document_text(layouts: Iterable[WorkloadLayout], left_out: Iterable[Mapping]
         layouts: the workloads, in output order.
         left_out: as ``document``'s.
 
-    Returns:
-        The indented ``parity.layout/v2`` JSON text, ending with a newline.
+    Yields:
+        The indented ``parity.layout/v2`` JSON text, ending with a newline, in consecutive parts.
     """
     import json  # here: text output never imports it
     from json.encoder import encode_basestring_ascii as q  # C
@@ -501,10 +507,14 @@ def document_text(layouts: Iterable[WorkloadLayout], left_out: Iterable[Mapping]
                 f'{f}"run": {small(w.run, f)},\n{f}"notes": {small(list(w.notes), f)},\n'
                 f'{f}"containers": {listed([container(c) for c in w.containers], f)}\n{i}}}')
 
-    with gc_paused():
-        workloads = listed([workload(w) for w in layouts], "  ")
-    return (f'{{\n  "format": "{FORMAT}",\n  "workloads": {workloads},\n'
-            f'  "left_out": {small(list(left_out), "  ")}\n}}\n')
+    yield f'{{\n  "format": "{FORMAT}",\n  "workloads": '
+    separator = "[\n"  # listed(), one workload at a time
+    for w in layouts:
+        with gc_paused():
+            text = workload(w)
+        yield separator + text
+        separator = ",\n"
+    yield ("[]" if separator == "[\n" else "\n  ]") + f',\n  "left_out": {small(list(left_out), "  ")}\n}}\n'
 
 
 def from_document(doc: Mapping) -> list[WorkloadLayout]:
