@@ -13,11 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..errors import ParityError, Problem
-from ..kube import quantity
-from ..kube.kubelet import CONFIG_SEEN_ANNOTATION, kubelet_annotations
+from ..errors import Problems
+from ..kube.fieldref import DownwardAPI
 from ..kube.manifests import Inputs, Workload
-from ..kube.podspec import Container
+from ..kube.podspec import Container, FieldSelector, KeySelector
 from ..kube.services import service_env
 
 _REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
@@ -68,56 +67,52 @@ class ContainerEnv:
 def container_env(w: Workload, ctr: Container, inputs: Inputs) -> ContainerEnv:
     env = ContainerEnv(services=service_env(w.namespace, w.spec.enable_service_links,
                                             list(inputs.services.values())))
-    raw = ctr.raw
-    for i, src in enumerate(raw.get("envFrom") or []):
-        if not isinstance(src, dict):
+    problems = Problems()
+    downward = DownwardAPI(w, lambda field, message: problems.add(message, file=w.file, obj=w.ref, field=field))
+    for src in ctr.env_from:
+        secret = src.kind == "secret"
+        kind = "secretRef" if secret else "configMapRef"
+        obj = (inputs.secrets if secret else inputs.configmaps).get((w.namespace, src.name))
+        if obj is None:
+            if not src.optional:
+                _missing(problems, w, f"{src.field}.{kind}.name",
+                         f'{"secret" if secret else "configmap"} "{src.name}" not found')
             continue
-        prefix = str(src.get("prefix") or "")
-        for kind, store in (("secretRef", inputs.secrets), ("configMapRef", inputs.configmaps)):
-            ref = src.get(kind)
-            if not isinstance(ref, dict):
+        for key, value in obj.data.items():
+            name = src.prefix + key
+            if not _ENV_NAME.match(name):
+                env.notes.append(f"envFrom key {key!r} skipped: not a valid variable name")
                 continue
-            obj = store.get((w.namespace, str(ref.get("name"))))
-            if obj is None:
-                if not ref.get("optional"):
-                    _missing(w, f"{ctr.field}.envFrom[{i}].{kind}.name",
-                             f'{"secret" if kind == "secretRef" else "configmap"} "{ref.get("name")}" not found')
+            _set_text(env, name, value, sensitive=True)
+    for item in ctr.env:
+        name, ref = item.name, item.value_from
+        if ref is None:
+            sensitive = env.references_objects(item.value)
+            env.set(name, env.expand(item.value, sensitive_ok=sensitive), sensitive)
+        elif isinstance(ref, KeySelector):
+            secret = ref.kind == "secret"
+            what = "secret" if secret else "configmap"
+            obj = (inputs.secrets if secret else inputs.configmaps).get((w.namespace, ref.name))
+            if obj is None or ref.key not in obj.data:
+                if not ref.optional:
+                    problem = (f'{what} "{ref.name}" not found' if obj is None
+                               else f'{what} "{ref.name}" has no key {ref.key!r}')
+                    _missing(problems, w, f"{item.field}.valueFrom.{'secretKeyRef' if secret else 'configMapKeyRef'}",
+                             problem)
                 continue
-            for key, value in obj.data.items():
-                name = prefix + key
-                if not _ENV_NAME.match(name):
-                    env.notes.append(f"envFrom key {key!r} skipped: not a valid variable name")
-                    continue
-                _set_text(env, name, value, sensitive=True)
-    for i, item in enumerate(raw.get("env") or []):
-        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
-            continue
-        name = item["name"]
-        where = f"{ctr.field}.env[{i}]"
-        if "valueFrom" not in item:
-            value = str(item.get("value") or "")
-            sensitive = env.references_objects(value)
-            env.set(name, env.expand(value, sensitive_ok=sensitive), sensitive)
-            continue
-        vf = item["valueFrom"] or {}
-        for kind, store, what in (("secretKeyRef", inputs.secrets, "secret"),
-                                  ("configMapKeyRef", inputs.configmaps, "configmap")):
-            ref = vf.get(kind)
-            if not isinstance(ref, dict):
+            _set_text(env, name, obj.data[ref.key], sensitive=True)
+        else:  # the downward API, as a volume file gets it (kube/fieldref.py)
+            if isinstance(ref, FieldSelector):
+                value, what = downward.field(ref.field_path), f"fieldRef {ref.field_path}"
+            else:
+                value = downward.resource(ref, ctr, f"{item.field}.valueFrom.resourceFieldRef")
+                what = f"resourceFieldRef {ref.resource}"
+            if value is None:
                 continue
-            obj = store.get((w.namespace, str(ref.get("name"))))
-            key = str(ref.get("key"))
-            if obj is None or key not in obj.data:
-                if not ref.get("optional"):
-                    problem = (f'{what} "{ref.get("name")}" not found' if obj is None
-                               else f'{what} "{ref.get("name")}" has no key {key!r}')
-                    _missing(w, f"{where}.valueFrom.{kind}", problem)
-                continue
-            _set_text(env, name, obj.data[key], sensitive=True)
-        if "fieldRef" in vf:
-            env.set(name, _field_value(w, str((vf["fieldRef"] or {}).get("fieldPath")), env), False)
-        if "resourceFieldRef" in vf:
-            env.set(name, _resource_value(ctr, vf["resourceFieldRef"] or {}, env), False)
+            if value.volatile:
+                env.notes.append(f"{name}: {what}: {value.volatile}")
+            env.set(name, value.text, False)
+    problems.raise_if_any()
     for name, value in env.services.items():  # the kubelet adds those the container does not set
         if name not in env.plain and name not in env.from_objects:
             env.plain[name] = value
@@ -140,38 +135,6 @@ def _set_text(env: ContainerEnv, name: str, data: bytes, sensitive: bool) -> Non
     env.set(name, text, sensitive)
 
 
-def _missing(w: Workload, field_path: str, message: str) -> None:
-    raise ParityError(Problem(f"{message} (not optional: the container would fail with "
-                              "CreateContainerConfigError)", file=w.file, obj=w.ref, field=field_path))
-
-
-def _field_value(w: Workload, path: str, env: ContainerEnv) -> str:
-    simple = {"metadata.name": w.pod_name, "metadata.namespace": w.namespace,
-              "spec.serviceAccountName": w.spec.service_account_name or "default"}
-    if path in simple:
-        return simple[path]
-    # The kubelet reads env fieldRefs from its own copy of the pod, with its annotations (kubelet_annotations).
-    for prefix, values in (("metadata.labels['", w.pod_labels), ("metadata.annotations['", kubelet_annotations(w))):
-        if path.startswith(prefix) and path.endswith("']"):
-            if path[len(prefix):-2] == CONFIG_SEEN_ANNOTATION:
-                env.notes.append(f"fieldRef {path} holds a placeholder: the kubelet's first-seen time of the pod")
-            return values.get(path[len(prefix):-2], "")
-    env.notes.append(f"fieldRef {path} has no local value (set to empty)")
-    return ""
-
-
-def _resource_value(ctr: Container, ref: dict, env: ContainerEnv) -> str:
-    section, _, resource = str(ref.get("resource")).partition(".")
-    resources = ctr.raw.get("resources") or {}
-    value = (resources.get(section) or {}).get(resource)
-    if value is None and section == "requests":
-        value = (resources.get("limits") or {}).get(resource)
-    if value is None:
-        env.notes.append(f"resourceFieldRef {ref.get('resource')}: no value set (the node's amount in the cluster)")
-        return "0"
-    try:
-        return quantity.divide_ceil(quantity.parse(value), quantity.parse(ref.get("divisor") or "1"),
-                                    resource == "cpu")
-    except (ValueError, ZeroDivisionError):
-        env.notes.append(f"resourceFieldRef {ref.get('resource')}: cannot compute")
-        return "0"
+def _missing(problems: Problems, w: Workload, field_path: str, message: str) -> None:
+    problems.add(f"{message} (not optional: the container would fail with CreateContainerConfigError)",
+                 file=w.file, obj=w.ref, field=field_path)

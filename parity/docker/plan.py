@@ -370,7 +370,6 @@ def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: s
 
 def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Inputs, plan: AppPlan,
              pod: PodPlan) -> ServicePlan:
-    raw = ctr.raw
     pod_sc = w.spec.security
     uid = ctr.security.run_as_user if ctr.security.run_as_user is not None else pod_sc.run_as_user
     gid = ctr.security.run_as_group if ctr.security.run_as_group is not None else pod_sc.run_as_group
@@ -392,28 +391,25 @@ def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Input
         readable = re.sub(r"[^A-Za-z0-9._-]+", "_", posixpath.basename(m.path)) or "root"
         binds.append(BindPlan(f"{SUBPATH_DIR}/{service_key(pod.key, ctr.name)}/{i}-{readable[:64]}", m.path, own))
     expose, ports = [], []
-    for p in raw.get("ports") or []:
-        if isinstance(p, dict) and isinstance(p.get("containerPort"), int):
-            proto = str(p.get("protocol") or "TCP").lower()
-            expose.append(f"{p['containerPort']}/{proto}")
-            if isinstance(p.get("hostPort"), int):
-                ports.append(f"{p['hostPort']}:{p['containerPort']}/{proto}")
+    for p in ctr.ports:
+        proto = p.protocol.lower()
+        expose.append(f"{p.container_port}/{proto}")
+        if p.host_port is not None:
+            ports.append(f"{p.host_port}:{p.container_port}/{proto}")
     # The API server defaults restartPolicy to Always; a Job's template must say OnFailure or Never.
     policy = w.spec.restart_policy or ("Never" if w.kind in ("Job", "CronJob") else "Always")
     if ctr.sidecar:  # restarted whenever it exits, whatever the pod's restartPolicy
         restart = "unless-stopped"
     else:
         restart = "no" if ctr.init else {"Always": "unless-stopped", "OnFailure": "on-failure", "Never": "no"}[policy]
-    command = raw.get("command")
-    args = raw.get("args")
     return ServicePlan(
         name=service_key(pod.key, ctr.name), container=ctr.name, init=ctr.init and not ctr.sidecar, sidecar=ctr.sidecar, image=ctr.image,
-        entrypoint=[env.expand(str(x)) for x in command] if isinstance(command, list) else None,
-        command=[env.expand(str(x)) for x in args] if isinstance(args, list) else ([] if command else None),
-        env=env, working_dir=raw.get("workingDir") if isinstance(raw.get("workingDir"), str) else None,
+        entrypoint=[env.expand(x) for x in ctr.command] if ctr.command is not None else None,
+        command=[env.expand(x) for x in ctr.args] if ctr.args is not None else ([] if ctr.command else None),
+        env=env, working_dir=ctr.working_dir,
         user=user, group_add=groups, read_only_rootfs=bool(ctr.security.read_only_root_filesystem),
         expose=expose, ports=ports, volumes=volumes, binds=binds, depends_on=[], restart=restart,
-        hostname=pod.hostname, tty=raw.get("tty") is True, stdin_open=raw.get("stdin") is True,
+        hostname=pod.hostname, tty=ctr.tty, stdin_open=ctr.stdin,
         labels={LABEL_WORKLOAD: pod.workload_ref, LABEL_CONTAINER: ctr.name, LABEL_PROJECT: plan.project},
     )
 

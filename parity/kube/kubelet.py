@@ -16,16 +16,15 @@ import bisect
 import hashlib
 import posixpath
 import time
-import uuid
 from dataclasses import dataclass, field
 
 from ..errors import Problems
 from ..gcpause import gc_paused
 from ..layout import (DIR, FILE, SYMLINK, ContainerLayout, Entry, Mount, MountCover, VolumeLayout, WorkloadLayout,
                       sha256_hex)
-from . import quantity
+from .fieldref import DownwardAPI
 from .manifests import Inputs, Workload
-from .names import go_quote, invalid, shown
+from .names import go_quote, shown
 from .podspec import (ClaimSource, ConfigMapSource, Container, DownwardFile, DownwardSource, OtherSource,
                       ProjectedSource, SecretSource, TokenSource, Volume)
 
@@ -37,27 +36,8 @@ FS_GROUP_FILE_MASK = 0o440  # roMask (§5)
 FS_GROUP_DIR_MASK = 0o2550  # roMask | execMask | setgid (§5)
 FS_GROUP_RW_DIR_MASK = 0o2770  # the emptyDir's own walk on its root: rwMask 0660 | execMask 0110 | setgid
 
-#: Labels the controllers add to the pods they create (so a template's labels are not the pod's).
-CONTROLLER_LABELS = {
-    "Deployment": "pod-template-hash",
-    "StatefulSet": "controller-revision-hash, statefulset.kubernetes.io/pod-name, apps.kubernetes.io/pod-index",
-    "DaemonSet": "controller-revision-hash, pod-template-generation",
-    "Job": "batch.kubernetes.io/controller-uid, batch.kubernetes.io/job-name, controller-uid, job-name",
-    "CronJob": "batch.kubernetes.io/controller-uid, batch.kubernetes.io/job-name, controller-uid, job-name",
-}
 PLACEHOLDER_TOKEN = b"parity.placeholder.token"
 
-#: Annotations the kubelet puts on its own copy of every pod it gets from the API server, the copy
-#: the downward API reads (pkg/kubelet/config/config.go ``podStorage.merge``: ``ConfigSourceAnnotationKey``
-#: = the source, "api"; ``recordFirstSeenTime``: ``ConfigFirstSeenAnnotationKey`` = the time it first
-#: saw the pod, ``kubetypes.NewTimestamp().GetString()``, RFC3339NanoFixed in the kubelet's zone).
-#: They overwrite a same-named annotation of the manifest.
-CONFIG_SOURCE_ANNOTATION = "kubernetes.io/config.source"
-CONFIG_SEEN_ANNOTATION = "kubernetes.io/config.seen"
-CONFIG_SEEN_VOLATILE = ("the kubelet stamps kubernetes.io/config.seen with the time it first saw the pod")
-ANNOTATIONS_VOLATILE = (f"{CONFIG_SEEN_VOLATILE}; admission plugins may add annotations (e.g. "
-                        "kubernetes.io/limit-ranger), and so may kubectl apply on a Pod "
-                        "(kubectl.kubernetes.io/last-applied-configuration)")
 
 
 @dataclass(frozen=True)
@@ -103,7 +83,7 @@ class _Pod:
         self.w, self.inputs, self.problems = workload, inputs, problems
         self.fs_group = workload.spec.fs_group
         self.fs_user = fs_user_from(workload)
-        self.annotations = kubelet_annotations(workload, epoch)
+        self.downward = DownwardAPI(workload, self.bad, epoch)
 
     def bad(self, field: str, message: str) -> None:
         self.problems.add(message, file=self.w.file, obj=self.w.ref, field=f"{field}")
@@ -145,65 +125,13 @@ class _Pod:
         return payload
 
     def downward_value(self, item: DownwardFile) -> tuple[bytes | None, str | None]:
-        w = self.w
-        if item.field_path is None:
-            return self.resource_value(item)
-        fp = item.field_path
-        if fp == "metadata.name":
-            volatile = None if w.kind in ("Pod", "StatefulSet") else f"the {w.kind} controller names the pod"
-            return w.pod_name.encode(), volatile
-        if fp == "metadata.namespace":
-            return w.namespace.encode(), None
-        if fp == "metadata.uid":
-            if w.pod_uid:
-                return w.pod_uid.encode(), None
-            return str(uuid.uuid5(uuid.NAMESPACE_URL, f"parity:{w.namespace}/{w.ref}")).encode(), \
-                "the API server assigns the pod's uid"
-        labels_volatile = (f"the {w.kind} controller adds labels ({CONTROLLER_LABELS[w.kind]})"
-                           if w.kind in CONTROLLER_LABELS else None)
-        if fp == "metadata.labels":
-            return format_map(w.pod_labels).encode(), labels_volatile
-        if fp == "metadata.annotations":
-            return format_map(self.annotations).encode(), ANNOTATIONS_VOLATILE
-        key = fp[fp.index("['") + 2:-2]
-        if fp.startswith("metadata.labels["):
-            return w.pod_labels.get(key, "").encode(), labels_volatile if key not in w.pod_labels else None
-        return self.annotations.get(key, "").encode(), CONFIG_SEEN_VOLATILE if key == CONFIG_SEEN_ANNOTATION else None
-
-    def resource_value(self, item: DownwardFile) -> tuple[bytes | None, str | None]:
-        """``resourceFieldRef``: ceil(value / divisor) of a container's requests or limits."""
-        containers = {c.name: c for c in self.w.spec.all_containers}
-        if not item.container:
-            self.bad(f"{item.field}.resourceFieldRef.containerName", "Required value: for volumes")
-            return None, None
-        ctr = containers.get(item.container)
-        if ctr is None:
-            self.bad(f"{item.field}.resourceFieldRef.containerName", f'Not found: "{item.container}"')
-            return None, None
-        section, _, resource = (item.resource or "").partition(".")
-        if section not in ("limits", "requests") or resource not in ("cpu", "memory", "ephemeral-storage"):
-            self.bad(f"{item.field}.resourceFieldRef.resource", f'Unsupported value: "{item.resource}"')
-            return None, None
-        resources = ctr.raw.get("resources") or {}
-        value = (resources.get(section) or {}).get(resource)
-        if value is None and section == "requests":
-            value = (resources.get("limits") or {}).get(resource)  # the API server defaults requests to limits
-        bad_divisor = quantity.divisor_error(resource, str(item.divisor or "1"))
-        if bad_divisor:
-            self.bad(f"{item.field}.resourceFieldRef.divisor", invalid(item.resource, bad_divisor))
-            return None, None
-        try:
-            divisor = quantity.parse(item.divisor or "1")
-            if value is None:
-                if section == "limits":
-                    return b"0", "no limit set: the kubelet writes the node's allocatable amount"
-                value = "0"
-            return quantity.divide_ceil(quantity.parse(value), divisor, resource == "cpu").encode(), None
-        except quantity.QuantityOverflow:  # valid, but what the kubelet's int64 arithmetic makes of it is unknown
-            return b"0", f"{item.resource} is beyond the kubelet's int64 arithmetic: content not predicted"
-        except (ValueError, ZeroDivisionError) as exc:
-            self.bad(f"{item.field}.resourceFieldRef", str(exc))
-            return None, None
+        """One item's bytes and why they may differ, from the one downward API implementation
+        (kube/fieldref.py, shared with container env)."""
+        if item.field_path is not None:
+            value = self.downward.field(item.field_path)
+        else:
+            value = self.downward.resource(item.resource_selector, None, f"{item.field}.resourceFieldRef")
+        return (None, None) if value is None else (value.text.encode(), value.volatile)
 
     # §3.4
     def projected_payload(self, src: ProjectedSource) -> Payload:
@@ -232,19 +160,6 @@ class _Pod:
         if isinstance(s, ProjectedSource):
             return self.projected_payload(s)
         return {}
-
-
-def kubelet_annotations(w: Workload, epoch: int = 0) -> dict[str, str]:
-    """The annotations of the kubelet's copy of the pod (what a downward API ``metadata.annotations``
-    file holds): the pod's own, plus the source ("api") and the first-seen time, here a placeholder at
-    ``epoch`` (SOURCE_DATE_EPOCH) in the kubelet's format, ``2006-01-02T15:04:05.000000000Z``."""
-    seen = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime(epoch))
-    return {**w.pod_annotations, CONFIG_SOURCE_ANNOTATION: "api", CONFIG_SEEN_ANNOTATION: seen}
-
-
-def format_map(values: dict[str, str]) -> str:
-    """``fieldpath.FormatMap``: sorted ``key="value"`` lines (Go %q), no trailing newline (§3.3)."""
-    return "\n".join(f"{k}={go_quote(values[k])}" for k in sorted(values))
 
 
 def fs_user_from(w: Workload) -> int | None:

@@ -1,8 +1,9 @@
 """The parts of a pod spec parity needs, as typed dataclasses, validated as the API server does.
 
 Validation messages follow ``pkg/apis/core/validation/validation.go`` and name the field the way
-kubectl does (``spec.volumes[0].secret.defaultMode``). Only what shapes files in containers (and
-what the Compose emitter needs) is parsed; everything else is kept raw on ``Container.raw``.
+kubectl does (``spec.volumes[0].secret.defaultMode``). Every field parity acts on is read here, once,
+into typed values with the API server's defaults: nothing downstream of the loader reads the raw
+manifest. Fields parity does not act on are not kept.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from ..errors import Problems
 from . import quantity
-from .fieldref import CONVERTIBLE_FIELDS, ENV_FIELDS, split_subscripted
+from .fieldref import CONVERTIBLE_FIELDS, ENV_FIELDS, RESOURCE_FIELDS, split_subscripted
 from .names import (dns1123_label_errors, dns1123_subdomain_errors, go_quote, invalid, port_name_errors,
                     qualified_name_errors, regex_error)
 from .yamlload import written_text
@@ -68,6 +69,10 @@ class DownwardFile:
     divisor: str | None
     mode: int | None
     field: str
+
+    @property
+    def resource_selector(self) -> "ResourceSelector":
+        return ResourceSelector(self.resource or "", self.container, self.divisor)
 
 
 @dataclass(frozen=True)
@@ -319,7 +324,6 @@ class Container:
     volume_mounts: list[VolumeMount]
     security: SecurityContext
     field: str
-    raw: dict = field(repr=False, default_factory=dict)
     command: tuple[str, ...] | None = None  # None: not set (the image's ENTRYPOINT)
     args: tuple[str, ...] | None = None  # None: not set (the image's CMD, unless command is set)
     working_dir: str | None = None
@@ -802,7 +806,7 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
     lifecycle_fields = _parse_lifecycle_fields(raw, prefix, init, c, pod)
     if not name or not image:
         return None
-    return Container(name, image, init, mounts, security, prefix, raw, **runtime, **lifecycle_fields)
+    return Container(name, image, init, mounts, security, prefix, **runtime, **lifecycle_fields)
 
 
 @dataclass(frozen=True)
@@ -966,8 +970,10 @@ def _parse_env(raw: dict, prefix: str, c: _Checker) -> tuple[EnvVar, ...]:
         if div is not None and (isinstance(div, bool) or not isinstance(div, (str, int, float))):
             c.bad(f"{where}.valueFrom.resourceFieldRef.divisor", "must be a quantity (e.g. 1m, 1Mi)")
         if "resourceFieldRef" in vf:
+            _check_resource_selector(resource, None if div is None else str(div),
+                                     f"{where}.valueFrom.resourceFieldRef", c)
             sources.append(ResourceSelector(resource or "", container, None if div is None else str(div)))
-        if "valueFrom" in item and not sources:
+        if item.get("valueFrom") is not None and not sources:
             c.bad(f"{where}.valueFrom", 'Invalid value: "": must specify one of: `fieldRef`, `resourceFieldRef`, '
                                         "`configMapKeyRef` or `secretKeyRef`")
         elif sources and value:
@@ -994,6 +1000,20 @@ def _check_env_field_path(path: str, where: str, c: _Checker) -> None:
     elif head not in ENV_FIELDS:
         c.bad(f"{where}.fieldPath", f"Unsupported value: {go_quote(head)}: supported values: "
               + ", ".join(go_quote(f) for f in sorted(ENV_FIELDS)))
+
+
+def _check_resource_selector(resource: str | None, divisor: str | None, where: str, c: _Checker) -> None:
+    """``validateContainerResourceFieldSelector`` and ``validateContainerResourceDivisor``, for env
+    and downward API volumes alike."""
+    if not resource:
+        return  # (Required: said where the field is read)
+    if resource not in RESOURCE_FIELDS and not resource.startswith(("limits.hugepages-", "requests.hugepages-")):
+        c.bad(f"{where}.resource", f"Unsupported value: {go_quote(resource)}: supported values: "
+              + ", ".join(go_quote(f) for f in sorted(RESOURCE_FIELDS)))
+    elif divisor is not None and resource in RESOURCE_FIELDS:
+        error = quantity.divisor_error(resource.partition(".")[2], divisor)
+        if error:
+            c.bad(f"{where}.divisor", invalid(resource, error))
 
 
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
@@ -1167,6 +1187,7 @@ def _parse_downward(raw: dict, prefix: str, c: _Checker, projected: bool) -> Dow
             container = c.string(rref.get("containerName"), f"{where}.resourceFieldRef.containerName")
             div = rref.get("divisor")
             divisor = str(div) if div is not None else None
+            _check_resource_selector(resource, divisor, f"{where}.resourceFieldRef", c)
         if path and (field_path or resource):
             items.append(DownwardFile(path, field_path, resource, container, divisor, mode, where))
     return DownwardSource(tuple(items), None if projected else _default_mode(raw, prefix, c), prefix)

@@ -404,8 +404,9 @@ spec:
     app = yaml.safe_load((tmp_path / "out" / "compose.yaml").read_text())["services"]["app"]
     assert app["environment"] == {"SOURCE": "api", "SEEN": "1970-01-01T00:00:00.000000000Z", "TEAM": "ledger",
                                   **KUBERNETES_ENV}
-    assert ("note: app: fieldRef metadata.annotations['kubernetes.io/config.seen'] holds a placeholder: the kubelet's "
-            "first-seen time of the pod") in result.stdout.decode()
+    # The same reason a downward API volume's file gives (one implementation: kube/fieldref.py).
+    assert ("note: app: SEEN: fieldRef metadata.annotations['kubernetes.io/config.seen']: the kubelet stamps "
+            "kubernetes.io/config.seen with the time it first saw the pod") in result.stdout.decode()
 
 
 SERVICE_ENV_APP = """apiVersion: v1

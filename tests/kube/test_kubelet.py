@@ -7,7 +7,8 @@ import hashlib
 import pytest
 
 from parity.errors import ParityError
-from parity.kube.kubelet import format_map, go_quote
+from parity.kube.fieldref import format_map
+from parity.kube.names import go_quote
 from parity.layout import TIMESTAMP_DIR_RE
 
 from ..conftest import entries_by_rel, layout_of
