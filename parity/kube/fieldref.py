@@ -165,7 +165,8 @@ class DownwardAPI:
         if value is None and section == "requests":
             value = ctr.resources.limits.get(resource)  # the API server defaults requests to limits
         try:
-            divisor = quantity.parse(sel.divisor or "1")
+            # A zero divisor is the unset one: 1 (ExtractContainerResourceValue: divisor.Cmp(fs.Divisor) == 0).
+            divisor = quantity.parse(sel.divisor or "1") or quantity.parse("1")
             if value is None:
                 if section == "limits":
                     return FieldValue("0", "no limit set: the kubelet writes the node's allocatable amount")

@@ -234,7 +234,7 @@ class EnvFromSource:
 @dataclass(frozen=True)
 class ContainerPort:
     container_port: int
-    host_port: int | None  # as written: 0 is the API's "not set"
+    host_port: int | None  # None: not set (0, the API's zero value, is not set either: nothing is published)
     protocol: str  # TCP (the API server's default), UDP or SCTP
     name: str | None
     host_ip: str | None
@@ -885,8 +885,8 @@ def _parse_ports(raw: dict, prefix: str, c: _Checker) -> tuple[ContainerPort, ..
             c.bad(f"{where}.protocol", f'Unsupported value: "{proto}": supported values: "SCTP", "TCP", "UDP"')
         host_ip = c.string(p.get("hostIP"), f"{where}.hostIP")
         if numbers["containerPort"] is not None:
-            ports.append(ContainerPort(numbers["containerPort"], numbers["hostPort"], proto or "TCP", port_name,
-                                       host_ip, where))
+            ports.append(ContainerPort(numbers["containerPort"], numbers["hostPort"] or None, proto or "TCP",
+                                       port_name, host_ip, where))
     return tuple(ports)
 
 

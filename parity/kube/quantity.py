@@ -119,6 +119,8 @@ def divisor_error(resource: str, divisor: str) -> str | None:
         value = parse(divisor)
     except ValueError:  # (QuantityOverflow included: far past any allowed divisor)
         value = None
+    if value == 0:  # the zero Quantity is "unset": 1 (validateContainerResourceDivisor, ExtractContainerResourceValue)
+        return None
     if value is None or value not in {parse(a) for a in allowed}:
         return f"only divisor's values {words} are supported with {_RESOURCE_WORDS[resource]}"
     return None

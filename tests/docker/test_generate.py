@@ -457,3 +457,17 @@ def test_enable_service_links_false_leaves_only_the_kubernetes_variables(tmp_pat
     app = yaml.safe_load((tmp_path / "out" / "compose.yaml").read_text())["services"]["app"]
     assert app["environment"] == {"ADDR": "$$(REDIS_CART_SERVICE_HOST):$$(REDIS_CART_SERVICE_PORT)",
                                   "REDIS_CART_PORT": "mine", **KUBERNETES_ENV}
+
+
+def test_a_host_port_of_0_publishes_nothing(tmp_path):
+    """hostPort 0 is the API's zero value, not set (AccumulateUniqueHostPorts skips it): the port is
+    exposed, nothing is published (parity wrote ``-p 0:9090/tcp``: a random port of the host)."""
+    src = tmp_path / "pod.yaml"
+    src.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+                   "  - {name: app, image: busybox:latest, ports: [{containerPort: 9090, hostPort: 0}, "
+                   "{containerPort: 53, hostPort: 5353, protocol: UDP}]}\n")
+    assert gen(tmp_path, str(src)).returncode == 0
+    app = yaml.safe_load((tmp_path / "out" / "compose.yaml").read_text())["services"]["app"]
+    assert (app["expose"], app["ports"]) == (["9090/tcp", "53/udp"], ["5353:53/udp"])
+    script = (tmp_path / "out" / "docker.sh").read_text()
+    assert "-p 5353:53/udp" in script and "-p 0:" not in script

@@ -114,7 +114,7 @@ def test_a_malformed_quantity_is_refused_where_it_is_written_as_the_api_server_d
 
 def test_a_divisor_the_api_server_does_not_allow_is_refused_with_its_message(tmp_path):
     """validation.go validateContainerResourceDivisor: cpu takes 1m or 1, memory 1, 1k ... 1Ei (by
-    value: 1000m is 1); "0" gave a Python repr, "1e-999999999" was accepted."""
+    value: 1000m is 1); "1e-999999999" was accepted."""
     import json
 
     from ..conftest import run_parity, write
@@ -138,7 +138,7 @@ def test_a_divisor_the_api_server_does_not_allow_is_refused_with_its_message(tmp
     assert good.returncode == 0, good.stderr.decode()
     files = {f["path"]: f["size"] for f in json.loads(good.stdout)["workloads"][0]["containers"][0]["files"]}
     assert files == {"/i/c": 1, "/i/m": 2}  # "2" and "64"
-    path = write(tmp_path, pod("0", "1e-999999999"), "bad.yaml")
+    path = write(tmp_path, pod("2", "1e-999999999"), "bad.yaml")
     bad = run_parity("layout", str(path))
     where = f"parity: {path}: Pod/d: spec.volumes[0].downwardAPI.items"
     assert (bad.returncode, bad.stderr.decode().splitlines()) == (2, [
@@ -146,3 +146,38 @@ def test_a_divisor_the_api_server_does_not_allow_is_refused_with_its_message(tmp
         "supported with the cpu resource",
         f'{where}[1].resourceFieldRef.divisor: Invalid value: "limits.memory": only divisor\'s values 1, 1k, 1M, 1G, '
         "1T, 1P, 1E, 1Ki, 1Mi, 1Gi, 1Ti, 1Pi, 1Ei are supported with the memory resource"])
+
+
+def test_a_zero_divisor_is_the_unset_one_and_divides_by_1(tmp_path):
+    """The zero Quantity is an unset divisor: the API server accepts it (validateContainerResourceDivisor
+    returns at ``unsetDivisor.Cmp(divisor) == 0``) and the kubelet divides by 1
+    (``ExtractContainerResourceValue``). parity refused "0" as a divisor the API server does not allow."""
+    import json
+
+    from ..conftest import run_parity, write
+
+    path = write(tmp_path, """\
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: d}
+        spec:
+          containers:
+          - name: a
+            image: busybox:latest
+            resources: {limits: {cpu: "2", memory: 64Mi}}
+            env: [{name: M, valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: "0"}}}]
+            volumeMounts: [{name: i, mountPath: /i}]
+          volumes:
+            - name: i
+              downwardAPI:
+                items:
+                  - {path: c, resourceFieldRef: {containerName: a, resource: limits.cpu, divisor: "0"}}
+                  - {path: m, resourceFieldRef: {containerName: a, resource: limits.memory, divisor: 0}}
+        """)
+    result = run_parity("layout", str(path), "--format", "json")
+    assert result.returncode == 0, result.stderr.decode()
+    files = {f["path"]: f["size"] for f in json.loads(result.stdout)["workloads"][0]["containers"][0]["files"]}
+    assert files == {"/i/c": 1, "/i/m": 8}  # "2" and "67108864"
+    out = tmp_path / "out"
+    assert run_parity("k8s-to-docker", str(path), "-o", str(out)).returncode == 0
+    assert "M: '67108864'" in (out / "compose.yaml").read_text()
