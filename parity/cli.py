@@ -460,21 +460,20 @@ def diff(manifests, compose_files, profiles, pod, secret_paths, workload, namesp
     sys.exit(report.exit_code)
 
 
-def _single_plan(manifests, secret_paths, namespace, workload, from_cluster=None, context=None, kubeconfig=None,
-                 **plan_options):
-    """The one selected workload's Docker plan and predicted layout (k8s-to-docker, up)."""
-    from .docker.plan import build_plan
+def _app_plan(manifests, secret_paths, namespace, workload, from_cluster=None, context=None, kubeconfig=None,
+              **plan_options):
+    """Every selected workload's Docker plan as one app, and their predicted layouts (up)."""
+    from .docker.plan import build_app_plan
 
     inputs, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
                                               kubeconfig)
-    _only_one(workloads)
     try:
-        return build_plan(workloads[0], layouts[0], inputs, **plan_options), layouts[0]
+        return build_app_plan(workloads, layouts, inputs, **plan_options), layouts
     except ValueError as exc:
         raise ParityError(str(exc)) from None
 
 
-@main.command(short_help="Build, create and start the workload locally (idempotent).",
+@main.command(short_help="Build, create and start the app's workloads locally (idempotent).",
               epilog=examples("parity up manifests/api-gateway",
                               "parity up app.yaml --workload deploy/api -p api-dev"))
 @MANIFESTS_ARGUMENT
@@ -486,15 +485,16 @@ def _single_plan(manifests, secret_paths, namespace, workload, from_cluster=None
                    "[default: 300].")
 @handle_errors
 def up(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, project, fmt, timeout):
-    """Build, create and start the workload's containers with the cluster's files. Idempotent; a
-    changed Secret reaches running containers through the kubelet's atomic ..data swap."""
+    """Build, create and start every selected workload's containers with the cluster's files, as one
+    environment (one project: -p, or the app's default). Idempotent; a changed Secret reaches
+    running containers through the kubelet's atomic ..data swap."""
     from .output import Progress
     from .render import up_text
     from .up import up as do_up
 
-    plan, layout = _single_plan(manifests, secret_paths, namespace, workload, from_cluster, context, kubeconfig,
-                                project=_checked_project(project))
-    result = do_up(plan, layout, Progress(), timeout)
+    plan, layouts = _app_plan(manifests, secret_paths, namespace, workload, from_cluster, context, kubeconfig,
+                              project=_checked_project(project))
+    result = do_up(plan, layouts, Progress(), timeout)
     if fmt == "json":
         click.echo(dump_json(result.to_json()), nl=False)
     else:
@@ -517,10 +517,11 @@ def up(manifests, secret_paths, workload, namespace, from_cluster, context, kube
 @FORMAT_OPTION
 @handle_errors
 def down(manifests, workload, namespace, project, fmt):
-    """Remove every container, volume and image (secret-bearing ones included) parity made for a
-    workload, named by its manifests or by --workload KIND/NAME, in its project (-p, or the default
-    parity-KIND-NAME). Objects of other projects are left alone."""
-    from .docker.plan import project_name
+    """Remove every container, volume and image (secret-bearing ones included) parity up made for
+    an environment, named by its manifests (the same selection as its up), or for a workload named
+    by --workload [NS/]KIND/NAME, in its project (-p, or the default). Objects of other projects, and
+    what parity up did not make, are left alone."""
+    from .docker.plan import app_project_name, project_name
     from .down import down as do_down, down_json
     from .render import down_text
     from .kube.manifests import check_namespace, load_inputs, parse_workload_ref
@@ -532,6 +533,9 @@ def down(manifests, workload, namespace, project, fmt):
     if sources:
         chosen = _select(load_inputs(sources, namespace or "default", bool(_meta("skip_non_kubernetes"))), workload,
                          namespace)
+        if len(chosen) > 1:  # the environment up made of them: one project
+            project = project or app_project_name(chosen)
+            chosen = []
         refs = [(w.kind, w.name, w.namespace) for w in chosen]
     elif _meta("selector") is not None:
         raise ParityError("-l/--selector needs MANIFEST... (the labels are in the manifests)")
@@ -542,7 +546,7 @@ def down(manifests, workload, namespace, project, fmt):
         refs = []
     else:
         raise ParityError("name the workload: MANIFEST..., --workload KIND/NAME or -p PROJECT")
-    results = ([do_down(f"{kind}/{name}", project or project_name(kind, name, ns)) for kind, name, ns in refs]
+    results = ([do_down(f"{kind}/{name}", project or project_name(kind, name, ns), ns) for kind, name, ns in refs]
                or [do_down(None, project)])
     if fmt == "json":
         click.echo(dump_json(down_json(results)), nl=False)
@@ -569,9 +573,9 @@ def status(manifests, secret_paths, workload, namespace, from_cluster, context, 
     if manifests or from_cluster:
         _, _, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
                                      kubeconfig)
-        predictions = {w.ref: w for w in layouts}
-        if workload and len(layouts) == 1:
-            only = layouts[0].ref
+        predictions = {(w.namespace, w.ref): w for w in layouts}
+        if workload:
+            only = set(predictions)
     report = do_status(predictions, only, _checked_project(project))
     if fmt == "json":
         click.echo(dump_json(report.to_json()), nl=False)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import docker.errors
 
 from .docker.engine import by_label, connect, engine_errors
-from .docker.labels import LABEL_DIFF_OWNER, LABEL_PROJECT, LABEL_WORKLOAD, made_by_up, run_owner
+from .docker.labels import LABEL_DIFF_OWNER, LABEL_NAMESPACE, LABEL_PROJECT, LABEL_WORKLOAD, made_by_up, run_owner
 from .docker.leftovers import owned_by_running_diff, sweep
 from .state import project_lock, remove_state_dir, state_root
 
@@ -59,15 +59,18 @@ def _removed_by_down(labels: dict | None, project: str) -> bool:
 
 
 @engine_errors()
-def down(workload_ref: str | None, project: str) -> DownResult:
-    """Remove every container, volume and image labelled for ``project`` (and the workload, when
-    given), and the project's state directory. Another project's objects (another ``-p``, or a
-    ``docker compose -p`` run of the generated file) are never touched; a running ``parity diff
-    --live`` keeps its own, a dead one's leftovers of the workload go too.
+def down(workload_ref: str | None, project: str, namespace: str | None = None) -> DownResult:
+    """Remove every container, volume and image ``parity up`` made for ``project`` (and the workload,
+    when given), and the project's state directory once nothing of the project is left. Another
+    project's objects (another ``-p``, or a ``docker compose -p`` run of the generated file) are
+    never touched; a running ``parity diff --live`` keeps its own, a dead one's leftovers of the
+    workload go too.
 
     Args:
         workload_ref: ``KIND/NAME``, or None for every workload of the project.
         project: the project name (its state directory's name).
+        namespace: the workload's namespace (its containers carry it: two namespaces' workloads of
+            one name may share a project); None: any.
 
     Returns:
         What was removed.
@@ -78,17 +81,25 @@ def down(workload_ref: str | None, project: str) -> DownResult:
     client = connect()
     with project_lock(project, workload_ref or f"project {project}") as lock:
         lock.write_journal({"command": "down", "owner": run_owner()})
-        removed = _remove_labelled(client, workload_ref, project)
-        remove_state_dir(state_root() / project)  # (a symlink there is unlinked, never followed)
-        lock.unlink()  # (a killed up's journal goes with it: everything it made was removed)
+        removed = _remove_labelled(client, workload_ref, project, namespace)
+        # An app's other workloads still run from the state directory (their subPath files):
+        # it goes with the project's last container.
+        if workload_ref is None or not any(made_by_up(c.labels, project)
+                                           for c in by_label(client.containers, **{LABEL_PROJECT: project})):
+            remove_state_dir(state_root() / project)  # (a symlink there is unlinked, never followed)
+            lock.unlink()  # (a killed up's journal goes with it: everything it made was removed)
+        else:
+            lock.write_journal(None)
     return DownResult(workload_ref, project, removed)
 
 
-def _remove_labelled(client, workload_ref: str | None, project: str) -> Removed:
+def _remove_labelled(client, workload_ref: str | None, project: str, namespace: str | None) -> Removed:
     label = {LABEL_WORKLOAD: workload_ref} if workload_ref else {LABEL_PROJECT: project}
     removed = Removed()
     # In this order: volumes and images are listed once the containers using them are gone.
     for ctr in by_label(client.containers, **label):
+        if namespace and ctr.labels.get(LABEL_NAMESPACE, namespace) != namespace:
+            continue  # another namespace's workload of the same name
         if _removed_by_down(ctr.labels, project):
             ctr.remove(force=True, v=True)  # v: anonymous volumes too, they may hold secrets
             removed.containers.append(ctr.name)

@@ -120,8 +120,9 @@ def status_text(report: StatusReport, paint: Painter) -> str:
     verdict, and each difference (digests only)."""
     lines = [] if report.workloads else ["parity runs nothing"]
     for w in report.workloads:
+        namespace = "" if w.namespace == "default" else f"namespace {w.namespace}, "
         lines.append(f"{paint(printable(w.workload), 'bold')}  "
-                     + printable(f"(project {w.project}, prediction: {w.prediction})"))
+                     + printable(f"({namespace}project {w.project}, prediction: {w.prediction})"))
         for c in w.containers:
             verdict = {True: paint("in parity", "green"), False: paint(
                 f"{len(c.differences)} difference(s)", "red"), None: "not checked"}[c.in_parity]

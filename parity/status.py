@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from .compare import Difference
 from .docker.engine import connect, engine_errors
-from .docker.labels import LABEL_CONTAINER, LABEL_PROJECT, LABEL_WORKLOAD, is_workload_container
+from .docker.labels import LABEL_CONTAINER, LABEL_NAMESPACE, LABEL_PROJECT, LABEL_WORKLOAD, is_workload_container
 from .errors import ParityError
 from .layout import WorkloadLayout, from_document
 from .state import LAYOUT_FILE, MAX_LAYOUT_BYTES, is_real_dir, project_lock, read_state_json, state_root
@@ -41,13 +41,14 @@ class ContainerStatus:
 @dataclass
 class WorkloadStatus:
     workload: str  # KIND/NAME
+    namespace: str
     project: str
     prediction: str  # FROM_MANIFESTS, FROM_STATE or NO_PREDICTION
     containers: list[ContainerStatus] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"workload": self.workload, "project": self.project, "prediction": self.prediction,
-                "containers": [c.to_json() for c in self.containers]}
+        return {"workload": self.workload, "namespace": self.namespace, "project": self.project,
+                "prediction": self.prediction, "containers": [c.to_json() for c in self.containers]}
 
 
 @dataclass
@@ -63,20 +64,28 @@ class StatusReport:
         return {"format": "parity.status/v1", "workloads": [w.to_json() for w in self.workloads]}
 
 
-def workloads_running(client) -> dict[tuple[str, str], list]:
-    """``parity up``'s app containers in the engine, by (project, workload): the same workload may run
-    in several projects (``-p``)."""
-    out: dict[tuple[str, str], list] = {}
+#: A workload's identity in a project: (namespace, ``KIND/NAME``).
+WorkloadId = tuple[str, str]
+
+
+def workloads_running(client) -> dict[tuple[str, str, str], list]:
+    """``parity up``'s app containers in the engine, by (project, namespace, workload): the same
+    workload may run in several projects (``-p``), and two namespaces' in one."""
+    out: dict[tuple[str, str, str], list] = {}
     for ctr in client.containers.list(all=True, filters={"label": LABEL_WORKLOAD}):
         if not is_workload_container(ctr.labels):
             continue
-        out.setdefault((ctr.labels.get(LABEL_PROJECT, ""), ctr.labels[LABEL_WORKLOAD]), []).append(ctr)
+        # (no namespace label: made before parity labelled it, when every project was one workload)
+        key = (ctr.labels.get(LABEL_PROJECT, ""), ctr.labels.get(LABEL_NAMESPACE, "default"),
+               ctr.labels[LABEL_WORKLOAD])
+        out.setdefault(key, []).append(ctr)
     return out
 
 
-def _stored_layout(project: str, ref: str) -> WorkloadLayout | None:
-    """The layout ``up`` stored for a workload (under a shared lock: not while an ``up`` rewrites it),
-    or None. ``project`` comes from a container label: only a plain name is looked up."""
+def _stored_layout(project: str, workload: WorkloadId) -> WorkloadLayout | None:
+    """The layout ``up`` stored for a workload of a project (under a shared lock: not while an ``up``
+    rewrites it), or None. ``project`` comes from a container label: only a plain name is looked up."""
+    namespace, ref = workload
     if not project or project.startswith(".") or "/" in project or "\0" in project:
         return None
     state_dir = state_root() / project
@@ -89,26 +98,26 @@ def _stored_layout(project: str, ref: str) -> WorkloadLayout | None:
         except FileNotFoundError:
             return None
         try:
-            (layout,) = from_document(doc)
+            layouts = from_document(doc)
         except (ValueError, TypeError, KeyError, AttributeError, IndexError):
             raise ParityError(f"{path}: is not the layout parity up stored (it was changed outside parity); "
                               "run parity up again, or parity status with the manifests") from None
-    return layout
+    return next((w for w in layouts if (w.namespace, w.ref) == workload), None)
 
 
 @engine_errors()
-def status(predictions: dict[str, WorkloadLayout], only: str | None = None,
+def status(predictions: dict[WorkloadId, WorkloadLayout], only: set[WorkloadId] | None = None,
            project: str | None = None) -> StatusReport:
     """Per workload and container: its state and whether it is in parity with the prediction (the
     manifests given, else the layout ``up`` stored), read live through the engine.
 
     Args:
-        predictions: predicted layouts by ``KIND/NAME`` (from the manifests given; may be empty).
-        only: one workload (``KIND/NAME``), or None for all.
+        predictions: predicted layouts by (namespace, ``KIND/NAME``) (from the manifests given; may be empty).
+        only: these workloads, or None for all.
         project: one project's workloads, or None for all.
 
     Returns:
-        The report, workloads sorted by (project, workload), containers by engine name.
+        The report, workloads sorted by (project, namespace, workload), containers by engine name.
 
     Raises:
         ParityError: the engine failed, or a stored layout was changed outside parity.
@@ -118,15 +127,15 @@ def status(predictions: dict[str, WorkloadLayout], only: str | None = None,
 
     client = connect()
     report = StatusReport()
-    for (ctr_project, ref), containers in sorted(workloads_running(client).items()):
-        if (only and ref != only) or (project and ctr_project != project):
+    for (ctr_project, namespace, ref), containers in sorted(workloads_running(client).items()):
+        if (only and (namespace, ref) not in only) or (project and ctr_project != project):
             continue
-        predicted = predictions.get(ref)
+        predicted = predictions.get((namespace, ref))
         source = FROM_MANIFESTS
         if predicted is None:
-            predicted = _stored_layout(ctr_project, ref)
+            predicted = _stored_layout(ctr_project, (namespace, ref))
             source = FROM_STATE if predicted else NO_PREDICTION
-        entry = WorkloadStatus(ref, ctr_project, source)
+        entry = WorkloadStatus(ref, namespace, ctr_project, source)
         for ctr in sorted(containers, key=lambda c: c.name):
             name = ctr.labels[LABEL_CONTAINER]
             expected = predicted.container(name) if predicted else None

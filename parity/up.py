@@ -1,4 +1,4 @@
-"""``parity up``: the workload's containers on a real engine, kept in parity.
+"""``parity up``: an app's containers (every selected workload's) on a real engine, kept in parity.
 
 ``up`` reconciles the engine with the plan, through the Docker SDK:
 - the data image (built from the generated context, tagged by content digest) exists;
@@ -38,11 +38,11 @@ from .docker.engine import (DEFAULT_TIMEOUT, by_label, connect, engine_errors, e
                              project_containers, requests_errors)
 from .docker.generate import generate
 from .docker.inplace import swap_in_place, volume_shape
-from .docker.labels import (LABEL_CONFIG, LABEL_DIGEST, LABEL_PROJECT, LABEL_UP_OWNER, LABEL_VOLUME,
-                            LABEL_VOLUME_DIGEST, LABEL_VOLUME_SHAPE, LABEL_WORKLOAD, compose_labels, not_ours,
+from .docker.labels import (LABEL_CONFIG, LABEL_DIGEST, LABEL_NAMESPACE, LABEL_PROJECT, LABEL_ROLE, LABEL_UP_OWNER,
+                            LABEL_VOLUME, LABEL_VOLUME_DIGEST, LABEL_VOLUME_SHAPE, ROLE_DATA, compose_labels, not_ours,
                             owner_pid, run_owner)
 from .docker.leftovers import owner_alive, sweep
-from .docker.plan import DATA_SERVICE, DataVolume, DockerPlan, ServicePlan
+from .docker.plan import DATA_SERVICE, AppPlan, DataVolume, ServicePlan
 from .errors import ParityError
 from .layout import WorkloadLayout, document
 from .outdir import OUTPUT_MARK, OUTPUT_MARK_TEXT, inside, signals_held, write_file
@@ -132,12 +132,16 @@ def waves(services: list[ServicePlan]) -> list[list[ServicePlan]]:
 class _Up:
     """One ``up`` run: reconcile the engine with ``plan``."""
 
-    def __init__(self, plan: DockerPlan, layout: WorkloadLayout, progress: Progress,
+    def __init__(self, plan: AppPlan, layouts: list[WorkloadLayout], progress: Progress,
                  timeout: float = DEFAULT_TIMEOUT):
-        self.plan, self.layout, self.progress, self.timeout = plan, layout, progress, timeout
+        self.plan, self.layouts, self.progress, self.timeout = plan, layouts, progress, timeout
         self.client = connect(timeout)
         self.state_dir = inside(state_root(), plan.project)  # (a -p name is checked; this asserts it)
-        self.result = UpResult(plan.workload_ref, plan.project, str(self.state_dir))
+        self.result = UpResult(plan.subject, plan.project, str(self.state_dir))
+        self.pod_of = {s.name: pod for pod in plan.pods for s in pod.services}
+        #: Whose the data image, data container and volumes are: the workload's in an app of one
+        #: pod, the whole app's (no workload label) otherwise (``AppPlan.data_labels``).
+        self.data_workload = plan.pods[0].workload_ref if len(plan.pods) == 1 else None
         self.owner = run_owner()
         #: On every object this run creates (see ``LABEL_UP_OWNER``).
         self.owner_label = {LABEL_UP_OWNER: self.owner}
@@ -192,8 +196,8 @@ class _Up:
                 # A state directory written before parity marked its outputs: it is parity's own.
                 write_file(self.state_dir / OUTPUT_MARK, OUTPUT_MARK_TEXT, 0o644)
             generate(self.plan, self.state_dir, force=True)
-            (self.state_dir / LAYOUT_FILE).write_text(json.dumps(document([self.layout]), indent=1))
-            state_file.write_text(json.dumps({"digest": digest, "workload": self.plan.workload_ref}))
+            (self.state_dir / LAYOUT_FILE).write_text(json.dumps(document(self.layouts), indent=1))
+            state_file.write_text(json.dumps({"digest": digest, "workload": self.plan.subject}))
         except OSError as exc:
             raise ParityError(f"{self.state_dir}: cannot write the state directory: "
                               f"{exc.strerror or exc}") from None
@@ -224,7 +228,7 @@ class _Up:
         with engine_errors():
             sweep(self.client)  # a killed parity diff --live's leftovers
             self._check_names()  # before anything is written or created
-            with project_lock(self.plan.project, self.plan.workload_ref) as lock:
+            with project_lock(self.plan.project, self.plan.subject) as lock:
                 self._run(lock)
         return self.result
 
@@ -300,17 +304,19 @@ class _Up:
 
     def _check_names(self) -> None:
         """Every engine object up would use by name (containers, volumes, the data image) is this
-        workload's, or absent: someone else's is never used, replaced or removed."""
-        ref = self.plan.workload_ref
+        app's (each container its workload's), or absent: someone else's is never used, replaced or
+        removed."""
+        ref = self.data_workload
+        subject = self.plan.subject
 
-        def container(name: str) -> None:
+        def container(name: str, workload: str | None) -> None:
             try:
                 ctr = self.client.containers.get(name)
             except docker.errors.NotFound:
                 return
-            if not_ours(ctr.labels, self.plan.project, ref):
+            if not_ours(ctr.labels, self.plan.project, workload):
                 raise ParityError(f"a container named {name} exists and was not created by parity for "
-                                  f"{ref}; remove or rename it")
+                                  f"{workload or subject}; remove or rename it")
 
         def volume(name: str) -> None:
             try:
@@ -318,10 +324,11 @@ class _Up:
             except docker.errors.NotFound:
                 return
             if not_ours(vol.attrs.get("Labels"), self.plan.project, ref):
-                raise ParityError(_not_ours_volume(name, ref))
+                raise ParityError(_not_ours_volume(name, subject))
 
-        names = [self.plan.data_container] + [self.plan.container_name(s) for s in self.plan.services]
-        self._parallel([lambda n=n: container(n) for n in names]
+        names = [(self.plan.data_container, ref)] + [(self.plan.container_name(s), self.pod_of[s.name].workload_ref)
+                                                     for s in self.plan.services]
+        self._parallel([lambda n=n, w=w: container(n, w) for n, w in names]
                        + [lambda n=self.plan.volume_name(v): volume(n) for v in self.plan.volumes])
         if self.plan.volumes:
             try:
@@ -331,7 +338,7 @@ class _Up:
             if not_ours(image.labels, self.plan.project, ref) or \
                     (image.labels or {}).get(LABEL_DIGEST) != f"sha256:{self.plan.content_digest}":
                 raise ParityError(f"an image tagged {self.plan.data_image} exists and was not built by parity for "
-                                  f"{ref}; parity will not use it as the data image: remove the tag "
+                                  f"{subject}; parity will not use it as the data image: remove the tag "
                                   f"(docker image rm {self.plan.data_image}) and run parity up again")
 
     def _data_image(self) -> None:
@@ -360,7 +367,7 @@ class _Up:
         except docker.errors.NotFound:
             data, labels = None, {}
         existing = {v.name: v for v in by_label(self.client.volumes, **{LABEL_PROJECT: plan.project,
-                                                                        LABEL_WORKLOAD: plan.workload_ref})}
+                                                                        LABEL_ROLE: ROLE_DATA})}
         shapes = {v.key: volume_shape(v) for v in plan.volumes}
         data_labels = plan.data_labels()  # once: it hashes every volume's digest
 
@@ -392,7 +399,7 @@ class _Up:
             # The engine answers a create of an existing name with that volume, whoever made it:
             # one made since _check_names (a race) is not ours to fill.
             if (made.attrs.get("Labels") or {}).get(LABEL_UP_OWNER) != self.owner:
-                raise ParityError(_not_ours_volume(name, plan.workload_ref))
+                raise ParityError(_not_ours_volume(name, plan.subject))
             return action
 
         actions = [a for a in self._parallel([lambda v=v: reconcile(v) for v in plan.volumes]) if a]
@@ -446,7 +453,8 @@ class _Up:
             name=name, hostname=s.hostname, user=s.user, group_add=s.group_add or None,
             environment={**s.env.from_objects, **s.env.plain}, working_dir=s.working_dir,
             read_only=s.read_only_rootfs, mounts=mounts, tty=s.tty, stdin_open=s.stdin_open,
-            labels={**s.labels, LABEL_CONFIG: digest, **self.owner_label,
+            labels={**s.labels, LABEL_NAMESPACE: self.pod_of[s.name].namespace, LABEL_CONFIG: digest,
+                    **self.owner_label,
                     **compose_labels(self.plan.project, s.name, digest)},
             ports={p.split(":")[1]: int(p.split(":")[0]) for p in s.ports} or None,
         )
@@ -490,13 +498,13 @@ class _Up:
                 [m.target for m in s.volumes] + [b.target for b in s.binds]))
 
 
-def up(plan: DockerPlan, layout: WorkloadLayout, progress: Progress | None = None,
+def up(plan: AppPlan, layouts: list[WorkloadLayout], progress: Progress | None = None,
        timeout: float | None = None) -> UpResult:
     """Reconcile the engine with the plan (see the module docstring).
 
     Args:
-        plan: the workload's Docker plan.
-        layout: its predicted layout (stored for ``status``).
+        plan: the app's Docker plan (every selected workload: one environment).
+        layouts: the predicted layout of each of its pods, in order (stored for ``status``).
         progress: where step messages go.
         timeout: seconds parity waits for the engine, per request and per wait (None: DEFAULT_TIMEOUT).
 
@@ -507,7 +515,7 @@ def up(plan: DockerPlan, layout: WorkloadLayout, progress: Progress | None = Non
         ParityError: the engine failed or refused, a name is someone else's, another run holds the
             workload's lock, or a wait timed out; what this run made is removed.
     """
-    return _Up(plan, layout, progress or Progress(), timeout or DEFAULT_TIMEOUT).up()
+    return _Up(plan, layouts, progress or Progress(), timeout or DEFAULT_TIMEOUT).up()
 
 
 def _read_timed_out(exc: Exception) -> bool:

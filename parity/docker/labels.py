@@ -27,6 +27,9 @@ LABEL_ROLE = "io.parity.role"
 LABEL_VOLUME = "io.parity.volume"
 LABEL_DIGEST = "io.parity.content-digest"
 LABEL_PROJECT = "io.parity.project"
+#: On ``up``'s workload containers: the workload's namespace (with ``LABEL_WORKLOAD``, its identity:
+#: two namespaces' ``Deployment/api`` may run in one project).
+LABEL_NAMESPACE = "io.parity.namespace"
 #: On the objects of a ``parity diff --live`` throw-away project: ``HOST:PID`` of the diff that owns
 #: them, so that ``parity down`` leaves a running diff's objects alone (it removes them once that
 #: process is gone).
@@ -73,11 +76,12 @@ def compose_labels(project: str, service: str, config_hash: str) -> dict[str, st
             "com.docker.compose.config-hash": config_hash}
 
 
-def not_ours(labels: dict | None, project: str, workload: str) -> bool:
+def not_ours(labels: dict | None, project: str, workload: str | None) -> bool:
     """Whether an engine object found under a name parity wants is someone else's: not labelled
-    for this workload's project (unlabelled, or another project's or workload's)."""
+    for this project (unlabelled, or another project's), or for another workload (``workload``
+    None: an object of the whole app, such as the data volumes of several workloads)."""
     labels = labels or {}
-    return labels.get(LABEL_PROJECT) != project or labels.get(LABEL_WORKLOAD) != workload
+    return labels.get(LABEL_PROJECT) != project or (workload is not None and labels.get(LABEL_WORKLOAD) != workload)
 
 
 def made_by_up(labels: dict | None, project: str) -> bool:

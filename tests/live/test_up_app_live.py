@@ -1,0 +1,90 @@
+"""``parity up`` / ``status`` / ``down`` of a whole app (issue 12): every workload of the input as one
+environment, the namespace part of each workload's identity."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from ..conftest import ROOT, run_parity
+
+APP = str(ROOT / "tests" / "fixtures" / "live" / "two-teams-app.yaml")
+PROJECT = "parity-test-app"
+SERVICES = ["team-a_api_api", "team-b_api_api", "team-a_worker_wait", "team-a_worker_worker"]
+
+
+@pytest.fixture
+def state(tmp_path, docker_client):
+    env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
+    yield env
+    run_parity("down", "-p", PROJECT, env=env)
+
+
+def up(env):
+    result = run_parity("up", APP, "-p", PROJECT, "--format", "json", env=env)
+    assert result.returncode == 0, result.stderr.decode()
+    return json.loads(result.stdout)
+
+
+def token(client, service: str) -> str:
+    code, out = client.containers.get(f"{PROJECT}.{service}").exec_run(["cat", "/etc/creds/token"])
+    assert code == 0, out
+    return out.decode()
+
+
+def status(env, *args) -> tuple[int, dict]:
+    result = run_parity("status", "-p", PROJECT, "--format", "json", *args, env=env)
+    return result.returncode, json.loads(result.stdout)
+
+
+@pytest.mark.live
+def test_one_up_runs_every_workload_of_the_input_as_one_environment(docker_client, state):
+    """Three workloads, two of them Deployment/api in different namespaces: one project, each api
+    sees its own namespace's Secret, status lists each workload by namespace, all in parity."""
+    result = up(state)
+    assert result["workload"] == "3 workloads" and result["project"] == PROJECT
+    assert [c["name"] for c in result["containers"]] == SERVICES
+    assert [c["state"] for c in result["containers"]] == ["running", "running", "exited", "running"]
+    assert token(docker_client, "team-a_api_api") == "team-a-token"
+    assert token(docker_client, "team-b_api_api") == "team-b-token"
+    assert token(docker_client, "team-a_worker_worker") == "team-a-token"
+    code, report = status(state)
+    assert code == 0
+    assert [(w["namespace"], w["workload"], w["prediction"], [c["in_parity"] for c in w["containers"]])
+            for w in report["workloads"]] == [
+        ("team-a", "Deployment/api", "stored by parity up", [True]),
+        ("team-a", "Deployment/worker", "stored by parity up", [True, True]),
+        ("team-b", "Deployment/api", "stored by parity up", [True])]
+    assert up(state)["actions"] == []  # idempotent: nothing changed, nothing done
+
+
+@pytest.mark.live
+def test_down_of_one_namespaces_workload_leaves_the_same_named_other(docker_client, state):
+    """``down --workload team-b/deploy/api`` removes team-b's api only: team-a's api (same kind and
+    name) and the worker keep running, the state directory stays for them; the next up brings
+    team-b's back and changes nothing else; ``down -p`` then removes everything."""
+    up(state)
+    before = {c.name: c.id for c in docker_client.containers.list(all=True, filters={
+        "label": f"io.parity.project={PROJECT}"})}
+    result = run_parity("down", "--workload", "team-b/deploy/api", "-p", PROJECT, env=state)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode() == "Deployment/api: removed 1 container(s), 0 volume(s), 0 image(s)\n"
+    after = {c.name: c.id for c in docker_client.containers.list(all=True, filters={
+        "label": f"io.parity.project={PROJECT}"})}
+    assert after == {k: v for k, v in before.items() if k != f"{PROJECT}.team-b_api_api"}
+    assert docker_client.containers.get(f"{PROJECT}.team-a_api_api").status == "running"
+    assert os.path.isdir(os.path.join(state["PARITY_STATE_DIR"], PROJECT))
+    code, report = status(state)
+    assert code == 0 and [(w["namespace"], w["workload"]) for w in report["workloads"]] == [
+        ("team-a", "Deployment/api"), ("team-a", "Deployment/worker")]
+    assert up(state)["actions"] == ["created team-b_api_api"]
+    assert token(docker_client, "team-b_api_api") == "team-b-token"
+    result = run_parity("down", "-p", PROJECT, env=state)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode() == f"project {PROJECT}: removed 5 container(s), 3 volume(s), 1 image(s)\n"
+    label = {"label": f"io.parity.project={PROJECT}"}
+    assert docker_client.containers.list(all=True, filters=label) == []
+    assert docker_client.volumes.list(filters=label) == []
+    assert not os.path.exists(os.path.join(state["PARITY_STATE_DIR"], PROJECT))
