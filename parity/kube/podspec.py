@@ -526,6 +526,10 @@ class _Checker:
         if path is None:
             return None
         ok = True
+        if "\x00" in path:  # open(2) takes a C string: the kubelet's writer fails the volume's setup
+            self.bad(field_path, "holds a NUL byte, which no file name can carry (the kubelet could not write "
+                                 "the volume: the pod would not start)")
+            return None
         if path.startswith("/"):
             self.bad(field_path, "must be a relative path")
             ok = False
@@ -772,6 +776,12 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
     if image is not None and image != image.strip():
         c.bad(f"{prefix}.image", invalid(image, "must not have leading or trailing whitespace"))
         image = None
+    elif image is not None and any(not ch.isprintable() or ch.isspace() for ch in image):
+        # The API server takes it; the kubelet cannot parse it as a reference (image_manager.go
+        # applyDefaultImageTag: ErrInvalidImageName), and no argv can carry a NUL: refused here.
+        c.bad(f"{prefix}.image", invalid(image, "not a valid image reference (the kubelet fails the "
+                                                "container with InvalidImageName: invalid reference format)"))
+        image = None
     mounts: list[VolumeMount] = []
     paths: set[str] = set()
     for i, m in enumerate(c.list(raw.get("volumeMounts"), f"{prefix}.volumeMounts")):
@@ -781,6 +791,11 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
         mpath = c.string(m.get("mountPath"), f"{where}.mountPath", required=True)
         if vname and vname not in volume_names:
             c.bad(f"{where}.name", f"Not found: {go_quote(vname)}")
+        if mpath and "\x00" in mpath:
+            # mount(2) takes a C string: the runtime fails the container; no docker.sh word carries it.
+            c.bad(f"{where}.mountPath", "holds a NUL byte, which no mount path can carry (the container would "
+                                        "fail to start)")
+            mpath = None
         if mpath:
             if not mpath.startswith("/"):
                 # Linux containers: the runtime needs an absolute path.
@@ -792,7 +807,10 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
             mpath = clean
         sub = c.string(m.get("subPath"), f"{where}.subPath")
         if sub is not None:
-            if sub.startswith("/"):
+            if "\x00" in sub:
+                c.bad(f"{where}.subPath", "holds a NUL byte, which no mount path can carry (the container would "
+                                          "fail to start)")
+            elif sub.startswith("/"):
                 c.bad(f"{where}.subPath", "must be a relative path")
             elif ".." in sub.split("/"):
                 c.bad(f"{where}.subPath", "must not contain '..'")
