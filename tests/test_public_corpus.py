@@ -8,6 +8,12 @@ input (``layout DIR``), as a user feeds ``helm template`` or an ``install.yaml``
 kubectl accepts never fails the stream. Runs in-process (the functions the commands call, one parse
 per entry); ``test_the_real_cli_on_a_sample`` runs the console entry point on a few workloads.
 
+``test_each_entry_as_a_whole_app_through_the_cli`` runs the console entry point on each whole entry,
+without ``--workload`` (issue 12: every workload of the input in one compose project). Size of the
+corpus, counted for it: 25 entries, 463 YAML documents (10 of them made-up Secrets/ConfigMaps), 65
+workloads over 12 namespaces, 111 compose services (96 workload containers, init and sidecar ones
+included, and 15 parity data services, at most one per entry).
+
 Cases that fail today because of a known bug carry ``xfail(strict=True)`` naming it (``KNOWN``): the
 fix's landing turns them into XPASS failures, so it must remove the marker.
 """
@@ -85,9 +91,17 @@ def _inputs(entry: str):
         return exc
 
 
+def _documents(entry: str) -> int:
+    """The YAML documents of an entry that hold an object (made-up Secrets included: the commands read them)."""
+    return sum(1 for f in sorted((CORPUS / entry).rglob("*")) if f.suffix in (".yaml", ".yml", ".json")
+               for doc in yaml.load_all(f.read_text(), Loader=yaml.CBaseLoader) if doc)
+
+
 def test_the_corpus_is_large_and_varied_enough():
     """At least 15 public installs, each with its source; the shapes the issues name are all there."""
     assert len(ENTRIES) >= 15
+    # The counts the module docstring records (adding an entry updates them there).
+    assert (len(ENTRIES), sum(_documents(e) for e in ENTRIES), len(WORKLOADS)) == (25, 463, 65)
     kinds = {ref.split("/")[0] for _, _, ref in WORKLOADS}
     assert {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"} <= kinds
     assert len({ns for _, ns, _ in WORKLOADS}) >= 10
@@ -146,6 +160,13 @@ def test_every_workload_lays_out_generates_and_diffs_equal(tmp_path, entry, name
     assert {c for c, _ in report.pairs} == {c.name for c in layout.containers}
 
 
+#: Lines ``layout`` and ``k8s-to-docker`` may print on stderr for a corpus entry: one per mount of a
+#: volume parity does not reproduce (emptyDir, PVC, hostPath...), nothing else.
+_UNREPRODUCED = re.compile(r'^parity: warning: \S+: \w+/[\w.-]+: \S+\.volumeMounts\[\d+\]: \w+ volume "[^"]+"'
+                           r"( \(claim \S+(, from volumeClaimTemplates)?\))? is not reproduced by parity: "
+                           r"nothing is mounted at \S+ here$")
+
+
 #: A few workloads through the console entry point, as a user runs them: a StatefulSet, native
 #: sidecars with projected volumes, a Job, and the app whose peers issue 12 names.
 CLI_SAMPLE = [("argo-cd", "sts/argocd-application-controller"), ("linkerd-control-plane", "deploy/linkerd-destination"),
@@ -157,15 +178,42 @@ def test_the_real_cli_on_a_sample(tmp_path, entry, workload):
     """``parity layout``, ``k8s-to-docker`` and ``diff --compose`` exit 0 from the command line."""
     src = str(CORPUS / entry)
     layout = run_parity("layout", src, "--workload", workload)
-    # stderr: only the one line per mount of a volume parity does not reproduce (emptyDir, PVC...).
-    unreproduced = re.compile(r'^parity: warning: \S+: \w+/[\w.-]+: \S+\.volumeMounts\[\d+\]: \w+ volume "[^"]+"'
-                              r"( \(claim \S+(, from volumeClaimTemplates)?\))? is not reproduced by parity: "
-                              r"nothing is mounted at \S+ here$")
     assert layout.returncode == 0, layout.stderr.decode()
-    assert all(unreproduced.match(line) for line in layout.stderr.decode().splitlines()), layout.stderr.decode()
+    assert all(_UNREPRODUCED.match(line) for line in layout.stderr.decode().splitlines()), layout.stderr.decode()
     out = tmp_path / "out"
     gen = run_parity("k8s-to-docker", src, "--workload", workload, "-o", str(out))
     assert gen.returncode == 0, gen.stderr.decode()
     diff = run_parity("diff", src, "--workload", workload, "--compose", str(out / "compose.yaml"))
     assert diff.returncode == 0, diff.stdout.decode() + diff.stderr.decode()
     assert diff.stdout.decode().splitlines()[-1] == "no differences: every container sees the cluster's files (static)"
+
+
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_each_entry_as_a_whole_app_through_the_cli(tmp_path, entry):
+    """Without ``--workload``, as a user runs them on a render or an install: ``parity layout ENTRY`` and
+    ``parity k8s-to-docker ENTRY -o OUT`` exit 0 with only the unreproduced-volume warnings on stderr;
+    ``compose.yaml`` is one project holding one service per container of every workload (init and
+    sidecar containers included, each labelled with its workload and container) plus parity's helper
+    services (labelled ``io.parity.role``: the data service)."""
+    src = str(CORPUS / entry)
+    layout = run_parity("layout", "--format", "json", src)
+    assert layout.returncode == 0, layout.stderr.decode()
+    assert all(_UNREPRODUCED.match(line) for line in layout.stderr.decode().splitlines()), layout.stderr.decode()
+    layouts = from_document(json.loads(layout.stdout))
+    assert sorted(w.ref for w in layouts) == sorted(ref for e, _, ref in WORKLOADS if e == entry)
+
+    out = tmp_path / "out"
+    gen = run_parity("k8s-to-docker", src, "-o", str(out))
+    assert gen.returncode == 0, gen.stderr.decode()
+    assert all(_UNREPRODUCED.match(line) for line in gen.stderr.decode().splitlines()), gen.stderr.decode()
+    services = yaml.safe_load((out / "compose.yaml").read_text())["services"]
+    labels = {name: s.get("labels") or {} for name, s in services.items()}
+    helpers = sorted(name for name, lab in labels.items() if "io.parity.role" in lab)
+    assert helpers in ([], ["parity-data"])
+    paired = sorted((lab["io.parity.workload"], lab["io.parity.container"])
+                    for name, lab in labels.items() if name not in helpers)
+    assert paired == sorted((w.ref, c.name) for w in layouts for c in w.containers)
+    assert len(services) == len(paired) + len(helpers)
+
