@@ -444,13 +444,18 @@ def diff(manifests, compose_files, profiles, pod, secret_paths, workload, namesp
         actual = observed_pod(pod, context=context, namespace=namespace, kubeconfig=kubeconfig)
         report = pod_diff(expected, actual, frozenset(ignores))
     else:
+        importing = None
+        if live:  # while Compose normalises the file
+            from .docker.liveproject import import_engine_client_meanwhile
+
+            importing = import_engine_client_meanwhile()
         project = load_compose(compose_files, running, profiles)
         check_mapping(expected, project, mapping)
         if live:
             if not running and not allow_host_access:
                 refuse_host_access(project)
             report = live_diff(expected, workload, project, mapping, frozenset(ignores), running,
-                               timeout or DEFAULT_TIMEOUT)
+                               timeout or DEFAULT_TIMEOUT, importing=importing)
         else:
             report = static_diff(expected, workload, project, mapping, frozenset(ignores))
     if fmt == "json":

@@ -143,7 +143,7 @@ def refuse_host_access(project: ComposeProject) -> None:
 
 def live_diff(layout: WorkloadLayout, workload: Workload | None, project: ComposeProject, mapping: dict[str, str],
               ignore: frozenset[str], running: str | None = None, timeout: float = DEFAULT_TIMEOUT,
-              progress: Progress | None = None) -> DiffReport:
+              progress: Progress | None = None, importing=None) -> DiffReport:
     """The layout each paired service's container really has, read through a real engine.
 
     Args:
@@ -152,6 +152,7 @@ def live_diff(layout: WorkloadLayout, workload: Workload | None, project: Compos
             (``docker/liveproject.py``).
         timeout: seconds each wait may take (a compose command, an engine request).
         progress: step messages (on a terminal only, by default).
+        importing: as for ``docker.liveproject.live_project``.
 
     Returns:
         The report.
@@ -160,33 +161,28 @@ def live_diff(layout: WorkloadLayout, workload: Workload | None, project: Compos
         ParityError: no Compose, no engine, a failed ``up``, a wait that ran out (the throw-away
             project is removed first).
     """
-    from .docker.liveproject import live_project
-    from .docker.readback import container_layout
+    from .docker.liveproject import Wanted, live_project
 
     progress = progress or Progress()
     report = DiffReport(layout.ref, project.file, "live" if running is None else f"live (project {running})")
     pairs, report.differences = pair(layout, project, mapping)
-    with live_project(project, timeout, running, progress) as live:
+    with live_project(project, timeout, running, progress, importing) as live:
         reader = StaticReader(project) if running else None  # what the images would put in the volumes
         progress(f"reading {len(pairs)} container(s) back from project {live.name}")
-        for c, service in pairs:
+        found = live.read([Wanted(service, c.name, tuple(m.path for m in c.mounts), c.init) for c, service in pairs])
+        for (c, service), got in zip(pairs, found):
             report.pairs.append((c.name, service))
-            with live.waits.engine(f"reading service {service}"):
-                found = live.containers(service)
-                if not found:
-                    report.differences.append(Difference(c.name, "-", "unpaired-container", f"service {service!r}",
-                                                         "no container", "the service has no container in the project"))
-                    continue
-                ctr = found[0]
-                actual = container_layout(ctr, c.name, [m.path for m in c.mounts], c.init)
-                if live.throwaway:
-                    actual = live.probe_writes(ctr, actual)
-                report.differences += compare_containers(c, actual, ignore)
-                host = ctr.attrs.get("HostConfig", {})
-                report.differences += _group_difference(workload, c.name, host.get("GroupAdd") or [],
-                                                        ctr.attrs.get("Config", {}).get("User"), ignore)
-                if running:
-                    report.differences += _stale(live.client, project, reader, service, c, actual)
+            if got.container is None:
+                report.differences.append(Difference(c.name, "-", "unpaired-container", f"service {service!r}",
+                                                     "no container", "the service has no container in the project"))
+                continue
+            report.differences += compare_containers(c, got.layout, ignore)
+            host = got.container.attrs.get("HostConfig", {})
+            report.differences += _group_difference(workload, c.name, host.get("GroupAdd") or [],
+                                                    got.container.attrs.get("Config", {}).get("User"), ignore)
+            if running:
+                with live.waits.engine(f"reading service {service}"):
+                    report.differences += _stale(live.client, project, reader, service, c, got.layout)
     return report
 
 

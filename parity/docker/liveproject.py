@@ -18,9 +18,11 @@ import os
 import secrets as _random
 import shutil
 import subprocess
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from ..errors import ParityError, Problem
 from ..layout import ContainerLayout
@@ -215,24 +217,108 @@ class LiveProject:
         return self.client.containers.list(all=True, filters={"label": [
             f"{COMPOSE_PROJECT}={self.name}", f"{COMPOSE_SERVICE}={service}"]})
 
+    def read(self, wanted: Sequence[Wanted]) -> list[Read]:
+        """What each wanted service's container shows at its paths, read side by side (one thread
+        per container: the engine serves the requests in parallel, as Compose's own are).
+
+        Args:
+            wanted: the containers to read, in order.
+
+        Returns:
+            One ``Read`` per wanted container, in the same order.
+
+        Raises:
+            ParityError: the engine failed or did not answer (``Waits.engine``), for the first
+                wanted container (in order) whose read failed.
+        """
+        if len(wanted) <= 1:
+            return [self._read_one(w) for w in wanted]
+        with ThreadPoolExecutor(max_workers=min(len(wanted), MAX_PARALLEL_READS)) as pool:
+            futures = [pool.submit(self._read_one, w) for w in wanted]
+        return [f.result() for f in futures]  # the first failure, in order, is raised
+
+    def _read_one(self, w: Wanted) -> Read:
+        from .readback import container_layout
+
+        with self.waits.engine(f"reading service {w.service}"):
+            found = self.containers(w.service)
+            if not found:
+                return Read(None, None)
+            ctr = found[0]
+            layout = container_layout(ctr, w.name, list(w.paths), w.init, fresh=True)
+            if self.throwaway:
+                layout = self.probe_writes(ctr, layout)
+            return Read(ctr, layout)
+
     def probe_writes(self, ctr, layout: ContainerLayout) -> ContainerLayout:
         """Read-only by flag is not enough: try to write as root, as an attacker in the app would.
-        Only in a throw-away project (a running one is the user's: parity writes nothing there)."""
-        ctr.reload()
-        if ctr.status != "running":
+        Only in a throw-away project (a running one is the user's: parity writes nothing there).
+        One exec tries every mount; a mount it could not try (no shell in the image) is taken as
+        refusing writes, as its flag says."""
+        if ctr.status != "running" or not layout.mounts:
             return layout
+        result = ctr.exec_run(["sh", "-c", _PROBE_SCRIPT, "sh", *(m.path for m in layout.mounts)], user="0")
+        answers = (result.output or b"").decode("ascii", "replace").split()
         mounts = []
-        for m in layout.mounts:
-            probe = f"{m.path}/{LIVE_PROBE}"
-            result = ctr.exec_run(["sh", "-c", f"touch '{probe}' && rm -f '{probe}'"], user="0")
-            writable = result.exit_code == 0
+        for i, m in enumerate(layout.mounts):
+            writable = i < len(answers) and answers[i] == "w"
             mounts.append(type(m)(m.path, m.volume, m.read_only and not writable, m.sub_path, m.source))
         return ContainerLayout(layout.name, layout.init, mounts, layout.entries)
 
 
+#: Containers read at once: the engine's own limits are far above; this bounds parity's threads
+#: and the client's connection pool (docker-py keeps 10 connections per client).
+MAX_PARALLEL_READS = 8
+
+#: For each mount given as an argument: ``w`` when root can create (and remove) a file in it, else ``r``.
+_PROBE_SCRIPT = (f'for d; do if touch "$d/{LIVE_PROBE}" 2>/dev/null && rm -f "$d/{LIVE_PROBE}" 2>/dev/null; '
+                 'then echo w; else echo r; fi; done')
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A container to read back: its compose service, the name it gets in the layout, its mount points."""
+
+    service: str
+    name: str
+    paths: tuple[str, ...]
+    init: bool = False
+
+
+@dataclass(frozen=True)
+class Read:
+    """A container read back: ``container`` (docker-py, its attributes as listed) and what it shows
+    at the wanted paths; both None when the service has no container in the project."""
+
+    container: object
+    layout: ContainerLayout | None
+
+
+def import_engine_client_meanwhile() -> threading.Thread:
+    """Import the Docker SDK in the background (a few hundred ms of Python) while this process
+    waits on something else, e.g. ``docker compose config``: ``live_project`` waits for it before it
+    connects. A failed import is left for the real one to report, where it always was.
+
+    Returns:
+        The importing thread (not a daemon: the interpreter waits for it before it exits).
+    """
+    def work() -> None:
+        try:
+            import docker
+            import requests.exceptions
+
+            del docker, requests  # only loaded, for later
+        except BaseException:  # noqa: BLE001 - the real import says what is wrong
+            pass
+
+    thread = threading.Thread(target=work, name="parity-import-docker")
+    thread.start()
+    return thread
+
+
 @contextlib.contextmanager
 def live_project(project: ComposeProject, timeout: float = DEFAULT_TIMEOUT, running: str | None = None,
-                 progress: Progress | None = None) -> Iterator[LiveProject]:
+                 progress: Progress | None = None, importing: threading.Thread | None = None) -> Iterator[LiveProject]:
     """The project up on the engine for the length of the block; a throw-away copy is always torn down.
 
     Args:
@@ -240,6 +326,7 @@ def live_project(project: ComposeProject, timeout: float = DEFAULT_TIMEOUT, runn
         timeout: seconds each wait may take (a compose command, an engine request).
         running: a running compose project to read as it is; None brings up a throw-away copy.
         progress: step messages (on a terminal only, by default).
+        importing: ``import_engine_client_meanwhile``'s thread, if one was started.
 
     Yields:
         The project to read.
@@ -249,6 +336,8 @@ def live_project(project: ComposeProject, timeout: float = DEFAULT_TIMEOUT, runn
             wait that ran out, or a teardown that left something (named, with what the next run
             removes). A failure inside the block gets the teardown's problems appended.
     """
+    if importing is not None:
+        importing.join()  # never two threads importing the same modules
     from .engine import connect
 
     progress = progress or Progress()

@@ -50,15 +50,19 @@ def read_tree(container, path: str) -> list[Entry]:
         return list(tar_entries(tar, base))
 
 
-def mount_flags(container) -> dict[str, bool]:
-    """Destination -> read-only, as the engine reports the container's mounts."""
-    container.reload()
+def mount_flags(container, fresh: bool = False) -> dict[str, bool]:
+    """Destination -> read-only, as the engine reports the container's mounts (``fresh``: the
+    container's attributes were just read, by a list or an inspect: no second inspect)."""
+    if not fresh:
+        container.reload()
     return {m["Destination"]: not m.get("RW", True) for m in container.attrs.get("Mounts", [])}
 
 
-def container_layout(container, name: str, paths: list[str], init: bool = False) -> ContainerLayout:
-    """The layout ``container`` shows at ``paths`` (the mount points to compare), read through the engine."""
-    flags = mount_flags(container)
+def container_layout(container, name: str, paths: list[str], init: bool = False,
+                     fresh: bool = False) -> ContainerLayout:
+    """The layout ``container`` shows at ``paths`` (the mount points to compare), read through the
+    engine (``fresh``: as for ``mount_flags``)."""
+    flags = mount_flags(container, fresh)
     mounts, entries = [], {}
     for path in paths:
         read_only = flags.get(path)
