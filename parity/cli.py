@@ -383,7 +383,8 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
 @click.option("--observed", is_flag=True,
               help="With --from-cluster pod/NAME: the expected side is what that running pod really has.")
 @click.option("--map", "mappings", multiple=True, metavar="CONTAINER=SERVICE",
-              help="Pair a pod container with a differently named service.")
+              help="Pair a pod container with a differently named service (in a whole app the container is named "
+                   "as parity names its service: WORKLOAD_CONTAINER).")
 @click.option("--live", is_flag=True, help="Check with a real engine: bring the setup up in a throw-away project.")
 @click.option("-p", "--project", "running", metavar="NAME",
               help="With --live: inspect this running compose project.")
@@ -402,9 +403,12 @@ def diff(manifests, compose_files, profiles, pod, secret_paths, workload, namesp
          observed, mappings, live, running, allow_host_access, timeout, ignores, fmt):
     """Say whether each container sees the files the cluster gives it: a compose setup (--compose,
     statically or --live) or a running pod (--pod) against the prediction (or, with --observed, against
-    a running pod). Exit 0 when equal, 1 when different, 2 on error."""
-    from .diff import DEFAULT_TIMEOUT, check_mapping, live_diff, pod_diff, refuse_host_access, static_diff
+    a running pod). Every selected workload is checked against the one compose setup, each container
+    paired with the service parity names for it; containers and services left unpaired are reported.
+    Exit 0 when equal, 1 when different, 2 on error."""
+    from .diff import Expected, check_mapping, live_diff, pod_diff, refuse_host_access, static_diff
     from .docker.compose import load_compose
+    from .docker.liveproject import DEFAULT_TIMEOUT
     from .render import diff_text
 
     if not compose_files and not pod:
@@ -430,19 +434,18 @@ def diff(manifests, compose_files, profiles, pod, secret_paths, workload, namesp
     if observed:
         from .kube.observe import observed_pod
 
-        expected = observed_pod(_pod_to_observe(from_cluster), context=context, namespace=namespace,
-                                kubeconfig=kubeconfig)
-        workload = None
+        expected = Expected([observed_pod(_pod_to_observe(from_cluster), context=context, namespace=namespace,
+                                          kubeconfig=kubeconfig)], [None])
     else:
         _, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
                                              kubeconfig)
-        _only_one(workloads)
-        expected, workload = layouts[0], workloads[0]
+        expected = Expected(layouts, workloads)  # a whole app: every selected workload against one project
     if pod:
         from .kube.observe import observed_pod
 
+        _only_one(expected.workloads)  # one running pod is one workload's
         actual = observed_pod(pod, context=context, namespace=namespace, kubeconfig=kubeconfig)
-        report = pod_diff(expected, actual, frozenset(ignores))
+        report = pod_diff(expected.layouts[0], actual, frozenset(ignores))
     else:
         importing = None
         if live:  # while Compose normalises the file
@@ -454,10 +457,10 @@ def diff(manifests, compose_files, profiles, pod, secret_paths, workload, namesp
         if live:
             if not running and not allow_host_access:
                 refuse_host_access(project)
-            report = live_diff(expected, workload, project, mapping, frozenset(ignores), running,
-                               timeout or DEFAULT_TIMEOUT, importing=importing)
+            report = live_diff(expected, project, mapping, frozenset(ignores), running, timeout or DEFAULT_TIMEOUT,
+                               importing=importing)
         else:
-            report = static_diff(expected, workload, project, mapping, frozenset(ignores))
+            report = static_diff(expected, project, mapping, frozenset(ignores))
     if fmt == "json":
         click.echo(dump_json(report.to_json()), nl=False)
     else:

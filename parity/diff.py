@@ -1,6 +1,7 @@
 """``parity diff``: does a compose setup give each container the files the cluster gives it?
 
-Pairs pod containers with compose services (by name, or ``--map``), derives the Docker side
+Pairs the containers of every selected workload with compose services (by the names parity gives
+them, ``plan.service_key``, or ``--map``), derives the Docker side
 statically (``docker/static_layout.py``) or reads it live from a real engine (a throw-away copy
 of the project, or a running project: ``docker/liveproject.py`` runs it), and compares each pair
 with ``compare.py``.
@@ -12,8 +13,9 @@ from dataclasses import dataclass, field
 
 from .compare import Difference, compare_containers
 from .docker.compose import ComposeProject
-from .docker.labels import LABEL_DIFF_OWNER, LABEL_ROLE, ROLE_DATA, ROLE_PROBE, run_owner
+from .docker.labels import LABEL_DIFF_OWNER, LABEL_ROLE, ROLE_PROBE, run_owner
 from .docker.liveproject import DEFAULT_TIMEOUT
+from .docker.plan import pod_keys, service_key
 from .docker.static_layout import StaticReader
 from .errors import EXIT_DIFFERENT, EXIT_SAME, ParityError, Problem
 from .kube.manifests import Workload
@@ -23,7 +25,7 @@ from .output import Progress
 
 @dataclass
 class DiffReport:
-    workload: str
+    workload: str  # the subject: ``KIND/NAME`` of one workload, ``N workloads`` of a whole app
     compose_file: str
     mode: str
     pairs: list[tuple[str, str]] = field(default_factory=list)
@@ -41,17 +43,64 @@ class DiffReport:
                 "differences": [d.to_json() for d in self.differences], "notes": self.notes}
 
 
-def pair(layout: WorkloadLayout, project: ComposeProject, mapping: dict[str, str]) -> tuple[
-        list[tuple[ContainerLayout, str]], list[Difference]]:
+@dataclass(frozen=True)
+class Expected:
+    """The cluster's side of a diff: every selected workload (in input order) with its predicted
+    layout. A container is named as parity names its compose service (``plan.service_key``): its
+    own name when the input is one workload, ``WORKLOAD_CONTAINER`` (qualified as ``plan.pod_keys``
+    says) in a whole app; ``--map`` and the report use that name.
+
+    Attributes:
+        layouts: the predicted layouts, one per workload.
+        workloads: the workloads (None: ``--observed``, a running pod with no pod spec).
+    """
+
+    layouts: list[WorkloadLayout]
+    workloads: list[Workload | None]
+
+    @property
+    def subject(self) -> str:
+        """``KIND/NAME`` of one workload, ``N workloads`` of several (as ``AppPlan.subject``)."""
+        return self.layouts[0].ref if len(self.layouts) == 1 else f"{len(self.layouts)} workloads"
+
+    def containers(self) -> list[tuple[ContainerLayout, Workload | None]]:
+        """Every container of every workload, renamed as parity names its service, with its workload."""
+        if len(self.layouts) == 1:
+            return [(c, self.workloads[0]) for c in self.layouts[0].containers]
+        try:
+            keys = pod_keys(self.workloads)
+        except ValueError as exc:  # the same workload twice: no name can tell them apart
+            raise ParityError(str(exc)) from None
+        return [(ContainerLayout(service_key(key, c.name), c.init, c.mounts, c.entries), w)
+                for layout, w, key in zip(self.layouts, self.workloads, keys) for c in layout.containers]
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A pod container and the compose service that runs it."""
+
+    container: ContainerLayout  # named as ``Expected`` names it
+    workload: Workload | None
+    service: str
+
+
+def pair(expected: Expected, project: ComposeProject, mapping: dict[str, str]) -> tuple[list[Pair], list[Difference]]:
+    """Each container with its service: the one named as parity names it, or as ``--map`` says.
+
+    Returns:
+        The pairs, in container order; an ``unpaired-container`` difference for each container with
+        no service, then an ``unpaired-service`` one for each service that runs no container and is
+        none of parity's helpers (``_helper_services``).
+    """
     pairs, diffs = [], []
-    for c in layout.containers:
+    for c, workload in expected.containers():
         service = mapping.get(c.name, c.name)
         if service in project.services:
-            pairs.append((c, service))
+            pairs.append(Pair(c, workload, service))
         else:
             diffs.append(Difference(c.name, "-", "unpaired-container", f"service {service!r}", "absent",
                                     "no compose service runs this container (use --map CONTAINER=SERVICE)"))
-    paired = {s for _, s in pairs}
+    paired = {p.service for p in pairs}
     helpers = _helper_services(project, paired)
     for name in project.services:
         if name not in paired and name not in helpers:
@@ -61,12 +110,18 @@ def pair(layout: WorkloadLayout, project: ComposeProject, mapping: dict[str, str
 
 
 def _helper_services(project: ComposeProject, paired: set[str]) -> set[str]:
-    """Data-only services: labelled as such, or feeding a paired service's mounts."""
-    helpers = {n for n, s in project.services.items() if (s.get("labels") or {}).get(LABEL_ROLE) == ROLE_DATA}
+    """Services that run no pod container but serve those that do: parity's own (labelled with a
+    role: the data service, a pod's sandbox, a port forwarder), or one a paired service takes its
+    mounts (``volumes_from``, a shared named volume) or its network namespace
+    (``network_mode: service:NAME``) from."""
+    helpers = {n for n, s in project.services.items() if (s.get("labels") or {}).get(LABEL_ROLE)}
     used_volumes = set()
     for name in paired:
         svc = project.services[name]
         helpers |= {str(v).split(":")[0] for v in svc.get("volumes_from") or []}
+        network, _, joined = str(svc.get("network_mode") or "").partition(":")
+        if network == "service":
+            helpers.add(joined)
         used_volumes |= {v.get("source") for v in svc.get("volumes") or [] if v.get("type") == "volume"}
     for name, svc in project.services.items():
         if any(v.get("source") in used_volumes for v in svc.get("volumes") or []):
@@ -87,22 +142,35 @@ def _group_difference(workload: Workload | None, container: str, groups: list[st
                                        "group-readable secret files cannot be read (add group_add)")]
 
 
-def static_diff(layout: WorkloadLayout, workload: Workload | None, project: ComposeProject, mapping: dict[str, str],
+def static_diff(expected: Expected, project: ComposeProject, mapping: dict[str, str],
                 ignore: frozenset[str]) -> DiffReport:
-    report = DiffReport(layout.ref, project.file, "static", notes=list(project.notes))
-    pairs, report.differences = pair(layout, project, mapping)
+    """What each paired service's container would show, derived from the compose setup and its
+    build contexts without an engine (``docker/static_layout.py``).
+
+    Args:
+        expected: the selected workloads and their predicted layouts.
+        project: the compose setup, as Compose normalised it.
+        mapping: ``--map``: container (as ``Expected`` names it) -> service.
+        ignore: classes of differences left out (structure, owners, modes).
+
+    Returns:
+        The report.
+    """
+    report = DiffReport(expected.subject, project.file, "static", notes=list(project.notes))
+    pairs, report.differences = pair(expected, project, mapping)
     reader = StaticReader(project)
-    for c, service in pairs:
+    for p in pairs:
+        c, service = p.container, p.service
         report.pairs.append((c.name, service))
         view = reader.view(service, c.name, [m.path for m in c.mounts], c.init)
         report.differences += [Difference(c.name, path, "unknown", "", "", why) for path, why in view.unknown.items()]
         known = [m for m in c.mounts if m.path not in view.unknown]
-        expected = ContainerLayout(c.name, c.init, known, [e for e in c.entries
-                                                           if any(e.path == m.path or e.path.startswith(m.path + "/")
-                                                                  for m in known)])
-        report.differences += compare_containers(expected, view.layout, ignore)
+        shown = ContainerLayout(c.name, c.init, known, [e for e in c.entries
+                                                        if any(e.path == m.path or e.path.startswith(m.path + "/")
+                                                               for m in known)])
+        report.differences += compare_containers(shown, view.layout, ignore)
         svc = project.services[service]
-        report.differences += _group_difference(workload, c.name, svc.get("group_add") or [], svc.get("user"),
+        report.differences += _group_difference(p.workload, c.name, svc.get("group_add") or [], svc.get("user"),
                                                 ignore)
     return report
 
@@ -141,15 +209,15 @@ def refuse_host_access(project: ComposeProject) -> None:
                                               "pass --allow-host-access to run it anyway", file=project.file)])
 
 
-def live_diff(layout: WorkloadLayout, workload: Workload | None, project: ComposeProject, mapping: dict[str, str],
-              ignore: frozenset[str], running: str | None = None, timeout: float = DEFAULT_TIMEOUT,
+def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, str], ignore: frozenset[str],
+              running: str | None = None, timeout: float = DEFAULT_TIMEOUT,
               progress: Progress | None = None, importing=None) -> DiffReport:
     """The layout each paired service's container really has, read through a real engine.
 
     Args:
-        layout, workload, project, mapping, ignore: as for ``static_diff``.
-        running: a running compose project to inspect; None brings up a throw-away copy
-            (``docker/liveproject.py``).
+        expected, project, mapping, ignore: as for ``static_diff``.
+        running: a running compose project to inspect; None brings up one throw-away copy of the
+            whole setup (``docker/liveproject.py``).
         timeout: seconds each wait may take (a compose command, an engine request).
         progress: step messages (on a terminal only, by default).
         importing: as for ``docker.liveproject.live_project``.
@@ -164,13 +232,15 @@ def live_diff(layout: WorkloadLayout, workload: Workload | None, project: Compos
     from .docker.liveproject import Wanted, live_project
 
     progress = progress or Progress()
-    report = DiffReport(layout.ref, project.file, "live" if running is None else f"live (project {running})")
-    pairs, report.differences = pair(layout, project, mapping)
+    report = DiffReport(expected.subject, project.file, "live" if running is None else f"live (project {running})")
+    pairs, report.differences = pair(expected, project, mapping)
     with live_project(project, timeout, running, progress, importing) as live:
         reader = StaticReader(project) if running else None  # what the images would put in the volumes
         progress(f"reading {len(pairs)} container(s) back from project {live.name}")
-        found = live.read([Wanted(service, c.name, tuple(m.path for m in c.mounts), c.init) for c, service in pairs])
-        for (c, service), got in zip(pairs, found):
+        found = live.read([Wanted(p.service, p.container.name, tuple(m.path for m in p.container.mounts),
+                                  p.container.init) for p in pairs])
+        for p, got in zip(pairs, found):
+            c, service = p.container, p.service
             report.pairs.append((c.name, service))
             if got.container is None:
                 report.differences.append(Difference(c.name, "-", "unpaired-container", f"service {service!r}",
@@ -178,7 +248,7 @@ def live_diff(layout: WorkloadLayout, workload: Workload | None, project: Compos
                 continue
             report.differences += compare_containers(c, got.layout, ignore)
             host = got.container.attrs.get("HostConfig", {})
-            report.differences += _group_difference(workload, c.name, host.get("GroupAdd") or [],
+            report.differences += _group_difference(p.workload, c.name, host.get("GroupAdd") or [],
                                                     got.container.attrs.get("Config", {}).get("User"), ignore)
             if running:
                 with live.waits.engine(f"reading service {service}"):
@@ -222,15 +292,16 @@ def _stale(client, project: ComposeProject, reader: StaticReader, service: str, 
     return out
 
 
-def check_mapping(layout: WorkloadLayout, project: ComposeProject, mapping: dict[str, str]) -> None:
-    """``--map CONTAINER=SERVICE`` must name a container of the workload and a service of the compose
-    file: a typo would otherwise show as two unpaired differences (exit 1) instead of the mistake.
+def check_mapping(expected: Expected, project: ComposeProject, mapping: dict[str, str]) -> None:
+    """``--map CONTAINER=SERVICE`` must name a container of the workloads (as ``Expected`` names
+    it) and a service of the compose file: a typo would otherwise show as two unpaired differences
+    (exit 1) instead of the mistake.
 
     Raises:
         ParityError: one line per unknown name, listing the names there are.
     """
-    containers = [c.name for c in layout.containers]
-    problems = [f"--map {c}={s}: no container {c!r} in {layout.ref} (there are: {', '.join(containers)})"
+    containers = [c.name for c, _ in expected.containers()]
+    problems = [f"--map {c}={s}: no container {c!r} in {expected.subject} (there are: {', '.join(containers)})"
                 for c, s in mapping.items() if c not in containers]
     problems += [f"--map {c}={s}: no service {s!r} in {project.file} (there are: {', '.join(project.services)})"
                  for c, s in mapping.items() if s not in project.services]

@@ -363,7 +363,110 @@ def case_nested_mount_listed_before_its_parent(tmp: Path) -> Case:
     return Case([str(manifests)], generate(tmp / "out", manifests), set())
 
 
+# ---------------------------------------------------------------------------------------------
+# Whole apps: every workload of the input against one compose project (issue 12)
+
+#: Two workloads that both have a container named ``app``: their services are ``api_app`` and
+#: ``web_app`` (``plan.service_key``), and so are the containers in the diff's report.
+APP = """\
+apiVersion: v1
+kind: Secret
+metadata: {name: creds, namespace: shop}
+stringData: {password: not-a-real-one}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: shop}
+data: {mode: fast}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+        - name: app
+          image: busybox:latest
+          command: [sleep, "3600"]
+          volumeMounts: [{name: creds, mountPath: /etc/creds, readOnly: true}]
+      volumes: [{name: creds, secret: {secretName: creds, defaultMode: 0440}}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: app
+          image: busybox:latest
+          command: [sleep, "3600"]
+          volumeMounts: [{name: settings, mountPath: /etc/settings}]
+        - name: sidecar
+          image: busybox:latest
+          command: [sleep, "3600"]
+      volumes: [{name: settings, configMap: {name: settings}}]
+"""
+
+
+def app_manifests(tmp: Path) -> Path:
+    path = tmp / "app.yaml"
+    tmp.mkdir(parents=True, exist_ok=True)
+    path.write_text(APP)
+    return path
+
+
+def case_app_equal(tmp: Path) -> Case:
+    """A whole app's own ``k8s-to-docker`` output: every container paired with its service, equal."""
+    manifests = app_manifests(tmp)
+    return Case([str(manifests)], generate(tmp / "out", manifests), set())
+
+
+def _app_edited(doc: dict) -> None:
+    doc["services"].pop("web_sidecar")
+    doc["services"]["cache"] = {"image": "busybox:latest", "command": ["sleep", "3600"]}
+    doc["services"]["web_app"]["volumes"][0]["read_only"] = False
+
+
+def case_app_edited(tmp: Path) -> Case:
+    """One workload's sidecar service removed, a service of no workload added, the other container of
+    that workload given a writable mount: each reported once, against the right container."""
+    manifests = app_manifests(tmp)
+    compose = edit_compose(generate(tmp / "out", manifests), _app_edited)
+    return Case([str(manifests)], compose, {("web_sidecar", "-", "unpaired-container"),
+                                            ("-", "-", "unpaired-service"),
+                                            ("web_app", "/etc/settings", "writable")})
+
+
+def _app_hand_named(doc: dict) -> None:
+    services = doc["services"]
+    services["sidecar"] = services.pop("web_sidecar")
+    # A sandbox of the user's own, holding the pod's network namespace (as the kubelet's pause container).
+    services["web_sandbox"] = {"image": "busybox:latest", "command": ["sleep", "3600"]}
+    for name in ("web_app", "sidecar"):
+        services[name].pop("hostname")  # the engine refuses a host name with another container's network
+        services[name]["network_mode"] = "service:web_sandbox"
+    services["forwarder"] = {"image": "busybox:latest", "command": ["sleep", "3600"],
+                             "labels": {"io.parity.role": "forwarder"}}
+
+
+def case_app_mapped(tmp: Path) -> Case:
+    """A service named by hand, paired with ``--map``; a sandbox the app's containers join
+    (``network_mode: service:...``) and a service labelled with a parity role are helpers, not unpaired."""
+    manifests = app_manifests(tmp)
+    compose = edit_compose(generate(tmp / "out", manifests), _app_hand_named)
+    return Case([str(manifests)], compose, set(), ("--map", "web_sidecar=sidecar"))
+
+
 CASES: dict[str, Callable[[Path], Case]] = {
+    "app-equal": case_app_equal,
+    "app-edited": case_app_edited,
+    "app-mapped": case_app_mapped,
     "nested-mount-listed-before-its-parent": case_nested_mount_listed_before_its_parent,
     "not-hidden": case_not_hidden,
     "equal-article": case_equal_article,

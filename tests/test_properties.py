@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from parity.diff import static_diff
+from parity.diff import Expected, static_diff
 from parity.docker.compose import load_compose
 from parity.docker.generate import generate
 from parity.docker.plan import build_plan
@@ -124,7 +124,8 @@ def test_layout_never_crashes_and_static_diff_of_own_output_is_equal(text):
                 assert entry.sha256 and path.startswith("/")
         plan = build_plan(workload, layout, inputs)
         generate(plan, tmp / "out")
-        report = static_diff(layout, workload, load_compose(str(tmp / "out" / "compose.yaml")), {}, frozenset())
+        report = static_diff(Expected([layout], [workload]), load_compose(str(tmp / "out" / "compose.yaml")), {},
+                             frozenset())
         assert report.differences == [], [d.to_json() for d in report.differences]
 
 
