@@ -65,13 +65,12 @@ class Expected:
 
     def containers(self) -> list[tuple[ContainerLayout, Workload | None]]:
         """Every container of every workload, renamed as parity names its service, with its workload."""
-        if len(self.layouts) == 1:
-            return [(c, self.workloads[0]) for c in self.layouts[0].containers]
         try:
             keys = pod_keys(self.workloads)
         except ValueError as exc:  # the same workload twice: no name can tell them apart
             raise ParityError(str(exc)) from None
-        return [(ContainerLayout(service_key(key, c.name), c.init, c.mounts, c.entries), w)
+        return [(c if service_key(key, c.name) == c.name else
+                 ContainerLayout(service_key(key, c.name), c.init, c.mounts, c.entries), w)
                 for layout, w, key in zip(self.layouts, self.workloads, keys) for c in layout.containers]
 
 
