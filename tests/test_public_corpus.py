@@ -196,7 +196,8 @@ def test_each_entry_as_a_whole_app_through_the_cli(tmp_path, entry):
     ``parity k8s-to-docker ENTRY -o OUT`` exit 0 with only the unreproduced-volume warnings on stderr;
     ``compose.yaml`` is one project holding one service per container of every workload (init and
     sidecar containers included, each labelled with its workload and container) plus parity's helper
-    services (labelled ``io.parity.role``: the data service)."""
+    services (labelled ``io.parity.role``: the data service); ``parity diff ENTRY --compose
+    OUT/compose.yaml`` finds every container's files the same (exit 0)."""
     src = str(CORPUS / entry)
     layout = run_parity("layout", "--format", "json", src)
     assert layout.returncode == 0, layout.stderr.decode()
@@ -217,3 +218,7 @@ def test_each_entry_as_a_whole_app_through_the_cli(tmp_path, entry):
     assert paired == sorted((w.ref, c.name) for w in layouts for c in w.containers)
     assert len(services) == len(paired) + len(helpers)
 
+    diff = run_parity("diff", src, "--compose", str(out / "compose.yaml"))
+    assert diff.returncode == 0, diff.stdout.decode() + diff.stderr.decode()
+    assert all(_UNREPRODUCED.match(line) for line in diff.stderr.decode().splitlines()), diff.stderr.decode()
+    assert diff.stdout.decode().splitlines()[-1] == "no differences: every container sees the cluster's files (static)"
