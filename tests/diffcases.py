@@ -22,7 +22,11 @@ import yaml
 from .conftest import ROOT, run_parity
 
 ARTICLE = ROOT / "manifests" / "api-gateway"
+#: Given with the article's manifests for hand-written setups (no service-account mount): the default
+#: ServiceAccount without token automounting, so the pod has no kube-api-access-* volume.
+NO_AUTOMOUNT = ROOT / "tests" / "fixtures" / "no-automount"
 RICHER = ROOT / "manifests" / "richer"
+SA = "/var/run/secrets/kubernetes.io/serviceaccount"  # the mount the API server adds (kubelet-model §7.5)
 
 OLD_KEY = "tenant1-api-key-3f9a1c"
 ROTATED_KEY = "tenant1-ROTATED-9d41e7"
@@ -245,7 +249,7 @@ def case_writable_mount(tmp: Path) -> Case:
             v.pop("read_only")
 
     edit_compose(compose, drop_read_only)
-    return Case([str(ARTICLE)], compose, {(GW, "/etc/secrets", "writable")})
+    return Case([str(ARTICLE)], compose, {(GW, "/etc/secrets", "writable"), (GW, SA, "writable")})
 
 
 def case_missing_fs_group(tmp: Path) -> Case:
@@ -255,6 +259,10 @@ def case_missing_fs_group(tmp: Path) -> Case:
     with_ = manifests_copy(tmp / "with", edit=lambda t: with_fs_group(t, fs_group=True))
     expected = {(GW, p, k) for p in ["/etc/secrets", "/etc/secrets/..<timestamp>"]
                 + [f"/etc/secrets/tenant{n}" for n in (1, 2, 3)] for k in ("mode", "owner")}
+    # The service-account volume too: its root and timestamped directory get the group and setgid, its
+    # files the group, and the token 0640 (0600 with an fsGroup, then the group's read bit).
+    expected |= {(GW, p, k) for p in [SA, f"{SA}/..<timestamp>", f"{SA}/token"] for k in ("mode", "owner")}
+    expected |= {(GW, f"{SA}/{f}", "owner") for f in ("ca.crt", "namespace")}
     return Case([str(with_)], generate(tmp / "out", without), expected | {(GW, "(process)", "owner")})
 
 
@@ -294,8 +302,10 @@ def case_article(tmp: Path, app_image: str = "parity-difftest-api-gateway:latest
     """The article's compose setup: writable mount (``volumes_from`` has no ``:ro``, and Compose would
     drop it anyway), a 0755 root instead of the kubelet's 1777, no ``..data`` structure."""
     compose = write_article_setup(tmp / "article", app_image)
-    return Case([str(ARTICLE)], compose, {(GW, "/etc/secrets", "writable"), (GW, "/etc/secrets", "mode"),
-                                          (GW, "/etc/secrets/..data", "structure")})
+    # Without NO_AUTOMOUNT the setup also lacks the service-account mount: statically "unknown" (the
+    # app image is built elsewhere), live "missing"; the not-hidden case pins that difference.
+    return Case([str(ARTICLE), str(NO_AUTOMOUNT)], compose, {
+        (GW, "/etc/secrets", "writable"), (GW, "/etc/secrets", "mode"), (GW, "/etc/secrets/..data", "structure")})
 
 
 def case_prebuilt_data_image(tmp: Path, image: str = "parity-difftest-prebuilt:latest") -> Case:
@@ -321,6 +331,8 @@ def case_not_hidden(tmp: Path) -> Case:
     compose = tmp / "compose.yaml"
     compose.write_text(f"services:\n  {GW}:\n    build: ./app\n    command: [sh, -c, 'sleep 600']\n")
     missing = {(GW, f"/etc/secrets/{t}", "missing") for t in ("tenant1", "tenant2", "tenant3")}
+    missing |= {(GW, p, "missing") for p in (SA, f"{SA}/ca.crt", f"{SA}/namespace", f"{SA}/token")}
+    missing.add((GW, f"{SA}/..data", "structure"))
     return Case([str(ARTICLE)], compose, missing | {
         (GW, "/etc/secrets", "not-hidden"), (GW, "/etc/secrets", "mode"), (GW, "/etc/secrets/baked", "extra"),
         (GW, "/etc/secrets/..data", "structure")})

@@ -19,27 +19,29 @@ import zlib
 import pytest
 
 from .conftest import ROOT
-from .diffcases import ARTICLE, GW, verdict
+from .diffcases import ARTICLE, GW, NO_AUTOMOUNT, verdict
 from .dockerfilecases import CASES, COPY_ALL, member, plain_setup, tenants, write_setup
 
 UNKNOWN = (GW, "/etc/secrets", "unknown")
+#: The setups here are hand-written with no service-account mount: the pod is checked without one.
+INPUTS = [str(ARTICLE), str(NO_AUTOMOUNT)]
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_dockerfile_is_read_as_the_builder_reads_it(tmp_path, name):
     case = CASES[name]
-    got = verdict([str(ARTICLE)], write_setup(tmp_path / "case", case.dockerfile, case.fill, case.build))
+    got = verdict(INPUTS, write_setup(tmp_path / "case", case.dockerfile, case.fill, case.build))
     if case.unknown:
         assert got.kinds == {UNKNOWN}
         return
-    plain = verdict([str(ARTICLE)], plain_setup(tmp_path / "plain", case))
+    plain = verdict(INPUTS, plain_setup(tmp_path / "plain", case))
     assert UNKNOWN not in plain.kinds
     assert (got.exit_code, got.facts()) == (plain.exit_code, plain.facts())
 
 
 def _unknown_detail(tmp_path, dockerfile, fill, peak_mib: int | None = None) -> str:
     compose = write_setup(tmp_path / "setup", dockerfile, fill)
-    v = verdict([str(ARTICLE)], compose)
+    v = verdict(INPUTS, compose)
     assert v.kinds == {UNKNOWN}
     if peak_mib is not None:
         assert peak_rss_mib(tmp_path, compose) < peak_mib
@@ -60,7 +62,7 @@ def peak_rss_mib(tmp_path, compose) -> float:
     """The static diff of ``compose`` run again in a process of its own: its peak resident memory
     (``VmHWM``: the high-water mark of its own address space, not the forking parent's)."""
     out = tmp_path / "maxrss"
-    subprocess.run([sys.executable, "-c", _MEASURED, str(out), "diff", str(ARTICLE), "--compose", str(compose)],
+    subprocess.run([sys.executable, "-c", _MEASURED, str(out), "diff", *INPUTS, "--compose", str(compose)],
                    cwd=ROOT, capture_output=True, check=False)
     return int(out.read_text()) / 1024
 
@@ -117,8 +119,8 @@ def test_symlink_in_the_context_is_followed_inside_it(tmp_path):
         (ctx / "tenant1").unlink()
         (ctx / "tenant1").symlink_to("/etc/tenant1")
 
-    v = verdict([str(ARTICLE)], write_setup(tmp_path / "case", "FROM busybox:latest\n" + COPY_ALL, fill))
-    plain = verdict([str(ARTICLE)], write_setup(tmp_path / "plain", "FROM busybox:latest\n" + COPY_ALL, tenants()))
+    v = verdict(INPUTS, write_setup(tmp_path / "case", "FROM busybox:latest\n" + COPY_ALL, fill))
+    plain = verdict(INPUTS, write_setup(tmp_path / "plain", "FROM busybox:latest\n" + COPY_ALL, tenants()))
     assert v.facts() == plain.facts()
 
 
@@ -137,7 +139,7 @@ def test_gzip_member_is_hashed_not_held(tmp_path):
     compose = write_setup(
         tmp_path / "setup", "FROM busybox:latest\nCOPY tenant2 tenant3 /etc/secrets/\nADD t.tgz /etc/secrets/\n",
         lambda c: (tenants()(c), (c / "t.tgz").write_bytes(packed)))
-    d = verdict([str(ARTICLE)], compose).find(GW, "/etc/secrets/tenant1", "content")
+    d = verdict(INPUTS, compose).find(GW, "/etc/secrets/tenant1", "content")
     assert d["actual"].startswith(f"{100 * 1024 * 1024} bytes sha256:")
     assert peak_rss_mib(tmp_path, compose) < 100
 
@@ -152,7 +154,7 @@ def test_sparse_file_in_a_bind_source_is_not_read_whole(tmp_path):
     compose = tmp_path / "compose.yaml"
     compose.write_text(f"services:\n  {GW}:\n    image: busybox:latest\n    volumes:\n"
                        f"      - {secrets}:/etc/secrets:ro\n")
-    v = verdict([str(ARTICLE)], compose)
+    v = verdict(INPUTS, compose)
     assert v.kinds == {UNKNOWN}
     detail = v.find(*UNKNOWN)["detail"]
     assert detail.startswith(f"bind source {secrets}: {secrets}/huge: ") and "256 MiB" in detail
@@ -172,7 +174,7 @@ def test_a_fifo_for_a_dockerfile_is_unknown_not_a_hang(tmp_path):
         os.mkfifo(ctx / name)
         compose = tmp_path / name / "compose.yaml"
         compose.write_text(f"services:\n  {GW}:\n    build: ./data\n")
-        result = subprocess.run([sys.executable, "-m", "parity.cli", "diff", str(ARTICLE), "--compose", str(compose),
+        result = subprocess.run([sys.executable, "-m", "parity.cli", "diff", *INPUTS, "--compose", str(compose),
                                  "--format", "json"], cwd=ROOT, capture_output=True, timeout=120)
         assert result.returncode == 1, result.stderr
         assert f"{ctx / name}: not a regular file (a FIFO)" in result.stdout.decode()

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from ..errors import ParityError, Problem
+from .kubelet import ROOT_CA_CONFIGMAP
 from .manifests import Inputs, load_objects, parse_kind_name, pod_template
 
 #: Where a pod finds its service account credentials (in-cluster config); tests point it elsewhere.
@@ -330,7 +331,12 @@ def load_from_cluster(ref: str, *, context: str | None, namespace: str | None, k
         workload = conn.get(kind, name)
         assert workload is not None
         objects, warnings = [workload], []
-        for r in references(pod_spec_of(workload, kind)):
+        refs = references(pod_spec_of(workload, kind))
+        if kind != "Pod" and not any((r.kind, r.name) == ("ConfigMap", ROOT_CA_CONFIGMAP) for r in refs):
+            # The pods a template makes get the service-account volume at admission (kubelet.admitted_spec),
+            # whose ca.crt is this ConfigMap's; a Pod read back has that volume already, referenced above.
+            refs.append(Reference("ConfigMap", ROOT_CA_CONFIGMAP, True, True))
+        for r in refs:
             obj = conn.get(r.kind, r.name, missing_ok=True)
             if obj is not None:
                 objects.append(obj)

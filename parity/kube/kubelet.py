@@ -3,6 +3,8 @@
 Each rule cites its section (§, listed with its upstream kubelet source in docs/kubelet-model.md) and
 the kubelet function it comes from; docs/kubelet-model.md lists them all. Steps, as the kubelet runs them:
 
+0. the pod as admitted (§7.5): the API server's ServiceAccount plugin adds the ``kube-api-access-*``
+   volume and its mount in every container (``admitted_spec``);
 1. payload (§3): per volume type, a map ``relative path -> bytes, mode, owner``;
 2. the emptyDir that backs the volume (§1, §5): tmpfs root 1777 or disk root 0777, fsGroup walk;
 3. nested mountpoints (§6.3) made in the still empty root;
@@ -13,6 +15,7 @@ the kubelet function it comes from; docs/kubelet-model.md lists them all. Steps,
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import hashlib
 import posixpath
 import time
@@ -25,8 +28,8 @@ from ..layout import (DIR, FILE, SYMLINK, ContainerLayout, Entry, Mount, MountCo
 from .fieldref import DownwardAPI
 from .manifests import Inputs, Workload
 from .names import go_quote, shown
-from .podspec import (ClaimSource, ConfigMapSource, Container, DownwardFile, DownwardSource, OtherSource,
-                      ProjectedSource, SecretSource, TokenSource, Volume)
+from .podspec import (ClaimSource, ConfigMapSource, Container, DownwardFile, DownwardSource, KeyToPath, OtherSource,
+                      PodSpec, ProjectedSource, SecretSource, TokenSource, Volume, VolumeMount)
 
 TMPFS_ROOT_MODE = 0o1777  # emptyDir{medium: Memory}: tmpfs mounted without mode= (§1)
 DISK_ROOT_MODE = 0o777  # emptyDir{}: setupDir chmods to exactly 0777 (§1)
@@ -37,7 +40,87 @@ FS_GROUP_DIR_MASK = 0o2550  # roMask | execMask | setgid (§5)
 FS_GROUP_RW_DIR_MASK = 0o2770  # the emptyDir's own walk on its root: rwMask 0660 | execMask 0110 | setgid
 
 PLACEHOLDER_TOKEN = b"parity.placeholder.token"
+TOKEN_VOLATILE = ("the API server mints the token (a signed, expiring JWT bound to the pod): no cluster, "
+                  "no real token")
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Step 0: the pod as admitted (§7.5). The API server's ServiceAccount admission plugin
+# (plugin/pkg/admission/serviceaccount/admission.go) changes every pod before the kubelet sees it.
+
+SA_VOLUME_PREFIX = "kube-api-access-"  # ServiceAccountVolumeName + "-"
+SA_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"  # DefaultAPITokenMountPath
+SA_DEFAULT_NAME = "default"  # DefaultServiceAccountName
+SA_TOKEN_EXPIRATION = 3607  # serviceaccount.WarnOnlyBoundTokenExpirationSeconds (1 h + 7 s)
+ROOT_CA_CONFIGMAP = "kube-root-ca.crt"
+#: apiserver's names.SimpleNameGenerator: 5 characters of this alphabet (no vowels, no 0/1/3).
+_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+PLACEHOLDER_ROOT_CA = b"parity.placeholder.ca.crt"
+ROOT_CA_VOLATILE = ("the cluster's root CA (ConfigMap kube-root-ca.crt, which the cluster publishes in every "
+                    "namespace) is not in the input: give it to predict ca.crt")
+
+
+@dataclass(frozen=True)
+class RootCAConfigMap(ConfigMapSource):
+    """The injected volume's ``kube-root-ca.crt`` source. Not optional upstream, but the cluster's
+    root-ca-cert-publisher makes that ConfigMap in every namespace: absent from the input, ca.crt is
+    a placeholder (volatile) rather than an error."""
+
+
+def service_account_volume_name(w: Workload) -> str:
+    """``kube-api-access-XXXXX``. The API server picks the 5 characters at random
+    (``SimpleNameGenerator``); parity derives them from the workload's identity, from the same
+    alphabet, so that the same input always gives the same name."""
+    digest = hashlib.sha256(f"{w.namespace}/{w.kind}/{w.name}".encode()).digest()
+    return SA_VOLUME_PREFIX + "".join(_NAME_ALPHABET[b % len(_NAME_ALPHABET)] for b in digest[:5])
+
+
+def automounts_token(w: Workload, inputs: Inputs) -> bool:
+    """``shouldAutomount``: the pod's ``automountServiceAccountToken`` wins, then its ServiceAccount's
+    (``serviceAccountName``, "default" when unset) when the input holds it, else true."""
+    if w.spec.automount_service_account_token is not None:
+        return w.spec.automount_service_account_token
+    account = inputs.service_accounts.get((w.namespace, w.spec.service_account_name or SA_DEFAULT_NAME))
+    if account is not None and account.automount is not None:
+        return account.automount
+    return True
+
+
+def admitted_spec(w: Workload, inputs: Inputs) -> PodSpec:
+    """The pod spec after ``mountServiceAccountToken``: every container (init containers included)
+    without a mount at ``SA_MOUNT_PATH`` gets a read-only one of the token volume, appended to its
+    mounts; the volume is appended to the pod's unless one named ``kube-api-access-*`` is there
+    already (a pod read back from a cluster), whose name the mounts then use. ``w.spec`` itself
+    is left as written."""
+    spec = w.spec
+    if not automounts_token(w, inputs):
+        return spec
+    existing = next((v for v in spec.volumes if v.name.startswith(SA_VOLUME_PREFIX)), None)
+    name = existing.name if existing is not None else service_account_volume_name(w)
+    where = f"{w.field_prefix}.volumes[{len(spec.volumes)}]"  # where the API server puts it
+
+    def mounted(ctr: Container) -> Container:
+        if any(m.mount_path == SA_MOUNT_PATH for m in ctr.volume_mounts):
+            return ctr
+        field_path = f"{ctr.field}.volumeMounts[{len(ctr.volume_mounts)}]"
+        return dataclasses.replace(ctr, volume_mounts=ctr.volume_mounts + [
+            VolumeMount(name, SA_MOUNT_PATH, True, None, field_path)])
+
+    init = [mounted(c) for c in spec.init_containers]
+    regular = [mounted(c) for c in spec.containers]
+    needed = any(a is not b for a, b in zip(init + regular, spec.all_containers))
+    volumes = spec.volumes
+    if existing is None and needed:
+        sources = f"{where}.projected.sources"
+        volumes = volumes + [Volume(name, ProjectedSource((
+            TokenSource("token", SA_TOKEN_EXPIRATION, None, f"{sources}[0].serviceAccountToken"),
+            RootCAConfigMap(ROOT_CA_CONFIGMAP, (KeyToPath("ca.crt", "ca.crt", None, f"{sources}[1].configMap.items[0]"),),
+                            False, None, f"{sources}[1].configMap"),
+            DownwardSource((DownwardFile("namespace", "metadata.namespace", None, None, None, None,
+                                         f"{sources}[2].downwardAPI.items[0]"),), None, f"{sources}[2].downwardAPI"),
+        ), 0o644, f"{where}.projected"), where)]
+    return dataclasses.replace(spec, volumes=volumes, init_containers=init, containers=regular)
 
 
 @dataclass(frozen=True)
@@ -95,6 +178,11 @@ class _Pod:
         obj = store.get((self.w.namespace, src.name))
         kind = "secret" if is_secret else "configmap"
         name_field = f"{src.field}.{'secretName' if is_secret and src.default_mode is not None else 'name'}"
+        if obj is None and isinstance(src, RootCAConfigMap):
+            # The cluster publishes kube-root-ca.crt in every namespace (root-ca-cert-publisher):
+            # never missing there, only here.
+            return {item.path: PayloadFile(PLACEHOLDER_ROOT_CA, default_mode, volatile=ROOT_CA_VOLATILE)
+                    for item in src.items}
         if obj is None:
             if not src.optional:
                 self.bad(name_field, f'{kind} {go_quote(src.name)} not found in namespace {go_quote(self.w.namespace)} '
@@ -108,8 +196,11 @@ class _Pod:
             if item.key not in obj.data:
                 if not src.optional:
                     what = "secret key" if is_secret else "config key"
+                    hint = ("; the API server adds this volume (kube-api-access-*) for the service-account token: "
+                            "give kube-root-ca.crt its ca.crt, or set automountServiceAccountToken: false"
+                            if isinstance(src, RootCAConfigMap) else "")
                     self.bad(f"{item.field}.key",
-                             f"{kind} {go_quote(src.name)} references non-existent {what}: {shown(item.key)}")
+                             f"{kind} {go_quote(src.name)} references non-existent {what}: {shown(item.key)}{hint}")
                 continue
             payload[item.path] = PayloadFile(obj.data[item.key], default_mode if item.mode is None else item.mode)
         return payload
@@ -149,7 +240,7 @@ class _Pod:
 
     def token_payload(self, src: TokenSource, default_mode: int) -> Payload:
         mode = 0o600 if (self.fs_group is not None or self.fs_user is not None) else default_mode
-        return {src.path: PayloadFile(PLACEHOLDER_TOKEN, mode, self.fs_user, "the API server mints the token")}
+        return {src.path: PayloadFile(PLACEHOLDER_TOKEN, mode, self.fs_user, TOKEN_VOLATILE)}
 
     def payload(self, volume: Volume) -> Payload:
         s = volume.source
@@ -359,7 +450,7 @@ def build_layout(workload: Workload, inputs: Inputs, problems: Problems, epoch: 
     """The predicted layout of every container (init containers first), or None with problems added."""
     pod = _Pod(workload, inputs, problems, epoch)
     before = len(problems.items)
-    spec = workload.spec
+    spec = admitted_spec(workload, inputs)
     trees: dict[str, VolumeTree] = {}
     contents: dict[str, bytes] = {}
     nested = _nested_mountpoints(spec.all_containers)

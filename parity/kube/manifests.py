@@ -35,7 +35,7 @@ from .yamlload import DuplicateKey, TooBig, error_text, load_all
 MAX_SECRET_BYTES = 1024 * 1024  # the API server's limit on a Secret's (or ConfigMap's) total data
 
 #: The kinds besides workloads that parity reads (others are listed in ``Inputs.other_kinds``).
-READ_KINDS = ("Secret", "ConfigMap", "Service")
+READ_KINDS = ("Secret", "ConfigMap", "Service", "ServiceAccount")
 
 #: kind -> path of the pod template inside the object.
 TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
@@ -74,6 +74,20 @@ class ConfigMap:
     namespace: str
     data: dict[str, bytes]  # `data` (UTF-8) and `binaryData` together; the API keeps their keys disjoint
     file: str
+
+
+@dataclass
+class ServiceAccount:
+    """What parity needs of a ServiceAccount: whether pods running as it get the API token volume."""
+
+    name: str
+    namespace: str
+    automount: bool | None  # automountServiceAccountToken as written (None: not set)
+    file: str
+
+    @property
+    def ref(self) -> str:
+        return f"ServiceAccount/{self.name}"
 
 
 @dataclass
@@ -133,6 +147,7 @@ class Inputs:
     secrets: dict[tuple[str, str], Secret] = field(default_factory=dict)
     configmaps: dict[tuple[str, str], ConfigMap] = field(default_factory=dict)
     services: dict[tuple[str, str], Service] = field(default_factory=dict)  # (namespace, name), input order
+    service_accounts: dict[tuple[str, str], ServiceAccount] = field(default_factory=dict)
     other_kinds: list[tuple[str, str]] = field(default_factory=list)  # (file, "Kind/name") ignored
     warnings: list[str] = field(default_factory=list)
 
@@ -142,11 +157,13 @@ class Inputs:
         self.secrets.update(other.secrets)
         self.configmaps.update(other.configmaps)
         self.services.update(other.services)
+        self.service_accounts.update(other.service_accounts)
         self.other_kinds.extend(other.other_kinds)
 
     def non_workloads(self) -> list[tuple[str, str]]:
         """(file, "Kind/name") of the objects that are neither workloads nor Secrets/ConfigMaps."""
-        return [(s.file, s.ref) for s in self.services.values()] + self.other_kinds
+        return ([(s.file, s.ref) for s in self.services.values()]
+                + [(a.file, a.ref) for a in self.service_accounts.values()] + self.other_kinds)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -436,10 +453,12 @@ def _load_object(obj, file: str, default_ns: str, inputs: Inputs, problems: Prob
         problems.add(invalid(value, message), file=file, obj=ref, field=where)
     if bad_meta:
         return
-    if kind in ("Secret", "ConfigMap", "Service"):
-        parse = {"Secret": _load_secret, "ConfigMap": _load_configmap, "Service": parse_service}[kind]
+    if kind in READ_KINDS:
+        parse = {"Secret": _load_secret, "ConfigMap": _load_configmap, "Service": parse_service,
+                 "ServiceAccount": _load_service_account}[kind]
         found = parse(obj, name, namespace, file, problems)
-        into = {"Secret": inputs.secrets, "ConfigMap": inputs.configmaps, "Service": inputs.services}[kind]
+        into = {"Secret": inputs.secrets, "ConfigMap": inputs.configmaps, "Service": inputs.services,
+                "ServiceAccount": inputs.service_accounts}[kind]
         if found and (namespace, name) in into:  # the last one wins, as with workloads (_last_one_wins)
             problems.warnings.append(_given_again(file, ref, namespace, into[(namespace, name)].file))
         if found:
@@ -589,6 +608,17 @@ def _load_configmap(obj: dict, name: str, namespace: str, file: str, problems: P
     if len(problems.items) > before:
         return None
     return ConfigMap(name, namespace, data, file)
+
+
+def _load_service_account(obj: dict, name: str, namespace: str, file: str,
+                          problems: Problems) -> ServiceAccount | None:
+    """What a ServiceAccount decides for its pods: whether they get the token volume (kubelet §7.5)."""
+    automount = obj.get("automountServiceAccountToken")
+    if automount is not None and not isinstance(automount, bool):
+        problems.add("must be true or false", file=file, obj=f"ServiceAccount/{name}",
+                     field="automountServiceAccountToken")
+        return None
+    return ServiceAccount(name, namespace, automount, file)
 
 
 def pod_template(obj: dict, kind: str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import stat
 import tarfile
 
@@ -60,10 +61,15 @@ def test_article_compose_file(tmp_path):
     assert "version" not in doc
     assert list(doc["services"]) == ["parity-data", "api-gateway"]
     app = doc["services"]["api-gateway"]
-    (volume,) = doc["volumes"].values()
-    assert volume["name"].startswith("parity-pod-api-gateway.secrets_")
+    # The pod's secret volume, and the service-account volume the API server adds (kubelet-model §7.5).
+    secrets, sa = doc["volumes"]
+    assert (secrets, re.fullmatch(r"kube-api-access-[a-z0-9]{5}", sa) is not None) == ("secrets", True)
+    assert doc["volumes"][secrets]["name"].startswith("parity-pod-api-gateway.secrets_")
+    assert doc["volumes"][sa]["name"].startswith(f"parity-pod-api-gateway.{sa}_")
     assert app["volumes"] == [{"type": "volume", "source": "secrets", "target": "/etc/secrets", "read_only": True,
-                               "volume": {"nocopy": True}}]
+                               "volume": {"nocopy": True}},
+                              {"type": "volume", "source": sa, "target": "/var/run/secrets/kubernetes.io/serviceaccount",
+                               "read_only": True, "volume": {"nocopy": True}}]
     assert "volumes_from" not in app  # Compose drops ':ro' from volumes_from
     assert app["depends_on"] == {"parity-data": {"condition": "service_completed_successfully"}}
     assert app["entrypoint"] == ["sh", "-c", "while true; do sleep $$3600; done".replace("$$", "")]
@@ -72,7 +78,8 @@ def test_article_compose_file(tmp_path):
                              "io.parity.project": "parity-pod-api-gateway"}
     data = doc["services"]["parity-data"]
     assert data["build"] == {"context": "./data"}
-    assert data["volumes"] == [{"type": "volume", "source": "secrets", "target": "/parity/volumes/secrets"}]
+    assert data["volumes"] == [{"type": "volume", "source": "secrets", "target": "/parity/volumes/secrets"},
+                               {"type": "volume", "source": sa, "target": f"/parity/volumes/{sa}"}]
 
 
 def test_output_permissions_and_no_secret_outside_owner_only_parts(tmp_path):
@@ -244,7 +251,7 @@ def test_json_summary(tmp_path):
     assert summary["format"] == "parity.k8s-to-docker/v1"
     assert summary["workload"] == {"kind": "Deployment", "name": "tenant-gateway", "namespace": "default"}
     assert summary["services"] == ["check-config", "gateway", "log-shipper"]
-    assert sorted(summary["volumes"]) == ["config", "credentials", "podinfo"]
+    assert sorted(summary["volumes"]) == ["config", "credentials", "kube-api-access-gfg58", "podinfo"]
     assert summary["files"][:2] == ["compose.yaml", "docker.sh"]
     assert "subpath/gateway/3-.netrc" in summary["files"]
 
@@ -253,7 +260,9 @@ def test_flat_drops_the_kubelet_structure(tmp_path):
     gen(tmp_path, ARTICLE, "--flat")
     with tarfile.open(tmp_path / "out" / "data" / "payload.tar") as tar:
         names = {m.name: m for m in tar.getmembers()}
-    assert sorted(names) == ["parity", "parity/volumes", "parity/volumes/secrets", "parity/volumes/secrets/tenant1",
+    (sa,) = [n for n in names if re.fullmatch(r"parity/volumes/kube-api-access-[a-z0-9]{5}", n)]
+    assert sorted(names) == ["parity", "parity/volumes", sa, f"{sa}/ca.crt", f"{sa}/namespace", f"{sa}/token",
+                             "parity/volumes/secrets", "parity/volumes/secrets/tenant1",
                              "parity/volumes/secrets/tenant2", "parity/volumes/secrets/tenant3"]
     assert names["parity/volumes/secrets/tenant1"].isfile()
 
@@ -367,11 +376,13 @@ def test_a_native_sidecar_keeps_running_and_the_next_containers_wait_for_its_sta
     assert gen(tmp_path, str(write(tmp_path, NATIVE_SIDECAR))).returncode == 0
     services = yaml.safe_load((tmp_path / "out" / "compose.yaml").read_text())["services"]
     done, started = {"condition": "service_completed_successfully"}, {"condition": "service_started"}
+    data = {"parity-data": done}  # every container mounts the service-account volume (kubelet-model §7.5)
     assert {name: (s["restart"], s.get("depends_on")) for name, s in services.items()} == {
-        "setup": ("no", None),
-        "proxy": ("unless-stopped", {"setup": done}),
-        "migrate": ("no", {"proxy": started}),
-        "app": ("no", {"migrate": done}),
+        "parity-data": ("no", None),
+        "setup": ("no", data),
+        "proxy": ("unless-stopped", {**data, "setup": done}),
+        "migrate": ("no", {**data, "proxy": started}),
+        "app": ("no", {**data, "migrate": done}),
     }
     script = (tmp_path / "out" / "docker.sh").read_text()
     runs = {line.split("--name ")[1].split()[0].rsplit(".", 1)[1]: line for line in script.splitlines()
@@ -379,9 +390,10 @@ def test_a_native_sidecar_keeps_running_and_the_next_containers_wait_for_its_sta
     assert runs["proxy"].startswith("docker run -d ") and "--restart unless-stopped" in runs["proxy"]
     assert runs["setup"].startswith("docker run --rm ") and runs["migrate"].startswith("docker run --rm ")
     readme = (tmp_path / "out" / "README.md").read_text()
+    sa = "`/var/run/secrets/kubernetes.io/serviceaccount`"
     assert "- `proxy` (sidecar: an init container that keeps running; the next containers start once it has " \
-           "started): no secret volumes" in readme
-    assert "- `setup` (init container, runs to completion first): no secret volumes" in readme
+           f"started): {sa}" in readme
+    assert f"- `setup` (init container, runs to completion first): {sa}" in readme
 
 
 def test_env_field_refs_read_the_kubelets_annotations(tmp_path):

@@ -110,8 +110,13 @@ def test_deployment_from_cluster_equals_manifests_on_disk(api, kubeconfig, tmp_p
                                                                                        "dev")
     app = from_cluster[0].container("app")
     files = {p: (e.mode, e.size) for p, e in app.visible_files()}
+    # The template's pod gets the service-account volume at admission: its ca.crt is the cluster's
+    # kube-root-ca.crt, fetched for it; the token (0600: runAsUser 1000 is the FsUser) is a placeholder.
+    sa = "/var/run/secrets/kubernetes.io/serviceaccount"
     assert files == {"/etc/config/logo.bin": (0o444, 7), "/etc/secrets/password": (0o644, len(K.DB_PASSWORD)),
-                     "/etc/secrets/username": (0o644, 3)}
+                     "/etc/secrets/username": (0o644, 3), f"{sa}/ca.crt": (0o644, len(K.CA_CRT)),
+                     f"{sa}/namespace": (0o644, 3), f"{sa}/token": (0o600, 24)}
+    assert from_cluster[0].contents[dict(app.visible_files())[f"{sa}/ca.crt"].sha256] == K.CA_CRT.encode()
     assert api.paths() == [
         "/apis/apps/v1/namespaces/dev/deployments/api-gateway",
         "/api/v1/namespaces/dev/configmaps/app-config",
@@ -119,6 +124,7 @@ def test_deployment_from_cluster_equals_manifests_on_disk(api, kubeconfig, tmp_p
         "/api/v1/namespaces/dev/configmaps/opt-cm",
         "/api/v1/namespaces/dev/secrets/db-creds",
         "/api/v1/namespaces/dev/secrets/env-secret",
+        "/api/v1/namespaces/dev/configmaps/kube-root-ca.crt",  # for the service-account volume's ca.crt
     ]
 
 

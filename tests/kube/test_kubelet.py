@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 
@@ -12,6 +13,8 @@ from parity.kube.names import go_quote
 from parity.layout import TIMESTAMP_DIR_RE
 
 from ..conftest import entries_by_rel, layout_of
+
+SA = "/var/run/secrets/kubernetes.io/serviceaccount"  # the service-account mount (§7.5)
 
 SECRET = """
 apiVersion: v1
@@ -24,6 +27,9 @@ stringData: {a: alpha, b: bravo}
 
 def pod(volume: str, mounts: str = "[{name: v, mountPath: /etc/s}]", extra_spec: str = "",
         containers: str | None = None) -> str:
+    """A pod with the volume ``v`` under test. It opts out of the service-account volume the API
+    server would add (``automountServiceAccountToken: false``), which has tests of its own (§7.5
+    below): each test here pins the rules of its one volume."""
     ctrs = containers or f"""
   containers:
   - name: app
@@ -33,7 +39,8 @@ def pod(volume: str, mounts: str = "[{name: v, mountPath: /etc/s}]", extra_spec:
 apiVersion: v1
 kind: Pod
 metadata: {{name: p, labels: {{app: web, tier: "a\\"b"}}, annotations: {{note: "x\\ny"}}}}
-spec:{extra_spec}{ctrs}
+spec:
+  automountServiceAccountToken: false{extra_spec}{ctrs}
   volumes:
   - name: v
     {volume}
@@ -294,7 +301,7 @@ def test_service_account_token_mode_and_owner(tmp_path, security, mode, uid, gid
     c = layout_of(tmp_path, text).containers[0]
     (path, entry), = c.visible_files()
     assert (path, f"{entry.mode:o}", entry.uid, entry.gid) == ("/etc/s/token", mode, uid, gid)
-    assert entry.volatile == "the API server mints the token"
+    assert entry.volatile == "the API server mints the token (a signed, expiring JWT bound to the pod): no cluster, no real token"
 
 
 def test_fs_user_needs_every_container_to_agree(tmp_path):
@@ -377,7 +384,12 @@ spec:
     w = layout_of(tmp_path, text)
     vol = {p: e.volatile for p, e in w.containers[0].visible_files()}
     assert vol == {"/etc/p/labels": "the Deployment controller adds labels (pod-template-hash)",
-                   "/etc/p/name": "the Deployment controller names the pod"}
+                   "/etc/p/name": "the Deployment controller names the pod",
+                   f"{SA}/ca.crt": "the cluster's root CA (ConfigMap kube-root-ca.crt, which the cluster publishes in "
+                                   "every namespace) is not in the input: give it to predict ca.crt",
+                   f"{SA}/namespace": None,
+                   f"{SA}/token": "the API server mints the token (a signed, expiring JWT bound to the pod): no "
+                                  "cluster, no real token"}
 
 
 def test_resource_field_ref(tmp_path):
@@ -480,17 +492,27 @@ def test_workload_kinds_extract_the_pod_template(tmp_path, kind, template):
           "volumes: [{name: v, secret: {secretName: s}}]}}"
     text = SECRET + f"apiVersion: v1\nkind: {kind}\nmetadata: {{name: w}}\n" + template.replace("TEMPLATE", tpl)
     w = layout_of(tmp_path, text)
-    assert (w.kind, w.name, [p for p, _ in w.containers[0].visible_files()]) == (kind, "w", ["/s/a", "/s/b"])
+    # The pods of every kind get the service-account volume at admission (§7.5).
+    assert (w.kind, w.name, [p for p, _ in w.containers[0].visible_files()]) == (
+        kind, "w", ["/s/a", "/s/b", f"{SA}/ca.crt", f"{SA}/namespace", f"{SA}/token"])
+
+
+#: What every container of the documentation's examples also gets: the service-account volume the API
+#: server adds (§7.5), token and ca.crt placeholders (volatile: no cluster, no kube-root-ca.crt given).
+SA_FILES = {f"{SA}/ca.crt": ("0644", 25), f"{SA}/namespace": ("0644", 7), f"{SA}/token": ("0644", 24)}
 
 
 @pytest.mark.parametrize("example,files", [
-    ("secret-pod", {"/etc/secret-volume/password": ("0644", 12), "/etc/secret-volume/username": ("0644", 6)}),
-    ("projected", {"/projected-volume/password.txt": ("0644", 12), "/projected-volume/username.txt": ("0644", 5)}),
+    ("secret-pod", {"/etc/secret-volume/password": ("0644", 12), "/etc/secret-volume/username": ("0644", 6),
+                    **SA_FILES}),
+    ("projected", {"/projected-volume/password.txt": ("0644", 12), "/projected-volume/username.txt": ("0644", 5),
+                   **SA_FILES}),
     ("projected-nondefault-mode", {"/projected-volume/my-group/my-password": ("0777", 12),
-                                   "/projected-volume/my-group/my-username": ("0644", 5)}),
+                                   "/projected-volume/my-group/my-username": ("0644", 5), **SA_FILES}),
 ])
 def test_kubernetes_docs_examples_as_they_are(example, files):
-    """Manifests from the Kubernetes documentation (flow style, comments, args only, decimal modes)."""
+    """Manifests from the Kubernetes documentation (flow style, comments, args only, decimal modes),
+    with the service-account mount the API server adds to each."""
     import json
 
     from ..conftest import ROOT, run_parity
@@ -499,3 +521,162 @@ def test_kubernetes_docs_examples_as_they_are(example, files):
     assert result.returncode == 0, result.stderr.decode()
     ((container,),) = [w["containers"] for w in json.loads(result.stdout)["workloads"]]
     assert {f["path"]: (f["mode"], f["size"]) for f in container["files"]} == files
+    (sa,) = [m for m in container["mounts"] if m["path"] == SA]
+    assert (sa["read_only"], sa["source"], re.fullmatch(r"kube-api-access-[a-z0-9]{5}", sa["volume"]) is not None) \
+        == (True, "projected", True)
+    assert {f["path"]: f.get("volatile", "")[:29] for f in container["files"] if f["path"].startswith(SA)} == {
+        f"{SA}/ca.crt": "the cluster's root CA (Config", f"{SA}/namespace": "",
+        f"{SA}/token": "the API server mints the toke"}
+
+
+# ---------------------------------------------------------------------------------------------
+# §7.5: the service-account volume the API server's ServiceAccount admission plugin adds.
+
+
+def bare_pod(spec: str = "", containers: str = "[{name: app, image: busybox}]", meta: str = "name: p") -> str:
+    return f"apiVersion: v1\nkind: Pod\nmetadata: {{{meta}}}\nspec:\n  containers: {containers}\n{spec}"
+
+
+def test_every_container_init_included_gets_the_service_account_volume_as_admission_adds_it(tmp_path):
+    """mountServiceAccountToken + TokenVolumeSource: one projected volume kube-api-access-XXXXX (token,
+    ca.crt from kube-root-ca.crt, namespace; defaultMode 0644) mounted read-only at the default path in
+    every container, init containers included; the token and (without kube-root-ca.crt in the input)
+    ca.crt are placeholders, volatile; namespace is the pod's."""
+    w = layout_of(tmp_path, bare_pod("  initContainers: [{name: setup, image: busybox}]\n",
+                                     meta="name: p, namespace: shop"))
+    (volume,) = w.volumes
+    assert re.fullmatch(r"kube-api-access-[bcdfghjklmnpqrstvwxz2456789]{5}", volume.name)
+    assert [(c.name, c.init, [(m.path, m.volume, m.read_only, m.sub_path) for m in c.mounts]) for c in w.containers] \
+        == [("setup", True, [(SA, volume.name, True, None)]), ("app", False, [(SA, volume.name, True, None)])]
+    for c in w.containers:
+        got = entries_by_rel(c, SA)
+        ts = ts_of(got)
+        assert got == {
+            ".": ("dir", "1777", 0, 0, None),
+            ts: ("dir", "755", 0, 0, None),
+            f"{ts}/ca.crt": ("file", "644", 0, 0, None),
+            f"{ts}/namespace": ("file", "644", 0, 0, None),
+            f"{ts}/token": ("file", "644", 0, 0, None),
+            "..data": ("symlink", "777", 0, 0, ts),
+            "ca.crt": ("symlink", "777", 0, 0, "..data/ca.crt"),
+            "namespace": ("symlink", "777", 0, 0, "..data/namespace"),
+            "token": ("symlink", "777", 0, 0, "..data/token"),
+        }
+        files = dict(c.visible_files())
+        assert w.contents[files[f"{SA}/namespace"].sha256] == b"shop"
+        assert files[f"{SA}/namespace"].volatile is None
+        assert w.contents[files[f"{SA}/token"].sha256] == b"parity.placeholder.token"
+        assert files[f"{SA}/token"].volatile.startswith("the API server mints the token")
+        assert w.contents[files[f"{SA}/ca.crt"].sha256] == b"parity.placeholder.ca.crt"
+        assert "kube-root-ca.crt" in files[f"{SA}/ca.crt"].volatile
+
+
+def test_service_account_volume_name_is_the_same_for_the_same_workload(tmp_path):
+    """The random suffix has a deterministic stand-in: the same workload, the same name; another, another."""
+    a = layout_of(tmp_path, bare_pod()).volumes[0].name
+    b = layout_of(tmp_path, bare_pod()).volumes[0].name
+    c = layout_of(tmp_path, bare_pod(meta="name: q")).volumes[0].name
+    assert a == b != c
+
+
+def test_ca_crt_comes_from_the_kube_root_ca_configmap_of_the_pods_namespace(tmp_path):
+    cm = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-root-ca.crt, namespace: NS}\n"
+          "data: {ca.crt: \"-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n\"}\n---\n")
+    w = layout_of(tmp_path, cm.replace("NS", "shop") + bare_pod(meta="name: p, namespace: shop"))
+    (c,) = w.containers
+    ca = dict(c.visible_files())[f"{SA}/ca.crt"]
+    assert (w.contents[ca.sha256], ca.volatile) == (b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+                                                   None)
+    # In another namespace it is not the pod's: placeholder.
+    w = layout_of(tmp_path, cm.replace("NS", "other") + bare_pod(meta="name: p, namespace: shop"))
+    assert w.contents[dict(w.containers[0].visible_files())[f"{SA}/ca.crt"].sha256] == b"parity.placeholder.ca.crt"
+
+
+def test_a_kube_root_ca_configmap_without_ca_crt_fails_the_pod_as_in_the_cluster(tmp_path):
+    """The projection's item is not optional: the kubelet cannot mount the volume."""
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-root-ca.crt}\ndata: {other: x}\n---\n"
+    with pytest.raises(ParityError) as err:
+        layout_of(tmp_path, cm + bare_pod())
+    assert str(err.value) == (f'{tmp_path}/in.yaml: Pod/p: spec.volumes[0].projected.sources[1].configMap.items[0].key: '
+                              'configmap "kube-root-ca.crt" references non-existent config key: ca.crt; the API '
+                              'server adds this volume (kube-api-access-*) for the service-account token: give '
+                              'kube-root-ca.crt its ca.crt, or set automountServiceAccountToken: false')
+
+
+@pytest.mark.parametrize("pod_setting, account, mounted", [
+    ("automountServiceAccountToken: false", "", False),
+    ("automountServiceAccountToken: true", "", True),
+    ("", "automountServiceAccountToken: false", False),  # the "default" ServiceAccount
+    ("serviceAccountName: robot", "automountServiceAccountToken: false", False),
+    ("automountServiceAccountToken: true", "automountServiceAccountToken: false", True),  # the pod's wins
+    ("", "automountServiceAccountToken: true", True),
+    ("", "{}", True),
+])
+def test_automount_is_decided_by_the_pod_then_its_service_account(tmp_path, pod_setting, account, mounted):
+    """shouldAutomount: the pod's field wins, then the ServiceAccount's (serviceAccountName, else
+    "default") when the input has it in the pod's namespace, else the volume is mounted."""
+    name = "robot" if "robot" in pod_setting else "default"
+    sa = ""
+    if account:
+        body = "" if account == "{}" else account
+        sa = f"apiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: {name}}}\n{body}\n---\n"
+    w = layout_of(tmp_path, sa + bare_pod(f"  {pod_setting}\n" if pod_setting else ""))
+    assert [m.path for m in w.containers[0].mounts] == ([SA] if mounted else [])
+    assert len(w.volumes) == (1 if mounted else 0)
+
+
+def test_a_service_account_in_another_namespace_does_not_decide(tmp_path):
+    sa = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default, namespace: other}\n" \
+         "automountServiceAccountToken: false\n---\n"
+    assert [m.path for m in layout_of(tmp_path, sa + bare_pod()).containers[0].mounts] == [SA]
+
+
+def test_a_container_that_mounts_the_path_itself_keeps_its_own_volume(tmp_path):
+    """Existing mounts at the default path prevent mounting of the API token (admission.go), container
+    by container: the other container still gets the token volume."""
+    text = SECRET + bare_pod(
+        "  volumes: [{name: own, secret: {secretName: s}}]\n",
+        containers=f"[{{name: app, image: busybox, volumeMounts: [{{name: own, mountPath: {SA}}}]}}, "
+                   "{name: side, image: busybox}]")
+    w = layout_of(tmp_path, text)
+    app, side = w.containers
+    assert [(m.path, m.volume) for m in app.mounts] == [(SA, "own")]
+    assert sorted(p for p, _ in app.visible_files()) == [f"{SA}/a", f"{SA}/b"]
+    assert [m.path for m in side.mounts] == [SA] and side.mounts[0].volume.startswith("kube-api-access-")
+    assert [v.name for v in w.volumes][0] == "own" and len(w.volumes) == 2
+
+
+def test_no_volume_is_added_when_every_container_mounts_the_path_itself(tmp_path):
+    text = SECRET + bare_pod("  volumes: [{name: own, secret: {secretName: s}}]\n",
+                             containers=f"[{{name: app, image: busybox, volumeMounts: [{{name: own, mountPath: {SA}}}]}}]")
+    assert [v.name for v in layout_of(tmp_path, text).volumes] == ["own"]
+
+
+def test_a_pod_read_back_with_its_kube_api_access_volume_gets_no_second_one(tmp_path):
+    """A pod as the API server returns it already has kube-api-access-*: admission reuses that name."""
+    cm = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kube-root-ca.crt}\ndata: {ca.crt: x}\n---\n"
+    volume = ("  volumes:\n  - name: kube-api-access-x7k2p\n    projected:\n      defaultMode: 420\n      sources:\n"
+              "      - serviceAccountToken: {expirationSeconds: 3607, path: token}\n"
+              "      - configMap: {name: kube-root-ca.crt, items: [{key: ca.crt, path: ca.crt}]}\n"
+              "      - downwardAPI: {items: [{path: namespace, fieldRef: {apiVersion: v1, fieldPath: metadata.namespace}}]}\n")
+    w = layout_of(tmp_path, cm + bare_pod(volume, containers=(
+        f"[{{name: app, image: busybox, volumeMounts: [{{name: kube-api-access-x7k2p, mountPath: {SA}, "
+        "readOnly: true}]}, {name: late, image: busybox}]")))
+    assert [v.name for v in w.volumes] == ["kube-api-access-x7k2p"]
+    assert [[(m.path, m.volume) for m in c.mounts] for c in w.containers] == [[(SA, "kube-api-access-x7k2p")]] * 2
+
+
+def test_the_token_follows_fs_group_and_run_as_user_in_the_added_volume(tmp_path):
+    """The added token is a serviceAccountToken projection like any other (§3.4, §4, §5)."""
+    w = layout_of(tmp_path, bare_pod("  securityContext: {runAsUser: 1000, fsGroup: 2000}\n"))
+    got = entries_by_rel(w.containers[0], SA)
+    ts = ts_of(got)
+    assert (got[f"{ts}/token"], got[f"{ts}/namespace"], got["."]) == (
+        ("file", "640", 1000, 2000, None), ("file", "644", 0, 2000, None), ("dir", "3777", 0, 2000, None))
+
+
+def test_a_service_account_whose_automount_is_not_a_boolean_is_refused(tmp_path):
+    text = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: default}\nautomountServiceAccountToken: \"no\"\n---\n"
+    with pytest.raises(ParityError) as err:
+        layout_of(tmp_path, text + bare_pod())
+    assert str(err.value) == f"{tmp_path}/in.yaml: ServiceAccount/default: automountServiceAccountToken: must be true or false"

@@ -68,8 +68,12 @@ tmpfs /podinfo tmpfs ro,relatime,size=8039880k,inode64 0 0
 
 
 def the_pod(running: bool = True) -> dict:
+    """A pod as the API server returns it. It has no kube-api-access-* volume, which only a pod with
+    ``automountServiceAccountToken: false`` lacks: said so, or the prediction would add one."""
     extra = [K.container("sidecar", SIDECAR_MOUNTS), K.container("scratch", EMPTYDIR_ONLY)]
-    return K.pod(volumes=VOLUMES, mounts=APP_MOUNTS, env=False, running=running, extra_containers=extra)
+    pod = K.pod(volumes=VOLUMES, mounts=APP_MOUNTS, env=False, running=running, extra_containers=extra)
+    pod["spec"]["automountServiceAccountToken"] = False
+    return pod
 
 
 def predicted() -> WorkloadLayout:

@@ -137,7 +137,9 @@ def test_a_divisor_the_api_server_does_not_allow_is_refused_with_its_message(tmp
     good = run_parity("layout", str(write(tmp_path, pod("1000m", "1Mi"), "good.yaml")), "--format", "json")
     assert good.returncode == 0, good.stderr.decode()
     files = {f["path"]: f["size"] for f in json.loads(good.stdout)["workloads"][0]["containers"][0]["files"]}
-    assert files == {"/i/c": 1, "/i/m": 2}  # "2" and "64"
+    sa = "/var/run/secrets/kubernetes.io/serviceaccount"  # added at admission (kubelet-model §7.5)
+    assert files == {"/i/c": 1, "/i/m": 2,  # "2" and "64"
+                     f"{sa}/ca.crt": 25, f"{sa}/namespace": 7, f"{sa}/token": 24}
     path = write(tmp_path, pod("2", "1e-999999999"), "bad.yaml")
     bad = run_parity("layout", str(path))
     where = f"parity: {path}: Pod/d: spec.volumes[0].downwardAPI.items"

@@ -52,7 +52,11 @@ def test_k_renders_a_kustomization_as_kubectl_apply_k(tmp_path):
     assert result.returncode == 0, result.stderr.decode()
     (workload,) = json.loads(result.stdout)["workloads"]
     assert workload["workload"] == {"kind": "Pod", "name": "api-gateway", "namespace": "team-a"}
-    assert [f["path"] for f in workload["containers"][0]["files"]] == [f"/etc/secrets/tenant{i}" for i in (1, 2, 3)]
+    sa = "/var/run/secrets/kubernetes.io/serviceaccount"  # added at admission (kubelet-model §7.5)
+    assert [f["path"] for f in workload["containers"][0]["files"]] == [f"/etc/secrets/tenant{i}" for i in (1, 2, 3)] + [
+        f"{sa}/ca.crt", f"{sa}/namespace", f"{sa}/token"]
+    (namespace,) = [f for f in workload["containers"][0]["files"] if f["path"] == f"{sa}/namespace"]
+    assert namespace["size"] == len("team-a")
 
 
 def test_k_without_a_renderer_says_how(tmp_path):

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from ..conftest import ROOT, run_on_a_terminal, run_parity
-from ..diffcases import (ARTICLE, CASES, DIFF_KEYS, DOC_KEYS, GW, MODE_SPECIFIC, OLD_KEY, ROTATED_KEY, Case,
-                         case_article, case_missing_fs_group, case_prebuilt_data_image, edit_compose, manifests_copy,
+from ..diffcases import (ARTICLE, CASES, DIFF_KEYS, DOC_KEYS, GW, MODE_SPECIFIC, NO_AUTOMOUNT, OLD_KEY, ROTATED_KEY,
+                         Case, case_article, case_missing_fs_group, case_prebuilt_data_image, edit_compose, manifests_copy,
                          run_diff, verdict)
 from ..dockerfilecases import CASES as DOCKERFILE_CASES
 from ..dockerfilecases import write_setup
@@ -308,14 +308,15 @@ def test_dockerfile_static_agrees_with_live(docker_client, tmp_path, name):
     builder: the static diff gives the live diff's verdict, fact for fact, or says ``unknown``; where
     it says unknown because the builder here cannot build the Dockerfile, the live diff fails (exit 2)."""
     case = DOCKERFILE_CASES[name]
+    inputs = [str(ARTICLE), str(NO_AUTOMOUNT)]  # a hand-written setup: no service-account mount
     compose = write_setup(tmp_path / "case", case.dockerfile, case.fill, case.build)
-    static = verdict([str(ARTICLE)], compose)
+    static = verdict(inputs, compose)
     if not case.live_builds:
         assert static.kinds == {(GW, "/etc/secrets", "unknown")}
-        result = run_diff(str(ARTICLE), "--compose", str(compose), "--live", "--format", "json")
+        result = run_diff(*inputs, "--compose", str(compose), "--live", "--format", "json")
         assert result.returncode == 2 and result.stderr.decode().startswith(f"parity: {compose}: ")
         return
-    live = verdict([str(ARTICLE)], compose, "--live")
+    live = verdict(inputs, compose, "--live")
     if case.unknown:
         assert static.kinds == {(GW, "/etc/secrets", "unknown")}
         return

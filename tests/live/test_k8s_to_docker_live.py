@@ -201,3 +201,73 @@ def test_a_native_sidecar_runs_beside_the_app(docker_client, tmp_path):
         compose(out, "down", "-v", "-t", "0", check=False)
         for image in summary.get("images", []):
             subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True)
+
+
+SA_POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: sa-reader, namespace: shop}
+spec:
+  initContainers:
+    - name: check
+      image: busybox:latest
+      command: ["sh", "-c", "test \\"$(cat /var/run/secrets/kubernetes.io/serviceaccount/namespace)\\" = shop"]
+  containers:
+    - name: app
+      image: busybox:latest
+      command: ["sh", "-c", "while true; do sleep 3600; done"]
+"""
+
+
+@pytest.mark.live
+def test_the_service_account_namespace_is_read_from_inside_through_compose_docker_sh_and_up(docker_client, tmp_path):
+    """The volume the API server adds (kubelet-model §7.5), brought up the three ways: the init container
+    reads its namespace before the app starts (it exits 0 only if it reads "shop"), the app reads
+    ``namespace`` and the token placeholder, read-only, as the prediction says."""
+    import secrets
+
+    from parity.compare import compare_containers
+    from parity.docker.readback import container_layout
+
+    from ..conftest import run_parity
+
+    src = tmp_path / "sa.yaml"
+    src.write_text(SA_POD)
+    layout = predicted(str(src))
+    sa = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+    def check(ctr, init_ctr) -> None:
+        assert init_ctr.attrs["State"]["ExitCode"] == 0
+        assert ctr.exec_run(["cat", f"{sa}/namespace"]).output == b"shop"
+        assert ctr.exec_run(["cat", f"{sa}/token"]).output == b"parity.placeholder.token"
+        code, output = write_as_root(ctr, sa)
+        assert code != 0 and "Read-only file system" in output
+        app = layout.container("app")
+        assert compare_containers(app, container_layout(ctr, "app", [m.path for m in app.mounts])) == []
+
+    # compose
+    summary = generate(tmp_path / "compose", str(src))
+    with compose_up(tmp_path / "compose", summary):
+        check(compose_container(docker_client, summary["project"], "app"),
+              compose_container(docker_client, summary["project"], "check"))
+    # docker.sh
+    out = tmp_path / "sh"
+    summary = generate(out, str(src))
+    project = summary["project"]
+    try:
+        run = subprocess.run(["sh", str(out / "docker.sh")], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        check(docker_client.containers.get(f"{project}.app"), docker_client.containers.get(f"{project}.check"))
+    finally:
+        subprocess.run(["sh", str(out / "docker.sh"), "down"], capture_output=True)
+    # parity up
+    project = f"parity-test-{secrets.token_hex(4)}"
+    env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
+    try:
+        up = run_parity("up", str(src), "-p", project, env=env)
+        assert up.returncode == 0, up.stderr.decode()
+        check(docker_client.containers.get(f"{project}.app"), docker_client.containers.get(f"{project}.check"))
+    finally:
+        assert run_parity("down", "-p", project, env=env).returncode == 0
+    for label in (f"io.parity.project={project}", f"io.parity.project={summary['project']}"):
+        assert docker_client.containers.list(all=True, filters={"label": label}) == []
