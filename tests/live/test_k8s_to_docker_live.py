@@ -237,7 +237,8 @@ def test_the_service_account_namespace_is_read_from_inside_through_compose_docke
     sa = "/var/run/secrets/kubernetes.io/serviceaccount"
 
     def check(ctr, init_ctr) -> None:
-        assert init_ctr.attrs["State"]["ExitCode"] == 0
+        if init_ctr is not None:  # (docker.sh runs init containers with --rm, under set -e: its exit says)
+            assert init_ctr.attrs["State"]["ExitCode"] == 0
         assert ctr.exec_run(["cat", f"{sa}/namespace"]).output == b"shop"
         assert ctr.exec_run(["cat", f"{sa}/token"]).output == b"parity.placeholder.token"
         code, output = write_as_root(ctr, sa)
@@ -257,7 +258,7 @@ def test_the_service_account_namespace_is_read_from_inside_through_compose_docke
     try:
         run = subprocess.run(["sh", str(out / "docker.sh")], capture_output=True, text=True)
         assert run.returncode == 0, run.stderr
-        check(docker_client.containers.get(f"{project}.app"), docker_client.containers.get(f"{project}.check"))
+        check(docker_client.containers.get(f"{project}.app"), None)
     finally:
         subprocess.run(["sh", str(out / "docker.sh"), "down"], capture_output=True)
     # parity up
