@@ -59,6 +59,11 @@ spec:
 PROJECT = "parity-app_045f621b238207e7"  # sha256 of the sorted namespace/kind/name lines, 16 hex
 
 
+def one(items):
+    (only,) = list(items)
+    return only
+
+
 def _workloads(tmp_path, text: str):
     inputs = load_inputs([str(write(tmp_path, text))])
     workloads = select_workloads(inputs, None)
@@ -76,18 +81,26 @@ def test_several_workloads_make_one_compose_project_with_distinct_keys(tmp_path)
     assert doc["name"] == PROJECT
     assert list(doc["services"]) == ["parity-data", "team-a_api_app", "team-b_api_app"]
     data = doc["services"]["parity-data"]
+    # Each pod also has the service-account volume the API server adds (kubelet-model §7.5), keyed alike.
+    sa = {team: one(k for k in doc["volumes"] if k.startswith(f"{team}_api_kube-api-access-")) for team in
+          ("team-a", "team-b")}
     assert data["volumes"] == [
         {"type": "volume", "source": "team-a_api_config", "target": "/parity/volumes/team-a_api_config"},
-        {"type": "volume", "source": "team-b_api_config", "target": "/parity/volumes/team-b_api_config"}]
+        {"type": "volume", "source": sa["team-a"], "target": f"/parity/volumes/{sa['team-a']}"},
+        {"type": "volume", "source": "team-b_api_config", "target": "/parity/volumes/team-b_api_config"},
+        {"type": "volume", "source": sa["team-b"], "target": f"/parity/volumes/{sa['team-b']}"}]
     assert "io.parity.workload" not in data["labels"]  # the data image belongs to every pod
     for team in ("team-a", "team-b"):
         svc = doc["services"][f"{team}_api_app"]
         assert svc["volumes"] == [{"type": "volume", "source": f"{team}_api_config", "target": "/etc/config",
-                                   "read_only": True, "volume": {"nocopy": True}}]
+                                   "read_only": True, "volume": {"nocopy": True}},
+                                  {"type": "volume", "source": sa[team],
+                                   "target": "/var/run/secrets/kubernetes.io/serviceaccount", "read_only": True,
+                                   "volume": {"nocopy": True}}]
         assert svc["labels"] == {"io.parity.workload": "Deployment/api", "io.parity.container": "app",
                                  "io.parity.project": PROJECT}
         assert doc["volumes"][f"{team}_api_config"]["name"].startswith(f"{PROJECT}.{team}_api_config_")
-    assert result.stdout.decode().startswith(f"wrote {tmp_path / 'out'} for 2 workloads: 2 service(s), 2 volume(s)\n")
+    assert result.stdout.decode().startswith(f"wrote {tmp_path / 'out'} for 2 workloads: 2 service(s), 4 volume(s)\n")
 
 
 def test_one_data_image_holds_every_pods_volume(tmp_path):
@@ -98,7 +111,8 @@ def test_one_data_image_holds_every_pods_volume(tmp_path):
     with tarfile.open(fileobj=io.BytesIO((tmp_path / "out" / "data" / "payload.tar").read_bytes())) as tar:
         files = {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
     # (the file sits in the timestamped directory; the top-level ``mode`` is a symlink to it)
-    assert {n.split("/")[2]: b for n, b in files.items()} == {"team-a_api_config": b"a", "team-b_api_config": b"b"}
+    assert {n.split("/")[2]: b for n, b in files.items() if "kube-api-access" not in n} == {
+        "team-a_api_config": b"a", "team-b_api_config": b"b"}
 
 
 def test_docker_sh_runs_every_pods_containers_in_one_project(tmp_path):
@@ -125,11 +139,13 @@ def test_project_option_names_the_app(tmp_path):
     summary = json.loads(result.stdout)
     assert summary["project"] == "shop"
     assert "workload" not in summary
+    sa = [one(v for v in p["volumes"] if "_api_kube-api-access-" in v) for p in summary["pods"]]  # (§7.5)
     assert summary["pods"] == [
         {"kind": "Deployment", "name": "api", "namespace": "team-a", "services": ["team-a_api_app"],
-         "volumes": ["team-a_api_config"]},
+         "volumes": ["team-a_api_config", sa[0]]},
         {"kind": "Deployment", "name": "api", "namespace": "team-b", "services": ["team-b_api_app"],
-         "volumes": ["team-b_api_config"]}]
+         "volumes": ["team-b_api_config", sa[1]]}]
+    assert sa[0].startswith("team-a_") and sa[1].startswith("team-b_")
     assert summary["services"] == ["team-a_api_app", "team-b_api_app"]
 
 
@@ -164,7 +180,8 @@ def test_workload_narrows_the_app_to_one_with_todays_names(tmp_path):
         "parity-data": {"condition": "service_completed_successfully"},
         "tenant-gateway_check-config": {"condition": "service_completed_successfully"}}
     assert [v["source"] for v in doc["services"]["tenant-gateway_gateway"]["volumes"]] == [
-        "tenant-gateway_credentials", "tenant-gateway_config", "tenant-gateway_podinfo", "./subpath/tenant-gateway_gateway/3-.netrc"]
+        "tenant-gateway_credentials", "tenant-gateway_config", "tenant-gateway_podinfo",
+        "tenant-gateway_kube-api-access-gfg58", "./subpath/tenant-gateway_gateway/3-.netrc"]  # (+ kubelet-model §7.5)
     one = run_parity("k8s-to-docker", article, richer, "--workload", "deploy/tenant-gateway", "-o", str(tmp_path / "one"))
     assert one.returncode == 0, one.stderr
     doc = yaml.safe_load((tmp_path / "one" / "compose.yaml").read_text())
