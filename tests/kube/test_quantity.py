@@ -179,7 +179,9 @@ def test_a_zero_divisor_is_the_unset_one_and_divides_by_1(tmp_path):
     result = run_parity("layout", str(path), "--format", "json")
     assert result.returncode == 0, result.stderr.decode()
     files = {f["path"]: f["size"] for f in json.loads(result.stdout)["workloads"][0]["containers"][0]["files"]}
-    assert files == {"/i/c": 1, "/i/m": 8}  # "2" and "67108864"
+    sa = "/var/run/secrets/kubernetes.io/serviceaccount"  # added at admission (kubelet-model §7.5)
+    assert files == {"/i/c": 1, "/i/m": 8,  # "2" and "67108864"
+                     f"{sa}/ca.crt": 25, f"{sa}/namespace": 7, f"{sa}/token": 24}
     out = tmp_path / "out"
     assert run_parity("k8s-to-docker", str(path), "-o", str(out)).returncode == 0
     assert "M: '67108864'" in (out / "compose.yaml").read_text()
