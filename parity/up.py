@@ -42,6 +42,7 @@ from .docker.labels import (LABEL_CONFIG, LABEL_DIGEST, LABEL_NAMESPACE, LABEL_P
                             LABEL_VOLUME, LABEL_VOLUME_DIGEST, LABEL_VOLUME_SHAPE, ROLE_DATA, compose_labels, not_ours,
                             owner_pid, run_owner)
 from .docker.leftovers import owner_alive, sweep
+from .docker.security import verify_run_as_non_root
 from .docker.plan import DATA_SERVICE, AppPlan, DataVolume, ServicePlan
 from .errors import ParityError
 from .layout import WorkloadLayout, document
@@ -86,6 +87,7 @@ def _config_digest(s: ServicePlan) -> str:
         "image": s.image, "entrypoint": s.entrypoint, "command": s.command, "env": s.env.plain,
         "env_objects": hashlib.sha256(json.dumps(s.env.from_objects, sort_keys=True).encode()).hexdigest(),
         "user": s.user, "groups": s.group_add, "ro": s.read_only_rootfs, "wd": s.working_dir,
+        "security": s.security.config(),
         "hostname": s.hostname, "restart": s.restart, "ports": s.ports, "tty": s.tty, "stdin": s.stdin_open,
         "volumes": [(m.target, m.volume) for m in s.volumes],
         "binds": [(b.target, [(e.path, e.type, e.mode, e.uid, e.gid, e.sha256, e.target) for e in b.entries])
@@ -217,6 +219,34 @@ class _Up:
             return False
         return all(self._bind_source(b.host_path) is not None for s in self.plan.services for b in s.binds)
 
+    def _check_run_as_non_root(self) -> None:
+        """The kubelet's runAsNonRoot check, for every container before any is created (the images are
+        here: ``ensure_image``).
+
+        Raises:
+            ParityError: the kubelet would not start a container (CreateContainerConfigError).
+        """
+        for s in self.plan.services:
+            sec, error = s.security, s.security.config_error
+            if error is None and sec.check_image_user:
+                user = self.client.images.get(s.image).attrs.get("Config", {}).get("User") or ""
+                error = verify_run_as_non_root(user, s.name, sec.pod)
+            if error is not None:
+                raise ParityError(f"{s.name}: CreateContainerConfigError: {error} (the kubelet does not start "
+                                  "this container; nothing was started)")
+
+    def _security_kwargs(self, s: ServicePlan) -> dict:
+        """The SDK's options for a service's capabilities, privileges, sysctls and limits."""
+        sec = s.security
+        kwargs: dict = {}
+        for key, value in (("cap_add", sec.cap_add), ("cap_drop", sec.cap_drop), ("security_opt", sec.security_opt),
+                           ("sysctls", sec.sysctls), ("mem_limit", sec.memory), ("nano_cpus", sec.nano_cpus)):
+            if value:
+                kwargs[key] = value
+        if sec.privileged:
+            kwargs["privileged"] = True
+        return kwargs
+
     def _bind_source(self, host_path: str) -> str | None:
         """The host path a subPath bind mounts, if it resolves inside the state directory."""
         root = os.path.realpath(self.state_dir)
@@ -242,6 +272,7 @@ class _Up:
             self.write_state()
             self._parallel([lambda i=i: ensure_image(self.client, i)
                             for i in dict.fromkeys(s.image for s in self.plan.services)])
+            self._check_run_as_non_root()
             if self.plan.volumes:
                 self._data_image()
                 # Ctrl-C waits while volumes and containers are created: a request abandoned
@@ -462,6 +493,7 @@ class _Up:
             kwargs["entrypoint"] = s.entrypoint
         if s.command is not None:
             kwargs["command"] = s.command
+        kwargs.update(self._security_kwargs(s))
         if not s.init and s.restart != "no":
             kwargs["restart_policy"] = {"Name": s.restart}
         try:

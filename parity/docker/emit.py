@@ -71,6 +71,7 @@ def compose_dict(plan: AppPlan) -> dict:
             svc["group_add"] = s.group_add
         if s.read_only_rootfs:
             svc["read_only"] = True
+        svc.update(_compose_security(s))
         if s.env.plain:
             svc["environment"] = dict(s.env.plain)
         if s.env.from_objects:
@@ -189,6 +190,7 @@ def script_commands(plan: AppPlan) -> list[Command]:
             run += ["--group-add", g]
         if s.read_only_rootfs:
             run.append("--read-only")
+        run += _run_security(s)
         if s.working_dir:
             run += ["--workdir", s.working_dir]
         for k, v in s.env.plain.items():
@@ -207,6 +209,42 @@ def script_commands(plan: AppPlan) -> list[Command]:
         run += ["--", s.image, *(s.entrypoint[1:] if s.entrypoint else []), *(s.command or [])]
         commands.append(Command(tuple(run), quiet if not s.init else ""))
     return commands
+
+
+def _compose_security(s: ServicePlan) -> dict:
+    """Compose keys for a service's capabilities, privileges, sysctls and limits (security.py)."""
+    sec, out = s.security, {}
+    if sec.cap_add:
+        out["cap_add"] = sec.cap_add
+    if sec.cap_drop:
+        out["cap_drop"] = sec.cap_drop
+    if sec.privileged:
+        out["privileged"] = True
+    if sec.security_opt:
+        out["security_opt"] = sec.security_opt
+    if sec.sysctls:
+        out["sysctls"] = dict(sec.sysctls)
+    if sec.memory is not None:
+        out["mem_limit"] = sec.memory  # an integer: bytes
+    if sec.cpus is not None:
+        out["cpus"] = sec.cpus  # a string: Compose reads it as a decimal, not a float literal
+    return out
+
+
+def _run_security(s: ServicePlan) -> list[str]:
+    """``docker run`` options for the same settings as ``_compose_security``."""
+    sec, out = s.security, []
+    out += [w for c in sec.cap_add for w in ("--cap-add", c)]
+    out += [w for c in sec.cap_drop for w in ("--cap-drop", c)]
+    if sec.privileged:
+        out.append("--privileged")
+    out += [w for o in sec.security_opt for w in ("--security-opt", o)]
+    out += [w for k, v in sec.sysctls.items() for w in ("--sysctl", f"{k}={v}")]
+    if sec.memory is not None:
+        out += ["--memory", str(sec.memory)]
+    if sec.cpus is not None:
+        out += ["--cpus", sec.cpus]
+    return out
 
 
 def _mount_option(kind: str, source: str, target: str, flag: str) -> str:

@@ -27,6 +27,7 @@ from ..layout import ContainerLayout, Entry, Mount, VolumeLayout, WorkloadLayout
 from ..kube.manifests import Inputs, Workload
 from ..kube.podspec import Container
 from .env import ContainerEnv, container_env
+from .security import SecuritySettings, pod_ref, security_settings
 from .labels import LABEL_CONTAINER, LABEL_DIGEST, LABEL_PROJECT, LABEL_ROLE, LABEL_WORKLOAD, ROLE_DATA
 
 DATA_ROOT = "/parity/volumes"
@@ -89,6 +90,7 @@ class ServicePlan:
     labels: dict[str, str]
     started_after: list[str] = field(default_factory=list)  # services that must have started first
     sidecar: bool = False  # a native sidecar (see podspec.Container.sidecar): init is False, it keeps running
+    security: SecuritySettings = field(default_factory=SecuritySettings)  # capabilities, privileges, limits
 
 
 @dataclass(frozen=True)
@@ -362,6 +364,9 @@ def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: s
             last_init = ctr
         pod.services.append(service)
         pod.differences.extend(f"{service.name}: {note}" for note in service.env.notes)
+        service.security, notes = security_settings(workload.spec, ctr, pod_ref(workload.pod_name, workload.namespace,
+                                                                                workload.pod_uid))
+        pod.differences.extend(f"{service.name}: {note}" for note in notes)
     pod.differences.extend(f"{service_key(key, ctr.name)}: {note}"
                            for ctr, _, note in workload.spec.unreproduced_mounts())
     pod.differences.extend(_volatile_notes(layout, key))

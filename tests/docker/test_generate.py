@@ -483,3 +483,89 @@ def test_a_host_port_of_0_publishes_nothing(tmp_path):
     assert (app["expose"], app["ports"]) == (["9090/tcp", "53/udp"], ["5353:53/udp"])
     script = (tmp_path / "out" / "docker.sh").read_text()
     assert "-p 5353:53/udp" in script and "-p 0:" not in script
+SECURE_POD = """
+apiVersion: v1
+kind: Pod
+metadata: {name: hardened, namespace: team, uid: 0b5e-uid}
+spec:
+  securityContext:
+    runAsNonRoot: true
+    sysctls:
+    - {name: net.ipv4.ip_unprivileged_port_start, value: "80"}
+    - {name: kernel.shm_rmid_forced, value: "1"}
+  containers:
+  - name: app
+    image: busybox:latest
+    securityContext:
+      runAsUser: 1000
+      allowPrivilegeEscalation: false
+      capabilities: {drop: [ALL], add: [NET_BIND_SERVICE, net_raw]}
+    resources:
+      limits: {memory: 64Mi, cpu: 250m, ephemeral-storage: 1Gi}
+      requests: {memory: 32Mi, cpu: 1m}
+  - name: tools
+    image: busybox:latest
+    securityContext: {privileged: true}
+    resources: {limits: {cpu: "1.0005", memory: 1e8}}
+"""
+
+
+def test_security_context_and_limits_reach_compose_and_docker_sh(tmp_path):
+    """Capabilities (Kubernetes names are Docker's, upper-cased as both runtimes do), no_new_privs
+    from ``allowPrivilegeEscalation: false``, privileged, the pod's namespaced sysctls and the
+    kubelet's exact limits (memory bytes rounded up; CPU in millicores rounded up: 1.0005 -> 1.001)."""
+    result = gen(tmp_path, str(write(tmp_path, SECURE_POD)), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out"
+    services = yaml.safe_load((out / "compose.yaml").read_text())["services"]
+    keys = ("cap_add", "cap_drop", "privileged", "security_opt", "sysctls", "mem_limit", "cpus")
+    sysctls = {"net.ipv4.ip_unprivileged_port_start": "80", "kernel.shm_rmid_forced": "1"}
+    assert {k: services["app"].get(k) for k in keys} == {
+        "cap_add": ["NET_BIND_SERVICE", "NET_RAW"], "cap_drop": ["ALL"], "privileged": None,
+        "security_opt": ["no-new-privileges:true"], "sysctls": sysctls, "mem_limit": 64 * 2 ** 20, "cpus": "0.25"}
+    assert {k: services["tools"].get(k) for k in keys} == {
+        "cap_add": None, "cap_drop": None, "privileged": True, "security_opt": None, "sysctls": sysctls,
+        "mem_limit": 10 ** 8, "cpus": "1.001"}
+    script = (out / "docker.sh").read_text()
+    runs = {line.split("--name ")[1].split()[0].rsplit(".", 1)[1]: line for line in script.splitlines()
+            if line.startswith("docker run ")}
+    assert ("--cap-add NET_BIND_SERVICE --cap-add NET_RAW --cap-drop ALL --security-opt no-new-privileges:true "
+            "--sysctl net.ipv4.ip_unprivileged_port_start=80 --sysctl kernel.shm_rmid_forced=1 "
+            "--memory 67108864 --cpus 0.25 ") in runs["app"]
+    assert ("--privileged --sysctl net.ipv4.ip_unprivileged_port_start=80 --sysctl kernel.shm_rmid_forced=1 "
+            "--memory 100000000 --cpus 1.001 ") in runs["tools"]
+    differences = json.loads(result.stdout)["differences"]
+    for line in ("app: resources.requests (cpu, memory) are not enforced locally: Docker has no scheduler and no "
+                 "reservation",
+                 "app: resources.limits ephemeral-storage not reproduced (Docker applies memory and cpu limits only)",
+                 "tools: privileged: the container gets every device and capability of this machine (Docker "
+                 "--privileged), as it gets the node's in the cluster: it reaches the host",
+                 "tools: runAsNonRoot: parity up checks the image's USER as the kubelet does; compose.yaml and "
+                 "docker.sh start the container whatever user the image names"):
+        assert line in differences
+    assert not any(d.startswith("app: runAsNonRoot") for d in differences)  # runAsUser 1000 settles it
+    readme = (out / "README.md").read_text()
+    assert "- tools: privileged: the container gets every device" in readme
+
+
+def test_a_tiny_cpu_limit_is_the_kubelets_minimum_quota_and_a_tiny_memory_limit_is_said(tmp_path):
+    """The kubelet's smallest CFS quota is 1000 us a 100 ms period (10m, also Docker's --cpus minimum);
+    Docker refuses memory limits below 6 MiB, so such a limit is said rather than failing every start."""
+    pod = ("apiVersion: v1\nkind: Pod\nmetadata: {name: tiny}\nspec:\n  containers:\n  - name: app\n"
+           "    image: busybox:latest\n    resources: {limits: {cpu: 1m, memory: 4Mi}}\n")
+    result = gen(tmp_path, str(write(tmp_path, pod)), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    app = yaml.safe_load((tmp_path / "out" / "compose.yaml").read_text())["services"]["app"]
+    assert app["cpus"] == "0.01" and "mem_limit" not in app
+    assert "app: memory limit 4Mi is not applied: Docker refuses limits below 6 MiB" in \
+        json.loads(result.stdout)["differences"]
+
+
+def test_run_as_non_root_with_run_as_user_0_is_the_kubelets_config_error(tmp_path):
+    pod = ("apiVersion: v1\nkind: Pod\nmetadata: {name: rooty}\nspec:\n  securityContext: {runAsNonRoot: true}\n"
+           "  containers:\n  - name: app\n    image: busybox:latest\n    securityContext: {runAsUser: 0}\n")
+    result = gen(tmp_path, str(write(tmp_path, pod)), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert ("app: CreateContainerConfigError in the cluster: container's runAsUser breaks non-root policy "
+            "(pod: \"rooty_default()\", container: app); parity up refuses to start it, compose.yaml and "
+            "docker.sh do not check it") in json.loads(result.stdout)["differences"]

@@ -1,0 +1,151 @@
+"""A container's security context and resource limits as Docker settings (issue 13).
+
+One home for the mapping every emitter reads (compose.yaml, docker.sh, ``parity up``) and for the
+kubelet's ``runAsNonRoot`` check:
+
+- capabilities: Kubernetes names (``NET_ADMIN``, ``ALL``) are Docker's ``--cap-add``/``--cap-drop``
+  names (the CRI runtime prefixes ``CAP_``, Docker accepts both); the starting set is the runtime's
+  default, the same 14 capabilities for containerd and Docker (docs/docker-differences.md);
+- ``allowPrivilegeEscalation: false`` is ``no_new_privs`` (kubelet ``AddNoNewPrivileges``: only an
+  explicit false sets it), Docker's ``no-new-privileges:true``;
+- ``privileged: true`` is Docker's privileged mode: every device and capability of the host;
+- the pod's sysctls (namespaced ones only: the API server refuses the others) are Docker's sysctls;
+- memory and CPU limits: the kubelet's cgroup values (``Limits.Memory().Value()`` bytes rounded up;
+  CPU as ``MilliValue()`` millicores, at least 10m: ``milliCPUToQuota``'s minimum quota of 1000 µs
+  per 100 ms period, which is also Docker's ``--cpus`` minimum of 0.01). Requests and other resources
+  have no local equivalent: said, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ..kube import quantity
+from ..kube.names import go_quote
+from ..kube.podspec import Container, PodSpec
+
+#: Docker refuses a memory limit below 6 MiB (moby daemon ``linuxMinMemory``); the kubelet does not.
+DOCKER_MIN_MEMORY = 6 * 1024 * 1024
+#: kubelet ``MinQuotaPeriod`` (1000 µs of a 100000 µs period): the smallest CPU limit, in millicores.
+MIN_MILLI_CPU = 10
+
+
+@dataclass
+class SecuritySettings:
+    """What a container's securityContext, the pod's sysctls and the container's limits make of it."""
+
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    privileged: bool = False
+    no_new_privileges: bool = False
+    sysctls: dict[str, str] = field(default_factory=dict)
+    memory: int | None = None  # bytes
+    milli_cpu: int | None = None
+    pod: str = ""  # the pod as the kubelet's messages name it (pod_ref)
+    #: runAsNonRoot is set and no runAsUser: the image's USER decides at start (``verify_run_as_non_root``).
+    check_image_user: bool = False
+    #: The kubelet refuses to start the container whatever the image (runAsNonRoot with runAsUser 0).
+    config_error: str | None = None
+
+    @property
+    def cpus(self) -> str | None:
+        """Docker's ``--cpus`` / Compose's ``cpus``: the millicores as an exact decimal."""
+        if self.milli_cpu is None:
+            return None
+        whole, milli = divmod(self.milli_cpu, 1000)
+        return f"{whole}.{milli:03d}".rstrip("0").rstrip(".") if milli else str(whole)
+
+    @property
+    def nano_cpus(self) -> int | None:
+        return None if self.milli_cpu is None else self.milli_cpu * 10 ** 6
+
+    @property
+    def security_opt(self) -> list[str]:
+        return ["no-new-privileges:true"] if self.no_new_privileges else []
+
+    def config(self) -> dict:
+        """The settings as plain data (``parity up``'s config digest)."""
+        return {"cap_add": self.cap_add, "cap_drop": self.cap_drop, "privileged": self.privileged,
+                "nnp": self.no_new_privileges, "sysctls": self.sysctls, "memory": self.memory,
+                "milli_cpu": self.milli_cpu}
+
+
+def pod_ref(pod_name: str, namespace: str, uid: str | None) -> str:
+    """kubelet ``format.Pod``: ``NAME_NAMESPACE(UID)``."""
+    return f"{pod_name}_{namespace}({uid or ''})"
+
+
+def security_settings(spec: PodSpec, ctr: Container, pod: str) -> tuple[SecuritySettings, list[str]]:
+    """The Docker settings of one container, and the notes on what differs from the cluster.
+
+    Args:
+        spec: the pod spec (its security context and sysctls).
+        ctr: the container.
+        pod: the pod as the kubelet names it in messages (``pod_ref``).
+
+    Returns:
+        The settings and one line per difference (for k8s-to-docker's notes and README).
+    """
+    sc = ctr.security.over(spec.security)
+    notes: list[str] = []
+    s = SecuritySettings(cap_add=[c.upper() for c in sc.capabilities_add],
+                         cap_drop=[c.upper() for c in sc.capabilities_drop],
+                         privileged=bool(sc.privileged), no_new_privileges=sc.allow_privilege_escalation is False,
+                         sysctls={x.name: x.value for x in spec.sysctls}, pod=pod)
+    if s.privileged:
+        notes.append("privileged: the container gets every device and capability of this machine (Docker "
+                     "--privileged), as it gets the node's in the cluster: it reaches the host")
+    if sc.run_as_non_root:
+        if sc.run_as_user == 0:
+            s.config_error = (f"container's runAsUser breaks non-root policy (pod: {go_quote(pod)}, "
+                              f"container: {ctr.name})")
+            notes.append(f"CreateContainerConfigError in the cluster: {s.config_error}; parity up refuses to "
+                         "start it, compose.yaml and docker.sh do not check it")
+        elif sc.run_as_user is None:
+            s.check_image_user = True
+            notes.append("runAsNonRoot: parity up checks the image's USER as the kubelet does; compose.yaml and "
+                         "docker.sh start the container whatever user the image names")
+    limits = ctr.resources.limits
+    if "memory" in limits:
+        try:
+            memory = math.ceil(quantity.parse(limits["memory"]))
+        except ValueError:  # QuantityOverflow: beyond any machine's memory anyway
+            memory = None
+        if memory is not None and memory < DOCKER_MIN_MEMORY:
+            notes.append(f"memory limit {limits['memory']} is not applied: Docker refuses limits below 6 MiB")
+        elif memory is not None:
+            s.memory = memory
+    if "cpu" in limits:
+        try:
+            s.milli_cpu = max(MIN_MILLI_CPU, math.ceil(quantity.parse(limits["cpu"]) * 1000))
+        except ValueError:
+            notes.append(f"cpu limit {limits['cpu']} is not applied: beyond the kubelet's int64 arithmetic")
+    if ctr.resources.requests:
+        notes.append("resources.requests (" + ", ".join(sorted(ctr.resources.requests)) + ") are not enforced "
+                     "locally: Docker has no scheduler and no reservation")
+    other = sorted(set(limits) - {"memory", "cpu"})
+    if other:
+        notes.append("resources.limits " + ", ".join(other) + " not reproduced (Docker applies memory and cpu "
+                     "limits only)")
+    return s, notes
+
+
+def verify_run_as_non_root(image_user: str, ctr_name: str, pod: str) -> str | None:
+    """The kubelet's ``verifyRunAsNonRoot`` (pkg/kubelet/kuberuntime/security_context_others.go) for a
+    container with runAsNonRoot and no runAsUser, given its image's USER (``Config.User``).
+
+    The runtime reports a numeric user part (before ':') as a uid, anything else as a user name, and
+    no USER at all as uid 0 (``getImageUser``: "treat it as root").
+
+    Returns:
+        The kubelet's error text (reported as CreateContainerConfigError), or None when it would start.
+    """
+    user = image_user.partition(":")[0]
+    where = f"(pod: {go_quote(pod)}, container: {ctr_name})"
+    if not user or (user.isdigit() and int(user) == 0):
+        return f"container has runAsNonRoot and image will run as root {where}"
+    if not user.isdigit():
+        return (f"container has runAsNonRoot and image has non-numeric user ({user}), cannot verify user is "
+                f"non-root {where}")
+    return None
