@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..layout import ContainerLayout, Entry, Mount, VolumeLayout, WorkloadLayout
+from ..kube.kubelet import termination_log_note
 from ..kube.manifests import Inputs, Workload
 from ..kube.podspec import Container
 from .env import ContainerEnv, container_env
@@ -370,6 +371,9 @@ def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: s
     pod.differences.extend(f"{service_key(key, ctr.name)}: {note}"
                            for ctr, _, note in workload.spec.unreproduced_mounts())
     pod.differences.extend(_volatile_notes(layout, key))
+    termination = termination_log_note(workload.spec, lambda name: service_key(key, name))  # (issue 13: said)
+    if termination:
+        pod.differences.append(termination)
     return pod
 
 

@@ -20,6 +20,7 @@ import hashlib
 import posixpath
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from ..errors import Problems
 from ..gcpause import gc_paused
@@ -121,6 +122,23 @@ def admitted_spec(w: Workload, inputs: Inputs) -> PodSpec:
                                          f"{sources}[2].downwardAPI.items[0]"),), None, f"{sources}[2].downwardAPI"),
         ), 0o644, f"{where}.projected"), where)]
     return dataclasses.replace(spec, volumes=volumes, init_containers=init, containers=regular)
+
+
+def termination_log_note(spec: PodSpec, label: Callable[[str], str] = str) -> str | None:
+    """What parity says of the termination-message file, which it does not reproduce. The kubelet's
+    runtime manager (pkg/kubelet/kuberuntime/kuberuntime_container.go ``makeMounts``) creates an empty
+    file per container start in the pod's directory, chmods it 0666 (its owner is the kubelet: root),
+    and bind-mounts it read-write at the container's ``terminationMessagePath`` (default
+    /dev/termination-log), where the container may write why it ended. It is outside every volume,
+    writable and per container: not part of the layout of volume files parity predicts. ``label``
+    names a container in the note (a Compose service name)."""
+    paths = [f"{label(c.name)}: {c.termination_message_path}" for c in spec.all_containers
+             if c.termination_message_path]
+    if not paths:
+        return None
+    return ("terminationMessagePath is not reproduced by parity: in the cluster each container has an empty "
+            "writable file (0666, 0:0) bind-mounted there for its termination message; here the path holds "
+            f"whatever the image has, if anything ({', '.join(paths)})")
 
 
 @dataclass(frozen=True)

@@ -345,10 +345,10 @@ def test_unreproduced_volumes_are_said_in_the_output_and_the_readme(tmp_path):
              'db: hostPath volume "host" is not reproduced by parity: nothing is mounted at /host here',
              'db: persistentVolumeClaim volume "storage" (claim storage-db-0, from volumeClaimTemplates) is not '
              'reproduced by parity: nothing is mounted at /var/lib/db here']
-    assert [line.strip() for line in result.stdout.decode().splitlines() if "not reproduced" in line] == \
+    assert [line.strip() for line in result.stdout.decode().splitlines() if 'volume "' in line] == \
         [f"note: {n}" for n in notes]
     readme = (tmp_path / "out" / "README.md").read_text()
-    assert [line for line in readme.splitlines() if "not reproduced" in line] == [f"- {n}" for n in notes]
+    assert [line for line in readme.splitlines() if 'volume "' in line] == [f"- {n}" for n in notes]
     assert "none beyond the list above" not in readme
     warnings = [line for line in result.stderr.decode().splitlines() if line.startswith("parity: warning:")]
     assert len(warnings) == 3 and all("is not reproduced by parity" in w for w in warnings)
@@ -569,3 +569,25 @@ def test_run_as_non_root_with_run_as_user_0_is_the_kubelets_config_error(tmp_pat
     assert ("app: CreateContainerConfigError in the cluster: container's runAsUser breaks non-root policy "
             "(pod: \"rooty_default()\", container: app); parity up refuses to start it, compose.yaml and "
             "docker.sh do not check it") in json.loads(result.stdout)["differences"]
+
+
+def test_the_termination_message_file_is_said_not_reproduced_in_the_output_and_the_readme(tmp_path):
+    """kuberuntime_container.go makeMounts: each container gets an empty writable file (0666) at its
+    terminationMessagePath. parity does not reproduce it, and says so, once per pod, naming each path."""
+    src = write(tmp_path, """
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  initContainers: [{name: setup, image: busybox:latest, terminationMessagePath: /tmp/why}]
+  containers: [{name: app, image: busybox:latest}]
+""")
+    result = gen(tmp_path, str(src))
+    assert result.returncode == 0, result.stderr
+    note = ("terminationMessagePath is not reproduced by parity: in the cluster each container has an empty "
+            "writable file (0666, 0:0) bind-mounted there for its termination message; here the path holds "
+            "whatever the image has, if anything (setup: /tmp/why, app: /dev/termination-log)")
+    assert [line.strip() for line in result.stdout.decode().splitlines() if "terminationMessagePath" in line] == [
+        f"note: {note}"]
+    readme = (tmp_path / "out" / "README.md").read_text()
+    assert [line for line in readme.splitlines() if "terminationMessagePath" in line] == [f"- {note}"]
