@@ -111,7 +111,7 @@ def pair(expected: Expected, project: ComposeProject, mapping: dict[str, str]) -
 def _helper_services(project: ComposeProject, paired: set[str]) -> set[str]:
     """Services that run no pod container but serve those that do: parity's own (labelled with a
     role: the data service, a pod's sandbox, a port forwarder), or one a paired service takes its
-    mounts (``volumes_from``, a shared named volume) or its network namespace
+    mounts (``volumes_from``, a named volume it mounts writable) or its network namespace
     (``network_mode: service:NAME``) from."""
     helpers = {n for n, s in project.services.items() if (s.get("labels") or {}).get(LABEL_ROLE)}
     used_volumes = set()
@@ -122,8 +122,11 @@ def _helper_services(project: ComposeProject, paired: set[str]) -> set[str]:
         if network == "service":
             helpers.add(joined)
         used_volumes |= {v.get("source") for v in svc.get("volumes") or [] if v.get("type") == "volume"}
+    # A service filling a volume the pod's containers mount (the article's data container) mounts it
+    # writable; one that only reads a shared volume (every container reads the pod's service-account
+    # volume) may be a container of its own, and stays a candidate for pairing.
     for name, svc in project.services.items():
-        if any(v.get("source") in used_volumes for v in svc.get("volumes") or []):
+        if any(v.get("source") in used_volumes and not v.get("read_only") for v in svc.get("volumes") or []):
             helpers.add(name)
     return helpers - paired
 
