@@ -117,7 +117,7 @@ def test_down_leaves_nothing_labelled(docker_client, state):
     up(state, str(RICHER))
     result = run_parity("down", str(RICHER), "-p", PROJECT, env=state)
     assert result.returncode == 0
-    assert result.stdout.decode() == "Deployment/tenant-gateway: removed 4 container(s), 3 volume(s), 1 image(s)\n"
+    assert result.stdout.decode() == "Deployment/tenant-gateway: removed 4 container(s), 4 volume(s), 1 image(s)\n"
     label = {"label": ["io.parity.workload=Deployment/tenant-gateway", f"io.parity.project={PROJECT}"]}
     assert docker_client.containers.list(all=True, filters=label) == []
     assert docker_client.volumes.list(filters=label) == []
@@ -209,7 +209,7 @@ def test_down_leaves_a_running_diffs_throwaway_objects(docker_client, state):
             made += [vol, ctr]
         result = run_parity("down", "--workload", "deploy/tenant-gateway", "-p", PROJECT, env=state)
         assert result.returncode == 0, result.stderr.decode()
-        assert result.stdout.decode() == ("Deployment/tenant-gateway: removed 5 container(s), 4 volume(s), "
+        assert result.stdout.decode() == ("Deployment/tenant-gateway: removed 5 container(s), 5 volume(s), "
                                           "1 image(s)\n")
         left = {c.name for c in docker_client.containers.list(
             all=True, filters={"label": "io.parity.workload=Deployment/tenant-gateway"})}
@@ -294,7 +294,7 @@ def test_down_leaves_what_compose_made_from_the_generated_file(docker_client, st
         theirs = {"label": "com.docker.compose.project=parity-test-unrelated"}
         before = ({c.name: c.status for c in docker_client.containers.list(all=True, filters=theirs)},
                   sorted(v.name for v in docker_client.volumes.list(filters=theirs)))
-        assert len(before[0]) == 4 and len(before[1]) == 3
+        assert len(before[0]) == 4 and len(before[1]) == 4  # config, credentials, podinfo, the SA volume
         images = [t for i in docker_client.images.list(filters={"label": f"io.parity.project={PROJECT}"})
                   for t in i.tags if t.startswith(data_image)]
         assert len(images) == 1

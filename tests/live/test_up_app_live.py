@@ -83,7 +83,7 @@ def test_down_of_one_namespaces_workload_leaves_the_same_named_other(docker_clie
     assert token(docker_client, "team-b_api_api") == "team-b-token"
     result = run_parity("down", "-p", PROJECT, env=state)
     assert result.returncode == 0, result.stderr.decode()
-    assert result.stdout.decode() == f"project {PROJECT}: removed 5 container(s), 3 volume(s), 1 image(s)\n"
+    assert result.stdout.decode() == f"project {PROJECT}: removed 5 container(s), 6 volume(s), 1 image(s)\n"
     label = {"label": f"io.parity.project={PROJECT}"}
     assert docker_client.containers.list(all=True, filters=label) == []
     assert docker_client.volumes.list(filters=label) == []
