@@ -318,7 +318,8 @@ def case_prebuilt_data_image(tmp: Path, image: str = "parity-difftest-prebuilt:l
         data["image"] = image
 
     edit_compose(compose, prebuilt)
-    return Case([str(ARTICLE)], compose, set(), static_only={(GW, "/etc/secrets", "unknown")})
+    # The service-account files are in that image too: just as unknown statically.
+    return Case([str(ARTICLE)], compose, set(), static_only={(GW, "/etc/secrets", "unknown"), (GW, SA, "unknown")})
 
 
 def case_not_hidden(tmp: Path) -> Case:

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ..conftest import ROOT, run_on_a_terminal, run_parity
 from ..diffcases import (ARTICLE, CASES, DIFF_KEYS, DOC_KEYS, GW, MODE_SPECIFIC, NO_AUTOMOUNT, OLD_KEY, ROTATED_KEY,
@@ -132,7 +133,7 @@ def test_image_built_elsewhere(docker_client, tmp_path):
         static, live = agree(case)
         assert (static.exit_code, live.exit_code) == (1, 0)
         rotated = [str(manifests_copy(tmp_path / "rotated", edit=lambda t: t.replace(OLD_KEY, ROTATED_KEY)))]
-        assert verdict(rotated, case.compose).kinds == {(GW, "/etc/secrets", "unknown")}
+        assert verdict(rotated, case.compose).kinds == case.static_only
         live = verdict(rotated, case.compose, "--live")
         assert (live.exit_code, live.kinds) == (1, {(GW, "/etc/secrets/tenant1", "content")})
     finally:
@@ -214,7 +215,8 @@ def test_stale_volume_in_a_running_project(docker_client, tmp_path):
         before = sorted(c.id for c in docker_client.containers.list(all=True,
                                                                      filters={"label": f"{COMPOSE_PROJECT}={project}"}))
 
-        live = verdict([str(rotated)], compose_file, "--live", "--project", project)
+        # A hand-written setup: no service-account mount (NO_AUTOMOUNT keeps the test about the volume).
+        live = verdict([str(rotated), str(NO_AUTOMOUNT)], compose_file, "--live", "--project", project)
         assert live.exit_code == 1
         assert live.doc["mode"] == f"live (project {project})"
         assert live.kinds == {(GW, "/etc/secrets", "stale"), (GW, "/etc/secrets/tenant1", "content"),
@@ -223,7 +225,7 @@ def test_stale_volume_in_a_running_project(docker_client, tmp_path):
         assert f"volume {project}_secrets_volume" in stale["detail"]
         assert stale["expected"] == f"content of image {project}-secrets"
 
-        static = verdict([str(rotated)], compose_file)
+        static = verdict([str(rotated), str(NO_AUTOMOUNT)], compose_file)
         assert static.kinds == {(GW, "/etc/secrets", "mode"), (GW, "/etc/secrets/..data", "structure")}
 
         after = sorted(c.id for c in docker_client.containers.list(all=True,
@@ -284,13 +286,14 @@ def test_host_access_is_refused_without_the_flag_and_run_with_it(docker_client, 
 
     case = CASES["equal-article"](tmp_path)
     edit_compose(case.compose, _reach_into_the_host)
+    host_bind = len(yaml.safe_load(case.compose.read_text())["services"][GW]["volumes"]) - 1  # the one appended
     since = int(time.time())
     refused = run_diff(*case.manifests, "--compose", str(case.compose), "--live")
     where = f"parity: {case.compose}: service {GW}"
     assert (refused.returncode, refused.stdout, refused.stderr.decode().splitlines()) == (2, b"", [
         f"{where}: network_mode: host: shares the host's network stack",
         f"{where}: pid: host: shares the host's processes",
-        f"{where}: volumes[1]: bind-mounts / from the host, outside the project directory",
+        f"{where}: volumes[{host_bind}]: bind-mounts / from the host, outside the project directory",
         f"parity: {case.compose}: not run: these services reach into the host; read the file, then pass "
         "--allow-host-access to run it anyway"])
     assert _diff_objects_created(docker_client, since) == []
@@ -454,6 +457,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: app}
 spec:
+  automountServiceAccountToken: false  # the compose file is hand-written: no service-account mount
   containers:
     - name: app
       image: busybox:latest
