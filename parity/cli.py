@@ -390,8 +390,8 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
               help="With --live: inspect this running compose project.")
 @click.option("--allow-host-access", is_flag=True,
               help="With --live: run services that reach into the host (privileged, host namespaces, added "
-                   "capabilities, devices, the engine socket, host paths outside the project directory); "
-                   "without it such a setup is refused before anything runs.")
+                   "capabilities beyond Docker's default set, devices, the engine socket, host paths outside the "
+                   "project directory); without it such a setup is refused before anything runs.")
 @click.option("--timeout", type=click.IntRange(min=1), metavar="SECONDS",
               help="With --live: how long each wait may take (a compose command, an engine request) "
                    "before the throw-away project is removed and the diff fails  [default: 120].")

@@ -234,7 +234,7 @@ services:
     uts: host
     userns_mode: host
     cgroup: host
-    cap_add: [SYS_ADMIN, NET_ADMIN]
+    cap_add: [SYS_ADMIN, NET_ADMIN, NET_RAW]
     devices: ["/dev/kmsg:/dev/kmsg"]
     security_opt: ["seccomp:unconfined", "no-new-privileges:true"]
     use_api_socket: true
@@ -293,7 +293,7 @@ def test_host_access_names_each_service_and_field(tmp_path):
         ("service app", "uts", "host: shares the host's host name"),
         ("service app", "userns_mode", "host: shares the host's user IDs (no user namespace)"),
         ("service app", "cgroup", "host: shares the host's cgroup tree"),
-        ("service app", "cap_add", "NET_ADMIN, SYS_ADMIN: adds kernel capabilities"),
+        ("service app", "cap_add", "NET_ADMIN, SYS_ADMIN: adds kernel capabilities beyond Docker's default set"),
         ("service app", "devices", "/dev/kmsg: passes a host device in"),
         ("service app", "security_opt", "seccomp:unconfined: lifts a confinement"),
         ("service app", "use_api_socket", "true: mounts the Docker engine's socket (control of the host)"),
@@ -313,6 +313,24 @@ def test_host_access_names_each_service_and_field(tmp_path):
         ("volume theirs", "external", "an existing volume, not the throw-away project's (another project's data)"),
     ]
     assert {p.file for p in host_access(project)} == {str(tmp_path / "compose.yaml")}
+
+
+def test_host_access_passes_capabilities_every_container_has(tmp_path):
+    """Dropping ALL and adding back a capability of Docker's default set (ingress-nginx's
+    NET_BIND_SERVICE, metallb's NET_RAW, in any of the forms Docker accepts) reaches no further than
+    any container: no host access. One beyond the default set (linkerd-init's NET_ADMIN) is named alone."""
+    from parity.docker.compose import load_compose
+    from parity.docker.hostaccess import host_access
+
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n"
+        "  web:\n    image: busybox:latest\n    cap_drop: [ALL]\n"
+        "    cap_add: [NET_BIND_SERVICE, net_raw, CAP_CHOWN]\n"
+        "  init:\n    image: busybox:latest\n    cap_add: [NET_ADMIN, NET_RAW]\n")
+    project = load_compose(str(tmp_path / "compose.yaml"))
+    assert [(p.obj, p.field, p.message) for p in host_access(project)] == [
+        ("service init", "cap_add", "NET_ADMIN: adds kernel capabilities beyond Docker's default set"),
+    ]
 
 
 @pytest.mark.parametrize("manifests", ["manifests/api-gateway", "manifests/richer", "tests/fixtures/live"])

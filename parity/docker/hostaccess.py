@@ -16,6 +16,7 @@ import re
 
 from ..errors import Problem
 from .compose import ComposeProject
+from .security import DEFAULT_CAPABILITIES
 
 #: Namespace fields where "host" (or joining a container outside the project) shares the host's.
 NAMESPACES = ("network_mode", "pid", "ipc", "uts", "userns_mode", "cgroup")
@@ -50,8 +51,12 @@ def _service(name: str, svc: dict, root: str) -> list[str]:
     if svc.get("privileged"):
         out.append("privileged: true: runs with every capability and every host device")
     out += [m for f in NAMESPACES if (m := _namespace(f, svc.get(f)))]
-    if svc.get("cap_add"):
-        out.append(f"cap_add: {', '.join(sorted(str(c) for c in svc['cap_add']))}: adds kernel capabilities")
+    # Re-adding a default capability (a vendor's drop ALL, add NET_BIND_SERVICE) gives nothing beyond what
+    # every container has: only the others reach further. Docker accepts CAP_ and any case.
+    extra = sorted(str(c) for c in svc.get("cap_add") or []
+                   if str(c).upper().removeprefix("CAP_") not in DEFAULT_CAPABILITIES)
+    if extra:
+        out.append(f"cap_add: {', '.join(extra)}: adds kernel capabilities beyond Docker's default set")
     for d in svc.get("devices") or []:
         source = d.get("source") if isinstance(d, dict) else str(d).split(":")[0]
         out.append(f"devices: {source}: passes a host device in")

@@ -27,6 +27,11 @@ from ..kube.podspec import Container, PodSpec
 
 #: Docker refuses a memory limit below 6 MiB (moby daemon ``linuxMinMemory``); the kubelet does not.
 DOCKER_MIN_MEMORY = 6 * 1024 * 1024
+#: The capabilities every container starts with, Docker's and containerd's (moby ``oci/caps/defaults.go``
+#: ``DefaultCapabilities``): adding one of them gives nothing beyond what any container has.
+DEFAULT_CAPABILITIES = frozenset({"CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID",
+                                  "SETUID", "SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL",
+                                  "AUDIT_WRITE"})
 #: kubelet ``MinQuotaPeriod`` (1000 µs of a 100000 µs period): the smallest CPU limit, in millicores.
 MIN_MILLI_CPU = 10
 
