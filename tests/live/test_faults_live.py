@@ -72,7 +72,8 @@ def one_line(result) -> str:
 def test_the_engine_going_away_mid_up_is_one_line_and_down_removes_what_was_left(tmp_path, env, proxy_dir,
                                                                                  docker_client):
     """The engine vanishes when up creates the first volume (the data image is built by then): exit
-    2, one line, no state directory; the image already built is labelled, so down removes it."""
+    2, one line, no state directory; the image already built and any volume made meanwhile are
+    labelled, so down removes them."""
     manifests = renamed(RICHER, tmp_path / "richer.yaml")
     with EngineProxy(proxy_dir / "e.sock", rb"POST /v[0-9.]+/volumes/create", action="vanish") as proxy:
         result = run_parity("up", str(manifests), env={**env, "DOCKER_HOST": proxy.docker_host})
@@ -80,9 +81,12 @@ def test_the_engine_going_away_mid_up_is_one_line_and_down_removes_what_was_left
     assert one_line(result).startswith("parity: the Docker engine failed: ")
     assert not (tmp_path / "state" / "parity-deployment-tenant-gateway-fault").exists()
     left = labelled(docker_client, "Deployment/tenant-gateway-fault")
-    assert left["containers"] == [] and left["volumes"] == [] and len(left["images"]) == 1
+    # up creates the volumes concurrently (as Compose does): those the engine made before it vanished
+    # are left, labelled like the image, for down to remove.
+    assert left["containers"] == [] and len(left["volumes"]) < 4 and len(left["images"]) == 1
     down = run_parity("down", str(manifests), env=env)
-    assert down.stdout.decode() == "Deployment/tenant-gateway-fault: removed 0 container(s), 0 volume(s), 1 image(s)\n"
+    assert down.stdout.decode() == (f"Deployment/tenant-gateway-fault: removed 0 container(s), "
+                                    f"{len(left['volumes'])} volume(s), 1 image(s)\n")
     assert labelled(docker_client, "Deployment/tenant-gateway-fault") == NOTHING
 
 
