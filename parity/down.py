@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import docker.errors
 
 from .docker.engine import by_label, connect, engine_errors
-from .docker.labels import LABEL_DIFF_OWNER, LABEL_NAMESPACE, LABEL_PROJECT, LABEL_WORKLOAD, made_by_up, run_owner
+from .docker.labels import (LABEL_DIFF_OWNER, LABEL_NAMESPACE, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME,
+                            LABEL_VOLUME_DIGEST, LABEL_VOLUME_SHAPE, LABEL_WORKLOAD, ROLE_DATA, made_by_up, run_owner)
 from .docker.leftovers import owned_by_running_diff, sweep
 from .state import project_lock, remove_state_dir, state_root
 
@@ -96,19 +97,26 @@ def down(workload_ref: str | None, project: str, namespace: str | None = None) -
 def _remove_labelled(client, workload_ref: str | None, project: str, namespace: str | None) -> Removed:
     label = {LABEL_WORKLOAD: workload_ref} if workload_ref else {LABEL_PROJECT: project}
     removed = Removed()
+
+    def goes(labels: dict | None) -> bool:
+        labels = labels or {}
+        if namespace and labels.get(LABEL_NAMESPACE, namespace) != namespace:
+            return False  # another namespace's workload of the same name
+        return _removed_by_down(labels, project)
+
     # In this order: volumes and images are listed once the containers using them are gone.
     for ctr in by_label(client.containers, **label):
-        if namespace and ctr.labels.get(LABEL_NAMESPACE, namespace) != namespace:
-            continue  # another namespace's workload of the same name
-        if _removed_by_down(ctr.labels, project):
+        if goes(ctr.labels):
             ctr.remove(force=True, v=True)  # v: anonymous volumes too, they may hold secrets
             removed.containers.append(ctr.name)
-    for vol in by_label(client.volumes, **label):
-        if _removed_by_down(vol.attrs.get("Labels"), project):  # (docker-py's Volume has no .labels)
-            vol.remove(force=True)
-            removed.volumes.append(vol.name)
+    volumes = [vol for vol in by_label(client.volumes, **label) if goes(vol.attrs.get("Labels"))]  # (no .labels)
+    if workload_ref and volumes:
+        _release(client, project, volumes)
+    for vol in volumes:
+        vol.remove(force=True)
+        removed.volumes.append(vol.name)
     for image in by_label(client.images, **label):
-        if not _removed_by_down(image.labels, project):
+        if not goes(image.labels):
             continue
         try:
             client.images.remove(image.id, force=True)
@@ -117,3 +125,25 @@ def _remove_labelled(client, workload_ref: str | None, project: str, namespace: 
             pass
     sweep(client)  # after this project's own: a dead diff's objects of the workload are counted above
     return removed
+
+
+def _release(client, project: str, volumes: list) -> None:
+    """Let one workload's volumes of an app of several pods go: the app's data container (created,
+    never started) mounts every pod's volumes, and the engine removes no volume a container mounts.
+    It is recreated without them: the same image, the same mounts and labels but theirs (its labels
+    say what each volume holds: the next ``up`` then creates and fills the workload's volumes anew
+    and keeps every other workload's as they are)."""
+    from docker.types import Mount
+
+    names = {v.name for v in volumes}
+    keys = {(v.attrs.get("Labels") or {}).get(LABEL_VOLUME) for v in volumes}
+    dropped = {prefix + k for k in keys if k for prefix in (LABEL_VOLUME_DIGEST, LABEL_VOLUME_SHAPE)}
+    for ctr in by_label(client.containers, **{LABEL_PROJECT: project, LABEL_ROLE: ROLE_DATA}):
+        mounts = ctr.attrs.get("Mounts") or []
+        if not made_by_up(ctr.labels, project) or not any(m.get("Name") in names for m in mounts):
+            continue
+        keep = [Mount(m["Destination"], m["Name"], type="volume") for m in mounts
+                if m.get("Type") == "volume" and m.get("Name") not in names]
+        labels = {k: v for k, v in ctr.labels.items() if k not in dropped}
+        ctr.remove(force=True, v=False)
+        client.containers.create(ctr.attrs["Image"], name=ctr.name, labels=labels, mounts=keep)

@@ -38,8 +38,8 @@ from .docker.engine import (DEFAULT_TIMEOUT, by_label, connect, engine_errors, e
                              project_containers, requests_errors)
 from .docker.generate import generate
 from .docker.inplace import swap_in_place, volume_shape
-from .docker.labels import (LABEL_CONFIG, LABEL_DIGEST, LABEL_NAMESPACE, LABEL_PROJECT, LABEL_ROLE, LABEL_UP_OWNER,
-                            LABEL_VOLUME, LABEL_VOLUME_DIGEST, LABEL_VOLUME_SHAPE, ROLE_DATA, compose_labels, not_ours,
+from .docker.labels import (LABEL_CONFIG, LABEL_DIGEST, LABEL_PROJECT, LABEL_ROLE, LABEL_UP_OWNER,
+                            LABEL_VOLUME_DIGEST, LABEL_VOLUME_SHAPE, ROLE_DATA, compose_labels, not_ours,
                             owner_pid, run_owner)
 from .docker.leftovers import owner_alive, sweep
 from .docker.security import verify_run_as_non_root
@@ -401,6 +401,7 @@ class _Up:
                                                                         LABEL_ROLE: ROLE_DATA})}
         shapes = {v.key: volume_shape(v) for v in plan.volumes}
         data_labels = plan.data_labels()  # once: it hashes every volume's digest
+        volume_labels = plan.volume_labels()
 
         def reconcile(v: DataVolume) -> str | None:
             """One volume: kept, updated in place, recreated or created; the action, if any."""
@@ -425,8 +426,7 @@ class _Up:
                 action = f"recreated volume {name}"
             else:
                 action = f"created volume {name}"
-            made = self.client.volumes.create(name, labels={**data_labels, LABEL_VOLUME: v.key,
-                                                            **self.owner_label})
+            made = self.client.volumes.create(name, labels={**volume_labels[v.key], **self.owner_label})
             # The engine answers a create of an existing name with that volume, whoever made it:
             # one made since _check_names (a race) is not ours to fill.
             if (made.attrs.get("Labels") or {}).get(LABEL_UP_OWNER) != self.owner:
@@ -484,8 +484,7 @@ class _Up:
             name=name, hostname=s.hostname, user=s.user, group_add=s.group_add or None,
             environment={**s.env.from_objects, **s.env.plain}, working_dir=s.working_dir,
             read_only=s.read_only_rootfs, mounts=mounts, tty=s.tty, stdin_open=s.stdin_open,
-            labels={**s.labels, LABEL_NAMESPACE: self.pod_of[s.name].namespace, LABEL_CONFIG: digest,
-                    **self.owner_label,
+            labels={**s.labels, LABEL_CONFIG: digest, **self.owner_label,
                     **compose_labels(self.plan.project, s.name, digest)},
             ports={p.split(":")[1]: int(p.split(":")[0]) for p in s.ports} or None,
         )

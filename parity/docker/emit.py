@@ -20,7 +20,7 @@ import yaml
 from ..kube.names import shown
 
 from .context import PAYLOAD_NAME
-from .labels import LABEL_CONTAINER, LABEL_DIGEST, LABEL_PROJECT, LABEL_VOLUME, LABEL_WORKLOAD
+from .labels import LABEL_DIGEST, LABEL_PROJECT
 from .plan import DATA_SERVICE, SUBPATH_DIR, AppPlan, ServicePlan
 
 COMPOSE_FILE = "compose.yaml"
@@ -100,10 +100,9 @@ def compose_dict(plan: AppPlan) -> dict:
         services[s.name] = svc
     doc: dict = {"name": plan.project, "services": services}
     if plan.volumes:
-        data_labels = plan.data_labels()  # once: it hashes every volume's digest
+        labels = plan.volume_labels()
         doc["volumes"] = {v.key: {"name": v.docker_name,
-                                  "labels": {**data_labels, LABEL_VOLUME: v.key,
-                                             LABEL_DIGEST: f"sha256:{v.digest}"}}
+                                  "labels": {**labels[v.key], LABEL_DIGEST: f"sha256:{v.digest}"}}
                           for v in plan.volumes}
     return _escape(doc)
 
@@ -155,6 +154,10 @@ class Command:
         return " ".join(words) + self.tail
 
 
+def _label_options(labels: dict[str, str]) -> list[str]:
+    return [w for k, v in labels.items() for w in ("--label", f"{k}={v}")]
+
+
 def script_commands(plan: AppPlan) -> list[Command]:
     """The docker commands docker.sh runs after ``down``, in order (also what tests compare it with)."""
     p = plan.project
@@ -162,11 +165,12 @@ def script_commands(plan: AppPlan) -> list[Command]:
     quiet = " >/dev/null"
     commands: list[Command] = []
     if plan.volumes:
-        data_labels = [w for k, v in plan.data_labels().items() for w in ("--label", f"{k}={v}")]
+        data_labels = _label_options(plan.data_labels())
         commands.append(Command(("docker", "build", "-q", "-t", plan.data_image, "--", DATA_DIR), quiet))
+        volume_labels = plan.volume_labels()
         for v in plan.volumes:
-            commands.append(Command(("docker", "volume", "create", *data_labels, "--label", f"{LABEL_VOLUME}={v.key}",
-                                     "--", v.docker_name), quiet))
+            commands.append(Command(("docker", "volume", "create", *_label_options(volume_labels[v.key]), "--",
+                                     v.docker_name), quiet))
         fills = [w for v in plan.volumes for w in ("-v", f"{v.docker_name}:{v.image_path}")]
         commands.append(Command(("docker", "create", "--name", plan.data_container, *data_labels, *fills, "--",
                                  plan.data_image), quiet))
@@ -177,10 +181,11 @@ def script_commands(plan: AppPlan) -> list[Command]:
                                                                             m.target, "volume-nocopy"))]
         mounts += [w for b in s.binds for w in ("--mount", _mount_option("bind", f"{PWD_MARK}/{b.host_path}", b.target,
                                                                            "readonly"))]
-        run = ["docker", "run", *(["-d"] if not s.init else ["--rm"]), "--name", plan.container_name(s), *label,
-               "--label", f"{LABEL_CONTAINER}={s.container}", "--label", f"{LABEL_WORKLOAD}={pod.workload_ref}"]
+        run = ["docker", "run", *(["-d"] if not s.init else ["--rm"]), "--name", plan.container_name(s),
+               *_label_options(s.labels)]
         if mounts:
-            commands.append(Command(("docker", "create", "--name", holder, *label, *mounts, "--",
+            commands.append(Command(("docker", "create", "--name", holder, *label,
+                                     *_label_options(pod.identity_labels()), *mounts, "--",
                                      plan.data_image if plan.volumes else s.image), quiet))
             run += ["--volumes-from", f"{holder}:ro"]
         run += ["--hostname", s.hostname]

@@ -29,7 +29,8 @@ from ..kube.manifests import Inputs, Workload
 from ..kube.podspec import Container
 from .env import ContainerEnv, container_env
 from .security import SecuritySettings, pod_ref, security_settings
-from .labels import LABEL_CONTAINER, LABEL_DIGEST, LABEL_PROJECT, LABEL_ROLE, LABEL_WORKLOAD, ROLE_DATA
+from .labels import (LABEL_CONTAINER, LABEL_DIGEST, LABEL_NAMESPACE, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME,
+                     LABEL_WORKLOAD, ROLE_DATA)
 
 DATA_ROOT = "/parity/volumes"
 DATA_SERVICE = "parity-data"
@@ -126,6 +127,11 @@ class PodPlan:
     def workload_ref(self) -> str:
         return f"{self.kind}/{self.name}"
 
+    def identity_labels(self) -> dict[str, str]:
+        """Whose an engine object is: the pod's workload and namespace (``LABEL_NAMESPACE``: two
+        namespaces' workloads of one kind and name may share a project)."""
+        return {LABEL_WORKLOAD: self.workload_ref, LABEL_NAMESPACE: self.namespace}
+
 
 @dataclass
 class AppPlan:
@@ -200,9 +206,17 @@ class AppPlan:
     def data_labels(self) -> dict[str, str]:
         """The data image's, data container's and volumes' labels (the workload's only when the
         app is one pod: they belong to every pod of an app)."""
-        workload = {LABEL_WORKLOAD: self.pods[0].workload_ref} if len(self.pods) == 1 else {}
+        workload = self.pods[0].identity_labels() if len(self.pods) == 1 else {}
         return {**workload, LABEL_ROLE: ROLE_DATA, LABEL_PROJECT: self.project,
                 LABEL_DIGEST: f"sha256:{self.content_digest}"}
+
+    def volume_labels(self) -> dict[str, dict[str, str]]:
+        """Each data volume's labels, by key: the data objects' (``data_labels``), the volume's key and
+        whose it is, its pod's workload and namespace, also in an app of several pods (``down
+        --workload`` of one workload of an app removes its volumes, and another namespace's
+        same-named workload keeps its own)."""
+        data = self.data_labels()  # once: it hashes every volume's digest
+        return {v.key: {**data, LABEL_VOLUME: v.key, **p.identity_labels()} for p in self.pods for v in p.volumes}
 
 
 #: The plan ``parity up`` reads (an app of one pod until up runs whole apps: see AppPlan.workload_ref).
@@ -419,7 +433,7 @@ def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Input
         user=user, group_add=groups, read_only_rootfs=bool(ctr.security.read_only_root_filesystem),
         expose=expose, ports=ports, volumes=volumes, binds=binds, depends_on=[], restart=restart,
         hostname=pod.hostname, tty=ctr.tty, stdin_open=ctr.stdin,
-        labels={LABEL_WORKLOAD: pod.workload_ref, LABEL_CONTAINER: ctr.name, LABEL_PROJECT: plan.project},
+        labels={**pod.identity_labels(), LABEL_CONTAINER: ctr.name, LABEL_PROJECT: plan.project},
     )
 
 

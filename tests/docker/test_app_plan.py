@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from parity.docker.emit import script_commands
+from parity.docker.emit import compose_yaml, script_commands
 from parity.docker.plan import app_project_name, build_app_plan, pod_keys, service_key
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs, select_workloads
@@ -97,8 +97,8 @@ def test_several_workloads_make_one_compose_project_with_distinct_keys(tmp_path)
                                   {"type": "volume", "source": sa[team],
                                    "target": "/var/run/secrets/kubernetes.io/serviceaccount", "read_only": True,
                                    "volume": {"nocopy": True}}]
-        assert svc["labels"] == {"io.parity.workload": "Deployment/api", "io.parity.container": "app",
-                                 "io.parity.project": PROJECT}
+        assert svc["labels"] == {"io.parity.workload": "Deployment/api", "io.parity.namespace": team,
+                                 "io.parity.container": "app", "io.parity.project": PROJECT}
         assert doc["volumes"][f"{team}_api_config"]["name"].startswith(f"{PROJECT}.{team}_api_config_")
     assert result.stdout.decode().startswith(f"wrote {tmp_path / 'out'} for 2 workloads: 2 service(s), 4 volume(s)\n")
 
@@ -122,6 +122,38 @@ def test_docker_sh_runs_every_pods_containers_in_one_project(tmp_path):
     assert [r[r.index("--name") + 1] for r in runs] == [f"{PROJECT}.team-a_api_app", f"{PROJECT}.team-b_api_app"]
     assert [r[r.index("--volumes-from") + 1] for r in runs] == [f"{PROJECT}.team-a_api_app_mounts:ro",
                                                                 f"{PROJECT}.team-b_api_app_mounts:ro"]
+
+
+def test_every_object_of_an_app_names_its_workload_and_namespace(tmp_path):
+    """Namespaces are identity on every object (issue 12): in compose.yaml and docker.sh, each
+    container, mounts holder and volume of a pod carries its workload and namespace (the two
+    Deployment/api stay apart), also in an app of several pods; only the data objects, which hold
+    every pod's volumes, carry neither."""
+    inputs, workloads, layouts = _workloads(tmp_path, TWO_TEAMS)
+    plan = build_app_plan(workloads, layouts, inputs)
+    doc = yaml.safe_load(compose_yaml(plan))
+    owner = {"team-a": {"io.parity.workload": "Deployment/api", "io.parity.namespace": "team-a"},
+             "team-b": {"io.parity.workload": "Deployment/api", "io.parity.namespace": "team-b"}}
+    data_labels = {"io.parity.role": "data", "io.parity.project": PROJECT,
+                   "io.parity.content-digest": f"sha256:{plan.content_digest}"}
+    for key, volume in doc["volumes"].items():
+        assert volume["labels"] == {**data_labels, "io.parity.volume": key, **owner[key.split("_")[0]],
+                                    "io.parity.content-digest": volume["labels"]["io.parity.content-digest"]}
+    assert doc["services"]["parity-data"]["labels"] == data_labels
+
+    def labels(argv: tuple[str, ...]) -> dict[str, str]:
+        return dict(argv[i + 1].split("=", 1) for i, w in enumerate(argv) if w == "--label")
+
+    made = [(c.argv[1:3], labels(c.argv), c.argv[-1]) for c in script_commands(plan)]
+    volumes = [(lab, name) for (verb, lab, name) in made if verb == ("volume", "create")]
+    assert [lab for lab, _ in volumes] == [{**data_labels, "io.parity.volume": name.split(".")[1].rsplit("_", 1)[0],
+                                            **owner[name.split(".")[1].split("_")[0]]} for _, name in volumes]
+    assert len(volumes) == 4
+    holders = [lab for verb, lab, image in made if verb[0] == "create" and "io.parity.role" not in lab]
+    runs = [lab for verb, lab, _ in made if verb[0] == "run"]
+    assert holders == [{"io.parity.project": PROJECT, **owner[t]} for t in ("team-a", "team-b")]
+    assert runs == [{**owner[t], "io.parity.container": "app", "io.parity.project": PROJECT}
+                    for t in ("team-a", "team-b")]
 
 
 def test_the_project_of_an_app_does_not_depend_on_input_order(tmp_path):

@@ -74,8 +74,8 @@ def test_article_compose_file(tmp_path):
     assert app["depends_on"] == {"parity-data": {"condition": "service_completed_successfully"}}
     assert app["entrypoint"] == ["sh", "-c", "while true; do sleep $$3600; done".replace("$$", "")]
     assert app["expose"] == ["80/tcp"]
-    assert app["labels"] == {"io.parity.workload": "Pod/api-gateway", "io.parity.container": "api-gateway",
-                             "io.parity.project": "parity-pod-api-gateway"}
+    assert app["labels"] == {"io.parity.workload": "Pod/api-gateway", "io.parity.namespace": "default",
+                             "io.parity.container": "api-gateway", "io.parity.project": "parity-pod-api-gateway"}
     data = doc["services"]["parity-data"]
     assert data["build"] == {"context": "./data"}
     assert data["volumes"] == [{"type": "volume", "source": "secrets", "target": "/parity/volumes/secrets"},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 
 import pytest
 
@@ -61,30 +62,61 @@ def test_one_up_runs_every_workload_of_the_input_as_one_environment(docker_clien
 
 
 @pytest.mark.live
-def test_down_of_one_namespaces_workload_leaves_the_same_named_other(docker_client, state):
-    """``down --workload team-b/deploy/api`` removes team-b's api only: team-a's api (same kind and
-    name) and the worker keep running, the state directory stays for them; the next up brings
-    team-b's back and changes nothing else; ``down -p`` then removes everything."""
-    up(state)
-    before = {c.name: c.id for c in docker_client.containers.list(all=True, filters={
-        "label": f"io.parity.project={PROJECT}"})}
-    result = run_parity("down", "--workload", "team-b/deploy/api", "-p", PROJECT, env=state)
-    assert result.returncode == 0, result.stderr.decode()
-    assert result.stdout.decode() == "Deployment/api: removed 1 container(s), 0 volume(s), 0 image(s)\n"
-    after = {c.name: c.id for c in docker_client.containers.list(all=True, filters={
-        "label": f"io.parity.project={PROJECT}"})}
-    assert after == {k: v for k, v in before.items() if k != f"{PROJECT}.team-b_api_api"}
-    assert docker_client.containers.get(f"{PROJECT}.team-a_api_api").status == "running"
-    assert os.path.isdir(os.path.join(state["PARITY_STATE_DIR"], PROJECT))
-    code, report = status(state)
-    assert code == 0 and [(w["namespace"], w["workload"]) for w in report["workloads"]] == [
-        ("team-a", "Deployment/api"), ("team-a", "Deployment/worker")]
-    assert up(state)["actions"] == ["created team-b_api_api"]
-    assert token(docker_client, "team-b_api_api") == "team-b-token"
-    result = run_parity("down", "-p", PROJECT, env=state)
-    assert result.returncode == 0, result.stderr.decode()
-    assert result.stdout.decode() == f"project {PROJECT}: removed 5 container(s), 6 volume(s), 1 image(s)\n"
-    label = {"label": f"io.parity.project={PROJECT}"}
-    assert docker_client.containers.list(all=True, filters=label) == []
-    assert docker_client.volumes.list(filters=label) == []
-    assert not os.path.exists(os.path.join(state["PARITY_STATE_DIR"], PROJECT))
+def test_down_of_one_namespaces_workload_leaves_the_same_named_other(docker_client, state, tmp_path):
+    """``down --workload team-b/deploy/api`` removes team-b's api and its volumes (its Secret's and its
+    service-account's: issue 12, they stayed, unlabelled by workload): team-a's api (same kind and
+    name), its volumes and the worker keep running, the state directory stays for them, and so does
+    what ``docker compose -p`` made of the generated file of the same app (the same ``io.parity.*``
+    labels, not parity up's). The next up brings team-b's back, its volumes filled anew, and changes
+    nothing else; ``down -p`` then removes everything."""
+    out = tmp_path / "out"
+    other = "parity-test-app-compose"  # (its own data image too: the same tag would be parity up's to use)
+    assert run_parity("k8s-to-docker", APP, "-o", str(out), "-p", other).returncode == 0
+    compose = ["docker", "compose", "-f", str(out / "compose.yaml"), "-p", other]
+    theirs = {"label": f"com.docker.compose.project={other}"}
+    try:
+        made = subprocess.run(compose + ["up", "-d"], capture_output=True, text=True)
+        assert made.returncode == 0, made.stderr
+        compose_before = objects(docker_client, theirs)
+        up(state)
+        label = {"label": f"io.parity.project={PROJECT}"}
+        before = objects(docker_client, label)
+        result = run_parity("down", "--workload", "team-b/deploy/api", "-p", PROJECT, env=state)
+        assert result.returncode == 0, result.stderr.decode()
+        assert result.stdout.decode() == "Deployment/api: removed 1 container(s), 2 volume(s), 0 image(s)\n"
+        team_b = [f"{PROJECT}.team-b_api_api"]
+        team_b_volumes = sorted(v for v in before[1] if v.startswith(f"{PROJECT}.team-b_api_"))
+        assert [v.split("_api_")[1].split("-")[0] for v in team_b_volumes] == ["creds", "kube"]
+        after = objects(docker_client, label)
+        # (the data container is made anew without team-b's volumes: the engine removes no mounted volume)
+        assert ({k: v for k, v in after[0].items() if k != f"{PROJECT}_data"}, after[1]) == (
+            {k: v for k, v in before[0].items() if k not in team_b + [f"{PROJECT}_data"]},
+            [v for v in before[1] if v not in team_b_volumes])
+        assert docker_client.containers.get(f"{PROJECT}.team-a_api_api").status == "running"
+        assert token(docker_client, "team-a_api_api") == "team-a-token"
+        assert objects(docker_client, theirs) == compose_before
+        assert os.path.isdir(os.path.join(state["PARITY_STATE_DIR"], PROJECT))
+        code, report = status(state)
+        assert code == 0 and [(w["namespace"], w["workload"]) for w in report["workloads"]] == [
+            ("team-a", "Deployment/api"), ("team-a", "Deployment/worker")]
+        assert up(state)["actions"] == [f"created volume {v}" for v in team_b_volumes] + [
+            "created data container", "created team-b_api_api"]
+        assert token(docker_client, "team-b_api_api") == "team-b-token"
+        assert up(state)["actions"] == []
+        result = run_parity("down", "-p", PROJECT, env=state)
+        assert result.returncode == 0, result.stderr.decode()
+        assert result.stdout.decode() == f"project {PROJECT}: removed 5 container(s), 6 volume(s), 1 image(s)\n"
+        assert docker_client.containers.list(all=True, filters=label) == []
+        assert docker_client.volumes.list(filters=label) == []
+        assert not os.path.exists(os.path.join(state["PARITY_STATE_DIR"], PROJECT))
+        assert objects(docker_client, theirs) == compose_before
+    finally:
+        subprocess.run(compose + ["down", "-v", "-t", "0"], capture_output=True)
+        for image in docker_client.images.list(filters={"label": f"io.parity.project={other}"}):
+            docker_client.images.remove(image.id, force=True)
+
+
+def objects(client, filters: dict) -> tuple[dict[str, str], list[str]]:
+    """The containers (name: id) and volume names a label filter finds."""
+    return ({c.name: c.id for c in client.containers.list(all=True, filters=filters)},
+            sorted(v.name for v in client.volumes.list(filters=filters)))
