@@ -31,7 +31,26 @@ ENV_DIR = "env"
 
 
 def env_file_path(service: ServicePlan) -> str:
+    """compose.yaml's ``env_file`` (dotenv, single-quoted values: ``ContainerEnv.dotenv_text``)."""
     return f"{ENV_DIR}/{service.name}.env"
+
+
+def docker_env_file_path(service: ServicePlan) -> str:
+    """docker.sh's ``--env-file`` (one-line values, literal: ``ContainerEnv.env_file_text``)."""
+    return f"{ENV_DIR}/{service.name}.docker.env"
+
+
+def exports_file_path(service: ServicePlan) -> str:
+    """docker.sh's shell file exporting the values with a line break (``ContainerEnv.exports_text``)."""
+    return f"{ENV_DIR}/{service.name}.docker.sh"
+
+
+def env_files(service: ServicePlan) -> dict[str, str]:
+    """The owner-only env files of a service, by path under the output directory: the non-empty ones."""
+    env = service.env
+    files = {env_file_path(service): env.dotenv_text(), docker_env_file_path(service): env.env_file_text(),
+             exports_file_path(service): env.exports_text()}
+    return {path: text for path, text in files.items() if text}
 
 
 def _escape(value):
@@ -74,8 +93,8 @@ def compose_dict(plan: AppPlan) -> dict:
         svc.update(_compose_security(s))
         if s.env.plain:
             svc["environment"] = dict(s.env.plain)
-        if s.env.from_objects:
-            svc["env_file"] = [{"path": f"./{env_file_path(s)}", "format": "raw"}]
+        if env_file_path(s) in env_files(s):  # dotenv (Compose's default format): values single-quoted
+            svc["env_file"] = [{"path": f"./{env_file_path(s)}"}]
         if s.expose:
             svc["expose"] = s.expose
         if s.ports:
@@ -145,12 +164,17 @@ class Command:
 
     argv: tuple[str, ...]
     tail: str = ""
+    #: A shell file (under the output directory) the command's environment comes from: sourced in a
+    #: subshell that then execs the command (``-e NAME`` reads NAME there).
+    exports: str | None = None
 
     def line(self) -> str:
         words = []
         for w in self.argv:
             before, mark, after = w.partition(PWD_MARK)
             words.append(_q(before) + '"$PWD"' + _q(after) if mark else _q(w))
+        if self.exports:
+            return f"( . ./{_q(self.exports)} && exec " + " ".join(words) + " )" + self.tail
         return " ".join(words) + self.tail
 
 
@@ -200,8 +224,10 @@ def script_commands(plan: AppPlan) -> list[Command]:
             run += ["--workdir", s.working_dir]
         for k, v in s.env.plain.items():
             run += ["-e", f"{k}={v}"]
-        if s.env.from_objects:
-            run += ["--env-file", env_file_path(s)]
+        files = env_files(s)
+        if docker_env_file_path(s) in files:
+            run += ["--env-file", docker_env_file_path(s)]
+        run += [w for k in s.env.exported for w in ("-e", k)]  # from the exports file, never argv
         for e in s.expose:
             run += ["--expose", e]
         for x in s.ports:
@@ -212,7 +238,8 @@ def script_commands(plan: AppPlan) -> list[Command]:
             run += ["--entrypoint", s.entrypoint[0] if s.entrypoint else ""]
         # "--": an image named like an option ("--privileged") is an image (and refused), not an option.
         run += ["--", s.image, *(s.entrypoint[1:] if s.entrypoint else []), *(s.command or [])]
-        commands.append(Command(tuple(run), quiet if not s.init else ""))
+        commands.append(Command(tuple(run), quiet if not s.init else "",
+                                exports_file_path(s) if exports_file_path(s) in files else None))
     return commands
 
 
@@ -357,7 +384,9 @@ readable by its owner only.
 - `{DATA_DIR}/Dockerfile` and `{DATA_DIR}/{PAYLOAD_NAME}`: the data-only image. The tar carries each volume tree
   with exact modes, owners and symlinks; works with the legacy builder and BuildKit.
 - `{SCRIPT_FILE}`: the same with plain `docker` commands (`--volumes-from NAME:ro`).
-- `{ENV_DIR}/*.env`: variables whose values come from Secrets or ConfigMaps (never inline in {COMPOSE_FILE}).
+- `{ENV_DIR}/`: variables whose values come from Secrets or ConfigMaps (never inline in {COMPOSE_FILE}):
+  `SERVICE.env` for Compose (values single-quoted, line breaks kept), `SERVICE.docker.env` for `docker run
+  --env-file` (one-line values) and `SERVICE.docker.sh`, which {SCRIPT_FILE} sources for values with line breaks.
 - `{SUBPATH_DIR}/`: files for subPath mounts, bind-mounted read-only.
 
 {listing}

@@ -5,7 +5,26 @@ kubelet's service variables (``KUBERNETES_SERVICE_*`` and the service links, ``k
 that neither set. ``$(VAR)`` references in values, ``command`` and ``args`` expand to variables defined
 earlier or to a service variable (kubelet ``makeEnvironmentVariables``: ``MappingFuncFor(tmpEnv,
 serviceEnv)``; ``$$(VAR)`` is a literal), undefined ones stay as written. Values that come from a Secret or ConfigMap, or that
-expand one, go to an owner-only env file; only literal values are written into compose.yaml.
+expand one, go to owner-only files; only literal values are written into compose.yaml.
+
+Values with line breaks (a PEM from a Secret) reach the container byte for byte (issue 13), each
+emitter its own way, since Docker's line-based ``--env-file`` cannot carry them:
+
+- Compose: a dotenv ``env_file`` (compose-go ``dotenv/parser.go``) with every value single-quoted:
+  inside single quotes nothing is expanded and line breaks (LF, CR) are kept; a backslash escapes
+  only the quote, and is kept before anything else, so backslashes pair up. Hence a quote is written
+  ``\\'``, and a value where a quote or the value's end follows an odd run of backslashes cannot be
+  written (the quote would be taken as escaped): said, and left out of that file only;
+- docker.sh: ``docker run --env-file`` for one-line values (it reads lines literally, but drops a
+  line's final CR), and ``-e NAME`` with NAME exported by an owner-only shell file the script sources
+  in a subshell for values with a line break (``docker run -e NAME`` takes the value from the
+  CLI's environment, never from its argv, which other users can read). Names the shell or the docker
+  CLI itself read (``PATH``, ``HOME``, ``DOCKER_*``...) and names that are no shell variable name
+  (``a-b``) cannot be exported there: said;
+- ``parity up``: the Docker SDK, any value but NUL.
+
+A NUL byte can be in no process environment (``execve`` takes C strings): such a value is left out,
+said.
 """
 
 from __future__ import annotations
@@ -59,9 +78,39 @@ class ContainerEnv:
     def references_objects(self, text: str) -> bool:
         return any(m.group(1) in self.from_objects for m in _REF.finditer(text) if m.group(1))
 
+    def dotenv_text(self) -> str:
+        """Compose's env file: ``KEY='VALUE'`` for each value ``compose_quoted`` can write."""
+        quoted = ((k, compose_quoted(v)) for k, v in self.from_objects.items())
+        return "".join(f"{k}={q}\n" for k, q in quoted if q is not None)
+
     def env_file_text(self) -> str:
-        """Lines for Compose ``format: raw`` and ``docker run --env-file``: KEY=VALUE, taken literally."""
-        return "".join(f"{k}={v}\n" for k, v in self.from_objects.items())
+        """``docker run --env-file``'s lines (KEY=VALUE, taken literally): the one-line values."""
+        return "".join(f"{k}={v}\n" for k, v in self.from_objects.items() if not has_line_break(v))
+
+    @property
+    def exported(self) -> list[str]:
+        """docker.sh: the names set with ``-e NAME`` from the sourced exports file (``exports_text``)."""
+        return [k for k, v in self.from_objects.items() if has_line_break(v) and shell_exportable(k)]
+
+    def exports_text(self) -> str:
+        """docker.sh's shell file for the values with a line break: ``export NAME='VALUE'`` (POSIX
+        single quotes keep every byte; a quote is written ``'\\''``)."""
+        return "".join(f"export {k}='" + self.from_objects[k].replace("'", "'\\''") + "'\n" for k in self.exported)
+
+    def unwritable_notes(self) -> list[str]:
+        """What the emitters cannot carry of the object-sourced values, by name (never a value)."""
+        notes = []
+        for k, v in self.from_objects.items():
+            if compose_quoted(v) is None:
+                notes.append(f"{k} is left out of compose.yaml's env file: a quote or its end follows an odd "
+                             "number of backslashes, which Compose's env file reads as an escaped quote "
+                             "(docker.sh and parity up set it)")
+            if has_line_break(v) and not shell_exportable(k):
+                notes.append(f"{k} is left out of docker.sh: its value has a line break, which docker run "
+                             "--env-file cannot carry, and the name cannot be exported by the script"
+                             + (" (the shell or the docker CLI reads it)" if _SHELL_NAME.match(k) else
+                                " (not a shell variable name)") + " (compose.yaml and parity up set it)")
+        return notes
 
 
 def container_env(w: Workload, ctr: Container, inputs: Inputs) -> ContainerEnv:
@@ -116,6 +165,7 @@ def container_env(w: Workload, ctr: Container, inputs: Inputs) -> ContainerEnv:
     for name, value in env.services.items():  # the kubelet adds those the container does not set
         if name not in env.plain and name not in env.from_objects:
             env.plain[name] = value
+    env.notes.extend(env.unwritable_notes())
     env.notes.append(SERVICE_ENV_NOTE)
     return env
 
@@ -128,11 +178,41 @@ SERVICE_ENV_NOTE = ("KUBERNETES_SERVICE_HOST and the other Service variables nam
 
 def _set_text(env: ContainerEnv, name: str, data: bytes, sensitive: bool) -> None:
     text = data.decode("utf-8", errors="replace")
-    if "\n" in text or "\r" in text or "\x00" in text:
-        what = "a NUL byte" if "\x00" in text else "a line break"
-        env.notes.append(f"{name} is left out: its value has {what}, which env files cannot carry")
+    if "\x00" in text:
+        env.notes.append(f"{name} is left out: its value has a NUL byte, which no process environment can hold")
         return
     env.set(name, text, sensitive)
+
+
+def has_line_break(value: str) -> bool:
+    """Docker's ``--env-file`` is line-based (and drops a line's final CR): such a value needs another way."""
+    return "\n" in value or "\r" in value
+
+
+# An odd run of backslashes (not preceded by another) right before a quote or the end of the value.
+_ESCAPES_QUOTE = re.compile(r"(?<!\\)\\(?:\\\\)*(?='|\Z)")
+
+
+def compose_quoted(value: str) -> str | None:
+    """``value`` single-quoted for compose-go's dotenv parser (``extractVarValue``: in single quotes a
+    backslash is dropped only before the quote, which it escapes; backslashes pair up), or None when
+    no quoting gives it back: a quote or the end after an odd run of backslashes."""
+    if _ESCAPES_QUOTE.search(value):
+        return None
+    return "'" + value.replace("'", "\\'") + "'"
+
+
+_SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+#: What the script's shell and the docker CLI read from their environment: exporting a container's
+#: value under one of these names would change how docker.sh itself runs.
+_READ_BY_SCRIPT = re.compile(r"(PATH|HOME|IFS|ENV|CDPATH|PWD|OLDPWD|PS[1-4]|TMPDIR|SHELLOPTS|BASH_ENV"
+                             r"|[A-Za-z]+_PROXY|[A-Za-z]+_proxy|DOCKER_.*|LD_.*|GO.*)\Z")
+
+
+def shell_exportable(name: str) -> bool:
+    """Can docker.sh's exports file set ``name`` for ``docker run -e NAME`` without changing how the
+    script itself runs?"""
+    return bool(_SHELL_NAME.match(name)) and not _READ_BY_SCRIPT.match(name)
 
 
 def _missing(problems: Problems, w: Workload, field_path: str, message: str) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from ..layout import DIR, FILE, SYMLINK
 from ..outdir import inside, write_atomically, write_file
 from .context import PAYLOAD_NAME, dockerfile, payload_tar
-from .emit import (COMPOSE_FILE, DATA_DIR, ENV_DIR, README_FILE, SCRIPT_FILE, compose_yaml, docker_script, env_file_path,
+from .emit import (COMPOSE_FILE, DATA_DIR, ENV_DIR, README_FILE, SCRIPT_FILE, compose_yaml, docker_script, env_files,
                    readme)
 from .plan import SUBPATH_DIR, AppPlan, BindPlan
 
@@ -87,8 +87,8 @@ def generate(plan: AppPlan, dest: Path, force: bool = False, mtime: int = 0,
             put(f"{DATA_DIR}/Dockerfile", dockerfile(plan), 0o600)
             put(f"{DATA_DIR}/{PAYLOAD_NAME}", payload_tar(plan, mtime), 0o600)
         for s in plan.services:
-            if s.env.from_objects:
-                put(env_file_path(s), s.env.env_file_text(), 0o600)
+            for path, text in env_files(s).items():
+                put(path, text, 0o600)
             for b in s.binds:
                 _materialise(tmp, b, plan.contents, can_chown)
                 files.append(b.host_path)

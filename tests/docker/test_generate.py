@@ -133,11 +133,16 @@ def test_env_values_from_objects_go_to_an_owner_only_env_file(tmp_path):
     app = yaml.safe_load((out / "compose.yaml").read_text())["services"]["app"]
     # Literal values inline, with '$' escaped for Compose; nothing from a Secret inline.
     assert app["environment"] == {"GREETING": "hello $$(USER_NAME)", "PRICE": "5$$", **KUBERNETES_ENV}
-    assert app["env_file"] == [{"path": "./env/app.env", "format": "raw"}]
+    assert app["env_file"] == [{"path": "./env/app.env"}]
     env_file = out / "env" / "app.env"
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
-    assert env_file.read_text() == ("CFG_LEVEL=debug\nCFG_1st=x\ntoken=s3cr3t-$HOME-value\nuser=admin\n"
-                                    "TOKEN=s3cr3t-$HOME-value\nURL=https://s3cr3t-$HOME-value@example\n")
+    # Compose's dotenv format, single-quoted: '$' is literal there (tests/docker/test_env_bytes.py).
+    assert env_file.read_text() == ("CFG_LEVEL='debug'\nCFG_1st='x'\ntoken='s3cr3t-$HOME-value'\nuser='admin'\n"
+                                    "TOKEN='s3cr3t-$HOME-value'\nURL='https://s3cr3t-$HOME-value@example'\n")
+    # docker run --env-file reads lines literally: no quotes.
+    assert (out / "env" / "app.docker.env").read_text() == (
+        "CFG_LEVEL=debug\nCFG_1st=x\ntoken=s3cr3t-$HOME-value\nuser=admin\n"
+        "TOKEN=s3cr3t-$HOME-value\nURL=https://s3cr3t-$HOME-value@example\n")
     # $(TOKEN) in the command is not expanded: that would write a secret into compose.yaml.
     assert app["entrypoint"] == ["sh", "-c", "echo hello $$(USER_NAME) $$(TOKEN)"]
     assert b"s3cr3t" not in (out / "compose.yaml").read_bytes() + (out / "docker.sh").read_bytes()
