@@ -22,6 +22,7 @@ from ..kube.names import shown
 from .context import PAYLOAD_NAME
 from .labels import LABEL_DIGEST, LABEL_PROJECT
 from .plan import DATA_SERVICE, SUBPATH_DIR, AppPlan, ServicePlan
+from .security import CFS_PERIOD
 
 COMPOSE_FILE = "compose.yaml"
 SCRIPT_FILE = "docker.sh"
@@ -258,8 +259,9 @@ def _compose_security(s: ServicePlan) -> dict:
         out["sysctls"] = dict(sec.sysctls)
     if sec.memory is not None:
         out["mem_limit"] = sec.memory  # an integer: bytes
-    if sec.cpus is not None:
-        out["cpus"] = sec.cpus  # a string: Compose reads it as a decimal, not a float literal
+    if sec.cfs_quota is not None:  # not `cpus`: a float32 in Compose, 1.999 is not 1999m (security.py)
+        out["cpu_period"] = CFS_PERIOD
+        out["cpu_quota"] = sec.cfs_quota
     return out
 
 

@@ -12,7 +12,8 @@ kubelet's ``runAsNonRoot`` check:
 - the pod's sysctls (namespaced ones only: the API server refuses the others) are Docker's sysctls;
 - memory and CPU limits: the kubelet's cgroup values (``Limits.Memory().Value()`` bytes rounded up;
   CPU as ``MilliValue()`` millicores, at least 10m: ``milliCPUToQuota``'s minimum quota of 1000 µs
-  per 100 ms period, which is also Docker's ``--cpus`` minimum of 0.01). Requests and other resources
+  per 100 ms period, which is also Docker's ``--cpus`` minimum of 0.01; Compose gets the quota and
+  period themselves, its ``cpus`` being a float32). Requests and other resources
   have no local equivalent: said, never dropped silently.
 """
 
@@ -34,6 +35,8 @@ DEFAULT_CAPABILITIES = frozenset({"CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "
                                   "AUDIT_WRITE"})
 #: kubelet ``MinQuotaPeriod`` (1000 µs of a 100000 µs period): the smallest CPU limit, in millicores.
 MIN_MILLI_CPU = 10
+#: The kubelet's CFS period (``QuotaPeriod``, 100 ms in µs), also Docker's default for ``--cpus``.
+CFS_PERIOD = 100_000
 
 
 @dataclass
@@ -63,7 +66,15 @@ class SecuritySettings:
 
     @property
     def nano_cpus(self) -> int | None:
+        """Docker's ``NanoCpus`` (docker.sh's ``--cpus``, parsed exactly by the CLI; ``parity up``)."""
         return None if self.milli_cpu is None else self.milli_cpu * 10 ** 6
+
+    @property
+    def cfs_quota(self) -> int | None:
+        """The kubelet's CFS quota in µs per ``CFS_PERIOD`` (``milliCPUToQuota``): Compose's ``cpu_quota``.
+        Compose's ``cpus`` is a float32 (compose-go ``types.ServiceConfig.CPUS``, times 1e9 as NanoCPUs):
+        ``1.999`` became 1998999936 ns, quota 199899 where the kubelet sets 199900."""
+        return None if self.milli_cpu is None else self.milli_cpu * CFS_PERIOD // 1000
 
     @property
     def security_opt(self) -> list[str]:

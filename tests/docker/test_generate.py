@@ -7,6 +7,7 @@ import json
 import os
 import re
 import stat
+import subprocess
 import tarfile
 
 import yaml
@@ -523,14 +524,15 @@ def test_security_context_and_limits_reach_compose_and_docker_sh(tmp_path):
     assert result.returncode == 0, result.stderr
     out = tmp_path / "out"
     services = yaml.safe_load((out / "compose.yaml").read_text())["services"]
-    keys = ("cap_add", "cap_drop", "privileged", "security_opt", "sysctls", "mem_limit", "cpus")
+    keys = ("cap_add", "cap_drop", "privileged", "security_opt", "sysctls", "mem_limit", "cpu_quota", "cpu_period")
     sysctls = {"net.ipv4.ip_unprivileged_port_start": "80", "kernel.shm_rmid_forced": "1"}
     assert {k: services["app"].get(k) for k in keys} == {
         "cap_add": ["NET_BIND_SERVICE", "NET_RAW"], "cap_drop": ["ALL"], "privileged": None,
-        "security_opt": ["no-new-privileges:true"], "sysctls": sysctls, "mem_limit": 64 * 2 ** 20, "cpus": "0.25"}
+        "security_opt": ["no-new-privileges:true"], "sysctls": sysctls, "mem_limit": 64 * 2 ** 20,
+        "cpu_quota": 25000, "cpu_period": 100000}
     assert {k: services["tools"].get(k) for k in keys} == {
         "cap_add": None, "cap_drop": None, "privileged": True, "security_opt": None, "sysctls": sysctls,
-        "mem_limit": 10 ** 8, "cpus": "1.001"}
+        "mem_limit": 10 ** 8, "cpu_quota": 100100, "cpu_period": 100000}
     script = (out / "docker.sh").read_text()
     runs = {line.split("--name ")[1].split()[0].rsplit(".", 1)[1]: line for line in script.splitlines()
             if line.startswith("docker run ")}
@@ -553,6 +555,21 @@ def test_security_context_and_limits_reach_compose_and_docker_sh(tmp_path):
     assert "- tools: privileged: the container gets every device" in readme
 
 
+def test_compose_cpu_limit_is_the_kubelets_exact_quota_not_a_float32(tmp_path):
+    """Compose reads ``cpus`` as a float32 (compose-go ``ServiceConfig.CPUS``): ``1.999`` gave NanoCPUs
+    1998999936, a CFS quota of 199899 µs where the kubelet sets 199900. The generated file says the
+    quota and period themselves, as Compose's own parser reads them (live: cgroup cpu.max in
+    tests/live/test_security_live.py)."""
+    pod = ("apiVersion: v1\nkind: Pod\nmetadata: {name: cpu}\nspec:\n  containers:\n  - name: app\n"
+           "    image: busybox:latest\n    resources: {limits: {cpu: 1999m}}\n")
+    assert gen(tmp_path, str(write(tmp_path, pod))).returncode == 0
+    proc = subprocess.run(["docker", "compose", "-f", str(tmp_path / "out" / "compose.yaml"), "config", "--format",
+                           "json"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    app = json.loads(proc.stdout)["services"]["app"]
+    assert (app.get("cpu_quota"), app.get("cpu_period"), app.get("cpus")) == (199900, 100000, None)
+
+
 def test_a_tiny_cpu_limit_is_the_kubelets_minimum_quota_and_a_tiny_memory_limit_is_said(tmp_path):
     """The kubelet's smallest CFS quota is 1000 us a 100 ms period (10m, also Docker's --cpus minimum);
     Docker refuses memory limits below 6 MiB, so such a limit is said rather than failing every start."""
@@ -561,7 +578,7 @@ def test_a_tiny_cpu_limit_is_the_kubelets_minimum_quota_and_a_tiny_memory_limit_
     result = gen(tmp_path, str(write(tmp_path, pod)), "--format", "json")
     assert result.returncode == 0, result.stderr
     app = yaml.safe_load((tmp_path / "out" / "compose.yaml").read_text())["services"]["app"]
-    assert app["cpus"] == "0.01" and "mem_limit" not in app
+    assert (app["cpu_quota"], app["cpu_period"]) == (1000, 100000) and "mem_limit" not in app
     assert "app: memory limit 4Mi is not applied: Docker refuses limits below 6 MiB" in \
         json.loads(result.stdout)["differences"]
 

@@ -41,6 +41,10 @@ spec:
   - name: plain
     image: busybox:latest
     command: ["sh", "-c", "{REPORT}"]
+  - name: wide
+    image: busybox:latest
+    command: ["sh", "-c", "{REPORT}"]
+    resources: {{limits: {{cpu: 1999m}}}}
 """
 
 #: CAP_NET_BIND_SERVICE (10) and CAP_NET_RAW (13); Docker's (and containerd's) default 14 capabilities.
@@ -59,12 +63,14 @@ def report(ctr) -> dict[str, str]:
     return {k: v.strip() for k, v in re.findall(r"^(\w+):\s*(.*)$", first, re.M)}
 
 
-def check(app: dict, plain: dict) -> None:
+def check(app: dict, plain: dict, wide: dict) -> None:
     assert (app["CapEff"], app["CapBnd"], app["NoNewPrivs"]) == (APP_CAPS, APP_CAPS, "1")
     assert (plain["CapEff"], plain["CapBnd"], plain["NoNewPrivs"]) == (DEFAULT_CAPS, DEFAULT_CAPS, "0")
     assert app["Memory"] == str(64 * 2 ** 20)
     assert app["Quota"].split() == ["25000", "100000"]  # 250m: 25 ms of each 100 ms
     assert app["Sysctl"] == plain["Sysctl"] == "80 1"
+    # The kubelet's quota for 1999m exactly: Compose's float32 `cpus` gave 199899 (security.py cfs_quota).
+    assert wide["Quota"].split() == ["199900", "100000"]
 
 
 @pytest.mark.live
@@ -73,7 +79,7 @@ def test_compose_gives_the_security_context_and_limits(docker_client, tmp_path):
     summary = generate(out, str(write(tmp_path, POD)))
     try:
         compose(out, "up", "-d")
-        check(*(report(compose_container(docker_client, summary["project"], n)) for n in ("app", "plain")))
+        check(*(report(compose_container(docker_client, summary["project"], n)) for n in ("app", "plain", "wide")))
     finally:
         compose(out, "down", "-v", "-t", "0", check=False)
 
@@ -85,7 +91,7 @@ def test_docker_sh_gives_the_security_context_and_limits(docker_client, tmp_path
     try:
         run = subprocess.run(["sh", str(out / "docker.sh")], capture_output=True, text=True)
         assert run.returncode == 0, run.stderr
-        check(*(report(docker_client.containers.get(f"{project}.{n}")) for n in ("app", "plain")))
+        check(*(report(docker_client.containers.get(f"{project}.{n}")) for n in ("app", "plain", "wide")))
     finally:
         subprocess.run(["sh", str(out / "docker.sh"), "down"], capture_output=True)
 
@@ -98,7 +104,7 @@ def test_up_gives_the_security_context_and_limits(docker_client, tmp_path):
     try:
         result = run_parity("up", src, "-p", project, env=env)
         assert result.returncode == 0, result.stderr.decode()
-        check(*(report(docker_client.containers.get(f"{project}.{n}")) for n in ("app", "plain")))
+        check(*(report(docker_client.containers.get(f"{project}.{n}")) for n in ("app", "plain", "wide")))
     finally:
         run_parity("down", src, "-p", project, env=env)
 
