@@ -364,6 +364,16 @@ class VolumeLayout:
     source: str
     entries: list[Entry]
 
+    def visible(self) -> list[tuple[str, Entry]]:
+        """The volume's own user-visible view: (path relative to the root, resolved file or directory)
+        that a container mounting the whole volume reaches, symlinks resolved and ``..``-prefixed
+        internals left out ("" is the root), sorted by path. Walked by ``ContainerLayout.visible``,
+        the one home of symlink resolution, with the volume mounted alone at a root of its own."""
+        root = "/volume"
+        view = ContainerLayout(self.name, False, [Mount(root, self.name, True)],
+                               [e.moved(root + ("/" + e.path if e.path else "")) for e in self.entries])
+        return [(p[len(root) + 1:], e.moved(e.path[len(root) + 1:])) for p, e in view.visible()]
+
     def digest(self) -> str:
         """Identity of the tree: paths, types, modes, owners, targets and contents."""
         h = hashlib.sha256()

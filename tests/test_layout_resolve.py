@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from parity.layout import DIR, FILE, MAX_SYMLINK_HOPS, SYMLINK, ContainerLayout, Entry, Mount
+from parity.layout import DIR, FILE, MAX_SYMLINK_HOPS, SYMLINK, ContainerLayout, Entry, Mount, VolumeLayout
 
 
 def reference_resolve(by_path: dict[str, Entry], path: str, hops: int = 0) -> Entry | None:
@@ -125,3 +125,16 @@ def test_a_directory_link_to_an_ancestor_is_listed_but_not_entered():
     assert sorted(layout._walk_visible()) == sorted([
         ("/m", layout.entry("/m")), ("/m/d", layout.entry("/m/d")), ("/m/f", layout.entry("/m/f")),
         ("/m/d/up", layout.entry("/m")), ("/m/d/self", layout.entry("/m/d"))])
+
+
+def test_a_volume_has_its_own_visible_view_relative_to_its_root():
+    # The kubelet's structure (``--flat`` keeps only this view): the timestamped directory, ``..data``
+    # and the links are internals; the user sees ``key`` and ``dir/inner`` through them.
+    ts = "..2024_01_01_00_00_00.1"
+    volume = VolumeLayout("v", "secret/s", [
+        Entry("", DIR, 0o1777), Entry(ts, DIR, 0o755), Entry(f"{ts}/key", FILE, 0o644, size=1, sha256="1" * 64),
+        Entry(f"{ts}/dir", DIR, 0o755), Entry(f"{ts}/dir/inner", FILE, 0o600, size=1, sha256="2" * 64),
+        Entry("..data", SYMLINK, 0o777, target=ts), Entry("key", SYMLINK, 0o777, target="..data/key"),
+        Entry("dir", SYMLINK, 0o777, target="..data/dir")])
+    assert [(p, e.path) for p, e in volume.visible()] == [
+        ("", ""), ("dir", f"{ts}/dir"), ("dir/inner", f"{ts}/dir/inner"), ("key", f"{ts}/key")]

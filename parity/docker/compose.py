@@ -46,6 +46,9 @@ class ComposeProject:
         return os.path.dirname(self.paths[0] if self.paths else os.path.abspath(self.file))
 
     def volume_name(self, key: str) -> str:
+        """Compose's engine name for a volume key of a compose file it reads (compose-go's loader:
+        ``name:``, else ``PROJECT_KEY``); parity names its own volumes with
+        ``docker.plan.engine_volume_name``."""
         spec = self.volumes.get(key) or {}
         return spec.get("name") or f"{self.name}_{key}"
 

@@ -23,7 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..layout import ContainerLayout, Entry, Mount, VolumeLayout, WorkloadLayout
+from ..layout import ContainerLayout, Entry, VolumeLayout, WorkloadLayout
 from ..kube.kubelet import termination_log_note
 from ..kube.manifests import Inputs, Workload
 from ..kube.podspec import Container
@@ -200,8 +200,8 @@ class AppPlan:
         return f"{self.project}.{service.name}_mounts"
 
     def volume_name(self, volume: "DataVolume") -> str:
-        """``parity up``'s volume for a Kubernetes volume (stable: updated in place)."""
-        return f"{self.project}.{volume.key}"
+        """``parity up``'s volume for a Kubernetes volume (stable: updated in place): ``engine_volume_name``."""
+        return engine_volume_name(self.project, volume.key)
 
     def data_labels(self) -> dict[str, str]:
         """The data image's, data container's and volumes' labels (the workload's only when the
@@ -217,6 +217,28 @@ class AppPlan:
         same-named workload keeps its own)."""
         data = self.data_labels()  # once: it hashes every volume's digest
         return {v.key: {**data, LABEL_VOLUME: v.key, **p.identity_labels()} for p in self.pods for v in p.volumes}
+
+
+def engine_volume_name(project: str, key: str, digest: str | None = None) -> str:
+    """The engine name of a pod's volume: the single home of the rule (compose.yaml's ``name:``,
+    docker.sh, ``parity up``).
+
+    Args:
+        project: the app's project (``AppPlan.project``).
+        key: the volume's key in the app, ``service_key`` of its pod's key and its Kubernetes name
+            (compose's volume key, the data image's directory under ``DATA_ROOT``).
+        digest: the content digest (``VolumeLayout.digest``) for a volume named after its content;
+            None for a stable name.
+
+    Returns:
+        ``PROJECT.KEY_DIGEST12`` (the digest's first 12 hex digits) for the generated compose.yaml and
+        docker.sh: a changed Secret gets a new volume, since Docker fills a volume from an image only
+        when it is empty (a reused name would serve stale bytes); ``PROJECT.KEY`` for ``parity up``,
+        which updates its volumes in place and keeps their digests in labels. A project name holds no
+        '.': the name splits at its first '.' into project and the rest (see the engine object names
+        of ``AppPlan``).
+    """
+    return f"{project}.{key}_{digest[:12]}" if digest is not None else f"{project}.{key}"
 
 
 #: The plan ``parity up`` reads (an app of one pod until up runs whole apps: see AppPlan.workload_ref).
@@ -265,10 +287,7 @@ def project_name(kind: str, name: str, namespace: str = "default") -> str:
 
 def flatten(volume: VolumeLayout) -> VolumeLayout:
     """``--flat``: the user-visible tree only (no ``..data``, timestamped directory or links)."""
-    view = ContainerLayout("flat", False, [Mount("/v", volume.name, True)],
-                           [e.moved("/v" + ("/" + e.path if e.path else "")) for e in volume.entries])
-    entries = [e.moved(p[3:]) for p, e in view.visible()]
-    return VolumeLayout(volume.name, volume.source, entries)
+    return VolumeLayout(volume.name, volume.source, [e.moved(p) for p, e in volume.visible()])
 
 
 def pod_hostname(pod_name: str) -> str:
@@ -367,7 +386,7 @@ def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: s
     for tree in trees:
         digest = tree.digest()
         vkey = service_key(key, tree.name)
-        volumes.append(DataVolume(vkey, f"{plan.project}.{vkey}_{digest[:12]}", digest, tree))
+        volumes.append(DataVolume(vkey, engine_volume_name(plan.project, vkey, digest), digest, tree))
     pod = PodPlan(workload.kind, workload.name, workload.namespace, key, pod_hostname(workload.pod_name), volumes, [])
     last_init: Container | None = None  # each container waits for the init container before it
     for ctr, ctr_layout in zip(workload.spec.all_containers, layout.containers):

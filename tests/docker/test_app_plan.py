@@ -156,6 +156,20 @@ def test_every_object_of_an_app_names_its_workload_and_namespace(tmp_path):
                     for t in ("team-a", "team-b")]
 
 
+def test_generated_volume_names_follow_the_content_and_up_volume_names_stay(tmp_path):
+    # compose.yaml/docker.sh name a volume after its content (Docker never refills a volume that
+    # has content); parity up keeps one name and updates the volume in place.
+    names = []
+    for mode in ("a", "changed"):
+        inputs, workloads, layouts = _workloads(tmp_path, TWO_TEAMS.replace("{mode: a}", "{mode: %s}" % mode))
+        plan = build_app_plan(workloads, layouts, inputs)
+        v = one(v for v in plan.volumes if v.key == "team-a_api_config")
+        assert v.docker_name == f"{PROJECT}.team-a_api_config_{v.digest[:12]}"
+        assert plan.volume_name(v) == f"{PROJECT}.team-a_api_config"
+        names.append(v.docker_name)
+    assert names[0] != names[1]
+
+
 def test_the_project_of_an_app_does_not_depend_on_input_order(tmp_path):
     docs = TWO_TEAMS.split("\n---\n")
     swapped = "\n---\n".join(docs[:2] + [docs[3], docs[2]])
