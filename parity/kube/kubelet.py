@@ -5,11 +5,16 @@ the kubelet function it comes from; docs/kubelet-model.md lists them all. Steps,
 
 0. the pod as admitted (§7.5): the API server's ServiceAccount plugin adds the ``kube-api-access-*``
    volume and its mount in every container (``admitted_spec``);
-1. payload (§3): per volume type, a map ``relative path -> bytes, mode, owner``;
-2. the emptyDir that backs the volume (§1, §5): tmpfs root 1777 or disk root 0777, fsGroup walk;
-3. nested mountpoints (§6.3) made in the still empty root;
-4. AtomicWriter (§2): timestamped directory, files, fsGroup walk (§5), ``..data``, top-level links;
-5. per container (§6): read-only mounts, subPath binds (a missing subPath becomes a directory).
+1. payload (§3): per volume type, a map ``relative path -> bytes, mode, owner`` (``_Pod.payload``);
+2. the emptyDir that backs the volume (§1, §5): tmpfs root 1777 or disk root 0777, fsGroup walk
+   (``_backing_dir``);
+3. nested mountpoints (§6.3) made in the still empty root (``_nested_mountpoints``);
+4. AtomicWriter (§2): timestamped directory, files, fsGroup walk (§5), ``..data``, top-level links
+   (``_atomic_write``);
+5. per container (§6): a missing subPath becomes a directory (``_prepare_sub_paths``), then read-only
+   mounts and subPath binds (``_container_layout``).
+
+``build_layout`` runs them in this order, each step marked in its body.
 """
 
 from __future__ import annotations
@@ -24,8 +29,8 @@ from typing import Callable
 
 from ..errors import Problems
 from ..gcpause import gc_paused
-from ..layout import (DIR, FILE, SYMLINK, ContainerLayout, Entry, Mount, MountCover, VolumeLayout, WorkloadLayout,
-                      sha256_hex)
+from ..layout import (DIR, FILE, MAX_SYMLINK_HOPS, SYMLINK, ContainerLayout, Entry, Mount, MountCover, VolumeLayout,
+                      WorkloadLayout, sha256_hex)
 from .fieldref import DownwardAPI
 from .manifests import Inputs, Workload
 from .names import go_quote, shown
@@ -351,7 +356,7 @@ class VolumeTree:
                 return "/".join([nxt] + parts[i + 1:])
             if entry.type == SYMLINK:
                 hops += 1
-                if hops > 40:
+                if hops > MAX_SYMLINK_HOPS:
                     return None
                 target = posixpath.normpath(posixpath.join(posixpath.dirname(nxt), entry.target or ""))
                 parts = [p for p in target.split("/") if p and p != "."] + parts[i + 1:]
@@ -465,29 +470,54 @@ def _root_mode(volume: Volume) -> int:
 
 
 def build_layout(workload: Workload, inputs: Inputs, problems: Problems, epoch: int = 0) -> WorkloadLayout | None:
-    """The predicted layout of every container (init containers first), or None with problems added."""
+    """The predicted layout of every container (init containers first), or None with problems added.
+
+    The kubelet's steps, numbered as in the module docstring."""
     pod = _Pod(workload, inputs, problems, epoch)
     before = len(problems.items)
-    spec = admitted_spec(workload, inputs)
+    spec = admitted_spec(workload, inputs)  # step 0 (§7.5)
     trees: dict[str, VolumeTree] = {}
     contents: dict[str, bytes] = {}
-    nested = _nested_mountpoints(spec.all_containers)
+    nested = _nested_mountpoints(spec.all_containers)  # step 3's directories, every volume's at once
     for volume in spec.volumes:
         if not volume.modelled:
             continue
-        payload = pod.payload(volume)
-        tree = VolumeTree(volume, _root_mode(volume), spec.fs_group)
-        for rel in nested.get(volume.name, ()):
+        payload = pod.payload(volume)  # step 1 (§3)
+        tree = _backing_dir(volume, spec.fs_group)  # step 2 (§1, §5)
+        for rel in nested.get(volume.name, ()):  # step 3 (§6.3)
             tree.mkdir_all(rel, INTERMEDIATE_DIR_MODE)
-        ts = timestamp_dir_name(volume.name, payload, epoch)
-        tree.write(payload, ts, lambda p, err, v=volume: pod.bad(v.field, f"payload path {go_quote(p)}: {err}"))
+        _atomic_write(tree, payload, epoch, pod)  # step 4 (§2, §5)
         for f in payload.values():
             contents[f.sha256] = f.data
         trees[volume.name] = tree
     if len(problems.items) > before:
         return None
-    # Missing subPaths become directories in the volume root at container start (§6.2); one that
-    # goes through a file cannot be resolved, and the container fails to start.
+    _prepare_sub_paths(spec, trees, pod)  # step 5 (§6.2)
+    if len(problems.items) > before:
+        return None
+    containers = [_container_layout(ctr, trees) for ctr in spec.all_containers]  # step 5 (§6.1)
+    volumes = [VolumeLayout(name, source_name(t.volume), sorted(t.entries.values(), key=lambda e: e.path))
+               for name, t in trees.items()]
+    return WorkloadLayout(workload.kind, workload.name, workload.namespace, containers, contents, volumes,
+                          run=workload.run, notes=[workload.scale_note] if workload.scale_note else [])
+
+
+def _backing_dir(volume: Volume, fs_group: int | None) -> VolumeTree:
+    """Step 2: the empty directory the kubelet wraps the volume in (§1), owned by fsGroup (§5)."""
+    return VolumeTree(volume, _root_mode(volume), fs_group)
+
+
+def _atomic_write(tree: VolumeTree, payload: Payload, epoch: int, pod: "_Pod") -> None:
+    """Step 4: ``AtomicWriter.Write`` of the payload into its timestamped directory (§2, §5); a bad
+    payload path fails the volume."""
+    ts = timestamp_dir_name(tree.volume.name, payload, epoch)
+    tree.write(payload, ts, lambda p, err: pod.bad(tree.volume.field, f"payload path {go_quote(p)}: {err}"))
+
+
+def _prepare_sub_paths(spec: PodSpec, trees: dict[str, VolumeTree], pod: "_Pod") -> None:
+    """Step 5, before the mounts: missing subPaths become directories in the volume root at container
+    start (§6.2, ``doSafeMakeDir``); one that goes through a file cannot be resolved, and the
+    container fails to start."""
     for ctr in spec.all_containers:
         for m in ctr.volume_mounts:
             tree = trees.get(m.name)
@@ -501,13 +531,6 @@ def build_layout(workload: Workload, inputs: Inputs, problems: Problems, epoch: 
                         f"{go_quote(m.name)} of container {go_quote(ctr.name)})")
             elif tree.real_path(rel) not in tree.entries:
                 tree.mkdir_all(rel, tree.root.mode)
-    if len(problems.items) > before:
-        return None
-    containers = [_container_layout(ctr, trees) for ctr in spec.all_containers]
-    volumes = [VolumeLayout(name, source_name(t.volume), sorted(t.entries.values(), key=lambda e: e.path))
-               for name, t in trees.items()]
-    return WorkloadLayout(workload.kind, workload.name, workload.namespace, containers, contents, volumes,
-                          run=workload.run, notes=[workload.scale_note] if workload.scale_note else [])
 
 
 def _sub_rel(sub_path: str) -> str:
