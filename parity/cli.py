@@ -15,6 +15,7 @@ import sys
 import click
 
 from . import __version__
+from .docker import DEFAULT_BASE_IMAGE
 from .errors import ParityError, error_line
 from .output import Painter, colour_enabled, dump_json, printable
 
@@ -324,7 +325,7 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
 @click.option("-o", "--output", "output", type=click.Path(), help="Output directory [./parity-out/NAME; for several workloads ./parity-out/PROJECT].")
 @workload_options
 @click.option("--flat", is_flag=True, help="Drop the kubelet's ..data structure: user-visible files only.")
-@click.option("--base-image", default="busybox:latest", show_default=True,
+@click.option("--base-image", default=DEFAULT_BASE_IMAGE, show_default=True,
               help="Base of the data image (needs a `true` command: Compose starts every service).")
 @click.option("--force", is_flag=True, help="Replace a non-empty output directory.")
 @PROJECT_OPTION
@@ -337,6 +338,7 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
     one environment (one compose project), or those --workload selects."""
     from pathlib import Path
 
+    from .docker.emit import COMPOSE_FILE
     from .docker.generate import generate
 
     from .docker.plan import build_app_plan
@@ -362,7 +364,7 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
         click.echo(f"  {printable(str(f))}")
     for note in plan.differences + result.warnings:
         click.echo(paint(printable(f"  note: {note}"), "yellow"))
-    click.echo(printable(f"start: docker compose -f {result.directory}/compose.yaml up -d --build"))
+    click.echo(printable(f"start: docker compose -f {result.directory}/{COMPOSE_FILE} up -d --build"))
 
 
 @main.command(short_help="Check a compose setup or a running pod against the cluster's files.",

@@ -19,12 +19,13 @@ import yaml
 
 from ..kube.names import shown
 
+from .compose import DEFAULT_FILE_NAMES
 from .context import PAYLOAD_NAME
 from .labels import LABEL_DIGEST, LABEL_PROJECT
 from .plan import DATA_SERVICE, SUBPATH_DIR, AppPlan, ServicePlan
 from .security import CFS_PERIOD
 
-COMPOSE_FILE = "compose.yaml"
+COMPOSE_FILE = DEFAULT_FILE_NAMES[0]  # the name Compose reads first: `docker compose up` in the directory finds it
 SCRIPT_FILE = "docker.sh"
 README_FILE = "README.md"
 DATA_DIR = "data"

@@ -27,6 +27,7 @@ from ..layout import ContainerLayout, Entry, VolumeLayout, WorkloadLayout
 from ..kube.kubelet import termination_log_note
 from ..kube.manifests import Inputs, Workload
 from ..kube.podspec import Container
+from . import DEFAULT_BASE_IMAGE
 from .env import ContainerEnv, container_env
 from .security import SecuritySettings, pod_ref, security_settings
 from .labels import (LABEL_CONTAINER, LABEL_DIGEST, LABEL_NAMESPACE, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME,
@@ -35,7 +36,6 @@ from .labels import (LABEL_CONTAINER, LABEL_DIGEST, LABEL_NAMESPACE, LABEL_PROJE
 DATA_ROOT = "/parity/volumes"
 DATA_SERVICE = "parity-data"
 SUBPATH_DIR = "subpath"  # in the output directory: the files subPath mounts bind
-DEFAULT_BASE_IMAGE = "busybox:latest"
 
 
 @dataclass(frozen=True)

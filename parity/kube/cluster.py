@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from ..errors import ParityError, Problem
-from .kubelet import ROOT_CA_CONFIGMAP
+from .kubelet import ROOT_CA_CONFIGMAP, SA_MOUNT_PATH
 from .manifests import Inputs, load_objects, parse_kind_name, pod_template
 
 #: Where a pod finds its service account credentials (in-cluster config); tests point it elsewhere.
-IN_CLUSTER_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+IN_CLUSTER_DIR = SA_MOUNT_PATH
 #: (connect, read) seconds for each API request.
 REQUEST_TIMEOUT = (10, 60)
 #: urllib3 retries per request. None, as kubectl: a dead cluster fails at once, and urllib3 would
