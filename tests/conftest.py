@@ -22,6 +22,26 @@ def write(tmp_path: Path, text: str, name: str = "in.yaml") -> Path:
     return path
 
 
+def deployment(name: str, pod_spec: str, *, namespace: str | None = None, annotations: str | None = None) -> str:
+    """The manifest of a Deployment NAME (selector and pod labels ``app: NAME``) whose pod template
+    has this spec.
+
+    Args:
+        name: the Deployment's name (and its ``app`` label).
+        pod_spec: the YAML under the template's ``spec:``, at any indentation (dedented, then placed).
+        namespace: ``metadata.namespace``, when not the default.
+        annotations: the pod template's annotations, as a YAML flow mapping (``{team: blue}``).
+
+    Returns:
+        The YAML document, without ``---``.
+    """
+    meta = f"{{name: {name}" + (f", namespace: {namespace}" if namespace else "") + "}"
+    pod_meta = f"{{labels: {{app: {name}}}" + (f", annotations: {annotations}" if annotations else "") + "}"
+    return (f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {meta}\nspec:\n"
+            f"  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {pod_meta}\n    spec:\n"
+            + textwrap.indent(textwrap.dedent(pod_spec).lstrip("\n"), "      "))
+
+
 def layouts_of(tmp_path: Path, text: str, workload: str | None = None):
     inputs = load_inputs([str(write(tmp_path, text))])
     return build_layouts(inputs, select_workloads(inputs, workload))

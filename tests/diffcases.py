@@ -19,7 +19,7 @@ from typing import Callable
 
 import yaml
 
-from .conftest import ROOT, run_parity
+from .conftest import ROOT, deployment, run_parity
 
 ARTICLE = ROOT / "manifests" / "api-gateway"
 #: Given with the article's manifests for hand-written setups (no service-account mount): the default
@@ -392,29 +392,16 @@ kind: ConfigMap
 metadata: {name: settings, namespace: shop}
 data: {mode: fast}
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: api, namespace: shop}
-spec:
-  selector: {matchLabels: {app: api}}
-  template:
-    metadata: {labels: {app: api}}
-    spec:
+""" + deployment("api", """\
       containers:
         - name: app
           image: busybox:latest
           command: [sleep, "3600"]
           volumeMounts: [{name: creds, mountPath: /etc/creds, readOnly: true}]
       volumes: [{name: creds, secret: {secretName: creds, defaultMode: 0440}}]
+""", namespace="shop") + """\
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: shop}
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
+""" + deployment("web", """\
       containers:
         - name: app
           image: busybox:latest
@@ -424,7 +411,7 @@ spec:
           image: busybox:latest
           command: [sleep, "3600"]
       volumes: [{name: settings, configMap: {name: settings}}]
-"""
+""", namespace="shop")
 
 
 def app_manifests(tmp: Path) -> Path:

@@ -13,7 +13,7 @@ from parity.docker.plan import app_project_name, build_app_plan, pod_keys, servi
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs, select_workloads
 
-from ..conftest import ROOT, run_parity, write
+from ..conftest import ROOT, deployment, run_parity, write
 
 #: Two workloads of the same name in two namespaces, each with a volume named ``config``.
 TWO_TEAMS = """
@@ -27,34 +27,21 @@ kind: ConfigMap
 metadata: {name: cfg, namespace: team-b}
 data: {mode: b}
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: api, namespace: team-a}
-spec:
-  selector: {matchLabels: {app: api}}
-  template:
-    metadata: {labels: {app: api}}
-    spec:
+""" + deployment("api", """\
       containers:
       - name: app
         image: busybox:latest
         volumeMounts: [{name: config, mountPath: /etc/config}]
       volumes: [{name: config, configMap: {name: cfg}}]
+""", namespace="team-a") + """\
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: api, namespace: team-b}
-spec:
-  selector: {matchLabels: {app: api}}
-  template:
-    metadata: {labels: {app: api}}
-    spec:
+""" + deployment("api", """\
       containers:
       - name: app
         image: busybox:latest
         volumeMounts: [{name: config, mountPath: /etc/config}]
       volumes: [{name: config, configMap: {name: cfg}}]
-"""
+""", namespace="team-b")
 
 PROJECT = "parity-app_045f621b238207e7"  # sha256 of the sorted namespace/kind/name lines, 16 hex
 

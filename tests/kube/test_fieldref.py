@@ -16,17 +16,9 @@ from parity.kube.fieldref import split_subscripted
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs
 
-from ..conftest import write
+from ..conftest import deployment, write
 
-POD = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}, annotations: {team: blue}}
-    spec:
+POD = deployment("web", """\
       initContainers:
       - {name: side, image: busybox:latest, restartPolicy: Always, resources: {limits: {memory: 1Gi, cpu: 1500m}}}
       containers:
@@ -34,14 +26,14 @@ spec:
         image: busybox:latest
         resources: {limits: {memory: 128Mi}}
         env:
-%(env)s
+        %(env)s
         volumeMounts: [{name: info, mountPath: /info}]
       volumes:
       - name: info
         downwardAPI:
           items:
-%(items)s
-"""
+          %(items)s
+""", annotations="{team: blue}")
 
 #: (file/variable name, fieldRef path or (resource, containerName, divisor))
 REFS = [("name", "metadata.name"), ("uid", "metadata.uid"), ("app", "metadata.labels['app']"),
@@ -61,8 +53,8 @@ def _ref(ref) -> str:
 
 
 def _manifest(refs) -> str:
-    env = "\n".join(f"        - {{name: {n.upper()}, valueFrom: {{{_ref(r)}}}}}" for n, r in refs)
-    items = "\n".join(f"          - {{path: {n}, {_ref(r)}}}" for n, r in refs)
+    env = "\n        ".join(f"- {{name: {n.upper()}, valueFrom: {{{_ref(r)}}}}}" for n, r in refs)
+    items = "\n          ".join(f"- {{path: {n}, {_ref(r)}}}" for n, r in refs)
     return POD % {"env": env, "items": items}
 
 

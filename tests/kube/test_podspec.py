@@ -17,15 +17,9 @@ from parity.kube.podspec import (ContainerPort, EnvFromSource, EnvVar, ExecActio
                                  ResourceSelector, SeccompProfile, SecurityContext, SleepAction, Sysctl,
                                  TCPSocketAction)
 
-FULL = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
+from ..conftest import deployment
+
+FULL = deployment("web", """\
       hostname: h1
       subdomain: sub
       hostAliases: [{ip: 10.1.2.3, hostnames: [db.local, cache]}]
@@ -85,7 +79,7 @@ spec:
         lifecycle:
           postStart: {httpGet: {port: 8080, scheme: HTTPS, host: localhost}}
           preStop: {sleep: {seconds: 5}}
-"""
+""")
 
 
 def _spec(text: str):
