@@ -33,6 +33,8 @@ def _inputs() -> list[Path]:
 
 
 def test_the_written_text_is_dump_json_of_the_document_on_every_example_and_fixture():
+    """Also against the json module itself (``dump_json`` is hand-written too): the same bytes as
+    ``json.dumps(document, indent=2)``, and ``json.loads`` of them gives the document back."""
     compared = 0
     for path in _inputs():
         try:
@@ -40,7 +42,10 @@ def test_the_written_text_is_dump_json_of_the_document_on_every_example_and_fixt
             layouts = build_layouts(inputs, select_workloads(inputs, None))
         except ParityError:
             continue
-        assert document_text(layouts) == dump_json(document(layouts)), path
+        text, doc = document_text(layouts), document(layouts)
+        assert text == dump_json(doc), path
+        assert text == json.dumps(doc, indent=2) + "\n", path
+        assert json.loads(text) == doc, path
         compared += 1
     assert compared >= 25  # the examples and the fixture directories, not a vacuous loop
 
