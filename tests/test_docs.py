@@ -42,3 +42,37 @@ def test_nothing_in_the_repository_cites_the_reference_material_outside_it():
             continue
         citing += [f"{name}:{i}" for i, line in enumerate(text.splitlines(), 1) if OUTSIDE_REFERENCE in line]
     assert citing == []
+
+
+def _rule_rows(doc: str, heading: str) -> list[list[str]]:
+    """The rows of the table under ``heading``, as cells (a cell may hold ``|`` inside backticks)."""
+    section = doc.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    return [re.split(r" \| (?=(?:[^`]*`[^`]*`)*[^`]*$)", row[2:-2]) for row in rows[2:]]
+
+
+def _tests_named(cell: str) -> list[tuple[str, str]]:
+    """(file, test) of every test a cell names: ``tests/x.py::test_y``, then ``::test_z`` in the same file."""
+    named, current = [], None
+    for ref in re.findall(r"`((?:tests/[\w/]+\.py)?::test_\w+)`", cell):
+        file, _, test = ref.partition("::")
+        current = file or current
+        named.append((current, test))
+    return named
+
+
+def test_every_kubelet_rule_names_its_tests_and_each_exists():
+    doc = (ROOT / "docs" / "kubelet-model.md").read_text()
+    catalogue = (ROOT / "tests" / "fixtures" / "bad" / "catalogue.yaml").read_text()
+    rows = _rule_rows(doc, "## Rules")
+    assert len(rows) >= 30
+    for rule, _what, _source, tests in rows:
+        named = _tests_named(tests)
+        entries = re.findall(r"`([\w.-]+\.yaml)`", tests.partition("catalogue ")[2])
+        assert named or entries, f"{rule}: no test named"
+        for file, test in named:
+            assert file, f"{rule}: {test}: which file?"
+            assert re.search(rf"^def {test}\(", (ROOT / file).read_text(), re.M), f"{rule}: {file}::{test} missing"
+        for entry in entries:
+            assert re.search(rf"^- fixture: \"?(?:\{{gen\}}/)?{re.escape(entry)}\"?$", catalogue, re.M), \
+                f"{rule}: catalogue entry {entry} missing"

@@ -93,6 +93,16 @@ def test_default_mode_and_item_mode(tmp_path):
     assert got["x"][4] == "..data/x"
 
 
+def test_payload_paths_are_cleaned_as_the_atomic_writer_cleans_them(tmp_path):
+    # validatePayload keeps path.Clean of each path: ``./x/./a`` is written at ``x/a``, and the
+    # user-visible link is ``x``, not ``.``.
+    text = SECRET + pod("secret: {secretName: s, items: [{key: a, path: ./x/./a}, {key: b, path: b/}]}")
+    got = entries_by_rel(layout_of(tmp_path, text).containers[0], "/etc/s")
+    ts = ts_of(got)
+    assert sorted(got) == sorted([".", ts, f"{ts}/x", f"{ts}/x/a", f"{ts}/b", "..data", "x", "b"])
+    assert got["x"][4] == "..data/x" and got[f"{ts}/b"][0] == "file"
+
+
 def test_empty_items_means_all_keys(tmp_path):
     got = entries_by_rel(layout_of(tmp_path, SECRET + pod("secret: {secretName: s, items: []}")).containers[0],
                          "/etc/s")
