@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import ROOT, run_parity
+from ..conftest import ROOT, run_parity
 
 ARTICLE = str(ROOT / "manifests" / "api-gateway")
 HINT = "start it, or point DOCKER_HOST or `docker context use` at an engine that runs"
