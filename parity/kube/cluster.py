@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from ..errors import ParityError, Problem
-from .kubelet import ROOT_CA_CONFIGMAP, SA_MOUNT_PATH
+from .kubelet import ROOT_CA_CONFIGMAP, SA_CA_FILE, SA_MOUNT_PATH, SA_NAMESPACE_FILE, SA_TOKEN_FILE
 from .manifests import Inputs, load_objects, parse_kind_name, pod_template
 
 #: Where a pod finds its service account credentials (in-cluster config); tests point it elsewhere.
@@ -237,14 +237,14 @@ def _connect_in_cluster(context: str | None, namespace: str | None) -> Connectio
     cfg = client.Configuration()
     cfg.retries = RETRIES
     try:
-        InClusterConfigLoader(token_filename=os.path.join(IN_CLUSTER_DIR, "token"),
-                              cert_filename=os.path.join(IN_CLUSTER_DIR, "ca.crt")).load_and_set(cfg)
+        InClusterConfigLoader(token_filename=os.path.join(IN_CLUSTER_DIR, SA_TOKEN_FILE),
+                              cert_filename=os.path.join(IN_CLUSTER_DIR, SA_CA_FILE)).load_and_set(cfg)
     except ConfigException as exc:
         raise ParityError(f"in-cluster config: {_config_reason(exc)}") from None
     ns = namespace
     if not ns:
         try:
-            with open(os.path.join(IN_CLUSTER_DIR, "namespace"), encoding="utf-8") as f:
+            with open(os.path.join(IN_CLUSTER_DIR, SA_NAMESPACE_FILE), encoding="utf-8") as f:
                 ns = f.read().strip()
         except OSError:
             ns = ""

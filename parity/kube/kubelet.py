@@ -57,6 +57,8 @@ TOKEN_VOLATILE = ("the API server mints the token (a signed, expiring JWT bound 
 
 SA_VOLUME_PREFIX = "kube-api-access-"  # ServiceAccountVolumeName + "-"
 SA_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"  # DefaultAPITokenMountPath
+#: The files of that volume (``TokenVolumeSource``): what a pod, parity in one included, reads there.
+SA_TOKEN_FILE, SA_CA_FILE, SA_NAMESPACE_FILE = "token", "ca.crt", "namespace"
 SA_DEFAULT_NAME = "default"  # DefaultServiceAccountName
 SA_TOKEN_EXPIRATION = 3607  # serviceaccount.WarnOnlyBoundTokenExpirationSeconds (1 h + 7 s)
 ROOT_CA_CONFIGMAP = "kube-root-ca.crt"
@@ -120,10 +122,11 @@ def admitted_spec(w: Workload, inputs: Inputs) -> PodSpec:
     if existing is None and needed:
         sources = f"{where}.projected.sources"
         volumes = volumes + [Volume(name, ProjectedSource((
-            TokenSource("token", SA_TOKEN_EXPIRATION, None, f"{sources}[0].serviceAccountToken"),
-            RootCAConfigMap(ROOT_CA_CONFIGMAP, (KeyToPath("ca.crt", "ca.crt", None, f"{sources}[1].configMap.items[0]"),),
+            TokenSource(SA_TOKEN_FILE, SA_TOKEN_EXPIRATION, None, f"{sources}[0].serviceAccountToken"),
+            RootCAConfigMap(ROOT_CA_CONFIGMAP,
+                            (KeyToPath(SA_CA_FILE, SA_CA_FILE, None, f"{sources}[1].configMap.items[0]"),),
                             False, None, f"{sources}[1].configMap"),
-            DownwardSource((DownwardFile("namespace", "metadata.namespace", None, None, None, None,
+            DownwardSource((DownwardFile(SA_NAMESPACE_FILE, "metadata.namespace", None, None, None, None,
                                          f"{sources}[2].downwardAPI.items[0]"),), None, f"{sources}[2].downwardAPI"),
         ), 0o644, f"{where}.projected"), where)]
     return dataclasses.replace(spec, volumes=volumes, init_containers=init, containers=regular)
