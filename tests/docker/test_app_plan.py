@@ -15,6 +15,14 @@ from parity.kube.manifests import load_inputs, select_workloads
 
 from ..conftest import ROOT, deployment, run_parity, write
 
+_API_SPEC = """\
+      containers:
+      - name: app
+        image: busybox:latest
+        volumeMounts: [{name: config, mountPath: /etc/config}]
+      volumes: [{name: config, configMap: {name: cfg}}]
+"""
+
 #: Two workloads of the same name in two namespaces, each with a volume named ``config``.
 TWO_TEAMS = """
 apiVersion: v1
@@ -27,21 +35,7 @@ kind: ConfigMap
 metadata: {name: cfg, namespace: team-b}
 data: {mode: b}
 ---
-""" + deployment("api", """\
-      containers:
-      - name: app
-        image: busybox:latest
-        volumeMounts: [{name: config, mountPath: /etc/config}]
-      volumes: [{name: config, configMap: {name: cfg}}]
-""", namespace="team-a") + """\
----
-""" + deployment("api", """\
-      containers:
-      - name: app
-        image: busybox:latest
-        volumeMounts: [{name: config, mountPath: /etc/config}]
-      volumes: [{name: config, configMap: {name: cfg}}]
-""", namespace="team-b")
+""" + deployment("api", _API_SPEC, namespace="team-a") + "---\n" + deployment("api", _API_SPEC, namespace="team-b")
 
 PROJECT = "parity-app_045f621b238207e7"  # sha256 of the sorted namespace/kind/name lines, 16 hex
 
