@@ -19,8 +19,9 @@ from .layout import FILE, NOT_A_MOUNT, SYMLINK, TIMESTAMP_DIR_RE, ContainerLayou
 @dataclass(frozen=True)
 class Difference:
     """``kind``: missing, extra, content, mode, owner, type, writable, structure, not-hidden, stale,
-    unpaired-container, unpaired-service or unknown. ``--ignore`` (structure, owners, modes) leaves
-    some out: see ``compare_containers``."""
+    unpaired-container, unpaired-service or unknown; the process facets identity, capabilities,
+    privileges and limits come from ``facets.compare_facets``. ``--ignore`` (structure, owners,
+    modes) leaves some out: see ``compare_containers``."""
 
     container: str
     path: str

@@ -17,7 +17,9 @@ from .docker.labels import LABEL_DIFF_OWNER, LABEL_ROLE, ROLE_PROBE, run_owner
 from .docker.liveproject import DEFAULT_TIMEOUT
 from .docker.plan import pod_keys, service_key
 from .docker.static_layout import StaticReader
+from .docker.security import pod_ref, security_settings
 from .errors import EXIT_DIFFERENT, EXIT_SAME, ParityError, Problem
+from .facets import ProcessFacets, cluster_facets, compare_facets, compose_facets, container_facets
 from .kube.manifests import Workload
 from .layout import ContainerLayout, WorkloadLayout
 from .output import Progress
@@ -72,6 +74,17 @@ class Expected:
         return [(c if service_key(key, c.name) == c.name else
                  ContainerLayout(service_key(key, c.name), c.init, c.mounts, c.entries), w)
                 for layout, w, key in zip(self.layouts, self.workloads, keys) for c in layout.containers]
+
+    def facets(self) -> dict[str, ProcessFacets]:
+        """The process facets (``facets.py``) of every container of a workload with a pod spec, by
+        the name ``containers`` gives it (the layout's containers are the spec's, in order)."""
+        out = {}
+        keys = pod_keys(self.workloads) if all(self.workloads) else []
+        for w, key in zip(self.workloads, keys):
+            for ctr in w.spec.all_containers:
+                security, _notes = security_settings(w.spec, ctr, pod_ref(w.pod_name, w.namespace, w.pod_uid))
+                out[service_key(key, ctr.name)] = cluster_facets(w.spec, ctr, security)
+        return out
 
 
 @dataclass(frozen=True)
@@ -161,6 +174,7 @@ def static_diff(expected: Expected, project: ComposeProject, mapping: dict[str, 
     report = DiffReport(expected.subject, project.file, "static", notes=list(project.notes))
     pairs, report.differences = pair(expected, project, mapping)
     reader = StaticReader(project)
+    facets = expected.facets()
     for p in pairs:
         c, service = p.container, p.service
         report.pairs.append((c.name, service))
@@ -174,6 +188,8 @@ def static_diff(expected: Expected, project: ComposeProject, mapping: dict[str, 
         svc = project.services[service]
         report.differences += _group_difference(p.workload, c.name, svc.get("group_add") or [], svc.get("user"),
                                                 ignore)
+        if c.name in facets:
+            report.differences += compare_facets(c.name, facets[c.name], compose_facets(svc, p.workload.spec))
     return report
 
 
@@ -236,6 +252,7 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
     progress = progress or Progress()
     report = DiffReport(expected.subject, project.file, "live" if running is None else f"live (project {running})")
     pairs, report.differences = pair(expected, project, mapping)
+    facets = expected.facets()
     with live_project(project, timeout, running, progress, importing) as live:
         reader = StaticReader(project) if running else None  # what the images would put in the volumes
         progress(f"reading {len(pairs)} container(s) back from project {live.name}")
@@ -252,6 +269,9 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
             host = got.container.attrs.get("HostConfig", {})
             report.differences += _group_difference(p.workload, c.name, host.get("GroupAdd") or [],
                                                     got.container.attrs.get("Config", {}).get("User"), ignore)
+            if c.name in facets:
+                report.differences += compare_facets(c.name, facets[c.name],
+                                                     container_facets(got.container.attrs, p.workload.spec))
             if running:
                 with live.waits.engine(f"reading service {service}"):
                     report.differences += _stale(live.client, project, reader, service, c, got.layout)

@@ -377,6 +377,76 @@ def case_nested_mount_listed_before_its_parent(tmp: Path) -> Case:
 
 
 # ---------------------------------------------------------------------------------------------
+# Process facets: identity, capabilities, privileges, limits (issue 13; parity/facets.py)
+
+#: A pod whose container sets every facet: runAsUser/runAsGroup, supplementalGroups, capabilities,
+#: no_new_privs, memory and CPU limits (251m: a float32 `cpus: 0.251` is NanoCPUs 250999984).
+FACETS_POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: facets}
+spec:
+  automountServiceAccountToken: false
+  securityContext: {runAsUser: 1000, runAsGroup: 3000, supplementalGroups: [4000, 5000]}
+  containers:
+    - name: app
+      image: busybox:latest
+      command: ["sh", "-c", "while true; do sleep 3600; done"]
+      securityContext:
+        allowPrivilegeEscalation: false
+        capabilities: {drop: [ALL], add: [NET_BIND_SERVICE, CHOWN]}
+      resources: {limits: {memory: 64Mi, cpu: 251m}}
+"""
+
+
+def _facets_case(tmp: Path, change: Callable[[dict], None], expected: set[tuple[str, str, str]]) -> Case:
+    """The generated setup of ``FACETS_POD`` with one facet changed in the app's service."""
+    manifests = tmp / "m"
+    manifests.mkdir(parents=True)
+    (manifests / "pod.yaml").write_text(FACETS_POD)
+    compose = generate(tmp / "out", manifests)
+    edit_compose(compose, lambda doc: change(doc["services"]["app"]))
+    return Case([str(manifests)], compose, expected)
+
+
+def _pop(*keys: str) -> Callable[[dict], None]:
+    return lambda svc: [svc.pop(k) for k in keys]
+
+
+def case_facets_equal(tmp: Path) -> Case:
+    return _facets_case(tmp, lambda svc: None, set())
+
+
+def case_identity_dropped(tmp: Path) -> Case:
+    """``user`` and ``group_add`` gone: the image's user, no supplementary groups."""
+    return _facets_case(tmp, _pop("user", "group_add"), {("app", "(user)", "identity"), ("app", "(groups)", "identity")})
+
+
+def case_capabilities_dropped(tmp: Path) -> Case:
+    """``cap_add``/``cap_drop`` gone: Docker's default 14 instead of NET_BIND_SERVICE and CHOWN."""
+    return _facets_case(tmp, _pop("cap_add", "cap_drop"), {("app", "(capabilities)", "capabilities")})
+
+
+def case_no_new_privileges_dropped(tmp: Path) -> Case:
+    return _facets_case(tmp, _pop("security_opt"), {("app", "(no-new-privileges)", "privileges")})
+
+
+def case_limits_dropped(tmp: Path) -> Case:
+    return _facets_case(tmp, _pop("mem_limit", "cpu_quota", "cpu_period"),
+                        {("app", "(memory limit)", "limits"), ("app", "(cpu limit)", "limits")})
+
+
+def case_cpus_as_a_float32(tmp: Path) -> Case:
+    """The CPU limit written as Compose's ``cpus: 0.251``: a float32, NanoCPUs 250999984, so a CFS quota
+    of 25099 µs where the kubelet sets 25100."""
+    def cpus(svc: dict) -> None:
+        _pop("cpu_quota", "cpu_period")(svc)
+        svc["cpus"] = 0.251
+
+    return _facets_case(tmp, cpus, {("app", "(cpu limit)", "limits")})
+
+
+# ---------------------------------------------------------------------------------------------
 # Whole apps: every workload of the input against one compose project (issue 12)
 
 #: Two workloads that both have a container named ``app``: their services are ``api_app`` and
@@ -482,4 +552,10 @@ CASES: dict[str, Callable[[Path], Case]] = {
     "unpaired-mapped": case_unpaired_mapped,
     "sub-path-is-a-directory": case_sub_path_is_a_directory,
     "article": case_article,
+    "facets-equal": case_facets_equal,
+    "identity-dropped": case_identity_dropped,
+    "capabilities-dropped": case_capabilities_dropped,
+    "no-new-privileges-dropped": case_no_new_privileges_dropped,
+    "limits-dropped": case_limits_dropped,
+    "cpus-as-a-float32": case_cpus_as_a_float32,
 }

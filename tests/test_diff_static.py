@@ -11,9 +11,12 @@ import json
 
 import pytest
 
+from parity.docker.security import DEFAULT_CAPABILITIES
+
 from .diffcases import (ARTICLE, CASES, DIFF_KEYS, DOC_KEYS, GW, OLD_KEY, ROTATED_KEY, case_article,
-                        case_missing_fs_group, case_prebuilt_data_image, case_rotated_secret, generate, run_diff,
-                        sha12, verdict)
+                        case_capabilities_dropped, case_cpus_as_a_float32, case_identity_dropped,
+                        case_limits_dropped, case_missing_fs_group, case_no_new_privileges_dropped,
+                        case_prebuilt_data_image, case_rotated_secret, generate, run_diff, sha12, verdict)
 from .conftest import run_parity
 
 
@@ -94,6 +97,39 @@ def test_text_report(tmp_path):
         "  container api-gateway <-> service api-gateway: same",
         "no differences: every container sees the cluster's files (static)",
     ]
+
+
+def test_process_facets_in_text_and_json(tmp_path):
+    """Each process facet is its own difference, in the text report and in ``--format json``, with the
+    cluster's and Docker's values (settings, never an environment value), exit 1."""
+    case = case_identity_dropped(tmp_path / "identity")
+    result = run_diff(*case.manifests, "--compose", str(case.compose))
+    assert result.returncode == 1
+    assert result.stdout.decode().splitlines()[1:] == [
+        "  container app <-> service app",
+        "    identity            (user)  cluster: 1000:3000  here: the image's USER",
+        "                        the process runs as another user than in the cluster (runAsUser/runAsGroup: "
+        "compose user)",
+        "    identity            (groups)  cluster: 4000, 5000  here: none",
+        "                        supplementary groups differ (supplementalGroups: compose group_add)",
+        "2 differences in 1 container",
+    ]
+    case = case_capabilities_dropped(tmp_path / "caps")
+    d = verdict(case.manifests, case.compose).find("app", "(capabilities)", "capabilities")
+    assert (d["expected"], d["actual"]) == ("CHOWN, NET_BIND_SERVICE", ", ".join(sorted(DEFAULT_CAPABILITIES)))
+    assert d["detail"].startswith("extra here: AUDIT_WRITE, DAC_OVERRIDE, FOWNER, FSETID, KILL, MKNOD, NET_RAW, ")
+    case = case_cpus_as_a_float32(tmp_path / "cpus")
+    v = verdict(case.manifests, case.compose)
+    assert v.exit_code == 1
+    d = v.find("app", "(cpu limit)", "limits")
+    assert (d["expected"], d["actual"]) == ("25100 us per 100000 us (0.251 CPU)",
+                                            "25099 us per 100000 us (0.25099 CPU)")
+    case = case_no_new_privileges_dropped(tmp_path / "nnp")
+    d = verdict(case.manifests, case.compose).find("app", "(no-new-privileges)", "privileges")
+    assert (d["expected"], d["actual"]) == ("yes", "no")
+    case = case_limits_dropped(tmp_path / "limits")
+    d = verdict(case.manifests, case.compose).find("app", "(memory limit)", "limits")
+    assert (d["expected"], d["actual"]) == ("67108864 bytes", "no limit")
 
 
 def test_json_document_shape(tmp_path):

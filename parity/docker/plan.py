@@ -29,7 +29,7 @@ from ..kube.manifests import Inputs, Workload
 from ..kube.podspec import Container
 from . import DEFAULT_BASE_IMAGE
 from .env import ContainerEnv, container_env
-from .security import SecuritySettings, pod_ref, security_settings
+from .security import SecuritySettings, identity, pod_ref, security_settings
 from .labels import (LABEL_CONTAINER, LABEL_DIGEST, LABEL_NAMESPACE, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME,
                      LABEL_WORKLOAD, ROLE_DATA)
 
@@ -412,12 +412,7 @@ def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: s
 
 def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Inputs, plan: AppPlan,
              pod: PodPlan) -> ServicePlan:
-    pod_sc = w.spec.security
-    uid = ctr.security.run_as_user if ctr.security.run_as_user is not None else pod_sc.run_as_user
-    gid = ctr.security.run_as_group if ctr.security.run_as_group is not None else pod_sc.run_as_group
-    user = None if uid is None else (f"{uid}:{gid}" if gid is not None else str(uid))
-    groups = ([str(w.spec.fs_group)] if w.spec.fs_group is not None else []) + \
-        [str(g) for g in w.spec.supplemental_groups if g != w.spec.fs_group]
+    user, groups = identity(w.spec, ctr)
     env = container_env(w, ctr, inputs)
     volumes: list[VolumeMountPlan] = []
     binds: list[BindPlan] = []

@@ -33,6 +33,15 @@ DOCKER_MIN_MEMORY = 6 * 1024 * 1024
 DEFAULT_CAPABILITIES = frozenset({"CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID",
                                   "SETUID", "SETFCAP", "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL",
                                   "AUDIT_WRITE"})
+#: Every Linux capability (linux/capability.h, 0-40), what ``privileged`` or an added ``ALL`` gives
+#: (moby ``caps.GetAllCapabilities``; containerd's ``WithAllCurrentCapabilities`` on this kernel).
+ALL_CAPABILITIES = frozenset({
+    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
+    "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW", "IPC_LOCK", "IPC_OWNER",
+    "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT", "SYS_ADMIN", "SYS_BOOT", "SYS_NICE",
+    "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD", "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP",
+    "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG", "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF",
+    "CHECKPOINT_RESTORE"})
 #: kubelet ``MinQuotaPeriod`` (1000 µs of a 100000 µs period): the smallest CPU limit, in millicores.
 MIN_MILLI_CPU = 10
 #: The kubelet's CFS period (``QuotaPeriod``, 100 ms in µs), also Docker's default for ``--cpus``.
@@ -85,6 +94,50 @@ class SecuritySettings:
         return {"cap_add": self.cap_add, "cap_drop": self.cap_drop, "privileged": self.privileged,
                 "nnp": self.no_new_privileges, "sysctls": self.sysctls, "memory": self.memory,
                 "milli_cpu": self.milli_cpu}
+
+
+def capability_name(name: str) -> str:
+    """``net_admin``, ``CAP_NET_ADMIN`` -> ``NET_ADMIN`` (both runtimes take either form)."""
+    name = str(name).upper()
+    return name[4:] if name.startswith("CAP_") else name
+
+
+def cluster_capabilities(add, drop, privileged: bool) -> frozenset[str]:
+    """The capability set the CRI runtime gives (containerd ``WithAddedCapabilities`` /
+    ``WithDroppedCapabilities``): privileged is every one; an added ``ALL`` starts from every one, a
+    dropped ``ALL`` from none, else the default set; then the named adds, then the named drops (a
+    capability both added and dropped is dropped)."""
+    if privileged:
+        return ALL_CAPABILITIES
+    add, drop = {capability_name(c) for c in add}, {capability_name(c) for c in drop}
+    caps = set(ALL_CAPABILITIES if "ALL" in add else () if "ALL" in drop else DEFAULT_CAPABILITIES)
+    return frozenset((caps | (add - {"ALL"})) - drop)
+
+
+def docker_capabilities(add, drop, privileged: bool) -> frozenset[str]:
+    """The capability set Docker gives (moby ``oci/caps`` ``TweakCapabilities``): privileged is every
+    one; an added ``ALL`` is every one but the drops; a dropped ``ALL`` is the adds; else the default
+    set without the drops, then the adds (a capability both added and dropped is kept)."""
+    if privileged:
+        return ALL_CAPABILITIES
+    add, drop = {capability_name(c) for c in add}, {capability_name(c) for c in drop}
+    if "ALL" in add:
+        return frozenset(ALL_CAPABILITIES - drop)
+    if "ALL" in drop:
+        return frozenset(add)
+    return frozenset((DEFAULT_CAPABILITIES - drop) | add)
+
+
+def identity(spec: PodSpec, ctr: Container) -> tuple[str | None, list[str]]:
+    """The process's user (``uid[:gid]`` from runAsUser/runAsGroup, the container's over the pod's;
+    None: the image's USER) and its supplementary groups (fsGroup first, then supplementalGroups),
+    as Docker's ``user`` and ``group_add`` take them."""
+    sc = ctr.security.over(spec.security)
+    uid, gid = sc.run_as_user, sc.run_as_group
+    user = None if uid is None else (f"{uid}:{gid}" if gid is not None else str(uid))
+    groups = ([str(spec.fs_group)] if spec.fs_group is not None else []) + \
+        [str(g) for g in spec.supplemental_groups if g != spec.fs_group]
+    return user, groups
 
 
 def pod_ref(pod_name: str, namespace: str, uid: str | None) -> str:

@@ -1,0 +1,165 @@
+"""What a container's process is, beyond its files: identity, capabilities, privileges, limits.
+
+``diff`` compares these facets of each paired container (issue 13). The cluster's side comes from
+the pod spec, as the kubelet and the CRI runtime apply it (``docker/security.py``); the Docker side
+from the same settings in either form: a compose service as Compose normalised it (static) or a
+container's ``HostConfig``/``Config`` as the engine reports it (live). Both are reduced to what the
+process gets (the capability set by moby's rules, the CFS quota per period), so the static and the
+live diff give the same verdict on the same setup. Differences name settings, never a value of the
+environment.
+
+Kinds (``compare.Difference.kind``), each with its path:
+- ``identity``: ``(user)`` uid[:gid], ``(groups)`` supplementary groups other than fsGroup (a
+  missing fsGroup is the ``owner`` difference ``(process)``: reported once);
+- ``capabilities``: ``(capabilities)``, the effective set;
+- ``privileges``: ``(privileged)``, ``(no-new-privileges)``;
+- ``limits``: ``(memory limit)`` bytes, ``(cpu limit)`` the CFS quota as a share of one CPU.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .compare import Difference
+from .docker.security import (ALL_CAPABILITIES, CFS_PERIOD, SecuritySettings, cluster_capabilities,
+                              docker_capabilities, identity)
+from .kube.podspec import Container, PodSpec
+
+
+@dataclass(frozen=True)
+class ProcessFacets:
+    """One container's process settings, reduced to what the process gets."""
+
+    user: str | None  # uid[:gid]; None: the image's USER
+    groups: frozenset[str]
+    capabilities: frozenset[str]
+    privileged: bool
+    no_new_privileges: bool
+    memory: int | None  # bytes; None: no limit
+    cpu: Fraction | None  # CPUs (CFS quota / period); None: no limit
+
+
+def cluster_facets(spec: PodSpec, ctr: Container, security: SecuritySettings) -> ProcessFacets:
+    """The facets the kubelet gives ``ctr`` (``security``: ``security_settings`` of it).
+
+    A memory limit below Docker's minimum is not compared (Docker refuses it; k8s-to-docker says so).
+    """
+    sc = ctr.security.over(spec.security)
+    user, groups = identity(spec, ctr)
+    return ProcessFacets(
+        user=user, groups=frozenset(groups) - _fs_group(spec),
+        capabilities=cluster_capabilities(sc.capabilities_add, sc.capabilities_drop, bool(sc.privileged)),
+        privileged=bool(sc.privileged), no_new_privileges=security.no_new_privileges, memory=security.memory,
+        cpu=None if security.milli_cpu is None else Fraction(security.cfs_quota, CFS_PERIOD))
+
+
+def _fs_group(spec: PodSpec | None) -> frozenset[str]:
+    return frozenset() if spec is None or spec.fs_group is None else frozenset({str(spec.fs_group)})
+
+
+def compose_facets(service: dict, spec: PodSpec | None) -> ProcessFacets:
+    """The facets Compose gives a service's container (``docker compose config`` keys; compose
+    ``getDeployResources``: ``deploy.resources.limits`` over ``mem_limit``/``cpus``, both as float32
+    CPUs times 1e9, truncated to NanoCPUs)."""
+    limits = ((service.get("deploy") or {}).get("resources") or {}).get("limits") or {}
+    memory = limits.get("memory") or service.get("mem_limit")
+    cpus = limits.get("cpus") or service.get("cpus")
+    nano = int(_float32(_float32(float(cpus)) * 1e9)) if cpus else 0
+    return _docker_facets(user=service.get("user"), groups=service.get("group_add") or [],
+                          cap_add=service.get("cap_add") or [], cap_drop=service.get("cap_drop") or [],
+                          privileged=bool(service.get("privileged")), security_opt=service.get("security_opt") or [],
+                          memory=int(memory) if memory else 0, nano_cpus=nano,
+                          quota=int(service.get("cpu_quota") or 0), period=int(service.get("cpu_period") or 0),
+                          spec=spec)
+
+
+def container_facets(attrs: dict, spec: PodSpec | None) -> ProcessFacets:
+    """The facets of a container as the engine reports them (``docker inspect``)."""
+    host, config = attrs.get("HostConfig") or {}, attrs.get("Config") or {}
+    return _docker_facets(user=config.get("User"), groups=host.get("GroupAdd") or [],
+                          cap_add=host.get("CapAdd") or [], cap_drop=host.get("CapDrop") or [],
+                          privileged=bool(host.get("Privileged")), security_opt=host.get("SecurityOpt") or [],
+                          memory=host.get("Memory") or 0, nano_cpus=host.get("NanoCpus") or 0,
+                          quota=host.get("CpuQuota") or 0, period=host.get("CpuPeriod") or 0, spec=spec)
+
+
+def _float32(x: float) -> float:
+    """``x`` rounded to a Go float32 (Compose's type for CPUs)."""
+    return struct.unpack("f", struct.pack("f", x))[0]
+
+
+def _docker_facets(*, user, groups, cap_add, cap_drop, privileged: bool, security_opt, memory: int,
+                   nano_cpus: int, quota: int, period: int, spec: PodSpec | None) -> ProcessFacets:
+    # moby daemon: NanoCPUs become a quota over a 100 ms period (integer µs, truncated); a quota
+    # without a period has the kernel's default period, 100 ms.
+    if nano_cpus:
+        cpu = Fraction(nano_cpus * CFS_PERIOD // 10 ** 9, CFS_PERIOD)
+    elif quota > 0:
+        cpu = Fraction(quota, period or CFS_PERIOD)
+    else:
+        cpu = None
+    nnp = any(o.replace("=", ":") in ("no-new-privileges", "no-new-privileges:true") for o in map(str, security_opt))
+    return ProcessFacets(user=str(user) if user else None, groups=frozenset(map(str, groups)) - _fs_group(spec),
+                         capabilities=docker_capabilities(cap_add, cap_drop, privileged), privileged=privileged,
+                         no_new_privileges=nnp, memory=memory or None, cpu=cpu)
+
+
+def compare_facets(container: str, expected: ProcessFacets, actual: ProcessFacets) -> list[Difference]:
+    """The differences between the cluster's facets of ``container`` and Docker's, one per facet."""
+    out: list[Difference] = []
+
+    def add(path: str, kind: str, exp: str, act: str, detail: str) -> None:
+        out.append(Difference(container, path, kind, exp, act, detail))
+
+    if expected.user != actual.user:
+        add("(user)", "identity", expected.user or "the image's USER", actual.user or "the image's USER",
+            "the process runs as another user than in the cluster (runAsUser/runAsGroup: compose user)")
+    if expected.groups != actual.groups:
+        add("(groups)", "identity", _groups(expected.groups), _groups(actual.groups),
+            "supplementary groups differ (supplementalGroups: compose group_add)")
+    if expected.capabilities != actual.capabilities:
+        missing = sorted(expected.capabilities - actual.capabilities)
+        extra = sorted(actual.capabilities - expected.capabilities)
+        add("(capabilities)", "capabilities", _caps(expected.capabilities), _caps(actual.capabilities),
+            "; ".join(part for part in (f"missing here: {', '.join(missing)}" if missing else "",
+                                        f"extra here: {', '.join(extra)}" if extra else "") if part)
+            + " (capabilities add/drop: compose cap_add/cap_drop)")
+    if expected.privileged != actual.privileged:
+        add("(privileged)", "privileges", _yes(expected.privileged), _yes(actual.privileged),
+            "privileged gives every device and capability of the host (compose privileged)")
+    if expected.no_new_privileges != actual.no_new_privileges:
+        add("(no-new-privileges)", "privileges", _yes(expected.no_new_privileges), _yes(actual.no_new_privileges),
+            "allowPrivilegeEscalation: false sets no_new_privs (compose security_opt: no-new-privileges:true)")
+    if expected.memory != actual.memory:
+        add("(memory limit)", "limits", _bytes(expected.memory), _bytes(actual.memory),
+            "the cgroup memory limit differs (resources.limits.memory: compose mem_limit)")
+    if expected.cpu != actual.cpu:
+        add("(cpu limit)", "limits", _cpu(expected.cpu), _cpu(actual.cpu),
+            "the CFS quota differs (resources.limits.cpu: compose cpu_quota/cpu_period; cpus is a float32)")
+    return out
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def _groups(groups: frozenset[str]) -> str:
+    return ", ".join(sorted(groups, key=lambda g: (not g.isdigit(), int(g) if g.isdigit() else 0, g))) or "none"
+
+
+def _caps(caps: frozenset[str]) -> str:
+    return "ALL" if caps == ALL_CAPABILITIES else ", ".join(sorted(caps)) or "none"
+
+
+def _bytes(memory: int | None) -> str:
+    return "no limit" if memory is None else f"{memory} bytes"
+
+
+def _cpu(cpu: Fraction | None) -> str:
+    if cpu is None:
+        return "no limit"
+    quota = cpu * CFS_PERIOD
+    shown = f"{int(quota)}" if quota.denominator == 1 else f"{float(quota):.3f}"
+    return f"{shown} us per {CFS_PERIOD} us ({float(cpu):g} CPU)"
