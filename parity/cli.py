@@ -17,7 +17,7 @@ import click
 from . import __version__
 from .docker import DEFAULT_BASE_IMAGE
 from .errors import ParityError, error_line
-from .output import Painter, colour_enabled, dump_json, printable
+from .output import Painter, colour_enabled, dump_json
 
 #: MANIFEST...: files, directories or "-"; typed as paths so that shells complete file names.
 MANIFESTS_ARGUMENT = click.argument("manifests", nargs=-1, type=click.Path(allow_dash=True))
@@ -338,10 +338,10 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
     one environment (one compose project), or those --workload selects."""
     from pathlib import Path
 
-    from .docker.emit import COMPOSE_FILE
     from .docker.generate import generate
 
     from .docker.plan import build_app_plan
+    from .render import generated_text
 
     inputs, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
                                               kubeconfig)
@@ -357,14 +357,7 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
     if fmt == "json":
         click.echo(dump_json(result.to_json(plan)), nl=False)
         return
-    paint = Painter(colour_enabled())
-    click.echo(f"wrote {paint(printable(str(result.directory)), 'bold')} for {printable(plan.subject)}: "
-               f"{len(plan.services)} service(s), {len(plan.volumes)} volume(s)")
-    for f in result.files:
-        click.echo(f"  {printable(str(f))}")
-    for note in plan.differences + result.warnings:
-        click.echo(paint(printable(f"  note: {note}"), "yellow"))
-    click.echo(printable(f"start: docker compose -f {result.directory}/{COMPOSE_FILE} up -d --build"))
+    click.echo(generated_text(result, plan, Painter(colour_enabled())), nl=False)
 
 
 @main.command(short_help="Check a compose setup or a running pod against the cluster's files.",

@@ -9,6 +9,8 @@ from .layout import FILE, SYMLINK, ContainerLayout, WorkloadLayout, mode_string,
 from .output import Painter, printable
 
 if TYPE_CHECKING:  # (importing them would import the Docker SDK)
+    from .docker.generate import Generated
+    from .docker.plan import AppPlan
     from .down import DownResult
     from .status import StatusReport
     from .up import UpResult
@@ -91,6 +93,18 @@ def diff_text(report, paint: Painter) -> str:
                            f"{'s' if containers != 1 else ''}", "red"))
     else:
         lines.append(paint(f"no differences: every container sees the cluster's files ({report.mode})", "green"))
+    return "\n".join(lines) + "\n"
+
+
+def generated_text(result: Generated, plan: AppPlan, paint: Painter) -> str:
+    """``parity k8s-to-docker``: what was written where, what still differs, and how to start it."""
+    from .docker.emit import COMPOSE_FILE  # (loaded already: the command wrote the files)
+
+    lines = [f"wrote {paint(printable(str(result.directory)), 'bold')} for {printable(plan.subject)}: "
+             f"{len(plan.services)} service(s), {len(plan.volumes)} volume(s)"]
+    lines += [f"  {printable(str(f))}" for f in result.files]
+    lines += [paint(printable(f"  note: {note}"), "yellow") for note in plan.differences + result.warnings]
+    lines.append(printable(f"start: docker compose -f {result.directory}/{COMPOSE_FILE} up -d --build"))
     return "\n".join(lines) + "\n"
 
 
