@@ -249,6 +249,11 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")
 
 
+def _readable_part(text: str) -> str:
+    """The readable part of a digest-qualified project name: a slug cut to 40 characters."""
+    return _slug(text)[:40].strip("-")
+
+
 #: Compose's rule for project names (compose-go loader: lowercase letters, digits, '-' and '_',
 #: starting with a letter or digit); parity's names are prefixes of container/volume/image names too.
 _PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*\Z")
@@ -282,7 +287,7 @@ def project_name(kind: str, name: str, namespace: str = "default") -> str:
     if namespace == "default" and _READABLE.fullmatch(name):
         return readable + name
     digest = hashlib.sha256(f"{namespace}/{kind}/{name}".encode()).hexdigest()[:16]
-    return f"{readable}{_slug(name)[:40].strip('-')}_{digest}"
+    return f"{readable}{_readable_part(name)}_{digest}"
 
 
 def flatten(volume: VolumeLayout) -> VolumeLayout:
@@ -339,7 +344,7 @@ def app_project_name(workloads: Sequence[Workload]) -> str:
     ids = sorted(f"{w.namespace}/{w.kind}/{w.name}" for w in workloads)
     digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()[:16]
     namespaces = {w.namespace for w in workloads}
-    readable = f"parity-app-{_slug(next(iter(namespaces)))[:40].strip('-')}" if len(namespaces) == 1 else "parity-app"
+    readable = f"parity-app-{_readable_part(next(iter(namespaces)))}" if len(namespaces) == 1 else "parity-app"
     return f"{readable}_{digest}"
 
 
