@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import subprocess
 
+import pytest
+
 from .conftest import ROOT
 
 #: Reference material kept beside the repository on the developers' machines, never in it.
@@ -44,30 +46,49 @@ def test_nothing_in_the_repository_cites_the_reference_material_outside_it():
     assert citing == []
 
 
+def _cells(row: str) -> list[str]:
+    """A table row's cells, stripped; a ``|`` inside backticks is text (``mask |= execMask``)."""
+    cells, cell, code = [], "", False
+    for ch in row.strip()[1:-1]:
+        if ch == "`":
+            code = not code
+        if ch == "|" and not code:
+            cells.append(cell.strip())
+            cell = ""
+        else:
+            cell += ch
+    return cells + [cell.strip()]
+
+
 def _rule_rows(doc: str, heading: str) -> list[list[str]]:
-    """The rows of the table under ``heading``, as cells (a cell may hold ``|`` inside backticks)."""
-    section = doc.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+    """The rows of the table in the section whose heading starts with ``heading``, as cells."""
+    section = doc.split(f"\n{heading}", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("|")]
-    return [re.split(r" \| (?=(?:[^`]*`[^`]*`)*[^`]*$)", row[2:-2]) for row in rows[2:]]
+    return [_cells(row) for row in rows[2:]]
 
 
-def _tests_named(cell: str) -> list[tuple[str, str]]:
-    """(file, test) of every test a cell names: ``tests/x.py::test_y``, then ``::test_z`` in the same file."""
+def _tests_named(cell: str, default: str | None) -> list[tuple[str | None, str]]:
+    """(file, test) of every test a cell names: ``tests/x.py::test_y``, then ``::test_z`` in the same
+    file; a bare ``test_z`` is in ``default``."""
     named, current = [], None
-    for ref in re.findall(r"`((?:tests/[\w/]+\.py)?::test_\w+)`", cell):
-        file, _, test = ref.partition("::")
-        current = file or current
+    for ref in re.findall(r"`((?:tests/[\w/]+\.py)?(?:::)?test_\w+)`", cell):
+        file, sep, test = ref.rpartition("::") if "::" in ref else ("", "", ref)
+        current = file or (current if sep else default)
         named.append((current, test))
     return named
 
 
-def test_every_kubelet_rule_names_its_tests_and_each_exists():
+@pytest.mark.parametrize("heading, default, at_least", [
+    ("## Rules", None, 30),
+    ("## Services", "tests/kube/test_services.py", 9),
+])
+def test_every_kubelet_rule_names_its_tests_and_each_exists(heading, default, at_least):
     doc = (ROOT / "docs" / "kubelet-model.md").read_text()
     catalogue = (ROOT / "tests" / "fixtures" / "bad" / "catalogue.yaml").read_text()
-    rows = _rule_rows(doc, "## Rules")
-    assert len(rows) >= 30
+    rows = _rule_rows(doc, heading)
+    assert len(rows) >= at_least
     for rule, _what, _source, tests in rows:
-        named = _tests_named(tests)
+        named = _tests_named(tests, default)
         entries = re.findall(r"`([\w.-]+\.yaml)`", tests.partition("catalogue ")[2])
         assert named or entries, f"{rule}: no test named"
         for file, test in named:
