@@ -466,12 +466,16 @@ class _Checker:
             return None
         return n
 
-    def descending_path(self, path: str, field_path: str) -> None:
-        """``validateLocalDescendingPath``: relative, without a '..' element."""
-        if path.startswith("/"):
+    def descending_path(self, path: str, field_path: str) -> bool:
+        """``validateLocalDescendingPath``: relative, without a '..' element; each failure said (both
+        for ``/../x``). Returns whether the path passed."""
+        ok = not path.startswith("/")
+        if not ok:
             self.bad(field_path, "must be a relative path")
         if ".." in path.split("/"):
             self.bad(field_path, "must not contain '..'")
+            ok = False
+        return ok
 
     def integer(self, value, field_path: str) -> int | None:
         if value is None:
@@ -525,19 +529,12 @@ class _Checker:
         path = self.string(value, field_path, required=True)
         if path is None:
             return None
-        ok = True
         if "\x00" in path:  # open(2) takes a C string: the kubelet's writer fails the volume's setup
             self.bad(field_path, "holds a NUL byte, which no file name can carry (the kubelet could not write "
                                  "the volume: the pod would not start)")
             return None
-        if path.startswith("/"):
-            self.bad(field_path, "must be a relative path")
-            ok = False
-        parts = path.split("/")
-        if ".." in parts:
-            self.bad(field_path, "must not contain '..'")
-            ok = False
-        elif path.startswith(".."):
+        ok = self.descending_path(path, field_path)
+        if path.startswith("..") and not path.startswith("../"):  # "../x": said once, by the '..' element
             self.bad(field_path, "must not start with '..'")
             ok = False
         return path if ok else None
@@ -810,10 +807,8 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
             if "\x00" in sub:
                 c.bad(f"{where}.subPath", "holds a NUL byte, which no mount path can carry (the container would "
                                           "fail to start)")
-            elif sub.startswith("/"):
-                c.bad(f"{where}.subPath", "must be a relative path")
-            elif ".." in sub.split("/"):
-                c.bad(f"{where}.subPath", "must not contain '..'")
+            else:
+                c.descending_path(sub, f"{where}.subPath")
         if m.get("subPathExpr"):
             c.bad(f"{where}.subPathExpr", "not supported by parity (it depends on runtime environment values)")
         if vname and mpath:
