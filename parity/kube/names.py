@@ -14,6 +14,7 @@ with ``fullmatch``, so ``"token\\n"`` is not a key.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 DNS1123_LABEL_MAX = 63
@@ -155,6 +156,15 @@ def port_name_errors(value: str) -> list[str]:
     if value and (value[0] == "-" or value[-1] == "-"):
         errors.append("must not begin or end with a hyphen")
     return errors
+
+
+def ip_address_errors(value: str) -> list[str]:
+    """``IsValidIP``: an IPv4 or IPv6 address (a pod's ``hostAliases[].ip``, a Service's ``clusterIP``)."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return ["must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"]
+    return []
 
 
 #: kind -> the rule for its ``metadata.name`` (``ValidateObjectMeta``'s name function).

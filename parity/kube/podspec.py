@@ -8,7 +8,6 @@ manifest. Fields parity does not act on are not kept.
 
 from __future__ import annotations
 
-import ipaddress
 import posixpath
 import re
 from dataclasses import dataclass, field, replace
@@ -16,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from ..errors import Problems
 from . import quantity
 from .fieldref import CONVERTIBLE_FIELDS, ENV_FIELDS, RESOURCE_FIELDS, split_subscripted
-from .names import (dns1123_label_errors, dns1123_subdomain_errors, go_quote, invalid, port_name_errors,
-                    qualified_name_errors, regex_error)
+from .names import (dns1123_label_errors, dns1123_subdomain_errors, go_quote, invalid, ip_address_errors,
+                    port_name_errors, qualified_name_errors, regex_error)
 from .yamlload import written_text
 
 MODE_MAX = 0o777
@@ -635,10 +634,8 @@ def _parse_pod_fields(spec: dict, prefix: str, psc: dict, init: list[Container],
         where = f"{prefix}.hostAliases[{i}]"
         alias = c.map(alias, where)
         ip = c.string(alias.get("ip"), f"{where}.ip") or ""
-        try:
-            ipaddress.ip_address(ip)
-        except ValueError:
-            c.bad(f"{where}.ip", invalid(ip, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
+        for msg in ip_address_errors(ip):
+            c.bad(f"{where}.ip", invalid(ip, msg))
         names = c.strings(alias.get("hostnames"), f"{where}.hostnames")
         for j, name in enumerate(names):
             for message in dns1123_subdomain_errors(name):

@@ -10,12 +10,11 @@ Services (DNS names, ports, environment) is ``services.py``.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 
 from ..errors import Problems
-from .names import dns1123_label_errors, go_quote, invalid, label_value_errors, port_name_errors, \
-    qualified_name_errors, shown
+from .names import dns1123_label_errors, go_quote, invalid, ip_address_errors, label_value_errors, \
+    port_name_errors, qualified_name_errors, shown
 
 SERVICE_TYPES = ("ClusterIP", "ExternalName", "LoadBalancer", "NodePort")
 PROTOCOLS = ("SCTP", "TCP", "UDP")
@@ -126,10 +125,8 @@ def parse_service(obj: dict, name: str, namespace: str, file: str, problems: Pro
     elif kind == "ExternalName" and cluster_ip:
         bad("spec.clusterIP", "Forbidden: may not be set for ExternalName services")
     elif cluster_ip not in ("", HEADLESS):
-        try:
-            ipaddress.ip_address(cluster_ip)
-        except ValueError:
-            bad("spec.clusterIP", invalid(cluster_ip, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"))
+        for msg in ip_address_errors(cluster_ip):
+            bad("spec.clusterIP", invalid(cluster_ip, msg))
 
     raw_ports = spec.get("ports")
     if raw_ports is None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from parity.errors import ParityError
 from parity.kube.manifests import load_inputs
 from parity.kube.servicespec import ServicePort
 
@@ -62,3 +65,17 @@ spec: {hostname: p-1, subdomain: group, containers: [{name: app, image: busybox}
     assert (sts.service_name, sts.spec.enable_service_links, sts.spec.hostname) == ("db-headless", False, None)
     assert (pod.service_name, pod.spec.enable_service_links, pod.spec.hostname, pod.spec.subdomain) == (
         None, True, "p-1", "group")
+
+
+def test_a_cluster_ip_that_is_no_ip_address_is_refused_with_the_api_servers_message(tmp_path):
+    # IsValidIP, one home with a pod's hostAliases[].ip (names.ip_address_errors).
+    text = """apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {clusterIP: 10.0.0.300, selector: {app: web}, ports: [{port: 80}]}
+"""
+    with pytest.raises(ParityError) as refused:
+        load_inputs([str(write(tmp_path, text))])
+    assert [str(p) for p in refused.value.problems] == [
+        f'{tmp_path / "in.yaml"}: Service/web: spec.clusterIP: Invalid value: "10.0.0.300": must be a valid IP '
+        'address, (e.g. 10.9.8.7 or 2001:db8::ffff)']
