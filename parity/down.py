@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import docker.errors
-
 from .docker.engine import by_label, connect, engine_errors
 from .docker.labels import (LABEL_DIFF_OWNER, LABEL_NAMESPACE, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME,
                             LABEL_VOLUME_DIGEST, LABEL_VOLUME_SHAPE, LABEL_WORKLOAD, ROLE_DATA, made_by_up, run_owner)
 from .docker.leftovers import owned_by_running_diff, sweep
 from .state import project_lock, remove_state_dir, state_root
+
+# The SDK after parity.docker, which defers its paramiko import (see there).
+import docker.errors  # noqa: E402
 
 
 @dataclass

@@ -29,13 +29,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, TypeVar
 
-import docker
-import docker.errors
-from docker.types import Mount
-
 from .docker.emit import DATA_DIR
-from .docker.engine import (DEFAULT_TIMEOUT, by_label, connect, engine_errors, ensure_image, first_line,
-                             project_containers, requests_errors)
+from .docker.engine import (DEFAULT_TIMEOUT, Listed, by_label, connect, containers_named, engine_errors,
+                             ensure_image, first_line, project_containers, requests_errors, volumes_named)
 from .docker.generate import generate
 from .docker.inplace import swap_in_place, volume_shape
 from .docker.labels import (LABEL_CONFIG, LABEL_DIGEST, LABEL_PROJECT, LABEL_ROLE, LABEL_UP_OWNER,
@@ -50,6 +46,11 @@ from .outdir import OUTPUT_MARK, OUTPUT_MARK_TEXT, inside, signals_held, write_f
 from .output import Progress
 from .state import (LAYOUT_FILE, MAX_STATE_BYTES, STATE_FILE, ProjectLock, is_real_dir, project_lock,
                     read_state_json, remove_state_dir, state_root)
+
+# The SDK after parity.docker, which defers its paramiko import (see there).
+import docker  # noqa: E402
+import docker.errors  # noqa: E402
+from docker.types import Mount  # noqa: E402
 
 
 @dataclass
@@ -148,6 +149,10 @@ class _Up:
         #: On every object this run creates (see ``LABEL_UP_OWNER``).
         self.owner_label = {LABEL_UP_OWNER: self.owner}
         self._stop = threading.Event()  # set when a step failed or the run was interrupted
+        #: The app's containers as one list request found them once the run holds the lock (what
+        #: this run removes is taken out): what reconciling each container starts from.
+        self.listed: dict[str, Listed] = {}
+        self.data_image_id = ""  # the data image's id, once it exists
 
     # -- concurrency -----------------------------------------------------------------------
     def _parallel(self, steps: list[Callable[[], T]]) -> list[T]:
@@ -273,6 +278,8 @@ class _Up:
             self._parallel([lambda i=i: ensure_image(self.client, i)
                             for i in dict.fromkeys(s.image for s in self.plan.services)])
             self._check_run_as_non_root()
+            self.listed = containers_named(self.client, [self.plan.data_container] + [
+                self.plan.container_name(s) for s in self.plan.services])
             if self.plan.volumes:
                 self._data_image()
                 # Ctrl-C waits while volumes and containers are created: a request abandoned
@@ -281,7 +288,9 @@ class _Up:
                 with signals_held():
                     self._volumes()
             for wave in waves(self.plan.services):
-                for actions in self._parallel([lambda s=s: self._container(s) for s in wave]):
+                # Only the containers with something to do take a worker (a warm run: none).
+                todo = [s for s in wave if not self._unchanged(s)]
+                for actions in self._parallel([lambda s=s: self._container(s) for s in todo]):
                     self.result.actions.extend(actions)
         except BaseException:
             with signals_held():
@@ -339,28 +348,18 @@ class _Up:
         removed."""
         ref = self.data_workload
         subject = self.plan.subject
-
-        def container(name: str, workload: str | None) -> None:
-            try:
-                ctr = self.client.containers.get(name)
-            except docker.errors.NotFound:
-                return
-            if not_ours(ctr.labels, self.plan.project, workload):
+        # Two list requests, whatever the app's size (one GET per name was ~40 for 12 workloads).
+        owners = {self.plan.data_container: ref} | {self.plan.container_name(s): self.pod_of[s.name].workload_ref
+                                                    for s in self.plan.services}
+        found = containers_named(self.client, list(owners))
+        for name, workload in owners.items():
+            if name in found and not_ours(found[name].labels, self.plan.project, workload):
                 raise ParityError(f"a container named {name} exists and was not created by parity for "
                                   f"{workload or subject}; remove or rename it")
-
-        def volume(name: str) -> None:
-            try:
-                vol = self.client.volumes.get(name)
-            except docker.errors.NotFound:
-                return
-            if not_ours(vol.attrs.get("Labels"), self.plan.project, ref):
+        volumes = volumes_named(self.client, [self.plan.volume_name(v) for v in self.plan.volumes])
+        for name in (self.plan.volume_name(v) for v in self.plan.volumes):
+            if name in volumes and not_ours(volumes[name].attrs.get("Labels"), self.plan.project, ref):
                 raise ParityError(_not_ours_volume(name, subject))
-
-        names = [(self.plan.data_container, ref)] + [(self.plan.container_name(s), self.pod_of[s.name].workload_ref)
-                                                     for s in self.plan.services]
-        self._parallel([lambda n=n, w=w: container(n, w) for n, w in names]
-                       + [lambda n=self.plan.volume_name(v): volume(n) for v in self.plan.volumes])
         if self.plan.volumes:
             try:
                 image = self.client.images.get(self.plan.data_image)
@@ -374,29 +373,27 @@ class _Up:
 
     def _data_image(self) -> None:
         try:
-            self.client.images.get(self.plan.data_image)
+            self.data_image_id = self.client.images.get(self.plan.data_image).id
             return
         except docker.errors.ImageNotFound:
             pass
         self.progress(f"building {self.plan.data_image}")
         try:
-            self.client.images.build(path=str(self.state_dir / DATA_DIR), tag=self.plan.data_image, rm=True,
-                                     forcerm=True, labels=self.owner_label, timeout=self.timeout)
+            image, _ = self.client.images.build(path=str(self.state_dir / DATA_DIR), tag=self.plan.data_image,
+                                                rm=True, forcerm=True, labels=self.owner_label, timeout=self.timeout)
         except (docker.errors.BuildError, docker.errors.APIError) as exc:
             raise ParityError(f"building the data image failed: {first_line(exc)}") from None
         except requests_errors() as exc:
             raise ParityError(f"building the data image failed: the engine did not answer within "
                               f"{self.timeout:g} s ({first_line(exc)}); give it longer with --timeout") from None
+        self.data_image_id = image.id
         self.result.actions.append(f"built image {self.plan.data_image}")
 
     def _volumes(self) -> None:
         plan = self.plan
         data_name = plan.data_container
-        try:
-            data = self.client.containers.get(data_name)
-            labels = data.labels
-        except docker.errors.NotFound:
-            data, labels = None, {}
+        data = self.listed.get(data_name)
+        labels = data.labels if data is not None else {}
         existing = {v.name: v for v in by_label(self.client.volumes, **{LABEL_PROJECT: plan.project,
                                                                         LABEL_ROLE: ROLE_DATA})}
         shapes = {v.key: volume_shape(v) for v in plan.volumes}
@@ -422,6 +419,7 @@ class _Up:
                             ctr.remove(force=True, v=True)
                         except docker.errors.NotFound:
                             pass  # it mounted another recreated volume too: removed for that one
+                        self.listed.pop(ctr.name, None)
                 existing[name].remove(force=True)
                 action = f"recreated volume {name}"
             else:
@@ -435,11 +433,11 @@ class _Up:
 
         actions = [a for a in self._parallel([lambda v=v: reconcile(v) for v in plan.volumes]) if a]
         self.result.actions.extend(actions)
-        if not actions and data is not None and data.image.tags[:1] == [plan.data_image]:
+        if not actions and data is not None and data.image_id == self.data_image_id:
             return
         if data is not None:
             try:
-                data.remove(force=True, v=False)
+                self.client.api.remove_container(data.id, force=True, v=False)
             except docker.errors.NotFound:
                 pass  # already removed with a recreated volume
         labels = {**data_labels, **self.owner_label,
@@ -452,22 +450,26 @@ class _Up:
             Mount(v.image_path, plan.volume_name(v), type="volume") for v in plan.volumes])
         self.result.actions.append("created data container")
 
+    def _unchanged(self, s: ServicePlan) -> bool:
+        """Whether the service's container is there with its config, and running (an init container:
+        ran): nothing to do."""
+        ctr = self.listed.get(self.plan.container_name(s))
+        return ctr is not None and ctr.labels.get(LABEL_CONFIG) == _config_digest(s) and (
+            s.init or ctr.state == "running")
+
     def _container(self, s: ServicePlan) -> list[str]:
         """Create, recreate or start the service's container as needed; what was done."""
         plan = self.plan
         name = plan.container_name(s)
         digest = _config_digest(s)
-        try:
-            ctr = self.client.containers.get(name)
-        except docker.errors.NotFound:
-            ctr = None
+        ctr = self.listed.get(name)
         if ctr is not None and ctr.labels.get(LABEL_CONFIG) == digest:
-            if s.init or ctr.status == "running":
+            if s.init or ctr.state == "running":
                 return []
-            ctr.start()
+            self.client.api.start(ctr.id)
             return [f"started {s.name}"]
         if ctr is not None:
-            ctr.remove(force=True, v=True)
+            self.client.api.remove_container(ctr.id, force=True, v=True)
             actions = [f"recreated {s.name}"]
         else:
             actions = [f"created {s.name}"]
@@ -521,11 +523,13 @@ class _Up:
                                       f"docker logs {name}); give it longer with --timeout") from None
 
     def _report(self) -> None:
-        found = self._parallel([lambda s=s: self.client.containers.get(self.plan.container_name(s))
-                                for s in self.plan.services])
-        for s, ctr in zip(self.plan.services, found):
+        found = containers_named(self.client, [self.plan.container_name(s) for s in self.plan.services])
+        for s in self.plan.services:
+            ctr = found.get(self.plan.container_name(s))
+            if ctr is None:  # removed by someone else since this run made it
+                raise ParityError(f"the Docker engine failed: No such container: {self.plan.container_name(s)}")
             self.result.containers.append(UpContainer(
-                s.name, ctr.name, ctr.id[:12], ctr.status, s.init,
+                s.name, ctr.name, ctr.id[:12], ctr.state, s.init,
                 [m.target for m in s.volumes] + [b.target for b in s.binds]))
 
 

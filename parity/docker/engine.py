@@ -159,6 +159,56 @@ def project_containers(client: docker.DockerClient, project: str) -> list:
     return by_label(client.containers, **{LABEL_PROJECT: project})
 
 
+@dataclass(frozen=True)
+class Listed:
+    """A container as the engine lists it: what one list request tells of many containers at once
+    (the SDK's ``containers.list`` inspects each one it lists, one request per container)."""
+
+    name: str
+    id: str
+    state: str  # created, running, exited, ... (the inspect's ``State.Status``)
+    labels: dict[str, str]
+    image_id: str
+    volumes: frozenset[str]  # the names of the volumes it mounts
+
+
+def containers_named(client: docker.DockerClient, names: list[str]) -> dict[str, Listed]:
+    """The containers, anyone's, that have one of ``names``, in one request.
+
+    Args:
+        client: a connected client.
+        names: container names (without the leading ``/``).
+
+    Returns:
+        Those that exist, by name.
+    """
+    if not names:
+        return {}
+    wanted = set(names)
+    # The engine's name filter matches a pattern anywhere in the name (values or'ed): a superset,
+    # narrowed here to the exact names.
+    found = {}
+    for row in client.api.containers(all=True, filters={"name": sorted(wanted)}):
+        name = next((n[1:] for n in row.get("Names") or () if n[1:] in wanted), None)
+        if name is not None:
+            found[name] = Listed(name, row["Id"], row.get("State") or "", row.get("Labels") or {},
+                                 row.get("ImageID") or "",
+                                 frozenset(m["Name"] for m in row.get("Mounts") or () if m.get("Name")))
+    return found
+
+
+def volumes_named(client: docker.DockerClient, names: list[str]) -> dict:
+    """The volumes, anyone's, that have one of ``names``, in one request (see ``containers_named``).
+
+    Returns:
+        The SDK's volumes that exist, by name (their ``attrs`` are the list's: ``Labels``).
+    """
+    if not names:
+        return {}
+    wanted = set(names)
+    return {v.name: v for v in client.volumes.list(filters={"name": sorted(wanted)}) if v.name in wanted}
+
+
 def requests_errors() -> tuple[type[Exception], ...]:
     """What the SDK raises when a request or a wait times out or the connection drops."""
     return (requests.exceptions.RequestException,)

@@ -1,0 +1,75 @@
+"""``parity up`` of an app asks the engine about its objects in lists, not one by one (issue 17): a
+warm run (nothing changed) makes the same requests for an app of 2 workloads as for one of 6, and
+none of them names a single container or volume. Requests are seen by a proxy in front of the real
+socket (tests/live/engineproxy.py) that lets everything through."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ..conftest import run_parity
+from .engineproxy import EngineProxy, engine_socket
+
+PROJECT = "parity-test-requests"
+NEVER = rb"^$(?!x)x"  # a trigger no request line matches: the proxy only watches
+
+
+def write_app(path: Path, workloads: int) -> Path:
+    """``workloads`` Deployments, each mounting its own Secret."""
+    docs = []
+    for i in range(workloads):
+        docs.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"req-secret-{i}"},
+                     "stringData": {"password": f"value-{i}"}})
+        docs.append({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": f"req-{i}"}, "spec": {
+            "selector": {"matchLabels": {"app": f"req-{i}"}}, "template": {
+                "metadata": {"labels": {"app": f"req-{i}"}},
+                "spec": {"terminationGracePeriodSeconds": 0, "containers": [{
+                    "name": "app", "image": "busybox:latest", "command": ["sleep", "3600"],
+                    "volumeMounts": [{"name": "secret", "mountPath": "/etc/secret", "readOnly": True}]}],
+                    "volumes": [{"name": "secret", "secret": {"secretName": f"req-secret-{i}"}}]}}}})
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def env(tmp_path, docker_client):
+    if engine_socket() is None:
+        pytest.skip("the engine is not on a Unix socket: the proxy cannot stand in front of it")
+    directory = tempfile.mkdtemp(prefix="parity-proxy-", dir="/tmp")  # short: AF_UNIX paths are limited
+    env = {"PARITY_STATE_DIR": str(tmp_path / "state"), "PROXY_DIR": directory}
+    yield env
+    run_parity("down", "-p", PROJECT, env=env)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def warm_requests(env: dict, app: Path) -> list[str]:
+    """The request lines of a second ``up`` of ``app`` (the first made everything), API version cut."""
+    first = run_parity("up", str(app), "-p", PROJECT, env=env)
+    assert first.returncode == 0, first.stderr.decode()
+    with EngineProxy(Path(env["PROXY_DIR"]) / "e.sock", NEVER) as proxy:
+        second = run_parity("up", str(app), "-p", PROJECT, env={**env, "DOCKER_HOST": proxy.docker_host})
+    assert second.returncode == 0, second.stderr.decode()
+    assert "(nothing changed)" in second.stdout.decode()
+    lines = []
+    for line in proxy.seen:
+        method, target = line.decode().split(" ")[:2]
+        target = re.sub(r"^/v[0-9.]+/", "/", target.split("?")[0])
+        lines.append(f"{method} {re.sub(r'-data:[0-9a-f]+/', '-data:DIGEST/', target)}")
+    return lines
+
+
+def test_a_warm_up_makes_the_same_requests_for_2_workloads_as_for_6(tmp_path, env):
+    small = warm_requests(env, write_app(tmp_path / "small.yaml", 2))
+    run_parity("down", "-p", PROJECT, env=env)
+    large = warm_requests(env, write_app(tmp_path / "large.yaml", 6))
+    assert sorted(small) == sorted(large)
+    # Nothing asked about one container or volume by name: lists (and the data and app images).
+    assert [r for r in large if r.startswith("GET /containers/") and r != "GET /containers/json"] == []
+    assert [r for r in large if r.startswith("GET /volumes/")] == []
+    assert all(r.startswith("GET ") for r in large), large
