@@ -17,7 +17,7 @@ from .docker.labels import (LABEL_DIFF_OWNER, LABEL_NAMESPACE, LABEL_PROJECT, LA
 from .docker.leftovers import owned_by_running_diff, sweep
 from .state import project_lock, remove_state_dir, state_root
 
-# The SDK after parity.docker, which defers its paramiko import (see there).
+# The SDK after .docker.engine, which defers its paramiko import (see there).
 import docker.errors  # noqa: E402
 
 

@@ -47,7 +47,7 @@ from .output import Progress
 from .state import (LAYOUT_FILE, MAX_STATE_BYTES, STATE_FILE, ProjectLock, is_real_dir, project_lock,
                     read_state_json, remove_state_dir, state_root)
 
-# The SDK after parity.docker, which defers its paramiko import (see there).
+# The SDK after .docker.engine, which defers its paramiko import (see there).
 import docker  # noqa: E402
 import docker.errors  # noqa: E402
 from docker.types import Mount  # noqa: E402

@@ -1,20 +1,52 @@
 """The Docker SDK, wrapped for parity: connect, find parity's objects by label, turn engine errors
-into one-line ``ParityError``s. Imported only by commands that talk to an engine."""
+into one-line ``ParityError``s. Imported only by commands that talk to an engine, and by them
+before the SDK itself (see ``_defer_paramiko``)."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
 import os
+import sys
+import types
 from dataclasses import dataclass
 from typing import Mapping
 
-import docker
-import docker.errors
-import requests.exceptions
 
-from ..errors import ParityError
-from .labels import LABEL_PROJECT
+class _Deferred(types.ModuleType):
+    """A stand-in for a module not imported yet: the first attribute read imports it (and from then
+    on ``sys.modules`` holds the real one)."""
+
+    def __getattr__(self, attr: str):
+        import importlib
+
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
+def _defer_paramiko() -> None:
+    """The Docker SDK imports paramiko (its ssh:// transport, with the cryptography bindings: about a
+    quarter of the CPU a warm ``parity up`` takes) whatever the engine's address, and uses it only
+    for an ``ssh://`` engine. It gets a stand-in until then; not installed, nothing changes (the SDK
+    then says paramiko is missing, as it did)."""
+    if "paramiko" in sys.modules:
+        return
+    import importlib.util
+
+    if importlib.util.find_spec("paramiko") is not None:
+        sys.modules["paramiko"] = _Deferred("paramiko")
+
+
+_defer_paramiko()  # before the SDK's import, below
+
+# The SDK, after the stand-in above.
+import docker  # noqa: E402
+import docker.errors  # noqa: E402
+import requests.exceptions  # noqa: E402
+
+from ..errors import ParityError  # noqa: E402
+from .labels import LABEL_PROJECT  # noqa: E402
 
 #: Seconds parity waits for the engine by default: each request, and each wait (a build, an init
 #: container, the in-place writer); ``parity up --timeout`` changes it.

@@ -304,10 +304,9 @@ def import_engine_client_meanwhile() -> threading.Thread:
     """
     def work() -> None:
         try:
-            import docker
-            import requests.exceptions
+            from . import engine  # (it imports the SDK, after deferring what it does not need)
 
-            del docker, requests  # only loaded, for later
+            del engine  # only loaded, for later
         except BaseException:  # noqa: BLE001 - the real import says what is wrong
             pass
 
