@@ -44,7 +44,8 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def _reason(exc: OSError) -> str:
+def cannot_read(exc: OSError) -> str:
+    """The one line for a file that cannot be read (a symlink loop said as such)."""
     if exc.errno == errno.ELOOP:
         return "cannot read: a symlink loop (too many levels of symbolic links)"
     return f"cannot read: {exc.strerror or exc}"
@@ -67,7 +68,7 @@ def read_fd(fd: int, limit: int) -> bytes:
         try:
             chunk = os.read(fd, min(limit + 1 - total, 1 << 20))
         except OSError as exc:
-            raise FileRefused(_reason(exc)) from None
+            raise FileRefused(cannot_read(exc)) from None
         if not chunk:
             break
         chunks.append(chunk)
@@ -97,7 +98,7 @@ def read_file(path: str, limit: int = MAX_INPUT_BYTES, *, follow_symlinks: bool 
     except OSError as exc:
         if exc.errno == errno.ELOOP and not follow_symlinks and os.path.islink(path):
             raise FileRefused("is a symlink; refusing to follow it") from None
-        raise FileRefused(_reason(exc)) from None
+        raise FileRefused(cannot_read(exc)) from None
     try:
         return read_fd(fd, limit)
     finally:
@@ -133,7 +134,7 @@ def open_beneath(dir_fd: int, relpath: str) -> int:
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.ENOTDIR):
             raise FileRefused("changed to a symlink while read; refusing to follow it") from None
-        raise FileRefused(_reason(exc)) from None
+        raise FileRefused(cannot_read(exc)) from None
     finally:
         for fd in fds:
             os.close(fd)

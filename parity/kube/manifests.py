@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import errno
 import os
 import re
 import stat
@@ -24,7 +23,7 @@ import yaml
 from ..errors import ParityError, Problem, Problems, remember_secrets
 from ..gcpause import gc_paused
 from ..outdir import OUTPUT_MARK, is_output_dir, output_parts
-from ..safefile import FileRefused, read_beneath, read_file, read_stream
+from ..safefile import FileRefused, cannot_read, read_beneath, read_file, read_stream
 from .names import config_map_key_errors, dns1123_label_errors, go_quote, invalid, object_name_errors, shown
 from .podspec import PodSpec, claim_volumes, parse_pod_spec
 from .servicespec import Service, parse_service
@@ -789,8 +788,7 @@ def _secret_dir_entry(dir_fd: int, entry_name: str, entry_path: str, root: str, 
     except FileNotFoundError:
         real = os.path.realpath(entry_path)  # dangling: skipped below unless it points outside
     except OSError as exc:  # a symlink loop
-        problems.add("cannot read: a symlink loop (too many levels of symbolic links)" if exc.errno == errno.ELOOP
-                     else f"cannot read: {exc.strerror}", file=entry_path, obj=ref, field=field_name)
+        problems.add(cannot_read(exc), file=entry_path, obj=ref, field=field_name)
         return None
     if os.path.commonpath([root, real]) != root:
         problems.add("symlink points outside the directory; refusing to read it", file=entry_path, obj=ref,
