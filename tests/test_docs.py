@@ -87,7 +87,9 @@ def test_every_kubelet_rule_names_its_tests_and_each_exists(heading, default, at
     catalogue = (ROOT / "tests" / "fixtures" / "bad" / "catalogue.yaml").read_text()
     rows = _rule_rows(doc, heading)
     assert len(rows) >= at_least
-    for rule, _what, _source, tests in rows:
+    for cells in rows:
+        assert len(cells) == 4, f"{cells[0]}: a rule's row has four cells: rule, what, upstream source, test"
+        rule, tests = cells[0], cells[3]
         named = _tests_named(tests, default)
         entries = re.findall(r"`([\w.-]+\.yaml)`", tests.partition("catalogue ")[2])
         assert named or entries, f"{rule}: no test named"
