@@ -116,6 +116,9 @@ def up_text(result: UpResult, paint: Painter) -> str:
         state = paint(c.state, "green" if c.state in ("running", "exited") else "yellow")
         mounts = printable(", ".join(c.mounts)) or "no secret mounts"
         lines.append(f"  {printable(c.name):<20} {printable(c.container):<40} {state:<10} {mounts}")
+    for o in result.on_demand:
+        lines.append(printable(f"{o.workload} (namespace {o.namespace}): on demand, not started (parity never "
+                               f"schedules it); run it once with: {o.command}"))
     return "\n".join(lines) + "\n"
 
 

@@ -69,6 +69,15 @@ class UpContainer:
                 "init": self.init, "mounts": self.mounts}
 
 
+@dataclass(frozen=True)
+class OnDemand:
+    """A pod ``up`` made and did not start (a CronJob: parity schedules nothing), and how to run it."""
+
+    workload: str  # KIND/NAME
+    namespace: str
+    command: str  # the docker commands that run it once, in order (init containers first)
+
+
 @dataclass
 class UpResult:
     workload: str
@@ -76,11 +85,15 @@ class UpResult:
     state_dir: str
     actions: list[str] = field(default_factory=list)  # what changed, in order (empty: nothing)
     containers: list[UpContainer] = field(default_factory=list)
+    #: The pods ``up`` made but did not start (CronJobs: never scheduled), with the command that runs one.
+    on_demand: list[OnDemand] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {"format": "parity.up/v1", "workload": self.workload, "project": self.project,
                 "state_dir": self.state_dir, "changed": bool(self.actions), "actions": self.actions,
-                "containers": [c.to_json() for c in self.containers]}
+                "containers": [c.to_json() for c in self.containers],
+                "on_demand": [{"workload": o.workload, "namespace": o.namespace, "run": o.command}
+                              for o in self.on_demand]}
 
 
 def _config_digest(s: ServicePlan) -> str:
@@ -463,8 +476,11 @@ class _Up:
         name = plan.container_name(s)
         digest = _config_digest(s)
         ctr = self.listed.get(name)
+        pod = self.pod_of[s.name]
         if ctr is not None and ctr.labels.get(LABEL_CONFIG) == digest:
-            if s.init or ctr.state == "running":
+            # A Job's containers ran to completion once, a CronJob's run when the user starts them:
+            # neither is started again (nor is an init container that ran).
+            if s.init or pod.run != "service" or ctr.state == "running":
                 return []
             self.client.api.start(ctr.id)
             return [f"started {s.name}"]
@@ -481,7 +497,7 @@ class _Up:
                 raise ParityError(f"{self.state_dir / b.host_path}: changed outside parity during the run "
                                   "(it no longer resolves inside the state directory); run parity up again")
             mounts.append(Mount(b.target, source, type="bind", read_only=True))
-        self.progress(f"starting {s.name}")
+        self.progress(f"starting {s.name}" if pod.run != "on-demand" else f"creating {s.name} (on demand)")
         kwargs = dict(
             name=name, hostname=s.hostname, user=s.user, group_add=s.group_add or None,
             environment={**s.env.from_objects, **s.env.plain}, working_dir=s.working_dir,
@@ -500,10 +516,11 @@ class _Up:
         try:
             with signals_held():
                 ctr = self.client.containers.create(s.image, **kwargs)
-                ctr.start()
+                if pod.run != "on-demand":  # (a CronJob's: made, never started by up)
+                    ctr.start()
         except docker.errors.APIError as exc:
             raise ParityError(f"starting {s.name} failed: {first_line(exc)}") from None
-        if s.init:
+        if s.init and pod.run != "on-demand":
             code = self._wait(ctr, s.name, name)
             if code != 0:
                 raise ParityError(f"init container {s.name} exited with code {code} (see: docker logs {name})")
@@ -522,7 +539,19 @@ class _Up:
                     raise ParityError(f"init container {service} did not finish within {self.timeout:g} s (see: "
                                       f"docker logs {name}); give it longer with --timeout") from None
 
+    def _on_demand_command(self, pod) -> str:
+        """The docker commands that run an on-demand pod once: each init container to completion,
+        in order, then the app containers (attached when there is one)."""
+        inits = [self.plan.container_name(s) for s in pod.services if s.init]
+        apps = [self.plan.container_name(s) for s in pod.services if not s.init]
+        steps = [f"docker start -a {name}" for name in inits]
+        steps += ([f"docker start -a {apps[0]}"] if len(apps) == 1 else
+                  [f"docker start {' '.join(apps)}", f"docker wait {' '.join(apps)}"])
+        return " && ".join(steps)
+
     def _report(self) -> None:
+        self.result.on_demand = [OnDemand(p.workload_ref, p.namespace, self._on_demand_command(p))
+                                 for p in self.plan.pods if p.run == "on-demand"]
         found = containers_named(self.client, [self.plan.container_name(s) for s in self.plan.services])
         for s in self.plan.services:
             ctr = found.get(self.plan.container_name(s))

@@ -117,6 +117,9 @@ class PodPlan:
     volumes: list[DataVolume]
     services: list[ServicePlan]
     differences: list[str] = field(default_factory=list)  # what still differs from the cluster, and why
+    #: How the pod runs (``Workload.run``): ``service``; ``once`` (a Job: to completion, never started
+    #: again); ``on-demand`` (a CronJob: never scheduled, its containers are made but started by hand).
+    run: str = "service"
     #: DNS names by which peers on the project network reach this pod (the sandbox's aliases: Services).
     aliases: list[str] = field(default_factory=list)
     #: Ports put on the host (``HOST:PORT/PROTO``, on the sandbox: ``--publish``).
@@ -392,7 +395,8 @@ def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: s
         digest = tree.digest()
         vkey = service_key(key, tree.name)
         volumes.append(DataVolume(vkey, engine_volume_name(plan.project, vkey, digest), digest, tree))
-    pod = PodPlan(workload.kind, workload.name, workload.namespace, key, pod_hostname(workload.pod_name), volumes, [])
+    pod = PodPlan(workload.kind, workload.name, workload.namespace, key, pod_hostname(workload.pod_name), volumes, [],
+                  run=workload.run)
     last_init: Container | None = None  # each container waits for the init container before it
     for ctr, ctr_layout in zip(workload.spec.all_containers, layout.containers):
         service = _service(workload, ctr, ctr_layout, inputs, plan, pod)
