@@ -19,8 +19,10 @@ from .docker.plan import pod_keys, service_key
 from .docker.static_layout import StaticReader
 from .docker.security import pod_ref, security_settings
 from .errors import EXIT_DIFFERENT, EXIT_SAME, ParityError, Problem
-from .facets import ProcessFacets, cluster_facets, compare_facets, compose_facets, container_facets
+from .facets import (ProcessFacets, Started, cluster_facets, compare_facets, compose_depends_on, compose_facets,
+                     container_facets, label_depends_on, start_order_differences)
 from .kube.manifests import Workload
+from .kube.podspec import Container
 from .layout import ContainerLayout, WorkloadLayout
 from .output import Progress
 
@@ -75,9 +77,14 @@ class Expected:
                  ContainerLayout(service_key(key, c.name), c.init, c.mounts, c.entries), w)
                 for layout, w, key in zip(self.layouts, self.workloads, keys) for c in layout.containers]
 
+    def spec_containers(self) -> dict[str, Container]:
+        """Every container of a workload with a pod spec, by the name ``containers`` gives it."""
+        keys = pod_keys(self.workloads) if all(self.workloads) else []
+        return {service_key(key, ctr.name): ctr for w, key in zip(self.workloads, keys)
+                for ctr in w.spec.all_containers}
+
     def facets(self) -> dict[str, ProcessFacets]:
-        """The process facets (``facets.py``) of every container of a workload with a pod spec, by
-        the name ``containers`` gives it (the layout's containers are the spec's, in order)."""
+        """The process facets (``facets.py``) of every container of a workload with a pod spec."""
         out = {}
         keys = pod_keys(self.workloads) if all(self.workloads) else []
         for w, key in zip(self.workloads, keys):
@@ -190,7 +197,27 @@ def static_diff(expected: Expected, project: ComposeProject, mapping: dict[str, 
                                                 ignore)
         if c.name in facets:
             report.differences += compare_facets(c.name, facets[c.name], compose_facets(svc, p.workload.spec))
+    report.differences += _start_order(expected, pairs, {p.service: compose_depends_on(project.services[p.service])
+                                               for p in pairs})
     return report
+
+
+def _start_order(expected: Expected, pairs: list[Pair], deps: dict[str, dict[str, str]]) -> list[Difference]:
+    """The ``lifecycle`` facet of each pod (``facets.start_order_differences``), over the edges
+    between its paired services only (``deps``), in both modes."""
+    spec = expected.spec_containers()
+    pods: dict[int, list[Started]] = {}
+    for p in pairs:
+        ctr = spec.get(p.container.name)
+        if ctr is not None and p.service in deps:
+            pods.setdefault(id(p.workload), []).append(Started(p.container.name, p.service,
+                                                               ctr.init and not ctr.sidecar, ctr.sidecar))
+    out = []
+    for pod in pods.values():
+        services = {s.service for s in pod}
+        edges = {s.service: {d: c for d, c in deps[s.service].items() if d in services} for s in pod}
+        out += start_order_differences(pod, edges)
+    return out
 
 
 def pod_diff(expected: WorkloadLayout, observed: WorkloadLayout, ignore: frozenset[str]) -> DiffReport:
@@ -275,6 +302,9 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
             if running:
                 with live.waits.engine(f"reading service {service}"):
                     report.differences += _stale(live.client, project, reader, service, c, got.layout)
+        containers = {id(p): got.container for p, got in zip(pairs, found)}
+        report.differences += _start_order(expected, pairs, {p.service: label_depends_on(containers[id(p)].labels)
+                                                   for p in pairs if containers[id(p)] is not None})
     return report
 
 

@@ -13,7 +13,11 @@ Kinds (``compare.Difference.kind``), each with its path:
   missing fsGroup is the ``owner`` difference ``(process)``: reported once);
 - ``capabilities``: ``(capabilities)``, the effective set;
 - ``privileges``: ``(privileged)``, ``(no-new-privileges)``;
-- ``limits``: ``(memory limit)`` bytes, ``(cpu limit)`` the CFS quota as a share of one CPU.
+- ``limits``: ``(memory limit)`` bytes, ``(cpu limit)`` the CFS quota as a share of one CPU;
+- ``lifecycle``: ``(start after NAME)``, init containers complete, in order, before the next
+  container starts, and a native sidecar has started before the containers after it (compose
+  ``depends_on`` conditions; live: the ``com.docker.compose.depends_on`` label Compose puts on each
+  container, so both read the same edges).
 """
 
 from __future__ import annotations
@@ -163,3 +167,76 @@ def _cpu(cpu: Fraction | None) -> str:
     quota = cpu * CFS_PERIOD
     shown = f"{int(quota)}" if quota.denominator == 1 else f"{float(quota):.3f}"
     return f"{shown} us per {CFS_PERIOD} us ({float(cpu):g} CPU)"
+
+
+#: Compose's label of a container's ``depends_on``: ``SERVICE:CONDITION:RESTART,...``.
+COMPOSE_DEPENDS_ON = "com.docker.compose.depends_on"
+COMPLETED = "service_completed_successfully"
+
+
+def compose_depends_on(svc: dict) -> dict[str, str]:
+    """A compose service's ``depends_on`` (normalised by Compose: a map): service -> condition."""
+    deps = svc.get("depends_on") or {}
+    if isinstance(deps, list):
+        return {str(d): "service_started" for d in deps}
+    return {str(k): str((v or {}).get("condition") or "service_started") for k, v in deps.items()}
+
+
+def label_depends_on(labels: dict) -> dict[str, str]:
+    """The same from a container's ``com.docker.compose.depends_on`` label."""
+    out = {}
+    for item in str(labels.get(COMPOSE_DEPENDS_ON) or "").split(","):
+        service, _, rest = item.partition(":")
+        if service:
+            out[service] = rest.partition(":")[0] or "service_started"
+    return out
+
+
+@dataclass(frozen=True)
+class Started:
+    """A pod's container in spec order for the start-order facet."""
+
+    name: str
+    service: str
+    init: bool  # an init container that runs to completion
+    sidecar: bool  # a native sidecar (restartPolicy: Always)
+
+
+def start_order_differences(pod: list[Started], deps: dict[str, dict[str, str]]) -> list[Difference]:
+    """The kubelet's start order against the services' ``depends_on`` (``deps``: service -> {service:
+    condition}, of the pod's services), followed transitively: a container starts after every init
+    container before it has completed (``service_completed_successfully``) and every native sidecar
+    before it has started (any condition)."""
+    memo: dict[str, tuple[set[str], set[str]]] = {}
+
+    def before(service: str, stack: frozenset[str] = frozenset()) -> tuple[set[str], set[str]]:
+        """(completed, started) before ``service`` starts."""
+        if service in memo:
+            return memo[service]
+        completed, started = set(), set()
+        for dep, condition in (deps.get(service) or {}).items():
+            if dep in stack:
+                continue
+            (completed if condition == COMPLETED else started).add(dep)
+            c, s = before(dep, stack | {service})
+            completed |= c
+            started |= s
+        memo[service] = (completed, started)
+        return completed, started
+
+    out = []
+    for i, c in enumerate(pod):
+        completed, started = before(c.service)
+        for p in pod[:i]:
+            if p.init and p.service not in completed:
+                actual = (f"after {p.name} started, without waiting for it to complete" if p.service in started
+                          else f"without waiting for {p.name}")
+                out.append(Difference(c.name, f"(start after {p.name})", "lifecycle", f"after {p.name} completed",
+                                      actual, "init containers run to completion, in order, before the next "
+                                              "container starts (compose depends_on: condition "
+                                              "service_completed_successfully)"))
+            elif p.sidecar and p.service not in completed | started:
+                out.append(Difference(c.name, f"(start after {p.name})", "lifecycle", f"after {p.name} started",
+                                      f"without waiting for {p.name}", "a native sidecar starts before the "
+                                      "containers after it (compose depends_on: condition service_started)"))
+    return out

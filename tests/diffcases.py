@@ -446,6 +446,26 @@ def case_cpus_as_a_float32(tmp: Path) -> Case:
     return _facets_case(tmp, cpus, {("app", "(cpu limit)", "limits")})
 
 
+def _richer_case(tmp: Path, change: Callable[[dict], None], expected: set[tuple[str, str, str]]) -> Case:
+    compose = generate(tmp / "out", RICHER)
+    edit_compose(compose, lambda doc: change(doc["services"]))
+    return Case([str(RICHER)], compose, expected)
+
+
+def case_init_not_waited_for(tmp: Path) -> Case:
+    """The app no longer waits for the init container: Compose starts both at once."""
+    return _richer_case(tmp, lambda services: services["gateway"]["depends_on"].pop("check-config"),
+                        {("gateway", "(start after check-config)", "lifecycle")})
+
+
+def case_init_only_started(tmp: Path) -> Case:
+    """The app waits for the init container to start, not to complete."""
+    def started(services: dict) -> None:
+        services["gateway"]["depends_on"]["check-config"]["condition"] = "service_started"
+
+    return _richer_case(tmp, started, {("gateway", "(start after check-config)", "lifecycle")})
+
+
 # ---------------------------------------------------------------------------------------------
 # Whole apps: every workload of the input against one compose project (issue 12)
 
@@ -558,4 +578,6 @@ CASES: dict[str, Callable[[Path], Case]] = {
     "no-new-privileges-dropped": case_no_new_privileges_dropped,
     "limits-dropped": case_limits_dropped,
     "cpus-as-a-float32": case_cpus_as_a_float32,
+    "init-not-waited-for": case_init_not_waited_for,
+    "init-only-started": case_init_only_started,
 }
