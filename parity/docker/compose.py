@@ -53,16 +53,26 @@ class ComposeProject:
         return spec.get("name") or f"{self.name}_{key}"
 
 
-@functools.cache  # asked once per process: a live diff needs it to read the file and to run it
+#: The docker CLI plugin: what ``compose_binary`` finds first, and what ``load_compose`` tries at once.
+PLUGIN = ("docker", "compose")
+#: Compose binaries that a command of this process has just run with success: no need to probe them.
+_RAN: list[tuple[str, ...]] = []
+
+
 def compose_binary() -> tuple[str, ...] | None:
     """How to run Compose v2 here: the docker CLI plugin, else a standalone docker-compose."""
+    return _RAN[0] if _RAN else _probe_binary()
+
+
+@functools.cache  # asked once per process: a live diff needs it to read the file and to run it
+def _probe_binary() -> tuple[str, ...] | None:
     if shutil.which("docker"):
         try:
             probe = subprocess.run(["docker", "compose", "version"], capture_output=True, timeout=COMPOSE_CONFIG_TIMEOUT)
         except subprocess.TimeoutExpired:
             probe = None
         if probe is not None and probe.returncode == 0:
-            return ("docker", "compose")
+            return PLUGIN
     if shutil.which("docker-compose"):
         return ("docker-compose",)
     return None
@@ -250,19 +260,31 @@ def load_compose(paths: str | Sequence[str], project: str | None = None,
             raise ParityError(Problem("no such compose file", file=path))
         texts.append(_precheck(path, file))
         files.append(file)
-    binary = compose_binary()
-    if binary is None:
-        if len(files) > 1 or profiles:
-            raise ParityError(Problem("merging compose files or enabling profiles needs Compose v2 (docker compose), "
-                                      "which was not found", file=shown_as))
-        return _fallback(files[0], project)
-    cmd = [*binary, *(a for f in files for a in ("-f", f)), *(["-p", project] if project else []),
-           *(a for p in profiles for a in ("--profile", p)), "config", "--format", "json"]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=COMPOSE_CONFIG_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        raise ParityError(Problem(f"not a valid Compose file: docker compose config did not finish in "
-                                  f"{COMPOSE_CONFIG_TIMEOUT}s", file=shown_as)) from None
+    args = [*(a for f in files for a in ("-f", f)), *(["-p", project] if project else []),
+            *(a for p in profiles for a in ("--profile", p)), "config", "--format", "json"]
+
+    def run_config(binary: tuple[str, ...]) -> subprocess.CompletedProcess:
+        try:
+            return subprocess.run([*binary, *args], capture_output=True, text=True, timeout=COMPOSE_CONFIG_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            raise ParityError(Problem(f"not a valid Compose file: docker compose config did not finish in "
+                                      f"{COMPOSE_CONFIG_TIMEOUT}s", file=shown_as)) from None
+
+    # The plugin is run at once: probing it first (`docker compose version`: a CLI and a plugin start,
+    # 0.1-0.6 s) is only needed when it fails, to tell a missing Compose from a bad file.
+    binary = _RAN[0] if _RAN else PLUGIN if shutil.which("docker") else None
+    proc = run_config(binary) if binary else None
+    if proc is None or proc.returncode != 0:
+        probed = compose_binary()
+        if probed is None:
+            if len(files) > 1 or profiles:
+                raise ParityError(Problem("merging compose files or enabling profiles needs Compose v2 (docker "
+                                          "compose), which was not found", file=shown_as))
+            return _fallback(files[0], project)
+        if probed != binary:
+            binary, proc = probed, run_config(probed)
+    if proc.returncode == 0:
+        _RAN[:] = [binary]
     if proc.returncode != 0:
         words = words_of_text("\n".join(texts))
         _add_dotenv(words, os.path.join(os.path.dirname(files[0]), ".env"))

@@ -1,0 +1,58 @@
+"""Which Compose reads a compose file (issue 17): the docker CLI plugin is run at once, without
+``docker compose version`` first (a CLI and a plugin start); only when it fails is Compose probed,
+so a missing plugin still ends in the standalone ``docker-compose`` or parity's own reader, as before.
+A ``docker`` on PATH that logs its arguments stands in front of the real one."""
+
+from __future__ import annotations
+
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from ..conftest import ROOT, run_parity
+
+ARTICLE = str(ROOT / "manifests" / "api-gateway")
+
+
+def fake_docker(bindir: Path, log: Path, body: str) -> dict:
+    """A ``docker`` that logs its arguments, one call a line, then runs ``body``; PATH holds only it."""
+    bindir.mkdir()
+    script = bindir / "docker"
+    script.write_text(f'#!/bin/sh\necho "$*" >> {log}\n{body}\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return {"PATH": str(bindir)}
+
+
+@pytest.fixture
+def generated(tmp_path) -> Path:
+    assert run_parity("k8s-to-docker", ARTICLE, "-o", str(tmp_path / "out")).returncode == 0
+    return tmp_path / "out" / "compose.yaml"
+
+
+def test_the_compose_plugin_reads_the_file_without_a_version_probe(tmp_path, generated):
+    real = shutil.which("docker")
+    if real is None or run_parity("version").returncode != 0:
+        pytest.skip("no docker CLI")
+    log = tmp_path / "calls.log"
+    env = fake_docker(tmp_path / "bin", log, f'exec {real} "$@"')
+    result = run_parity("diff", ARTICLE, "--compose", str(generated), env=env)
+    if "compose" not in log.read_text() or result.returncode == 2:
+        pytest.skip("no docker compose plugin here")
+    assert result.returncode == 0, result.stderr.decode()
+    assert log.read_text().splitlines() == [f"compose -f {generated} config --format json"]
+
+
+def test_a_missing_plugin_is_probed_and_parity_reads_the_file_itself_as_before(tmp_path, generated):
+    log = tmp_path / "calls.log"
+    # What the docker CLI says when it has no compose plugin (and nothing else answers).
+    env = fake_docker(tmp_path / "bin", log, "echo \"docker: '$1' is not a docker command.\" >&2; exit 1")
+    with_fake = run_parity("diff", ARTICLE, "--compose", str(generated), env=env)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    without = run_parity("diff", ARTICLE, "--compose", str(generated), env={"PATH": str(empty)})
+    assert (with_fake.returncode, with_fake.stdout, with_fake.stderr) == (without.returncode, without.stdout,
+                                                                         without.stderr)
+    assert with_fake.returncode == 0, with_fake.stderr.decode()
+    assert log.read_text().splitlines() == [f"compose -f {generated} config --format json", "compose version"]
