@@ -22,6 +22,7 @@ Kinds (``compare.Difference.kind``), each with its path:
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 from fractions import Fraction
@@ -74,7 +75,7 @@ def compose_facets(service: dict, spec: PodSpec | None) -> ProcessFacets:
     return _docker_facets(user=service.get("user"), groups=service.get("group_add") or [],
                           cap_add=service.get("cap_add") or [], cap_drop=service.get("cap_drop") or [],
                           privileged=bool(service.get("privileged")), security_opt=service.get("security_opt") or [],
-                          memory=int(memory) if memory else 0, nano_cpus=nano,
+                          memory=_ram_bytes(memory), nano_cpus=nano,
                           quota=int(service.get("cpu_quota") or 0), period=int(service.get("cpu_period") or 0),
                           spec=spec)
 
@@ -87,6 +88,19 @@ def container_facets(attrs: dict, spec: PodSpec | None) -> ProcessFacets:
                           privileged=bool(host.get("Privileged")), security_opt=host.get("SecurityOpt") or [],
                           memory=host.get("Memory") or 0, nano_cpus=host.get("NanoCpus") or 0,
                           quota=host.get("CpuQuota") or 0, period=host.get("CpuPeriod") or 0, spec=spec)
+
+
+_RAM = re.compile(r"(\d+(?:\.\d+)*) ?([kmgtp])?i?b?", re.I)
+
+
+def _ram_bytes(value) -> int:
+    """A memory size as Compose reads it (go-units ``RAMInBytes``: ``64m`` is 64 MiB), 0 for none;
+    ``docker compose config`` gives bytes already, parity's fallback reader the text as written."""
+    match = _RAM.fullmatch(str(value or 0).strip())
+    if not match:
+        return 0
+    power = " kmgtp".index((match.group(2) or " ").lower())
+    return int(float(match.group(1)) * 1024 ** power)
 
 
 def _float32(x: float) -> float:
