@@ -539,7 +539,7 @@ def _app_hand_named(doc: dict) -> None:
     # A sandbox of the user's own, holding the pod's network namespace (as the kubelet's pause container).
     services["web_sandbox"] = {"image": "busybox:latest", "command": ["sleep", "3600"]}
     for name in ("web_app", "sidecar"):
-        services[name].pop("hostname")  # the engine refuses a host name with another container's network
+        services[name].pop("hostname", None)  # (parity's pod sandbox holds it: none on the containers)
         services[name]["network_mode"] = "service:web_sandbox"
     services["forwarder"] = {"image": "busybox:latest", "command": ["sleep", "3600"],
                              "labels": {"io.parity.role": "forwarder"}}

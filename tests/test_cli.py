@@ -116,7 +116,7 @@ def test_map_and_container_naming_nothing_are_errors_listing_the_names(tmp_path)
     result = run_parity(*base, "--map", "api-gateway=web")
     assert result.returncode == 2 and result.stderr.decode() == (
         f"parity: --map api-gateway=web: no service 'web' in {out}/compose.yaml (there are: api-gateway, "
-        "parity-data)\n")
+        "parity-data, pod_sandbox)\n")
     result = run_parity("layout", str(ROOT / "manifests" / "api-gateway"), "-c", "web")
     assert result.returncode == 2 and result.stderr.decode() == (
         "parity: --container web: no such container (there are: api-gateway)\n")

@@ -212,7 +212,9 @@ def test_each_entry_as_a_whole_app_through_the_cli(tmp_path, entry):
     services = yaml.safe_load((out / "compose.yaml").read_text())["services"]
     labels = {name: s.get("labels") or {} for name, s in services.items()}
     helpers = sorted(name for name, lab in labels.items() if "io.parity.role" in lab)
-    assert helpers in ([], ["parity-data"])
+    sandboxes = sorted(name for name, lab in labels.items() if lab.get("io.parity.role") == "sandbox")
+    assert len(sandboxes) == len(layouts)  # one pod sandbox per workload
+    assert sorted(set(helpers) - set(sandboxes)) in ([], ["parity-data"])
     paired = sorted((lab["io.parity.workload"], lab["io.parity.container"])
                     for name, lab in labels.items() if name not in helpers)
     assert paired == sorted((w.ref, c.name) for w in layouts for c in w.containers)

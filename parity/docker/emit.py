@@ -22,7 +22,7 @@ from ..kube.names import shown
 from .compose import DEFAULT_FILE_NAMES
 from .context import PAYLOAD_NAME
 from .labels import LABEL_DIGEST, LABEL_PROJECT
-from .plan import DATA_SERVICE, SUBPATH_DIR, AppPlan, ServicePlan
+from .plan import DATA_SERVICE, SANDBOX, SANDBOX_COMMAND, SUBPATH_DIR, AppPlan, PodPlan, ServicePlan
 from .security import CFS_PERIOD
 
 COMPOSE_FILE = DEFAULT_FILE_NAMES[0]  # the name Compose reads first: `docker compose up` in the directory finds it
@@ -77,48 +77,10 @@ def compose_dict(plan: AppPlan) -> dict:
             "labels": plan.data_labels(),
             "restart": "no",
         }
-    for s in plan.services:
-        svc: dict = {"image": s.image}
-        if s.entrypoint is not None:
-            svc["entrypoint"] = s.entrypoint
-        if s.command is not None:
-            svc["command"] = s.command
-        svc["hostname"] = s.hostname
-        if s.working_dir:
-            svc["working_dir"] = s.working_dir
-        if s.user:
-            svc["user"] = s.user
-        if s.group_add:
-            svc["group_add"] = s.group_add
-        if s.read_only_rootfs:
-            svc["read_only"] = True
-        svc.update(_compose_security(s))
-        if s.env.plain:
-            svc["environment"] = dict(s.env.plain)
-        if env_file_path(s) in env_files(s):  # dotenv (Compose's default format): values single-quoted
-            svc["env_file"] = [{"path": f"./{env_file_path(s)}"}]
-        if s.expose:
-            svc["expose"] = s.expose
-        if s.ports:
-            svc["ports"] = s.ports
-        if s.tty:
-            svc["tty"] = True
-        if s.stdin_open:
-            svc["stdin_open"] = True
-        mounts = [{"type": "volume", "source": m.volume, "target": m.target, "read_only": True,
-                   "volume": {"nocopy": True}} for m in s.volumes]
-        mounts += [{"type": "bind", "source": f"./{b.host_path}", "target": b.target, "read_only": True}
-                   for b in s.binds]
-        if mounts:
-            svc["volumes"] = mounts
-        deps = dict(data_deps)
-        deps.update({d: {"condition": "service_completed_successfully"} for d in s.depends_on})
-        deps.update({d: {"condition": "service_started"} for d in s.started_after})
-        if deps:
-            svc["depends_on"] = deps
-        svc["labels"] = s.labels
-        svc["restart"] = s.restart
-        services[s.name] = svc
+    for pod in plan.pods:
+        services[pod.sandbox] = _compose_sandbox(plan, pod)
+        for s in pod.services:
+            services[s.name] = _compose_service(s, pod, data_deps)
     doc: dict = {"name": plan.project, "services": services}
     if plan.volumes:
         labels = plan.volume_labels()
@@ -126,6 +88,65 @@ def compose_dict(plan: AppPlan) -> dict:
                                   "labels": {**labels[v.key], LABEL_DIGEST: f"sha256:{v.digest}"}}
                           for v in plan.volumes}
     return _escape(doc)
+
+
+def _compose_sandbox(plan: AppPlan, pod: PodPlan) -> dict:
+    """The pod's sandbox service: everything Docker only takes on the container that owns the network
+    namespace (host and domain name, /etc/hosts entries, exposed and published ports, DNS aliases)."""
+    svc: dict = {"image": plan.base_image, "command": SANDBOX_COMMAND, "hostname": pod.hostname}
+    if pod.domain:
+        svc["domainname"] = pod.domain
+    if pod.host_aliases:
+        svc["extra_hosts"] = [f"{name}:{a.ip}" for a in pod.host_aliases for name in a.hostnames]
+    expose, ports = pod.ports
+    if expose:
+        svc["expose"] = expose
+    if ports:
+        svc["ports"] = ports
+    if pod.aliases:
+        svc["networks"] = {"default": {"aliases": pod.aliases}}
+    svc["labels"] = pod.sandbox_labels(plan.project)
+    svc["restart"] = "unless-stopped"
+    return svc
+
+
+def _compose_service(s: ServicePlan, pod: PodPlan, data_deps: dict) -> dict:
+    svc: dict = {"image": s.image}
+    if s.entrypoint is not None:
+        svc["entrypoint"] = s.entrypoint
+    if s.command is not None:
+        svc["command"] = s.command
+    svc["network_mode"] = f"service:{pod.sandbox}"
+    if s.working_dir:
+        svc["working_dir"] = s.working_dir
+    if s.user:
+        svc["user"] = s.user
+    if s.group_add:
+        svc["group_add"] = s.group_add
+    if s.read_only_rootfs:
+        svc["read_only"] = True
+    svc.update(_compose_security(s))
+    if s.env.plain:
+        svc["environment"] = dict(s.env.plain)
+    if env_file_path(s) in env_files(s):  # dotenv (Compose's default format): values single-quoted
+        svc["env_file"] = [{"path": f"./{env_file_path(s)}"}]
+    if s.tty:
+        svc["tty"] = True
+    if s.stdin_open:
+        svc["stdin_open"] = True
+    mounts = [{"type": "volume", "source": m.volume, "target": m.target, "read_only": True,
+               "volume": {"nocopy": True}} for m in s.volumes]
+    mounts += [{"type": "bind", "source": f"./{b.host_path}", "target": b.target, "read_only": True}
+               for b in s.binds]
+    if mounts:
+        svc["volumes"] = mounts
+    deps = {**data_deps, pod.sandbox: {"condition": "service_started"}}
+    deps.update({d: {"condition": "service_completed_successfully"} for d in s.depends_on})
+    deps.update({d: {"condition": "service_started"} for d in s.started_after})
+    svc["depends_on"] = deps
+    svc["labels"] = s.labels
+    svc["restart"] = s.restart
+    return svc
 
 
 def _origin(plan: AppPlan) -> str:
@@ -186,62 +207,89 @@ def _label_options(labels: dict[str, str]) -> list[str]:
 
 def script_commands(plan: AppPlan) -> list[Command]:
     """The docker commands docker.sh runs after ``down``, in order (also what tests compare it with)."""
+    return [c for _, commands in _script_steps(plan) for c in commands]
+
+
+def _script_steps(plan: AppPlan) -> list[tuple[str, list[Command]]]:
+    """docker.sh's steps: what each does (its comment) and its commands."""
     p = plan.project
     label = ["--label", f"{LABEL_PROJECT}={p}"]
     quiet = " >/dev/null"
-    commands: list[Command] = []
+    steps = [("The project network: every pod's sandbox joins it.",
+              [Command(("docker", "network", "create", *label, "--", plan.network), quiet)])]
     if plan.volumes:
         data_labels = _label_options(plan.data_labels())
-        commands.append(Command(("docker", "build", "-q", "-t", plan.data_image, "--", DATA_DIR), quiet))
+        steps.append(("The data-only image (it holds secret material: never push it).",
+                      [Command(("docker", "build", "-q", "-t", plan.data_image, "--", DATA_DIR), quiet)]))
         volume_labels = plan.volume_labels()
-        for v in plan.volumes:
-            commands.append(Command(("docker", "volume", "create", *_label_options(volume_labels[v.key]), "--",
-                                     v.docker_name), quiet))
+        commands = [Command(("docker", "volume", "create", *_label_options(volume_labels[v.key]), "--",
+                             v.docker_name), quiet) for v in plan.volumes]
         fills = [w for v in plan.volumes for w in ("-v", f"{v.docker_name}:{v.image_path}")]
         commands.append(Command(("docker", "create", "--name", plan.data_container, *data_labels, *fills, "--",
                                  plan.data_image), quiet))
+        steps.append(("Named volumes, filled from the image when the data container is created (never started).",
+                      commands))
+    commands = []
     by_key = {v.key: v for v in plan.volumes}
-    for pod, s in ((pod, s) for pod in plan.pods for s in pod.services):
-        holder = plan.mounts_container(s)
-        mounts = [w for m in s.volumes for w in ("--mount", _mount_option("volume", by_key[m.volume].docker_name,
-                                                                            m.target, "volume-nocopy"))]
-        mounts += [w for b in s.binds for w in ("--mount", _mount_option("bind", f"{PWD_MARK}/{b.host_path}", b.target,
-                                                                           "readonly"))]
-        run = ["docker", "run", *(["-d"] if not s.init else ["--rm"]), "--name", plan.container_name(s),
-               *_label_options(s.labels)]
-        if mounts:
-            commands.append(Command(("docker", "create", "--name", holder, *label,
-                                     *_label_options(pod.identity_labels()), *mounts, "--",
-                                     plan.data_image if plan.volumes else s.image), quiet))
-            run += ["--volumes-from", f"{holder}:ro"]
-        run += ["--hostname", s.hostname]
-        if s.user:
-            run += ["--user", s.user]
-        for g in s.group_add:
-            run += ["--group-add", g]
-        if s.read_only_rootfs:
-            run.append("--read-only")
-        run += _run_security(s)
-        if s.working_dir:
-            run += ["--workdir", s.working_dir]
-        for k, v in s.env.plain.items():
-            run += ["-e", f"{k}={v}"]
-        files = env_files(s)
-        if docker_env_file_path(s) in files:
-            run += ["--env-file", docker_env_file_path(s)]
-        run += [w for k in s.env.exported for w in ("-e", k)]  # from the exports file, never argv
-        for e in s.expose:
-            run += ["--expose", e]
-        for x in s.ports:
-            run += ["-p", x]
-        if s.restart != "no" and not s.init:
-            run += ["--restart", s.restart]
-        if s.entrypoint is not None:
-            run += ["--entrypoint", s.entrypoint[0] if s.entrypoint else ""]
-        # "--": an image named like an option ("--privileged") is an image (and refused), not an option.
-        run += ["--", s.image, *(s.entrypoint[1:] if s.entrypoint else []), *(s.command or [])]
-        commands.append(Command(tuple(run), quiet if not s.init else "",
-                                exports_file_path(s) if exports_file_path(s) in files else None))
+    for pod in plan.pods:
+        sandbox = plan.sandbox_container(pod)
+        run = ["docker", "run", "-d", "--name", sandbox,
+               *_label_options(pod.sandbox_labels(p)),
+               "--network", plan.network, *[w for a in pod.aliases for w in ("--network-alias", a)],
+               "--hostname", pod.hostname]
+        if pod.domain:
+            run += ["--domainname", pod.domain]
+        run += [w for a in pod.host_aliases for name in a.hostnames for w in ("--add-host", f"{name}:{a.ip}")]
+        expose, ports = pod.ports
+        run += [w for e in expose for w in ("--expose", e)] + [w for x in ports for w in ("-p", x)]
+        commands.append(Command((*run, "--restart", "unless-stopped", "--", plan.base_image, *SANDBOX_COMMAND), quiet))
+        for s in pod.services:
+            commands += _script_container(plan, pod, s, by_key, label, sandbox)
+    steps.append(("Per pod: its sandbox (network namespace, host name, /etc/hosts, ports), then per container its "
+                  "mounts\n# in a data-only container and the app with --volumes-from :ro, in the sandbox's network.",
+                  commands))
+    return steps
+
+
+def _script_container(plan: AppPlan, pod: PodPlan, s: ServicePlan, by_key: dict, label: list[str],
+                      sandbox: str) -> list[Command]:
+    quiet = " >/dev/null"
+    commands = []
+    holder = plan.mounts_container(s)
+    mounts = [w for m in s.volumes for w in ("--mount", _mount_option("volume", by_key[m.volume].docker_name,
+                                                                        m.target, "volume-nocopy"))]
+    mounts += [w for b in s.binds for w in ("--mount", _mount_option("bind", f"{PWD_MARK}/{b.host_path}", b.target,
+                                                                       "readonly"))]
+    run = ["docker", "run", *(["-d"] if not s.init else ["--rm"]), "--name", plan.container_name(s),
+           *_label_options(s.labels)]
+    if mounts:
+        commands.append(Command(("docker", "create", "--name", holder, *label, *_label_options(pod.identity_labels()),
+                                 *mounts, "--", plan.data_image if plan.volumes else s.image), quiet))
+        run += ["--volumes-from", f"{holder}:ro"]
+    run += ["--network", f"container:{sandbox}"]
+    if s.user:
+        run += ["--user", s.user]
+    for g in s.group_add:
+        run += ["--group-add", g]
+    if s.read_only_rootfs:
+        run.append("--read-only")
+    run += _run_security(s)
+    if s.working_dir:
+        run += ["--workdir", s.working_dir]
+    for k, v in s.env.plain.items():
+        run += ["-e", f"{k}={v}"]
+    files = env_files(s)
+    if docker_env_file_path(s) in files:
+        run += ["--env-file", docker_env_file_path(s)]
+    run += [w for k in s.env.exported for w in ("-e", k)]  # from the exports file, never argv
+    if s.restart != "no" and not s.init:
+        run += ["--restart", s.restart]
+    if s.entrypoint is not None:
+        run += ["--entrypoint", s.entrypoint[0] if s.entrypoint else ""]
+    # "--": an image named like an option ("--privileged") is an image (and refused), not an option.
+    run += ["--", s.image, *(s.entrypoint[1:] if s.entrypoint else []), *(s.command or [])]
+    commands.append(Command(tuple(run), quiet if not s.init else "",
+                            exports_file_path(s) if exports_file_path(s) in files else None))
     return commands
 
 
@@ -301,6 +349,7 @@ def docker_script(plan: AppPlan) -> str:
         f"# Generated by parity from {one_line(plan.subject)}: the same containers and mounts as {COMPOSE_FILE},",
         "# with plain docker commands. A data-only container per app container holds that container's",
         "# mounts at its own paths; the app takes them with --volumes-from NAME:ro (read-only, as in the cluster).",
+        "# Each pod's containers share its sandbox's network namespace (--network container:SANDBOX).",
         "set -eu",
         'cd "$(dirname "$0")"',
         "",
@@ -309,21 +358,19 @@ def docker_script(plan: AppPlan) -> str:
         '    [ -z "$ids" ] || docker rm -f -v $ids >/dev/null',
         f"    vols=$(docker volume ls -q --filter {project_filter})",
         '    [ -z "$vols" ] || docker volume rm $vols >/dev/null',
+        f"    nets=$(docker network ls -q --filter {project_filter})",
+        '    [ -z "$nets" ] || docker network rm $nets >/dev/null',
         f"    docker image rm -- {_q(plan.data_image)} >/dev/null 2>&1 || true",
         "}",
         'if [ "${1:-up}" = down ]; then down; exit 0; fi',
         "down  # start from nothing: no stale volume may serve old secrets",
         "",
     ]
-    commands = script_commands(plan)
-    n_data = 2 + len(plan.volumes) if plan.volumes else 0
-    if plan.volumes:
-        lines += ["# 1. The data-only image (it holds secret material: never push it).",
-                  "DOCKER_BUILDKIT=0 " + commands[0].line(), "",
-                  "# 2. Named volumes, filled from the image when the data container is created (never started)."]
-        lines += [c.line() for c in commands[1:n_data]] + [""]
-    lines.append("# 3. Per container: its mounts in a data-only container, then the app with --volumes-from :ro.")
-    lines += [c.line() for c in commands[n_data:]]
+    for i, (what, commands) in enumerate(_script_steps(plan), 1):
+        lines.append(f"# {i}. {what}")
+        lines += [("DOCKER_BUILDKIT=0 " if c.argv[:2] == ("docker", "build") else "") + c.line() for c in commands]
+        lines.append("")
+    lines.pop()
     lines += ["", f"echo {_q(f'started {plan.subject}; remove everything with: sh ')}\"$0\"' down'", ""]
     return "\n".join(lines)
 
@@ -343,26 +390,37 @@ def _service_lines(services: list[ServicePlan], indent: str = "") -> str:
 
 
 #: How compose services are named, for the README of an app of several pods (the rule: plan.pod_keys).
-_NAMING = ("Services are named `WORKLOAD_CONTAINER` after the workload's name and the container's; when two "
-           "selected workloads share a name, every service name carries the namespace too "
-           "(`NAMESPACE_WORKLOAD_CONTAINER`), and when they also share the namespace, the kind "
-           "(`NAMESPACE_KIND_WORKLOAD_CONTAINER`). '_' is in no Kubernetes name, so no two containers "
+_NAMING = ("Services are named `WORKLOAD_CONTAINER` after the workload's name and the container's, and each "
+           f"pod's sandbox `WORKLOAD_{SANDBOX}`; when two selected workloads share a name, every service name "
+           "carries the namespace too (`NAMESPACE_WORKLOAD_CONTAINER`), and when they also share the namespace, "
+           "the kind (`NAMESPACE_KIND_WORKLOAD_CONTAINER`). '_' is in no Kubernetes name, so no two containers "
            "get the same service.")
+
+
+def _sandbox_line(pod: PodPlan, indent: str = "") -> str:
+    extra = [f"domain `{pod.domain}`"] if pod.domain else []
+    extra += [f"`{a.ip}` as {', '.join(f'`{n}`' for n in a.hostnames)} in /etc/hosts" for a in pod.host_aliases]
+    extra += [f"DNS names {', '.join(f'`{a}`' for a in pod.aliases)}"] if pod.aliases else []
+    expose, ports = pod.ports
+    extra += [f"ports {', '.join(f'`{x}`' for x in expose)}"] if expose else []
+    extra += [f"published {', '.join(f'`{x}`' for x in ports)}"] if ports else []
+    return (f"{indent}- `{pod.sandbox}` (the pod's sandbox, holding its network namespace: host name `{pod.hostname}`"
+            + "".join(f", {x}" for x in extra) + "): every container below joins it")
 
 
 def readme(plan: AppPlan, root_warnings: list[str]) -> str:
     if len(plan.pods) == 1:
         title = plan.subject
-        services = "one service per pod container, named after it"
-        listing = ("Containers and their mounts (all read-only, as the kubelet mounts them):\n"
-                   + _service_lines(plan.services))
+        services = "one service per pod container, named after it, and the pod's sandbox"
+        listing = ("The pod's sandbox, then its containers and their mounts (all read-only, as the kubelet mounts "
+                   "them):\n" + _sandbox_line(plan.pods[0]) + "\n" + _service_lines(plan.services))
     else:
         title = f"{plan.subject} as one environment"
-        services = "one service per container of each pod (names below)"
-        listing = (_NAMING + "\n\nPods (one per workload), their containers and their mounts (all read-only, as "
-                   "the kubelet mounts them):\n"
-                   + "\n".join(f"- `{p.workload_ref}` (namespace `{p.namespace}`):\n" + _service_lines(p.services, "  ")
-                                for p in plan.pods))
+        services = "one service per container of each pod and one sandbox per pod (names below)"
+        listing = (_NAMING + "\n\nPods (one per workload), each with its sandbox, its containers and their mounts (all "
+                   "read-only, as the kubelet mounts them):\n"
+                   + "\n".join(f"- `{p.workload_ref}` (namespace `{p.namespace}`):\n" + _sandbox_line(p, "  ") + "\n"
+                                + _service_lines(p.services, "  ") for p in plan.pods))
     differences = "\n".join(f"- {d}" for d in plan.differences + root_warnings) or "- none beyond the list above"
     structure = ("the user-visible files only (`--flat`: no `..data` link or timestamped directory)" if plan.flat
                  else "the kubelet's structure: `..data` -> `..<timestamp>` directory and one symlink per "
@@ -401,6 +459,10 @@ volume, never stale bytes.
 
 - Storage: Docker volumes live on the host's disk, not tmpfs; they persist until `down -v`.
 - Updates: the kubelet swaps `..data` when a Secret changes; here, re-run parity (or use `parity up`).
-- Network: pod containers share `localhost` in the cluster; here each service has its own network namespace.
+- Network: as behind the kubelet's pause container, a pod's containers share one network namespace
+  (`localhost`, ports, host name), held by the pod's sandbox service (listed above; a busybox shell
+  that waits, not the pause binary); its host name, domain, /etc/hosts entries (`hostAliases`) and ports
+  are set on the sandbox, which Docker requires. The pods share one project network; there is no
+  cluster DNS server: a Service's names resolve through the sandboxes' network aliases.
 {differences}
 """

@@ -26,8 +26,8 @@ class Generated:
     warnings: list[str]
 
     def to_json(self, plan: AppPlan) -> dict:
-        pods = [{"kind": p.kind, "name": p.name, "namespace": p.namespace, "services": [s.name for s in p.services],
-                 "volumes": [v.key for v in p.volumes]} for p in plan.pods]
+        pods = [{"kind": p.kind, "name": p.name, "namespace": p.namespace, "sandbox": p.sandbox,
+                 "services": [s.name for s in p.services], "volumes": [v.key for v in p.volumes]} for p in plan.pods]
         return {
             "format": "parity.k8s-to-docker/v1",
             # "workload": the one workload of a single-workload input (as before apps); "pods": all.

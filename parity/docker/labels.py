@@ -50,8 +50,10 @@ ROLE_DATA = "data"
 ROLE_WRITER = "writer"
 #: ``diff --live``'s short-lived container that reads an image's files:
 ROLE_PROBE = "probe"
+#: A pod's sandbox, which holds the pod's network namespace (as the kubelet's pause container):
+ROLE_SANDBOX = "sandbox"
 #: The roles of containers that are not a workload's containers.
-HELPER_ROLES = (ROLE_DATA, ROLE_WRITER, ROLE_PROBE)
+HELPER_ROLES = (ROLE_DATA, ROLE_WRITER, ROLE_PROBE, ROLE_SANDBOX)
 
 COMPOSE_PROJECT = "com.docker.compose.project"
 COMPOSE_SERVICE = "com.docker.compose.service"

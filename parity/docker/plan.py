@@ -26,15 +26,23 @@ from dataclasses import dataclass, field
 from ..layout import ContainerLayout, Entry, VolumeLayout, WorkloadLayout
 from ..kube.kubelet import termination_log_note
 from ..kube.manifests import Inputs, Workload
-from ..kube.podspec import Container
+from ..kube.podspec import Container, HostAlias
+from ..kube.services import CLUSTER_DOMAIN, HostPort, PortForward, pod_hostname as pod_identity
 from . import DEFAULT_BASE_IMAGE
 from .env import ContainerEnv, container_env
 from .security import SecuritySettings, identity, pod_ref, security_settings
 from .labels import (LABEL_CONTAINER, LABEL_DIGEST, LABEL_NAMESPACE, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME,
-                     LABEL_WORKLOAD, ROLE_DATA)
+                     LABEL_WORKLOAD, ROLE_DATA, ROLE_SANDBOX)
 
 DATA_ROOT = "/parity/volumes"
 DATA_SERVICE = "parity-data"
+#: The pod sandbox's part of its service key (``PodPlan.sandbox``): holds '_', so it is never a container
+#: name (a DNS-1123 label) nor a name a Service resolves (no Kubernetes DNS name holds '_').
+SANDBOX = "pod_sandbox"
+#: The sandbox's command: like the kubelet's pause container, it only holds the pod's namespaces, and
+#: it exits at once on SIGTERM (a shell as PID 1 gets no default signal handling: the trap gives it one;
+#: ``sleep & wait`` lets the trap run while it waits).
+SANDBOX_COMMAND = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
 SUBPATH_DIR = "subpath"  # in the output directory: the files subPath mounts bind
 
 
@@ -95,16 +103,6 @@ class ServicePlan:
     security: SecuritySettings = field(default_factory=SecuritySettings)  # capabilities, privileges, limits
 
 
-@dataclass(frozen=True)
-class PortForward:
-    """A Service port that differs from its ``targetPort``: from a peer, ``port`` on the pod reaches
-    ``target`` on the pod's localhost (the sandbox forwards; filled by kube/services.py)."""
-
-    port: int
-    target: int
-    protocol: str = "tcp"
-
-
 @dataclass
 class PodPlan:
     """One selected workload's pod: its containers (services), its volumes, its sandbox's identity."""
@@ -113,17 +111,20 @@ class PodPlan:
     name: str
     namespace: str
     key: str  # the pod's part of its service and volume keys ("" when the app is this one pod): pod_keys
-    hostname: str
+    hostname: str  # the pod's host name (pod_host_and_domain)
     volumes: list[DataVolume]
     services: list[ServicePlan]
     differences: list[str] = field(default_factory=list)  # what still differs from the cluster, and why
     #: How the pod runs (``Workload.run``): ``service``; ``once`` (a Job: to completion, never started
     #: again); ``on-demand`` (a CronJob: never scheduled, its containers are made but started by hand).
     run: str = "service"
+    domain: str = ""  # SUBDOMAIN.NAMESPACE.svc.CLUSTER_DOMAIN with spec.subdomain, else none
+    host_aliases: list[HostAlias] = field(default_factory=list)  # spec.hostAliases: /etc/hosts entries
     #: DNS names by which peers on the project network reach this pod (the sandbox's aliases: Services).
     aliases: list[str] = field(default_factory=list)
-    #: Ports put on the host (``HOST:PORT/PROTO``, on the sandbox: ``--publish``).
-    published: list[str] = field(default_factory=list)
+    #: Service ports put on the host (on the sandbox: ``--publish``).
+    published: list[HostPort] = field(default_factory=list)
+    #: Service ports that arrive at another port of the pod (the sandbox forwards them).
     forwards: list[PortForward] = field(default_factory=list)
 
     @property
@@ -134,6 +135,24 @@ class PodPlan:
         """Whose an engine object is: the pod's workload and namespace (``LABEL_NAMESPACE``: two
         namespaces' workloads of one kind and name may share a project)."""
         return {LABEL_WORKLOAD: self.workload_ref, LABEL_NAMESPACE: self.namespace}
+
+    @property
+    def sandbox(self) -> str:
+        """The service key of the pod's sandbox, the container that holds the pod's network namespace
+        and host name (as the kubelet's pause container does): every container of the pod joins it."""
+        return service_key(self.key, SANDBOX)
+
+    @property
+    def ports(self) -> tuple[list[str], list[str]]:
+        """What the sandbox exposes and publishes: the containers' ports (Docker refuses both on a
+        container that joins another's network namespace), then ``published``."""
+        expose = [e for s in self.services for e in s.expose]
+        ports = [p for s in self.services for p in s.ports]
+        ports += [f"{h.host}:{h.target}/{h.protocol.lower()}" for h in self.published]
+        return list(dict.fromkeys(expose)), list(dict.fromkeys(ports))
+
+    def sandbox_labels(self, project: str) -> dict[str, str]:
+        return {**self.identity_labels(), LABEL_ROLE: ROLE_SANDBOX, LABEL_PROJECT: project}
 
 
 @dataclass
@@ -168,17 +187,6 @@ class AppPlan:
         return f"{len(self.pods)} workloads"
 
     @property
-    def workload_ref(self) -> str:
-        """``KIND/NAME`` of an app that is one pod (``parity up`` until it runs whole apps).
-
-        Raises:
-            ValueError: the app has several pods.
-        """
-        if len(self.pods) != 1:
-            raise ValueError(f"{self.subject}: one workload expected")
-        return self.pods[0].workload_ref
-
-    @property
     def content_digest(self) -> str:
         h = hashlib.sha256(self.base_image.encode())
         for v in self.volumes:
@@ -201,6 +209,15 @@ class AppPlan:
     def mounts_container(self, service: "ServicePlan") -> str:
         """docker.sh: the data-only container holding a service's mounts (``--volumes-from``)."""
         return f"{self.project}.{service.name}_mounts"
+
+    def sandbox_container(self, pod: PodPlan) -> str:
+        """docker.sh: the container name of a pod's sandbox."""
+        return f"{self.project}.{pod.sandbox}"
+
+    @property
+    def network(self) -> str:
+        """docker.sh: the project network every sandbox joins (compose makes its own ``PROJECT_default``)."""
+        return f"{self.project}_network"
 
     def volume_name(self, volume: "DataVolume") -> str:
         """``parity up``'s volume for a Kubernetes volume (stable: updated in place): ``engine_volume_name``."""
@@ -244,8 +261,6 @@ def engine_volume_name(project: str, key: str, digest: str | None = None) -> str
     return f"{project}.{key}_{digest[:12]}" if digest is not None else f"{project}.{key}"
 
 
-#: The plan ``parity up`` reads (an app of one pod until up runs whole apps: see AppPlan.workload_ref).
-DockerPlan = AppPlan
 
 
 def _slug(text: str) -> str:
@@ -302,6 +317,31 @@ def pod_hostname(pod_name: str) -> str:
     """The kubelet's ``truncatePodHostnameIfNeeded``: at most 63 characters, without a trailing
     '-' or '.' (a pod name may have 253; the kernel takes 64 bytes with the terminating NUL)."""
     return pod_name if len(pod_name) <= 63 else pod_name[:63].rstrip("-.")
+
+
+def pod_host_and_domain(workload: Workload) -> tuple[str, str]:
+    """The pod's host name and domain as the kubelet makes them (kubelet pkg/kubelet/kubelet_pods.go
+    ``GeneratePodHostNameAndDomain``, then ``GetNodenameForKernel`` of pkg/kubelet/util for
+    ``setHostnameAsFQDN``): ``spec.hostname`` (else the pod's name) cut to 63 characters; with
+    ``spec.subdomain``, the domain ``SUBDOMAIN.NAMESPACE.svc.cluster.local`` (a StatefulSet's pods:
+    their name and ``serviceName``, as its controller sets them: services.pod_hostname); with
+    ``setHostnameAsFQDN`` and a domain, the host name is the full name.
+
+    Raises:
+        ValueError: ``setHostnameAsFQDN`` makes a name longer than the kernel's 64 characters (the
+            kubelet refuses to start such a pod).
+    """
+    spec_hostname, subdomain = pod_identity(workload)  # (a StatefulSet's controller sets both)
+    hostname = pod_hostname(spec_hostname or workload.pod_name)
+    domain = f"{subdomain}.{workload.namespace}.svc.{CLUSTER_DOMAIN}" if subdomain else ""
+    if workload.spec.set_hostname_as_fqdn and domain:
+        fqdn = f"{hostname}.{domain}"
+        if len(fqdn) > 64:
+            raise ValueError(f"{workload.file}: {workload.ref}: {workload.field_prefix}.setHostnameAsFQDN: the pod's "
+                             f"FQDN {fqdn} is too long (64 characters is the max, {len(fqdn)} characters requested): "
+                             "the kubelet does not start this pod")
+        return fqdn, ""
+    return hostname, domain
 
 
 def pod_keys(workloads: Sequence[Workload]) -> list[str]:
@@ -395,8 +435,9 @@ def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: s
         digest = tree.digest()
         vkey = service_key(key, tree.name)
         volumes.append(DataVolume(vkey, engine_volume_name(plan.project, vkey, digest), digest, tree))
-    pod = PodPlan(workload.kind, workload.name, workload.namespace, key, pod_hostname(workload.pod_name), volumes, [],
-                  run=workload.run)
+    hostname, domain = pod_host_and_domain(workload)
+    pod = PodPlan(workload.kind, workload.name, workload.namespace, key, hostname, volumes, [], domain=domain,
+                  host_aliases=list(workload.spec.host_aliases), run=workload.run)
     last_init: Container | None = None  # each container waits for the init container before it
     for ctr, ctr_layout in zip(workload.spec.all_containers, layout.containers):
         service = _service(workload, ctr, ctr_layout, inputs, plan, pod)
@@ -416,6 +457,8 @@ def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: s
     termination = termination_log_note(workload.spec, lambda name: service_key(key, name))  # (issue 13: said)
     if termination:
         pod.differences.append(termination)
+    if workload.scale_note:
+        pod.differences.append(f"{workload.ref}: {workload.scale_note}")
     return pod
 
 

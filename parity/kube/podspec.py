@@ -364,6 +364,7 @@ class PodSpec:
     hostname: str | None = None  # spec.hostname / spec.subdomain as written (pod DNS names, services.py)
     subdomain: str | None = None
     host_aliases: tuple[HostAlias, ...] = ()
+    set_hostname_as_fqdn: bool = False  # spec.setHostnameAsFQDN: the kernel's host name is the pod's FQDN
     automount_service_account_token: bool | None = None  # None: the ServiceAccount's setting (default true)
     enable_service_links: bool = True  # the API server's default
     sysctls: tuple[Sysctl, ...] = ()
@@ -642,6 +643,7 @@ def _parse_pod_fields(spec: dict, prefix: str, psc: dict, init: list[Container],
                 c.bad(f"{where}.hostnames[{j}]", invalid(name, message))
         aliases.append(HostAlias(ip, names))
     out["host_aliases"] = tuple(aliases)
+    out["set_hostname_as_fqdn"] = c.boolean(spec.get("setHostnameAsFQDN"), f"{prefix}.setHostnameAsFQDN")
     out["automount_service_account_token"] = c.opt_bool(spec.get("automountServiceAccountToken"),
                                                          f"{prefix}.automountServiceAccountToken")
     out["enable_service_links"] = c.opt_bool(spec.get("enableServiceLinks"), f"{prefix}.enableServiceLinks") \

@@ -60,7 +60,8 @@ def test_several_workloads_make_one_compose_project_with_distinct_keys(tmp_path)
     assert result.returncode == 0, result.stderr
     doc = yaml.safe_load((tmp_path / "out" / "compose.yaml").read_text())
     assert doc["name"] == PROJECT
-    assert list(doc["services"]) == ["parity-data", "team-a_api_app", "team-b_api_app"]
+    assert list(doc["services"]) == ["parity-data", "team-a_api_pod_sandbox", "team-a_api_app",
+                                     "team-b_api_pod_sandbox", "team-b_api_app"]
     data = doc["services"]["parity-data"]
     # Each pod also has the service-account volume the API server adds (kubelet-model §7.5), keyed alike.
     sa = {team: one(k for k in doc["volumes"] if k.startswith(f"{team}_api_kube-api-access-")) for team in
@@ -80,6 +81,7 @@ def test_several_workloads_make_one_compose_project_with_distinct_keys(tmp_path)
                                    "volume": {"nocopy": True}}]
         assert svc["labels"] == {"io.parity.workload": "Deployment/api", "io.parity.namespace": team,
                                  "io.parity.container": "app", "io.parity.project": PROJECT}
+        assert svc["network_mode"] == f"service:{team}_api_pod_sandbox"
         assert doc["volumes"][f"{team}_api_config"]["name"].startswith(f"{PROJECT}.{team}_api_config_")
     assert result.stdout.decode().startswith(f"wrote {tmp_path / 'out'} for 2 workloads: 2 service(s), 4 volume(s)\n")
 
@@ -99,8 +101,10 @@ def test_one_data_image_holds_every_pods_volume(tmp_path):
 def test_docker_sh_runs_every_pods_containers_in_one_project(tmp_path):
     inputs, workloads, layouts = _workloads(tmp_path, TWO_TEAMS)
     plan = build_app_plan(workloads, layouts, inputs)
-    runs = [c.argv for c in script_commands(plan) if c.argv[:2] == ("docker", "run")]
+    runs = [c.argv for c in script_commands(plan) if c.argv[:2] == ("docker", "run") and "--volumes-from" in c.argv]
     assert [r[r.index("--name") + 1] for r in runs] == [f"{PROJECT}.team-a_api_app", f"{PROJECT}.team-b_api_app"]
+    assert [r[r.index("--network") + 1] for r in runs] == [f"container:{PROJECT}.team-a_api_pod_sandbox",
+                                                           f"container:{PROJECT}.team-b_api_pod_sandbox"]
     assert [r[r.index("--volumes-from") + 1] for r in runs] == [f"{PROJECT}.team-a_api_app_mounts:ro",
                                                                 f"{PROJECT}.team-b_api_app_mounts:ro"]
 
@@ -168,10 +172,10 @@ def test_project_option_names_the_app(tmp_path):
     assert "workload" not in summary
     sa = [one(v for v in p["volumes"] if "_api_kube-api-access-" in v) for p in summary["pods"]]  # (§7.5)
     assert summary["pods"] == [
-        {"kind": "Deployment", "name": "api", "namespace": "team-a", "services": ["team-a_api_app"],
-         "volumes": ["team-a_api_config", sa[0]]},
-        {"kind": "Deployment", "name": "api", "namespace": "team-b", "services": ["team-b_api_app"],
-         "volumes": ["team-b_api_config", sa[1]]}]
+        {"kind": "Deployment", "name": "api", "namespace": "team-a", "sandbox": "team-a_api_pod_sandbox",
+         "services": ["team-a_api_app"], "volumes": ["team-a_api_config", sa[0]]},
+        {"kind": "Deployment", "name": "api", "namespace": "team-b", "sandbox": "team-b_api_pod_sandbox",
+         "services": ["team-b_api_app"], "volumes": ["team-b_api_config", sa[1]]}]
     assert sa[0].startswith("team-a_") and sa[1].startswith("team-b_")
     assert summary["services"] == ["team-a_api_app", "team-b_api_app"]
 
@@ -201,10 +205,12 @@ def test_workload_narrows_the_app_to_one_with_todays_names(tmp_path):
     both = run_parity("k8s-to-docker", article, richer, "-o", str(tmp_path / "both"))
     assert both.returncode == 0, both.stderr
     doc = yaml.safe_load((tmp_path / "both" / "compose.yaml").read_text())
-    assert list(doc["services"]) == ["parity-data", "api-gateway_api-gateway", "tenant-gateway_check-config",
+    assert list(doc["services"]) == ["parity-data", "api-gateway_pod_sandbox", "api-gateway_api-gateway",
+                                     "tenant-gateway_pod_sandbox", "tenant-gateway_check-config",
                                      "tenant-gateway_gateway", "tenant-gateway_log-shipper"]
     assert doc["services"]["tenant-gateway_gateway"]["depends_on"] == {
         "parity-data": {"condition": "service_completed_successfully"},
+        "tenant-gateway_pod_sandbox": {"condition": "service_started"},
         "tenant-gateway_check-config": {"condition": "service_completed_successfully"}}
     assert [v["source"] for v in doc["services"]["tenant-gateway_gateway"]["volumes"]] == [
         "tenant-gateway_credentials", "tenant-gateway_config", "tenant-gateway_podinfo",
@@ -213,4 +219,4 @@ def test_workload_narrows_the_app_to_one_with_todays_names(tmp_path):
     assert one.returncode == 0, one.stderr
     doc = yaml.safe_load((tmp_path / "one" / "compose.yaml").read_text())
     assert doc["name"] == "parity-deployment-tenant-gateway"
-    assert list(doc["services"]) == ["parity-data", "check-config", "gateway", "log-shipper"]
+    assert list(doc["services"]) == ["parity-data", "pod_sandbox", "check-config", "gateway", "log-shipper"]

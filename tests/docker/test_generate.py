@@ -60,7 +60,7 @@ def test_article_compose_file(tmp_path):
     assert gen(tmp_path, ARTICLE).returncode == 0
     doc = yaml.safe_load((tmp_path / "out" / "compose.yaml").read_text())
     assert "version" not in doc
-    assert list(doc["services"]) == ["parity-data", "api-gateway"]
+    assert list(doc["services"]) == ["parity-data", "pod_sandbox", "api-gateway"]
     app = doc["services"]["api-gateway"]
     # The pod's secret volume, and the service-account volume the API server adds (kubelet-model §7.5).
     secrets, sa = doc["volumes"]
@@ -72,9 +72,11 @@ def test_article_compose_file(tmp_path):
                               {"type": "volume", "source": sa, "target": "/var/run/secrets/kubernetes.io/serviceaccount",
                                "read_only": True, "volume": {"nocopy": True}}]
     assert "volumes_from" not in app  # Compose drops ':ro' from volumes_from
-    assert app["depends_on"] == {"parity-data": {"condition": "service_completed_successfully"}}
+    assert app["depends_on"] == {"parity-data": {"condition": "service_completed_successfully"},
+                                 "pod_sandbox": {"condition": "service_started"}}
     assert app["entrypoint"] == ["sh", "-c", "while true; do sleep $$3600; done".replace("$$", "")]
-    assert app["expose"] == ["80/tcp"]
+    assert app["network_mode"] == "service:pod_sandbox"
+    assert doc["services"]["pod_sandbox"]["expose"] == ["80/tcp"]  # Docker takes ports on the namespace's owner
     assert app["labels"] == {"io.parity.workload": "Pod/api-gateway", "io.parity.namespace": "default",
                              "io.parity.container": "api-gateway", "io.parity.project": "parity-pod-api-gateway"}
     data = doc["services"]["parity-data"]
@@ -332,7 +334,7 @@ def test_service_account_and_restart_policy_come_from_the_pod_spec(tmp_path):
         result = run_parity("k8s-to-docker", str(src), "--workload", ref, "-o", str(out))
         assert result.returncode == 0, result.stderr
         services = yaml.safe_load((out / "compose.yaml").read_text())["services"]
-        (svc,) = [s for name, s in services.items() if name != "parity-data"]
+        (svc,) = [s for name, s in services.items() if name not in ("parity-data", "pod_sandbox")]
         got[ref] = (svc["environment"], svc["restart"])
     assert got == {"deploy/robot-app": ({"SA": "robot", **KUBERNETES_ENV}, "unless-stopped"),
                    "job/once": ({"SA": "default", **KUBERNETES_ENV}, "no"),
@@ -383,12 +385,14 @@ def test_a_native_sidecar_keeps_running_and_the_next_containers_wait_for_its_sta
     services = yaml.safe_load((tmp_path / "out" / "compose.yaml").read_text())["services"]
     done, started = {"condition": "service_completed_successfully"}, {"condition": "service_started"}
     data = {"parity-data": done}  # every container mounts the service-account volume (kubelet-model §7.5)
+    pod = {"pod_sandbox": started}  # every container joins the pod's sandbox once it has started
     assert {name: (s["restart"], s.get("depends_on")) for name, s in services.items()} == {
         "parity-data": ("no", None),
-        "setup": ("no", data),
-        "proxy": ("unless-stopped", {**data, "setup": done}),
-        "migrate": ("no", {**data, "proxy": started}),
-        "app": ("no", {**data, "migrate": done}),
+        "pod_sandbox": ("unless-stopped", None),
+        "setup": ("no", {**data, **pod}),
+        "proxy": ("unless-stopped", {**data, **pod, "setup": done}),
+        "migrate": ("no", {**data, **pod, "proxy": started}),
+        "app": ("no", {**data, **pod, "migrate": done}),
     }
     script = (tmp_path / "out" / "docker.sh").read_text()
     runs = {line.split("--name ")[1].split()[0].rsplit(".", 1)[1]: line for line in script.splitlines()
@@ -485,8 +489,8 @@ def test_a_host_port_of_0_publishes_nothing(tmp_path):
                    "  - {name: app, image: busybox:latest, ports: [{containerPort: 9090, hostPort: 0}, "
                    "{containerPort: 53, hostPort: 5353, protocol: UDP}]}\n")
     assert gen(tmp_path, str(src)).returncode == 0
-    app = yaml.safe_load((tmp_path / "out" / "compose.yaml").read_text())["services"]["app"]
-    assert (app["expose"], app["ports"]) == (["9090/tcp", "53/udp"], ["5353:53/udp"])
+    pod = yaml.safe_load((tmp_path / "out" / "compose.yaml").read_text())["services"]["pod_sandbox"]
+    assert (pod["expose"], pod["ports"]) == (["9090/tcp", "53/udp"], ["5353:53/udp"])  # on the pod's sandbox
     script = (tmp_path / "out" / "docker.sh").read_text()
     assert "-p 5353:53/udp" in script and "-p 0:" not in script
 SECURE_POD = """

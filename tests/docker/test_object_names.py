@@ -67,7 +67,8 @@ def test_pods_a_dot_b_and_a_dash_b_share_no_name(tmp_path):
     dotted, dashed = object_names(tmp_path, pod("a.b"), "dotted"), object_names(tmp_path, pod("a-b"), "dashed")
     assert_disjoint(dotted, dashed)
     assert dashed["project"] == {"parity-pod-a-b"}
-    assert dashed["containers"] == {"parity-pod-a-b_data", "parity-pod-a-b.app", "parity-pod-a-b.app_mounts"}
+    assert dashed["containers"] == {"parity-pod-a-b_data", "parity-pod-a-b.pod_sandbox", "parity-pod-a-b.app",
+                                    "parity-pod-a-b.app_mounts"}
     (project,) = dotted["project"]
     assert project.startswith("parity-pod-a-b_") and len(project) == len("parity-pod-a-b_") + 16
 
@@ -85,7 +86,8 @@ def test_a_dash_inside_names_cannot_join_two_workloads(tmp_path):
     first = object_names(tmp_path, pod("a", containers=("b-c", "data", "x", "x-mounts"), volume="b-c"), "first")
     second = object_names(tmp_path, pod("a-b", containers=("c",), volume="c"), "second")
     assert_disjoint(first, second)
-    assert len(first["containers"]) == 1 + 4 + 4  # data container, 4 apps, 4 mount holders: all distinct
+    # data container, sandbox, 4 apps, 4 mount holders: all distinct
+    assert len(first["containers"]) == 1 + 1 + 4 + 4
 
 
 def test_project_names_are_injective_and_readable_when_they_can_be():

@@ -86,7 +86,7 @@ def docker_calls(out: Path, tmp_path: Path) -> list[list[str]]:
 def intended_calls(plan, out: Path) -> list[list[str]]:
     project = f"label={LABEL_PROJECT}={plan.project}"
     return [["ps", "-aq", "--filter", project], ["volume", "ls", "-q", "--filter", project],
-            ["image", "rm", "--", plan.data_image]] + [
+            ["network", "ls", "-q", "--filter", project], ["image", "rm", "--", plan.data_image]] + [
         [w.replace(PWD_MARK, str(out)) for w in c.argv[1:]] for c in script_commands(plan)]
 
 
@@ -123,8 +123,10 @@ spec:
 """)
     out = tmp_path / "out"
     generate(plan, out)
-    # (the calls before it fill the service-account volume the API server adds: kubelet-model §7.5)
-    (run,) = [c for c in docker_calls(out, tmp_path) if c[:2] == ["run", "-d"]]
+    # (the calls before them fill the service-account volume the API server adds: kubelet-model §7.5)
+    runs = [c for c in docker_calls(out, tmp_path) if c[:2] == ["run", "-d"]]
+    assert len(runs) == 2  # the pod's sandbox, then the app in its network
+    run = runs[-1]
     dash = run.index("--")
     assert run[dash + 1:] == [image, "busybox:latest", "sh", "-c", "sleep 60"]
     assert image not in run[:dash]

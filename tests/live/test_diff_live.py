@@ -264,7 +264,7 @@ def _reach_into_the_host(doc: dict) -> None:
     """The article's app, given the host: its ``/`` bind-mounted, its network stack and its processes
     (``privileged`` cannot run in this test engine: tests/test_diff_static.py checks it is refused)."""
     svc = doc["services"][GW]
-    svc.pop("hostname")  # Docker refuses a host name with the host's network
+    # (no host name to remove: it is the pod sandbox's; the app leaves the pod's network for the host's)
     svc["volumes"].append("/:/host:ro")
     svc["network_mode"] = "host"
     svc["pid"] = "host"

@@ -1,0 +1,162 @@
+"""The pod sandbox (issue 13): one container per pod holds its network namespace, host name, domain,
+/etc/hosts entries and ports; every container of the pod joins it (compose and docker.sh)."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from parity.docker.emit import script_commands
+from parity.docker.plan import SANDBOX_COMMAND, build_app_plan, pod_host_and_domain
+from parity.kube.kubelet import build_layouts
+from parity.kube.manifests import load_inputs, select_workloads
+
+from ..conftest import run_parity, write
+from ..kube.test_services import KUBERNETES_VARS
+
+#: A pod with a host name, a subdomain, host aliases (IPv4 and IPv6), a hostPort, an init container
+#: and a native sidecar.
+DUO = """
+apiVersion: v1
+kind: Pod
+metadata: {name: duo}
+spec:
+  hostname: duo-0
+  subdomain: peers
+  hostAliases:
+  - ip: 10.1.2.3
+    hostnames: [db.local, cache.local]
+  - ip: "2001:db8::5"
+    hostnames: [six.local]
+  initContainers:
+  - name: setup
+    image: busybox:latest
+    command: [hostname]
+  - name: proxy
+    image: busybox:latest
+    restartPolicy: Always
+    command: [sleep, "3600"]
+    ports: [{containerPort: 15001}]
+  containers:
+  - name: server
+    image: busybox:latest
+    command: [sh, -c, "while :; do echo pong | nc -l -p 7000; done"]
+    ports: [{containerPort: 7000, hostPort: 17000}]
+  - name: client
+    image: busybox:latest
+    command: [sleep, "3600"]
+"""
+
+SANDBOX_LABELS = {"io.parity.workload": "Pod/duo", "io.parity.role": "sandbox", "io.parity.project": "parity-pod-duo"}
+
+
+def _plan(tmp_path, text: str):
+    inputs = load_inputs([str(write(tmp_path, text))])
+    workloads = select_workloads(inputs, None)
+    return build_app_plan(workloads, build_layouts(inputs, workloads), inputs)
+
+
+def test_compose_sandbox_holds_the_pods_network_identity_and_every_container_joins_it(tmp_path):
+    assert run_parity("k8s-to-docker", str(write(tmp_path, DUO)), "-o", str(tmp_path / "out")).returncode == 0
+    doc = yaml.safe_load((tmp_path / "out" / "compose.yaml").read_text())
+    assert list(doc["services"]) == ["pod_sandbox", "setup", "proxy", "server", "client"]
+    assert doc["services"]["pod_sandbox"] == {
+        "image": "busybox:latest",
+        "command": ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $$!; done"],
+        "hostname": "duo-0",
+        "domainname": "peers.default.svc.cluster.local",
+        "extra_hosts": ["db.local:10.1.2.3", "cache.local:10.1.2.3", "six.local:2001:db8::5"],
+        "expose": ["15001/tcp", "7000/tcp"],
+        "ports": ["17000:7000/tcp"],
+        "labels": SANDBOX_LABELS,
+        "restart": "unless-stopped",
+    }
+    for name in ("setup", "proxy", "server", "client"):
+        svc = doc["services"][name]
+        assert svc["network_mode"] == "service:pod_sandbox"
+        assert not {"hostname", "domainname", "extra_hosts", "expose", "ports", "networks"} & set(svc), name
+        assert list(svc["depends_on"])[0] == "pod_sandbox"
+        assert svc["depends_on"]["pod_sandbox"] == {"condition": "service_started"}
+    assert doc["services"]["server"]["depends_on"] == {"pod_sandbox": {"condition": "service_started"},
+                                                        "proxy": {"condition": "service_started"}}
+
+
+def test_docker_sh_runs_the_sandbox_on_the_project_network_and_the_containers_in_it(tmp_path):
+    plan = _plan(tmp_path, DUO)
+    commands = [c.argv for c in script_commands(plan)]
+    assert commands[0] == ("docker", "network", "create", "--label", "io.parity.project=parity-pod-duo", "--",
+                           "parity-pod-duo_network")
+    assert commands[1] == (
+        "docker", "run", "-d", "--name", "parity-pod-duo.pod_sandbox",
+        "--label", "io.parity.workload=Pod/duo", "--label", "io.parity.role=sandbox",
+        "--label", "io.parity.project=parity-pod-duo", "--network", "parity-pod-duo_network",
+        "--hostname", "duo-0", "--domainname", "peers.default.svc.cluster.local",
+        "--add-host", "db.local:10.1.2.3", "--add-host", "cache.local:10.1.2.3", "--add-host", "six.local:2001:db8::5",
+        "--expose", "15001/tcp", "--expose", "7000/tcp", "-p", "17000:7000/tcp",
+        "--restart", "unless-stopped", "--", "busybox:latest", *SANDBOX_COMMAND)
+    runs = {c[c.index("--name") + 1]: c for c in commands[2:]}
+    assert list(runs) == ["parity-pod-duo.setup", "parity-pod-duo.proxy", "parity-pod-duo.server",
+                          "parity-pod-duo.client"]
+    assert runs["parity-pod-duo.server"] == (
+        "docker", "run", "-d", "--name", "parity-pod-duo.server", "--label", "io.parity.project=parity-pod-duo",
+        "--label", "io.parity.container=server", "--label", "io.parity.workload=Pod/duo",
+        "--network", "container:parity-pod-duo.pod_sandbox",
+        *[w for k, v in KUBERNETES_VARS for w in ("-e", f"{k}={v}")], "--restart", "unless-stopped",
+        "--entrypoint", "sh", "--", "busybox:latest", "-c", "while :; do echo pong | nc -l -p 7000; done")
+    for argv in runs.values():
+        assert not {"--hostname", "--expose", "-p", "--add-host"} & set(argv)
+    assert run_parity("k8s-to-docker", str(write(tmp_path, DUO)), "-o", str(tmp_path / "out")).returncode == 0
+    script = (tmp_path / "out" / "docker.sh").read_text()
+    assert "    nets=$(docker network ls -q --filter label=io.parity.project=parity-pod-duo)\n" \
+           '    [ -z "$nets" ] || docker network rm $nets >/dev/null\n' in script
+
+
+def test_static_diff_takes_the_sandbox_for_a_helper(tmp_path):
+    src = str(write(tmp_path, DUO))
+    assert run_parity("k8s-to-docker", src, "-o", str(tmp_path / "out")).returncode == 0
+    result = run_parity("diff", src, "--compose", str(tmp_path / "out" / "compose.yaml"))
+    assert result.returncode == 0, result.stdout.decode()
+    assert "unpaired" not in result.stdout.decode()
+
+
+def _workload(tmp_path, spec: str, name: str = "web", namespace: str = "default"):
+    text = f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {namespace}}}\nspec:\n{spec}" \
+           "  containers: [{name: app, image: busybox:latest}]\n"
+    inputs = load_inputs([str(write(tmp_path, text))])
+    (w,) = select_workloads(inputs, None)
+    return w
+
+
+@pytest.mark.parametrize("spec, expected", [
+    ("", ("web", "")),
+    ("  hostname: web-0\n", ("web-0", "")),
+    ("  subdomain: peers\n", ("web", "peers.team.svc.cluster.local")),
+    ("  hostname: web-0\n  subdomain: peers\n  setHostnameAsFQDN: true\n", ("web-0.peers.team.svc.cluster.local", "")),
+    ("  setHostnameAsFQDN: true\n", ("web", "")),  # no subdomain: no domain to add
+])
+def test_host_name_and_domain_as_the_kubelet_makes_them(tmp_path, spec, expected):
+    assert pod_host_and_domain(_workload(tmp_path, spec, namespace="team")) == expected
+
+
+def test_a_long_pod_name_is_cut_to_63_characters_without_a_trailing_dash(tmp_path):
+    name = "a" * 62 + "-b" + "c" * 10
+    assert pod_host_and_domain(_workload(tmp_path, "", name=name)) == ("a" * 62, "")
+
+
+def test_a_statefulset_pod_has_its_name_and_service_as_host_and_subdomain(tmp_path):
+    """The StatefulSet controller sets each pod's hostname and subdomain (``updateIdentity``)."""
+    text = """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: data}
+spec:
+  serviceName: db-peers
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: app, image: busybox:latest}]
+"""
+    inputs = load_inputs([str(write(tmp_path, text))])
+    (w,) = select_workloads(inputs, None)
+    assert pod_host_and_domain(w) == ("db-0", "db-peers.data.svc.cluster.local")
