@@ -86,8 +86,8 @@ def test_whole_app_map_names_what_there_is(tmp_path):
     assert (result.returncode, result.stdout) == (2, b"")
     assert result.stderr.decode().splitlines() == [
         "parity: --map app=cache: no container 'app' in 2 workloads (there are: api_app, web_app, web_sidecar)",
-        f"parity: --map web_app=web: no service 'web' in {case.compose} (there are: api_app, cache, parity-data, "
-        "web_app)"]
+        f"parity: --map web_app=web: no service 'web' in {case.compose} (there are: api_app, api_pod_sandbox, "
+        "cache, parity-data, web_app, web_pod_sandbox)"]
 
 
 def test_whole_app_narrowed_to_one_workload_pairs_by_container_name(tmp_path):

@@ -21,6 +21,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: duo}
 spec:
+  automountServiceAccountToken: false  # (this test is about the sandbox: no data service, no volumes)
   hostname: duo-0
   subdomain: peers
   hostAliases:
