@@ -294,7 +294,7 @@ def test_down_leaves_what_compose_made_from_the_generated_file(docker_client, st
         theirs = {"label": "com.docker.compose.project=parity-test-unrelated"}
         before = ({c.name: c.status for c in docker_client.containers.list(all=True, filters=theirs)},
                   sorted(v.name for v in docker_client.volumes.list(filters=theirs)))
-        assert len(before[0]) == 4 and len(before[1]) == 4  # config, credentials, podinfo, the SA volume
+        assert len(before[0]) == 5 and len(before[1]) == 4  # 3 + data + sandbox; 4 volumes
         images = [t for i in docker_client.images.list(filters={"label": f"io.parity.project={PROJECT}"})
                   for t in i.tags if t.startswith(data_image)]
         assert len(images) == 1
