@@ -137,8 +137,9 @@ def test_every_object_of_an_app_names_its_workload_and_namespace(tmp_path):
     holders = [lab for verb, lab, image in made if verb[0] == "create" and "io.parity.role" not in lab]
     runs = [lab for verb, lab, _ in made if verb[0] == "run"]
     assert holders == [{"io.parity.project": PROJECT, **owner[t]} for t in ("team-a", "team-b")]
-    assert runs == [{**owner[t], "io.parity.container": "app", "io.parity.project": PROJECT}
-                    for t in ("team-a", "team-b")]
+    assert runs == [lab for t in ("team-a", "team-b")  # each pod's sandbox, then its container
+                    for lab in ({**owner[t], "io.parity.role": "sandbox", "io.parity.project": PROJECT},
+                                {**owner[t], "io.parity.container": "app", "io.parity.project": PROJECT})]
 
 
 def test_generated_volume_names_follow_the_content_and_up_volume_names_stay(tmp_path):

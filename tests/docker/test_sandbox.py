@@ -48,7 +48,8 @@ spec:
     command: [sleep, "3600"]
 """
 
-SANDBOX_LABELS = {"io.parity.workload": "Pod/duo", "io.parity.role": "sandbox", "io.parity.project": "parity-pod-duo"}
+SANDBOX_LABELS = {"io.parity.workload": "Pod/duo", "io.parity.namespace": "default", "io.parity.role": "sandbox",
+                  "io.parity.project": "parity-pod-duo"}
 
 
 def _plan(tmp_path, text: str):
@@ -89,7 +90,8 @@ def test_docker_sh_runs_the_sandbox_on_the_project_network_and_the_containers_in
                            "parity-pod-duo_network")
     assert commands[1] == (
         "docker", "run", "-d", "--name", "parity-pod-duo.pod_sandbox",
-        "--label", "io.parity.workload=Pod/duo", "--label", "io.parity.role=sandbox",
+        "--label", "io.parity.workload=Pod/duo", "--label", "io.parity.namespace=default",
+        "--label", "io.parity.role=sandbox",
         "--label", "io.parity.project=parity-pod-duo", "--network", "parity-pod-duo_network",
         "--hostname", "duo-0", "--domainname", "peers.default.svc.cluster.local",
         "--add-host", "db.local:10.1.2.3", "--add-host", "cache.local:10.1.2.3", "--add-host", "six.local:2001:db8::5",
@@ -99,8 +101,9 @@ def test_docker_sh_runs_the_sandbox_on_the_project_network_and_the_containers_in
     assert list(runs) == ["parity-pod-duo.setup", "parity-pod-duo.proxy", "parity-pod-duo.server",
                           "parity-pod-duo.client"]
     assert runs["parity-pod-duo.server"] == (
-        "docker", "run", "-d", "--name", "parity-pod-duo.server", "--label", "io.parity.project=parity-pod-duo",
-        "--label", "io.parity.container=server", "--label", "io.parity.workload=Pod/duo",
+        "docker", "run", "-d", "--name", "parity-pod-duo.server", "--label", "io.parity.workload=Pod/duo",
+        "--label", "io.parity.namespace=default", "--label", "io.parity.container=server",
+        "--label", "io.parity.project=parity-pod-duo",
         "--network", "container:parity-pod-duo.pod_sandbox",
         *[w for k, v in KUBERNETES_VARS for w in ("-e", f"{k}={v}")], "--restart", "unless-stopped",
         "--entrypoint", "sh", "--", "busybox:latest", "-c", "while :; do echo pong | nc -l -p 7000; done")
