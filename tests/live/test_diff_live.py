@@ -41,9 +41,11 @@ def engine_objects(client) -> dict[str, set[str]]:
     """Containers, volumes, networks and images made by a parity diff throw-away project or by these
     tests (by name or Compose project label), and any probe container parity's stale check creates."""
     return {
-        "containers": {c.name for c in client.containers.list(all=True)
-                       if _ours(c.name) or _ours(c.labels.get(COMPOSE_PROJECT))
-                       or c.labels.get("io.parity.role") == "probe"},
+        # One list request (no inspect per container): a container another process removes meanwhile
+        # would make the inspect fail (docker.errors.NotFound).
+        "containers": {c["Names"][0].lstrip("/") for c in client.api.containers(all=True)
+                       if _ours(c["Names"][0].lstrip("/")) or _ours((c.get("Labels") or {}).get(COMPOSE_PROJECT))
+                       or (c.get("Labels") or {}).get("io.parity.role") == "probe"},
         "volumes": {v.name for v in client.volumes.list()
                     if _ours(v.name) or _ours((v.attrs.get("Labels") or {}).get(COMPOSE_PROJECT))},
         "networks": {n.name for n in client.networks.list() if _ours(n.name)
