@@ -13,14 +13,15 @@ from dataclasses import dataclass, field
 
 from .compare import Difference, compare_containers
 from .docker.compose import ComposeProject
-from .docker.labels import LABEL_DIFF_OWNER, LABEL_ROLE, ROLE_PROBE, run_owner
+from .docker.labels import COMPOSE_SERVICE, LABEL_DIFF_OWNER, LABEL_ROLE, ROLE_PROBE, run_owner
 from .docker.liveproject import DEFAULT_TIMEOUT
 from .docker.plan import pod_keys, service_key
 from .docker.static_layout import StaticReader
 from .docker.security import pod_ref, security_settings
 from .errors import EXIT_DIFFERENT, EXIT_SAME, ParityError, Problem
 from .facets import (ProcessFacets, Started, cluster_facets, compare_facets, compose_depends_on, compose_facets,
-                     container_facets, label_depends_on, start_order_differences)
+                     compose_network_owner, container_facets, container_network_owner, label_depends_on,
+                     network_differences, start_order_differences)
 from .kube.manifests import Workload
 from .kube.podspec import Container
 from .layout import ContainerLayout, WorkloadLayout
@@ -197,6 +198,7 @@ def static_diff(expected: Expected, project: ComposeProject, mapping: dict[str, 
                                                 ignore)
         if c.name in facets:
             report.differences += compare_facets(c.name, facets[c.name], compose_facets(svc, p.workload.spec))
+    report.differences += _network(pairs, lambda p: compose_network_owner(p.service, project.services))
     report.differences += _start_order(expected, pairs, {p.service: compose_depends_on(project.services[p.service])
                                                for p in pairs})
     return report
@@ -218,6 +220,17 @@ def _start_order(expected: Expected, pairs: list[Pair], deps: dict[str, dict[str
         edges = {s.service: {d: c for d, c in deps[s.service].items() if d in services} for s in pod}
         out += start_order_differences(pod, edges)
     return out
+
+
+def _network(pairs: list[Pair], owner) -> list[Difference]:
+    """The ``network`` facet of each pod (``facets.network_differences``); ``owner(pair)``: the service
+    whose network namespace the pair's container uses, None when it has no container."""
+    pods: dict[int, tuple[Workload, list[tuple[str, str, str]]]] = {}
+    for p in pairs:
+        who = owner(p) if p.workload is not None else None
+        if who is not None:
+            pods.setdefault(id(p.workload), (p.workload, []))[1].append((p.container.name, p.service, who))
+    return [d for w, pod in pods.values() for d in network_differences(pod, w.spec.host_network)]
 
 
 def pod_diff(expected: WorkloadLayout, observed: WorkloadLayout, ignore: frozenset[str]) -> DiffReport:
@@ -303,6 +316,19 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
                 with live.waits.engine(f"reading service {service}"):
                     report.differences += _stale(live.client, project, reader, service, c, got.layout)
         containers = {id(p): got.container for p, got in zip(pairs, found)}
+
+        def inspect(container_id: str) -> tuple[str, dict] | None:
+            import docker.errors
+
+            try:
+                with live.waits.engine("reading a network namespace's container"):
+                    ctr = live.client.containers.get(container_id)
+            except docker.errors.NotFound:
+                return None
+            return ctr.labels.get(COMPOSE_SERVICE) or ctr.name, ctr.attrs
+
+        report.differences += _network(pairs, lambda p: None if containers[id(p)] is None else
+                                       container_network_owner(p.service, containers[id(p)].attrs, inspect))
         report.differences += _start_order(expected, pairs, {p.service: label_depends_on(containers[id(p)].labels)
                                                    for p in pairs if containers[id(p)] is not None})
     return report

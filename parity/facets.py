@@ -17,7 +17,10 @@ Kinds (``compare.Difference.kind``), each with its path:
 - ``lifecycle``: ``(start after NAME)``, init containers complete, in order, before the next
   container starts, and a native sidecar has started before the containers after it (compose
   ``depends_on`` conditions; live: the ``com.docker.compose.depends_on`` label Compose puts on each
-  container, so both read the same edges).
+  container, so both read the same edges);
+- ``network``: ``(network)``, a pod's containers share one network namespace (the pause container's,
+  here the pod's sandbox: compose ``network_mode: service:SANDBOX``, live ``container:ID``), or the
+  host's with ``hostNetwork``.
 """
 
 from __future__ import annotations
@@ -181,6 +184,69 @@ def _cpu(cpu: Fraction | None) -> str:
     quota = cpu * CFS_PERIOD
     shown = f"{int(quota)}" if quota.denominator == 1 else f"{float(quota):.3f}"
     return f"{shown} us per {CFS_PERIOD} us ({float(cpu):g} CPU)"
+
+
+#: A network namespace's owner that is no container: the host's (``hostNetwork``, ``network_mode: host``).
+HOST = "(host)"
+
+
+def compose_network_owner(service: str, services: dict[str, dict]) -> str:
+    """Whose network namespace a compose service's container uses: the service that owns it (its
+    own name, or the end of its ``network_mode: service:NAME`` chain), ``container:NAME`` as
+    written, or ``HOST``."""
+    seen = {service}
+    while True:
+        mode = str((services.get(service) or {}).get("network_mode") or "")
+        kind, _, target = mode.partition(":")
+        if kind == "service" and target and target not in seen:
+            service = target
+            seen.add(target)
+            continue
+        if kind == "container" and target:
+            return mode
+        return HOST if mode == "host" else service
+
+
+def container_network_owner(service: str, attrs: dict, inspect) -> str:
+    """The same for a container as the engine reports it (``HostConfig.NetworkMode``, followed through
+    ``container:ID``); ``inspect(ID)``: that container's (compose service, attrs), or None."""
+    seen = set()
+    while True:
+        mode = str((attrs.get("HostConfig") or {}).get("NetworkMode") or "")
+        kind, _, target = mode.partition(":")
+        if kind == "container" and target and target not in seen:
+            seen.add(target)
+            found = inspect(target)
+            if found is None:
+                return mode
+            service, attrs = found
+            continue
+        return HOST if mode == "host" else service
+
+
+def network_differences(pod: list[tuple[str, str, str]], host_network: bool) -> list[Difference]:
+    """A pod's containers (name, its compose service, the service whose network namespace it uses:
+    ``compose_network_owner``), in spec order. In the cluster they share one network namespace
+    (``localhost`` between them), the host's with ``hostNetwork``: each container outside the one
+    most of them share (on a tie, the first container's) is a difference."""
+    if not pod or (len(pod) < 2 and not host_network):
+        return []
+    owners = [owner for _, _, owner in pod]
+    shared = HOST if host_network else max(owners, key=lambda o: (owners.count(o), -owners.index(o)))
+    services = [service for _, service, _ in pod]
+    return [Difference(name, "(network)", "network", _netns(shared, service, services),
+                       _netns(owner, service, services),
+                       "in the cluster the pod's containers share one network namespace (localhost between "
+                       "them; compose network_mode: service:SANDBOX, docker run --network container:SANDBOX)")
+            for name, service, owner in pod if owner != shared]
+
+
+def _netns(owner: str, service: str, services: list[str]) -> str:
+    if owner == HOST:
+        return "the host's network namespace"
+    if owner == service:
+        return "its own network namespace"
+    return f"the network namespace of service {owner}" + (" (a container of the pod)" if owner in services else "")
 
 
 #: Compose's label of a container's ``depends_on``: ``SERVICE:CONDITION:RESTART,...``.

@@ -466,6 +466,45 @@ def case_init_only_started(tmp: Path) -> Case:
     return _richer_case(tmp, started, {("gateway", "(start after check-config)", "lifecycle")})
 
 
+#: Two containers of one pod: in the cluster they share the pod's network namespace (localhost).
+NET_POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: net}
+spec:
+  automountServiceAccountToken: false
+  terminationGracePeriodSeconds: 0
+  containers:
+    - {name: app, image: busybox:latest, command: ["sh", "-c", "while true; do sleep 3600; done"]}
+    - {name: side, image: busybox:latest, command: ["sh", "-c", "while true; do sleep 3600; done"]}
+"""
+
+
+def _net_case(tmp: Path, change: Callable[[dict], None], expected: set[tuple[str, str, str]]) -> Case:
+    manifests = tmp / "m"
+    manifests.mkdir(parents=True)
+    (manifests / "pod.yaml").write_text(NET_POD)
+    compose = generate(tmp / "out", manifests)
+    edit_compose(compose, lambda doc: change(doc["services"]))
+    return Case([str(manifests)], compose, expected)
+
+
+def case_network_joined_by_hand(tmp: Path) -> Case:
+    """The sidecar joins the app's network namespace (``network_mode: service:app``, as a hand-written
+    setup would): the same namespace as the app's, wherever that one is (its own, or the sandbox's)."""
+    def join(services: dict) -> None:
+        services["side"]["network_mode"] = "service:app"
+        services["side"].pop("hostname", None)  # Docker takes a host name only on the namespace's owner
+
+    return _net_case(tmp, join, set())
+
+
+def case_network_not_shared(tmp: Path) -> Case:
+    """The sidecar out of the pod's network namespace: its own, localhost is not the app's."""
+    return _net_case(tmp, lambda services: services["side"].pop("network_mode", None),
+                     {("side", "(network)", "network")})
+
+
 # ---------------------------------------------------------------------------------------------
 # Whole apps: every workload of the input against one compose project (issue 12)
 
@@ -580,4 +619,6 @@ CASES: dict[str, Callable[[Path], Case]] = {
     "cpus-as-a-float32": case_cpus_as_a_float32,
     "init-not-waited-for": case_init_not_waited_for,
     "init-only-started": case_init_only_started,
+    "network-joined-by-hand": case_network_joined_by_hand,
+    "network-not-shared": case_network_not_shared,
 }

@@ -15,8 +15,9 @@ from parity.docker.security import DEFAULT_CAPABILITIES
 
 from .diffcases import (ARTICLE, CASES, DIFF_KEYS, DOC_KEYS, GW, OLD_KEY, ROTATED_KEY, case_article,
                         case_capabilities_dropped, case_cpus_as_a_float32, case_identity_dropped,
-                        case_init_not_waited_for, case_init_only_started, case_limits_dropped, case_missing_fs_group, case_no_new_privileges_dropped,
-                        case_prebuilt_data_image, case_rotated_secret, generate, run_diff, sha12, verdict)
+                        case_init_not_waited_for, case_init_only_started, case_limits_dropped, case_missing_fs_group,
+                        case_network_not_shared, case_no_new_privileges_dropped, case_prebuilt_data_image,
+                        case_rotated_secret, generate, run_diff, sha12, verdict)
 from .conftest import run_parity
 
 
@@ -134,6 +135,10 @@ def test_process_facets_in_text_and_json(tmp_path):
     d = verdict(case.manifests, case.compose).find("gateway", "(start after check-config)", "lifecycle")
     assert (d["expected"], d["actual"]) == ("after check-config completed",
                                             "after check-config started, without waiting for it to complete")
+    case = case_network_not_shared(tmp_path / "network")
+    d = verdict(case.manifests, case.compose).find("side", "(network)", "network")
+    assert d["actual"] == "its own network namespace"
+    assert d["expected"].startswith("the network namespace of service ")
     case = case_init_not_waited_for(tmp_path / "not-waited")
     d = verdict(case.manifests, case.compose).find("gateway", "(start after check-config)", "lifecycle")
     assert (d["expected"], d["actual"]) == ("after check-config completed", "without waiting for check-config")
