@@ -300,9 +300,11 @@ class _Up:
                 # volume itself, unlabelled, filled with secrets).
                 with signals_held():
                     self._volumes()
+            touched = False
             for wave in waves(self.plan.services):
                 # Only the containers with something to do take a worker (a warm run: none).
                 todo = [s for s in wave if not self._unchanged(s)]
+                touched = touched or bool(todo)
                 for actions in self._parallel([lambda s=s: self._container(s) for s in todo]):
                     self.result.actions.extend(actions)
         except BaseException:
@@ -313,7 +315,7 @@ class _Up:
                         lock.unlink()
             raise
         lock.write_journal(None)
-        self._report()
+        self._report(None if touched else self.listed)
 
     def _recover(self, lock: ProjectLock) -> None:
         """A run killed mid-way (SIGKILL, a crash: no roll-back ran) left its journal in the lock:
@@ -464,11 +466,12 @@ class _Up:
         self.result.actions.append("created data container")
 
     def _unchanged(self, s: ServicePlan) -> bool:
-        """Whether the service's container is there with its config, and running (an init container:
-        ran): nothing to do."""
+        """Whether the service's container is there with its config and needs no start: nothing to do."""
         ctr = self.listed.get(self.plan.container_name(s))
+        # A Job's containers ran to completion once, a CronJob's run when the user starts them:
+        # neither is started again (nor is an init container that ran).
         return ctr is not None and ctr.labels.get(LABEL_CONFIG) == _config_digest(s) and (
-            s.init or ctr.state == "running")
+            s.init or self.pod_of[s.name].run != "service" or ctr.state == "running")
 
     def _container(self, s: ServicePlan) -> list[str]:
         """Create, recreate or start the service's container as needed; what was done."""
@@ -477,11 +480,9 @@ class _Up:
         digest = _config_digest(s)
         ctr = self.listed.get(name)
         pod = self.pod_of[s.name]
-        if ctr is not None and ctr.labels.get(LABEL_CONFIG) == digest:
-            # A Job's containers ran to completion once, a CronJob's run when the user starts them:
-            # neither is started again (nor is an init container that ran).
-            if s.init or pod.run != "service" or ctr.state == "running":
-                return []
+        if self._unchanged(s):
+            return []
+        if ctr is not None and ctr.labels.get(LABEL_CONFIG) == digest:  # there, stopped
             self.client.api.start(ctr.id)
             return [f"started {s.name}"]
         if ctr is not None:
@@ -549,10 +550,12 @@ class _Up:
                   [f"docker start {' '.join(apps)}", f"docker wait {' '.join(apps)}"])
         return " && ".join(steps)
 
-    def _report(self) -> None:
+    def _report(self, listed: dict[str, Listed] | None) -> None:
+        """The containers as they are now: ``listed`` when the run changed none of them, else listed again."""
         self.result.on_demand = [OnDemand(p.workload_ref, p.namespace, self._on_demand_command(p))
                                  for p in self.plan.pods if p.run == "on-demand"]
-        found = containers_named(self.client, [self.plan.container_name(s) for s in self.plan.services])
+        found = listed if listed is not None else containers_named(
+            self.client, [self.plan.container_name(s) for s in self.plan.services])
         for s in self.plan.services:
             ctr = found.get(self.plan.container_name(s))
             if ctr is None:  # removed by someone else since this run made it

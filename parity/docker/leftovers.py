@@ -74,11 +74,13 @@ def sweep(client) -> list[str]:
     """
     removed = []
     only = {"label": LABEL_DIFF_OWNER}
+    # The engine's lists, one request each: the SDK's containers.list and images.list inspect every
+    # object they list, and one that a running diff removes meanwhile failed the whole command.
     # Containers first: a volume, network or image in use cannot go.
-    for ctr in client.containers.list(all=True, filters=only):
-        if _dead(ctr.labels):
-            _quietly(lambda: ctr.remove(force=True, v=True))
-            removed.append(f"container {ctr.name}")
+    for row in client.api.containers(all=True, filters=only):
+        if _dead(row.get("Labels")):
+            _quietly(lambda: client.api.remove_container(row["Id"], force=True, v=True))
+            removed.append(f"container {(row.get('Names') or ['/' + row['Id'][:12]])[0][1:]}")
     for vol in client.volumes.list(filters=only):
         if _dead(vol.attrs.get("Labels")):
             _quietly(lambda: vol.remove(force=True))
@@ -87,10 +89,10 @@ def sweep(client) -> list[str]:
         if _dead(net.attrs.get("Labels")):
             _quietly(net.remove)
             removed.append(f"network {net.name}")
-    for image in client.images.list(filters=only):
-        if _dead(image.labels):
-            _quietly(lambda: client.images.remove(image.id, force=True))
-            removed.append(f"image {image.short_id}")
+    for row in client.api.images(filters=only):
+        if _dead(row.get("Labels")):
+            _quietly(lambda: client.api.remove_image(row["Id"], force=True))
+            removed.append(f"image {row['Id'][:17] if row['Id'].startswith('sha256:') else row['Id'][:10]}")
     return removed + [f"directory {d}" for d in sweep_temp_dirs()]
 
 

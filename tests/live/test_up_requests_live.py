@@ -73,3 +73,40 @@ def test_a_warm_up_makes_the_same_requests_for_2_workloads_as_for_6(tmp_path, en
     assert [r for r in large if r.startswith("GET /containers/") and r != "GET /containers/json"] == []
     assert [r for r in large if r.startswith("GET /volumes/")] == []
     assert all(r.startswith("GET ") for r in large), large
+
+
+def test_a_running_diffs_image_removed_during_the_sweep_does_not_fail_the_command(tmp_path, env, docker_client):
+    # The sweep (of dead live diffs' leftovers) that up, down and diff --live begin with listed images
+    # and then inspected each: one a running diff removed meanwhile failed the command ("no such image").
+    import io
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from parity.docker.labels import LABEL_DIFF_OWNER
+
+    owner = f"{socket.gethostname()}:{os.getpid()}"  # this test's process: a running diff, not swept
+    image, _ = docker_client.images.build(fileobj=io.BytesIO(
+        f"FROM busybox:latest\nLABEL {LABEL_DIFF_OWNER}={owner} test=sweep-race\n".encode()), rm=True)
+    try:
+        trigger = rb"GET /v[0-9.]+/images/" + image.id.encode() + rb"/json"
+        with EngineProxy(Path(env["PROXY_DIR"]) / "e.sock", trigger, action="hold") as proxy:
+            full_env = {**os.environ, **env, "DOCKER_HOST": proxy.docker_host,
+                        "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+            proc = subprocess.Popen([sys.executable, "-m", "parity.cli", "down", "-p", PROJECT], env=full_env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            deadline = time.monotonic() + 120
+            while proc.poll() is None and time.monotonic() < deadline:
+                if proxy.triggered.is_set() and not proxy.released.is_set():
+                    docker_client.images.remove(image.id, force=True)  # the running diff's teardown
+                    proxy.release()
+                time.sleep(0.05)
+            out, err = proc.communicate(timeout=10)
+        assert proc.returncode == 0, err.decode()
+    finally:
+        try:
+            docker_client.images.remove(image.id, force=True)
+        except Exception:  # noqa: BLE001 - removed by the test already
+            pass
