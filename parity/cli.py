@@ -21,6 +21,10 @@ from .output import Painter, colour_enabled, dump_json
 
 #: MANIFEST...: files, directories or "-"; typed as paths so that shells complete file names.
 MANIFESTS_ARGUMENT = click.argument("manifests", nargs=-1, type=click.Path(allow_dash=True))
+PUBLISH_OPTION = click.option(
+    "--publish", type=click.Choice(["default", "all", "none"]), default="default", show_default=True,
+    help="Which Service ports go on the host: default = those of NodePort and LoadBalancer Services (at "
+         "the nodePort, else the port), all = every Service's, none.")
 FORMAT_OPTION = click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
                              show_default=True, help="Output format.")
 WORKLOAD_OPTION = click.option("--workload", multiple=True, metavar="[NS/]KIND/NAME",
@@ -328,11 +332,12 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
 @click.option("--base-image", default=DEFAULT_BASE_IMAGE, show_default=True,
               help="Base of the data image (needs a `true` command: Compose starts every service).")
 @click.option("--force", is_flag=True, help="Replace a non-empty output directory.")
+@PUBLISH_OPTION
 @PROJECT_OPTION
 @FORMAT_OPTION
 @handle_errors
 def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_cluster, context, kubeconfig, flat,
-                  base_image, force, project, fmt):
+                  base_image, force, publish, project, fmt):
     """Write a data-only image, docker commands and a compose file that give each container the
     files, modes, owners and read-only mounts it gets in the cluster: every workload of the input as
     one environment (one compose project), or those --workload selects."""
@@ -346,7 +351,7 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
     inputs, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
                                               kubeconfig)
     try:
-        plan = build_app_plan(workloads, layouts, inputs, flat=flat, base_image=base_image,
+        plan = build_app_plan(workloads, layouts, inputs, flat=flat, base_image=base_image, publish=publish,
                               project=_checked_project(project))
     except ValueError as exc:
         raise ParityError(str(exc)) from None

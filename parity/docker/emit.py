@@ -22,7 +22,7 @@ from ..kube.names import shown
 from .compose import DEFAULT_FILE_NAMES
 from .context import PAYLOAD_NAME
 from .labels import LABEL_DIGEST, LABEL_PROJECT
-from .plan import DATA_SERVICE, SANDBOX, SANDBOX_COMMAND, SUBPATH_DIR, AppPlan, PodPlan, ServicePlan
+from .plan import DATA_SERVICE, SANDBOX, SUBPATH_DIR, AppPlan, PodPlan, ServicePlan, pod_networks, sandbox_command
 from .security import CFS_PERIOD
 
 COMPOSE_FILE = DEFAULT_FILE_NAMES[0]  # the name Compose reads first: `docker compose up` in the directory finds it
@@ -77,11 +77,15 @@ def compose_dict(plan: AppPlan) -> dict:
             "labels": plan.data_labels(),
             "restart": "no",
         }
-    for pod in plan.pods:
-        services[pod.sandbox] = _compose_sandbox(plan, pod)
+    networks = pod_networks(plan)
+    for pod, nets in zip(plan.pods, networks):
+        services[pod.sandbox] = _compose_sandbox(plan, pod, nets)
         for s in pod.services:
             services[s.name] = _compose_service(s, pod, data_deps)
     doc: dict = {"name": plan.project, "services": services}
+    scoped = sorted({key for nets in networks for key in nets if key != "default"})
+    if scoped:  # the namespaces' networks for their short names (plan.pod_networks)
+        doc["networks"] = {key: {} for key in scoped}
     if plan.volumes:
         labels = plan.volume_labels()
         doc["volumes"] = {v.key: {"name": v.docker_name,
@@ -90,10 +94,10 @@ def compose_dict(plan: AppPlan) -> dict:
     return _escape(doc)
 
 
-def _compose_sandbox(plan: AppPlan, pod: PodPlan) -> dict:
+def _compose_sandbox(plan: AppPlan, pod: PodPlan, networks: dict[str, list[str]]) -> dict:
     """The pod's sandbox service: everything Docker only takes on the container that owns the network
     namespace (host and domain name, /etc/hosts entries, exposed and published ports, DNS aliases)."""
-    svc: dict = {"image": plan.base_image, "command": SANDBOX_COMMAND, "hostname": pod.hostname}
+    svc: dict = {"image": plan.base_image, "command": sandbox_command(pod), "hostname": pod.hostname}
     if pod.domain:
         svc["domainname"] = pod.domain
     if pod.host_aliases:
@@ -103,8 +107,8 @@ def _compose_sandbox(plan: AppPlan, pod: PodPlan) -> dict:
         svc["expose"] = expose
     if ports:
         svc["ports"] = ports
-    if pod.aliases:
-        svc["networks"] = {"default": {"aliases": pod.aliases}}
+    if len(networks) > 1 or networks["default"]:
+        svc["networks"] = {key: {"aliases": aliases} if aliases else {} for key, aliases in networks.items()}
     svc["labels"] = pod.sandbox_labels(plan.project)
     svc["restart"] = "unless-stopped"
     return svc
@@ -215,8 +219,12 @@ def _script_steps(plan: AppPlan) -> list[tuple[str, list[Command]]]:
     p = plan.project
     label = ["--label", f"{LABEL_PROJECT}={p}"]
     quiet = " >/dev/null"
-    steps = [("The project network: every pod's sandbox joins it.",
-              [Command(("docker", "network", "create", *label, "--", plan.network), quiet)])]
+    networks = pod_networks(plan)
+    scoped = sorted({key for nets in networks for key in nets if key != "default"})
+    steps = [("The project network: every pod's sandbox joins it" + ("; and each namespace's, for its short "
+                                                                    "Service names." if scoped else "."),
+              [Command(("docker", "network", "create", *label, "--", net), quiet)
+               for net in [plan.network] + [plan.scoped_network(k) for k in scoped]])]
     if plan.volumes:
         data_labels = _label_options(plan.data_labels())
         steps.append(("The data-only image (it holds secret material: never push it).",
@@ -231,18 +239,23 @@ def _script_steps(plan: AppPlan) -> list[tuple[str, list[Command]]]:
                       commands))
     commands = []
     by_key = {v.key: v for v in plan.volumes}
-    for pod in plan.pods:
+    for i, pod in enumerate(plan.pods):
         sandbox = plan.sandbox_container(pod)
         run = ["docker", "run", "-d", "--name", sandbox,
                *_label_options(pod.sandbox_labels(p)),
-               "--network", plan.network, *[w for a in pod.aliases for w in ("--network-alias", a)],
+               "--network", plan.network, *[w for a in networks[i]["default"] for w in ("--network-alias", a)],
                "--hostname", pod.hostname]
         if pod.domain:
             run += ["--domainname", pod.domain]
         run += [w for a in pod.host_aliases for name in a.hostnames for w in ("--add-host", f"{name}:{a.ip}")]
         expose, ports = pod.ports
         run += [w for e in expose for w in ("--expose", e)] + [w for x in ports for w in ("-p", x)]
-        commands.append(Command((*run, "--restart", "unless-stopped", "--", plan.base_image, *SANDBOX_COMMAND), quiet))
+        commands.append(Command((*run, "--restart", "unless-stopped", "--", plan.base_image, *sandbox_command(pod)),
+                                quiet))
+        for key, aliases in networks[i].items():  # its namespace's network, for the short names
+            if key != "default":
+                commands.append(Command(("docker", "network", "connect", *[w for a in aliases for w in ("--alias", a)],
+                                         "--", plan.scoped_network(key), sandbox), quiet))
         for s in pod.services:
             commands += _script_container(plan, pod, s, by_key, label, sandbox)
     steps.append(("Per pod: its sandbox (network namespace, host name, /etc/hosts, ports), then per container its "
@@ -401,6 +414,8 @@ def _sandbox_line(pod: PodPlan, indent: str = "") -> str:
     extra = [f"domain `{pod.domain}`"] if pod.domain else []
     extra += [f"`{a.ip}` as {', '.join(f'`{n}`' for n in a.hostnames)} in /etc/hosts" for a in pod.host_aliases]
     extra += [f"DNS names {', '.join(f'`{a}`' for a in pod.aliases)}"] if pod.aliases else []
+    extra += [f"from its namespace also {', '.join(f'`{a}`' for a in pod.short_aliases)}"] if pod.short_aliases else []
+    extra += [f"Service port {f.port} forwarded to {f.target}" for f in pod.forwards]
     expose, ports = pod.ports
     extra += [f"ports {', '.join(f'`{x}`' for x in expose)}"] if expose else []
     extra += [f"published {', '.join(f'`{x}`' for x in ports)}"] if ports else []

@@ -166,14 +166,8 @@ def container_env(w: Workload, ctr: Container, inputs: Inputs) -> ContainerEnv:
         if name not in env.plain and name not in env.from_objects:
             env.plain[name] = value
     env.notes.extend(env.unwritable_notes())
-    env.notes.append(SERVICE_ENV_NOTE)
     return env
 
-
-#: Said once per container: the kubelet's service variables hold cluster IPs, which do not exist here.
-SERVICE_ENV_NOTE = ("KUBERNETES_SERVICE_HOST and the other Service variables name each Service by its DNS name "
-                    "(NAME.NAMESPACE.svc.cluster.local) where the cluster gives its virtual IP; no Kubernetes API "
-                    "server runs here (kubernetes.default.svc.cluster.local does not resolve)")
 
 
 def _set_text(env: ContainerEnv, name: str, data: bytes, sensitive: bool) -> None:

@@ -27,7 +27,8 @@ from ..layout import ContainerLayout, Entry, VolumeLayout, WorkloadLayout
 from ..kube.kubelet import termination_log_note
 from ..kube.manifests import Inputs, Workload
 from ..kube.podspec import Container, HostAlias
-from ..kube.services import CLUSTER_DOMAIN, HostPort, PortForward, pod_hostname as pod_identity
+from ..kube.services import CLUSTER_DOMAIN, SERVICE_ENV_NOTE, HostPort, PortForward, pod_hostname as pod_identity, \
+    resolve
 from . import DEFAULT_BASE_IMAGE
 from .env import ContainerEnv, container_env
 from .security import SecuritySettings, identity, pod_ref, security_settings
@@ -120,8 +121,12 @@ class PodPlan:
     run: str = "service"
     domain: str = ""  # SUBDOMAIN.NAMESPACE.svc.CLUSTER_DOMAIN with spec.subdomain, else none
     host_aliases: list[HostAlias] = field(default_factory=list)  # spec.hostAliases: /etc/hosts entries
-    #: DNS names by which peers on the project network reach this pod (the sandbox's aliases: Services).
+    #: DNS names by which peers on the project network reach this pod (the sandbox's aliases: Services,
+    #: ``kube/services.py``), from any namespace.
     aliases: list[str] = field(default_factory=list)
+    #: The names that reach it only from its own namespace (``svc``, ``pod-0.svc``): on the project
+    #: network too when that is unambiguous, else on its namespace's network (``pod_networks``).
+    short_aliases: list[str] = field(default_factory=list)
     #: Service ports put on the host (on the sandbox: ``--publish``).
     published: list[HostPort] = field(default_factory=list)
     #: Service ports that arrive at another port of the pod (the sandbox forwards them).
@@ -218,6 +223,11 @@ class AppPlan:
     def network(self) -> str:
         """docker.sh: the project network every sandbox joins (compose makes its own ``PROJECT_default``)."""
         return f"{self.project}_network"
+
+    def scoped_network(self, key: str) -> str:
+        """docker.sh: a namespace's network for its short Service names (``pod_networks``'s key), named as
+        Compose names its networks (``PROJECT_ns-team-a``)."""
+        return f"{self.project}_{key}"
 
     def volume_name(self, volume: "DataVolume") -> str:
         """``parity up``'s volume for a Kubernetes volume (stable: updated in place): ``engine_volume_name``."""
@@ -392,7 +402,8 @@ def app_project_name(workloads: Sequence[Workload]) -> str:
 
 
 def build_app_plan(workloads: Sequence[Workload], layouts: Sequence[WorkloadLayout], inputs: Inputs, *,
-                   flat: bool = False, base_image: str = DEFAULT_BASE_IMAGE, project: str | None = None) -> AppPlan:
+                   flat: bool = False, base_image: str = DEFAULT_BASE_IMAGE, project: str | None = None,
+                   publish: str = "default") -> AppPlan:
     """The Docker plan of every selected workload as one environment.
 
     Args:
@@ -402,6 +413,7 @@ def build_app_plan(workloads: Sequence[Workload], layouts: Sequence[WorkloadLayo
         flat: ``--flat``: user-visible files only in every volume.
         base_image: the data image's base.
         project: ``-p``; default ``app_project_name``.
+        publish: ``--publish``: which Service ports the host publishes (``kube/services.py``).
 
     Returns:
         The app's plan: ``pods`` in the workloads' order.
@@ -416,6 +428,7 @@ def build_app_plan(workloads: Sequence[Workload], layouts: Sequence[WorkloadLayo
     for w, layout, key in zip(workloads, layouts, pod_keys(workloads)):
         plan.pods.append(_pod_plan(w, layout, inputs, key, plan))
         plan.contents.update(layout.contents)
+    _add_services(plan, workloads, inputs, publish)
     if DATA_SERVICE in {s.name for s in plan.services}:
         raise ValueError(f"a container is named {DATA_SERVICE!r}, the name parity gives the data service")
     plan.data_image = f"{project}-data:{plan.content_digest[:12]}"
@@ -423,9 +436,60 @@ def build_app_plan(workloads: Sequence[Workload], layouts: Sequence[WorkloadLayo
 
 
 def build_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, *, flat: bool = False,
-               base_image: str = DEFAULT_BASE_IMAGE, project: str | None = None) -> AppPlan:
+               base_image: str = DEFAULT_BASE_IMAGE, project: str | None = None,
+               publish: str = "default") -> AppPlan:
     """The plan of an app that is this one workload (``build_app_plan`` of one)."""
-    return build_app_plan([workload], [layout], inputs, flat=flat, base_image=base_image, project=project)
+    return build_app_plan([workload], [layout], inputs, flat=flat, base_image=base_image, project=project,
+                          publish=publish)
+
+
+def _add_services(plan: AppPlan, workloads: Sequence[Workload], inputs: Inputs, publish: str) -> None:
+    """Each pod's DNS names, host ports and port forwards from the Services of the input
+    (``kube/services.py``); what they cannot do here goes to the pod's differences (about a Service
+    that reaches no pod: the first pod's)."""
+    app = resolve(list(workloads), list(inputs.services.values()), publish)
+    for pod, found in zip(plan.pods, app.pods):
+        pod.aliases = list(found.names)
+        pod.short_aliases = list(found.namespace_names)
+        pod.published = list(found.published)
+        pod.forwards = list(found.forwards)
+        pod.differences.extend(found.notes)
+    if plan.pods:  # about the app as a whole: said once
+        plan.pods[0].differences.extend(app.notes + [SERVICE_ENV_NOTE])
+
+
+def pod_networks(plan: AppPlan) -> list[dict[str, list[str]]]:
+    """For each pod, the networks its sandbox joins (compose keys) and its aliases on each: the
+    project network (``default``) with every name that reaches the pod from any namespace. The names
+    that reach it only from its own namespace (``svc``, ``pod-0.svc``) go on the project network too
+    when the app has one namespace (or no such name); else on a network of that namespace
+    (``ns-NAMESPACE``) that every pod of the namespace joins, so that ``api`` in team-a and ``api`` in
+    team-b each resolve in their own namespace, as the pods' search domains resolve them in the
+    cluster (one network would answer both)."""
+    scoped = len({p.namespace for p in plan.pods}) > 1 and any(p.short_aliases for p in plan.pods)
+    out = []
+    for pod in plan.pods:
+        if not scoped:
+            out.append({"default": pod.aliases + pod.short_aliases})
+        else:
+            out.append({"default": list(pod.aliases), namespace_network(pod.namespace): list(pod.short_aliases)})
+    return out
+
+
+def namespace_network(namespace: str) -> str:
+    """The compose network key of a namespace's short names (a namespace is a DNS-1123 label)."""
+    return f"ns-{namespace}"
+
+
+def sandbox_command(pod: PodPlan) -> list[str]:
+    """The pod's sandbox command: ``SANDBOX_COMMAND``, after one forwarder per Service port that
+    arrives at another port of the pod: busybox ``nc -ll -p PORT -e nc 127.0.0.1 TARGET`` keeps
+    listening on the Service's port and relays each connection to the target port on the pod's own
+    localhost (docs/docker-differences.md, "Services and DNS")."""
+    if not pod.forwards:
+        return SANDBOX_COMMAND
+    starts = "".join(f"nc -ll -p {f.port} -e nc 127.0.0.1 {f.target} & " for f in pod.forwards)
+    return [*SANDBOX_COMMAND[:2], starts + SANDBOX_COMMAND[2]]
 
 
 def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: str, plan: AppPlan) -> PodPlan:

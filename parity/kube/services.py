@@ -45,6 +45,12 @@ STATEFULSET_POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 STATEFULSET_POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
 
 
+#: Said once per pod: the kubelet's service variables hold cluster IPs, which do not exist here.
+SERVICE_ENV_NOTE = ("KUBERNETES_SERVICE_HOST and the other Service variables name each Service by its DNS name "
+                    "(NAME.NAMESPACE.svc.cluster.local) where the cluster gives its virtual IP; no Kubernetes API "
+                    "server runs here (kubernetes.default.svc.cluster.local does not resolve)")
+
+
 @dataclass(frozen=True)
 class PodPort:
     """A port declared by one of the pod's containers (``podspec.ContainerPort``, with its container)."""
