@@ -486,13 +486,15 @@ def _app_plan(manifests, secret_paths, namespace, workload, from_cluster=None, c
                               "parity up app.yaml --workload deploy/api -p api-dev"))
 @MANIFESTS_ARGUMENT
 @workload_options
+@PUBLISH_OPTION
 @PROJECT_OPTION
 @FORMAT_OPTION
 @click.option("--timeout", type=click.IntRange(1, 86400), metavar="SECONDS",
               help="Longest wait for the engine: each request, the data image build, each init container "
                    "[default: 300].")
 @handle_errors
-def up(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, project, fmt, timeout):
+def up(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, publish, project, fmt,
+       timeout):
     """Build, create and start every selected workload's containers with the cluster's files, as one
     environment (one project: -p, or the app's default). Idempotent; a changed Secret reaches
     running containers through the kubelet's atomic ..data swap."""
@@ -501,7 +503,7 @@ def up(manifests, secret_paths, workload, namespace, from_cluster, context, kube
     from .up import up as do_up
 
     plan, layouts = _app_plan(manifests, secret_paths, namespace, workload, from_cluster, context, kubeconfig,
-                              project=_checked_project(project))
+                              project=_checked_project(project), publish=publish)
     result = do_up(plan, layouts, Progress(), timeout)
     if fmt == "json":
         click.echo(dump_json(result.to_json()), nl=False)

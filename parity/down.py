@@ -1,7 +1,8 @@
 """``parity down``: remove what ``parity up`` made for a workload or a project, and nothing else.
 
-What goes is found by label (``docker/labels.py``), never by name: the containers, volumes and data
-image ``up`` made for the project (each carries ``up``'s run label), and the state directory.
+What goes is found by label (``docker/labels.py``), never by name: the containers (pod sandboxes
+included), volumes and data image ``up`` made for the project (each carries ``up``'s run label), its
+networks once no container is left on them, and the state directory.
 Another project's objects stay, and so does what ``docker compose`` (any ``-p``) or docker.sh made
 from parity's generated files, though they carry the same ``io.parity.*`` labels; a running
 ``parity diff --live`` keeps its own, a dead one's leftovers go.
@@ -28,9 +29,11 @@ class Removed:
     containers: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
+    networks: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"containers": self.containers, "volumes": self.volumes, "images": self.images}
+        return {"containers": self.containers, "volumes": self.volumes, "images": self.images,
+                "networks": self.networks}
 
 
 @dataclass
@@ -110,6 +113,14 @@ def _remove_labelled(client, workload_ref: str | None, project: str, namespace: 
         if goes(ctr.labels):
             ctr.remove(force=True, v=True)  # v: anonymous volumes too, they may hold secrets
             removed.containers.append(ctr.name)
+    for net in by_label(client.networks, **{LABEL_PROJECT: project}):
+        if _removed_by_down(net.attrs.get("Labels"), project):
+            try:  # only once empty: the app's other pods (another namespace's) may still use it
+                net.remove()
+                removed.networks.append(net.name)
+            except docker.errors.APIError as exc:
+                if exc.status_code not in (403, 404, 409):  # in use (403 on older engines, 409), gone
+                    raise
     volumes = [vol for vol in by_label(client.volumes, **label) if goes(vol.attrs.get("Labels"))]  # (no .labels)
     if workload_ref and volumes:
         _release(client, project, volumes)

@@ -128,7 +128,8 @@ def down_text(results: list[DownResult]) -> str:
     for r in results:
         removed = r.removed
         lines.append(f"{printable(r.workload or 'project ' + r.project)}: removed {len(removed.containers)} "
-                     f"container(s), {len(removed.volumes)} volume(s), {len(removed.images)} image(s)")
+                     f"container(s), {len(removed.volumes)} volume(s), {len(removed.images)} image(s)"
+                     + (f", {len(removed.networks)} network(s)" if removed.networks else ""))
     return "".join(line + "\n" for line in lines)
 
 
@@ -140,6 +141,10 @@ def status_text(report: StatusReport, paint: Painter) -> str:
         namespace = "" if w.namespace == "default" else f"namespace {w.namespace}, "
         lines.append(f"{paint(printable(w.workload), 'bold')}  "
                      + printable(f"({namespace}project {w.project}, prediction: {w.prediction})"))
+        if w.sandbox is not None:  # the pod's network namespace, and the names its peers reach it by
+            names = sorted({n for aliases in w.sandbox.names.values() for n in aliases})
+            lines.append(printable(f"  {'(pod sandbox)':<20} {w.sandbox.state:<10} "
+                                   + ("DNS names " + ", ".join(names) if names else "no DNS names")))
         for c in w.containers:
             verdict = {True: paint("in parity", "green"), False: paint(
                 f"{len(c.differences)} difference(s)", "red"), None: "not checked"}[c.in_parity]

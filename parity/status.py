@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from .compare import Difference
 from .docker.engine import connect, engine_errors
-from .docker.labels import LABEL_CONTAINER, LABEL_NAMESPACE, LABEL_PROJECT, LABEL_WORKLOAD, is_workload_container
+from .docker.labels import (LABEL_CONTAINER, LABEL_NAMESPACE, LABEL_PROJECT, LABEL_ROLE, LABEL_WORKLOAD,
+                            ROLE_SANDBOX, is_workload_container)
 from .errors import ParityError
 from .layout import WorkloadLayout, from_document
 from .state import LAYOUT_FILE, MAX_LAYOUT_BYTES, is_real_dir, project_lock, read_state_json, state_root
@@ -39,16 +40,31 @@ class ContainerStatus:
 
 
 @dataclass
+class SandboxStatus:
+    """The pod's sandbox (it holds the pod's network namespace): its state and the DNS names by which
+    the pod's peers reach it, per network."""
+
+    container: str  # the engine's container
+    state: str
+    names: dict[str, list[str]] = field(default_factory=dict)  # network -> aliases
+
+    def to_json(self) -> dict:
+        return {"container": self.container, "state": self.state, "names": self.names}
+
+
+@dataclass
 class WorkloadStatus:
     workload: str  # KIND/NAME
     namespace: str
     project: str
     prediction: str  # FROM_MANIFESTS, FROM_STATE or NO_PREDICTION
     containers: list[ContainerStatus] = field(default_factory=list)
+    sandbox: SandboxStatus | None = None
 
     def to_json(self) -> dict:
         return {"workload": self.workload, "namespace": self.namespace, "project": self.project,
-                "prediction": self.prediction, "containers": [c.to_json() for c in self.containers]}
+                "prediction": self.prediction, "containers": [c.to_json() for c in self.containers],
+                "sandbox": self.sandbox.to_json() if self.sandbox else None}
 
 
 @dataclass
@@ -79,6 +95,21 @@ def workloads_running(client) -> dict[tuple[str, str, str], list]:
         key = (ctr.labels.get(LABEL_PROJECT, ""), ctr.labels.get(LABEL_NAMESPACE, "default"),
                ctr.labels[LABEL_WORKLOAD])
         out.setdefault(key, []).append(ctr)
+    return out
+
+
+def sandboxes_running(client) -> dict[tuple[str, str, str], SandboxStatus]:
+    """Each pod sandbox in the engine, by (project, namespace, workload) as ``workloads_running``."""
+    out = {}
+    for ctr in client.containers.list(all=True, filters={"label": f"{LABEL_ROLE}={ROLE_SANDBOX}"}):
+        labels = ctr.labels
+        if LABEL_WORKLOAD not in labels:
+            continue
+        networks = ctr.attrs.get("NetworkSettings", {}).get("Networks") or {}
+        names = {net: [a for a in (ep or {}).get("Aliases") or [] if not ctr.id.startswith(a)]
+                 for net, ep in sorted(networks.items())}
+        key = (labels.get(LABEL_PROJECT, ""), labels.get(LABEL_NAMESPACE, "default"), labels[LABEL_WORKLOAD])
+        out[key] = SandboxStatus(ctr.name, ctr.status, names)
     return out
 
 
@@ -127,6 +158,7 @@ def status(predictions: dict[WorkloadId, WorkloadLayout], only: set[WorkloadId] 
 
     client = connect()
     report = StatusReport()
+    sandboxes = sandboxes_running(client)
     for (ctr_project, namespace, ref), containers in sorted(workloads_running(client).items()):
         if (only and (namespace, ref) not in only) or (project and ctr_project != project):
             continue
@@ -135,7 +167,8 @@ def status(predictions: dict[WorkloadId, WorkloadLayout], only: set[WorkloadId] 
         if predicted is None:
             predicted = _stored_layout(ctr_project, (namespace, ref))
             source = FROM_STATE if predicted else NO_PREDICTION
-        entry = WorkloadStatus(ref, namespace, ctr_project, source)
+        entry = WorkloadStatus(ref, namespace, ctr_project, source,
+                               sandbox=sandboxes.get((ctr_project, namespace, ref)))
         for ctr in sorted(containers, key=lambda c: c.name):
             name = ctr.labels[LABEL_CONTAINER]
             expected = predicted.container(name) if predicted else None

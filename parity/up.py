@@ -8,7 +8,12 @@
   ``..data`` is swapped atomically (``mv -T``, a rename), so running apps see the new files without
   a restart. Where that is impossible (the volume root itself changes) the volume is recreated;
 - each app container runs with a config digest label; it is recreated only when its config changes
-  (env from a Secret, subPath files: neither updates in place, in the cluster either).
+  (env from a Secret, subPath files: neither updates in place, in the cluster either);
+- the project network(s) and one sandbox per pod (``docker/sandbox.py``: its host name, /etc/hosts,
+  DNS names, published ports, network sysctls, Service forwarders), which every container of the pod
+  joins (``network_mode container:SANDBOX_ID``). A sandbox is recreated when its config changed or it
+  no longer runs, and then so is every container of its pod (their network namespace went with it),
+  init containers included: the kubelet makes a new pod sandbox in that case, and runs them again.
 A second ``up`` with nothing changed makes no engine change at all.
 
 Like Compose, ``up`` makes its engine requests concurrently where nothing orders them (``PARALLEL``
@@ -38,6 +43,7 @@ from .docker.labels import (LABEL_CONFIG, LABEL_DIGEST, LABEL_PROJECT, LABEL_ROL
                             LABEL_VOLUME_DIGEST, LABEL_VOLUME_SHAPE, ROLE_DATA, compose_labels, not_ours,
                             owner_pid, run_owner)
 from .docker.leftovers import owner_alive, sweep
+from .docker.sandbox import SandboxPlan, sandbox_plans, up_networks
 from .docker.security import verify_run_as_non_root
 from .docker.plan import DATA_SERVICE, AppPlan, DataVolume, ServicePlan
 from .errors import ParityError
@@ -155,6 +161,10 @@ class _Up:
         self.state_dir = inside(state_root(), plan.project)  # (a -p name is checked; this asserts it)
         self.result = UpResult(plan.subject, plan.project, str(self.state_dir))
         self.pod_of = {s.name: pod for pod in plan.pods for s in pod.services}
+        self.sandboxes = sandbox_plans(plan)
+        self.sandbox_of = {s.name: sb for sb in self.sandboxes for s in sb.pod.services}
+        self.sandbox_ids: dict[str, str] = {}  # sandbox container name -> its id, once it runs
+        self.networks: dict[str, object] = {}  # engine network name -> the SDK's Network
         #: Whose the data image, data container and volumes are: the workload's in an app of one
         #: pod, the whole app's (no workload label) otherwise (``AppPlan.data_labels``).
         self.data_workload = plan.pods[0].workload_ref if len(plan.pods) == 1 else None
@@ -289,10 +299,11 @@ class _Up:
         try:
             self.write_state()
             self._parallel([lambda i=i: ensure_image(self.client, i)
-                            for i in dict.fromkeys(s.image for s in self.plan.services)])
+                            for i in dict.fromkeys([sb.image for sb in self.sandboxes]
+                                                   + [s.image for s in self.plan.services])])
             self._check_run_as_non_root()
             self.listed = containers_named(self.client, [self.plan.data_container] + [
-                self.plan.container_name(s) for s in self.plan.services])
+                self.plan.container_name(s) for s in self.plan.services] + [sb.name for sb in self.sandboxes])
             if self.plan.volumes:
                 self._data_image()
                 # Ctrl-C waits while volumes and containers are created: a request abandoned
@@ -300,6 +311,10 @@ class _Up:
                 # volume itself, unlabelled, filled with secrets).
                 with signals_held():
                     self._volumes()
+            with signals_held():
+                self._networks()
+            for actions in self._parallel([lambda sb=sb: self._sandbox(sb) for sb in self.sandboxes]):
+                self.result.actions.extend(actions)
             touched = False
             for wave in waves(self.plan.services):
                 # Only the containers with something to do take a worker (a warm run: none).
@@ -345,9 +360,11 @@ class _Up:
             containers = by_label(self.client.containers, **label)
             volumes = by_label(self.client.volumes, **label)
             images = by_label(self.client.images, **label)
+            networks = by_label(self.client.networks, **label)
         except Exception:  # noqa: BLE001 - the engine went away: nothing can be removed
             return False
         undo = [lambda c=c: c.remove(force=True, v=True) for c in containers]
+        undo += [lambda n=n: n.remove() for n in networks]  # (once the containers on them are gone)
         undo += [lambda v=v: v.remove(force=True) for v in volumes]
         undo += [lambda i=i: self.client.images.remove(i.id, force=True) for i in images]
         for step in undo:
@@ -366,11 +383,18 @@ class _Up:
         # Two list requests, whatever the app's size (one GET per name was ~40 for 12 workloads).
         owners = {self.plan.data_container: ref} | {self.plan.container_name(s): self.pod_of[s.name].workload_ref
                                                     for s in self.plan.services}
+        owners |= {sb.name: sb.pod.workload_ref for sb in self.sandboxes}
         found = containers_named(self.client, list(owners))
         for name, workload in owners.items():
             if name in found and not_ours(found[name].labels, self.plan.project, workload):
                 raise ParityError(f"a container named {name} exists and was not created by parity for "
                                   f"{workload or subject}; remove or rename it")
+        wanted = up_networks(self.plan)
+        for net in self.client.networks.list(names=wanted):
+            if net.name in wanted and not_ours(net.attrs.get("Labels"), self.plan.project, None):
+                raise ParityError(f"a network named {net.name} exists and was not created by parity for {subject}; "
+                                  f"parity will not use or remove it: remove it yourself (docker network rm "
+                                  f"{net.name}) or choose another project name (-p)")
         volumes = volumes_named(self.client, [self.plan.volume_name(v) for v in self.plan.volumes])
         for name in (self.plan.volume_name(v) for v in self.plan.volumes):
             if name in volumes and not_ours(volumes[name].attrs.get("Labels"), self.plan.project, ref):
@@ -470,14 +494,68 @@ class _Up:
         ctr = self.listed.get(self.plan.container_name(s))
         # A Job's containers ran to completion once, a CronJob's run when the user starts them:
         # neither is started again (nor is an init container that ran).
-        return ctr is not None and ctr.labels.get(LABEL_CONFIG) == _config_digest(s) and (
+        return ctr is not None and ctr.labels.get(LABEL_CONFIG) == self._container_digest(s) and (
             s.init or self.pod_of[s.name].run != "service" or ctr.state == "running")
+
+    def _container_digest(self, s: ServicePlan) -> str:
+        """The container's config digest label: its config, and the sandbox whose network namespace it
+        joins (a container still in a replaced sandbox's is recreated, as the kubelet recreates a pod's
+        containers in its new sandbox)."""
+        joined = self.sandbox_ids[self.sandbox_of[s.name].name]
+        return hashlib.sha256(f"{_config_digest(s)} {joined}".encode()).hexdigest()
+
+    def _networks(self) -> None:
+        """The project network and each namespace's (``sandbox.up_networks``): kept (one list request),
+        or created."""
+        wanted = up_networks(self.plan)
+        found = {n.name: n for n in self.client.networks.list(names=wanted) if n.name in wanted}
+
+        def ensure(name: str) -> str | None:
+            if name in found:  # (_check_names: it is this app's)
+                self.networks[name] = found[name]
+                return None
+            self.networks[name] = self.client.networks.create(
+                name, driver="bridge", check_duplicate=True,
+                labels={LABEL_PROJECT: self.plan.project, **self.owner_label})
+            return f"created network {name}"
+
+        self.result.actions.extend(a for a in self._parallel([lambda n=n: ensure(n) for n in wanted]) if a)
+
+    def _sandbox(self, sb: SandboxPlan) -> list[str]:
+        """The pod's sandbox: kept when its config is the plan's and it runs, else (re)created on its
+        networks with its aliases, and started; what was done."""
+        digest = sb.digest
+        ctr = self.listed.get(sb.name)
+        if ctr is not None and ctr.labels.get(LABEL_CONFIG) == digest and ctr.state == "running":
+            self.sandbox_ids[sb.name] = ctr.id
+            return []
+        action = "created" if ctr is None else "recreated"
+        if ctr is not None:
+            self.client.api.remove_container(ctr.id, force=True, v=True)
+        (first, aliases), *more = sb.networks.items()
+        self.progress(f"starting {sb.pod.sandbox}")
+        try:
+            with signals_held():
+                made = self.client.containers.create(
+                    sb.image, network=first,
+                    networking_config={first: self.client.api.create_endpoint_config(aliases=aliases or None)},
+                    labels={**sb.labels, LABEL_CONFIG: digest, **self.owner_label,
+                            **compose_labels(self.plan.project, sb.pod.sandbox, digest)},
+                    **sb.create_kwargs())
+                for name, names in more:
+                    self.networks[name].connect(made, aliases=names or None)
+                made.start()
+        except docker.errors.APIError as exc:
+            raise ParityError(f"starting {sb.pod.sandbox} failed: {first_line(exc)}") from None
+        self.sandbox_ids[sb.name] = made.id
+        return [f"{action} {sb.pod.sandbox}"]
 
     def _container(self, s: ServicePlan) -> list[str]:
         """Create, recreate or start the service's container as needed; what was done."""
         plan = self.plan
         name = plan.container_name(s)
-        digest = _config_digest(s)
+        digest = self._container_digest(s)
+        joined = f"container:{self.sandbox_ids[self.sandbox_of[s.name].name]}"
         ctr = self.listed.get(name)
         pod = self.pod_of[s.name]
         if self._unchanged(s):
@@ -500,13 +578,12 @@ class _Up:
             mounts.append(Mount(b.target, source, type="bind", read_only=True))
         self.progress(f"starting {s.name}" if pod.run != "on-demand" else f"creating {s.name} (on demand)")
         kwargs = dict(
-            name=name, hostname=s.hostname, user=s.user, group_add=s.group_add or None,
+            name=name, network_mode=joined, user=s.user, group_add=s.group_add or None,
             environment={**s.env.from_objects, **s.env.plain}, working_dir=s.working_dir,
             read_only=s.read_only_rootfs, mounts=mounts, tty=s.tty, stdin_open=s.stdin_open,
             labels={**s.labels, LABEL_CONFIG: digest, **self.owner_label,
                     **compose_labels(self.plan.project, s.name, digest)},
-            ports={p.split(":")[1]: int(p.split(":")[0]) for p in s.ports} or None,
-        )
+        )  # (host name and ports are the sandbox's: Docker refuses them with network_mode container:)
         if s.entrypoint is not None:
             kwargs["entrypoint"] = s.entrypoint
         if s.command is not None:

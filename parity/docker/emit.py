@@ -107,6 +107,8 @@ def _compose_sandbox(plan: AppPlan, pod: PodPlan, networks: dict[str, list[str]]
         svc["expose"] = expose
     if ports:
         svc["ports"] = ports
+    if pod.sysctls:
+        svc["sysctls"] = dict(pod.sysctls)
     if len(networks) > 1 or networks["default"]:
         svc["networks"] = {key: {"aliases": aliases} if aliases else {} for key, aliases in networks.items()}
     svc["labels"] = pod.sandbox_labels(plan.project)
@@ -250,6 +252,7 @@ def _script_steps(plan: AppPlan) -> list[tuple[str, list[Command]]]:
         run += [w for a in pod.host_aliases for name in a.hostnames for w in ("--add-host", f"{name}:{a.ip}")]
         expose, ports = pod.ports
         run += [w for e in expose for w in ("--expose", e)] + [w for x in ports for w in ("-p", x)]
+        run += [w for k, v in pod.sysctls.items() for w in ("--sysctl", f"{k}={v}")]
         commands.append(Command((*run, "--restart", "unless-stopped", "--", plan.base_image, *sandbox_command(pod)),
                                 quiet))
         for key, aliases in networks[i].items():  # its namespace's network, for the short names

@@ -31,7 +31,7 @@ from ..kube.services import CLUSTER_DOMAIN, SERVICE_ENV_NOTE, HostPort, PortForw
     resolve
 from . import DEFAULT_BASE_IMAGE
 from .env import ContainerEnv, container_env
-from .security import SecuritySettings, identity, pod_ref, security_settings
+from .security import SecuritySettings, identity, pod_ref, sandbox_sysctls, security_settings
 from .labels import (LABEL_CONTAINER, LABEL_DIGEST, LABEL_NAMESPACE, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME,
                      LABEL_WORKLOAD, ROLE_DATA, ROLE_SANDBOX)
 
@@ -131,6 +131,8 @@ class PodPlan:
     published: list[HostPort] = field(default_factory=list)
     #: Service ports that arrive at another port of the pod (the sandbox forwards them).
     forwards: list[PortForward] = field(default_factory=list)
+    #: The pod's network sysctls: set on the sandbox (``security.sandbox_sysctls``).
+    sysctls: dict[str, str] = field(default_factory=dict)
 
     @property
     def workload_ref(self) -> str:
@@ -226,7 +228,7 @@ class AppPlan:
 
     def scoped_network(self, key: str) -> str:
         """docker.sh: a namespace's network for its short Service names (``pod_networks``'s key), named as
-        Compose names its networks (``PROJECT_ns-team-a``)."""
+        Compose names its networks (``PROJECT_by-namespace-team-a``)."""
         return f"{self.project}_{key}"
 
     def volume_name(self, volume: "DataVolume") -> str:
@@ -463,9 +465,9 @@ def pod_networks(plan: AppPlan) -> list[dict[str, list[str]]]:
     project network (``default``) with every name that reaches the pod from any namespace. The names
     that reach it only from its own namespace (``svc``, ``pod-0.svc``) go on the project network too
     when the app has one namespace (or no such name); else on a network of that namespace
-    (``ns-NAMESPACE``) that every pod of the namespace joins, so that ``api`` in team-a and ``api`` in
-    team-b each resolve in their own namespace, as the pods' search domains resolve them in the
-    cluster (one network would answer both)."""
+    (``namespace_network``) that every pod of the namespace joins, so that ``api`` in team-a and
+    ``api`` in team-b each resolve in their own namespace, as the pods' search domains resolve them in
+    the cluster (one network would answer both)."""
     scoped = len({p.namespace for p in plan.pods}) > 1 and any(p.short_aliases for p in plan.pods)
     out = []
     for pod in plan.pods:
@@ -477,8 +479,16 @@ def pod_networks(plan: AppPlan) -> list[dict[str, list[str]]]:
 
 
 def namespace_network(namespace: str) -> str:
-    """The compose network key of a namespace's short names (a namespace is a DNS-1123 label)."""
-    return f"ns-{namespace}"
+    """The compose network key of a namespace's short names (a namespace is a DNS-1123 label).
+
+    Its name sorts before the project network's (``PROJECT_by-namespace-NS`` before Compose's
+    ``PROJECT_default`` and docker.sh's ``PROJECT_network``), and that decides which answers a name:
+    Docker's DNS asks the client's networks one by one and answers from the first that knows the
+    name, in the order libnetwork sorts a container's endpoints (``Endpoint.Less``: priority, gateway,
+    internal, then the network's name). Docker also makes each container's host name a name on every
+    network it joins, so the project network knows ``api`` as the host name of team-b's pod too: the
+    namespace's network must be asked first."""
+    return f"by-namespace-{namespace}"
 
 
 def sandbox_command(pod: PodPlan) -> list[str]:
@@ -501,7 +511,8 @@ def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: s
         volumes.append(DataVolume(vkey, engine_volume_name(plan.project, vkey, digest), digest, tree))
     hostname, domain = pod_host_and_domain(workload)
     pod = PodPlan(workload.kind, workload.name, workload.namespace, key, hostname, volumes, [], domain=domain,
-                  host_aliases=list(workload.spec.host_aliases), run=workload.run)
+                  host_aliases=list(workload.spec.host_aliases), run=workload.run,
+                  sysctls=sandbox_sysctls(workload.spec))
     last_init: Container | None = None  # each container waits for the init container before it
     for ctr, ctr_layout in zip(workload.spec.all_containers, layout.containers):
         service = _service(workload, ctr, ctr_layout, inputs, plan, pod)

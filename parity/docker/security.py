@@ -9,7 +9,8 @@ kubelet's ``runAsNonRoot`` check:
 - ``allowPrivilegeEscalation: false`` is ``no_new_privs`` (kubelet ``AddNoNewPrivileges``: only an
   explicit false sets it), Docker's ``no-new-privileges:true``;
 - ``privileged: true`` is Docker's privileged mode: every device and capability of the host;
-- the pod's sysctls (namespaced ones only: the API server refuses the others) are Docker's sysctls;
+- the pod's sysctls (namespaced ones only: the API server refuses the others) are Docker's sysctls:
+  the network ones on the pod's sandbox (``sandbox_sysctls``), the others on each container;
 - memory and CPU limits: the kubelet's cgroup values (``Limits.Memory().Value()`` bytes rounded up;
   CPU as ``MilliValue()`` millicores, at least 10m: ``milliCPUToQuota``'s minimum quota of 1000 µs
   per 100 ms period, which is also Docker's ``--cpus`` minimum of 0.01; Compose gets the quota and
@@ -161,7 +162,7 @@ def security_settings(spec: PodSpec, ctr: Container, pod: str) -> tuple[Security
     s = SecuritySettings(cap_add=[c.upper() for c in sc.capabilities_add],
                          cap_drop=[c.upper() for c in sc.capabilities_drop],
                          privileged=bool(sc.privileged), no_new_privileges=sc.allow_privilege_escalation is False,
-                         sysctls={x.name: x.value for x in spec.sysctls}, pod=pod)
+                         sysctls={x.name: x.value for x in spec.sysctls if x.namespace != "net"}, pod=pod)
     if s.privileged:
         notes.append("privileged: the container gets every device and capability of this machine (Docker "
                      "--privileged), as it gets the node's in the cluster: it reaches the host")
@@ -198,6 +199,15 @@ def security_settings(spec: PodSpec, ctr: Container, pod: str) -> tuple[Security
         notes.append("resources.limits " + ", ".join(other) + " not reproduced (Docker applies memory and cpu "
                      "limits only)")
     return s, notes
+
+
+def sandbox_sysctls(spec: PodSpec) -> dict[str, str]:
+    """The pod's network sysctls (``net.*``), which go on its sandbox, the container that holds the
+    network namespace every container of the pod joins: the kubelet hands the pod's sysctls to the
+    runtime with the pod sandbox's config (kuberuntime_sandbox.go ``generatePodSandboxLinuxConfig``),
+    so they are set once, before any container of the pod starts. On a container that joins the
+    sandbox's namespace, Docker would write them into it again at each start of that container."""
+    return {x.name: x.value for x in spec.sysctls if x.namespace == "net"}
 
 
 def verify_run_as_non_root(image_user: str, ctr_name: str, pod: str) -> str | None:

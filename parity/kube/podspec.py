@@ -314,6 +314,11 @@ class Sysctl:
     name: str
     value: str
 
+    @property
+    def namespace(self) -> str | None:
+        """The pod namespace that scopes it: ``net``, ``ipc`` or None (``GetNamespace``)."""
+        return _sysctl_namespace(self.name)
+
 
 @dataclass
 class Container:

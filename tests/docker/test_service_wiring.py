@@ -3,8 +3,11 @@ names, forwards a Service port to its targetPort, and publishes per --publish.""
 
 from __future__ import annotations
 
+import json
+
 from parity.docker.emit import compose_dict, script_commands
 from parity.docker.plan import SANDBOX_COMMAND, build_app_plan, pod_networks, sandbox_command
+from parity.docker.sandbox import sandbox_plans, up_networks
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs, select_workloads
 from parity.kube.services import HostPort, PortForward
@@ -106,11 +109,11 @@ def test_short_names_go_on_a_network_of_their_namespace_when_the_app_spans_sever
     # `api` must reach team-a's api from team-a and team-b's from team-b, as each pod's first search
     # domain (NS.svc.cluster.local) completes it; one Docker network would answer both.
     assert pod_networks(_plan(tmp_path)) == [
-        {"default": ["api.team-a", "api.team-a.svc", "api.team-a.svc.cluster.local"], "ns-team-a": ["api"]},
-        {"default": ["api.team-b", "api.team-b.svc", "api.team-b.svc.cluster.local"], "ns-team-b": ["api"]},
+        {"default": ["api.team-a", "api.team-a.svc", "api.team-a.svc.cluster.local"], "by-namespace-team-a": ["api"]},
+        {"default": ["api.team-b", "api.team-b.svc", "api.team-b.svc.cluster.local"], "by-namespace-team-b": ["api"]},
         {"default": ["db.team-b", "db.team-b.svc", "db.team-b.svc.cluster.local", "db-0.db.team-b",
-                     "db-0.db.team-b.svc", "db-0.db.team-b.svc.cluster.local"], "ns-team-b": ["db", "db-0.db"]},
-        {"default": ["web.team-a", "web.team-a.svc", "web.team-a.svc.cluster.local"], "ns-team-a": ["web"]}]
+                     "db-0.db.team-b.svc", "db-0.db.team-b.svc.cluster.local"], "by-namespace-team-b": ["db", "db-0.db"]},
+        {"default": ["web.team-a", "web.team-a.svc", "web.team-a.svc.cluster.local"], "by-namespace-team-a": ["web"]}]
 
 
 def test_one_namespace_keeps_every_name_on_the_project_network(tmp_path):
@@ -139,16 +142,59 @@ def test_the_sandbox_forwards_each_service_port_then_waits_as_before(tmp_path):
 def test_compose_and_docker_sh_carry_the_names_networks_and_forwarders(tmp_path):
     plan = _plan(tmp_path)
     doc = compose_dict(plan)
-    assert doc["networks"] == {"ns-team-a": {}, "ns-team-b": {}}
+    assert doc["networks"] == {"by-namespace-team-a": {}, "by-namespace-team-b": {}}
     box = doc["services"]["team-b_db_pod_sandbox"]
     assert box["networks"] == {
         "default": {"aliases": ["db.team-b", "db.team-b.svc", "db.team-b.svc.cluster.local", "db-0.db.team-b",
                                 "db-0.db.team-b.svc", "db-0.db.team-b.svc.cluster.local"]},
-        "ns-team-b": {"aliases": ["db", "db-0.db"]}}
+        "by-namespace-team-b": {"aliases": ["db", "db-0.db"]}}
     assert doc["services"]["team-a_web_pod_sandbox"]["ports"] == ["30080:8000/tcp"]
     assert doc["services"]["team-a_api_pod_sandbox"]["command"][2].startswith("nc -ll -p 80 -e nc 127.0.0.1 8080 & ")
     argv = [c.argv for c in script_commands(plan)]
     assert ("docker", "network", "create", "--label", f"io.parity.project={plan.project}", "--",
-            f"{plan.project}_ns-team-b") in argv
-    assert ("docker", "network", "connect", "--alias", "db", "--alias", "db-0.db", "--", f"{plan.project}_ns-team-b",
+            f"{plan.project}_by-namespace-team-b") in argv
+    assert ("docker", "network", "connect", "--alias", "db", "--alias", "db-0.db", "--", f"{plan.project}_by-namespace-team-b",
             f"{plan.project}.team-b_db_pod_sandbox") in argv
+
+
+def test_up_makes_the_sandboxes_and_networks_compose_describes(tmp_path):
+    """``parity up``'s SDK arguments for each pod's sandbox say what compose.yaml's sandbox service says:
+    command (with the forwarders), host and domain name, extra hosts, published ports, network
+    sysctls, and per network the same aliases (docker.sh's network names, compose's keys)."""
+    text = APP.replace("spec:\n      containers: [{name: db,",
+                       "spec:\n      hostAliases: [{ip: 10.1.2.3, hostnames: [legacy]}]\n"
+                       "      securityContext: {sysctls: [{name: net.ipv4.ip_unprivileged_port_start, value: '80'},"
+                       " {name: kernel.shm_rmid_forced, value: '1'}]}\n      containers: [{name: db,")
+    plan = _plan(tmp_path, text)
+    doc = compose_dict(plan)
+    p = plan.project
+    assert up_networks(plan) == [f"{p}_network", f"{p}_by-namespace-team-a", f"{p}_by-namespace-team-b"]
+    keys = {f"{p}_network": "default", f"{p}_by-namespace-team-a": "by-namespace-team-a",
+            f"{p}_by-namespace-team-b": "by-namespace-team-b"}
+    for sb in sandbox_plans(plan):
+        svc = json.loads(json.dumps(doc["services"][sb.pod.sandbox]).replace("$$", "$"))  # as Compose reads it
+        kwargs = sb.create_kwargs()
+        assert kwargs["name"] == plan.sandbox_container(sb.pod) == f"{p}.{sb.pod.sandbox}"
+        assert (kwargs["command"], kwargs["hostname"], kwargs.get("domainname"), kwargs.get("extra_hosts"),
+                kwargs.get("sysctls"), kwargs["restart_policy"]) == (
+            svc["command"], svc["hostname"], svc.get("domainname"), svc.get("extra_hosts"), svc.get("sysctls"),
+            {"Name": svc["restart"]})
+        assert {keys[n]: {"aliases": a} for n, a in sb.networks.items()} == svc["networks"]
+        assert [f"{h}:{t}" for t, hs in sb.ports.items() for h in hs] == svc.get("ports", [])
+        assert sb.labels["io.parity.namespace"] == sb.pod.namespace
+    db = next(sb for sb in sandbox_plans(plan) if sb.pod.name == "db")
+    assert (db.hostname, db.domainname, db.extra_hosts, db.sysctls) == (
+        "db-0", "db.team-b.svc.cluster.local", ["legacy:10.1.2.3"], {"net.ipv4.ip_unprivileged_port_start": "80"})
+    # the IPC sysctl stays on the container (its own IPC namespace here); the network one is the sandbox's
+    assert doc["services"]["team-b_db_db"]["sysctls"] == {"kernel.shm_rmid_forced": "1"}
+    web = next(sb for sb in sandbox_plans(plan) if sb.pod.name == "web")
+    assert web.create_kwargs()["ports"] == {"8000/tcp": 30080}
+
+
+def test_a_changed_sandbox_setting_changes_its_digest_and_nothing_else_does(tmp_path):
+    """``up`` keeps a running sandbox whose digest is the plan's: the same plan twice gives the same
+    digests; another published port changes only that pod's."""
+    before = {sb.name: sb.digest for sb in sandbox_plans(_plan(tmp_path))}
+    assert before == {sb.name: sb.digest for sb in sandbox_plans(_plan(tmp_path))}
+    after = {sb.name: sb.digest for sb in sandbox_plans(_plan(tmp_path, APP.replace("30080", "30081")))}
+    assert [n for n in before if before[n] != after[n]] == [f"{_plan(tmp_path).project}.team-a_web_pod_sandbox"]
