@@ -201,6 +201,23 @@ def security_settings(spec: PodSpec, ctr: Container, pod: str) -> tuple[Security
     return s, notes
 
 
+#: A pod's host namespaces: (PodSpec attribute, field, namespace, what the node's gives the pod, Docker's mode).
+_HOST_NAMESPACES = (("host_network", "hostNetwork", "a network", "network (its ports, its host name)",
+                     "network_mode: host"),
+                    ("host_pid", "hostPID", "a process", "processes", "pid: host"),
+                    ("host_ipc", "hostIPC", "an IPC", "shared memory", "ipc: host"))
+
+
+def host_namespace_notes(spec: PodSpec) -> list[str]:
+    """What parity says of a pod that asks for the node's namespaces: not reproduced. Docker's host
+    modes would give the pod this machine's network, processes or shared memory, which is host access
+    (``docker/hostaccess.py``: ``diff --live`` refuses a setup with them unless --allow-host-access); the
+    pod runs in namespaces of its own instead, its network the sandbox's on the project network."""
+    return [f"{field}: true is not reproduced: the pod gets {ns} namespace of its own here, where the cluster "
+            f"gives it the node's {what}; Docker's {mode} would give it this machine's, which is host access"
+            for attr, field, ns, what, mode in _HOST_NAMESPACES if getattr(spec, attr)]
+
+
 def sandbox_sysctls(spec: PodSpec) -> dict[str, str]:
     """The pod's network sysctls (``net.*``), which go on its sandbox, the container that holds the
     network namespace every container of the pod joins: the kubelet hands the pod's sysctls to the

@@ -198,3 +198,27 @@ def test_a_changed_sandbox_setting_changes_its_digest_and_nothing_else_does(tmp_
     assert before == {sb.name: sb.digest for sb in sandbox_plans(_plan(tmp_path))}
     after = {sb.name: sb.digest for sb in sandbox_plans(_plan(tmp_path, APP.replace("30080", "30081")))}
     assert [n for n in before if before[n] != after[n]] == [f"{_plan(tmp_path).project}.team-a_web_pod_sandbox"]
+
+
+def test_host_namespaces_are_said_not_reproduced(tmp_path):
+    """hostNetwork (node-exporter, metallb's speaker, flannel in the public corpus), hostPID and hostIPC:
+    the pod keeps namespaces of its own (its sandbox on the project network, its ports there), and the
+    output says so; Docker's host modes would be host access, which no generated setup asks for."""
+    pod = ("apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent, namespace: mon}\nspec:\n"
+           "  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n"
+           "    spec:\n      hostNetwork: true\n      hostPID: true\n      hostIPC: true\n"
+           "      containers: [{name: agent, image: busybox:latest, ports: [{containerPort: 9100, hostPort: 9100}]}]\n")
+    plan = _plan(tmp_path, pod)
+    assert [d for d in plan.differences if d.startswith("DaemonSet/agent: host")] == [
+        "DaemonSet/agent: hostNetwork: true is not reproduced: the pod gets a network namespace of its own here, "
+        "where the cluster gives it the node's network (its ports, its host name); Docker's network_mode: host "
+        "would give it this machine's, which is host access",
+        "DaemonSet/agent: hostPID: true is not reproduced: the pod gets a process namespace of its own here, "
+        "where the cluster gives it the node's processes; Docker's pid: host would give it this machine's, which "
+        "is host access",
+        "DaemonSet/agent: hostIPC: true is not reproduced: the pod gets an IPC namespace of its own here, "
+        "where the cluster gives it the node's shared memory; Docker's ipc: host would give it this machine's, "
+        "which is host access"]
+    services = compose_dict(plan)["services"]
+    assert not any(k in svc for svc in services.values() for k in ("pid", "ipc"))
+    assert services["pod_sandbox"]["ports"] == ["9100:9100/tcp"] and "network_mode" not in services["pod_sandbox"]

@@ -117,7 +117,8 @@ def test_down_leaves_nothing_labelled(docker_client, state):
     up(state, str(RICHER))
     result = run_parity("down", str(RICHER), "-p", PROJECT, env=state)
     assert result.returncode == 0
-    assert result.stdout.decode() == "Deployment/tenant-gateway: removed 4 container(s), 4 volume(s), 1 image(s)\n"
+    assert result.stdout.decode() == ("Deployment/tenant-gateway: removed 5 container(s), 4 volume(s), 1 image(s), "
+                                      "1 network(s)\n")  # with the pod's sandbox, and the project network
     label = {"label": ["io.parity.workload=Deployment/tenant-gateway", f"io.parity.project={PROJECT}"]}
     assert docker_client.containers.list(all=True, filters=label) == []
     assert docker_client.volumes.list(filters=label) == []
@@ -160,7 +161,7 @@ def test_failures_are_one_line_and_leave_nothing(docker_client, state, tmp_path)
             "- containerPort: 80", "- {containerPort: 80, hostPort: 18080}"))
         port = run_parity("up", str(src), "-p", GW_PROJECT, env=state)
         assert port.returncode == 2
-        assert port.stderr.decode().startswith("parity: starting api-gateway failed: ")
+        assert port.stderr.decode().startswith("parity: starting pod_sandbox failed: ")  # the pod's ports are its
         assert docker_client.containers.list(all=True, filters={"label": [
             "io.parity.container=api-gateway", f"io.parity.project={GW_PROJECT}"]}) == []
     finally:
@@ -209,8 +210,8 @@ def test_down_leaves_a_running_diffs_throwaway_objects(docker_client, state):
             made += [vol, ctr]
         result = run_parity("down", "--workload", "deploy/tenant-gateway", "-p", PROJECT, env=state)
         assert result.returncode == 0, result.stderr.decode()
-        assert result.stdout.decode() == ("Deployment/tenant-gateway: removed 5 container(s), 5 volume(s), "
-                                          "1 image(s)\n")
+        assert result.stdout.decode() == ("Deployment/tenant-gateway: removed 6 container(s), 5 volume(s), "
+                                          "1 image(s), 1 network(s)\n")
         left = {c.name for c in docker_client.containers.list(
             all=True, filters={"label": "io.parity.workload=Deployment/tenant-gateway"})}
         assert left == {"parity-test-diff-alive"}
@@ -273,7 +274,7 @@ def test_compose_sees_what_up_runs(docker_client, state):
                         capture_output=True, text=True)
     assert ps.returncode == 0, ps.stderr
     assert sorted(ps.stdout.split("\n")[:-1]) == [
-        "check-config exited", "gateway running", "log-shipper running", "parity-data created"]
+        "check-config exited", "gateway running", "log-shipper running", "parity-data created", "pod_sandbox running"]
     logs = subprocess.run(["docker", "compose", "-p", PROJECT, "logs", "--no-color", "check-config"],
                           capture_output=True, text=True)
     assert logs.returncode == 0, logs.stderr

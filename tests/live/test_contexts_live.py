@@ -102,7 +102,7 @@ def test_the_current_context_is_the_engine_for_up_status_diff_and_down(context_e
         up = parity(context_env, "up", ARTICLE, "-p", PROJECT)
         assert up.returncode == 0, up.stderr.decode()
         label = f"io.parity.project={PROJECT}"
-        assert names_on(second_engine, label) == {f"{PROJECT}.api-gateway", f"{PROJECT}_data"}
+        assert names_on(second_engine, label) == {f"{PROJECT}.api-gateway", f"{PROJECT}.pod_sandbox", f"{PROJECT}_data"}
         assert names_on(first, label) == set()
         status = parity(context_env, "status", "-p", PROJECT, "--format", "json")
         assert status.returncode == 0

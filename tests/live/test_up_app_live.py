@@ -83,8 +83,8 @@ def test_down_of_one_namespaces_workload_leaves_the_same_named_other(docker_clie
         before = objects(docker_client, label)
         result = run_parity("down", "--workload", "team-b/deploy/api", "-p", PROJECT, env=state)
         assert result.returncode == 0, result.stderr.decode()
-        assert result.stdout.decode() == "Deployment/api: removed 1 container(s), 2 volume(s), 0 image(s)\n"
-        team_b = [f"{PROJECT}.team-b_api_api"]
+        assert result.stdout.decode() == "Deployment/api: removed 2 container(s), 2 volume(s), 0 image(s)\n"
+        team_b = [f"{PROJECT}.team-b_api_api", f"{PROJECT}.team-b_api_pod_sandbox"]  # the pod and its sandbox
         team_b_volumes = sorted(v for v in before[1] if v.startswith(f"{PROJECT}.team-b_api_"))
         assert [v.split("_api_")[1].split("-")[0] for v in team_b_volumes] == ["creds", "kube"]
         after = objects(docker_client, label)
@@ -100,12 +100,13 @@ def test_down_of_one_namespaces_workload_leaves_the_same_named_other(docker_clie
         assert code == 0 and [(w["namespace"], w["workload"]) for w in report["workloads"]] == [
             ("team-a", "Deployment/api"), ("team-a", "Deployment/worker")]
         assert up(state)["actions"] == [f"created volume {v}" for v in team_b_volumes] + [
-            "created data container", "created team-b_api_api"]
+            "created data container", "created team-b_api_pod_sandbox", "created team-b_api_api"]
         assert token(docker_client, "team-b_api_api") == "team-b-token"
         assert up(state)["actions"] == []
         result = run_parity("down", "-p", PROJECT, env=state)
         assert result.returncode == 0, result.stderr.decode()
-        assert result.stdout.decode() == f"project {PROJECT}: removed 5 container(s), 6 volume(s), 1 image(s)\n"
+        assert result.stdout.decode() == (f"project {PROJECT}: removed 8 container(s), 6 volume(s), 1 image(s), "
+                                          "1 network(s)\n")  # 4 app containers, 3 pod sandboxes, the data container
         assert docker_client.containers.list(all=True, filters=label) == []
         assert docker_client.volumes.list(filters=label) == []
         assert not os.path.exists(os.path.join(state["PARITY_STATE_DIR"], PROJECT))

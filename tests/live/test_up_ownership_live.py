@@ -149,7 +149,8 @@ def test_a_second_up_while_one_runs_fails_cleanly_and_the_first_completes(tmp_pa
     assert first.returncode == 0, err.decode()
     assert out.decode().startswith(f"{DEPLOY} is up (changed: ")
     left = labelled(docker_client, DEPLOY)
-    assert len(left["containers"]) == 4 and len(left["volumes"]) == 4  # + the service-account volume (kubelet-model §7.5)
+    assert len(left["containers"]) == 5 and len(left["volumes"]) == 4  # + the service-account volume (kubelet-model §7.5)
+    # (the containers: 3 of the pod, its sandbox, the data container)
     assert project_volumes(docker_client, DEPLOY_PROJECT) == set(left["volumes"])  # none unlabelled
     status = run_parity("status", "--format", "json", env=env)
     assert status.returncode == 0, status.stderr.decode()
