@@ -108,6 +108,7 @@ def _config_digest(s: ServicePlan) -> str:
         "env_objects": hashlib.sha256(json.dumps(s.env.from_objects, sort_keys=True).encode()).hexdigest(),
         "user": s.user, "groups": s.group_add, "ro": s.read_only_rootfs, "wd": s.working_dir,
         "security": s.security.config(),
+        **({"health": s.health.sdk()} if s.health else {}),  # (absent without one: digests made before stay)
         "hostname": s.hostname, "restart": s.restart, "ports": s.ports, "tty": s.tty, "stdin": s.stdin_open,
         "volumes": [(m.target, m.volume) for m in s.volumes],
         "binds": [(b.target, [(e.path, e.type, e.mode, e.uid, e.gid, e.sha256, e.target) for e in b.entries])
@@ -589,6 +590,8 @@ class _Up:
         if s.command is not None:
             kwargs["command"] = s.command
         kwargs.update(self._security_kwargs(s))
+        if s.health:
+            kwargs["healthcheck"] = s.health.sdk()
         if not s.init and s.restart != "no":
             kwargs["restart_policy"] = {"Name": s.restart}
         try:

@@ -140,6 +140,8 @@ def _compose_service(s: ServicePlan, pod: PodPlan, data_deps: dict) -> dict:
         svc["tty"] = True
     if s.stdin_open:
         svc["stdin_open"] = True
+    if s.health:
+        svc["healthcheck"] = s.health.compose()
     mounts = [{"type": "volume", "source": m.volume, "target": m.target, "read_only": True,
                "volume": {"nocopy": True}} for m in s.volumes]
     mounts += [{"type": "bind", "source": f"./{b.host_path}", "target": b.target, "read_only": True}
@@ -298,6 +300,8 @@ def _script_container(plan: AppPlan, pod: PodPlan, s: ServicePlan, by_key: dict,
     if docker_env_file_path(s) in files:
         run += ["--env-file", docker_env_file_path(s)]
     run += [w for k in s.env.exported for w in ("-e", k)]  # from the exports file, never argv
+    if s.health:
+        run += s.health.run_options()
     if s.restart != "no" and not s.init:
         run += ["--restart", s.restart]
     if s.entrypoint is not None:
@@ -366,6 +370,11 @@ def docker_script(plan: AppPlan) -> str:
         "# with plain docker commands. A data-only container per app container holds that container's",
         "# mounts at its own paths; the app takes them with --volumes-from NAME:ro (read-only, as in the cluster).",
         "# Each pod's containers share its sandbox's network namespace (--network container:SANDBOX).",
+    ]
+    if any(s.health for s in plan.services):
+        lines.append("# Health checks (from probes) run through the image's /bin/sh here (docker run --health-cmd is "
+                     f"always a shell command); {COMPOSE_FILE} and parity up run the probe's argv directly.")
+    lines += [
         "set -eu",
         'cd "$(dirname "$0")"',
         "",

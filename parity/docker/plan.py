@@ -31,6 +31,7 @@ from ..kube.services import CLUSTER_DOMAIN, SERVICE_ENV_NOTE, HostPort, PortForw
     resolve
 from . import DEFAULT_BASE_IMAGE
 from .env import ContainerEnv, container_env
+from .health import HealthCheck, health_plan
 from .security import SecuritySettings, host_namespace_notes, identity, pod_ref, sandbox_sysctls, security_settings
 from .labels import (LABEL_CONTAINER, LABEL_DIGEST, LABEL_NAMESPACE, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME,
                      LABEL_WORKLOAD, ROLE_DATA, ROLE_SANDBOX)
@@ -102,6 +103,7 @@ class ServicePlan:
     started_after: list[str] = field(default_factory=list)  # services that must have started first
     sidecar: bool = False  # a native sidecar (see podspec.Container.sidecar): init is False, it keeps running
     security: SecuritySettings = field(default_factory=SecuritySettings)  # capabilities, privileges, limits
+    health: HealthCheck | None = None  # the container's probe as a Docker health check (docker/health.py)
 
 
 @dataclass
@@ -526,6 +528,9 @@ def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: s
         service.security, notes = security_settings(workload.spec, ctr, pod_ref(workload.pod_name, workload.namespace,
                                                                                 workload.pod_uid))
         pod.differences.extend(f"{service.name}: {note}" for note in notes)
+        health = health_plan(ctr)
+        service.health = health.check
+        pod.differences.extend(f"{service.name}: {note}" for note in health.notes)
     pod.differences.extend(f"{workload.ref}: {note}" for note in host_namespace_notes(workload.spec))
     pod.differences.extend(f"{service_key(key, ctr.name)}: {note}"
                            for ctr, _, note in workload.spec.unreproduced_mounts())

@@ -1,0 +1,108 @@
+"""Probes as health checks on a real engine (issue 13: lifecycle), through the generated compose.yaml,
+docker.sh and ``parity up``: the engine runs the check and reports healthy or unhealthy as inspect
+shows it, with the HealthConfig parity/docker/health.py maps."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+import pytest
+
+from ..conftest import run_parity, write
+from .helpers import compose, compose_container, generate
+
+POD = """
+apiVersion: v1
+kind: Pod
+metadata: {name: probed}
+spec:
+  terminationGracePeriodSeconds: 0
+  automountServiceAccountToken: false
+  containers:
+  - name: ready
+    image: busybox:latest
+    command: [sh, -c, "touch /tmp/ready; exec sleep 3600"]
+    env: [{name: MARK, value: /tmp/ready}]
+    readinessProbe: {exec: {command: [test, -f, "$(MARK)"]}, periodSeconds: 1}
+  - name: web
+    image: busybox:latest
+    command: [sh, -c, "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    ports: [{name: http, containerPort: 8080}]
+    readinessProbe: {httpGet: {path: /index.html, port: http}, periodSeconds: 1}
+  - name: sick
+    image: busybox:latest
+    command: [sleep, "3600"]
+    livenessProbe: {exec: {command: [test, -f, /nowhere]}, periodSeconds: 1, failureThreshold: 2}
+"""
+
+EXPECTED = {"ready": "healthy", "web": "healthy", "sick": "unhealthy"}
+SDK_TESTS = {"ready": ["CMD", "test", "-f", "/tmp/ready"],
+             "web": ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/index.html"],
+             "sick": ["CMD", "test", "-f", "/nowhere"]}
+
+
+def settled(containers: dict) -> dict[str, str]:
+    """Each container's health once none is ``starting`` any more (a bound, not a measure)."""
+    deadline = time.monotonic() + 60
+    while True:
+        for c in containers.values():
+            c.reload()
+        health = {n: c.attrs["State"].get("Health", {}).get("Status") for n, c in containers.items()}
+        if "starting" not in health.values() or time.monotonic() > deadline:
+            return health
+        time.sleep(0.5)
+
+
+def check_config(containers: dict, shell: bool = False) -> None:
+    for name, ctr in containers.items():
+        hc = ctr.attrs["Config"]["Healthcheck"]
+        retries = 2 if name == "sick" else 3
+        assert (hc["Interval"], hc["Timeout"], hc["Retries"], hc.get("StartPeriod", 0)) == (
+            1_000_000_000, 1_000_000_000, retries, 0)
+        if shell:  # docker run --health-cmd: always /bin/sh -c
+            assert hc["Test"] == ["CMD-SHELL", "exec " + " ".join(SDK_TESTS[name][1:])]
+        else:
+            assert hc["Test"] == SDK_TESTS[name]
+
+
+@pytest.mark.live
+def test_compose_runs_each_probe_as_a_health_check(docker_client, tmp_path):
+    out = tmp_path / "out"
+    summary = generate(out, str(write(tmp_path, POD)))
+    try:
+        compose(out, "up", "-d")
+        containers = {n: compose_container(docker_client, summary["project"], n) for n in EXPECTED}
+        assert settled(containers) == EXPECTED
+        check_config(containers)
+    finally:
+        compose(out, "down", "-v", "-t", "0", check=False)
+
+
+@pytest.mark.live
+def test_docker_sh_runs_each_probe_as_a_health_check(docker_client, tmp_path):
+    out = tmp_path / "out"
+    project = generate(out, str(write(tmp_path, POD)))["project"]
+    try:
+        run = subprocess.run(["sh", str(out / "docker.sh")], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        containers = {n: docker_client.containers.get(f"{project}.{n}") for n in EXPECTED}
+        assert settled(containers) == EXPECTED
+        check_config(containers, shell=True)
+    finally:
+        subprocess.run(["sh", str(out / "docker.sh"), "down"], capture_output=True)
+
+
+@pytest.mark.live
+def test_up_runs_each_probe_as_a_health_check(docker_client, tmp_path):
+    env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
+    src = str(write(tmp_path, POD))
+    project = "parity-test-probed"
+    try:
+        result = run_parity("up", src, "-p", project, env=env)
+        assert result.returncode == 0, result.stderr.decode()
+        containers = {n: docker_client.containers.get(f"{project}.{n}") for n in EXPECTED}
+        assert settled(containers) == EXPECTED
+        check_config(containers)
+    finally:
+        run_parity("down", src, "-p", project, env=env)
