@@ -17,7 +17,7 @@ import click
 from . import __version__
 from .docker import DEFAULT_BASE_IMAGE
 from .errors import ParityError, error_line
-from .output import Painter, colour_enabled, dump_json
+from .output import Painter, colour_enabled, dump_json, printable
 
 #: MANIFEST...: files, directories or "-"; typed as paths so that shells complete file names.
 MANIFESTS_ARGUMENT = click.argument("manifests", nargs=-1, type=click.Path(allow_dash=True))
@@ -492,23 +492,33 @@ def _app_plan(manifests, secret_paths, namespace, workload, from_cluster=None, c
 @click.option("--timeout", type=click.IntRange(1, 86400), metavar="SECONDS",
               help="Longest wait for the engine: each request, the data image build, each init container "
                    "[default: 300].")
+@click.option("--wait", "wait", is_flag=True,
+              help="Then wait until every container runs (healthy where it has a probe; a Job's: exited 0); "
+                   "exit 1 naming each that exited, crash-loops or is unhealthy.")
+@click.option("--wait-timeout", type=click.IntRange(1, 86400), default=120, show_default=True, metavar="SECONDS",
+              help="With --wait: how long to wait.")
 @handle_errors
 def up(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, publish, project, fmt,
-       timeout):
+       timeout, wait, wait_timeout):
     """Build, create and start every selected workload's containers with the cluster's files, as one
     environment (one project: -p, or the app's default). Idempotent; a changed Secret reaches
-    running containers through the kubelet's atomic ..data swap."""
+    running containers through the kubelet's atomic ..data swap. With --wait, exit 1 when a container
+    is not up (its logs are never printed: see them with docker logs NAME)."""
     from .output import Progress
     from .render import up_text
     from .up import up as do_up
 
     plan, layouts = _app_plan(manifests, secret_paths, namespace, workload, from_cluster, context, kubeconfig,
                               project=_checked_project(project), publish=publish)
-    result = do_up(plan, layouts, Progress(), timeout)
+    result = do_up(plan, layouts, Progress(), timeout, wait_timeout if wait else None)
     if fmt == "json":
         click.echo(dump_json(result.to_json()), nl=False)
     else:
         click.echo(up_text(result, Painter(colour_enabled())), nl=False)
+    for line in result.problems:
+        click.echo(f"parity: {printable(line)}", err=True)
+    if result.problems:
+        sys.exit(1)
 
 
 @main.command(short_help="Remove what parity up made for a workload or project.",
@@ -574,7 +584,8 @@ def down(manifests, workload, namespace, project, fmt):
 @handle_errors
 def status(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, project, fmt):
     """What parity runs, per workload and container, and whether each is in parity (checked live).
-    -p NAME: only that project. Exit 0 when all are, 1 when any is not."""
+    -p NAME: only that project. Exit 0 when every container runs as it should (healthy where it has a
+    probe; one that runs to completion: exited 0) and is in parity, 1 when any is not."""
     from .render import status_text
     from .status import status as do_status
 
@@ -591,7 +602,7 @@ def status(manifests, secret_paths, workload, namespace, from_cluster, context, 
         click.echo(dump_json(report.to_json()), nl=False)
     else:
         click.echo(status_text(report, Painter(colour_enabled())), nl=False)
-    sys.exit(0 if report.in_parity else 1)
+    sys.exit(0 if report.ok else 1)
 
 
 

@@ -108,14 +108,26 @@ def generated_text(result: Generated, plan: AppPlan, paint: Painter) -> str:
     return "\n".join(lines) + "\n"
 
 
+#: ``parity up`` without --wait: what it did not check (it never says "is up" then).
+NOT_WAITED = "not waited for: parity up --wait waits until every container runs and is healthy"
+
+
 def up_text(result: UpResult, paint: Painter) -> str:
-    """``parity up``: the workload, what changed, then one line per container."""
+    """``parity up``: the workload and what changed ("is up" only when --wait saw every container up),
+    then one line per container (its state as last seen) and, indented, why one is not up."""
     actions = printable("changed: " + "; ".join(result.actions)) if result.actions else "nothing changed"
-    lines = [f"{paint(printable(result.workload), 'bold')} is up ({actions})"]
+    verdict = {True: "is up", False: paint("is not up", "red"), None: "started"}[result.is_up]
+    lines = [f"{paint(printable(result.workload), 'bold')} {verdict} ({actions})"]
+    if not result.waited:
+        lines[0] += f"; {NOT_WAITED}"
     for c in result.containers:
-        state = paint(c.state, "green" if c.state in ("running", "exited") else "yellow")
+        shown = f"{c.state} ({c.health})" if c.health else c.state
+        ok = c.problem is None and c.health in (None, "healthy") and c.state in ("running", "exited")
+        state = paint(shown, "green" if ok else "red" if c.problem else "yellow")
         mounts = printable(", ".join(c.mounts)) or "no secret mounts"
         lines.append(f"  {printable(c.name):<20} {printable(c.container):<40} {state:<10} {mounts}")
+        if c.problem:
+            lines.append(paint(printable(f"    {c.problem}"), "red"))
     for o in result.on_demand:
         lines.append(printable(f"{o.workload} (namespace {o.namespace}): on demand, not started (parity never "
                                f"schedules it); run it once with: {o.command}"))
@@ -148,7 +160,10 @@ def status_text(report: StatusReport, paint: Painter) -> str:
         for c in w.containers:
             verdict = {True: paint("in parity", "green"), False: paint(
                 f"{len(c.differences)} difference(s)", "red"), None: "not checked"}[c.in_parity]
-            lines.append(f"  {printable(c.name):<20} {c.state:<10} {verdict}")
+            shown = f"{c.state} ({c.health})" if c.health else c.state
+            lines.append(f"  {printable(c.name):<20} {shown:<10} {verdict}")
+            if c.problem:
+                lines.append(paint(printable(f"      {c.problem} (see: docker logs {c.container})"), "red"))
             for d in c.differences:
                 lines.append(printable(f"      {d.kind:<12} {d.path}  cluster: {d.expected}  here: {d.actual}"))
     return "".join(line + "\n" for line in lines)

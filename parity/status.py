@@ -7,10 +7,12 @@ state directory (read under the project's shared lock, never trusted as a path).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from .compare import Difference
 from .docker.engine import connect, engine_errors
+from .docker.health import Condition, condition
 from .docker.labels import (LABEL_CONTAINER, LABEL_NAMESPACE, LABEL_PROJECT, LABEL_ROLE, LABEL_WORKLOAD,
                             ROLE_SANDBOX, is_workload_container)
 from .errors import ParityError
@@ -25,17 +27,21 @@ NO_PREDICTION = "none (run parity status with the manifests)"
 
 @dataclass
 class ContainerStatus:
-    """One running container: its state, and whether its files are the predicted ones (None: no
-    prediction to check against)."""
+    """One container: its state, whether it runs as it should, and whether its files are the predicted
+    ones (None: no prediction to check against)."""
 
     name: str  # the Kubernetes container
     container: str  # the engine's container
-    state: str
+    state: str  # Docker's status: running, restarting, exited... (health.Condition.state)
     in_parity: bool | None = None
     differences: list[Difference] = field(default_factory=list)
+    health: str | None = None  # Docker's health status (None: no health check)
+    #: Why it is not running as it should (restarting, exited, unhealthy: ``health.Condition.problem``).
+    problem: str | None = None
 
     def to_json(self) -> dict:
-        return {"name": self.name, "container": self.container, "state": self.state, "in_parity": self.in_parity,
+        return {"name": self.name, "container": self.container, "state": self.state, "health": self.health,
+                "running": self.problem is None, "problem": self.problem, "in_parity": self.in_parity,
                 "differences": [d.to_json() for d in self.differences]}
 
 
@@ -73,11 +79,23 @@ class StatusReport:
 
     @property
     def in_parity(self) -> bool:
-        """No checked container differs (exit 0; else 1)."""
+        """No checked container differs."""
         return not any(c.in_parity is False for w in self.workloads for c in w.containers)
 
+    @property
+    def running(self) -> bool:
+        """Every container runs as it should: none restarting, exited (a Job's or an init container's:
+        exited non-zero) or unhealthy."""
+        return not any(c.problem for w in self.workloads for c in w.containers)
+
+    @property
+    def ok(self) -> bool:
+        """Exit 0 (else 1): every container runs as it should and none differs."""
+        return self.in_parity and self.running
+
     def to_json(self) -> dict:
-        return {"format": "parity.status/v1", "workloads": [w.to_json() for w in self.workloads]}
+        return {"format": "parity.status/v1", "ok": self.ok, "running": self.running, "in_parity": self.in_parity,
+                "workloads": [w.to_json() for w in self.workloads]}
 
 
 #: A workload's identity in a project: (namespace, ``KIND/NAME``).
@@ -136,6 +154,22 @@ def _stored_layout(project: str, workload: WorkloadId) -> WorkloadLayout | None:
     return next((w for w in layouts if (w.namespace, w.ref) == workload), None)
 
 
+#: A running container Docker has restarted is looked at again this many times, ``SETTLE`` s apart: a
+#: crash-looping one runs for an instant between restarts and must not be taken for a running one then.
+SETTLE_LOOKS, SETTLE = 3, 0.2
+
+
+def _settled(ctr) -> Condition:
+    now = condition(ctr.attrs)
+    for _ in range(SETTLE_LOOKS):
+        if not (now.ok and now.state == "running" and now.restarts):
+            break
+        time.sleep(SETTLE)
+        ctr.reload()
+        now = condition(ctr.attrs)
+    return now
+
+
 @engine_errors()
 def status(predictions: dict[WorkloadId, WorkloadLayout], only: set[WorkloadId] | None = None,
            project: str | None = None) -> StatusReport:
@@ -172,7 +206,8 @@ def status(predictions: dict[WorkloadId, WorkloadLayout], only: set[WorkloadId] 
         for ctr in sorted(containers, key=lambda c: c.name):
             name = ctr.labels[LABEL_CONTAINER]
             expected = predicted.container(name) if predicted else None
-            item = ContainerStatus(name, ctr.name, ctr.status)
+            now = _settled(ctr)
+            item = ContainerStatus(name, ctr.name, now.state, health=now.health, problem=now.problem)
             if expected is not None:
                 actual = container_layout(ctr, name, [m.path for m in expected.mounts], expected.init)
                 item.differences = compare_containers(expected, actual)

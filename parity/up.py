@@ -38,6 +38,7 @@ from .docker.emit import DATA_DIR
 from .docker.engine import (DEFAULT_TIMEOUT, Listed, by_label, connect, containers_named, engine_errors,
                              ensure_image, first_line, project_containers, requests_errors, volumes_named)
 from .docker.generate import generate
+from .docker.health import Condition, condition
 from .docker.inplace import swap_in_place, volume_shape
 from .docker.labels import (LABEL_CONFIG, LABEL_DIGEST, LABEL_PROJECT, LABEL_ROLE, LABEL_UP_OWNER,
                             LABEL_VOLUME_DIGEST, LABEL_VOLUME_SHAPE, ROLE_DATA, compose_labels, not_ours,
@@ -66,13 +67,15 @@ class UpContainer:
     name: str  # the Kubernetes container
     container: str  # the engine's container
     id: str  # short id
-    state: str
+    state: str  # Docker's status: running, restarting, exited...
     init: bool
     mounts: list[str]  # the mountPaths parity fills
+    health: str | None = None  # Docker's health status (None: no health check)
+    problem: str | None = None  # why it is not up, when it is not (Condition.problem), else None
 
     def to_json(self) -> dict:
         return {"name": self.name, "container": self.container, "id": self.id, "state": self.state,
-                "init": self.init, "mounts": self.mounts}
+                "init": self.init, "mounts": self.mounts, "health": self.health, "problem": self.problem}
 
 
 @dataclass(frozen=True)
@@ -93,10 +96,19 @@ class UpResult:
     containers: list[UpContainer] = field(default_factory=list)
     #: The pods ``up`` made but did not start (CronJobs: never scheduled), with the command that runs one.
     on_demand: list[OnDemand] = field(default_factory=list)
+    waited: bool = False  # --wait: the containers were waited for
+    #: With --wait, one line per container that is not up: ``SERVICE: PROBLEM (see: docker logs NAME)``.
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def is_up(self) -> bool | None:
+        """Whether every container is up (None: not waited for, so not known)."""
+        return not self.problems if self.waited else None
 
     def to_json(self) -> dict:
         return {"format": "parity.up/v1", "workload": self.workload, "project": self.project,
                 "state_dir": self.state_dir, "changed": bool(self.actions), "actions": self.actions,
+                "waited": self.waited, "up": self.is_up, "problems": self.problems,
                 "containers": [c.to_json() for c in self.containers],
                 "on_demand": [{"workload": o.workload, "namespace": o.namespace, "run": o.command}
                               for o in self.on_demand]}
@@ -123,6 +135,13 @@ def _config_digest(s: ServicePlan) -> str:
 PARALLEL = 8
 #: While waiting for an init container, how often a worker looks whether the run was stopped.
 WAIT_SLICE = 1.0
+#: --wait: how often the containers are looked at, and how long a container without a health check
+#: must be seen running (same start, no restart) to count as up: a process that exits at once is
+#: caught, not taken for a running one in the instant before it exits.
+WAIT_POLL = 0.5
+STABLE = 2.0
+#: --wait-timeout's default, in seconds.
+DEFAULT_WAIT = 120
 
 T = TypeVar("T")
 
@@ -156,8 +175,8 @@ class _Up:
     """One ``up`` run: reconcile the engine with ``plan``."""
 
     def __init__(self, plan: AppPlan, layouts: list[WorkloadLayout], progress: Progress,
-                 timeout: float = DEFAULT_TIMEOUT):
-        self.plan, self.layouts, self.progress, self.timeout = plan, layouts, progress, timeout
+                 timeout: float = DEFAULT_TIMEOUT, wait: float | None = None):
+        self.plan, self.layouts, self.progress, self.timeout, self.wait = plan, layouts, progress, timeout, wait
         self.client = connect(timeout)
         self.state_dir = inside(state_root(), plan.project)  # (a -p name is checked; this asserts it)
         self.result = UpResult(plan.subject, plan.project, str(self.state_dir))
@@ -289,6 +308,8 @@ class _Up:
             self._check_names()  # before anything is written or created
             with project_lock(self.plan.project, self.plan.subject) as lock:
                 self._run(lock)
+            if self.wait is not None:  # (the lock is not held while waiting: status and down may run)
+                self._wait_up(self.wait)
         return self.result
 
     def _run(self, lock: ProjectLock) -> None:
@@ -494,9 +515,10 @@ class _Up:
         """Whether the service's container is there with its config and needs no start: nothing to do."""
         ctr = self.listed.get(self.plan.container_name(s))
         # A Job's containers ran to completion once, a CronJob's run when the user starts them:
-        # neither is started again (nor is an init container that ran).
+        # neither is started again (nor is an init container that ran); a restarting one is left to
+        # Docker's restart policy (a start would race it).
         return ctr is not None and ctr.labels.get(LABEL_CONFIG) == self._container_digest(s) and (
-            s.init or self.pod_of[s.name].run != "service" or ctr.state == "running")
+            s.init or self.pod_of[s.name].run != "service" or ctr.state in ("running", "restarting"))
 
     def _container_digest(self, s: ServicePlan) -> str:
         """The container's config digest label: its config, and the sandbox whose network namespace it
@@ -644,9 +666,56 @@ class _Up:
                 s.name, ctr.name, ctr.id[:12], ctr.state, s.init,
                 [m.target for m in s.volumes] + [b.target for b in s.binds]))
 
+    def _wait_up(self, timeout: float) -> None:
+        """--wait: until every container is up (``health.condition``: running, healthy where it has a
+        health check; exited 0 for one that runs to completion) or one cannot get there (it exited,
+        crash-loops, is unhealthy: the run stops at the first), at most ``timeout`` seconds. Each
+        container that is not up gets a line in ``result.problems``; log contents are never read."""
+        self.result.waited = True
+        deadline = time.monotonic() + timeout
+        services = [s for s in self.plan.services if not s.init]  # (up already waited for those: exit 0)
+        seen: dict[str, tuple[tuple, float]] = {}  # service -> ((StartedAt, RestartCount), first seen)
+        while True:
+            found = self._parallel([lambda s=s: self.client.api.inspect_container(self.plan.container_name(s))
+                                    for s in services])
+            now = time.monotonic()
+            states, pending, unsettled = {}, [], []
+            for s, attrs in zip(services, found):
+                c = states[s.name] = condition(attrs)
+                if c.ok and c.health is None and c.state == "running":
+                    run = (attrs["State"].get("StartedAt"), c.restarts)
+                    if seen.get(s.name, ((), 0.0))[0] != run:
+                        seen[s.name] = (run, now)
+                    if now - seen[s.name][1] < STABLE:
+                        unsettled.append(s)  # (up, unless it exits within STABLE s)
+                elif c.ok is None:
+                    pending.append(s)
+            failed = [s for s in services if states[s.name].ok is False]
+            if failed or not (pending or unsettled) or now >= deadline:
+                break
+            time.sleep(WAIT_POLL)
+        by_name = {c.name: c for c in self.result.containers}
+        for s in services:
+            c, shown = states[s.name], by_name[s.name]
+            shown.state, shown.health, shown.problem = c.state, c.health, c.problem
+        for s in failed or pending:
+            c = states[s.name]
+            problem = c.problem if failed else _not_up_in_time(c, timeout)
+            by_name[s.name].problem = problem
+            self.result.problems.append(f"{s.name}: {problem} (see: docker logs {self.plan.container_name(s)})")
+
+
+def _not_up_in_time(c: Condition, timeout: float) -> str:
+    """Why a container that was still settling when --wait-timeout ran out is not up."""
+    if c.health == "starting":
+        return f"not healthy within {timeout:g} s (its health check has not passed yet)"
+    if c.state == "running" and c.completes:
+        return f"still running after {timeout:g} s (it runs to completion: exit 0 was waited for)"
+    return f"not up within {timeout:g} s ({c.state})"
+
 
 def up(plan: AppPlan, layouts: list[WorkloadLayout], progress: Progress | None = None,
-       timeout: float | None = None) -> UpResult:
+       timeout: float | None = None, wait: float | None = None) -> UpResult:
     """Reconcile the engine with the plan (see the module docstring).
 
     Args:
@@ -654,6 +723,8 @@ def up(plan: AppPlan, layouts: list[WorkloadLayout], progress: Progress | None =
         layouts: the predicted layout of each of its pods, in order (stored for ``status``).
         progress: where step messages go.
         timeout: seconds parity waits for the engine, per request and per wait (None: DEFAULT_TIMEOUT).
+        wait: ``--wait``: seconds to wait, after the run, until every container is up (None: no wait);
+            ``result.problems`` then names each container that is not.
 
     Returns:
         What was done, and the containers.
@@ -662,7 +733,7 @@ def up(plan: AppPlan, layouts: list[WorkloadLayout], progress: Progress | None =
         ParityError: the engine failed or refused, a name is someone else's, another run holds the
             workload's lock, or a wait timed out; what this run made is removed.
     """
-    return _Up(plan, layouts, progress or Progress(), timeout or DEFAULT_TIMEOUT).up()
+    return _Up(plan, layouts, progress or Progress(), timeout or DEFAULT_TIMEOUT, wait).up()
 
 
 def _read_timed_out(exc: Exception) -> bool:

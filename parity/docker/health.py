@@ -254,3 +254,61 @@ def _seconds(value, default: int) -> int:
         return int(value // NS) if value >= NS else int(value)
     total = sum(float(n) * _UNIT[u] for n, u in _DURATION.findall(str(value)))
     return int(total)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """How a container is doing, read from the engine (``parity up --wait``, ``parity status``).
+
+    ``ok``: True when it runs (healthy where it has a health check) or, for a container that runs to
+    completion, has exited 0; False when it cannot get there by itself (``problem`` says why, one
+    phrase, never log contents); None when not settled yet (health ``starting``, a Job still running,
+    not started yet)."""
+
+    state: str  # Docker's status: running, restarting, exited, created, paused, dead
+    ok: bool | None
+    problem: str | None = None
+    health: str | None = None  # Docker's health status: starting, healthy, unhealthy (None: no check)
+    exit_code: int | None = None
+    restarts: int = 0
+    completes: bool = False  # it runs to completion (runs_to_completion)
+
+
+def runs_to_completion(attrs: dict) -> bool:
+    """Whether a container is meant to end (an init container, a Job's, a pod with restartPolicy
+    Never/OnFailure): parity starts long-running ones, and only those, with ``unless-stopped``."""
+    return (attrs.get("HostConfig", {}).get("RestartPolicy") or {}).get("Name") not in ("unless-stopped", "always")
+
+
+def condition(attrs: dict) -> Condition:
+    """A container's ``Condition`` from its inspect document.
+
+    Args:
+        attrs: ``docker inspect`` of the container (the SDK's ``Container.attrs``).
+
+    Returns:
+        Its condition; the problem names the exit code or the health check's failures.
+    """
+    st = attrs.get("State") or {}
+    status = st.get("Status", "")
+    code = st.get("ExitCode")
+    health = (st.get("Health") or {}).get("Status")
+    completes = runs_to_completion(attrs)
+
+    def make(ok: bool | None, problem: str | None = None) -> Condition:
+        return Condition(status, ok, problem, health, code, int(attrs.get("RestartCount") or 0), completes)
+
+    if status == "restarting":
+        return make(False, f"crash-loops: exits with code {code} and Docker restarts it")
+    if status in ("exited", "dead"):
+        return make(True) if completes and code == 0 else make(False, f"exited with code {code}")
+    if status == "paused":
+        return make(False, "is paused")
+    if status != "running":  # created: not started yet; removing
+        return make(None)
+    if health == "unhealthy":
+        retries = (attrs.get("Config", {}).get("Healthcheck") or {}).get("Retries") or 3
+        return make(False, f"unhealthy: its health check failed {retries} times in a row")
+    if health == "starting" or completes:
+        return make(None)
+    return make(True)

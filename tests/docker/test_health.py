@@ -163,3 +163,31 @@ def test_a_container_without_probes_has_no_health_check():
     from parity.kube.podspec import Container, SecurityContext
     plan = health_plan(Container("c", "busybox", False, [], SecurityContext(), "spec.containers[0]"))
     assert plan.check is None and plan.notes == ()
+
+
+def _inspect(status: str, code: int = 0, policy: str = "unless-stopped", health: str | None = None,
+             retries: int = 3) -> dict:
+    state = {"Status": status, "ExitCode": code, **({"Health": {"Status": health}} if health else {})}
+    return {"State": state, "HostConfig": {"RestartPolicy": {"Name": policy}}, "RestartCount": 0,
+            "Config": {"Healthcheck": {"Test": ["CMD", "true"], "Retries": retries}} if health else {}}
+
+
+def test_a_containers_condition_says_whether_it_runs_as_it_should():
+    from parity.docker.health import condition
+
+    def seen(attrs):
+        c = condition(attrs)
+        return c.ok, c.problem
+
+    assert seen(_inspect("running")) == (True, None)
+    assert seen(_inspect("running", health="healthy")) == (True, None)
+    assert seen(_inspect("running", health="starting")) == (None, None)
+    assert seen(_inspect("running", health="unhealthy", retries=2)) == (
+        False, "unhealthy: its health check failed 2 times in a row")
+    assert seen(_inspect("restarting", 3)) == (False, "crash-loops: exits with code 3 and Docker restarts it")
+    assert seen(_inspect("exited", 0)) == (False, "exited with code 0")  # a long-running one must not end
+    assert seen(_inspect("exited", 3, "no")) == (False, "exited with code 3")
+    assert seen(_inspect("exited", 0, "no")) == (True, None)  # a Job's, an init container's
+    assert seen(_inspect("exited", 0, "on-failure")) == (True, None)
+    assert seen(_inspect("running", 0, "no")) == (None, None)  # a Job still running
+    assert seen(_inspect("created")) == (None, None)

@@ -147,7 +147,7 @@ def test_a_second_up_while_one_runs_fails_cleanly_and_the_first_completes(tmp_pa
             proxy.release()
             out, err = first.communicate(timeout=120)
     assert first.returncode == 0, err.decode()
-    assert out.decode().startswith(f"{DEPLOY} is up (changed: ")
+    assert out.decode().startswith(f"{DEPLOY} started (changed: ")  # (is up: only after --wait saw it)
     left = labelled(docker_client, DEPLOY)
     assert len(left["containers"]) == 5 and len(left["volumes"]) == 4  # + the service-account volume (kubelet-model §7.5)
     # (the containers: 3 of the pod, its sandbox, the data container)

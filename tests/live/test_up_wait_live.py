@@ -1,0 +1,181 @@
+"""``parity up --wait`` and ``parity status`` on a real engine (issue 13: lifecycle): exit 1 and one line
+naming each container that crash-loops, exited or is unhealthy, with its exit code and how to see its
+logs (never their contents); exit 0 when every container runs (healthy where it has a probe) and a
+Job's has exited 0. Without --wait, ``up`` no longer says "is up"."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from ..conftest import run_parity, write
+
+SECRET = "s3cr3t-value-in-the-logs"
+
+CRASH = f"""
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: crash}}
+spec:
+  selector: {{matchLabels: {{app: crash}}}}
+  template:
+    metadata: {{labels: {{app: crash}}}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      automountServiceAccountToken: false
+      containers:
+      - name: app
+        image: busybox:latest
+        command: [sh, -c, "echo {SECRET}; exit 3"]
+"""
+
+ONCE = """
+apiVersion: v1
+kind: Pod
+metadata: {name: once}
+spec:
+  restartPolicy: Never
+  terminationGracePeriodSeconds: 0
+  automountServiceAccountToken: false
+  containers:
+  - {name: app, image: busybox:latest, command: [sh, -c, "exit 3"]}
+"""
+
+SICK = """
+apiVersion: v1
+kind: Pod
+metadata: {name: sick}
+spec:
+  terminationGracePeriodSeconds: 0
+  automountServiceAccountToken: false
+  containers:
+  - name: app
+    image: busybox:latest
+    command: [sleep, "3600"]
+    livenessProbe: {exec: {command: [test, -f, /nowhere]}, periodSeconds: 1, failureThreshold: 2}
+"""
+
+HEALTHY = """
+apiVersion: v1
+kind: Pod
+metadata: {name: fine}
+spec:
+  terminationGracePeriodSeconds: 0
+  automountServiceAccountToken: false
+  containers:
+  - name: web
+    image: busybox:latest
+    command: [sh, -c, "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    ports: [{name: http, containerPort: 8080}]
+    readinessProbe: {httpGet: {path: /index.html, port: http}, periodSeconds: 1}
+  - name: plain
+    image: busybox:latest
+    command: [sleep, "3600"]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      terminationGracePeriodSeconds: 0
+      automountServiceAccountToken: false
+      containers:
+      - {name: run, image: busybox:latest, command: [sh, -c, "sleep 1; exit 0"]}
+"""
+
+
+def _up_and_status(tmp_path, text: str, project: str, *extra: str):
+    env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
+    src = str(write(tmp_path, text))
+    started = time.monotonic()
+    up = run_parity("up", src, "-p", project, "--wait", *extra, env=env)
+    took = time.monotonic() - started
+    status = run_parity("status", "-p", project, env=env)
+    status_json = run_parity("status", "-p", project, "--format", "json", env=env)
+    return src, env, up, took, status, status_json
+
+
+@pytest.mark.live
+def test_up_wait_names_a_crash_looping_container_with_its_exit_code_and_status_exits_1(docker_client, tmp_path):
+    project = "parity-test-crash"
+    src, env, up, took, status, status_json = _up_and_status(tmp_path, CRASH, project)
+    try:
+        assert up.returncode == 1, up.stderr.decode()
+        assert up.stderr.decode().splitlines()[-1] == (
+            f"parity: app: crash-loops: exits with code 3 and Docker restarts it (see: docker logs {project}.app)")
+        assert up.stdout.decode().startswith("Deployment/crash is not up (changed: ")
+        assert took < 30, f"up --wait took {took:.1f} s to see the crash loop"
+        assert status.returncode == 1
+        assert status.stdout.decode().splitlines()[1:] == [
+            "  app                  restarting in parity",
+            f"      crash-loops: exits with code 3 and Docker restarts it (see: docker logs {project}.app)"]
+        (ctr,) = json.loads(status_json.stdout)["workloads"][0]["containers"]
+        assert (ctr["state"], ctr["running"], ctr["problem"]) == (
+            "restarting", False, "crash-loops: exits with code 3 and Docker restarts it")
+        for out in (up, status, status_json):  # the logs are never read, let alone printed
+            assert SECRET.encode() not in out.stdout + out.stderr
+        # Without --wait, up does not claim the app is up.
+        again = run_parity("up", src, "-p", project, env=env)
+        assert again.returncode == 0, again.stderr.decode()
+        assert again.stdout.decode().splitlines()[0] == (
+            "Deployment/crash started (nothing changed); not waited for: parity up --wait waits until every "
+            "container runs and is healthy")
+    finally:
+        run_parity("down", src, "-p", project, env=env)
+
+
+@pytest.mark.live
+def test_up_wait_names_a_container_that_exited(docker_client, tmp_path):
+    project = "parity-test-once"
+    src, env, up, _, status, _ = _up_and_status(tmp_path, ONCE, project)
+    try:
+        assert up.returncode == 1
+        assert up.stderr.decode().splitlines()[-1] == (
+            f"parity: app: exited with code 3 (see: docker logs {project}.app)")
+        assert status.returncode == 1
+        assert status.stdout.decode().splitlines()[-1] == (
+            f"      exited with code 3 (see: docker logs {project}.app)")
+    finally:
+        run_parity("down", src, "-p", project, env=env)
+
+
+@pytest.mark.live
+def test_up_wait_names_an_unhealthy_container_and_status_exits_1(docker_client, tmp_path):
+    project = "parity-test-sick"
+    src, env, up, _, status, status_json = _up_and_status(tmp_path, SICK, project)
+    try:
+        assert up.returncode == 1
+        assert up.stderr.decode().splitlines()[-1] == (
+            f"parity: app: unhealthy: its health check failed 2 times in a row (see: docker logs {project}.app)")
+        assert status.returncode == 1
+        assert status.stdout.decode().splitlines()[1:] == [
+            "  app                  running (unhealthy) in parity",
+            f"      unhealthy: its health check failed 2 times in a row (see: docker logs {project}.app)"]
+        (ctr,) = json.loads(status_json.stdout)["workloads"][0]["containers"]
+        assert (ctr["state"], ctr["health"], ctr["running"]) == ("running", "unhealthy", False)
+        assert docker_client.containers.get(f"{project}.app").attrs["State"]["Health"]["Status"] == "unhealthy"
+    finally:
+        run_parity("down", src, "-p", project, env=env)
+
+
+@pytest.mark.live
+def test_up_wait_exits_0_once_every_container_is_up_and_a_jobs_has_exited_0(docker_client, tmp_path):
+    project = "parity-test-fine"
+    src, env, up, _, status, status_json = _up_and_status(tmp_path, HEALTHY, project)
+    try:
+        assert up.returncode == 0, up.stderr.decode()
+        assert up.stdout.decode().startswith("2 workloads is up (changed: ")
+        assert status.returncode == 0, status.stdout.decode()
+        doc = json.loads(status_json.stdout)
+        assert (doc["ok"], doc["running"]) == (True, True)
+        states = {c["name"]: (c["state"], c["health"], c["running"]) for w in doc["workloads"]
+                  for c in w["containers"]}
+        assert states == {"web": ("running", "healthy", True), "plain": ("running", None, True),
+                          "run": ("exited", None, True)}
+        assert docker_client.containers.get(f"{project}.migrate_run").attrs["State"]["ExitCode"] == 0
+    finally:
+        run_parity("down", src, "-p", project, env=env)
