@@ -20,7 +20,8 @@ from .layout import FILE, NOT_A_MOUNT, SYMLINK, TIMESTAMP_DIR_RE, ContainerLayou
 class Difference:
     """``kind``: missing, extra, content, mode, owner, type, writable, structure, not-hidden, stale,
     unpaired-container, unpaired-service or unknown; the process facets identity, capabilities,
-    privileges and limits come from ``facets.compare_facets``. ``--ignore`` (structure, owners,
+    privileges and limits come from ``facets.compare_facets``, health from
+    ``docker/health.compare_health``. ``--ignore`` (structure, owners,
     modes) leaves some out: see ``compare_containers``."""
 
     container: str

@@ -22,6 +22,7 @@ from .errors import EXIT_DIFFERENT, EXIT_SAME, ParityError, Problem
 from .facets import (ProcessFacets, Started, cluster_facets, compare_facets, compose_depends_on, compose_facets,
                      compose_network_owner, container_facets, container_network_owner, label_depends_on,
                      network_differences, start_order_differences)
+from .docker.health import HealthCheck, compare_health, from_compose, from_inspect, health_plan
 from .kube.manifests import Workload
 from .kube.podspec import Container
 from .layout import ContainerLayout, WorkloadLayout
@@ -93,6 +94,12 @@ class Expected:
                 security, _notes = security_settings(w.spec, ctr, pod_ref(w.pod_name, w.namespace, w.pod_uid))
                 out[service_key(key, ctr.name)] = cluster_facets(w.spec, ctr, security)
         return out
+
+    def health_checks(self) -> dict[str, HealthCheck | None]:
+        """The health check (``docker/health.py``) of every container ``facets`` covers, by the same name."""
+        keys = pod_keys(self.workloads) if all(self.workloads) else []
+        return {service_key(key, ctr.name): health_plan(ctr).check
+                for w, key in zip(self.workloads, keys) for ctr in w.spec.all_containers}
 
 
 @dataclass(frozen=True)
@@ -182,7 +189,7 @@ def static_diff(expected: Expected, project: ComposeProject, mapping: dict[str, 
     report = DiffReport(expected.subject, project.file, "static", notes=list(project.notes))
     pairs, report.differences = pair(expected, project, mapping)
     reader = StaticReader(project)
-    facets = expected.facets()
+    facets, checks = expected.facets(), expected.health_checks()
     for p in pairs:
         c, service = p.container, p.service
         report.pairs.append((c.name, service))
@@ -198,6 +205,8 @@ def static_diff(expected: Expected, project: ComposeProject, mapping: dict[str, 
                                                 ignore)
         if c.name in facets:
             report.differences += compare_facets(c.name, facets[c.name], compose_facets(svc, p.workload.spec))
+            report.differences += compare_health(c.name, checks[c.name], from_compose(
+                svc.get("healthcheck"), escaped=project.normalised_by == "docker compose config"))
     report.differences += _network(pairs, lambda p: compose_network_owner(p.service, project.services))
     report.differences += _start_order(expected, pairs, {p.service: compose_depends_on(project.services[p.service])
                                                for p in pairs})
@@ -292,7 +301,7 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
     progress = progress or Progress()
     report = DiffReport(expected.subject, project.file, "live" if running is None else f"live (project {running})")
     pairs, report.differences = pair(expected, project, mapping)
-    facets = expected.facets()
+    facets, checks = expected.facets(), expected.health_checks()
     with live_project(project, timeout, running, progress, importing) as live:
         reader = StaticReader(project) if running else None  # what the images would put in the volumes
         progress(f"reading {len(pairs)} container(s) back from project {live.name}")
@@ -312,6 +321,8 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
             if c.name in facets:
                 report.differences += compare_facets(c.name, facets[c.name],
                                                      container_facets(got.container.attrs, p.workload.spec))
+                live_check = from_inspect(got.container.attrs.get("Config", {}).get("Healthcheck"))
+                report.differences += compare_health(c.name, checks[c.name], live_check)
             if running:
                 with live.waits.engine(f"reading service {service}"):
                     report.differences += _stale(live.client, project, reader, service, c, got.layout)

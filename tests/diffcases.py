@@ -506,6 +506,49 @@ def case_network_not_shared(tmp: Path) -> Case:
 
 
 # ---------------------------------------------------------------------------------------------
+# The health-check facet (issue 13: lifecycle; parity/docker/health.py)
+
+#: A pod whose readinessProbe becomes the app's health check (its liveness probe is said, not run).
+HEALTH_POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: probed}
+spec:
+  automountServiceAccountToken: false
+  containers:
+    - name: app
+      image: busybox:latest
+      command: ["sh", "-c", "while true; do sleep 3600; done"]
+      env: [{name: MARK, value: /tmp/ready}]
+      readinessProbe: {exec: {command: [test, -e, "$(MARK)"]}, periodSeconds: 5, failureThreshold: 4}
+      livenessProbe: {exec: {command: ["true"]}}
+"""
+
+
+def _health_case(tmp: Path, change: Callable[[dict], None], expected: set[tuple[str, str, str]]) -> Case:
+    manifests = tmp / "m"
+    manifests.mkdir(parents=True)
+    (manifests / "pod.yaml").write_text(HEALTH_POD)
+    compose = generate(tmp / "out", manifests)
+    edit_compose(compose, lambda doc: change(doc["services"]["app"]))
+    return Case([str(manifests)], compose, expected)
+
+
+def case_health_check_equal(tmp: Path) -> Case:
+    return _health_case(tmp, lambda svc: None, set())
+
+
+def case_health_check_dropped(tmp: Path) -> Case:
+    return _health_case(tmp, _pop("healthcheck"), {("app", "(health check)", "health")})
+
+
+def case_health_check_retimed(tmp: Path) -> Case:
+    """The interval of the generated health check changed by hand: the probe's periodSeconds is 5."""
+    return _health_case(tmp, lambda svc: svc["healthcheck"].update(interval="30s"),
+                        {("app", "(health check)", "health")})
+
+
+# ---------------------------------------------------------------------------------------------
 # Whole apps: every workload of the input against one compose project (issue 12)
 
 #: Two workloads that both have a container named ``app``: their services are ``api_app`` and
@@ -621,4 +664,7 @@ CASES: dict[str, Callable[[Path], Case]] = {
     "init-only-started": case_init_only_started,
     "network-joined-by-hand": case_network_joined_by_hand,
     "network-not-shared": case_network_not_shared,
+    "health-check-equal": case_health_check_equal,
+    "health-check-dropped": case_health_check_dropped,
+    "health-check-retimed": case_health_check_retimed,
 }

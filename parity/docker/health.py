@@ -312,3 +312,23 @@ def condition(attrs: dict) -> Condition:
     if health == "starting" or completes:
         return make(None)
     return make(True)
+
+
+def compare_health(container: str, expected: HealthCheck | None, actual: HealthCheck | None) -> list:
+    """diff's health-check facet: the check the probes give (``health_plan``) against the one Docker
+    runs (``from_compose`` static, ``from_inspect`` live); one ``health`` difference at ``(health check)``
+    when what runs, or when, differs. The argv is shown: it holds what the manifest wrote and plain env
+    values only (``expand_static``), never a Secret's.
+
+    Returns:
+        ``compare.Difference`` items (none, or one).
+    """
+    from ..compare import Difference
+
+    if (expected.key if expected else None) == (actual.key if actual else None):
+        return []
+    where = f"the {expected.probe}'s" if expected else "no probe's"
+    return [Difference(container, "(health check)", "health", expected.describe() if expected else "none",
+                       actual.describe() if actual else "none",
+                       f"Docker runs {where} health check in the cluster's place: a different one (or none) "
+                       "changes what healthy means (compose healthcheck)")]

@@ -191,3 +191,25 @@ def test_a_containers_condition_says_whether_it_runs_as_it_should():
     assert seen(_inspect("exited", 0, "on-failure")) == (True, None)
     assert seen(_inspect("running", 0, "no")) == (None, None)  # a Job still running
     assert seen(_inspect("created")) == (None, None)
+
+
+def test_diff_reports_the_health_check_facet_in_text_and_json(tmp_path):
+    """diff's ``health`` difference: the generated check taken out of compose.yaml, and retimed."""
+    from ..diffcases import case_health_check_dropped, case_health_check_retimed, run_diff, verdict
+
+    case = case_health_check_dropped(tmp_path / "dropped")
+    result = run_diff(*case.manifests, "--compose", str(case.compose))
+    assert result.returncode == 1
+    assert result.stdout.decode().splitlines()[1:] == [
+        "  container app <-> service app",
+        "    health              (health check)  cluster: test -e /tmp/ready (every 5s, timeout 1s, 4 retries, start "
+        "period 0s)  here: none",
+        "                        Docker runs the readinessProbe's health check in the cluster's place: a different one "
+        "(or none) changes what healthy means (compose healthcheck)",
+        "1 difference in 1 container",
+    ]
+    case = case_health_check_retimed(tmp_path / "retimed")
+    d = verdict(case.manifests, case.compose).find("app", "(health check)", "health")
+    assert (d["expected"], d["actual"]) == (
+        "test -e /tmp/ready (every 5s, timeout 1s, 4 retries, start period 0s)",
+        "test -e /tmp/ready (every 30s, timeout 1s, 4 retries, start period 0s)")
