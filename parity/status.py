@@ -106,7 +106,9 @@ def workloads_running(client) -> dict[tuple[str, str, str], list]:
     """``parity up``'s app containers in the engine, by (project, namespace, workload): the same
     workload may run in several projects (``-p``), and two namespaces' in one."""
     out: dict[tuple[str, str, str], list] = {}
-    for ctr in client.containers.list(all=True, filters={"label": LABEL_WORKLOAD}):
+    # (ignore_removed: a container of another project removed between the list and its inspect is not an
+    # engine failure)
+    for ctr in client.containers.list(all=True, filters={"label": LABEL_WORKLOAD}, ignore_removed=True):
         if not is_workload_container(ctr.labels):
             continue
         # (no namespace label: made before parity labelled it, when every project was one workload)

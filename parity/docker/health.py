@@ -262,8 +262,9 @@ class Condition:
 
     ``ok``: True when it runs (healthy where it has a health check) or, for a container that runs to
     completion, has exited 0; False when it cannot get there by itself (``problem`` says why, one
-    phrase, never log contents); None when not settled yet (health ``starting``, a Job still running,
-    not started yet)."""
+    phrase, never log contents); None when not settled yet (health ``starting``, a Job's container
+    still running, not started yet). A pod's container with restartPolicy Never/OnFailure that is not a
+    Job's is up while it runs, as ``kubectl wait --for=condition=Ready`` has it."""
 
     state: str  # Docker's status: running, restarting, exited, created, paused, dead
     ok: bool | None
@@ -309,9 +310,17 @@ def condition(attrs: dict) -> Condition:
     if health == "unhealthy":
         retries = (attrs.get("Config", {}).get("Healthcheck") or {}).get("Retries") or 3
         return make(False, f"unhealthy: its health check failed {retries} times in a row")
-    if health == "starting" or completes:
+    if health == "starting" or (completes and _job(attrs)):  # (a Job's is up once it has exited 0)
         return make(None)
     return make(True)
+
+
+def _job(attrs: dict) -> bool:
+    """Whether a container is a Job's (or a CronJob's): parity's workload label says ``Job/NAME``."""
+    from .labels import LABEL_WORKLOAD
+
+    workload = ((attrs.get("Config") or {}).get("Labels") or {}).get(LABEL_WORKLOAD, "")
+    return workload.startswith(("Job/", "CronJob/"))
 
 
 def compare_health(container: str, expected: HealthCheck | None, actual: HealthCheck | None) -> list:

@@ -189,7 +189,10 @@ def test_a_containers_condition_says_whether_it_runs_as_it_should():
     assert seen(_inspect("exited", 3, "no")) == (False, "exited with code 3")
     assert seen(_inspect("exited", 0, "no")) == (True, None)  # a Job's, an init container's
     assert seen(_inspect("exited", 0, "on-failure")) == (True, None)
-    assert seen(_inspect("running", 0, "no")) == (None, None)  # a Job still running
+    assert seen(_inspect("running", 0, "no")) == (True, None)  # a pod with restartPolicy Never: up while it runs
+    job = _inspect("running", 0, "no")
+    job["Config"]["Labels"] = {"io.parity.workload": "Job/migrate"}
+    assert seen(job) == (None, None)  # a Job still running: up once it has exited 0
     assert seen(_inspect("created")) == (None, None)
 
 
