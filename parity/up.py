@@ -673,7 +673,8 @@ class _Up:
         container that is not up gets a line in ``result.problems``; log contents are never read."""
         self.result.waited = True
         deadline = time.monotonic() + timeout
-        services = [s for s in self.plan.services if not s.init]  # (up already waited for those: exit 0)
+        # (init containers: up waited for them, exit 0; a CronJob's: made, never started: on demand)
+        services = [s for s in self.plan.services if not s.init and self.pod_of[s.name].run != "on-demand"]
         seen: dict[str, tuple[tuple, float]] = {}  # service -> ((StartedAt, RestartCount), first seen)
         while True:
             found = self._parallel([lambda s=s: self.client.api.inspect_container(self.plan.container_name(s))
