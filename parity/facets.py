@@ -227,12 +227,16 @@ def container_network_owner(service: str, attrs: dict, inspect) -> str:
 def network_differences(pod: list[tuple[str, str, str]], host_network: bool) -> list[Difference]:
     """A pod's containers (name, its compose service, the service whose network namespace it uses:
     ``compose_network_owner``), in spec order. In the cluster they share one network namespace
-    (``localhost`` between them), the host's with ``hostNetwork``: each container outside the one
-    most of them share (on a tie, the first container's) is a difference."""
-    if not pod or (len(pod) < 2 and not host_network):
+    (``localhost`` between them): each container outside the one most of them share (on a tie, the
+    first container's) is a difference. With ``hostNetwork`` the cluster's namespace is the host's,
+    which parity does not reproduce (k8s-to-docker says so: Docker's host mode is host access): the
+    host's and a namespace of the pod's own both count, as long as the pod's containers share it."""
+    if len(pod) < 2:
         return []
     owners = [owner for _, _, owner in pod]
-    shared = HOST if host_network else max(owners, key=lambda o: (owners.count(o), -owners.index(o)))
+    shared = max(owners, key=lambda o: (owners.count(o), -owners.index(o)))
+    if host_network and HOST in owners:  # one of them in the host's: all of them there, as in the cluster
+        shared = HOST
     services = [service for _, service, _ in pod]
     return [Difference(name, "(network)", "network", _netns(shared, service, services),
                        _netns(owner, service, services),

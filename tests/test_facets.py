@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 from parity.docker.security import DEFAULT_CAPABILITIES, cluster_capabilities, docker_capabilities
-from parity.facets import compose_facets
+from parity.facets import HOST, compose_facets, network_differences
 
 
 def test_a_memory_limit_written_with_a_unit_is_read_as_compose_reads_it():
@@ -23,3 +23,17 @@ def test_a_capability_both_added_and_dropped_is_dropped_in_the_cluster_and_kept_
     assert "NET_ADMIN" in docker_capabilities(["NET_ADMIN"], ["CAP_NET_ADMIN"], False)
     assert cluster_capabilities([], ["ALL"], False) == docker_capabilities([], ["ALL"], False) == frozenset()
     assert docker_capabilities([], [], False) == DEFAULT_CAPABILITIES
+
+
+def test_a_host_network_pod_counts_as_shared_in_its_sandbox_or_in_the_host():
+    """hostNetwork is not reproduced (k8s-to-docker says so; Docker's host mode is host access): the
+    generated setup's shared sandbox namespace is no difference (it was one for every hostNetwork pod of
+    the public corpus: flannel, node-exporter, metallb's speaker), nor is the host's for all of them; a
+    pod split between the two is."""
+    sandbox = [("init", "ds_init", "ds_pod_sandbox"), ("app", "ds_app", "ds_pod_sandbox")]
+    assert network_differences(sandbox, True) == []
+    assert network_differences([(n, s, HOST) for n, s, _ in sandbox], True) == []
+    assert network_differences([("app", "ds_app", "ds_app")], True) == []
+    split = network_differences([sandbox[0], ("app", "ds_app", HOST)], True)
+    assert [(d.container, d.kind, d.expected, d.actual) for d in split] == [
+        ("init", "network", "the host's network namespace", "the network namespace of service ds_pod_sandbox")]
