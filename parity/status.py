@@ -121,7 +121,8 @@ def workloads_running(client) -> dict[tuple[str, str, str], list]:
 def sandboxes_running(client) -> dict[tuple[str, str, str], SandboxStatus]:
     """Each pod sandbox in the engine, by (project, namespace, workload) as ``workloads_running``."""
     out = {}
-    for ctr in client.containers.list(all=True, filters={"label": f"{LABEL_ROLE}={ROLE_SANDBOX}"}):
+    for ctr in client.containers.list(all=True, filters={"label": f"{LABEL_ROLE}={ROLE_SANDBOX}"},
+                                       ignore_removed=True):
         labels = ctr.labels
         if LABEL_WORKLOAD not in labels:
             continue
