@@ -98,13 +98,18 @@ def diff_text(report, paint: Painter) -> str:
 
 def generated_text(result: Generated, plan: AppPlan, paint: Painter) -> str:
     """``parity k8s-to-docker``: what was written where, what still differs, and how to start it."""
-    from .docker.emit import COMPOSE_FILE  # (loaded already: the command wrote the files)
+    from .docker.emit import (COMPOSE_FILE, SCRIPT_FILE, compose_run_command, on_demand_pods,  # (loaded already)
+                              script_run_name)
 
     lines = [f"wrote {paint(printable(str(result.directory)), 'bold')} for {printable(plan.subject)}: "
              f"{len(plan.services)} service(s), {len(plan.volumes)} volume(s)"]
     lines += [f"  {printable(str(f))}" for f in result.files]
     lines += [paint(printable(f"  note: {note}"), "yellow") for note in plan.differences + result.warnings]
     lines.append(printable(f"start: docker compose -f {result.directory}/{COMPOSE_FILE} up -d --build"))
+    for pod in on_demand_pods(plan):
+        how = compose_run_command(pod, f"{result.directory}/{COMPOSE_FILE}")
+        lines.append(printable(f"{pod.workload_ref} (namespace {pod.namespace}) is never scheduled: run it once "
+                               f"with: {how} (or: sh {result.directory}/{SCRIPT_FILE} run {script_run_name(pod)})"))
     return "\n".join(lines) + "\n"
 
 
