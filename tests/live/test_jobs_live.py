@@ -91,7 +91,8 @@ def test_compose_and_docker_sh_run_a_job_once_and_a_cronjob_only_on_demand(docke
         assert started.returncode == 0, started.stderr
         services = {c.labels["com.docker.compose.service"]: c
                     for c in docker_client.containers.list(all=True, filters=label)}
-        assert sorted(services) == ["api_api", "migrate_migrate", "parity-data"]  # nothing of the CronJob
+        assert sorted(services) == ["api_api", "api_pod_sandbox", "migrate_migrate", "migrate_pod_sandbox",
+                                    "parity-data"]  # nothing of the CronJob
         assert services["migrate_migrate"].wait(timeout=60)["StatusCode"] == 0
         assert ran(services["migrate_migrate"])[:3] == ("exited", 0, 0)
         once = subprocess.run(compose + ["run", "--rm", "report_report"], capture_output=True, text=True)
