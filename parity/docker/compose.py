@@ -237,6 +237,19 @@ def _names_only(quoted: str, names: set[str]) -> bool:
     return bool(parts) and all(p in names or p.isdigit() for p in parts)
 
 
+#: The profile of the services of an on-demand pod in a generated compose.yaml (a CronJob's: never
+#: started by ``docker compose up``). Always enabled when parity reads a setup: ``docker compose run``
+#: starts them as they are, and ``diff`` checks what they see (another setup has no such service).
+ON_DEMAND_PROFILE = "on-demand"
+
+
+def _with_on_demand(profiles: Sequence[str]) -> list[str]:
+    """The profiles to give Compose: the user's (``--profile``, else ``COMPOSE_PROFILES``, which Compose
+    ignores once a ``--profile`` is given) and ``ON_DEMAND_PROFILE``."""
+    given = list(profiles) or [p for p in os.environ.get("COMPOSE_PROFILES", "").split(",") if p]
+    return list(dict.fromkeys([*given, ON_DEMAND_PROFILE]))
+
+
 def load_compose(paths: str | Sequence[str], project: str | None = None,
                  profiles: Sequence[str] = ()) -> ComposeProject:
     """A compose setup as Compose reads it: one file, or several merged in order (``-f a -f b``).
@@ -261,7 +274,7 @@ def load_compose(paths: str | Sequence[str], project: str | None = None,
         texts.append(_precheck(path, file))
         files.append(file)
     args = [*(a for f in files for a in ("-f", f)), *(["-p", project] if project else []),
-            *(a for p in profiles for a in ("--profile", p)), "config", "--format", "json"]
+            *(a for p in _with_on_demand(profiles) for a in ("--profile", p)), "config", "--format", "json"]
 
     def run_config(binary: tuple[str, ...]) -> subprocess.CompletedProcess:
         try:

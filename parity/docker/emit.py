@@ -19,7 +19,7 @@ import yaml
 
 from ..kube.names import shown
 
-from .compose import DEFAULT_FILE_NAMES
+from .compose import DEFAULT_FILE_NAMES, ON_DEMAND_PROFILE
 from .context import PAYLOAD_NAME
 from .labels import LABEL_DIGEST, LABEL_PROJECT
 from .plan import DATA_SERVICE, SANDBOX, SUBPATH_DIR, AppPlan, PodPlan, ServicePlan, pod_networks, sandbox_command
@@ -66,9 +66,6 @@ def _escape(value):
     return value
 
 
-#: The Compose profile of an on-demand pod's services (a CronJob's: parity schedules nothing), so
-#: that ``docker compose up`` starts none of them; ``docker compose run`` of one starts it.
-ON_DEMAND_PROFILE = "on-demand"
 
 
 def on_demand_pods(plan: AppPlan) -> list[PodPlan]:

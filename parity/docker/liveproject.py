@@ -64,7 +64,8 @@ def throwaway_config(project: ComposeProject, name: str, suffix: str) -> dict:
     owner = {LABEL_DIFF_OWNER: run_owner()}
     services = {}
     for sname, svc in project.services.items():
-        svc = {k: v for k, v in svc.items() if k not in ("container_name", "ports")}
+        # (profiles: the services read are the ones to run, the on-demand ones too: compose.ON_DEMAND_PROFILE)
+        svc = {k: v for k, v in svc.items() if k not in ("container_name", "ports", "profiles")}
         if svc.get("image") in renamed:
             svc["image"] = renamed[svc["image"]]
         svc["labels"] = {**(svc.get("labels") or {}), **owner}

@@ -46,12 +46,13 @@ def compose(directory: Path, *args: str, check: bool = True) -> subprocess.Compl
 
 @contextlib.contextmanager
 def compose_up(directory: Path, summary: dict):
-    """``docker compose up -d --build`` as a user would run it; everything removed afterwards."""
+    """``docker compose up -d --build`` as a user would run it, the on-demand services (a CronJob's)
+    too, so that every container the file has is there to read; everything removed afterwards."""
     try:
-        compose(directory, "up", "-d", "--build")
+        compose(directory, "--profile", "on-demand", "up", "-d", "--build")
         yield
     finally:
-        compose(directory, "down", "-v", "-t", "0", check=False)
+        compose(directory, "--profile", "on-demand", "down", "-v", "-t", "0", check=False)
         for image in summary.get("images", []):
             subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True)
 
