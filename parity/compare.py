@@ -14,15 +14,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .layout import FILE, NOT_A_MOUNT, SYMLINK, TIMESTAMP_DIR_RE, ContainerLayout, Entry, mode_string, short_digest
+from .layout import (FILE, NOT_A_MOUNT, SYMLINK, TIMESTAMP_DIR_RE, ContainerLayout, Entry, Mount, mode_string,
+                     short_digest)
 
 @dataclass(frozen=True)
 class Difference:
-    """``kind``: missing, extra, content, mode, owner, type, writable, structure, not-hidden, stale,
-    unpaired-container, unpaired-service or unknown; the process facets identity, capabilities,
+    """``kind``: missing, extra, content, mode, owner, type, writable, volume, structure, not-hidden,
+    stale, unpaired-container, unpaired-service or unknown; the process facets identity, capabilities,
     privileges and limits come from ``facets.compare_facets``, health from
-    ``docker/health.compare_health``. ``--ignore`` (structure, owners,
-    modes) leaves some out: see ``compare_containers``."""
+    ``docker/health.compare_health``. ``volume``: a writable volume (emptyDir, claim, hostPath,
+    ephemeral) missing, extra, or read-only where the cluster's is writable (or the reverse).
+    ``--ignore`` (structure, owners, modes) leaves some out: see ``compare_containers``."""
 
     container: str
     path: str
@@ -60,8 +62,16 @@ def compare_containers(expected: ContainerLayout, actual: ContainerLayout,
 
     # Mounts: present, and refusing writes where the cluster refuses them.
     actual_mounts = {m.path: m for m in actual.mounts}
+    if any(m.writable_volume for m in expected.mounts):
+        # An absent writable volume is one difference (below), not also its missing root directory.
+        absent = {m.path for m in expected.mounts if m.writable_volume
+                  and (actual_mounts.get(m.path) is None or actual_mounts[m.path].source == NOT_A_MOUNT)}
+        expected, actual = _without_pod_writes(expected, absent=absent), _without_pod_writes(actual, expected)
     for m in expected.mounts:
         got = actual_mounts.get(m.path)
+        if m.writable_volume:
+            out.extend(_writable_volume(name, m, got))
+            continue
         if got is None or got.source == NOT_A_MOUNT:
             shown = [e for e in actual.entries if e.path == m.path or e.path.startswith(m.path + "/")]
             if got is not None and shown:
@@ -92,6 +102,45 @@ def compare_containers(expected: ContainerLayout, actual: ContainerLayout,
         backing = {_canonical(e.path) for e in list(exp_view.values()) + list(act_view.values())}
         out.extend(_compare_raw(name, expected, actual, ignore, backing))
     return out
+
+
+def _writable_volume(container: str, m: Mount, got: Mount | None) -> list[Difference]:
+    """The writable-volume facet of one mount: there, and writable exactly when the cluster's is."""
+    want = f"a {'read-only' if m.read_only else 'writable'} {m.type} volume ({m.source})"
+    if got is None or got.source == NOT_A_MOUNT:
+        return [Difference(container, m.path, "volume", want, "no mount",
+                           "what the pod writes here goes to the container's own layer (or fails on a read-only "
+                           "root filesystem) and is not shared with the pod's other containers")]
+    if got.read_only != m.read_only:
+        return [Difference(container, m.path, "volume", want,
+                           f"a {'read-only' if got.read_only else 'writable'} mount ({got.source})",
+                           "writes fail here" if got.read_only else "the cluster refuses writes here")]
+    return []
+
+
+def extra_writable(container: str, expected: ContainerLayout, declared: list[tuple[str, bool, str]]) -> list[Difference]:
+    """Writable mounts the Docker side declares where the cluster has no mount: ``declared`` is
+    (target, read_only, what) of each mount a compose service (or its container) declares itself."""
+    paths = {m.path for m in expected.mounts}
+    return [Difference(container, target, "volume", "no mount", f"a writable mount ({what})",
+                       "the cluster gives this container no volume here: what it writes is shared or kept here only")
+            for target, read_only, what in declared if not read_only and target not in paths]
+
+
+def _without_pod_writes(layout: ContainerLayout, by: ContainerLayout | None = None,
+                        absent: set[str] = frozenset()) -> ContainerLayout:
+    """``layout`` without what the pod writes in writable volumes (``by``'s, default its own): only
+    the mounted directory itself is kept where ``by`` predicts it (an emptyDir's root), unless the
+    mount is ``absent`` on the other side."""
+    by = by or layout
+    writable = {m.path for m in by.mounts if m.writable_volume}
+    predicted = {e.path for e in by.entries} - set(absent)
+
+    def keep(path: str) -> bool:
+        m = by.mount_for(path)
+        return m is None or m.path not in writable or (path == m.path and path in predicted)
+
+    return ContainerLayout(layout.name, layout.init, layout.mounts, [e for e in layout.entries if keep(e.path)])
 
 
 def _summary(e: Entry) -> str:

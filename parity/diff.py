@@ -254,8 +254,19 @@ def pod_diff(expected: WorkloadLayout, observed: WorkloadLayout, ignore: frozens
                 report.differences.append(Difference(c.name, "-", "unpaired-container", "running", "absent"))
             continue
         report.pairs.append((c.name, c.name))
-        report.differences += compare_containers(c, got, ignore)
+        report.differences += compare_containers(files_only(c), got, ignore)
     return report
+
+
+def files_only(c: ContainerLayout) -> ContainerLayout:
+    """``c`` without its writable volumes (emptyDir, claims...): what ``--observed`` reads of a
+    running pod is the files the kubelet writes, not the volumes the pod writes to."""
+    writable = [m for m in c.mounts if m.writable_volume]
+    if not writable:
+        return c
+    keep = [m for m in c.mounts if not m.writable_volume]
+    return ContainerLayout(c.name, c.init, keep, [e for e in c.entries if (m := c.mount_for(e.path)) is not None
+                                                  and not m.writable_volume])
 
 
 # ---------------------------------------------------------------------------------------------

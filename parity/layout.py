@@ -194,24 +194,37 @@ class MountCover:
 _PATH_OF = operator.itemgetter(0)  # an Entry's path, as a sort key in C
 
 
+#: ``Mount.type`` of the volume types whose mounts are directories the pod writes (files not predicted).
+WRITABLE_TYPES = ("emptyDir", "persistentVolumeClaim", "hostPath", "ephemeral")
+
+
 @dataclass(frozen=True)
 class Mount:
-    """A mount in a container: where, from which volume, and whether writes are refused."""
+    """A mount in a container: where, from which volume, and whether writes are refused.
+
+    ``type``: the Kubernetes volume type (``secret``... ``emptyDir``); "" on the Docker side, where
+    a mount is what the engine says it is. A mount of a ``WRITABLE_TYPES`` volume holds what the
+    pod writes: its files are not predicted (an emptyDir's root directory is)."""
 
     path: str
     volume: str
     read_only: bool
     sub_path: str | None = None
     source: str = ""  # what fills it: "secret/NAME", "configMap/NAME", "projected", "downwardAPI", a docker volume...
+    type: str = ""
+
+    @property
+    def writable_volume(self) -> bool:
+        return self.type in WRITABLE_TYPES
 
     def to_json(self) -> dict:
         return {"path": self.path, "volume": self.volume, "read_only": self.read_only,
-                "sub_path": self.sub_path, "source": self.source}
+                "sub_path": self.sub_path, "source": self.source, "type": self.type}
 
     @classmethod
     def from_json(cls, data: Mapping) -> "Mount":
         return cls(data["path"], data.get("volume", ""), bool(data.get("read_only")), data.get("sub_path"),
-                   data.get("source", ""))
+                   data.get("source", ""), data.get("type", ""))
 
 
 @dataclass
@@ -363,6 +376,7 @@ class VolumeLayout:
     name: str
     source: str
     entries: list[Entry]
+    type: str = ""  # the Kubernetes volume type (WRITABLE_TYPES: an emptyDir's root only)
 
     def visible(self) -> list[tuple[str, Entry]]:
         """The volume's own user-visible view: (path relative to the root, resolved file or directory)
@@ -496,7 +510,7 @@ def document_parts(layouts: Iterable[WorkloadLayout], left_out: Iterable[Mapping
         sub = "null" if m.sub_path is None else q(m.sub_path)
         return (f'{item}{{\n{field}"path": {q(m.path)},\n{field}"volume": {q(m.volume)},\n'
                 f'{field}"read_only": {"true" if m.read_only else "false"},\n{field}"sub_path": {sub},\n'
-                f'{field}"source": {q(m.source)}\n{item}}}')
+                f'{field}"source": {q(m.source)},\n{field}"type": {q(m.type)}\n{item}}}')
 
     def container(c: ContainerLayout) -> str:
         i, f = " " * 8, " " * 10

@@ -46,6 +46,8 @@ def _container_lines(c: ContainerLayout, paint: Painter) -> list[str]:
         source = printable(f"  <- {m.source or m.volume} (volume {m.volume}){sub}")
         lines.append(f"    {paint(printable(m.path), 'blue')}{source}  {flags}")
         own = shown.get(m, [])
+        if m.writable_volume:
+            lines.append(f"      (a {m.type} volume: what the pod writes here is not predicted)")
         for e in own:
             rel = "." if e.path == m.path else posixpath.relpath(e.path, m.path)
             owner = f"{e.uid}:{e.gid}"

@@ -34,8 +34,9 @@ from ..layout import (DIR, FILE, MAX_SYMLINK_HOPS, SYMLINK, ContainerLayout, Ent
 from .fieldref import DownwardAPI
 from .manifests import Inputs, Workload
 from .names import go_quote, shown
-from .podspec import (ClaimSource, ConfigMapSource, Container, DownwardFile, DownwardSource, KeyToPath, OtherSource,
-                      PodSpec, ProjectedSource, SecretSource, TokenSource, Volume, VolumeMount)
+from .podspec import (ClaimSource, ConfigMapSource, Container, DownwardFile, DownwardSource, EmptyDirSource,
+                      EphemeralSource, HostPathSource, KeyToPath, OtherSource, PodSpec, ProjectedSource, SecretSource,
+                      TokenSource, Volume, VolumeMount)
 
 TMPFS_ROOT_MODE = 0o1777  # emptyDir{medium: Memory}: tmpfs mounted without mode= (§1)
 DISK_ROOT_MODE = 0o777  # emptyDir{}: setupDir chmods to exactly 0777 (§1)
@@ -469,7 +470,12 @@ def validate_payload_path(path: str) -> str | None:
 
 
 def _root_mode(volume: Volume) -> int:
-    return DISK_ROOT_MODE if isinstance(volume.source, ConfigMapSource) else TMPFS_ROOT_MODE
+    """The root of the emptyDir that backs the volume (§1): configMap and a disk emptyDir are
+    directories (0777), the others tmpfs (1777)."""
+    s = volume.source
+    if isinstance(s, ConfigMapSource) or isinstance(s, EmptyDirSource) and not s.memory:
+        return DISK_ROOT_MODE
+    return TMPFS_ROOT_MODE
 
 
 def build_layout(workload: Workload, inputs: Inputs, problems: Problems, epoch: int = 0) -> WorkloadLayout | None:
@@ -483,6 +489,13 @@ def build_layout(workload: Workload, inputs: Inputs, problems: Problems, epoch: 
     contents: dict[str, bytes] = {}
     nested = _nested_mountpoints(spec.all_containers)  # step 3's directories, every volume's at once
     for volume in spec.volumes:
+        if isinstance(volume.source, EmptyDirSource) and not volume.unreproduced():
+            # An emptyDir is its root directory only (§1, §5): what the pod writes is not predicted.
+            tree = _backing_dir(volume, spec.fs_group)
+            for rel in nested.get(volume.name, ()):
+                tree.mkdir_all(rel, INTERMEDIATE_DIR_MODE)
+            trees[volume.name] = tree
+            continue
         if not volume.modelled:
             continue
         payload = pod.payload(volume)  # step 1 (§3)
@@ -498,9 +511,10 @@ def build_layout(workload: Workload, inputs: Inputs, problems: Problems, epoch: 
     _prepare_sub_paths(spec, trees, pod)  # step 5 (§6.2)
     if len(problems.items) > before:
         return None
-    containers = [_container_layout(ctr, trees) for ctr in spec.all_containers]  # step 5 (§6.1)
-    volumes = [VolumeLayout(name, source_name(t.volume), sorted(t.entries.values(), key=lambda e: e.path))
-               for name, t in trees.items()]
+    declared = {v.name: v for v in spec.volumes}
+    containers = [_container_layout(ctr, trees, declared) for ctr in spec.all_containers]  # step 5 (§6.1)
+    volumes = [VolumeLayout(name, source_name(t.volume), sorted(t.entries.values(), key=lambda e: e.path),
+                            t.volume.type) for name, t in trees.items()]
     return WorkloadLayout(workload.kind, workload.name, workload.namespace, containers, contents, volumes,
                           run=workload.run, notes=[workload.scale_note] if workload.scale_note else [])
 
@@ -567,7 +581,7 @@ def _nested_mountpoints(containers: list[Container]) -> dict[str, list[str]]:
     return wanted
 
 
-def _container_layout(ctr: Container, trees: dict[str, VolumeTree]) -> ContainerLayout:
+def _container_layout(ctr: Container, trees: dict[str, VolumeTree], declared: dict[str, Volume]) -> ContainerLayout:
     # Mounts are applied shallowest first; a deeper one hides what a shallower one has at and below
     # its path. So an entry shows when the mount that placed it is the last applied of those that
     # hold its path: one lookup per entry (MountCover) instead of a scan of the entries per mount.
@@ -577,17 +591,25 @@ def _container_layout(ctr: Container, trees: dict[str, VolumeTree]) -> Container
     for i, m in enumerate(order):
         tree = trees.get(m.name)
         if tree is None:
-            continue  # a volume type parity does not model (emptyDir...): only hides what is beneath
+            continue  # no files predicted (a claim, hostPath...): only hides what is beneath
         rel = _sub_rel(m.sub_path) if m.sub_path else ""
         real = tree.real_path(rel) if rel else ""
         mine = (i,)
-        for e in tree.placed(real or "", m.mount_path):
+        placed = tree.placed(real or "", m.mount_path)
+        if tree.volume.writable:  # only the directory mounted: what is in it is the pod's
+            placed = [e for e in placed if e.path == m.mount_path]
+        for e in placed:
             if cover.best(e.path) == mine:
                 entries[e.path] = e
-    # In declaration order. These four volume types are always mounted read-only, whatever readOnly
-    # says (§6.1).
-    mounts = [Mount(m.mount_path, m.name, True, m.sub_path, source_name(trees[m.name].volume))
-              for m in ctr.volume_mounts if m.name in trees]
+    # In declaration order. The four file volume types are always mounted read-only, whatever
+    # readOnly says (§6.1); a writable volume as readOnly (or its claim's readOnly) says.
+    mounts = []
+    for m in ctr.volume_mounts:
+        volume = declared.get(m.name)
+        if volume is None or not (volume.modelled or volume.writable) or volume.unreproduced():
+            continue
+        read_only = True if volume.modelled else m.read_only or bool(getattr(volume.source, "read_only", False))
+        mounts.append(Mount(m.mount_path, m.name, read_only, m.sub_path, source_name(volume), volume.type))
     return ContainerLayout(ctr.name, ctr.init, mounts, list(entries.values()))
 
 
@@ -599,6 +621,13 @@ def source_name(volume: Volume) -> str:
         return f"configMap/{s.name}"
     if isinstance(s, ClaimSource):
         return f"persistentVolumeClaim/{s.claim_name}"
+    if isinstance(s, EmptyDirSource):
+        size = f", sizeLimit {s.size_text}" if s.size_text else ""
+        return f"emptyDir (medium {s.medium}{size})" if s.medium else f"emptyDir{f' ({size[2:]})' if size else ''}"
+    if isinstance(s, HostPathSource):
+        return f"hostPath {s.path}" + (f" (type {s.type})" if s.type else "")
+    if isinstance(s, EphemeralSource):
+        return "ephemeral"
     if isinstance(s, OtherSource):
         return s.type
     return volume.type

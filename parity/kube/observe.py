@@ -137,7 +137,7 @@ def container_layout(ctr: Container, volumes: list[Volume], listing: Listing) ->
         volume = by_name.get(vm.name)
         if volume is not None and volume.modelled:
             read_only = "ro" in listing.options.get(vm.mount_path, "").split(",")
-            out_mounts.append(Mount(vm.mount_path, vm.name, read_only, vm.sub_path, source_name(volume)))
+            out_mounts.append(Mount(vm.mount_path, vm.name, read_only, vm.sub_path, source_name(volume), volume.type))
     return ContainerLayout(ctr.name, ctr.init, out_mounts, entries)
 
 

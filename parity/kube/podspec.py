@@ -100,7 +100,8 @@ class ProjectedSource:
 class ClaimSource:
     """A persistentVolumeClaim volume: declared in the pod, or one the StatefulSet controller adds for
     each of its ``volumeClaimTemplates`` (``updateStorage``: claim ``<template>-<set>-<ordinal>``).
-    Its data lives outside the pod: not reproduced as files (see ``unreproduced``)."""
+    Its data outlives the pod: reproduced as a named volume of the app, one per claim (namespace and
+    claim name), kept by ``down`` unless asked."""
 
     claim_name: str
     read_only: bool = False
@@ -108,14 +109,54 @@ class ClaimSource:
 
 
 @dataclass(frozen=True)
+class EmptyDirSource:
+    """``emptyDir``: a directory made for the pod, shared by its containers, gone with the pod.
+    ``medium`` as written ("" disk, "Memory" tmpfs, "HugePages..."); ``size_limit`` in bytes (None:
+    unset), as the quantity ``sizeLimit`` written."""
+
+    medium: str = ""
+    size_limit: int | None = None
+    size_text: str | None = None  # sizeLimit as written, for messages
+
+    @property
+    def memory(self) -> bool:
+        return self.medium == "Memory"
+
+
+#: ``HostPathType`` values (``validateHostPathType``'s set, in ``sets.List`` order: sorted).
+HOST_PATH_TYPES = ("", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCreate", "File", "FileOrCreate",
+                   "Socket")
+
+
+@dataclass(frozen=True)
+class HostPathSource:
+    """``hostPath``: a path of the node (here: of the Docker host) bound into the containers."""
+
+    path: str
+    type: str = ""  # HostPathUnset: no check
+
+
+@dataclass(frozen=True)
+class EphemeralSource:
+    """A generic ephemeral volume: a claim made from ``volumeClaimTemplate`` for this pod and deleted
+    with it (claim ``<pod>-<volume>``); reproduced as a named volume of the pod, removed with it."""
+
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
 class OtherSource:
-    """A volume type parity does not model (emptyDir, hostPath, ephemeral, csi...)."""
+    """A volume type parity does not reproduce (nfs, csi, iscsi, image, gitRepo...): said, never dropped."""
 
     type: str
     medium: str | None = None
 
 
-VolumeSource = SecretSource | ConfigMapSource | DownwardSource | ProjectedSource | ClaimSource | OtherSource
+VolumeSource = (SecretSource | ConfigMapSource | DownwardSource | ProjectedSource | ClaimSource | EmptyDirSource
+                | HostPathSource | EphemeralSource | OtherSource)
+
+#: The volume types whose mounts are writable directories (unless readOnly): no files predicted.
+WRITABLE_SOURCES = (EmptyDirSource, ClaimSource, HostPathSource, EphemeralSource)
 
 
 @dataclass(frozen=True)
@@ -126,22 +167,33 @@ class Volume:
 
     @property
     def modelled(self) -> bool:
-        return not isinstance(self.source, (OtherSource, ClaimSource))
+        """Its files are predicted (secret, configMap, downwardAPI, projected)."""
+        return not isinstance(self.source, (OtherSource,) + WRITABLE_SOURCES)
+
+    @property
+    def writable(self) -> bool:
+        """A directory the containers write to (emptyDir, claims, hostPath, ephemeral): reproduced
+        as a mount, with no files predicted."""
+        return isinstance(self.source, WRITABLE_SOURCES)
 
     @property
     def type(self) -> str:
         return {SecretSource: "secret", ConfigMapSource: "configMap", DownwardSource: "downwardAPI",
-                ProjectedSource: "projected", ClaimSource: "persistentVolumeClaim"}.get(
+                ProjectedSource: "projected", ClaimSource: "persistentVolumeClaim", EmptyDirSource: "emptyDir",
+                HostPathSource: "hostPath", EphemeralSource: "ephemeral"}.get(
                     type(self.source)) or self.source.type  # type: ignore[union-attr]
 
     def unreproduced(self) -> str | None:
-        """What a container mounting this volume misses locally (None for the modelled types)."""
-        if self.modelled:
+        """What a container mounting this volume misses locally (None for the types parity reproduces)."""
+        s = self.source
+        if isinstance(s, EmptyDirSource) and s.medium not in ("", "Memory"):
+            return (f'emptyDir volume "{self.name}" with medium {go_quote(s.medium)} (huge pages) is not reproduced '
+                    "by parity")
+        if not isinstance(s, OtherSource):
             return None
-        what = f'{self.type} volume "{self.name}"'
-        if isinstance(self.source, ClaimSource):
-            what += f" (claim {self.source.claim_name}{', from volumeClaimTemplates' if self.source.template else ''})"
-        return f"{what} is not reproduced by parity"
+        return (f'{self.type} volume "{self.name}" is not reproduced by parity (it needs the cluster\'s storage: '
+                "parity reproduces emptyDir, persistentVolumeClaim, hostPath and ephemeral volumes as Docker volumes "
+                "or binds)")
 
 
 @dataclass(frozen=True)
@@ -1261,10 +1313,62 @@ def _parse_projected(raw: dict, prefix: str, c: _Checker) -> ProjectedSource:
     return ProjectedSource(tuple(sources), _default_mode(raw, prefix, c), prefix)
 
 
-_OTHER_TYPES = ("emptyDir", "hostPath", "nfs", "csi", "ephemeral", "image", "iscsi",
-                "gitRepo", "cephfs", "rbd", "fc", "azureFile", "azureDisk", "awsElasticBlockStore",
-                "gcePersistentDisk", "cinder", "flexVolume", "portworxVolume", "vsphereVolume", "quobyte",
-                "scaleIO", "storageos", "glusterfs", "photonPersistentDisk", "flocker")
+_OTHER_TYPES = ("nfs", "csi", "image", "iscsi", "gitRepo", "cephfs", "rbd", "fc", "azureFile", "azureDisk",
+                "awsElasticBlockStore", "gcePersistentDisk", "cinder", "flexVolume", "portworxVolume", "vsphereVolume",
+                "quobyte", "scaleIO", "storageos", "glusterfs", "photonPersistentDisk", "flocker")
+
+
+def _parse_empty_dir(raw: dict, prefix: str, c: _Checker) -> EmptyDirSource:
+    """``emptyDir`` (``validateVolumeSource``: a negative ``sizeLimit`` is forbidden; a malformed one
+    fails the decoder, as for resources)."""
+    medium = c.string(raw.get("medium"), f"{prefix}.medium") or ""
+    size = raw.get("sizeLimit")
+    if size is None:
+        return EmptyDirSource(medium)
+    where = f"{prefix}.sizeLimit"
+    if isinstance(size, bool) or not isinstance(size, (str, int, float)):
+        c.bad(where, "must be a quantity (e.g. 500m, 64Mi)")
+        return EmptyDirSource(medium)
+    try:
+        value = quantity.parse(str(size))
+    except quantity.QuantityOverflow:
+        return EmptyDirSource(medium, None, str(size))
+    except ValueError:
+        c.bad(where, f"{go_quote(str(size))}: {QUANTITY_FORMAT}")
+        return EmptyDirSource(medium)
+    if value < 0:
+        c.bad(where, "Forbidden: SizeLimit field must be a valid resource quantity")
+        return EmptyDirSource(medium)
+    # The kubelet mounts tmpfs with size=sizeLimit.Value(): whole bytes, rounded up.
+    return EmptyDirSource(medium, -(-value.numerator // value.denominator), str(size))
+
+
+def _parse_host_path(raw: dict, prefix: str, c: _Checker) -> HostPathSource | None:
+    """``validateHostPathVolumeSource``: a path, without a '..' element; a known ``type``."""
+    path = c.string(raw.get("path"), f"{prefix}.path")
+    if path is None:
+        c.bad(f"{prefix}.path", "Required value")
+        return None
+    ok = True
+    if ".." in path.split("/"):  # validatePathNoBacksteps
+        c.bad(f"{prefix}.path", invalid(path, "must not contain '..'"))
+        ok = False
+    kind = raw.get("type")
+    if kind is not None and (not isinstance(kind, str) or kind not in HOST_PATH_TYPES):
+        c.bad(f"{prefix}.type", f"Unsupported value: {go_quote(str(kind))}: supported values: "
+                                + ", ".join(f'"{t}"' for t in HOST_PATH_TYPES))
+        ok = False
+    return HostPathSource(path, kind or "") if ok else None
+
+
+def _parse_ephemeral(raw: dict, prefix: str, c: _Checker) -> EphemeralSource:
+    """``validateEphemeralVolumeSource``: a ``volumeClaimTemplate`` is required (its spec is the
+    storage class's business: not reproduced, the volume is a plain Docker volume)."""
+    if raw.get("volumeClaimTemplate") is None:
+        c.bad(f"{prefix}.volumeClaimTemplate", "Required value")
+    else:
+        c.map(raw.get("volumeClaimTemplate"), f"{prefix}.volumeClaimTemplate")
+    return EphemeralSource(c.boolean(raw.get("readOnly"), f"{prefix}.readOnly"))
 
 
 def claim_volumes(templates, set_name: str, prefix: str, problems: Problems, file: str, ref: str) -> list[Volume]:
@@ -1303,9 +1407,17 @@ def _parse_volume(raw, prefix: str, c: _Checker) -> Volume | None:
         claim = c.string(pvc.get("claimName"), f"{prefix}.persistentVolumeClaim.claimName", required=True)
         return Volume(name, ClaimSource(claim or "", c.boolean(pvc.get("readOnly"),
                                                                 f"{prefix}.persistentVolumeClaim.readOnly")), prefix)
+    if "emptyDir" in raw:
+        return Volume(name, _parse_empty_dir(c.map(raw["emptyDir"], f"{prefix}.emptyDir"), f"{prefix}.emptyDir", c),
+                      prefix)
+    if "hostPath" in raw:
+        host = _parse_host_path(c.map(raw["hostPath"], f"{prefix}.hostPath"), f"{prefix}.hostPath", c)
+        return Volume(name, host, prefix) if host else None
+    if "ephemeral" in raw:
+        return Volume(name, _parse_ephemeral(c.map(raw["ephemeral"], f"{prefix}.ephemeral"), f"{prefix}.ephemeral",
+                                             c), prefix)
     for t in _OTHER_TYPES:
         if t in raw:
-            medium = raw[t].get("medium") if t == "emptyDir" and isinstance(raw[t], dict) else None
-            return Volume(name, OtherSource(t, medium), prefix)
+            return Volume(name, OtherSource(t), prefix)
     # No source given: the API server defaults it to an emptyDir.
-    return Volume(name, OtherSource("emptyDir"), prefix)
+    return Volume(name, EmptyDirSource(), prefix)

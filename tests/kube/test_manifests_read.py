@@ -157,26 +157,34 @@ def test_a_mount_of_a_volume_claim_template_is_a_volume_of_the_pod(tmp_path):
 
 
 def test_unreproduced_volumes_are_said_once_each_never_dropped_silently(tmp_path):
-    path = write(tmp_path, STATEFULSET + """---
+    text = STATEFULSET.replace("            - {name: storage, mountPath: /var/lib/db}",
+                               "            - {name: storage, mountPath: /var/lib/db}\n"
+                               "            - {name: share, mountPath: /share}")
+    text = text.replace("        - {name: host, hostPath: {path: /var/log}}",
+                        "        - {name: host, hostPath: {path: /var/log}}\n"
+                        "        - {name: share, nfs: {server: nfs.example, path: /exports}}")
+    path = write(tmp_path, text + """---
 apiVersion: v1
 kind: Pod
 metadata: {name: other}
 spec:
   containers: [{name: app, image: busybox, volumeMounts: [{name: scratch, mountPath: /tmp}]}]
-  volumes: [{name: scratch, emptyDir: {}}]
+  volumes: [{name: scratch, csi: {driver: x.example}}]
 """)
     result = run_parity("layout", str(path), "--workload", "sts/db")
     assert result.returncode == 0
     where = f"parity: warning: {path}: StatefulSet/db: spec.template.spec.containers[0]"
-    # One line per mount, for the chosen workload only (Pod/other's emptyDir is not this run's business).
+    # One line per mount of a volume type parity does not reproduce, for the chosen workload only
+    # (Pod/other's csi volume is not this run's business); emptyDir, hostPath and the claim are reproduced.
     assert result.stderr.decode().splitlines() == [
-        f"{where}.volumeMounts[1]: emptyDir volume \"scratch\" is not reproduced by parity: nothing is mounted "
-        "at /tmp here",
-        f"{where}.volumeMounts[2]: hostPath volume \"host\" is not reproduced by parity: nothing is mounted "
-        "at /host here",
-        f"{where}.volumeMounts[3]: persistentVolumeClaim volume \"storage\" (claim storage-db-0, from "
-        "volumeClaimTemplates) is not reproduced by parity: nothing is mounted at /var/lib/db here",
+        f"{where}.volumeMounts[4]: nfs volume \"share\" is not reproduced by parity (it needs the cluster's "
+        "storage: parity reproduces emptyDir, persistentVolumeClaim, hostPath and ephemeral volumes as Docker "
+        "volumes or binds): nothing is mounted at /share here",
     ]
+    shown = result.stdout.decode()
+    for line in ("/tmp  <- emptyDir (volume scratch)  read-write", "/host  <- hostPath /var/log (volume host)  read-write",
+                 "/var/lib/db  <- persistentVolumeClaim/storage-db-0 (volume storage)  read-write"):
+        assert line in shown
 
 
 def test_a_claim_template_replaces_a_same_named_template_volume(tmp_path):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from parity.diff import files_only  # the model of a pod without its writable volumes: what --observed reads
 from parity.errors import ParityError
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_objects
@@ -145,7 +146,7 @@ def world(tmp_path):
     layout = predicted()
     root = tmp_path / "rootfs"
     for name in ("app", "sidecar"):
-        materialize(layout.container(name), layout.contents, root)
+        materialize(files_only(layout.container(name)), layout.contents, root)
     (root / "etc/db/cache").mkdir()  # the emptyDir mounted inside the secret: not modelled, must not show
     (root / "etc/db/cache/junk.txt").write_text("scratch")
     table = tmp_path / "mounts"
@@ -175,14 +176,14 @@ def test_observed_layout_equals_the_prediction(world, protocol, frame_size):
     api, local, layout, _, _, tmp_path = world
     api.protocol, api.frame_size = protocol, frame_size
     observed = observe(api, tmp_path)
-    assert observed == WorkloadLayout("Pod", "web", "dev", [as_seen_by_us(layout.container("app"))])
+    assert observed == WorkloadLayout("Pod", "web", "dev", [as_seen_by_us(files_only(layout.container("app")))])
     # The same layout, checked against values rather than against the model alone.
     app = observed.containers[0]
-    assert app.mounts == [Mount("/etc/db", "creds", True, None, "secret/db-creds"),
-                          Mount("/etc/app conf", "config", True, None, "configMap/app-config"),
-                          Mount("/etc/tls/ca.pem", "tls", True, "ca.pem", "secret/tls-bundle"),
-                          Mount("/etc/podinfo", "info", True, None, "downwardAPI"),
-                          Mount("/etc/bundle", "bundle", True, None, "projected")]
+    assert app.mounts == [Mount("/etc/db", "creds", True, None, "secret/db-creds", "secret"),
+                          Mount("/etc/app conf", "config", True, None, "configMap/app-config", "configMap"),
+                          Mount("/etc/tls/ca.pem", "tls", True, "ca.pem", "secret/tls-bundle", "secret"),
+                          Mount("/etc/podinfo", "info", True, None, "downwardAPI", "downwardAPI"),
+                          Mount("/etc/bundle", "bundle", True, None, "projected", "projected")]
     files = {p: (e.mode, e.size, e.sha256) for p, e in app.visible_files()}
     assert files == {
         "/etc/app conf/app.yaml": (0o644, 22, hashlib.sha256(b"port: 8080\nlog: debug\n").hexdigest()),
@@ -226,8 +227,8 @@ def test_a_writable_mount_is_reported_as_such(world):
 def test_other_container_with_c(world):
     api, local, layout, _, _, tmp_path = world
     observed = observe(api, tmp_path, container="sidecar")
-    assert observed.containers == [as_seen_by_us(layout.container("sidecar"))]
-    assert observed.containers[0].mounts == [Mount("/podinfo", "info", True, None, "downwardAPI")]
+    assert observed.containers == [as_seen_by_us(files_only(layout.container("sidecar")))]
+    assert observed.containers[0].mounts == [Mount("/podinfo", "info", True, None, "downwardAPI", "downwardAPI")]
     assert [c for _, c in local.calls] == ["sidecar"]
 
 
