@@ -534,9 +534,12 @@ def up(manifests, secret_paths, workload, namespace, from_cluster, context, kube
 @kubectl_input_options
 @SKIP_NON_KUBERNETES_OPTION
 @PROJECT_OPTION
+@click.option("--delete-claims", is_flag=True, default=False,
+              help="Remove the persistentVolumeClaims' volumes too (their data: kept by default, as a claim outlives "
+                   "its pods).")
 @FORMAT_OPTION
 @handle_errors
-def down(manifests, workload, namespace, project, fmt):
+def down(manifests, workload, namespace, project, delete_claims, fmt):
     """Remove every container, volume and image (secret-bearing ones included) parity up made for
     an environment, named by its manifests (the same selection as its up), or for a workload named
     by --workload [NS/]KIND/NAME, in its project (-p, or the default). Objects of other projects, and
@@ -566,8 +569,8 @@ def down(manifests, workload, namespace, project, fmt):
         refs = []
     else:
         raise ParityError("name the workload: MANIFEST..., --workload KIND/NAME or -p PROJECT")
-    results = ([do_down(f"{kind}/{name}", project or project_name(kind, name, ns), ns) for kind, name, ns in refs]
-               or [do_down(None, project)])
+    results = ([do_down(f"{kind}/{name}", project or project_name(kind, name, ns), ns, delete_claims)
+                for kind, name, ns in refs] or [do_down(None, project, delete_claims=delete_claims)])
     if fmt == "json":
         click.echo(dump_json(down_json(results)), nl=False)
     else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .compare import Difference, compare_containers
+from .compare import Difference, compare_containers, extra_writable
 from .docker.compose import ComposeProject
 from .docker.labels import COMPOSE_SERVICE, LABEL_DIFF_OWNER, LABEL_ROLE, ROLE_PROBE, run_owner
 from .docker.liveproject import DEFAULT_TIMEOUT
@@ -25,7 +25,7 @@ from .facets import (ProcessFacets, Started, cluster_facets, compare_facets, com
 from .docker.health import HealthCheck, compare_health, from_compose, from_inspect, health_plan
 from .kube.manifests import Workload
 from .kube.podspec import Container
-from .layout import ContainerLayout, WorkloadLayout
+from .layout import NOT_A_MOUNT, ContainerLayout, WorkloadLayout
 from .output import Progress
 
 
@@ -193,13 +193,24 @@ def static_diff(expected: Expected, project: ComposeProject, mapping: dict[str, 
     for p in pairs:
         c, service = p.container, p.service
         report.pairs.append((c.name, service))
-        view = reader.view(service, c.name, [m.path for m in c.mounts], c.init)
+        # Writable volumes (emptyDir, claims, hostPath...): their mounts, and an emptyDir's root only
+        # (never a bind's host tree: a hostPath of / would be read whole).
+        writable = [m for m in c.mounts if m.writable_volume]
+        files = [m for m in c.mounts if not m.writable_volume]
+        view = reader.view(service, c.name, [m.path for m in files], c.init)
         report.differences += [Difference(c.name, path, "unknown", "", "", why) for path, why in view.unknown.items()]
-        known = [m for m in c.mounts if m.path not in view.unknown]
-        shown = ContainerLayout(c.name, c.init, known, [e for e in c.entries
-                                                        if any(e.path == m.path or e.path.startswith(m.path + "/")
-                                                               for m in known)])
-        report.differences += compare_containers(shown, view.layout, ignore)
+        known = [m for m in files if m.path not in view.unknown]
+        got = [reader.mount_at(service, m.path) for m in writable]
+        roots = {e.path for e in c.entries if any(e.path == m.path for m in writable)}
+        got_entries = [e for g in got if g.path in roots and g.source != NOT_A_MOUNT
+                       for e in reader.view(service, c.name, [g.path], c.init).layout.entries if e.path == g.path]
+        actual = ContainerLayout(view.layout.name, view.layout.init, view.layout.mounts + got,
+                                 view.layout.entries + got_entries)
+        shown = ContainerLayout(c.name, c.init, known + writable,
+                                [e for e in c.entries if any(e.path == m.path or e.path.startswith(m.path + "/")
+                                                             for m in known) or e.path in roots])
+        report.differences += compare_containers(shown, actual, ignore)
+        report.differences += extra_writable(c.name, c, reader.declared_mounts(service))
         svc = project.services[service]
         report.differences += _group_difference(p.workload, c.name, svc.get("group_add") or [], svc.get("user"),
                                                 ignore)

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from .docker.engine import by_label, connect, engine_errors
 from .docker.labels import (LABEL_DIFF_OWNER, LABEL_NAMESPACE, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME,
-                            LABEL_VOLUME_DIGEST, LABEL_VOLUME_SHAPE, LABEL_WORKLOAD, ROLE_DATA, made_by_up, run_owner)
+                            LABEL_VOLUME_DIGEST, LABEL_VOLUME_SHAPE, LABEL_WORKLOAD, ROLE_CLAIM, ROLE_DATA, made_by_up,
+                            run_owner)
 from .docker.leftovers import owned_by_running_diff, sweep
 from .state import project_lock, remove_state_dir, state_root
 
@@ -30,10 +31,12 @@ class Removed:
     volumes: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
     networks: list[str] = field(default_factory=list)
+    #: Claims' volumes left in place (the app's data: ``--delete-claims`` removes them).
+    kept: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {"containers": self.containers, "volumes": self.volumes, "images": self.images,
-                "networks": self.networks}
+                "networks": self.networks, "kept": self.kept}
 
 
 @dataclass
@@ -64,7 +67,8 @@ def _removed_by_down(labels: dict | None, project: str) -> bool:
 
 
 @engine_errors()
-def down(workload_ref: str | None, project: str, namespace: str | None = None) -> DownResult:
+def down(workload_ref: str | None, project: str, namespace: str | None = None,
+         delete_claims: bool = False) -> DownResult:
     """Remove every container, volume and image ``parity up`` made for ``project`` (and the workload,
     when given), and the project's state directory once nothing of the project is left. Another
     project's objects (another ``-p``, or a ``docker compose -p`` run of the generated file) are
@@ -76,6 +80,8 @@ def down(workload_ref: str | None, project: str, namespace: str | None = None) -
         project: the project name (its state directory's name).
         namespace: the workload's namespace (its containers carry it: two namespaces' workloads of
             one name may share a project); None: any.
+        delete_claims: remove the persistentVolumeClaims' volumes too (kept otherwise: the app's
+            data survives ``down`` and ``up``, as a claim outlives its pods in the cluster).
 
     Returns:
         What was removed.
@@ -86,7 +92,7 @@ def down(workload_ref: str | None, project: str, namespace: str | None = None) -
     client = connect()
     with project_lock(project, workload_ref or f"project {project}") as lock:
         lock.write_journal({"command": "down", "owner": run_owner()})
-        removed = _remove_labelled(client, workload_ref, project, namespace)
+        removed = _remove_labelled(client, workload_ref, project, namespace, delete_claims)
         # An app's other workloads still run from the state directory (their subPath files):
         # it goes with the project's last container.
         if workload_ref is None or not any(made_by_up(c.labels, project)
@@ -98,7 +104,8 @@ def down(workload_ref: str | None, project: str, namespace: str | None = None) -
     return DownResult(workload_ref, project, removed)
 
 
-def _remove_labelled(client, workload_ref: str | None, project: str, namespace: str | None) -> Removed:
+def _remove_labelled(client, workload_ref: str | None, project: str, namespace: str | None,
+                     delete_claims: bool = False) -> Removed:
     label = {LABEL_WORKLOAD: workload_ref} if workload_ref else {LABEL_PROJECT: project}
     removed = Removed()
 
@@ -122,6 +129,10 @@ def _remove_labelled(client, workload_ref: str | None, project: str, namespace: 
                 if exc.status_code not in (403, 404, 409):  # in use (403 on older engines, 409), gone
                     raise
     volumes = [vol for vol in by_label(client.volumes, **label) if goes(vol.attrs.get("Labels"))]  # (no .labels)
+    # A claim's volume is the app's data: kept unless asked (``delete_claims``).
+    removed.kept = [v.name for v in volumes if (v.attrs.get("Labels") or {}).get(LABEL_ROLE) == ROLE_CLAIM
+                    and not delete_claims]
+    volumes = [v for v in volumes if v.name not in removed.kept]
     if workload_ref and volumes:
         _release(client, project, volumes)
     for vol in volumes:

@@ -149,6 +149,9 @@ def down_text(results: list[DownResult]) -> str:
         lines.append(f"{printable(r.workload or 'project ' + r.project)}: removed {len(removed.containers)} "
                      f"container(s), {len(removed.volumes)} volume(s), {len(removed.images)} image(s)"
                      + (f", {len(removed.networks)} network(s)" if removed.networks else ""))
+        if removed.kept:
+            lines.append(f"  kept {len(removed.kept)} claim volume(s), the app's data: "
+                         f"{printable(', '.join(removed.kept))} (parity down --delete-claims removes them)")
     return "".join(line + "\n" for line in lines)
 
 

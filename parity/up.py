@@ -46,7 +46,9 @@ from .docker.labels import (LABEL_CONFIG, LABEL_DIGEST, LABEL_PROJECT, LABEL_ROL
 from .docker.leftovers import owner_alive, sweep
 from .docker.sandbox import SandboxPlan, sandbox_plans, up_networks
 from .docker.security import verify_run_as_non_root
-from .docker.plan import DATA_SERVICE, AppPlan, DataVolume, ServicePlan
+from .docker import hostpath
+from .docker.emit import store_labels
+from .docker.plan import CLAIM, DATA_SERVICE, AppPlan, DataVolume, ServicePlan, StoreVolume
 from .errors import ParityError
 from .layout import WorkloadLayout, document
 from .outdir import OUTPUT_MARK, OUTPUT_MARK_TEXT, inside, signals_held, write_file
@@ -122,10 +124,12 @@ def _config_digest(s: ServicePlan) -> str:
         "security": s.security.config(),
         **({"health": s.health.sdk()} if s.health else {}),  # (absent without one: digests made before stay)
         "hostname": s.hostname, "restart": s.restart, "ports": s.ports, "tty": s.tty, "stdin": s.stdin_open,
-        "volumes": [(m.target, m.volume) for m in s.volumes],
+        "volumes": [(m.target, m.volume) + (() if m.read_only else ("rw",)) for m in s.volumes],
         "binds": [(b.target, [(e.path, e.type, e.mode, e.uid, e.gid, e.sha256, e.target) for e in b.entries])
                   for b in s.binds],
     }
+    if s.host_paths:  # (only then: an app without hostPath keeps its digests)
+        config["host_paths"] = [(h.target, h.source, h.read_only) for h in s.host_paths]
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
 
 
@@ -306,6 +310,8 @@ class _Up:
         with engine_errors():
             sweep(self.client)  # a killed parity diff --live's leftovers
             self._check_names()  # before anything is written or created
+            for h in {h.source: h for sv in self.plan.services for h in sv.host_paths}.values():
+                hostpath.prepare(h)  # the kubelet's type checks, before the pod's containers
             with project_lock(self.plan.project, self.plan.subject) as lock:
                 self._run(lock)
             if self.wait is not None:  # (the lock is not held while waiting: status and down may run)
@@ -333,6 +339,9 @@ class _Up:
                 # volume itself, unlabelled, filled with secrets).
                 with signals_held():
                     self._volumes()
+            if self.plan.stores:
+                with signals_held():
+                    self._stores()
             with signals_held():
                 self._networks()
             for actions in self._parallel([lambda sb=sb: self._sandbox(sb) for sb in self.sandboxes]):
@@ -420,6 +429,10 @@ class _Up:
         volumes = volumes_named(self.client, [self.plan.volume_name(v) for v in self.plan.volumes])
         for name in (self.plan.volume_name(v) for v in self.plan.volumes):
             if name in volumes and not_ours(volumes[name].attrs.get("Labels"), self.plan.project, ref):
+                raise ParityError(_not_ours_volume(name, subject))
+        stores = volumes_named(self.client, [v.docker_name for v in self.plan.stores])
+        for name in (v.docker_name for v in self.plan.stores):
+            if name in stores and not_ours(stores[name].attrs.get("Labels"), self.plan.project, ref):
                 raise ParityError(_not_ours_volume(name, subject))
         if self.plan.volumes:
             try:
@@ -573,6 +586,41 @@ class _Up:
         self.sandbox_ids[sb.name] = made.id
         return [f"{action} {sb.pod.sandbox}"]
 
+    def _stores(self) -> None:
+        """Writable volumes not filled from the data image (plan.StoreVolume): made when missing,
+        kept otherwise (a claim's data survives down and up; a tmpfs volume whose options changed is
+        made again, as a new pod gets a new emptyDir)."""
+        plan = self.plan
+
+        def reconcile(v: StoreVolume) -> str | None:
+            try:
+                have = self.client.volumes.get(v.docker_name)
+            except docker.errors.NotFound:
+                have = None
+            if have is not None and (v.kind == CLAIM or (have.attrs.get("Options") or {}) == v.driver_opts):
+                return None
+            action = f"created volume {v.docker_name}"
+            if have is not None:
+                for ctr in project_containers(self.client, plan.project):
+                    if any(m.get("Name") == v.docker_name for m in ctr.attrs.get("Mounts", [])):
+                        ctr.remove(force=True, v=True)
+                have.remove(force=True)
+                action = f"recreated volume {v.docker_name}"
+            made = self.client.volumes.create(v.docker_name, driver="local", driver_opts=v.driver_opts or None,
+                                              labels={**store_labels(plan, v), **self.owner_label})
+            if (made.attrs.get("Labels") or {}).get(LABEL_UP_OWNER) != self.owner:
+                raise ParityError(_not_ours_volume(v.docker_name, plan.subject))
+            return action
+
+        self.result.actions.extend(a for a in self._parallel([lambda v=v: reconcile(v) for v in plan.stores]) if a)
+
+    def _volume_of(self, key: str) -> str:
+        """The engine name of the volume a service mounts by key (data volume or store)."""
+        for v in self.plan.volumes:
+            if v.key == key:
+                return self.plan.volume_name(v)
+        return next(v.docker_name for v in self.plan.stores if v.key == key)
+
     def _container(self, s: ServicePlan) -> list[str]:
         """Create, recreate or start the service's container as needed; what was done."""
         plan = self.plan
@@ -591,8 +639,9 @@ class _Up:
             actions = [f"recreated {s.name}"]
         else:
             actions = [f"created {s.name}"]
-        mounts = [Mount(m.target, plan.volume_name(next(v for v in plan.volumes if v.key == m.volume)),
-                        type="volume", read_only=True, no_copy=True) for m in s.volumes]
+        mounts = [Mount(m.target, self._volume_of(m.volume), type="volume", read_only=m.read_only, no_copy=True)
+                  for m in s.volumes]
+        mounts += [Mount(h.target, h.source, type="bind", read_only=h.read_only) for h in s.host_paths]
         for b in s.binds:
             source = self._bind_source(b.host_path)
             if source is None:  # write_state wrote it just now: someone changed it since

@@ -19,10 +19,12 @@ import yaml
 
 from ..kube.names import shown
 
+from . import hostpath
 from .compose import DEFAULT_FILE_NAMES, ON_DEMAND_PROFILE
 from .context import PAYLOAD_NAME
-from .labels import LABEL_DIGEST, LABEL_PROJECT
-from .plan import DATA_SERVICE, SANDBOX, SUBPATH_DIR, AppPlan, PodPlan, ServicePlan, pod_networks, sandbox_command
+from .labels import LABEL_DIGEST, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME, ROLE_CLAIM, ROLE_DATA
+from .plan import (CLAIM, DATA_SERVICE, SANDBOX, SUBPATH_DIR, TMPFS, AppPlan, HostPathPlan, PodPlan, ServicePlan,
+                   StoreVolume, pod_networks, sandbox_command)
 from .security import CFS_PERIOD
 
 COMPOSE_FILE = DEFAULT_FILE_NAMES[0]  # the name Compose reads first: `docker compose up` in the directory finds it
@@ -121,7 +123,33 @@ def compose_dict(plan: AppPlan) -> dict:
         doc["volumes"] = {v.key: {"name": v.docker_name,
                                   "labels": {**labels[v.key], LABEL_DIGEST: f"sha256:{v.digest}"}}
                           for v in plan.volumes}
+    for v in plan.stores:
+        spec: dict = {"name": v.docker_name}
+        if v.driver_opts:
+            spec["driver"] = "local"
+            spec["driver_opts"] = v.driver_opts
+        spec["labels"] = store_labels(plan, v)
+        doc.setdefault("volumes", {})[v.key] = spec
     return _escape(doc)
+
+
+def store_labels(plan: AppPlan, v: StoreVolume) -> dict[str, str]:
+    """A writable volume's labels: a claim is the app's (``ROLE_CLAIM``: kept by down), the others
+    belong with the data volumes of the project."""
+    labels = {k: x for k, x in plan.data_labels().items() if k != LABEL_DIGEST}
+    pod = next((p for p in plan.pods if v in p.stores), None)
+    if pod is not None and v.kind != CLAIM:  # a pod's own volume: down --workload removes it with the pod
+        labels.update(pod.identity_labels())
+    return {**labels, LABEL_ROLE: ROLE_CLAIM if v.kind == CLAIM else ROLE_DATA, LABEL_VOLUME: v.key}
+
+
+def _compose_host_path(h: HostPathPlan) -> dict:
+    """A hostPath as a bind. Compose creates a missing source directory only when told
+    (``create_host_path``): for the types that make a directory (DirectoryOrCreate, and unset, which
+    the runtime makes a directory, as containerd does); the others must exist (docker.sh and
+    ``parity up`` check the type first; compose only fails when the source is missing)."""
+    return {"type": "bind", "source": h.source, "target": h.target, "read_only": h.read_only,
+            "bind": {"create_host_path": h.type in ("", "DirectoryOrCreate")}}
 
 
 def _compose_sandbox(plan: AppPlan, pod: PodPlan, networks: dict[str, list[str]]) -> dict:
@@ -141,6 +169,10 @@ def _compose_sandbox(plan: AppPlan, pod: PodPlan, networks: dict[str, list[str]]
         svc["sysctls"] = dict(pod.sysctls)
     if len(networks) > 1 or networks["default"]:
         svc["networks"] = {key: {"aliases": aliases} if aliases else {} for key, aliases in networks.items()}
+    held = [v for v in pod.stores if v.kind == TMPFS]
+    if held:  # it holds the pod's memory emptyDirs mounted for the pod's life (StoreVolume)
+        svc["volumes"] = [{"type": "volume", "source": v.key, "target": v.hold_path, "volume": {"nocopy": True}}
+                          for v in held]
     svc["labels"] = pod.sandbox_labels(plan.project)
     svc["restart"] = "unless-stopped"
     return svc
@@ -172,10 +204,11 @@ def _compose_service(s: ServicePlan, pod: PodPlan, data_deps: dict) -> dict:
         svc["stdin_open"] = True
     if s.health:
         svc["healthcheck"] = s.health.compose()
-    mounts = [{"type": "volume", "source": m.volume, "target": m.target, "read_only": True,
+    mounts = [{"type": "volume", "source": m.volume, "target": m.target, "read_only": m.read_only,
                "volume": {"nocopy": True}} for m in s.volumes]
     mounts += [{"type": "bind", "source": f"./{b.host_path}", "target": b.target, "read_only": True}
                for b in s.binds]
+    mounts += [_compose_host_path(h) for h in s.host_paths]
     if mounts:
         svc["volumes"] = mounts
     deps = {**data_deps, pod.sandbox: {"condition": "service_started"}}
@@ -273,6 +306,8 @@ def _script_steps(plan: AppPlan) -> list[tuple[str, list[Command]]]:
                                  plan.data_image), quiet))
         steps.append(("Named volumes, filled from the image when the data container is created (never started).",
                       commands))
+    if plan.stores:
+        steps.append(("Writable volumes not filled from the image (a claim that exists is kept).", store_commands(plan)))
     commands = []
     for pod, nets in zip(plan.pods, networks):
         if pod.run != "on-demand":  # (an on-demand pod's: docker.sh's run, pod_commands)
@@ -289,7 +324,7 @@ def pod_commands(plan: AppPlan, pod: PodPlan, nets: dict[str, list[str]]) -> lis
     label = ["--label", f"{LABEL_PROJECT}={plan.project}"]
     quiet = " >/dev/null"
     commands: list[Command] = []
-    by_key = {v.key: v for v in plan.volumes}
+    names = {v.key: v.docker_name for v in plan.volumes} | {v.key: v.docker_name for v in plan.stores}
     sandbox = plan.sandbox_container(pod)
     run = ["docker", "run", "-d", "--name", sandbox,
            *_label_options(pod.sandbox_labels(plan.project)),
@@ -301,6 +336,8 @@ def pod_commands(plan: AppPlan, pod: PodPlan, nets: dict[str, list[str]]) -> lis
     expose, ports = pod.ports
     run += [w for e in expose for w in ("--expose", e)] + [w for x in ports for w in ("-p", x)]
     run += [w for k, v in pod.sysctls.items() for w in ("--sysctl", f"{k}={v}")]
+    run += [w for v in pod.stores if v.kind == TMPFS
+            for w in ("--mount", _mount_option("volume", v.docker_name, v.hold_path, "volume-nocopy"))]
     commands.append(Command((*run, "--restart", "unless-stopped", "--", plan.base_image, *sandbox_command(pod)),
                             quiet))
     for key, aliases in nets.items():  # its namespace's network, for the short names
@@ -308,17 +345,17 @@ def pod_commands(plan: AppPlan, pod: PodPlan, nets: dict[str, list[str]]) -> lis
             commands.append(Command(("docker", "network", "connect", *[w for a in aliases for w in ("--alias", a)],
                                      "--", plan.scoped_network(key), sandbox), quiet))
     for s in pod.services:
-        commands += _script_container(plan, pod, s, by_key, label, sandbox)
+        commands += _script_container(plan, pod, s, names, label, sandbox)
     return commands
 
 
-def _script_container(plan: AppPlan, pod: PodPlan, s: ServicePlan, by_key: dict, label: list[str],
+def _script_container(plan: AppPlan, pod: PodPlan, s: ServicePlan, names: dict[str, str], label: list[str],
                       sandbox: str) -> list[Command]:
     quiet = " >/dev/null"
     commands = []
     holder = plan.mounts_container(s)
-    mounts = [w for m in s.volumes for w in ("--mount", _mount_option("volume", by_key[m.volume].docker_name,
-                                                                        m.target, "volume-nocopy"))]
+    mounts = [w for m in s.volumes if m.read_only
+              for w in ("--mount", _mount_option("volume", names[m.volume], m.target, "volume-nocopy"))]
     mounts += [w for b in s.binds for w in ("--mount", _mount_option("bind", f"{PWD_MARK}/{b.host_path}", b.target,
                                                                        "readonly"))]
     run = ["docker", "run", *(["-d"] if not s.init else ["--rm"]), "--name", plan.container_name(s),
@@ -327,6 +364,7 @@ def _script_container(plan: AppPlan, pod: PodPlan, s: ServicePlan, by_key: dict,
         commands.append(Command(("docker", "create", "--name", holder, *label, *_label_options(pod.identity_labels()),
                                  *mounts, "--", plan.data_image if plan.volumes else s.image), quiet))
         run += ["--volumes-from", f"{holder}:ro"]
+    run += writable_mount_options(s, names)
     run += ["--network", f"container:{sandbox}"]
     if s.user:
         run += ["--user", s.user]
@@ -354,6 +392,30 @@ def _script_container(plan: AppPlan, pod: PodPlan, s: ServicePlan, by_key: dict,
     commands.append(Command(tuple(run), quiet if not s.init else "",
                             exports_file_path(s) if exports_file_path(s) in files else None))
     return commands
+
+
+def store_commands(plan: AppPlan) -> list[Command]:
+    """docker.sh: create each writable volume not filled from the data image (a claim that exists is
+    kept: ``docker volume create`` of an existing name is a no-op)."""
+    out = []
+    for v in plan.stores:
+        opts = [w for k, x in v.driver_opts.items() for w in ("--opt", f"{k}={x}")]
+        driver = ["--driver", "local"] if opts else []
+        labels = [w for k, x in store_labels(plan, v).items() for w in ("--label", f"{k}={x}")]
+        out.append(Command(("docker", "volume", "create", *driver, *opts, *labels, "--", v.docker_name), " >/dev/null"))
+    return out
+
+
+def writable_mount_options(s: ServicePlan, names: dict[str, str]) -> list[str]:
+    """docker.sh: a service's writable volumes and hostPath binds, on its own ``docker run`` (a
+    ``--volumes-from NAME:ro`` holder would make them read-only)."""
+    out = []
+    for m in s.volumes:
+        if not m.read_only:
+            out += ["--mount", _mount_option("volume", names[m.volume], m.target, "volume-nocopy")]
+    for h in s.host_paths:
+        out += ["--mount", _mount_option("bind", h.source, h.target, "readonly" if h.read_only else "")]
+    return out
 
 
 def _compose_security(s: ServicePlan) -> dict:
@@ -397,7 +459,7 @@ def _mount_option(kind: str, source: str, target: str, flag: str) -> str:
     """A ``--mount`` value: CSV, as the docker CLI reads it, so a target holding ',' '=' ':' or '"'
     stays one field (``-v`` would split it at ':')."""
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="").writerow([f"type={kind}", f"src={source}", f"dst={target}", flag])
+    csv.writer(buf, lineterminator="").writerow([f"type={kind}", f"src={source}", f"dst={target}"] + ([flag] if flag else []))
     return buf.getvalue()
 
 
@@ -425,16 +487,25 @@ def docker_script(plan: AppPlan) -> str:
         f"    ids=$(docker ps -aq --filter {project_filter})",
         '    [ -z "$ids" ] || docker rm -f -v $ids >/dev/null',
         f"    vols=$(docker volume ls -q --filter {project_filter})",
+        # A claim's volume is the app's data: kept unless asked (sh docker.sh down --delete-claims).
+        f"    claims=$(docker volume ls -q --filter {project_filter} --filter {_q(f'label={LABEL_ROLE}={ROLE_CLAIM}')})",
+        '    if [ "${1:-}" != --delete-claims ]; then',
+        '        for c in $claims; do vols=$(printf \'%s\\n\' $vols | grep -vxF -- "$c" || true); done',
+        '        [ -z "$claims" ] || echo "kept the claims\' volumes: $(echo $claims) (sh $0 down --delete-claims removes them)" >&2',
+        '    fi',
         '    [ -z "$vols" ] || docker volume rm $vols >/dev/null',
         f"    nets=$(docker network ls -q --filter {project_filter})",
         '    [ -z "$nets" ] || docker network rm $nets >/dev/null',
         f"    docker image rm -- {_q(plan.data_image)} >/dev/null 2>&1 || true",
         "}",
-        'if [ "${1:-up}" = down ]; then down; exit 0; fi',
+        'if [ "${1:-up}" = down ]; then down "${2:-}"; exit 0; fi',
         *_script_run(plan),
         "down  # start from nothing: no stale volume may serve old secrets",
         "",
     ]
+    checks = hostpath.shell_lines([h for s in plan.services for h in s.host_paths])
+    if checks:
+        lines += ["# hostPath volumes: the kubelet's type checks, on this host (they reach into it).", *checks, ""]
     for i, (what, commands) in enumerate(_script_steps(plan), 1):
         lines.append(f"# {i}. {what}")
         lines += [("DOCKER_BUILDKIT=0 " if c.argv[:2] == ("docker", "build") else "") + c.line() for c in commands]

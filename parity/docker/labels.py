@@ -46,6 +46,8 @@ LABEL_VOLUME_SHAPE = "io.parity.volume-shape."
 
 #: ``LABEL_ROLE`` values. The data-only container (and the data image, the volumes) of a project:
 ROLE_DATA = "data"
+#: A persistentVolumeClaim's volume: the app's data, kept by ``down`` unless ``--delete-claims``.
+ROLE_CLAIM = "claim"
 #: ``up``'s short-lived container that updates a volume in place:
 ROLE_WRITER = "writer"
 #: ``diff --live``'s short-lived container that reads an image's files:

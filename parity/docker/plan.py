@@ -23,10 +23,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..layout import ContainerLayout, Entry, VolumeLayout, WorkloadLayout
+from ..layout import WRITABLE_TYPES, ContainerLayout, Entry, Mount, VolumeLayout, WorkloadLayout
 from ..kube.kubelet import termination_log_note
 from ..kube.manifests import Inputs, Workload
-from ..kube.podspec import Container, HostAlias
+from ..kube.podspec import ClaimSource, Container, EmptyDirSource, EphemeralSource, HostAlias, HostPathSource, Volume
 from ..kube.services import CLUSTER_DOMAIN, SERVICE_ENV_NOTE, HostPort, PortForward, pod_hostname as pod_identity, \
     resolve
 from . import DEFAULT_BASE_IMAGE
@@ -64,8 +64,63 @@ class DataVolume:
 
 @dataclass(frozen=True)
 class VolumeMountPlan:
-    volume: str  # DataVolume.key
+    volume: str  # DataVolume.key or StoreVolume.key
     target: str
+    read_only: bool = True  # the file volumes always; a writable volume as its mount (or claim) says
+
+
+#: ``StoreVolume.kind``: what parity makes of a writable volume that is not filled from the data image.
+CLAIM, EPHEMERAL, TMPFS = "claim", "ephemeral", "tmpfs"
+
+
+@dataclass(frozen=True)
+class StoreVolume:
+    """A writable volume not filled from the data image (an emptyDir on disk is a ``DataVolume``
+    whose tree is its root directory: the copy-up gives the root the kubelet's mode and owner).
+
+    - ``claim``: a persistentVolumeClaim (or volumeClaimTemplates) of the app, one per namespace and
+      claim name (pods naming the same claim share it), kept by ``parity down`` unless asked;
+    - ``ephemeral``: a generic ephemeral volume, the pod's, removed with it;
+    - ``tmpfs``: an emptyDir with ``medium: Memory``, a tmpfs volume of the local driver with the
+      kubelet's size (``sizeLimit``) and root mode, held mounted by the pod's sandbox so that what the
+      init containers write there is still there for the app (the local driver unmounts a tmpfs
+      volume when its last container stops)."""
+
+    key: str
+    kind: str
+    docker_name: str
+    namespace: str = ""
+    claim: str = ""
+    size: int | None = None
+    mode: int = 0o1777
+    gid: int | None = None
+
+    @property
+    def driver_opts(self) -> dict[str, str]:
+        """The local driver's options: a tmpfs mount (``o`` as mount(8) takes it), else none."""
+        if self.kind != TMPFS:
+            return {}
+        o = ([f"size={self.size}"] if self.size else []) + [f"mode={self.mode:o}"]
+        o += [f"gid={self.gid}"] if self.gid is not None else []
+        return {"type": "tmpfs", "device": "tmpfs", "o": ",".join(o)}
+
+    @property
+    def hold_path(self) -> str:
+        """Where the pod's sandbox mounts a tmpfs volume to keep it alive."""
+        return f"{DATA_ROOT}/{self.key}"
+
+
+@dataclass(frozen=True)
+class HostPathPlan:
+    """A hostPath mount: the host's ``source`` bound at ``target``, after the kubelet's ``type`` check."""
+
+    source: str
+    target: str
+    read_only: bool
+    type: str  # HostPathType: "" (no check), Directory, DirectoryOrCreate, File, FileOrCreate...
+    field: str  # the volume's field, for messages (with the workload's file and KIND/NAME)
+    file: str = ""
+    obj: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,6 +159,7 @@ class ServicePlan:
     sidecar: bool = False  # a native sidecar (see podspec.Container.sidecar): init is False, it keeps running
     security: SecuritySettings = field(default_factory=SecuritySettings)  # capabilities, privileges, limits
     health: HealthCheck | None = None  # the container's probe as a Docker health check (docker/health.py)
+    host_paths: list[HostPathPlan] = field(default_factory=list)  # hostPath volumes: binds of the host's paths
 
 
 @dataclass
@@ -123,6 +179,8 @@ class PodPlan:
     run: str = "service"
     domain: str = ""  # SUBDOMAIN.NAMESPACE.svc.CLUSTER_DOMAIN with spec.subdomain, else none
     host_aliases: list[HostAlias] = field(default_factory=list)  # spec.hostAliases: /etc/hosts entries
+    #: Writable volumes not filled from the data image (claims are the app's: see AppPlan.claims).
+    stores: list[StoreVolume] = field(default_factory=list)
     #: DNS names by which peers on the project network reach this pod (the sandbox's aliases: Services,
     #: ``kube/services.py``), from any namespace.
     aliases: list[str] = field(default_factory=list)
@@ -183,6 +241,12 @@ class AppPlan:
     @property
     def services(self) -> list[ServicePlan]:
         return [s for p in self.pods for s in p.services]
+
+    @property
+    def stores(self) -> list[StoreVolume]:
+        """Every writable volume not filled from the data image, each once (a claim several pods name
+        is one volume)."""
+        return list({v.key: v for p in self.pods for v in p.stores}.values())
 
     @property
     def differences(self) -> list[str]:
@@ -383,6 +447,13 @@ def pod_keys(workloads: Sequence[Workload]) -> list[str]:
     raise ValueError(f"{twice.replace('_', '/')}: the same workload is in the input twice")
 
 
+def claim_key(namespace: str, claim: str) -> str:
+    """The compose volume key of a persistentVolumeClaim: ``claim.NAMESPACE.CLAIM``. A claim is
+    namespace-scoped and shared by the pods that name it, so it belongs to no pod's keys; '.' is in
+    no pod volume key (DNS-1123 labels and '_'), so it never meets one."""
+    return f"claim.{namespace}.{claim}"
+
+
 def service_key(pod_key: str, name: str) -> str:
     """The compose service key (and docker.sh's container name suffix) of a pod's container, and the
     compose volume key of a pod's volume: the name itself in an app of one pod, else
@@ -505,16 +576,32 @@ def sandbox_command(pod: PodPlan) -> list[str]:
 
 
 def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: str, plan: AppPlan) -> PodPlan:
-    trees = [flatten(v) if plan.flat else v for v in layout.volumes]
-    volumes = []
-    for tree in trees:
+    declared = {v.name: v for v in workload.spec.volumes}
+    volumes, stores = [], []
+    for tree in layout.volumes:
+        source = declared[tree.name].source if tree.name in declared else None
+        if isinstance(source, EmptyDirSource) and source.memory:
+            root = next(e for e in tree.entries if e.path == "")
+            vkey = service_key(key, tree.name)
+            stores.append(StoreVolume(vkey, TMPFS, engine_volume_name(plan.project, vkey), size=source.size_limit,
+                                      mode=root.mode, gid=workload.spec.fs_group))
+            continue
+        tree = flatten(tree) if plan.flat and tree.type not in WRITABLE_TYPES else tree
         digest = tree.digest()
         vkey = service_key(key, tree.name)
         volumes.append(DataVolume(vkey, engine_volume_name(plan.project, vkey, digest), digest, tree))
+    for v in workload.spec.volumes:
+        if isinstance(v.source, ClaimSource):
+            ckey = claim_key(workload.namespace, v.source.claim_name)
+            stores.append(StoreVolume(ckey, CLAIM, engine_volume_name(plan.project, ckey), workload.namespace,
+                                      v.source.claim_name))
+        elif isinstance(v.source, EphemeralSource):
+            vkey = service_key(key, v.name)
+            stores.append(StoreVolume(vkey, EPHEMERAL, engine_volume_name(plan.project, vkey)))
     hostname, domain = pod_host_and_domain(workload)
     pod = PodPlan(workload.kind, workload.name, workload.namespace, key, hostname, volumes, [], domain=domain,
                   host_aliases=list(workload.spec.host_aliases), run=workload.run,
-                  sysctls=sandbox_sysctls(workload.spec))
+                  sysctls=sandbox_sysctls(workload.spec), stores=stores)
     last_init: Container | None = None  # each container waits for the init container before it
     for ctr, ctr_layout in zip(workload.spec.all_containers, layout.containers):
         service = _service(workload, ctr, ctr_layout, inputs, plan, pod)
@@ -534,6 +621,7 @@ def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: s
     pod.differences.extend(f"{workload.ref}: {note}" for note in host_namespace_notes(workload.spec))
     pod.differences.extend(f"{service_key(key, ctr.name)}: {note}"
                            for ctr, _, note in workload.spec.unreproduced_mounts())
+    pod.differences.extend(_writable_notes(pod, workload))
     pod.differences.extend(_volatile_notes(layout, key))
     termination = termination_log_note(workload.spec, lambda name: service_key(key, name))  # (issue 13: said)
     if termination:
@@ -550,7 +638,12 @@ def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Input
     volumes: list[VolumeMountPlan] = []
     binds: list[BindPlan] = []
     shown = layout.shown_by()
+    declared = {v.name: v for v in w.spec.volumes}
+    host_paths: list[HostPathPlan] = []
     for i, m in enumerate(layout.mounts):
+        if m.writable_volume:
+            _writable_mount(w, m, declared[m.volume], pod, volumes, host_paths)
+            continue
         if m.sub_path is None:
             volumes.append(VolumeMountPlan(service_key(pod.key, m.volume), m.path))
             continue
@@ -581,7 +674,55 @@ def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Input
         expose=expose, ports=ports, volumes=volumes, binds=binds, depends_on=[], restart=restart,
         hostname=pod.hostname, tty=ctr.tty, stdin_open=ctr.stdin,
         labels={**pod.identity_labels(), LABEL_CONTAINER: ctr.name, LABEL_PROJECT: plan.project},
+        host_paths=host_paths,
     )
+
+
+def _writable_mount(w: Workload, m: Mount, volume: Volume, pod: PodPlan, volumes: list[VolumeMountPlan],
+                    host_paths: list[HostPathPlan]) -> None:
+    """One mount of a writable volume: a volume mount (writable unless readOnly), or a hostPath bind.
+    A subPath into a Docker volume cannot be mounted (the engine mounts subpaths of volumes from API
+    1.45 on): not mounted, said (``_writable_notes``)."""
+    s = volume.source
+    if isinstance(s, HostPathSource):
+        source = posixpath.join(s.path, m.sub_path) if m.sub_path else s.path
+        host_paths.append(HostPathPlan(source, m.path, m.read_only, s.type, f"{volume.field}.hostPath", w.file, w.ref))
+        return
+    if m.sub_path:
+        return
+    key = claim_key(w.namespace, s.claim_name) if isinstance(s, ClaimSource) else service_key(pod.key, volume.name)
+    volumes.append(VolumeMountPlan(key, m.path, m.read_only))
+
+
+def _writable_notes(pod: PodPlan, w: Workload) -> list[str]:
+    """What parity says of a pod's writable volumes: where they differ from the cluster's."""
+    notes = []
+    declared = {v.name: v for v in w.spec.volumes}
+    for ctr in w.spec.all_containers:
+        svc = service_key(pod.key, ctr.name)
+        for m in ctr.volume_mounts:
+            v = declared.get(m.name)
+            if v is None or not v.writable or v.unreproduced():
+                continue
+            if m.sub_path and not isinstance(v.source, HostPathSource):
+                notes.append(f"{svc}: subPath {m.sub_path} of {v.type} volume \"{v.name}\" is not reproduced: "
+                             f"nothing is mounted at {m.mount_path} here (Docker mounts a subpath of a volume from "
+                             "API 1.45 on; this engine's API is older)")
+    for v in w.spec.volumes:
+        s = v.source
+        if isinstance(s, HostPathSource):
+            notes.append(f"hostPath volume \"{v.name}\" binds {s.path} of the Docker host (not a cluster node's): "
+                         "it reaches into the host" + (", type FileOrCreate: compose cannot create a missing file "
+                                                       "(docker.sh and parity up do)" if s.type == "FileOrCreate" else ""))
+        elif isinstance(s, EmptyDirSource) and s.memory and s.size_limit is None:
+            notes.append(f"emptyDir volume \"{v.name}\" (medium Memory) has no sizeLimit: the cluster sizes its tmpfs "
+                         "to the pod's memory limit or the node's allocatable memory; here it is the kernel's default "
+                         "(half the host's memory)")
+        elif isinstance(s, ClaimSource):
+            notes.append(f"persistentVolumeClaim {s.claim_name}: a local named volume (its storage class, size and "
+                         "access modes are the cluster's); its data survives down and up (parity down "
+                         "--delete-claims removes it)")
+    return notes
 
 
 def _volatile_notes(layout: WorkloadLayout, key: str) -> list[str]:

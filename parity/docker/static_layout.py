@@ -122,6 +122,9 @@ class StaticReader:
 
     def volume_content(self, volume: str) -> tuple[list[Entry], str | None, str | None]:
         """(entries relative to the volume root, who filled it, why unknown) for a named volume."""
+        tmpfs = tmpfs_root(self.project.volumes.get(volume) or {})
+        if tmpfs is not None:  # the local driver mounts a tmpfs: nothing is copied up that lasts
+            return [tmpfs], None, None
         for name in self.creation_order():
             for m in self.mounts(name):
                 if m.type != "volume" or m.source != volume or m.nocopy or m.via:
@@ -134,6 +137,20 @@ class StaticReader:
                 if tree:
                     return [_rel(e, m.target) for e in tree], name, None
         return [Entry("", DIR, 0o755)], None, None
+
+    def mount_at(self, service: str, path: str) -> Mount:
+        """The mount ``service``'s container has exactly at ``path`` (``NOT_A_MOUNT``: none), without
+        its files: what a writable volume's facet compares."""
+        m = next((x for x in self.mounts(service) if x.target == path), None)
+        if m is None:
+            return Mount(path, "", False, None, NOT_A_MOUNT)
+        return Mount(m.target, m.source, m.read_only, None, _describe(m))
+
+    def declared_mounts(self, service: str) -> list[tuple[str, bool, str]]:
+        """(target, read-only, what) of each mount the service declares itself (``volumes:`` and
+        ``tmpfs:``, not ``volumes_from`` nor its image's VOLUMEs)."""
+        return [(m.target, m.read_only, _describe(m)) for m in self.mounts(service)
+                if m.via is None and m.type in ("volume", "bind", "tmpfs")]
 
     def view(self, service: str, name: str, paths: list[str], init: bool = False) -> StaticView:
         """What ``service``'s container shows at ``paths``. The engine mounts a container's mounts
@@ -197,6 +214,19 @@ class StaticReader:
             return ([_rel(e, m.target) for e in tree] if tree else [Entry("", DIR, 0o755)]), None
         tree, _filler, unknown = self.volume_content(m.source)
         return tree, unknown
+
+
+def tmpfs_root(spec: dict) -> Entry | None:
+    """The root of a volume the local driver mounts as tmpfs (``driver_opts`` type tmpfs), from its
+    ``o`` options (``mode=``, ``uid=``, ``gid=``; tmpfs's default root is 1777 0:0); None for others."""
+    opts = spec.get("driver_opts") or {}
+    if str(opts.get("type", "")) != "tmpfs" or (spec.get("driver") or "local") != "local":
+        return None
+    o = dict(x.split("=", 1) for x in str(opts.get("o", "")).split(",") if "=" in x)
+    try:
+        return Entry("", DIR, int(o.get("mode", "1777"), 8), int(o.get("uid", 0)), int(o.get("gid", 0)))
+    except ValueError:
+        return Entry("", DIR, 0o1777)
 
 
 def _mountpoint_dirs(path: str, nested: list[ServiceMount], present: set[str]) -> list[Entry]:

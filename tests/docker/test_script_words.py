@@ -86,6 +86,7 @@ def docker_calls(out: Path, tmp_path: Path) -> list[list[str]]:
 def intended_calls(plan, out: Path) -> list[list[str]]:
     project = f"label={LABEL_PROJECT}={plan.project}"
     return [["ps", "-aq", "--filter", project], ["volume", "ls", "-q", "--filter", project],
+            ["volume", "ls", "-q", "--filter", project, "--filter", "label=io.parity.role=claim"],
             ["network", "ls", "-q", "--filter", project], ["image", "rm", "--", plan.data_image]] + [
         [w.replace(PWD_MARK, str(out)) for w in c.argv[1:]] for c in script_commands(plan)]
 

@@ -1,0 +1,170 @@
+"""Writable volumes as the containers of a pod see them (issue 13), through the generated
+compose.yaml, docker.sh and ``parity up``: a file the init container writes to an emptyDir is read by
+the app container; the emptyDir's mode and owner (``stat -c '%a %u %g'``) are the kubelet's (0777, or
+with fsGroup 02777 0:fsGroup; a memory emptyDir 03777); the tmpfs size is sizeLimit (/proc/mounts);
+a claim's data survives ``down`` + ``up`` and goes with the explicit option; a hostPath whose type
+check fails stops docker.sh and ``up`` with exit 2 and the kubelet's one line."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import time
+
+import pytest
+
+from ..conftest import run_parity, write
+from .helpers import compose, compose_container, generate
+
+#: The app reports what it sees, then sleeps; each run appends one line to the claim.
+REPORT = ("echo Handoff: $(cat /work/handoff); echo Work: $(stat -c '%a %u %g' /work); "
+          "echo Mem: $(stat -c '%a %u %g' /mem); echo MemHandoff: $(cat /mem/handoff 2>/dev/null); "
+          "echo Size: $(grep ' /mem ' /proc/mounts | grep -o 'size=[0-9a-z]*'); "
+          "echo run >> /data/runs; echo Runs: $(wc -l < /data/runs); echo END; exec sleep 3600")
+
+POD = f"""
+apiVersion: v1
+kind: Pod
+metadata: {{name: writer}}
+spec:
+  terminationGracePeriodSeconds: 0
+  automountServiceAccountToken: false
+  securityContext: {{fsGroup: 2000}}
+  initContainers:
+  - name: init
+    image: busybox:latest
+    command: ["sh", "-c", "echo from-init > /work/handoff; echo from-init > /mem/handoff"]
+    volumeMounts: [{{name: work, mountPath: /work}}, {{name: mem, mountPath: /mem}}]
+  containers:
+  - name: app
+    image: busybox:latest
+    command: ["sh", "-c", "{REPORT}"]
+    volumeMounts:
+    - {{name: work, mountPath: /work}}
+    - {{name: mem, mountPath: /mem}}
+    - {{name: data, mountPath: /data}}
+  volumes:
+  - {{name: work, emptyDir: {{}}}}
+  - {{name: mem, emptyDir: {{medium: Memory, sizeLimit: 64Mi}}}}
+  - {{name: data, persistentVolumeClaim: {{claimName: db}}}}
+"""
+
+
+def report(ctr) -> dict[str, str]:
+    deadline = time.monotonic() + 60  # a bound, not a measure: the report is printed at start
+    while True:
+        text = ctr.logs().decode()
+        if "END" in text or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    first = text.split("END")[0]
+    return {k: v.strip() for k, v in re.findall(r"^(\w+):[ \t]*(.*)$", first, re.M)}
+
+
+def check(seen: dict, runs: int) -> None:
+    assert seen["Handoff"] == "from-init"  # the init container's file, in the app's emptyDir
+    assert seen["Work"] == "2777 0 2000"  # the kubelet's 0777 with fsGroup's group and setgid
+    assert seen["Mem"] == "3777 0 2000"  # tmpfs 1777 with fsGroup's
+    assert seen["Size"] == "size=65536k"  # sizeLimit 64Mi
+    assert seen["Runs"] == str(runs)  # the claim's data from the runs before
+
+
+@pytest.mark.live
+def test_compose_shares_the_emptydir_and_keeps_the_claim(docker_client, tmp_path):
+    out = tmp_path / "out"
+    summary = generate(out, str(write(tmp_path, POD)))
+    project = summary["project"]
+    try:
+        compose(out, "up", "-d", "--build")
+        check(report(compose_container(docker_client, project, "app")), 1)
+        compose(out, "down", "-t", "0")  # without -v: the claim's volume stays, as Compose keeps volumes
+        compose(out, "up", "-d")
+        check(report(compose_container(docker_client, project, "app")), 2)
+    finally:
+        compose(out, "down", "-v", "-t", "0", check=False)
+        for image in summary.get("images", []):
+            subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True)
+
+
+@pytest.mark.live
+def test_docker_sh_shares_the_emptydir_and_keeps_the_claim_until_asked(docker_client, tmp_path):
+    out = tmp_path / "out"
+    project = generate(out, str(write(tmp_path, POD)))["project"]
+    try:
+        for runs in (1, 2):  # docker.sh starts with its own down: the claim survives it
+            run = subprocess.run(["sh", str(out / "docker.sh")], capture_output=True, text=True)
+            assert run.returncode == 0, run.stderr
+            check(report(docker_client.containers.get(f"{project}.app")), runs)
+        down = subprocess.run(["sh", str(out / "docker.sh"), "down"], capture_output=True, text=True)
+        assert down.returncode == 0
+        assert f"kept the claims' volumes: {project}.claim.default.db" in down.stderr
+        assert docker_client.volumes.get(f"{project}.claim.default.db")
+        down = subprocess.run(["sh", str(out / "docker.sh"), "down", "--delete-claims"], capture_output=True,
+                              text=True)
+        assert down.returncode == 0
+        assert docker_client.volumes.list(filters={"label": f"io.parity.project={project}"}) == []
+    finally:
+        subprocess.run(["sh", str(out / "docker.sh"), "down", "--delete-claims"], capture_output=True)
+
+
+@pytest.mark.live
+def test_up_shares_the_emptydir_and_keeps_the_claim_until_asked(docker_client, tmp_path):
+    env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
+    src = str(write(tmp_path, POD))
+    project = "parity-test-writer"
+    claim = f"{project}.claim.default.db"
+    try:
+        for runs in (1, 2):
+            result = run_parity("up", src, "-p", project, env=env)
+            assert result.returncode == 0, result.stderr.decode()
+            check(report(docker_client.containers.get(f"{project}.app")), runs)
+            down = run_parity("down", src, "-p", project, env=env)
+            assert down.returncode == 0, down.stderr.decode()
+            assert (f"  kept 1 claim volume(s), the app's data: {claim} (parity down --delete-claims removes them)"
+                    in down.stdout.decode().splitlines())
+        down = run_parity("down", src, "-p", project, "--delete-claims", env=env)
+        assert down.returncode == 0 and "kept" not in down.stdout.decode()
+        assert docker_client.volumes.list(filters={"label": f"io.parity.project={project}"}) == []
+    finally:
+        run_parity("down", src, "-p", project, "--delete-claims", env=env)
+
+
+HOST_PATH_POD = """
+apiVersion: v1
+kind: Pod
+metadata: {{name: hostly}}
+spec:
+  automountServiceAccountToken: false
+  containers:
+  - name: app
+    image: busybox:latest
+    command: [sleep, "3600"]
+    volumeMounts: [{{name: host, mountPath: /host}}]
+  volumes:
+  - {{name: host, hostPath: {{path: {path}, type: Directory}}}}
+"""
+
+
+@pytest.mark.live
+def test_a_failed_host_path_type_check_stops_docker_sh_and_up_with_the_kubelets_line(docker_client, tmp_path):
+    """The path is a file where the pod wants a directory: the kubelet fails the mount; here
+    nothing starts, exit 2, one line (compose has no type check: said in its notes)."""
+    not_a_dir = tmp_path / "not-a-dir"
+    not_a_dir.write_text("x")
+    src = write(tmp_path, HOST_PATH_POD.format(path=not_a_dir))
+    out = tmp_path / "out"
+    project = generate(out, str(src))["project"]
+    try:
+        run = subprocess.run(["sh", str(out / "docker.sh")], capture_output=True, text=True)
+        assert run.returncode == 2
+        assert run.stderr.splitlines() == [f"parity: hostPath type check failed: {not_a_dir} is not a directory"]
+        assert docker_client.containers.list(all=True, filters={"label": f"io.parity.project={project}"}) == []
+    finally:
+        subprocess.run(["sh", str(out / "docker.sh"), "down"], capture_output=True)
+    env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
+    up = run_parity("up", str(src), "-p", "parity-test-hostly", env=env)
+    assert up.returncode == 2
+    assert up.stderr.decode().splitlines() == [
+        f"parity: {src}: Pod/hostly: spec.volumes[0].hostPath: hostPath type check failed: {not_a_dir} is not a "
+        "directory"]
+    assert docker_client.containers.list(all=True, filters={"label": "io.parity.project=parity-test-hostly"}) == []
