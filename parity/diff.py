@@ -328,7 +328,8 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
         reader = StaticReader(project) if running else None  # what the images would put in the volumes
         progress(f"reading {len(pairs)} container(s) back from project {live.name}")
         found = live.read([Wanted(p.service, p.container.name, tuple(m.path for m in p.container.mounts),
-                                  p.container.init) for p in pairs])
+                                  p.container.init, tuple(m.path for m in p.container.mounts if m.writable_volume))
+                           for p in pairs])
         for p, got in zip(pairs, found):
             c, service = p.container, p.service
             report.pairs.append((c.name, service))
@@ -337,6 +338,7 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
                                                      "no container", "the service has no container in the project"))
                 continue
             report.differences += compare_containers(c, got.layout, ignore)
+            report.differences += extra_writable(c.name, c, declared_mounts(got.container))
             host = got.container.attrs.get("HostConfig", {})
             report.differences += _group_difference(p.workload, c.name, host.get("GroupAdd") or [],
                                                     got.container.attrs.get("Config", {}).get("User"), ignore)
@@ -365,6 +367,21 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
         report.differences += _start_order(expected, pairs, {p.service: label_depends_on(containers[id(p)].labels)
                                                    for p in pairs if containers[id(p)] is not None})
     return report
+
+
+def declared_mounts(container) -> list[tuple[str, bool, str]]:
+    """(target, read-only, what) of each mount a container was created with itself (``Mounts``,
+    ``Binds`` and ``Tmpfs`` of its host config: not ``volumes_from`` nor its image's VOLUMEs), as
+    the static reader's ``declared_mounts`` lists a service's."""
+    host = container.attrs.get("HostConfig") or {}
+    out = [(m.get("Target", ""), bool(m.get("ReadOnly")), f"{m.get('Type', 'volume')} {m.get('Source', '')}".strip())
+           for m in host.get("Mounts") or []]
+    for b in host.get("Binds") or []:
+        parts = b.split(":")
+        if len(parts) >= 2:
+            out.append((parts[1], len(parts) > 2 and "ro" in parts[2].split(","), f"bind {parts[0]}"))
+    out += [(t, False, "tmpfs") for t in host.get("Tmpfs") or {}]
+    return out
 
 
 def _stale(client, project: ComposeProject, reader: StaticReader, service: str, c: ContainerLayout,

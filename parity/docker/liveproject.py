@@ -246,7 +246,7 @@ class LiveProject:
             if not found:
                 return Read(None, None)
             ctr = found[0]
-            layout = container_layout(ctr, w.name, list(w.paths), w.init, fresh=True)
+            layout = container_layout(ctr, w.name, list(w.paths), w.init, fresh=True, roots=w.roots)
             if self.throwaway:
                 layout = self.probe_writes(ctr, layout)
             return Read(ctr, layout)
@@ -263,7 +263,7 @@ class LiveProject:
         mounts = []
         for i, m in enumerate(layout.mounts):
             writable = i < len(answers) and answers[i] == "w"
-            mounts.append(type(m)(m.path, m.volume, m.read_only and not writable, m.sub_path, m.source))
+            mounts.append(type(m)(m.path, m.volume, m.read_only and not writable, m.sub_path, m.source, m.type))
         return ContainerLayout(layout.name, layout.init, mounts, layout.entries)
 
 
@@ -284,6 +284,7 @@ class Wanted:
     name: str
     paths: tuple[str, ...]
     init: bool = False
+    roots: tuple[str, ...] = ()  # of these paths (writable volumes), the directory itself only
 
 
 @dataclass(frozen=True)

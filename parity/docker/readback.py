@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import tarfile
-from typing import Iterable
+from typing import Collection, Iterable
 
 from ..layout import NOT_A_MOUNT, ContainerLayout, Entry, Mount
 from .tarentries import tar_entries
@@ -58,16 +58,32 @@ def mount_flags(container, fresh: bool = False) -> dict[str, bool]:
     return {m["Destination"]: not m.get("RW", True) for m in container.attrs.get("Mounts", [])}
 
 
+def read_root(container, path: str) -> list[Entry]:
+    """The entry at ``path`` itself (a writable volume's root: what the pod wrote below is not read)."""
+    import docker.errors
+
+    try:
+        chunks, _stat = container.get_archive(path)
+    except docker.errors.NotFound:
+        return []
+    base = posixpath.dirname(path.rstrip("/")) or "/"
+    with tarfile.open(fileobj=_Stream(chunks), mode="r|") as tar:
+        for e in tar_entries(tar, base, digest=lambda _member, _read: ""):
+            return [e] if e.path == path else []
+    return []
+
+
 def container_layout(container, name: str, paths: list[str], init: bool = False,
-                     fresh: bool = False) -> ContainerLayout:
+                     fresh: bool = False, roots: Collection[str] = ()) -> ContainerLayout:
     """The layout ``container`` shows at ``paths`` (the mount points to compare), read through the
-    engine (``fresh``: as for ``mount_flags``)."""
+    engine (``fresh``: as for ``mount_flags``). At ``roots`` (writable volumes: what the pod wrote
+    there is not compared, and a hostPath may be the host's whole tree) only the directory itself."""
     flags = mount_flags(container, fresh)
     mounts, entries = [], {}
     for path in paths:
         read_only = flags.get(path)
         source = "engine" if read_only is not None else NOT_A_MOUNT
         mounts.append(Mount(path, "", bool(read_only), None, source))
-        for e in read_tree(container, path):
+        for e in (read_root(container, path) if path in roots else read_tree(container, path)):
             entries[e.path] = e
     return ContainerLayout(name, init, mounts, list(entries.values()))

@@ -168,3 +168,38 @@ def test_a_failed_host_path_type_check_stops_docker_sh_and_up_with_the_kubelets_
         f"parity: {src}: Pod/hostly: spec.volumes[0].hostPath: hostPath type check failed: {not_a_dir} is not a "
         "directory"]
     assert docker_client.containers.list(all=True, filters={"label": "io.parity.project=parity-test-hostly"}) == []
+
+
+@pytest.mark.live
+def test_diff_reports_the_writable_volume_facet_the_same_static_and_live(docker_client, tmp_path):
+    """The generated compose.yaml is the same as the cluster, statically and live; with the emptyDir
+    made read-only in the app and the claim's mount gone, both diffs report the two as kind
+    ``volume``, with the same verdict (exit 1)."""
+    import json
+
+    import yaml
+
+    src = str(write(tmp_path, POD))
+    out = tmp_path / "out"
+    generate(out, src)
+    compose_file = str(out / "compose.yaml")
+    for mode in ((), ("--live",)):
+        same = run_parity("diff", src, "--compose", compose_file, *mode)
+        assert same.returncode == 0, same.stdout.decode() + same.stderr.decode()
+    doc = yaml.safe_load((out / "compose.yaml").read_text())
+    mounts = doc["services"]["app"]["volumes"]
+    for m in mounts:
+        if m["target"] == "/work":
+            m["read_only"] = True
+    doc["services"]["app"]["volumes"] = [m for m in mounts if m["target"] != "/data"]
+    (out / "compose.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    seen = {}
+    for mode in ((), ("--live",)):
+        result = run_parity("diff", src, "--compose", compose_file, "--format", "json", *mode)
+        assert result.returncode == 1, result.stderr.decode()
+        seen[mode] = sorted((d["container"], d["path"], d["kind"], d["expected"], d["actual"].split(" (")[0])
+                            for d in json.loads(result.stdout)["differences"])
+    assert seen[()] == seen[("--live",)] == [
+        ("app", "/data", "volume", "a writable persistentVolumeClaim volume (persistentVolumeClaim/db)", "no mount"),
+        ("app", "/work", "volume", "a writable emptyDir volume (emptyDir)", "a read-only mount"),
+    ]
