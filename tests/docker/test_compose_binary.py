@@ -41,7 +41,8 @@ def test_the_compose_plugin_reads_the_file_without_a_version_probe(tmp_path, gen
     if "compose" not in log.read_text() or result.returncode == 2:
         pytest.skip("no docker compose plugin here")
     assert result.returncode == 0, result.stderr.decode()
-    assert log.read_text().splitlines() == [f"compose -f {generated} config --format json"]
+    # (--profile on-demand: a CronJob's services are read too, e34ba76)
+    assert log.read_text().splitlines() == [f"compose -f {generated} --profile on-demand config --format json"]
 
 
 def test_a_missing_plugin_is_probed_and_parity_reads_the_file_itself_as_before(tmp_path, generated):
@@ -55,4 +56,5 @@ def test_a_missing_plugin_is_probed_and_parity_reads_the_file_itself_as_before(t
     assert (with_fake.returncode, with_fake.stdout, with_fake.stderr) == (without.returncode, without.stdout,
                                                                          without.stderr)
     assert with_fake.returncode == 0, with_fake.stderr.decode()
-    assert log.read_text().splitlines() == [f"compose -f {generated} config --format json", "compose version"]
+    assert log.read_text().splitlines() == [f"compose -f {generated} --profile on-demand config --format json",
+                                            "compose version"]
