@@ -1350,6 +1350,10 @@ def _parse_host_path(raw: dict, prefix: str, c: _Checker) -> HostPathSource | No
         c.bad(f"{prefix}.path", "Required value")
         return None
     ok = True
+    if "\x00" in path:  # stat(2) and mount(2) take C strings; up's checks raised a ValueError on it
+        c.bad(f"{prefix}.path", "holds a NUL byte, which no host path can carry (the kubelet could not set the "
+                                "volume up: the pod would not start)")
+        return None
     if ".." in path.split("/"):  # validatePathNoBacksteps
         c.bad(f"{prefix}.path", invalid(path, "must not contain '..'"))
         ok = False
