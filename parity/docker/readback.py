@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import tarfile
-from typing import Collection, Iterable
+from typing import Collection, Iterable, Iterator
 
 from ..layout import NOT_A_MOUNT, ContainerLayout, Entry, Mount
 from .tarentries import tar_entries
@@ -36,18 +36,24 @@ class _Stream:
         return out
 
 
-def read_tree(container, path: str) -> list[Entry]:
-    """Every entry at and below ``path`` in ``container`` (a docker-py Container), absolute paths.
-    A missing path gives an empty list."""
+def _archive_entries(container, path: str, **digest) -> Iterator[Entry]:
+    """The entries of the engine's archive of ``path`` in ``container``, in archive order, absolute
+    paths (``digest``: ``tar_entries``' own); none for a missing path."""
     import docker.errors
 
     try:
         chunks, _stat = container.get_archive(path)
     except docker.errors.NotFound:
-        return []
+        return
     base = posixpath.dirname(path.rstrip("/")) or "/"
     with tarfile.open(fileobj=_Stream(chunks), mode="r|") as tar:
-        return list(tar_entries(tar, base))
+        yield from tar_entries(tar, base, **digest)
+
+
+def read_tree(container, path: str) -> list[Entry]:
+    """Every entry at and below ``path`` in ``container`` (a docker-py Container), absolute paths.
+    A missing path gives an empty list."""
+    return list(_archive_entries(container, path))
 
 
 def mount_flags(container, fresh: bool = False) -> dict[str, bool]:
@@ -60,17 +66,12 @@ def mount_flags(container, fresh: bool = False) -> dict[str, bool]:
 
 def read_root(container, path: str) -> list[Entry]:
     """The entry at ``path`` itself (a writable volume's root: what the pod wrote below is not read)."""
-    import docker.errors
-
+    entries = _archive_entries(container, path, digest=lambda _member, _read: "")
     try:
-        chunks, _stat = container.get_archive(path)
-    except docker.errors.NotFound:
-        return []
-    base = posixpath.dirname(path.rstrip("/")) or "/"
-    with tarfile.open(fileobj=_Stream(chunks), mode="r|") as tar:
-        for e in tar_entries(tar, base, digest=lambda _member, _read: ""):
-            return [e] if e.path == path else []
-    return []
+        first = next(entries, None)  # the archive's first member is ``path`` itself
+    finally:
+        entries.close()
+    return [first] if first is not None and first.path == path else []
 
 
 def container_layout(container, name: str, paths: list[str], init: bool = False,
