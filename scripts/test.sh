@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from nothing: installs parity (.venv), a Docker engine, Compose v2 and a
 # local busybox image when absent, starts dockerd when it is not running, then runs pytest.
-# With CI=true a missing engine fails the run; elsewhere the live tests are skipped with a reason.
+# With CI=true a missing engine, tool or other precondition fails the run (tests/conftest.py's
+# precondition_missing); elsewhere the tests that need it are skipped with a reason.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

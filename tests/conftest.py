@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -98,6 +99,23 @@ def run_on_a_terminal(*args: str, env=None, timeout: float = 300) -> tuple[int, 
     os.close(master)
     return proc.returncode, proc.stdout, b"".join(shown)
 
+def precondition_missing(reason: str) -> NoReturn:
+    """Stop a test whose precondition (an engine, a tool, root) this machine lacks: with ``CI=true``
+    the test fails, elsewhere it is skipped with ``reason``. The suite's only way to skip a test: CI
+    never passes with a test that did not run (scripts/test.sh installs every precondition).
+
+    Args:
+        reason: what is missing, and how to get it.
+
+    Raises:
+        pytest.fail.Exception: under ``CI=true``.
+        pytest.skip.Exception: elsewhere.
+    """
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: a missing precondition fails)")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def docker_client():
     """A client for the real engine. CI=true: a missing engine fails; elsewhere the test is skipped."""
@@ -107,10 +125,7 @@ def docker_client():
         client = docker.from_env()
         client.ping()
     except Exception as exc:  # noqa: BLE001 - any failure to reach the engine means "no engine"
-        message = f"no Docker engine answers ({type(exc).__name__}); run scripts/testbed.sh"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        precondition_missing(f"no Docker engine answers ({type(exc).__name__}); run scripts/testbed.sh")
     try:
         client.images.get("busybox:latest")
     except Exception:  # noqa: BLE001

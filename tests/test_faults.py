@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, run_parity
+from .conftest import ROOT, precondition_missing, run_parity
 
 RICHER = str(ROOT / "manifests" / "richer")
 ARTICLE = str(ROOT / "manifests" / "api-gateway")
@@ -96,7 +96,7 @@ def tiny_fs(tmp_path):
     def mount(options: str) -> Path:
         proc = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(mnt)], capture_output=True)
         if proc.returncode != 0:
-            pytest.skip(f"cannot mount a tmpfs here ({proc.stderr.decode().strip()})")
+            precondition_missing(f"cannot mount a tmpfs here ({proc.stderr.decode().strip()})")
         mounted.append(mnt)
         return mnt
 
@@ -117,7 +117,7 @@ def test_a_full_output_filesystem_is_one_line_and_leaves_nothing(tmp_path, tiny_
     """ENOSPC mid-write: exit 2, one line naming the output directory, and the filesystem is as empty
     as before (the partial temporary copy is gone)."""
     if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
+        precondition_missing("mounting a tmpfs needs root")
     mnt = tiny_fs("size=64k,mode=0755")
     src = big_secret_pod(tmp_path)
     result = run_parity("k8s-to-docker", str(src), "-o", str(mnt / "out"))

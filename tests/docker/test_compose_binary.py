@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import ROOT, run_parity
+from ..conftest import ROOT, precondition_missing, run_parity
 
 ARTICLE = str(ROOT / "manifests" / "api-gateway")
 
@@ -34,12 +34,12 @@ def generated(tmp_path) -> Path:
 def test_the_compose_plugin_reads_the_file_without_a_version_probe(tmp_path, generated):
     real = shutil.which("docker")
     if real is None or run_parity("version").returncode != 0:
-        pytest.skip("no docker CLI")
+        precondition_missing("no docker CLI: run scripts/testbed.sh")
     log = tmp_path / "calls.log"
     env = fake_docker(tmp_path / "bin", log, f'exec {real} "$@"')
     result = run_parity("diff", ARTICLE, "--compose", str(generated), env=env)
     if "compose" not in log.read_text() or result.returncode == 2:
-        pytest.skip("no docker compose plugin here")
+        precondition_missing("no docker compose plugin here: run scripts/testbed.sh")
     assert result.returncode == 0, result.stderr.decode()
     # (--profile on-demand: a CronJob's services are read too, e34ba76)
     assert log.read_text().splitlines() == [f"compose -f {generated} --profile on-demand config --format json"]

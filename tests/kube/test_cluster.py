@@ -25,7 +25,7 @@ from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs, select_workloads
 from parity.layout import document
 
-from ..conftest import ROOT, entries_by_rel
+from ..conftest import ROOT, entries_by_rel, precondition_missing
 from . import k8sobjects as K
 from .fakeapi import FakeAPI, write_kubeconfig
 
@@ -321,7 +321,7 @@ def test_kubeconfig_env_list_and_explicit_context(api, tmp_path, monkeypatch):
 def tls_cert(tmp_path_factory):
     """A self-signed certificate for 127.0.0.1 (the in-cluster loader only speaks https)."""
     if not shutil.which("openssl"):
-        pytest.skip("openssl is needed to make a test certificate")
+        precondition_missing("openssl is needed to make a test certificate")
     d = tmp_path_factory.mktemp("tls")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
                     "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(d / "key.pem"), "-out",

@@ -25,6 +25,7 @@ from parity.kube.observe import (LISTING_SCRIPT, UNREADABLE, listing_argv, obser
                                  proc_mounts_escape)
 from parity.layout import DIR, FILE, SYMLINK, ContainerLayout, Entry, Mount, WorkloadLayout
 
+from ..conftest import precondition_missing
 from . import k8sobjects as K
 from .fakeapi import ExecResult, FakeAPI
 
@@ -305,7 +306,7 @@ def tool_path(request, tmp_path):
         return None
     busybox = shutil.which("busybox")
     if not busybox:
-        pytest.skip("busybox is not installed (scripts/test.sh installs busybox-static)")
+        precondition_missing("busybox is not installed (scripts/testbed.sh installs busybox-static)")
     bin_dir = tmp_path / "bb"
     bin_dir.mkdir()
     for applet in ("sh", "find", "stat", "sha256sum", "readlink"):
@@ -339,8 +340,9 @@ def test_odd_names_come_back_exactly(tmp_path, tool_path):
     assert listing.entries == sorted(expected, key=lambda e: e.path)
 
 
-@pytest.mark.skipif(not IS_ROOT or not shutil.which("setpriv"), reason="needs root and setpriv to list as nobody")
 def test_a_file_the_container_user_cannot_read():
+    if not IS_ROOT or not shutil.which("setpriv"):
+        precondition_missing("needs root and setpriv (util-linux) to list as nobody")
     base = Path(tempfile.mkdtemp(prefix="parity-observe-", dir="/tmp"))  # pytest's tmp is 0700: nobody can't enter
     try:
         os.chmod(base, 0o755)

@@ -7,16 +7,14 @@ the engine is touched."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 import yaml
 
 from ..conftest import ROOT, run_parity
-from .engineproxy import EngineProxy, engine_socket
+from .engineproxy import EngineProxy
 
 ARTICLE = ROOT / "manifests" / "api-gateway"
 RICHER = ROOT / "manifests" / "richer"
@@ -50,15 +48,6 @@ def env(tmp_path, docker_client):
     yield env
     for ref in ("pod/api-gateway-fault", "deploy/tenant-gateway-fault"):
         run_parity("down", "--workload", ref, env=env)
-
-
-@pytest.fixture
-def proxy_dir():
-    if engine_socket() is None:
-        pytest.skip("the engine is not on a Unix socket: the fault proxy cannot stand in front of it")
-    directory = tempfile.mkdtemp(prefix="parity-proxy-", dir="/tmp")  # short: AF_UNIX paths are limited
-    yield Path(directory)
-    shutil.rmtree(directory, ignore_errors=True)
 
 
 def one_line(result) -> str:

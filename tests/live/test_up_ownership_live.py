@@ -10,13 +10,11 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 
 from ..conftest import ROOT, run_parity
-from .engineproxy import EngineProxy, engine_socket
+from .engineproxy import EngineProxy
 from .test_faults_live import NOTHING, labelled, one_line, renamed
 
 ARTICLE = ROOT / "manifests" / "api-gateway"
@@ -36,15 +34,6 @@ def env(tmp_path, docker_client):
     yield env
     for ref in ("pod/api-gateway-own", "deploy/tenant-gateway-own", "pod/hang-own"):
         run_parity("down", "--workload", ref, env=env)
-
-
-@pytest.fixture
-def proxy_dir():
-    if engine_socket() is None:
-        pytest.skip("the engine is not on a Unix socket: the fault proxy cannot stand in front of it")
-    directory = tempfile.mkdtemp(prefix="parity-proxy-", dir="/tmp")  # short: AF_UNIX paths are limited
-    yield Path(directory)
-    shutil.rmtree(directory, ignore_errors=True)
 
 
 def up_json(env: dict, *args: str) -> dict:
