@@ -1365,6 +1365,21 @@ def _parse_host_path(raw: dict, prefix: str, c: _Checker) -> HostPathSource | No
     return HostPathSource(path, kind or "") if ok else None
 
 
+def _claim_name(value, field_path: str, c: _Checker) -> str | None:
+    """``persistentVolumeClaim.claimName``: the pod's validation only requires it
+    (``validatePersistentClaimVolumeSource``), but a claim's own name is a DNS-1123 subdomain
+    (``ValidatePersistentVolumeName``): any other name is never found, and the pod stays Pending.
+    Refused here, with the field, rather than by the engine (the name makes the claim's volume)."""
+    claim = c.string(value, field_path, required=True)
+    if claim is None:
+        return None
+    errors = dns1123_subdomain_errors(claim)
+    for message in errors:
+        c.bad(field_path, invalid(claim, message) + ": no PersistentVolumeClaim can have this name (the pod would "
+                                                    "stay Pending)")
+    return None if errors else claim
+
+
 def _parse_ephemeral(raw: dict, prefix: str, c: _Checker) -> EphemeralSource:
     """``validateEphemeralVolumeSource``: a ``volumeClaimTemplate`` is required (its spec is the
     storage class's business: not reproduced, the volume is a plain Docker volume)."""
@@ -1408,7 +1423,7 @@ def _parse_volume(raw, prefix: str, c: _Checker) -> Volume | None:
                                              c), prefix)
     if "persistentVolumeClaim" in raw:
         pvc = c.map(raw["persistentVolumeClaim"], f"{prefix}.persistentVolumeClaim")
-        claim = c.string(pvc.get("claimName"), f"{prefix}.persistentVolumeClaim.claimName", required=True)
+        claim = _claim_name(pvc.get("claimName"), f"{prefix}.persistentVolumeClaim.claimName", c)
         return Volume(name, ClaimSource(claim or "", c.boolean(pvc.get("readOnly"),
                                                                 f"{prefix}.persistentVolumeClaim.readOnly")), prefix)
     if "emptyDir" in raw:
