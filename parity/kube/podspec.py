@@ -1344,10 +1344,13 @@ def _parse_empty_dir(raw: dict, prefix: str, c: _Checker) -> EmptyDirSource:
 
 
 def _parse_host_path(raw: dict, prefix: str, c: _Checker) -> HostPathSource | None:
-    """``validateHostPathVolumeSource``: a path, without a '..' element; a known ``type``."""
-    path = c.string(raw.get("path"), f"{prefix}.path")
+    """``validateHostPathVolumeSource``: a path, without a '..' element; a known ``type``. Also
+    absolute: the single home of that rule (the API server accepts a relative path, but the node
+    resolves it against the working directories of its daemons: the kubelet's type check and
+    containerd's ``MkdirAll`` against theirs, runc against the container's bundle; compose, docker.sh
+    and ``up`` each resolved it somewhere else)."""
+    path = c.string(raw.get("path"), f"{prefix}.path", required=True)  # one line for a non-string
     if path is None:
-        c.bad(f"{prefix}.path", "Required value")
         return None
     ok = True
     if "\x00" in path:  # stat(2) and mount(2) take C strings; up's checks raised a ValueError on it
@@ -1356,6 +1359,11 @@ def _parse_host_path(raw: dict, prefix: str, c: _Checker) -> HostPathSource | No
         return None
     if ".." in path.split("/"):  # validatePathNoBacksteps
         c.bad(f"{prefix}.path", invalid(path, "must not contain '..'"))
+        ok = False
+    if not path.startswith("/"):
+        c.bad(f"{prefix}.path", invalid(path, "must be an absolute path: the API server accepts a relative one, but "
+                                              "the node resolves it against its daemons' working directories (the "
+                                              "kubelet's, the container runtime's), not a place of the pod's"))
         ok = False
     kind = raw.get("type")
     if kind is not None and (not isinstance(kind, str) or kind not in HOST_PATH_TYPES):
