@@ -336,6 +336,75 @@ def _interpolate(value):
     return value
 
 
+# The compose-spec schema (compose-go schema/compose-spec.json) of what parity reads from a compose
+# file, for the fallback reader: without Compose nothing else checks the types, and the diff's
+# readers (facets.py, static_layout.py) raised tracebacks on e.g. ``cap_add: 5``. A schema is a
+# tuple of JSON types, ``("oneOf", alternatives...)``, or a dict: {"": types, "items": schema,
+# "values": schema, KEY: schema}.
+_STR, _ARR, _OBJ = ("string",), ("array",), ("object",)
+_STRINGS = {"": _ARR, "items": _STR}  # list_of_strings
+_LIST_OR_DICT = ("oneOf", {"": _OBJ, "values": ("boolean", "null", "number", "string")}, _STRINGS)
+_SERVICE = {
+    "": ("object", "null"),
+    "image": _STR, "build": ("oneOf", _STR, {"": _OBJ, "context": _STR, "dockerfile": _STR}),
+    "user": _STR, "group_add": {"": _ARR, "items": ("number", "string")},
+    "cap_add": _STRINGS, "cap_drop": _STRINGS, "security_opt": _STRINGS, "privileged": ("boolean", "string"),
+    "read_only": ("boolean", "string"), "mem_limit": ("number", "string"), "cpus": ("number", "string"),
+    "cpu_quota": ("number", "string"), "cpu_period": ("number", "string"),
+    "deploy": {"": ("null", "object"), "resources": {"": _OBJ, "limits": {
+        "": _OBJ, "cpus": ("number", "string"), "memory": _STR}}},
+    "healthcheck": {"": _OBJ, "test": ("oneOf", _STR, _STRINGS)},
+    "sysctls": _LIST_OR_DICT, "labels": _LIST_OR_DICT, "environment": _LIST_OR_DICT,
+    "tmpfs": ("oneOf", _STR, _STRINGS), "volumes_from": _STRINGS, "network_mode": _STR,
+    "depends_on": ("oneOf", _STRINGS, {"": _OBJ, "values": {"": _OBJ, "condition": _STR}}),
+    "devices": {"": _ARR, "items": ("oneOf", _STR, {"": _OBJ, "source": _STR})},
+    "volumes": {"": _ARR, "items": ("oneOf", _STR, {"": _OBJ, "type": _STR, "source": _STR, "target": _STR})},
+    "entrypoint": ("oneOf", ("null",), _STR, _STRINGS), "command": ("oneOf", ("null",), _STR, _STRINGS),
+    "working_dir": _STR, "hostname": _STR,
+}
+_COMPOSE_FILE = {"": _OBJ, "name": _STR, "services": {"": _OBJ, "values": _SERVICE},
+                 "volumes": {"": _OBJ, "values": {"": ("null", "object"), "name": _STR, "driver": _STR,
+                                                  "driver_opts": _OBJ, "labels": _LIST_OR_DICT}}}
+_JSON_TYPES = {"string": lambda v: isinstance(v, str), "array": lambda v: isinstance(v, list),
+               "object": lambda v: isinstance(v, dict), "null": lambda v: v is None,
+               "boolean": lambda v: isinstance(v, bool),
+               "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def _schema_error(value, schema, path: tuple[str, ...]) -> tuple[tuple[str, ...], str] | None:
+    """The first place ``value`` breaks ``schema``, as compose-go's ``Validate`` reports it
+    (``getMostSpecificError``: of a oneOf's failures the deepest, the first on a tie; ``must be a
+    TYPE``, several types sorted and joined with "or", object said "mapping")."""
+    if isinstance(schema, tuple) and schema[0] == "oneOf":
+        best = None
+        for alternative in schema[1:]:
+            error = _schema_error(value, alternative, path)
+            if error is None:
+                return None
+            if best is None or len(error[0]) > len(best[0]):
+                best = error
+        return best
+    types = schema.get("", ()) if isinstance(schema, dict) else schema
+    if types and not any(_JSON_TYPES[t](value) for t in types):
+        shown = sorted("mapping" if t == "object" else t for t in types)
+        return path, "must be a " + (shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1])
+    if not isinstance(schema, dict):
+        return None
+    if isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            error = _schema_error(item, schema["items"], (*path, str(i)))
+            if error:
+                return error
+    if isinstance(value, dict):
+        for key, item in value.items():
+            sub = schema.get(str(key)) if str(key) else None
+            sub = sub if sub is not None else schema.get("values")
+            error = _schema_error(item, sub, (*path, str(key))) if sub is not None else None
+            if error:
+                return error
+    return None
+
+
 def _fallback(file: str, project: str | None) -> ComposeProject:
     try:
         raw = yaml.safe_load(read_file(file).decode("utf-8-sig"))
@@ -346,6 +415,9 @@ def _fallback(file: str, project: str | None) -> ComposeProject:
     if not isinstance(raw, dict) or not isinstance(raw.get("services"), dict):
         raise ParityError(Problem("not a valid Compose file: no services map", file=file))
     raw = _interpolate(raw)
+    error = _schema_error(raw, _COMPOSE_FILE, ())
+    if error:  # Compose's own line for it (``validating FILE: services.app.cap_add must be a array``)
+        raise ParityError(Problem(f"not a valid Compose file: {'.'.join(error[0])} {error[1]}", file=file))
     base = os.path.dirname(file)
     services = {}
     for name, svc in raw["services"].items():

@@ -58,3 +58,44 @@ def test_a_missing_plugin_is_probed_and_parity_reads_the_file_itself_as_before(t
     assert with_fake.returncode == 0, with_fake.stderr.decode()
     assert log.read_text().splitlines() == [f"compose -f {generated} --profile on-demand config --format json",
                                             "compose version"]
+
+
+#: Fields the diff's readers take from a compose service (facets.py, static_layout.py, the fallback
+#: reader itself), malformed as a hand-written file can have them, and Compose's line for each
+#: (``docker compose config``: compose-go's schema, ``validating FILE: PATH must be a TYPE``).
+MALFORMED = [
+    ("cap_add", 5, "cap_add must be a array"),
+    ("healthcheck", [1], "healthcheck must be a mapping"),
+    ("mem_limit", {}, "mem_limit must be a number or string"),
+    ("user", [], "user must be a string"),
+    ("sysctls", 3, "sysctls must be a mapping"),
+    ("group_add", 3, "group_add must be a array"),
+    ("security_opt", 3, "security_opt must be a array"),
+    ("deploy", 3, "deploy must be a mapping or null"),
+    ("deploy", {"resources": {"limits": {"memory": []}}}, "deploy.resources.limits.memory must be a string"),
+    ("tmpfs", 3, "tmpfs must be a string"),
+    ("volumes_from", 3, "volumes_from must be a array"),
+    ("volumes", 5, "volumes must be a array"),
+    ("healthcheck", {"test": [1]}, "healthcheck.test.0 must be a string"),
+]
+
+
+@pytest.mark.parametrize("field,value,message", MALFORMED, ids=[f"{f}={v!r}" for f, v, _ in MALFORMED])
+def test_a_malformed_field_read_without_compose_is_one_line_naming_the_file_service_and_field(
+        tmp_path, generated, field, value, message):
+    """Without Compose, parity's fallback reader checks the types of what the diff reads, as Compose's
+    schema does: one line, the file, ``services.SERVICE.FIELD``, exit 2 (``cap_add: 5``, ``volumes: 5``,
+    ``group_add: 3``... were tracebacks; ``user: []``, ``mem_limit: {}``... gave "no differences")."""
+    import yaml
+
+    config = yaml.safe_load(generated.read_text())
+    config["services"]["api-gateway"][field] = value
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(config))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_parity("diff", ARTICLE, "--compose", str(bad), env={"PATH": str(empty)})
+    assert (result.returncode, result.stdout, result.stderr.decode()) == (
+        2, b"", f"parity: {bad}: not a valid Compose file: services.api-gateway.{message}\n")
+    if shutil.which("docker"):  # Compose itself says the same
+        assert run_parity("diff", ARTICLE, "--compose", str(bad)).stderr == result.stderr
