@@ -198,9 +198,11 @@ def compose_quoted(value: str) -> str | None:
 
 _SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 #: What the script's shell and the docker CLI read from their environment: exporting a container's
-#: value under one of these names would change how docker.sh itself runs.
+#: value under one of these names would change how docker.sh itself runs. ``SSL_CERT_FILE`` and
+#: ``SSL_CERT_DIR``: the CLI's roots for a TLS daemon (Go crypto/x509 ``loadSystemRoots``, through
+#: go-connections' ``SystemCertPool`` when no CA file is given), and a common name for a trust anchor.
 _READ_BY_SCRIPT = re.compile(r"(PATH|HOME|IFS|ENV|CDPATH|PWD|OLDPWD|PS[1-4]|TMPDIR|SHELLOPTS|BASH_ENV"
-                             r"|[A-Za-z]+_PROXY|[A-Za-z]+_proxy|DOCKER_.*|LD_.*|GO.*)\Z")
+                             r"|[A-Za-z]+_PROXY|[A-Za-z]+_proxy|DOCKER_.*|LD_.*|GO.*|SSL_CERT_FILE|SSL_CERT_DIR)\Z")
 
 
 def shell_exportable(name: str) -> bool:

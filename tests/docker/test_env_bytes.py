@@ -202,3 +202,35 @@ def test_a_nul_byte_is_left_out_and_said(tmp_path):
     assert ("app: NUL is left out: its value has a NUL byte, which no process environment can hold"
             in json.loads(result.stdout)["differences"])
     assert (tmp_path / "out" / "env" / "app.env").read_text() == "OK='a\nb'\n"
+
+
+def test_a_trust_anchor_under_the_ssl_cert_names_is_never_exported_to_docker_sh(tmp_path):
+    """``SSL_CERT_FILE``/``SSL_CERT_DIR`` are read by the docker CLI that docker.sh runs (Go's
+    crypto/x509 ``loadSystemRoots``: its roots for a TLS daemon): a PEM exported under them made the
+    script's own docker calls look for a file named by the certificate's text. Left out of docker.sh
+    and said; compose.yaml's env file still has them."""
+    pem = b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    data = {k: base64.b64encode(pem).decode() for k in ("SSL_CERT_FILE", "SSL_CERT_DIR", "CA_PEM")}
+    src = write(tmp_path, textwrap.dedent(f"""\
+        apiVersion: v1
+        kind: Secret
+        metadata: {{name: ca}}
+        data: {json.dumps(data)}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {{name: p}}
+        spec:
+          automountServiceAccountToken: false
+          containers: [{{name: app, image: busybox:latest, envFrom: [{{secretRef: {{name: ca}}}}]}}]
+        """))
+    result = run_parity("k8s-to-docker", str(src), "-o", str(tmp_path / "out"), "--format", "json")
+    assert result.returncode == 0, result.stderr.decode()
+    exports = (tmp_path / "out" / "env" / "app.docker.sh").read_text()
+    assert [line.split("=")[0] for line in exports.splitlines() if line.startswith("export ")] == ["export CA_PEM"]
+    differences = json.loads(result.stdout)["differences"]
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        assert (f"app: {name} is left out of docker.sh: its value has a line break, which docker run --env-file "
+                "cannot carry, and the name cannot be exported by the script (the shell or the docker CLI reads "
+                "it) (compose.yaml and parity up set it)") in differences
+    assert "SSL_CERT_FILE=" in (tmp_path / "out" / "env" / "app.env").read_text()
