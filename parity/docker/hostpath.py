@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import stat
 
-from ..errors import ParityError, Problem
+from ..errors import ParityError, Problem, error_line
 from .plan import HostPathPlan
 
 #: HostPathType -> (the sh test, the stat predicate, the kubelet's words when the check fails).
@@ -25,9 +25,14 @@ CHECKS = {
 }
 
 
-def failure(h: HostPathPlan) -> str:
-    """The kubelet's message for ``h`` failing its type check."""
-    return f"hostPath type check failed: {h.source} {CHECKS[h.type][2]}"
+def failure(h: HostPathPlan) -> Problem:
+    """The kubelet's message for ``h`` failing its type check, where it applies (the workload's file,
+    KIND/NAME and the volume's field): the one line ``up`` and docker.sh both print."""
+    return Problem(f"hostPath type check failed: {h.source} {CHECKS[h.type][2]}", **_where(h))
+
+
+def _where(h: HostPathPlan) -> dict:
+    return dict(file=h.file or None, obj=h.obj or None, field=h.field or None)
 
 
 def prepare(h: HostPathPlan) -> None:
@@ -40,7 +45,7 @@ def prepare(h: HostPathPlan) -> None:
         ParityError: the path is not of its type (the kubelet's words, with the volume's field), or
             cannot be made.
     """
-    where = dict(file=h.file or None, obj=h.obj or None, field=h.field or None)
+    where = _where(h)
     try:
         if h.type in ("", "DirectoryOrCreate") and not os.path.lexists(h.source):
             os.makedirs(h.source, 0o755, exist_ok=True)
@@ -54,7 +59,7 @@ def prepare(h: HostPathPlan) -> None:
         except FileNotFoundError:
             mode = 0
         if not CHECKS[h.type][1](mode):
-            raise ParityError(Problem(failure(h), **where))
+            raise ParityError(failure(h))
     except OSError as exc:
         raise ParityError(Problem(f"hostPath {h.source}: {exc.strerror}", **where)) from None
 
@@ -72,6 +77,6 @@ def shell_lines(plans: list[HostPathPlan]) -> list[str]:
         elif h.type == "FileOrCreate":
             lines.append(f"[ -e {path} ] || [ -L {path} ] || (umask 022 && : > {path})")
         if h.type:
-            message = shlex.quote(f"parity: {failure(h)}")
+            message = shlex.quote("parity: " + error_line(str(failure(h))))
             lines.append(f"[ {CHECKS[h.type][0]} {path} ] || {{ echo {message} >&2; exit 2; }}")
     return lines

@@ -624,3 +624,33 @@ spec:
         f"note: {note}"]
     readme = (tmp_path / "out" / "README.md").read_text()
     assert [line for line in readme.splitlines() if "terminationMessagePath" in line] == [f"- {note}"]
+
+
+def test_docker_sh_says_a_failed_host_path_type_check_in_ups_shape_before_any_docker_call(tmp_path):
+    """docker.sh's hostPath type check fails as ``parity up``'s does: ``parity: FILE: KIND/NAME:
+    spec.volumes[i].hostPath: ...`` (it printed the message alone, no file, object or field), exit 2,
+    before the script makes anything (a recording ``docker`` first on PATH sees only the clean-up of
+    a previous run: listings and the data image's removal)."""
+    not_a_dir = tmp_path / "not-a-dir"
+    not_a_dir.write_text("x")
+    src = write(tmp_path, f"""
+apiVersion: v1
+kind: Pod
+metadata: {{name: hostly}}
+spec:
+  automountServiceAccountToken: false
+  containers: [{{name: app, image: busybox:latest, volumeMounts: [{{name: host, mountPath: /host}}]}}]
+  volumes: [{{name: host, hostPath: {{path: {not_a_dir}, type: Directory}}}}]
+""")
+    assert gen(tmp_path, str(src)).returncode == 0
+    bindir, log = tmp_path / "bin", tmp_path / "docker.log"
+    bindir.mkdir()
+    (bindir / "docker").write_text(f'#!/bin/sh\necho "$*" >> {log}\n')
+    (bindir / "docker").chmod(0o755)
+    run = subprocess.run(["sh", str(tmp_path / "out" / "docker.sh")], capture_output=True, text=True,
+                         env={**os.environ, "PATH": f"{bindir}:{os.environ['PATH']}"})
+    assert (run.returncode, run.stderr.splitlines()) == (2, [
+        f"parity: {src}: Pod/hostly: spec.volumes[0].hostPath: hostPath type check failed: {not_a_dir} is not a "
+        "directory"])
+    assert [call.split()[:2] for call in log.read_text().splitlines()] == [
+        ["ps", "-aq"], ["volume", "ls"], ["volume", "ls"], ["network", "ls"], ["image", "rm"]]

@@ -157,7 +157,9 @@ def test_a_failed_host_path_type_check_stops_docker_sh_and_up_with_the_kubelets_
     try:
         run = subprocess.run(["sh", str(out / "docker.sh")], capture_output=True, text=True)
         assert run.returncode == 2
-        assert run.stderr.splitlines() == [f"parity: hostPath type check failed: {not_a_dir} is not a directory"]
+        assert run.stderr.splitlines() == [
+            f"parity: {src}: Pod/hostly: spec.volumes[0].hostPath: hostPath type check failed: {not_a_dir} is not a "
+            "directory"]
         assert docker_client.containers.list(all=True, filters={"label": f"io.parity.project={project}"}) == []
     finally:
         subprocess.run(["sh", str(out / "docker.sh"), "down"], capture_output=True)
