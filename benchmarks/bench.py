@@ -182,7 +182,8 @@ def bare_parse_gc_paused(path: Path) -> list:
 def layout_json(path: Path) -> str:
     """What ``parity layout --format json FILE`` computes, through the library calls the CLI makes."""
     from parity.kube.kubelet import build_layouts
-    from parity.kube.manifests import load_inputs, select_workloads
+    from parity.kube.manifests import load_inputs
+    from parity.kube.selection import select_workloads
     from parity.layout import document_text
 
     inputs = load_inputs([str(path)])

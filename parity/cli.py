@@ -97,7 +97,7 @@ def selection_options(fn):
 def _select(inputs, workload: tuple[str, ...], namespace: str | None, include_hooks: bool = False):
     """The workloads a command works on (``select_workloads`` with -l and --include-hooks); what it
     left out (Helm hooks, what a controller in the input makes) is said on stderr, never silently."""
-    from .kube.manifests import select_workloads
+    from .kube.selection import select_workloads
 
     chosen = select_workloads(inputs, workload, namespace=namespace, label_selector=_meta("selector"),
                               include_hooks=include_hooks or bool(_meta("include_hooks")))
@@ -203,7 +203,8 @@ def load_layouts(manifests: tuple[str, ...], secret_paths: tuple[str, ...], name
                  kubeconfig: str | None = None):
     """manifests or a cluster (+ --secrets) -> the selected workloads and their predicted layouts."""
     from .kube.kubelet import build_layouts
-    from .kube.manifests import check_namespace, load_inputs, load_secret_paths
+    from .kube.manifests import check_namespace, load_inputs
+    from .kube.secretdirs import load_secret_paths
 
     if namespace:
         check_namespace(namespace)
@@ -237,7 +238,7 @@ def load_layouts(manifests: tuple[str, ...], secret_paths: tuple[str, ...], name
 
 def _pod_to_observe(from_cluster: str | None) -> str:
     """The name of the pod --observed reads: --from-cluster must be pod/NAME."""
-    from .kube.manifests import parse_kind_name
+    from .kube.selection import parse_kind_name
 
     kind, name = parse_kind_name(from_cluster, "--from-cluster") if from_cluster else (None, None)
     if kind != "Pod":
@@ -547,7 +548,8 @@ def down(manifests, workload, namespace, project, delete_claims, fmt):
     from .docker.plan import app_project_name, project_name
     from .down import down as do_down, down_json
     from .render import down_text
-    from .kube.manifests import check_namespace, load_inputs, parse_workload_ref
+    from .kube.manifests import check_namespace, load_inputs
+    from .kube.selection import parse_workload_ref
 
     _checked_project(project)
     if namespace:

@@ -12,7 +12,8 @@ from typing import NoReturn
 import pytest
 
 from parity.kube.kubelet import build_layouts
-from parity.kube.manifests import load_inputs, select_workloads
+from parity.kube.manifests import load_inputs
+from parity.kube.selection import select_workloads
 
 ROOT = Path(__file__).resolve().parent.parent
 

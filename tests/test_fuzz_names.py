@@ -27,7 +27,8 @@ from hypothesis import strategies as st
 from parity.docker.plan import build_plan
 from parity.errors import ParityError
 from parity.kube.kubelet import build_layouts
-from parity.kube.manifests import load_inputs, select_workloads
+from parity.kube.manifests import load_inputs
+from parity.kube.selection import select_workloads
 
 from .conftest import run_parity
 from .docker.test_script_words import docker_calls, intended_calls

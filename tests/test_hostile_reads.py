@@ -19,8 +19,8 @@ import threading
 import pytest
 
 from parity.errors import ParityError
-from parity.kube import manifests
-from parity.kube.manifests import load_secret_paths
+from parity.kube import secretdirs
+from parity.kube.secretdirs import load_secret_paths
 from parity.output import printable
 from parity.safefile import FileRefused, read_beneath, read_file
 
@@ -44,7 +44,7 @@ def test_secrets_entry_swapped_for_a_symlink_after_its_check_is_refused_not_foll
     """The attacker wins the race: token is a regular file when parity looks at it and a symlink to a
     file outside the directory when parity opens it. The open (O_NOFOLLOW from the directory's
     descriptor) refuses it: one problem, the outside file never read."""
-    check = manifests._secret_dir_entry
+    check = secretdirs._secret_dir_entry
 
     def check_then_swap(*args, **kwargs):
         rel = check(*args, **kwargs)
@@ -52,7 +52,7 @@ def test_secrets_entry_swapped_for_a_symlink_after_its_check_is_refused_not_foll
         (swap_dir / "token").symlink_to(swap_dir.parent / "outside")
         return rel
 
-    monkeypatch.setattr(manifests, "_secret_dir_entry", check_then_swap)
+    monkeypatch.setattr(secretdirs, "_secret_dir_entry", check_then_swap)
     with pytest.raises(ParityError) as err:
         load_secret_paths([f"creds={swap_dir}"])
     assert [str(p) for p in err.value.problems] == [

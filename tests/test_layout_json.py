@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from parity.errors import ParityError
 from parity.kube.kubelet import build_layouts
-from parity.kube.manifests import load_inputs, select_workloads
+from parity.kube.manifests import load_inputs
+from parity.kube.selection import select_workloads
 from parity.kube.yamlload import WrittenInt
 from parity.layout import DIR, FILE, SYMLINK, ContainerLayout, Entry, Mount, WorkloadLayout, document, \
     document_text, from_document

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from parity.kube.kubelet import build_layouts
-from parity.kube.manifests import load_inputs, select_workloads
+from parity.kube.manifests import load_inputs
+from parity.kube.selection import select_workloads
 from parity.layout import Mount, MountCover, document, innermost
 from parity.output import Painter, dump_json
 from parity.render import layout_text

@@ -25,7 +25,8 @@ from parity.docker.generate import generate
 from parity.docker.plan import build_plan
 from parity.errors import ParityError
 from parity.kube.kubelet import build_layouts
-from parity.kube.manifests import load_inputs, select_workloads
+from parity.kube.manifests import load_inputs
+from parity.kube.selection import select_workloads
 
 EXAMPLES = int(os.environ.get("PARITY_PROPERTY_EXAMPLES", "40"))
 LIVE_EXAMPLES = max(2, EXAMPLES // 10)

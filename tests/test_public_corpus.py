@@ -36,7 +36,8 @@ from parity.docker.generate import generate
 from parity.docker.plan import build_plan
 from parity.errors import ParityError
 from parity.kube.kubelet import build_layouts
-from parity.kube.manifests import TEMPLATE_PATHS, load_inputs, select_workloads
+from parity.kube.manifests import TEMPLATE_PATHS, load_inputs
+from parity.kube.selection import select_workloads
 from parity.layout import document, from_document
 from parity.output import Painter
 from parity.render import layout_text

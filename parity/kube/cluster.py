@@ -19,7 +19,8 @@ from typing import Any, Iterator
 
 from ..errors import ParityError, Problem
 from .kubelet import ROOT_CA_CONFIGMAP, SA_CA_FILE, SA_MOUNT_PATH, SA_NAMESPACE_FILE, SA_TOKEN_FILE
-from .manifests import Inputs, load_objects, parse_kind_name, pod_template
+from .manifests import Inputs, load_objects, pod_template
+from .selection import parse_kind_name
 
 #: Where a pod finds its service account credentials (in-cluster config); tests point it elsewhere.
 IN_CLUSTER_DIR = SA_MOUNT_PATH

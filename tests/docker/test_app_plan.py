@@ -11,7 +11,8 @@ import yaml
 from parity.docker.emit import compose_yaml, script_commands
 from parity.docker.plan import app_project_name, build_app_plan, pod_keys, service_key
 from parity.kube.kubelet import build_layouts
-from parity.kube.manifests import load_inputs, select_workloads
+from parity.kube.manifests import load_inputs
+from parity.kube.selection import select_workloads
 
 from ..conftest import ROOT, deployment, run_parity, write
 

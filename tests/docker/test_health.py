@@ -11,7 +11,8 @@ from parity.docker.emit import script_commands
 from parity.docker.health import from_compose, from_inspect, health_plan
 from parity.docker.plan import build_app_plan
 from parity.kube.kubelet import build_layouts
-from parity.kube.manifests import load_inputs, select_workloads
+from parity.kube.manifests import load_inputs
+from parity.kube.selection import select_workloads
 
 from ..conftest import run_parity, write
 

@@ -9,7 +9,8 @@ import yaml
 from parity.docker.emit import script_commands
 from parity.docker.plan import SANDBOX_COMMAND, build_app_plan, pod_host_and_domain
 from parity.kube.kubelet import build_layouts
-from parity.kube.manifests import load_inputs, select_workloads
+from parity.kube.manifests import load_inputs
+from parity.kube.selection import select_workloads
 
 from ..conftest import run_parity, write
 from ..kube.test_services import KUBERNETES_VARS

@@ -22,7 +22,8 @@ from parity.docker.generate import generate
 from parity.docker.labels import LABEL_PROJECT
 from parity.docker.plan import build_plan
 from parity.kube.kubelet import build_layouts
-from parity.kube.manifests import load_inputs, select_workloads
+from parity.kube.manifests import load_inputs
+from parity.kube.selection import select_workloads
 
 FAKE_DOCKER = textwrap.dedent("""\
     #!{python}

@@ -9,7 +9,8 @@ from parity.docker.emit import compose_dict, script_commands
 from parity.docker.plan import SANDBOX_COMMAND, build_app_plan, pod_networks, sandbox_command
 from parity.docker.sandbox import sandbox_plans, up_networks
 from parity.kube.kubelet import build_layouts
-from parity.kube.manifests import load_inputs, select_workloads
+from parity.kube.manifests import load_inputs
+from parity.kube.selection import select_workloads
 from parity.kube.services import HostPort, PortForward
 
 from ..conftest import write

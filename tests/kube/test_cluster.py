@@ -22,7 +22,8 @@ from parity.errors import ParityError
 from parity.kube import cluster
 from parity.kube.cluster import load_from_cluster, references
 from parity.kube.kubelet import build_layouts
-from parity.kube.manifests import load_inputs, select_workloads
+from parity.kube.manifests import load_inputs
+from parity.kube.selection import select_workloads
 from parity.layout import document
 
 from ..conftest import ROOT, entries_by_rel, precondition_missing

@@ -8,7 +8,8 @@ import pytest
 
 from parity.errors import ParityError
 from parity.kube.labelselector import SelectorError, parse
-from parity.kube.manifests import load_inputs, select_workloads
+from parity.kube.manifests import load_inputs
+from parity.kube.selection import select_workloads
 
 from ..conftest import write
 

@@ -10,7 +10,8 @@ from pathlib import Path
 from parity.compare import compare_containers
 from parity.docker.readback import container_layout
 from parity.kube.kubelet import build_layouts
-from parity.kube.manifests import load_inputs, select_workloads
+from parity.kube.manifests import load_inputs
+from parity.kube.selection import select_workloads
 
 from ..conftest import run_parity
 

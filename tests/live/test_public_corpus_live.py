@@ -21,7 +21,8 @@ import yaml
 
 from parity.docker.labels import LABEL_ROLE, ROLE_SANDBOX
 from parity.kube.kubelet import build_layouts
-from parity.kube.manifests import load_inputs, select_workloads
+from parity.kube.manifests import load_inputs
+from parity.kube.selection import select_workloads
 
 from ..conftest import ROOT, run_parity
 from ..diffcases import Verdict, run_diff
