@@ -433,20 +433,29 @@ def diff(manifests, compose_files, profiles, pod, secret_paths, workload, namesp
             raise ParityError(f"--map {m}: expected CONTAINER=SERVICE")
         mapping[container] = service
     if observed:
-        from .kube.observe import observed_pod
+        from .diff import POD_FACETS_NOTE, WRITABLE_NOTE
+        from .kube.observe import read_pod
 
-        expected = Expected([observed_pod(_pod_to_observe(from_cluster), context=context, namespace=namespace,
-                                          kubeconfig=kubeconfig)], [None])
+        seen = read_pod(_pod_to_observe(from_cluster), context=context, namespace=namespace, kubeconfig=kubeconfig)
+        mounted = seen.mounted()
+        writable = any(m.writable_volume for c in mounted.containers for m in c.mounts)
+        notes = [f"{'init container' if c.init else 'container'} {c.name} is not running: not listed"
+                 for c in seen.unlisted]
+        expected = Expected([mounted], [seen.workload], notes + [WRITABLE_NOTE] * writable + [POD_FACETS_NOTE],
+                            frozenset(c.name for c in seen.unlisted))
     else:
-        _, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
-                                             kubeconfig)
+        # With manifests, --context/--kubeconfig name the cluster of --pod only.
+        reads_cluster = bool(from_cluster) or not pod
+        _, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster,
+                                             context if reads_cluster else None,
+                                             kubeconfig if reads_cluster else None)
         expected = Expected(layouts, workloads)  # a whole app: every selected workload against one project
     if pod:
-        from .kube.observe import observed_pod
+        from .kube.observe import read_pod
 
         _only_one(expected.workloads)  # one running pod is one workload's
-        actual = observed_pod(pod, context=context, namespace=namespace, kubeconfig=kubeconfig)
-        report = pod_diff(expected.layouts[0], actual, frozenset(ignores))
+        actual = read_pod(pod, context=context, namespace=namespace, kubeconfig=kubeconfig)
+        report = pod_diff(expected, actual, frozenset(ignores))
     else:
         importing = None
         if live:  # while Compose normalises the file

@@ -10,6 +10,7 @@ with ``compare.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .compare import Difference, compare_containers, extra_writable
 from .docker.compose import ComposeProject
@@ -17,16 +18,19 @@ from .docker.labels import COMPOSE_SERVICE, LABEL_DIFF_OWNER, LABEL_ROLE, ROLE_P
 from .docker.liveproject import DEFAULT_TIMEOUT
 from .docker.plan import pod_keys, service_key
 from .docker.static_layout import StaticReader
-from .docker.security import pod_ref, security_settings
+from .docker.security import identity, pod_ref, security_settings
 from .errors import EXIT_DIFFERENT, EXIT_SAME, ParityError, Problem
 from .facets import (ProcessFacets, Started, cluster_facets, compare_facets, compose_depends_on, compose_facets,
-                     compose_network_owner, container_facets, container_network_owner, label_depends_on,
-                     network_differences, start_order_differences)
-from .docker.health import HealthCheck, compare_health, from_compose, from_inspect, health_plan
+                     compose_network_owner, container_facets, container_network_owner, host_network_differences,
+                     kubelet_depends_on, label_depends_on, network_differences, start_order_differences)
+from .docker.health import HealthCheck, compare_health, from_compose, from_inspect, health_plan, uncompared_probes
 from .kube.manifests import Workload
 from .kube.podspec import Container
 from .layout import NOT_A_MOUNT, ContainerLayout, WorkloadLayout
 from .output import Progress
+
+if TYPE_CHECKING:
+    from .kube.observe import ObservedPod
 
 
 @dataclass
@@ -57,12 +61,17 @@ class Expected:
     says) in a whole app; ``--map`` and the report use that name.
 
     Attributes:
-        layouts: the predicted layouts, one per workload.
-        workloads: the workloads (None: ``--observed``, a running pod with no pod spec).
+        layouts: the predicted layouts, one per workload (``--observed``: the running pod's, its
+            writable mounts from its spec: ``kube/observe.ObservedPod.mounted``).
+        workloads: the workloads (``--observed``: the running pod, ``ObservedPod.workload``).
+        notes: what the report says of this side (``--observed``: what is not read).
+        unlisted: containers whose files were not read (``--observed``: not running).
     """
 
     layouts: list[WorkloadLayout]
     workloads: list[Workload | None]
+    notes: list[str] = field(default_factory=list)
+    unlisted: frozenset[str] = frozenset()
 
     @property
     def subject(self) -> str:
@@ -186,7 +195,7 @@ def static_diff(expected: Expected, project: ComposeProject, mapping: dict[str, 
     Returns:
         The report.
     """
-    report = DiffReport(expected.subject, project.file, "static", notes=list(project.notes))
+    report = DiffReport(expected.subject, project.file, "static", notes=list(project.notes) + expected.notes)
     pairs, report.differences = pair(expected, project, mapping)
     reader = StaticReader(project)
     facets, checks = expected.facets(), expected.health_checks()
@@ -232,8 +241,7 @@ def _start_order(expected: Expected, pairs: list[Pair], deps: dict[str, dict[str
     for p in pairs:
         ctr = spec.get(p.container.name)
         if ctr is not None and p.service in deps:
-            pods.setdefault(id(p.workload), []).append(Started(p.container.name, p.service,
-                                                               ctr.init and not ctr.sidecar, ctr.sidecar))
+            pods.setdefault(id(p.workload), []).append(Started.of(ctr, p.container.name, p.service))
     out = []
     for pod in pods.values():
         services = {s.service for s in pod}
@@ -253,19 +261,88 @@ def _network(pairs: list[Pair], owner) -> list[Difference]:
     return [d for w, pod in pods.values() for d in network_differences(pod, w.spec.host_network)]
 
 
-def pod_diff(expected: WorkloadLayout, observed: WorkloadLayout, ignore: frozenset[str]) -> DiffReport:
-    """The prediction (or another observed pod) against what a running pod really has."""
-    report = DiffReport(expected.ref, f"pod/{observed.name}", "observed in the cluster")
-    for c in expected.containers:
-        got = observed.container(c.name)
-        if got is None:
-            if c.init:
-                report.notes.append(f"init container {c.name} is not running: not listed")
-            else:
-                report.differences.append(Difference(c.name, "-", "unpaired-container", "running", "absent"))
+#: What ``diff --pod`` and ``--observed`` cannot know from what they read of a running pod: said in every report.
+POD_FACETS_NOTE = ("the running pod's identity, capabilities, privileges, limits, network, start order and health "
+                   "check are those its spec gives (limits: as its status reports them enacted, where it does), "
+                   "by the rules the kubelet applies; nothing is read from inside its processes")
+WRITABLE_NOTE = ("the running pod's writable volumes (emptyDir, claims, hostPath, ephemeral) are compared by their "
+                 "mounts in its spec: what is in them, and an emptyDir's own mode and owner, is not read")
+
+
+def pod_diff(expected: Expected, observed: ObservedPod, ignore: frozenset[str]) -> DiffReport:
+    """The prediction (or another observed pod) against a running pod: the files its running containers
+    have (one exec each) and every facet the compose diff checks, the running pod's from its spec (and
+    status), judged by the same functions (``facets.py``, ``docker/health.py``).
+
+    Args:
+        expected: one workload and its predicted (or observed) layout.
+        observed: the running pod (``kube/observe.read_pod``).
+        ignore: classes of differences left out (structure, owners, modes).
+
+    Returns:
+        The report; its notes say what is not read.
+    """
+    from .kube.kubelet import container_mounts
+
+    layout, workload = expected.layouts[0], expected.workloads[0]
+    running = observed.workload
+    report = DiffReport(layout.ref, f"pod/{observed.layout.name}", "observed in the cluster",
+                        notes=list(expected.notes))
+    in_pod = {ctr.name: ctr for ctr in running.spec.all_containers}
+    declared = {v.name: v for v in running.spec.volumes}
+    facets, checks, spec = expected.facets(), expected.health_checks(), expected.spec_containers()
+    # Every container of the expected pod, in spec order (an observed pod lists its running ones only).
+    names = [ctr.name for ctr in workload.spec.all_containers] if workload else [c.name for c in layout.containers]
+    expected_volumes = {v.name: v for v in workload.spec.volumes} if workload else {}
+    paired: list[str] = []
+    writable_seen = False
+    for name in names:
+        c, ctr, got = layout.container(name), in_pod.get(name), observed.layout.container(name)
+        init = c.init if c is not None else spec[name].init
+        if ctr is None or (got is None and not init):
+            report.differences.append(Difference(name, "-", "unpaired-container", "running", "absent"))
+        if ctr is None:
             continue
-        report.pairs.append((c.name, c.name))
-        report.differences += compare_containers(files_only(c), got, ignore)
+        if got is None and init:
+            report.notes.append(f"init container {name} is not running: not listed")
+        report.pairs.append((name, name))
+        paired.append(name)
+        # Files as listed (in both pods, when both run it); writable volumes by their mounts in the spec
+        # (the listing does not read them).
+        writable = [m for m in container_mounts(ctr, declared) if m.writable_volume]
+        own = [m for m in (c.mounts if c is not None else container_mounts(spec[name], expected_volumes))
+               if m.writable_volume]
+        writable_seen = writable_seen or bool(writable or own)
+        both = c is not None and got is not None and name not in expected.unlisted  # files listed on both sides
+        files = files_only(c) if both else ContainerLayout(name, init, [], [])
+        listed = got if both else ContainerLayout(name, init, [], [])
+        report.differences += compare_containers(ContainerLayout(name, init, files.mounts + own, files.entries),
+                                                 ContainerLayout(name, init, listed.mounts + writable, listed.entries),
+                                                 ignore)
+        report.differences += extra_writable(name, ContainerLayout(name, init, files.mounts + own, []),
+                                             [(m.path, m.read_only, m.source) for m in writable])
+        if workload is None or name not in facets:
+            continue
+        user, groups = identity(running.spec, ctr)
+        report.differences += _group_difference(workload, name, groups, user, ignore)
+        security, _notes = security_settings(running.spec, ctr, pod_ref(running.pod_name, running.namespace,
+                                                                         running.pod_uid))
+        report.differences += compare_facets(name, facets[name], cluster_facets(running.spec, ctr, security))
+        report.differences += compare_health(name, checks[name], health_plan(ctr).check)
+        uncompared = set(uncompared_probes(ctr)) | set(uncompared_probes(spec[name]))
+        report.notes += [f"{name}: {field}: not compared (diff compares the probe parity runs as the health "
+                         "check)" for field in sorted(uncompared)]
+    report.differences += [Difference(ctr.name, "-", "unpaired-container", "absent", "in the running pod",
+                                      "the expected pod has no such container (an admission webhook's sidecar?)")
+                           for ctr in running.spec.all_containers if ctr.name not in names]
+    if workload is not None:
+        report.differences += host_network_differences(paired, workload.spec.host_network,
+                                                       running.spec.host_network)
+        report.differences += start_order_differences(
+            [Started.of(ctr, ctr.name, ctr.name) for ctr in workload.spec.all_containers if ctr.name in paired],
+            kubelet_depends_on([Started.of(ctr, ctr.name, ctr.name) for ctr in running.spec.all_containers]))
+    report.notes += [WRITABLE_NOTE] * writable_seen + [POD_FACETS_NOTE]
+    report.notes = list(dict.fromkeys(report.notes))  # --observed said some of them already
     return report
 
 
@@ -321,7 +398,8 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
     from .docker.liveproject import Wanted, live_project
 
     progress = progress or Progress()
-    report = DiffReport(expected.subject, project.file, "live" if running is None else f"live (project {running})")
+    report = DiffReport(expected.subject, project.file, "live" if running is None else f"live (project {running})",
+                        notes=list(expected.notes))
     pairs, report.differences = pair(expected, project, mapping)
     facets, checks = expected.facets(), expected.health_checks()
     with live_project(project, timeout, running, progress, importing) as live:

@@ -21,6 +21,11 @@ Kinds (``compare.Difference.kind``), each with its path:
 - ``network``: ``(network)``, a pod's containers share one network namespace (the pause container's,
   here the pod's sandbox: compose ``network_mode: service:SANDBOX``, live ``container:ID``), or the
   host's with ``hostNetwork``.
+
+``diff --pod`` (a running pod, ``kube/observe.py``) judges the same facets with the same functions:
+the running pod's side is ``cluster_facets`` of its spec (its resources as the status reports them
+enacted), its start order ``kubelet_depends_on``, its network ``host_network_differences`` (the
+kubelet gives no container of a pod a namespace of its own).
 """
 
 from __future__ import annotations
@@ -245,6 +250,19 @@ def network_differences(pod: list[tuple[str, str, str]], host_network: bool) -> 
             for name, service, owner in pod if owner != shared]
 
 
+def host_network_differences(containers: list[str], expected: bool, actual: bool) -> list[Difference]:
+    """The ``network`` facet of two pods (``diff --pod``): the kubelet puts every container of a pod in
+    the pod's one network namespace, so they can differ only in whose it is, the node's with
+    ``hostNetwork`` or the pod's own; one difference per container (``containers``) when they do."""
+    if expected == actual:
+        return []
+    netns = {True: "the host's network namespace", False: "the pod's own network namespace"}
+    return [Difference(name, "(network)", "network", netns[expected], netns[actual],
+                       "hostNetwork puts the pod's containers in the node's network namespace (its interfaces and "
+                       "ports, what listens on the node's localhost)")
+            for name in containers]
+
+
 def _netns(owner: str, service: str, services: list[str]) -> str:
     if owner == HOST:
         return "the host's network namespace"
@@ -256,6 +274,7 @@ def _netns(owner: str, service: str, services: list[str]) -> str:
 #: Compose's label of a container's ``depends_on``: ``SERVICE:CONDITION:RESTART,...``.
 COMPOSE_DEPENDS_ON = "com.docker.compose.depends_on"
 COMPLETED = "service_completed_successfully"
+STARTED = "service_started"
 
 
 def compose_depends_on(svc: dict) -> dict[str, str]:
@@ -285,6 +304,26 @@ class Started:
     init: bool  # an init container that runs to completion
     sidecar: bool  # a native sidecar (restartPolicy: Always)
 
+    @classmethod
+    def of(cls, ctr: Container, name: str, service: str) -> "Started":
+        """``ctr`` as ``name`` (running as ``service``)."""
+        return cls(name, service, ctr.init and not ctr.sidecar, ctr.sidecar)
+
+    @property
+    def waited(self) -> str | None:
+        """What the kubelet waits for of this container before it starts the ones after it: an init
+        container's completion (``COMPLETED``), a native sidecar's start (``STARTED``), nothing of a
+        regular container (kuberuntime ``computeInitContainerActions``)."""
+        return COMPLETED if self.init else STARTED if self.sidecar else None
+
+
+def kubelet_depends_on(pod: list[Started]) -> dict[str, dict[str, str]]:
+    """A pod's start order as the kubelet keeps it, in ``depends_on`` form (service -> {service:
+    condition}): each container after every init container and native sidecar before it in spec
+    order. ``diff --pod`` reads a running pod's order this way: ``start_order_differences`` then
+    judges it as it judges a compose file's."""
+    return {c.service: {p.service: p.waited for p in pod[:i] if p.waited} for i, c in enumerate(pod)}
+
 
 def start_order_differences(pod: list[Started], deps: dict[str, dict[str, str]]) -> list[Difference]:
     """The kubelet's start order against the services' ``depends_on`` (``deps``: service -> {service:
@@ -312,14 +351,14 @@ def start_order_differences(pod: list[Started], deps: dict[str, dict[str, str]])
     for i, c in enumerate(pod):
         completed, started = before(c.service)
         for p in pod[:i]:
-            if p.init and p.service not in completed:
+            if p.waited == COMPLETED and p.service not in completed:
                 actual = (f"after {p.name} started, without waiting for it to complete" if p.service in started
                           else f"without waiting for {p.name}")
                 out.append(Difference(c.name, f"(start after {p.name})", "lifecycle", f"after {p.name} completed",
                                       actual, "init containers run to completion, in order, before the next "
                                               "container starts (compose depends_on: condition "
                                               "service_completed_successfully)"))
-            elif p.sidecar and p.service not in completed | started:
+            elif p.waited == STARTED and p.service not in completed | started:
                 out.append(Difference(c.name, f"(start after {p.name})", "lifecycle", f"after {p.name} started",
                                       f"without waiting for {p.name}", "a native sidecar starts before the "
                                       "containers after it (compose depends_on: condition service_started)"))

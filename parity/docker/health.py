@@ -207,6 +207,15 @@ def health_plan(ctr: Container) -> HealthPlan:
     return HealthPlan(check, tuple(notes))
 
 
+def uncompared_probes(ctr: Container) -> list[str]:
+    """The fields of ``ctr``'s probes its health check (``health_plan``) does not stand for: a probe
+    parity does not turn into a check, and the others beside the one it runs. ``diff --pod`` says
+    these are not compared (two pods can differ there with the same check)."""
+    check = health_plan(ctr).check
+    probes = [getattr(ctr, _ATTRS[kind]) for kind in PROBE_ORDER if check is None or kind != check.probe]
+    return [p.field for p in probes if p is not None]
+
+
 def from_compose(healthcheck: dict | None, escaped: bool = True) -> HealthCheck | None:
     """A compose service's ``healthcheck`` as a ``HealthCheck`` (probe unknown: ""), for diff. None when
     there is none or it is disabled. A ``CMD-SHELL`` test stays as it is (``test`` keeps its first word).

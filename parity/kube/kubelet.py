@@ -601,8 +601,21 @@ def _container_layout(ctr: Container, trees: dict[str, VolumeTree], declared: di
         for e in placed:
             if cover.best(e.path) == mine:
                 entries[e.path] = e
-    # In declaration order. The four file volume types are always mounted read-only, whatever
-    # readOnly says (§6.1); a writable volume as readOnly (or its claim's readOnly) says.
+    return ContainerLayout(ctr.name, ctr.init, container_mounts(ctr, declared), list(entries.values()))
+
+
+def container_mounts(ctr: Container, declared: dict[str, Volume]) -> list[Mount]:
+    """The mounts of ``ctr`` the model shows (file volumes and writable ones), in declaration order.
+
+    Args:
+        ctr: the container.
+        declared: the pod's volumes by name.
+
+    Returns:
+        One ``Mount`` per mount of a modelled or writable volume parity reproduces. The four file
+        volume types are always mounted read-only, whatever readOnly says (§6.1); a writable volume
+        as readOnly (or its claim's readOnly) says.
+    """
     mounts = []
     for m in ctr.volume_mounts:
         volume = declared.get(m.name)
@@ -610,7 +623,7 @@ def _container_layout(ctr: Container, trees: dict[str, VolumeTree], declared: di
             continue
         read_only = True if volume.modelled else m.read_only or bool(getattr(volume.source, "read_only", False))
         mounts.append(Mount(m.mount_path, m.name, read_only, m.sub_path, source_name(volume), volume.type))
-    return ContainerLayout(ctr.name, ctr.init, mounts, list(entries.values()))
+    return mounts
 
 
 def source_name(volume: Volume) -> str:

@@ -11,6 +11,7 @@ newlines, backslashes) comes back unambiguously. Only ``sh``, ``find``, ``stat``
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import stat as st
@@ -19,9 +20,9 @@ from dataclasses import dataclass
 from ..errors import ParityError, Problem
 from ..layout import DIR, FILE, SYMLINK, ContainerLayout, Entry, Mount, WorkloadLayout
 from .cluster import Connection, connect
-from .kubelet import source_name
-from .manifests import load_objects
-from .podspec import Container, Volume
+from .kubelet import container_mounts, source_name
+from .manifests import Workload, load_objects
+from .podspec import Container, Resources, Volume
 
 EXEC_TIMEOUT = 120  # seconds for the whole listing
 UNREADABLE = "unreadable by the container's user"
@@ -157,6 +158,88 @@ def observed_pod(pod_name: str, *, containers: list[str | None] | None = None, c
                  namespace: str | None, kubeconfig: str | None) -> WorkloadLayout:
     """The running pod's containers (all running ones when ``containers`` is None), one exec each.
     Containers that are not running (finished init containers) are left out."""
+    return read_pod(pod_name, containers=containers, context=context, namespace=namespace,
+                    kubeconfig=kubeconfig).layout
+
+
+@dataclass(frozen=True)
+class ObservedPod:
+    """A running pod as read from the cluster.
+
+    Attributes:
+        layout: what its running containers have under their file mounts (one exec each).
+        workload: the pod itself, as the API server holds it (admission's additions included), each
+            container's resources as the kubelet enacted them where the status says (``enacted``).
+    """
+
+    layout: WorkloadLayout
+    workload: Workload
+
+    @property
+    def unlisted(self) -> list[Container]:
+        """The pod's containers whose files were not listed (not running: a finished init container)."""
+        listed = {c.name for c in self.layout.containers}
+        return [ctr for ctr in self.workload.spec.all_containers if ctr.name not in listed]
+
+    def mounted(self) -> WorkloadLayout:
+        """Every container of the pod in spec order, as the prediction shows one: the listed files,
+        and the writable mounts (emptyDir, claims, hostPath, ephemeral) from the spec, under which the
+        listing reads nothing; an ``unlisted`` container has its writable mounts only."""
+        declared = {v.name: v for v in self.workload.spec.volumes}
+        out = []
+        for ctr in self.workload.spec.all_containers:
+            c = self.layout.container(ctr.name) or ContainerLayout(ctr.name, ctr.init, [], [])
+            writable = [m for m in container_mounts(ctr, declared) if m.writable_volume]
+            out.append(ContainerLayout(c.name, c.init, c.mounts + writable, c.entries))
+        return WorkloadLayout(self.layout.kind, self.layout.name, self.layout.namespace, out)
+
+
+def enacted(workload: Workload, pod: dict) -> Workload:
+    """``workload`` with each container's resources as its status reports them: ``ContainerStatus.resources``
+    is "the compute resource requests and limits that have been successfully enacted on the running
+    container" (k8s.io/api core/v1 types.go; in-place resize, KEP 1287), which the spec's are not while a
+    resize is pending. Statuses without it (clusters before in-place resize) leave the spec's, which is
+    then what runs."""
+    status = pod.get("status") if isinstance(pod.get("status"), dict) else {}
+    found: dict[tuple[bool, str], Resources] = {}
+    for init, key in ((True, "initContainerStatuses"), (False, "containerStatuses")):
+        for item in status.get(key) or []:
+            res = item.get("resources") if isinstance(item, dict) else None
+            if isinstance(res, dict) and isinstance(item.get("name"), str):
+                found[(init, item["name"])] = Resources(_quantities(res.get("requests")),
+                                                        _quantities(res.get("limits")))
+
+    def one(ctr: Container) -> Container:
+        res = found.get((ctr.init, ctr.name))
+        return ctr if res is None else dataclasses.replace(ctr, resources=res)
+
+    if not found:
+        return workload
+    spec = dataclasses.replace(workload.spec, init_containers=[one(c) for c in workload.spec.init_containers],
+                               containers=[one(c) for c in workload.spec.containers])
+    return dataclasses.replace(workload, spec=spec)
+
+
+def _quantities(value) -> dict[str, str]:
+    return {k: str(v) for k, v in value.items() if isinstance(k, str)} if isinstance(value, dict) else {}
+
+
+def read_pod(pod_name: str, *, containers: list[str | None] | None = None, context: str | None,
+             namespace: str | None, kubeconfig: str | None) -> ObservedPod:
+    """The running pod: its spec and status (one GET) and its containers' file mounts (one exec each).
+
+    Args:
+        pod_name: the pod.
+        containers: the containers to list (None in the list: kubectl's default container); None:
+            every running one (finished init containers are left out).
+        context, namespace, kubeconfig: as kubectl takes them.
+
+    Returns:
+        The pod as read.
+
+    Raises:
+        ParityError: the pod cannot be read, a chosen container is not running or cannot be listed.
+    """
     conn = connect(context=context, namespace=namespace, kubeconfig=kubeconfig)
     layouts = []
     try:
@@ -175,7 +258,7 @@ def observed_pod(pod_name: str, *, containers: list[str | None] | None = None, c
             layouts.append(container_layout(ctr, workload.spec.volumes, listing))
     finally:
         conn.close()
-    return WorkloadLayout("Pod", workload.name, workload.namespace, layouts)
+    return ObservedPod(WorkloadLayout("Pod", workload.name, workload.namespace, layouts), enacted(workload, pod))
 
 
 def _state(pod: dict, ctr: Container) -> dict:
