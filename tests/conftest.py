@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 import textwrap
@@ -24,24 +25,59 @@ def write(tmp_path: Path, text: str, name: str = "in.yaml") -> Path:
     return path
 
 
-def deployment(name: str, pod_spec: str, *, namespace: str | None = None, annotations: str | None = None) -> str:
-    """The manifest of a Deployment NAME (selector and pod labels ``app: NAME``) whose pod template
-    has this spec.
+def _metadata(name: str, namespace: str | None) -> str:
+    """``{name: NAME}`` or ``{name: NAME, namespace: NS}``: an object's metadata as a YAML flow mapping."""
+    return f"{{name: {name}" + (f", namespace: {namespace}" if namespace else "") + "}"
+
+
+def _placed(lines: str, indent: str) -> str:
+    """YAML ``lines`` (any indentation, leading blank lines and trailing newline optional) dedented,
+    then indented by ``indent``, ending in a newline (nothing for no lines)."""
+    text = textwrap.indent(textwrap.dedent(lines).lstrip("\n"), indent)
+    return text if not text or text.endswith("\n") else text + "\n"
+
+
+def workload(kind: str, name: str, pod_spec: str, *, namespace: str | None = None, annotations: str | None = None,
+             spec: str = "") -> str:
+    """The manifest of an ``apps/v1`` workload KIND NAME (selector and pod labels ``app: NAME``) whose
+    pod template has this spec.
 
     Args:
-        name: the Deployment's name (and its ``app`` label).
+        kind: Deployment, StatefulSet, DaemonSet or ReplicaSet.
+        name: the workload's name (and its ``app`` label).
         pod_spec: the YAML under the template's ``spec:``, at any indentation (dedented, then placed).
         namespace: ``metadata.namespace``, when not the default.
         annotations: the pod template's annotations, as a YAML flow mapping (``{team: blue}``).
+        spec: lines of the workload's own spec before its selector (``serviceName: db``), dedented.
 
     Returns:
         The YAML document, without ``---``.
     """
-    meta = f"{{name: {name}" + (f", namespace: {namespace}" if namespace else "") + "}"
+    meta = _metadata(name, namespace)
     pod_meta = f"{{labels: {{app: {name}}}" + (f", annotations: {annotations}" if annotations else "") + "}"
-    return (f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {meta}\nspec:\n"
-            f"  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {pod_meta}\n    spec:\n"
-            + textwrap.indent(textwrap.dedent(pod_spec).lstrip("\n"), "      "))
+    return (f"apiVersion: apps/v1\nkind: {kind}\nmetadata: {meta}\nspec:\n" + _placed(spec, "  ")
+            + f"  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {pod_meta}\n    spec:\n"
+            + _placed(pod_spec, "      "))
+
+
+def deployment(name: str, pod_spec: str, *, namespace: str | None = None, annotations: str | None = None) -> str:
+    """``workload`` for a Deployment (see there)."""
+    return workload("Deployment", name, pod_spec, namespace=namespace, annotations=annotations)
+
+
+def pod_manifest(name: str, spec: str, *, namespace: str | None = None) -> str:
+    """The manifest of a Pod NAME whose spec is ``spec``: YAML lines at any indentation (dedented,
+    then placed under ``spec:``), or a flow mapping (``{containers: [...]}``) on ``spec:``'s line;
+    ``namespace`` when not the default. Without ``---``."""
+    head = f"apiVersion: v1\nkind: Pod\nmetadata: {_metadata(name, namespace)}\nspec:"
+    return f"{head} {spec}\n" if spec.startswith("{") else f"{head}\n" + _placed(spec, "  ")
+
+
+def service(name: str, spec: str, *, namespace: str | None = None) -> str:
+    """The manifest of a Service NAME whose spec is ``spec``, a YAML flow mapping
+    (``{selector: {app: api}, ports: [{port: 80}]}``); ``namespace`` when not the default. Without ``---``."""
+    meta = _metadata(name, namespace)
+    return f"apiVersion: v1\nkind: Service\nmetadata: {meta}\nspec: {spec}\n"
 
 
 def layouts_of(tmp_path: Path, text: str, workload: str | None = None):
@@ -62,6 +98,20 @@ def entries_by_rel(container, mount_path: str) -> dict[str, tuple]:
             rel = "." if e.path == mount_path else e.path[len(mount_path.rstrip("/")) + 1:]
             out[rel] = (e.type, f"{e.mode:o}", e.uid, e.gid, e.target)
     return out
+
+
+def unique_name(prefix: str) -> str:
+    """``PREFIX-XXXXXXXX`` (8 random hex digits): a name of this run's own for what it makes in the
+    shared engine (a project, a workload's suffix), so that runs in parallel, and a user's own
+    objects, never share it, and a test removes only what it made.
+
+    Args:
+        prefix: the readable part (``parity-test``; ``-hyg`` for a suffix).
+
+    Returns:
+        The name.
+    """
+    return f"{prefix}-{secrets.token_hex(4)}"
 
 
 def run_parity(*args: str, input: str | bytes | None = None, cwd=None, env=None) -> subprocess.CompletedProcess:
@@ -115,6 +165,46 @@ def precondition_missing(reason: str) -> NoReturn:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason} (CI=true: a missing precondition fails)")
     pytest.skip(reason)
+
+
+#: The engine objects a test lists or removes by label, with how the SDK names each one.
+ENGINE_KINDS = {"containers": lambda o: o.name, "volumes": lambda o: o.name,
+                "images": lambda o: o.short_id, "networks": lambda o: o.name}
+
+
+def _listed(client, kind: str, label: str) -> list:
+    """The engine's objects of ``kind`` (an ``ENGINE_KINDS`` key) carrying ``label``, stopped containers too."""
+    extra = {"all": True} if kind == "containers" else {}
+    return getattr(client, kind).list(filters={"label": label}, **extra)
+
+
+def labelled_objects(client, label: str) -> dict[str, list[str]]:
+    """The engine's containers, volumes, images and networks carrying ``label``.
+
+    Args:
+        client: a docker SDK client.
+        label: ``KEY=VALUE`` (or ``KEY``: any value).
+
+    Returns:
+        {kind: sorted names (an image: its short id)}, every kind present (an empty list: none).
+    """
+    return {kind: sorted(name_of(o) for o in _listed(client, kind, label)) for kind, name_of in ENGINE_KINDS.items()}
+
+
+def remove_labelled(client, label: str) -> None:
+    """Remove the engine's containers (forced), then networks, volumes and images carrying ``label``:
+    a test's clean-up of what it made, given a label only its own objects carry (a project or workload
+    of its own, ``unique_name``). Objects already gone meanwhile are passed over."""
+    import docker
+
+    removers = {"containers": lambda o: o.remove(force=True), "networks": lambda o: o.remove(),
+                "volumes": lambda o: o.remove(force=True), "images": lambda o: client.images.remove(o.id, force=True)}
+    for kind, remove in removers.items():
+        for obj in _listed(client, kind, label):
+            try:
+                remove(obj)
+            except docker.errors.NotFound:
+                pass
 
 
 @pytest.fixture(scope="session")

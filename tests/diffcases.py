@@ -399,14 +399,19 @@ spec:
 """
 
 
-def _facets_case(tmp: Path, change: Callable[[dict], None], expected: set[tuple[str, str, str]]) -> Case:
-    """The generated setup of ``FACETS_POD`` with one facet changed in the app's service."""
+def _service_case(tmp: Path, pod: str, change: Callable[[dict], None], expected: set[tuple[str, str, str]]) -> Case:
+    """The generated setup of the manifest ``pod`` with one facet changed in the service ``app``."""
     manifests = tmp / "m"
     manifests.mkdir(parents=True)
-    (manifests / "pod.yaml").write_text(FACETS_POD)
+    (manifests / "pod.yaml").write_text(pod)
     compose = generate(tmp / "out", manifests)
     edit_compose(compose, lambda doc: change(doc["services"]["app"]))
     return Case([str(manifests)], compose, expected)
+
+
+def _facets_case(tmp: Path, change: Callable[[dict], None], expected: set[tuple[str, str, str]]) -> Case:
+    """The generated setup of ``FACETS_POD`` with one facet changed in the app's service."""
+    return _service_case(tmp, FACETS_POD, change, expected)
 
 
 def _pop(*keys: str) -> Callable[[dict], None]:
@@ -526,12 +531,8 @@ spec:
 
 
 def _health_case(tmp: Path, change: Callable[[dict], None], expected: set[tuple[str, str, str]]) -> Case:
-    manifests = tmp / "m"
-    manifests.mkdir(parents=True)
-    (manifests / "pod.yaml").write_text(HEALTH_POD)
-    compose = generate(tmp / "out", manifests)
-    edit_compose(compose, lambda doc: change(doc["services"]["app"]))
-    return Case([str(manifests)], compose, expected)
+    """The generated setup of ``HEALTH_POD`` with the app's health check changed."""
+    return _service_case(tmp, HEALTH_POD, change, expected)
 
 
 def case_health_check_equal(tmp: Path) -> Case:

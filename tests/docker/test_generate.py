@@ -345,15 +345,9 @@ def test_unreproduced_volumes_are_said_in_the_output_and_the_readme(tmp_path):
     # Before: a volumeClaimTemplates mount failed the whole input, and emptyDir/hostPath mounts
     # vanished from the generated setup while the README said "none beyond the list above". Now those
     # are reproduced (their notes say how they differ); a type parity cannot reproduce is said.
-    from ..kube.test_manifests_read import STATEFULSET
+    from ..kube.test_manifests_read import statefulset_sharing
 
-    text = STATEFULSET.replace("            - {name: storage, mountPath: /var/lib/db}",
-                               "            - {name: storage, mountPath: /var/lib/db}\n"
-                               "            - {name: share, mountPath: /share}")
-    text = text.replace("        - {name: host, hostPath: {path: /var/log}}",
-                        "        - {name: host, hostPath: {path: /var/log}}\n"
-                        "        - {name: share, csi: {driver: x.example}}")
-    path = write(tmp_path, text)
+    path = write(tmp_path, statefulset_sharing("csi: {driver: x.example}"))
     result = gen(tmp_path, str(path))
     assert result.returncode == 0, result.stderr
     notes = ['db: csi volume "share" is not reproduced by parity (it needs the cluster\'s storage: parity reproduces '

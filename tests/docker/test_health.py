@@ -14,13 +14,9 @@ from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs
 from parity.kube.selection import select_workloads
 
-from ..conftest import run_parity, write
+from ..conftest import pod_manifest, run_parity, write
 
-POD = """
-apiVersion: v1
-kind: Pod
-metadata: {name: web}
-spec:
+POD = "\n" + pod_manifest("web", """
   automountServiceAccountToken: false
   initContainers:
   - name: proxy
@@ -51,7 +47,7 @@ spec:
     readinessProbe: {httpGet: {port: metrics, scheme: HTTPS}}
   - name: plain
     image: busybox:latest
-"""
+""")
 
 
 def _plan(tmp_path, text: str = POD):

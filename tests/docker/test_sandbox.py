@@ -12,18 +12,30 @@ from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs
 from parity.kube.selection import select_workloads
 
-from ..conftest import run_parity, write
+from ..conftest import run_parity, workload, write
 from ..kube.test_services import KUBERNETES_VARS
 
-#: A pod with a host name, a subdomain, host aliases (IPv4 and IPv6), a hostPort, an init container
-#: and a native sidecar.
-DUO = """
+def duo(proxy: str, server: str, spec: str = "") -> str:
+    """The pod ``duo``: a host name, a subdomain, host aliases (IPv4 and IPv6), an init container, a
+    native sidecar ``proxy`` and two containers, ``server`` and ``client`` (a sleep).
+
+    Args:
+        proxy: the sidecar's ``command`` and ``ports`` lines (indented 4).
+        server: the server's ``command`` and ``ports`` lines (indented 4).
+        spec: lines (indented 2) that open the pod's spec.
+
+    Returns:
+        The manifest.
+    """
+    return DUO_TEMPLATE.format(spec=spec, proxy=proxy, server=server)
+
+
+DUO_TEMPLATE = """
 apiVersion: v1
 kind: Pod
-metadata: {name: duo}
+metadata: {{name: duo}}
 spec:
-  automountServiceAccountToken: false  # (this test is about the sandbox: no data service, no volumes)
-  hostname: duo-0
+{spec}  hostname: duo-0
   subdomain: peers
   hostAliases:
   - ip: 10.1.2.3
@@ -37,17 +49,20 @@ spec:
   - name: proxy
     image: busybox:latest
     restartPolicy: Always
-    command: [sleep, "3600"]
-    ports: [{containerPort: 15001}]
-  containers:
+{proxy}  containers:
   - name: server
     image: busybox:latest
-    command: [sh, -c, "while :; do echo pong | nc -l -p 7000; done"]
-    ports: [{containerPort: 7000, hostPort: 17000}]
-  - name: client
+{server}  - name: client
     image: busybox:latest
     command: [sleep, "3600"]
 """
+
+#: ``duo`` with a hostPort (17000), its sidecar asleep on port 15001, and no service-account volume
+#: (these tests are about the sandbox: no data service, no volumes).
+DUO = duo(proxy='    command: [sleep, "3600"]\n    ports: [{containerPort: 15001}]\n',
+          server='    command: [sh, -c, "while :; do echo pong | nc -l -p 7000; done"]\n'
+                 "    ports: [{containerPort: 7000, hostPort: 17000}]\n",
+          spec="  automountServiceAccountToken: false  # (this test is about the sandbox: no data service, no volumes)\n")
 
 SANDBOX_LABELS = {"io.parity.workload": "Pod/duo", "io.parity.namespace": "default", "io.parity.role": "sandbox",
                   "io.parity.project": "parity-pod-duo"}
@@ -150,18 +165,8 @@ def test_a_long_pod_name_is_cut_to_63_characters_without_a_trailing_dash(tmp_pat
 
 def test_a_statefulset_pod_has_its_name_and_service_as_host_and_subdomain(tmp_path):
     """The StatefulSet controller sets each pod's hostname and subdomain (``updateIdentity``)."""
-    text = """
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: db, namespace: data}
-spec:
-  serviceName: db-peers
-  selector: {matchLabels: {app: db}}
-  template:
-    metadata: {labels: {app: db}}
-    spec:
-      containers: [{name: app, image: busybox:latest}]
-"""
+    text = workload("StatefulSet", "db", "containers: [{name: app, image: busybox:latest}]", namespace="data",
+                    spec="serviceName: db-peers")
     inputs = load_inputs([str(write(tmp_path, text))])
     (w,) = select_workloads(inputs, None)
     assert pod_host_and_domain(w) == ("db-0", "db-peers.data.svc.cluster.local")

@@ -13,73 +13,25 @@ from parity.kube.manifests import load_inputs
 from parity.kube.selection import select_workloads
 from parity.kube.services import HostPort, PortForward
 
-from ..conftest import write
+from ..conftest import deployment, service, workload, write
 
 #: Four workloads over two namespaces: same-named Deployments `api` in team-a and team-b, each behind a
 #: Service `api` whose named targetPort differs from its port; a headless Service `db` governing the
 #: StatefulSet `db` (pod db-0); a NodePort Service `web` in team-a.
-APP = """
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: api, namespace: team-a}
-spec:
-  selector: {matchLabels: {app: api}}
-  template:
-    metadata: {labels: {app: api}}
-    spec:
-      containers: [{name: app, image: busybox:latest, ports: [{name: http, containerPort: 8080}]}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: api, namespace: team-b}
-spec:
-  selector: {matchLabels: {app: api}}
-  template:
-    metadata: {labels: {app: api}}
-    spec:
-      containers: [{name: app, image: busybox:latest, ports: [{name: http, containerPort: 9090}]}]
----
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: db, namespace: team-b}
-spec:
-  serviceName: db
-  selector: {matchLabels: {app: db}}
-  template:
-    metadata: {labels: {app: db}}
-    spec:
-      containers: [{name: db, image: busybox:latest, ports: [{containerPort: 5432}]}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: team-a}
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers: [{name: web, image: busybox:latest, ports: [{containerPort: 8000}]}]
----
-apiVersion: v1
-kind: Service
-metadata: {name: api, namespace: team-a}
-spec: {selector: {app: api}, ports: [{name: http, port: 80, targetPort: http}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: api, namespace: team-b}
-spec: {selector: {app: api}, ports: [{name: http, port: 80, targetPort: http}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: db, namespace: team-b}
-spec: {clusterIP: None, selector: {app: db}, ports: [{port: 5432}]}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web, namespace: team-a}
-spec: {type: NodePort, selector: {app: web}, ports: [{port: 80, targetPort: 8000, nodePort: 30080}]}
-"""
+APP = "---\n".join([
+    deployment("api", "containers: [{name: app, image: busybox:latest, ports: [{name: http, containerPort: 8080}]}]",
+               namespace="team-a"),
+    deployment("api", "containers: [{name: app, image: busybox:latest, ports: [{name: http, containerPort: 9090}]}]",
+               namespace="team-b"),
+    workload("StatefulSet", "db", "containers: [{name: db, image: busybox:latest, ports: [{containerPort: 5432}]}]",
+             namespace="team-b", spec="serviceName: db"),
+    deployment("web", "containers: [{name: web, image: busybox:latest, ports: [{containerPort: 8000}]}]",
+               namespace="team-a"),
+    service("api", "{selector: {app: api}, ports: [{name: http, port: 80, targetPort: http}]}", namespace="team-a"),
+    service("api", "{selector: {app: api}, ports: [{name: http, port: 80, targetPort: http}]}", namespace="team-b"),
+    service("db", "{clusterIP: None, selector: {app: db}, ports: [{port: 5432}]}", namespace="team-b"),
+    service("web", "{type: NodePort, selector: {app: web}, ports: [{port: 80, targetPort: 8000, nodePort: 30080}]}",
+            namespace="team-a")])
 
 
 def _plan(tmp_path, text=APP, **options):

@@ -7,6 +7,7 @@ files" tests.
 from __future__ import annotations
 
 import base64
+from textwrap import indent
 
 NS = "dev"
 DB_PASSWORD = b"s3cr3t-Pa55w0rd!"
@@ -121,6 +122,19 @@ def pod(name: str = "web", volumes: list[dict] | None = None, mounts: list[dict]
                        "startTime": "2026-03-01T19:17:08Z", "containerStatuses": statuses, "qosClass": "BestEffort"}}
 
 
+#: The app container's env and envFrom as a person writes them (the pod's and the Deployment's):
+#: ``TOKEN`` from a Secret key, ``LEVEL`` from an optional ConfigMap key that does not exist, all of
+#: ``env-cm``.
+APP_ENV = """\
+env:
+- name: TOKEN
+  valueFrom: {secretKeyRef: {name: env-secret, key: token}}
+- name: LEVEL
+  valueFrom: {configMapKeyRef: {name: opt-cm, key: level, optional: true}}
+envFrom:
+- configMapRef: {name: env-cm}
+"""
+
 # What a person writes for the same pod: octal modes, stringData, no server defaults.
 POD_MANIFEST = f"""
 apiVersion: v1
@@ -136,14 +150,7 @@ spec:
   containers:
   - name: app
     image: busybox:1.36
-    env:
-    - name: TOKEN
-      valueFrom: {{secretKeyRef: {{name: env-secret, key: token}}}}
-    - name: LEVEL
-      valueFrom: {{configMapKeyRef: {{name: opt-cm, key: level, optional: true}}}}
-    envFrom:
-    - configMapRef: {{name: env-cm}}
-    volumeMounts:
+{indent(APP_ENV, "    ")}    volumeMounts:
     - {{name: creds, mountPath: /etc/db, readOnly: true}}
     - {{name: config, mountPath: /etc/app}}
     - {{name: bundle, mountPath: /etc/bundle}}
@@ -253,14 +260,7 @@ spec:
       containers:
       - name: app
         image: busybox:1.36
-        env:
-        - name: TOKEN
-          valueFrom: {{secretKeyRef: {{name: env-secret, key: token}}}}
-        - name: LEVEL
-          valueFrom: {{configMapKeyRef: {{name: opt-cm, key: level, optional: true}}}}
-        envFrom:
-        - configMapRef: {{name: env-cm}}
-        volumeMounts:
+{indent(APP_ENV, "        ")}        volumeMounts:
         - {{name: secrets, mountPath: /etc/secrets, readOnly: true}}
         - {{name: config, mountPath: /etc/config/logo.bin, subPath: img/logo.bin}}
       volumes:

@@ -63,6 +63,13 @@ def one_error(exc_info) -> str:
     return str(problem)
 
 
+def fetch_error(ref: str, kubeconfig: str, **kw) -> str:
+    """The one problem ``fetch`` raises for ``ref`` (it must raise one, and only one)."""
+    with pytest.raises(ParityError) as exc:
+        fetch(ref, kubeconfig, **kw)
+    return one_error(exc)
+
+
 # ---------------------------------------------------------------------------------------------
 # Same result as the manifests on disk
 
@@ -189,24 +196,19 @@ def test_missing_secret_needed_only_by_env_is_a_warning(api, kubeconfig):
 
 def test_rbac_denial_on_a_secret(api, kubeconfig):
     api.deny("Secret", "dev", "tls-bundle")
-    with pytest.raises(ParityError) as exc:
-        fetch("pod/web", kubeconfig)
-    assert one_error(exc) == ('cluster:test/dev: Secret/tls-bundle: forbidden: cannot get secrets in namespace "dev" '
-                              "(RBAC)")
+    assert fetch_error("pod/web", kubeconfig) == (
+        'cluster:test/dev: Secret/tls-bundle: forbidden: cannot get secrets in namespace "dev" (RBAC)')
 
 
 def test_rbac_denial_on_the_workload(api, kubeconfig):
     api.deny("Deployment", "dev", "api-gateway")
-    with pytest.raises(ParityError) as exc:
-        fetch("deployment/api-gateway", kubeconfig)
-    assert one_error(exc) == ('cluster:test/dev: Deployment/api-gateway: forbidden: cannot get deployments.apps in '
-                              'namespace "dev" (RBAC)')
+    assert fetch_error("deployment/api-gateway", kubeconfig) == (
+        'cluster:test/dev: Deployment/api-gateway: forbidden: cannot get deployments.apps in '
+        'namespace "dev" (RBAC)')
 
 
 def test_workload_not_found(api, kubeconfig):
-    with pytest.raises(ParityError) as exc:
-        fetch("sts/nope", kubeconfig)
-    assert one_error(exc) == 'cluster:test/dev: StatefulSet/nope: not found in namespace "dev"'
+    assert fetch_error("sts/nope", kubeconfig) == 'cluster:test/dev: StatefulSet/nope: not found in namespace "dev"'
     assert api.paths() == ["/apis/apps/v1/namespaces/dev/statefulsets/nope"]
 
 
@@ -215,20 +217,18 @@ def test_unreachable_cluster(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     kubeconfig = write_kubeconfig(tmp_path / "kc", f"http://127.0.0.1:{port}")
-    with pytest.raises(ParityError) as exc:
-        fetch("pod/web", str(kubeconfig))
-    assert one_error(exc) == (f"cluster:test/dev: cannot reach the API server at http://127.0.0.1:{port}: "
-                              "Connection refused")
+    assert fetch_error("pod/web", str(kubeconfig)) == (
+        f"cluster:test/dev: cannot reach the API server at http://127.0.0.1:{port}: "
+        "Connection refused")
 
 
 def test_unauthorized(api, kubeconfig):
     api.objects["/api/v1/namespaces/dev/pods/web"] = (401, {"kind": "Status", "apiVersion": "v1", "metadata": {},
                                                             "status": "Failure", "message": "Unauthorized",
                                                             "reason": "Unauthorized", "code": 401})
-    with pytest.raises(ParityError) as exc:
-        fetch("pod/web", kubeconfig)
-    assert one_error(exc) == (f'cluster:test/dev: Pod/web: unauthorized: the API server at {api.url} rejected the '
-                              'credentials of context "test"')
+    assert fetch_error("pod/web", kubeconfig) == (
+        f'cluster:test/dev: Pod/web: unauthorized: the API server at {api.url} rejected the '
+        'credentials of context "test"')
 
 
 def test_bad_ref():
@@ -241,27 +241,24 @@ def test_bad_ref():
 
 
 def test_unknown_context(api, kubeconfig):
-    with pytest.raises(ParityError) as exc:
-        fetch("pod/web", kubeconfig, context="prod")
-    assert one_error(exc) == f'kubeconfig {kubeconfig}: context "prod" not found (contexts: test)'
+    assert fetch_error("pod/web", kubeconfig, context="prod") == (
+        f'kubeconfig {kubeconfig}: context "prod" not found (contexts: test)')
     assert api.requests == []
 
 
 def test_missing_kubeconfig(monkeypatch):
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
-    with pytest.raises(ParityError) as exc:
-        fetch("pod/web", "/nonexistent/kubeconfig")
-    assert one_error(exc) == ("kubeconfig /nonexistent/kubeconfig: no such file (give --kubeconfig, set KUBECONFIG, "
-                              "or run in a pod)")
+    assert fetch_error("pod/web", "/nonexistent/kubeconfig") == (
+        "kubeconfig /nonexistent/kubeconfig: no such file (give --kubeconfig, set KUBECONFIG, "
+        "or run in a pod)")
 
 
 def test_broken_kubeconfig_yaml_does_not_echo_credentials(tmp_path):
     path = tmp_path / "kc"
     path.write_text("users:\n- name: u\n  user: {token: SUPERSECRETTOKEN\ncontexts: [\n")
-    with pytest.raises(ParityError) as exc:
-        fetch("pod/web", str(path))
-    assert one_error(exc) == f"kubeconfig {path}: invalid YAML at line 4, column 9"
-    assert "SUPERSECRETTOKEN" not in str(exc.value)
+    error = fetch_error("pod/web", str(path))  # (the exception's whole text: it has one problem)
+    assert error == f"kubeconfig {path}: invalid YAML at line 4, column 9"
+    assert "SUPERSECRETTOKEN" not in error
 
 
 def test_kubeconfig_errors_never_quote_credentials(tmp_path):
@@ -270,25 +267,21 @@ def test_kubeconfig_errors_never_quote_credentials(tmp_path):
     path.write_text("current-context: c\nclusters: [{name: k, cluster: {server: 'http://127.0.0.1:1'}}]\n"
                     "users: [{name: u, userx: {token: SUPERSECRETTOKEN}}]\n"
                     "contexts: [{name: c, context: {cluster: k, user: u}}]\n")
-    with pytest.raises(ParityError) as exc:
-        fetch("pod/web", str(path))
-    assert one_error(exc) == f'kubeconfig {path}: context "c": Invalid kube-config file. Expected key user'
+    assert fetch_error("pod/web", str(path)) == (
+        f'kubeconfig {path}: context "c": Invalid kube-config file. Expected key user')
 
 
 def test_kubeconfig_cluster_without_server(tmp_path):
     path = tmp_path / "kc"
     path.write_text("current-context: c\nclusters: [{name: k, cluster: {insecure-skip-tls-verify: true}}]\n"
                     "users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n")
-    with pytest.raises(ParityError) as exc:
-        fetch("pod/web", str(path))
-    assert one_error(exc) == f'kubeconfig {path}: context "c": its cluster has no https:// server URL'
+    assert fetch_error("pod/web", str(path)) == (
+        f'kubeconfig {path}: context "c": its cluster has no https:// server URL')
 
 
 def test_kubeconfig_without_current_context(tmp_path):
     path = write_kubeconfig(tmp_path / "kc", "http://127.0.0.1:1", current=False)
-    with pytest.raises(ParityError) as exc:
-        fetch("pod/web", str(path))
-    assert one_error(exc) == f"kubeconfig {path}: no current-context; give --context"
+    assert fetch_error("pod/web", str(path)) == f"kubeconfig {path}: no current-context; give --context"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,17 +289,14 @@ def test_kubeconfig_without_current_context(tmp_path):
 
 
 def test_namespace_flag_overrides_the_context_namespace(api, kubeconfig):
-    with pytest.raises(ParityError) as exc:
-        fetch("pod/web", kubeconfig, namespace="other")
-    assert one_error(exc) == 'cluster:test/other: Pod/web: not found in namespace "other"'
+    assert fetch_error("pod/web", kubeconfig, namespace="other") == (
+        'cluster:test/other: Pod/web: not found in namespace "other"')
     assert api.paths() == ["/api/v1/namespaces/other/pods/web"]
 
 
 def test_context_without_namespace_means_default(api, tmp_path):
     path = api.kubeconfig(tmp_path / "kc", namespace=None)
-    with pytest.raises(ParityError) as exc:
-        fetch("pod/web", str(path))
-    assert one_error(exc) == 'cluster:test/default: Pod/web: not found in namespace "default"'
+    assert fetch_error("pod/web", str(path)) == 'cluster:test/default: Pod/web: not found in namespace "default"'
 
 
 def test_kubeconfig_env_list_and_explicit_context(api, tmp_path, monkeypatch):
@@ -357,10 +347,8 @@ def test_in_cluster_config(tls_cert, tmp_path, monkeypatch):
 def test_untrusted_certificate_is_a_tls_error(tls_cert, tmp_path):
     with FakeAPI(tls=tls_cert) as fake:
         path = fake.kubeconfig(tmp_path / "kc")  # no certificate-authority: the system CAs do not know it
-        with pytest.raises(ParityError) as exc:
-            fetch("pod/web", str(path))
-        assert one_error(exc).startswith(f"cluster:test/dev: cannot reach the API server at {fake.url}: TLS: "
-                                         "certificate verify failed")
+        assert fetch_error("pod/web", str(path)).startswith(
+            f"cluster:test/dev: cannot reach the API server at {fake.url}: TLS: certificate verify failed")
         trusted = fake.kubeconfig(tmp_path / "kc2", ca_file=tls_cert[0])
         fake.add(K.pod(env=False, volumes=[], mounts=[]))
         assert fetch("pod/web", str(trusted)).workloads[0].name == "web"

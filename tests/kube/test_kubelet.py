@@ -402,20 +402,36 @@ spec:
                                   "cluster, no real token"}
 
 
-def test_resource_field_ref(tmp_path):
-    containers = """
+def resource_field_files(tmp_path, resources: str, *refs: str) -> dict[str, bytes]:
+    """The files the kubelet writes for a downwardAPI volume of ``resourceFieldRef`` items about the
+    container ``app``, which has these resources.
+
+    Args:
+        tmp_path: where the manifest is written.
+        resources: the container's ``resources`` (a YAML flow mapping).
+        refs: one item each, ``"PATH RESOURCE [DIVISOR]"`` (``"mem limits.memory 1Mi"``).
+
+    Returns:
+        {file name: contents}.
+    """
+    containers = f"""
   containers:
   - name: app
     image: x
-    resources: {limits: {memory: 64Mi, cpu: 250m}}
-    volumeMounts: [{name: v, mountPath: /r}]"""
-    text = pod("downwardAPI: {items: ["
-               "{path: mem, resourceFieldRef: {containerName: app, resource: limits.memory, divisor: 1Mi}}, "
-               "{path: cpu, resourceFieldRef: {containerName: app, resource: limits.cpu}}, "
-               "{path: mcpu, resourceFieldRef: {containerName: app, resource: requests.cpu, divisor: 1m}}]}",
-               containers=containers)
-    w = layout_of(tmp_path, text)
-    got = {p.rsplit("/", 1)[1]: w.contents[e.sha256] for p, e in w.containers[0].visible_files()}
+    resources: {resources}
+    volumeMounts: [{{name: v, mountPath: /r}}]"""
+    items = []
+    for ref in refs:
+        path, resource, *divisor = ref.split()
+        items.append(f"{{path: {path}, resourceFieldRef: {{containerName: app, resource: {resource}"
+                     + "".join(f", divisor: {d}" for d in divisor) + "}}")
+    w = layout_of(tmp_path, pod("downwardAPI: {items: [" + ", ".join(items) + "]}", containers=containers))
+    return {p.rsplit("/", 1)[1]: w.contents[e.sha256] for p, e in w.containers[0].visible_files()}
+
+
+def test_resource_field_ref(tmp_path):
+    got = resource_field_files(tmp_path, "{limits: {memory: 64Mi, cpu: 250m}}",
+                               "mem limits.memory 1Mi", "cpu limits.cpu", "mcpu requests.cpu 1m")
     assert got == {"mem": b"64", "cpu": b"1", "mcpu": b"250"}
 
 

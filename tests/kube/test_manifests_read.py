@@ -7,13 +7,9 @@ import pytest
 from parity.errors import ParityError
 from parity.kube.manifests import load_inputs
 
-from ..conftest import entries_by_rel, layout_of, run_parity, write
+from ..conftest import entries_by_rel, layout_of, pod_manifest, run_parity, write
 
-POD = """
-apiVersion: v1
-kind: Pod
-metadata: {name: p}
-spec:
+POD = "\n" + pod_manifest("p", """
   containers:
     - name: app
       image: busybox
@@ -21,7 +17,7 @@ spec:
   volumes:
     - {name: dash, configMap: {name: dashboard-a}}
     - {name: creds, secret: {secretName: creds}}
-"""
+""")
 
 
 def test_configmap_list_is_flattened_as_kubectl_flattens_it(tmp_path):
@@ -85,9 +81,10 @@ def test_items_that_are_not_a_list_are_refused_as_kubectl_refuses_them(tmp_path)
                               "as a list of objects)")
 
 
-def test_a_crd_with_an_equals_enum_does_not_fail_the_stream(tmp_path):
+#: Documents of kinds parity does not read that once failed the whole stream: (document, its KIND/NAME).
+UNREAD_KINDS = [
     # kube-prometheus: PrometheusRule/AlertmanagerConfig CRDs hold `enum: [=, '!=', =~, '!~']`.
-    text = """
+    pytest.param("""
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: matchers.example.com}
@@ -98,15 +95,21 @@ spec:
         openAPIV3Schema:
           properties:
             matchType: {enum: [=, '!=', =~, '!~'], type: string}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: p}
-spec: {containers: [{name: app, image: busybox}]}
-"""
+""", "CustomResourceDefinition/matchers.example.com", id="crd-with-an-equals-enum"),
+    pytest.param("""apiVersion: example.com/v1
+kind: Widget
+metadata: {name: s}
+spec: {ports: [{port: 80}], ports: [{port: 81}]}
+""", "Widget/s", id="a-key-given-twice"),
+]
+
+
+@pytest.mark.parametrize("document, ref", UNREAD_KINDS)
+def test_a_document_of_a_kind_parity_does_not_read_never_fails_the_stream(tmp_path, document, ref):
+    text = document + "---\n" + pod_manifest("p", "{containers: [{name: app, image: busybox}]}")
     inputs = load_inputs([str(write(tmp_path, text))])
     assert [w.ref for w in inputs.workloads] == ["Pod/p"]
-    assert inputs.other_kinds == [(str(tmp_path / "in.yaml"), "CustomResourceDefinition/matchers.example.com")]
+    assert inputs.other_kinds == [(str(tmp_path / "in.yaml"), ref)]
 
 
 STATEFULSET = """
@@ -156,13 +159,18 @@ def test_a_mount_of_a_volume_claim_template_is_a_volume_of_the_pod(tmp_path):
     assert got["token"] == ("symlink", "777", 0, 0, "..data/token")
 
 
-def test_unreproduced_volumes_are_said_once_each_never_dropped_silently(tmp_path):
+def statefulset_sharing(source: str) -> str:
+    """``STATEFULSET`` with one more volume, ``share``, of this source (``nfs: {...}``), mounted at /share."""
     text = STATEFULSET.replace("            - {name: storage, mountPath: /var/lib/db}",
                                "            - {name: storage, mountPath: /var/lib/db}\n"
                                "            - {name: share, mountPath: /share}")
-    text = text.replace("        - {name: host, hostPath: {path: /var/log}}",
+    return text.replace("        - {name: host, hostPath: {path: /var/log}}",
                         "        - {name: host, hostPath: {path: /var/log}}\n"
-                        "        - {name: share, nfs: {server: nfs.example, path: /exports}}")
+                        f"        - {{name: share, {source}}}")
+
+
+def test_unreproduced_volumes_are_said_once_each_never_dropped_silently(tmp_path):
+    text = statefulset_sharing("nfs: {server: nfs.example, path: /exports}")
     path = write(tmp_path, text + """---
 apiVersion: v1
 kind: Pod
@@ -234,19 +242,3 @@ items:
         f'{path}: Pod/p: spec.containers[0].image: line 13: mapping key "image" already defined at line 12',
         f'{path}: Service/s: spec.selector: line 17: mapping key "selector" already defined at line 17',
     ]  # (Services are read since issue 12: which selector was meant matters as much)
-
-
-def test_a_key_given_twice_in_a_kind_parity_does_not_read_never_fails_the_stream(tmp_path):
-    text = """apiVersion: example.com/v1
-kind: Widget
-metadata: {name: s}
-spec: {ports: [{port: 80}], ports: [{port: 81}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: p}
-spec: {containers: [{name: app, image: busybox}]}
-"""
-    inputs = load_inputs([str(write(tmp_path, text))])
-    assert [w.ref for w in inputs.workloads] == ["Pod/p"] and inputs.other_kinds == [(str(tmp_path / "in.yaml"),
-                                                                                       "Widget/s")]

@@ -10,7 +10,7 @@ import pytest
 
 from parity.kube import quantity
 
-from .test_kubelet import layout_of, pod
+from .test_kubelet import layout_of, pod, resource_field_files
 
 
 @pytest.mark.parametrize("text, value", [
@@ -24,19 +24,8 @@ def test_nano_and_micro_suffixes_are_quantities(text, value):
 def test_nano_and_micro_quantities_reach_the_downward_api(tmp_path):
     """issue 14: ``cpu: 500000u`` was refused as an invalid quantity; the kubelet writes the
     millicores, rounded up: 500000u -> 500, 1n -> 1."""
-    containers = """
-  containers:
-  - name: app
-    image: x
-    resources: {limits: {cpu: 500000u}, requests: {cpu: 1n}}
-    volumeMounts: [{name: v, mountPath: /r}]"""
-    text = pod("downwardAPI: {items: ["
-               "{path: lim, resourceFieldRef: {containerName: app, resource: limits.cpu, divisor: 1m}}, "
-               "{path: req, resourceFieldRef: {containerName: app, resource: requests.cpu, divisor: 1m}}, "
-               "{path: cores, resourceFieldRef: {containerName: app, resource: limits.cpu, divisor: 1000000u}}]}",
-               containers=containers)
-    w = layout_of(tmp_path, text)
-    got = {p.rsplit("/", 1)[1]: w.contents[e.sha256] for p, e in w.containers[0].visible_files()}
+    got = resource_field_files(tmp_path, "{limits: {cpu: 500000u}, requests: {cpu: 1n}}",
+                               "lim limits.cpu 1m", "req requests.cpu 1m", "cores limits.cpu 1000000u")
     assert got == {"lim": b"500", "req": b"1", "cores": b"1"}
 
 

@@ -9,7 +9,7 @@ from parity.kube.manifests import load_inputs
 from parity.kube.services import HostPort, PortForward, resolve, service_env, service_link_vars
 from parity.kube.servicespec import ServicePort
 
-from ..conftest import write
+from ..conftest import workload, write
 
 
 def _app(tmp_path, text: str, publish: str = "default"):
@@ -76,19 +76,10 @@ def test_a_service_selects_only_pods_of_its_namespace_holding_every_selector_pai
         == ["api"]
 
 
-STATEFUL = """apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: db, namespace: data}
-spec:
-  serviceName: db
-  selector: {matchLabels: {app: db}}
-  template:
-    metadata: {labels: {app: db}}
-    spec:
-      hostname: ignored
-      containers: [{name: db, image: busybox, ports: [{name: pg, containerPort: 5432}]}]
----
-"""
+STATEFUL = workload("StatefulSet", "db", """
+    hostname: ignored
+    containers: [{name: db, image: busybox, ports: [{name: pg, containerPort: 5432}]}]""",
+                    namespace="data", spec="serviceName: db") + "---\n"
 
 
 def test_a_statefulset_pod_is_named_under_its_headless_governing_service(tmp_path):

@@ -13,7 +13,7 @@ from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs
 from parity.kube.selection import select_workloads
 
-from ..conftest import run_parity
+from ..conftest import run_parity, unique_name
 
 
 def predicted(*manifests: str, workload: str | None = None):
@@ -25,9 +25,7 @@ def predicted(*manifests: str, workload: str | None = None):
 def test_project() -> tuple[str, ...]:
     """``-p`` with a project of the test's own: never the default name a user's ``parity up`` or
     ``docker compose up`` of the same example uses (their objects would be the test's to remove)."""
-    import secrets
-
-    return ("-p", f"parity-test-{secrets.token_hex(4)}")
+    return ("-p", unique_name("parity-test"))
 
 
 def generate(out: Path, *manifests: str, extra: tuple[str, ...] = ()) -> dict:

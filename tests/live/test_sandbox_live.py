@@ -9,37 +9,13 @@ import subprocess
 import pytest
 
 from ..conftest import write
+from ..docker.test_sandbox import duo
 from .helpers import compose_container, compose_up, generate
 
-POD = """
-apiVersion: v1
-kind: Pod
-metadata: {name: duo}
-spec:
-  hostname: duo-0
-  subdomain: peers
-  hostAliases:
-  - ip: 10.1.2.3
-    hostnames: [db.local, cache.local]
-  - ip: "2001:db8::5"
-    hostnames: [six.local]
-  initContainers:
-  - name: setup
-    image: busybox:latest
-    command: [hostname]
-  - name: proxy
-    image: busybox:latest
-    restartPolicy: Always
-    command: [sh, -c, "while :; do echo pong-from-proxy | nc -l -p 15001; done"]
-  containers:
-  - name: server
-    image: busybox:latest
-    command: [sh, -c, "while :; do echo pong-from-server | nc -l -p 7000; done"]
-    ports: [{containerPort: 7000}]
-  - name: client
-    image: busybox:latest
-    command: [sleep, "3600"]
-"""
+#: The pod ``duo`` whose containers answer on localhost: the sidecar on 15001, the server on 7000.
+POD = duo(proxy='    command: [sh, -c, "while :; do echo pong-from-proxy | nc -l -p 15001; done"]\n',
+          server='    command: [sh, -c, "while :; do echo pong-from-server | nc -l -p 7000; done"]\n'
+                 "    ports: [{containerPort: 7000}]\n")
 
 #: Until the listener runs: a bounded retry, not a timed assertion.
 CONNECT = "for i in $(seq 100); do nc localhost {port} && exit 0; sleep 0.1; done; exit 1"
