@@ -16,7 +16,7 @@ import pytest
 
 from .badinputs import (BAD, catalogue, command_line, commands_of, entry_id, expand, expected_stderr,
                         make_generated, stdin_of)
-from .conftest import ROOT, run_parity
+from .conftest import ROOT, labelled_objects, remove_labelled, run_parity, unique_name
 
 CATALOGUE = catalogue()
 STATIC_CASES = [pytest.param(e, c, id=f"{entry_id(e)}-{c}") for e in CATALOGUE for c in commands_of(e) if c != "up"]
@@ -45,11 +45,15 @@ def sandbox(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return tmp_path / "cwd", {"TMPDIR": str(tmp_path / "tmp"), "PARITY_STATE_DIR": str(tmp_path / "state")}
 
 
-def run_entry(entry: dict, command: str, tmp_path: Path, gen: Path):
+def run_entry(entry: dict, command: str, tmp_path: Path, gen: Path, project: str | None = None):
+    """Run one catalogue entry's ``command`` in a sandbox (``project``: ``-p`` for ``up``, a name of
+    the run's own). Returns the result, the tree of tmp_path before, and the ``-o`` directory."""
     cwd, env = sandbox(tmp_path)
     before = tree(tmp_path)
     out = tmp_path / "out" / "deep" / "setup"  # parents that do not exist yet: none may be left
-    result = run_parity(*command_line(entry, command, gen, out), input=stdin_of(entry), cwd=cwd, env=env)
+    command, *args = command_line(entry, command, gen, out)
+    own = ["-p", project] if project else []
+    result = run_parity(command, *own, *args, input=stdin_of(entry), cwd=cwd, env=env)
     return result, before, out
 
 
@@ -108,13 +112,20 @@ def parity_objects(client) -> dict[str, dict[str, dict]]:
     }
 
 
+#: The projects of this test's ``up`` runs (``unique_name``): another run of it, in parallel, uses its own.
+UP_PROJECT = "parity-test-bad"
+
+
 def new_objects_for(before: dict, after: dict, workloads: set[str]) -> list[str]:
     """Objects that appeared between two listings and belong to one of ``workloads`` (other test
-    sessions may share the engine: their objects are not this test's)."""
+    sessions may share the engine: their objects are not this test's, nor are those of another run
+    of this test, in its own ``UP_PROJECT-*`` project)."""
     out = []
     for kind, objects in after.items():
         for oid, labels in objects.items():
-            if oid not in before[kind] and labels.get("io.parity.workload", "").split("/")[-1] in workloads:
+            theirs = labels.get("io.parity.project", "").startswith(UP_PROJECT + "-")
+            if oid not in before[kind] and labels.get("io.parity.workload", "").split("/")[-1] in workloads \
+                    and not theirs:
                 out.append(f"{kind} {oid[:12]} {labels.get('io.parity.workload')}")
     return out
 
@@ -126,19 +137,32 @@ def fixture_workload_names() -> set[str]:
     return names
 
 
+@pytest.fixture
+def up_project(docker_client):
+    """A project of this test's own for ``up -p``; afterwards whatever carries its label (what a bad
+    run made despite the test) is removed, and nothing else."""
+    project = unique_name(UP_PROJECT)
+    yield project
+    remove_labelled(docker_client, f"io.parity.project={project}")
+
+
 @pytest.mark.live
 @pytest.mark.parametrize("entry", UP_CASES)
-def test_bad_input_to_up_creates_nothing_in_the_engine(entry, tmp_path, gen, docker_client):
-    """``parity up`` with bad input: the same one line per problem and exit 2, no state directory,
-    and the engine's io.parity.* containers, volumes and images are the same before and after."""
+def test_bad_input_to_up_creates_nothing_in_the_engine(entry, tmp_path, gen, up_project, docker_client):
+    """``parity up -p PROJECT`` (a project of this run's own) with bad input: the same one line per
+    problem and exit 2, no state directory, nothing in the engine labelled with PROJECT, and the
+    engine's io.parity.* containers, volumes and images of the fixtures' workloads are the same
+    before and after."""
     engine_before = parity_objects(docker_client)
-    result, before, _ = run_entry(entry, "up", tmp_path, gen)
+    result, before, _ = run_entry(entry, "up", tmp_path, gen, up_project)
     stderr = result.stderr.decode()
     assert "Traceback" not in stderr
     assert (result.returncode, stderr) == (2, expected_stderr(entry, gen))
     assert tree(tmp_path) == before
     assert not (tmp_path / "state").exists()
     assert new_objects_for(engine_before, parity_objects(docker_client), fixture_workload_names()) == []
+    assert labelled_objects(docker_client, f"io.parity.project={up_project}") == {
+        "containers": [], "volumes": [], "images": [], "networks": []}
 
 
 def test_decimal_400_is_accepted_with_one_warning_line(tmp_path):

@@ -26,7 +26,7 @@ from parity.kube.manifests import TEMPLATE_PATHS
 
 from .badinputs import BAD, catalogue, command_line, entry_id, make_generated, stdin_of
 from .badinputs import bad_secret_values
-from .conftest import ROOT, run_on_a_terminal, run_parity
+from .conftest import ROOT, run_on_a_terminal, run_parity, unique_name
 
 FIXTURES = ROOT / "tests" / "fixtures" / "live"
 CORPUS = {
@@ -189,8 +189,9 @@ def up_on_a_terminal(manifests: str, env: dict) -> bytes:
     return stdout + shown
 
 
-WORKLOADS = {"api-gateway": "Pod/api-gateway-hyg", "richer": "Deployment/tenant-gateway-hyg",
-             "statefulset-projected": "StatefulSet/ledger-hyg", "cronjob-optional": "CronJob/nightly-hyg"}
+#: Each corpus entry's workload, before ``renamed_corpus`` gives it this run's suffix.
+WORKLOADS = {"api-gateway": "Pod/api-gateway", "richer": "Deployment/tenant-gateway",
+             "statefulset-projected": "StatefulSet/ledger", "cronjob-optional": "CronJob/nightly"}
 
 
 @pytest.mark.live
@@ -199,8 +200,9 @@ def test_up_status_down_never_print_label_or_embed_a_secret(name, tmp_path, dock
     """up (on a terminal, then text and JSON), status (text, JSON, with and without manifests) and
     down print no secret value; the engine's labels and image history hold none; the state up keeps
     is owner-only and its compose.yaml, docker.sh, README.md, Dockerfile and layout hold none."""
-    corpus = renamed_corpus(tmp_path / "corpus", "-hyg")
-    manifests, workload = str(corpus[name]), WORKLOADS[name]
+    suffix = unique_name("-hyg")  # this run's own objects: parallel runs and a user's are never touched
+    corpus = renamed_corpus(tmp_path / "corpus", suffix)
+    manifests, workload = str(corpus[name]), WORKLOADS[name] + suffix
     env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
     try:
         progress = up_on_a_terminal(manifests, env)
@@ -231,7 +233,8 @@ def test_up_status_down_never_print_label_or_embed_a_secret(name, tmp_path, dock
 def test_live_diff_never_prints_a_secret(tmp_path, docker_client):
     """``parity diff --live`` (text and JSON) prints no secret value, and removes its throw-away
     project, images and temporary directory."""
-    corpus = renamed_corpus(tmp_path / "corpus", "-hyg")
+    suffix = unique_name("-hyg")
+    corpus = renamed_corpus(tmp_path / "corpus", suffix)
     env = {"TMPDIR": str(tmp_path / "tmp")}
     (tmp_path / "tmp").mkdir()
     for name, fmt in (("richer", "text"), ("api-gateway", "json")):
@@ -242,8 +245,9 @@ def test_live_diff_never_prints_a_secret(tmp_path, docker_client):
         assert result.returncode == 0, result.stderr.decode()
         assert leaks(output_of(result)) == []
     assert list((tmp_path / "tmp").iterdir()) == []
-    leftovers = docker_client.containers.list(all=True, filters={"label": "io.parity.workload=Pod/api-gateway-hyg"})
-    assert leftovers == []
+    for name in ("richer", "api-gateway"):
+        label = {"label": f"io.parity.workload={WORKLOADS[name]}{suffix}"}
+        assert docker_client.containers.list(all=True, filters=label) == []
 
 
 def test_bad_fixture_values_are_in_the_scan():
