@@ -127,6 +127,22 @@ def extra_writable(container: str, expected: ContainerLayout, declared: list[tup
             for target, read_only, what in declared if not read_only and target not in paths]
 
 
+def termination_log(container: str, path: str, declared: list[tuple[str, bool, str]]) -> list[Difference]:
+    """The kubelet's termination-message file (``kubelet.termination_log_paths``): a writable mount at
+    the container's ``terminationMessagePath`` among those the Docker side declares (as for
+    ``extra_writable``, whose check leaves this path to this one)."""
+    found = [(read_only, what) for target, read_only, what in declared if target == path]
+    want = "a writable file (the kubelet's termination-message file, 0666)"
+    if not found:
+        return [Difference(container, path, "volume", want, "no mount",
+                           "what the container writes here on exit (why it ended) goes to its own layer, or fails, "
+                           "and is read nowhere")]
+    read_only, what = found[-1]
+    if read_only:
+        return [Difference(container, path, "volume", want, f"a read-only mount ({what})", "writes fail here")]
+    return []
+
+
 def _without_pod_writes(layout: ContainerLayout, by: ContainerLayout | None = None,
                         absent: set[str] = frozenset()) -> ContainerLayout:
     """``layout`` without what the pod writes in writable volumes (``by``'s, default its own): only

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .compare import Difference, compare_containers, extra_writable
+from .compare import Difference, compare_containers, extra_writable, termination_log
 from .docker.compose import ComposeProject
 from .docker.labels import COMPOSE_SERVICE, LABEL_DIFF_OWNER, LABEL_ROLE, ROLE_PROBE, run_owner
 from .docker.liveproject import DEFAULT_TIMEOUT
@@ -24,6 +24,7 @@ from .facets import (ProcessFacets, Started, cluster_facets, compare_facets, com
                      compose_network_owner, container_facets, container_network_owner, host_network_differences,
                      kubelet_depends_on, label_depends_on, network_differences, start_order_differences)
 from .docker.health import HealthCheck, compare_health, from_compose, from_inspect, health_plan, uncompared_probes
+from .kube.kubelet import termination_log_paths
 from .kube.manifests import Workload
 from .kube.podspec import Container
 from .layout import NOT_A_MOUNT, ContainerLayout, WorkloadLayout
@@ -93,6 +94,13 @@ class Expected:
         keys = pod_keys(self.workloads) if all(self.workloads) else []
         return {service_key(key, ctr.name): ctr for w, key in zip(self.workloads, keys)
                 for ctr in w.spec.all_containers}
+
+    def termination_paths(self) -> dict[str, str]:
+        """Each container's termination-message file (``kubelet.termination_log_paths``), by the name
+        ``containers`` gives it: of the workloads with a pod spec."""
+        keys = pod_keys(self.workloads) if all(self.workloads) else []
+        return {service_key(key, ctr.name): path for w, key in zip(self.workloads, keys)
+                for ctr, path in termination_log_paths(w.spec)}
 
     def facets(self) -> dict[str, ProcessFacets]:
         """The process facets (``facets.py``) of every container of a workload with a pod spec."""
@@ -199,6 +207,7 @@ def static_diff(expected: Expected, project: ComposeProject, mapping: dict[str, 
     pairs, report.differences = pair(expected, project, mapping)
     reader = StaticReader(project)
     facets, checks = expected.facets(), expected.health_checks()
+    terminations = expected.termination_paths()
     for p in pairs:
         c, service = p.container, p.service
         report.pairs.append((c.name, service))
@@ -219,7 +228,7 @@ def static_diff(expected: Expected, project: ComposeProject, mapping: dict[str, 
                                 [e for e in c.entries if any(e.path == m.path or e.path.startswith(m.path + "/")
                                                              for m in known) or e.path in roots])
         report.differences += compare_containers(shown, actual, ignore)
-        report.differences += extra_writable(c.name, c, reader.declared_mounts(service))
+        report.differences += _declared(c.name, c, reader.declared_mounts(service), terminations)
         svc = project.services[service]
         report.differences += _group_difference(p.workload, c.name, svc.get("group_add") or [], svc.get("user"),
                                                 ignore)
@@ -231,6 +240,18 @@ def static_diff(expected: Expected, project: ComposeProject, mapping: dict[str, 
     report.differences += _start_order(expected, pairs, {p.service: compose_depends_on(project.services[p.service])
                                                for p in pairs})
     return report
+
+
+def _declared(name: str, c: ContainerLayout, declared: list[tuple[str, bool, str]],
+              terminations: dict[str, str]) -> list[Difference]:
+    """The mounts a service declares itself against the cluster's: a writable one where the cluster
+    has none (``extra_writable``), and the termination-message file (``termination_log``), in both
+    modes alike."""
+    path = terminations.get(name)
+    if path is None:
+        return extra_writable(name, c, declared)
+    return (extra_writable(name, c, [d for d in declared if d[0] != path])
+            + termination_log(name, path, declared))
 
 
 def _start_order(expected: Expected, pairs: list[Pair], deps: dict[str, dict[str, str]]) -> list[Difference]:
@@ -402,6 +423,7 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
                         notes=list(expected.notes))
     pairs, report.differences = pair(expected, project, mapping)
     facets, checks = expected.facets(), expected.health_checks()
+    terminations = expected.termination_paths()
     with live_project(project, timeout, running, progress, importing) as live:
         reader = StaticReader(project) if running else None  # what the images would put in the volumes
         progress(f"reading {len(pairs)} container(s) back from project {live.name}")
@@ -416,7 +438,7 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
                                                      "no container", "the service has no container in the project"))
                 continue
             report.differences += compare_containers(c, got.layout, ignore)
-            report.differences += extra_writable(c.name, c, declared_mounts(got.container))
+            report.differences += _declared(c.name, c, declared_mounts(got.container), terminations)
             host = got.container.attrs.get("HostConfig", {})
             report.differences += _group_difference(p.workload, c.name, host.get("GroupAdd") or [],
                                                     got.container.attrs.get("Config", {}).get("User"), ignore)

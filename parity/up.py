@@ -130,6 +130,8 @@ def _config_digest(s: ServicePlan) -> str:
     }
     if s.host_paths:  # (only then: an app without hostPath keeps its digests)
         config["host_paths"] = [(h.target, h.source, h.read_only) for h in s.host_paths]
+    if s.termination:  # the termination-message file's bind (a container made before it had none)
+        config["termination"] = s.termination
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
 
 
@@ -269,7 +271,8 @@ class _Up:
                 return False
         except (FileNotFoundError, ParityError):
             return False
-        return all(self._bind_source(b.host_path) is not None for s in self.plan.services for b in s.binds)
+        return all(self._bind_source(path) is not None for s in self.plan.services
+                   for path in [b.host_path for b in s.binds] + ([s.termination_file] if s.termination else []))
 
     def _check_run_as_non_root(self) -> None:
         """The kubelet's runAsNonRoot check, for every container before any is created (the images are
@@ -304,6 +307,18 @@ class _Up:
         root = os.path.realpath(self.state_dir)
         path = os.path.join(root, host_path)
         return path if os.path.realpath(path) == path and os.path.lexists(path) else None
+
+    def _bound(self, host_path: str) -> str:
+        """The host path a bind mounts (``_bind_source``), which ``write_state`` made.
+
+        Raises:
+            ParityError: it no longer resolves inside the state directory (changed since).
+        """
+        source = self._bind_source(host_path)
+        if source is None:  # write_state wrote it just now: someone changed it since
+            raise ParityError(f"{self.state_dir / host_path}: changed outside parity during the run "
+                              "(it no longer resolves inside the state directory); run parity up again")
+        return source
 
     # -- reconcile ---------------------------------------------------------------------------
     def up(self) -> UpResult:
@@ -642,12 +657,9 @@ class _Up:
         mounts = [Mount(m.target, self._volume_of(m.volume), type="volume", read_only=m.read_only, no_copy=True)
                   for m in s.volumes]
         mounts += [Mount(h.target, h.source, type="bind", read_only=h.read_only) for h in s.host_paths]
-        for b in s.binds:
-            source = self._bind_source(b.host_path)
-            if source is None:  # write_state wrote it just now: someone changed it since
-                raise ParityError(f"{self.state_dir / b.host_path}: changed outside parity during the run "
-                                  "(it no longer resolves inside the state directory); run parity up again")
-            mounts.append(Mount(b.target, source, type="bind", read_only=True))
+        mounts += [Mount(b.target, self._bound(b.host_path), type="bind", read_only=True) for b in s.binds]
+        if s.termination:  # read-write, as the kubelet binds it (kubelet.termination_log_paths)
+            mounts.append(Mount(s.termination, self._bound(s.termination_file), type="bind", read_only=False))
         self.progress(f"starting {s.name}" if pod.run != "on-demand" else f"creating {s.name} (on demand)")
         kwargs = dict(
             name=name, network_mode=joined, user=s.user, group_add=s.group_add or None,

@@ -27,6 +27,7 @@ ARTICLE = ROOT / "manifests" / "api-gateway"
 NO_AUTOMOUNT = ROOT / "tests" / "fixtures" / "no-automount"
 RICHER = ROOT / "manifests" / "richer"
 SA = "/var/run/secrets/kubernetes.io/serviceaccount"  # the mount the API server adds (kubelet-model §7.5)
+TERMINATION_LOG = "/dev/termination-log"  # the default terminationMessagePath: the kubelet binds a file there
 
 OLD_KEY = "tenant1-api-key-3f9a1c"
 ROTATED_KEY = "tenant1-ROTATED-9d41e7"
@@ -252,6 +253,32 @@ def case_writable_mount(tmp: Path) -> Case:
     return Case([str(ARTICLE)], compose, {(GW, "/etc/secrets", "writable"), (GW, SA, "writable")})
 
 
+def case_termination_log_dropped(tmp: Path) -> Case:
+    """The generated compose file without the app's termination-message bind (an edited or older file):
+    the kubelet binds a writable file at /dev/termination-log; here there is none."""
+    compose = generate(tmp / "out", ARTICLE)
+
+    def drop(doc: dict) -> None:
+        svc = doc["services"][GW]
+        svc["volumes"] = [v for v in svc["volumes"] if v["target"] != TERMINATION_LOG]
+
+    edit_compose(compose, drop)
+    return Case([str(ARTICLE)], compose, {(GW, TERMINATION_LOG, "volume")})
+
+
+def case_termination_log_read_only(tmp: Path) -> Case:
+    """The generated compose file with the app's termination-message bind made read-only."""
+    compose = generate(tmp / "out", ARTICLE)
+
+    def read_only(doc: dict) -> None:
+        for v in doc["services"][GW]["volumes"]:
+            if v["target"] == TERMINATION_LOG:
+                v["read_only"] = True
+
+    edit_compose(compose, read_only)
+    return Case([str(ARTICLE)], compose, {(GW, TERMINATION_LOG, "volume")})
+
+
 def case_missing_fs_group(tmp: Path) -> Case:
     """Generated from the pod without fsGroup, checked against the pod with ``fsGroup: 2000``: files
     keep 0400 root:root (the kubelet gives 0440 root:2000) and the process lacks group 2000."""
@@ -291,7 +318,7 @@ def case_sub_path_is_a_directory(tmp: Path) -> Case:
     manifests = manifests_copy(tmp / "m", edit=with_sub_path)
     compose = generate(tmp / "out", manifests)
     (bind,) = [v["source"] for v in yaml.safe_load(compose.read_text())["services"][GW]["volumes"]
-               if v["type"] == "bind"]
+               if v["type"] == "bind" and v["target"] != TERMINATION_LOG]
     source = compose.parent / bind
     source.unlink()
     source.mkdir()
@@ -305,7 +332,8 @@ def case_article(tmp: Path, app_image: str = "parity-difftest-api-gateway:latest
     # Without NO_AUTOMOUNT the setup also lacks the service-account mount: statically "unknown" (the
     # app image is built elsewhere), live "missing"; the not-hidden case pins that difference.
     return Case([str(ARTICLE), str(NO_AUTOMOUNT)], compose, {
-        (GW, "/etc/secrets", "writable"), (GW, "/etc/secrets", "mode"), (GW, "/etc/secrets/..data", "structure")})
+        (GW, "/etc/secrets", "writable"), (GW, "/etc/secrets", "mode"), (GW, "/etc/secrets/..data", "structure"),
+        (GW, TERMINATION_LOG, "volume")})
 
 
 def case_prebuilt_data_image(tmp: Path, image: str = "parity-difftest-prebuilt:latest") -> Case:
@@ -336,7 +364,7 @@ def case_not_hidden(tmp: Path) -> Case:
     missing.add((GW, f"{SA}/..data", "structure"))
     return Case([str(ARTICLE)], compose, missing | {
         (GW, "/etc/secrets", "not-hidden"), (GW, "/etc/secrets", "mode"), (GW, "/etc/secrets/baked", "extra"),
-        (GW, "/etc/secrets/..data", "structure")})
+        (GW, "/etc/secrets/..data", "structure"), (GW, TERMINATION_LOG, "volume")})
 
 
 NESTED_POD = """\
@@ -649,6 +677,8 @@ CASES: dict[str, Callable[[Path], Case]] = {
     "removed-key-extra": case_removed_key_extra,
     "removed-key-missing": case_removed_key_missing,
     "writable-mount": case_writable_mount,
+    "termination-log-dropped": case_termination_log_dropped,
+    "termination-log-read-only": case_termination_log_read_only,
     "missing-fs-group": case_missing_fs_group,
     "extra-file-in-image": case_extra_file_in_image,
     "unpaired": case_unpaired,

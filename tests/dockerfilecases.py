@@ -36,6 +36,7 @@ services:
       secrets: {{condition: service_completed_successfully}}
     volumes:
       - secrets_volume:/etc/secrets:ro
+      - ./termination-log:/dev/termination-log
 volumes:
   secrets_volume: {{}}
 """
@@ -63,6 +64,7 @@ def write_setup(directory: Path, dockerfile: str, fill: Callable[[Path], None], 
                     for k, v in (build or {}).items())
     compose = directory / "compose.yaml"
     compose.write_text(SETUP.format(build=extra))
+    (directory / "termination-log").write_bytes(b"")  # the kubelet's termination-message file: these cases are not about it
     return compose
 
 

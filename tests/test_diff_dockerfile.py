@@ -153,7 +153,7 @@ def test_sparse_file_in_a_bind_source_is_not_read_whole(tmp_path):
         f.truncate(1024 ** 3)
     compose = tmp_path / "compose.yaml"
     compose.write_text(f"services:\n  {GW}:\n    image: busybox:latest\n    volumes:\n"
-                       f"      - {secrets}:/etc/secrets:ro\n")
+                       f"      - {secrets}:/etc/secrets:ro\n      - {tmp_path}/termination-log:/dev/termination-log\n")
     v = verdict(INPUTS, compose)
     assert v.kinds == {UNKNOWN}
     detail = v.find(*UNKNOWN)["detail"]

@@ -23,8 +23,8 @@ from . import hostpath
 from .compose import DEFAULT_FILE_NAMES, ON_DEMAND_PROFILE
 from .context import PAYLOAD_NAME
 from .labels import LABEL_DIGEST, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME, ROLE_CLAIM, ROLE_DATA
-from .plan import (CLAIM, DATA_SERVICE, SANDBOX, SUBPATH_DIR, TMPFS, AppPlan, HostPathPlan, PodPlan, ServicePlan,
-                   StoreVolume, pod_networks, sandbox_command)
+from .plan import (CLAIM, DATA_SERVICE, SANDBOX, SUBPATH_DIR, TERMINATION_DIR, TMPFS, AppPlan, HostPathPlan, PodPlan,
+                   ServicePlan, StoreVolume, pod_networks, sandbox_command)
 from .security import CFS_PERIOD
 
 COMPOSE_FILE = DEFAULT_FILE_NAMES[0]  # the name Compose reads first: `docker compose up` in the directory finds it
@@ -209,6 +209,9 @@ def _compose_service(s: ServicePlan, pod: PodPlan, data_deps: dict) -> dict:
     mounts += [{"type": "bind", "source": f"./{b.host_path}", "target": b.target, "read_only": True}
                for b in s.binds]
     mounts += [_compose_host_path(h) for h in s.host_paths]
+    if s.termination:  # the kubelet's termination-message file: read-write (kubelet.termination_log_paths)
+        mounts.append({"type": "bind", "source": f"./{s.termination_file}", "target": s.termination,
+                       "read_only": False})
     if mounts:
         svc["volumes"] = mounts
     deps = {**data_deps, pod.sandbox: {"condition": "service_started"}}
@@ -407,7 +410,7 @@ def store_commands(plan: AppPlan) -> list[Command]:
 
 
 def writable_mount_options(s: ServicePlan, names: dict[str, str]) -> list[str]:
-    """docker.sh: a service's writable volumes and hostPath binds, on its own ``docker run`` (a
+    """docker.sh: a service's writable volumes, hostPath binds and termination-message file, on its own ``docker run`` (a
     ``--volumes-from NAME:ro`` holder would make them read-only)."""
     out = []
     for m in s.volumes:
@@ -415,6 +418,8 @@ def writable_mount_options(s: ServicePlan, names: dict[str, str]) -> list[str]:
             out += ["--mount", _mount_option("volume", names[m.volume], m.target, "volume-nocopy")]
     for h in s.host_paths:
         out += ["--mount", _mount_option("bind", h.source, h.target, "readonly" if h.read_only else "")]
+    if s.termination:
+        out += ["--mount", _mount_option("bind", f"{PWD_MARK}/{s.termination_file}", s.termination, "")]
     return out
 
 
@@ -639,6 +644,8 @@ readable by its owner only.
   `SERVICE.env` for Compose (values single-quoted, line breaks kept), `SERVICE.docker.env` for `docker run
   --env-file` (one-line values) and `SERVICE.docker.sh`, which {SCRIPT_FILE} sources for values with line breaks.
 - `{SUBPATH_DIR}/`: files for subPath mounts, bind-mounted read-only.
+- `{TERMINATION_DIR}/`: one empty file per container (0666), bind-mounted read-write at its
+  `terminationMessagePath`, as the kubelet does: what a container writes there on exit is read here.
 
 {listing}
 

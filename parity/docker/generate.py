@@ -2,7 +2,9 @@
 
 Layout of the directory (all secret-bearing parts owner-only):
 ``compose.yaml``, ``docker.sh``, ``README.md``, ``data/`` (Dockerfile + payload.tar, 0700/0600),
-``env/`` (0700, files 0600), ``subpath/`` (0700; files keep their predicted mode and owner).
+``env/`` (0700, files 0600), ``subpath/`` (0700; files keep their predicted mode and owner),
+``termination/`` (0700; one empty file per container, the kubelet's 0666 0:0: bound read-write at its
+terminationMessagePath).
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..kube.kubelet import TERMINATION_LOG_MODE, TERMINATION_LOG_OWNER
 from ..layout import DIR, FILE, SYMLINK
 from ..outdir import inside, write_atomically, write_file
 from .context import PAYLOAD_NAME, dockerfile, payload_tar
 from .emit import (COMPOSE_FILE, DATA_DIR, ENV_DIR, README_FILE, SCRIPT_FILE, compose_yaml, docker_script, env_files,
                    readme)
-from .plan import SUBPATH_DIR, AppPlan, BindPlan
+from .plan import SUBPATH_DIR, TERMINATION_DIR, AppPlan, BindPlan, ServicePlan
 
 
 @dataclass
@@ -63,6 +66,17 @@ def _materialise(root: Path, bind: BindPlan, contents: dict[str, bytes], can_cho
             os.chmod(path, entry.mode)  # after chown, which clears setgid on files
 
 
+def make_termination_file(root: Path, service: ServicePlan, can_chown: bool) -> None:
+    """A service's termination-message file: empty, with the kubelet's mode (whatever the umask) and,
+    when parity runs as root, its owner (``kubelet.termination_log_paths``)."""
+    path = inside(root, service.termination_file)
+    path.parent.mkdir(exist_ok=True, mode=0o700)
+    write_file(path, b"", 0o600)
+    if can_chown:
+        os.chown(path, *TERMINATION_LOG_OWNER)
+    os.chmod(path, TERMINATION_LOG_MODE)
+
+
 def generate(plan: AppPlan, dest: Path, force: bool = False, mtime: int = 0,
              inputs: tuple[str, ...] = ()) -> Generated:
     """Write the plan's files into ``dest`` atomically (``outdir.write_atomically``); ``inputs``: the
@@ -73,6 +87,10 @@ def generate(plan: AppPlan, dest: Path, force: bool = False, mtime: int = 0,
     if any(s.binds for s in plan.services) and not can_chown:
         warnings.append("subPath files are bind-mounted from the host and parity (not root) could not give them "
                         "their cluster owner; their uid:gid is yours")
+    if any(s.termination for s in plan.services) and not can_chown:
+        warnings.append(f"the termination-message files ({TERMINATION_DIR}/) are bind-mounted from the host and parity "
+                        "(not root) could not give them the kubelet's owner 0:0; their uid:gid is yours (mode 0666: "
+                        "every user can still write them)")
 
     def build(tmp: Path) -> None:
         def put(rel: str, data: bytes | str, mode: int) -> None:
@@ -92,6 +110,9 @@ def generate(plan: AppPlan, dest: Path, force: bool = False, mtime: int = 0,
             for b in s.binds:
                 _materialise(tmp, b, plan.contents, can_chown)
                 files.append(b.host_path)
+            if s.termination:
+                make_termination_file(tmp, s, can_chown)
+                files.append(s.termination_file)
         put(README_FILE, readme(plan, warnings), 0o644)
         os.chmod(tmp, 0o700)
 

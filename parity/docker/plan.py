@@ -46,6 +46,9 @@ SANDBOX = "pod_sandbox"
 #: ``sleep & wait`` lets the trap run while it waits).
 SANDBOX_COMMAND = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
 SUBPATH_DIR = "subpath"  # in the output directory: the files subPath mounts bind
+#: In the output directory: one empty file per container, bound read-write at its terminationMessagePath
+#: (``ServicePlan.termination_file``; kube/kubelet.py ``termination_log_paths``).
+TERMINATION_DIR = "termination"
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,14 @@ class ServicePlan:
     security: SecuritySettings = field(default_factory=SecuritySettings)  # capabilities, privileges, limits
     health: HealthCheck | None = None  # the container's probe as a Docker health check (docker/health.py)
     host_paths: list[HostPathPlan] = field(default_factory=list)  # hostPath volumes: binds of the host's paths
+    #: The container's terminationMessagePath (None: empty, no file): ``termination_file`` is bound there.
+    termination: str | None = None
+
+    @property
+    def termination_file(self) -> str:
+        """The termination-message file, relative to the output (or ``up``'s state) directory: one per
+        service (a service key holds only a DNS label's characters and '_')."""
+        return f"{TERMINATION_DIR}/{self.name}"
 
 
 @dataclass
@@ -674,7 +685,7 @@ def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Input
         expose=expose, ports=ports, volumes=volumes, binds=binds, depends_on=[], restart=restart,
         hostname=pod.hostname, tty=ctr.tty, stdin_open=ctr.stdin,
         labels={**pod.identity_labels(), LABEL_CONTAINER: ctr.name, LABEL_PROJECT: plan.project},
-        host_paths=host_paths,
+        host_paths=host_paths, termination=ctr.termination_message_path or None,
     )
 
 

@@ -133,21 +133,38 @@ def admitted_spec(w: Workload, inputs: Inputs) -> PodSpec:
     return dataclasses.replace(spec, volumes=volumes, init_containers=init, containers=regular)
 
 
+#: The termination-message file's mode and owner (pkg/kubelet/kuberuntime/kuberuntime_container.go
+#: ``makeMounts``: ``os.Create`` by the kubelet, root, then ``Chmod(0666)`` whatever the umask).
+TERMINATION_LOG_MODE = 0o666
+TERMINATION_LOG_OWNER = (0, 0)
+
+
+def termination_log_paths(spec: PodSpec) -> list[tuple[Container, str]]:
+    """Each container's termination-message file, as the kubelet's runtime manager makes it
+    (``makeMounts``): for every container it starts (init containers and sidecars included) whose
+    ``terminationMessagePath`` is not empty, an empty file created in the pod's directory (a new one
+    per container start), chmod ``TERMINATION_LOG_MODE``, bind-mounted read-write at that path after
+    the container's volume mounts; the kubelet reads it back when the container ends (at most 4096
+    bytes) as its termination message. The API server defaults the path to /dev/termination-log, so
+    an empty path (no file, no mount) only comes from a pod read back from elsewhere.
+
+    Returns:
+        (container, path) in the pod's container order.
+    """
+    return [(c, c.termination_message_path) for c in spec.all_containers if c.termination_message_path]
+
+
 def termination_log_note(spec: PodSpec, label: Callable[[str], str] = str) -> str | None:
-    """What parity says of the termination-message file, which it does not reproduce. The kubelet's
-    runtime manager (pkg/kubelet/kuberuntime/kuberuntime_container.go ``makeMounts``) creates an empty
-    file per container start in the pod's directory, chmods it 0666 (its owner is the kubelet: root),
-    and bind-mounts it read-write at the container's ``terminationMessagePath`` (default
-    /dev/termination-log), where the container may write why it ended. It is outside every volume,
-    writable and per container: not part of the layout of volume files parity predicts. ``label``
-    names a container in the note (a Compose service name)."""
-    paths = [f"{label(c.name)}: {c.termination_message_path}" for c in spec.all_containers
-             if c.termination_message_path]
+    """What parity says of the termination-message files it reproduces (``termination_log_paths``):
+    where they are, and how they differ from the kubelet's. ``label`` names a container in the note
+    (a Compose service name)."""
+    paths = [f"{label(c.name)}: {path}" for c, path in termination_log_paths(spec)]
     if not paths:
         return None
-    return ("terminationMessagePath is not reproduced by parity: in the cluster each container has an empty "
-            "writable file (0666, 0:0) bind-mounted there for its termination message; here the path holds "
-            f"whatever the image has, if anything ({', '.join(paths)})")
+    return ("terminationMessagePath: each container has an empty writable file there (0666 0:0, as the kubelet "
+            f"makes it) bound from termination/SERVICE of the setup ({', '.join(paths)}); Docker does not read it "
+            "into the container's status (read it there), and it keeps what was written across restarts until the "
+            "setup is written again (the kubelet gives each start a new file)")
 
 
 @dataclass(frozen=True)

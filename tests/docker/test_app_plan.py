@@ -79,7 +79,9 @@ def test_several_workloads_make_one_compose_project_with_distinct_keys(tmp_path)
                                    "read_only": True, "volume": {"nocopy": True}},
                                   {"type": "volume", "source": sa[team],
                                    "target": "/var/run/secrets/kubernetes.io/serviceaccount", "read_only": True,
-                                   "volume": {"nocopy": True}}]
+                                   "volume": {"nocopy": True}},
+                                  {"type": "bind", "source": f"./termination/{team}_api_app",
+                                   "target": "/dev/termination-log", "read_only": False}]
         assert svc["labels"] == {"io.parity.workload": "Deployment/api", "io.parity.namespace": team,
                                  "io.parity.container": "app", "io.parity.project": PROJECT}
         assert svc["network_mode"] == f"service:{team}_api_pod_sandbox"
@@ -216,7 +218,8 @@ def test_workload_narrows_the_app_to_one_with_todays_names(tmp_path):
         "tenant-gateway_check-config": {"condition": "service_completed_successfully"}}
     assert [v["source"] for v in doc["services"]["tenant-gateway_gateway"]["volumes"]] == [
         "tenant-gateway_credentials", "tenant-gateway_config", "tenant-gateway_podinfo",
-        "tenant-gateway_kube-api-access-gfg58", "./subpath/tenant-gateway_gateway/3-.netrc"]  # (+ kubelet-model §7.5)
+        "tenant-gateway_kube-api-access-gfg58", "./subpath/tenant-gateway_gateway/3-.netrc",
+        "./termination/tenant-gateway_gateway"]  # (+ kubelet-model §7.5; + its termination-message file)
     one = run_parity("k8s-to-docker", article, richer, "--workload", "deploy/tenant-gateway", "-o", str(tmp_path / "one"))
     assert one.returncode == 0, one.stderr
     doc = yaml.safe_load((tmp_path / "one" / "compose.yaml").read_text())

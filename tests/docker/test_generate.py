@@ -70,7 +70,9 @@ def test_article_compose_file(tmp_path):
     assert app["volumes"] == [{"type": "volume", "source": "secrets", "target": "/etc/secrets", "read_only": True,
                                "volume": {"nocopy": True}},
                               {"type": "volume", "source": sa, "target": "/var/run/secrets/kubernetes.io/serviceaccount",
-                               "read_only": True, "volume": {"nocopy": True}}]
+                               "read_only": True, "volume": {"nocopy": True}},
+                              {"type": "bind", "source": "./termination/api-gateway", "target": "/dev/termination-log",
+                               "read_only": False}]
     assert "volumes_from" not in app  # Compose drops ':ro' from volumes_from
     assert app["depends_on"] == {"parity-data": {"condition": "service_completed_successfully"},
                                  "pod_sandbox": {"condition": "service_started"}}
@@ -166,7 +168,7 @@ def test_refuses_non_empty_directory_without_force(tmp_path):
     assert gen(tmp_path, ARTICLE).returncode == 0
     assert gen(tmp_path, ARTICLE, "--force").returncode == 0  # parity's own output: replaced
     assert sorted(p.name for p in out.iterdir()) == [".gitignore", ".parity-output", "README.md", "compose.yaml",
-                                                     "data", "docker.sh", "env", "subpath"]
+                                                     "data", "docker.sh", "env", "subpath", "termination"]
     assert (out / ".gitignore").read_text() == "*\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
@@ -598,9 +600,11 @@ def test_run_as_non_root_with_run_as_user_0_is_the_kubelets_config_error(tmp_pat
             "docker.sh do not check it") in json.loads(result.stdout)["differences"]
 
 
-def test_the_termination_message_file_is_said_not_reproduced_in_the_output_and_the_readme(tmp_path):
-    """kuberuntime_container.go makeMounts: each container gets an empty writable file (0666) at its
-    terminationMessagePath. parity does not reproduce it, and says so, once per pod, naming each path."""
+def test_each_container_gets_a_termination_message_file_bound_read_write_at_its_path(tmp_path):
+    """kuberuntime_container.go makeMounts: each container (init included) gets an empty file, chmod
+    0666, bound read-write at its terminationMessagePath. The output holds one per service under
+    termination/ (0666 0:0: parity runs as root here), compose.yaml and docker.sh bind it, and the
+    note says where it is and how it differs, once per pod, naming each path."""
     src = write(tmp_path, """
 apiVersion: v1
 kind: Pod
@@ -611,13 +615,28 @@ spec:
 """)
     result = gen(tmp_path, str(src))
     assert result.returncode == 0, result.stderr
-    note = ("terminationMessagePath is not reproduced by parity: in the cluster each container has an empty "
-            "writable file (0666, 0:0) bind-mounted there for its termination message; here the path holds "
-            "whatever the image has, if anything (setup: /tmp/why, app: /dev/termination-log)")
-    assert [line.strip() for line in result.stdout.decode().splitlines() if "terminationMessagePath" in line] == [
+    out = tmp_path / "out"
+    for service in ("setup", "app"):
+        st = (out / "termination" / service).lstat()
+        assert (stat.S_ISREG(st.st_mode), stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid, st.st_size) == (
+            True, 0o666, 0, 0, 0)
+    doc = yaml.safe_load((out / "compose.yaml").read_text())
+    assert [v for v in doc["services"]["setup"]["volumes"] if v["type"] == "bind"] == [
+        {"type": "bind", "source": "./termination/setup", "target": "/tmp/why", "read_only": False}]
+    assert [v for v in doc["services"]["app"]["volumes"] if v["type"] == "bind"] == [
+        {"type": "bind", "source": "./termination/app", "target": "/dev/termination-log", "read_only": False}]
+    script = (out / "docker.sh").read_text()
+    assert script.count('--mount type=bind,src="$PWD"/termination/setup,dst=/tmp/why ') == 1
+    assert script.count('--mount type=bind,src="$PWD"/termination/app,dst=/dev/termination-log ') == 1
+    note = ("terminationMessagePath: each container has an empty writable file there (0666 0:0, as the kubelet "
+            "makes it) bound from termination/SERVICE of the setup (setup: /tmp/why, app: /dev/termination-log); "
+            "Docker does not read it into the container's status (read it there), and it keeps what was written "
+            "across restarts until the setup is written again (the kubelet gives each start a new file)")
+    assert [line.strip() for line in result.stdout.decode().splitlines() if "terminationMessagePath:" in line] == [
         f"note: {note}"]
-    readme = (tmp_path / "out" / "README.md").read_text()
-    assert [line for line in readme.splitlines() if "terminationMessagePath" in line] == [f"- {note}"]
+    readme = (out / "README.md").read_text()
+    assert [line for line in readme.splitlines() if "terminationMessagePath:" in line] == [f"- {note}"]
+    assert not [line for line in readme.splitlines() if "termination" in line and "not reproduced" in line]
 
 
 def test_docker_sh_says_a_failed_host_path_type_check_in_ups_shape_before_any_docker_call(tmp_path):

@@ -24,7 +24,7 @@ import yaml
 
 from ..conftest import ROOT, run_on_a_terminal, run_parity
 from ..diffcases import (ARTICLE, CASES, DIFF_KEYS, DOC_KEYS, GW, MODE_SPECIFIC, NO_AUTOMOUNT, OLD_KEY, ROTATED_KEY,
-                         Case, case_article, case_missing_fs_group, case_prebuilt_data_image, edit_compose, manifests_copy,
+                         TERMINATION_LOG, Case, case_article, case_missing_fs_group, case_prebuilt_data_image, edit_compose, manifests_copy,
                          run_diff, verdict)
 from ..dockerfilecases import CASES as DOCKERFILE_CASES
 from ..dockerfilecases import write_setup
@@ -221,14 +221,17 @@ def test_stale_volume_in_a_running_project(docker_client, tmp_path):
         live = verdict([str(rotated), str(NO_AUTOMOUNT)], compose_file, "--live", "--project", project)
         assert live.exit_code == 1
         assert live.doc["mode"] == f"live (project {project})"
+        # (and no termination-message file: hand-written, it has none)
         assert live.kinds == {(GW, "/etc/secrets", "stale"), (GW, "/etc/secrets/tenant1", "content"),
-                              (GW, "/etc/secrets", "mode"), (GW, "/etc/secrets/..data", "structure")}
+                              (GW, "/etc/secrets", "mode"), (GW, "/etc/secrets/..data", "structure"),
+                              (GW, TERMINATION_LOG, "volume")}
         stale = live.find(GW, "/etc/secrets", "stale")
         assert f"volume {project}_secrets_volume" in stale["detail"]
         assert stale["expected"] == f"content of image {project}-secrets"
 
         static = verdict([str(rotated), str(NO_AUTOMOUNT)], compose_file)
-        assert static.kinds == {(GW, "/etc/secrets", "mode"), (GW, "/etc/secrets/..data", "structure")}
+        assert static.kinds == {(GW, "/etc/secrets", "mode"), (GW, "/etc/secrets/..data", "structure"),
+                                (GW, TERMINATION_LOG, "volume")}
 
         after = sorted(c.id for c in docker_client.containers.list(all=True,
                                                                     filters={"label": f"{COMPOSE_PROJECT}={project}"}))

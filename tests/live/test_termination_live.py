@@ -1,0 +1,96 @@
+"""The kubelet's termination-message file (issue 13), through the generated compose.yaml, docker.sh
+and ``parity up``: each container, the init container included, finds a writable regular file at
+its ``terminationMessagePath``, empty, 0666 and 0:0 (kuberuntime_container.go ``makeMounts``), even
+as a non-root user on a read-only root filesystem; what it writes there is read on the host
+afterwards (the output's, or ``up``'s state directory's ``termination/SERVICE``)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from ..conftest import run_parity, write
+from .helpers import compose, generate
+
+#: Each container writes what it saw of its file into the file itself.
+SEEN = 's=$(stat -c "%F %a %u %g" "$0"); echo "$s $(id -u)" > "$0"'
+
+POD = f"""
+apiVersion: v1
+kind: Pod
+metadata: {{name: ender}}
+spec:
+  terminationGracePeriodSeconds: 0
+  automountServiceAccountToken: false
+  securityContext: {{runAsUser: 1000, runAsGroup: 1000}}
+  initContainers:
+  - name: init
+    image: busybox:latest
+    terminationMessagePath: /tmp/why
+    command: ["sh", "-c", '{SEEN}', /tmp/why]
+  containers:
+  - name: app
+    image: busybox:latest
+    securityContext: {{readOnlyRootFilesystem: true}}
+    command: ["sh", "-c", '{SEEN}; exec sleep 3600', /dev/termination-log]
+"""
+
+#: What each container saw before it wrote: the kubelet's empty 0666 root-owned file; it runs as 1000.
+EXPECTED = "regular empty file 666 0 0 1000\n"
+
+
+def written(directory: Path) -> dict[str, str]:
+    """The termination files of ``directory`` once the app has written its own (bounded wait: the
+    app writes it as it starts)."""
+    deadline = time.monotonic() + 60
+    while not (directory / "termination" / "app").read_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return {name: (directory / "termination" / name).read_text() for name in ("init", "app")}
+
+
+@pytest.mark.live
+def test_compose_binds_a_writable_termination_file_in_each_container(docker_client, tmp_path):
+    out = tmp_path / "out"
+    summary = generate(out, str(write(tmp_path, POD)))
+    try:
+        compose(out, "up", "-d")
+        assert written(out) == {"init": EXPECTED, "app": EXPECTED}
+    finally:
+        compose(out, "down", "-v", "-t", "0", check=False)
+        for image in summary.get("images", []):
+            subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True)
+
+
+@pytest.mark.live
+def test_docker_sh_binds_a_writable_termination_file_in_each_container(docker_client, tmp_path):
+    out = tmp_path / "out"
+    generate(out, str(write(tmp_path, POD)))
+    try:
+        run = subprocess.run(["sh", str(out / "docker.sh")], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        assert written(out) == {"init": EXPECTED, "app": EXPECTED}
+    finally:
+        subprocess.run(["sh", str(out / "docker.sh"), "down"], capture_output=True)
+
+
+@pytest.mark.live
+def test_up_binds_a_writable_termination_file_from_its_state_directory_removed_by_down(docker_client, tmp_path):
+    env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
+    src = str(write(tmp_path, POD))
+    project = "parity-test-ender"
+    state = tmp_path / "state" / project
+    try:
+        result = run_parity("up", src, "-p", project, env=env)
+        assert result.returncode == 0, result.stderr.decode()
+        assert written(state) == {"init": EXPECTED, "app": EXPECTED}
+        mount = [m for m in docker_client.containers.get(f"{project}.app").attrs["Mounts"]
+                 if m["Destination"] == "/dev/termination-log"]
+        assert [(m["Type"], m["Source"], m["RW"]) for m in mount] == [("bind", str(state / "termination" / "app"), True)]
+        down = run_parity("down", src, "-p", project, env=env)
+        assert down.returncode == 0, down.stderr.decode()
+        assert not state.exists()
+    finally:
+        run_parity("down", src, "-p", project, env=env)
