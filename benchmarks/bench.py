@@ -396,7 +396,7 @@ def engine(ctx: Context) -> list[Row]:
 
     if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
         rows.append(compare(ENGINE_ROWS[2], "docker compose up -d --build + down -v", by_hand, live_diff,
-                            max(3, ctx.repeat // 2)))
+                            max(3, ctx.repeat // 2), 1.0))  # issue 17
     else:
         rows.append(skipped(ENGINE_ROWS[2], "no docker compose (its baseline)"))
     for image in client.images.list(filters={"label": f"io.parity.project={BENCH_PROJECT}"}):

@@ -2,10 +2,10 @@
 
 ``with live_project(project, timeout) as live:`` connects to the engine, removes what a killed live
 diff left (``leftovers.py``), writes a copy of the project that cannot touch the user's own objects
-(``throwaway_config``) to an owner-only temporary directory, brings it up with Compose (each command
+(``throwaway_config``) to an owner-only temporary directory, brings it up with Compose (the command
 tethered to this process, ``tether.py``, and bounded in time) and, whatever happens in the block (a
-failure, a wait that ran out, Ctrl-C, SIGTERM), tears it down: containers, volumes, networks, built
-images and the temporary directory. With ``running=NAME`` it reads that project as it is and
+failure, a wait that ran out, Ctrl-C, SIGTERM), tears it down through the engine: containers,
+volumes, networks, built images and the temporary directory. With ``running=NAME`` it reads that project as it is and
 changes nothing. Which container pairs with which service, and what counts as a difference, is
 ``diff.py``'s business: this module only runs and reads.
 """
@@ -22,7 +22,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence, TypeVar
 
 from ..errors import ParityError, Problem
 from ..layout import ContainerLayout
@@ -35,6 +35,8 @@ from .leftovers import sweep, temp_dir
 
 #: The file a live diff tries to create (then removes) in each mount, as root, to see if it is writable.
 LIVE_PROBE = ".parity-write-probe"
+
+T = TypeVar("T")
 
 DEFAULT_TIMEOUT = 120  # seconds for each wait of a live diff: a compose command, an engine request
 
@@ -122,8 +124,8 @@ class Waits:
 
 class _Throwaway:
     """The throw-away copy of the project: written to an owner-only temporary directory, brought up
-    and torn down by Compose, each command tethered to this process (``tether.py``) and bounded in
-    time."""
+    by Compose (tethered to this process, ``tether.py``, and bounded in time) and torn down through
+    the engine."""
 
     def __init__(self, client, project: ComposeProject, binary: tuple[str, ...], waits: Waits):
         self.client, self.project, self.binary, self.waits = client, project, binary, waits
@@ -172,29 +174,90 @@ class _Throwaway:
         return "; ".join(out)
 
     def down(self) -> list[Problem]:
-        """Remove everything; what could not be removed (the next run's sweep will) as problems."""
-        import docker.errors
+        """Remove everything the project made, through the engine, side by side: its containers
+        (killed, as ``-t 0`` does, with their anonymous volumes), then its volumes, networks and
+        built images: what ``docker compose down -v -t 0 --rmi local`` removes, without Compose's
+        start-up and one request after another. Only this project's objects are touched: containers
+        by its project label (the name is this run's own), the rest by that label and this
+        process's ``LABEL_DIFF_OWNER`` (an external volume or network, the user's, carries neither).
 
-        problems = []
+        Returns:
+            What could not be removed (the next run's sweep will), as problems.
+        """
         try:
-            proc = self._compose("down", "-v", "-t", "0", "--rmi", "local")
-            if proc.returncode != 0:
-                problems.append(Problem("docker compose down failed", file=self.project.file))
-        except subprocess.TimeoutExpired:
-            problems.append(self.waits.problem("docker compose down"))
-        for tag in throwaway_images(self.project, self.name).values():
-            try:
-                with self.waits.engine(f"removing image {tag}"):
-                    self.client.images.remove(tag, force=True)
-            except docker.errors.NotFound:
-                pass
-            except (ParityError, docker.errors.DockerException):
-                problems.append(Problem(f"image {tag} could not be removed", file=self.project.file))
-        shutil.rmtree(self.tmp, ignore_errors=True)
+            failed = self._remove_objects()
+        finally:  # (Ctrl-C too: the removals already started end first, see ``_side_by_side``)
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        problems = [Problem(f"{what} could not be removed", file=self.project.file) for what in failed]
         if problems:
             problems.append(Problem(f"the throw-away project {self.name} is left; the next parity diff --live, up "
                                     "or down removes it", file=self.project.file))
         return problems
+
+    def _remove_objects(self) -> list[str]:
+        """``down``'s removals; returns what could not be removed (``container NAME``, ...)."""
+        import docker.errors
+
+        api = self.client.api
+        project = f"{COMPOSE_PROJECT}={self.name}"
+        owned = {"label": [project, f"{LABEL_DIFF_OWNER}={run_owner()}"]}
+        failed: list[str] = []
+
+        def listed(kind: str, request) -> list:
+            try:
+                with self.waits.engine(f"listing the throw-away project's {kind}"):
+                    return request()
+            except (ParityError, docker.errors.DockerException):
+                failed.append(f"the {kind} of {self.name}")
+                return []
+
+        def removal(what: str, request):
+            def run() -> None:
+                try:
+                    with self.waits.engine(f"removing {what}"):
+                        request()
+                except docker.errors.NotFound:
+                    pass  # already gone (or a renamed image never built)
+                except (ParityError, docker.errors.DockerException):
+                    failed.append(what)
+            return run
+
+        containers = listed("containers", lambda: api.containers(all=True, filters={"label": project}))
+        _side_by_side([removal(f"container {_name(row)}",
+                               lambda row=row: api.remove_container(row["Id"], force=True, v=True))
+                       for row in containers])
+        # Volumes, networks and images are in use until their containers are gone.
+        volumes = listed("volumes", lambda: api.volumes(filters=owned).get("Volumes") or [])
+        networks = listed("networks", lambda: api.networks(filters=owned))
+        # Built images carry this run's owner label (and Compose's project label, but from an older
+        # Compose): each is removed by its tags, this run's own (``throwaway_images``), as
+        # ``--rmi local`` and the renamed images were.
+        built = listed("images", lambda: api.images(filters={"label": owned["label"][1]}))
+        tags = set(throwaway_images(self.project, self.name).values())
+        for row in built:
+            if (row.get("Labels") or {}).get(COMPOSE_PROJECT, self.name) == self.name:
+                tags.update([t for t in row.get("RepoTags") or [] if t != "<none>:<none>"] or [row["Id"]])
+        _side_by_side([removal(f"volume {v['Name']}", lambda v=v: api.remove_volume(v["Name"], force=True))
+                       for v in volumes]
+                      + [removal(f"network {n['Name']}", lambda n=n: api.remove_network(n["Id"])) for n in networks]
+                      + [removal(f"image {t}", lambda t=t: api.remove_image(t, force=True)) for t in sorted(tags)])
+        return failed
+
+
+def _name(row: dict) -> str:
+    return (row.get("Names") or ["/" + row["Id"][:12]])[0].lstrip("/")
+
+
+def _side_by_side(actions: list) -> None:
+    """Run ``actions`` (each handles its own failures) at once, at most ``MAX_PARALLEL``; returns
+    when all have ended (on Ctrl-C too: the pool waits for the started ones)."""
+    if len(actions) <= 1:
+        for action in actions:
+            action()
+        return
+    with ThreadPoolExecutor(max_workers=min(len(actions), MAX_PARALLEL)) as pool:
+        for future in [pool.submit(action) for action in actions]:
+            future.result()
 
 
 @dataclass
@@ -219,8 +282,11 @@ class LiveProject:
             f"{COMPOSE_PROJECT}={self.name}", f"{COMPOSE_SERVICE}={service}"]})
 
     def read(self, wanted: Sequence[Wanted]) -> list[Read]:
-        """What each wanted service's container shows at its paths, read side by side (one thread
-        per container: the engine serves the requests in parallel, as Compose's own are).
+        """What each wanted service's container shows at its paths. The engine serves requests in
+        parallel (as it does Compose's), and each path's archive takes it tens of milliseconds, so
+        the reads go side by side: the containers, then every path of every container, then (in a
+        throw-away project) the write probes, which must not run while a path is read (a probe's
+        file would show in the archive).
 
         Args:
             wanted: the containers to read, in order.
@@ -232,24 +298,35 @@ class LiveProject:
             ParityError: the engine failed or did not answer (``Waits.engine``), for the first
                 wanted container (in order) whose read failed.
         """
-        if len(wanted) <= 1:
-            return [self._read_one(w) for w in wanted]
-        with ThreadPoolExecutor(max_workers=min(len(wanted), MAX_PARALLEL_READS)) as pool:
-            futures = [pool.submit(self._read_one, w) for w in wanted]
-        return [f.result() for f in futures]  # the first failure, in order, is raised
+        from .readback import container_layout, read_path
 
-    def _read_one(self, w: Wanted) -> Read:
-        from .readback import container_layout
+        found = self._each([(w, lambda w=w: next(iter(self.containers(w.service)), None)) for w in wanted])
+        reads = [(i, path) for i, (w, ctr) in enumerate(zip(wanted, found)) if ctr is not None for path in w.paths]
+        trees = dict(zip(reads, self._each([(wanted[i], lambda i=i, path=path: read_path(
+            found[i], path, path in wanted[i].roots)) for i, path in reads])))
+        layouts = [None if ctr is None else
+                   container_layout(ctr, w.name, list(w.paths), w.init, fresh=True,
+                                    trees={path: trees[i, path] for path in w.paths})
+                   for i, (w, ctr) in enumerate(zip(wanted, found))]
+        if self.throwaway:
+            probed = iter(self._each([(w, lambda ctr=ctr, layout=layout: self.probe_writes(ctr, layout))
+                                      for w, ctr, layout in zip(wanted, found, layouts) if ctr is not None]))
+            layouts = [None if ctr is None else next(probed) for ctr in found]
+        return [Read(ctr, layout) for ctr, layout in zip(found, layouts)]
 
-        with self.waits.engine(f"reading service {w.service}"):
-            found = self.containers(w.service)
-            if not found:
-                return Read(None, None)
-            ctr = found[0]
-            layout = container_layout(ctr, w.name, list(w.paths), w.init, fresh=True, roots=w.roots)
-            if self.throwaway:
-                layout = self.probe_writes(ctr, layout)
-            return Read(ctr, layout)
+    def _each(self, jobs: list[tuple[Wanted, Callable[[], T]]]) -> list[T]:
+        """Each job's result, the jobs run side by side (at most ``MAX_PARALLEL``), each an engine
+        wait for its container (``Waits.engine``); the first failure in the jobs' order is raised,
+        once every job has ended."""
+        def run(w: Wanted, job: Callable[[], T]) -> T:
+            with self.waits.engine(f"reading service {w.service}"):
+                return job()
+
+        if len(jobs) <= 1:
+            return [run(w, job) for w, job in jobs]
+        with ThreadPoolExecutor(max_workers=min(len(jobs), MAX_PARALLEL)) as pool:
+            futures = [pool.submit(run, w, job) for w, job in jobs]
+        return [f.result() for f in futures]
 
     def probe_writes(self, ctr, layout: ContainerLayout) -> ContainerLayout:
         """Read-only by flag is not enough: try to write as root, as an attacker in the app would.
@@ -267,9 +344,9 @@ class LiveProject:
         return ContainerLayout(layout.name, layout.init, mounts, layout.entries)
 
 
-#: Containers read at once: the engine's own limits are far above; this bounds parity's threads
-#: and the client's connection pool (docker-py keeps 10 connections per client).
-MAX_PARALLEL_READS = 8
+#: Engine requests at once (reads, removals): the engine's own limits are far above; this bounds
+#: parity's threads and the client's connection pool (docker-py keeps 10 connections per client).
+MAX_PARALLEL = 8
 
 #: For each mount given as an argument: ``w`` when root can create (and remove) a file in it, else ``r``.
 _PROBE_SCRIPT = (f'for d; do if touch "$d/{LIVE_PROBE}" 2>/dev/null && rm -f "$d/{LIVE_PROBE}" 2>/dev/null; '

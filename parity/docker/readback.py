@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import tarfile
-from typing import Collection, Iterable, Iterator
+from typing import Collection, Iterable, Iterator, Mapping
 
 from ..layout import NOT_A_MOUNT, ContainerLayout, Entry, Mount
 from .tarentries import tar_entries
@@ -74,17 +74,26 @@ def read_root(container, path: str) -> list[Entry]:
     return [first] if first is not None and first.path == path else []
 
 
+def read_path(container, path: str, root: bool = False) -> list[Entry]:
+    """What ``container`` shows at ``path``: every entry at and below it, or with ``root`` (a
+    writable volume: what the pod wrote there is not compared, and a hostPath may be the host's
+    whole tree) the directory itself only."""
+    return read_root(container, path) if root else read_tree(container, path)
+
+
 def container_layout(container, name: str, paths: list[str], init: bool = False,
-                     fresh: bool = False, roots: Collection[str] = ()) -> ContainerLayout:
+                     fresh: bool = False, roots: Collection[str] = (),
+                     trees: Mapping[str, list[Entry]] | None = None) -> ContainerLayout:
     """The layout ``container`` shows at ``paths`` (the mount points to compare), read through the
-    engine (``fresh``: as for ``mount_flags``). At ``roots`` (writable volumes: what the pod wrote
-    there is not compared, and a hostPath may be the host's whole tree) only the directory itself."""
+    engine (``fresh``: as for ``mount_flags``). At ``roots`` only the directory itself
+    (``read_path``). ``trees``: what ``read_path`` gave for each path, when the caller read them
+    already (side by side: ``liveproject.LiveProject.read``)."""
     flags = mount_flags(container, fresh)
     mounts, entries = [], {}
     for path in paths:
         read_only = flags.get(path)
         source = "engine" if read_only is not None else NOT_A_MOUNT
         mounts.append(Mount(path, "", bool(read_only), None, source))
-        for e in (read_root(container, path) if path in roots else read_tree(container, path)):
+        for e in (trees[path] if trees is not None else read_path(container, path, path in roots)):
             entries[e.path] = e
     return ContainerLayout(name, init, mounts, list(entries.values()))

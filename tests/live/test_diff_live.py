@@ -158,6 +158,39 @@ def test_throwaway_project_leaves_the_users_images_alone(docker_client, tmp_path
         docker_client.images.remove(tag)
 
 
+@pytest.mark.live
+def test_the_teardown_leaves_the_users_external_volume_and_network(docker_client, tmp_path):
+    """A setup whose data service mounts a volume of the user's and whose pod sandbox joins a network of
+    the user's (both ``external: true``, run with ``--allow-host-access``): the live diff runs with them
+    and, when it removes its throw-away project through the engine, leaves both as they were, the
+    file in the volume too."""
+    name = f"parity-difftest-external-{secrets.token_hex(4)}"
+    volume = docker_client.volumes.create(name)
+    network = docker_client.networks.create(name)
+    try:
+        docker_client.containers.run("busybox:latest", ["sh", "-c", "echo kept > /v/file"], remove=True,
+                                     volumes={name: {"bind": "/v", "mode": "rw"}})
+        case = CASES["equal-article"](tmp_path)
+
+        def external(doc: dict) -> None:
+            doc["volumes"]["users-own"] = {"external": True, "name": name}
+            doc["networks"] = {"users-net": {"external": True, "name": name}}
+            doc["services"]["parity-data"]["volumes"].append({"type": "volume", "source": "users-own",
+                                                              "target": "/users-own"})
+            doc["services"]["pod_sandbox"]["networks"] = ["users-net"]
+
+        edit_compose(case.compose, external)
+        live = verdict(case.manifests, case.compose, "--live", "--allow-host-access")  # (another's data: refused without)
+        assert (live.exit_code, live.kinds) == (0, set())
+        assert docker_client.volumes.get(name).name == name
+        assert docker_client.networks.get(name).name == name
+        assert docker_client.containers.run("busybox:latest", ["cat", "/v/file"], remove=True,
+                                            volumes={name: {"bind": "/v", "mode": "ro"}}) == b"kept\n"
+    finally:
+        volume.remove(force=True)
+        network.remove()
+
+
 STALE_COMPOSE = """\
 services:
   secrets:
