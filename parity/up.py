@@ -619,6 +619,7 @@ class _Up:
                 for ctr in project_containers(self.client, plan.project):
                     if any(m.get("Name") == v.docker_name for m in ctr.attrs.get("Mounts", [])):
                         ctr.remove(force=True, v=True)
+                        self.listed.pop(ctr.name, None)  # (made again below: a pod sandbox holds a tmpfs)
                 have.remove(force=True)
                 action = f"recreated volume {v.docker_name}"
             made = self.client.volumes.create(v.docker_name, driver="local", driver_opts=v.driver_opts or None,

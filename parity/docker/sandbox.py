@@ -2,7 +2,8 @@
 
 What compose.yaml and docker.sh say about each pod's sandbox (``emit``: host and domain name,
 /etc/hosts entries, published ports, the pod's network sysctls, the Service forwarders in its
-command, its DNS names on the project network and on its namespace's network) is planned here
+command, its DNS names on the project network and on its namespace's network, the memory emptyDirs
+it holds mounted) is planned here
 once for ``up``, from the same plan functions (``plan.pod_networks``, ``plan.sandbox_command``,
 ``PodPlan.ports``). ``up`` creates the networks, then each sandbox, then the pod's containers with
 ``network_mode container:SANDBOX_ID`` (parity/up.py).
@@ -12,10 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .labels import LABEL_NAMESPACE, LABEL_PROJECT
-from .plan import AppPlan, PodPlan, pod_networks, sandbox_command
+from .plan import TMPFS, AppPlan, PodPlan, pod_networks, sandbox_command
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,10 @@ class SandboxPlan:
     sysctls: dict[str, str]  # the pod's network sysctls (``PodPlan.sysctls``)
     networks: dict[str, list[str]]  # engine network name -> the sandbox's aliases there (first: created on)
     labels: dict[str, str]
+    #: The pod's memory emptyDirs it holds mounted (engine volume name -> where), as compose.yaml and
+    #: docker.sh make it hold them (``StoreVolume.hold_path``): the local driver unmounts a tmpfs volume,
+    #: and loses its files, when its last container stops (an init container's hand-off).
+    holds: dict[str, str] = field(default_factory=dict)
 
     @property
     def digest(self) -> str:
@@ -40,6 +45,8 @@ class SandboxPlan:
         config = {"image": self.image, "command": self.command, "hostname": self.hostname,
                   "domainname": self.domainname, "extra_hosts": self.extra_hosts, "ports": self.ports,
                   "sysctls": self.sysctls, "networks": self.networks, "labels": self.labels}
+        if self.holds:  # (only then: a sandbox that holds nothing keeps its digest)
+            config["holds"] = self.holds
         return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
 
     def create_kwargs(self) -> dict:
@@ -54,6 +61,9 @@ class SandboxPlan:
             kwargs["ports"] = {k: (v[0] if len(v) == 1 else v) for k, v in self.ports.items()}
         if self.sysctls:
             kwargs["sysctls"] = self.sysctls
+        if self.holds:  # the API's mount objects (what docker.types.Mount holds), nocopy as in compose.yaml
+            kwargs["mounts"] = [{"Type": "volume", "Source": name, "Target": target, "ReadOnly": False,
+                                 "VolumeOptions": {"NoCopy": True}} for name, target in self.holds.items()]
         return kwargs
 
 
@@ -80,5 +90,6 @@ def sandbox_plans(plan: AppPlan) -> list[SandboxPlan]:
             extra_hosts=[f"{name}:{a.ip}" for a in pod.host_aliases for name in a.hostnames],
             ports=ports, sysctls=dict(pod.sysctls), networks=networks,
             labels={**pod.sandbox_labels(plan.project), LABEL_NAMESPACE: pod.namespace,
-                    LABEL_PROJECT: plan.project}))
+                    LABEL_PROJECT: plan.project},
+            holds={v.docker_name: v.hold_path for v in pod.stores if v.kind == TMPFS}))
     return out

@@ -8,6 +8,7 @@ import yaml
 
 from parity.docker.emit import PWD_MARK, script_commands
 from parity.docker.plan import SANDBOX_COMMAND, build_app_plan, pod_host_and_domain
+from parity.docker.sandbox import sandbox_plans
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs
 from parity.kube.selection import select_workloads
@@ -130,6 +131,41 @@ def test_docker_sh_runs_the_sandbox_on_the_project_network_and_the_containers_in
     script = (tmp_path / "out" / "docker.sh").read_text()
     assert "    nets=$(docker network ls -q --filter label=io.parity.project=parity-pod-duo)\n" \
            '    [ -z "$nets" ] || docker network rm $nets >/dev/null\n' in script
+
+
+MEMORY_POD = """
+apiVersion: v1
+kind: Pod
+metadata: {name: mem}
+spec:
+  automountServiceAccountToken: false
+  initContainers: [{name: init, image: busybox:latest, volumeMounts: [{name: scratch, mountPath: /mem}]}]
+  containers: [{name: app, image: busybox:latest, volumeMounts: [{name: scratch, mountPath: /mem}]}]
+  volumes: [{name: scratch, emptyDir: {medium: Memory, sizeLimit: 1Mi}}]
+"""
+
+
+def test_up_s_sandbox_holds_the_memory_emptydir_as_compose_and_docker_sh_make_it(tmp_path):
+    """The local driver unmounts a tmpfs volume (and loses its files) when its last container stops:
+    the pod's sandbox holds a memory emptyDir mounted, so what the init container writes there is there
+    for the app. ``parity up`` gives its sandbox the same mount as compose.yaml and docker.sh (it
+    gave none: the init container's files were gone)."""
+    plan = _plan(tmp_path, MEMORY_POD)
+    (sb,) = sandbox_plans(plan)
+    assert sb.holds == {"parity-pod-mem.scratch": "/parity/volumes/scratch"}
+    assert sb.create_kwargs()["mounts"] == [{"Type": "volume", "Source": "parity-pod-mem.scratch",
+                                             "Target": "/parity/volumes/scratch", "ReadOnly": False,
+                                             "VolumeOptions": {"NoCopy": True}}]
+    assert run_parity("k8s-to-docker", str(write(tmp_path, MEMORY_POD)), "-o", str(tmp_path / "out")).returncode == 0
+    doc = yaml.safe_load((tmp_path / "out" / "compose.yaml").read_text())
+    assert doc["services"]["pod_sandbox"]["volumes"] == [{"type": "volume", "source": "scratch",
+                                                         "target": "/parity/volumes/scratch", "volume": {"nocopy": True}}]
+    assert doc["volumes"]["scratch"]["name"] == "parity-pod-mem.scratch"
+    sandbox_run = next(c.argv for c in script_commands(plan) if "parity-pod-mem.pod_sandbox" in c.argv[:5])
+    assert "type=volume,src=parity-pod-mem.scratch,dst=/parity/volumes/scratch,volume-nocopy" in sandbox_run
+    (tmp_path / "duo").mkdir()
+    (duo_sandbox,) = sandbox_plans(_plan(tmp_path / "duo", DUO))
+    assert duo_sandbox.holds == {} and "mounts" not in duo_sandbox.create_kwargs()
 
 
 def test_static_diff_takes_the_sandbox_for_a_helper(tmp_path):

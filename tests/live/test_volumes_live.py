@@ -1,6 +1,6 @@
 """Writable volumes as the containers of a pod see them (issue 13), through the generated
-compose.yaml, docker.sh and ``parity up``: a file the init container writes to an emptyDir is read by
-the app container; the emptyDir's mode and owner (``stat -c '%a %u %g'``) are the kubelet's (0777, or
+compose.yaml, docker.sh and ``parity up``: a file the init container writes to an emptyDir (on disk,
+and in memory: the pod's sandbox holds the tmpfs) is read by the app container; the emptyDir's mode and owner (``stat -c '%a %u %g'``) are the kubelet's (0777, or
 with fsGroup 02777 0:fsGroup; a memory emptyDir 03777); the tmpfs size is sizeLimit (/proc/mounts);
 a claim's data survives ``down`` + ``up`` and goes with the explicit option; a hostPath whose type
 check fails stops docker.sh and ``up`` with exit 2 and the kubelet's one line."""
@@ -65,6 +65,7 @@ def check(seen: dict, runs: int) -> None:
     assert seen["Handoff"] == "from-init"  # the init container's file, in the app's emptyDir
     assert seen["Work"] == "2777 0 2000"  # the kubelet's 0777 with fsGroup's group and setgid
     assert seen["Mem"] == "3777 0 2000"  # tmpfs 1777 with fsGroup's
+    assert seen["MemHandoff"] == "from-init"  # the pod's sandbox held the tmpfs while the init container ended
     assert seen["Size"] == "size=65536k"  # sizeLimit 64Mi
     assert seen["Runs"] == str(runs)  # the claim's data from the runs before
 
