@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Callable
 from . import quantity
 from .names import go_quote
 
-if TYPE_CHECKING:  # (podspec imports this module: the types only, for annotations)
+if TYPE_CHECKING:  # (the pod spec's validation imports this module: the types only, for annotations)
     from .manifests import Workload
     from .podspec import Container, ResourceSelector
 
@@ -117,7 +117,7 @@ class DownwardAPI:
     def field(self, path: str) -> FieldValue:
         """``fieldpath.ExtractFieldPathAsString`` on the kubelet's copy of the pod, plus the paths the
         kubelet answers itself (``podFieldSelectorRuntimeValue``: spec.nodeName, spec.serviceAccountName,
-        status.*). ``path`` is one the API server accepted (podspec checks it)."""
+        status.*). ``path`` is one the API server accepted (volumevalidation and containervalidation check it)."""
         w = self.w
         if path == "metadata.name":
             return FieldValue(w.pod_name, None if w.kind in ("Pod", "StatefulSet")

@@ -25,7 +25,9 @@ from ..gcpause import gc_paused
 from ..outdir import OUTPUT_MARK, is_output_dir, output_parts
 from ..safefile import FileRefused, read_file, read_stream
 from .names import config_map_key_errors, dns1123_label_errors, invalid, object_name_errors, shown
-from .podspec import PodSpec, claim_volumes, parse_pod_spec
+from .podspec import PodSpec
+from .podvalidation import parse_pod_spec
+from .volumevalidation import claim_volumes
 from .servicespec import Service, parse_service
 from .sources import CHART_FILE, MANIFEST_SUFFIXES, Rendered
 from .strictfields import unknown_fields

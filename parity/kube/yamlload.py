@@ -406,7 +406,7 @@ _NOT_YET = object()
 class WrittenInt(int):
     """An integer not written in plain decimal (``0644``, ``0o644``, ``0x1A4``, ``1_000``): the value,
     plus the text it was written as, so that a message about it can tell ``01000`` (octal 512) from
-    a decimal 512 (see podspec's mode check). Equal to, and hashed as, the plain int."""
+    a decimal 512 (see checker's mode check). Equal to, and hashed as, the plain int."""
 
     def __new__(cls, value: int, text: str):
         self = super().__new__(cls, value)

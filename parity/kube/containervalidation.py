@@ -1,0 +1,437 @@
+"""A pod's containers and security contexts, typed (``podspec.Container``) and validated as
+``validateContainers``, ``validateInitContainers``, ``ValidateSecurityContext``, ``ValidateEnv``,
+``validateContainerPorts`` and ``validateProbe`` validate them: command, args, env and envFrom,
+ports, resources, restartPolicy, lifecycle hooks and probes, with the API server's defaults.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+
+from . import quantity
+from .checker import QUANTITY_FORMAT, _Checker, _check_resource_selector
+from .fieldref import CONVERTIBLE_FIELDS, ENV_FIELDS, split_subscripted
+from .names import go_quote, invalid, port_name_errors, qualified_name_errors, regex_error
+from .podspec import (Container, ContainerPort, EnvFromSource, EnvVar, ExecAction, FieldSelector, GRPCAction,
+                      Handler, HTTPGetAction, KeySelector, Lifecycle, Probe, ResourceSelector, Resources,
+                      SeccompProfile, SecurityContext, SleepAction, TCPSocketAction, VolumeMount)
+
+
+def _parse_security(sc: dict, prefix: str, c: _Checker, host_users: bool = True) -> SecurityContext:
+    """A container's or the pod's ``securityContext`` (``ValidateSecurityContext``,
+    ``validatePodSpecSecurityContext``)."""
+    run_as_user = c.ident(sc.get("runAsUser"), f"{prefix}.runAsUser")
+    run_as_group = c.ident(sc.get("runAsGroup"), f"{prefix}.runAsGroup")
+    read_only = c.opt_bool(sc.get("readOnlyRootFilesystem"), f"{prefix}.readOnlyRootFilesystem")
+    non_root = c.opt_bool(sc.get("runAsNonRoot"), f"{prefix}.runAsNonRoot")
+    privileged = c.opt_bool(sc.get("privileged"), f"{prefix}.privileged")
+    escalation = c.opt_bool(sc.get("allowPrivilegeEscalation"), f"{prefix}.allowPrivilegeEscalation")
+    caps = c.map(sc.get("capabilities"), f"{prefix}.capabilities")
+    add = c.strings(caps.get("add"), f"{prefix}.capabilities.add")
+    drop = c.strings(caps.get("drop"), f"{prefix}.capabilities.drop")
+    proc_mount = c.string(sc.get("procMount"), f"{prefix}.procMount")
+    if proc_mount is not None and proc_mount not in ("Default", "Unmasked"):
+        c.bad(f"{prefix}.procMount", f'Unsupported value: {go_quote(proc_mount)}: supported values: "Default", '
+                                     '"Unmasked"')
+    elif proc_mount == "Unmasked" and host_users:
+        c.bad(f"{prefix}.procMount", f"{invalid(proc_mount, '`hostUsers` must be false to use `Unmasked`')}")
+    seccomp = _parse_seccomp(sc.get("seccompProfile"), f"{prefix}.seccompProfile", c)
+    if escalation is False:
+        if privileged:
+            c.bad(prefix, "Invalid value: cannot set `allowPrivilegeEscalation` to false and `privileged` to true")
+        if "CAP_SYS_ADMIN" in add:
+            c.bad(prefix, "Invalid value: cannot set `allowPrivilegeEscalation` to false and `capabilities.Add` "
+                          "CAP_SYS_ADMIN")
+    return SecurityContext(run_as_user, run_as_group, read_only, non_root, privileged, escalation, add, drop,
+                           proc_mount, seccomp)
+
+
+def _parse_seccomp(raw, prefix: str, c: _Checker) -> SeccompProfile | None:
+    """``validateSeccompProfileField``."""
+    if raw is None:
+        return None
+    sp = c.map(raw, prefix)
+    kind = c.string(sp.get("type"), f"{prefix}.type")
+    profile = c.string(sp.get("localhostProfile"), f"{prefix}.localhostProfile")
+    if sp.get("type") in (None, ""):
+        c.bad(f"{prefix}.type", "Required value: type is required when seccompProfile is set")
+    elif kind is not None and kind not in ("Localhost", "RuntimeDefault", "Unconfined"):
+        c.bad(f"{prefix}.type", f'Unsupported value: {go_quote(kind)}: supported values: "Localhost", '
+                                '"RuntimeDefault", "Unconfined"')
+    if kind == "Localhost":
+        if sp.get("localhostProfile") is None:
+            c.bad(f"{prefix}.localhostProfile", "Required value: must be set when seccomp type is Localhost")
+        elif profile is not None:
+            c.descending_path(profile, f"{prefix}.localhostProfile")
+    elif sp.get("localhostProfile") is not None:
+        c.bad(f"{prefix}.localhostProfile", "Invalid value: can only be set when seccomp type is Localhost")
+    return SeccompProfile(kind, profile) if kind else None
+
+
+def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _Checker,
+                     pod: _PodContext | None = None) -> Container | None:
+    pod = pod or _PodContext()
+    if not isinstance(raw, dict):
+        c.bad(prefix, "must be a map")
+        return None
+    name = c.label(raw.get("name"), f"{prefix}.name")
+    image = c.string(raw.get("image"), f"{prefix}.image", required=True)
+    if image is not None and image != image.strip():
+        c.bad(f"{prefix}.image", invalid(image, "must not have leading or trailing whitespace"))
+        image = None
+    elif image is not None and any(not ch.isprintable() or ch.isspace() for ch in image):
+        # The API server takes it; the kubelet cannot parse it as a reference (image_manager.go
+        # applyDefaultImageTag: ErrInvalidImageName), and no argv can carry a NUL: refused here.
+        c.bad(f"{prefix}.image", invalid(image, "not a valid image reference (the kubelet fails the "
+                                                "container with InvalidImageName: invalid reference format)"))
+        image = None
+    mounts: list[VolumeMount] = []
+    paths: set[str] = set()
+    for i, m in enumerate(c.list(raw.get("volumeMounts"), f"{prefix}.volumeMounts")):
+        where = f"{prefix}.volumeMounts[{i}]"
+        m = c.map(m, where)
+        vname = c.string(m.get("name"), f"{where}.name", required=True)
+        mpath = c.string(m.get("mountPath"), f"{where}.mountPath", required=True)
+        if vname and vname not in volume_names:
+            c.bad(f"{where}.name", f"Not found: {go_quote(vname)}")
+        if mpath and "\x00" in mpath:
+            # mount(2) takes a C string: the runtime fails the container; no docker.sh word carries it.
+            c.bad(f"{where}.mountPath", "holds a NUL byte, which no mount path can carry (the container would "
+                                        "fail to start)")
+            mpath = None
+        if mpath:
+            if not mpath.startswith("/"):
+                # Linux containers: the runtime needs an absolute path.
+                c.bad(f"{where}.mountPath", "must be an absolute path")
+            clean = posixpath.normpath(mpath)
+            if clean in paths:
+                c.bad(f"{where}.mountPath", "must be unique")
+            paths.add(clean)
+            mpath = clean
+        sub = c.string(m.get("subPath"), f"{where}.subPath")
+        if sub is not None:
+            if "\x00" in sub:
+                c.bad(f"{where}.subPath", "holds a NUL byte, which no mount path can carry (the container would "
+                                          "fail to start)")
+            else:
+                c.descending_path(sub, f"{where}.subPath")
+        if m.get("subPathExpr"):
+            c.bad(f"{where}.subPathExpr", "not supported by parity (it depends on runtime environment values)")
+        if vname and mpath:
+            mounts.append(VolumeMount(vname, mpath, c.boolean(m.get("readOnly"), f"{where}.readOnly"), sub, where))
+    security = _parse_security(c.map(raw.get("securityContext"), f"{prefix}.securityContext"),
+                               f"{prefix}.securityContext", c, pod.host_users)
+    runtime = _parse_runtime(raw, prefix, c)
+    lifecycle_fields = _parse_lifecycle_fields(raw, prefix, init, c, pod)
+    if not name or not image:
+        return None
+    return Container(name, image, init, mounts, security, prefix, **runtime, **lifecycle_fields)
+
+
+@dataclass(frozen=True)
+class _PodContext:
+    """What a container's checks need from its pod."""
+
+    host_users: bool = True
+    grace_period: int = 30
+
+
+def _no_nul(value: str | None, field_path: str, c: _Checker) -> None:
+    """A NUL byte cannot be in a process's argument or environment (``execve`` takes C strings): the
+    runtime fails to start the container. Nor could docker.sh or an env file carry it."""
+    if value is not None and "\x00" in value:
+        c.bad(field_path, "holds a NUL byte, which no process argument or environment value can carry "
+                          "(the container would fail to start)")
+
+
+def _parse_runtime(raw: dict, prefix: str, c: _Checker) -> dict:
+    """The fields that say how the container runs (command, env, ports, resources...), typed and
+    checked as the API server's decoder and ``validateContainerCommon`` check them. Returns the
+    keyword arguments of ``Container``."""
+    out: dict = {}
+    for name in ("command", "args"):
+        items = []
+        for i, x in enumerate(c.list(raw.get(name), f"{prefix}.{name}")):
+            text = c.string(x, f"{prefix}.{name}[{i}]") if x != "" else ""
+            _no_nul(text, f"{prefix}.{name}[{i}]", c)
+            items.append(text or "")  # (null decodes to "", as Go's decoder makes it)
+        out[name] = tuple(items) if isinstance(raw.get(name), list) else None
+    working_dir = raw.get("workingDir")
+    _no_nul(c.string(working_dir, f"{prefix}.workingDir"), f"{prefix}.workingDir", c)
+    out["working_dir"] = working_dir if isinstance(working_dir, str) else None
+    for name in ("tty", "stdin"):
+        out[name] = c.boolean(raw.get(name), f"{prefix}.{name}")
+    out["ports"] = _parse_ports(raw, prefix, c)
+    out["resources"] = _parse_resources(raw, prefix, c)
+    out["env_from"] = _parse_env_from(raw, prefix, c)
+    out["env"] = _parse_env(raw, prefix, c)
+    path = c.string(raw.get("terminationMessagePath"), f"{prefix}.terminationMessagePath")
+    out["termination_message_path"] = path or "/dev/termination-log"  # the API server's default
+    policy = c.string(raw.get("terminationMessagePolicy"), f"{prefix}.terminationMessagePolicy") or "File"
+    if policy not in ("File", "FallbackToLogsOnError"):
+        c.bad(f"{prefix}.terminationMessagePolicy", f'Unsupported value: {go_quote(policy)}: supported values: '
+                                                    '"File", "FallbackToLogsOnError"')
+    out["termination_message_policy"] = policy
+    return out
+
+
+def _parse_ports(raw: dict, prefix: str, c: _Checker) -> tuple[ContainerPort, ...]:
+    """``validateContainerPorts``."""
+    ports = []
+    names: set[str] = set()
+    for i, p in enumerate(c.list(raw.get("ports"), f"{prefix}.ports")):
+        where = f"{prefix}.ports[{i}]"
+        p = c.map(p, where)
+        port_name = c.string(p.get("name"), f"{where}.name")
+        errors = port_name_errors(port_name) if port_name is not None else []
+        for message in errors:
+            c.bad(f"{where}.name", invalid(port_name, message))
+        if port_name is not None and not errors:
+            if port_name in names:
+                c.bad(f"{where}.name", f"Duplicate value: {go_quote(port_name)}")
+            names.add(port_name)
+        numbers = {}
+        for key in ("containerPort", "hostPort"):
+            n = c.integer(p.get(key), f"{where}.{key}")
+            if n is None and key == "containerPort" and p.get(key) is None:
+                c.bad(f"{where}.{key}", "Required value")
+            elif n is not None and not 1 <= n <= 65535 and not (key == "hostPort" and n == 0):
+                c.bad(f"{where}.{key}", "must be between 1 and 65535, inclusive")
+                n = None
+            numbers[key] = n
+        proto = c.string(p.get("protocol"), f"{where}.protocol")
+        if proto is not None and proto not in ("TCP", "UDP", "SCTP"):
+            c.bad(f"{where}.protocol", f'Unsupported value: "{proto}": supported values: "SCTP", "TCP", "UDP"')
+        host_ip = c.string(p.get("hostIP"), f"{where}.hostIP")
+        if numbers["containerPort"] is not None:
+            ports.append(ContainerPort(numbers["containerPort"], numbers["hostPort"] or None, proto or "TCP",
+                                       port_name, host_ip, where))
+    return tuple(ports)
+
+
+def _parse_resources(raw: dict, prefix: str, c: _Checker) -> Resources:
+    resources = c.map(raw.get("resources"), f"{prefix}.resources")
+    sections: dict[str, dict[str, str]] = {"limits": {}, "requests": {}}
+    for section in ("limits", "requests"):
+        for key, value in c.map(resources.get(section), f"{prefix}.resources.{section}").items():
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                c.bad(f"{prefix}.resources.{section}[{key}]", "must be a quantity (e.g. 500m, 64Mi)")
+                continue
+            try:
+                quantity.parse(str(value))
+            except quantity.QuantityOverflow:
+                pass  # valid: only what the kubelet's int64 arithmetic makes of it is unknown
+            except ValueError:  # the decoder's error (resource.ParseQuantity, ErrFormatWrong)
+                c.bad(f"{prefix}.resources.{section}[{key}]", f"{go_quote(str(value))}: {QUANTITY_FORMAT}")
+                continue
+            sections[section][str(key)] = str(value)
+    return Resources(requests=sections["requests"], limits=sections["limits"])
+
+
+def _parse_env_from(raw: dict, prefix: str, c: _Checker) -> tuple[EnvFromSource, ...]:
+    """``ValidateEnvFrom``."""
+    out = []
+    for i, src in enumerate(c.list(raw.get("envFrom"), f"{prefix}.envFrom")):
+        where = f"{prefix}.envFrom[{i}]"
+        src = c.map(src, where)
+        env_prefix = c.string(src.get("prefix"), f"{where}.prefix") or ""
+        found = []
+        for kind in ("secretRef", "configMapRef"):
+            ref = c.map(src.get(kind), f"{where}.{kind}")
+            name = c.string(ref.get("name"), f"{where}.{kind}.name", required=kind in src)
+            optional = c.boolean(ref.get("optional"), f"{where}.{kind}.optional")
+            if kind in src:
+                found.append(EnvFromSource(env_prefix, "secret" if kind == "secretRef" else "configMap", name or "",
+                                           optional, where))
+        if not found:
+            c.bad(f"{prefix}.envFrom", 'Invalid value: "": must specify one of: `configMapRef` or `secretRef`')
+        elif len(found) > 1:
+            c.bad(f"{prefix}.envFrom", 'Invalid value: "": may not have more than one field specified at a time')
+        else:
+            out.append(found[0])
+    return tuple(out)
+
+
+def _parse_env(raw: dict, prefix: str, c: _Checker) -> tuple[EnvVar, ...]:
+    """``ValidateEnv`` and ``validateEnvVarValueFrom``."""
+    out = []
+    for i, item in enumerate(c.list(raw.get("env"), f"{prefix}.env")):
+        where = f"{prefix}.env[{i}]"
+        item = c.map(item, where)
+        env_name = c.string(item.get("name"), f"{where}.name", required=True)
+        if env_name is not None and ("=" in env_name or not (env_name.isascii() and env_name.isprintable())):
+            c.bad(f"{where}.name", "a valid environment variable name must consist of printable ASCII characters "
+                                   "other than '='")
+        value = c.string(item.get("value"), f"{where}.value")
+        _no_nul(value, f"{where}.value", c)
+        vf = c.map(item.get("valueFrom"), f"{where}.valueFrom")
+        sources: list = []
+        for kind in ("secretKeyRef", "configMapKeyRef"):
+            ref = c.map(vf.get(kind), f"{where}.valueFrom.{kind}")
+            name, key = (c.string(ref.get(k), f"{where}.valueFrom.{kind}.{k}", required=kind in vf)
+                         for k in ("name", "key"))
+            optional = c.boolean(ref.get("optional"), f"{where}.valueFrom.{kind}.optional")
+            if kind in vf:
+                sources.append(KeySelector("secret" if kind == "secretKeyRef" else "configMap", name or "", key or "",
+                                           optional))
+        fref = c.map(vf.get("fieldRef"), f"{where}.valueFrom.fieldRef")
+        field_path = c.string(fref.get("fieldPath"), f"{where}.valueFrom.fieldRef.fieldPath",
+                              required="fieldRef" in vf)
+        if field_path is not None:
+            _check_env_field_path(field_path, f"{where}.valueFrom.fieldRef", c)
+        if "fieldRef" in vf:
+            sources.append(FieldSelector(field_path or ""))
+        rref = c.map(vf.get("resourceFieldRef"), f"{where}.valueFrom.resourceFieldRef")
+        resource = c.string(rref.get("resource"), f"{where}.valueFrom.resourceFieldRef.resource",
+                            required="resourceFieldRef" in vf)
+        container = c.string(rref.get("containerName"), f"{where}.valueFrom.resourceFieldRef.containerName")
+        div = rref.get("divisor")
+        if div is not None and (isinstance(div, bool) or not isinstance(div, (str, int, float))):
+            c.bad(f"{where}.valueFrom.resourceFieldRef.divisor", "must be a quantity (e.g. 1m, 1Mi)")
+        if "resourceFieldRef" in vf:
+            _check_resource_selector(resource, None if div is None else str(div),
+                                     f"{where}.valueFrom.resourceFieldRef", c)
+            sources.append(ResourceSelector(resource or "", container, None if div is None else str(div)))
+        if item.get("valueFrom") is not None and not sources:
+            c.bad(f"{where}.valueFrom", 'Invalid value: "": must specify one of: `fieldRef`, `resourceFieldRef`, '
+                                        "`configMapKeyRef` or `secretKeyRef`")
+        elif sources and value:
+            c.bad(f"{where}.valueFrom", 'Invalid value: "": may not be specified when `value` is not empty')
+        elif len(sources) > 1:
+            c.bad(f"{where}.valueFrom", 'Invalid value: "": may not have more than one field specified at a time')
+        if env_name is not None:
+            out.append(EnvVar(env_name, value or "", sources[0] if sources else None, where))
+    return tuple(out)
+
+
+def _check_env_field_path(path: str, where: str, c: _Checker) -> None:
+    """``validateObjectFieldSelector`` with the env's supported paths."""
+    head, subscript, subscripted = split_subscripted(path)
+    if head not in CONVERTIBLE_FIELDS:
+        c.bad(f"{where}.fieldPath", invalid(path, f"error converting fieldPath: field label not supported: {head}"))
+    elif subscripted:
+        if head not in ("metadata.labels", "metadata.annotations"):
+            c.bad(where, invalid(head, "does not support subscript"))
+        else:
+            key = subscript.lower() if head == "metadata.annotations" else subscript
+            for message in qualified_name_errors(key):
+                c.bad(where, invalid(key, message))
+    elif head not in ENV_FIELDS:
+        c.bad(f"{where}.fieldPath", f"Unsupported value: {go_quote(head)}: supported values: "
+              + ", ".join(go_quote(f) for f in sorted(ENV_FIELDS)))
+
+
+_PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
+
+
+def _parse_lifecycle_fields(raw: dict, prefix: str, init: bool, c: _Checker, pod: _PodContext) -> dict:
+    """``restartPolicy``, ``lifecycle`` and the probes, as ``validateContainers`` and
+    ``validateInitContainers`` take them: an init container has them only as a native sidecar."""
+    out: dict = {}
+    policy = c.string(raw.get("restartPolicy"), f"{prefix}.restartPolicy")
+    if policy is not None and not init:
+        c.bad(f"{prefix}.restartPolicy", "Forbidden: may not be set for non-init containers")
+    elif policy is not None and policy != "Always":
+        c.bad(f"{prefix}.restartPolicy", f'Unsupported value: {go_quote(policy)}: supported values: "Always"')
+    out["restart_policy"] = policy
+    if init and policy != "Always":
+        for key in ("lifecycle",) + _PROBES:
+            if raw.get(key) is not None:
+                c.bad(f"{prefix}.{key}", "Forbidden: may not be set for init containers without restartPolicy=Always")
+        return out
+    if raw.get("lifecycle") is not None:
+        lc = c.map(raw.get("lifecycle"), f"{prefix}.lifecycle")
+        post, pre = (_parse_handler(lc.get(key), f"{prefix}.lifecycle.{key}", _LIFECYCLE_HANDLERS, c, pod)
+                     if lc.get(key) is not None else None for key in ("postStart", "preStop"))
+        out["lifecycle"] = Lifecycle(post, pre, f"{prefix}.lifecycle")
+    for key, attr in zip(_PROBES, ("liveness_probe", "readiness_probe", "startup_probe")):
+        if raw.get(key) is not None:
+            out[attr] = _parse_probe(raw.get(key), f"{prefix}.{key}", key, c, pod)
+    return out
+
+
+_PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
+_LIFECYCLE_HANDLERS = ("exec", "httpGet", "tcpSocket", "sleep")
+
+
+def _parse_probe(raw, prefix: str, kind: str, c: _Checker, pod: _PodContext) -> Probe | None:
+    """``validateProbe`` and its liveness/readiness/startup rules, after ``SetDefaults_Probe``."""
+    p = c.map(raw, prefix)
+    handler = _parse_handler(p, prefix, _PROBE_HANDLERS, c, pod)
+    values = {}
+    for key, default in (("initialDelaySeconds", 0), ("timeoutSeconds", 1), ("periodSeconds", 10),
+                         ("successThreshold", 1), ("failureThreshold", 3)):
+        n = c.integer(p.get(key), f"{prefix}.{key}")
+        if n is not None and n < 0:
+            c.bad(f"{prefix}.{key}", f"Invalid value: {n}: must be greater than or equal to 0")
+        values[key] = default if not n else n  # 0 (or unset) takes the default, as SetDefaults_Probe does
+    if kind in ("livenessProbe", "startupProbe") and values["successThreshold"] != 1:
+        c.bad(f"{prefix}.successThreshold", f"Invalid value: {values['successThreshold']}: must be 1")
+    grace = c.integer(p.get("terminationGracePeriodSeconds"), f"{prefix}.terminationGracePeriodSeconds")
+    if grace is not None and kind == "readinessProbe":
+        c.bad(f"{prefix}.terminationGracePeriodSeconds", f"Invalid value: {grace}: must not be set for readinessProbes")
+    elif grace is not None and grace <= 0:
+        c.bad(f"{prefix}.terminationGracePeriodSeconds", f"Invalid value: {grace}: must be greater than 0")
+    if handler is None:
+        return None
+    return Probe(handler, values["initialDelaySeconds"], values["timeoutSeconds"], values["periodSeconds"],
+                 values["successThreshold"], values["failureThreshold"], grace, prefix)
+
+
+def _parse_handler(raw, prefix: str, kinds: tuple[str, ...], c: _Checker, pod: _PodContext) -> Handler | None:
+    """``validateHandler``: exactly one action, each checked as its ``validate*Action`` does."""
+    h = c.map(raw, prefix)
+    handler: Handler | None = None
+    found = False
+    for kind in kinds:
+        if h.get(kind) is None:
+            continue
+        where = f"{prefix}.{kind}"
+        if found:
+            c.bad(where, "Forbidden: may not specify more than 1 handler type")
+            continue
+        found = True
+        action = c.map(h.get(kind), where)
+        if kind == "exec":
+            command = c.strings(action.get("command"), f"{where}.command")
+            if not command:
+                c.bad(f"{where}.command", "Required value")
+            handler = ExecAction(command)
+        elif kind == "httpGet":
+            port = c.port_num_or_name(action.get("port"), f"{where}.port")
+            scheme = c.string(action.get("scheme"), f"{where}.scheme") or "HTTP"
+            if scheme not in ("HTTP", "HTTPS"):
+                c.bad(f"{where}.scheme", f'Unsupported value: {go_quote(scheme)}: supported values: "HTTP", "HTTPS"')
+            headers = []
+            for j, header in enumerate(c.list(action.get("httpHeaders"), f"{where}.httpHeaders")):
+                header = c.map(header, f"{where}.httpHeaders[{j}]")
+                hname = c.string(header.get("name"), f"{where}.httpHeaders[{j}].name") or ""
+                if not re.fullmatch("[-A-Za-z0-9]+", hname):
+                    c.bad(f"{where}.httpHeaders", invalid(hname, regex_error(
+                        "a valid HTTP header must consist of alphanumeric characters or '-'", "[-A-Za-z0-9]+",
+                        "X-Header-Name")))
+                headers.append((hname, c.string(header.get("value"), f"{where}.httpHeaders[{j}].value") or ""))
+            path = c.string(action.get("path"), f"{where}.path") or "/"
+            host = c.string(action.get("host"), f"{where}.host")
+            handler = HTTPGetAction(port, path, scheme, host, tuple(headers)) if port is not None else None
+        elif kind == "tcpSocket":
+            port = c.port_num_or_name(action.get("port"), f"{where}.port")
+            host = c.string(action.get("host"), f"{where}.host")
+            handler = TCPSocketAction(port, host) if port is not None else None
+        elif kind == "grpc":
+            n = c.integer(action.get("port"), f"{where}.port")
+            if n is not None and not 1 <= n <= 65535 or action.get("port") is None:
+                c.bad(f"{where}.port", f"Invalid value: {n or 0}: must be between 1 and 65535, inclusive")
+            service = c.string(action.get("service"), f"{where}.service")
+            handler = GRPCAction(n, service) if n else None
+        else:  # sleep (validateSleepAction, with the zero value allowed as current API servers do)
+            seconds = c.integer(action.get("seconds"), f"{where}.seconds") or 0
+            if not 0 <= seconds <= pod.grace_period:
+                c.bad(where, f"Invalid value: {seconds}: must be non-negative and less than "
+                             f"terminationGracePeriodSeconds ({pod.grace_period})")
+            handler = SleepAction(seconds)
+    if not found:
+        c.bad(prefix, "Required value: must specify a handler type")
+    return handler

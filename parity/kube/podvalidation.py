@@ -1,0 +1,176 @@
+"""A raw pod spec -> the typed ``PodSpec`` (``podspec.py``), validated as ``ValidatePodSpec`` validates
+it: volumes (``volumevalidation.py``), containers (``containervalidation.py``) and the pod-level fields
+(ids, hostname, subdomain, hostAliases, DNS policy, host namespaces, sysctls, host ports).
+
+Validation messages follow ``pkg/apis/core/validation/validation.go`` and name the field the way
+kubectl does (``spec.volumes[0].secret.defaultMode``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import Problems
+from .checker import _Checker
+from .containervalidation import _PodContext, _parse_container, _parse_security
+from .names import dns1123_label_errors, dns1123_subdomain_errors, go_quote, invalid, ip_address_errors
+from .podspec import Container, HostAlias, PodSpec, Sysctl, Volume, _sysctl_namespace
+from .volumevalidation import _parse_volume
+
+
+def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: str,
+                   claims: list[Volume] | None = None) -> PodSpec | None:
+    """``claims``: the volumes a StatefulSet's controller adds for its ``volumeClaimTemplates``
+    (``claim_volumes``); as its ``updateStorage`` does, they come first and replace template volumes
+    of the same name."""
+    c = _Checker(problems, file, ref)
+    before = len(problems.items)
+    raw_volumes = c.list(spec.get("volumes"), f"{prefix}.volumes")
+    volumes = [_parse_volume(v, f"{prefix}.volumes[{i}]", c) for i, v in enumerate(raw_volumes)]
+    volumes = [v for v in volumes if v is not None]
+    if claims:
+        claimed = {v.name for v in claims}
+        volumes = list(claims) + [v for v in volumes if v.name not in claimed]
+    seen: set[str] = set()
+    for v in volumes:
+        if v.name in seen:
+            c.bad(f"{v.field}.name", f"Duplicate value: {go_quote(v.name)}")
+        seen.add(v.name)
+
+    host_users = c.opt_bool(spec.get("hostUsers"), f"{prefix}.hostUsers") is not False
+    grace = c.integer(spec.get("terminationGracePeriodSeconds"), f"{prefix}.terminationGracePeriodSeconds")
+    pod = _PodContext(host_users, 30 if grace is None else grace)
+    psc = c.map(spec.get("securityContext"), f"{prefix}.securityContext")
+    pod_security = _parse_security(psc, f"{prefix}.securityContext", c, host_users)
+    fs_group = c.ident(psc.get("fsGroup"), f"{prefix}.securityContext.fsGroup")
+    groups = [g for g in (c.ident(x, f"{prefix}.securityContext.supplementalGroups[{i}]")
+                          for i, x in enumerate(c.list(psc.get("supplementalGroups"),
+                                                       f"{prefix}.securityContext.supplementalGroups")))
+              if g is not None]
+
+    # Mounts are checked against every volume declared, a misnamed one included (said once, above).
+    names = {v.get("name") for v in raw_volumes if isinstance(v, dict)} | {v.name for v in claims or []}
+    init = [_parse_container(x, f"{prefix}.initContainers[{i}]", True, names, c, pod)
+            for i, x in enumerate(c.list(spec.get("initContainers"), f"{prefix}.initContainers"))]
+    regular = [_parse_container(x, f"{prefix}.containers[{i}]", False, names, c, pod)
+               for i, x in enumerate(c.list(spec.get("containers"), f"{prefix}.containers"))]
+    if spec.get("containers") in (None, []):  # (not a list at all: c.list said so, once)
+        c.bad(f"{prefix}.containers", "Required value")
+    ephemeral = []
+    for i, x in enumerate(c.list(spec.get("ephemeralContainers"), f"{prefix}.ephemeralContainers")):
+        if isinstance(x, dict):
+            where = f"{prefix}.ephemeralContainers[{i}].securityContext"
+            ephemeral.append(_parse_security(c.map(x.get("securityContext"), where), where, c).run_as_user)
+    policy = c.string(spec.get("restartPolicy"), f"{prefix}.restartPolicy")
+    if policy is not None and policy not in ("Always", "OnFailure", "Never"):
+        c.bad(f"{prefix}.restartPolicy", f'Unsupported value: "{policy}": supported values: "Always", "Never", '
+                                         '"OnFailure"')
+    account = c.string(spec.get("serviceAccountName"), f"{prefix}.serviceAccountName")
+    seen_names: set[str] = set()
+    for ctr in [x for x in init + regular if x is not None]:
+        if ctr.name in seen_names:
+            c.bad(f"{ctr.field}.name", f"Duplicate value: {go_quote(ctr.name)}")
+        seen_names.add(ctr.name)
+    extra = _parse_pod_fields(spec, prefix, psc, [x for x in init if x], [x for x in regular if x], c)
+    if account is not None:
+        for message in dns1123_subdomain_errors(account):  # ValidateServiceAccountName
+            c.bad(f"{prefix}.serviceAccountName", invalid(account, message))
+    if len(problems.items) > before:
+        return None
+    return PodSpec(volumes, [x for x in init if x], [x for x in regular if x], ephemeral, pod_security, fs_group,
+                   groups, policy, account, termination_grace_period_seconds=pod.grace_period, **extra)
+
+
+#: ``validateSysctls``: the name's pattern, printed as the API server prints its regexp.
+_SYSCTL_RE = re.compile(r"^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[\./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$")
+
+
+def _parse_pod_fields(spec: dict, prefix: str, psc: dict, init: list[Container], regular: list[Container],
+                      c: _Checker) -> dict:
+    """The pod-level fields beyond volumes, containers and ids (``ValidatePodSpec``): hostname,
+    subdomain, hostAliases, DNS policy, host namespaces, sysctls... Returns ``PodSpec`` keyword
+    arguments."""
+    out: dict = {}
+    for key in ("hostname", "subdomain"):
+        value = c.string(spec.get(key), f"{prefix}.{key}")
+        for message in dns1123_label_errors(value) if value else []:
+            c.bad(f"{prefix}.{key}", invalid(value, message))
+        out[key] = value
+    aliases = []
+    for i, alias in enumerate(c.list(spec.get("hostAliases"), f"{prefix}.hostAliases")):
+        where = f"{prefix}.hostAliases[{i}]"
+        alias = c.map(alias, where)
+        ip = c.string(alias.get("ip"), f"{where}.ip") or ""
+        for msg in ip_address_errors(ip):
+            c.bad(f"{where}.ip", invalid(ip, msg))
+        names = c.strings(alias.get("hostnames"), f"{where}.hostnames")
+        for j, name in enumerate(names):
+            for message in dns1123_subdomain_errors(name):
+                c.bad(f"{where}.hostnames[{j}]", invalid(name, message))
+        aliases.append(HostAlias(ip, names))
+    out["host_aliases"] = tuple(aliases)
+    out["set_hostname_as_fqdn"] = c.boolean(spec.get("setHostnameAsFQDN"), f"{prefix}.setHostnameAsFQDN")
+    out["automount_service_account_token"] = c.opt_bool(spec.get("automountServiceAccountToken"),
+                                                         f"{prefix}.automountServiceAccountToken")
+    out["enable_service_links"] = c.opt_bool(spec.get("enableServiceLinks"), f"{prefix}.enableServiceLinks") \
+        is not False
+    for key, attr in (("shareProcessNamespace", "share_process_namespace"), ("hostNetwork", "host_network"),
+                      ("hostPID", "host_pid"), ("hostIPC", "host_ipc")):
+        out[attr] = c.boolean(spec.get(key), f"{prefix}.{key}")
+    if out["share_process_namespace"] and out["host_pid"]:
+        # The internal API keeps both in the pod's security context: the API server names it so.
+        c.bad(f"{prefix}.securityContext.shareProcessNamespace",
+              "Invalid value: true: ShareProcessNamespace and HostPID cannot both be enabled")
+    dns = c.string(spec.get("dnsPolicy"), f"{prefix}.dnsPolicy") or "ClusterFirst"
+    if dns not in ("ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"):
+        c.bad(f"{prefix}.dnsPolicy", f'Unsupported value: {go_quote(dns)}: supported values: '
+                                     '"ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"')
+    out["dns_policy"] = dns
+    sysctls, seen = [], set()
+    for i, item in enumerate(c.list(psc.get("sysctls"), f"{prefix}.securityContext.sysctls")):
+        where = f"{prefix}.securityContext.sysctls[{i}]"
+        item = c.map(item, where)
+        name = c.string(item.get("name"), f"{where}.name") or ""
+        if not name:
+            c.bad(f"{where}.name", "Required value")
+        elif len(name) > 253 or not _SYSCTL_RE.match(name):
+            c.bad(f"{where}.name", invalid(name, f"must have at most 253 characters and match regex "
+                                                 f"{_SYSCTL_RE.pattern}"))
+        elif name in seen:
+            c.bad(f"{where}.name", f"Duplicate value: {go_quote(name)}")
+        namespace = _sysctl_namespace(name)
+        if namespace == "net" and out["host_network"]:
+            c.bad(f"{where}.name", invalid(name, "may not be specified when 'hostNetwork' is true"))
+        elif namespace == "ipc" and out["host_ipc"]:
+            c.bad(f"{where}.name", invalid(name, "may not be specified when 'hostIPC' is true"))
+        seen.add(name)
+        sysctls.append(Sysctl(name, c.string(item.get("value"), f"{where}.value") or ""))
+    out["sysctls"] = tuple(sysctls)
+    _check_host_ports(init, regular, out["host_network"], c)
+    return out
+
+
+def _check_host_ports(init: list[Container], regular: list[Container], host_network: bool,
+                      c: _Checker) -> None:
+    """``checkHostPortConflicts`` (the regular containers together, each init container alone: they
+    run one by one) and ``validatePodHostNetworkDeps``."""
+    groups = [[ctr] for ctr in init] + [regular]
+    for group in groups:
+        taken: set[str] = set()
+        for ctr in group:
+            for p in ctr.ports:
+                if not p.host_port:
+                    continue
+                key = f"{p.protocol}/{p.host_ip or ''}/{p.host_port}"
+                if key in taken:
+                    c.bad(f"{p.field}.hostPort", f"Duplicate value: {go_quote(key)}")
+                taken.add(key)
+    if host_network:
+        # A host port must be the container port; 0 (unset) passes: SetDefaults_Pod makes it the
+        # container port in a Pod, and so it is when a template's pod is made.
+        for ctr in regular:
+            for p in ctr.ports:
+                hp = p.host_port or 0
+                if hp and hp != p.container_port:
+                    c.bad(f"{p.field}.hostPort", f"Invalid value: {hp}: must match `containerPort` when "
+                                                 "`hostNetwork` is true")
