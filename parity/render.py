@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 from typing import TYPE_CHECKING
 
+from .docker.health import SANDBOX_GONE
 from .layout import FILE, SYMLINK, ContainerLayout, WorkloadLayout, mode_string, short_digest
 from .output import Painter, printable
 
@@ -167,6 +168,9 @@ def status_text(report: StatusReport, paint: Painter) -> str:
             names = sorted({n for aliases in w.sandbox.names.values() for n in aliases})
             lines.append(printable(f"  {'(pod sandbox)':<20} {w.sandbox.state:<10} "
                                    + ("DNS names " + ", ".join(names) if names else "no DNS names")))
+            if w.sandbox.problem:
+                lines.append(paint(printable(f"      {w.sandbox.problem}{SANDBOX_GONE} (see: docker logs "
+                                             f"{w.sandbox.container})"), "red"))
         for c in w.containers:
             verdict = {True: paint("in parity", "green"), False: paint(
                 f"{len(c.differences)} difference(s)", "red"), None: "not checked"}[c.in_parity]

@@ -53,9 +53,12 @@ class SandboxStatus:
     container: str  # the engine's container
     state: str
     names: dict[str, list[str]] = field(default_factory=dict)  # network -> aliases
+    #: Why it does not run (``health.Condition.problem``): the pod's containers lost their network namespace.
+    problem: str | None = None
 
     def to_json(self) -> dict:
-        return {"container": self.container, "state": self.state, "names": self.names}
+        return {"container": self.container, "state": self.state, "names": self.names,
+                "running": self.problem is None, "problem": self.problem}
 
 
 @dataclass
@@ -85,8 +88,9 @@ class StatusReport:
     @property
     def running(self) -> bool:
         """Every container runs as it should: none restarting, exited (a Job's or an init container's:
-        exited non-zero) or unhealthy."""
-        return not any(c.problem for w in self.workloads for c in w.containers)
+        exited non-zero) or unhealthy; and every pod's sandbox runs."""
+        return not any(c.problem for w in self.workloads for c in w.containers) and not any(
+            w.sandbox.problem for w in self.workloads if w.sandbox is not None)
 
     @property
     def ok(self) -> bool:
@@ -130,7 +134,8 @@ def sandboxes_running(client) -> dict[tuple[str, str, str], SandboxStatus]:
         names = {net: [a for a in (ep or {}).get("Aliases") or [] if not ctr.id.startswith(a)]
                  for net, ep in sorted(networks.items())}
         key = (labels.get(LABEL_PROJECT, ""), labels.get(LABEL_NAMESPACE, "default"), labels[LABEL_WORKLOAD])
-        out[key] = SandboxStatus(ctr.name, ctr.status, names)
+        now = _settled(ctr)
+        out[key] = SandboxStatus(ctr.name, now.state, names, now.problem)
     return out
 
 

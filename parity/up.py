@@ -38,7 +38,7 @@ from .docker.emit import DATA_DIR
 from .docker.engine import (DEFAULT_TIMEOUT, Listed, by_label, connect, containers_named, engine_errors,
                              ensure_image, first_line, project_containers, requests_errors, volumes_named)
 from .docker.generate import generate
-from .docker.health import Condition, condition
+from .docker.health import SANDBOX_GONE, Condition, condition
 from .docker.inplace import swap_in_place, volume_shape
 from .docker.labels import (LABEL_CONFIG, LABEL_DIGEST, LABEL_PROJECT, LABEL_ROLE, LABEL_UP_OWNER,
                             LABEL_VOLUME_DIGEST, LABEL_VOLUME_SHAPE, ROLE_DATA, compose_labels, not_ours,
@@ -732,28 +732,32 @@ class _Up:
         """--wait: until every container is up (``health.condition``: running, healthy where it has a
         health check; exited 0 for one that runs to completion) or one cannot get there (it exited,
         crash-loops, is unhealthy: the run stops at the first), at most ``timeout`` seconds. Each
-        container that is not up gets a line in ``result.problems``; log contents are never read."""
+        pod's sandbox is waited for too (running: a sandbox that exited took the pod's network
+        namespace with it, as a dead pause container does). Each container that is not up gets a line
+        in ``result.problems``; log contents are never read."""
         self.result.waited = True
         deadline = time.monotonic() + timeout
         # (init containers: up waited for them, exit 0; a CronJob's: made, never started: on demand)
         services = [s for s in self.plan.services if not s.init and self.pod_of[s.name].run != "on-demand"]
-        seen: dict[str, tuple[tuple, float]] = {}  # service -> ((StartedAt, RestartCount), first seen)
+        # What is watched: (the name a problem line gives, the engine's container name).
+        watched = [(s.name, self.plan.container_name(s)) for s in services]
+        watched += [(sb.pod.sandbox, sb.name) for sb in self.sandboxes]
+        seen: dict[str, tuple[tuple, float]] = {}  # watched -> ((StartedAt, RestartCount), first seen)
         while True:
-            found = self._parallel([lambda s=s: self.client.api.inspect_container(self.plan.container_name(s))
-                                    for s in services])
+            found = self._parallel([lambda n=name: self.client.api.inspect_container(n) for _, name in watched])
             now = time.monotonic()
             states, pending, unsettled = {}, [], []
-            for s, attrs in zip(services, found):
-                c = states[s.name] = condition(attrs)
+            for (key, _), attrs in zip(watched, found):
+                c = states[key] = condition(attrs)
                 if c.ok and c.health is None and c.state == "running":
                     run = (attrs["State"].get("StartedAt"), c.restarts)
-                    if seen.get(s.name, ((), 0.0))[0] != run:
-                        seen[s.name] = (run, now)
-                    if now - seen[s.name][1] < STABLE:
-                        unsettled.append(s)  # (up, unless it exits within STABLE s)
+                    if seen.get(key, ((), 0.0))[0] != run:
+                        seen[key] = (run, now)
+                    if now - seen[key][1] < STABLE:
+                        unsettled.append(key)  # (up, unless it exits within STABLE s)
                 elif c.ok is None:
-                    pending.append(s)
-            failed = [s for s in services if states[s.name].ok is False]
+                    pending.append(key)
+            failed = [key for key, _ in watched if states[key].ok is False]
             if failed or not (pending or unsettled) or now >= deadline:
                 break
             time.sleep(WAIT_POLL)
@@ -761,11 +765,18 @@ class _Up:
         for s in services:
             c, shown = states[s.name], by_name[s.name]
             shown.state, shown.health, shown.problem = c.state, c.health, c.problem
-        for s in failed or pending:
-            c = states[s.name]
+        sandboxes = {sb.pod.sandbox for sb in self.sandboxes}
+        for key, name in watched:
+            if key not in (failed or pending):
+                continue
+            c = states[key]
             problem = c.problem if failed else _not_up_in_time(c, timeout)
-            by_name[s.name].problem = problem
-            self.result.problems.append(f"{s.name}: {problem} (see: docker logs {self.plan.container_name(s)})")
+            if key in sandboxes:  # (not a container of the pod's: named as the pod's sandbox)
+                self.result.problems.append(f"{key} (the pod's sandbox): {problem}{SANDBOX_GONE if failed else ''} "
+                                            f"(see: docker logs {name})")
+                continue
+            by_name[key].problem = problem
+            self.result.problems.append(f"{key}: {problem} (see: docker logs {name})")
 
 
 def _not_up_in_time(c: Condition, timeout: float) -> str:

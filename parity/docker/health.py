@@ -284,6 +284,10 @@ class Condition:
     completes: bool = False  # it runs to completion (runs_to_completion)
 
 
+#: What a pod sandbox that does not run means for its pod, after its problem (``up --wait``, ``status``).
+SANDBOX_GONE = ": the pod's containers lost its network namespace"
+
+
 def runs_to_completion(attrs: dict) -> bool:
     """Whether a container is meant to end (an init container, a Job's, a pod with restartPolicy
     Never/OnFailure): parity starts long-running ones, and only those, with ``unless-stopped``."""

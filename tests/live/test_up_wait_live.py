@@ -176,3 +176,71 @@ def test_up_wait_exits_0_once_every_container_is_up_and_a_jobs_has_exited_0(dock
         assert docker_client.containers.get(f"{project}.migrate_run").attrs["State"]["ExitCode"] == 0
     finally:
         run_parity("down", src, "-p", project, env=env)
+
+
+SLOW = """
+apiVersion: v1
+kind: Pod
+metadata: {name: slow}
+spec:
+  terminationGracePeriodSeconds: 0
+  automountServiceAccountToken: false
+  containers:
+  - name: app
+    image: busybox:latest
+    command: [sleep, "3600"]
+    readinessProbe: {exec: {command: [test, -f, /nowhere]}, periodSeconds: 60}
+"""
+
+
+@pytest.mark.live
+def test_up_wait_and_status_name_a_pod_sandbox_that_exited(docker_client, tmp_path):
+    """The pod's sandbox holds its network namespace: one that exits while ``up --wait`` waits (the app's
+    first health check is 60 s away) makes the pod not up, and ``up`` names the sandbox, not a
+    container of the pod's (it waited for the app only, until its timeout); ``status`` exits 1 with
+    the line under the sandbox's."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from ..conftest import ROOT
+
+    project = "parity-test-slow"
+    env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
+    src = str(write(tmp_path, SLOW))
+    full_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
+    up = subprocess.Popen([sys.executable, "-m", "parity.cli", "up", src, "-p", project, "--wait",
+                           "--wait-timeout", "120"], cwd=ROOT, env=full_env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60  # a bound, not a measure: the app starts within seconds
+        while time.monotonic() < deadline:
+            found = docker_client.containers.list(filters={"name": f"{project}.app", "status": "running"})
+            if found:
+                break
+            time.sleep(0.2)
+        assert found, "the app never ran"
+        docker_client.containers.get(f"{project}.pod_sandbox").stop(timeout=5)
+        out, err = up.communicate(timeout=120)
+        assert up.returncode == 1, err.decode()
+        assert err.decode().splitlines()[-1] == (
+            f"parity: pod_sandbox (the pod's sandbox): exited with code 0: the pod's containers lost its network "
+            f"namespace (see: docker logs {project}.pod_sandbox)")
+        assert out.decode().startswith("Pod/slow is not up (changed: ")
+        status = run_parity("status", "-p", project, env=env)
+        assert status.returncode == 1
+        assert status.stdout.decode().splitlines()[1:4] == [
+            "  (pod sandbox)        exited     DNS names slow",
+            f"      exited with code 0: the pod's containers lost its network namespace (see: docker logs "
+            f"{project}.pod_sandbox)",
+            "  app                  running (starting) in parity"]
+        doc = json.loads(run_parity("status", "-p", project, "--format", "json", env=env).stdout)
+        sandbox = doc["workloads"][0]["sandbox"]
+        assert (doc["running"], sandbox["state"], sandbox["running"], sandbox["problem"]) == (
+            False, "exited", False, "exited with code 0")
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.communicate()
+        run_parity("down", src, "-p", project, env=env)
