@@ -16,7 +16,7 @@ from .compare import Difference, compare_containers, extra_writable, termination
 from .docker.compose import ComposeProject
 from .docker.labels import COMPOSE_SERVICE, LABEL_DIFF_OWNER, LABEL_ROLE, ROLE_PROBE, run_owner
 from .docker.liveproject import DEFAULT_TIMEOUT
-from .docker.plan import pod_keys, service_key
+from .docker.plan import pod_keys, service_key, unenforced_volume_notes
 from .docker.static_layout import StaticReader
 from .docker.security import identity, pod_ref, security_settings
 from .errors import EXIT_DIFFERENT, EXIT_SAME, ParityError, Problem
@@ -112,6 +112,11 @@ class Expected:
                 out[service_key(key, ctr.name)] = cluster_facets(w.spec, ctr, security)
         return out
 
+    def volume_notes(self) -> list[str]:
+        """What no setup enforces of the writable volumes' limits (``plan.unenforced_volume_notes``):
+        said, as k8s-to-docker says it, since there is nothing to compare."""
+        return [note for w in self.workloads if w is not None for note in unenforced_volume_notes(w)]
+
     def health_checks(self) -> dict[str, HealthCheck | None]:
         """The health check (``docker/health.py``) of every container ``facets`` covers, by the same name."""
         keys = pod_keys(self.workloads) if all(self.workloads) else []
@@ -203,7 +208,8 @@ def static_diff(expected: Expected, project: ComposeProject, mapping: dict[str, 
     Returns:
         The report.
     """
-    report = DiffReport(expected.subject, project.file, "static", notes=list(project.notes) + expected.notes)
+    report = DiffReport(expected.subject, project.file, "static",
+                        notes=list(project.notes) + expected.notes + expected.volume_notes())
     pairs, report.differences = pair(expected, project, mapping)
     reader = StaticReader(project)
     facets, checks = expected.facets(), expected.health_checks()
@@ -420,7 +426,7 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
 
     progress = progress or Progress()
     report = DiffReport(expected.subject, project.file, "live" if running is None else f"live (project {running})",
-                        notes=list(expected.notes))
+                        notes=list(expected.notes) + expected.volume_notes())
     pairs, report.differences = pair(expected, project, mapping)
     facets, checks = expected.facets(), expected.health_checks()
     terminations = expected.termination_paths()

@@ -534,12 +534,21 @@ def _add_services(plan: AppPlan, workloads: Sequence[Workload], inputs: Inputs, 
     (``kube/services.py``); what they cannot do here goes to the pod's differences (about a Service
     that reaches no pod: the first pod's)."""
     app = resolve(list(workloads), list(inputs.services.values()), publish)
-    for pod, found in zip(plan.pods, app.pods):
+    for pod, found, w in zip(plan.pods, app.pods, workloads):
         pod.aliases = list(found.names)
         pod.short_aliases = list(found.namespace_names)
         pod.published = list(found.published)
         pod.forwards = list(found.forwards)
         pod.differences.extend(found.notes)
+        ready = [service_key(pod.key, c.name) for c in w.spec.all_containers
+                 if c.readiness_probe is not None and (c.sidecar or not c.init)]
+        if ready and found.names:
+            # The endpoints controller lists a pod's address only when it is Ready; a network alias
+            # answers as soon as the sandbox runs.
+            pod.differences.append(
+                f"{', '.join(ready)}: readinessProbe does not gate the Service DNS names here "
+                f"({found.names[0]} and the other names of its Services): a pod that is not ready still answers at them (in the cluster it leaves "
+                "the Service's endpoints until it is ready)")
     if plan.pods:  # about the app as a whole: said once
         plan.pods[0].differences.extend(app.notes + [SERVICE_ENV_NOTE])
 
@@ -723,8 +732,7 @@ def _writable_notes(pod: PodPlan, w: Workload) -> list[str]:
         s = v.source
         if isinstance(s, HostPathSource):
             notes.append(f"hostPath volume \"{v.name}\" binds {s.path} of the Docker host (not a cluster node's): "
-                         "it reaches into the host" + (", type FileOrCreate: compose cannot create a missing file "
-                                                       "(docker.sh and parity up do)" if s.type == "FileOrCreate" else ""))
+                         "it reaches into the host" + _host_path_type_note(s.type))
         elif isinstance(s, EmptyDirSource) and s.memory and s.size_limit is None:
             notes.append(f"emptyDir volume \"{v.name}\" (medium Memory) has no sizeLimit: the cluster sizes its tmpfs "
                          "to the pod's memory limit or the node's allocatable memory; here it is the kernel's default "
@@ -733,6 +741,37 @@ def _writable_notes(pod: PodPlan, w: Workload) -> list[str]:
             notes.append(f"persistentVolumeClaim {s.claim_name}: a local named volume (its storage class, size and "
                          "access modes are the cluster's); its data survives down and up (parity down "
                          "--delete-claims removes it)")
+    return notes + unenforced_volume_notes(w)
+
+
+def _host_path_type_note(kind: str) -> str:
+    """What compose leaves out of a hostPath's ``type``: it has no type check (``bind.create_host_path``
+    only makes a missing directory); docker.sh and ``parity up`` run the kubelet's (docker/hostpath.py)."""
+    if kind == "FileOrCreate":
+        return (", type FileOrCreate: compose neither checks it nor creates a missing file (docker.sh and parity up "
+                "do both)")
+    if kind:
+        return f", type {kind}: compose does not check it (docker.sh and parity up run the kubelet's check)"
+    return ""
+
+
+def unenforced_volume_notes(w: Workload) -> list[str]:
+    """The limits of a pod's writable volumes that nothing enforces here, for k8s-to-docker, ``up``
+    and both diffs (which have nothing to compare them with): a disk emptyDir's ``sizeLimit`` (the
+    kubelet's eviction manager evicts the pod past it; a Docker volume grows to the disk's size) and a
+    generic ephemeral volume's claim (a storage class provisions it with the size requested; here a
+    plain local volume, removed with the pod)."""
+    notes = []
+    for v in w.spec.volumes:
+        s = v.source
+        if isinstance(s, EmptyDirSource) and not s.medium and s.size_text is not None:
+            notes.append(f"emptyDir volume \"{v.name}\" has sizeLimit {s.size_text}: not enforced here (the kubelet "
+                         "evicts the pod once the volume holds more; a Docker volume grows to the disk's size)")
+        elif isinstance(s, EphemeralSource):
+            storage_class = f"storage class {s.storage_class}" if s.storage_class else "the default storage class"
+            size = f"size {s.size}" if s.size else "no size"
+            notes.append(f"ephemeral volume \"{v.name}\": its claim ({storage_class}, {size} requested) is not made "
+                         "here: a local named volume, of the disk's size, removed with the pod")
     return notes
 
 

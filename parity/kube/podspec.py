@@ -122,6 +122,8 @@ class EphemeralSource:
     with it (claim ``<pod>-<volume>``); reproduced as a named volume of the pod, removed with it."""
 
     read_only: bool = False
+    storage_class: str | None = None  # the template's spec.storageClassName as written (None: the default)
+    size: str | None = None  # its spec.resources.requests.storage as written
 
 
 @dataclass(frozen=True)

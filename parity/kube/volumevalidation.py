@@ -213,11 +213,18 @@ def _claim_name(value, field_path: str, c: _Checker) -> str | None:
 def _parse_ephemeral(raw: dict, prefix: str, c: _Checker) -> EphemeralSource:
     """``validateEphemeralVolumeSource``: a ``volumeClaimTemplate`` is required (its spec is the
     storage class's business: not reproduced, the volume is a plain Docker volume)."""
+    storage_class = size = None
     if raw.get("volumeClaimTemplate") is None:
         c.bad(f"{prefix}.volumeClaimTemplate", "Required value")
     else:
-        c.map(raw.get("volumeClaimTemplate"), f"{prefix}.volumeClaimTemplate")
-    return EphemeralSource(c.boolean(raw.get("readOnly"), f"{prefix}.readOnly"))
+        where = f"{prefix}.volumeClaimTemplate.spec"
+        spec = c.map(c.map(raw.get("volumeClaimTemplate"), f"{prefix}.volumeClaimTemplate").get("spec"), where)
+        storage_class = c.string(spec.get("storageClassName"), f"{where}.storageClassName")
+        requests = c.map(c.map(spec.get("resources"), f"{where}.resources").get("requests"),
+                         f"{where}.resources.requests")
+        stored = requests.get("storage")  # (said, never checked: the storage class's business)
+        size = str(stored) if isinstance(stored, (str, int, float)) and not isinstance(stored, bool) else None
+    return EphemeralSource(c.boolean(raw.get("readOnly"), f"{prefix}.readOnly"), storage_class, size)
 
 
 def claim_volumes(templates, set_name: str, prefix: str, problems: Problems, file: str, ref: str) -> list[Volume]:

@@ -667,3 +667,64 @@ spec:
         "directory"])
     assert [call.split()[:2] for call in log.read_text().splitlines()] == [
         ["ps", "-aq"], ["volume", "ls"], ["volume", "ls"], ["network", "ls"], ["image", "rm"]]
+
+
+SAID_NOT_SILENT = """
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, labels: {app: web}}
+spec:
+  automountServiceAccountToken: false
+  containers:
+  - name: app
+    image: busybox:latest
+    readinessProbe: {exec: {command: ["true"]}}
+    volumeMounts:
+    - {name: scratch, mountPath: /scratch}
+    - {name: eph, mountPath: /eph}
+    - {name: host, mountPath: /host}
+  volumes:
+  - {name: scratch, emptyDir: {sizeLimit: 1Gi}}
+  - name: eph
+    ephemeral:
+      volumeClaimTemplate:
+        spec: {storageClassName: fast, accessModes: [ReadWriteOnce], resources: {requests: {storage: 5Gi}}}
+  - {name: host, hostPath: {path: /var/log, type: Directory}}
+"""
+#: What parity dropped silently before (issue 13's review): a disk emptyDir's sizeLimit, an ephemeral
+#: volume's storage class and size, compose's missing hostPath type check, readiness and Service names.
+SAID_VOLUMES = [
+    'emptyDir volume "scratch" has sizeLimit 1Gi: not enforced here (the kubelet evicts the pod once the volume '
+    "holds more; a Docker volume grows to the disk's size)",
+    'ephemeral volume "eph": its claim (storage class fast, size 5Gi requested) is not made here: a local named '
+    "volume, of the disk's size, removed with the pod"]
+SAID = [
+    'hostPath volume "host" binds /var/log of the Docker host (not a cluster node\'s): it reaches into the host, '
+    "type Directory: compose does not check it (docker.sh and parity up run the kubelet's check)",
+    *SAID_VOLUMES,
+    "app: readinessProbe does not gate the Service DNS names here (web.default and the other names of its "
+    "Services): a pod that is not ready still answers at them (in the cluster it leaves the Service's endpoints "
+    "until it is ready)"]
+
+
+def test_what_no_setup_enforces_is_said_in_the_output_the_readme_and_the_diff(tmp_path):
+    """A disk emptyDir's sizeLimit, an ephemeral volume's claim (storage class, size), a hostPath type
+    compose does not check, and readiness that does not gate the Service's names: each was dropped
+    without a word; now a note in k8s-to-docker's output and README, and the volume ones in diff's."""
+    src = write(tmp_path, SAID_NOT_SILENT)
+    result = run_parity("k8s-to-docker", str(src), "-o", str(tmp_path / "out"), "--format", "json")
+    assert result.returncode == 0, result.stderr.decode()
+    differences = json.loads(result.stdout)["differences"]
+    assert [d for d in differences if d in SAID] == SAID
+    readme = (tmp_path / "out" / "README.md").read_text().splitlines()
+    assert [line for line in readme if line[2:] in SAID] == [f"- {n}" for n in SAID]
+    diff = run_parity("diff", str(src), "--compose", str(tmp_path / "out" / "compose.yaml"), "--format", "json")
+    assert diff.returncode == 0, diff.stderr.decode()
+    assert json.loads(diff.stdout)["notes"] == SAID_VOLUMES
