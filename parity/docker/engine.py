@@ -166,8 +166,9 @@ def first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def ensure_image(client: docker.DockerClient, image: str) -> None:
-    """An app image must exist locally or be pullable; say which, plainly, when neither."""
+def ensure_image(client: docker.DockerClient, image: str, base: bool = False) -> None:
+    """An app image must exist locally or be pullable; say which, plainly, when neither
+    (``unavailable_image``; ``base``: it is the base image parity runs the pod's sandbox on)."""
     try:
         client.images.get(image)
         return
@@ -176,7 +177,35 @@ def ensure_image(client: docker.DockerClient, image: str) -> None:
     try:
         client.images.pull(image)
     except docker.errors.DockerException as exc:
-        raise ParityError(f"image {image} is not available locally and cannot be pulled: {first_line(exc)}") from None
+        raise ParityError(unavailable_image(image, first_line(exc), base)) from None
+
+
+def unavailable_image(image: str, reason: str, base: bool = False) -> str:
+    """The one line for an image neither here nor pullable, naming it and how to get it.
+
+    Args:
+        image: the image reference.
+        reason: why the pull failed (the engine's or Compose's words, values already left out).
+        base: the image is parity's base image (``--base-image``: the sandbox's and the data image's).
+    """
+    hint = f"docker pull {image} where a registry has it, or docker load a saved copy"
+    if base:
+        hint += "; or generate with k8s-to-docker --base-image IMAGE, an image you have (docker image ls)"
+    return f"image {image} is not available locally and cannot be pulled: {reason}; {hint}"
+
+
+def absent_images(client: docker.DockerClient, images: list[str]) -> list[str]:
+    """Those of ``images`` the engine does not have (each asked once, in order; an engine that does
+    not answer: none said)."""
+    absent = []
+    for image in dict.fromkeys(images):
+        try:
+            client.images.get(image)
+        except docker.errors.ImageNotFound:
+            absent.append(image)
+        except (docker.errors.DockerException, *requests_errors()):
+            return []
+    return absent
 
 
 def by_label(collection, **labels: str) -> list:

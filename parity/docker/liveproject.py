@@ -30,7 +30,7 @@ from ..outdir import write_file
 from ..output import Progress
 from . import tether
 from .compose import ComposeProject, compose_binary, compose_message, words_of_config
-from .labels import COMPOSE_PROJECT, COMPOSE_SERVICE, LABEL_DIFF_OWNER, run_owner
+from .labels import COMPOSE_PROJECT, COMPOSE_SERVICE, LABEL_DIFF_OWNER, LABEL_ROLE, ROLE_SANDBOX, run_owner
 from .leftovers import sweep, temp_dir
 
 #: The file a live diff tries to create (then removes) in each mount, as root, to see if it is writable.
@@ -150,7 +150,21 @@ class _Throwaway:
             last = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()] or ["compose up failed"]
             words = words_of_config({"services": self.project.services, "volumes": self.project.volumes})
             message = compose_message(last[-1], self.config_file, words)  # its progress lines come first
-            raise ParityError(Problem(f"docker compose up failed: {message}", file=self.project.file))
+            raise ParityError(Problem(f"docker compose up failed: {self._pull_failure(message) or message}",
+                                      file=self.project.file))
+
+    def _pull_failure(self, reason: str) -> str | None:
+        """Compose pulls each image a service runs (not one it builds) before anything else, and its
+        error names no image: the first such image the engine lacks, named, with how to get it (for
+        the base image of a setup parity generated, its pod sandbox's: ``--base-image``)."""
+        from .engine import absent_images, unavailable_image
+
+        wanted = [(svc["image"], (svc.get("labels") or {}).get(LABEL_ROLE) == ROLE_SANDBOX)
+                  for svc in self.project.services.values() if svc.get("image") and not svc.get("build")]
+        absent = absent_images(self.client, [image for image, _ in wanted])
+        if not absent:
+            return None
+        return unavailable_image(absent[0], reason, any(base for image, base in wanted if image == absent[0]))
 
     def _waiting_for(self) -> str:
         """What ``up`` still waited for: the dependencies whose condition no container meets yet."""

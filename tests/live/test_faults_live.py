@@ -135,7 +135,8 @@ def compose_objects(client) -> set[str]:
 def test_a_base_image_that_does_not_exist_fails_the_build_cleanly(tmp_path, docker_client):
     """k8s-to-docker --base-image NAME (absent locally, no registry): generating needs no engine and
     succeeds; Compose then fails (pulling it for the pod sandbox, which runs the base image, before the
-    data image's build); parity diff --live reports it in one line, exit 2, and
+    data image's build); parity diff --live reports it in one line naming the image and how to get it
+    (Compose's own error names no image), exit 2, and
     leaves no throw-away project, image or temporary directory."""
     out = tmp_path / "out"
     manifests = renamed(ARTICLE, tmp_path / "article.yaml")
@@ -153,7 +154,11 @@ def test_a_base_image_that_does_not_exist_fails_the_build_cleanly(tmp_path, dock
     result = run_parity("diff", str(manifests), "--compose", str(out / "compose.yaml"), "--live",
                         env={"TMPDIR": str(tmp_path / "tmp")})
     stderr = one_line(result)
-    assert stderr.startswith(f"parity: {out / 'compose.yaml'}: docker compose up failed: ")
+    # The image Compose could not pull, named (its own error names none), and how to get it.
+    assert stderr.startswith(f"parity: {out / 'compose.yaml'}: docker compose up failed: image parity-no-such-base:1 "
+                             "is not available locally and cannot be pulled: ")
+    assert stderr.endswith("; docker pull parity-no-such-base:1 where a registry has it, or docker load a saved copy; "
+                           "or generate with k8s-to-docker --base-image IMAGE, an image you have (docker image ls)\n")
     # Compose's reason, with what it quoted (here the registry URL) left out: quoted
     # text is kept only when it names keys of the setup (compose_message; issue 18).
     assert "Get (not shown): dial tcp: lookup registry-1.docker.io" in stderr
