@@ -598,20 +598,23 @@ def down(manifests, workload, namespace, project, delete_claims, fmt):
 @handle_errors
 def status(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, project, fmt):
     """What parity runs, per workload and container, and whether each is in parity (checked live).
-    -p NAME: only that project. Exit 0 when every container runs as it should (healthy where it has a
+    With MANIFEST...: that app's workloads, each of them (one nothing runs: not up), and no other.
+    -p NAME: only that project. Exit 0 when every workload is up, every container runs as it should (healthy where it has a
     probe; one that runs to completion: exited 0) and is in parity, 1 when any is not."""
     from .render import status_text
     from .status import status as do_status
 
     predictions = {}
-    only = None
+    only = app_project = None
     if manifests or from_cluster:
-        _, _, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
-                                     kubeconfig)
+        from .docker.plan import app_project_name
+
+        _, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
+                                             kubeconfig)
         predictions = {(w.namespace, w.ref): w for w in layouts}
-        if workload:
-            only = set(predictions)
-    report = do_status(predictions, only, _checked_project(project))
+        only = set(predictions)  # the app's workloads, each listed (it listed every workload of the engine)
+        app_project = app_project_name(workloads)
+    report = do_status(predictions, only, _checked_project(project), app_project)
     if fmt == "json":
         click.echo(dump_json(report.to_json()), nl=False)
     else:

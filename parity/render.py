@@ -171,6 +171,8 @@ def status_text(report: StatusReport, paint: Painter) -> str:
             if w.sandbox.problem:
                 lines.append(paint(printable(f"      {w.sandbox.problem}{SANDBOX_GONE} (see: docker logs "
                                              f"{w.sandbox.container})"), "red"))
+        if not w.up:
+            lines.append(paint("  not up: nothing runs it (parity up starts it)", "red"))
         for c in w.containers:
             verdict = {True: paint("in parity", "green"), False: paint(
                 f"{len(c.differences)} difference(s)", "red"), None: "not checked"}[c.in_parity]

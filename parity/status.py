@@ -69,9 +69,11 @@ class WorkloadStatus:
     prediction: str  # FROM_MANIFESTS, FROM_STATE or NO_PREDICTION
     containers: list[ContainerStatus] = field(default_factory=list)
     sandbox: SandboxStatus | None = None
+    #: False: a workload of the manifests given that nothing runs (``parity up`` starts it).
+    up: bool = True
 
     def to_json(self) -> dict:
-        return {"workload": self.workload, "namespace": self.namespace, "project": self.project,
+        return {"workload": self.workload, "namespace": self.namespace, "project": self.project, "up": self.up,
                 "prediction": self.prediction, "containers": [c.to_json() for c in self.containers],
                 "sandbox": self.sandbox.to_json() if self.sandbox else None}
 
@@ -87,9 +89,10 @@ class StatusReport:
 
     @property
     def running(self) -> bool:
-        """Every container runs as it should: none restarting, exited (a Job's or an init container's:
-        exited non-zero) or unhealthy; and every pod's sandbox runs."""
-        return not any(c.problem for w in self.workloads for c in w.containers) and not any(
+        """Every workload is up, every container runs as it should: none restarting, exited (a Job's or
+        an init container's: exited non-zero) or unhealthy; and every pod's sandbox runs."""
+        return all(w.up for w in self.workloads) and not any(
+            c.problem for w in self.workloads for c in w.containers) and not any(
             w.sandbox.problem for w in self.workloads if w.sandbox is not None)
 
     @property
@@ -180,17 +183,21 @@ def _settled(ctr) -> Condition:
 
 @engine_errors()
 def status(predictions: dict[WorkloadId, WorkloadLayout], only: set[WorkloadId] | None = None,
-           project: str | None = None) -> StatusReport:
+           project: str | None = None, app_project: str | None = None) -> StatusReport:
     """Per workload and container: its state and whether it is in parity with the prediction (the
     manifests given, else the layout ``up`` stored), read live through the engine.
 
     Args:
         predictions: predicted layouts by (namespace, ``KIND/NAME``) (from the manifests given; may be empty).
-        only: these workloads, or None for all.
+        only: these workloads (the app's: each is listed, a workload nothing runs as not up), or None
+            for every workload the engine runs.
         project: one project's workloads, or None for all.
+        app_project: the project ``parity up`` gives the app (``only``): where a workload that is not
+            up would run.
 
     Returns:
-        The report, workloads sorted by (project, namespace, workload), containers by engine name.
+        The report, workloads sorted by (project, namespace, workload), containers by engine name;
+        then the workloads of ``only`` that nothing runs.
 
     Raises:
         ParityError: the engine failed, or a stored layout was changed outside parity.
@@ -222,4 +229,7 @@ def status(predictions: dict[WorkloadId, WorkloadLayout], only: set[WorkloadId] 
                 item.in_parity = not item.differences
             entry.containers.append(item)
         report.workloads.append(entry)
+    listed = {(w.namespace, w.workload) for w in report.workloads}
+    for namespace, ref in sorted((only or set()) - listed):  # never silent: the app's workload that is not up
+        report.workloads.append(WorkloadStatus(ref, namespace, project or app_project or "", FROM_MANIFESTS, up=False))
     return report

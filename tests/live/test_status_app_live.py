@@ -1,0 +1,56 @@
+"""``parity status MANIFEST...`` (issue 13's review): the app's workloads, each of them, and no other."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ..conftest import ROOT, run_parity
+
+APP = str(ROOT / "tests" / "fixtures" / "live" / "two-teams-app.yaml")
+OTHER = str(ROOT / "manifests" / "api-gateway")
+PROJECT = "parity-test-status-app"
+OTHER_PROJECT = "parity-test-status-other"
+
+
+@pytest.fixture
+def state(tmp_path, docker_client):
+    env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
+    yield env
+    for project in (PROJECT, OTHER_PROJECT):
+        run_parity("down", "-p", project, env=env)
+
+
+def report(env, *args) -> tuple[int, list[tuple]]:
+    result = run_parity("status", *args, "--format", "json", env=env)
+    assert result.returncode in (0, 1), result.stderr.decode()
+    doc = json.loads(result.stdout)
+    return result.returncode, [(w["namespace"], w["workload"], w["project"], w["up"], len(w["containers"]))
+                               for w in doc["workloads"]]
+
+
+@pytest.mark.live
+def test_status_of_manifests_lists_every_workload_of_the_app_and_no_other(docker_client, state):
+    """Another app runs on the engine: ``status MANIFEST`` listed it too (every workload the engine
+    ran), and said nothing of the app's workloads that were not up. Now: the app's workloads only,
+    each of them, one that nothing runs as not up (exit 1, with the project up would give it)."""
+    other = run_parity("up", OTHER, "-p", OTHER_PROJECT, env=state)
+    assert other.returncode == 0, other.stderr.decode()
+    code, listed = report(state, APP, "-p", PROJECT)
+    assert (code, listed) == (1, [("team-a", "Deployment/api", PROJECT, False, 0),
+                                  ("team-a", "Deployment/worker", PROJECT, False, 0),
+                                  ("team-b", "Deployment/api", PROJECT, False, 0)])
+    text = run_parity("status", APP, env=state)
+    assert text.returncode == 1
+    assert text.stdout.decode().count("not up: nothing runs it (parity up starts it)") == 3
+    assert "Pod/api-gateway" not in text.stdout.decode()
+    up = run_parity("up", APP, "-p", PROJECT, env=state)
+    assert up.returncode == 0, up.stderr.decode()
+    code, listed = report(state, APP, "-p", PROJECT)
+    assert (code, listed) == (0, [("team-a", "Deployment/api", PROJECT, True, 1),
+                                  ("team-a", "Deployment/worker", PROJECT, True, 2),
+                                  ("team-b", "Deployment/api", PROJECT, True, 1)])
+    assert run_parity("down", APP, "--workload", "team-b/deploy/api", "-p", PROJECT, env=state).returncode == 0
+    code, listed = report(state, APP, "-p", PROJECT)
+    assert (code, listed[-1]) == (1, ("team-b", "Deployment/api", PROJECT, False, 0))
