@@ -599,8 +599,9 @@ def down(manifests, workload, namespace, project, delete_claims, fmt):
 def status(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, project, fmt):
     """What parity runs, per workload and container, and whether each is in parity (checked live).
     With MANIFEST...: that app's workloads, each of them (one nothing runs: not up), and no other.
-    -p NAME: only that project. Exit 0 when every workload is up, every container runs as it should (healthy where it has a
-    probe; one that runs to completion: exited 0) and is in parity, 1 when any is not."""
+    -p NAME: only that project. Exit 0 when every workload is up, every container runs as it should
+    (healthy where it has a probe; one that runs to completion: exited 0) and is in parity, 1 when any
+    is not."""
     from .render import status_text
     from .status import status as do_status
 
