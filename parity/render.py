@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import posixpath
+import re
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from .docker.health import SANDBOX_GONE
@@ -120,14 +122,37 @@ def generated_text(result: Generated, plan: AppPlan, paint: Painter) -> str:
 NOT_WAITED = "not waited for: parity up --wait waits until every container runs and is healthy"
 
 
+#: How many volumes one action may name before ``up``'s text counts them instead (the JSON lists each).
+_VOLUMES_NAMED = 3
+_VOLUME_ACTION = re.compile(r"^(created|recreated) volume \S+$")
+
+
+def _grouped(actions: list[str]) -> list[str]:
+    """``up``'s actions for its text: a whole app creates dozens of volumes (argo-cd: 44), each named on
+    one line that no one reads; past ``_VOLUMES_NAMED`` of one verb they are counted, where the first was."""
+    counts = Counter(m.group(1) for a in actions if (m := _VOLUME_ACTION.match(a)))
+    out, said = [], set()
+    for a in actions:
+        m = _VOLUME_ACTION.match(a)
+        if m and counts[m.group(1)] > _VOLUMES_NAMED:
+            if m.group(1) not in said:
+                said.add(m.group(1))
+                out.append(f"{m.group(1)} {counts[m.group(1)]} volumes")
+            continue
+        out.append(a)
+    return out
+
+
 def up_text(result: UpResult, paint: Painter) -> str:
     """``parity up``: the workload and what changed ("is up" only when --wait saw every container up),
     then one line per container (its state as last seen) and, indented, why one is not up."""
-    actions = printable("changed: " + "; ".join(result.actions)) if result.actions else "nothing changed"
-    verdict = {True: "is up", False: paint("is not up", "red"), None: "started"}[result.is_up]
+    actions = printable("changed: " + "; ".join(_grouped(result.actions))) if result.actions else "nothing changed"
+    verb = "are" if result.workload.endswith(" workloads") else "is"  # (AppPlan.subject: "N workloads")
+    verdict = {True: f"{verb} up", False: paint(f"{verb} not up", "red"), None: "started"}[result.is_up]
     lines = [f"{paint(printable(result.workload), 'bold')} {verdict} ({actions})"]
     if not result.waited:
         lines[0] += f"; {NOT_WAITED}"
+    lines += [paint(printable(f"  note: {note}"), "yellow") for note in result.notes]
     for c in result.containers:
         shown = f"{c.state} ({c.health})" if c.health else c.state
         ok = c.problem is None and c.health in (None, "healthy") and c.state in ("running", "exited")

@@ -101,6 +101,8 @@ class UpResult:
     waited: bool = False  # --wait: the containers were waited for
     #: With --wait, one line per container that is not up: ``SERVICE: PROBLEM (see: docker logs NAME)``.
     problems: list[str] = field(default_factory=list)
+    #: What still differs from the cluster, and why (the plan's differences, as k8s-to-docker prints them).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def is_up(self) -> bool | None:
@@ -110,7 +112,7 @@ class UpResult:
     def to_json(self) -> dict:
         return {"format": "parity.up/v1", "workload": self.workload, "project": self.project,
                 "state_dir": self.state_dir, "changed": bool(self.actions), "actions": self.actions,
-                "waited": self.waited, "up": self.is_up, "problems": self.problems,
+                "waited": self.waited, "up": self.is_up, "problems": self.problems, "notes": self.notes,
                 "containers": [c.to_json() for c in self.containers],
                 "on_demand": [{"workload": o.workload, "namespace": o.namespace, "run": o.command}
                               for o in self.on_demand]}
@@ -185,7 +187,7 @@ class _Up:
         self.plan, self.layouts, self.progress, self.timeout, self.wait = plan, layouts, progress, timeout, wait
         self.client = connect(timeout)
         self.state_dir = inside(state_root(), plan.project)  # (a -p name is checked; this asserts it)
-        self.result = UpResult(plan.subject, plan.project, str(self.state_dir))
+        self.result = UpResult(plan.subject, plan.project, str(self.state_dir), notes=list(plan.differences))
         self.pod_of = {s.name: pod for pod in plan.pods for s in pod.services}
         self.sandboxes = sandbox_plans(plan)
         self.sandbox_of = {s.name: sb for sb in self.sandboxes for s in sb.pod.services}

@@ -165,7 +165,7 @@ def test_up_wait_exits_0_once_every_container_is_up_and_a_jobs_has_exited_0(dock
     src, env, up, status, status_json = _up_and_status(tmp_path, HEALTHY, project)
     try:
         assert up.returncode == 0, up.stderr.decode()
-        assert up.stdout.decode().startswith("2 workloads is up (changed: ")
+        assert up.stdout.decode().startswith("2 workloads are up (changed: ")
         assert status.returncode == 0, status.stdout.decode()
         doc = json.loads(status_json.stdout)
         assert (doc["ok"], doc["running"]) == (True, True)
