@@ -170,6 +170,12 @@ class MountCover:
         at = self._at.get(path)
         return at if at is not None and at > above else above
 
+    def last_over(self, where: str, rank: tuple) -> bool:
+        """Whether ``rank`` is the highest among the mounts at ``where`` (with or without a trailing
+        slash) and above it: no mount so placed outranks the one at ``where`` on any of its paths."""
+        key = where.rstrip("/")
+        return self._below.get(key, ()) <= rank and (key == "" or self._strictly_above(key) < rank)
+
     def _strictly_above(self, path: str) -> tuple:
         """Best rank among mounts whose ``where.rstrip("/")`` is ``path`` cut at one of its slashes."""
         memo = self._above

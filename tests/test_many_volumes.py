@@ -153,3 +153,27 @@ def test_mount_cover_picks_the_mount_innermost_picks(seed):
         rank = cover.best(path)
         got = mounts[-rank[1]] if rank else None
         assert got is innermost(path, mounts, lambda m: m.path), (path, mounts)
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_a_mount_nothing_later_holds_shows_all_its_entries(seed):
+    """The layout's fast path (``kubelet._container_layout``): when ``MountCover.last_over`` and
+    ``_Beneath.later_under`` say no mount applied after a mount holds its path, above it or beneath
+    it, every path it places is indeed its own by ``MountCover.best`` (what each entry is checked
+    against otherwise); on random mount sets with duplicates, trailing and doubled slashes, ``.``,
+    the root and relative paths. And the fast path is taken where nothing else holds the paths."""
+    from parity.kube.kubelet import _Beneath
+
+    rng = random.Random(seed)
+    mounts = [Mount(rng.choice(PATHS), f"v{i}", True) for i in range(rng.randint(1, 8))]
+    order = sorted(mounts, key=lambda m: m.path.count("/"))  # as _container_layout applies them
+    cover = MountCover((m.path, (i,)) for i, m in enumerate(order))
+    beneath = _Beneath([type("M", (), {"mount_path": m.path})() for m in order])
+    for i, m in enumerate(order):
+        base = m.path.rstrip("/")
+        placed = [m.path] + [f"{base}/{rel}" for rel in ("b", "b/c", "c", "b/c/d/e", "x", "x/y", ".", "..data/f")]
+        fast = cover.last_over(m.path, (i,)) and not beneath.later_under(m.path, i)
+        if fast:
+            assert all(cover.best(p) == (i,) for p in placed), (m.path, [o.path for o in order])
+        if len(order) == 1:
+            assert fast

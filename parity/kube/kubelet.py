@@ -604,6 +604,7 @@ def _container_layout(ctr: Container, trees: dict[str, VolumeTree], declared: di
     # hold its path: one lookup per entry (MountCover) instead of a scan of the entries per mount.
     order = sorted(ctr.volume_mounts, key=lambda m: m.mount_path.count("/"))
     cover = MountCover((m.mount_path, (i,)) for i, m in enumerate(order))
+    beneath = _Beneath(order)
     entries: dict[str, Entry] = {}
     for i, m in enumerate(order):
         tree = trees.get(m.name)
@@ -615,10 +616,33 @@ def _container_layout(ctr: Container, trees: dict[str, VolumeTree], declared: di
         placed = tree.placed(real or "", m.mount_path)
         if tree.volume.writable:  # only the directory mounted: what is in it is the pod's
             placed = [e for e in placed if e.path == m.mount_path]
+        if cover.last_over(m.mount_path, mine) and not beneath.later_under(m.mount_path, i):
+            # No mount applied after this one holds any of its paths (the usual case): all show.
+            for e in placed:
+                entries[e.path] = e
+            continue
         for e in placed:
             if cover.best(e.path) == mine:
                 entries[e.path] = e
     return ContainerLayout(ctr.name, ctr.init, container_mounts(ctr, declared), list(entries.values()))
+
+
+class _Beneath:
+    """Which of a container's mounts (in the order they are applied) lie strictly beneath a path:
+    they are one run of the mount paths in sorted order, found by bisection."""
+
+    def __init__(self, order: list):
+        self._keys = sorted((m.mount_path.rstrip("/"), i) for i, m in enumerate(order))
+
+    def later_under(self, where: str, index: int) -> bool:
+        """Whether a mount applied after the ``index``-th lies strictly beneath ``where``."""
+        keys, prefix = self._keys, where.rstrip("/") + "/"
+        at = bisect.bisect_left(keys, (prefix,))
+        while at < len(keys) and keys[at][0].startswith(prefix):
+            if keys[at][1] > index:
+                return True
+            at += 1
+        return False
 
 
 def container_mounts(ctr: Container, declared: dict[str, Volume]) -> list[Mount]:
