@@ -18,7 +18,7 @@ Handlers:
 - ``exec``: ``CMD`` with the exact argv, no shell, after the kubelet's expansion of ``$(VAR)`` with the
   container's ``env`` values as written (``ExpandContainerCommandOnlyStatic``: a ``valueFrom`` variable
   expands to the empty string);
-- ``httpGet``: ``wget -q -O /dev/null URL`` (BusyBox's or GNU wget), ``tcpSocket``: ``nc -z``, run inside
+- ``httpGet``: ``wget -q -O /dev/null URL`` (BusyBox's or GNU wget), ``tcpSocket``: ``nc`` (``tcp_check``), run inside
   the container: the image must provide them (parity cannot know); the port, when named, is resolved as
   the kubelet resolves it (pkg/probe/util.go ``ResolveContainerPort``: the container's own ports);
 - ``grpc``: not reproduced (no gRPC health client can be assumed in an image).
@@ -128,6 +128,17 @@ def expand_static(command: tuple[str, ...], ctr: Container) -> tuple[str, ...]:
     return tuple(_REF.sub(repl, arg) for arg in command)
 
 
+def tcp_check(host: str, port: int, timeout: int) -> tuple[str, ...]:
+    """A tcpSocket probe's check: succeeds when a connection to ``host:port`` opens within ``timeout``
+    seconds, as the kubelet's (pkg/probe/tcp ``DoTCPProbe``: dial, then close). Through ``/bin/sh``, so
+    that both kinds of ``nc`` an image may hold pass: ``nc -z`` (OpenBSD's, the traditional netcat,
+    ncat, BusyBox's full build), else the small BusyBox ``nc`` (Debian's busybox-static; no ``-z``), where
+    ``-e true`` runs ``true`` once connected and exits 0 (refused: exit 1; measured on this engine's
+    busybox:latest). Host and port are shell-quoted: the host comes from the manifest."""
+    where = f"-w {int(timeout)} {shlex.quote(host)} {int(port)}"
+    return ("sh", "-c", f"nc -z {where} 2>/dev/null || nc {where} -e true")
+
+
 def _argv(probe: Probe, ctr: Container) -> tuple[tuple[str, ...] | None, str | None]:
     """The check's argv for a probe, or None and why it is not reproduced."""
     h = probe.handler
@@ -144,7 +155,7 @@ def _argv(probe: Probe, ctr: Container) -> tuple[tuple[str, ...] | None, str | N
         host = h.host or LOCALHOST
         hostport = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         if isinstance(h, TCPSocketAction):
-            return ("nc", "-z", "-w", str(probe.timeout_seconds), host, str(port)), None
+            return tcp_check(host, port, probe.timeout_seconds), None
         path = h.path if h.path.startswith("/") else "/" + h.path
         argv = ["wget", "-q", "-O", "/dev/null"]
         if h.scheme == "HTTPS":
@@ -198,7 +209,7 @@ def health_plan(ctr: Container) -> HealthPlan:
     if kind == "startupProbe":
         notes.append(f"{probe.field}: the kubelet stops a startup probe once it passed; Docker keeps running it")
     if isinstance(probe.handler, (HTTPGetAction, TCPSocketAction)):
-        tool = "wget" if isinstance(probe.handler, HTTPGetAction) else "nc with -z"
+        tool = "wget" if isinstance(probe.handler, HTTPGetAction) else "nc (with -z, else BusyBox's -e true) through sh"
         where = "" if probe.handler.host else (
             f"; it connects to {LOCALHOST} (the pod's shared localhost) where the kubelet connects to the pod IP: "
             "a server that listens on 127.0.0.1 only passes here and fails in the cluster")

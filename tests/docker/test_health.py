@@ -8,7 +8,7 @@ import subprocess
 import yaml
 
 from parity.docker.emit import script_commands
-from parity.docker.health import from_compose, from_inspect, health_plan
+from parity.docker.health import from_compose, from_inspect, health_plan, tcp_check
 from parity.docker.plan import build_app_plan
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs
@@ -105,11 +105,21 @@ def test_compose_yaml_holds_the_health_check_and_compose_reads_it_back_the_same(
 
 def test_named_ports_resolve_among_the_containers_own_ports(tmp_path):
     s = _services(_plan(tmp_path))
-    assert s["proxy"].health.test == ("CMD", "nc", "-z", "-w", "1", "127.0.0.1", "15000")
+    assert s["proxy"].health.test == ("CMD", "sh", "-c", "nc -z -w 1 127.0.0.1 15000 2>/dev/null || "
+                                                         "nc -w 1 127.0.0.1 15000 -e true")
     assert s["proxy"].health.probe == "startupProbe"
     assert s["proxy"].health.start_period == 0  # its own initialDelaySeconds
     # "metrics" is no port of the grpc container: not reproduced, and grpc never is.
     assert s["grpc"].health is None
+
+
+def test_a_tcp_check_passes_with_either_nc_and_quotes_the_probes_host():
+    """Debian's small BusyBox nc has no -z (the check was never healthy there): ``nc -z`` first, else
+    BusyBox's ``-e true`` once connected; the host is the manifest's, so it is shell-quoted."""
+    assert tcp_check("127.0.0.1", 8080, 3) == (
+        "sh", "-c", "nc -z -w 3 127.0.0.1 8080 2>/dev/null || nc -w 3 127.0.0.1 8080 -e true")
+    assert tcp_check("db;reboot", 5432, 1) == (
+        "sh", "-c", "nc -z -w 1 'db;reboot' 5432 2>/dev/null || nc -w 1 'db;reboot' 5432 -e true")
 
 
 def test_what_a_health_check_does_not_reproduce_is_said(tmp_path):
@@ -118,7 +128,8 @@ def test_what_a_health_check_does_not_reproduce_is_said(tmp_path):
     assert notes == [
         "proxy: spec.initContainers[0].startupProbe: the kubelet stops a startup probe once it passed; Docker "
         "keeps running it",
-        "proxy: spec.initContainers[0].startupProbe: the health check runs nc with -z inside the container: the "
+        "proxy: spec.initContainers[0].startupProbe: the health check runs nc (with -z, else BusyBox's -e true) "
+        "through sh inside the container: the "
         "image must provide it (parity cannot know); it connects to 127.0.0.1 (the pod's shared localhost) where "
         "the kubelet connects to the pod IP: a server that listens on 127.0.0.1 only passes here and fails in "
         "the cluster",

@@ -1,9 +1,11 @@
 """Probes as health checks on a real engine (issue 13: lifecycle), through the generated compose.yaml,
 docker.sh and ``parity up``: the engine runs the check and reports healthy or unhealthy as inspect
-shows it, with the HealthConfig parity/docker/health.py maps."""
+shows it, with the HealthConfig parity/docker/health.py maps (a tcpSocket probe too, with the small
+BusyBox nc that has no -z: healthy on a listening port, unhealthy on a closed one)."""
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import time
 
@@ -34,12 +36,23 @@ spec:
     image: busybox:latest
     command: [sleep, "3600"]
     livenessProbe: {exec: {command: [test, -f, /nowhere]}, periodSeconds: 1, failureThreshold: 2}
+  - name: tcp
+    image: busybox:latest
+    command: [nc, -ll, -p, "9000", -e, "true"]
+    readinessProbe: {tcpSocket: {port: 9000}, periodSeconds: 1}
+  - name: closed
+    image: busybox:latest
+    command: [sleep, "3600"]
+    readinessProbe: {tcpSocket: {port: 9001}, periodSeconds: 1, failureThreshold: 2}
 """
 
-EXPECTED = {"ready": "healthy", "web": "healthy", "sick": "unhealthy"}
+EXPECTED = {"ready": "healthy", "web": "healthy", "sick": "unhealthy", "tcp": "healthy", "closed": "unhealthy"}
+#: A tcpSocket probe's check (health.tcp_check): busybox:latest's nc has no -z, so its -e true decides.
+TCP = "nc -z -w 1 127.0.0.1 {0} 2>/dev/null || nc -w 1 127.0.0.1 {0} -e true"
 SDK_TESTS = {"ready": ["CMD", "test", "-f", "/tmp/ready"],
              "web": ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/index.html"],
-             "sick": ["CMD", "test", "-f", "/nowhere"]}
+             "sick": ["CMD", "test", "-f", "/nowhere"],
+             "tcp": ["CMD", "sh", "-c", TCP.format(9000)], "closed": ["CMD", "sh", "-c", TCP.format(9001)]}
 
 
 def settled(containers: dict) -> dict[str, str]:
@@ -57,11 +70,11 @@ def settled(containers: dict) -> dict[str, str]:
 def check_config(containers: dict, shell: bool = False) -> None:
     for name, ctr in containers.items():
         hc = ctr.attrs["Config"]["Healthcheck"]
-        retries = 2 if name == "sick" else 3
+        retries = 2 if name in ("sick", "closed") else 3
         assert (hc["Interval"], hc["Timeout"], hc["Retries"], hc.get("StartPeriod", 0)) == (
             1_000_000_000, 1_000_000_000, retries, 0)
         if shell:  # docker run --health-cmd: always /bin/sh -c
-            assert hc["Test"] == ["CMD-SHELL", "exec " + " ".join(SDK_TESTS[name][1:])]
+            assert hc["Test"] == ["CMD-SHELL", "exec " + shlex.join(SDK_TESTS[name][1:])]
         else:
             assert hc["Test"] == SDK_TESTS[name]
 

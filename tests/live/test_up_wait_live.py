@@ -244,3 +244,44 @@ def test_up_wait_and_status_name_a_pod_sandbox_that_exited(docker_client, tmp_pa
             up.kill()
             up.communicate()
         run_parity("down", src, "-p", project, env=env)
+
+
+TCP_POD = """
+apiVersion: v1
+kind: Pod
+metadata: {{name: {name}}}
+spec:
+  terminationGracePeriodSeconds: 0
+  automountServiceAccountToken: false
+  containers:
+  - name: app
+    image: busybox:latest
+    command: [nc, -ll, -p, "9000", -e, "true"]
+    readinessProbe: {{tcpSocket: {{port: {port}}}, periodSeconds: 1, failureThreshold: 2}}
+"""
+
+
+@pytest.mark.live
+def test_up_wait_takes_a_tcp_probe_to_healthy_and_names_a_closed_port_unhealthy(docker_client, tmp_path):
+    """A tcpSocket probe through busybox:latest's nc (no -z): on the port the app listens on, ``up --wait``
+    exits 0 with the container healthy; on a port nobody listens on, exit 1 naming it unhealthy."""
+    project = "parity-test-tcp"
+    (tmp_path / "open").mkdir()
+    src, env, up, status, status_json = _up_and_status(tmp_path / "open", TCP_POD.format(name="open", port=9000),
+                                                        project)
+    try:
+        assert up.returncode == 0, up.stderr.decode()
+        assert up.stdout.decode().startswith("Pod/open is up (changed: ")
+        (ctr,) = json.loads(status_json.stdout)["workloads"][0]["containers"]
+        assert (ctr["state"], ctr["health"], ctr["running"]) == ("running", "healthy", True)
+    finally:
+        run_parity("down", src, "-p", project, env=env)
+    (tmp_path / "closed").mkdir()
+    src, env, up, status, _ = _up_and_status(tmp_path / "closed", TCP_POD.format(name="closed", port=9001), project)
+    try:
+        assert up.returncode == 1
+        assert up.stderr.decode().splitlines()[-1] == (
+            f"parity: app: unhealthy: its health check failed 2 times in a row (see: docker logs {project}.app)")
+        assert status.returncode == 1
+    finally:
+        run_parity("down", src, "-p", project, env=env)
