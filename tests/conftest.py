@@ -150,6 +150,27 @@ def run_on_a_terminal(*args: str, env=None, timeout: float = 300) -> tuple[int, 
     os.close(master)
     return proc.returncode, proc.stdout, b"".join(shown)
 
+#: How many examples each property test draws: CI-sized; ``PARITY_PROPERTY_EXAMPLES=500`` for long runs.
+PROPERTY_EXAMPLES = int(os.environ.get("PARITY_PROPERTY_EXAMPLES", "40"))
+
+
+def property_settings(examples: int, *, live: bool = False):
+    """The Hypothesis settings of the suite's property tests.
+
+    Args:
+        examples: how many examples to draw.
+        live: the test also takes a function-scoped fixture (the engine client): allowed, since
+            nothing it holds changes between examples.
+
+    Returns:
+        ``settings``: no deadline (an example runs the CLI or the engine), too-slow data generation allowed.
+    """
+    from hypothesis import HealthCheck, settings
+
+    checks = [HealthCheck.too_slow] + ([HealthCheck.function_scoped_fixture] if live else [])
+    return settings(max_examples=examples, deadline=None, suppress_health_check=checks)
+
+
 def precondition_missing(reason: str) -> NoReturn:
     """Stop a test whose precondition (an engine, a tool, root) this machine lacks: with ``CI=true``
     the test fails, elsewhere it is skipped with ``reason``. The suite's only way to skip a test: CI

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from parity.docker.plan import build_plan
@@ -30,10 +30,10 @@ from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs
 from parity.kube.selection import select_workloads
 
-from .conftest import run_parity
+from .conftest import PROPERTY_EXAMPLES, property_settings, run_parity
 from .docker.test_script_words import docker_calls, intended_calls
 
-EXAMPLES = max(5, int(os.environ.get("PARITY_PROPERTY_EXAMPLES", "40")) // 2)
+EXAMPLES = max(5, PROPERTY_EXAMPLES // 2)
 LIVE_EXAMPLES = max(2, EXAMPLES // 10)
 
 label = st.from_regex(r"\A[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?\Z")
@@ -127,7 +127,7 @@ def plan_in_process(manifest_file: Path):
     return build_plan(workloads[0], layout, inputs)
 
 
-SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = property_settings(EXAMPLES)
 
 
 @SETTINGS
@@ -162,8 +162,7 @@ def test_hostile_input_never_writes_outside_the_output_and_docker_sh_words_are_l
 
 
 @pytest.mark.live
-@settings(max_examples=LIVE_EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@property_settings(LIVE_EXAMPLES, live=True)
 @given(manifest())
 def test_hostile_input_to_up_stays_inside_the_state_directory(docker_client, text):
     """``up`` (its own project and state root) on the same inputs: exit 0 or one line per problem;

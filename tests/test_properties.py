@@ -10,13 +10,12 @@ tests/test_properties.py`` (the live sample scales to a tenth of that).
 
 from __future__ import annotations
 
-import os
 import json
 import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from parity.diff import Expected, static_diff
@@ -28,7 +27,9 @@ from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs
 from parity.kube.selection import select_workloads
 
-EXAMPLES = int(os.environ.get("PARITY_PROPERTY_EXAMPLES", "40"))
+from .conftest import PROPERTY_EXAMPLES, property_settings
+
+EXAMPLES = PROPERTY_EXAMPLES
 LIVE_EXAMPLES = max(2, EXAMPLES // 10)
 
 key = st.from_regex(r"\A\.?[a-z][a-z0-9._-]{0,8}\Z").filter(lambda k: not k.startswith(".."))
@@ -111,7 +112,7 @@ def _layout(text: str, tmp: Path):
     return inputs, workloads[0], layout
 
 
-SETTINGS = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = property_settings(EXAMPLES)
 
 
 @SETTINGS
@@ -131,8 +132,7 @@ def test_layout_never_crashes_and_static_diff_of_own_output_is_equal(text):
 
 
 @pytest.mark.live
-@settings(max_examples=LIVE_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                             HealthCheck.function_scoped_fixture])
+@property_settings(LIVE_EXAMPLES, live=True)
 @given(secret_and_pod())
 def test_a_sample_is_equal_live(docker_client, text):
     from .live.helpers import compose, compose_up, differences_against_cluster

@@ -74,12 +74,19 @@ def fetch_error(ref: str, kubeconfig: str, **kw) -> str:
 # Same result as the manifests on disk
 
 
-def test_pod_from_cluster_equals_manifests_on_disk(api, kubeconfig, tmp_path):
-    inputs = fetch("pod/web", kubeconfig)
+def same_as_on_disk(kubeconfig: str, tmp_path, ref: str, manifest: str):
+    """``ref`` fetched from the cluster and laid out, checked equal (layout document and contents) to
+    ``manifest`` read from disk. Returns (the fetched inputs, their layouts)."""
+    inputs = fetch(ref, kubeconfig)
     from_cluster = build_layouts(inputs, inputs.workloads)
-    from_disk = disk_layout(tmp_path, K.POD_MANIFEST, "pod/web")
+    from_disk = disk_layout(tmp_path, manifest, ref)
     assert document(from_cluster) == document(from_disk)
     assert from_cluster[0].contents == from_disk[0].contents
+    return inputs, from_cluster
+
+
+def test_pod_from_cluster_equals_manifests_on_disk(api, kubeconfig, tmp_path):
+    inputs, from_cluster = same_as_on_disk(kubeconfig, tmp_path, "pod/web", K.POD_MANIFEST)
     # ...and that common result is the right one, not merely the same.
     app = from_cluster[0].container("app")
     files = {p: (e.mode, e.uid, e.gid, e.sha256) for p, e in app.visible_files()}
@@ -111,11 +118,7 @@ def test_pod_fetches_exactly_the_referenced_objects(api, kubeconfig):
 
 
 def test_deployment_from_cluster_equals_manifests_on_disk(api, kubeconfig, tmp_path):
-    inputs = fetch("deploy/api-gateway", kubeconfig)
-    from_cluster = build_layouts(inputs, inputs.workloads)
-    from_disk = disk_layout(tmp_path, K.DEPLOYMENT_MANIFEST, "deploy/api-gateway")
-    assert document(from_cluster) == document(from_disk)
-    assert from_cluster[0].contents == from_disk[0].contents
+    _, from_cluster = same_as_on_disk(kubeconfig, tmp_path, "deploy/api-gateway", K.DEPLOYMENT_MANIFEST)
     assert (from_cluster[0].kind, from_cluster[0].name, from_cluster[0].namespace) == ("Deployment", "api-gateway",
                                                                                        "dev")
     app = from_cluster[0].container("app")
