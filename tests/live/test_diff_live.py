@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from parity.docker.labels import COMPOSE_PROJECT
+
 from ..conftest import ROOT, run_on_a_terminal, run_parity
 from ..diffcases import (ARTICLE, CASES, DIFF_KEYS, DOC_KEYS, GW, MODE_SPECIFIC, NO_AUTOMOUNT, OLD_KEY, ROTATED_KEY,
                          TERMINATION_LOG, Case, case_article, case_missing_fs_group, case_prebuilt_data_image, edit_compose, manifests_copy,
@@ -29,39 +31,8 @@ from ..diffcases import (ARTICLE, CASES, DIFF_KEYS, DOC_KEYS, GW, MODE_SPECIFIC,
 from ..dockerfilecases import CASES as DOCKERFILE_CASES
 from ..dockerfilecases import write_setup
 
-OURS = ("parity-diff-", "parity-difftest-")  # throw-away projects of parity diff, and this file's own names
-COMPOSE_PROJECT = "com.docker.compose.project"
-
-
-def _ours(name: str | None) -> bool:
-    return bool(name) and name.startswith(OURS)
-
-
-def engine_objects(client) -> dict[str, set[str]]:
-    """Containers, volumes, networks and images made by a parity diff throw-away project or by these
-    tests (by name or Compose project label), and any probe container parity's stale check creates."""
-    return {
-        # One list request (no inspect per container): a container another process removes meanwhile
-        # would make the inspect fail (docker.errors.NotFound).
-        "containers": {c["Names"][0].lstrip("/") for c in client.api.containers(all=True)
-                       if _ours(c["Names"][0].lstrip("/")) or _ours((c.get("Labels") or {}).get(COMPOSE_PROJECT))
-                       or (c.get("Labels") or {}).get("io.parity.role") == "probe"},
-        "volumes": {v.name for v in client.volumes.list()
-                    if _ours(v.name) or _ours((v.attrs.get("Labels") or {}).get(COMPOSE_PROJECT))},
-        "networks": {n.name for n in client.networks.list() if _ours(n.name)
-                     or _ours((n.attrs.get("Labels") or {}).get(COMPOSE_PROJECT))},
-        "images": {i.id for i in client.images.list()
-                   if any(_ours(t) for t in i.tags) or _ours(i.labels.get(COMPOSE_PROJECT))},
-    }
-
-
-@pytest.fixture(autouse=True)
-def leaves_nothing_behind(docker_client):
-    """Snapshot before, compare after: every test in this file must clean up after itself."""
-    before = engine_objects(docker_client)
-    yield
-    after = engine_objects(docker_client)
-    assert {kind: after[kind] - before[kind] for kind in after} == {kind: set() for kind in after}
+#: Every test here leaves no throw-away project, stand-in tag or image behind (tests/live/conftest.py).
+pytestmark = pytest.mark.usefixtures("leaves_nothing_behind")
 
 
 @pytest.fixture

@@ -6,13 +6,13 @@ BusyBox nc that has no -z: healthy on a listening port, unhealthy on a closed on
 from __future__ import annotations
 
 import shlex
-import subprocess
 import time
+from textwrap import indent
 
 import pytest
 
-from ..conftest import run_parity, write
-from .helpers import compose, compose_container, generate
+from ..conftest import write
+from .helpers import WEB_CONTAINER, compose_container, compose_up, docker_sh_up, generate
 
 POD = """
 apiVersion: v1
@@ -27,11 +27,7 @@ spec:
     command: [sh, -c, "touch /tmp/ready; exec sleep 3600"]
     env: [{name: MARK, value: /tmp/ready}]
     readinessProbe: {exec: {command: [test, -f, "$(MARK)"]}, periodSeconds: 1}
-  - name: web
-    image: busybox:latest
-    command: [sh, -c, "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www"]
-    ports: [{name: http, containerPort: 8080}]
-    readinessProbe: {httpGet: {path: /index.html, port: http}, periodSeconds: 1}
+""" + indent(WEB_CONTAINER, "  ") + """\
   - name: sick
     image: busybox:latest
     command: [sleep, "3600"]
@@ -83,39 +79,28 @@ def check_config(containers: dict, shell: bool = False) -> None:
 def test_compose_runs_each_probe_as_a_health_check(docker_client, tmp_path):
     out = tmp_path / "out"
     summary = generate(out, str(write(tmp_path, POD)))
-    try:
-        compose(out, "up", "-d")
+    with compose_up(out, summary):
         containers = {n: compose_container(docker_client, summary["project"], n) for n in EXPECTED}
         assert settled(containers) == EXPECTED
         check_config(containers)
-    finally:
-        compose(out, "down", "-v", "-t", "0", check=False)
 
 
 @pytest.mark.live
 def test_docker_sh_runs_each_probe_as_a_health_check(docker_client, tmp_path):
     out = tmp_path / "out"
     project = generate(out, str(write(tmp_path, POD)))["project"]
-    try:
-        run = subprocess.run(["sh", str(out / "docker.sh")], capture_output=True, text=True)
-        assert run.returncode == 0, run.stderr
+    with docker_sh_up(out):
         containers = {n: docker_client.containers.get(f"{project}.{n}") for n in EXPECTED}
         assert settled(containers) == EXPECTED
         check_config(containers, shell=True)
-    finally:
-        subprocess.run(["sh", str(out / "docker.sh"), "down"], capture_output=True)
 
 
 @pytest.mark.live
-def test_up_runs_each_probe_as_a_health_check(docker_client, tmp_path):
-    env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
+def test_up_runs_each_probe_as_a_health_check(docker_client, tmp_path, own_project):
     src = str(write(tmp_path, POD))
-    project = "parity-test-probed"
-    try:
-        result = run_parity("up", src, "-p", project, env=env)
-        assert result.returncode == 0, result.stderr.decode()
-        containers = {n: docker_client.containers.get(f"{project}.{n}") for n in EXPECTED}
-        assert settled(containers) == EXPECTED
-        check_config(containers)
-    finally:
-        run_parity("down", src, "-p", project, env=env)
+    project = own_project.name
+    result = own_project.run("up", src)
+    assert result.returncode == 0, result.stderr.decode()
+    containers = {n: docker_client.containers.get(f"{project}.{n}") for n in EXPECTED}
+    assert settled(containers) == EXPECTED
+    check_config(containers)

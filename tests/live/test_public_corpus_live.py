@@ -26,7 +26,6 @@ from parity.kube.selection import select_workloads
 
 from ..conftest import ROOT, run_parity
 from ..diffcases import Verdict, run_diff
-from .test_diff_live import engine_objects
 
 CORPUS = str(ROOT / "tests" / "fixtures" / "public")
 
@@ -56,13 +55,8 @@ HOST_ACCESS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def leaves_nothing_behind(docker_client):
-    """Every throw-away project, stand-in tag and image these tests make is gone afterwards."""
-    before = engine_objects(docker_client)
-    yield
-    after = engine_objects(docker_client)
-    assert {kind: after[kind] - before[kind] for kind in after} == {kind: set() for kind in after}
+#: Every throw-away project, stand-in tag and image these tests make is gone afterwards.
+pytestmark = pytest.mark.usefixtures("leaves_nothing_behind")
 
 
 def verdict(manifests: list[str], compose, *args: str) -> Verdict:

@@ -4,14 +4,11 @@ generated compose.yaml, docker.sh and ``parity up``: CapEff/CapBnd and NoNewPriv
 
 from __future__ import annotations
 
-import re
-import subprocess
-import time
 
 import pytest
 
-from ..conftest import run_parity, write
-from .helpers import compose, compose_container, generate
+from ..conftest import write
+from .helpers import compose_container, compose_up, docker_sh_up, generate, report
 
 REPORT = ("grep -E '^(CapEff|CapBnd|NoNewPrivs):' /proc/self/status; "
           "echo Memory: $(cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes); "
@@ -52,17 +49,6 @@ APP_CAPS = f"{(1 << 10) | (1 << 13):016x}"
 DEFAULT_CAPS = f"{sum(1 << b for b in (0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31)):016x}"
 
 
-def report(ctr) -> dict[str, str]:
-    deadline = time.monotonic() + 60  # a bound, not a measure: the report is printed at start
-    while True:
-        text = ctr.logs().decode()
-        if "END" in text or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    first = text.split("END")[0]
-    return {k: v.strip() for k, v in re.findall(r"^(\w+):\s*(.*)$", first, re.M)}
-
-
 def check(app: dict, plain: dict, wide: dict) -> None:
     assert (app["CapEff"], app["CapBnd"], app["NoNewPrivs"]) == (APP_CAPS, APP_CAPS, "1")
     assert (plain["CapEff"], plain["CapBnd"], plain["NoNewPrivs"]) == (DEFAULT_CAPS, DEFAULT_CAPS, "0")
@@ -77,53 +63,38 @@ def check(app: dict, plain: dict, wide: dict) -> None:
 def test_compose_gives_the_security_context_and_limits(docker_client, tmp_path):
     out = tmp_path / "out"
     summary = generate(out, str(write(tmp_path, POD)))
-    try:
-        compose(out, "up", "-d")
+    with compose_up(out, summary):
         check(*(report(compose_container(docker_client, summary["project"], n)) for n in ("app", "plain", "wide")))
-    finally:
-        compose(out, "down", "-v", "-t", "0", check=False)
 
 
 @pytest.mark.live
 def test_docker_sh_gives_the_security_context_and_limits(docker_client, tmp_path):
     out = tmp_path / "out"
     project = generate(out, str(write(tmp_path, POD)))["project"]
-    try:
-        run = subprocess.run(["sh", str(out / "docker.sh")], capture_output=True, text=True)
-        assert run.returncode == 0, run.stderr
+    with docker_sh_up(out):
         check(*(report(docker_client.containers.get(f"{project}.{n}")) for n in ("app", "plain", "wide")))
-    finally:
-        subprocess.run(["sh", str(out / "docker.sh"), "down"], capture_output=True)
 
 
 @pytest.mark.live
-def test_up_gives_the_security_context_and_limits(docker_client, tmp_path):
-    env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
+def test_up_gives_the_security_context_and_limits(docker_client, tmp_path, own_project):
     src = str(write(tmp_path, POD))
-    project = "parity-test-hardened"
-    try:
-        result = run_parity("up", src, "-p", project, env=env)
-        assert result.returncode == 0, result.stderr.decode()
-        check(*(report(docker_client.containers.get(f"{project}.{n}")) for n in ("app", "plain", "wide")))
-    finally:
-        run_parity("down", src, "-p", project, env=env)
+    project = own_project.name
+    result = own_project.run("up", src)
+    assert result.returncode == 0, result.stderr.decode()
+    check(*(report(docker_client.containers.get(f"{project}.{n}")) for n in ("app", "plain", "wide")))
 
 
 @pytest.mark.live
-def test_up_refuses_a_run_as_non_root_container_whose_image_runs_as_root(docker_client, tmp_path):
+def test_up_refuses_a_run_as_non_root_container_whose_image_runs_as_root(docker_client, tmp_path, own_project):
     """busybox has no USER: the kubelet takes it as uid 0 and never starts the container."""
-    env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
     src = str(write(tmp_path, "apiVersion: v1\nkind: Pod\nmetadata: {name: nonroot, uid: u-1}\nspec:\n"
                               "  securityContext: {runAsNonRoot: true}\n  containers:\n  - name: app\n"
                               "    image: busybox:latest\n    command: [sleep, '3600']\n"))
-    project = "parity-test-nonroot"
-    try:
-        result = run_parity("up", src, "-p", project, env=env)
-        assert result.returncode == 2
-        assert result.stderr.decode().splitlines()[-1] == (
-            'parity: app: CreateContainerConfigError: container has runAsNonRoot and image will run as root '
-            '(pod: "nonroot_default(u-1)", container: app) (the kubelet does not start this container; nothing '
-            'was started)')
-        assert docker_client.containers.list(all=True, filters={"label": f"io.parity.project={project}"}) == []
-    finally:
-        run_parity("down", src, "-p", project, env=env)
+    project = own_project.name
+    result = own_project.run("up", src)
+    assert result.returncode == 2
+    assert result.stderr.decode().splitlines()[-1] == (
+        'parity: app: CreateContainerConfigError: container has runAsNonRoot and image will run as root '
+        '(pod: "nonroot_default(u-1)", container: app) (the kubelet does not start this container; nothing '
+        'was started)')
+    assert docker_client.containers.list(all=True, filters={"label": f"io.parity.project={project}"}) == []

@@ -17,7 +17,7 @@ import pytest
 from parity.docker.labels import LABEL_UP_OWNER
 
 from ..conftest import ROOT, run_parity
-from .helpers import compose, compose_container, generate
+from .helpers import compose, compose_container, compose_up, docker_sh_up, generate
 
 APP = str(ROOT / "tests" / "fixtures" / "live" / "services-app.yaml")
 NODE_PORT = 31987  # web's nodePort in the fixture: published on the host by --publish default
@@ -71,9 +71,7 @@ def test_every_service_name_resolves_and_connects_through_compose(docker_client,
     out = tmp_path / "out"
     summary = generate(out, APP)
     project = summary["project"]
-    try:
-        compose(out, "up", "-d", "--build")
-
+    with compose_up(out, summary):
         def in_container(service):
             def run(script):
                 result = compose_container(docker_client, project, service).exec_run(["sh", "-c", script])
@@ -87,10 +85,6 @@ def test_every_service_name_resolves_and_connects_through_compose(docker_client,
                 for s in ("team-a_api_app", "team-b_api_app")} == {"team-a_api_app": "running",
                                                                    "team-b_api_app": "running"}
         assert _host_answer(NODE_PORT) == "team-a/web"  # the NodePort Service, published on the host
-    finally:
-        compose(out, "down", "-v", "-t", "0", check=False)
-        for image in summary.get("images", []):
-            subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True)
 
 
 @pytest.mark.live
@@ -98,9 +92,7 @@ def test_every_service_name_resolves_and_connects_through_docker_sh(docker_clien
     out = tmp_path / "out"
     summary = generate(out, APP)
     project = summary["project"]
-    try:
-        run = subprocess.run(["sh", str(out / "docker.sh")], capture_output=True, text=True, timeout=300)
-        assert run.returncode == 0, run.stderr
+    with docker_sh_up(out, timeout=300):
 
         def in_container(service):
             def run_script(script):
@@ -111,8 +103,6 @@ def test_every_service_name_resolves_and_connects_through_docker_sh(docker_clien
         assert _answers(in_container("team-a_web_web"), FROM_TEAM_A) == FROM_TEAM_A
         assert _answers(in_container("team-b_api_app"), FROM_TEAM_B) == FROM_TEAM_B
         assert _host_answer(NODE_PORT) == "team-a/web"
-    finally:
-        subprocess.run(["sh", str(out / "docker.sh"), "down"], capture_output=True)
     assert docker_client.containers.list(all=True, filters={"label": f"io.parity.project={project}"}) == []
     assert docker_client.networks.list(filters={"label": f"io.parity.project={project}"}) == []
 

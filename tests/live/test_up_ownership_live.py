@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -40,6 +41,13 @@ def up_json(env: dict, *args: str) -> dict:
     result = run_parity("up", *args, "--format", "json", env=env)
     assert result.returncode == 0, result.stderr.decode()
     return json.loads(result.stdout)
+
+
+def up_article(tmp_path, env: dict) -> tuple[Path, Path]:
+    """``up`` of the article's pod renamed ``*-own``: (its manifest, its state directory)."""
+    manifests = renamed(ARTICLE, tmp_path / "article.yaml", SUFFIX)
+    up_json(env, str(manifests))
+    return manifests, tmp_path / "state" / POD_PROJECT
 
 
 def popen_parity(env: dict, *args: str) -> subprocess.Popen:
@@ -215,9 +223,8 @@ def test_an_init_container_that_never_ends_times_out_and_leaves_nothing(tmp_path
 @pytest.mark.live
 def test_a_tampered_stored_layout_is_one_line_for_status(tmp_path, env, docker_client):
     """Before: a layout.json of the wrong shape gave a traceback."""
-    manifests = renamed(ARTICLE, tmp_path / "article.yaml", SUFFIX)
-    up_json(env, str(manifests))
-    layout = tmp_path / "state" / POD_PROJECT / "layout.json"
+    _, state_dir = up_article(tmp_path, env)
+    layout = state_dir / "layout.json"
     layout.write_text('{"format": "parity.layout/v1", "containers": 5}')
     assert one_line(run_parity("status", env=env)) == (
         f"parity: {layout}: is not the layout parity up stored (it was changed outside parity); run parity up "
@@ -231,9 +238,8 @@ def test_a_tampered_stored_layout_is_one_line_for_status(tmp_path, env, docker_c
 @pytest.mark.live
 def test_a_symlink_planted_for_the_stored_layout_is_not_followed(tmp_path, env, docker_client):
     """Before: status read whatever a symlink in place of layout.json pointed to (/dev/zero: forever)."""
-    manifests = renamed(ARTICLE, tmp_path / "article.yaml", SUFFIX)
-    up_json(env, str(manifests))
-    layout = tmp_path / "state" / POD_PROJECT / "layout.json"
+    _, state_dir = up_article(tmp_path, env)
+    layout = state_dir / "layout.json"
     outside = tmp_path / "outside.json"
     shutil.move(layout, outside)
     layout.symlink_to(outside)
@@ -245,9 +251,8 @@ def test_a_symlink_planted_for_the_stored_layout_is_not_followed(tmp_path, env, 
 @pytest.mark.live
 def test_a_tampered_state_file_is_rewritten_not_a_traceback(tmp_path, env, docker_client):
     """Before: a state.json holding a JSON list gave a traceback."""
-    manifests = renamed(ARTICLE, tmp_path / "article.yaml", SUFFIX)
-    up_json(env, str(manifests))
-    state = tmp_path / "state" / POD_PROJECT / "state.json"
+    manifests, state_dir = up_article(tmp_path, env)
+    state = state_dir / "state.json"
     state.write_text("[1]")
     assert up_json(env, str(manifests))["actions"] == []
     assert isinstance(json.loads(state.read_text())["digest"], str)
@@ -288,9 +293,7 @@ def test_a_symlink_planted_as_the_lock_file_is_one_line(tmp_path, env, docker_cl
 
 @pytest.mark.live
 def test_down_removes_a_symlink_planted_as_the_state_directory_not_its_target(tmp_path, env, docker_client):
-    manifests = renamed(ARTICLE, tmp_path / "article.yaml", SUFFIX)
-    up_json(env, str(manifests))
-    state_dir = tmp_path / "state" / POD_PROJECT
+    manifests, state_dir = up_article(tmp_path, env)
     target = tmp_path / "precious"
     target.mkdir()
     (target / "keep").write_text("mine\n")

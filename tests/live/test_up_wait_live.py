@@ -6,10 +6,13 @@ Job's has exited 0. Without --wait, ``up`` no longer says "is up"."""
 from __future__ import annotations
 
 import json
+from textwrap import indent
 
 import pytest
 
 from ..conftest import run_parity, write
+from .conftest import OwnProject
+from .helpers import WEB_CONTAINER
 
 SECRET = "s3cr3t-value-in-the-logs"
 
@@ -64,11 +67,7 @@ spec:
   terminationGracePeriodSeconds: 0
   automountServiceAccountToken: false
   containers:
-  - name: web
-    image: busybox:latest
-    command: [sh, -c, "mkdir -p /www && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www"]
-    ports: [{name: http, containerPort: 8080}]
-    readinessProbe: {httpGet: {path: /index.html, port: http}, periodSeconds: 1}
+""" + indent(WEB_CONTAINER, "  ") + """\
   - name: plain
     image: busybox:latest
     command: [sleep, "3600"]
@@ -87,95 +86,82 @@ spec:
 """
 
 
-def _up_and_status(tmp_path, text: str, project: str, *extra: str):
-    env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
+def _up_and_status(tmp_path, text: str, own: OwnProject, *extra: str):
+    """``up --wait`` of ``text`` in the test's own project, then ``status`` in text and JSON:
+    (the manifest's path, up, status, status --format json)."""
     src = str(write(tmp_path, text))
-    up = run_parity("up", src, "-p", project, "--wait", *extra, env=env)
-    status = run_parity("status", "-p", project, env=env)
-    status_json = run_parity("status", "-p", project, "--format", "json", env=env)
-    return src, env, up, status, status_json
+    return src, own.run("up", src, "--wait", *extra), own.run("status"), own.run("status", "--format", "json")
 
 
 @pytest.mark.live
-def test_up_wait_names_a_crash_looping_container_with_its_exit_code_and_status_exits_1(docker_client, tmp_path):
-    project = "parity-test-crash"
+def test_up_wait_names_a_crash_looping_container_with_its_exit_code_and_status_exits_1(docker_client, tmp_path,
+                                                                                       own_project):
+    project = own_project.name
     # --wait-timeout 30: the crash loop is named within 30 s (else the line would say "not up within 30 s").
-    src, env, up, status, status_json = _up_and_status(tmp_path, CRASH, project, "--wait-timeout", "30")
-    try:
-        assert up.returncode == 1, up.stderr.decode()
-        assert up.stderr.decode().splitlines()[-1] == (
-            f"parity: app: crash-loops: exits with code 3 and Docker restarts it (see: docker logs {project}.app)")
-        assert up.stdout.decode().startswith("Deployment/crash is not up (changed: ")
-        assert status.returncode == 1
-        assert status.stdout.decode().splitlines()[-2:] == [  # (after the pod sandbox line)
-            "  app                  restarting in parity",
-            f"      crash-loops: exits with code 3 and Docker restarts it (see: docker logs {project}.app)"]
-        (ctr,) = json.loads(status_json.stdout)["workloads"][0]["containers"]
-        assert (ctr["state"], ctr["running"], ctr["problem"]) == (
-            "restarting", False, "crash-loops: exits with code 3 and Docker restarts it")
-        for out in (up, status, status_json):  # the logs are never read, let alone printed
-            assert SECRET.encode() not in out.stdout + out.stderr
-        # Without --wait, up does not claim the app is up.
-        again = run_parity("up", src, "-p", project, env=env)
-        assert again.returncode == 0, again.stderr.decode()
-        assert again.stdout.decode().splitlines()[0] == (
-            "Deployment/crash started (nothing changed); not waited for: parity up --wait waits until every "
-            "container runs and is healthy")
-    finally:
-        run_parity("down", src, "-p", project, env=env)
+    src, up, status, status_json = _up_and_status(tmp_path, CRASH, own_project, "--wait-timeout", "30")
+    assert up.returncode == 1, up.stderr.decode()
+    assert up.stderr.decode().splitlines()[-1] == (
+        f"parity: app: crash-loops: exits with code 3 and Docker restarts it (see: docker logs {project}.app)")
+    assert up.stdout.decode().startswith("Deployment/crash is not up (changed: ")
+    assert status.returncode == 1
+    assert status.stdout.decode().splitlines()[-2:] == [  # (after the pod sandbox line)
+        "  app                  restarting in parity",
+        f"      crash-loops: exits with code 3 and Docker restarts it (see: docker logs {project}.app)"]
+    (ctr,) = json.loads(status_json.stdout)["workloads"][0]["containers"]
+    assert (ctr["state"], ctr["running"], ctr["problem"]) == (
+        "restarting", False, "crash-loops: exits with code 3 and Docker restarts it")
+    for out in (up, status, status_json):  # the logs are never read, let alone printed
+        assert SECRET.encode() not in out.stdout + out.stderr
+    # Without --wait, up does not claim the app is up.
+    again = own_project.run("up", src)
+    assert again.returncode == 0, again.stderr.decode()
+    assert again.stdout.decode().splitlines()[0] == (
+        "Deployment/crash started (nothing changed); not waited for: parity up --wait waits until every "
+        "container runs and is healthy")
 
 
 @pytest.mark.live
-def test_up_wait_names_a_container_that_exited(docker_client, tmp_path):
-    project = "parity-test-once"
-    src, env, up, status, _ = _up_and_status(tmp_path, ONCE, project)
-    try:
-        assert up.returncode == 1
-        assert up.stderr.decode().splitlines()[-1] == (
-            f"parity: app: exited with code 3 (see: docker logs {project}.app)")
-        assert status.returncode == 1
-        assert status.stdout.decode().splitlines()[-1] == (
-            f"      exited with code 3 (see: docker logs {project}.app)")
-    finally:
-        run_parity("down", src, "-p", project, env=env)
+def test_up_wait_names_a_container_that_exited(docker_client, tmp_path, own_project):
+    project = own_project.name
+    _, up, status, _ = _up_and_status(tmp_path, ONCE, own_project)
+    assert up.returncode == 1
+    assert up.stderr.decode().splitlines()[-1] == (
+        f"parity: app: exited with code 3 (see: docker logs {project}.app)")
+    assert status.returncode == 1
+    assert status.stdout.decode().splitlines()[-1] == (
+        f"      exited with code 3 (see: docker logs {project}.app)")
 
 
 @pytest.mark.live
-def test_up_wait_names_an_unhealthy_container_and_status_exits_1(docker_client, tmp_path):
-    project = "parity-test-sick"
-    src, env, up, status, status_json = _up_and_status(tmp_path, SICK, project)
-    try:
-        assert up.returncode == 1
-        assert up.stderr.decode().splitlines()[-1] == (
-            f"parity: app: unhealthy: its health check failed 2 times in a row (see: docker logs {project}.app)")
-        assert status.returncode == 1
-        assert status.stdout.decode().splitlines()[-2:] == [  # (after the pod sandbox line)
-            "  app                  running (unhealthy) in parity",
-            f"      unhealthy: its health check failed 2 times in a row (see: docker logs {project}.app)"]
-        (ctr,) = json.loads(status_json.stdout)["workloads"][0]["containers"]
-        assert (ctr["state"], ctr["health"], ctr["running"]) == ("running", "unhealthy", False)
-        assert docker_client.containers.get(f"{project}.app").attrs["State"]["Health"]["Status"] == "unhealthy"
-    finally:
-        run_parity("down", src, "-p", project, env=env)
+def test_up_wait_names_an_unhealthy_container_and_status_exits_1(docker_client, tmp_path, own_project):
+    project = own_project.name
+    _, up, status, status_json = _up_and_status(tmp_path, SICK, own_project)
+    assert up.returncode == 1
+    assert up.stderr.decode().splitlines()[-1] == (
+        f"parity: app: unhealthy: its health check failed 2 times in a row (see: docker logs {project}.app)")
+    assert status.returncode == 1
+    assert status.stdout.decode().splitlines()[-2:] == [  # (after the pod sandbox line)
+        "  app                  running (unhealthy) in parity",
+        f"      unhealthy: its health check failed 2 times in a row (see: docker logs {project}.app)"]
+    (ctr,) = json.loads(status_json.stdout)["workloads"][0]["containers"]
+    assert (ctr["state"], ctr["health"], ctr["running"]) == ("running", "unhealthy", False)
+    assert docker_client.containers.get(f"{project}.app").attrs["State"]["Health"]["Status"] == "unhealthy"
 
 
 @pytest.mark.live
-def test_up_wait_exits_0_once_every_container_is_up_and_a_jobs_has_exited_0(docker_client, tmp_path):
-    project = "parity-test-fine"
-    src, env, up, status, status_json = _up_and_status(tmp_path, HEALTHY, project)
-    try:
-        assert up.returncode == 0, up.stderr.decode()
-        assert up.stdout.decode().startswith("2 workloads are up (changed: ")
-        assert status.returncode == 0, status.stdout.decode()
-        doc = json.loads(status_json.stdout)
-        assert (doc["ok"], doc["running"]) == (True, True)
-        states = {c["name"]: (c["state"], c["health"], c["running"]) for w in doc["workloads"]
-                  for c in w["containers"]}
-        assert states == {"web": ("running", "healthy", True), "plain": ("running", None, True),
-                          "run": ("exited", None, True)}
-        assert docker_client.containers.get(f"{project}.migrate_run").attrs["State"]["ExitCode"] == 0
-    finally:
-        run_parity("down", src, "-p", project, env=env)
+def test_up_wait_exits_0_once_every_container_is_up_and_a_jobs_has_exited_0(docker_client, tmp_path, own_project):
+    project = own_project.name
+    _, up, status, status_json = _up_and_status(tmp_path, HEALTHY, own_project)
+    assert up.returncode == 0, up.stderr.decode()
+    assert up.stdout.decode().startswith("2 workloads are up (changed: ")
+    assert status.returncode == 0, status.stdout.decode()
+    doc = json.loads(status_json.stdout)
+    assert (doc["ok"], doc["running"]) == (True, True)
+    states = {c["name"]: (c["state"], c["health"], c["running"]) for w in doc["workloads"]
+              for c in w["containers"]}
+    assert states == {"web": ("running", "healthy", True), "plain": ("running", None, True),
+                      "run": ("exited", None, True)}
+    assert docker_client.containers.get(f"{project}.migrate_run").attrs["State"]["ExitCode"] == 0
 
 
 SLOW = """

@@ -7,14 +7,12 @@ check fails stops docker.sh and ``up`` with exit 2 and the kubelet's one line.""
 
 from __future__ import annotations
 
-import re
 import subprocess
-import time
 
 import pytest
 
 from ..conftest import run_parity, write
-from .helpers import compose, compose_container, generate
+from .helpers import compose, compose_container, compose_up, generate, report
 
 #: The app reports what it sees, then sleeps; each run appends one line to the claim.
 REPORT = ("echo Handoff: $(cat /work/handoff); echo Work: $(stat -c '%a %u %g' /work); "
@@ -50,17 +48,6 @@ spec:
 """
 
 
-def report(ctr) -> dict[str, str]:
-    deadline = time.monotonic() + 60  # a bound, not a measure: the report is printed at start
-    while True:
-        text = ctr.logs().decode()
-        if "END" in text or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    first = text.split("END")[0]
-    return {k: v.strip() for k, v in re.findall(r"^(\w+):[ \t]*(.*)$", first, re.M)}
-
-
 def check(seen: dict, runs: int) -> None:
     assert seen["Handoff"] == "from-init"  # the init container's file, in the app's emptyDir
     assert seen["Work"] == "2777 0 2000"  # the kubelet's 0777 with fsGroup's group and setgid
@@ -75,16 +62,11 @@ def test_compose_shares_the_emptydir_and_keeps_the_claim(docker_client, tmp_path
     out = tmp_path / "out"
     summary = generate(out, str(write(tmp_path, POD)))
     project = summary["project"]
-    try:
-        compose(out, "up", "-d", "--build")
+    with compose_up(out, summary):
         check(report(compose_container(docker_client, project, "app")), 1)
         compose(out, "down", "-t", "0")  # without -v: the claim's volume stays, as Compose keeps volumes
         compose(out, "up", "-d")
         check(report(compose_container(docker_client, project, "app")), 2)
-    finally:
-        compose(out, "down", "-v", "-t", "0", check=False)
-        for image in summary.get("images", []):
-            subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True)
 
 
 @pytest.mark.live
