@@ -460,7 +460,7 @@ def document_parts(layouts: Iterable[WorkloadLayout], left_out: Iterable[Mapping
     repeated hundreds of thousands of times; building each as a dict and encoding it cost as much as
     the rest of the layout after the parse (issue 17). Here each is one format string at its fixed
     depth, with only the strings from the input escaped (by the json module's C escaper, as
-    ``json.dumps`` escapes them). ``tests/test_layout_json.py`` compares both on the fixtures and on
+    ``json.dumps`` escapes them). ``tests/test_layout.py`` compares both on the fixtures and on
     generated layouts.
 
     Args:

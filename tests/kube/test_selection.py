@@ -1,4 +1,4 @@
-"""parity/kube/manifests.py select_workloads and labelselector.py (issue 12): which workloads a command
+"""parity/kube/selection.py select_workloads and labelselector.py (issue 12): which workloads a command
 works on: --workload (repeatable, namespace-qualified), -l as kubectl, Helm hooks left out, how each
 workload runs, and objects given twice."""
 
