@@ -93,7 +93,8 @@ def _json(path: Path) -> None:
 
 
 def _k8s_to_docker(path: Path) -> None:
-    from parity.docker.emit import compose_yaml, docker_script
+    from parity.docker.composefile import compose_yaml
+    from parity.docker.dockersh import docker_script
     from parity.docker.plan import build_plan
 
     inputs, layouts = _layouts(path)

@@ -17,8 +17,10 @@ from ..kube.kubelet import TERMINATION_LOG_MODE, TERMINATION_LOG_OWNER
 from ..layout import DIR, FILE, SYMLINK
 from ..outdir import inside, write_atomically, write_file
 from .context import PAYLOAD_NAME, dockerfile, payload_tar
-from .emit import (COMPOSE_FILE, DATA_DIR, ENV_DIR, README_FILE, SCRIPT_FILE, compose_yaml, docker_script, env_files,
-                   readme)
+from .composefile import compose_yaml
+from .dockersh import docker_script
+from .emit import COMPOSE_FILE, DATA_DIR, ENV_DIR, README_FILE, SCRIPT_FILE, env_files
+from .readme import readme
 from .plan import SUBPATH_DIR, TERMINATION_DIR, AppPlan, BindPlan, ServicePlan
 
 

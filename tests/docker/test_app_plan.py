@@ -8,7 +8,8 @@ import json
 import pytest
 import yaml
 
-from parity.docker.emit import compose_yaml, script_commands
+from parity.docker.composefile import compose_yaml
+from parity.docker.dockersh import script_commands
 from parity.docker.plan import app_project_name, build_app_plan, pod_keys, service_key
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs

@@ -7,7 +7,7 @@ import subprocess
 
 import yaml
 
-from parity.docker.emit import script_commands
+from parity.docker.dockersh import script_commands
 from parity.docker.health import from_compose, from_inspect, health_plan, tcp_check
 from parity.docker.plan import build_app_plan
 from parity.kube.kubelet import build_layouts

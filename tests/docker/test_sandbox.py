@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from parity.docker.emit import PWD_MARK, script_commands
+from parity.docker.dockersh import PWD_MARK, script_commands
 from parity.docker.plan import SANDBOX_COMMAND, build_app_plan, pod_host_and_domain
 from parity.docker.sandbox import sandbox_plans
 from parity.kube.kubelet import build_layouts

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from parity.docker.emit import PWD_MARK, script_commands
+from parity.docker.dockersh import PWD_MARK, script_commands
 from parity.docker.generate import generate
 from parity.docker.labels import LABEL_PROJECT
 from parity.docker.plan import build_plan

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from parity.docker.emit import compose_dict, script_commands
+from parity.docker.composefile import compose_dict
+from parity.docker.dockersh import script_commands
 from parity.docker.plan import SANDBOX_COMMAND, build_app_plan, pod_networks, sandbox_command
 from parity.docker.sandbox import sandbox_plans, up_networks
 from parity.kube.kubelet import build_layouts
