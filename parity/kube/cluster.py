@@ -15,11 +15,12 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from ..errors import ParityError, Problem
 from .kubelet import ROOT_CA_CONFIGMAP, SA_CA_FILE, SA_MOUNT_PATH, SA_NAMESPACE_FILE, SA_TOKEN_FILE
-from .manifests import Inputs, load_objects, pod_template
+from .manifests import Inputs, load_objects
+from .podspec import ConfigMapSource, KeySelector, PodSpec, ProjectedSource, SecretSource
 from .selection import parse_kind_name
 
 #: Where a pod finds its service account credentials (in-cluster config); tests point it elsewhere.
@@ -268,53 +269,33 @@ class Reference:
         self.volume = self.volume or volume
 
 
-def references(pod_spec: dict) -> list[Reference]:
+def references(spec: PodSpec) -> list[Reference]:
     """Secrets and ConfigMaps a pod spec uses: volumes (projected sources too), ``env[].valueFrom``
-    and ``envFrom``, in a stable order."""
+    and ``envFrom`` of every container (ephemeral ones too), in a stable order."""
     found: dict[tuple[str, str], Reference] = {}
 
-    def add(kind: str, name: Any, optional: Any, volume: bool) -> None:
-        if isinstance(name, str) and name:
+    def add(kind: str, name: str, optional: bool, volume: bool) -> None:
+        if name:
             ref = found.setdefault((kind, name), Reference(kind, name, True, False))
-            ref.note(optional is True, volume)
+            ref.note(optional, volume)
 
-    for vol in _dicts(pod_spec.get("volumes")):
-        secret, cm, projected = _dict(vol.get("secret")), _dict(vol.get("configMap")), _dict(vol.get("projected"))
-        add("Secret", secret.get("secretName"), secret.get("optional"), True)
-        add("ConfigMap", cm.get("name"), cm.get("optional"), True)
-        for src in _dicts(projected.get("sources")):
-            s, c = _dict(src.get("secret")), _dict(src.get("configMap"))
-            add("Secret", s.get("name"), s.get("optional"), True)
-            add("ConfigMap", c.get("name"), c.get("optional"), True)
-    for ctr in _containers(pod_spec):
-        for env in _dicts(ctr.get("env")):
-            value_from = _dict(env.get("valueFrom"))
-            s, c = _dict(value_from.get("secretKeyRef")), _dict(value_from.get("configMapKeyRef"))
-            add("Secret", s.get("name"), s.get("optional"), False)
-            add("ConfigMap", c.get("name"), c.get("optional"), False)
-        for env_from in _dicts(ctr.get("envFrom")):
-            s, c = _dict(env_from.get("secretRef")), _dict(env_from.get("configMapRef"))
-            add("Secret", s.get("name"), s.get("optional"), False)
-            add("ConfigMap", c.get("name"), c.get("optional"), False)
+    for vol in spec.volumes:
+        sources = vol.source.sources if isinstance(vol.source, ProjectedSource) else (vol.source,)
+        for src in sources:
+            if isinstance(src, (SecretSource, ConfigMapSource)):
+                add(_KIND[type(src)], src.name, src.optional, True)
+    env = [e for ctr in spec.all_containers for e in ctr.env] + list(spec.ephemeral_env)
+    env_from = [e for ctr in spec.all_containers for e in ctr.env_from] + list(spec.ephemeral_env_from)
+    for var in env:
+        if isinstance(var.value_from, KeySelector):
+            add(_KIND[var.value_from.kind], var.value_from.name, var.value_from.optional, False)
+    for src in env_from:
+        add(_KIND[src.kind], src.name, src.optional, False)
     return [found[k] for k in sorted(found)]
 
 
-def _dict(value: Any) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def _dicts(value: Any) -> Iterator[dict]:
-    return (v for v in (value if isinstance(value, list) else []) if isinstance(v, dict))
-
-
-def _containers(pod_spec: dict) -> Iterator[dict]:
-    for key in ("initContainers", "containers", "ephemeralContainers"):
-        yield from _dicts(pod_spec.get(key))
-
-
-def pod_spec_of(obj: dict, kind: str) -> dict:
-    """The pod spec inside a workload object ({} when it has none: the loader reports that)."""
-    return _dict(_dict(pod_template(obj, kind)).get("spec"))
+#: The API kind of what a typed source names.
+_KIND = {SecretSource: "Secret", ConfigMapSource: "ConfigMap", "secret": "Secret", "configMap": "ConfigMap"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -332,7 +313,9 @@ def load_from_cluster(ref: str, *, context: str | None, namespace: str | None, k
         workload = conn.get(kind, name)
         assert workload is not None
         objects, warnings = [workload], []
-        refs = references(pod_spec_of(workload, kind))
+        # The typed pod spec, checked as the whole input is below (its warnings said then, once).
+        typed = load_objects([workload], conn.label, conn.namespace).workloads
+        refs = references(typed[0].spec) if typed else []
         if kind != "Pod" and not any((r.kind, r.name) == ("ConfigMap", ROOT_CA_CONFIGMAP) for r in refs):
             # The pods a template makes get the service-account volume at admission (kubelet.admitted_spec),
             # whose ca.crt is this ConfigMap's; a Pod read back has that volume already, referenced above.

@@ -249,7 +249,7 @@ def read_pod(pod_name: str, *, containers: list[str | None] | None = None, conte
         if containers is None:
             chosen = [c for c in workload.spec.all_containers if _is_running(pod, c)]
         else:
-            chosen = [_pick_container(conn, pod, workload.spec.all_containers, name) for name in containers]
+            chosen = [_pick_container(conn, workload, name) for name in containers]
         modelled = {v.name for v in workload.spec.volumes if v.modelled}
         for ctr in chosen:
             _check_running(conn, pod, ctr)
@@ -273,11 +273,11 @@ def _is_running(pod: dict, ctr: Container) -> bool:
     return "running" in _state(pod, ctr)
 
 
-def _pick_container(conn: Connection, pod: dict, containers: list[Container], name: str | None) -> Container:
-    where = dict(file=conn.label, obj=f"Pod/{pod['metadata']['name']}")
+def _pick_container(conn: Connection, workload: Workload, name: str | None) -> Container:
+    where = dict(file=conn.label, obj=f"Pod/{workload.name}")
+    containers = workload.spec.all_containers
     if not name:  # as kubectl exec: the default-container annotation, else the first container
-        annotations = (pod.get("metadata") or {}).get("annotations") or {}
-        name = annotations.get("kubectl.kubernetes.io/default-container")
+        name = workload.pod_annotations.get("kubectl.kubernetes.io/default-container")
         regular = [c for c in containers if not c.init]
         if not name and regular:
             name = regular[0].name

@@ -412,6 +412,10 @@ class PodSpec:
     host_network: bool = False
     host_pid: bool = False
     host_ipc: bool = False
+    # Ephemeral containers' env and envFrom (kubectl debug): the Secrets/ConfigMaps they name are read
+    # with the pod's (``cluster.references``); nothing else of them is reproduced.
+    ephemeral_env: tuple[EnvVar, ...] = ()
+    ephemeral_env_from: tuple[EnvFromSource, ...] = ()
     termination_grace_period_seconds: int = 30  # the API server's default
 
     @property

@@ -12,9 +12,9 @@ import re
 
 from ..errors import Problems
 from .checker import _Checker
-from .containervalidation import _PodContext, _parse_container, _parse_security
+from .containervalidation import _PodContext, _parse_container, _parse_env, _parse_env_from, _parse_security
 from .names import dns1123_label_errors, dns1123_subdomain_errors, go_quote, invalid, ip_address_errors
-from .podspec import Container, HostAlias, PodSpec, Sysctl, Volume, _sysctl_namespace
+from .podspec import Container, EnvFromSource, EnvVar, HostAlias, PodSpec, Sysctl, Volume, _sysctl_namespace
 from .volumevalidation import _parse_volume
 
 
@@ -56,11 +56,15 @@ def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: 
                for i, x in enumerate(c.list(spec.get("containers"), f"{prefix}.containers"))]
     if spec.get("containers") in (None, []):  # (not a list at all: c.list said so, once)
         c.bad(f"{prefix}.containers", "Required value")
-    ephemeral = []
+    ephemeral: list[int | None] = []
+    ephemeral_env: list[EnvVar] = []
+    ephemeral_env_from: list[EnvFromSource] = []
     for i, x in enumerate(c.list(spec.get("ephemeralContainers"), f"{prefix}.ephemeralContainers")):
         if isinstance(x, dict):
             where = f"{prefix}.ephemeralContainers[{i}].securityContext"
             ephemeral.append(_parse_security(c.map(x.get("securityContext"), where), where, c).run_as_user)
+            ephemeral_env += _parse_env(x, f"{prefix}.ephemeralContainers[{i}]", c)
+            ephemeral_env_from += _parse_env_from(x, f"{prefix}.ephemeralContainers[{i}]", c)
     policy = c.string(spec.get("restartPolicy"), f"{prefix}.restartPolicy")
     if policy is not None and policy not in ("Always", "OnFailure", "Never"):
         c.bad(f"{prefix}.restartPolicy", f'Unsupported value: "{policy}": supported values: "Always", "Never", '
@@ -78,7 +82,8 @@ def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: 
     if len(problems.items) > before:
         return None
     return PodSpec(volumes, [x for x in init if x], [x for x in regular if x], ephemeral, pod_security, fs_group,
-                   groups, policy, account, termination_grace_period_seconds=pod.grace_period, **extra)
+                   groups, policy, account, termination_grace_period_seconds=pod.grace_period,
+                   ephemeral_env=tuple(ephemeral_env), ephemeral_env_from=tuple(ephemeral_env_from), **extra)
 
 
 #: ``validateSysctls``: the name's pattern, printed as the API server prints its regexp.

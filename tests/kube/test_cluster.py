@@ -22,7 +22,7 @@ from parity.errors import ParityError
 from parity.kube import cluster
 from parity.kube.cluster import load_from_cluster, references
 from parity.kube.kubelet import build_layouts
-from parity.kube.manifests import load_inputs
+from parity.kube.manifests import load_inputs, load_objects
 from parity.kube.selection import select_workloads
 from parity.layout import document
 
@@ -142,11 +142,18 @@ def test_deployment_from_cluster_equals_manifests_on_disk(api, kubeconfig, tmp_p
 
 
 def test_references_cover_every_place_a_pod_spec_names_objects():
-    spec = K.pod()["spec"]
-    spec["initContainers"] = [{"name": "init", "envFrom": [{"secretRef": {"name": "init-env", "optional": True}}]}]
-    got = [(r.kind, r.name, r.optional, r.volume) for r in references(spec)]
+    """Read from the typed pod spec (issue 16: no raw dict downstream of the loader), ephemeral
+    containers' env included (``kubectl debug`` adds them to a running pod)."""
+    pod = K.pod()
+    pod["spec"]["initContainers"] = [{"name": "init", "image": "busybox:1.36",
+                                      "envFrom": [{"secretRef": {"name": "init-env", "optional": True}}]}]
+    pod["spec"]["ephemeralContainers"] = [{"name": "debugger", "image": "busybox:1.36", "env": [
+        {"name": "DBG", "valueFrom": {"configMapKeyRef": {"name": "debug-cm", "key": "k"}}}]}]
+    (workload,) = load_objects([pod], "cluster:test/dev", "dev").workloads
+    got = [(r.kind, r.name, r.optional, r.volume) for r in references(workload.spec)]
     assert got == [
         ("ConfigMap", "app-config", False, True),
+        ("ConfigMap", "debug-cm", False, False),
         ("ConfigMap", "env-cm", False, False),
         ("ConfigMap", "kube-root-ca.crt", False, True),
         ("ConfigMap", "opt-cm", True, False),
