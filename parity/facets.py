@@ -235,15 +235,22 @@ def network_differences(pod: list[tuple[str, str, str]], host_network: bool) -> 
     (``localhost`` between them): each container outside the one most of them share (on a tie, the
     first container's) is a difference. With ``hostNetwork`` the cluster's namespace is the host's,
     which parity does not reproduce (k8s-to-docker says so: Docker's host mode is host access): the
-    host's and a namespace of the pod's own both count, as long as the pod's containers share it."""
+    host's and a namespace of the pod's own both count, as long as the pod's containers share it.
+    Without ``hostNetwork`` a container in the host's namespace is a difference, the whole pod there
+    too (it was none when all of them were: they shared it)."""
+    out = []
+    if not host_network:
+        out = [Difference(name, "(network)", "network", _POD_NETNS[False], _POD_NETNS[True], _HOST_NETWORK_DETAIL)
+               for name, _, owner in pod if owner == HOST]
+        pod = [p for p in pod if p[2] != HOST]
     if len(pod) < 2:
-        return []
+        return out
     owners = [owner for _, _, owner in pod]
     shared = max(owners, key=lambda o: (owners.count(o), -owners.index(o)))
     if host_network and HOST in owners:  # one of them in the host's: all of them there, as in the cluster
         shared = HOST
     services = [service for _, service, _ in pod]
-    return [Difference(name, "(network)", "network", _netns(shared, service, services),
+    return out + [Difference(name, "(network)", "network", _netns(shared, service, services),
                        _netns(owner, service, services),
                        "in the cluster the pod's containers share one network namespace (localhost between "
                        "them; compose network_mode: service:SANDBOX, docker run --network container:SANDBOX)")
@@ -256,11 +263,15 @@ def host_network_differences(containers: list[str], expected: bool, actual: bool
     ``hostNetwork`` or the pod's own; one difference per container (``containers``) when they do."""
     if expected == actual:
         return []
-    netns = {True: "the host's network namespace", False: "the pod's own network namespace"}
-    return [Difference(name, "(network)", "network", netns[expected], netns[actual],
-                       "hostNetwork puts the pod's containers in the node's network namespace (its interfaces and "
-                       "ports, what listens on the node's localhost)")
+    return [Difference(name, "(network)", "network", _POD_NETNS[expected], _POD_NETNS[actual], _HOST_NETWORK_DETAIL)
             for name in containers]
+
+
+#: A pod's network namespace by ``hostNetwork``, and why the host's differs.
+_POD_NETNS = {True: "the host's network namespace", False: "the pod's own network namespace"}
+_HOST_NETWORK_DETAIL = ("the host's network namespace (hostNetwork in the cluster: the node's; compose network_mode: "
+                        "host: this machine's) gives the containers its interfaces and ports and what listens on its "
+                        "localhost")
 
 
 def _netns(owner: str, service: str, services: list[str]) -> str:

@@ -37,3 +37,17 @@ def test_a_host_network_pod_counts_as_shared_in_its_sandbox_or_in_the_host():
     split = network_differences([sandbox[0], ("app", "ds_app", HOST)], True)
     assert [(d.container, d.kind, d.expected, d.actual) for d in split] == [
         ("init", "network", "the host's network namespace", "the network namespace of service ds_pod_sandbox")]
+
+
+def test_a_pod_without_host_network_in_the_hosts_namespace_is_a_difference():
+    """Without hostNetwork, a service on ``network_mode: host`` is in no namespace of the pod's own:
+    one difference per container there, also when the whole pod is (they share it: it was no
+    difference) and for a pod of one container (it was none either)."""
+    host = [("app", "app", HOST), ("side", "side", HOST)]
+    want = ("network", "the pod's own network namespace", "the host's network namespace")
+    assert [(d.container, d.kind, d.expected, d.actual) for d in network_differences(host, False)] == [
+        ("app", *want), ("side", *want)]
+    assert [(d.container, d.path) for d in network_differences([host[0]], False)] == [("app", "(network)")]
+    mixed = network_differences([("app", "app", "pod_sandbox"), ("side", "side", "pod_sandbox"),
+                                 ("debug", "debug", HOST)], False)
+    assert [(d.container, d.expected, d.actual) for d in mixed] == [("debug", *want[1:])]
