@@ -42,6 +42,7 @@ class DiffReport:
     pairs: list[tuple[str, str]] = field(default_factory=list)
     differences: list[Difference] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    partner: str = "service"  # what a container is paired with: a compose service, or a running pod's container
 
     @property
     def exit_code(self) -> int:
@@ -314,7 +315,7 @@ def pod_diff(expected: Expected, observed: ObservedPod, ignore: frozenset[str]) 
     layout, workload = expected.layouts[0], expected.workloads[0]
     running = observed.workload
     report = DiffReport(layout.ref, f"pod/{observed.layout.name}", "observed in the cluster",
-                        notes=list(expected.notes))
+                        notes=list(expected.notes), partner="container")
     in_pod = {ctr.name: ctr for ctr in running.spec.all_containers}
     declared = {v.name: v for v in running.spec.volumes}
     facets, checks, spec = expected.facets(), expected.health_checks(), expected.spec_containers()

@@ -77,7 +77,7 @@ def diff_text(report, paint: Painter) -> str:
         else:
             svc = service_of.get(container)
             lines.append(f"  container {paint(printable(container), 'bold')}"
-                         + (printable(f" <-> service {svc}") if svc else ""))
+                         + (printable(f" <-> {report.partner} {svc}") if svc else ""))
         for d in diffs:
             parts = [paint(f"{d.kind:<18}", "red"), printable(d.path)]
             if d.expected or d.actual:
@@ -88,7 +88,7 @@ def diff_text(report, paint: Painter) -> str:
     for container, service in report.pairs:
         if container not in by_container:
             lines.append(f"  container {paint(printable(container), 'bold')}"
-                         + printable(f" <-> service {service}: ") + paint("same", "green"))
+                         + printable(f" <-> {report.partner} {service}: ") + paint("same", "green"))
     for note in report.notes:
         lines.append(paint(printable(f"  note: {note}"), "yellow"))
     n = len(report.differences)

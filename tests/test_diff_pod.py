@@ -156,7 +156,8 @@ def test_every_facet_of_a_running_pod_is_compared(tmp_path, cluster):
 
 def test_the_text_report_of_a_running_pod_names_each_facet(tmp_path, cluster):
     """Text, one facet changed: the difference under its container with the compose diff's detail, then
-    the notes; exit 1."""
+    the notes; exit 1. Each container is paired with the running pod's container of its name (the
+    report said "service")."""
     api, kubeconfig = cluster
     spec = copy.deepcopy(SPEC)
     spec["containers"][0]["securityContext"]["capabilities"] = {"drop": ["NET_RAW"], "add": ["NET_ADMIN"]}
@@ -167,12 +168,12 @@ def test_the_text_report_of_a_running_pod_names_each_facet(tmp_path, cluster):
     rest = "SETFCAP, SETGID, SETPCAP, SETUID, SYS_CHROOT"
     assert result.stdout.decode().splitlines() == [
         "parity diff: Pod/web vs pod/web (observed in the cluster)",
-        "  container app <-> service app",
+        "  container app <-> container app",
         f"    capabilities        (capabilities)  cluster: {default}, {rest}  here: "
         f"{default.replace('MKNOD', 'MKNOD, NET_ADMIN')}, {rest}",
         "                        extra here: NET_ADMIN (capabilities add/drop: compose cap_add/cap_drop)",
-        "  container setup <-> service setup: same",
-        "  container proxy <-> service proxy: same",
+        "  container setup <-> container setup: same",
+        "  container proxy <-> container proxy: same",
         *[f"  note: {note}" for note in SAME_NOTES],
         "1 difference in 1 container",
     ]
