@@ -451,7 +451,8 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
                                                     got.container.attrs.get("Config", {}).get("User"), ignore)
             if c.name in facets:
                 report.differences += compare_facets(c.name, facets[c.name],
-                                                     container_facets(got.container.attrs, p.workload.spec))
+                                                     container_facets(got.container.attrs, p.workload.spec,
+                                                                      _image_user(live.client, got.container)))
                 live_check = from_inspect(got.container.attrs.get("Config", {}).get("Healthcheck"))
                 report.differences += compare_health(c.name, checks[c.name], live_check)
             if running:
@@ -489,6 +490,16 @@ def declared_mounts(container) -> list[tuple[str, bool, str]]:
             out.append((parts[1], len(parts) > 2 and "ro" in parts[2].split(","), f"bind {parts[0]}"))
     out += [(t, False, "tmpfs") for t in host.get("Tmpfs") or {}]
     return out
+
+
+def _image_user(client, container) -> str | None:
+    """The ``Config.User`` of the image a container runs (None: the image is gone, or names none)."""
+    import docker.errors
+
+    try:
+        return (client.images.get(container.attrs.get("Image", "")).attrs.get("Config") or {}).get("User") or None
+    except docker.errors.NotFound:
+        return None
 
 
 def _stale(client, project: ComposeProject, reader: StaticReader, service: str, c: ContainerLayout,

@@ -88,10 +88,19 @@ def compose_facets(service: dict, spec: PodSpec | None) -> ProcessFacets:
                           spec=spec)
 
 
-def container_facets(attrs: dict, spec: PodSpec | None) -> ProcessFacets:
-    """The facets of a container as the engine reports them (``docker inspect``)."""
+def container_facets(attrs: dict, spec: PodSpec | None, image_user: str | None = None) -> ProcessFacets:
+    """The facets of a container as the engine reports them (``docker inspect``).
+
+    Args:
+        attrs: the container's inspect document.
+        spec: its pod's spec (fsGroup).
+        image_user: its image's ``Config.User``: the engine copies it into the container's
+            ``Config.User`` when nothing sets a user, which is "the image's USER", as a compose service
+            without ``user:`` (argo-cd's images name 999: every container differed live, not static).
+    """
     host, config = attrs.get("HostConfig") or {}, attrs.get("Config") or {}
-    return _docker_facets(user=config.get("User"), groups=host.get("GroupAdd") or [],
+    user = config.get("User")
+    return _docker_facets(user=None if user and user == image_user else user, groups=host.get("GroupAdd") or [],
                           cap_add=host.get("CapAdd") or [], cap_drop=host.get("CapDrop") or [],
                           privileged=bool(host.get("Privileged")), security_opt=host.get("SecurityOpt") or [],
                           memory=host.get("Memory") or 0, nano_cpus=host.get("NanoCpus") or 0,

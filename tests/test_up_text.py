@@ -37,3 +37,4 @@ def test_one_workloads_text_names_its_few_volumes_and_says_is():
         "app.v1; created volume app.v2; created data container; created network app_network; created web_pod_sandbox; "
         "created web_web)")
     assert up_text(_result("2 workloads", 0, [], waited=True), Painter(False)).startswith("2 workloads are up (")
+
