@@ -10,9 +10,9 @@ per entry); ``test_the_real_cli_on_a_sample`` runs the console entry point on a 
 
 ``test_each_entry_as_a_whole_app_through_the_cli`` runs the console entry point on each whole entry,
 without ``--workload`` (issue 12: every workload of the input in one compose project). Size of the
-corpus, counted for it: 25 entries, 463 YAML documents (10 of them made-up Secrets/ConfigMaps), 65
-workloads over 12 namespaces, 111 compose services (96 workload containers, init and sidecar ones
-included, and 15 parity data services, at most one per entry).
+corpus, counted for it: 26 entries, 470 YAML documents (10 of them made-up Secrets/ConfigMaps), 67
+workloads over 12 namespaces, 191 compose services (98 workload containers, init and sidecar ones
+included, 67 pod sandboxes and 26 parity data services, one per entry).
 
 Cases that fail today because of a known bug carry ``xfail(strict=True)`` naming it (``KNOWN``): the
 fix's landing turns them into XPASS failures, so it must remove the marker.
@@ -102,7 +102,7 @@ def test_the_corpus_is_large_and_varied_enough():
     """At least 15 public installs, each with its source; the shapes the issues name are all there."""
     assert len(ENTRIES) >= 15
     # The counts the module docstring records (adding an entry updates them there).
-    assert (len(ENTRIES), sum(_documents(e) for e in ENTRIES), len(WORKLOADS)) == (25, 463, 65)
+    assert (len(ENTRIES), sum(_documents(e) for e in ENTRIES), len(WORKLOADS)) == (26, 470, 67)
     kinds = {ref.split("/")[0] for _, _, ref in WORKLOADS}
     assert {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"} <= kinds
     assert len({ns for _, ns, _ in WORKLOADS}) >= 10
