@@ -43,3 +43,26 @@ def test_a_pod_without_init_containers_is_one_wave(tmp_path):
     start, _, rest = POD.partition("  initContainers:\n")
     plan = plan_of(tmp_path, start + rest[rest.index("  containers:"):])
     assert [[s.name for s in w] for w in waves(plan.services)] == [["web", "worker", "cron"]]
+
+
+def test_status_says_a_pod_sandbox_that_does_not_run_and_exits_1():
+    """A pod sandbox that exited makes the pod not running (``status`` exit 1: ``StatusReport.ok``), its
+    problem line under the ``(pod sandbox)`` line and in the JSON; a running one changes nothing."""
+    from parity.output import Painter
+    from parity.render import status_text
+    from parity.status import ContainerStatus, SandboxStatus, StatusReport, WorkloadStatus
+
+    app = ContainerStatus("app", "p.app", "running", in_parity=True)
+    dead = WorkloadStatus("Pod/web", "default", "p", "manifests", [app],
+                          SandboxStatus("p.pod_sandbox", "exited", {}, "exited with code 137"))
+    report = StatusReport([dead])
+    assert (report.running, report.ok) == (False, False)
+    assert status_text(report, Painter(False)).splitlines() == [
+        "Pod/web  (project p, prediction: manifests)",
+        "  (pod sandbox)        exited     no DNS names",
+        "      exited with code 137: the pod's containers lost its network namespace (see: docker logs p.pod_sandbox)",
+        "  app                  running    in parity"]
+    assert dead.to_json()["sandbox"] == {"container": "p.pod_sandbox", "state": "exited", "names": {},
+                                         "running": False, "problem": "exited with code 137"}
+    dead.sandbox = SandboxStatus("p.pod_sandbox", "running", {})
+    assert (report.running, report.ok) == (True, True)
