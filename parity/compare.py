@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .layout import (FILE, NOT_A_MOUNT, SYMLINK, TIMESTAMP_DIR_RE, ContainerLayout, Entry, Mount, mode_string,
-                     short_digest)
+from .layout import (DATA_DIR_NAME, FILE, NOT_A_MOUNT, SYMLINK, TIMESTAMP_DIR_RE, ContainerLayout, Entry, Mount,
+                     mode_string, short_digest)
 
 @dataclass(frozen=True)
 class Difference:
@@ -188,12 +188,12 @@ def _compare_raw(container: str, expected: ContainerLayout, actual: ContainerLay
     exp = {_canonical(e.path): e for e in expected.entries}
     act = {_canonical(e.path): e for e in actual.entries}
     flat_mounts = [m.path for m in expected.mounts
-                   if f"{m.path}/..data" in exp and f"{m.path}/..data" not in act]
+                   if f"{m.path}/{DATA_DIR_NAME}" in exp and f"{m.path}/{DATA_DIR_NAME}" not in act]
     for m in flat_mounts:
         inside = [p for p in exp if p.startswith(m + "/") and _is_internal(p)]
-        out.append(Difference(container, f"{m}/..data", "structure", f"..data -> ..<timestamp>/ "
+        out.append(Difference(container, f"{m}/{DATA_DIR_NAME}", "structure", f"{DATA_DIR_NAME} -> ..<timestamp>/ "
                               f"({len(inside) - 1} entries inside)", "absent",
-                              "no kubelet structure: applications that watch ..data for updates will not "
+                              f"no kubelet structure: applications that watch {DATA_DIR_NAME} for updates will not "
                               "see one, and top-level names are not symlinks"))
 
     def in_flat(path: str) -> bool:

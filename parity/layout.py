@@ -35,6 +35,9 @@ SYMLINK = "symlink"
 
 #: The kubelet's timestamped data directory: ``..YYYY_MM_DD_HH_MM_SS.N`` (N: 1-10 digits; 9 on old Go).
 TIMESTAMP_DIR_RE = re.compile(r"^\.\.[0-9]{4}_[0-9]{2}_[0-9]{2}_[0-9]{2}_[0-9]{2}_[0-9]{2}\.[0-9]{1,10}$")
+#: The symlink to the current timestamped directory, which every top-level name goes through and which
+#: the kubelet swaps atomically on an update (kubelet pkg/volume/util/atomic_writer.go ``dataDirName``).
+DATA_DIR_NAME = "..data"
 
 MAX_SYMLINK_HOPS = 40  # as Linux's MAXSYMLINKS
 

@@ -19,12 +19,14 @@ import docker.errors
 from docker.types import Mount
 
 from ..errors import ParityError
-from ..layout import DIR, SYMLINK
+from ..layout import DATA_DIR_NAME, DIR, SYMLINK
 from .engine import first_line, requests_errors
 from .labels import LABEL_ROLE, ROLE_WRITER
 from .plan import DataVolume
 
 LIVE = "/live"  # where the writer mounts the live volume
+#: The new link made beside ``..data`` and renamed over it (atomic_writer.go ``newDataDirName``).
+NEW_DATA_DIR_NAME = DATA_DIR_NAME + "_tmp"
 
 
 def volume_shape(volume: DataVolume) -> str:
@@ -37,20 +39,20 @@ def volume_shape(volume: DataVolume) -> str:
 def swap_script(volume: DataVolume) -> str:
     """The ``sh`` script a writer runs in ``LIVE`` (the data image holds the new tree at
     ``volume.image_path``): idempotent, so a run interrupted half-way is finished by the next."""
-    ts = next(e.target for e in volume.tree.entries if e.path == "..data")
+    ts = next(e.target for e in volume.tree.entries if e.path == DATA_DIR_NAME)
     names = sorted({e.path for e in volume.tree.entries if "/" not in e.path and e.type == SYMLINK
-                    and e.path != "..data"})
+                    and e.path != DATA_DIR_NAME})
     return "\n".join([
-        "set -e", f"cd {LIVE}", f"new={shlex.quote(ts)}", 'old=$(readlink ..data || true)',
+        "set -e", f"cd {LIVE}", f"new={shlex.quote(ts)}", f"old=$(readlink {DATA_DIR_NAME} || true)",
         f'[ -e "$new" ] || cp -a {shlex.quote(volume.image_path)}/"$new" "./$new"',
         'if [ "$old" != "$new" ]; then',
-        '  rm -f ..data_tmp && ln -s "$new" ..data_tmp && mv -T ..data_tmp ..data',
+        f'  rm -f {NEW_DATA_DIR_NAME} && ln -s "$new" {NEW_DATA_DIR_NAME} && mv -T {NEW_DATA_DIR_NAME} {DATA_DIR_NAME}',
         "fi",
         f"for n in {' '.join(shlex.quote(n) for n in names)}; do",
-        '  [ -e "$n" ] || [ -L "$n" ] || ln -s "..data/$n" "$n"', "done",
+        f'  [ -e "$n" ] || [ -L "$n" ] || ln -s "{DATA_DIR_NAME}/$n" "$n"', "done",
         "for n in * .[!.]* ..?*; do",
         '  [ -L "$n" ] || continue',
-        '  case "$(readlink "$n")" in ..data/*) ;; *) continue ;; esac',
+        f'  case "$(readlink "$n")" in {DATA_DIR_NAME}/*) ;; *) continue ;; esac',
         f'  case " {" ".join(names)} " in *" $n "*) ;; *) rm -f "$n" ;; esac', "done",
         'if [ -n "$old" ] && [ "$old" != "$new" ]; then rm -rf "./$old"; fi',
     ])

@@ -29,8 +29,8 @@ from typing import Callable
 
 from ..errors import Problems
 from ..gcpause import gc_paused
-from ..layout import (DIR, FILE, MAX_SYMLINK_HOPS, SYMLINK, ContainerLayout, Entry, Mount, MountCover, VolumeLayout,
-                      WorkloadLayout, sha256_hex)
+from ..layout import (DATA_DIR_NAME, DIR, FILE, MAX_SYMLINK_HOPS, SYMLINK, ContainerLayout, Entry, Mount, MountCover,
+                      VolumeLayout, WorkloadLayout, sha256_hex)
 from .fieldref import DownwardAPI
 from .manifests import Inputs, Workload
 from .names import go_quote, shown
@@ -428,10 +428,10 @@ class VolumeTree:
         # they take the root's group as every new entry there does (§5).
         link_gid = self.root.gid if self.root.mode & 0o2000 else 0
         self._links = True
-        self.entries["..data"] = Entry("..data", SYMLINK, 0o777, 0, link_gid, target=ts_name)
+        self.entries[DATA_DIR_NAME] = Entry(DATA_DIR_NAME, SYMLINK, 0o777, 0, link_gid, target=ts_name)
         for first in sorted({p.split("/")[0] for p in payload}):
             if first not in self.entries:  # createUserVisibleFiles: only when the name is free
-                self.entries[first] = Entry(first, SYMLINK, 0o777, 0, link_gid, target=f"..data/{first}")
+                self.entries[first] = Entry(first, SYMLINK, 0o777, 0, link_gid, target=f"{DATA_DIR_NAME}/{first}")
 
     def _fs_group_walk(self) -> None:
         """``VolumeOwnership.ChangePermissions`` with the read-only mask (§5)."""
