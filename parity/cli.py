@@ -346,7 +346,7 @@ def k8s_to_docker(manifests, output, secret_paths, workload, namespace, from_clu
 
     from .docker.generate import generate
 
-    from .docker.plan import build_app_plan
+    from .docker.planner import build_app_plan
     from .render import generated_text
 
     inputs, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
@@ -481,7 +481,7 @@ def diff(manifests, compose_files, profiles, pod, secret_paths, workload, namesp
 def _app_plan(manifests, secret_paths, namespace, workload, from_cluster=None, context=None, kubeconfig=None,
               **plan_options):
     """Every selected workload's Docker plan as one app, and their predicted layouts (up)."""
-    from .docker.plan import build_app_plan
+    from .docker.planner import build_app_plan
 
     inputs, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster, context,
                                               kubeconfig)

@@ -16,7 +16,8 @@ from .compare import Difference, compare_containers, extra_writable, termination
 from .docker.compose import ComposeProject
 from .docker.labels import COMPOSE_SERVICE, LABEL_DIFF_OWNER, LABEL_ROLE, ROLE_PROBE, run_owner
 from .docker.liveproject import DEFAULT_TIMEOUT
-from .docker.plan import pod_keys, service_key, unenforced_volume_notes
+from .docker.plan import pod_keys, service_key
+from .docker.planner import unenforced_volume_notes
 from .docker.static_layout import StaticReader
 from .docker.security import identity, pod_ref, security_settings
 from .errors import EXIT_DIFFERENT, EXIT_SAME, ParityError, Problem

@@ -24,7 +24,7 @@ import yaml
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from parity.docker.plan import build_plan
+from parity.docker.planner import build_plan
 from parity.errors import ParityError
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs

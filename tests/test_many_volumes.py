@@ -95,7 +95,7 @@ def _json(path: Path) -> None:
 def _k8s_to_docker(path: Path) -> None:
     from parity.docker.composefile import compose_yaml
     from parity.docker.dockersh import docker_script
-    from parity.docker.plan import build_plan
+    from parity.docker.planner import build_plan
 
     inputs, layouts = _layouts(path)
     plan = build_plan(select_workloads(inputs, None)[0], layouts[0], inputs)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from parity.diff import Expected, static_diff
 from parity.docker.compose import load_compose
 from parity.docker.generate import generate
-from parity.docker.plan import build_plan
+from parity.docker.planner import build_plan
 from parity.errors import ParityError
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from parity.docker.plan import build_plan
+from parity.docker.planner import build_plan
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs
 from parity.kube.selection import select_workloads

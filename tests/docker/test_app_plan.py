@@ -10,7 +10,8 @@ import yaml
 
 from parity.docker.composefile import compose_yaml
 from parity.docker.dockersh import script_commands
-from parity.docker.plan import app_project_name, build_app_plan, pod_keys, service_key
+from parity.docker.plan import app_project_name, pod_keys, service_key
+from parity.docker.planner import build_app_plan
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs
 from parity.kube.selection import select_workloads

@@ -9,7 +9,7 @@ import yaml
 
 from parity.docker.dockersh import script_commands
 from parity.docker.health import from_compose, from_inspect, health_plan, tcp_check
-from parity.docker.plan import build_app_plan
+from parity.docker.planner import build_app_plan
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs
 from parity.kube.selection import select_workloads

@@ -7,7 +7,8 @@ import pytest
 import yaml
 
 from parity.docker.dockersh import PWD_MARK, script_commands
-from parity.docker.plan import SANDBOX_COMMAND, build_app_plan, pod_host_and_domain
+from parity.docker.plan import SANDBOX_COMMAND, pod_host_and_domain
+from parity.docker.planner import build_app_plan
 from parity.docker.sandbox import sandbox_plans
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs

@@ -20,7 +20,7 @@ import pytest
 from parity.docker.dockersh import PWD_MARK, script_commands
 from parity.docker.generate import generate
 from parity.docker.labels import LABEL_PROJECT
-from parity.docker.plan import build_plan
+from parity.docker.planner import build_plan
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs
 from parity.kube.selection import select_workloads

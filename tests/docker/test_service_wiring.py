@@ -7,7 +7,8 @@ import json
 
 from parity.docker.composefile import compose_dict
 from parity.docker.dockersh import script_commands
-from parity.docker.plan import SANDBOX_COMMAND, build_app_plan, pod_networks, sandbox_command
+from parity.docker.plan import SANDBOX_COMMAND, pod_networks, sandbox_command
+from parity.docker.planner import build_app_plan
 from parity.docker.sandbox import sandbox_plans, up_networks
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs
