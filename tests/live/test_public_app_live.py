@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from ..conftest import ROOT, run_parity
+from ..conftest import ROOT, precondition_missing, run_parity
 from . import standins
 
 ENTRY = ROOT / "tests" / "fixtures" / "public" / "argo-cd"
@@ -36,7 +36,7 @@ def test_argo_cds_install_runs_whole_under_up_wait_diffs_same_live_and_down_leav
         try:
             standins.build(ENTRY, tmp_path / "standins", tags)
         except LookupError as exc:
-            pytest.skip(f"the engine has {exc} already: not this test's to replace")
+            precondition_missing(f"the engine has {exc} already: not this test's to replace (remove that image)")
         up = run_parity("up", str(ENTRY), "-p", PROJECT, "--wait", "--format", "json", env=env)
         assert up.returncode == 0, up.stdout.decode() + up.stderr.decode()
         doc = json.loads(up.stdout)
