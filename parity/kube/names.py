@@ -47,6 +47,18 @@ def regex_error(message: str, fmt: str, *examples: str) -> str:
     return message + " (e.g. " + " or ".join(f"'{e}', " for e in examples) + f"regex used for validation is '{fmt}')"
 
 
+def _length_and_pattern_errors(value: str, max_len: int, pattern: re.Pattern, message: str, fmt: str,
+                               *examples: str) -> list[str]:
+    """The two checks most of apimachinery's name validators make, in their order: at most ``max_len``
+    characters, then the whole value matching ``pattern`` (said with ``RegexError``)."""
+    errors = []
+    if len(value) > max_len:
+        errors.append(max_len_error(max_len))
+    if not pattern.fullmatch(value):
+        errors.append(regex_error(message, fmt, *examples))
+    return errors
+
+
 def dns1123_label_errors(value: str) -> list[str]:
     """``IsDNS1123Label``: container, volume and namespace names, a StatefulSet's name."""
     errors = []
@@ -65,14 +77,10 @@ def dns1123_label_errors(value: str) -> list[str]:
 def dns1035_label_errors(value: str) -> list[str]:
     """``IsDNS1035Label``: a Service's name (``ValidateServiceName``: it becomes a DNS label and an
     environment variable prefix, so it starts with a letter)."""
-    errors = []
-    if len(value) > DNS1123_LABEL_MAX:
-        errors.append(max_len_error(DNS1123_LABEL_MAX))
-    if not _DNS1035_RE.fullmatch(value):
-        errors.append(regex_error("a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
-                                  "start with an alphabetic character, and end with an alphanumeric character",
-                                  _DNS1035_FMT, "my-name", "abc-123"))
-    return errors
+    return _length_and_pattern_errors(value, DNS1123_LABEL_MAX, _DNS1035_RE,
+                                      "a DNS-1035 label must consist of lower case alphanumeric characters or '-', "
+                                      "start with an alphabetic character, and end with an alphanumeric character",
+                                      _DNS1035_FMT, "my-name", "abc-123")
 
 
 def qualified_name_errors(value: str) -> list[str]:
@@ -102,37 +110,26 @@ def qualified_name_errors(value: str) -> list[str]:
 
 def label_value_errors(value: str) -> list[str]:
     """``IsValidLabelValue``: empty, or at most 63 characters of a qualified name's alphabet."""
-    errors = []
-    if len(value) > DNS1123_LABEL_MAX:
-        errors.append(max_len_error(DNS1123_LABEL_MAX))
-    if not _LABEL_VALUE_RE.fullmatch(value):
-        errors.append(regex_error("a valid label must be an empty string or consist of alphanumeric characters, '-', "
-                                  "'_' or '.', and must start and end with an alphanumeric character",
-                                  _LABEL_VALUE_FMT, "MyValue", "my_value", "12345"))
-    return errors
+    return _length_and_pattern_errors(value, DNS1123_LABEL_MAX, _LABEL_VALUE_RE,
+                                      "a valid label must be an empty string or consist of alphanumeric characters, "
+                                      "'-', '_' or '.', and must start and end with an alphanumeric character",
+                                      _LABEL_VALUE_FMT, "MyValue", "my_value", "12345")
 
 
 def dns1123_subdomain_errors(value: str) -> list[str]:
     """``IsDNS1123Subdomain``: the names of most objects (Pod, Deployment, Secret, ConfigMap...)."""
-    errors = []
-    if len(value) > DNS1123_SUBDOMAIN_MAX:
-        errors.append(max_len_error(DNS1123_SUBDOMAIN_MAX))
-    if not _SUBDOMAIN_RE.fullmatch(value):
-        errors.append(regex_error("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
-                                  "'-' or '.', and must start and end with an alphanumeric character",
-                                  _SUBDOMAIN_FMT, "example.com"))
-    return errors
+    return _length_and_pattern_errors(value, DNS1123_SUBDOMAIN_MAX, _SUBDOMAIN_RE,
+                                      "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+                                      "characters, '-' or '.', and must start and end with an alphanumeric character",
+                                      _SUBDOMAIN_FMT, "example.com")
 
 
 def config_map_key_errors(value: str) -> list[str]:
     """``IsConfigMapKey``: a Secret's or ConfigMap's data key (a file name in the volume, a variable
     name with envFrom)."""
-    errors = []
-    if len(value) > DNS1123_SUBDOMAIN_MAX:
-        errors.append(max_len_error(DNS1123_SUBDOMAIN_MAX))
-    if not _KEY_RE.fullmatch(value):
-        errors.append(regex_error("a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
-                                  _KEY_FMT, "key.name", "KEY_NAME", "key-name"))
+    errors = _length_and_pattern_errors(value, DNS1123_SUBDOMAIN_MAX, _KEY_RE,
+                                        "a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
+                                        _KEY_FMT, "key.name", "KEY_NAME", "key-name")
     if value == ".":
         errors.append("must not be '.'")
     elif value == "..":
