@@ -102,13 +102,14 @@ def test_every_problem_line_names_its_file_and_where_it_applies_the_object_and_f
 
 def parity_objects(client) -> dict[str, dict[str, dict]]:
     """Every container, volume and image carrying an io.parity.* label: {kind: {id: labels}}.
-    (Sparse container listing: no per-container inspect that another engine user could race.)"""
+    (Lists only: a sparse container listing and the images' list request, no per-object inspect that
+    another engine user's removal could race: ImageCollection.list inspects each image it lists.)"""
     label = {"label": "io.parity.workload"}
     return {
         "containers": {c.id: c.attrs.get("Labels") or {}
                        for c in client.containers.list(all=True, filters=label, sparse=True)},
         "volumes": {v.id: v.attrs.get("Labels") or {} for v in client.volumes.list(filters=label)},
-        "images": {i.id: i.labels for i in client.images.list(filters=label)},
+        "images": {i["Id"]: i.get("Labels") or {} for i in client.api.images(filters=label)},
     }
 
 
