@@ -143,6 +143,13 @@ def _grouped(actions: list[str]) -> list[str]:
     return out
 
 
+def _width(cells, least: int) -> int:
+    """A name column's width: its longest cell, at least ``least``, so that every row's next column starts
+    at one place (a whole app's service names, ``WORKLOAD_CONTAINER``, outgrow a fixed width: argo-cd's
+    run to 65 characters and pushed their row's columns right of the others')."""
+    return max([least, *map(len, cells)])
+
+
 def up_text(result: UpResult, paint: Painter) -> str:
     """``parity up``: the workload and what changed ("is up" only when --wait saw every container up),
     then one line per container (its state as last seen) and, indented, why one is not up."""
@@ -153,12 +160,14 @@ def up_text(result: UpResult, paint: Painter) -> str:
     if not result.waited:
         lines[0] += f"; {NOT_WAITED}"
     lines += [paint(printable(f"  note: {note}"), "yellow") for note in result.notes]
+    name_w = _width((printable(c.name) for c in result.containers), 20)
+    container_w = _width((printable(c.container) for c in result.containers), 40)
     for c in result.containers:
         shown = f"{c.state} ({c.health})" if c.health else c.state
         ok = c.problem is None and c.health in (None, "healthy") and c.state in ("running", "exited")
         state = paint(shown, "green" if ok else "red" if c.problem else "yellow")
         mounts = printable(", ".join(c.mounts)) or "no secret mounts"
-        lines.append(f"  {printable(c.name):<20} {printable(c.container):<40} {state:<10} {mounts}")
+        lines.append(f"  {printable(c.name):<{name_w}} {printable(c.container):<{container_w}} {state:<10} {mounts}")
         if c.problem:
             lines.append(paint(printable(f"    {c.problem}"), "red"))
     for o in result.on_demand:
@@ -185,13 +194,14 @@ def status_text(report: StatusReport, paint: Painter) -> str:
     """``parity status``: per workload its project and prediction, per container its state and
     verdict, and each difference (digests only)."""
     lines = [] if report.workloads else ["parity runs nothing"]
+    name_w = _width((printable(c.name) for w in report.workloads for c in w.containers), 20)
     for w in report.workloads:
         namespace = "" if w.namespace == "default" else f"namespace {w.namespace}, "
         lines.append(f"{paint(printable(w.workload), 'bold')}  "
                      + printable(f"({namespace}project {w.project}, prediction: {w.prediction})"))
         if w.sandbox is not None:  # the pod's network namespace, and the names its peers reach it by
             names = sorted({n for aliases in w.sandbox.names.values() for n in aliases})
-            lines.append(printable(f"  {'(pod sandbox)':<20} {w.sandbox.state:<10} "
+            lines.append(printable(f"  {'(pod sandbox)':<{name_w}} {w.sandbox.state:<10} "
                                    + ("DNS names " + ", ".join(names) if names else "no DNS names")))
             if w.sandbox.problem:
                 lines.append(paint(printable(f"      {w.sandbox.problem}{SANDBOX_GONE} (see: docker logs "
@@ -202,7 +212,7 @@ def status_text(report: StatusReport, paint: Painter) -> str:
             verdict = {True: paint("in parity", "green"), False: paint(
                 f"{len(c.differences)} difference(s)", "red"), None: "not checked"}[c.in_parity]
             shown = f"{c.state} ({c.health})" if c.health else c.state
-            lines.append(f"  {printable(c.name):<20} {shown:<10} {verdict}")
+            lines.append(f"  {printable(c.name):<{name_w}} {shown:<10} {verdict}")
             if c.problem:
                 lines.append(paint(printable(f"      {c.problem} (see: docker logs {c.container})"), "red"))
             for d in c.differences:

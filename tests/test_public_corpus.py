@@ -33,7 +33,8 @@ from parity.cli import main
 from parity.diff import Expected, static_diff
 from parity.docker.compose import load_compose
 from parity.docker.generate import generate
-from parity.docker.planner import build_plan
+from parity.docker.plan import group_notes
+from parity.docker.planner import build_app_plan, build_plan
 from parity.errors import ParityError
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import TEMPLATE_PATHS, load_inputs
@@ -138,6 +139,59 @@ def test_layout_reads_each_entry_as_one_input(entry):
     assert result.exit_code == 0, result.stderr
     shown = sorted(w.ref for w in from_document(json.loads(result.stdout)))
     assert shown == sorted(ref for e, _, ref in WORKLOADS if e == entry)
+
+
+_GROUPED = re.compile(r"^(?P<names>[^ :]+(?:, [^ :]+)+) \((?P<n>\d+) (?:containers|workloads|of them)\): (?P<text>.*)$", re.S)
+
+
+def _said(notes: list[str]) -> set[tuple[str, str]]:
+    """(subject, text) of each note, a grouped note read back into one pair per subject it names."""
+    pairs = set()
+    for note in notes:
+        m = _GROUPED.match(note)
+        if m:
+            names = m["names"].split(", ")
+            assert len(names) == int(m["n"]), note
+            pairs |= {(name, m["text"]) for name in names}
+        else:
+            pairs.add(tuple(note.split(": ", 1)) if ": " in note else ("", note))
+    return pairs
+
+
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_a_whole_apps_notes_say_each_text_once_and_still_name_every_container(entry):
+    """A whole app's notes (k8s-to-docker's text and README, up's notes: ``AppPlan.differences``) say
+    each text once, naming every container it concerns, where they said it once per container
+    (microservices-demo: 86 note lines); read back, the grouped notes say exactly what the
+    per-pod notes said: no container, no note dropped."""
+    inputs = _inputs(entry)
+    if isinstance(inputs, ParityError):
+        raise inputs
+    workloads = select_workloads(inputs)
+    plan = build_app_plan(workloads, build_layouts(inputs, workloads), inputs)
+    each = [d for p in plan.pods for d in p.differences]
+    grouped = plan.differences
+    assert _said(grouped) == _said(each)
+    subjects = {s.name for s in plan.services} | {p.workload_ref for p in plan.pods}
+    texts = [m["text"] if (m := _GROUPED.match(n)) else n.split(": ", 1)[1] for n in grouped
+             if _GROUPED.match(n) or n.split(": ", 1)[0] in subjects]
+    assert sorted(texts) == sorted(set(texts))  # a text said of a container or workload: one note
+    assert group_notes(each, {s.name for s in plan.services}, {p.workload_ref for p in plan.pods}) == grouped
+
+
+def test_microservices_demos_service_account_placeholders_are_one_note_each():
+    """microservices-demo, 12 workloads, 13 containers: the token and ca.crt placeholders, said once per
+    container (26 lines), are two notes naming the 13 containers; 87 notes in all became 22."""
+    inputs = _inputs("microservices-demo")
+    workloads = select_workloads(inputs)
+    plan = build_app_plan(workloads, build_layouts(inputs, workloads), inputs)
+    assert (len([d for p in plan.pods for d in p.differences]), len(plan.differences)) == (87, 22)
+    token = [d for d in plan.differences if "serviceaccount/token holds a placeholder" in d]
+    assert [d.split(": /var")[0] for d in token] == [
+        "frontend_server, adservice_server, currencyservice_server, cartservice_server, redis-cart_redis, "
+        "loadgenerator_frontend-check, loadgenerator_main, recommendationservice_server, checkoutservice_server, "
+        "emailservice_server, paymentservice_server, shippingservice_server, productcatalogservice_server "
+        "(13 containers)"]
 
 
 @pytest.mark.parametrize("entry,namespace,ref", [pytest.param(*w, marks=_marked(w[0], w[2]), id=f"{w[0]}:{w[2]}")

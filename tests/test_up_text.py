@@ -38,3 +38,39 @@ def test_one_workloads_text_names_its_few_volumes_and_says_is():
         "created web_web)")
     assert up_text(_result("2 workloads", 0, [], waited=True), Painter(False)).startswith("2 workloads are up (")
 
+
+
+#: argo-cd's longest service name (WORKLOAD_CONTAINER), 65 characters: past up's and status' 20.
+LONG = "argocd-applicationset-controller_argocd-applicationset-controller"
+
+
+def test_ups_columns_are_as_wide_as_a_whole_apps_longest_service_name():
+    """A service name longer than the name column (argo-cd's, 65 characters) widens the columns for
+    every row, so the engine's names, states and mounts each start at one place (they started 45
+    characters right of the others' on its row)."""
+    result = _result("2 workloads", 0, [])
+    result.containers.append(UpContainer(LONG, f"argocd.{LONG}", "1" * 64, "running", False, [], None, None))
+    assert up_text(result, Painter(False)).splitlines()[1:] == [
+        f"  {'web_web':<65} {'app.web_web':<72} running    /tmp",
+        f"  {LONG} argocd.{LONG} running    no secret mounts"]
+    assert up_text(result, Painter(False)).splitlines()[1] == (
+        "  web_web" + " " * 59 + "app.web_web" + " " * 62 + "running    /tmp")
+
+
+def test_status_columns_are_as_wide_as_a_whole_apps_longest_service_name():
+    """status: the container column takes the longest name of every workload (the pod sandbox's
+    line too), so states and verdicts start at one place across workloads."""
+    from parity.render import status_text
+    from parity.status import ContainerStatus, SandboxStatus, StatusReport, WorkloadStatus
+
+    short = WorkloadStatus("Pod/web", "default", "p", "manifests", [ContainerStatus("web_web", "p.web_web", "running",
+                                                                                    in_parity=True)],
+                           SandboxStatus("p.web_pod_sandbox", "running", {}))
+    long = WorkloadStatus("Deployment/argocd-applicationset-controller", "argocd", "p", "manifests",
+                          [ContainerStatus(LONG, f"p.{LONG}", "exited", in_parity=None)])
+    assert status_text(StatusReport([short, long]), Painter(False)).splitlines() == [
+        "Pod/web  (project p, prediction: manifests)",
+        "  (pod sandbox)" + " " * 53 + "running    no DNS names",
+        "  web_web" + " " * 59 + "running    in parity",
+        "Deployment/argocd-applicationset-controller  (namespace argocd, project p, prediction: manifests)",
+        f"  {LONG} exited     not checked"]

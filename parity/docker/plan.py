@@ -33,6 +33,40 @@ from .security import SecuritySettings
 from .labels import LABEL_DIGEST, LABEL_NAMESPACE, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME, LABEL_WORKLOAD, ROLE_DATA, \
     ROLE_SANDBOX
 
+def group_notes(notes: list[str], containers: set[str], workloads: set[str]) -> list[str]:
+    """Notes ``SUBJECT: TEXT`` whose TEXT is the same for several subjects (a container's Compose service
+    name, or a workload's ``KIND/NAME``), said once where the first was: ``a, b, c (3 containers): TEXT``
+    (a whole app says the service-account placeholders of each of its containers: microservices-demo,
+    24 lines). Every subject stays named; a note of one subject, or not of a known subject, is unchanged.
+
+    Args:
+        notes: the plan's notes, in order.
+        containers: the subjects that are containers (Compose service names).
+        workloads: the subjects that are workloads (``KIND/NAME``).
+
+    Returns:
+        The notes, grouped, in the order of each group's first note.
+    """
+    subjects = containers | workloads
+    split = [n.split(": ", 1) if ": " in n else [None, n] for n in notes]
+    split = [(s, t) if s in subjects else (None, n) for (s, t), n in zip(split, notes)]
+    said: dict[str, list[str]] = {}
+    for subject, text in split:
+        if subject is not None and subject not in said.setdefault(text, []):
+            said[text].append(subject)
+    out, done = [], set()
+    for (subject, text), note in zip(split, notes):
+        if subject is None or len(said[text]) == 1:
+            out.append(note)
+        elif text not in done:
+            done.add(text)
+            names = said[text]
+            kind = ("containers" if all(n in containers for n in names)
+                    else "workloads" if all(n in workloads for n in names) else "of them")
+            out.append(f"{', '.join(names)} ({len(names)} {kind}): {text}")
+    return out
+
+
 DATA_ROOT = "/parity/volumes"
 DATA_SERVICE = "parity-data"
 #: The pod sandbox's part of its service key (``PodPlan.sandbox``): holds '_', so it is never a container
@@ -258,7 +292,11 @@ class AppPlan:
 
     @property
     def differences(self) -> list[str]:
-        return [d for p in self.pods for d in p.differences]
+        """What differs from the cluster, each note once: the same words said of several containers
+        (or workloads) are one note that names them all (``group_notes``)."""
+        containers = {s.name for s in self.services}
+        workloads = {p.workload_ref for p in self.pods}
+        return group_notes([d for p in self.pods for d in p.differences], containers, workloads)
 
     @property
     def subject(self) -> str:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from ..layout import WRITABLE_TYPES, ContainerLayout, Mount, VolumeLayout, WorkloadLayout
-from ..kube.kubelet import termination_log_note
+from ..kube.kubelet import termination_log_notes
 from ..kube.manifests import Inputs, Workload
 from ..kube.podspec import ClaimSource, Container, EmptyDirSource, EphemeralSource, HostPathSource, Volume
 from ..kube.services import SERVICE_ENV_NOTE, resolve
@@ -144,9 +144,7 @@ def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: s
                            for ctr, _, note in workload.spec.unreproduced_mounts())
     pod.differences.extend(_writable_notes(pod, workload))
     pod.differences.extend(_volatile_notes(layout, key))
-    termination = termination_log_note(workload.spec, lambda name: service_key(key, name))  # (issue 13: said)
-    if termination:
-        pod.differences.append(termination)
+    pod.differences.extend(termination_log_notes(workload.spec, lambda name: service_key(key, name)))  # (issue 13)
     if workload.scale_note:
         pod.differences.append(f"{workload.ref}: {workload.scale_note}")
     return pod

@@ -154,17 +154,16 @@ def termination_log_paths(spec: PodSpec) -> list[tuple[Container, str]]:
     return [(c, c.termination_message_path) for c in spec.all_containers if c.termination_message_path]
 
 
-def termination_log_note(spec: PodSpec, label: Callable[[str], str] = str) -> str | None:
+def termination_log_notes(spec: PodSpec, label: Callable[[str], str] = str) -> list[str]:
     """What parity says of the termination-message files it reproduces (``termination_log_paths``):
-    where they are, and how they differ from the kubelet's. ``label`` names a container in the note
+    one note per container, ``LABEL: ...``, the same words for the same path, so that a whole app's
+    containers are said together (``plan.group_notes``). ``label`` names a container in the note
     (a Compose service name)."""
-    paths = [f"{label(c.name)}: {path}" for c, path in termination_log_paths(spec)]
-    if not paths:
-        return None
-    return ("terminationMessagePath: each container has an empty writable file there (0666 0:0, as the kubelet "
-            f"makes it) bound from termination/SERVICE of the setup ({', '.join(paths)}); Docker does not read it "
-            "into the container's status (read it there), and it keeps what was written across restarts until the "
-            "setup is written again (the kubelet gives each start a new file)")
+    return [f"{label(c.name)}: terminationMessagePath {path} is an empty writable file (0666 0:0, as the kubelet "
+            "makes it) bound from termination/SERVICE of the setup; Docker does not read it into the container's "
+            "status (read it there), and it keeps what was written across restarts until the setup is written "
+            "again (the kubelet gives each start a new file)"
+            for c, path in termination_log_paths(spec)]
 
 
 @dataclass(frozen=True)

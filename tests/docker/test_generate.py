@@ -628,15 +628,36 @@ spec:
     script = (out / "docker.sh").read_text()
     assert script.count('--mount type=bind,src="$PWD"/termination/setup,dst=/tmp/why ') == 1
     assert script.count('--mount type=bind,src="$PWD"/termination/app,dst=/dev/termination-log ') == 1
-    note = ("terminationMessagePath: each container has an empty writable file there (0666 0:0, as the kubelet "
-            "makes it) bound from termination/SERVICE of the setup (setup: /tmp/why, app: /dev/termination-log); "
-            "Docker does not read it into the container's status (read it there), and it keeps what was written "
-            "across restarts until the setup is written again (the kubelet gives each start a new file)")
-    assert [line.strip() for line in result.stdout.decode().splitlines() if "terminationMessagePath:" in line] == [
-        f"note: {note}"]
+    notes = [f"{service}: terminationMessagePath {path} is an empty writable file (0666 0:0, as the kubelet makes "
+             "it) bound from termination/SERVICE of the setup; Docker does not read it into the container's status "
+             "(read it there), and it keeps what was written across restarts until the setup is written again (the "
+             "kubelet gives each start a new file)" for service, path in (("setup", "/tmp/why"),
+                                                                         ("app", "/dev/termination-log"))]
+    assert [line.strip() for line in result.stdout.decode().splitlines() if "terminationMessagePath" in line] == [
+        f"note: {note}" for note in notes]
     readme = (out / "README.md").read_text()
-    assert [line for line in readme.splitlines() if "terminationMessagePath:" in line] == [f"- {note}"]
+    assert [line for line in readme.splitlines() if "terminationMessagePath " in line] == [f"- {n}" for n in notes]
     assert not [line for line in readme.splitlines() if "termination" in line and "not reproduced" in line]
+
+
+def test_the_same_note_of_several_containers_is_said_once_naming_them_all():
+    """``group_notes`` (AppPlan.differences: k8s-to-docker's text and README, up's notes): a text said of
+    several containers (or workloads) is one note where the first was, naming each in order, with their
+    count; a text of one subject, a note of no known subject (a ``KIND/NAME`` it does not know, a note
+    with no subject) and a text said twice of one subject are as they were."""
+    from parity.docker.plan import group_notes
+
+    notes = ["a_x: /t holds a placeholder: p", "Deployment/a: scale 3", "a_x: only a", "b_y: /t holds a placeholder: p",
+             "KUBERNETES_SERVICE_HOST: app-wide", "Deployment/b: scale 3", "b_y: /t holds a placeholder: p",
+             "Job/z: scale 3", "c_z: /t holds a placeholder: p", "c_z: scale 3"]
+    assert group_notes(notes, {"a_x", "b_y", "c_z"}, {"Deployment/a", "Deployment/b"}) == [
+        "a_x, b_y, c_z (3 containers): /t holds a placeholder: p",
+        "Deployment/a, Deployment/b, c_z (3 of them): scale 3",
+        "a_x: only a",
+        "KUBERNETES_SERVICE_HOST: app-wide",
+        "Job/z: scale 3"]
+    assert group_notes(notes[:2] + notes[5:6], set(), {"Deployment/a", "Deployment/b"}) == [
+        "a_x: /t holds a placeholder: p", "Deployment/a, Deployment/b (2 workloads): scale 3"]
 
 
 def test_docker_sh_says_a_failed_host_path_type_check_in_ups_shape_before_any_docker_call(tmp_path):
