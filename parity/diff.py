@@ -10,7 +10,7 @@ with ``compare.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 from .compare import Difference, compare_containers, extra_writable, termination_log
 from .docker.compose import ComposeProject
@@ -446,7 +446,7 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
                                                      "no container", "the service has no container in the project"))
                 continue
             report.differences += compare_containers(c, got.layout, ignore)
-            report.differences += _declared(c.name, c, declared_mounts(got.container), terminations)
+            report.differences += _declared(c.name, c, declared_mounts(got.container, live.copies), terminations)
             host = got.container.attrs.get("HostConfig", {})
             report.differences += _group_difference(p.workload, c.name, host.get("GroupAdd") or [],
                                                     got.container.attrs.get("Config", {}).get("User"), ignore)
@@ -478,17 +478,20 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
     return report
 
 
-def declared_mounts(container) -> list[tuple[str, bool, str]]:
+def declared_mounts(container, copies: Mapping[str, str] | None = None) -> list[tuple[str, bool, str]]:
     """(target, read-only, what) of each mount a container was created with itself (``Mounts``,
     ``Binds`` and ``Tmpfs`` of its host config: not ``volumes_from`` nor its image's VOLUMEs), as
-    the static reader's ``declared_mounts`` lists a service's."""
+    the static reader's ``declared_mounts`` lists a service's; a source that is a throw-away
+    project's copy (``copies``: ``LiveProject.copies``) is named as the user's file it stands for."""
+    copies = copies or {}
     host = container.attrs.get("HostConfig") or {}
-    out = [(m.get("Target", ""), bool(m.get("ReadOnly")), f"{m.get('Type', 'volume')} {m.get('Source', '')}".strip())
+    out = [(m.get("Target", ""), bool(m.get("ReadOnly")),
+            f"{m.get('Type', 'volume')} {copies.get(m.get('Source', ''), m.get('Source', ''))}".strip())
            for m in host.get("Mounts") or []]
     for b in host.get("Binds") or []:
         parts = b.split(":")
         if len(parts) >= 2:
-            out.append((parts[1], len(parts) > 2 and "ro" in parts[2].split(","), f"bind {parts[0]}"))
+            out.append((parts[1], len(parts) > 2 and "ro" in parts[2].split(","), f"bind {copies.get(parts[0], parts[0])}"))
     out += [(t, False, "tmpfs") for t in host.get("Tmpfs") or {}]
     return out
 

@@ -17,12 +17,13 @@ import json
 import os
 import secrets as _random
 import shutil
+import stat
 import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence, TypeVar
+from typing import Callable, Iterator, Mapping, Sequence, TypeVar
 
 from ..errors import ParityError, Problem
 from ..layout import ContainerLayout
@@ -32,6 +33,7 @@ from . import tether
 from .compose import ComposeProject, compose_binary, compose_message, words_of_config
 from .labels import COMPOSE_PROJECT, COMPOSE_SERVICE, LABEL_DIFF_OWNER, LABEL_ROLE, ROLE_SANDBOX, run_owner
 from .leftovers import sweep, temp_dir
+from .plan import TERMINATION_DIR
 
 #: The file a live diff tries to create (then removes) in each mount, as root, to see if it is writable.
 LIVE_PROBE = ".parity-write-probe"
@@ -48,16 +50,19 @@ def throwaway_images(project: ComposeProject, name: str) -> dict[str, str]:
             if svc.get("build") and svc.get("image")}
 
 
-def throwaway_config(project: ComposeProject, name: str, suffix: str) -> dict:
+def throwaway_config(project: ComposeProject, name: str, suffix: str,
+                     rebound: Mapping[str, str] | None = None) -> dict:
     """The normalised project with nothing that could touch the user's own objects: explicit
     volume and network names made unique, built images renamed, container names and published
-    ports removed. Its containers, volumes, networks and images are labelled as this diff's
-    (``LABEL_DIFF_OWNER``).
+    ports removed, the files its containers may write bound from copies (``rebound``). Its
+    containers, volumes, networks and images are labelled as this diff's (``LABEL_DIFF_OWNER``).
 
     Args:
         project: the user's setup, as Compose normalised it.
         name: the throw-away project's name.
         suffix: appended to explicit volume and network names.
+        rebound: bind sources (absolute, as normalised) -> the throw-away copies bound instead
+            (``termination_copies``).
 
     Returns:
         A compose config (JSON-able); it holds the setup's env values: write it owner-only.
@@ -70,6 +75,10 @@ def throwaway_config(project: ComposeProject, name: str, suffix: str) -> dict:
         svc = {k: v for k, v in svc.items() if k not in ("container_name", "ports", "profiles")}
         if svc.get("image") in renamed:
             svc["image"] = renamed[svc["image"]]
+        if rebound and svc.get("volumes"):
+            svc["volumes"] = [{**m, "source": rebound[m["source"]]}
+                              if isinstance(m, dict) and m.get("type") == "bind" and m.get("source") in rebound
+                              else m for m in svc["volumes"]]
         svc["labels"] = {**(svc.get("labels") or {}), **owner}
         if isinstance(svc.get("build"), dict):
             svc["build"] = {**svc["build"], "labels": {**(svc["build"].get("labels") or {}), **owner}}
@@ -77,6 +86,43 @@ def throwaway_config(project: ComposeProject, name: str, suffix: str) -> dict:
     return {"name": name, "services": services, "volumes": _owned(project.volumes, owner, suffix),
             "networks": _owned(project.networks, owner, suffix), "secrets": project.secrets,
             "configs": project.configs}
+
+
+def termination_copies(project: ComposeProject, tmp: str) -> dict[str, str]:
+    """The termination-message files (``TERMINATION_DIR/SERVICE`` of the output, bound read-write:
+    ``kubelet.termination_log_paths``) copied into ``tmp``, empty, with the original's mode and, when
+    parity may, owner: a throw-away container that writes its message writes the copy, never the
+    user's output. A source that is not a regular file is left alone (Compose refuses it, as it
+    would the user's).
+
+    Args:
+        project: the user's setup, as Compose normalised it (bind sources absolute).
+        tmp: the throw-away project's owner-only temporary directory.
+
+    Returns:
+        Each copied source -> its copy, for ``throwaway_config``.
+    """
+    home = os.path.join(project.directory, TERMINATION_DIR)
+    copies: dict[str, str] = {}
+    for svc in project.services.values():
+        for m in svc.get("volumes") or []:
+            source = m.get("source") if isinstance(m, dict) and m.get("type") == "bind" else None
+            if not source or os.path.dirname(source) != home or source in copies:
+                continue
+            try:
+                st = os.stat(source)
+            except OSError:
+                continue
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            copy = os.path.join(tmp, TERMINATION_DIR, os.path.basename(source))
+            os.makedirs(os.path.dirname(copy), mode=0o700, exist_ok=True)
+            write_file(Path(copy), b"", 0o600)
+            if os.geteuid() == 0:
+                os.chown(copy, st.st_uid, st.st_gid)
+            os.chmod(copy, stat.S_IMODE(st.st_mode))  # after chown, which clears setgid
+            copies[source] = copy
+    return copies
 
 
 def _owned(section: dict[str, dict], owner: dict[str, str], suffix: str) -> dict[str, dict]:
@@ -133,7 +179,15 @@ class _Throwaway:
         self.name = f"parity-diff-{self.suffix}"
         self.tmp = temp_dir()  # 0700: the config holds env values
         self.config_file = os.path.join(self.tmp, "compose.json")
-        write_file(Path(self.config_file), json.dumps(throwaway_config(project, self.name, self.suffix)))  # 0600
+        try:
+            rebound = termination_copies(project, self.tmp)
+            #: copy -> the user's file it stands for (what a difference names: ``LiveProject.copies``)
+            self.copies = {copy: source for source, copy in rebound.items()}
+            write_file(Path(self.config_file), json.dumps(
+                throwaway_config(project, self.name, self.suffix, rebound)))  # 0600
+        except BaseException:  # (Ctrl-C too) nothing is up yet: only the directory to remove
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
 
     def _compose(self, *args: str) -> subprocess.CompletedProcess:
         return tether.run([*self.binary, "-f", self.config_file, "-p", self.name, *args], self.waits.timeout)
@@ -283,12 +337,15 @@ class LiveProject:
         name: the compose project's name (``parity-diff-XXXXXXXX`` for a throw-away copy).
         waits: how each engine request is bounded and reported (``with live.waits.engine(what)``).
         throwaway: whether parity brought it up (and so may write into it: ``probe_writes``).
+        copies: the throw-away project's bind sources that are copies (``termination_copies``) ->
+            the user's files they stand for: a difference names the user's file, as a static diff does.
     """
 
     client: object
     name: str
     waits: Waits
     throwaway: bool
+    copies: Mapping[str, str] = field(default_factory=dict)
 
     def containers(self, service: str) -> list:
         """The containers of ``service`` in this project (none: the service has no container)."""
@@ -452,7 +509,7 @@ def live_project(project: ComposeProject, timeout: float = DEFAULT_TIMEOUT, runn
         progress(f"building and starting the throw-away project {throwaway.name} (docker compose up, at most "
                  f"{timeout:g}s)")
         throwaway.up()
-        yield LiveProject(client, throwaway.name, waits, throwaway=True)
+        yield LiveProject(client, throwaway.name, waits, throwaway=True, copies=throwaway.copies)
     except BaseException as exc:  # a failure, a timeout, Ctrl-C, SIGTERM: the project goes first
         left = throwaway.down()
         if isinstance(exc, ParityError):

@@ -94,3 +94,21 @@ def test_up_binds_a_writable_termination_file_from_its_state_directory_removed_b
         assert not state.exists()
     finally:
         run_parity("down", src, "-p", project, env=env)
+
+
+@pytest.mark.live
+@pytest.mark.usefixtures("leaves_nothing_behind")
+def test_diff_live_leaves_the_users_termination_files_empty(docker_client, tmp_path):
+    """``diff --live`` runs a throw-away copy of the output's compose project: its containers write
+    their termination messages into copies in its own temporary directory (removed with it), never
+    into the output's ``termination/`` files; the verdict is the output's (no difference)."""
+    out = tmp_path / "out"
+    src = str(write(tmp_path, POD))
+    summary = generate(out, src)
+    try:
+        result = run_parity("diff", src, "--compose", str(out / "compose.yaml"), "--live")
+        assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
+        assert {name: (out / "termination" / name).read_text() for name in ("init", "app")} == {"init": "", "app": ""}
+    finally:
+        for image in summary.get("images", []):
+            subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True)
