@@ -248,26 +248,23 @@ spec:
 
 
 @pytest.mark.live
-def test_up_wait_takes_a_tcp_probe_to_healthy_and_names_a_closed_port_unhealthy(docker_client, tmp_path):
+def test_up_wait_takes_a_tcp_probe_to_healthy_and_names_a_closed_port_unhealthy(docker_client, tmp_path,
+                                                                                   own_project):
     """A tcpSocket probe through busybox:latest's nc (no -z): on the port the app listens on, ``up --wait``
     exits 0 with the container healthy; on a port nobody listens on, exit 1 naming it unhealthy."""
-    project = "parity-test-tcp"
+    project = own_project.name
     (tmp_path / "open").mkdir()
-    src, env, up, status, status_json = _up_and_status(tmp_path / "open", TCP_POD.format(name="open", port=9000),
-                                                        project)
+    _, up, _, status_json = _up_and_status(tmp_path / "open", TCP_POD.format(name="open", port=9000), own_project)
     try:
         assert up.returncode == 0, up.stderr.decode()
         assert up.stdout.decode().startswith("Pod/open is up (changed: ")
         (ctr,) = json.loads(status_json.stdout)["workloads"][0]["containers"]
         assert (ctr["state"], ctr["health"], ctr["running"]) == ("running", "healthy", True)
     finally:
-        run_parity("down", src, "-p", project, env=env)
+        own_project.run("down")
     (tmp_path / "closed").mkdir()
-    src, env, up, status, _ = _up_and_status(tmp_path / "closed", TCP_POD.format(name="closed", port=9001), project)
-    try:
-        assert up.returncode == 1
-        assert up.stderr.decode().splitlines()[-1] == (
-            f"parity: app: unhealthy: its health check failed 2 times in a row (see: docker logs {project}.app)")
-        assert status.returncode == 1
-    finally:
-        run_parity("down", src, "-p", project, env=env)
+    _, up, status, _ = _up_and_status(tmp_path / "closed", TCP_POD.format(name="closed", port=9001), own_project)
+    assert up.returncode == 1
+    assert up.stderr.decode().splitlines()[-1] == (
+        f"parity: app: unhealthy: its health check failed 2 times in a row (see: docker logs {project}.app)")
+    assert status.returncode == 1
