@@ -115,7 +115,7 @@ class Expected:
         return out
 
     def volume_notes(self) -> list[str]:
-        """What no setup enforces of the writable volumes' limits (``plan.unenforced_volume_notes``):
+        """What no setup enforces of the writable volumes' limits (``planner.unenforced_volume_notes``):
         said, as k8s-to-docker says it, since there is nothing to compare."""
         return [note for w in self.workloads if w is not None for note in unenforced_volume_notes(w)]
 
@@ -438,6 +438,7 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
         found = live.read([Wanted(p.service, p.container.name, tuple(m.path for m in p.container.mounts),
                                   p.container.init, tuple(m.path for m in p.container.mounts if m.writable_volume))
                            for p in pairs])
+        image_users: dict[str, str | None] = {}  # image id -> its USER (_image_user)
         for p, got in zip(pairs, found):
             c, service = p.container, p.service
             report.pairs.append((c.name, service))
@@ -451,9 +452,11 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
             report.differences += _group_difference(p.workload, c.name, host.get("GroupAdd") or [],
                                                     got.container.attrs.get("Config", {}).get("User"), ignore)
             if c.name in facets:
+                with live.waits.engine(f"reading service {service}'s image"):
+                    image_user = _image_user(live.client, got.container, image_users)
                 report.differences += compare_facets(c.name, facets[c.name],
                                                      container_facets(got.container.attrs, p.workload.spec,
-                                                                      _image_user(live.client, got.container)))
+                                                                      image_user, facets[c.name].user))
                 live_check = from_inspect(got.container.attrs.get("Config", {}).get("Healthcheck"))
                 report.differences += compare_health(c.name, checks[c.name], live_check)
             if running:
@@ -496,14 +499,18 @@ def declared_mounts(container, copies: Mapping[str, str] | None = None) -> list[
     return out
 
 
-def _image_user(client, container) -> str | None:
-    """The ``Config.User`` of the image a container runs (None: the image is gone, or names none)."""
+def _image_user(client, container, seen: dict[str, str | None]) -> str | None:
+    """The ``Config.User`` of the image a container runs (None: the image is gone, or names none);
+    ``seen`` keeps each image's answer (one request per image, not per container)."""
     import docker.errors
 
-    try:
-        return (client.images.get(container.attrs.get("Image", "")).attrs.get("Config") or {}).get("User") or None
-    except docker.errors.NotFound:
-        return None
+    image = container.attrs.get("Image", "")
+    if image not in seen:
+        try:
+            seen[image] = (client.images.get(image).attrs.get("Config") or {}).get("User") or None
+        except docker.errors.NotFound:
+            seen[image] = None
+    return seen[image]
 
 
 def _stale(client, project: ComposeProject, reader: StaticReader, service: str, c: ContainerLayout,

@@ -88,7 +88,8 @@ def compose_facets(service: dict, spec: PodSpec | None) -> ProcessFacets:
                           spec=spec)
 
 
-def container_facets(attrs: dict, spec: PodSpec | None, image_user: str | None = None) -> ProcessFacets:
+def container_facets(attrs: dict, spec: PodSpec | None, image_user: str | None = None,
+                     expected_user: str | None = None) -> ProcessFacets:
     """The facets of a container as the engine reports them (``docker inspect``).
 
     Args:
@@ -97,10 +98,15 @@ def container_facets(attrs: dict, spec: PodSpec | None, image_user: str | None =
         image_user: its image's ``Config.User``: the engine copies it into the container's
             ``Config.User`` when nothing sets a user, which is "the image's USER", as a compose service
             without ``user:`` (argo-cd's images name 999: every container differed live, not static).
+        expected_user: the user the comparison expects: a user set to the image's own USER looks the
+            same in the engine as none, so a user equal to both is read as set (``runAsUser: 999`` on
+            an image whose USER is 999 is no difference either way).
     """
     host, config = attrs.get("HostConfig") or {}, attrs.get("Config") or {}
     user = config.get("User")
-    return _docker_facets(user=None if user and user == image_user else user, groups=host.get("GroupAdd") or [],
+    if user and user == image_user and user != expected_user:
+        user = None
+    return _docker_facets(user=user, groups=host.get("GroupAdd") or [],
                           cap_add=host.get("CapAdd") or [], cap_drop=host.get("CapDrop") or [],
                           privileged=bool(host.get("Privileged")), security_opt=host.get("SecurityOpt") or [],
                           memory=host.get("Memory") or 0, nano_cpus=host.get("NanoCpus") or 0,

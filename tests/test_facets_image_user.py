@@ -13,3 +13,13 @@ def test_a_containers_user_copied_from_its_image_is_the_images_user_live():
     assert container_facets(attrs, None, image_user="999").user is None
     assert container_facets(attrs, None, image_user=None).user == "999"  # set by the compose file: a user
     assert container_facets({"Config": {"User": "1000"}, "HostConfig": {}}, None, image_user="999").user == "1000"
+
+
+def test_a_run_as_user_equal_to_the_images_user_is_no_difference_live():
+    """``runAsUser: 999`` on an image whose USER is 999: the engine's ``Config.User`` is 999 either way,
+    so it is read as set when 999 is what the comparison expects (it read as "the image's USER" and
+    reported ``(user) identity: 999 vs the image's USER`` live, where the static diff found none)."""
+    attrs = {"Config": {"User": "999"}, "HostConfig": {}}
+    assert container_facets(attrs, None, image_user="999", expected_user="999").user == "999"
+    assert container_facets(attrs, None, image_user="999", expected_user=None).user is None
+    assert container_facets(attrs, None, image_user="999", expected_user="1000").user is None  # 1000 vs image's

@@ -358,7 +358,11 @@ _SERVICE = {
     "tmpfs": ("oneOf", _STR, _STRINGS), "volumes_from": _STRINGS, "network_mode": _STR,
     "depends_on": ("oneOf", _STRINGS, {"": _OBJ, "values": {"": _OBJ, "condition": _STR}}),
     "devices": {"": _ARR, "items": ("oneOf", _STR, {"": _OBJ, "source": _STR})},
-    "volumes": {"": _ARR, "items": ("oneOf", _STR, {"": _OBJ, "type": _STR, "source": _STR, "target": _STR})},
+    "volumes": {"": _ARR, "items": ("oneOf", _STR, {"": _OBJ, "type": _STR, "source": _STR, "target": _STR,
+                                                    "read_only": ("boolean", "string"),
+                                                    "volume": {"": _OBJ, "nocopy": ("boolean", "string")}})},
+    "secrets": {"": _ARR, "items": ("oneOf", _STR, {"": _OBJ, "source": _STR, "target": _STR})},
+    "configs": {"": _ARR, "items": ("oneOf", _STR, {"": _OBJ, "source": _STR, "target": _STR})},
     "entrypoint": ("oneOf", ("null",), _STR, _STRINGS), "command": ("oneOf", ("null",), _STR, _STRINGS),
     "working_dir": _STR, "hostname": _STR,
 }
@@ -418,6 +422,11 @@ def _fallback(file: str, project: str | None) -> ComposeProject:
     error = _schema_error(raw, _COMPOSE_FILE, ())
     if error:  # Compose's own line for it (``validating FILE: services.app.cap_add must be a array``)
         raise ParityError(Problem(f"not a valid Compose file: {'.'.join(error[0])} {error[1]}", file=file))
+    for name, svc in raw["services"].items():  # (static_layout reads each long-syntax volume's target)
+        for i, v in enumerate((svc or {}).get("volumes") or []):
+            if isinstance(v, dict) and not v.get("target"):  # Compose: "service volume ... is missing a mount target"
+                raise ParityError(Problem(f"not a valid Compose file: services.{name}.volumes.{i} is missing a mount "
+                                          "target", file=file))
     base = os.path.dirname(file)
     services = {}
     for name, svc in raw["services"].items():

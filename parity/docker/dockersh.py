@@ -196,7 +196,7 @@ def writable_mount_options(s: ServicePlan, names: dict[str, str]) -> list[str]:
 
 
 def _run_security(s: ServicePlan) -> list[str]:
-    """``docker run`` options for the same settings as ``_compose_security``."""
+    """``docker run`` options for the same settings as ``composefile._compose_security``."""
     sec, out = s.security, []
     out += [w for c in sec.cap_add for w in ("--cap-add", c)]
     out += [w for c in sec.cap_drop for w in ("--cap-drop", c)]

@@ -1,5 +1,5 @@
 """What the files a Docker plan is written as share: their names (compose.yaml, docker.sh, README.md,
-``data/``, ``env/``), each service's owner-only env files, the commands that run an on-demand pod or
+``data/``, ``env/``, ``termination/``), each service's owner-only env files, the commands that run an on-demand pod or
 remove the project, and a writable volume's labels. The files themselves are written by
 ``composefile.py`` (compose.yaml), ``dockersh.py`` (docker.sh) and ``readme.py`` (README.md).
 """

@@ -78,5 +78,6 @@ def shell_lines(plans: list[HostPathPlan]) -> list[str]:
             lines.append(f"[ -e {path} ] || [ -L {path} ] || (umask 022 && : > {path})")
         if h.type:
             message = shlex.quote("parity: " + error_line(str(failure(h))))
-            lines.append(f"[ {CHECKS[h.type][0]} {path} ] || {{ echo {message} >&2; exit 2; }}")
+            # printf, not echo: dash's echo reads backslashes in the path (\c ends the line there)
+            lines.append(f"[ {CHECKS[h.type][0]} {path} ] || {{ printf '%s\\n' {message} >&2; exit 2; }}")
     return lines

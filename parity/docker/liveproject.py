@@ -290,20 +290,23 @@ class _Throwaway:
                     failed.append(what)
             return run
 
-        containers = listed("containers", lambda: api.containers(all=True, filters={"label": project}))
+        # Both labels, as for every other kind: every service of the throw-away config carries this run's
+        # owner label, so a Compose project of someone else's that happened to share the name is never touched.
+        containers = listed("containers", lambda: api.containers(all=True, filters=owned))
         _side_by_side([removal(f"container {_name(row)}",
                                lambda row=row: api.remove_container(row["Id"], force=True, v=True))
                        for row in containers])
         # Volumes, networks and images are in use until their containers are gone.
         volumes = listed("volumes", lambda: api.volumes(filters=owned).get("Volumes") or [])
         networks = listed("networks", lambda: api.networks(filters=owned))
-        # Built images carry this run's owner label (and Compose's project label, but from an older
+        # Built images carry this run's owner label (and Compose's project label, but not from an older
         # Compose): each is removed by its tags, this run's own (``throwaway_images``), as
-        # ``--rmi local`` and the renamed images were.
-        built = listed("images", lambda: api.images(filters={"label": owned["label"][1]}))
+        # ``--rmi local`` and the renamed images were; a labelled image only when it names this project
+        # (an owner HOST:PID repeats across machines where PID 1 runs parity under a stable host name).
+        built = listed("images", lambda: api.images(filters=owned))
         tags = set(throwaway_images(self.project, self.name).values())
         for row in built:
-            if (row.get("Labels") or {}).get(COMPOSE_PROJECT, self.name) == self.name:
+            if (row.get("Labels") or {}).get(COMPOSE_PROJECT) == self.name:
                 tags.update([t for t in row.get("RepoTags") or [] if t != "<none>:<none>"] or [row["Id"]])
         _side_by_side([removal(f"volume {v['Name']}", lambda v=v: api.remove_volume(v["Name"], force=True))
                        for v in volumes]

@@ -1,6 +1,6 @@
 """``parity up``'s pod sandboxes and project networks, as Docker SDK arguments.
 
-What compose.yaml and docker.sh say about each pod's sandbox (``emit``: host and domain name,
+What compose.yaml and docker.sh say about each pod's sandbox (``composefile``, ``dockersh``: host and domain name,
 /etc/hosts entries, published ports, the pod's network sysctls, the Service forwarders in its
 command, its DNS names on the project network and on its namespace's network, the memory emptyDirs
 it holds mounted) is planned here

@@ -149,9 +149,38 @@ def termination_log_paths(spec: PodSpec) -> list[tuple[Container, str]]:
     an empty path (no file, no mount) only comes from a pod read back from elsewhere.
 
     Returns:
-        (container, path) in the pod's container order.
+        (container, path) in the pod's container order, of the files a local setup binds: not those
+        ``termination_log_unbound`` says it cannot.
     """
-    return [(c, c.termination_message_path) for c in spec.all_containers if c.termination_message_path]
+    return [(c, path) for c, path, why in _termination_logs(spec) if why is None]
+
+
+def termination_log_unbound(spec: PodSpec) -> list[tuple[Container, str, str]]:
+    """The termination-message paths no local setup can bind, with why: a relative path (Docker mounts
+    only at absolute paths) and a path that is also one of the container's volumeMounts (Docker
+    refuses two mounts at one path, "Duplicate mount point": compose, docker.sh and up failed with the
+    engine's words and no field). Said in a note (``termination_log_notes``), never silently dropped.
+
+    Returns:
+        (container, path, why) in the pod's container order.
+    """
+    return [(c, path, why) for c, path, why in _termination_logs(spec) if why is not None]
+
+
+def _termination_logs(spec: PodSpec) -> list[tuple[Container, str, str | None]]:
+    """(container, terminationMessagePath, why it cannot be bound or None) of each container with one."""
+    out: list[tuple[Container, str, str | None]] = []
+    for c in spec.all_containers:
+        path = c.termination_message_path
+        if not path:
+            continue
+        why = None
+        if not path.startswith("/"):
+            why = "a relative path (Docker mounts only at absolute paths)"
+        elif any(posixpath.normpath(m.mount_path) == posixpath.normpath(path) for m in c.volume_mounts):
+            why = "it is also a volumeMount's mountPath (Docker refuses two mounts at one path)"
+        out.append((c, path, why))
+    return out
 
 
 def termination_log_notes(spec: PodSpec, label: Callable[[str], str] = str) -> list[str]:
@@ -163,7 +192,9 @@ def termination_log_notes(spec: PodSpec, label: Callable[[str], str] = str) -> l
             "makes it) bound from termination/SERVICE of the setup; Docker does not read it into the container's "
             "status (read it there), and it keeps what was written across restarts until the setup is written "
             "again (the kubelet gives each start a new file)"
-            for c, path in termination_log_paths(spec)]
+            for c, path in termination_log_paths(spec)] + [
+        f"{label(c.name)}: terminationMessagePath {path} is not reproduced: {why}"
+        for c, path, why in termination_log_unbound(spec)]
 
 
 @dataclass(frozen=True)

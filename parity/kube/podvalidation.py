@@ -21,7 +21,7 @@ from .volumevalidation import _parse_volume
 def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: str,
                    claims: list[Volume] | None = None) -> PodSpec | None:
     """``claims``: the volumes a StatefulSet's controller adds for its ``volumeClaimTemplates``
-    (``claim_volumes``); as its ``updateStorage`` does, they come first and replace template volumes
+    (``volumevalidation.claim_volumes``); as its ``updateStorage`` does, they come first and replace template volumes
     of the same name."""
     c = _Checker(problems, file, ref)
     before = len(problems.items)

@@ -77,6 +77,9 @@ MALFORMED = [
     ("volumes_from", 3, "volumes_from must be a array"),
     ("volumes", 5, "volumes must be a array"),
     ("healthcheck", {"test": [1]}, "healthcheck.test.0 must be a string"),
+    ("secrets", 5, "secrets must be a array"),
+    ("volumes", [{"type": "bind", "source": "/tmp", "target": "/x", "volume": 5}], "volumes.0.volume must be a mapping"),
+    ("volumes", [{"type": "volume", "target": "/x", "read_only": []}], "volumes.0.read_only must be a boolean or string"),
 ]
 
 
@@ -99,3 +102,20 @@ def test_a_malformed_field_read_without_compose_is_one_line_naming_the_file_serv
         2, b"", f"parity: {bad}: not a valid Compose file: services.api-gateway.{message}\n")
     if shutil.which("docker"):  # Compose itself says the same
         assert run_parity("diff", ARTICLE, "--compose", str(bad)).stderr == result.stderr
+
+
+def test_a_volume_without_target_read_without_compose_is_one_line(tmp_path, generated):
+    """A long-syntax volume without ``target`` (Compose: "service volume services.S.volumes.[0] is
+    missing a mount target") was a KeyError traceback in the fallback reader's mounts
+    (static_layout's ``v["target"]``); now one line naming the file, service and volume, exit 2."""
+    import yaml
+
+    config = yaml.safe_load(generated.read_text())
+    config["services"]["api-gateway"]["volumes"] = [{"type": "volume", "source": "x"}]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(config))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_parity("diff", ARTICLE, "--compose", str(bad), env={"PATH": str(empty)})
+    assert (result.returncode, result.stdout, result.stderr.decode()) == (
+        2, b"", f"parity: {bad}: not a valid Compose file: services.api-gateway.volumes.0 is missing a mount target\n")

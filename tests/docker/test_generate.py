@@ -10,6 +10,7 @@ import stat
 import subprocess
 import tarfile
 
+import pytest
 import yaml
 
 from ..conftest import ROOT, run_parity, write
@@ -640,6 +641,38 @@ spec:
     assert not [line for line in readme.splitlines() if "termination" in line and "not reproduced" in line]
 
 
+def test_a_termination_path_docker_cannot_bind_is_said_and_not_bound(tmp_path):
+    """A terminationMessagePath that is also a volumeMount's path (Docker refuses two mounts at one
+    path: compose, docker.sh and up failed with "Duplicate mount point" and no field), or a relative
+    one (Docker mounts only at absolute paths): no termination file, no bind, a note naming it."""
+    src = write(tmp_path, """
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  automountServiceAccountToken: false
+  volumes: [{name: scratch, emptyDir: {}}]
+  initContainers: [{name: setup, image: busybox:latest, terminationMessagePath: why}]
+  containers:
+  - name: app
+    image: busybox:latest
+    terminationMessagePath: /scratch/
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+""")
+    result = gen(tmp_path, str(src))
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out"
+    assert not (out / "termination").exists()
+    doc = yaml.safe_load((out / "compose.yaml").read_text())
+    assert [v["target"] for s in doc["services"].values() for v in s.get("volumes") or [] if v["type"] == "bind"] == []
+    assert "termination/" not in (out / "docker.sh").read_text()
+    assert [line.strip() for line in result.stdout.decode().splitlines() if "terminationMessagePath" in line] == [
+        "note: setup: terminationMessagePath why is not reproduced: a relative path (Docker mounts only at absolute "
+        "paths)",
+        "note: app: terminationMessagePath /scratch/ is not reproduced: it is also a volumeMount's mountPath (Docker "
+        "refuses two mounts at one path)"]
+
+
 def test_the_same_note_of_several_containers_is_said_once_naming_them_all():
     """``group_notes`` (AppPlan.differences: k8s-to-docker's text and README, up's notes): a text said of
     several containers (or workloads) is one note where the first was, naming each in order, with their
@@ -660,12 +693,14 @@ def test_the_same_note_of_several_containers_is_said_once_naming_them_all():
         "a_x: /t holds a placeholder: p", "Deployment/a, Deployment/b (2 workloads): scale 3"]
 
 
-def test_docker_sh_says_a_failed_host_path_type_check_in_ups_shape_before_any_docker_call(tmp_path):
+@pytest.mark.parametrize("name", ["not-a-dir", "not\\ca-dir"])
+def test_docker_sh_says_a_failed_host_path_type_check_in_ups_shape_before_any_docker_call(tmp_path, name):
     """docker.sh's hostPath type check fails as ``parity up``'s does: ``parity: FILE: KIND/NAME:
     spec.volumes[i].hostPath: ...`` (it printed the message alone, no file, object or field), exit 2,
     before the script makes anything (a recording ``docker`` first on PATH sees only the clean-up of
-    a previous run: listings and the data image's removal)."""
-    not_a_dir = tmp_path / "not-a-dir"
+    a previous run: listings and the data image's removal). A backslash in the path is printed as it
+    is (dash's ``echo`` read ``\\c`` in it as "stop here": the line is printed with ``printf``)."""
+    not_a_dir = tmp_path / name
     not_a_dir.write_text("x")
     src = write(tmp_path, f"""
 apiVersion: v1

@@ -141,9 +141,11 @@ def engine_objects(client) -> dict[str, set[str]]:
                     if _ours(v.name) or _ours((v.attrs.get("Labels") or {}).get(COMPOSE_PROJECT))},
         "networks": {n.name for n in client.networks.list() if _ours(n.name)
                      or _ours((n.attrs.get("Labels") or {}).get(COMPOSE_PROJECT))},
-        "images": {i.id for i in client.images.list()
-                   if any(_ours(t) for t in i.tags) or _ours(i.labels.get(COMPOSE_PROJECT))},
+        # The images' list request (ImageCollection.list inspects each image: the same race).
+        "images": {i["Id"] for i in client.api.images()
+                   if any(_ours(t) for t in i.get("RepoTags") or []) or _ours((i.get("Labels") or {}).get(COMPOSE_PROJECT))},
     }
+
 
 def write_as_root(container, path: str) -> tuple[int, str]:
     """Try to create a file under (or replace) ``path`` as root inside a running container."""
