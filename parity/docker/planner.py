@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 
 from ..layout import WRITABLE_TYPES, ContainerLayout, Mount, VolumeLayout, WorkloadLayout
-from ..kube.kubelet import termination_log_notes, termination_log_paths
+from ..kube.kubelet import termination_log_notes, termination_log_path
 from ..kube.manifests import Inputs, Workload
 from ..kube.podspec import ClaimSource, Container, EmptyDirSource, EphemeralSource, HostPathSource, Volume
 from ..kube.services import SERVICE_ENV_NOTE, resolve
@@ -193,7 +193,7 @@ def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Input
         expose=expose, ports=ports, volumes=volumes, binds=binds, depends_on=[], restart=restart,
         hostname=pod.hostname, tty=ctr.tty, stdin_open=ctr.stdin,
         labels={**pod.identity_labels(), LABEL_CONTAINER: ctr.name, LABEL_PROJECT: plan.project},
-        host_paths=host_paths, termination=next((p for c, p in termination_log_paths(w.spec) if c is ctr), None),
+        host_paths=host_paths, termination=termination_log_path(ctr),
     )
 
 

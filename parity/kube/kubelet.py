@@ -152,7 +152,14 @@ def termination_log_paths(spec: PodSpec) -> list[tuple[Container, str]]:
         (container, path) in the pod's container order, of the files a local setup binds: not those
         ``termination_log_unbound`` says it cannot.
     """
-    return [(c, path) for c, path, why in _termination_logs(spec) if why is None]
+    return [(c, c.termination_message_path) for c in spec.all_containers if termination_log_path(c)]
+
+
+def termination_log_path(c: Container) -> str | None:
+    """``c``'s terminationMessagePath where a local setup binds its file (``termination_log_paths``);
+    None: no path, or one ``termination_log_unbound`` says no setup can bind."""
+    path = c.termination_message_path
+    return path if path and _unbindable(c) is None else None
 
 
 def termination_log_unbound(spec: PodSpec) -> list[tuple[Container, str, str]]:
@@ -164,23 +171,18 @@ def termination_log_unbound(spec: PodSpec) -> list[tuple[Container, str, str]]:
     Returns:
         (container, path, why) in the pod's container order.
     """
-    return [(c, path, why) for c, path, why in _termination_logs(spec) if why is not None]
+    return [(c, c.termination_message_path, why) for c in spec.all_containers
+            if c.termination_message_path and (why := _unbindable(c)) is not None]
 
 
-def _termination_logs(spec: PodSpec) -> list[tuple[Container, str, str | None]]:
-    """(container, terminationMessagePath, why it cannot be bound or None) of each container with one."""
-    out: list[tuple[Container, str, str | None]] = []
-    for c in spec.all_containers:
-        path = c.termination_message_path
-        if not path:
-            continue
-        why = None
-        if not path.startswith("/"):
-            why = "a relative path (Docker mounts only at absolute paths)"
-        elif any(posixpath.normpath(m.mount_path) == posixpath.normpath(path) for m in c.volume_mounts):
-            why = "it is also a volumeMount's mountPath (Docker refuses two mounts at one path)"
-        out.append((c, path, why))
-    return out
+def _unbindable(c: Container) -> str | None:
+    """Why ``c``'s (non-empty) terminationMessagePath cannot be bound locally; None: it can."""
+    path = c.termination_message_path
+    if not path.startswith("/"):
+        return "a relative path (Docker mounts only at absolute paths)"
+    if any(posixpath.normpath(m.mount_path) == posixpath.normpath(path) for m in c.volume_mounts):
+        return "it is also a volumeMount's mountPath (Docker refuses two mounts at one path)"
+    return None
 
 
 def termination_log_notes(spec: PodSpec, label: Callable[[str], str] = str) -> list[str]:

@@ -83,12 +83,9 @@ MALFORMED = [
 ]
 
 
-@pytest.mark.parametrize("field,value,message", MALFORMED, ids=[f"{f}={v!r}" for f, v, _ in MALFORMED])
-def test_a_malformed_field_read_without_compose_is_one_line_naming_the_file_service_and_field(
-        tmp_path, generated, field, value, message):
-    """Without Compose, parity's fallback reader checks the types of what the diff reads, as Compose's
-    schema does: one line, the file, ``services.SERVICE.FIELD``, exit 2 (``cap_add: 5``, ``volumes: 5``,
-    ``group_add: 3``... were tracebacks; ``user: []``, ``mem_limit: {}``... gave "no differences")."""
+def diff_without_compose(tmp_path: Path, generated: Path, field: str, value) -> tuple[Path, object]:
+    """The generated compose file with ``services.api-gateway.FIELD`` set to ``value``, diffed with an
+    empty PATH (no Compose: parity's fallback reader): (the edited file, the run)."""
     import yaml
 
     config = yaml.safe_load(generated.read_text())
@@ -97,7 +94,16 @@ def test_a_malformed_field_read_without_compose_is_one_line_naming_the_file_serv
     bad.write_text(yaml.safe_dump(config))
     empty = tmp_path / "empty"
     empty.mkdir()
-    result = run_parity("diff", ARTICLE, "--compose", str(bad), env={"PATH": str(empty)})
+    return bad, run_parity("diff", ARTICLE, "--compose", str(bad), env={"PATH": str(empty)})
+
+
+@pytest.mark.parametrize("field,value,message", MALFORMED, ids=[f"{f}={v!r}" for f, v, _ in MALFORMED])
+def test_a_malformed_field_read_without_compose_is_one_line_naming_the_file_service_and_field(
+        tmp_path, generated, field, value, message):
+    """Without Compose, parity's fallback reader checks the types of what the diff reads, as Compose's
+    schema does: one line, the file, ``services.SERVICE.FIELD``, exit 2 (``cap_add: 5``, ``volumes: 5``,
+    ``group_add: 3``... were tracebacks; ``user: []``, ``mem_limit: {}``... gave "no differences")."""
+    bad, result = diff_without_compose(tmp_path, generated, field, value)
     assert (result.returncode, result.stdout, result.stderr.decode()) == (
         2, b"", f"parity: {bad}: not a valid Compose file: services.api-gateway.{message}\n")
     if shutil.which("docker"):  # Compose itself says the same
@@ -108,14 +114,6 @@ def test_a_volume_without_target_read_without_compose_is_one_line(tmp_path, gene
     """A long-syntax volume without ``target`` (Compose: "service volume services.S.volumes.[0] is
     missing a mount target") was a KeyError traceback in the fallback reader's mounts
     (static_layout's ``v["target"]``); now one line naming the file, service and volume, exit 2."""
-    import yaml
-
-    config = yaml.safe_load(generated.read_text())
-    config["services"]["api-gateway"]["volumes"] = [{"type": "volume", "source": "x"}]
-    bad = tmp_path / "bad.yaml"
-    bad.write_text(yaml.safe_dump(config))
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    result = run_parity("diff", ARTICLE, "--compose", str(bad), env={"PATH": str(empty)})
+    bad, result = diff_without_compose(tmp_path, generated, "volumes", [{"type": "volume", "source": "x"}])
     assert (result.returncode, result.stdout, result.stderr.decode()) == (
         2, b"", f"parity: {bad}: not a valid Compose file: services.api-gateway.volumes.0 is missing a mount target\n")
