@@ -193,7 +193,8 @@ def down_text(results: list[DownResult]) -> str:
 def status_text(report: StatusReport, paint: Painter) -> str:
     """``parity status``: per workload its project and prediction, per container its state and
     verdict, and each difference (digests only)."""
-    lines = [] if report.workloads else ["parity runs nothing"]
+    lines = [] if report.workloads else [
+        "parity runs nothing" if not report.elsewhere else "parity up with this state directory runs nothing"]
     name_w = _width((printable(c.name) for w in report.workloads for c in w.containers), 20)
     for w in report.workloads:
         namespace = "" if w.namespace == "default" else f"namespace {w.namespace}, "
@@ -217,4 +218,7 @@ def status_text(report: StatusReport, paint: Painter) -> str:
                 lines.append(paint(printable(f"      {c.problem} (see: docker logs {c.container})"), "red"))
             for d in c.differences:
                 lines.append(printable(f"      {d.kind:<12} {d.path}  cluster: {d.expected}  here: {d.actual}"))
+    if report.elsewhere:  # never silent: what runs that this state root did not make
+        lines.append(printable(f"not checked: project(s) {', '.join(report.elsewhere)} (not made by parity up with "
+                               f"the state directory {report.state_root}; check one with parity status -p PROJECT)"))
     return "".join(line + "\n" for line in lines)

@@ -85,6 +85,11 @@ class WorkloadStatus:
 @dataclass
 class StatusReport:
     workloads: list[WorkloadStatus] = field(default_factory=list)
+    #: Projects on the engine that run parity's workloads but were not made by ``parity up`` with this
+    #: state directory (another user's or a test's state root, ``docker compose`` of a generated file):
+    #: named, not checked, and no part of the exit code (``status -p PROJECT`` checks one).
+    elsewhere: list[str] = field(default_factory=list)
+    state_root: str = ""  # where ``parity up`` keeps the state of the projects listed (``state.state_root``)
 
     @property
     def in_parity(self) -> bool:
@@ -106,7 +111,8 @@ class StatusReport:
 
     def to_json(self) -> dict:
         return {"format": "parity.status/v1", "ok": self.ok, "running": self.running, "in_parity": self.in_parity,
-                "workloads": [w.to_json() for w in self.workloads]}
+                "workloads": [w.to_json() for w in self.workloads], "elsewhere": self.elsewhere,
+                "state_root": self.state_root}
 
 
 #: A workload's identity in a project: (namespace, ``KIND/NAME``).
@@ -177,11 +183,23 @@ def _side_by_side(jobs: list[Callable[[], T]]) -> list[T]:
     return [f.result() for f in futures]
 
 
+def _plain_name(project: str) -> bool:
+    """Whether a project name (from a container label) may be looked up under the state root."""
+    return bool(project) and not project.startswith(".") and "/" not in project and "\0" not in project
+
+
+def made_here(project: str) -> bool:
+    """Whether ``parity up`` with this state root made ``project``: its state directory is there. A
+    status without ``-p`` lists only these, so a test's or a benchmark's state root never sees a user's
+    environments (nor theirs its), whatever else runs on the engine."""
+    return _plain_name(project) and is_real_dir(state_root() / project)
+
+
 def _stored_layout(project: str, workload: WorkloadId) -> WorkloadLayout | None:
     """The layout ``up`` stored for a workload of a project (under a shared lock: not while an ``up``
     rewrites it), or None. ``project`` comes from a container label: only a plain name is looked up."""
     namespace, ref = workload
-    if not project or project.startswith(".") or "/" in project or "\0" in project:
+    if not _plain_name(project):
         return None
     state_dir = state_root() / project
     with project_lock(project, ref, shared=True, create=False):
@@ -226,7 +244,8 @@ def status(predictions: dict[WorkloadId, WorkloadLayout], only: set[WorkloadId] 
         predictions: predicted layouts by (namespace, ``KIND/NAME``) (from the manifests given; may be empty).
         only: these workloads (the app's: each is listed, a workload nothing runs as not up), or None
             for every workload the engine runs.
-        project: one project's workloads, or None for all.
+        project: one project's workloads, or None for those of the projects ``parity up`` made with
+            this state root (``made_here``; the others are named in ``elsewhere``).
         app_project: the project ``parity up`` gives the app (``only``): where a workload that is not
             up would run.
 
@@ -244,8 +263,12 @@ def status(predictions: dict[WorkloadId, WorkloadLayout], only: set[WorkloadId] 
     report = StatusReport()
     sandboxes = sandboxes_running(client, project)
     checks: list[tuple[WorkloadStatus, object, str, object]] = []  # (entry, container, name, expected)
+    elsewhere: set[str] = set()
     for (ctr_project, namespace, ref), containers in sorted(workloads_running(client, project).items()):
         if only and (namespace, ref) not in only:
+            continue
+        if project is None and not made_here(ctr_project):
+            elsewhere.add(ctr_project)
             continue
         predicted = predictions.get((namespace, ref))
         source = FROM_MANIFESTS
@@ -275,6 +298,7 @@ def status(predictions: dict[WorkloadId, WorkloadLayout], only: set[WorkloadId] 
             item.differences = compare_containers(expected, actual)
             item.in_parity = not item.differences
         entry.containers.append(item)
+    report.elsewhere, report.state_root = sorted(elsewhere), str(state_root())
     listed = {(w.namespace, w.workload) for w in report.workloads}
     for namespace, ref in sorted((only or set()) - listed):  # never silent: the app's workload that is not up
         report.workloads.append(WorkloadStatus(ref, namespace, project or app_project or "", FROM_MANIFESTS, up=False))

@@ -54,3 +54,27 @@ def test_status_of_manifests_lists_every_workload_of_the_app_and_no_other(docker
     assert run_parity("down", APP, "--workload", "team-b/deploy/api", "-p", PROJECT, env=state).returncode == 0
     code, listed = report(state, APP, "-p", PROJECT)
     assert (code, listed[-1]) == (1, ("team-b", "Deployment/api", PROJECT, False, 0))
+
+
+@pytest.mark.live
+def test_status_lists_only_the_projects_of_its_own_state_root(tmp_path, docker_client, own_project):
+    """A project ``up`` made with another state root (a user's, while the tests run) whose container
+    exited: a status without ``-p`` listed it, unchecked, and exited 1 for it (CI's failure of stop 22).
+    Now it is named under ``elsewhere`` and left out of the exit code; ``-p`` still checks it."""
+    up = own_project.run("up", OTHER)
+    assert up.returncode == 0, up.stderr.decode()
+    (gateway,) = docker_client.containers.list(
+        filters={"label": [f"io.parity.project={own_project.name}", "io.parity.container=api-gateway"]})
+    gateway.kill()  # (exit 137: not running as it should)
+    mine = {"PARITY_STATE_DIR": str(tmp_path / "mine")}
+    result = run_parity("status", "--format", "json", env=mine)
+    doc = json.loads(result.stdout)
+    assert result.returncode == 0, result.stdout.decode()
+    assert own_project.name in doc["elsewhere"] and doc["state_root"] == mine["PARITY_STATE_DIR"]
+    assert [w for w in doc["workloads"] if w["project"] == own_project.name] == []
+    text = run_parity("status", env=mine).stdout.decode()
+    assert (f"not checked: project(s) " in text and own_project.name in text
+            and f"(not made by parity up with the state directory {mine['PARITY_STATE_DIR']}; "
+                "check one with parity status -p PROJECT)" in text)
+    assert run_parity("status", "-p", own_project.name, env=mine).returncode == 1
+    assert own_project.run("status").returncode == 1  # its own state root lists it: not running
