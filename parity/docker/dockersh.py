@@ -23,9 +23,40 @@ def _q(text: str) -> str:
 
 
 #: In docker.sh, a bind source is the one part of a word that is not a literal: the script's own
-#: directory (``"$PWD"``, after ``cd "$(dirname "$0")"``). In a ``Command``'s argv it stands as this
-#: mark, which no generated path holds.
+#: directory (``$PWD``, after ``cd "$(dirname "$0")"``). In a ``Command``'s argv it stands as this
+#: mark, which no generated path holds, and only ever inside a double-quoted CSV field of a
+#: ``--mount`` value: docker reads ``--mount`` with Go's encoding/csv (docker/cli opts/mount.go), so
+#: a directory holding ',' would split the field and one holding '"' would be refused. The script
+#: puts there ``$(pwd_csv)``: ``$PWD`` with each '"' doubled (``PWD_CSV_FUNCTION``), when it runs.
 PWD_MARK = "\x00PWD\x00"
+
+#: docker.sh's function ``pwd_csv`` (see ``PWD_MARK``): POSIX sh (dash), parameter expansions only. A
+#: function, not a variable: a command's exports file is sourced before its words are expanded, and a
+#: container's variable must not be able to change a bind source (env.shell_exportable keeps PWD out).
+PWD_CSV_FUNCTION = [
+    "pwd_csv() {  # the script's directory as it stands in a quoted CSV field of --mount (docker reads it as CSV)",
+    "    rest=$PWD escaped=",
+    "    while :; do",
+    "        case $rest in",
+    "            *\\\"*) escaped=$escaped${rest%%\\\"*}'\"\"'; rest=${rest#*\\\"} ;;",
+    "            *) printf '%s' \"$escaped$rest\"; return ;;",
+    "        esac",
+    "    done",
+    "}",
+]
+
+
+def script_word(word: str, directory: str) -> str:
+    """A word of a ``Command``'s argv as docker receives it when docker.sh runs in ``directory``.
+
+    Args:
+        word: one element of ``Command.argv``.
+        directory: the script's directory (its ``$PWD``).
+
+    Returns:
+        The word with ``PWD_MARK`` replaced by the directory, escaped for the quoted CSV field it stands in.
+    """
+    return word.replace(PWD_MARK, directory.replace('"', '""'))
 
 
 @dataclass(frozen=True)
@@ -43,7 +74,7 @@ class Command:
         words = []
         for w in self.argv:
             before, mark, after = w.partition(PWD_MARK)
-            words.append(_q(before) + '"$PWD"' + _q(after) if mark else _q(w))
+            words.append(_q(before) + '"$(pwd_csv)"' + _q(after) if mark else _q(w))
         if self.exports:
             return f"( . ./{_q(self.exports)} && exec " + " ".join(words) + " )" + self.tail
         return " ".join(words) + self.tail
@@ -213,9 +244,16 @@ def _run_security(s: ServicePlan) -> list[str]:
 
 def _mount_option(kind: str, source: str, target: str, flag: str) -> str:
     """A ``--mount`` value: CSV, as the docker CLI reads it, so a target holding ',' '=' ':' or '"'
-    stays one field (``-v`` would split it at ':')."""
+    stays one field (``-v`` would split it at ':'). A source under the script's directory
+    (``PWD_MARK``) is always a quoted field: what the directory holds is known only when it runs."""
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="").writerow([f"type={kind}", f"src={source}", f"dst={target}"] + ([flag] if flag else []))
+    fields = [f"type={kind}", f"src={source}", f"dst={target}"] + ([flag] if flag else [])
+    if PWD_MARK not in source:
+        csv.writer(buf, lineterminator="").writerow(fields)
+        return buf.getvalue()
+    csv.writer(buf, lineterminator="").writerow(fields[:1])
+    buf.write(',"' + fields[1].replace('"', '""') + '",')
+    csv.writer(buf, lineterminator="").writerow(fields[2:])
     return buf.getvalue()
 
 
@@ -238,6 +276,7 @@ def docker_script(plan: AppPlan) -> str:
     lines += [
         "set -eu",
         'cd "$(dirname "$0")"',
+        *PWD_CSV_FUNCTION,
         "",
         "down() {",
         f"    ids=$(docker ps -aq --filter {project_filter})",

@@ -627,8 +627,8 @@ spec:
     assert [v for v in doc["services"]["app"]["volumes"] if v["type"] == "bind"] == [
         {"type": "bind", "source": "./termination/app", "target": "/dev/termination-log", "read_only": False}]
     script = (out / "docker.sh").read_text()
-    assert script.count('--mount type=bind,src="$PWD"/termination/setup,dst=/tmp/why ') == 1
-    assert script.count('--mount type=bind,src="$PWD"/termination/app,dst=/dev/termination-log ') == 1
+    assert script.count('--mount \'type=bind,"src=\'"$(pwd_csv)"\'/termination/setup",dst=/tmp/why\' ') == 1
+    assert script.count('--mount \'type=bind,"src=\'"$(pwd_csv)"\'/termination/app",dst=/dev/termination-log\' ') == 1
     notes = [f"{service}: terminationMessagePath {path} is an empty writable file (0666 0:0, as the kubelet makes "
              "it) bound from termination/SERVICE of the setup; Docker does not read it into the container's status "
              "(read it there), and it keeps what was written across restarts until the setup is written again (the "

@@ -122,7 +122,7 @@ def test_docker_sh_runs_the_sandbox_on_the_project_network_and_the_containers_in
         "docker", "run", "-d", "--name", "parity-pod-duo.server", "--label", "io.parity.workload=Pod/duo",
         "--label", "io.parity.namespace=default", "--label", "io.parity.container=server",
         "--label", "io.parity.project=parity-pod-duo",
-        "--mount", f"type=bind,src={PWD_MARK}/termination/server,dst=/dev/termination-log",
+        "--mount", f'type=bind,"src={PWD_MARK}/termination/server",dst=/dev/termination-log',
         "--network", "container:parity-pod-duo.pod_sandbox",
         *[w for k, v in KUBERNETES_VARS for w in ("-e", f"{k}={v}")], "--restart", "unless-stopped",
         "--entrypoint", "sh", "--", "busybox:latest", "-c", "while :; do echo pong | nc -l -p 7000; done")

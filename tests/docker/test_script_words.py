@@ -7,6 +7,7 @@ path or name of a manifest can become a command, an option or a second word, and
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import stat
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from parity.docker.dockersh import PWD_MARK, script_commands
+from parity.docker.dockersh import script_commands, script_word
 from parity.docker.generate import generate
 from parity.docker.labels import LABEL_PROJECT
 from parity.docker.planner import build_plan
@@ -89,7 +90,7 @@ def intended_calls(plan, out: Path) -> list[list[str]]:
     return [["ps", "-aq", "--filter", project], ["volume", "ls", "-q", "--filter", project],
             ["volume", "ls", "-q", "--filter", project, "--filter", "label=io.parity.role=claim"],
             ["network", "ls", "-q", "--filter", project], ["image", "rm", "--", plan.data_image]] + [
-        [w.replace(PWD_MARK, str(out)) for w in c.argv[1:]] for c in script_commands(plan)]
+        [script_word(w, str(out)) for w in c.argv[1:]] for c in script_commands(plan)]
 
 
 def test_every_word_of_docker_sh_reaches_docker_as_written(tmp_path):
@@ -109,6 +110,22 @@ def test_every_word_of_docker_sh_reaches_docker_as_written(tmp_path):
     holder = calls[-2]
     assert holder[holder.index("--mount") + 1].endswith(',"dst=/m,n:o""p\'q r$(touch pwned-mount)",volume-nocopy')
     assert not list(tmp_path.rglob("pwned*"))
+
+
+@pytest.mark.parametrize("directory", ["out,dir", 'out"dir', 'o,u"t""', "out\nx,\"y"])
+def test_a_bind_source_in_a_directory_holding_a_comma_or_quote_stays_one_mount_field(tmp_path, directory):
+    """docker reads ``--mount`` as CSV (Go's encoding/csv, docker/cli opts/mount.go): the script's
+    directory is known only when it runs, so it quotes that field then, '"' doubled. Unquoted, a
+    ',' split ``src=`` in two (docker refused ``invalid field``) and a '"' was a bare quote."""
+    plan = plan_of(tmp_path, HOSTILE)
+    out = tmp_path / directory
+    generate(plan, out)
+    calls = docker_calls(out, tmp_path)
+    assert calls == intended_calls(plan, out)
+    mounts = [c[i + 1] for c in calls for i, w in enumerate(c) if w == "--mount" and "type=bind" in c[i + 1]]
+    fields = [next(csv.reader([m])) for m in mounts]
+    assert fields == [["type=bind", f"src={out}/subpath/app/1-sub_x_y", "dst=/sub,x:y", "readonly"],
+                      ["type=bind", f"src={out}/termination/app", "dst=/dev/termination-log"]]
 
 
 @pytest.mark.parametrize("image", ["--privileged", "-v=/:/host", "--network=host"])

@@ -73,7 +73,7 @@ def test_status_lists_only_the_projects_of_its_own_state_root(tmp_path, docker_c
     assert own_project.name in doc["elsewhere"] and doc["state_root"] == mine["PARITY_STATE_DIR"]
     assert [w for w in doc["workloads"] if w["project"] == own_project.name] == []
     text = run_parity("status", env=mine).stdout.decode()
-    assert (f"not checked: project(s) " in text and own_project.name in text
+    assert ("not checked: project(s) " in text and own_project.name in text
             and f"(not made by parity up with the state directory {mine['PARITY_STATE_DIR']}; "
                 "check one with parity status -p PROJECT)" in text)
     assert run_parity("status", "-p", own_project.name, env=mine).returncode == 1

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ..conftest import run_parity, write
-from .helpers import compose, generate
+from .helpers import compose, docker_sh_up, generate
 
 #: Each container writes what it saw of its file into the file itself.
 SEEN = 's=$(stat -c "%F %a %u %g" "$0"); echo "$s $(id -u)" > "$0"'
@@ -74,6 +74,44 @@ def test_docker_sh_binds_a_writable_termination_file_in_each_container(docker_cl
         assert written(out) == {"init": EXPECTED, "app": EXPECTED}
     finally:
         subprocess.run(["sh", str(out / "docker.sh"), "down"], capture_output=True)
+
+
+#: A subPath file (docker.sh binds it read-only from the output) read into the termination file
+#: (bound read-write from the output): both bind sources are under the script's directory.
+SUBPATH_POD = """
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: conf}
+data: {k: subpath-content}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: reader}
+spec:
+  terminationGracePeriodSeconds: 0
+  automountServiceAccountToken: false
+  containers:
+  - name: app
+    image: busybox:latest
+    command: ["sh", "-c", 'cat /etc/conf/k > /dev/termination-log; exec sleep 3600']
+    volumeMounts: [{name: c, mountPath: /etc/conf/k, subPath: k}]
+  volumes: [{name: c, configMap: {name: conf}}]
+"""
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("directory", ["out,dir", 'out"dir'])
+def test_docker_sh_binds_from_a_directory_holding_a_comma_or_quote(docker_client, tmp_path, directory):
+    """docker reads ``--mount`` as CSV: the script quotes its own directory's field when it runs. With
+    the directory unquoted, ',' split the source (docker: ``invalid field ... must be a key=value
+    pair``) and '"' was a bare quote (docker: ``bare \" in non-quoted-field``)."""
+    out = tmp_path / directory
+    generate(out, str(write(tmp_path, SUBPATH_POD)))
+    with docker_sh_up(out):
+        deadline = time.monotonic() + 60
+        while not (out / "termination" / "app").read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert (out / "termination" / "app").read_text() == "subpath-content"
 
 
 @pytest.mark.live
