@@ -236,6 +236,44 @@ class Mount:
                    data.get("source", ""), data.get("type", ""))
 
 
+class Subtree:
+    """One mounted subtree (a volume, or the part of it a subPath names) as every container that
+    mounts it sees it, paths relative to the mount point: "" is the mount point itself, "/a/b" a path
+    below it. Made once per volume and subPath and shared by the containers that mount it
+    (``ContainerLayout.placed``), instead of one re-rooted copy of its entries per container.
+
+    ``contained``: no symlink can lead a walk out of it (the mount point is not one, and every
+    target is relative and made of plain names, no ``.``, ``..`` or empty step), so what a
+    process reaches under the mount point depends on this subtree alone: its user-visible view
+    (``visible``) is walked once and re-rooted under each mount point."""
+
+    __slots__ = ("entries", "contained", "_visible")
+
+    def __init__(self, entries: list[Entry]):
+        entries.sort(key=_PATH_OF)
+        self.entries = entries
+        self.contained = not (entries and entries[0][0] == "" and entries[0].type == SYMLINK) and all(
+            _plain_relative(e.target) for e in entries if e.type == SYMLINK)
+        self._visible: list[tuple[str, Entry]] | None = None
+
+    def visible(self) -> list[tuple[str, Entry]]:
+        """(path relative to the mount point, resolved entry, its path relative too), sorted: what
+        ``ContainerLayout.visible`` finds under a mount of this subtree alone, walked once (only
+        meaningful when ``contained``)."""
+        if self._visible is None:
+            root = "/m"
+            alone = ContainerLayout("", False, [Mount(root, "", True)], [e.moved(root + e[0]) for e in self.entries])
+            cut = len(root)
+            self._visible = [(p[cut:], e.moved(e[0][cut:])) for p, e in alone.visible()]
+        return self._visible
+
+
+def _plain_relative(target: str | None) -> bool:
+    """A symlink target a walk follows from the link's own directory downwards only: plain names
+    (an absolute target's first step is empty)."""
+    return bool(target) and all(step not in ("", ".", "..") for step in target.split("/"))
+
+
 @dataclass
 class ContainerLayout:
     """What one container sees under its modelled mounts."""
@@ -247,10 +285,61 @@ class ContainerLayout:
 
     def __post_init__(self) -> None:
         self.entries.sort(key=_PATH_OF)
-        self._by_path = {e.path: e for e in self.entries}
+
+    @classmethod
+    def placed(cls, name: str, init: bool, mounts: list[Mount],
+               segments: Iterable[tuple[str, Subtree]]) -> "ContainerLayout":
+        """A container whose entries are shared subtrees, each under its mount point: the same
+        layout as ``ContainerLayout(name, init, mounts, [each subtree's entries re-rooted])``, whose
+        entries are only made when asked for (``entries``, ``entry``, ``resolve``...): its
+        user-visible view and its JSON are written from the subtrees (``visible``,
+        ``document_parts``).
+
+        Args:
+            name, init, mounts: as the constructor's.
+            segments: (mount point, subtree). The mount points are absolute, clean (no trailing
+                slash, ``.``, ``..`` or doubled slash), not ``/``, and none starts with another (as
+                strings); and no other mount of the container is at or beneath one of them (the
+                caller checks: ``kubelet._container_layout``).
+
+        Returns:
+            The layout.
+        """
+        self = cls.__new__(cls)
+        self.name, self.init, self.mounts = name, init, mounts
+        self._segments = sorted(segments, key=_PATH_OF)  # by mount point: so their entries come sorted
+        return self
+
+    def __getattr__(self, attr: str):
+        # Only reached for attributes not set yet: a layout made by ``placed`` makes its entries on
+        # first use, and every layout indexes them (by path, children) on first use.
+        if attr == "entries":
+            segments = self.__dict__.get("_segments")
+            if segments is None:
+                raise AttributeError(attr)
+            # Sorted: each subtree is, and mount points none of which starts with another keep
+            # each one's paths together, in the mount points' order.
+            self.entries = [e.moved(where + e[0]) for where, tree in segments for e in tree.entries]
+            return self.entries
+        if attr in ("_by_path", "_children"):
+            self._index()
+            return self.__dict__[attr]
+        raise AttributeError(attr)
+
+    def shared_segments(self) -> list[tuple[str, Subtree]] | None:
+        """(mount point, subtree) of a layout made by ``placed`` whose subtrees are all
+        ``contained``, in mount point order; None for any other layout."""
+        segments = self.__dict__.get("_segments")
+        if segments is None or not all(tree.contained for _, tree in segments):
+            return None
+        return segments
+
+    def _index(self) -> None:
+        entries = self.entries
+        self._by_path = {e.path: e for e in entries}
         children: dict[str, list[Entry]] = {}
         self._children = children
-        for e in self.entries:
+        for e in entries:
             path = e[0]
             # posixpath.dirname(path), without its checks and calls: once per entry of every layout
             head = path[:path.rfind("/") + 1]
@@ -331,7 +420,13 @@ class ContainerLayout:
                         stack.append((f"{base}/{name}", child, hops, above))
 
     def visible(self) -> list[tuple[str, Entry]]:
-        """(user-visible path, resolved file or directory), sorted by path: one walk of the tree."""
+        """(user-visible path, resolved file or directory), sorted by path: one walk of the tree, or
+        for a layout of shared subtrees (``shared_segments``), each subtree's own walk re-rooted."""
+        segments = self.shared_segments()
+        if segments is not None:
+            walked = {m.path for m in self.mounts}  # what _walk_visible walks: the model's mounts
+            return [(where + path, e.moved(where + e[0]))
+                    for where, tree in segments if where in walked for path, e in tree.visible()]
         return sorted(self._walk_visible(), key=lambda pe: pe[0])
 
     def visible_files(self) -> list[tuple[str, Entry]]:
@@ -521,17 +616,61 @@ def document_parts(layouts: Iterable[WorkloadLayout], left_out: Iterable[Mapping
                 f'{field}"read_only": {"true" if m.read_only else "false"},\n{field}"sub_path": {sub},\n'
                 f'{field}"source": {q(m.source)},\n{field}"type": {q(m.type)}\n{item}}}')
 
+    pieces: dict[int, tuple[list[str], list[str], list[str]]] = {}  # id(subtree) -> its items' text
+
+    def subtree_pieces(tree: Subtree) -> tuple[list[str], list[str], list[str]]:
+        """A shared subtree's visible files, directories and entries as items of their lists, each
+        but its head and the mount point: the text after the mount point in the item's path (a
+        JSON string escapes character by character, so q(where + rest) is q(where) and q(rest)
+        joined at the quote). Written once for every container that mounts the subtree."""
+        found = pieces.get(id(tree))
+        if found is None:
+            shown_memo, raw_memo = tails
+            files, dirs = [], []
+            for path, e in tree.visible():
+                if e[1] == FILE:
+                    files.append(q(path)[1:] + (shown_memo.get(e[1:]) or tail(False, e[1:])))
+                elif e[1] == DIR:
+                    dirs.append(q(path)[1:] + (shown_memo.get(e[1:]) or tail(False, e[1:])))
+            raw = [q(e[0])[1:] + (raw_memo.get(e[1:]) or tail(True, e[1:])) for e in tree.entries]
+            found = pieces[id(tree)] = (files, dirs, raw)
+        return found
+
+    def shared_container(c: ContainerLayout, segments: list[tuple[str, Subtree]]) -> tuple[str, str, str]:
+        """The files, dirs and entries lists of a layout of shared subtrees (``ContainerLayout.
+        shared_segments``): the same text as from ``visible`` and ``entries``, one join per subtree.
+        Its subtrees' paths come in the order of their mount points (see ``ContainerLayout.placed``)."""
+        walked = {m.path for m in c.mounts}  # as ContainerLayout.visible
+        files, dirs, raw = [], [], []
+        for where, tree in segments:
+            own_files, own_dirs, own_raw = subtree_pieces(tree)
+            at = head + q(where)[:-1]
+            joiner = ",\n" + at
+            if where in walked:
+                if own_files:
+                    files.append(at + joiner.join(own_files))
+                if own_dirs:
+                    dirs.append(at + joiner.join(own_dirs))
+            if own_raw:
+                raw.append(at + joiner.join(own_raw))
+        f = " " * 10
+        return listed(files, f), listed(dirs, f), listed(raw, f)
+
     def container(c: ContainerLayout) -> str:
         i, f = " " * 8, " " * 10
-        shown: dict[str, list[tuple[str, Entry]]] = {FILE: [], DIR: []}
-        for path, e in c.visible():
-            if e.type in shown:
-                shown[e.type].append((path, e))
+        segments = c.shared_segments()
+        if segments is not None:
+            files, dirs, raw = shared_container(c, segments)
+        else:
+            shown: dict[str, list[tuple[str, Entry]]] = {FILE: [], DIR: []}
+            for path, e in c.visible():
+                if e.type in shown:
+                    shown[e.type].append((path, e))
+            files, dirs = listed(listed_at(shown[FILE]), f), listed(listed_at(shown[DIR]), f)
+            raw = listed(listed_raw(c.entries), f)
         return (f'{i}{{\n{f}"name": {q(c.name)},\n{f}"init": {"true" if c.init else "false"},\n'
                 f'{f}"mounts": {listed([mount(m) for m in c.mounts], f)},\n'
-                f'{f}"files": {listed(listed_at(shown[FILE]), f)},\n'
-                f'{f}"dirs": {listed(listed_at(shown[DIR]), f)},\n'
-                f'{f}"entries": {listed(listed_raw(c.entries), f)}\n{i}}}')
+                f'{f}"files": {files},\n{f}"dirs": {dirs},\n{f}"entries": {raw}\n{i}}}')
 
     def workload(w: WorkloadLayout) -> str:
         i, f, g = " " * 4, " " * 6, " " * 8

@@ -30,7 +30,7 @@ from typing import Callable
 from ..errors import Problems
 from ..gcpause import gc_paused
 from ..layout import (DATA_DIR_NAME, DIR, FILE, MAX_SYMLINK_HOPS, SYMLINK, ContainerLayout, Entry, Mount, MountCover,
-                      VolumeLayout, WorkloadLayout, sha256_hex)
+                      Subtree, VolumeLayout, WorkloadLayout, sha256_hex)
 from .fieldref import DownwardAPI
 from .manifests import Inputs, Workload
 from .names import go_quote, shown
@@ -356,6 +356,7 @@ class VolumeTree:
         self.entries: dict[str, Entry] = {"": Entry("", DIR, root_mode, 0, gid)}
         self._links = False  # any symlink yet (write() adds ..data): mkdir_all's fast path until then
         self._sorted: list[str] | None = None  # sorted(entries), for placed()
+        self._subtrees: dict[tuple[str, bool], Subtree] = {}  # subtree(): (real path, writable) -> it
 
     @property
     def root(self) -> Entry:
@@ -496,6 +497,21 @@ class VolumeTree:
         return shown + [entries[p].moved(base + p[cut:]) for p in paths[first:last]]
 
 
+    def subtree(self, rel: str) -> Subtree:
+        """What a mount of the real path ``rel`` ("" the root) shows, relative to its mount point,
+        made once for every container that mounts it: ``placed``'s entries, or only the mounted
+        directory itself for a writable volume (what is in it is the pod's). Call it once the tree
+        is complete (the entries are not added to after)."""
+        writable = self.volume.writable
+        found = self._subtrees.get((rel, writable))
+        if found is None:
+            shown = self.placed(rel, "")
+            if writable:
+                shown = [e for e in shown if e.path == ""]
+            found = self._subtrees[(rel, writable)] = Subtree(shown)
+        return found
+
+
 def validate_payload_path(path: str) -> str | None:
     """``validatePath`` (§2.1): the whole mount fails on a bad payload path."""
     if not path:
@@ -630,7 +646,21 @@ def _nested_mountpoints(containers: list[Container]) -> dict[str, list[str]]:
     return wanted
 
 
-def _container_layout(ctr: Container, trees: dict[str, VolumeTree], declared: dict[str, Volume]) -> ContainerLayout:
+def _container_layout(ctr: Container, trees: dict[str, VolumeTree], declared: dict[str, Volume],
+                      shared: bool = True) -> ContainerLayout:
+    """Step 5 (§6.1): what ``ctr`` sees under its mounts. When no mount path is at, above or
+    beneath another (``_apart``: every container of the benchmarks' corpora), each mount shows
+    all it places and nothing hides it: the container is its mounts' shared subtrees
+    (``ContainerLayout.placed``); ``shared=False`` (tests) always re-roots every entry."""
+    mounts = container_mounts(ctr, declared)
+    if shared and _apart([m.mount_path for m in ctr.volume_mounts]):
+        segments = []
+        for m in ctr.volume_mounts:
+            tree = trees.get(m.name)
+            if tree is not None:
+                rel = _sub_rel(m.sub_path) if m.sub_path else ""
+                segments.append((m.mount_path, tree.subtree((tree.real_path(rel) if rel else "") or "")))
+        return ContainerLayout.placed(ctr.name, ctr.init, mounts, segments)
     # Mounts are applied shallowest first; a deeper one hides what a shallower one has at and below
     # its path. So an entry shows when the mount that placed it is the last applied of those that
     # hold its path: one lookup per entry (MountCover) instead of a scan of the entries per mount.
@@ -656,7 +686,20 @@ def _container_layout(ctr: Container, trees: dict[str, VolumeTree], declared: di
         for e in placed:
             if cover.best(e.path) == mine:
                 entries[e.path] = e
-    return ContainerLayout(ctr.name, ctr.init, container_mounts(ctr, declared), list(entries.values()))
+    return ContainerLayout(ctr.name, ctr.init, mounts, list(entries.values()))
+
+
+def _apart(paths: list[str]) -> bool:
+    """Whether mount paths are absolute, clean (``posixpath.normpath`` leaves them as written), not
+    ``/``, and none starts with another as a string: then none is at, above or beneath another, so
+    no mount hides another's entries, and each one's paths sort together."""
+    ordered = sorted(paths)
+    for i, path in enumerate(ordered):
+        if path[:1] != "/" or path == "/" or posixpath.normpath(path) != path:
+            return False
+        if i and path.startswith(ordered[i - 1]):  # a prefix of any later path is one of the next
+            return False
+    return True
 
 
 class _Beneath:
