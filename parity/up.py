@@ -204,6 +204,11 @@ class _Up:
         #: this run removes is taken out): what reconciling each container starts from.
         self.listed: dict[str, Listed] = {}
         self.data_image_id = ""  # the data image's id, once it exists
+        #: The project's data volumes, its store volumes and its networks as the same reads found
+        #: them (``_read_engine``), by name.
+        self.data_volumes: dict[str, object] = {}
+        self.store_volumes: dict[str, object] = {}
+        self.found_networks: dict[str, object] = {}
 
     # -- concurrency -----------------------------------------------------------------------
     def _parallel(self, steps: list[Callable[[], T]]) -> list[T]:
@@ -325,8 +330,10 @@ class _Up:
     # -- reconcile ---------------------------------------------------------------------------
     def up(self) -> UpResult:
         with engine_errors():
-            sweep(self.client)  # a killed parity diff --live's leftovers
-            self._check_names()  # before anything is written or created
+            # A killed parity diff --live's leftovers go, and every name is checked before anything
+            # is written or created: reads (and the sweep's removals of others' objects) that
+            # nothing orders, at once.
+            self._parallel([lambda: sweep(self.client)] + self._name_checks())
             for h in {h.source: h for sv in self.plan.services for h in sv.host_paths}.values():
                 hostpath.prepare(h)  # the kubelet's type checks, before the pod's containers
             with project_lock(self.plan.project, self.plan.subject) as lock:
@@ -343,12 +350,8 @@ class _Up:
         lock.write_journal({"command": "up", "owner": self.owner, "fresh": fresh})
         try:
             self.write_state()
-            self._parallel([lambda i=i: ensure_image(self.client, i)
-                            for i in dict.fromkeys([sb.image for sb in self.sandboxes]
-                                                   + [s.image for s in self.plan.services])])
+            self._read_engine()
             self._check_run_as_non_root()
-            self.listed = containers_named(self.client, [self.plan.data_container] + [
-                self.plan.container_name(s) for s in self.plan.services] + [sb.name for sb in self.sandboxes])
             if self.plan.volumes:
                 self._data_image()
                 # Ctrl-C waits while volumes and containers are created: a request abandoned
@@ -422,36 +425,40 @@ class _Up:
                 pass
         return True
 
-    def _check_names(self) -> None:
-        """Every engine object up would use by name (containers, volumes, the data image) is this
-        app's (each container its workload's), or absent: someone else's is never used, replaced or
-        removed."""
+    def _name_checks(self) -> list[Callable[[], None]]:
+        """The checks that every engine object up would use by name (containers, networks, volumes,
+        the data image) is this app's (each container its workload's), or absent: someone else's is
+        never used, replaced or removed. One list request each, whatever the app's size (one GET per
+        name was ~40 for 12 workloads), independent of each other: run at once, the first failing
+        in this order is the one said (as when they ran one after another)."""
         ref = self.data_workload
         subject = self.plan.subject
-        # Two list requests, whatever the app's size (one GET per name was ~40 for 12 workloads).
-        owners = {self.plan.data_container: ref} | {self.plan.container_name(s): self.pod_of[s.name].workload_ref
-                                                    for s in self.plan.services}
-        owners |= {sb.name: sb.pod.workload_ref for sb in self.sandboxes}
-        found = containers_named(self.client, list(owners))
-        for name, workload in owners.items():
-            if name in found and not_ours(found[name].labels, self.plan.project, workload):
-                raise ParityError(f"a container named {name} exists and was not created by parity for "
-                                  f"{workload or subject}; remove or rename it")
-        wanted = up_networks(self.plan)
-        for net in self.client.networks.list(names=wanted):
-            if net.name in wanted and not_ours(net.attrs.get("Labels"), self.plan.project, None):
-                raise ParityError(f"a network named {net.name} exists and was not created by parity for {subject}; "
-                                  f"parity will not use or remove it: remove it yourself (docker network rm "
-                                  f"{net.name}) or choose another project name (-p)")
-        volumes = volumes_named(self.client, [self.plan.volume_name(v) for v in self.plan.volumes])
-        for name in (self.plan.volume_name(v) for v in self.plan.volumes):
-            if name in volumes and not_ours(volumes[name].attrs.get("Labels"), self.plan.project, ref):
-                raise ParityError(_not_ours_volume(name, subject))
-        stores = volumes_named(self.client, [v.docker_name for v in self.plan.stores])
-        for name in (v.docker_name for v in self.plan.stores):
-            if name in stores and not_ours(stores[name].attrs.get("Labels"), self.plan.project, ref):
-                raise ParityError(_not_ours_volume(name, subject))
-        if self.plan.volumes:
+
+        def containers() -> None:
+            owners = {self.plan.data_container: ref} | {
+                self.plan.container_name(s): self.pod_of[s.name].workload_ref for s in self.plan.services}
+            owners |= {sb.name: sb.pod.workload_ref for sb in self.sandboxes}
+            found = containers_named(self.client, list(owners))
+            for name, workload in owners.items():
+                if name in found and not_ours(found[name].labels, self.plan.project, workload):
+                    raise ParityError(f"a container named {name} exists and was not created by parity for "
+                                      f"{workload or subject}; remove or rename it")
+
+        def networks() -> None:
+            wanted = up_networks(self.plan)
+            for net in self.client.networks.list(names=wanted):
+                if net.name in wanted and not_ours(net.attrs.get("Labels"), self.plan.project, None):
+                    raise ParityError(f"a network named {net.name} exists and was not created by parity for "
+                                      f"{subject}; parity will not use or remove it: remove it yourself (docker "
+                                      f"network rm {net.name}) or choose another project name (-p)")
+
+        def volumes(names: list[str]) -> None:
+            found = volumes_named(self.client, names)
+            for name in names:
+                if name in found and not_ours(found[name].attrs.get("Labels"), self.plan.project, ref):
+                    raise ParityError(_not_ours_volume(name, subject))
+
+        def data_image() -> None:
             try:
                 image = self.client.images.get(self.plan.data_image)
             except docker.errors.ImageNotFound:
@@ -462,12 +469,57 @@ class _Up:
                                   f"{subject}; parity will not use it as the data image: remove the tag "
                                   f"(docker image rm {self.plan.data_image}) and run parity up again")
 
+        checks = [containers, networks]
+        if self.plan.volumes:
+            checks.append(lambda: volumes([self.plan.volume_name(v) for v in self.plan.volumes]))
+        if self.plan.stores:
+            checks.append(lambda: volumes([v.docker_name for v in self.plan.stores]))
+        if self.plan.volumes:
+            checks.append(data_image)
+        return checks
+
+    def _read_engine(self) -> None:
+        """What reconciling starts from, asked once the run holds the lock, all at once (reads that
+        nothing orders; a warm run makes no other request): each app image (pulled when missing:
+        ``ensure_image``), the app's containers (one list), the data image, the project's data
+        volumes, its store volumes and its networks. An image that cannot be had is the error said
+        first, as when it was asked first."""
+        plan = self.plan
+        images = dict.fromkeys([sb.image for sb in self.sandboxes] + [s.image for s in plan.services])
+
+        def containers() -> None:
+            self.listed = containers_named(self.client, [plan.data_container] + [
+                plan.container_name(s) for s in plan.services] + [sb.name for sb in self.sandboxes])
+
+        def data_image() -> None:
+            try:
+                self.data_image_id = self.client.images.get(plan.data_image).id
+            except docker.errors.ImageNotFound:
+                self.data_image_id = ""
+
+        def data_volumes() -> None:
+            self.data_volumes = {v.name: v for v in by_label(self.client.volumes, **{LABEL_PROJECT: plan.project,
+                                                                                     LABEL_ROLE: ROLE_DATA})}
+
+        def store_volumes() -> None:  # (a list's rows carry the Options _stores compares)
+            self.store_volumes = volumes_named(self.client, [v.docker_name for v in plan.stores])
+
+        def networks() -> None:
+            wanted = up_networks(plan)
+            self.found_networks = {n.name: n for n in self.client.networks.list(names=wanted) if n.name in wanted}
+
+        steps: list[Callable[[], object]] = [lambda i=i: ensure_image(self.client, i) for i in images]
+        steps += [containers, networks]
+        if plan.volumes:
+            steps += [data_image, data_volumes]
+        if plan.stores:
+            steps.append(store_volumes)
+        self._parallel(steps)
+
     def _data_image(self) -> None:
-        try:
-            self.data_image_id = self.client.images.get(self.plan.data_image).id
+        """The data image: the one ``_read_engine`` found, else built from the state directory."""
+        if self.data_image_id:
             return
-        except docker.errors.ImageNotFound:
-            pass
         self.progress(f"building {self.plan.data_image}")
         try:
             image, _ = self.client.images.build(path=str(self.state_dir / DATA_DIR), tag=self.plan.data_image,
@@ -485,8 +537,7 @@ class _Up:
         data_name = plan.data_container
         data = self.listed.get(data_name)
         labels = data.labels if data is not None else {}
-        existing = {v.name: v for v in by_label(self.client.volumes, **{LABEL_PROJECT: plan.project,
-                                                                        LABEL_ROLE: ROLE_DATA})}
+        existing = self.data_volumes
         shapes = {v.key: volume_shape(v) for v in plan.volumes}
         data_labels = plan.data_labels()  # once: it hashes every volume's digest
         volume_labels = plan.volume_labels()
@@ -558,10 +609,10 @@ class _Up:
         return hashlib.sha256(f"{_config_digest(s)} {joined}".encode()).hexdigest()
 
     def _networks(self) -> None:
-        """The project network and each namespace's (``sandbox.up_networks``): kept (one list request),
-        or created."""
+        """The project network and each namespace's (``sandbox.up_networks``): kept (as ``_read_engine``
+        found them), or created."""
         wanted = up_networks(self.plan)
-        found = {n.name: n for n in self.client.networks.list(names=wanted) if n.name in wanted}
+        found = self.found_networks
 
         def ensure(name: str) -> str | None:
             if name in found:  # (_check_names: it is this app's)
@@ -610,10 +661,7 @@ class _Up:
         plan = self.plan
 
         def reconcile(v: StoreVolume) -> str | None:
-            try:
-                have = self.client.volumes.get(v.docker_name)
-            except docker.errors.NotFound:
-                have = None
+            have = self.store_volumes.get(v.docker_name)
             if have is not None and (v.kind == CLAIM or (have.attrs.get("Options") or {}) == v.driver_opts):
                 return None
             action = f"created volume {v.docker_name}"

@@ -102,7 +102,9 @@ DEFAULT_HOST = "unix:///var/run/docker.sock"
 
 
 def connect(timeout: float | None = None) -> docker.DockerClient:
-    """A client for the engine the docker CLI would use (``resolve_endpoint``), checked with a ping.
+    """A client for the engine the docker CLI would use (``resolve_endpoint``), checked by the one
+    request that making it takes: the SDK asks the engine its API version (``GET /version``), which
+    no engine that does not answer passes (a ping after it was a second round trip for nothing).
 
     Args:
         timeout: seconds each request of the client may take (docker-py's default otherwise).
@@ -118,7 +120,6 @@ def connect(timeout: float | None = None) -> docker.DockerClient:
             client = docker.DockerClient.from_context(endpoint.context, **limit)
         else:
             client = docker.from_env(use_context=False, **limit)
-        client.ping()
         return client
     except (docker.errors.DockerException, OSError, ValueError) as exc:
         if timeout and "timed out" in str(exc).lower():  # it listens, but does not answer

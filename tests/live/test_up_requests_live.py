@@ -5,7 +5,12 @@ socket (tests/live/engineproxy.py) that lets everything through."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -42,20 +47,25 @@ def env(tmp_path, docker_client, proxy_dir):
     run_parity("down", "-p", PROJECT, env=env)
 
 
+def request_kind(line: bytes) -> str:
+    """A request line as ``METHOD PATH``, ``?name`` or ``?label`` after a list filtered by names or
+    labels: API version and the rest of the query cut, the data image's digest and the project named."""
+    method, target = line.decode().split(" ")[:2]
+    path, _, query = target.partition("?")
+    path = re.sub(r"-data:[0-9a-f]+/", "-data:DIGEST/", re.sub(r"^/v[0-9.]+/", "/", path)).replace(PROJECT, "PROJECT")
+    by = next((f"?{key}" for key in ("name", "label") if f"%22{key}%22" in query), "")
+    return f"{method} {path}{by}"
+
+
 def warm_requests(env: dict, app: Path) -> list[str]:
-    """The request lines of a second ``up`` of ``app`` (the first made everything), API version cut."""
+    """The requests (``request_kind``) of a second ``up`` of ``app`` (the first made everything)."""
     first = run_parity("up", str(app), "-p", PROJECT, env=env)
     assert first.returncode == 0, first.stderr.decode()
     with EngineProxy(Path(env["PROXY_DIR"]) / "e.sock", NEVER) as proxy:
         second = run_parity("up", str(app), "-p", PROJECT, env={**env, "DOCKER_HOST": proxy.docker_host})
     assert second.returncode == 0, second.stderr.decode()
     assert "(nothing changed)" in second.stdout.decode()
-    lines = []
-    for line in proxy.seen:
-        method, target = line.decode().split(" ")[:2]
-        target = re.sub(r"^/v[0-9.]+/", "/", target.split("?")[0])
-        lines.append(f"{method} {re.sub(r'-data:[0-9a-f]+/', '-data:DIGEST/', target)}")
-    return lines
+    return [request_kind(line) for line in proxy.seen]
 
 
 def test_a_warm_up_makes_the_same_requests_for_2_workloads_as_for_6(tmp_path, env):
@@ -64,9 +74,69 @@ def test_a_warm_up_makes_the_same_requests_for_2_workloads_as_for_6(tmp_path, en
     large = warm_requests(env, write_app(tmp_path / "large.yaml", 6))
     assert sorted(small) == sorted(large)
     # Nothing asked about one container or volume by name: lists (and the data and app images).
-    assert [r for r in large if r.startswith("GET /containers/") and r != "GET /containers/json"] == []
+    assert [r for r in large if r.startswith("GET /containers/") and not r.startswith("GET /containers/json?")] == []
     assert [r for r in large if r.startswith("GET /volumes/")] == []
     assert all(r.startswith("GET ") for r in large), large
+
+
+#: A warm ``up``'s requests: the engine's version (the client is made with it: no ping after), then
+#: the sweep's four lists with the name checks' lists and the data image's tag, then, under the
+#: lock, the app image, the containers, the data image, the data volumes and the networks again.
+SWEEP = ["GET /containers/json?label", "GET /volumes?label", "GET /networks?label", "GET /images/json?label"]
+NAME_CHECKS = ["GET /containers/json?name", "GET /networks?name", "GET /volumes?name",
+               "GET /images/PROJECT-data:DIGEST/json"]
+UNDER_LOCK = ["GET /images/busybox:latest/json", "GET /containers/json?name", "GET /images/PROJECT-data:DIGEST/json",
+              "GET /volumes?label", "GET /networks?name"]
+
+
+def test_a_warm_up_asks_the_engine_its_version_once_and_no_ping(tmp_path, env):
+    # connect() pinged the engine after the SDK had asked its version (one round trip more, each
+    # command that talks to an engine).
+    seen = warm_requests(env, write_app(tmp_path / "app.yaml", 2))
+    assert sorted(seen) == sorted(["GET /version"] + SWEEP + NAME_CHECKS + UNDER_LOCK)
+
+
+def requests_while_held(env: dict, app: Path, trigger: bytes, expected: Counter) -> Counter:
+    """A warm ``up`` of ``app`` whose first request matching ``trigger`` is held: the requests
+    (``request_kind``) made after it while it is held, once they include ``expected`` (or after 60 s:
+    made one after another, they never come), and then a moment more; the run then completes."""
+    first = run_parity("up", str(app), "-p", PROJECT, env=env)
+    assert first.returncode == 0, first.stderr.decode()
+    with EngineProxy(Path(env["PROXY_DIR"]) / "e.sock", trigger, action="hold") as proxy:
+        full_env = {**os.environ, **env, "DOCKER_HOST": proxy.docker_host,
+                    "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+        proc = subprocess.Popen([sys.executable, "-m", "parity.cli", "up", str(app), "-p", PROJECT], env=full_env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            assert proxy.triggered.wait(60)
+            held = next(i for i, line in enumerate(proxy.seen) if re.search(trigger, line))
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and proc.poll() is None:
+                if Counter(request_kind(line) for line in proxy.seen[held + 1:]) >= expected:
+                    time.sleep(0.5)  # (anything more would come now)
+                    break
+                time.sleep(0.05)
+            meanwhile = Counter(request_kind(line) for line in proxy.seen[held + 1:])
+        finally:
+            proxy.release()
+            out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err.decode()
+    assert "(nothing changed)" in out.decode()
+    return meanwhile
+
+
+def test_a_warm_up_asks_the_sweeps_and_the_name_checks_lists_at_once(tmp_path, env):
+    # They went one after another: 8 round trips where one does.
+    trigger = rb"GET /v[0-9.]+/containers/json\?.*%22name%22"  # the name checks' container list
+    meanwhile = requests_while_held(env, write_app(tmp_path / "app.yaml", 2), trigger, Counter(NAME_CHECKS[1:]))
+    assert Counter(NAME_CHECKS[1:]) <= meanwhile <= Counter(NAME_CHECKS[1:] + SWEEP), meanwhile
+
+
+def test_a_warm_up_asks_what_it_reconciles_from_at_once_under_the_lock(tmp_path, env):
+    # The app images, the containers, the data image, the volumes and the networks: one after another.
+    trigger = rb"GET /v[0-9.]+/images/busybox:latest/json"
+    meanwhile = requests_while_held(env, write_app(tmp_path / "app.yaml", 2), trigger, Counter(UNDER_LOCK[1:]))
+    assert meanwhile == Counter(UNDER_LOCK[1:]), meanwhile
 
 
 def test_a_running_diffs_image_removed_during_the_sweep_does_not_fail_the_command(tmp_path, env, docker_client):
