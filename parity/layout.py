@@ -261,10 +261,15 @@ class Subtree:
         ``ContainerLayout.visible`` finds under a mount of this subtree alone, walked once (only
         meaningful when ``contained``)."""
         if self._visible is None:
-            root = "/m"
-            alone = ContainerLayout("", False, [Mount(root, "", True)], [e.moved(root + e[0]) for e in self.entries])
-            cut = len(root)
-            self._visible = [(p[cut:], e.moved(e[0][cut:])) for p, e in alone.visible()]
+            entries = self.entries
+            if not entries or entries[0][0] != "":
+                self._visible = []  # no mount point: nothing is reached under it
+            else:
+                # Walked where it is, its mount point moved to "/" (a walk's root is a path): the
+                # paths below it are the relative ones already.
+                alone = ContainerLayout("", False, [], [entries[0].moved("/")] + entries[1:])
+                shown = sorted(alone._walk_from("/", alone._by_path["/"], 0, set()), key=_PATH_OF)
+                self._visible = [(p if p != "/" else "", e if e[0] != "/" else e.moved("")) for p, e in shown]
         return self._visible
 
 
@@ -386,38 +391,43 @@ class ContainerLayout:
         return (by_path.get(current) if current else None), hops
 
     def _walk_visible(self) -> Iterator[tuple[str, Entry]]:
-        """(user-visible path, resolved entry) for everything under each mount, internals skipped.
+        """(user-visible path, resolved entry) for everything under each mount, internals skipped."""
+        seen: set[str] = set()
+        for mount in sorted(self.mounts, key=lambda m: m.path):
+            root, hops = self._follow("", [p for p in mount.path.split("/") if p], 0)
+            if root is not None:
+                yield from self._walk_from(mount.path, root, hops, seen)
+
+    def _walk_from(self, where: str, root: Entry, hops: int, seen: set[str]) -> Iterator[tuple[str, Entry]]:
+        """(user-visible path, resolved entry) for ``root`` (reached at ``where`` after ``hops``
+        symlinks) and everything under it, internals skipped; paths in ``seen`` are not walked again.
 
         Each directory is walked through its resolved entry, so that only symlinks need resolving
         (from the real directory that holds them, with the hops spent to reach it). A directory
         link back to one of its own ancestors (``loop -> ..``) is listed but not entered, as
         ``find -L`` does: its visible paths never end."""
-        seen: set[str] = set()
-        for mount in sorted(self.mounts, key=lambda m: m.path):
-            root, hops = self._follow("", [p for p in mount.path.split("/") if p], 0)
-            if root is None:
+        stack: list[tuple[str, Entry, int, tuple[str, ...]]] = [(where, root, hops, ())]
+        children = self._children
+        while stack:
+            path, entry, hops, above = stack.pop()
+            if path in seen:
                 continue
-            stack: list[tuple[str, Entry, int, tuple[str, ...]]] = [(mount.path, root, hops, ())]
-            while stack:
-                path, entry, hops, above = stack.pop()
-                if path in seen:
+            seen.add(path)
+            yield path, entry
+            if entry.type != DIR or entry.path in above:
+                continue
+            above += (entry.path,)
+            base = path.rstrip("/")
+            for child in children.get(entry.path, ()):
+                name = child.path[child.path.rfind("/") + 1:]
+                if name.startswith(".."):
                     continue
-                seen.add(path)
-                yield path, entry
-                if entry.type != DIR or entry.path in above:
-                    continue
-                above += (entry.path,)
-                base = path.rstrip("/")
-                for child in self._children.get(entry.path, ()):
-                    name = child.path[child.path.rfind("/") + 1:]
-                    if name.startswith(".."):
-                        continue
-                    if child.type == SYMLINK:
-                        resolved, child_hops = self._follow(entry.path.rstrip("/"), [name], hops)
-                        if resolved is not None:
-                            stack.append((f"{base}/{name}", resolved, child_hops, above))
-                    else:
-                        stack.append((f"{base}/{name}", child, hops, above))
+                if child.type == SYMLINK:
+                    resolved, child_hops = self._follow(entry.path.rstrip("/"), [name], hops)
+                    if resolved is not None:
+                        stack.append((f"{base}/{name}", resolved, child_hops, above))
+                else:
+                    stack.append((f"{base}/{name}", child, hops, above))
 
     def visible(self) -> list[tuple[str, Entry]]:
         """(user-visible path, resolved file or directory), sorted by path: one walk of the tree, or
@@ -427,7 +437,7 @@ class ContainerLayout:
             walked = {m.path for m in self.mounts}  # what _walk_visible walks: the model's mounts
             return [(where + path, e.moved(where + e[0]))
                     for where, tree in segments if where in walked for path, e in tree.visible()]
-        return sorted(self._walk_visible(), key=lambda pe: pe[0])
+        return sorted(self._walk_visible(), key=_PATH_OF)
 
     def visible_files(self) -> list[tuple[str, Entry]]:
         return [(p, e) for p, e in self.visible() if e.type == FILE]
