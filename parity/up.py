@@ -17,15 +17,17 @@
 A second ``up`` with nothing changed makes no engine change at all.
 
 Like Compose, ``up`` makes its engine requests concurrently where nothing orders them (``PARALLEL``
-at once): the name checks, the app images, the volumes, and the containers of each *wave* (a
-container starts once the services it depends on in the plan have: each init container after the
-one before it, the app containers together after the last). The data image is built first;
-``actions`` are reported in the plan's order whatever order the requests finished in.
+at once): the name checks, the app images, the volumes. The data image is built first. Then the
+pods: each sandbox and each container is started as soon as what it comes after has
+(``start_after``: its pod's sandbox, and the services it depends on in the plan: each init container
+after the one before it, the app containers after the last), not after every other pod's, as
+Compose starts each service once its own ``depends_on`` are met (``schedule.run_by_dependency``, up
+to ``MAX_STARTS`` at once). ``actions`` are reported in the plan's order (the sandboxes, then the
+containers) whatever order the requests finished in.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import hashlib
 import json
 import os
@@ -53,6 +55,7 @@ from .errors import ParityError
 from .layout import WorkloadLayout, document
 from .outdir import OUTPUT_MARK, OUTPUT_MARK_TEXT, inside, signals_held, write_file
 from .output import Progress
+from .schedule import Stopped, run_by_dependency
 from .state import (LAYOUT_FILE, MAX_STATE_BYTES, STATE_FILE, ProjectLock, is_real_dir, project_lock,
                     read_state_json, remove_state_dir, state_root)
 
@@ -141,6 +144,12 @@ def _config_digest(s: ServicePlan) -> str:
 #: Engine requests one ``up`` makes at once. Compose makes them all at once; a few already keep a
 #: 2-core engine busy (measured: benchmarks/bench.py, app_up), and more only queue inside dockerd.
 PARALLEL = 8
+#: The pods' sandboxes and containers started at once, at most: each as soon as what it comes after
+#: runs (``start_after``), so with as many at once as there are pods no pod waits for another's
+#: (an app of 12 pods made its sandboxes in two rounds of ``PARALLEL``, then the app containers:
+#: 1.43x Compose's ``up -d``). Also the SDK client's connection pool (``connect``): a request beyond
+#: the pool would open a connection of its own and log a warning when it is discarded.
+MAX_STARTS = 32
 #: While waiting for an init container, how often a worker looks whether the run was stopped.
 WAIT_SLICE = 1.0
 #: --wait: how often the containers are looked at, and how long a container without a health check
@@ -154,29 +163,24 @@ DEFAULT_WAIT = 120
 T = TypeVar("T")
 
 
-class _Stopped(Exception):
-    """A step not started because the run is stopping (another step failed, or Ctrl-C)."""
-
-
-def waves(services: list[ServicePlan]) -> list[list[ServicePlan]]:
-    """The services in groups that can be created at once, in order: a service comes in the wave
-    after the last of those it depends on (``depends_on``, ``started_after``: the plan's, which
-    compose.yaml says too). Within a wave, the plan's order.
+def start_after(sandboxes: list[SandboxPlan]) -> dict[str, list[str]]:
+    """What each pod sandbox and container is started after, as compose.yaml orders them: a
+    container after its own pod's sandbox (whose network namespace it joins) and the services it
+    depends on in the plan (``depends_on``, ``started_after``: each init container after the one
+    before it, native sidecars included, the app containers after the last); a sandbox after nothing.
 
     Args:
-        services: in the plan's order (a service's dependencies come before it).
+        sandboxes: one per pod (``sandbox.sandbox_plans``).
 
     Returns:
-        The waves.
+        Sandbox service name (``PodPlan.sandbox``) or service name -> the names it comes after, in
+        the plan's order: the sandboxes, then each pod's services.
     """
-    level: dict[str, int] = {}
-    out: list[list[ServicePlan]] = []
-    for s in services:
-        level[s.name] = n = 1 + max((level[d] for d in s.depends_on + s.started_after), default=-1)
-        while len(out) <= n:
-            out.append([])
-        out[n].append(s)
-    return out
+    after: dict[str, list[str]] = {sb.pod.sandbox: [] for sb in sandboxes}
+    for sb in sandboxes:
+        for s in sb.pod.services:
+            after[s.name] = [sb.pod.sandbox] + s.depends_on + s.started_after
+    return after
 
 
 class _Up:
@@ -185,7 +189,7 @@ class _Up:
     def __init__(self, plan: AppPlan, layouts: list[WorkloadLayout], progress: Progress,
                  timeout: float = DEFAULT_TIMEOUT, wait: float | None = None):
         self.plan, self.layouts, self.progress, self.timeout, self.wait = plan, layouts, progress, timeout, wait
-        self.client = connect(timeout)
+        self.client = connect(timeout, max_pool_size=MAX_STARTS)
         self.state_dir = inside(state_root(), plan.project)  # (a -p name is checked; this asserts it)
         self.result = UpResult(plan.subject, plan.project, str(self.state_dir), notes=list(plan.differences))
         self.pod_of = {s.name: pod for pod in plan.pods for s in pod.services}
@@ -218,31 +222,31 @@ class _Up:
         once every started step has ended, and so is Ctrl-C (a request abandoned half-way would
         finish after the roll-back: Docker then even makes a missing volume itself, unlabelled).
         """
-        if len(steps) < 2:
-            return [step() for step in steps]
-        pool = concurrent.futures.ThreadPoolExecutor(min(PARALLEL, len(steps)), thread_name_prefix="parity-up")
-        futures = [pool.submit(self._step, step) for step in steps]
-        for f in futures:
-            f.add_done_callback(lambda f: f.cancelled() or f.exception() is None or self._stop.set())
-        try:
-            concurrent.futures.wait(futures)
-        except BaseException:
-            self._stop.set()
-            for f in futures:
-                f.cancel()
-            raise
-        finally:
-            with signals_held():
-                pool.shutdown(wait=True)
-        for f in futures:
-            if not isinstance(f.exception(), _Stopped) and f.exception() is not None:
-                raise f.exception()
-        return [f.result() for f in futures]
+        return run_by_dependency({str(i): step for i, step in enumerate(steps)}, {}, PARALLEL, self._stop)
 
-    def _step(self, step: Callable[[], T]) -> T:
-        if self._stop.is_set():
-            raise _Stopped()
-        return step()
+    def _pods(self) -> bool:
+        """Each pod's sandbox and containers, each started as soon as what it comes after runs
+        (``start_after``). Only what has something to do takes a worker (a warm run: none); the
+        actions go to the result in the plan's order.
+
+        Returns:
+            Whether any container was started, created or recreated.
+        """
+        after = start_after(self.sandboxes)
+        steps: dict[str, Callable[[], list[str]]] = {}
+        for sb in self.sandboxes:
+            if self._sandbox_kept(sb):
+                self.sandbox_ids[sb.name] = self.listed[sb.name].id
+            else:
+                steps[sb.pod.sandbox] = lambda sb=sb: self._sandbox(sb)
+        # A container of a pod whose sandbox is made anew is too (its digest names the sandbox);
+        # the others are looked at now, their sandbox's id being known.
+        todo = [s for s in self.plan.services
+                if self.sandbox_of[s.name].pod.sandbox in steps or not self._unchanged(s)]
+        steps.update({s.name: lambda s=s: self._container(s) for s in todo})
+        for actions in run_by_dependency(steps, after, MAX_STARTS, self._stop):
+            self.result.actions.extend(actions)
+        return bool(todo)
 
     # -- state directory -------------------------------------------------------------------
     def write_state(self) -> bool:
@@ -364,15 +368,7 @@ class _Up:
                     self._stores()
             with signals_held():
                 self._networks()
-            for actions in self._parallel([lambda sb=sb: self._sandbox(sb) for sb in self.sandboxes]):
-                self.result.actions.extend(actions)
-            touched = False
-            for wave in waves(self.plan.services):
-                # Only the containers with something to do take a worker (a warm run: none).
-                todo = [s for s in wave if not self._unchanged(s)]
-                touched = touched or bool(todo)
-                for actions in self._parallel([lambda s=s: self._container(s) for s in todo]):
-                    self.result.actions.extend(actions)
+            touched = self._pods()
         except BaseException:
             with signals_held():
                 if self._roll_back(self.owner, fresh):  # else the journal stays for the next run
@@ -625,14 +621,16 @@ class _Up:
 
         self.result.actions.extend(a for a in self._parallel([lambda n=n: ensure(n) for n in wanted]) if a)
 
+    def _sandbox_kept(self, sb: SandboxPlan) -> bool:
+        """Whether the pod's sandbox is there with the plan's config and runs: kept as it is."""
+        ctr = self.listed.get(sb.name)
+        return ctr is not None and ctr.labels.get(LABEL_CONFIG) == sb.digest and ctr.state == "running"
+
     def _sandbox(self, sb: SandboxPlan) -> list[str]:
-        """The pod's sandbox: kept when its config is the plan's and it runs, else (re)created on its
-        networks with its aliases, and started; what was done."""
+        """The pod's sandbox, not kept (``_sandbox_kept``): (re)created on its networks with its
+        aliases, and started; what was done."""
         digest = sb.digest
         ctr = self.listed.get(sb.name)
-        if ctr is not None and ctr.labels.get(LABEL_CONFIG) == digest and ctr.state == "running":
-            self.sandbox_ids[sb.name] = ctr.id
-            return []
         action = "created" if ctr is None else "recreated"
         if ctr is not None:
             self.client.api.remove_container(ctr.id, force=True, v=True)
@@ -749,7 +747,7 @@ class _Up:
                 return ctr.wait(timeout=max(0.1, min(WAIT_SLICE, deadline - time.monotonic()))).get("StatusCode")
             except requests_errors() as exc:
                 if self._stop.is_set():
-                    raise _Stopped() from None
+                    raise Stopped() from None
                 if not _read_timed_out(exc) or time.monotonic() >= deadline:
                     raise ParityError(f"init container {service} did not finish within {self.timeout:g} s (see: "
                                       f"docker logs {name}); give it longer with --timeout") from None

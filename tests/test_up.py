@@ -1,12 +1,16 @@
-"""``parity up``'s order of work, without an engine: which containers may be created at once."""
+"""``parity up``'s order of work, without an engine: what each pod sandbox and container is started after."""
 
 from __future__ import annotations
 
-from parity.docker.planner import build_plan
+import dataclasses
+import threading
+
+from parity.docker.planner import build_app_plan
+from parity.docker.sandbox import sandbox_plans
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs
 from parity.kube.selection import select_workloads
-from parity.up import waves
+from parity.up import start_after
 
 POD = """
 apiVersion: v1
@@ -23,26 +27,53 @@ spec:
   - {name: cron, image: busybox:latest}
 """
 
+#: A second pod, without init containers.
+OTHER = """
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: other}
+spec:
+  containers:
+  - {name: api, image: busybox:latest}
+"""
 
-def plan_of(tmp_path, text: str):
+
+def start_order(tmp_path, text: str) -> dict[str, list[str]]:
+    """``start_after`` of the app in ``text`` (an app of one pod: service names without a prefix)."""
     (tmp_path / "in.yaml").write_text(text)
     inputs = load_inputs([str(tmp_path / "in.yaml")])
     workloads = select_workloads(inputs, None)
-    return build_plan(workloads[0], build_layouts(inputs, workloads)[0], inputs)
+    plan = build_app_plan(workloads, build_layouts(inputs, workloads), inputs)
+    return start_after(sandbox_plans(plan))
 
 
-def test_init_containers_one_by_one_then_the_app_containers_together(tmp_path):
-    """Each init container (and the native sidecar) starts after the one before it, as the kubelet
-    runs them; the app containers, which all wait for the last, form one wave created at once."""
-    plan = plan_of(tmp_path, POD)
-    assert [[s.name for s in w] for w in waves(plan.services)] == [
-        ["migrate"], ["seed"], ["proxy"], ["web", "worker", "cron"]]
+def test_init_containers_one_by_one_then_the_app_containers_each_after_its_sandbox(tmp_path):
+    """Each init container (and the native sidecar) starts after its pod's sandbox and the one before
+    it, as the kubelet runs them; the app containers each wait for the last (and the sandbox), not
+    for each other: they may start together."""
+    assert start_order(tmp_path, POD) == {
+        "pod_sandbox": [], "migrate": ["pod_sandbox"], "seed": ["pod_sandbox", "migrate"],
+        "proxy": ["pod_sandbox", "seed"], "web": ["pod_sandbox", "proxy"], "worker": ["pod_sandbox", "proxy"],
+        "cron": ["pod_sandbox", "proxy"]}
 
 
-def test_a_pod_without_init_containers_is_one_wave(tmp_path):
+def test_each_pod_waits_for_its_own_sandbox_only(tmp_path):
+    """In an app of two pods, a container comes after its own pod's sandbox and containers, never the
+    other pod's: a pod's app container may start while another pod's sandbox is still being made."""
+    order = start_order(tmp_path, POD + OTHER)
+    assert list(order.items()) == [  # (in the order actions are reported: the sandboxes first)
+        ("waves_pod_sandbox", []), ("other_pod_sandbox", []),
+        ("waves_migrate", ["waves_pod_sandbox"]), ("waves_seed", ["waves_pod_sandbox", "waves_migrate"]),
+        ("waves_proxy", ["waves_pod_sandbox", "waves_seed"]), ("waves_web", ["waves_pod_sandbox", "waves_proxy"]),
+        ("waves_worker", ["waves_pod_sandbox", "waves_proxy"]), ("waves_cron", ["waves_pod_sandbox", "waves_proxy"]),
+        ("other_api", ["other_pod_sandbox"])]
+
+
+def test_a_pod_without_init_containers_starts_each_container_after_its_sandbox(tmp_path):
     start, _, rest = POD.partition("  initContainers:\n")
-    plan = plan_of(tmp_path, start + rest[rest.index("  containers:"):])
-    assert [[s.name for s in w] for w in waves(plan.services)] == [["web", "worker", "cron"]]
+    assert start_order(tmp_path, start + rest[rest.index("  containers:"):]) == {
+        "pod_sandbox": [], "web": ["pod_sandbox"], "worker": ["pod_sandbox"], "cron": ["pod_sandbox"]}
 
 
 def test_status_says_a_pod_sandbox_that_does_not_run_and_exits_1():
@@ -66,3 +97,120 @@ def test_status_says_a_pod_sandbox_that_does_not_run_and_exits_1():
                                          "running": False, "problem": "exited with code 137"}
     dead.sandbox = SandboxStatus("p.pod_sandbox", "running", {})
     assert (report.running, report.ok) == (True, True)
+
+
+#: An app of more pods than ``up.PARALLEL`` (8): Deployments of one container each.
+PODS = 12
+#: How long a fake engine step waits for what the test expects to happen (a deadlock guard, never
+#: reached when the schedule is right).
+GUARD = 10.0
+
+
+def app_of_pods(tmp_path, monkeypatch, pods: int = PODS):
+    """An ``up`` run of ``pods`` Deployments (the first with two init containers) whose engine steps
+    are fakes: the schedule is real, no engine is asked."""
+    import parity.up
+    from parity.output import Progress
+
+    text = POD.replace("kind: Pod\nmetadata: {name: waves}\nspec:", "kind: Pod\nmetadata: {name: pod-0}\nspec:")
+    text = text.replace("  - {name: proxy, image: busybox:latest, restartPolicy: Always}\n", "")
+    text += "".join(OTHER.replace("name: other", f"name: pod-{i}") for i in range(1, pods))
+    (tmp_path / "in.yaml").write_text(text)
+    inputs = load_inputs([str(tmp_path / "in.yaml")])
+    workloads = select_workloads(inputs, None)
+    plan = build_app_plan(workloads, build_layouts(inputs, workloads), inputs)
+    monkeypatch.setenv("PARITY_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setattr(parity.up, "connect", lambda *args, **kwargs: None)
+    run = parity.up._Up(plan, [], Progress(False))
+    run.listed = {}
+    return run
+
+
+class FakeEngine:
+    """``_sandbox`` and ``_container`` stand-ins that log each start and end, note any step that
+    starts before one it comes after ended, and count the steps running at once."""
+
+    def __init__(self, run, sandbox=None):
+        self.run, self.log, self.early, self.lock = run, [], [], threading.Lock()
+        self.after = start_after(run.sandboxes)
+        self.started = {k: threading.Event() for k in self.after}
+        self.sandbox_body = sandbox or (lambda sb: None)
+        self.running = self.most = 0
+        run._sandbox, run._container = self.sandbox, self.container
+
+    def _step(self, key, body):
+        with self.lock:
+            self.early += [key] if any(f"end {d}" not in self.log for d in self.after[key]) else []
+            self.log.append(f"start {key}")
+            self.running += 1
+            self.most = max(self.most, self.running)
+        self.started[key].set()
+        try:
+            body()
+        finally:
+            with self.lock:
+                self.log.append(f"end {key}")
+                self.running -= 1
+
+    def sandbox(self, sb):
+        self._step(sb.pod.sandbox, lambda: self.sandbox_body(sb))
+        self.run.sandbox_ids[sb.name] = f"id-of-{sb.name}"
+        return [f"created {sb.pod.sandbox}"]
+
+    def container(self, s):
+        self._step(s.name, lambda: None)
+        return [f"created {s.name}"]
+
+    def wait_started(self, key):
+        if not self.started[key].wait(GUARD):
+            raise AssertionError(f"{key} did not start")
+
+
+def test_up_makes_every_pods_sandbox_at_once_and_each_container_right_after_its_own(tmp_path, monkeypatch):
+    """An app of 12 pods: the 12 sandboxes are made at once (each waits until all 12 have started:
+    in rounds of ``PARALLEL`` = 8 the barrier breaks), and a pod's containers start as soon as its own
+    sandbox runs, while another pod's is still being made (the last pod's sandbox ends only once the
+    first pod's app container has started: a sandbox wave before the containers never gets there).
+    Nothing starts before what it comes after; the actions come in the plan's order."""
+    run = app_of_pods(tmp_path, monkeypatch)
+    all_started = threading.Barrier(PODS, timeout=GUARD)
+    last = run.sandboxes[-1].name
+
+    def sandbox(sb):
+        all_started.wait()
+        if sb.name == last:
+            engine.wait_started("pod-0_web")
+
+    engine = FakeEngine(run, sandbox)
+    assert run._pods() is True
+    assert engine.early == [] and engine.most >= PODS
+    assert engine.log.index("start pod-0_web") < engine.log.index(f"end pod-{PODS - 1}_pod_sandbox")
+    assert run.result.actions == [f"created {k}" for k in engine.after]  # sandboxes first, then the plan's order
+    assert engine.log.index("end pod-0_seed") < engine.log.index("start pod-0_web")
+
+
+def test_up_gives_work_only_to_pods_and_containers_that_have_some(tmp_path, monkeypatch):
+    """A warm run (every sandbox kept, every container unchanged) starts no step; a pod whose sandbox
+    stopped gets its sandbox and every container of its pod made again (they joined the old one's
+    network namespace), the other pods nothing."""
+    from parity.docker.engine import Listed
+    from parity.docker.labels import LABEL_CONFIG
+
+    run = app_of_pods(tmp_path, monkeypatch, pods=3)
+    for sb in run.sandboxes:
+        run.listed[sb.name] = Listed(sb.name, f"id-of-{sb.name}", "running", {LABEL_CONFIG: sb.digest}, "", frozenset())
+        run.sandbox_ids[sb.name] = f"id-of-{sb.name}"
+    for s in run.plan.services:
+        name = run.plan.container_name(s)
+        run.listed[name] = Listed(name, f"id-of-{name}", "exited" if s.init else "running",
+                                  {LABEL_CONFIG: run._container_digest(s)}, "", frozenset())
+    engine = FakeEngine(run)
+    assert run._pods() is False
+    assert (engine.log, run.result.actions) == ([], [])
+
+    stopped = run.sandboxes[0].name
+    run.listed[stopped] = dataclasses.replace(run.listed[stopped], state="exited")
+    assert run._pods() is True
+    assert run.result.actions == ["created pod-0_pod_sandbox", "created pod-0_migrate", "created pod-0_seed",
+                                  "created pod-0_web", "created pod-0_worker", "created pod-0_cron"]
+    assert engine.early == []

@@ -101,25 +101,30 @@ def resolve_endpoint(environ: Mapping[str, str] | None = None) -> Endpoint:
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 
 
-def connect(timeout: float | None = None) -> docker.DockerClient:
+def connect(timeout: float | None = None, max_pool_size: int | None = None) -> docker.DockerClient:
     """A client for the engine the docker CLI would use (``resolve_endpoint``), checked by the one
     request that making it takes: the SDK asks the engine its API version (``GET /version``), which
     no engine that does not answer passes (a ping after it was a second round trip for nothing).
 
     Args:
         timeout: seconds each request of the client may take (docker-py's default otherwise).
+        max_pool_size: connections the client keeps for requests made at once from several threads
+            (docker-py's default, 10, otherwise; beyond it a request opens one of its own, and urllib3
+            logs a warning when it discards it).
 
     Raises:
         ParityError: no engine answers there (or, with ``timeout``, none answers in time); the line
             names the endpoint, where it came from and what to do.
     """
     endpoint = resolve_endpoint()
-    limit = {"timeout": timeout} if timeout else {}
+    options: dict = {"timeout": timeout} if timeout else {}
+    if max_pool_size:
+        options["max_pool_size"] = max_pool_size
     try:  # (ssh:// hosts go through paramiko, the SDK's [ssh] extra, which reads ~/.ssh/config)
         if endpoint.context:
-            client = docker.DockerClient.from_context(endpoint.context, **limit)
+            client = docker.DockerClient.from_context(endpoint.context, **options)
         else:
-            client = docker.from_env(use_context=False, **limit)
+            client = docker.from_env(use_context=False, **options)
         return client
     except (docker.errors.DockerException, OSError, ValueError) as exc:
         if timeout and "timed out" in str(exc).lower():  # it listens, but does not answer
