@@ -49,7 +49,8 @@ def _compose() -> str | None:
     binary = compose_binary()
     if binary is None:
         return None
-    probe = subprocess.run([*binary, "version", "--short"], capture_output=True, text=True, timeout=30)
+    probe = subprocess.run([*binary.argv, "version", "--short"], capture_output=True, text=True, timeout=30,
+                           env=binary.environ())
     return probe.stdout.strip() or None if probe.returncode == 0 else None
 
 

@@ -407,10 +407,7 @@ def diff(manifests, compose_files, profiles, pod, secret_paths, workload, namesp
     a running pod). Every selected workload is checked against the one compose setup, each container
     paired with the service parity names for it; containers and services left unpaired are reported.
     Exit 0 when equal, 1 when different, 2 on error."""
-    from .diff import Expected, check_mapping, live_diff, pod_diff, refuse_host_access, static_diff
-    from .docker.compose import load_compose
-    from .docker.liveproject import DEFAULT_TIMEOUT
-    from .render import diff_text
+    from .docker.compose import load_compose, start_config
 
     if not compose_files and not pod:
         from .docker.compose import discover_compose_files
@@ -432,6 +429,15 @@ def diff(manifests, compose_files, profiles, pod, secret_paths, workload, namesp
         if not sep or not container or not service:
             raise ParityError(f"--map {m}: expected CONTAINER=SERVICE")
         mapping[container] = service
+    # Compose reads the file (0.2-0.5 s, another process) while this one imports and reads the manifests;
+    # a diff that fails before reading it stops it.
+    started = start_config(compose_files, running, profiles) if compose_files and not pod else None
+    if started is not None:
+        click.get_current_context().call_on_close(started.cancel)
+    from .diff import Expected, check_mapping, live_diff, pod_diff, refuse_host_access, static_diff
+    from .docker.liveproject import DEFAULT_TIMEOUT
+    from .render import diff_text
+
     if observed:
         from .diff import POD_FACETS_NOTE, WRITABLE_NOTE
         from .kube.observe import read_pod
@@ -462,7 +468,7 @@ def diff(manifests, compose_files, profiles, pod, secret_paths, workload, namesp
             from .docker.liveproject import import_engine_client_meanwhile
 
             importing = import_engine_client_meanwhile()
-        project = load_compose(compose_files, running, profiles)
+        project = load_compose(compose_files, running, profiles, started=started)
         check_mapping(expected, project, mapping)
         if live:
             if not running and not allow_host_access:

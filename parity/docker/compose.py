@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 from dataclasses import dataclass, field
 from typing import Mapping, Sequence
@@ -53,28 +54,108 @@ class ComposeProject:
         return spec.get("name") or f"{self.name}_{key}"
 
 
-#: The docker CLI plugin: what ``compose_binary`` finds first, and what ``load_compose`` tries at once.
-PLUGIN = ("docker", "compose")
-#: Compose binaries that a command of this process has just run with success: no need to probe them.
-_RAN: list[tuple[str, ...]] = []
+@dataclass(frozen=True)
+class ComposeCommand:
+    """How parity runs Compose v2: the words before Compose's own arguments, and what the docker CLI
+    adds to the environment of a plugin it runs.
+
+    Attributes:
+        argv: ``("docker", "compose")``, the plugin binary run as the CLI runs it
+            (``(PATH, "compose")``), or ``("docker-compose",)``.
+        env: variables added to this process's environment for the command.
+    """
+
+    argv: tuple[str, ...]
+    env: tuple[tuple[str, str], ...] = ()
+
+    def environ(self) -> dict[str, str] | None:
+        """The command's environment (None: this process's own, unchanged)."""
+        return {**os.environ, **dict(self.env)} if self.env else None
 
 
-def compose_binary() -> tuple[str, ...] | None:
-    """How to run Compose v2 here: the docker CLI plugin, else a standalone docker-compose."""
+#: The docker CLI running its Compose plugin: three processes (the CLI, the plugin for its metadata,
+#: the plugin for the command). ``load_compose`` runs the plugin itself when ``find_plugin`` finds it.
+PLUGIN = ComposeCommand(("docker", "compose"))
+STANDALONE = ComposeCommand(("docker-compose",))
+#: Compose commands that a command of this process has just run with success: no need to probe them.
+_RAN: list[ComposeCommand] = []
+
+#: docker/cli's plugin directories after the config's (cli-plugins/manager, manager_unix.go
+#: ``defaultSystemPluginDirs``), in its order.
+SYSTEM_PLUGIN_DIRS = ("/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",
+                      "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins")
+#: What the docker CLI sets for a plugin it runs (cli-plugins/manager ``ReexecEnvvar``: its own
+#: ``argv[0]``); with it, the plugin runs as ``docker compose``, not as a standalone ``docker-compose``.
+REEXEC_ENV = "DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND"
+
+
+def plugin_dirs(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Where the docker CLI looks for its plugins, in its order (docker/cli cli-plugins/manager
+    ``getPluginDirs``): the config file's ``cliPluginsExtraDirs``, the config directory's
+    ``cli-plugins`` (``$DOCKER_CONFIG``, else ``~/.docker``), then ``SYSTEM_PLUGIN_DIRS``. A config
+    file that cannot be read adds nothing (the CLI warns and goes on without it)."""
+    environ = os.environ if environ is None else environ
+    config = environ.get("DOCKER_CONFIG") or os.path.join(environ.get("HOME") or os.path.expanduser("~"), ".docker")
+    extra: list[str] = []
+    try:
+        with open(os.path.join(config, "config.json"), encoding="utf-8") as f:
+            listed = json.load(f).get("cliPluginsExtraDirs")
+        if isinstance(listed, list):
+            extra = [d for d in listed if isinstance(d, str)]
+    except (OSError, ValueError, AttributeError):
+        pass
+    return [*extra, os.path.join(config, "cli-plugins"), *SYSTEM_PLUGIN_DIRS]
+
+
+def find_plugin(environ: Mapping[str, str] | None = None) -> str | None:
+    """The Compose plugin binary the docker CLI would run: ``docker-compose`` in the first of
+    ``plugin_dirs`` that has one (the CLI takes the first that exists and looks no further). None
+    when there is none, or it is not an executable file (the CLI then says ``compose`` is not a
+    docker command), or not on a Unix: parity then runs ``docker compose`` itself.
+
+    Args:
+        environ: the environment to read ``DOCKER_CONFIG`` and ``HOME`` from (this process's by default).
+    """
+    if os.name != "posix":
+        return None
+    for directory in plugin_dirs(environ):
+        path = os.path.join(directory, "docker-compose")
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:  # (a dangling link too) the CLI's ``os.IsNotExist``: the next directory
+            continue
+        except OSError:
+            return None
+        return path if stat.S_ISREG(st.st_mode) and os.access(path, os.X_OK) else None
+    return None
+
+
+@functools.cache  # looked up once per process
+def plugin_command() -> ComposeCommand:
+    """``docker compose`` as parity runs it: the plugin binary found as the CLI finds it
+    (``find_plugin``) run as the CLI runs it (one process instead of three: 0.1-0.3 s a command on
+    a busy machine), else the docker CLI itself."""
+    path = find_plugin()
+    return ComposeCommand((path, "compose"), ((REEXEC_ENV, "docker"),)) if path else PLUGIN
+
+
+def compose_binary() -> ComposeCommand | None:
+    """How to run Compose v2 here: the docker CLI plugin (``plugin_command``), else a standalone
+    docker-compose; None when neither runs."""
     return _RAN[0] if _RAN else _probe_binary()
 
 
 @functools.cache  # asked once per process: a live diff needs it to read the file and to run it
-def _probe_binary() -> tuple[str, ...] | None:
+def _probe_binary() -> ComposeCommand | None:
     if shutil.which("docker"):
         try:
             probe = subprocess.run(["docker", "compose", "version"], capture_output=True, timeout=COMPOSE_CONFIG_TIMEOUT)
         except subprocess.TimeoutExpired:
             probe = None
         if probe is not None and probe.returncode == 0:
-            return PLUGIN
+            return plugin_command()
     if shutil.which("docker-compose"):
-        return ("docker-compose",)
+        return STANDALONE
     return None
 
 
@@ -250,20 +331,11 @@ def _with_on_demand(profiles: Sequence[str]) -> list[str]:
     return list(dict.fromkeys([*given, ON_DEMAND_PROFILE]))
 
 
-def load_compose(paths: str | Sequence[str], project: str | None = None,
-                 profiles: Sequence[str] = ()) -> ComposeProject:
-    """A compose setup as Compose reads it: one file, or several merged in order (``-f a -f b``).
-
-    Args:
-        paths: the compose file, or the files to merge (as Compose's repeated ``-f``).
-        project: the project name (``-p``), else Compose's rule (``name:``, ``COMPOSE_PROJECT_NAME``,
-            the first file's directory).
-        profiles: profiles to enable (``--profile``; ``COMPOSE_PROFILES`` is read by Compose itself).
-    Raises:
-        ParityError: a file is missing or not a valid Compose file (no value of it quoted).
-    """
+def _compose_args(paths: str | Sequence[str], project: str | None,
+                  profiles: Sequence[str]) -> tuple[list[str], list[str], list[str], str]:
+    """The files (absolute, each checked by ``_precheck``), their texts, Compose's arguments for
+    ``config --format json``, and the files as messages name them."""
     paths = [paths] if isinstance(paths, str) else list(paths)
-    shown_as = ", ".join(paths)
     files, texts = [], []
     for path in paths:
         file = os.path.abspath(path)
@@ -275,27 +347,114 @@ def load_compose(paths: str | Sequence[str], project: str | None = None,
         files.append(file)
     args = [*(a for f in files for a in ("-f", f)), *(["-p", project] if project else []),
             *(a for p in _with_on_demand(profiles) for a in ("--profile", p)), "config", "--format", "json"]
+    return files, texts, args, ", ".join(paths)
 
-    def run_config(binary: tuple[str, ...]) -> subprocess.CompletedProcess:
+
+def _first_command() -> ComposeCommand | None:
+    """The Compose ``load_compose`` runs at once: the one that last worked, else the plugin
+    (``plugin_command``), when there is a docker CLI. Probing it first (``docker compose version``:
+    0.1-0.6 s) is only needed when it fails, to tell a missing Compose from a bad file."""
+    return _RAN[0] if _RAN else plugin_command() if shutil.which("docker") else None
+
+
+@dataclass
+class StartedConfig:
+    """``docker compose config`` started ahead (``start_config``), for ``load_compose`` to finish."""
+
+    key: tuple
+    command: ComposeCommand
+    proc: subprocess.Popen
+
+    def result(self, shown_as: str) -> subprocess.CompletedProcess | None:
+        """The finished command (None: it could not run); a run past ``COMPOSE_CONFIG_TIMEOUT`` is killed.
+
+        Raises:
+            ParityError: it did not finish in time.
+        """
         try:
-            return subprocess.run([*binary, *args], capture_output=True, text=True, timeout=COMPOSE_CONFIG_TIMEOUT)
+            out, err = self.proc.communicate(timeout=COMPOSE_CONFIG_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.cancel()
+            raise ParityError(Problem(f"not a valid Compose file: docker compose config did not finish in "
+                                      f"{COMPOSE_CONFIG_TIMEOUT}s", file=shown_as)) from None
+        return subprocess.CompletedProcess(self.proc.args, self.proc.returncode, out, err)
+
+    def cancel(self) -> None:
+        """Stop it if it still runs (the diff failed before reading it); it only reads files."""
+        if self.proc.returncode is not None:
+            return
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate()
+
+
+def start_config(paths: str | Sequence[str], project: str | None = None,
+                 profiles: Sequence[str] = ()) -> StartedConfig | None:
+    """Start reading the setup with Compose now, while this process does something else (loading
+    the manifests); ``load_compose(..., started=)`` takes the result. Whatever would fail (a file
+    refused, no docker CLI) is left to ``load_compose``, to fail where and as it always did.
+
+    Args:
+        paths, project, profiles: as for ``load_compose``.
+
+    Returns:
+        The running command, or None when ``load_compose`` is to do everything itself.
+    """
+    try:
+        _files, _texts, args, _shown = _compose_args(paths, project, profiles)
+    except ParityError:
+        return None
+    command = _first_command()
+    if command is None:
+        return None
+    try:
+        proc = subprocess.Popen([*command.argv, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=command.environ())
+    except OSError:
+        return None
+    return StartedConfig((paths if isinstance(paths, str) else tuple(paths), project, tuple(profiles)), command, proc)
+
+
+def load_compose(paths: str | Sequence[str], project: str | None = None,
+                 profiles: Sequence[str] = (), started: StartedConfig | None = None) -> ComposeProject:
+    """A compose setup as Compose reads it: one file, or several merged in order (``-f a -f b``).
+
+    Args:
+        paths: the compose file, or the files to merge (as Compose's repeated ``-f``).
+        project: the project name (``-p``), else Compose's rule (``name:``, ``COMPOSE_PROJECT_NAME``,
+            the first file's directory).
+        profiles: profiles to enable (``--profile``; ``COMPOSE_PROFILES`` is read by Compose itself).
+        started: ``start_config``'s command for the same arguments, if one was started.
+    Raises:
+        ParityError: a file is missing or not a valid Compose file (no value of it quoted).
+    """
+    files, texts, args, shown_as = _compose_args(paths, project, profiles)
+
+    def run_config(command: ComposeCommand) -> subprocess.CompletedProcess | None:
+        try:
+            return subprocess.run([*command.argv, *args], stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                  timeout=COMPOSE_CONFIG_TIMEOUT, env=command.environ())
         except subprocess.TimeoutExpired:
             raise ParityError(Problem(f"not a valid Compose file: docker compose config did not finish in "
                                       f"{COMPOSE_CONFIG_TIMEOUT}s", file=shown_as)) from None
+        except OSError:  # the plugin found could not be run: probed below, as a failed run
+            return None
 
-    # The plugin is run at once: probing it first (`docker compose version`: a CLI and a plugin start,
-    # 0.1-0.6 s) is only needed when it fails, to tell a missing Compose from a bad file.
-    binary = _RAN[0] if _RAN else PLUGIN if shutil.which("docker") else None
-    proc = run_config(binary) if binary else None
+    key = (paths if isinstance(paths, str) else tuple(paths), project, tuple(profiles))
+    if started is not None and started.key != key:
+        started.cancel()
+        started = None
+    binary = started.command if started else _first_command()
+    proc = started.result(shown_as) if started else run_config(binary) if binary else None
     if proc is None or proc.returncode != 0:
         probed = compose_binary()
-        if probed is None:
+        if probed is not None and (probed != binary or proc is None):
+            binary, proc = probed, run_config(probed)
+        if probed is None or proc is None:
             if len(files) > 1 or profiles:
                 raise ParityError(Problem("merging compose files or enabling profiles needs Compose v2 (docker "
                                           "compose), which was not found", file=shown_as))
             return _fallback(files[0], project)
-        if probed != binary:
-            binary, proc = probed, run_config(probed)
     if proc.returncode == 0:
         _RAN[:] = [binary]
     if proc.returncode != 0:

@@ -30,7 +30,7 @@ from ..layout import ContainerLayout
 from ..outdir import write_file
 from ..output import Progress
 from . import tether
-from .compose import ComposeProject, compose_binary, compose_message, words_of_config
+from .compose import ComposeCommand, ComposeProject, compose_binary, compose_message, words_of_config
 from .labels import COMPOSE_PROJECT, COMPOSE_SERVICE, LABEL_DIFF_OWNER, LABEL_ROLE, ROLE_SANDBOX, run_owner
 from .leftovers import sweep, temp_dir
 from .plan import TERMINATION_DIR
@@ -173,8 +173,11 @@ class _Throwaway:
     by Compose (tethered to this process, ``tether.py``, and bounded in time) and torn down through
     the engine."""
 
-    def __init__(self, client, project: ComposeProject, binary: tuple[str, ...], waits: Waits):
-        self.client, self.project, self.binary, self.waits = client, project, binary, waits
+    def __init__(self, project: ComposeProject, binary: ComposeCommand, waits: Waits):
+        self.project, self.binary, self.waits = project, binary, waits
+        #: the connected client, once ``live_project`` has one (None: the teardown goes through Compose)
+        self.client = None
+        self._up: tether.Tethered | None = None
         self.suffix = _random.token_hex(4)
         self.name = f"parity-diff-{self.suffix}"
         self.tmp = temp_dir()  # 0700: the config holds env values
@@ -189,12 +192,22 @@ class _Throwaway:
             shutil.rmtree(self.tmp, ignore_errors=True)
             raise
 
-    def _compose(self, *args: str) -> subprocess.CompletedProcess:
-        return tether.run([*self.binary, "-f", self.config_file, "-p", self.name, *args], self.waits.timeout)
+    def _argv(self, *args: str) -> list[str]:
+        return [*self.binary.argv, "-f", self.config_file, "-p", self.name, *args]
 
-    def up(self) -> None:
+    def start_up(self) -> None:
+        """Start ``docker compose up`` (tethered), to run while this process connects to the engine;
+        ``wait_up`` waits for it, ``down`` stops it first if it still runs."""
+        self._up = tether.start(self._argv("up", "-d", "--build", "--quiet-pull"), self.binary.environ())
+
+    def wait_up(self) -> None:
+        """Wait for ``start_up``'s command (bounded by the timeout from its start).
+
+        Raises:
+            ParityError: it failed, or did not finish in time (what it still waited for, named).
+        """
         try:
-            proc = self._compose("up", "-d", "--build", "--quiet-pull")
+            proc = self._up.wait(self.waits.timeout)
         except subprocess.TimeoutExpired:
             problem = self.waits.problem("docker compose up")
             waiting = self._waiting_for()
@@ -253,7 +266,14 @@ class _Throwaway:
             What could not be removed (the next run's sweep will), as problems.
         """
         try:
-            failed = self._remove_objects()
+            if self._up is not None:  # still running (a failed connect, Ctrl-C meanwhile): stopped first
+                self._up.stop()
+            if self.client is not None:
+                failed = self._remove_objects()
+            elif self._up is None or _made_nothing(self._up.output):
+                failed = []
+            else:
+                failed = self._remove_through_compose()
         finally:  # (Ctrl-C too: the removals already started end first, see ``_side_by_side``)
             shutil.rmtree(self.tmp, ignore_errors=True)
         problems = [Problem(f"{what} could not be removed", file=self.project.file) for what in failed]
@@ -261,6 +281,30 @@ class _Throwaway:
             problems.append(Problem(f"the throw-away project {self.name} is left; the next parity diff --live, up "
                                     "or down removes it", file=self.project.file))
         return problems
+
+    def _remove_through_compose(self) -> list[str]:
+        """``down``'s removals when parity has no engine client (its connect failed while Compose's
+        ``up`` ran): through Compose, which reached the engine if anything was made (``down -v -t 0
+        --rmi local``: the project's containers, its own volumes and networks, never an external
+        one, and the images it named), then the renamed images (``throwaway_images``: a custom tag,
+        which ``--rmi local`` keeps) through the docker CLI. Returns what could not be removed."""
+        try:
+            down = tether.run(self._argv("down", "-v", "-t", "0", "--rmi", "local", "--remove-orphans"),
+                              self.waits.timeout, self.binary.environ())
+        except subprocess.TimeoutExpired:
+            down = None
+        failed = [] if down is not None and down.returncode == 0 else [f"the objects of {self.name}"]
+        tags = sorted(set(throwaway_images(self.project, self.name).values()))
+        if tags and shutil.which("docker"):
+            try:
+                rmi = tether.run(["docker", "image", "rm", "-f", *tags], self.waits.timeout)
+            except subprocess.TimeoutExpired:
+                rmi = None
+            if rmi is None or any("No such image" not in line for line in rmi.stderr.splitlines() if line.strip()):
+                failed.append(f"the images of {self.name}")
+        elif tags:
+            failed.append(f"the images of {self.name}")
+        return failed
 
     def _remove_objects(self) -> list[str]:
         """``down``'s removals; returns what could not be removed (``container NAME``, ...)."""
@@ -313,6 +357,15 @@ class _Throwaway:
                       + [removal(f"network {n['Name']}", lambda n=n: api.remove_network(n["Id"])) for n in networks]
                       + [removal(f"image {t}", lambda t=t: api.remove_image(t, force=True)) for t in sorted(tags)])
         return failed
+
+
+def _made_nothing(output: str | None) -> bool:
+    """Whether a ``docker compose up`` that printed ``output`` cannot have made anything: Compose
+    reports each step (a build's output, ``Network NAME  Creating``...) before asking the engine for
+    it, so one that printed nothing but warnings (its file's, before any step) never got that far:
+    an engine that answers no request (a failed connect's usual cause), or an up stopped at once.
+    Output not known: it may have."""
+    return output is not None and all(not line.strip() or "level=warning" in line for line in output.splitlines())
 
 
 def _name(row: dict) -> str:
@@ -488,31 +541,34 @@ def live_project(project: ComposeProject, timeout: float = DEFAULT_TIMEOUT, runn
             wait that ran out, or a teardown that left something (named, with what the next run
             removes). A failure inside the block gets the teardown's problems appended.
     """
-    if importing is not None:
-        importing.join()  # never two threads importing the same modules
-    from .engine import connect
-
     progress = progress or Progress()
     waits = Waits(project, timeout)
-    client = connect(timeout=timeout)
     binary = compose_binary()
-    if binary is None:
-        raise ParityError("--live needs Docker Compose v2 (docker compose)")
-    with waits.engine("removing what a killed parity diff --live left"):
-        sweep(client)
-    if running:
+    if running or binary is None:  # (no Compose: the engine's own error, if any, comes first, as it did)
+        client = _connect(timeout, importing)
+        if binary is None:
+            raise ParityError("--live needs Docker Compose v2 (docker compose)")
+        with waits.engine("removing what a killed parity diff --live left"):
+            sweep(client)
         with waits.engine(f"listing project {running}"):
             found = client.containers.list(all=True, filters={"label": f"{COMPOSE_PROJECT}={running}"})
         if not found:
             raise ParityError(f"--project {running}: no compose project of that name has containers on this engine")
         yield LiveProject(client, running, waits, throwaway=False)
         return
-    throwaway = _Throwaway(client, project, binary, waits)
+    throwaway = _Throwaway(project, binary, waits)
     try:
         progress(f"building and starting the throw-away project {throwaway.name} (docker compose up, at most "
                  f"{timeout:g}s)")
-        throwaway.up()
-        yield LiveProject(client, throwaway.name, waits, throwaway=True, copies=throwaway.copies)
+        # Compose's up starts first; the SDK's import, the connect and the sweep of a dead run's
+        # leftovers (which never touches this live run's objects) run meanwhile. A failed connect
+        # stops the up and removes what it made (through Compose: ``_Throwaway.down``).
+        throwaway.start_up()
+        throwaway.client = _connect(timeout, importing)
+        with waits.engine("removing what a killed parity diff --live left"):
+            sweep(throwaway.client)
+        throwaway.wait_up()
+        yield LiveProject(throwaway.client, throwaway.name, waits, throwaway=True, copies=throwaway.copies)
     except BaseException as exc:  # a failure, a timeout, Ctrl-C, SIGTERM: the project goes first
         left = throwaway.down()
         if isinstance(exc, ParityError):
@@ -522,3 +578,12 @@ def live_project(project: ComposeProject, timeout: float = DEFAULT_TIMEOUT, runn
     left = throwaway.down()
     if left:
         raise ParityError(left)
+
+
+def _connect(timeout: float, importing: threading.Thread | None):
+    """The engine client (``engine.connect``), once ``import_engine_client_meanwhile``'s import ended."""
+    if importing is not None:
+        importing.join()  # never two threads importing the same modules
+    from .engine import connect
+
+    return connect(timeout=timeout)

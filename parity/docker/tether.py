@@ -18,17 +18,66 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 GRACE = 10  # seconds to collect the output of a group just killed
 
 
-def run(argv: list[str], timeout: float) -> subprocess.CompletedProcess:
+class Tethered:
+    """A command started tethered to this process (``start``), to wait for or stop."""
+
+    def __init__(self, argv: list[str], env: dict[str, str] | None = None):
+        self.argv = argv
+        self.started = time.monotonic()
+        #: what it printed (stdout, then stderr), once it has ended or been stopped (None: not known)
+        self.output: str | None = None
+        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), str(os.getpid()), *argv],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, env=env,
+                                     start_new_session=True)  # its own group: killed whole, and no terminal Ctrl-C
+
+    def wait(self, timeout: float) -> subprocess.CompletedProcess:
+        """The finished command: return code, stdout, stderr.
+
+        Args:
+            timeout: seconds it may take, counted from its start.
+
+        Raises:
+            subprocess.TimeoutExpired: it did not finish in time; the whole command is killed first.
+        """
+        try:
+            out, err = self.proc.communicate(timeout=max(0.0, timeout - (time.monotonic() - self.started)))
+        except BaseException:  # the timeout, Ctrl-C, SIGTERM: nothing of the command survives
+            self.output = _kill_group(self.proc)
+            raise
+        self.output = out + err
+        return subprocess.CompletedProcess(self.argv, self.proc.returncode, out, err)
+
+    def stop(self) -> None:
+        """Kill the whole command, unless it has ended (its group's id may be another's by now), and
+        collect it (``output``)."""
+        if self.proc.returncode is None:
+            self.output = _kill_group(self.proc)
+
+
+def start(argv: list[str], env: dict[str, str] | None = None) -> Tethered:
+    """``argv`` started now, output captured as text, tethered to this process.
+
+    Args:
+        argv: the command.
+        env: its environment (None: this process's).
+    """
+    return Tethered(argv, env)
+
+
+def run(argv: list[str], timeout: float, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """``argv`` to completion, output captured as text, tethered to this process.
 
     Args:
         argv: the command.
         timeout: seconds it may take.
+        env: its environment (None: this process's).
 
     Returns:
         The finished command: return code, stdout, stderr.
@@ -36,29 +85,24 @@ def run(argv: list[str], timeout: float) -> subprocess.CompletedProcess:
     Raises:
         subprocess.TimeoutExpired: it did not finish in time; the whole command is killed first.
     """
-    proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), str(os.getpid()), *argv],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # its own group: killed whole, and no terminal Ctrl-C
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except BaseException:  # the timeout, Ctrl-C, SIGTERM: nothing of the command survives
-        _kill_group(proc)
-        raise
-    return subprocess.CompletedProcess(argv, proc.returncode, out, err)
+    return start(argv, env).wait(timeout)
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_group(proc: subprocess.Popen) -> str | None:
+    """Kill ``proc``'s whole group and collect it; returns all it printed (None: not known)."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
     try:
-        proc.communicate(timeout=GRACE)
+        out, err = proc.communicate(timeout=GRACE)  # (with what an interrupted communicate had read)
+        return (out or "") + (err or "")
     except subprocess.TimeoutExpired:  # something left the group and holds the pipes: stop reading
         for stream in (proc.stdout, proc.stderr):
             if stream:
                 stream.close()
         proc.wait()
+        return None
 
 
 def _die_with_parent(signum: int) -> None:

@@ -1,15 +1,23 @@
-"""Which Compose reads a compose file (issue 17): the docker CLI plugin is run at once, without
-``docker compose version`` first (a CLI and a plugin start); only when it fails is Compose probed,
-so a missing plugin still ends in the standalone ``docker-compose`` or parity's own reader, as before.
-A ``docker`` on PATH that logs its arguments stands in front of the real one."""
+"""Which Compose reads a compose file (issue 17): the docker CLI's Compose plugin, found as the CLI
+finds it and run directly as the CLI runs it (one process, not the CLI and two plugin runs), at
+once, without ``docker compose version`` first; only when it fails is Compose probed, so a missing
+plugin still ends in the standalone ``docker-compose`` or parity's own reader, as before. A
+``docker`` on PATH and a plugin in ``$DOCKER_CONFIG/cli-plugins`` that log their arguments stand in
+front of the real ones."""
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+
+from parity.docker.compose import SYSTEM_PLUGIN_DIRS, find_plugin, plugin_dirs
 
 from ..conftest import ROOT, precondition_missing, run_parity
 
@@ -31,33 +39,132 @@ def generated(tmp_path) -> Path:
     return tmp_path / "out" / "compose.yaml"
 
 
-def test_the_compose_plugin_reads_the_file_without_a_version_probe(tmp_path, generated):
-    real = shutil.which("docker")
-    if real is None or run_parity("version").returncode != 0:
-        precondition_missing("no docker CLI: run scripts/testbed.sh")
-    log = tmp_path / "calls.log"
-    env = fake_docker(tmp_path / "bin", log, f'exec {real} "$@"')
-    result = run_parity("diff", ARTICLE, "--compose", str(generated), env=env)
-    if "compose" not in log.read_text() or result.returncode == 2:
-        precondition_missing("no docker compose plugin here: run scripts/testbed.sh")
+def fake_plugin(config: Path, log: Path, body: str) -> Path:
+    """A Compose plugin in ``config``/cli-plugins (``DOCKER_CONFIG``'s, where the docker CLI looks
+    first) that logs the ``DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND`` it was given and its arguments,
+    then runs ``body``."""
+    plugins = config / "cli-plugins"
+    plugins.mkdir(parents=True)
+    script = plugins / "docker-compose"
+    script.write_text(f'#!/bin/sh\necho "$DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND $*" >> {log}\n{body}\n')
+    script.chmod(0o755)
+    return script
+
+
+def test_the_plugin_is_run_as_the_docker_cli_runs_it_without_the_cli(tmp_path, generated):
+    """The Compose plugin the docker CLI would run (here the one in ``$DOCKER_CONFIG/cli-plugins``,
+    which the CLI looks at before the system's directories) reads the file, run directly as the CLI
+    runs it (``compose ARGS``, ``DOCKER_CLI_PLUGIN_ORIGINAL_CLI_COMMAND=docker``): one process instead
+    of the CLI and two plugin runs (issue 17). The docker CLI itself is not run at all; the old code
+    ran ``docker compose config``."""
+    real_docker, real_plugin = shutil.which("docker"), find_plugin()
+    if real_docker is None or real_plugin is None or run_parity("version").returncode != 0:
+        precondition_missing("no docker CLI and Compose plugin: run scripts/testbed.sh")
+    docker_log, plugin_log = tmp_path / "docker.log", tmp_path / "plugin.log"
+    env = fake_docker(tmp_path / "bin", docker_log, f'exec {real_docker} "$@"')
+    fake_plugin(tmp_path / "config", plugin_log, f'exec {real_plugin} "$@"')
+    result = run_parity("diff", ARTICLE, "--compose", str(generated), env={**env, "DOCKER_CONFIG": str(tmp_path / "config")})
     assert result.returncode == 0, result.stderr.decode()
     # (--profile on-demand: a CronJob's services are read too, e34ba76)
-    assert log.read_text().splitlines() == [f"compose -f {generated} --profile on-demand config --format json"]
+    assert plugin_log.read_text().splitlines() == [
+        f"docker compose -f {generated} --profile on-demand config --format json"]
+    assert not docker_log.exists()
 
 
-def test_a_missing_plugin_is_probed_and_parity_reads_the_file_itself_as_before(tmp_path, generated):
-    log = tmp_path / "calls.log"
+def test_a_plugin_that_fails_is_probed_and_parity_reads_the_file_itself_as_before(tmp_path, generated):
+    """The plugin found fails as a missing one does (and the docker CLI has none either): Compose is
+    probed (``docker compose version``), there is none, and parity reads the file itself, exactly
+    as with no Compose at all."""
+    docker_log, plugin_log = tmp_path / "docker.log", tmp_path / "plugin.log"
     # What the docker CLI says when it has no compose plugin (and nothing else answers).
-    env = fake_docker(tmp_path / "bin", log, "echo \"docker: '$1' is not a docker command.\" >&2; exit 1")
-    with_fake = run_parity("diff", ARTICLE, "--compose", str(generated), env=env)
+    env = fake_docker(tmp_path / "bin", docker_log, "echo \"docker: '$1' is not a docker command.\" >&2; exit 1")
+    fake_plugin(tmp_path / "config", plugin_log, "echo 'exec format error' >&2; exit 1")
+    with_fake = run_parity("diff", ARTICLE, "--compose", str(generated),
+                           env={**env, "DOCKER_CONFIG": str(tmp_path / "config")})
     empty = tmp_path / "empty"
     empty.mkdir()
     without = run_parity("diff", ARTICLE, "--compose", str(generated), env={"PATH": str(empty)})
     assert (with_fake.returncode, with_fake.stdout, with_fake.stderr) == (without.returncode, without.stdout,
                                                                          without.stderr)
     assert with_fake.returncode == 0, with_fake.stderr.decode()
-    assert log.read_text().splitlines() == [f"compose -f {generated} --profile on-demand config --format json",
-                                            "compose version"]
+    assert plugin_log.read_text().splitlines() == [
+        f"docker compose -f {generated} --profile on-demand config --format json"]
+    assert docker_log.read_text().splitlines() == ["compose version"]
+
+
+def run_parity_without_system_plugins(*args: str, env: dict) -> subprocess.CompletedProcess:
+    """``run_parity`` on a machine whose docker/cli system plugin directories are empty (this one's
+    are not: parity's list of them is emptied in the process)."""
+    code = ("import sys; import parity.docker.compose as c; c.SYSTEM_PLUGIN_DIRS = (); "
+            "from parity.cli import run; sys.argv = ['parity', *sys.argv[1:]]; run()")
+    full_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, cwd=ROOT, env=full_env)
+
+
+def test_no_plugin_anywhere_runs_docker_compose_then_probes_and_reads_the_file_itself_as_before(tmp_path, generated):
+    """No plugin in any directory the CLI searches: parity runs ``docker compose config`` through
+    the CLI as before (a CLI may have been built with directories of its own), and when that fails,
+    probes and reads the file itself, exactly as with no Compose at all."""
+    docker_log = tmp_path / "docker.log"
+    env = fake_docker(tmp_path / "bin", docker_log, "echo \"docker: '$1' is not a docker command.\" >&2; exit 1")
+    (tmp_path / "config").mkdir()
+    env.update({"DOCKER_CONFIG": str(tmp_path / "config"), "HOME": str(tmp_path)})
+    with_fake = run_parity_without_system_plugins("diff", ARTICLE, "--compose", str(generated), env=env)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    without = run_parity("diff", ARTICLE, "--compose", str(generated), env={"PATH": str(empty)})
+    assert (with_fake.returncode, with_fake.stdout, with_fake.stderr) == (without.returncode, without.stdout,
+                                                                         without.stderr)
+    assert docker_log.read_text().splitlines() == [f"compose -f {generated} --profile on-demand config --format json",
+                                                   "compose version"]
+
+
+def test_the_plugin_directories_are_the_docker_clis_in_its_order(tmp_path, monkeypatch):
+    """docker/cli cli-plugins/manager ``getPluginDirs``: the config file's ``cliPluginsExtraDirs``,
+    then the config directory's ``cli-plugins`` (``$DOCKER_CONFIG``, else ``~/.docker``), then
+    ``defaultSystemPluginDirs``; the first directory holding ``docker-compose`` is the one run."""
+    assert SYSTEM_PLUGIN_DIRS == ("/usr/local/lib/docker/cli-plugins", "/usr/local/libexec/docker/cli-plugins",
+                                  "/usr/lib/docker/cli-plugins", "/usr/libexec/docker/cli-plugins")
+    system = [tmp_path / f"system{i}" for i in range(4)]
+    monkeypatch.setattr("parity.docker.compose.SYSTEM_PLUGIN_DIRS", tuple(map(str, system)))
+    config, extra = tmp_path / "config", tmp_path / "extra"
+    config.mkdir()
+    (config / "config.json").write_text(json.dumps({"cliPluginsExtraDirs": [str(extra)]}))
+    env = {"DOCKER_CONFIG": str(config), "HOME": str(tmp_path / "home")}
+    assert plugin_dirs(env) == [str(extra), str(config / "cli-plugins"), *map(str, system)]
+    assert plugin_dirs({"HOME": str(tmp_path / "home")}) == [str(tmp_path / "home" / ".docker" / "cli-plugins"),
+                                                             *map(str, system)]
+    order = [extra, config / "cli-plugins", *system]
+    for directory in order:
+        directory.mkdir(exist_ok=True)
+        (directory / "docker-compose").write_text("#!/bin/sh\n")
+        (directory / "docker-compose").chmod(0o755)
+    for i, directory in enumerate(order):
+        assert find_plugin(env) == str(directory / "docker-compose"), i
+        (directory / "docker-compose").unlink()
+    assert find_plugin(env) is None
+
+
+def test_the_first_plugin_found_is_the_one_or_none_as_in_the_docker_cli(tmp_path, monkeypatch):
+    """The CLI runs the first ``docker-compose`` that exists and looks no further: one that is not an
+    executable file means no plugin (parity then runs ``docker compose`` and the CLI says what it
+    says); a dangling link does not exist (the CLI's ``os.Stat``), so the next directory is tried."""
+    system = tmp_path / "system"
+    system.mkdir()
+    (system / "docker-compose").write_text("#!/bin/sh\n")
+    (system / "docker-compose").chmod(0o755)
+    monkeypatch.setattr("parity.docker.compose.SYSTEM_PLUGIN_DIRS", (str(system),))
+    plugins = tmp_path / "config" / "cli-plugins"
+    plugins.mkdir(parents=True)
+    env = {"DOCKER_CONFIG": str(tmp_path / "config")}
+    (plugins / "docker-compose").symlink_to(tmp_path / "gone")
+    assert find_plugin(env) == str(system / "docker-compose")
+    (plugins / "docker-compose").unlink()
+    (plugins / "docker-compose").write_text("not executable")
+    assert find_plugin(env) is None
+    (plugins / "docker-compose").unlink()
+    (plugins / "docker-compose").mkdir()
+    assert find_plugin(env) is None
 
 
 #: Fields the diff's readers take from a compose service (facets.py, static_layout.py, the fallback

@@ -12,6 +12,10 @@ through unchanged until one matches ``trigger`` (a regex on the request line, e.
   open (an engine that accepts requests and never answers them);
 - ``"hold"``: that request waits until ``release()`` and then goes on to the engine (a command
   stopped at a known point, e.g. to run a second command meanwhile, or to kill it there).
+
+With ``headers=True`` the trigger is searched in the whole request head (``User-Agent: ...``: one
+client's requests, not another's); with ``after`` (a regex on request lines), a request that matches
+the trigger first waits until one matching ``after`` has gone by (``after_seen``), from any client.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import socket
 import threading
 from pathlib import Path
 
+#: Seconds a request held for ``after`` waits at most (then the trigger acts anyway).
+AFTER_WAIT = 60
 REQUEST_LINE = re.compile(rb"^(?:GET|POST|PUT|DELETE|HEAD) \S+ HTTP/1\.[01]\r?$", re.M)
 
 
@@ -32,8 +38,11 @@ def engine_socket() -> str | None:
 
 
 class EngineProxy:
-    def __init__(self, path: Path, trigger: bytes, action: str = "error", message: str = "simulated engine failure"):
+    def __init__(self, path: Path, trigger: bytes, action: str = "error", message: str = "simulated engine failure",
+                 headers: bool = False, after: bytes | None = None):
         self.path, self.trigger, self.action, self.message = str(path), re.compile(trigger), action, message
+        self.headers, self.after = headers, re.compile(after) if after else None
+        self.after_seen = threading.Event()
         self.upstream = engine_socket()
         self.triggered = threading.Event()
         self.released = threading.Event()
@@ -100,8 +109,13 @@ class EngineProxy:
                 if from_client:
                     lines = REQUEST_LINE.findall(chunk)
                     self.seen += lines
-                    if ((self.action == "hang" or not self.triggered.is_set())
-                            and any(self.trigger.search(line) for line in lines)):
+                    if self.after and any(self.after.search(line) for line in lines):
+                        self.after_seen.set()
+                    matched = (bool(lines) and self.trigger.search(chunk) if self.headers
+                               else any(self.trigger.search(line) for line in lines))
+                    if (self.action == "hang" or not self.triggered.is_set()) and matched:
+                        if self.after:
+                            self.after_seen.wait(AFTER_WAIT)
                         self.triggered.set()
                         if self.action == "hang":
                             hung = True  # never forwarded, never answered; close() ends it

@@ -212,3 +212,35 @@ def test_an_engine_that_never_creates_the_container_times_out_and_leaves_nothing
                                 "pod_sandbox to start (service api-gateway depends on it)\n")
     assert diff_objects() - before == set()
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+@pytest.mark.live
+def test_a_failed_connect_while_compose_up_runs_stops_it_and_leaves_nothing(tmp_path, proxy_dir, docker_client):
+    """diff --live starts Compose's ``up`` before its own connect (the SDK's import and connect run
+    meanwhile, issue 17): here the engine refuses parity's SDK (its first request, held until Compose
+    has started a container) and serves Compose. The diff says the connect's one line, exit 2, and
+    the up it started is stopped and everything it made is removed, through Compose (parity has no
+    client): no container, volume, network or image of the throw-away project, no temporary directory.
+    On the old code the connect came first and Compose never started a container."""
+    out = tmp_path / "out"
+    manifests = renamed(ARTICLE, tmp_path / "article.yaml")
+    assert run_parity("k8s-to-docker", str(manifests), "-o", str(out)).returncode == 0
+    (tmp_path / "tmp").mkdir()
+    owned = {"label": "io.parity.diff-owner"}
+
+    def diff_objects() -> set[str]:
+        return ({f"container {c.name}" for c in docker_client.containers.list(all=True, filters=owned)}
+                | {f"volume {v.name}" for v in docker_client.volumes.list(filters=owned)}
+                | {f"network {n.name}" for n in docker_client.networks.list(filters=owned)}
+                | {f"image {i.id}" for i in docker_client.images.list(filters=owned)})
+
+    before = diff_objects()
+    with EngineProxy(proxy_dir / "e.sock", rb"User-Agent: docker-sdk-python", headers=True,
+                     after=rb"POST /v[0-9.]+/containers/[0-9a-f]+/start") as proxy:
+        result = run_parity("diff", str(manifests), "--compose", str(out / "compose.yaml"), "--live", "--timeout", "30",
+                            env={"DOCKER_HOST": proxy.docker_host, "TMPDIR": str(tmp_path / "tmp")})
+        assert proxy.after_seen.is_set() and proxy.triggered.is_set()
+    assert one_line(result).startswith(f"parity: cannot reach the Docker engine at {proxy.docker_host} (DOCKER_HOST): ")
+    assert "simulated engine failure" in result.stderr.decode()
+    assert diff_objects() - before == set()
+    assert list((tmp_path / "tmp").iterdir()) == []
