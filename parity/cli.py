@@ -290,9 +290,6 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
            fmt):
     """Print the in-cluster file layout each container sees (predicted from the kubelet's rules, or
     observed in a running pod)."""
-    from .layout import document_parts
-    from .render import layout_text
-
     if _one_shot:
         gc.disable()  # over acyclic data, collections would only walk the growing heap
     left_out: list[dict] = []
@@ -314,9 +311,13 @@ def layout(manifests, workload, container, secret_paths, namespace, from_cluster
     if fmt == "json":
         # In parts, as they are written (the whole text is never held), and as bytes: the text is ASCII
         # (json escapes the rest), so there is nothing for click to re-encode nor to scan for colours.
+        from .layout import document_parts
+
         for part in document_parts(layouts, left_out):
             click.echo(part.encode("ascii"), nl=False)
     else:
+        from .render import layout_text  # (with the Docker side's health wording: text only)
+
         click.echo(layout_text(layouts, Painter(colour_enabled())), nl=False)
     if _one_shot and not from_cluster:  # (the kubernetes client removes temporary files at exit)
         _exit_now()

@@ -73,7 +73,7 @@ ROOT_CA_VOLATILE = ("the cluster's root CA (ConfigMap kube-root-ca.crt, which th
                     "namespace) is not in the input: give it to predict ca.crt")
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)  # (as its base: podspec)
 class RootCAConfigMap(ConfigMapSource):
     """The injected volume's ``kube-root-ca.crt`` source. Not optional upstream, but the cluster's
     root-ca-cert-publisher makes that ConfigMap in every namespace: absent from the input, ca.crt is

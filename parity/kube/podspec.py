@@ -4,6 +4,13 @@ Every field parity acts on is read, once, into these typed values with the API s
 nothing downstream of the loader reads the raw manifest. Fields parity does not act on are not kept.
 The raw spec is read and validated as the API server does in ``podvalidation.py`` (the pod),
 ``containervalidation.py`` (its containers) and ``volumevalidation.py`` (its volumes).
+
+The values are compared and hashed by their fields (``unsafe_hash=True``), as frozen dataclasses
+are, but not frozen: nothing assigns to them after the loader made them (``dataclasses.replace``
+makes a changed copy), and ``frozen=True`` costs every run of parity a compiled ``__setattr__``
+and ``__delattr__`` per class (~6 ms of start-up over these classes) and an ``__init__`` that
+sets each field through ``object.__setattr__``. Don't assign to a field: a value is shared by
+every container and workload that holds it, and its hash must not change.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from .names import go_quote
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class KeyToPath:
     key: str
     path: str
@@ -21,7 +28,7 @@ class KeyToPath:
     field: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class SecretSource:
     name: str
     items: tuple[KeyToPath, ...]
@@ -30,7 +37,7 @@ class SecretSource:
     field: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class ConfigMapSource:
     name: str
     items: tuple[KeyToPath, ...]
@@ -39,7 +46,7 @@ class ConfigMapSource:
     field: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class DownwardFile:
     path: str
     field_path: str | None
@@ -54,14 +61,14 @@ class DownwardFile:
         return ResourceSelector(self.resource or "", self.container, self.divisor)
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class DownwardSource:
     items: tuple[DownwardFile, ...]
     default_mode: int | None
     field: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class TokenSource:
     path: str
     expiration_seconds: int
@@ -69,14 +76,14 @@ class TokenSource:
     field: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class ProjectedSource:
     sources: tuple[SecretSource | ConfigMapSource | DownwardSource | TokenSource, ...]
     default_mode: int
     field: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class ClaimSource:
     """A persistentVolumeClaim volume: declared in the pod, or one the StatefulSet controller adds for
     each of its ``volumeClaimTemplates`` (``updateStorage``: claim ``<template>-<set>-<ordinal>``).
@@ -88,7 +95,7 @@ class ClaimSource:
     template: bool = False  # from the StatefulSet's volumeClaimTemplates
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class EmptyDirSource:
     """``emptyDir``: a directory made for the pod, shared by its containers, gone with the pod.
     ``medium`` as written ("" disk, "Memory" tmpfs, "HugePages..."); ``size_limit`` in bytes (None:
@@ -108,7 +115,7 @@ HOST_PATH_TYPES = ("", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCre
                    "Socket")
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class HostPathSource:
     """``hostPath``: a path of the node (here: of the Docker host) bound into the containers."""
 
@@ -116,7 +123,7 @@ class HostPathSource:
     type: str = ""  # HostPathUnset: no check
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class EphemeralSource:
     """A generic ephemeral volume: a claim made from ``volumeClaimTemplate`` for this pod and deleted
     with it (claim ``<pod>-<volume>``); reproduced as a named volume of the pod, removed with it."""
@@ -126,7 +133,7 @@ class EphemeralSource:
     size: str | None = None  # its spec.resources.requests.storage as written
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class OtherSource:
     """A volume type parity does not reproduce (nfs, csi, iscsi, image, gitRepo...): said, never dropped."""
 
@@ -141,7 +148,7 @@ VolumeSource = (SecretSource | ConfigMapSource | DownwardSource | ProjectedSourc
 WRITABLE_SOURCES = (EmptyDirSource, ClaimSource, HostPathSource, EphemeralSource)
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Volume:
     name: str
     source: VolumeSource
@@ -178,7 +185,7 @@ class Volume:
                 "or binds)")
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class VolumeMount:
     name: str
     mount_path: str
@@ -187,13 +194,13 @@ class VolumeMount:
     field: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class SeccompProfile:
     type: str  # Localhost, RuntimeDefault or Unconfined
     localhost_profile: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class SecurityContext:
     """A container's ``securityContext``, or the pod's (``PodSecurityContext``: the fields both have).
     None: not set (the pod's value, or the runtime's default, applies)."""
@@ -221,7 +228,7 @@ class SecurityContext:
                        seccomp_profile=self.seccomp_profile or pod.seccomp_profile)
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class KeySelector:
     """``valueFrom.secretKeyRef`` / ``configMapKeyRef``: one key of a Secret or ConfigMap."""
 
@@ -231,14 +238,14 @@ class KeySelector:
     optional: bool
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class FieldSelector:
     """``fieldRef``: a field of the pod (``metadata.name``, ``metadata.labels['k']``...)."""
 
     field_path: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class ResourceSelector:
     """``resourceFieldRef``: a container's request or limit, divided (rounded up) by ``divisor``."""
 
@@ -247,7 +254,7 @@ class ResourceSelector:
     divisor: str | None  # as written; None: 1
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class EnvVar:
     name: str
     value: str  # "" when valueFrom gives it
@@ -255,7 +262,7 @@ class EnvVar:
     field: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class EnvFromSource:
     prefix: str
     kind: str  # "secret" or "configMap"
@@ -264,7 +271,7 @@ class EnvFromSource:
     field: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class ContainerPort:
     container_port: int
     host_port: int | None  # None: not set (0, the API's zero value, is not set either: nothing is published)
@@ -274,7 +281,7 @@ class ContainerPort:
     field: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Resources:
     """``resources``: quantities as written (``500m``, ``64Mi``), each checked to parse."""
 
@@ -282,12 +289,12 @@ class Resources:
     limits: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class ExecAction:
     command: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class HTTPGetAction:
     port: int | str  # a number or a named container port
     path: str = "/"
@@ -296,19 +303,19 @@ class HTTPGetAction:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class TCPSocketAction:
     port: int | str
     host: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class GRPCAction:
     port: int
     service: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class SleepAction:
     seconds: int
 
@@ -316,7 +323,7 @@ class SleepAction:
 Handler = ExecAction | HTTPGetAction | TCPSocketAction | GRPCAction | SleepAction
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Probe:
     """A liveness, readiness or startup probe, with the API server's defaults filled in."""
 
@@ -330,20 +337,20 @@ class Probe:
     field: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Lifecycle:
     post_start: Handler | None
     pre_stop: Handler | None
     field: str
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class HostAlias:
     ip: str
     hostnames: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(unsafe_hash=True)
 class Sysctl:
     name: str
     value: str

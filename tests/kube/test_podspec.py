@@ -311,3 +311,13 @@ def test_a_wrongly_typed_new_field_is_named():
                           "capabilities: {add: NET_ADMIN}}}]")) == [
         "test: Pod/p: spec.containers[0].securityContext.privileged: must be true or false",
         "test: Pod/p: spec.containers[0].securityContext.capabilities.add: must be a list"]
+
+
+def test_pod_spec_values_are_compared_and_hashed_by_their_fields():
+    """podspec's values are equal, and hash equal, when their fields are (as frozen dataclasses were:
+    issue 17 made them unsafe_hash instead, for start-up): a set or dict of them keeps one of each."""
+    a, b = (KeySelector("secret", "s", "k", False) for _ in range(2))
+    assert a == b and a is not b and hash(a) == hash(b) and len({a, b}) == 1
+    assert KeySelector("secret", "s", "k", True) != a
+    env = [EnvVar("X", "", a, "f"), EnvVar("X", "", b, "f")]
+    assert len(set(env)) == 1 and env[0] == env[1]

@@ -1,0 +1,27 @@
+"""What ``parity layout`` imports (issue 17): the layout path only. Start-up is paid by every run, so
+what only other commands use (the text renderer's Docker wording, the Docker side) is imported by
+them, not by ``parity layout --format json``. Read from Python's own import log (``-X importtime``)."""
+
+from __future__ import annotations
+
+from .conftest import ROOT, run_parity
+
+APP = str(ROOT / "manifests" / "api-gateway")
+
+
+def _imported(*args: str) -> set[str]:
+    proc = run_parity(*args, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert proc.returncode == 0, proc.stderr.decode()
+    return {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.decode().splitlines()
+            if line.startswith("import time:")}
+
+
+def test_layout_as_json_imports_neither_the_text_renderer_nor_the_docker_side():
+    modules = _imported("layout", "--format", "json", APP)
+    assert "parity.kube.kubelet" in modules  # (the log is read: the layout path is in it)
+    assert {m.split(".")[0] for m in modules} & {"docker", "kubernetes"} == set()
+    assert sorted(m for m in modules if m == "parity.render" or m.startswith("parity.docker.")) == []
+
+
+def test_layout_as_text_imports_its_renderer():
+    assert "parity.render" in _imported("layout", APP)
