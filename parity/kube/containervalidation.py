@@ -81,7 +81,7 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
     if image is not None and image != image.strip():
         c.bad(f"{prefix}.image", invalid(image, "must not have leading or trailing whitespace"))
         image = None
-    elif image is not None and any(not ch.isprintable() or ch.isspace() for ch in image):
+    elif image is not None and (not image.isprintable() or " " in image):  # (every other space is not printable)
         # The API server takes it; the kubelet cannot parse it as a reference (image_manager.go
         # applyDefaultImageTag: ErrInvalidImageName), and no argv can carry a NUL: refused here.
         c.bad(f"{prefix}.image", invalid(image, "not a valid image reference (the kubelet fails the "
@@ -268,32 +268,33 @@ def _parse_env(raw: dict, prefix: str, c: _Checker) -> tuple[EnvVar, ...]:
         _no_nul(value, f"{where}.value", c)
         vf = c.map(item.get("valueFrom"), f"{where}.valueFrom")
         sources: list = []
-        for kind in ("secretKeyRef", "configMapKeyRef"):
-            ref = c.map(vf.get(kind), f"{where}.valueFrom.{kind}")
-            name, key = (c.string(ref.get(k), f"{where}.valueFrom.{kind}.{k}", required=kind in vf)
-                         for k in ("name", "key"))
-            optional = c.boolean(ref.get("optional"), f"{where}.valueFrom.{kind}.optional")
-            if kind in vf:
-                sources.append(KeySelector("secret" if kind == "secretKeyRef" else "configMap", name or "", key or "",
-                                           optional))
-        fref = c.map(vf.get("fieldRef"), f"{where}.valueFrom.fieldRef")
-        field_path = c.string(fref.get("fieldPath"), f"{where}.valueFrom.fieldRef.fieldPath",
-                              required="fieldRef" in vf)
-        if field_path is not None:
-            _check_env_field_path(field_path, f"{where}.valueFrom.fieldRef", c)
-        if "fieldRef" in vf:
-            sources.append(FieldSelector(field_path or ""))
-        rref = c.map(vf.get("resourceFieldRef"), f"{where}.valueFrom.resourceFieldRef")
-        resource = c.string(rref.get("resource"), f"{where}.valueFrom.resourceFieldRef.resource",
-                            required="resourceFieldRef" in vf)
-        container = c.string(rref.get("containerName"), f"{where}.valueFrom.resourceFieldRef.containerName")
-        div = rref.get("divisor")
-        if div is not None and (isinstance(div, bool) or not isinstance(div, (str, int, float))):
-            c.bad(f"{where}.valueFrom.resourceFieldRef.divisor", "must be a quantity (e.g. 1m, 1Mi)")
-        if "resourceFieldRef" in vf:
-            _check_resource_selector(resource, None if div is None else str(div),
-                                     f"{where}.valueFrom.resourceFieldRef", c)
-            sources.append(ResourceSelector(resource or "", container, None if div is None else str(div)))
+        if vf:  # (most variables have a value: with no valueFrom fields, the checks below see nothing)
+            for kind in ("secretKeyRef", "configMapKeyRef"):
+                ref = c.map(vf.get(kind), f"{where}.valueFrom.{kind}")
+                name, key = (c.string(ref.get(k), f"{where}.valueFrom.{kind}.{k}", required=kind in vf)
+                             for k in ("name", "key"))
+                optional = c.boolean(ref.get("optional"), f"{where}.valueFrom.{kind}.optional")
+                if kind in vf:
+                    sources.append(KeySelector("secret" if kind == "secretKeyRef" else "configMap", name or "",
+                                               key or "", optional))
+            fref = c.map(vf.get("fieldRef"), f"{where}.valueFrom.fieldRef")
+            field_path = c.string(fref.get("fieldPath"), f"{where}.valueFrom.fieldRef.fieldPath",
+                                  required="fieldRef" in vf)
+            if field_path is not None:
+                _check_env_field_path(field_path, f"{where}.valueFrom.fieldRef", c)
+            if "fieldRef" in vf:
+                sources.append(FieldSelector(field_path or ""))
+            rref = c.map(vf.get("resourceFieldRef"), f"{where}.valueFrom.resourceFieldRef")
+            resource = c.string(rref.get("resource"), f"{where}.valueFrom.resourceFieldRef.resource",
+                                required="resourceFieldRef" in vf)
+            container = c.string(rref.get("containerName"), f"{where}.valueFrom.resourceFieldRef.containerName")
+            div = rref.get("divisor")
+            if div is not None and (isinstance(div, bool) or not isinstance(div, (str, int, float))):
+                c.bad(f"{where}.valueFrom.resourceFieldRef.divisor", "must be a quantity (e.g. 1m, 1Mi)")
+            if "resourceFieldRef" in vf:
+                _check_resource_selector(resource, None if div is None else str(div),
+                                         f"{where}.valueFrom.resourceFieldRef", c)
+                sources.append(ResourceSelector(resource or "", container, None if div is None else str(div)))
         if item.get("valueFrom") is not None and not sources:
             c.bad(f"{where}.valueFrom", 'Invalid value: "": must specify one of: `fieldRef`, `resourceFieldRef`, '
                                         "`configMapKeyRef` or `secretKeyRef`")

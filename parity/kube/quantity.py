@@ -106,6 +106,8 @@ _DIVISORS = {
                {"1", "1k", "1M", "1G", "1T", "1P", "1E", "1Ki", "1Mi", "1Gi", "1Ti", "1Pi", "1Ei"}),
 }
 _DIVISORS["ephemeral-storage"] = _DIVISORS["memory"]
+#: The same divisors by value, made once (a corpus of downward volumes asks for them in every pod).
+_DIVISOR_VALUES = {resource: {parse(a) for a in allowed} for resource, (_, allowed) in _DIVISORS.items()}
 _RESOURCE_WORDS = {"cpu": "the cpu resource", "memory": "the memory resource",
                    "ephemeral-storage": "the local ephemeral storage resource"}
 
@@ -115,12 +117,14 @@ def divisor_error(resource: str, divisor: str) -> str | None:
     ``ephemeral-storage``), or None. Compared by value, as it compares the canonical quantity
     (``1000m`` is ``1``)."""
     words, allowed = _DIVISORS[resource]
+    if divisor in allowed:  # as written in the API's list: nothing to parse
+        return None
     try:
         value = parse(divisor)
     except ValueError:  # (QuantityOverflow included: far past any allowed divisor)
         value = None
     if value == 0:  # the zero Quantity is "unset": 1 (validateContainerResourceDivisor, ExtractContainerResourceValue)
         return None
-    if value is None or value not in {parse(a) for a in allowed}:
+    if value is None or value not in _DIVISOR_VALUES[resource]:
         return f"only divisor's values {words} are supported with {_RESOURCE_WORDS[resource]}"
     return None

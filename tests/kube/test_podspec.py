@@ -7,11 +7,14 @@ what the API server refuses is refused with its message (pkg/apis/core/validatio
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 import yaml
 
 from parity.errors import ParityError
 from parity.kube.manifests import load_objects
+from parity.kube.names import go_quote
 from parity.kube.podspec import (ContainerPort, EnvFromSource, EnvVar, ExecAction, FieldSelector, GRPCAction,
                                  HostAlias, HTTPGetAction, KeySelector, Lifecycle, Probe, Resources,
                                  ResourceSelector, SeccompProfile, SecurityContext, SleepAction, Sysctl,
@@ -311,6 +314,32 @@ def test_a_wrongly_typed_new_field_is_named():
                           "capabilities: {add: NET_ADMIN}}}]")) == [
         "test: Pod/p: spec.containers[0].securityContext.privileged: must be true or false",
         "test: Pod/p: spec.containers[0].securityContext.capabilities.add: must be a list"]
+
+
+def _image_spec(image: str) -> dict:
+    """A pod whose one container runs ``image`` (built as data: no YAML escape to get wrong)."""
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "a", "image": image}]}}
+
+
+def test_an_image_holding_any_space_or_unprintable_character_inside_is_refused():
+    """Every space of Unicode (``str.isspace``) and unprintable characters of each kind inside an
+    image refuse it as the kubelet's reference parser would (issue 17: the check looks at the string
+    once, on the rule that every space but " " is unprintable)."""
+    spaces = [chr(i) for i in range(sys.maxunicode + 1) if chr(i).isspace()]
+    odd = spaces + ["\x00", "\x7f", "\u200b", "\u0378", "\ud800", "\U000e0001"]  # Cc, Cf, Cn, Cs, tag
+    refused_all = []
+    for ch in odd:
+        image = f"busy{ch}box:1"
+        with pytest.raises(ParityError) as refused:
+            load_objects([_image_spec(image)], "test")
+        refused_all += [str(p) for p in refused.value.problems]
+    assert refused_all == [
+        f"test: Pod/p: spec.containers[0].image: Invalid value: {go_quote(f'busy{ch}box:1')}: not a valid image "
+        "reference (the kubelet fails the container with InvalidImageName: invalid reference format)"
+        for ch in odd]
+    (w,) = load_objects([_image_spec("regístry.example/äpp:1")], "test").workloads  # printable, no space
+    assert w.spec.containers[0].image == "regístry.example/äpp:1"
 
 
 def test_pod_spec_values_are_compared_and_hashed_by_their_fields():
