@@ -15,13 +15,14 @@ import pytest
 from parity.compare import compare_containers
 from parity.docker.readback import container_layout
 
-from ..conftest import ROOT, run_parity
+from ..conftest import ROOT, run_parity, unique_name
 from .helpers import predicted
 
 RICHER = ROOT / "manifests" / "richer"
-# The tests' own projects (-p): never the default names a user's `parity up` of the examples gets.
-PROJECT = "parity-test-tenant-gateway"
-GW_PROJECT = "parity-test-api-gateway"
+# The tests' own projects (-p), this run's own (unique_name): never the default names a user's `parity up`
+# of the examples gets, nor another run's.
+PROJECT = unique_name("parity-test-tenant-gateway")
+GW_PROJECT = unique_name("parity-test-api-gateway")
 
 
 @pytest.fixture
@@ -202,12 +203,12 @@ def test_down_leaves_a_running_diffs_throwaway_objects(docker_client, state):
     dead = subprocess.Popen(["true"])
     dead.wait()
     host = socket.gethostname()
-    made = []
+    made, diff_names = [], {"alive": unique_name("parity-test-diff-alive"), "dead": unique_name("parity-test-diff-dead")}
     try:
         for who, pid in (("alive", alive.pid), ("dead", dead.pid)):
             labels = {"io.parity.workload": "Deployment/tenant-gateway", "io.parity.diff-owner": f"{host}:{pid}"}
-            vol = docker_client.volumes.create(f"parity-test-diff-{who}", labels=labels)
-            ctr = docker_client.containers.create("busybox:latest", ["true"], name=f"parity-test-diff-{who}",
+            vol = docker_client.volumes.create(diff_names[who], labels=labels)
+            ctr = docker_client.containers.create("busybox:latest", ["true"], name=diff_names[who],
                                                   labels=labels)
             made += [vol, ctr]
         result = run_parity("down", "--workload", "deploy/tenant-gateway", "-p", PROJECT, env=state)
@@ -216,9 +217,9 @@ def test_down_leaves_a_running_diffs_throwaway_objects(docker_client, state):
                                           "1 image(s), 1 network(s)\n")
         left = {c.name for c in docker_client.containers.list(
             all=True, filters={"label": "io.parity.workload=Deployment/tenant-gateway"})}
-        assert left == {"parity-test-diff-alive"}
+        assert left == {diff_names["alive"]}
         assert {v.name for v in docker_client.volumes.list(
-            filters={"label": "io.parity.workload=Deployment/tenant-gateway"})} == {"parity-test-diff-alive"}
+            filters={"label": "io.parity.workload=Deployment/tenant-gateway"})} == {diff_names["alive"]}
     finally:
         alive.kill()
         alive.wait()
@@ -234,7 +235,7 @@ def test_two_projects_of_one_workload_stay_apart(docker_client, state):
     """``-p`` names the environment: two projects of the same workload run side by side, ``status -p``
     lists only its own, and ``down`` of one (by -p, by --workload, by manifests) leaves the other
     running: how the test suite leaves a user's running example alone."""
-    other = "parity-test-api-gateway-other"
+    other = unique_name("parity-test-api-gateway-other")
     article = str(ROOT / "manifests" / "api-gateway")
     try:
         up(state, article, project=GW_PROJECT)
@@ -289,12 +290,13 @@ def test_down_leaves_what_compose_made_from_the_generated_file(docker_client, st
     --workload X`` removed them). ``down`` removes only what ``parity up`` made: here nothing."""
     out = tmp_path / "out"
     assert run_parity("k8s-to-docker", str(RICHER), "-o", str(out), "-p", PROJECT).returncode == 0
-    compose = ["docker", "compose", "-f", str(out / "compose.yaml"), "-p", "parity-test-unrelated"]
+    unrelated = unique_name("parity-test-unrelated")
+    compose = ["docker", "compose", "-f", str(out / "compose.yaml"), "-p", unrelated]
     data_image = f"{PROJECT}-data"
     try:
         made = subprocess.run(compose + ["up", "-d"], capture_output=True, text=True)
         assert made.returncode == 0, made.stderr
-        theirs = {"label": "com.docker.compose.project=parity-test-unrelated"}
+        theirs = {"label": f"com.docker.compose.project={unrelated}"}
         before = ({c.name: c.status for c in docker_client.containers.list(all=True, filters=theirs)},
                   sorted(v.name for v in docker_client.volumes.list(filters=theirs)))
         assert len(before[0]) == 5 and len(before[1]) == 4  # 3 + data + sandbox; 4 volumes

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import ROOT
+from ..conftest import ROOT, unique_name
 
 ARTICLE = str(ROOT / "manifests" / "api-gateway")
-PROJECT = "parity-test-context"
-CONTEXT = "parity-test-second"
+# This run's own (unique_name): never a user's project or docker context, nor another run's.
+PROJECT = unique_name("parity-test-context")
+CONTEXT = unique_name("parity-test-second")
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +110,7 @@ def test_the_current_context_is_the_engine_for_up_status_diff_and_down(context_e
         assert [c["in_parity"] for c in json.loads(status.stdout)["workloads"][0]["containers"]] == [True]
         # Compose runs against the same engine: the live diff finds its containers there.
         out = tmp_path / "gen"
-        assert parity(context_env, "k8s-to-docker", ARTICLE, "-o", str(out), "-p", "parity-test-context-gen"
+        assert parity(context_env, "k8s-to-docker", ARTICLE, "-o", str(out), "-p", unique_name("parity-test-context-gen")
                       ).returncode == 0
         diff = parity(context_env, "diff", ARTICLE, "--compose", str(out / "compose.yaml"), "--live")
         assert (diff.returncode, diff.stderr) == (0, b""), diff.stdout.decode()

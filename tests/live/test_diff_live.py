@@ -24,7 +24,7 @@ import yaml
 
 from parity.docker.labels import COMPOSE_PROJECT
 
-from ..conftest import ROOT, run_on_a_terminal, run_parity
+from ..conftest import ROOT, run_on_a_terminal, run_parity, unique_name
 from ..diffcases import (ARTICLE, CASES, DIFF_KEYS, DOC_KEYS, GW, MODE_SPECIFIC, NO_AUTOMOUNT, OLD_KEY, ROTATED_KEY,
                          TERMINATION_LOG, Case, case_article, case_missing_fs_group, case_prebuilt_data_image, edit_compose, manifests_copy,
                          run_diff, verdict)
@@ -451,7 +451,7 @@ def test_a_sigkilled_live_diff_leaves_what_the_next_run_removes(docker_client, t
 def test_live_diff_shows_its_steps_on_a_terminal_only(docker_client, tmp_path):
     """A live diff takes seconds: on a terminal it says what it is doing; piped, stderr stays empty."""
     out = tmp_path / "out"
-    assert run_parity("k8s-to-docker", str(ARTICLE), "-o", str(out), "-p", "parity-test-progress").returncode == 0
+    assert run_parity("k8s-to-docker", str(ARTICLE), "-o", str(out), "-p", unique_name("parity-test-progress")).returncode == 0
     args = ["diff", str(ARTICLE), "--compose", str(out / "compose.yaml"), "--live"]
     code, stdout, shown = run_on_a_terminal(*args)
     assert code == 0, stdout + shown

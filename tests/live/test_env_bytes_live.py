@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from ..conftest import run_parity, write
+from ..conftest import run_parity, unique_name, write
 from ..docker.test_env_bytes import DASHED, VALUES, expected, manifest
 from .helpers import compose, compose_container, generate
 
@@ -62,7 +62,7 @@ def test_docker_sh_gives_values_with_line_breaks_byte_for_byte(docker_client, tm
 def test_up_gives_values_with_line_breaks_byte_for_byte(docker_client, tmp_path):
     env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
     src = str(write(tmp_path, pod()))
-    project = "parity-test-envbytes"
+    project = unique_name("parity-test-envbytes")
     try:
         result = run_parity("up", src, "-p", project, env=env)
         assert result.returncode == 0, result.stderr.decode()

@@ -2,8 +2,8 @@
 fails, a name already taken. Each gives exit 2 and one clear line, no traceback, and leaves no
 container, volume or image behind (what an engine that vanished could not remove is labelled, and
 ``parity down`` removes it). The engine's failures are injected by a proxy in front of the real
-socket (tests/live/engineproxy.py); workloads are renamed ``*-fault`` so that nothing else sharing
-the engine is touched."""
+socket (tests/live/engineproxy.py); workloads are renamed ``*-fault-XXXXXXXX`` (this run's own suffix)
+so that nothing else sharing the engine, another run's included, is touched."""
 
 from __future__ import annotations
 
@@ -13,15 +13,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ..conftest import ROOT, run_parity
+from ..conftest import ROOT, run_parity, unique_name
 from .engineproxy import EngineProxy
 
 ARTICLE = ROOT / "manifests" / "api-gateway"
 RICHER = ROOT / "manifests" / "richer"
+SUFFIX = unique_name("-fault")  # this run's own: never a user's workload's nor another run's
+POD_NAME, DEPLOY_NAME = f"api-gateway{SUFFIX}", f"tenant-gateway{SUFFIX}"  # ARTICLE's and RICHER's, renamed
 
 
-def renamed(src: Path, dest: Path, suffix: str = "-fault") -> Path:
-    """A copy of the manifests with the workload renamed NAME-fault (Secrets unchanged)."""
+def renamed(src: Path, dest: Path, suffix: str = SUFFIX) -> Path:
+    """A copy of the manifests with the workload renamed NAME+suffix (Secrets unchanged)."""
     files = sorted(src.rglob("*.yaml")) if src.is_dir() else [src]
     docs = [d for f in files for d in yaml.safe_load_all(f.read_text()) if d]
     for d in docs:
@@ -43,10 +45,10 @@ NOTHING = {"containers": [], "volumes": [], "images": []}
 
 @pytest.fixture
 def env(tmp_path, docker_client):
-    """A private state directory; afterwards every *-fault workload is removed from the engine."""
+    """A private state directory; afterwards every renamed workload is removed from the engine."""
     env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
     yield env
-    for ref in ("pod/api-gateway-fault", "deploy/tenant-gateway-fault"):
+    for ref in (f"pod/{POD_NAME}", f"deploy/{DEPLOY_NAME}"):
         run_parity("down", "--workload", ref, env=env)
 
 
@@ -68,15 +70,15 @@ def test_the_engine_going_away_mid_up_is_one_line_and_down_removes_what_was_left
         result = run_parity("up", str(manifests), env={**env, "DOCKER_HOST": proxy.docker_host})
     assert proxy.triggered.is_set()
     assert one_line(result).startswith("parity: the Docker engine failed: ")
-    assert not (tmp_path / "state" / "parity-deployment-tenant-gateway-fault").exists()
-    left = labelled(docker_client, "Deployment/tenant-gateway-fault")
+    assert not (tmp_path / "state" / f"parity-deployment-{DEPLOY_NAME}").exists()
+    left = labelled(docker_client, f"Deployment/{DEPLOY_NAME}")
     # up creates the volumes concurrently (as Compose does): those the engine made before it vanished
     # are left, labelled like the image, for down to remove.
     assert left["containers"] == [] and len(left["volumes"]) < 4 and len(left["images"]) == 1
     down = run_parity("down", str(manifests), env=env)
-    assert down.stdout.decode() == (f"Deployment/tenant-gateway-fault: removed 0 container(s), "
+    assert down.stdout.decode() == (f"Deployment/{DEPLOY_NAME}: removed 0 container(s), "
                                     f"{len(left['volumes'])} volume(s), 1 image(s)\n")
-    assert labelled(docker_client, "Deployment/tenant-gateway-fault") == NOTHING
+    assert labelled(docker_client, f"Deployment/{DEPLOY_NAME}") == NOTHING
 
 
 @pytest.mark.live
@@ -85,13 +87,13 @@ def test_an_engine_error_mid_up_rolls_back_everything_the_run_made(tmp_path, env
     image, the volumes, the data container and the containers already started are all removed, as
     is the state directory."""
     manifests = renamed(RICHER, tmp_path / "richer.yaml")
-    trigger = rb"POST /v[0-9.]+/containers/create\?name=parity-deployment-tenant-gateway-fault\.log-shipper"
+    trigger = rb"POST /v[0-9.]+/containers/create\?name=" + f"parity-deployment-{DEPLOY_NAME}".encode() + rb"\.log-shipper"
     with EngineProxy(proxy_dir / "e.sock", trigger, message="simulated engine failure") as proxy:
         result = run_parity("up", str(manifests), env={**env, "DOCKER_HOST": proxy.docker_host})
     assert proxy.triggered.is_set()
     assert one_line(result) == "parity: starting log-shipper failed: simulated engine failure\n"
-    assert labelled(docker_client, "Deployment/tenant-gateway-fault") == NOTHING
-    assert not (tmp_path / "state" / "parity-deployment-tenant-gateway-fault").exists()
+    assert labelled(docker_client, f"Deployment/{DEPLOY_NAME}") == NOTHING
+    assert not (tmp_path / "state" / f"parity-deployment-{DEPLOY_NAME}").exists()
 
 
 @pytest.mark.live
@@ -103,7 +105,7 @@ def test_a_failing_data_image_build_in_up_leaves_nothing(tmp_path, env, proxy_di
         result = run_parity("up", str(manifests), env={**env, "DOCKER_HOST": proxy.docker_host})
     assert proxy.triggered.is_set()
     assert one_line(result) == "parity: building the data image failed: simulated build failure\n"
-    assert labelled(docker_client, "Pod/api-gateway-fault") == NOTHING
+    assert labelled(docker_client, f"Pod/{POD_NAME}") == NOTHING
     assert not (tmp_path / "state").exists() or list((tmp_path / "state").iterdir()) == []
 
 
@@ -112,12 +114,12 @@ def test_a_name_already_taken_is_one_line_and_nothing_is_made(tmp_path, env, doc
     """A container of someone else's holds the name up needs: exit 2, the exact line, nothing
     created or written (names are checked before anything else), and the squatter is untouched."""
     manifests = renamed(ARTICLE, tmp_path / "article.yaml")
-    squatter = docker_client.containers.create("busybox:latest", name="parity-pod-api-gateway-fault.api-gateway")
+    squatter = docker_client.containers.create("busybox:latest", name=f"parity-pod-{POD_NAME}.api-gateway")
     try:
         result = run_parity("up", str(manifests), env=env)
-        assert one_line(result) == ("parity: a container named parity-pod-api-gateway-fault.api-gateway exists "
-                                    "and was not created by parity for Pod/api-gateway-fault; remove or rename it\n")
-        assert labelled(docker_client, "Pod/api-gateway-fault") == NOTHING
+        assert one_line(result) == (f"parity: a container named parity-pod-{POD_NAME}.api-gateway exists "
+                                    f"and was not created by parity for Pod/{POD_NAME}; remove or rename it\n")
+        assert labelled(docker_client, f"Pod/{POD_NAME}") == NOTHING
         assert not (tmp_path / "state").exists()
         assert docker_client.containers.get(squatter.id).name == squatter.name
     finally:
@@ -143,7 +145,7 @@ def test_a_base_image_that_does_not_exist_fails_the_build_cleanly(tmp_path, dock
     assert run_parity("k8s-to-docker", str(manifests), "-o", str(out), "--base-image",
                       "parity-no-such-base:1").returncode == 0
     assert "FROM parity-no-such-base:1" in (out / "data" / "Dockerfile").read_text()
-    project = ["docker", "compose", "-f", str(out / "compose.yaml"), "-p", "parity-fault-base"]
+    project = ["docker", "compose", "-f", str(out / "compose.yaml"), "-p", unique_name("parity-fault-base")]
     try:
         direct = subprocess.run(project + ["up", "-d", "--build"], capture_output=True, text=True)
         assert direct.returncode != 0 and "registry-1.docker.io" in direct.stderr, direct.stderr

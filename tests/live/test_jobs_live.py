@@ -9,10 +9,10 @@ import subprocess
 
 import pytest
 
-from ..conftest import ROOT, run_parity
+from ..conftest import ROOT, run_parity, unique_name
 
 APP = str(ROOT / "tests" / "fixtures" / "live" / "jobs-app.yaml")
-PROJECT = "parity-test-jobs"
+PROJECT = unique_name("parity-test-jobs")  # this run's own: never a user's or another run's
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def test_compose_and_docker_sh_run_a_job_once_and_a_cronjob_only_on_demand(docke
     docker.sh keeps them in its ``run``); ``docker compose run --rm`` and ``sh docker.sh run
     NAMESPACE/KIND/NAME``, as the output says, run it once, init container first."""
     out = tmp_path / "out"
-    project = "parity-test-jobs-compose"
+    project = unique_name("parity-test-jobs-compose")
     made = run_parity("k8s-to-docker", APP, "-o", str(out), "-p", project)
     assert made.returncode == 0, made.stderr.decode()
     assert made.stdout.decode().splitlines()[-1] == (

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from ..conftest import ROOT
+from ..conftest import ROOT, unique_name
 from .helpers import compose, compose_container, compose_up, differences_against_cluster, generate, predicted, \
     write_as_root
 
@@ -100,7 +100,7 @@ def test_data_context_builds_with_the_legacy_builder(docker_client, tmp_path):
     must still give exact modes, owners and symlinks (ADD of the payload tar)."""
     out = tmp_path / "out"
     summary = generate(out, *SETUPS["statefulset-projected"])
-    tag = "parity-test-legacy:latest"
+    tag = unique_name("parity-test-legacy") + ":latest"
     image, _ = docker_client.images.build(path=str(out / "data"), tag=tag, rm=True)
     try:
         ctr = docker_client.containers.create(tag)
@@ -160,12 +160,13 @@ def test_app_image_files_under_the_mount_are_hidden(docker_client, tmp_path):
     ctx.mkdir()
     (ctx / "Dockerfile").write_text("FROM busybox:latest\nRUN mkdir -p /etc/secrets && "
                                     "echo baked-in > /etc/secrets/from-image && echo old > /etc/secrets/tenant1\n")
-    docker_client.images.build(path=str(ctx), tag="parity-test-app:latest", rm=True)
+    tag = unique_name("parity-test-app") + ":latest"
+    docker_client.images.build(path=str(ctx), tag=tag, rm=True)
     try:
         (tmp_path / "m").mkdir()
         (tmp_path / "m" / "pod.yaml").write_text(
             (ROOT / "manifests/api-gateway/pod.yaml").read_text().replace("image: busybox:latest",
-                                                                          "image: parity-test-app:latest"))
+                                                                          f"image: {tag}"))
         (tmp_path / "m" / "secret.yaml").write_text((ROOT / "manifests/api-gateway/secret.yaml").read_text())
         summary = generate(tmp_path / "out", str(tmp_path / "m"))
         with compose_up(tmp_path / "out", summary):
@@ -175,7 +176,7 @@ def test_app_image_files_under_the_mount_are_hidden(docker_client, tmp_path):
             assert ctr.exec_run(["ls", "-A", "/etc/secrets"]).output.split() == [
                 b"..1970_01_01_00_00_00.3553484229", b"..data", b"tenant1", b"tenant2", b"tenant3"]
     finally:
-        docker_client.images.remove("parity-test-app:latest", force=True)
+        docker_client.images.remove(tag, force=True)
 
 
 @pytest.mark.live

@@ -10,11 +10,11 @@ import json
 
 import pytest
 
-from ..conftest import ROOT, precondition_missing, run_parity
+from ..conftest import ROOT, precondition_missing, run_parity, unique_name
 from . import standins
 
 ENTRY = ROOT / "tests" / "fixtures" / "public" / "argo-cd"
-PROJECT = "parity-test-public-argocd"
+PROJECT = unique_name("parity-test-public-argocd")  # this run's own
 
 
 def _project_objects(client, project: str) -> dict[str, list[str]]:

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from ..conftest import run_parity, write
+from ..conftest import run_parity, unique_name, write
 from .helpers import compose, compose_container, generate
 
 POD = """
@@ -80,7 +80,7 @@ def test_docker_sh_starts_the_sidecar_first_and_the_app_beside_it(docker_client,
 def test_up_wait_starts_the_sidecar_first_and_the_app_beside_it(docker_client, tmp_path):
     env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
     src = str(write(tmp_path, POD))
-    project = "parity-test-meshed"
+    project = unique_name("parity-test-meshed")
     try:
         result = run_parity("up", src, "-p", project, "--wait", env=env)
         assert result.returncode == 0, result.stderr.decode()

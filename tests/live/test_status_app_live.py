@@ -6,12 +6,13 @@ import json
 
 import pytest
 
-from ..conftest import ROOT, run_parity
+from ..conftest import ROOT, run_parity, unique_name
 
 APP = str(ROOT / "tests" / "fixtures" / "live" / "two-teams-app.yaml")
 OTHER = str(ROOT / "manifests" / "api-gateway")
-PROJECT = "parity-test-status-app"
-OTHER_PROJECT = "parity-test-status-other"
+# This run's own projects (unique_name): never a user's environment's nor another run's.
+PROJECT = unique_name("parity-test-status-app")
+OTHER_PROJECT = unique_name("parity-test-status-other")
 
 
 @pytest.fixture

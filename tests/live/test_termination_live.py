@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import run_parity, write
+from ..conftest import run_parity, unique_name, write
 from .helpers import compose, docker_sh_up, generate
 
 #: Each container writes what it saw of its file into the file itself.
@@ -118,7 +118,7 @@ def test_docker_sh_binds_from_a_directory_holding_a_comma_or_quote(docker_client
 def test_up_binds_a_writable_termination_file_from_its_state_directory_removed_by_down(docker_client, tmp_path):
     env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
     src = str(write(tmp_path, POD))
-    project = "parity-test-ender"
+    project = unique_name("parity-test-ender")
     state = tmp_path / "state" / project
     try:
         result = run_parity("up", src, "-p", project, env=env)

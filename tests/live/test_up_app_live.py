@@ -9,10 +9,10 @@ import subprocess
 
 import pytest
 
-from ..conftest import ROOT, run_parity
+from ..conftest import ROOT, run_parity, unique_name
 
 APP = str(ROOT / "tests" / "fixtures" / "live" / "two-teams-app.yaml")
-PROJECT = "parity-test-app"
+PROJECT = unique_name("parity-test-app")  # this run's own: never a user's or another run's
 SERVICES = ["team-a_api_api", "team-b_api_api", "team-a_worker_wait", "team-a_worker_worker"]
 
 
@@ -70,7 +70,7 @@ def test_down_of_one_namespaces_workload_leaves_the_same_named_other(docker_clie
     labels, not parity up's). The next up brings team-b's back, its volumes filled anew, and changes
     nothing else; ``down -p`` then removes everything."""
     out = tmp_path / "out"
-    other = "parity-test-app-compose"  # (its own data image too: the same tag would be parity up's to use)
+    other = unique_name("parity-test-app-compose")  # (its own data image too: the same tag would be parity up's to use)
     assert run_parity("k8s-to-docker", APP, "-o", str(out), "-p", other).returncode == 0
     compose = ["docker", "compose", "-f", str(out / "compose.yaml"), "-p", other]
     theirs = {"label": f"com.docker.compose.project={other}"}

@@ -1,7 +1,8 @@
 """``parity up`` / ``down`` / ``status`` against objects and runs that are not theirs (issue 18):
 engine objects parity did not make under the names it wants, two runs at once, a run killed
 mid-way, an engine wait that never ends, a tampered state directory. Workloads are renamed
-``*-own`` so that nothing else sharing the engine is touched."""
+``*-own-XXXXXXXX`` (this run's own suffix) so that nothing else sharing the engine, another run's
+included, is touched."""
 
 from __future__ import annotations
 
@@ -14,26 +15,27 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import ROOT, run_parity
+from ..conftest import ROOT, run_parity, unique_name
 from .engineproxy import EngineProxy
 from .test_faults_live import NOTHING, labelled, one_line, renamed
 
 ARTICLE = ROOT / "manifests" / "api-gateway"
 RICHER = ROOT / "manifests" / "richer"
-SUFFIX = "-own"
-POD = "Pod/api-gateway-own"
-POD_PROJECT = "parity-pod-api-gateway-own"
-DEPLOY = "Deployment/tenant-gateway-own"
-DEPLOY_PROJECT = "parity-deployment-tenant-gateway-own"
+SUFFIX = unique_name("-own")  # this run's own: never a user's workload's nor another run's
+POD = f"Pod/api-gateway{SUFFIX}"
+POD_PROJECT = f"parity-pod-api-gateway{SUFFIX}"
+DEPLOY = f"Deployment/tenant-gateway{SUFFIX}"
+DEPLOY_PROJECT = f"parity-deployment-tenant-gateway{SUFFIX}"
+HANGING = f"hang{SUFFIX}"  # HANGING_POD's pod
 AGAIN = "wait for it to end and run parity again"
 
 
 @pytest.fixture
 def env(tmp_path, docker_client):
-    """A private state directory; afterwards every *-own workload is removed from the engine."""
+    """A private state directory; afterwards every renamed workload is removed from the engine."""
     env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
     yield env
-    for ref in ("pod/api-gateway-own", "deploy/tenant-gateway-own", "pod/hang-own"):
+    for ref in (f"pod/api-gateway{SUFFIX}", f"deploy/tenant-gateway{SUFFIX}", f"pod/{HANGING}"):
         run_parity("down", "--workload", ref, env=env)
 
 
@@ -44,7 +46,7 @@ def up_json(env: dict, *args: str) -> dict:
 
 
 def up_article(tmp_path, env: dict) -> tuple[Path, Path]:
-    """``up`` of the article's pod renamed ``*-own``: (its manifest, its state directory)."""
+    """``up`` of the article's pod renamed ``*SUFFIX``: (its manifest, its state directory)."""
     manifests = renamed(ARTICLE, tmp_path / "article.yaml", SUFFIX)
     up_json(env, str(manifests))
     return manifests, tmp_path / "state" / POD_PROJECT
@@ -186,7 +188,7 @@ def test_the_next_up_removes_what_a_killed_up_left(tmp_path, env, proxy_dir, doc
 HANGING_POD = """\
 apiVersion: v1
 kind: Pod
-metadata: {name: hang-own}
+metadata: {name: %s}
 spec:
   initContainers:
     - {name: wait-forever, image: "busybox:latest", command: [sleep, "3600"]}
@@ -202,7 +204,7 @@ apiVersion: v1
 kind: Secret
 metadata: {name: hang-creds}
 stringData: {token: not-a-real-token}
-"""
+""" % HANGING
 
 
 @pytest.mark.live
@@ -213,8 +215,8 @@ def test_an_init_container_that_never_ends_times_out_and_leaves_nothing(tmp_path
     result = subprocess.run([sys.executable, "-m", "parity.cli", "up", str(manifest), "--timeout", "10"], cwd=ROOT,
                             env={**os.environ, **env}, capture_output=True, timeout=240)
     assert one_line(result) == ("parity: init container wait-forever did not finish within 10 s (see: docker logs "
-                                "parity-pod-hang-own.wait-forever); give it longer with --timeout\n")
-    assert labelled(docker_client, "Pod/hang-own") == NOTHING
+                                f"parity-pod-{HANGING}.wait-forever); give it longer with --timeout\n")
+    assert labelled(docker_client, f"Pod/{HANGING}") == NOTHING
     assert not (tmp_path / "state").exists() or list((tmp_path / "state").iterdir()) == []
 
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ..conftest import run_parity
+from ..conftest import run_parity, unique_name
 from .engineproxy import EngineProxy
 
-PROJECT = "parity-test-requests"
+PROJECT = unique_name("parity-test-requests")  # this run's own: never a user's or another run's
 NEVER = rb"^$(?!x)x"  # a trigger no request line matches: the proxy only watches
 
 

@@ -10,7 +10,7 @@ from textwrap import indent
 
 import pytest
 
-from ..conftest import run_parity, write
+from ..conftest import run_parity, unique_name, write
 from .conftest import OwnProject
 from .helpers import WEB_CONTAINER
 
@@ -192,7 +192,7 @@ def test_up_wait_and_status_name_a_pod_sandbox_that_exited(docker_client, tmp_pa
 
     from ..conftest import ROOT
 
-    project = "parity-test-slow"
+    project = unique_name("parity-test-slow")
     env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
     src = str(write(tmp_path, SLOW))
     full_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}

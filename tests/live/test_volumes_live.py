@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from ..conftest import run_parity, write
+from ..conftest import run_parity, unique_name, write
 from .helpers import compose, compose_container, compose_up, generate, report
 
 #: The app reports what it sees, then sleeps; each run appends one line to the claim.
@@ -94,7 +94,7 @@ def test_docker_sh_shares_the_emptydir_and_keeps_the_claim_until_asked(docker_cl
 def test_up_shares_the_emptydir_and_keeps_the_claim_until_asked(docker_client, tmp_path):
     env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
     src = str(write(tmp_path, POD))
-    project = "parity-test-writer"
+    project = unique_name("parity-test-writer")
     claim = f"{project}.claim.default.db"
     try:
         for runs in (1, 2):
@@ -147,12 +147,13 @@ def test_a_failed_host_path_type_check_stops_docker_sh_and_up_with_the_kubelets_
     finally:
         subprocess.run(["sh", str(out / "docker.sh"), "down"], capture_output=True)
     env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
-    up = run_parity("up", str(src), "-p", "parity-test-hostly", env=env)
+    hostly = unique_name("parity-test-hostly")
+    up = run_parity("up", str(src), "-p", hostly, env=env)
     assert up.returncode == 2
     assert up.stderr.decode().splitlines() == [
         f"parity: {src}: Pod/hostly: spec.volumes[0].hostPath: hostPath type check failed: {not_a_dir} is not a "
         "directory"]
-    assert docker_client.containers.list(all=True, filters={"label": "io.parity.project=parity-test-hostly"}) == []
+    assert docker_client.containers.list(all=True, filters={"label": f"io.parity.project={hostly}"}) == []
 
 
 @pytest.mark.live
