@@ -282,12 +282,15 @@ def status(predictions: dict[WorkloadId, WorkloadLayout], only: set[WorkloadId] 
             checks.append((entry, ctr, name, predicted.container(name) if predicted else None))
         report.workloads.append(entry)
     # Side by side (each a request or more): the containers' states, then every predicted path of
-    # every container (each path's archive takes the engine tens of milliseconds).
+    # every container (each path's archive takes the engine tens of milliseconds). Of a writable
+    # volume, the directory itself only: what the pod wrote there is not compared (compare.py
+    # ``_without_pod_writes``), and reading it whole read every byte the app wrote (argo-cd's binaries
+    # in an emptyDir) or a hostPath's whole host tree, as diff --live does (``LiveProject.read``).
     states = _side_by_side([lambda ctr=ctr: _settled(ctr) for _, ctr, _, _ in checks])
-    reads = [(i, m.path) for i, (_, _, _, expected) in enumerate(checks) if expected is not None
+    reads = [(i, m.path, m.writable_volume) for i, (_, _, _, expected) in enumerate(checks) if expected is not None
              for m in expected.mounts]
-    trees = dict(zip(reads, _side_by_side([lambda i=i, path=path: read_path(checks[i][1], path)
-                                           for i, path in reads])))
+    trees = {(i, path): tree for (i, path, _), tree in zip(reads, _side_by_side(
+        [lambda i=i, path=path, root=root: read_path(checks[i][1], path, root) for i, path, root in reads]))}
     for i, ((entry, ctr, name, expected), now) in enumerate(zip(checks, states)):
         item = ContainerStatus(name, ctr.name, now.state, health=now.health, problem=now.problem)
         if expected is not None:

@@ -47,6 +47,7 @@ class EngineProxy:
         self.triggered = threading.Event()
         self.released = threading.Event()
         self.seen: list[bytes] = []  # request lines, in order
+        self.answered = 0  # bytes the engine sent back, over every connection
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
@@ -106,6 +107,9 @@ class EngineProxy:
                 chunk = src.recv(65536)
                 if not chunk:
                     break
+                if not from_client:
+                    with self._lock:
+                        self.answered += len(chunk)
                 if from_client:
                     lines = REQUEST_LINE.findall(chunk)
                     self.seen += lines

@@ -5,6 +5,7 @@ socket (tests/live/engineproxy.py) that lets everything through."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -197,3 +198,56 @@ def test_status_of_a_project_inspects_each_of_its_containers_once_and_no_other(t
         assert sorted(m.group(1) for m in inspected if m) == sorted(own)
     finally:
         run_parity("down", "-p", other, env=env)
+
+
+#: A pod that writes BIG_MIB MiB into its emptyDir, then says so (/data/done).
+BIG_MIB = 64
+WRITER = f"""
+apiVersion: v1
+kind: Secret
+metadata: {{name: writer-secret}}
+stringData: {{password: not-a-real-one}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: writer}}
+spec:
+  terminationGracePeriodSeconds: 0
+  automountServiceAccountToken: false
+  containers:
+  - name: app
+    image: busybox:latest
+    command: [sh, -c, "dd if=/dev/zero of=/data/big bs=1M count={BIG_MIB} 2>/dev/null && touch /data/done;
+      exec sleep 3600"]
+    volumeMounts:
+    - {{name: data, mountPath: /data}}
+    - {{name: secret, mountPath: /etc/secret, readOnly: true}}
+  volumes:
+  - {{name: data, emptyDir: {{}}}}
+  - {{name: secret, secret: {{secretName: writer-secret}}}}
+"""
+
+
+def test_status_reads_a_writable_volumes_directory_not_what_the_pod_wrote_there(tmp_path, env, own_project,
+                                                                              docker_client):
+    # status archived each writable volume whole (every byte the pod wrote: argo-cd's binaries in an
+    # emptyDir), then compared only the directory itself (compare._without_pod_writes).
+    app = tmp_path / "writer.yaml"
+    app.write_text(WRITER)
+    up = run_parity("up", str(app), "-p", own_project.name, env=env)
+    assert up.returncode == 0, up.stderr.decode()
+    app_ctr = docker_client.containers.get(f"{own_project.name}.app")
+    assert app_ctr.exec_run(["sh", "-c", "until [ -e /data/done ]; do sleep 0.1; done; stat -c %s /data/big"]
+                            ).output == f"{BIG_MIB << 20}\n".encode()
+    with EngineProxy(Path(env["PROXY_DIR"]) / "e.sock", NEVER) as proxy:
+        status = run_parity("status", "-p", own_project.name, "--format", "json",
+                            env={**env, "DOCKER_HOST": proxy.docker_host})
+    assert status.returncode == 0, status.stdout.decode() + status.stderr.decode()
+    (workload,) = json.loads(status.stdout)["workloads"]
+    assert [(c["name"], c["in_parity"], c["differences"]) for c in workload["containers"]] == [("app", True, [])]
+    # Each path is still read (the emptyDir's own directory is compared: type, mode, owner) ...
+    archives = sorted(re.sub(r"^GET /v[0-9.]+/containers/[0-9a-f]+/", "", line.decode().split(" HTTP")[0])
+                      for line in proxy.seen if b"/archive?" in line)
+    assert archives == ["archive?path=%2Fdata", "archive?path=%2Fetc%2Fsecret"]
+    # ... but not the 64 MiB below it (before: all of it, 67 MB and more through the proxy).
+    assert proxy.answered < 16 << 20, proxy.answered
