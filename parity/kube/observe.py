@@ -194,26 +194,77 @@ class ObservedPod:
         return WorkloadLayout(self.layout.kind, self.layout.name, self.layout.namespace, out)
 
 
-def enacted(workload: Workload, pod: dict) -> Workload:
-    """``workload`` with each container's resources as its status reports them: ``ContainerStatus.resources``
-    is "the compute resource requests and limits that have been successfully enacted on the running
-    container" (k8s.io/api core/v1 types.go; in-place resize, KEP 1287), which the spec's are not while a
-    resize is pending. Statuses without it (clusters before in-place resize) leave the spec's, which is
+@dataclass(frozen=True)
+class PodContainerStatus:
+    """What parity reads of one entry of the pod's ``initContainerStatuses`` or ``containerStatuses``
+    (k8s.io/api core/v1 ``ContainerStatus``)."""
+
+    name: str
+    init: bool  # listed under initContainerStatuses (native sidecars too)
+    #: The member its ``state`` sets: running, waiting or terminated (the kubelet sets one); None when
+    #: the status says none.
+    state: str | None
+    #: ``resources``: "the compute resource requests and limits that have been successfully enacted on
+    #: the running container" (in-place resize, KEP 1287), which the spec's are not while a resize is
+    #: pending; None in statuses without it (clusters before in-place resize).
+    resources: Resources | None = None
+
+
+@dataclass(frozen=True)
+class PodStatus:
+    """The pod's ``status`` as parity reads it, parsed once (``parse``); a member of another shape
+    than the API's is read as absent."""
+
+    phase: str  # "unknown" when not said
+    containers: tuple[PodContainerStatus, ...] = ()
+
+    @classmethod
+    def parse(cls, pod: dict) -> "PodStatus":
+        """The status of ``pod`` (the API server's object).
+
+        Args:
+            pod: the pod as the API server returns it.
+
+        Returns:
+            Its phase and its containers' statuses, init containers' first, each list in its order.
+        """
+        status = pod.get("status") if isinstance(pod.get("status"), dict) else {}
+        found = []
+        for init, key in ((True, "initContainerStatuses"), (False, "containerStatuses")):
+            items = status.get(key)
+            for item in items if isinstance(items, list) else []:
+                if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+                    continue
+                state = item.get("state") if isinstance(item.get("state"), dict) else {}
+                res = item.get("resources")
+                found.append(PodContainerStatus(
+                    item["name"], init, "running" if "running" in state else next(iter(state), None),
+                    Resources(_quantities(res.get("requests")), _quantities(res.get("limits")))
+                    if isinstance(res, dict) else None))
+        phase = status.get("phase")
+        return cls(phase if isinstance(phase, str) and phase else "unknown", tuple(found))
+
+    def of(self, ctr: Container) -> PodContainerStatus | None:
+        """``ctr``'s status (None when the pod's status does not list it)."""
+        return next((c for c in self.containers if (c.init, c.name) == (ctr.init, ctr.name)), None)
+
+    def running(self, ctr: Container) -> bool:
+        """Whether ``ctr`` runs, as the status says."""
+        found = self.of(ctr)
+        return found is not None and found.state == "running"
+
+
+def enacted(workload: Workload, status: PodStatus) -> Workload:
+    """``workload`` with each container's resources as its status reports them enacted
+    (``PodContainerStatus.resources``); a container whose status has none keeps the spec's, which is
     then what runs."""
-    status = pod.get("status") if isinstance(pod.get("status"), dict) else {}
-    found: dict[tuple[bool, str], Resources] = {}
-    for init, key in ((True, "initContainerStatuses"), (False, "containerStatuses")):
-        for item in status.get(key) or []:
-            res = item.get("resources") if isinstance(item, dict) else None
-            if isinstance(res, dict) and isinstance(item.get("name"), str):
-                found[(init, item["name"])] = Resources(_quantities(res.get("requests")),
-                                                        _quantities(res.get("limits")))
-
     def one(ctr: Container) -> Container:
-        res = found.get((ctr.init, ctr.name))
-        return ctr if res is None else dataclasses.replace(ctr, resources=res)
+        found = status.of(ctr)
+        if found is None or found.resources is None:
+            return ctr
+        return dataclasses.replace(ctr, resources=found.resources)
 
-    if not found:
+    if not any(c.resources is not None for c in status.containers):
         return workload
     spec = dataclasses.replace(workload.spec, init_containers=[one(c) for c in workload.spec.init_containers],
                                containers=[one(c) for c in workload.spec.containers])
@@ -246,31 +297,20 @@ def read_pod(pod_name: str, *, containers: list[str | None] | None = None, conte
         pod = conn.get("Pod", pod_name)
         assert pod is not None
         (workload,) = load_objects([pod], conn.label, conn.namespace).workloads
+        status = PodStatus.parse(pod)
         if containers is None:
-            chosen = [c for c in workload.spec.all_containers if _is_running(pod, c)]
+            chosen = [c for c in workload.spec.all_containers if status.running(c)]
         else:
             chosen = [_pick_container(conn, workload, name) for name in containers]
         modelled = {v.name for v in workload.spec.volumes if v.modelled}
         for ctr in chosen:
-            _check_running(conn, pod, ctr)
+            _check_running(conn, status, workload.name, ctr)
             paths = [vm.mount_path for vm in ctr.volume_mounts if vm.name in modelled]
             listing = _run_listing(conn, pod_name, ctr.name, paths) if paths else Listing({}, [])
             layouts.append(container_layout(ctr, workload.spec.volumes, listing))
     finally:
         conn.close()
-    return ObservedPod(WorkloadLayout("Pod", workload.name, workload.namespace, layouts), enacted(workload, pod))
-
-
-def _state(pod: dict, ctr: Container) -> dict:
-    """The container's ``state`` in the pod's status ({} when the status does not list it)."""
-    key = "initContainerStatuses" if ctr.init else "containerStatuses"
-    statuses = (pod.get("status") or {}).get(key) or []
-    status = next((s for s in statuses if isinstance(s, dict) and s.get("name") == ctr.name), {})
-    return status.get("state") or {}
-
-
-def _is_running(pod: dict, ctr: Container) -> bool:
-    return "running" in _state(pod, ctr)
+    return ObservedPod(WorkloadLayout("Pod", workload.name, workload.namespace, layouts), enacted(workload, status))
 
 
 def _pick_container(conn: Connection, workload: Workload, name: str | None) -> Container:
@@ -288,14 +328,13 @@ def _pick_container(conn: Connection, workload: Workload, name: str | None) -> C
     return chosen
 
 
-def _check_running(conn: Connection, pod: dict, ctr: Container) -> None:
-    state = _state(pod, ctr)
-    if "running" not in state:
-        now = next(iter(state), "unknown")
-        phase = (pod.get("status") or {}).get("phase", "unknown")
+def _check_running(conn: Connection, status: PodStatus, pod_name: str, ctr: Container) -> None:
+    if not status.running(ctr):
+        found = status.of(ctr)
+        now = found.state if found is not None and found.state else "unknown"
         raise ParityError(Problem(f'container "{ctr.name}" is not running (state {now}, pod phase '
-                                  f'{phase}); only a running container can be listed',
-                                  file=conn.label, obj=f"Pod/{pod['metadata']['name']}"))
+                                  f'{status.phase}); only a running container can be listed',
+                                  file=conn.label, obj=f"Pod/{pod_name}"))
 
 
 def _run_listing(conn: Connection, pod_name: str, container: str, paths: list[str]) -> Listing:

@@ -257,6 +257,25 @@ def test_pod_not_running(world):
     assert local.calls == []
 
 
+@pytest.mark.parametrize("status", [["Running"],
+                                    {"phase": 3, "containerStatuses": [{"name": "app", "state": "running"}]},
+                                    {"containerStatuses": [None, {"name": "app", "state": ["running"]}]}],
+                         ids=["a-list", "a-string-state", "a-list-state"])
+def test_a_pod_status_of_another_shape_is_read_as_saying_nothing(world, status):
+    """The status is parsed once into typed statuses (``observe.PodStatus``): a member of another shape
+    than the API's says nothing, so the container is not running, in one line. Before: a traceback
+    (``'list' object has no attribute 'get'``), or a state written as a string read as running."""
+    api, local, _, _, _, tmp_path = world
+    pod = the_pod()
+    pod["status"] = status
+    api.add(pod)
+    with pytest.raises(ParityError) as exc:
+        observe(api, tmp_path)
+    assert one_error(exc) == ('cluster:test/dev: Pod/web: container "app" is not running (state unknown, pod '
+                              'phase unknown); only a running container can be listed')
+    assert local.calls == []
+
+
 def test_exec_forbidden(world):
     api, _, _, _, _, tmp_path = world
     api.exec_handler = lambda argv, container: ExecResult(handshake_status=403)
