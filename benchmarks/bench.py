@@ -102,9 +102,12 @@ class Context:
 
 
 def command_env(out: Path) -> dict:
-    """Commands run as an installed tool runs: from cached bytecode (kept out of the tree, in OUT)."""
+    """Commands run as an installed tool runs: from cached bytecode (kept out of the tree, in OUT), and
+    this checkout's code: the ``parity`` script beside the interpreter imports the editable install's
+    (the main checkout's) otherwise, so a benchmark run from another worktree measured main's code."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(out / "pycache")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     return env
 
 
