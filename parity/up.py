@@ -39,7 +39,6 @@ from typing import Callable, TypeVar
 from .docker.emit import DATA_DIR
 from .docker.engine import (DEFAULT_TIMEOUT, Listed, by_label, connect, containers_named, engine_errors,
                              ensure_image, first_line, project_containers, requests_errors, volumes_named)
-from .docker.generate import generate
 from .docker.health import SANDBOX_GONE, Condition, condition
 from .docker.inplace import swap_in_place, volume_shape
 from .docker.labels import (LABEL_CONFIG, LABEL_DIGEST, LABEL_PROJECT, LABEL_ROLE, LABEL_UP_OWNER,
@@ -257,6 +256,8 @@ class _Up:
         if self._state_intact(digest):
             return False
         self.progress(f"writing {self.state_dir}")
+        from .docker.generate import generate  # (here: a warm run, which writes nothing, needs none of it)
+
         try:
             self.state_dir.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             if self.state_dir.is_dir() and not (self.state_dir / OUTPUT_MARK).exists():
@@ -583,9 +584,11 @@ class _Up:
         for v in plan.volumes:
             labels[LABEL_VOLUME_DIGEST + v.key] = v.digest
             labels[LABEL_VOLUME_SHAPE + v.key] = shapes[v.key]
-        # Created, never started: creating it fills empty volumes from the image (copy-up).
-        self.client.containers.create(plan.data_image, name=data_name, labels=labels, mounts=[
-            Mount(v.image_path, plan.volume_name(v), type="volume") for v in plan.volumes])
+        # Created, never started: creating it fills empty volumes from the image (copy-up). (The API's
+        # own request: the SDK's containers.create inspects what it made, a round trip more.)
+        api = self.client.api
+        api.create_container(plan.data_image, name=data_name, labels=labels, host_config=api.create_host_config(
+            mounts=[Mount(v.image_path, plan.volume_name(v), type="volume") for v in plan.volumes]))
         self.result.actions.append("created data container")
 
     def _unchanged(self, s: ServicePlan) -> bool:

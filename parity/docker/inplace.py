@@ -73,17 +73,20 @@ def swap_in_place(client, image: str, labels: dict[str, str], volume: DataVolume
     Raises:
         ParityError: the writer failed or did not finish in time (it is removed either way).
     """
-    writer = client.containers.create(
+    # The API's own requests: the SDK's containers.create inspects what it made (a round trip more).
+    api = client.api
+    writer = api.create_container(
         image, ["sh", "-c", swap_script(volume)], user="0", network_disabled=True,
-        labels={**labels, LABEL_ROLE: ROLE_WRITER}, mounts=[Mount(LIVE, name, type="volume")])
+        labels={**labels, LABEL_ROLE: ROLE_WRITER},
+        host_config=api.create_host_config(mounts=[Mount(LIVE, name, type="volume")]))["Id"]
     try:
-        writer.start()
-        code = writer.wait(timeout=timeout).get("StatusCode")
+        api.start(writer)
+        code = api.wait(writer, timeout=timeout).get("StatusCode")
     except requests_errors() as exc:
         raise ParityError(f"updating volume {name} in place did not finish within {timeout:g} s "
                           f"({first_line(exc)}); give it longer with --timeout") from None
     finally:
         with contextlib.suppress(docker.errors.DockerException, *requests_errors()):
-            writer.remove(force=True)
+            api.remove_container(writer, force=True)
     if code != 0:
         raise ParityError(f"updating volume {name} in place failed (exit {code})")
