@@ -22,6 +22,8 @@ from .podspec import (Container, ContainerPort, EnvFromSource, EnvVar, ExecActio
 def _parse_security(sc: dict, prefix: str, c: _Checker, host_users: bool = True) -> SecurityContext:
     """A container's or the pod's ``securityContext`` (``ValidateSecurityContext``,
     ``validatePodSpecSecurityContext``)."""
+    if not sc:  # (unset in most pods and containers: every field at its default, nothing to check)
+        return SecurityContext()
     run_as_user = c.ident(sc.get("runAsUser"), f"{prefix}.runAsUser")
     run_as_group = c.ident(sc.get("runAsGroup"), f"{prefix}.runAsGroup")
     read_only = c.opt_bool(sc.get("readOnlyRootFilesystem"), f"{prefix}.readOnlyRootFilesystem")
