@@ -24,19 +24,23 @@ class Stopped(Exception):
 
 
 def run_by_dependency(steps: Mapping[str, Callable[[], T]], after: Mapping[str, Sequence[str]], workers: int,
-                      stop: threading.Event) -> list[T]:
+                      stop: threading.Event, skip: Callable[[str], bool] | None = None) -> list[T | None]:
     """Run each step once every step it comes after has ended, at most ``workers`` at once.
 
     Args:
         steps: key -> step, in the order results (and the first failure) are given in.
         after: key -> the keys of the steps it comes after. A key that is not among ``steps`` has
-            nothing to wait for (e.g. a container with nothing to do).
+            nothing to wait for (e.g. a step an app does not need).
         workers: how many steps may run at once (threads; each makes its engine requests one by one).
         stop: set when a step fails or the run is interrupted; a step that waits on something long
             (an init container) looks at it and gives up with ``Stopped``. Set already: nothing starts.
+        skip: asked, in the calling thread, when a step's turn comes (what it comes after has
+            ended): True when it has nothing to do after all (e.g. a container that a step before it
+            could have removed, found as it should be); it then ends at once, with None, without a
+            worker (a run with nothing to do starts no thread for it).
 
     Returns:
-        Each step's result, in the order of ``steps``.
+        Each step's result, in the order of ``steps`` (None for a skipped one).
 
     Raises:
         Exception: the first failure in the order of ``steps`` (``Stopped`` only when nothing else
@@ -44,22 +48,35 @@ def run_by_dependency(steps: Mapping[str, Callable[[], T]], after: Mapping[str, 
         BaseException: Ctrl-C (KeyboardInterrupt), likewise once the started steps have ended.
     """
     keys = list(steps)
-    if len(keys) < 2:
+    if len(keys) < 2 and skip is None:
         return [_guarded(steps[k], stop) for k in keys]  # (one step: no thread)
     waiting = {k: {d for d in after.get(k, ()) if d in steps} for k in keys}
     dependants: dict[str, list[str]] = {k: [] for k in keys}
     for k in keys:
         for d in waiting[k]:
             dependants[d].append(k)
-    results: dict[str, T] = {}
+    results: dict[str, T | None] = {}
     failures: dict[str, BaseException] = {}
     running: dict[concurrent.futures.Future, str] = {}
-    pool = concurrent.futures.ThreadPoolExecutor(min(workers, len(keys)), thread_name_prefix="parity-up")
+    pool = concurrent.futures.ThreadPoolExecutor(max(1, min(workers, len(keys))), thread_name_prefix="parity-up")
 
     def start(ready: list[str]) -> None:
-        for k in ready:
-            if not stop.is_set():
+        while ready and not stop.is_set():
+            k = ready.pop(0)
+            if skip is not None and skip(k):
+                results[k] = None
+                ready += ended(k)
+            else:
                 running[pool.submit(_guarded, steps[k], stop)] = k
+
+    def ended(k: str) -> list[str]:
+        """The steps whose turn comes now that ``k`` has ended."""
+        now = []
+        for d in dependants[k]:
+            waiting[d].discard(k)
+            if not waiting[d]:
+                now.append(d)
+        return now
 
     try:
         start([k for k in keys if not waiting[k]])
@@ -72,12 +89,7 @@ def run_by_dependency(steps: Mapping[str, Callable[[], T]], after: Mapping[str, 
                     stop.set()
                     continue
                 results[k] = future.result()
-                ready = []
-                for d in dependants[k]:
-                    waiting[d].discard(k)
-                    if not waiting[d]:
-                        ready.append(d)
-                start(ready)
+                start(ended(k))
     except BaseException:
         stop.set()
         for future in running:

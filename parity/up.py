@@ -17,13 +17,15 @@
 A second ``up`` with nothing changed makes no engine change at all.
 
 Like Compose, ``up`` makes its engine requests concurrently where nothing orders them (``PARALLEL``
-at once): the name checks, the app images, the volumes. The data image is built first. Then the
-pods: each sandbox and each container is started as soon as what it comes after has
-(``start_after``: its pod's sandbox, and the services it depends on in the plan: each init container
-after the one before it, the app containers after the last), not after every other pod's, as
-Compose starts each service once its own ``depends_on`` are met (``schedule.run_by_dependency``, up
-to ``MAX_STARTS`` at once). ``actions`` are reported in the plan's order (the sandboxes, then the
-containers) whatever order the requests finished in.
+at once): the name checks, the engine reads, the app images, the volumes. Then every object is made
+as soon as what it comes after is (``_make``, ``schedule.run_by_dependency``, up to ``MAX_STARTS`` at
+once): the networks while the data image is built and the volumes filled, each pod's sandbox once
+the networks are there, each container once its own pod's sandbox runs, the data volumes are filled
+and the services it depends on in the plan have started or completed (``start_after``: each init
+container after the one before it, the app containers after the last), never after every other
+pod's, as Compose starts each service once its own ``depends_on`` are met. ``actions`` are reported
+in the plan's order (data image and volumes, stores, networks, sandboxes, containers) whatever order
+the requests finished in.
 """
 
 from __future__ import annotations
@@ -143,12 +145,16 @@ def _config_digest(s: ServicePlan) -> str:
 #: Engine requests one ``up`` makes at once. Compose makes them all at once; a few already keep a
 #: 2-core engine busy (measured: benchmarks/bench.py, app_up), and more only queue inside dockerd.
 PARALLEL = 8
-#: The pods' sandboxes and containers started at once, at most: each as soon as what it comes after
-#: runs (``start_after``), so with as many at once as there are pods no pod waits for another's
-#: (an app of 12 pods made its sandboxes in two rounds of ``PARALLEL``, then the app containers:
-#: 1.43x Compose's ``up -d``). Also the SDK client's connection pool (``connect``): a request beyond
-#: the pool would open a connection of its own and log a warning when it is discarded.
+#: ``_make``'s steps at once, at most (the data image and volumes, the networks, the pods' sandboxes
+#: and containers): each as soon as what it comes after is done, so with as many at once as there
+#: are pods no pod waits for another's (an app of 12 pods made its sandboxes in two rounds of
+#: ``PARALLEL`` after the data image, then the app containers: 1.43x Compose's ``up -d``). Also the
+#: SDK client's connection pool (``connect``): a request beyond the pool would open a connection of
+#: its own and log a warning when it is discarded.
 MAX_STARTS = 32
+#: ``_make``'s steps before the pods': the data image and volumes, the stores, the networks (their
+#: keys hold spaces: no service or sandbox is named so).
+DATA, STORES, NETWORKS = "(data volumes)", "(stores)", "(networks)"
 #: While waiting for an init container, how often a worker looks whether the run was stopped.
 WAIT_SLICE = 1.0
 #: --wait: how often the containers are looked at, and how long a container without a health check
@@ -223,29 +229,60 @@ class _Up:
         """
         return run_by_dependency({str(i): step for i, step in enumerate(steps)}, {}, PARALLEL, self._stop)
 
-    def _pods(self) -> bool:
-        """Each pod's sandbox and containers, each started as soon as what it comes after runs
-        (``start_after``). Only what has something to do takes a worker (a warm run: none); the
-        actions go to the result in the plan's order.
+    def _make(self) -> bool:
+        """The data image and volumes, the stores, the networks and each pod's sandbox and
+        containers, each step as soon as what it comes after has ended: a sandbox after the networks
+        and the stores (it holds the pod's tmpfs volumes), a container after its pod's sandbox and the
+        services it depends on (``start_after``), the data volumes and the stores. So the sandboxes
+        start while the data image is built, and a pod's containers once its own sandbox runs.
+        Whether a sandbox or container has anything to do is looked at when its turn comes (the
+        volume steps remove the containers that mount a volume they recreate): only those that do
+        take a worker (a warm run: none). The steps run in workers, so Ctrl-C waits for the started
+        ones: a request abandoned half-way would finish after the roll-back (Docker then even makes a
+        missing volume itself, unlabelled, filled with secrets). Actions go to the result in the
+        plan's order: the data image and volumes, the stores, the networks, the sandboxes, the
+        containers.
 
         Returns:
             Whether any container was started, created or recreated.
         """
         after = start_after(self.sandboxes)
-        steps: dict[str, Callable[[], list[str]]] = {}
         for sb in self.sandboxes:
-            if self._sandbox_kept(sb):
-                self.sandbox_ids[sb.name] = self.listed[sb.name].id
-            else:
-                steps[sb.pod.sandbox] = lambda sb=sb: self._sandbox(sb)
-        # A container of a pod whose sandbox is made anew is too (its digest names the sandbox);
-        # the others are looked at now, their sandbox's id being known.
-        todo = [s for s in self.plan.services
-                if self.sandbox_of[s.name].pod.sandbox in steps or not self._unchanged(s)]
-        steps.update({s.name: lambda s=s: self._container(s) for s in todo})
-        for actions in run_by_dependency(steps, after, MAX_STARTS, self._stop):
-            self.result.actions.extend(actions)
-        return bool(todo)
+            after[sb.pod.sandbox] += [NETWORKS, STORES]
+            for s in sb.pod.services:
+                after[s.name] += [DATA, STORES]
+        steps: dict[str, Callable[[], list[str]]] = {}
+        if self.plan.volumes:
+            steps[DATA] = self._data  # (its actions go to the result as they are done: the first)
+        if self.plan.stores:
+            steps[STORES] = self._stores
+        steps[NETWORKS] = self._networks
+        sandboxes = {sb.pod.sandbox: sb for sb in self.sandboxes}
+        services = {s.name: s for s in self.plan.services}
+        steps.update({k: lambda sb=sb: self._sandbox(sb) for k, sb in sandboxes.items()})
+        steps.update({k: lambda s=s: self._container(s) for k, s in services.items()})
+        touched: list[str] = []
+
+        def nothing_to_do(key: str) -> bool:
+            if key in sandboxes and self._sandbox_kept(sandboxes[key]):
+                self.sandbox_ids[sandboxes[key].name] = self.listed[sandboxes[key].name].id
+                return True
+            if key in services:  # (its digest names its sandbox: one made anew changes it)
+                if self._unchanged(services[key]):
+                    return True
+                touched.append(key)
+            return False
+
+        for actions in run_by_dependency(steps, after, MAX_STARTS, self._stop, nothing_to_do):
+            self.result.actions.extend(actions or [])
+        return bool(touched)
+
+    def _data(self) -> list[str]:
+        """The data image and the data volumes (``_data_image``, ``_volumes``); their actions go to
+        the result as they are done (no other step's do)."""
+        self._data_image()
+        self._volumes()
+        return []
 
     # -- state directory -------------------------------------------------------------------
     def write_state(self) -> bool:
@@ -357,19 +394,7 @@ class _Up:
             self.write_state()
             self._read_engine()
             self._check_run_as_non_root()
-            if self.plan.volumes:
-                self._data_image()
-                # Ctrl-C waits while volumes and containers are created: a request abandoned
-                # half-way would finish after the roll-back (Docker then even makes a missing
-                # volume itself, unlabelled, filled with secrets).
-                with signals_held():
-                    self._volumes()
-            if self.plan.stores:
-                with signals_held():
-                    self._stores()
-            with signals_held():
-                self._networks()
-            touched = self._pods()
+            touched = self._make()
         except BaseException:
             with signals_held():
                 if self._roll_back(self.owner, fresh):  # else the journal stays for the next run
@@ -607,9 +632,9 @@ class _Up:
         joined = self.sandbox_ids[self.sandbox_of[s.name].name]
         return hashlib.sha256(f"{_config_digest(s)} {joined}".encode()).hexdigest()
 
-    def _networks(self) -> None:
+    def _networks(self) -> list[str]:
         """The project network and each namespace's (``sandbox.up_networks``): kept (as ``_read_engine``
-        found them), or created."""
+        found them), or created; what was done."""
         wanted = up_networks(self.plan)
         found = self.found_networks
 
@@ -622,7 +647,7 @@ class _Up:
                 labels={LABEL_PROJECT: self.plan.project, **self.owner_label})
             return f"created network {name}"
 
-        self.result.actions.extend(a for a in self._parallel([lambda n=n: ensure(n) for n in wanted]) if a)
+        return [a for a in self._parallel([lambda n=n: ensure(n) for n in wanted]) if a]
 
     def _sandbox_kept(self, sb: SandboxPlan) -> bool:
         """Whether the pod's sandbox is there with the plan's config and runs: kept as it is."""
@@ -655,10 +680,10 @@ class _Up:
         self.sandbox_ids[sb.name] = made.id
         return [f"{action} {sb.pod.sandbox}"]
 
-    def _stores(self) -> None:
+    def _stores(self) -> list[str]:
         """Writable volumes not filled from the data image (plan.StoreVolume): made when missing,
         kept otherwise (a claim's data survives down and up; a tmpfs volume whose options changed is
-        made again, as a new pod gets a new emptyDir)."""
+        made again, as a new pod gets a new emptyDir); what was done."""
         plan = self.plan
 
         def reconcile(v: StoreVolume) -> str | None:
@@ -679,7 +704,7 @@ class _Up:
                 raise ParityError(_not_ours_volume(v.docker_name, plan.subject))
             return action
 
-        self.result.actions.extend(a for a in self._parallel([lambda v=v: reconcile(v) for v in plan.stores]) if a)
+        return [a for a in self._parallel([lambda v=v: reconcile(v) for v in plan.stores]) if a]
 
     def _volume_of(self, key: str) -> str:
         """The engine name of the volume a service mounts by key (data volume or store)."""

@@ -150,3 +150,19 @@ def test_a_stopped_run_starts_nothing():
     with pytest.raises(Stopped):
         run_by_dependency({"a": lambda: ran.append("a"), "b": lambda: ran.append("b")}, {}, 2, stop)
     assert ran == []
+
+
+def test_a_skipped_step_takes_no_worker_and_what_comes_after_it_runs():
+    """``skip`` is asked when a step's turn comes, in the calling thread; a skipped step is never
+    called, its result is None, and the steps after it start."""
+    asked, threads = [], []
+    steps = {k: (lambda k=k: threads.append(threading.current_thread().name) or k) for k in ("a", "b", "c")}
+    after = {"b": ["a"], "c": ["b"]}
+
+    def skip(key):
+        asked.append((key, threading.current_thread() is threading.main_thread()))
+        return key == "b"
+
+    assert run_by_dependency(steps, after, 2, threading.Event(), skip) == ["a", None, "c"]
+    assert asked == [("a", True), ("b", True), ("c", True)]
+    assert len(threads) == 2 and all(name.startswith("parity-up") for name in threads)

@@ -10,7 +10,7 @@ from parity.docker.sandbox import sandbox_plans
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs
 from parity.kube.selection import select_workloads
-from parity.up import start_after
+from parity.up import DATA, NETWORKS, start_after
 
 POD = """
 apiVersion: v1
@@ -127,15 +127,21 @@ def app_of_pods(tmp_path, monkeypatch, pods: int = PODS):
 
 
 class FakeEngine:
-    """``_sandbox`` and ``_container`` stand-ins that log each start and end, note any step that
-    starts before one it comes after ended, and count the steps running at once."""
+    """``_data``, ``_networks``, ``_sandbox`` and ``_container`` stand-ins that log each start and end,
+    note any step that starts before one it comes after ended, and count the steps running at once."""
 
-    def __init__(self, run, sandbox=None):
+    def __init__(self, run, sandbox=None, data=None):
         self.run, self.log, self.early, self.lock = run, [], [], threading.Lock()
-        self.after = start_after(run.sandboxes)
+        self.after = {DATA: [], NETWORKS: []}
+        for sb in run.sandboxes:  # (up._make's order; this app has no stores)
+            self.after[sb.pod.sandbox] = [NETWORKS]
+            for s in sb.pod.services:
+                self.after[s.name] = [sb.pod.sandbox] + s.depends_on + s.started_after + [DATA]
         self.started = {k: threading.Event() for k in self.after}
-        self.sandbox_body = sandbox or (lambda sb: None)
+        self.sandbox_body, self.data_body = sandbox or (lambda sb: None), data or (lambda: None)
         self.running = self.most = 0
+        self.network_actions = ["created network"]
+        run._data, run._networks = self.data, self.networks
         run._sandbox, run._container = self.sandbox, self.container
 
     def _step(self, key, body):
@@ -152,9 +158,18 @@ class FakeEngine:
                 self.log.append(f"end {key}")
                 self.running -= 1
 
+    def data(self):  # (the real one adds its actions to the result as it goes)
+        self._step(DATA, self.data_body)
+        self.run.result.actions += ["built image", "created data container"]
+        return []
+
+    def networks(self):
+        self._step(NETWORKS, lambda: None)
+        return self.network_actions
+
     def sandbox(self, sb):
         self._step(sb.pod.sandbox, lambda: self.sandbox_body(sb))
-        self.run.sandbox_ids[sb.name] = f"id-of-{sb.name}"
+        self.run.sandbox_ids[sb.name] = f"made-{sb.name}"
         return [f"created {sb.pod.sandbox}"]
 
     def container(self, s):
@@ -168,11 +183,13 @@ class FakeEngine:
 
 def test_up_makes_every_pods_sandbox_at_once_and_each_container_right_after_its_own(tmp_path, monkeypatch):
     """An app of 12 pods: the 12 sandboxes are made at once (each waits until all 12 have started:
-    in rounds of ``PARALLEL`` = 8 the barrier breaks), and a pod's containers start as soon as its own
-    sandbox runs, while another pod's is still being made (the last pod's sandbox ends only once the
-    first pod's app container has started: a sandbox wave before the containers never gets there).
-    Nothing starts before what it comes after; the actions come in the plan's order."""
+    in rounds of ``PARALLEL`` = 8 the barrier breaks), while the data image is built (it ends only
+    once a sandbox has started: the old run built it first), and a pod's containers start as soon as
+    its own sandbox runs, while another pod's is still being made (the last pod's sandbox ends only
+    once the first pod's app container has started: a sandbox wave before the containers never gets
+    there). Nothing starts before what it comes after; the actions come in the plan's order."""
     run = app_of_pods(tmp_path, monkeypatch)
+    assert run.plan.volumes and not run.plan.stores
     all_started = threading.Barrier(PODS, timeout=GUARD)
     last = run.sandboxes[-1].name
 
@@ -181,18 +198,19 @@ def test_up_makes_every_pods_sandbox_at_once_and_each_container_right_after_its_
         if sb.name == last:
             engine.wait_started("pod-0_web")
 
-    engine = FakeEngine(run, sandbox)
-    assert run._pods() is True
+    engine = FakeEngine(run, sandbox, data=lambda: engine.wait_started("pod-0_pod_sandbox"))
+    assert run._make() is True
     assert engine.early == [] and engine.most >= PODS
     assert engine.log.index("start pod-0_web") < engine.log.index(f"end pod-{PODS - 1}_pod_sandbox")
-    assert run.result.actions == [f"created {k}" for k in engine.after]  # sandboxes first, then the plan's order
     assert engine.log.index("end pod-0_seed") < engine.log.index("start pod-0_web")
+    assert run.result.actions == ["built image", "created data container", "created network"] + [
+        f"created {k}" for k in start_after(run.sandboxes)]  # the sandboxes first, then the plan's order
 
 
 def test_up_gives_work_only_to_pods_and_containers_that_have_some(tmp_path, monkeypatch):
-    """A warm run (every sandbox kept, every container unchanged) starts no step; a pod whose sandbox
-    stopped gets its sandbox and every container of its pod made again (they joined the old one's
-    network namespace), the other pods nothing."""
+    """A warm run (every sandbox kept, every container unchanged) starts no sandbox or container step;
+    a pod whose sandbox stopped gets its sandbox and every container of its pod made again (they
+    joined the old one's network namespace), the other pods nothing."""
     from parity.docker.engine import Listed
     from parity.docker.labels import LABEL_CONFIG
 
@@ -205,12 +223,15 @@ def test_up_gives_work_only_to_pods_and_containers_that_have_some(tmp_path, monk
         run.listed[name] = Listed(name, f"id-of-{name}", "exited" if s.init else "running",
                                   {LABEL_CONFIG: run._container_digest(s)}, "", frozenset())
     engine = FakeEngine(run)
-    assert run._pods() is False
-    assert (engine.log, run.result.actions) == ([], [])
+    engine.network_actions = []
+    assert run._make() is False
+    assert sorted(engine.log) == sorted(f"{event} {k}" for k in (DATA, NETWORKS) for event in ("start", "end"))
+    run.result.actions.clear()
 
     stopped = run.sandboxes[0].name
     run.listed[stopped] = dataclasses.replace(run.listed[stopped], state="exited")
-    assert run._pods() is True
-    assert run.result.actions == ["created pod-0_pod_sandbox", "created pod-0_migrate", "created pod-0_seed",
-                                  "created pod-0_web", "created pod-0_worker", "created pod-0_cron"]
+    assert run._make() is True
+    assert run.result.actions == ["built image", "created data container", "created pod-0_pod_sandbox",
+                                  "created pod-0_migrate", "created pod-0_seed", "created pod-0_web",
+                                  "created pod-0_worker", "created pod-0_cron"]
     assert engine.early == []
