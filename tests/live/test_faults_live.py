@@ -72,12 +72,16 @@ def test_the_engine_going_away_mid_up_is_one_line_and_down_removes_what_was_left
     assert one_line(result).startswith("parity: the Docker engine failed: ")
     assert not (tmp_path / "state" / f"parity-deployment-{DEPLOY_NAME}").exists()
     left = labelled(docker_client, f"Deployment/{DEPLOY_NAME}")
-    # up creates the volumes concurrently (as Compose does): those the engine made before it vanished
-    # are left, labelled like the image, for down to remove.
-    assert left["containers"] == [] and len(left["volumes"]) < 4 and len(left["images"]) == 1
+    # up creates the volumes, the network and the pod's sandbox concurrently (as Compose does): those
+    # the engine made before it vanished are left, labelled like the image, for down to remove; never
+    # an app container (it comes after the volumes).
+    assert set(left["containers"]) <= {f"parity-deployment-{DEPLOY_NAME}.pod_sandbox"}
+    assert len(left["volumes"]) < 4 and len(left["images"]) == 1
+    networks = docker_client.networks.list(filters={"label": f"io.parity.project=parity-deployment-{DEPLOY_NAME}"})
     down = run_parity("down", str(manifests), env=env)
-    assert down.stdout.decode() == (f"Deployment/{DEPLOY_NAME}: removed 0 container(s), "
-                                    f"{len(left['volumes'])} volume(s), 1 image(s)\n")
+    assert down.stdout.decode() == (f"Deployment/{DEPLOY_NAME}: removed {len(left['containers'])} container(s), "
+                                    f"{len(left['volumes'])} volume(s), 1 image(s)"
+                                    + (f", {len(networks)} network(s)" if networks else "") + "\n")
     assert labelled(docker_client, f"Deployment/{DEPLOY_NAME}") == NOTHING
 
 
