@@ -163,36 +163,35 @@ def test_an_in_place_update_makes_its_writer_and_data_container_without_inspecti
         {"POST": 4, "DELETE": 2})  # the writer (create, start, wait, remove), the data container (remove, create)
 
 
-def test_a_running_diffs_image_removed_during_the_sweep_does_not_fail_the_command(tmp_path, env, docker_client):
-    # The sweep (of dead live diffs' leftovers) that up, down and diff --live begin with listed images
-    # and then inspected each: one a running diff removed meanwhile failed the command ("no such image").
+def test_a_dead_diffs_image_another_sweep_removes_first_does_not_fail_the_command(tmp_path, env, docker_client):
+    # The sweep (of dead live diffs' leftovers) that up, down and diff --live begin with lists, then
+    # removes what a dead diff left. Two commands sweeping at once both list the same leftover; the
+    # one whose remove comes second gets "no such image", and that must not fail its command. (Until
+    # 0b04b19 the race was the sweep's per-image inspect; this test held that inspect, which the sweep
+    # no longer makes, so it had stopped testing anything: now it holds the remove, and checks it did.)
     import io
-    import os
     import socket
-    import subprocess
-    import sys
-    import time
 
     from parity.docker.labels import LABEL_DIFF_OWNER
 
-    owner = f"{socket.gethostname()}:{os.getpid()}"  # this test's process: a running diff, not swept
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid whose process is gone: its diff is dead, its leftovers are swept
+    owner = f"{socket.gethostname()}:{gone.pid}"
     image, _ = docker_client.images.build(fileobj=io.BytesIO(
-        f"FROM busybox:latest\nLABEL {LABEL_DIFF_OWNER}={owner} test=sweep-race\n".encode()), rm=True)
+        f"FROM busybox:latest\nLABEL {LABEL_DIFF_OWNER}={owner} test={PROJECT}-sweep-race\n".encode()), rm=True)
     try:
-        trigger = rb"GET /v[0-9.]+/images/" + image.id.encode() + rb"/json"
+        trigger = rb"DELETE /v[0-9.]+/images/" + image.id.encode()
         with EngineProxy(Path(env["PROXY_DIR"]) / "e.sock", trigger, action="hold") as proxy:
             full_env = {**os.environ, **env, "DOCKER_HOST": proxy.docker_host,
                         "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
             proc = subprocess.Popen([sys.executable, "-m", "parity.cli", "down", "-p", PROJECT], env=full_env,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            deadline = time.monotonic() + 120
-            while proc.poll() is None and time.monotonic() < deadline:
-                if proxy.triggered.is_set() and not proxy.released.is_set():
-                    docker_client.images.remove(image.id, force=True)  # the running diff's teardown
-                    proxy.release()
-                time.sleep(0.05)
-            out, err = proc.communicate(timeout=10)
+            assert proxy.triggered.wait(120), "the sweep never removed the dead diff's image"
+            docker_client.images.remove(image.id, force=True)  # the other command's sweep, first
+            proxy.release()
+            out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err.decode()
+        assert b"no such image" not in err.lower() and b"Traceback" not in err
     finally:
         try:
             docker_client.images.remove(image.id, force=True)
