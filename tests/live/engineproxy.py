@@ -39,8 +39,11 @@ def engine_socket() -> str | None:
 
 class EngineProxy:
     def __init__(self, path: Path, trigger: bytes, action: str = "error", message: str = "simulated engine failure",
-                 headers: bool = False, after: bytes | None = None):
+                 headers: bool = False, after: bytes | None = None, watch_only: bool = False):
         self.path, self.trigger, self.action, self.message = str(path), re.compile(trigger), action, message
+        #: False (the default): a block that ends without error but whose trigger never matched fails,
+        #: for then the test injected nothing and proved nothing (a request the code stopped making).
+        self.watch_only = watch_only
         self.headers, self.after = headers, re.compile(after) if after else None
         self.after_seen = threading.Event()
         self.upstream = engine_socket()
@@ -65,6 +68,9 @@ class EngineProxy:
 
     def __exit__(self, *exc) -> None:
         self.close()
+        if exc[0] is None and not self.watch_only and not self.triggered.is_set():
+            raise AssertionError(f"the proxy's trigger {self.trigger.pattern!r} matched no request: "
+                                 "the fault was never injected")
 
     def release(self) -> None:
         """A held request goes on to the engine."""

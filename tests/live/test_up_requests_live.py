@@ -62,7 +62,7 @@ def warm_requests(env: dict, app: Path) -> list[str]:
     """The requests (``request_kind``) of a second ``up`` of ``app`` (the first made everything)."""
     first = run_parity("up", str(app), "-p", PROJECT, env=env)
     assert first.returncode == 0, first.stderr.decode()
-    with EngineProxy(Path(env["PROXY_DIR"]) / "e.sock", NEVER) as proxy:
+    with EngineProxy(Path(env["PROXY_DIR"]) / "e.sock", NEVER, watch_only=True) as proxy:
         second = run_parity("up", str(app), "-p", PROJECT, env={**env, "DOCKER_HOST": proxy.docker_host})
     assert second.returncode == 0, second.stderr.decode()
     assert "(nothing changed)" in second.stdout.decode()
@@ -150,7 +150,7 @@ def test_an_in_place_update_makes_its_writer_and_data_container_without_inspecti
     assert first.returncode == 0, first.stderr.decode()
     rotated = tmp_path / "rotated.yaml"
     rotated.write_text(app.read_text().replace("value-0", "rotated-0"))
-    with EngineProxy(Path(env["PROXY_DIR"]) / "e.sock", NEVER) as proxy:
+    with EngineProxy(Path(env["PROXY_DIR"]) / "e.sock", NEVER, watch_only=True) as proxy:
         second = run_parity("up", str(rotated), "-p", PROJECT, "--format", "json",
                             env={**env, "DOCKER_HOST": proxy.docker_host})
     assert second.returncode == 0, second.stderr.decode()
@@ -208,7 +208,7 @@ def test_status_of_a_project_inspects_each_of_its_containers_once_and_no_other(t
                              (other, write_app(tmp_path / "other.yaml", 1))):
             up = run_parity("up", str(app), "-p", project, env=env)
             assert up.returncode == 0, up.stderr.decode()
-        with EngineProxy(Path(env["PROXY_DIR"]) / "e.sock", NEVER) as proxy:
+        with EngineProxy(Path(env["PROXY_DIR"]) / "e.sock", NEVER, watch_only=True) as proxy:
             status = run_parity("status", "-p", PROJECT, env={**env, "DOCKER_HOST": proxy.docker_host})
         assert status.returncode == 0, status.stdout.decode() + status.stderr.decode()
         inspected = [re.match(r"GET /v[0-9.]+/containers/([0-9a-f]+)/json", line.decode()) for line in proxy.seen]
@@ -261,7 +261,7 @@ def test_status_reads_a_writable_volumes_directory_not_what_the_pod_wrote_there(
     app_ctr = docker_client.containers.get(f"{own_project.name}.app")
     assert app_ctr.exec_run(["sh", "-c", "until [ -e /data/done ]; do sleep 0.1; done; stat -c %s /data/big"]
                             ).output == f"{BIG_MIB << 20}\n".encode()
-    with EngineProxy(Path(env["PROXY_DIR"]) / "e.sock", NEVER) as proxy:
+    with EngineProxy(Path(env["PROXY_DIR"]) / "e.sock", NEVER, watch_only=True) as proxy:
         status = run_parity("status", "-p", own_project.name, "--format", "json",
                             env={**env, "DOCKER_HOST": proxy.docker_host})
     assert status.returncode == 0, status.stdout.decode() + status.stderr.decode()
