@@ -7,7 +7,6 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from .docker.health import SANDBOX_GONE
 from .layout import FILE, SYMLINK, ContainerLayout, WorkloadLayout, mode_string, short_digest
 from .output import Painter, printable
 
@@ -193,6 +192,7 @@ def down_text(results: list[DownResult]) -> str:
 def status_text(report: StatusReport, paint: Painter) -> str:
     """``parity status``: per workload its project and prediction, per container its state and
     verdict, and each difference (digests only)."""
+    from .docker.health import SANDBOX_GONE  # (here: parity layout's text needs none of the health rules)
     lines = [] if report.workloads else [
         "parity runs nothing" if not report.elsewhere else "parity up with this state directory runs nothing"]
     name_w = _width((printable(c.name) for w in report.workloads for c in w.containers), 20)

@@ -24,4 +24,8 @@ def test_layout_as_json_imports_neither_the_text_renderer_nor_the_docker_side():
 
 
 def test_layout_as_text_imports_its_renderer():
-    assert "parity.render" in _imported("layout", APP)
+    modules = _imported("layout", APP)
+    assert "parity.render" in modules
+    # the status wording's Docker health rules, and fractions for the resource divisors' values
+    # (asked only by a pod with a resourceFieldRef divisor): imported by what needs them
+    assert sorted(m for m in modules if m.startswith("parity.docker.") or m == "fractions") == []

@@ -37,7 +37,7 @@ from .manifests import Inputs, Workload
 from .names import go_quote, shown
 from .podspec import (ClaimSource, ConfigMapSource, Container, DownwardFile, DownwardSource, EmptyDirSource,
                       EphemeralSource, HostPathSource, KeyToPath, OtherSource, PodSpec, ProjectedSource, SecretSource,
-                      TokenSource, Volume, VolumeMount)
+                      TokenSource, Volume, VolumeMount, value)
 
 TMPFS_ROOT_MODE = 0o1777  # emptyDir{medium: Memory}: tmpfs mounted without mode= (§1)
 DISK_ROOT_MODE = 0o777  # emptyDir{}: setupDir chmods to exactly 0777 (§1)
@@ -73,7 +73,7 @@ ROOT_CA_VOLATILE = ("the cluster's root CA (ConfigMap kube-root-ca.crt, which th
                     "namespace) is not in the input: give it to predict ca.crt")
 
 
-@dataclass(unsafe_hash=True)  # (as its base: podspec)
+@value  # (a pod-spec value, as its base)
 class RootCAConfigMap(ConfigMapSource):
     """The injected volume's ``kube-root-ca.crt`` source. Not optional upstream, but the cluster's
     root-ca-cert-publisher makes that ConfigMap in every namespace: absent from the input, ca.crt is

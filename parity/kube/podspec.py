@@ -5,31 +5,66 @@ nothing downstream of the loader reads the raw manifest. Fields parity does not 
 The raw spec is read and validated as the API server does in ``podvalidation.py`` (the pod),
 ``containervalidation.py`` (its containers) and ``volumevalidation.py`` (its volumes).
 
-The values are compared and hashed by their fields (``unsafe_hash=True``), as frozen dataclasses
-are, but not frozen: nothing assigns to them after the loader made them (``dataclasses.replace``
-makes a changed copy), and ``frozen=True`` costs every run of parity a compiled ``__setattr__``
-and ``__delattr__`` per class (~6 ms of start-up over these classes) and an ``__init__`` that
-sets each field through ``object.__setattr__``. Don't assign to a field: a value is shared by
-every container and workload that holds it, and its hash must not change.
+The values (``@value``) are compared and hashed by their fields, as frozen dataclasses are, but
+not frozen: nothing assigns to them after the loader made them (``dataclasses.replace`` makes a
+changed copy). Don't assign to a field: a value is shared by every container and workload that
+holds it, and its hash must not change. Why not ``@dataclass(frozen=True)``: start-up. The
+``dataclasses`` module compiles each generated method with ``exec`` at every run of parity:
+``frozen`` adds a ``__setattr__``/``__delattr__`` per class and an ``__init__`` that sets each field
+through ``object.__setattr__``, and ``eq``/``hash``/``repr`` three more methods per class; ``@value``
+compiles the ``__init__`` only and shares one ``__eq__``, ``__hash__`` and ``__repr__`` (``Value``),
+which read the fields through one ``operator.attrgetter`` per class (C, as fast as the generated
+tuple). ``tests/kube/test_podspec.py`` holds the equality, hash and repr.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
+from operator import attrgetter
 
 from .names import go_quote
 
 
-@dataclass(unsafe_hash=True)
-class KeyToPath:
+class Value:
+    """What a pod-spec value shares: equality, hash and repr by its fields, in their order (as a
+    dataclass's with ``eq=True, unsafe_hash=True``)."""
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+    _key = staticmethod(lambda value: ())  # the fields' values (``value`` sets one per class)
+
+    def __eq__(self, other):
+        if other.__class__ is self.__class__:
+            return self._key(self) == other._key(other)
+        return NotImplemented
+
+    def __hash__(self):
+        return hash(self._key(self))
+
+    def __repr__(self):
+        return f"{type(self).__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self._fields)})"
+
+
+def value(cls):
+    """Make ``cls`` (a ``Value`` subclass) a dataclass with only its ``__init__`` generated."""
+    cls = dataclass(eq=False, repr=False)(cls)
+    cls._fields = names = tuple(f.name for f in fields(cls))
+    getter = attrgetter(*names) if names else None
+    # (attrgetter of one name gives the value itself: a tuple keeps one shape for every class)
+    cls._key = staticmethod((lambda v: (getter(v),)) if len(names) == 1 else getter if names else (lambda v: ()))
+    return cls
+
+
+@value
+class KeyToPath(Value):
     key: str
     path: str
     mode: int | None
     field: str
 
 
-@dataclass(unsafe_hash=True)
-class SecretSource:
+@value
+class SecretSource(Value):
     name: str
     items: tuple[KeyToPath, ...]
     optional: bool
@@ -37,8 +72,8 @@ class SecretSource:
     field: str
 
 
-@dataclass(unsafe_hash=True)
-class ConfigMapSource:
+@value
+class ConfigMapSource(Value):
     name: str
     items: tuple[KeyToPath, ...]
     optional: bool
@@ -46,8 +81,8 @@ class ConfigMapSource:
     field: str
 
 
-@dataclass(unsafe_hash=True)
-class DownwardFile:
+@value
+class DownwardFile(Value):
     path: str
     field_path: str | None
     resource: str | None  # resourceFieldRef.resource
@@ -61,30 +96,30 @@ class DownwardFile:
         return ResourceSelector(self.resource or "", self.container, self.divisor)
 
 
-@dataclass(unsafe_hash=True)
-class DownwardSource:
+@value
+class DownwardSource(Value):
     items: tuple[DownwardFile, ...]
     default_mode: int | None
     field: str
 
 
-@dataclass(unsafe_hash=True)
-class TokenSource:
+@value
+class TokenSource(Value):
     path: str
     expiration_seconds: int
     audience: str | None
     field: str
 
 
-@dataclass(unsafe_hash=True)
-class ProjectedSource:
+@value
+class ProjectedSource(Value):
     sources: tuple[SecretSource | ConfigMapSource | DownwardSource | TokenSource, ...]
     default_mode: int
     field: str
 
 
-@dataclass(unsafe_hash=True)
-class ClaimSource:
+@value
+class ClaimSource(Value):
     """A persistentVolumeClaim volume: declared in the pod, or one the StatefulSet controller adds for
     each of its ``volumeClaimTemplates`` (``updateStorage``: claim ``<template>-<set>-<ordinal>``).
     Its data outlives the pod: reproduced as a named volume of the app, one per claim (namespace and
@@ -95,8 +130,8 @@ class ClaimSource:
     template: bool = False  # from the StatefulSet's volumeClaimTemplates
 
 
-@dataclass(unsafe_hash=True)
-class EmptyDirSource:
+@value
+class EmptyDirSource(Value):
     """``emptyDir``: a directory made for the pod, shared by its containers, gone with the pod.
     ``medium`` as written ("" disk, "Memory" tmpfs, "HugePages..."); ``size_limit`` in bytes (None:
     unset), as the quantity ``sizeLimit`` written."""
@@ -115,16 +150,16 @@ HOST_PATH_TYPES = ("", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCre
                    "Socket")
 
 
-@dataclass(unsafe_hash=True)
-class HostPathSource:
+@value
+class HostPathSource(Value):
     """``hostPath``: a path of the node (here: of the Docker host) bound into the containers."""
 
     path: str
     type: str = ""  # HostPathUnset: no check
 
 
-@dataclass(unsafe_hash=True)
-class EphemeralSource:
+@value
+class EphemeralSource(Value):
     """A generic ephemeral volume: a claim made from ``volumeClaimTemplate`` for this pod and deleted
     with it (claim ``<pod>-<volume>``); reproduced as a named volume of the pod, removed with it."""
 
@@ -133,8 +168,8 @@ class EphemeralSource:
     size: str | None = None  # its spec.resources.requests.storage as written
 
 
-@dataclass(unsafe_hash=True)
-class OtherSource:
+@value
+class OtherSource(Value):
     """A volume type parity does not reproduce (nfs, csi, iscsi, image, gitRepo...): said, never dropped."""
 
     type: str
@@ -148,8 +183,8 @@ VolumeSource = (SecretSource | ConfigMapSource | DownwardSource | ProjectedSourc
 WRITABLE_SOURCES = (EmptyDirSource, ClaimSource, HostPathSource, EphemeralSource)
 
 
-@dataclass(unsafe_hash=True)
-class Volume:
+@value
+class Volume(Value):
     name: str
     source: VolumeSource
     field: str
@@ -185,8 +220,8 @@ class Volume:
                 "or binds)")
 
 
-@dataclass(unsafe_hash=True)
-class VolumeMount:
+@value
+class VolumeMount(Value):
     name: str
     mount_path: str
     read_only: bool
@@ -194,14 +229,14 @@ class VolumeMount:
     field: str
 
 
-@dataclass(unsafe_hash=True)
-class SeccompProfile:
+@value
+class SeccompProfile(Value):
     type: str  # Localhost, RuntimeDefault or Unconfined
     localhost_profile: str | None = None
 
 
-@dataclass(unsafe_hash=True)
-class SecurityContext:
+@value
+class SecurityContext(Value):
     """A container's ``securityContext``, or the pod's (``PodSecurityContext``: the fields both have).
     None: not set (the pod's value, or the runtime's default, applies)."""
 
@@ -228,8 +263,8 @@ class SecurityContext:
                        seccomp_profile=self.seccomp_profile or pod.seccomp_profile)
 
 
-@dataclass(unsafe_hash=True)
-class KeySelector:
+@value
+class KeySelector(Value):
     """``valueFrom.secretKeyRef`` / ``configMapKeyRef``: one key of a Secret or ConfigMap."""
 
     kind: str  # "secret" or "configMap"
@@ -238,15 +273,15 @@ class KeySelector:
     optional: bool
 
 
-@dataclass(unsafe_hash=True)
-class FieldSelector:
+@value
+class FieldSelector(Value):
     """``fieldRef``: a field of the pod (``metadata.name``, ``metadata.labels['k']``...)."""
 
     field_path: str
 
 
-@dataclass(unsafe_hash=True)
-class ResourceSelector:
+@value
+class ResourceSelector(Value):
     """``resourceFieldRef``: a container's request or limit, divided (rounded up) by ``divisor``."""
 
     resource: str  # limits.cpu, requests.memory...
@@ -254,16 +289,16 @@ class ResourceSelector:
     divisor: str | None  # as written; None: 1
 
 
-@dataclass(unsafe_hash=True)
-class EnvVar:
+@value
+class EnvVar(Value):
     name: str
     value: str  # "" when valueFrom gives it
     value_from: KeySelector | FieldSelector | ResourceSelector | None
     field: str
 
 
-@dataclass(unsafe_hash=True)
-class EnvFromSource:
+@value
+class EnvFromSource(Value):
     prefix: str
     kind: str  # "secret" or "configMap"
     name: str
@@ -271,8 +306,8 @@ class EnvFromSource:
     field: str
 
 
-@dataclass(unsafe_hash=True)
-class ContainerPort:
+@value
+class ContainerPort(Value):
     container_port: int
     host_port: int | None  # None: not set (0, the API's zero value, is not set either: nothing is published)
     protocol: str  # TCP (the API server's default), UDP or SCTP
@@ -281,21 +316,21 @@ class ContainerPort:
     field: str
 
 
-@dataclass(unsafe_hash=True)
-class Resources:
+@value
+class Resources(Value):
     """``resources``: quantities as written (``500m``, ``64Mi``), each checked to parse."""
 
     requests: dict[str, str] = field(default_factory=dict)
     limits: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(unsafe_hash=True)
-class ExecAction:
+@value
+class ExecAction(Value):
     command: tuple[str, ...]
 
 
-@dataclass(unsafe_hash=True)
-class HTTPGetAction:
+@value
+class HTTPGetAction(Value):
     port: int | str  # a number or a named container port
     path: str = "/"
     scheme: str = "HTTP"
@@ -303,28 +338,28 @@ class HTTPGetAction:
     headers: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(unsafe_hash=True)
-class TCPSocketAction:
+@value
+class TCPSocketAction(Value):
     port: int | str
     host: str | None = None
 
 
-@dataclass(unsafe_hash=True)
-class GRPCAction:
+@value
+class GRPCAction(Value):
     port: int
     service: str | None = None
 
 
-@dataclass(unsafe_hash=True)
-class SleepAction:
+@value
+class SleepAction(Value):
     seconds: int
 
 
 Handler = ExecAction | HTTPGetAction | TCPSocketAction | GRPCAction | SleepAction
 
 
-@dataclass(unsafe_hash=True)
-class Probe:
+@value
+class Probe(Value):
     """A liveness, readiness or startup probe, with the API server's defaults filled in."""
 
     handler: Handler
@@ -337,21 +372,21 @@ class Probe:
     field: str = ""
 
 
-@dataclass(unsafe_hash=True)
-class Lifecycle:
+@value
+class Lifecycle(Value):
     post_start: Handler | None
     pre_stop: Handler | None
     field: str
 
 
-@dataclass(unsafe_hash=True)
-class HostAlias:
+@value
+class HostAlias(Value):
     ip: str
     hostnames: tuple[str, ...]
 
 
-@dataclass(unsafe_hash=True)
-class Sysctl:
+@value
+class Sysctl(Value):
     name: str
     value: str
 

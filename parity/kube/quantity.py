@@ -106,8 +106,15 @@ _DIVISORS = {
                {"1", "1k", "1M", "1G", "1T", "1P", "1E", "1Ki", "1Mi", "1Gi", "1Ti", "1Pi", "1Ei"}),
 }
 _DIVISORS["ephemeral-storage"] = _DIVISORS["memory"]
-#: The same divisors by value, made once (a corpus of downward volumes asks for them in every pod).
-_DIVISOR_VALUES = {resource: {parse(a) for a in allowed} for resource, (_, allowed) in _DIVISORS.items()}
+
+
+@functools.cache
+def _divisor_values(resource: str) -> frozenset:
+    """The divisors of ``_DIVISORS`` by value, made once (a corpus of downward volumes asks for them
+    in every pod), when first asked: not at import, which would cost every run of parity the
+    ``fractions`` module and the parses."""
+    return frozenset(parse(a) for a in _DIVISORS[resource][1])
+
 _RESOURCE_WORDS = {"cpu": "the cpu resource", "memory": "the memory resource",
                    "ephemeral-storage": "the local ephemeral storage resource"}
 
@@ -125,6 +132,6 @@ def divisor_error(resource: str, divisor: str) -> str | None:
         value = None
     if value == 0:  # the zero Quantity is "unset": 1 (validateContainerResourceDivisor, ExtractContainerResourceValue)
         return None
-    if value is None or value not in _DIVISOR_VALUES[resource]:
+    if value is None or value not in _divisor_values(resource):
         return f"only divisor's values {words} are supported with {_RESOURCE_WORDS[resource]}"
     return None

@@ -350,3 +350,30 @@ def test_pod_spec_values_are_compared_and_hashed_by_their_fields():
     assert KeySelector("secret", "s", "k", True) != a
     env = [EnvVar("X", "", a, "f"), EnvVar("X", "", b, "f")]
     assert len(set(env)) == 1 and env[0] == env[1]
+
+
+def test_every_pod_spec_value_compares_hashes_and_shows_as_its_dataclass_did():
+    """``podspec.value`` generates only ``__init__`` and shares ``Value``'s ``__eq__``/``__hash__``/
+    ``__repr__`` (start-up): for every value class, against what ``@dataclass(unsafe_hash=True)``
+    generates for the same fields (one field, several, a dict field), equality within and across
+    classes, the hash, and the repr are the dataclass's."""
+    import dataclasses
+
+    from parity.kube import kubelet, podspec
+
+    classes = [c for c in vars(podspec).values() if isinstance(c, type) and issubclass(c, podspec.Value)
+               and c is not podspec.Value] + [kubelet.RootCAConfigMap]
+    assert len(classes) >= 32
+    for cls in classes:
+        names = [f.name for f in dataclasses.fields(cls)]
+        twin = dataclasses.make_dataclass(cls.__name__, [(n, object) for n in names], unsafe_hash=True)
+        twin.__qualname__ = cls.__qualname__
+        values = [(f"v-{n}", 7) for n in names]
+        one, same = cls(*[v[0] for v in values]), cls(*[v[0] for v in values])
+        other = cls(*[v[1] for v in values]) if names else cls()
+        ref, ref_other = twin(*[v[0] for v in values]), twin(*[v[1] for v in values])
+        assert (one == same, one != same, hash(one) == hash(same)) == (True, False, True), cls
+        assert (one == other) == (ref == ref_other) and repr(one) == repr(ref), cls
+        assert hash(one) == hash(ref), cls  # (the same tuple of fields)
+        assert one.__eq__(ref) is NotImplemented and one != ref  # another class: never equal
+    assert podspec.ConfigMapSource("c", (), False, None, "f") != kubelet.RootCAConfigMap("c", (), False, None, "f")
