@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets as _random
 import shutil
 import stat
@@ -198,7 +199,10 @@ class _Throwaway:
     def start_up(self) -> None:
         """Start ``docker compose up`` (tethered), to run while this process connects to the engine;
         ``wait_up`` waits for it, ``down`` stops it first if it still runs."""
-        self._up = tether.start(self._argv("up", "-d", "--build", "--quiet-pull"), self.binary.environ())
+        # Compose's plain progress, whatever COMPOSE_PROGRESS the user set (quiet prints no step):
+        # ``_made_nothing`` reads the steps to know whether there is anything to remove.
+        env = {**(self.binary.environ() or os.environ), "COMPOSE_PROGRESS": "plain"}
+        self._up = tether.start(self._argv("up", "-d", "--build", "--quiet-pull"), env)
 
     def wait_up(self) -> None:
         """Wait for ``start_up``'s command (bounded by the timeout from its start).
@@ -359,13 +363,19 @@ class _Throwaway:
         return failed
 
 
+#: A step of ``docker compose up``'s plain progress (``COMPOSE_PROGRESS=plain``): an object it makes
+#: (`` Network NAME  Creating``, `` Container NAME  Created``...) or a build's output (``#1 [internal]
+#: load build definition``). Compose prints each before asking the engine for it.
+_STEP = re.compile(r"^\s*(?:(?:Network|Volume|Container|Image|Service)\s+\S|#\d)")
+
+
 def _made_nothing(output: str | None) -> bool:
     """Whether a ``docker compose up`` that printed ``output`` cannot have made anything: Compose
-    reports each step (a build's output, ``Network NAME  Creating``...) before asking the engine for
-    it, so one that printed nothing but warnings (its file's, before any step) never got that far:
-    an engine that answers no request (a failed connect's usual cause), or an up stopped at once.
-    Output not known: it may have."""
-    return output is not None and all(not line.strip() or "level=warning" in line for line in output.splitlines())
+    reports each step (``_STEP``) before asking the engine for it, so one that printed no step never
+    got that far: its file's warnings, an engine that answers no request or refuses the connection
+    (``unable to get image ...: Cannot connect to the Docker daemon``, a failed connect's usual
+    causes), an up stopped at once. Output not known: it may have."""
+    return output is not None and not any(_STEP.match(line) for line in output.splitlines())
 
 
 def _name(row: dict) -> str:
