@@ -90,6 +90,16 @@ def signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+def block_signals_in_this_thread() -> None:
+    """SIGINT and SIGTERM never reach this (worker) thread: a thread pool's ``initializer``. The
+    kernel gives a process's signal to any thread not blocking it; taken by a worker, it is still
+    raised in the main thread, at its next bytecode, even inside ``signals_held`` (which blocks it in
+    the main thread only): a second Ctrl-C then interrupted the wait for the started steps. Blocked
+    in every worker, it waits, pending, for the main thread."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
 def write_atomically(dest: Path, build: Callable[[Path], None], force: bool = False,
                      inputs: tuple[str, ...] = ()) -> Path:
     """Build ``dest`` with ``build(tmp)`` and move it into place (the marker and a ``.gitignore`` of

@@ -14,7 +14,7 @@ import concurrent.futures
 import threading
 from typing import Callable, Mapping, Sequence, TypeVar
 
-from .outdir import signals_held
+from .outdir import block_signals_in_this_thread, signals_held
 
 T = TypeVar("T")
 
@@ -58,7 +58,9 @@ def run_by_dependency(steps: Mapping[str, Callable[[], T]], after: Mapping[str, 
     results: dict[str, T | None] = {}
     failures: dict[str, BaseException] = {}
     running: dict[concurrent.futures.Future, str] = {}
-    pool = concurrent.futures.ThreadPoolExecutor(max(1, min(workers, len(keys))), thread_name_prefix="parity-up")
+    _check_no_cycle(waiting)
+    pool = concurrent.futures.ThreadPoolExecutor(max(1, min(workers, len(keys))), thread_name_prefix="parity-up",
+                                                 initializer=block_signals_in_this_thread)
 
     def start(ready: list[str]) -> None:
         while ready and not stop.is_set():
@@ -67,7 +69,10 @@ def run_by_dependency(steps: Mapping[str, Callable[[], T]], after: Mapping[str, 
                 results[k] = None
                 ready += ended(k)
             else:
-                running[pool.submit(_guarded, steps[k], stop)] = k
+                # Held: a Ctrl-C inside ``submit`` (it starts the worker's thread and waits for it
+                # to run) lost the future and the thread, which the pool then never waited for.
+                with signals_held():
+                    running[pool.submit(_guarded, steps[k], stop)] = k
 
     def ended(k: str) -> list[str]:
         """The steps whose turn comes now that ``k`` has ended."""
@@ -104,6 +109,20 @@ def run_by_dependency(steps: Mapping[str, Callable[[], T]], after: Mapping[str, 
     if len(results) < len(keys):
         raise Stopped()
     return [results[k] for k in keys]
+
+
+def _check_no_cycle(waiting: Mapping[str, set[str]]) -> None:
+    """Raise ValueError when steps come after each other in a cycle (they would never start: a
+    plan's mistake, said at once rather than as a run that stops with nothing failed)."""
+    left = {k: set(v) for k, v in waiting.items()}
+    while left:
+        free = [k for k, deps in left.items() if not deps]
+        if not free:
+            raise ValueError(f"steps that come after each other in a cycle: {', '.join(sorted(left))}")
+        for k in free:
+            del left[k]
+        for deps in left.values():
+            deps.difference_update(free)
 
 
 def _guarded(step: Callable[[], T], stop: threading.Event) -> T:

@@ -5,6 +5,8 @@ each step records when it starts and ends (events order the steps: no timing is 
 from __future__ import annotations
 
 import signal
+import os
+import time
 import threading
 
 import pytest
@@ -141,6 +143,43 @@ def test_ctrl_c_stops_what_was_not_started_once_the_started_steps_ended():
         run_by_dependency({"sandbox": rec.step("sandbox", interrupted), "other": rec.step("other", other),
                            "app": rec.step("app")}, after, 2, stop)
     assert sorted(rec.log) == ["end other", "end sandbox", "start other", "start sandbox"]
+
+
+def test_a_second_ctrl_c_still_waits_for_the_started_steps():
+    """Two process-directed SIGINTs (as a terminal sends them): the second comes while the run waits
+    for its started steps with the signals held in the main thread. The kernel gave it to a worker,
+    and the main thread raised KeyboardInterrupt at once: ``b`` went on running after it (after the
+    roll-back, in ``parity up``). Workers block the signals: it waits until the started steps end."""
+    stop, b_started = threading.Event(), threading.Event()
+    log = []
+
+    def a():
+        log.append("start a")
+        b_started.wait(GUARD)
+        os.kill(os.getpid(), signal.SIGINT)  # the first Ctrl-C: the run stops
+        stop.wait(GUARD)
+        time.sleep(0.2)  # (the main thread is now waiting for the workers, signals held)
+        os.kill(os.getpid(), signal.SIGINT)  # the second
+        log.append("end a")
+
+    def b():
+        log.append("start b")
+        b_started.set()
+        stop.wait(GUARD)
+        time.sleep(0.6)  # still running when the second Ctrl-C comes
+        log.append("end b")
+
+    with pytest.raises(KeyboardInterrupt):
+        run_by_dependency({"a": a, "b": b}, {}, 2, stop)
+    assert sorted(log) == ["end a", "end b", "start a", "start b"]
+
+
+def test_steps_in_a_cycle_are_refused_before_any_starts():
+    ran = []
+    with pytest.raises(ValueError, match="steps that come after each other in a cycle: a, b"):
+        run_by_dependency({"a": lambda: ran.append("a"), "b": lambda: ran.append("b"), "c": lambda: ran.append("c")},
+                          {"a": ["b"], "b": ["a"]}, 2, threading.Event())
+    assert ran == []
 
 
 def test_a_stopped_run_starts_nothing():

@@ -28,7 +28,7 @@ from typing import Callable, Iterator, Mapping, Sequence, TypeVar
 
 from ..errors import ParityError, Problem
 from ..layout import ContainerLayout
-from ..outdir import write_file
+from ..outdir import block_signals_in_this_thread, write_file
 from ..output import Progress
 from . import tether
 from .compose import ComposeCommand, ComposeProject, compose_binary, compose_message, words_of_config
@@ -389,7 +389,7 @@ def _side_by_side(actions: list) -> None:
         for action in actions:
             action()
         return
-    with ThreadPoolExecutor(max_workers=min(len(actions), MAX_PARALLEL)) as pool:
+    with ThreadPoolExecutor(max_workers=min(len(actions), MAX_PARALLEL), initializer=block_signals_in_this_thread) as pool:
         for future in [pool.submit(action) for action in actions]:
             future.result()
 
@@ -461,7 +461,7 @@ class LiveProject:
 
         if len(jobs) <= 1:
             return [run(w, job) for w, job in jobs]
-        with ThreadPoolExecutor(max_workers=min(len(jobs), MAX_PARALLEL)) as pool:
+        with ThreadPoolExecutor(max_workers=min(len(jobs), MAX_PARALLEL), initializer=block_signals_in_this_thread) as pool:
             futures = [pool.submit(run, w, job) for w, job in jobs]
         return [f.result() for f in futures]
 
