@@ -606,8 +606,8 @@ def down(manifests, workload, namespace, project, delete_claims, fmt):
 def status(manifests, secret_paths, workload, namespace, from_cluster, context, kubeconfig, project, fmt):
     """What parity runs, per workload and container, and whether each is in parity (checked live).
     With MANIFEST...: that app's workloads, each of them (one nothing runs: not up), and no other.
-    -p NAME: only that project; without it, the projects parity up made with this state directory
-    (PARITY_STATE_DIR), the others named only. Exit 0 when every workload is up, every container runs as it should
+    -p NAME: only that project; without it or MANIFESTs, the projects parity up made with this
+    state directory (PARITY_STATE_DIR), the others named only. Exit 0 when every workload is up, every container runs as it should
     (healthy where it has a probe; one that runs to completion: exited 0) and is in parity, 1 when any
     is not."""
     from .render import status_text

@@ -190,7 +190,7 @@ def _plain_name(project: str) -> bool:
 
 def made_here(project: str) -> bool:
     """Whether ``parity up`` with this state root made ``project``: its state directory is there. A
-    status without ``-p`` lists only these, so a test's or a benchmark's state root never sees a user's
+    status without ``-p`` or manifests lists only these, so a test's or a benchmark's state root never sees a user's
     environments (nor theirs its), whatever else runs on the engine."""
     return _plain_name(project) and is_real_dir(state_root() / project)
 
@@ -244,8 +244,9 @@ def status(predictions: dict[WorkloadId, WorkloadLayout], only: set[WorkloadId] 
         predictions: predicted layouts by (namespace, ``KIND/NAME``) (from the manifests given; may be empty).
         only: these workloads (the app's: each is listed, a workload nothing runs as not up), or None
             for every workload the engine runs.
-        project: one project's workloads, or None for those of the projects ``parity up`` made with
-            this state root (``made_here``; the others are named in ``elsewhere``).
+        project: one project's workloads, or None: with ``only``, the app's wherever they run (a
+            ``docker compose up`` of its generated file too); without, those of the projects
+            ``parity up`` made with this state root (``made_here``; the others named in ``elsewhere``).
         app_project: the project ``parity up`` gives the app (``only``): where a workload that is not
             up would run.
 
@@ -267,7 +268,7 @@ def status(predictions: dict[WorkloadId, WorkloadLayout], only: set[WorkloadId] 
     for (ctr_project, namespace, ref), containers in sorted(workloads_running(client, project).items()):
         if only and (namespace, ref) not in only:
             continue
-        if project is None and not made_here(ctr_project):
+        if project is None and only is None and not made_here(ctr_project):
             elsewhere.add(ctr_project)
             continue
         predicted = predictions.get((namespace, ref))

@@ -79,3 +79,28 @@ def test_status_lists_only_the_projects_of_its_own_state_root(tmp_path, docker_c
                 "check one with parity status -p PROJECT)" in text)
     assert run_parity("status", "-p", own_project.name, env=mine).returncode == 1
     assert own_project.run("status").returncode == 1  # its own state root lists it: not running
+
+
+@pytest.mark.live
+def test_status_of_manifests_checks_the_apps_workloads_that_compose_runs(tmp_path, docker_client):
+    """``docker compose up`` of the generated file, then ``parity status MANIFEST`` (no state of any
+    ``up``): the workload is checked where Compose runs it, in parity, exit 0. (The state-root scoping
+    of 2b12a93 listed it as not up, exit 1: with MANIFESTs the app's workloads are named, wherever
+    they run.)"""
+    from .helpers import compose_up, generate
+    from .test_faults_live import renamed
+
+    suffix = unique_name("-stc")
+    manifests = str(renamed(ROOT / "manifests" / "api-gateway", tmp_path / "app.yaml", suffix))
+    out = tmp_path / "out"
+    summary = generate(out, manifests)
+    env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
+    with compose_up(out, summary):
+        result = run_parity("status", manifests, "--format", "json", env=env)
+        doc = json.loads(result.stdout)
+        assert result.returncode == 0, result.stdout.decode()
+        (workload,) = doc["workloads"]
+        assert (workload["workload"], workload["up"], workload["prediction"]) == (
+            f"Pod/api-gateway{suffix}", True, "manifests")
+        assert [(c["name"], c["in_parity"]) for c in workload["containers"]] == [("api-gateway", True)]
+        assert doc["elsewhere"] == []
