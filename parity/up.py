@@ -40,7 +40,7 @@ from typing import Callable, TypeVar
 
 from .docker.emit import DATA_DIR
 from .docker.engine import (DEFAULT_TIMEOUT, Listed, by_label, connect, containers_named, engine_errors,
-                             ensure_image, first_line, project_containers, requests_errors, volumes_named)
+                             ensure_image, first_line, requests_errors, volumes_named)
 from .docker.health import SANDBOX_GONE, Condition, condition
 from .docker.inplace import swap_in_place, volume_shape
 from .docker.labels import (LABEL_CONFIG, LABEL_DIGEST, LABEL_PROJECT, LABEL_ROLE, LABEL_UP_OWNER,
@@ -577,13 +577,7 @@ class _Up:
                 return f"updated volume {name} in place"
             if name in existing:
                 self.progress(f"recreating volume {name}")
-                for ctr in project_containers(self.client, plan.project):
-                    if any(m.get("Name") == name for m in ctr.attrs.get("Mounts", [])):
-                        try:
-                            ctr.remove(force=True, v=True)
-                        except docker.errors.NotFound:
-                            pass  # it mounted another recreated volume too: removed for that one
-                        self.listed.pop(ctr.name, None)
+                self._remove_containers_mounting(name)
                 existing[name].remove(force=True)
                 action = f"recreated volume {name}"
             else:
@@ -692,10 +686,7 @@ class _Up:
                 return None
             action = f"created volume {v.docker_name}"
             if have is not None:
-                for ctr in project_containers(self.client, plan.project):
-                    if any(m.get("Name") == v.docker_name for m in ctr.attrs.get("Mounts", [])):
-                        ctr.remove(force=True, v=True)
-                        self.listed.pop(ctr.name, None)  # (made again below: a pod sandbox holds a tmpfs)
+                self._remove_containers_mounting(v.docker_name)  # (made again below: a sandbox holds a tmpfs)
                 have.remove(force=True)
                 action = f"recreated volume {v.docker_name}"
             made = self.client.volumes.create(v.docker_name, driver="local", driver_opts=v.driver_opts or None,
@@ -789,6 +780,22 @@ class _Up:
         steps += ([f"docker start -a {apps[0]}"] if len(apps) == 1 else
                   [f"docker start {' '.join(apps)}", f"docker wait {' '.join(apps)}"])
         return " && ".join(steps)
+
+    def _remove_containers_mounting(self, volume: str) -> None:
+        """Remove this project's containers that mount ``volume``, before it is recreated (a volume in
+        use cannot go), and forget them (``listed``: made again after it). One list request, whose
+        rows are not inspected one by one: the data volumes, the stores and the sandboxes are made
+        side by side, and a container another step removed meanwhile (one that mounts two recreated
+        volumes, a sandbox made again) failed the SDK's per-container inspect, and so the whole up,
+        with "No such container". Already gone: done."""
+        rows = self.client.api.containers(all=True, filters={"label": f"{LABEL_PROJECT}={self.plan.project}",
+                                                             "volume": volume})
+        for row in rows:
+            try:
+                self.client.api.remove_container(row["Id"], force=True, v=True)
+            except docker.errors.NotFound:
+                pass
+            self.listed.pop((row.get("Names") or ["/"])[0].lstrip("/"), None)
 
     def _report(self, listed: dict[str, Listed] | None) -> None:
         """The containers as they are now: ``listed`` when the run changed none of them, else listed again."""

@@ -46,7 +46,6 @@ import docker.errors  # noqa: E402
 import requests.exceptions  # noqa: E402
 
 from ..errors import ParityError  # noqa: E402
-from .labels import LABEL_PROJECT  # noqa: E402
 
 #: Seconds parity waits for the engine by default: each request, and each wait (a build, an init
 #: container, the in-place writer); ``parity up --timeout`` changes it.
@@ -220,10 +219,6 @@ def by_label(collection, **labels: str) -> list:
     if collection.__class__.__name__ == "ContainerCollection":
         return collection.list(all=True, filters=filters)
     return collection.list(filters=filters)
-
-
-def project_containers(client: docker.DockerClient, project: str) -> list:
-    return by_label(client.containers, **{LABEL_PROJECT: project})
 
 
 @dataclass(frozen=True)

@@ -189,3 +189,49 @@ def test_diff_reports_the_writable_volume_facet_the_same_static_and_live(docker_
         ("app", "/data", "volume", "a writable persistentVolumeClaim volume (persistentVolumeClaim/db)", "no mount"),
         ("app", "/work", "volume", "a writable emptyDir volume (emptyDir)", "a read-only mount"),
     ]
+
+
+RESIZED = """
+apiVersion: v1
+kind: Secret
+metadata: {{name: creds}}
+stringData: {keys}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: resized}}
+spec:
+  terminationGracePeriodSeconds: 0
+  automountServiceAccountToken: false
+  securityContext: {{fsGroup: {group}}}
+  containers:
+  - name: app
+    image: busybox:latest
+    command: ["sh", "-c", "echo Size: $(grep ' /mem ' /proc/mounts | grep -o 'size=[0-9a-z]*'); echo Keys: $(ls /creds | tr '\\\\n' ' '); echo Group: $(stat -c %g /creds); echo END; exec sleep 3600"]
+    volumeMounts: [{{name: mem, mountPath: /mem}}, {{name: creds, mountPath: /creds}}]
+  volumes:
+  - {{name: mem, emptyDir: {{medium: Memory, sizeLimit: {size}}}}}
+  - {{name: creds, secret: {{secretName: creds}}}}
+"""
+
+
+@pytest.mark.live
+def test_up_recreates_a_resized_memory_emptydir_and_a_reshaped_secret_volume_in_one_run(docker_client, tmp_path):
+    """One ``up`` that recreates a store (the tmpfs's sizeLimit changed) and a data volume (its
+    root's group, fsGroup, changed: not an in-place swap) side by side: each removes the containers mounting
+    its volume first (the app mounts both, the sandbox holds the tmpfs); the app then sees both."""
+    env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
+    project = unique_name("parity-test-resized")
+    src = tmp_path / "app.yaml"
+    try:
+        for size, keys, group, expected in (("64Mi", "{a: one}", 1000, ("size=65536k", "a", "1000")),
+                                            ("32Mi", "{a: one, b: two}", 2000, ("size=32768k", "a b", "2000"))):
+            src.write_text(RESIZED.format(size=size, keys=keys, group=group))
+            result = run_parity("up", str(src), "-p", project, env=env)
+            assert result.returncode == 0, result.stderr.decode()
+            seen = report(docker_client.containers.get(f"{project}.app"))
+            assert (seen["Size"], seen["Keys"], seen["Group"]) == expected
+        said = result.stdout.decode()
+        assert f"recreated volume {project}.creds" in said and f"recreated volume {project}.mem" in said
+    finally:
+        run_parity("down", str(src), "-p", project, "--delete-claims", env=env)
