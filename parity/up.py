@@ -584,7 +584,7 @@ class _Up:
                 action = f"created volume {name}"
             made = self.client.volumes.create(name, labels={**volume_labels[v.key], **self.owner_label})
             # The engine answers a create of an existing name with that volume, whoever made it:
-            # one made since _check_names (a race) is not ours to fill.
+            # one made since _name_checks (a race) is not ours to fill.
             if (made.attrs.get("Labels") or {}).get(LABEL_UP_OWNER) != self.owner:
                 raise ParityError(_not_ours_volume(name, plan.subject))
             return action
@@ -633,7 +633,7 @@ class _Up:
         found = self.found_networks
 
         def ensure(name: str) -> str | None:
-            if name in found:  # (_check_names: it is this app's)
+            if name in found:  # (_name_checks: it is this app's)
                 self.networks[name] = found[name]
                 return None
             self.networks[name] = self.client.networks.create(

@@ -93,13 +93,26 @@ def plugin_dirs(environ: Mapping[str, str] | None = None) -> list[str]:
     """Where the docker CLI looks for its plugins, in its order (docker/cli cli-plugins/manager
     ``getPluginDirs``): the config file's ``cliPluginsExtraDirs``, the config directory's
     ``cli-plugins`` (``$DOCKER_CONFIG``, else ``~/.docker``), then ``SYSTEM_PLUGIN_DIRS``. A config
-    file that cannot be read adds nothing (the CLI warns and goes on without it)."""
+    file that cannot be read adds nothing (the CLI warns and goes on without it).
+
+    Args:
+        environ: the environment to read ``DOCKER_CONFIG`` and ``HOME`` from (default: this process's).
+
+    Returns:
+        The directories, in the order the CLI looks in them.
+    """
     environ = os.environ if environ is None else environ
     config = environ.get("DOCKER_CONFIG") or os.path.join(environ.get("HOME") or os.path.expanduser("~"), ".docker")
     extra: list[str] = []
     try:
         with open(os.path.join(config, "config.json"), encoding="utf-8") as f:
-            listed = json.load(f).get("cliPluginsExtraDirs")
+            pairs = json.load(f, object_pairs_hook=lambda p: p)
+        listed = None
+        # Go's encoding/json, as the CLI reads it: a key matches its field whatever its case, and a
+        # later match overrides an earlier one.
+        for key, value in pairs if isinstance(pairs, list) and all(isinstance(p, tuple) for p in pairs) else ():
+            if key.lower() == "clipluginsextradirs":
+                listed = value
         if isinstance(listed, list):
             extra = [d for d in listed if isinstance(d, str)]
     except (OSError, ValueError, AttributeError):

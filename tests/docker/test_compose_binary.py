@@ -145,6 +145,20 @@ def test_the_plugin_directories_are_the_docker_clis_in_its_order(tmp_path, monke
     assert find_plugin(env) is None
 
 
+def test_the_extra_plugin_directories_key_is_read_whatever_its_case(tmp_path):
+    """The CLI reads config.json with Go's encoding/json: a key matches its field whatever its case
+    (``clipluginsextradirs``), the last match winning; parity read the exact key only, and so ran
+    another plugin than ``docker compose`` did (the review's reproduction)."""
+    config = tmp_path / "config"
+    config.mkdir()
+    env = {"DOCKER_CONFIG": str(config), "HOME": str(tmp_path)}
+    for text, first in (('{"clipluginsextradirs": ["/lower"]}', "/lower"),
+                        ('{"cliPluginsExtraDirs": ["/a"], "CLIPLUGINSEXTRADIRS": ["/b"]}', "/b"),
+                        ('["not", "an", "object"]', str(config / "cli-plugins"))):
+        (config / "config.json").write_text(text)
+        assert plugin_dirs(env)[0] == first, text
+
+
 def test_the_first_plugin_found_is_the_one_or_none_as_in_the_docker_cli(tmp_path, monkeypatch):
     """The CLI runs the first ``docker-compose`` that exists and looks no further: one that is not an
     executable file means no plugin (parity then runs ``docker compose`` and the CLI says what it
