@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import textwrap
@@ -11,6 +12,12 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+
+# A shell without job control starts a background job (`cmd &`) with SIGINT ignored, and Python then
+# installs no KeyboardInterrupt handler; the children the tests start inherit the ignore. The Ctrl-C
+# tests (tests/test_schedule.py, tests/test_faults.py) then saw nothing: restore Python's default.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs
