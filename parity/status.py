@@ -190,8 +190,8 @@ def _plain_name(project: str) -> bool:
 
 def made_here(project: str) -> bool:
     """Whether ``parity up`` with this state root made ``project``: its state directory is there. A
-    status without ``-p`` or manifests lists only these, so a test's or a benchmark's state root never sees a user's
-    environments (nor theirs its), whatever else runs on the engine."""
+    status without ``-p`` or manifests lists only these, so a test's or a benchmark's state root
+    never sees a user's environments (nor theirs its), whatever else runs on the engine."""
     return _plain_name(project) and is_real_dir(state_root() / project)
 
 

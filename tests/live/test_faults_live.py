@@ -33,6 +33,15 @@ def renamed(src: Path, dest: Path, suffix: str = SUFFIX) -> Path:
     return dest
 
 
+def diff_objects(client) -> set[str]:
+    """Every engine object a live diff's throw-away project carries its owner label on."""
+    owned = {"label": "io.parity.diff-owner"}
+    return ({f"container {c.name}" for c in client.containers.list(all=True, filters=owned)}
+            | {f"volume {v.name}" for v in client.volumes.list(filters=owned)}
+            | {f"network {n.name}" for n in client.networks.list(filters=owned)}
+            | {f"image {i.id}" for i in client.images.list(filters=owned)})
+
+
 def labelled(client, workload: str) -> dict[str, list[str]]:
     label = {"label": f"io.parity.workload={workload}"}
     return {"containers": [c.name for c in client.containers.list(all=True, filters=label)],
@@ -200,15 +209,7 @@ def test_an_engine_that_never_creates_the_container_times_out_and_leaves_nothing
     manifests = renamed(ARTICLE, tmp_path / "article.yaml")
     assert run_parity("k8s-to-docker", str(manifests), "-o", str(out)).returncode == 0
     (tmp_path / "tmp").mkdir()
-    owned = {"label": "io.parity.diff-owner"}
-
-    def diff_objects() -> set[str]:
-        return ({f"container {c.name}" for c in docker_client.containers.list(all=True, filters=owned)}
-                | {f"volume {v.name}" for v in docker_client.volumes.list(filters=owned)}
-                | {f"network {n.name}" for n in docker_client.networks.list(filters=owned)}
-                | {f"image {i.id}" for i in docker_client.images.list(filters=owned)})
-
-    before = diff_objects()
+    before = diff_objects(docker_client)
     with EngineProxy(proxy_dir / "e.sock", rb"POST /v[0-9.]+/containers/create", action="hang") as proxy:
         result = run_parity("diff", str(manifests), "--compose", str(out / "compose.yaml"), "--live", "--timeout", "5",
                             env={"DOCKER_HOST": proxy.docker_host, "TMPDIR": str(tmp_path / "tmp")})
@@ -216,7 +217,7 @@ def test_an_engine_that_never_creates_the_container_times_out_and_leaves_nothing
     assert one_line(result) == (f"parity: {out / 'compose.yaml'}: docker compose up did not finish in 5s: waiting "
                                 "for service parity-data to complete (service api-gateway depends on it); service "
                                 "pod_sandbox to start (service api-gateway depends on it)\n")
-    assert diff_objects() - before == set()
+    assert diff_objects(docker_client) - before == set()
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
@@ -232,15 +233,7 @@ def test_a_failed_connect_while_compose_up_runs_stops_it_and_leaves_nothing(tmp_
     manifests = renamed(ARTICLE, tmp_path / "article.yaml")
     assert run_parity("k8s-to-docker", str(manifests), "-o", str(out)).returncode == 0
     (tmp_path / "tmp").mkdir()
-    owned = {"label": "io.parity.diff-owner"}
-
-    def diff_objects() -> set[str]:
-        return ({f"container {c.name}" for c in docker_client.containers.list(all=True, filters=owned)}
-                | {f"volume {v.name}" for v in docker_client.volumes.list(filters=owned)}
-                | {f"network {n.name}" for n in docker_client.networks.list(filters=owned)}
-                | {f"image {i.id}" for i in docker_client.images.list(filters=owned)})
-
-    before = diff_objects()
+    before = diff_objects(docker_client)
     with EngineProxy(proxy_dir / "e.sock", rb"User-Agent: docker-sdk-python", headers=True,
                      after=rb"POST /v[0-9.]+/containers/[0-9a-f]+/start") as proxy:
         result = run_parity("diff", str(manifests), "--compose", str(out / "compose.yaml"), "--live", "--timeout", "30",
@@ -248,5 +241,5 @@ def test_a_failed_connect_while_compose_up_runs_stops_it_and_leaves_nothing(tmp_
         assert proxy.after_seen.is_set() and proxy.triggered.is_set()
     assert one_line(result).startswith(f"parity: cannot reach the Docker engine at {proxy.docker_host} (DOCKER_HOST): ")
     assert "simulated engine failure" in result.stderr.decode()
-    assert diff_objects() - before == set()
+    assert diff_objects(docker_client) - before == set()
     assert list((tmp_path / "tmp").iterdir()) == []
