@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # (importing them would import the Docker SDK)
     from .docker.plan import AppPlan
     from .down import DownResult
     from .status import StatusReport
-    from .up import UpResult
+    from .upresult import UpResult
 
 
 #: How a workload's pod runs, said after its namespace (nothing for a long-running one).

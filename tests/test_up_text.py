@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from parity.output import Painter
 from parity.render import up_text
-from parity.up import UpContainer, UpResult
+from parity.upresult import UpContainer, UpResult
 
 
 def _result(workload: str, volumes: int, notes: list[str], waited: bool = True) -> UpResult:

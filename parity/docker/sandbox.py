@@ -6,7 +6,7 @@ command, its DNS names on the project network and on its namespace's network, th
 it holds mounted) is planned here
 once for ``up``, from the same plan functions (``plan.pod_networks``, ``plan.sandbox_command``,
 ``PodPlan.ports``). ``up`` creates the networks, then each sandbox, then the pod's containers with
-``network_mode container:SANDBOX_ID`` (parity/up.py).
+``network_mode container:SANDBOX_ID`` (parity/uppods.py).
 """
 
 from __future__ import annotations

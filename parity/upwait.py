@@ -1,0 +1,97 @@
+"""``parity up --wait``: after the run, until every container is up (running; healthy where it has a
+health check; exited 0 for one that runs to completion) or one cannot get there, at most
+``--wait-timeout`` seconds; a line for each that is not up."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Callable, TypeVar
+
+from .docker.health import SANDBOX_GONE, Condition, condition
+from .docker.plan import AppPlan, PodPlan
+from .docker.sandbox import SandboxPlan
+from .upresult import UpResult
+
+if TYPE_CHECKING:  # (the SDK is imported by .docker.engine's users, after it)
+    import docker
+
+#: --wait: how often the containers are looked at, and how long a container without a health check
+#: must be seen running (same start, no restart) to count as up: a process that exits at once is
+#: caught, not taken for a running one in the instant before it exits.
+WAIT_POLL = 0.5
+STABLE = 2.0
+#: --wait-timeout's default, in seconds.
+DEFAULT_WAIT = 120
+
+T = TypeVar("T")
+
+
+class Waiting:
+    """``--wait``'s part of an ``up`` run (``up._Up``): it reads the run's ``plan``, ``client``,
+    ``pod_of`` and ``sandboxes``, asks the engine with its ``_parallel``, and fills its ``result``."""
+
+    plan: AppPlan
+    client: docker.DockerClient
+    pod_of: dict[str, PodPlan]
+    sandboxes: list[SandboxPlan]
+    result: UpResult
+    _parallel: Callable[[list[Callable[[], T]]], list[T]]
+
+    def _wait_up(self, timeout: float) -> None:
+        """--wait: until every container is up (``health.condition``: running, healthy where it has a
+        health check; exited 0 for one that runs to completion) or one cannot get there (it exited,
+        crash-loops, is unhealthy: the run stops at the first), at most ``timeout`` seconds. Each
+        pod's sandbox is waited for too (running: a sandbox that exited took the pod's network
+        namespace with it, as a dead pause container does). Each container that is not up gets a line
+        in ``result.problems``; log contents are never read."""
+        self.result.waited = True
+        deadline = time.monotonic() + timeout
+        # (init containers: up waited for them, exit 0; a CronJob's: made, never started: on demand)
+        services = [s for s in self.plan.services if not s.init and self.pod_of[s.name].run != "on-demand"]
+        # What is watched: (the name a problem line gives, the engine's container name).
+        watched = [(s.name, self.plan.container_name(s)) for s in services]
+        watched += [(sb.pod.sandbox, sb.name) for sb in self.sandboxes]
+        seen: dict[str, tuple[tuple, float]] = {}  # watched -> ((StartedAt, RestartCount), first seen)
+        while True:
+            found = self._parallel([lambda n=name: self.client.api.inspect_container(n) for _, name in watched])
+            now = time.monotonic()
+            states, pending, unsettled = {}, [], []
+            for (key, _), attrs in zip(watched, found):
+                c = states[key] = condition(attrs)
+                if c.ok and c.health is None and c.state == "running":
+                    run = (attrs["State"].get("StartedAt"), c.restarts)
+                    if seen.get(key, ((), 0.0))[0] != run:
+                        seen[key] = (run, now)
+                    if now - seen[key][1] < STABLE:
+                        unsettled.append(key)  # (up, unless it exits within STABLE s)
+                elif c.ok is None:
+                    pending.append(key)
+            failed = [key for key, _ in watched if states[key].ok is False]
+            if failed or not (pending or unsettled) or now >= deadline:
+                break
+            time.sleep(WAIT_POLL)
+        by_name = {c.name: c for c in self.result.containers}
+        for s in services:
+            c, shown = states[s.name], by_name[s.name]
+            shown.state, shown.health, shown.problem = c.state, c.health, c.problem
+        sandboxes = {sb.pod.sandbox for sb in self.sandboxes}
+        for key, name in watched:
+            if key not in (failed or pending):
+                continue
+            c = states[key]
+            problem = c.problem if failed else _not_up_in_time(c, timeout)
+            if key in sandboxes:  # (not a container of the pod's: named as the pod's sandbox)
+                self.result.problems.append(f"{key} (the pod's sandbox): {problem}{SANDBOX_GONE if failed else ''} "
+                                            f"(see: docker logs {name})")
+                continue
+            by_name[key].problem = problem
+            self.result.problems.append(f"{key}: {problem} (see: docker logs {name})")
+
+
+def _not_up_in_time(c: Condition, timeout: float) -> str:
+    """Why a container that was still settling when --wait-timeout ran out is not up."""
+    if c.health == "starting":
+        return f"not healthy within {timeout:g} s (its health check has not passed yet)"
+    if c.state == "running" and c.completes:
+        return f"still running after {timeout:g} s (it runs to completion: exit 0 was waited for)"
+    return f"not up within {timeout:g} s ({c.state})"
