@@ -14,6 +14,7 @@ from .docker.engine import Listed, first_line, requests_errors
 from .docker.inplace import swap_in_place, volume_shape
 from .docker.labels import (LABEL_PROJECT, LABEL_UP_OWNER, LABEL_VOLUME_DIGEST, LABEL_VOLUME_SHAPE,
                             compose_labels)
+from .docker.listrows import container_name
 from .docker.plan import CLAIM, DATA_SERVICE, AppPlan, DataVolume, StoreVolume
 from .errors import ParityError
 from .output import Progress
@@ -164,4 +165,4 @@ class VolumeSteps:
                 self.client.api.remove_container(row["Id"], force=True, v=True)
             except docker.errors.NotFound:
                 pass
-            self.listed.pop((row.get("Names") or ["/"])[0].lstrip("/"), None)
+            self.listed.pop(container_name(row), None)

@@ -46,6 +46,7 @@ import docker.errors  # noqa: E402
 import requests.exceptions  # noqa: E402
 
 from ..errors import ParityError  # noqa: E402
+from .listrows import container_name  # noqa: E402
 
 #: Seconds parity waits for the engine by default: each request, and each wait (a build, an init
 #: container, the in-place writer); ``parity up --timeout`` changes it.
@@ -251,8 +252,8 @@ def containers_named(client: docker.DockerClient, names: list[str]) -> dict[str,
     # narrowed here to the exact names.
     found = {}
     for row in client.api.containers(all=True, filters={"name": sorted(wanted)}):
-        name = next((n[1:] for n in row.get("Names") or () if n[1:] in wanted), None)
-        if name is not None:
+        name = container_name(row)
+        if name in wanted:
             found[name] = Listed(name, row["Id"], row.get("State") or "", row.get("Labels") or {},
                                  row.get("ImageID") or "",
                                  frozenset(m["Name"] for m in row.get("Mounts") or () if m.get("Name")))

@@ -18,6 +18,7 @@ import stat
 import tempfile
 
 from .labels import LABEL_DIFF_OWNER
+from .listrows import container_name
 
 TEMP_PREFIX = "parity-diff-"
 _TEMP_NAME = re.compile(rf"^{re.escape(TEMP_PREFIX)}(\d+)-")
@@ -80,7 +81,7 @@ def sweep(client) -> list[str]:
     for row in client.api.containers(all=True, filters=only):
         if _dead(row.get("Labels")):
             _quietly(lambda: client.api.remove_container(row["Id"], force=True, v=True))
-            removed.append(f"container {(row.get('Names') or ['/' + row['Id'][:12]])[0][1:]}")
+            removed.append(f"container {container_name(row)}")
     for vol in client.volumes.list(filters=only):
         if _dead(vol.attrs.get("Labels")):
             _quietly(lambda: vol.remove(force=True))

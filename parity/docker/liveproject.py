@@ -34,6 +34,7 @@ from . import tether
 from .compose import ComposeCommand, ComposeProject, compose_binary, compose_message, words_of_config
 from .labels import COMPOSE_PROJECT, COMPOSE_SERVICE, LABEL_DIFF_OWNER, LABEL_ROLE, ROLE_SANDBOX, run_owner
 from .leftovers import sweep, temp_dir
+from .listrows import container_name
 from .plan import TERMINATION_DIR
 
 #: The file a live diff tries to create (then removes) in each mount, as root, to see if it is writable.
@@ -341,7 +342,7 @@ class _Throwaway:
         # Both labels, as for every other kind: every service of the throw-away config carries this run's
         # owner label, so a Compose project of someone else's that happened to share the name is never touched.
         containers = listed("containers", lambda: api.containers(all=True, filters=owned))
-        _side_by_side([removal(f"container {_name(row)}",
+        _side_by_side([removal(f"container {container_name(row)}",
                                lambda row=row: api.remove_container(row["Id"], force=True, v=True))
                        for row in containers])
         # Volumes, networks and images are in use until their containers are gone.
@@ -376,10 +377,6 @@ def _made_nothing(output: str | None) -> bool:
     (``unable to get image ...: Cannot connect to the Docker daemon``, a failed connect's usual
     causes), an up stopped at once. Output not known: it may have."""
     return output is not None and not any(_STEP.match(line) for line in output.splitlines())
-
-
-def _name(row: dict) -> str:
-    return (row.get("Names") or ["/" + row["Id"][:12]])[0].lstrip("/")
 
 
 def _side_by_side(actions: list) -> None:

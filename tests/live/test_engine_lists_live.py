@@ -41,3 +41,37 @@ def test_a_container_removed_between_list_and_inspect_is_left_out(docker_client,
         for c in made[2:]:
             c.remove(force=True)
     assert sorted(ref for p, _, ref in found if p == project) == ["Deployment/web-2", "Deployment/web-3"]
+
+
+def test_the_sweep_names_a_container_another_links_to_as_docker_ps_does(docker_client):
+    """A container that another links to (the legacy ``--link``) is listed with the link's alias as a
+    name too, first when the linker's name sorts first: ``["/LINKER/alias", "/NAME"]``. The sweep of
+    dead live diffs said it removed ``container LINKER/alias`` (the first name, whatever it was)."""
+    import socket
+    import subprocess
+
+    from parity.docker.labels import LABEL_DIFF_OWNER
+    from parity.docker.leftovers import sweep
+
+    from ..conftest import unique_name
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid whose process is gone: its diff is dead, its leftovers are swept
+    name, linker = unique_name("parity-test-zz-linked"), unique_name("parity-test-aa-linker")
+    made = [docker_client.containers.run("busybox:latest", ["sleep", "60"], name=name, detach=True,
+                                         labels={LABEL_DIFF_OWNER: f"{socket.gethostname()}:{gone.pid}"})]
+    try:
+        made.append(docker_client.containers.run("busybox:latest", ["sleep", "60"], name=linker, detach=True,
+                                                 links={name: "alias"}))
+        rows = docker_client.api.containers(all=True, filters={"id": made[0].id})
+        assert rows[0]["Names"] == [f"/{linker}/alias", f"/{name}"]  # what the rule reads
+        removed = sweep(docker_client)
+        assert f"container {name}" in removed
+        assert [r for r in removed if linker in r] == []
+        assert docker_client.api.containers(all=True, filters={"id": made[0].id}) == []
+    finally:
+        for c in made:
+            try:
+                c.remove(force=True)
+            except docker.errors.NotFound:
+                pass
