@@ -257,31 +257,34 @@ class _Pod:
         obj = store.get((self.w.namespace, src.name))
         kind = "secret" if is_secret else "configmap"
         name_field = f"{src.field}.{'secretName' if is_secret and src.default_mode is not None else 'name'}"
-        if obj is None and isinstance(src, RootCAConfigMap):
-            # The cluster publishes kube-root-ca.crt in every namespace (root-ca-cert-publisher):
-            # never missing there, only here.
-            return {item.path: PayloadFile(PLACEHOLDER_ROOT_CA, default_mode, volatile=ROOT_CA_VOLATILE)
-                    for item in src.items}
-        if obj is None:
+        # The cluster publishes kube-root-ca.crt in every namespace (root-ca-cert-publisher), holding
+        # ca.crt only: never missing there, only here, whether the API server's volume or the manifest
+        # names it (a bound token written out: strimzi, Vault's and linkerd's injectors).
+        published = obj is None and not is_secret and src.name == ROOT_CA_CONFIGMAP
+        data = {SA_CA_FILE: PLACEHOLDER_ROOT_CA} if published else obj.data if obj is not None else None
+        volatile = ROOT_CA_VOLATILE if published else None
+        if data is None:
             if not src.optional:
                 self.bad(name_field, f'{kind} {go_quote(src.name)} not found in namespace {go_quote(self.w.namespace)} '
                                      "(not optional: the pod would stay in ContainerCreating)"
                                      + _elsewhere_hint(store, src.name))
             return {}
         if not src.items:
-            return {key: PayloadFile(value, default_mode) for key, value in obj.data.items()}
+            return {key: PayloadFile(value, default_mode, volatile=volatile) for key, value in data.items()}
         payload: Payload = {}
         for item in src.items:
-            if item.key not in obj.data:
+            if item.key not in data:
                 if not src.optional:
                     what = "secret key" if is_secret else "config key"
-                    hint = ("; the API server adds this volume (kube-api-access-*) for the service-account token: "
+                    hint = ("; the cluster publishes kube-root-ca.crt with ca.crt only" if published else
+                            "; the API server adds this volume (kube-api-access-*) for the service-account token: "
                             "give kube-root-ca.crt its ca.crt, or set automountServiceAccountToken: false"
                             if isinstance(src, RootCAConfigMap) else "")
                     self.bad(f"{item.field}.key",
                              f"{kind} {go_quote(src.name)} references non-existent {what}: {shown(item.key)}{hint}")
                 continue
-            payload[item.path] = PayloadFile(obj.data[item.key], default_mode if item.mode is None else item.mode)
+            payload[item.path] = PayloadFile(data[item.key], default_mode if item.mode is None else item.mode,
+                                             volatile=volatile)
         return payload
 
     # §3.3

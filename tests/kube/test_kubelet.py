@@ -630,6 +630,52 @@ def test_a_kube_root_ca_configmap_without_ca_crt_fails_the_pod_as_in_the_cluster
                               'kube-root-ca.crt its ca.crt, or set automountServiceAccountToken: false')
 
 
+#: A bound service-account token volume written out in the manifest, as strimzi's cluster operator,
+#: Vault's and linkerd's injectors write it (automountServiceAccountToken: false, then the same three
+#: sources by hand): its configMap source names the ConfigMap the cluster publishes in every namespace.
+BOUND_TOKEN = """\
+  automountServiceAccountToken: false
+  volumes:
+  - name: token
+    projected:
+      sources:
+      - serviceAccountToken: {path: token, expirationSeconds: 3607}
+      - configMap:
+          name: kube-root-ca.crt
+          ITEMS
+      - downwardAPI:
+          items: [{path: namespace, fieldRef: {fieldPath: metadata.namespace}}]
+  - name: ca
+    configMap: {name: kube-root-ca.crt, defaultMode: 0600}
+"""
+
+
+@pytest.mark.parametrize("items", ["items: [{key: ca.crt, path: ca.crt}]", "optional: false"])
+def test_a_written_out_kube_root_ca_source_is_the_clusters_published_configmap(tmp_path, items):
+    """A configMap source (projected or a volume of its own) naming kube-root-ca.crt, absent from the
+    input, is the ConfigMap the cluster's root-ca-cert-publisher makes in every namespace: ca.crt is a
+    placeholder (volatile), as in the volume the API server adds, not "not found ... would stay in
+    ContainerCreating" (strimzi's install failed whole on it)."""
+    containers = ("[{name: app, image: busybox, volumeMounts: [{name: token, mountPath: /t, readOnly: true}, "
+                  "{name: ca, mountPath: /ca}]}]")
+    w = layout_of(tmp_path, bare_pod(BOUND_TOKEN.replace("ITEMS", items), containers))
+    files = dict(w.containers[0].visible_files())
+    assert sorted(files) == ["/ca/ca.crt", "/t/ca.crt", "/t/namespace", "/t/token"]
+    for path, mode in (("/t/ca.crt", 0o644), ("/ca/ca.crt", 0o600)):
+        assert (w.contents[files[path].sha256], files[path].mode) == (b"parity.placeholder.ca.crt", mode)
+        assert "kube-root-ca.crt, which the cluster publishes in every namespace" in files[path].volatile
+
+
+def test_a_written_out_kube_root_ca_source_naming_another_key_fails_as_in_the_cluster(tmp_path):
+    """The published ConfigMap holds ca.crt only: another key is not there (the kubelet cannot mount it)."""
+    with pytest.raises(ParityError) as err:
+        layout_of(tmp_path, bare_pod(BOUND_TOKEN.replace("ITEMS", "items: [{key: root.pem, path: ca.crt}]"),
+                                     "[{name: app, image: busybox, volumeMounts: [{name: token, mountPath: /t}]}]"))
+    assert str(err.value) == (f'{tmp_path}/in.yaml: Pod/p: spec.volumes[0].projected.sources[1].configMap.items[0].key: '
+                              'configmap "kube-root-ca.crt" references non-existent config key: root.pem; the '
+                              'cluster publishes kube-root-ca.crt with ca.crt only')
+
+
 @pytest.mark.parametrize("pod_setting, account, mounted", [
     ("automountServiceAccountToken: false", "", False),
     ("automountServiceAccountToken: true", "", True),
