@@ -181,7 +181,11 @@ class _Up(StateDir, Checks, VolumeSteps, PodSteps, Waiting):
         volumes, its store volumes and its networks. An image that cannot be had is the error said
         first, as when it was asked first."""
         plan = self.plan
-        images = dict.fromkeys([sb.image for sb in self.sandboxes] + [s.image for s in plan.services])
+        images: dict[str, list[str]] = {}  # image -> the services that run it (named if it cannot be had)
+        for name, image in [(sb.pod.sandbox, sb.image) for sb in self.sandboxes] + [(s.name, s.image)
+                                                                                   for s in plan.services]:
+            images.setdefault(image, []).append(name)
+        bases = {sb.image for sb in self.sandboxes}
 
         def containers() -> None:
             self.listed = containers_named(self.client, [plan.data_container] + [
@@ -204,7 +208,8 @@ class _Up(StateDir, Checks, VolumeSteps, PodSteps, Waiting):
             wanted = up_networks(plan)
             self.found_networks = {n.name: n for n in self.client.networks.list(names=wanted) if n.name in wanted}
 
-        steps: list[Callable[[], object]] = [lambda i=i: ensure_image(self.client, i) for i in images]
+        steps: list[Callable[[], object]] = [lambda i=i, u=u: ensure_image(self.client, i, i in bases, u)
+                                             for i, u in images.items()]
         steps += [containers, networks]
         if plan.volumes:
             steps += [data_image, data_volumes]

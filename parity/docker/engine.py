@@ -172,9 +172,10 @@ def first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def ensure_image(client: docker.DockerClient, image: str, base: bool = False) -> None:
+def ensure_image(client: docker.DockerClient, image: str, base: bool = False, users: list[str] = ()) -> None:
     """An app image must exist locally or be pullable; say which, plainly, when neither
-    (``unavailable_image``; ``base``: it is the base image parity runs the pod's sandbox on)."""
+    (``unavailable_image``; ``base``: it is the base image parity runs the pod's sandbox on; ``users``:
+    the services that run it)."""
     try:
         client.images.get(image)
         return
@@ -183,21 +184,24 @@ def ensure_image(client: docker.DockerClient, image: str, base: bool = False) ->
     try:
         client.images.pull(image)
     except docker.errors.DockerException as exc:
-        raise ParityError(unavailable_image(image, first_line(exc), base)) from None
+        raise ParityError(unavailable_image(image, first_line(exc), base, users)) from None
 
 
-def unavailable_image(image: str, reason: str, base: bool = False) -> str:
-    """The one line for an image neither here nor pullable, naming it and how to get it.
+def unavailable_image(image: str, reason: str, base: bool = False, users: list[str] = ()) -> str:
+    """The one line for an image neither here nor pullable, naming it, what runs it and how to get it.
 
     Args:
         image: the image reference.
         reason: why the pull failed (the engine's or Compose's words, values already left out).
         base: the image is parity's base image (``--base-image``: the sandbox's and the data image's).
+        users: the services (containers) that run it, in plan order: a whole app's image is found by the
+            container that names it (microservices-demo's one digest-pinned image named none).
     """
     hint = f"docker pull {image} where a registry has it, or docker load a saved copy"
     if base:
         hint += "; or generate with k8s-to-docker --base-image IMAGE, an image you have (docker image ls)"
-    return f"image {image} is not available locally and cannot be pulled: {reason}; {hint}"
+    run_by = f" (run by {', '.join(users)})" if users else ""
+    return f"image {image}{run_by} is not available locally and cannot be pulled: {reason}; {hint}"
 
 
 def absent_images(client: docker.DockerClient, images: list[str]) -> list[str]:

@@ -231,12 +231,13 @@ class _Throwaway:
         the base image of a setup parity generated, its pod sandbox's: ``--base-image``)."""
         from .engine import absent_images, unavailable_image
 
-        wanted = [(svc["image"], (svc.get("labels") or {}).get(LABEL_ROLE) == ROLE_SANDBOX)
-                  for svc in self.project.services.values() if svc.get("image") and not svc.get("build")]
-        absent = absent_images(self.client, [image for image, _ in wanted])
+        wanted = [(name, svc["image"], (svc.get("labels") or {}).get(LABEL_ROLE) == ROLE_SANDBOX)
+                  for name, svc in self.project.services.items() if svc.get("image") and not svc.get("build")]
+        absent = absent_images(self.client, [image for _, image, _ in wanted])
         if not absent:
             return None
-        return unavailable_image(absent[0], reason, any(base for image, base in wanted if image == absent[0]))
+        return unavailable_image(absent[0], reason, any(base for _, image, base in wanted if image == absent[0]),
+                                 [name for name, image, _ in wanted if image == absent[0]])
 
     def _waiting_for(self) -> str:
         """What ``up`` still waited for: the dependencies whose condition no container meets yet."""

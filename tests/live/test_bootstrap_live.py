@@ -142,7 +142,7 @@ def test_failures_are_one_line_and_leave_nothing(docker_client, state, tmp_path)
     missing = run_parity("up", str(src), "-p", GW_PROJECT, env=state)
     assert missing.returncode == 2
     assert missing.stderr.decode().startswith(
-        "parity: image parity-no-such-image:1 is not available locally and cannot be pulled: ")
+        "parity: image parity-no-such-image:1 (run by api-gateway) is not available locally and cannot be pulled: ")
     assert missing.stderr.decode().endswith(  # how to get it (engine.unavailable_image)
         "; docker pull parity-no-such-image:1 where a registry has it, or docker load a saved copy\n")
     label = {"label": ["io.parity.workload=Pod/api-gateway", f"io.parity.project={GW_PROJECT}"]}

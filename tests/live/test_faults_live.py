@@ -171,7 +171,7 @@ def test_a_base_image_that_does_not_exist_fails_the_build_cleanly(tmp_path, dock
     stderr = one_line(result)
     # The image Compose could not pull, named (its own error names none), and how to get it.
     assert stderr.startswith(f"parity: {out / 'compose.yaml'}: docker compose up failed: image parity-no-such-base:1 "
-                             "is not available locally and cannot be pulled: ")
+                             "(run by pod_sandbox) is not available locally and cannot be pulled: ")
     assert stderr.endswith("; docker pull parity-no-such-base:1 where a registry has it, or docker load a saved copy; "
                            "or generate with k8s-to-docker --base-image IMAGE, an image you have (docker image ls)\n")
     # Compose's reason, with what it quoted (here the registry URL) left out: quoted

@@ -121,3 +121,22 @@ def objects(client, filters: dict) -> tuple[dict[str, str], list[str]]:
     """The containers (name: id) and volume names a label filter finds."""
     return ({c.name: c.id for c in client.containers.list(all=True, filters=filters)},
             sorted(v.name for v in client.volumes.list(filters=filters)))
+
+
+@pytest.mark.live
+def test_an_image_that_cannot_be_had_is_named_with_the_containers_that_run_it(docker_client, own_project, tmp_path):
+    """A whole app whose worker (init container and app) runs an image the engine lacks and cannot pull:
+    up exits 2 with one line naming the image and the two containers that run it (it named none, so a
+    digest-pinned image of a 12-workload app had to be searched for), and makes nothing."""
+    app = tmp_path / "app.yaml"
+    app.write_text(open(APP).read().replace("name: worker\n        image: busybox:latest",
+                                            "name: worker\n        image: parity-no-such-image:1")
+                   .replace("{name: wait, image: busybox:latest", "{name: wait, image: parity-no-such-image:1"))
+    assert app.read_text().count("parity-no-such-image:1") == 2
+    result = own_project.run("up", str(app))
+    assert result.returncode == 2
+    assert result.stderr.decode().startswith(
+        "parity: image parity-no-such-image:1 (run by team-a_worker_wait, team-a_worker_worker) is not available "
+        "locally and cannot be pulled: ")
+    assert len(result.stderr.decode().splitlines()) == 1
+    assert docker_client.containers.list(all=True, filters={"label": f"io.parity.project={own_project.name}"}) == []
