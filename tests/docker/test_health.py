@@ -224,3 +224,37 @@ def test_diff_reports_the_health_check_facet_in_text_and_json(tmp_path):
     assert (d["expected"], d["actual"]) == (
         "test -e /tmp/ready (every 5s, timeout 1s, 4 retries, start period 0s)",
         "test -e /tmp/ready (every 30s, timeout 1s, 4 retries, start period 0s)")
+
+
+def test_lifecycle_hooks_are_said_never_dropped(tmp_path):
+    """postStart and preStop hooks (ingress-nginx's controller, contour's envoy, cassandra) have no Docker
+    counterpart: each is said, naming its field, in the plan's notes, k8s-to-docker's output and the
+    README (they were in none: a preStop that drains connections was dropped silently)."""
+    text = "\n" + pod_manifest("web", """
+  terminationGracePeriodSeconds: 300
+  initContainers:
+  - name: proxy
+    image: busybox:latest
+    restartPolicy: Always
+    lifecycle: {postStart: {exec: {command: ["true"]}}, preStop: {sleep: {seconds: 5}}}
+  containers:
+  - name: app
+    image: busybox:latest
+    lifecycle: {preStop: {httpGet: {path: /drain, port: 8080}}}
+  - name: plain
+    image: busybox:latest
+""")
+    said = [d for d in _plan(tmp_path, text).differences if "lifecycle" in d]
+    assert said == [
+        "proxy: spec.initContainers[0].lifecycle.postStart: not reproduced: Docker runs no hook when it starts a "
+        "container (the kubelet runs it right after the start and kills the container when it fails)",
+        "proxy: spec.initContainers[0].lifecycle.preStop: not reproduced: Docker sends the stop signal at once "
+        "(the kubelet runs the hook first, within the pod's terminationGracePeriodSeconds, 300 s)",
+        "app: spec.containers[0].lifecycle.preStop: not reproduced: Docker sends the stop signal at once (the "
+        "kubelet runs the hook first, within the pod's terminationGracePeriodSeconds, 300 s)"]
+    out = tmp_path / "out"
+    gen = run_parity("k8s-to-docker", str(write(tmp_path, text)), "-o", str(out))
+    assert gen.returncode == 0, gen.stderr.decode()
+    for note in said:
+        assert f"  note: {note}\n" in gen.stdout.decode()
+        assert note in (out / "README.md").read_text()
