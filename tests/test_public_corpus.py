@@ -172,11 +172,11 @@ def test_a_whole_apps_notes_say_each_text_once_and_still_name_every_container(en
     each = [d for p in plan.pods for d in p.differences]
     grouped = plan.differences
     assert _said(grouped) == _said(each)
-    subjects = {s.name for s in plan.services} | {p.workload_ref for p in plan.pods}
+    subjects = {s.name for s in plan.services} | {p.subject for p in plan.pods}
     texts = [m["text"] if (m := _GROUPED.match(n)) else n.split(": ", 1)[1] for n in grouped
              if _GROUPED.match(n) or n.split(": ", 1)[0] in subjects]
     assert sorted(texts) == sorted(set(texts))  # a text said of a container or workload: one note
-    assert group_notes(each, {s.name for s in plan.services}, {p.workload_ref for p in plan.pods}) == grouped
+    assert group_notes(each, {s.name for s in plan.services}, {p.subject for p in plan.pods}) == grouped
 
 
 def test_microservices_demos_service_account_placeholders_are_one_note_each():

@@ -42,7 +42,7 @@ def group_notes(notes: list[str], containers: set[str], workloads: set[str]) -> 
     Args:
         notes: the plan's notes, in order.
         containers: the subjects that are containers (Compose service names).
-        workloads: the subjects that are workloads (``KIND/NAME``).
+        workloads: the subjects that are workloads (``PodPlan.subject``: ``KIND/NAME``).
 
     Returns:
         The notes, grouped, in the order of each group's first note.
@@ -235,10 +235,20 @@ class PodPlan:
     forwards: list[PortForward] = field(default_factory=list)
     #: The pod's network sysctls: set on the sandbox (``security.sandbox_sysctls``).
     sysctls: dict[str, str] = field(default_factory=dict)
+    #: Another selected workload has the same kind and name (in another namespace): notes name this
+    #: one with its namespace (``subject``).
+    shares_ref: bool = False
 
     @property
     def workload_ref(self) -> str:
         return f"{self.kind}/{self.name}"
+
+    @property
+    def subject(self) -> str:
+        """The workload as the plan's notes name it: ``KIND/NAME``, or ``NAMESPACE/KIND/NAME`` (as
+        ``--workload`` takes it) when another selected workload has the same kind and name: contour's
+        install runs Deployment/contour in two namespaces, and its notes said the same line twice."""
+        return f"{self.namespace}/{self.workload_ref}" if self.shares_ref else self.workload_ref
 
     def identity_labels(self) -> dict[str, str]:
         """Whose an engine object is: the pod's workload and namespace (``LABEL_NAMESPACE``: two
@@ -295,7 +305,7 @@ class AppPlan:
         """What differs from the cluster, each note once: the same words said of several containers
         (or workloads) are one note that names them all (``group_notes``)."""
         containers = {s.name for s in self.services}
-        workloads = {p.workload_ref for p in self.pods}
+        workloads = {p.subject for p in self.pods}
         return group_notes([d for p in self.pods for d in p.differences], containers, workloads)
 
     @property

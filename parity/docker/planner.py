@@ -54,8 +54,9 @@ def build_app_plan(workloads: Sequence[Workload], layouts: Sequence[WorkloadLayo
         raise ValueError(f"--base-image {base_image!r}: an image reference has no spaces or control characters")
     project = project or app_project_name(workloads)
     plan = AppPlan(project, "", base_image, flat, [], {})
+    refs = [w.ref for w in workloads]
     for w, layout, key in zip(workloads, layouts, pod_keys(workloads)):
-        plan.pods.append(_pod_plan(w, layout, inputs, key, plan))
+        plan.pods.append(_pod_plan(w, layout, inputs, key, plan, refs.count(w.ref) > 1))
         plan.contents.update(layout.contents)
     _add_services(plan, workloads, inputs, publish)
     if DATA_SERVICE in {s.name for s in plan.services}:
@@ -96,7 +97,8 @@ def _add_services(plan: AppPlan, workloads: Sequence[Workload], inputs: Inputs, 
         plan.pods[0].differences.extend(app.notes + [SERVICE_ENV_NOTE])
 
 
-def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: str, plan: AppPlan) -> PodPlan:
+def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: str, plan: AppPlan,
+              shares_ref: bool = False) -> PodPlan:
     declared = {v.name: v for v in workload.spec.volumes}
     volumes, stores = [], []
     for tree in layout.volumes:
@@ -122,7 +124,7 @@ def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: s
     hostname, domain = pod_host_and_domain(workload)
     pod = PodPlan(workload.kind, workload.name, workload.namespace, key, hostname, volumes, [], domain=domain,
                   host_aliases=list(workload.spec.host_aliases), run=workload.run,
-                  sysctls=sandbox_sysctls(workload.spec), stores=stores)
+                  sysctls=sandbox_sysctls(workload.spec), stores=stores, shares_ref=shares_ref)
     last_init: Container | None = None  # each container waits for the init container before it
     for ctr, ctr_layout in zip(workload.spec.all_containers, layout.containers):
         service = _service(workload, ctr, ctr_layout, inputs, plan, pod)
@@ -140,14 +142,14 @@ def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: s
         service.health = health.check
         pod.differences.extend(f"{service.name}: {note}" for note in health.notes)
         pod.differences.extend(f"{service.name}: {note}" for note in _lifecycle_notes(ctr, workload.spec))
-    pod.differences.extend(f"{workload.ref}: {note}" for note in host_namespace_notes(workload.spec))
+    pod.differences.extend(f"{pod.subject}: {note}" for note in host_namespace_notes(workload.spec))
     pod.differences.extend(f"{service_key(key, ctr.name)}: {note}"
                            for ctr, _, note in workload.spec.unreproduced_mounts())
     pod.differences.extend(_writable_notes(pod, workload))
     pod.differences.extend(_volatile_notes(layout, key))
     pod.differences.extend(termination_log_notes(workload.spec, lambda name: service_key(key, name)))  # (issue 13)
     if workload.scale_note:
-        pod.differences.append(f"{workload.ref}: {workload.scale_note}")
+        pod.differences.append(f"{pod.subject}: {workload.scale_note}")
     return pod
 
 

@@ -227,3 +227,25 @@ def test_workload_narrows_the_app_to_one_with_todays_names(tmp_path):
     doc = yaml.safe_load((tmp_path / "one" / "compose.yaml").read_text())
     assert doc["name"] == "parity-deployment-tenant-gateway"
     assert list(doc["services"]) == ["parity-data", "pod_sandbox", "check-config", "gateway", "log-shipper"]
+
+
+def test_a_workload_note_names_the_namespace_when_another_namespace_has_the_same_workload(tmp_path):
+    """Contour's install runs Deployment/contour (replicas: 2) and DaemonSet/envoy in two namespaces:
+    the workload notes said 'Deployment/contour: replicas: 2: parity runs one pod' twice, the same line
+    for two workloads. Qualified as --workload takes them (NS/KIND/NAME), they are one note naming both;
+    a workload whose kind and name are its own keeps KIND/NAME."""
+    spec = _API_SPEC.replace("      containers:", "      hostNetwork: true\n      containers:")
+    text = TWO_TEAMS.replace("spec:\n  selector:", "spec:\n  replicas: 2\n  selector:") + "---\n" + deployment(
+        "solo", spec.replace("configMap: {name: cfg}", "emptyDir: {}"))
+    inputs, workloads, layouts = _workloads(tmp_path, text)
+    plan = build_app_plan(workloads, layouts, inputs)
+    workload_notes = [d for d in plan.differences if "replicas" in d or "hostNetwork" in d]
+    assert workload_notes == [
+        "team-a/Deployment/api, team-b/Deployment/api (2 workloads): replicas: 2: parity runs one pod",
+        next(d for d in plan.differences if d.startswith("Deployment/solo: hostNetwork"))]
+    # The notes, the README and k8s-to-docker's output say it once.
+    out = tmp_path / "out"
+    gen = run_parity("k8s-to-docker", str(write(tmp_path, text)), "-o", str(out))
+    assert gen.returncode == 0, gen.stderr.decode()
+    assert gen.stdout.decode().count("replicas: 2: parity runs one pod") == 1
+    assert (out / "README.md").read_text().count("replicas: 2: parity runs one pod") == 1
