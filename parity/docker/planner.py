@@ -86,13 +86,14 @@ def _add_services(plan: AppPlan, workloads: Sequence[Workload], inputs: Inputs, 
         pod.differences.extend(found.notes)
         ready = [service_key(pod.key, c.name) for c in w.spec.all_containers
                  if c.readiness_probe is not None and (c.sidecar or not c.init)]
-        if ready and found.names:
+        if found.names:
             # The endpoints controller lists a pod's address only when it is Ready; a network alias
-            # answers as soon as the sandbox runs.
-            pod.differences.append(
-                f"{', '.join(ready)}: readinessProbe does not gate the Service DNS names here "
-                f"({found.names[0]} and the other names of its Services): a pod that is not ready still answers at them (in the cluster it leaves "
-                "the Service's endpoints until it is ready)")
+            # answers as soon as the sandbox runs. Said of each container in the same words, so that
+            # a whole app says it once (``group_notes``: kube-thanos' 16 workloads said it 14 times).
+            pod.differences.extend(
+                f"{svc}: readinessProbe does not gate its pod's Service DNS names here: a pod that is not ready "
+                "still answers at them (in the cluster it leaves the Service's endpoints until it is ready)"
+                for svc in ready)
     if plan.pods:  # about the app as a whole: said once
         plan.pods[0].differences.extend(app.notes + [SERVICE_ENV_NOTE])
 
@@ -230,20 +231,24 @@ def _writable_notes(pod: PodPlan, w: Workload) -> list[str]:
                 notes.append(f"{svc}: subPath {m.sub_path} of {v.type} volume \"{v.name}\" is not reproduced: "
                              f"nothing is mounted at {m.mount_path} here (Docker mounts a subpath of a volume from "
                              "API 1.45 on; this engine's API is older)")
+    volume_notes = []
     for v in w.spec.volumes:
         s = v.source
         if isinstance(s, HostPathSource):
-            notes.append(f"hostPath volume \"{v.name}\" binds {s.path} of the Docker host (not a cluster node's): "
-                         "it reaches into the host" + _host_path_type_note(s.type))
+            volume_notes.append(f"hostPath volume \"{v.name}\" binds {s.path} of the Docker host (not a cluster "
+                                "node's): it reaches into the host" + _host_path_type_note(s.type))
         elif isinstance(s, EmptyDirSource) and s.memory and s.size_limit is None:
-            notes.append(f"emptyDir volume \"{v.name}\" (medium Memory) has no sizeLimit: the cluster sizes its tmpfs "
-                         "to the pod's memory limit or the node's allocatable memory; here it is the kernel's default "
-                         "(half the host's memory)")
+            volume_notes.append(f"emptyDir volume \"{v.name}\" (medium Memory) has no sizeLimit: the cluster sizes its "
+                                "tmpfs to the pod's memory limit or the node's allocatable memory; here it is the "
+                                "kernel's default (half the host's memory)")
         elif isinstance(s, ClaimSource):
-            notes.append(f"persistentVolumeClaim {s.claim_name}: a local named volume (its storage class, size and "
-                         "access modes are the cluster's); its data survives down and up (parity down "
-                         "--delete-claims removes it)")
-    return notes + unenforced_volume_notes(w)
+            volume_notes.append(f"persistentVolumeClaim {s.claim_name}: a local named volume (its storage class, size "
+                                "and access modes are the cluster's); its data survives down and up (parity down "
+                                "--delete-claims removes it)")
+    # A volume's notes name its workload when the app has several: 'hostPath volume "dev" binds /dev/'
+    # said of longhorn's whole install named no pod. (One workload: as before, the app is the pod.)
+    volume_notes = [f"{pod.subject}: {n}" if pod.key else n for n in volume_notes + unenforced_volume_notes(w)]
+    return notes + volume_notes
 
 
 def _host_path_type_note(kind: str) -> str:

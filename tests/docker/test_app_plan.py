@@ -16,7 +16,7 @@ from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs
 from parity.kube.selection import select_workloads
 
-from ..conftest import ROOT, deployment, run_parity, write
+from ..conftest import ROOT, deployment, run_parity, service, write
 
 _API_SPEC = """\
       containers:
@@ -249,3 +249,30 @@ def test_a_workload_note_names_the_namespace_when_another_namespace_has_the_same
     assert gen.returncode == 0, gen.stderr.decode()
     assert gen.stdout.decode().count("replicas: 2: parity runs one pod") == 1
     assert (out / "README.md").read_text().count("replicas: 2: parity runs one pod") == 1
+
+
+def test_a_whole_apps_readiness_and_volume_notes_are_said_once_and_name_their_workload(tmp_path):
+    """kube-thanos' 16 workloads said 'readinessProbe does not gate the Service DNS names here (NAME and
+    the other names...)' 14 times, each with its own Service name, and longhorn's 'hostPath volume "dev"
+    binds /dev/ ...' named no workload. Said of each container in the same words, the readiness note is
+    one note naming every container; a volume's note names its workload."""
+    spec = """\
+      containers:
+      - name: app
+        image: busybox:latest
+        readinessProbe: {exec: {command: ["true"]}}
+        volumeMounts: [{name: logs, mountPath: /logs}]
+      volumes: [{name: logs, hostPath: {path: /var/log/NAME}}]
+"""
+    text = "---\n".join(deployment(n, spec.replace("NAME", n)) + "---\n" + service(n, f"{{selector: {{app: {n}}}, "
+                                                                                    "ports: [{port: 80}]}")
+                        for n in ("store", "query", "rule"))
+    inputs, workloads, layouts = _workloads(tmp_path, text)
+    notes = build_app_plan(workloads, layouts, inputs).differences
+    assert [n for n in notes if "readinessProbe does not gate" in n] == [
+        "store_app, query_app, rule_app (3 containers): readinessProbe does not gate its pod's Service DNS names "
+        "here: a pod that is not ready still answers at them (in the cluster it leaves the Service's endpoints "
+        "until it is ready)"]
+    assert [n for n in notes if "hostPath" in n] == [
+        f'Deployment/{n}: hostPath volume "logs" binds /var/log/{n} of the Docker host (not a cluster node\'s): it '
+        "reaches into the host" for n in ("store", "query", "rule")]

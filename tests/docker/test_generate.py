@@ -765,9 +765,8 @@ SAID = [
     'hostPath volume "host" binds /var/log of the Docker host (not a cluster node\'s): it reaches into the host, '
     "type Directory: compose does not check it (docker.sh and parity up run the kubelet's check)",
     *SAID_VOLUMES,
-    "app: readinessProbe does not gate the Service DNS names here (web.default and the other names of its "
-    "Services): a pod that is not ready still answers at them (in the cluster it leaves the Service's endpoints "
-    "until it is ready)"]
+    "app: readinessProbe does not gate its pod's Service DNS names here: a pod that is not ready still answers at "
+    "them (in the cluster it leaves the Service's endpoints until it is ready)"]
 
 
 def test_what_no_setup_enforces_is_said_in_the_output_the_readme_and_the_diff(tmp_path):
