@@ -83,11 +83,10 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
     if image is not None and image != image.strip():
         c.bad(f"{prefix}.image", invalid(image, "must not have leading or trailing whitespace"))
         image = None
-    elif image is not None and (not image.isprintable() or " " in image):  # (every other space is not printable)
+    elif image is not None and image and image_reference_error(image):
         # The API server takes it; the kubelet cannot parse it as a reference (image_manager.go
         # applyDefaultImageTag: ErrInvalidImageName), and no argv can carry a NUL: refused here.
-        c.bad(f"{prefix}.image", invalid(image, "not a valid image reference (the kubelet fails the "
-                                                "container with InvalidImageName: invalid reference format)"))
+        c.bad(f"{prefix}.image", invalid(image, image_reference_error(image)))
         image = None
     mounts: list[VolumeMount] = []
     paths: set[str] = set()
@@ -353,6 +352,31 @@ def _parse_lifecycle_fields(raw: dict, prefix: str, init: bool, c: _Checker, pod
         if raw.get(key) is not None:
             out[attr] = _parse_probe(raw.get(key), f"{prefix}.{key}", key, c, pod)
     return out
+
+
+#: distribution/reference regexp.go's ``ReferenceRegexp`` (name [":" tag] ["@" digest], the name a
+#: lower-case path with an optional domain and port), which the kubelet's ``ParseNormalizedNamed`` applies.
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_IMAGE_REFERENCE = re.compile(
+    rf"(?P<name>(?:(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?/)?"
+    rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
+    r"(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?")
+_IMAGE_ID = re.compile(r"[a-f0-9]{64}")  # ParseNormalizedNamed refuses a bare image ID as a name
+_NAME_MAX = 255  # reference.NameTotalLengthMax
+
+
+def image_reference_error(image: str) -> str | None:
+    """Why the kubelet cannot pull ``image`` (``applyDefaultImageTag``: ``reference.ParseNormalizedNamed``
+    fails, the container waits with InvalidImageName), or None. The API server takes any string.
+    A ``ko://`` import path (knative's and tekton's config/ before ``ko resolve``) is named as such."""
+    m = _IMAGE_REFERENCE.fullmatch(image)
+    if m and not _IMAGE_ID.fullmatch(image) and len(m["name"]) <= _NAME_MAX:
+        return None
+    why = "not a valid image reference (the kubelet fails the container with InvalidImageName: invalid reference format)"
+    if image.startswith("ko://"):
+        why += "; ko:// names a Go import path that ko builds: render the manifests with ko resolve -f DIR first"
+    return why
 
 
 _PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")

@@ -338,8 +338,34 @@ def test_an_image_holding_any_space_or_unprintable_character_inside_is_refused()
         f"test: Pod/p: spec.containers[0].image: Invalid value: {go_quote(f'busy{ch}box:1')}: not a valid image "
         "reference (the kubelet fails the container with InvalidImageName: invalid reference format)"
         for ch in odd]
-    (w,) = load_objects([_image_spec("regístry.example/äpp:1")], "test").workloads  # printable, no space
-    assert w.spec.containers[0].image == "regístry.example/äpp:1"
+    # Printable, no space, but not ASCII: distribution/reference's grammar refuses it too (corpus).
+    with pytest.raises(ParityError):
+        load_objects([_image_spec("regístry.example/äpp:1")], "test")
+
+
+@pytest.mark.parametrize("image", [
+    "busybox", "busybox:1.36", "registry.k8s.io/external-dns/external-dns:v0.15.0", "localhost:5000/a/b__c:x",
+    "[::1]:5000/a/b.c-d:e", "Registry.Example/app", "busybox:1.38.0@sha256:" + "0" * 64, "app@sha512:" + "f" * 128,
+    "a" * 255 + ":t"])
+def test_an_image_the_kubelet_can_parse_is_taken(image):
+    (w,) = load_objects([_image_spec(image)], "test").workloads
+    assert w.spec.containers[0].image == image
+
+
+@pytest.mark.parametrize("image, hint", [
+    ("ko://knative.dev/serving/cmd/activator", "; ko:// names a Go import path that ko builds: render the manifests "
+                                               "with ko resolve -f DIR first"),
+    ("Busybox", ""), ("busybox:", ""), ("busybox:-x", ""), ("--privileged", ""), ("a/-b", ""), ("a//b", ""),
+    ("busybox@sha256:abc", ""), ("f" * 64, ""), ("a" * 256, ""), ("https://registry/app", "")])
+def test_an_image_the_kubelet_cannot_parse_is_refused_naming_the_field(image, hint):
+    """distribution/reference's grammar, which the kubelet's ParseNormalizedNamed applies before it
+    pulls (the container waits with InvalidImageName): the API server takes the string, so parity took
+    knative's and tekton's ``ko://`` images and wrote them into a compose file Compose refuses whole."""
+    with pytest.raises(ParityError) as refused:
+        load_objects([_image_spec(image)], "test")
+    assert [str(p) for p in refused.value.problems] == [
+        f"test: Pod/p: spec.containers[0].image: Invalid value: {go_quote(image)}: not a valid image reference "
+        f"(the kubelet fails the container with InvalidImageName: invalid reference format){hint}"]
 
 
 def test_pod_spec_values_are_compared_and_hashed_by_their_fields():
