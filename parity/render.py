@@ -121,22 +121,38 @@ def generated_text(result: Generated, plan: AppPlan, paint: Painter) -> str:
 NOT_WAITED = "not waited for: parity up --wait waits until every container runs and is healthy"
 
 
-#: How many volumes one action may name before ``up``'s text counts them instead (the JSON lists each).
+#: How many objects of one kind one verb may name before ``up``'s text counts them instead (the JSON
+#: lists each action).
 _VOLUMES_NAMED = 3
-_VOLUME_ACTION = re.compile(r"^(created|recreated) volume \S+$")
+#: An action on one object: VERB KIND NAME (volume, network) or VERB NAME (a container or pod sandbox,
+#: by its service key; "created data container" is neither).
+_OBJECT_ACTION = re.compile(r"^(created|recreated|started) (?:(volume|network) )?(\S+)$")
 
 
 def _grouped(actions: list[str]) -> list[str]:
-    """``up``'s actions for its text: a whole app creates dozens of volumes (argo-cd: 44), each named on
-    one line that no one reads; past ``_VOLUMES_NAMED`` of one verb they are counted, where the first was."""
-    counts = Counter(m.group(1) for a in actions if (m := _VOLUME_ACTION.match(a)))
+    """``up``'s actions for its text: a whole app creates dozens of volumes (argo-cd: 44), containers and
+    pod sandboxes (contour: 10 and 6 on one line of 30 actions), each named on one line that no one reads
+    (the containers are listed below it); past ``_VOLUMES_NAMED`` of one verb and kind they are counted,
+    where the first was."""
+    from .docker.plan import SANDBOX  # (the sandbox's part of its service key; up's text only)
+
+    def kind(a: str) -> tuple[str, str] | None:
+        m = _OBJECT_ACTION.match(a)
+        if m is None:
+            return None
+        what = m.group(2) or ("pod sandbox" if m.group(3) == SANDBOX or m.group(3).endswith("_" + SANDBOX)
+                              else "container")
+        return (m.group(1), what) if (m.group(1), what) != ("started", "volume") else None
+
+    counts = Counter(k for a in actions if (k := kind(a)))
     out, said = [], set()
     for a in actions:
-        m = _VOLUME_ACTION.match(a)
-        if m and counts[m.group(1)] > _VOLUMES_NAMED:
-            if m.group(1) not in said:
-                said.add(m.group(1))
-                out.append(f"{m.group(1)} {counts[m.group(1)]} volumes")
+        k = kind(a)
+        if k and counts[k] > _VOLUMES_NAMED:
+            if k not in said:
+                said.add(k)
+                plural = "pod sandboxes" if k[1] == "pod sandbox" else k[1] + "s"
+                out.append(f"{k[0]} {counts[k]} {plural}")
             continue
         out.append(a)
     return out

@@ -74,3 +74,19 @@ def test_status_columns_are_as_wide_as_a_whole_apps_longest_service_name():
         "  web_web" + " " * 59 + "running    in parity",
         "Deployment/argocd-applicationset-controller  (namespace argocd, project p, prediction: manifests)",
         f"  {LONG} exited     not checked"]
+
+
+def test_a_whole_apps_created_containers_sandboxes_and_networks_are_counted():
+    """contour's install, six workloads over two namespaces: up's first line named each of its 30 actions
+    (every container and pod sandbox, which the lines below list again); past three of one verb and kind
+    they are counted, where the first was, as volumes were."""
+    actions = ["built image app-data:0123456789ab", "created 14 volumes", "created data container"]
+    actions += [f"created network app_{n}" for n in ("network", "by-namespace-a", "by-namespace-b", "by-namespace-c")]
+    actions += [f"created {ns}_{w}_pod_sandbox" for ns in "ab" for w in ("contour", "envoy", "certgen")]
+    actions += [f"created {ns}_{w}" for ns in "ab" for w in ("contour_contour", "envoy_envoy", "envoy_init")]
+    actions += ["recreated a_certgen_job", "started b_certgen_job"]
+    result = UpResult("6 workloads", "app", "/state/app", actions=actions, waited=False)
+    assert up_text(result, Painter(False)).splitlines()[0] == (
+        "6 workloads started (changed: built image app-data:0123456789ab; created 14 volumes; created data container; "
+        "created 4 networks; created 6 pod sandboxes; created 6 containers; recreated a_certgen_job; "
+        "started b_certgen_job); not waited for: parity up --wait waits until every container runs and is healthy")
