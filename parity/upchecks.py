@@ -92,7 +92,7 @@ class Checks:
             sec, error = s.security, s.security.config_error
             if error is None and sec.check_image_user:
                 user = self.client.images.get(s.image).attrs.get("Config", {}).get("User") or ""
-                error = verify_run_as_non_root(user, s.name, sec.pod)
+                error = verify_run_as_non_root(user, s.container, sec.pod)  # (the kubelet names the container)
             if error is not None:
                 raise ParityError(f"{s.name}: CreateContainerConfigError: {error} (the kubelet does not start "
                                   "this container; nothing was started)")

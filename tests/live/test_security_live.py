@@ -98,3 +98,21 @@ def test_up_refuses_a_run_as_non_root_container_whose_image_runs_as_root(docker_
         '(pod: "nonroot_default(u-1)", container: app) (the kubelet does not start this container; nothing '
         'was started)')
     assert docker_client.containers.list(all=True, filters={"label": f"io.parity.project={project}"}) == []
+
+
+@pytest.mark.live
+def test_a_whole_apps_run_as_non_root_refusal_names_the_kubernetes_container(docker_client, tmp_path, own_project):
+    """In a whole app (argo-cd's install) the service is WORKLOAD_CONTAINER: the line starts with it, and
+    the kubelet's text inside names the container as the kubelet does, by its Kubernetes name (it gave
+    the service name: 'container: nonroot_app')."""
+    pod = ("apiVersion: v1\nkind: Pod\nmetadata: {name: NAME, uid: u-1}\nspec:\n  SECURITY\n  containers:\n"
+           "  - name: app\n    image: busybox:latest\n    command: [sleep, '3600']\n")
+    nonroot = pod.replace("NAME", "nonroot").replace("SECURITY", "securityContext: {runAsNonRoot: true}")
+    src = str(write(tmp_path, nonroot + "---\n" + pod.replace("NAME", "other").replace("SECURITY", "hostname: other")))
+    result = own_project.run("up", src)
+    assert result.returncode == 2
+    assert result.stderr.decode().splitlines()[-1] == (
+        'parity: nonroot_app: CreateContainerConfigError: container has runAsNonRoot and image will run as root '
+        '(pod: "nonroot_default(u-1)", container: app) (the kubelet does not start this container; nothing '
+        'was started)')
+    assert docker_client.containers.list(all=True, filters={"label": f"io.parity.project={own_project.name}"}) == []
