@@ -235,3 +235,56 @@ def test_up_recreates_a_resized_memory_emptydir_and_a_reshaped_secret_volume_in_
         assert f"recreated volume {project}.creds" in said and f"recreated volume {project}.mem" in said
     finally:
         run_parity("down", str(src), "-p", project, "--delete-claims", env=env)
+
+
+@pytest.mark.live
+def test_a_container_one_volume_step_removes_while_another_lists_it_does_not_fail_up(docker_client, tmp_path,
+                                                                                    proxy_dir):
+    """The race ``_remove_containers_mounting`` (b1b8be2) closed, forced: the data volumes' step and
+    the stores' step run side by side, and each removes the containers mounting the volume it
+    recreates; the app mounts both. The request that follows one step's list for the app (its remove;
+    before b1b8be2, the SDK's inspect of each listed container) is held until the other step has
+    removed the app. ``up`` succeeds (the old code failed it with "No such container" and rolled it
+    back) and the new app sees both volumes."""
+    import re
+    import threading
+    import time
+
+    from .engineproxy import EngineProxy
+
+    env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
+    project = unique_name("parity-test-race")
+    src = tmp_path / "app.yaml"
+    try:
+        src.write_text(RESIZED.format(size="64Mi", keys="{a: one}", group=1000))
+        assert run_parity("up", str(src), "-p", project, env=env).returncode == 0
+        app = docker_client.containers.get(f"{project}.app").id
+        # Both the volume root's group (fsGroup: recreated, not swapped in place) and the tmpfs size change.
+        src.write_text(RESIZED.format(size="32Mi", keys="{a: one, b: two}", group=2000))
+        follow_up = re.escape(app).encode()
+        trigger = rb"^(?:GET /v[0-9.]+/containers/" + follow_up + rb"/json|DELETE /v[0-9.]+/containers/" + follow_up + rb"\?)"
+        removed_meanwhile = threading.Event()
+        with EngineProxy(proxy_dir / "e.sock", trigger, action="hold") as proxy:
+            def release_once_removed() -> None:
+                # (bounds, not measures: a step that never comes leaves the run to the guard below)
+                if proxy.triggered.wait(120):
+                    deadline = time.monotonic() + 120
+                    while time.monotonic() < deadline:
+                        if docker_client.api.containers(all=True, filters={"id": app}) == []:
+                            removed_meanwhile.set()
+                            break
+                        time.sleep(0.05)
+                proxy.release()
+
+            releaser = threading.Thread(target=release_once_removed, daemon=True)
+            releaser.start()
+            result = run_parity("up", str(src), "-p", project, env={**env, "DOCKER_HOST": proxy.docker_host})
+            releaser.join(10)
+        assert removed_meanwhile.is_set(), "the other step never removed the app while one step's request was held"
+        assert result.returncode == 0, result.stderr.decode()
+        said = result.stdout.decode()
+        assert f"recreated volume {project}.creds" in said and f"recreated volume {project}.mem" in said
+        seen = report(docker_client.containers.get(f"{project}.app"))
+        assert (seen["Size"], seen["Keys"], seen["Group"]) == ("size=32768k", "a b", "2000")
+    finally:
+        run_parity("down", str(src), "-p", project, "--delete-claims", env=env)
