@@ -221,9 +221,7 @@ def _parse_resources(raw: dict, prefix: str, c: _Checker) -> Resources:
                 c.bad(f"{prefix}.resources.{section}[{key}]", "must be a quantity (e.g. 500m, 64Mi)")
                 continue
             try:
-                quantity.parse(str(value))
-            except quantity.QuantityOverflow:
-                pass  # valid: only what the kubelet's int64 arithmetic makes of it is unknown
+                quantity.check(str(value))
             except ValueError:  # the decoder's error (resource.ParseQuantity, ErrFormatWrong)
                 c.bad(f"{prefix}.resources.{section}[{key}]", f"{go_quote(str(value))}: {QUANTITY_FORMAT}")
                 continue

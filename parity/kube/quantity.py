@@ -48,14 +48,8 @@ def parse(text) -> Fraction:
     """
     from fractions import Fraction
 
-    match = _RE.match(str(text).strip())
-    if not match:
-        raise ValueError(f"invalid quantity {text!r}")
-    number, exponent, suffix = match.groups()
+    number, exponent, suffix, whole, frac = _parts(text)
     sign = -1 if number.startswith("-") else 1
-    whole, dot, frac = number.lstrip("+-").partition(".")
-    if "." in frac or not (whole or frac) or (exponent and len(exponent) > 21):
-        raise ValueError(f"invalid quantity {text!r}")
     digits = (whole + frac).lstrip("0")
     if not digits:
         return Fraction(0)
@@ -78,6 +72,33 @@ def parse(text) -> Fraction:
     if num != 1 and num % 10 and value > INT64_MAX:
         value = Fraction(INT64_MAX)
     return sign * value
+
+
+def _parts(text) -> tuple[str, str | None, str | None, str, str]:
+    """A quantity's number, exponent, suffix, and the number's digits before and after the point.
+
+    Raises:
+        ValueError: not a quantity.
+    """
+    match = _RE.match(str(text).strip())
+    if not match:
+        raise ValueError(f"invalid quantity {text!r}")
+    number, exponent, suffix = match.groups()
+    whole, _, frac = number.lstrip("+-").partition(".")
+    if "." in frac or not (whole or frac) or (exponent and len(exponent) > 21):
+        raise ValueError(f"invalid quantity {text!r}")
+    return number, exponent, suffix, whole, frac
+
+
+def check(text) -> None:
+    """Whether ``text`` is a quantity, as ``parse`` reads it (any size: a valid quantity beyond
+    the kubelet's int64 arithmetic passes), without working out its value: the checks of a pod
+    spec's resources need no more, and ``parse`` would cost every run the ``fractions`` module.
+
+    Raises:
+        ValueError: not a quantity.
+    """
+    _parts(text)
 
 
 def divide_ceil(value: Fraction, divisor: Fraction, cpu: bool) -> str:

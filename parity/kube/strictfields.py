@@ -9,7 +9,6 @@ checked; custom resources and older beta versions are taken as they are.
 
 from __future__ import annotations
 
-import difflib
 from typing import Iterator
 
 from .fields import API_VERSIONS, ROOTS, TYPES
@@ -34,27 +33,46 @@ def _all_known(value: object, type_ref: str) -> bool:
     """Whether ``_walk`` would find nothing: the same descent, without the paths and generators it
     needs only to name what it finds (nearly every manifest has no unknown field, and this check ran
     on every field of every object: issue 17)."""
-    if not type_ref:
-        return True
-    if type_ref.startswith("[]"):
-        inner = type_ref[2:]
-        if inner and isinstance(value, list):
-            for item in value:
-                if not _all_known(item, inner):
+    ref = _compiled(type_ref)
+    return ref is None or _known(value, ref)
+
+
+def _compiled(type_ref: str) -> object:
+    """A type reference as ``_known`` reads it: a type name (a mapping with fields), ``[item]`` (a
+    list) or ``{"": item}`` (a map), the items compiled; None for a value with nothing to check
+    (``""``, ``[]``, ``{}``)."""
+    if type_ref.startswith(("[]", "{}")):
+        inner = _compiled(type_ref[2:])
+        return None if inner is None else [inner] if type_ref[0] == "[" else {"": inner}
+    return type_ref or None
+
+
+#: Each type's fields (a keys view: a mapping's keys are checked against it in one C-level
+#: comparison), and those of its fields that have fields of their own to check, compiled.
+_STRUCTS = {name: (fields.keys(), {key: ref for key, sub in fields.items() if (ref := _compiled(sub))})
+            for name, fields in TYPES.items()}
+
+
+def _known(value: object, ref: object) -> bool:
+    if ref.__class__ is str:
+        if isinstance(value, dict):  # (a wrong type is the loader's type checks' to report)
+            known, nested = _STRUCTS[ref]
+            if not value.keys() <= known:  # a key not a field (not a string: not one either)
+                return False
+            for key, item in value.items():
+                sub = nested.get(key)
+                if sub is not None and not _known(item, sub):
                     return False
-    elif type_ref.startswith("{}"):
-        inner = type_ref[2:]
-        if inner and isinstance(value, dict):
-            for item in value.values():
-                if not _all_known(item, inner):
+    elif ref.__class__ is list:
+        if isinstance(value, list):
+            inner = ref[0]
+            for item in value:
+                if not _known(item, inner):
                     return False
     elif isinstance(value, dict):
-        fields = TYPES[type_ref]
-        for key, item in value.items():
-            sub = fields.get(key) if isinstance(key, str) else None
-            if sub is None:
-                return False
-            if sub and not _all_known(item, sub):
+        inner = ref[""]
+        for item in value.values():
+            if not _known(item, inner):
                 return False
     return True
 
@@ -82,6 +100,8 @@ def _walk(value: object, type_ref: str, path: str) -> Iterator[tuple[str, str]]:
 
 
 def _hint(key: str, fields: dict[str, str]) -> str:
+    import difflib  # here: only a manifest with an unknown field needs it (start-up, issue 17)
+
     same_case = [f for f in fields if f.lower() == key.lower()]
     close = same_case or difflib.get_close_matches(key, list(fields), n=1, cutoff=0.8)
     return f' (did you mean "{close[0]}"?)' if close else ""

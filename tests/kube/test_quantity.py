@@ -174,3 +174,25 @@ def test_a_zero_divisor_is_the_unset_one_and_divides_by_1(tmp_path):
     out = tmp_path / "out"
     assert run_parity("k8s-to-docker", str(path), "-o", str(out)).returncode == 0
     assert "M: '67108864'" in (out / "compose.yaml").read_text()
+
+
+@given(st.one_of(
+    st.text(alphabet="0123456789.+-eEnumkKMGTPi x", max_size=12),
+    st.builds(lambda n, s: n + s, st.from_regex(r"[+-]?[0-9.]{0,6}(?:[eE][+-]?[0-9]{0,30})?", fullmatch=True),
+              st.sampled_from(["", *quantity._SUFFIXES, "Ki ", " "]))))
+def test_check_refuses_exactly_the_texts_parse_refuses(text):
+    """``quantity.check`` (the resources' check, which does not work out the value: issue 17)
+    refuses what ``parse`` refuses as no quantity, and takes what it reads, beyond int64 included."""
+    try:
+        quantity.parse(text)
+        parsed = True
+    except quantity.QuantityOverflow:
+        parsed = True  # a valid quantity, only too big for the kubelet's arithmetic
+    except ValueError:
+        parsed = False
+    try:
+        quantity.check(text)
+        checked = True
+    except ValueError:
+        checked = False
+    assert checked == parsed
