@@ -9,17 +9,17 @@ process read before the line is printed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from .output import printable
+from .values import Value, valueclass
 
 EXIT_SAME = 0
 EXIT_DIFFERENT = 1
 EXIT_ERROR = 2
 
 
-@dataclass(frozen=True)
-class Problem:
+@valueclass
+class Problem(Value):
     """One violation: where it is (file, object, field) and what is wrong."""
 
     message: str

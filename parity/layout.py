@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, TypeVar
 
 from .gcpause import gc_paused
+from .values import Value, valueclass
 
 FORMAT = "parity.layout/v2"
 #: The format before v2: the same workload objects, bare at the top level when there was one.
@@ -207,8 +208,8 @@ _PATH_OF = operator.itemgetter(0)  # an Entry's path, as a sort key in C
 WRITABLE_TYPES = ("emptyDir", "persistentVolumeClaim", "hostPath", "ephemeral")
 
 
-@dataclass(frozen=True)
-class Mount:
+@valueclass
+class Mount(Value):
     """A mount in a container: where, from which volume, and whether writes are refused.
 
     ``type``: the Kubernetes volume type (``secret``... ``emptyDir``); "" on the Docker side, where

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 
+from ..values import Value, valueclass
 from . import quantity
 from .checker import QUANTITY_FORMAT, _Checker, _check_resource_selector
 from .fieldref import CONVERTIBLE_FIELDS, ENV_FIELDS, split_subscripted
@@ -131,8 +131,8 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
     return Container(name, image, init, mounts, security, prefix, **runtime, **lifecycle_fields)
 
 
-@dataclass(frozen=True)
-class _PodContext:
+@valueclass
+class _PodContext(Value):
     """What a container's checks need from its pod."""
 
     host_users: bool = True

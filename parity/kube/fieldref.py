@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from ..values import Value, valueclass
 from . import quantity
 from .names import go_quote
 
@@ -79,8 +79,8 @@ _CLUSTER_ONLY = {"spec.nodeName": "the scheduler picks the node", "status.hostIP
                  "status.podIPs": "the pod's IPs in the cluster network"}
 
 
-@dataclass(frozen=True)
-class FieldValue:
+@valueclass
+class FieldValue(Value):
     """A downward API value, and, when the cluster's may differ, why (said in the output)."""
 
     text: str

@@ -25,19 +25,20 @@ import hashlib
 import operator
 import posixpath
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Callable
 
 from ..errors import Problems
 from ..gcpause import gc_paused
 from ..layout import (DATA_DIR_NAME, DIR, FILE, MAX_SYMLINK_HOPS, SYMLINK, ContainerLayout, Entry, Mount, MountCover,
                       Subtree, VolumeLayout, WorkloadLayout, sha256_hex)
+from ..values import Value, valueclass
 from .fieldref import DownwardAPI
 from .manifests import Inputs, Workload
 from .names import go_quote, shown
 from .podspec import (ClaimSource, ConfigMapSource, Container, DownwardFile, DownwardSource, EmptyDirSource,
                       EphemeralSource, HostPathSource, KeyToPath, OtherSource, PodSpec, ProjectedSource, SecretSource,
-                      TokenSource, Volume, VolumeMount, value)
+                      TokenSource, Volume, VolumeMount)
 
 TMPFS_ROOT_MODE = 0o1777  # emptyDir{medium: Memory}: tmpfs mounted without mode= (§1)
 DISK_ROOT_MODE = 0o777  # emptyDir{}: setupDir chmods to exactly 0777 (§1)
@@ -73,7 +74,7 @@ ROOT_CA_VOLATILE = ("the cluster's root CA (ConfigMap kube-root-ca.crt, which th
                     "namespace) is not in the input: give it to predict ca.crt")
 
 
-@value  # (a pod-spec value, as its base)
+@valueclass  # (a pod-spec value, as its base)
 class RootCAConfigMap(ConfigMapSource):
     """The injected volume's ``kube-root-ca.crt`` source. Not optional upstream, but the cluster's
     root-ca-cert-publisher makes that ConfigMap in every namespace: absent from the input, ca.crt is
@@ -202,8 +203,8 @@ def termination_log_notes(spec: PodSpec, label: Callable[[str], str] = str) -> l
         for c, path, why in termination_log_unbound(spec)]
 
 
-@dataclass(frozen=True)
-class PayloadFile:
+@valueclass
+class PayloadFile(Value):
     data: bytes
     mode: int
     fs_user: int | None = None

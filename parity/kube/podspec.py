@@ -5,57 +5,21 @@ nothing downstream of the loader reads the raw manifest. Fields parity does not 
 The raw spec is read and validated as the API server does in ``podvalidation.py`` (the pod),
 ``containervalidation.py`` (its containers) and ``volumevalidation.py`` (its volumes).
 
-The values (``@value``) are compared and hashed by their fields, as frozen dataclasses are, but
-not frozen: nothing assigns to them after the loader made them (``dataclasses.replace`` makes a
-changed copy). Don't assign to a field: a value is shared by every container and workload that
-holds it, and its hash must not change. Why not ``@dataclass(frozen=True)``: start-up. The
-``dataclasses`` module compiles each generated method with ``exec`` at every run of parity:
-``frozen`` adds a ``__setattr__``/``__delattr__`` per class and an ``__init__`` that sets each field
-through ``object.__setattr__``, and ``eq``/``hash``/``repr`` three more methods per class; ``@value``
-compiles the ``__init__`` only and shares one ``__eq__``, ``__hash__`` and ``__repr__`` (``Value``),
-which read the fields through one ``operator.attrgetter`` per class (C, as fast as the generated
-tuple). ``tests/kube/test_podspec.py`` holds the equality, hash and repr.
+The values are ``parity.values.valueclass``es: compared and hashed by their fields, as frozen
+dataclasses are, but not frozen (start-up: see ``parity/values.py``). Don't assign to a field: a
+value is shared by every container and workload that holds it, and its hash must not change.
+``tests/test_values.py`` holds the equality, hash and repr.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
-from operator import attrgetter
+from dataclasses import dataclass, field, replace
 
+from ..values import Value, valueclass
 from .names import go_quote
 
 
-class Value:
-    """What a pod-spec value shares: equality, hash and repr by its fields, in their order (as a
-    dataclass's with ``eq=True, unsafe_hash=True``)."""
-
-    __slots__ = ()
-    _fields: tuple[str, ...] = ()
-    _key = staticmethod(lambda value: ())  # the fields' values (``value`` sets one per class)
-
-    def __eq__(self, other):
-        if other.__class__ is self.__class__:
-            return self._key(self) == other._key(other)
-        return NotImplemented
-
-    def __hash__(self):
-        return hash(self._key(self))
-
-    def __repr__(self):
-        return f"{type(self).__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self._fields)})"
-
-
-def value(cls):
-    """Make ``cls`` (a ``Value`` subclass) a dataclass with only its ``__init__`` generated."""
-    cls = dataclass(eq=False, repr=False)(cls)
-    cls._fields = names = tuple(f.name for f in fields(cls))
-    getter = attrgetter(*names) if names else None
-    # (attrgetter of one name gives the value itself: a tuple keeps one shape for every class)
-    cls._key = staticmethod((lambda v: (getter(v),)) if len(names) == 1 else getter if names else (lambda v: ()))
-    return cls
-
-
-@value
+@valueclass
 class KeyToPath(Value):
     key: str
     path: str
@@ -63,7 +27,7 @@ class KeyToPath(Value):
     field: str
 
 
-@value
+@valueclass
 class SecretSource(Value):
     name: str
     items: tuple[KeyToPath, ...]
@@ -72,7 +36,7 @@ class SecretSource(Value):
     field: str
 
 
-@value
+@valueclass
 class ConfigMapSource(Value):
     name: str
     items: tuple[KeyToPath, ...]
@@ -81,7 +45,7 @@ class ConfigMapSource(Value):
     field: str
 
 
-@value
+@valueclass
 class DownwardFile(Value):
     path: str
     field_path: str | None
@@ -96,14 +60,14 @@ class DownwardFile(Value):
         return ResourceSelector(self.resource or "", self.container, self.divisor)
 
 
-@value
+@valueclass
 class DownwardSource(Value):
     items: tuple[DownwardFile, ...]
     default_mode: int | None
     field: str
 
 
-@value
+@valueclass
 class TokenSource(Value):
     path: str
     expiration_seconds: int
@@ -111,14 +75,14 @@ class TokenSource(Value):
     field: str
 
 
-@value
+@valueclass
 class ProjectedSource(Value):
     sources: tuple[SecretSource | ConfigMapSource | DownwardSource | TokenSource, ...]
     default_mode: int
     field: str
 
 
-@value
+@valueclass
 class ClaimSource(Value):
     """A persistentVolumeClaim volume: declared in the pod, or one the StatefulSet controller adds for
     each of its ``volumeClaimTemplates`` (``updateStorage``: claim ``<template>-<set>-<ordinal>``).
@@ -130,7 +94,7 @@ class ClaimSource(Value):
     template: bool = False  # from the StatefulSet's volumeClaimTemplates
 
 
-@value
+@valueclass
 class EmptyDirSource(Value):
     """``emptyDir``: a directory made for the pod, shared by its containers, gone with the pod.
     ``medium`` as written ("" disk, "Memory" tmpfs, "HugePages..."); ``size_limit`` in bytes (None:
@@ -150,7 +114,7 @@ HOST_PATH_TYPES = ("", "BlockDevice", "CharDevice", "Directory", "DirectoryOrCre
                    "Socket")
 
 
-@value
+@valueclass
 class HostPathSource(Value):
     """``hostPath``: a path of the node (here: of the Docker host) bound into the containers."""
 
@@ -158,7 +122,7 @@ class HostPathSource(Value):
     type: str = ""  # HostPathUnset: no check
 
 
-@value
+@valueclass
 class EphemeralSource(Value):
     """A generic ephemeral volume: a claim made from ``volumeClaimTemplate`` for this pod and deleted
     with it (claim ``<pod>-<volume>``); reproduced as a named volume of the pod, removed with it."""
@@ -168,7 +132,7 @@ class EphemeralSource(Value):
     size: str | None = None  # its spec.resources.requests.storage as written
 
 
-@value
+@valueclass
 class OtherSource(Value):
     """A volume type parity does not reproduce (nfs, csi, iscsi, image, gitRepo...): said, never dropped."""
 
@@ -183,7 +147,7 @@ VolumeSource = (SecretSource | ConfigMapSource | DownwardSource | ProjectedSourc
 WRITABLE_SOURCES = (EmptyDirSource, ClaimSource, HostPathSource, EphemeralSource)
 
 
-@value
+@valueclass
 class Volume(Value):
     name: str
     source: VolumeSource
@@ -220,7 +184,7 @@ class Volume(Value):
                 "or binds)")
 
 
-@value
+@valueclass
 class VolumeMount(Value):
     name: str
     mount_path: str
@@ -229,13 +193,13 @@ class VolumeMount(Value):
     field: str
 
 
-@value
+@valueclass
 class SeccompProfile(Value):
     type: str  # Localhost, RuntimeDefault or Unconfined
     localhost_profile: str | None = None
 
 
-@value
+@valueclass
 class SecurityContext(Value):
     """A container's ``securityContext``, or the pod's (``PodSecurityContext``: the fields both have).
     None: not set (the pod's value, or the runtime's default, applies)."""
@@ -263,7 +227,7 @@ class SecurityContext(Value):
                        seccomp_profile=self.seccomp_profile or pod.seccomp_profile)
 
 
-@value
+@valueclass
 class KeySelector(Value):
     """``valueFrom.secretKeyRef`` / ``configMapKeyRef``: one key of a Secret or ConfigMap."""
 
@@ -273,14 +237,14 @@ class KeySelector(Value):
     optional: bool
 
 
-@value
+@valueclass
 class FieldSelector(Value):
     """``fieldRef``: a field of the pod (``metadata.name``, ``metadata.labels['k']``...)."""
 
     field_path: str
 
 
-@value
+@valueclass
 class ResourceSelector(Value):
     """``resourceFieldRef``: a container's request or limit, divided (rounded up) by ``divisor``."""
 
@@ -289,7 +253,7 @@ class ResourceSelector(Value):
     divisor: str | None  # as written; None: 1
 
 
-@value
+@valueclass
 class EnvVar(Value):
     name: str
     value: str  # "" when valueFrom gives it
@@ -297,7 +261,7 @@ class EnvVar(Value):
     field: str
 
 
-@value
+@valueclass
 class EnvFromSource(Value):
     prefix: str
     kind: str  # "secret" or "configMap"
@@ -306,7 +270,7 @@ class EnvFromSource(Value):
     field: str
 
 
-@value
+@valueclass
 class ContainerPort(Value):
     container_port: int
     host_port: int | None  # None: not set (0, the API's zero value, is not set either: nothing is published)
@@ -316,7 +280,7 @@ class ContainerPort(Value):
     field: str
 
 
-@value
+@valueclass
 class Resources(Value):
     """``resources``: quantities as written (``500m``, ``64Mi``), each checked to parse."""
 
@@ -324,12 +288,12 @@ class Resources(Value):
     limits: dict[str, str] = field(default_factory=dict)
 
 
-@value
+@valueclass
 class ExecAction(Value):
     command: tuple[str, ...]
 
 
-@value
+@valueclass
 class HTTPGetAction(Value):
     port: int | str  # a number or a named container port
     path: str = "/"
@@ -338,19 +302,19 @@ class HTTPGetAction(Value):
     headers: tuple[tuple[str, str], ...] = ()
 
 
-@value
+@valueclass
 class TCPSocketAction(Value):
     port: int | str
     host: str | None = None
 
 
-@value
+@valueclass
 class GRPCAction(Value):
     port: int
     service: str | None = None
 
 
-@value
+@valueclass
 class SleepAction(Value):
     seconds: int
 
@@ -358,7 +322,7 @@ class SleepAction(Value):
 Handler = ExecAction | HTTPGetAction | TCPSocketAction | GRPCAction | SleepAction
 
 
-@value
+@valueclass
 class Probe(Value):
     """A liveness, readiness or startup probe, with the API server's defaults filled in."""
 
@@ -372,20 +336,20 @@ class Probe(Value):
     field: str = ""
 
 
-@value
+@valueclass
 class Lifecycle(Value):
     post_start: Handler | None
     pre_stop: Handler | None
     field: str
 
 
-@value
+@valueclass
 class HostAlias(Value):
     ip: str
     hostnames: tuple[str, ...]
 
 
-@value
+@valueclass
 class Sysctl(Value):
     name: str
     value: str

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import Problems
+from ..values import Value, valueclass
 from .names import dns1123_label_errors, go_quote, invalid, ip_address_errors, label_value_errors, \
     port_name_errors, qualified_name_errors, shown
 
@@ -23,8 +24,8 @@ HEADLESS = "None"  # core.ClusterIPNone
 PORT_RANGE_ERROR = "must be between 1 and 65535, inclusive"  # IsValidPortNum
 
 
-@dataclass(frozen=True)
-class ServicePort:
+@valueclass
+class ServicePort(Value):
     """One ``spec.ports[i]``, defaulted: ``target_port`` is a number or a container port's name."""
 
     name: str  # "" when unnamed (only a single port may be)

@@ -8,10 +8,10 @@ renders them (their files are templates or patches, not the objects the cluster 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from ..errors import ParityError, Problem
 from ..safefile import FileRefused, read_stream
+from ..values import Value, valueclass
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 #: The files that make a directory a kustomization (kustomize's own list, konfig.RecognizedKustomizationFileNames).
@@ -20,8 +20,8 @@ CHART_FILE = "Chart.yaml"
 KUSTOMIZE_TIMEOUT = 120  # seconds for rendering one kustomization
 
 
-@dataclass(frozen=True)
-class Rendered:
+@valueclass
+class Rendered(Value):
     """Manifests produced by a command (``-k``) rather than read from a file.
 
     Attributes:

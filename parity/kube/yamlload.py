@@ -26,12 +26,12 @@ import math
 import operator
 import re
 import struct
-from dataclasses import dataclass
 
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from ..gcpause import gc_paused
+from ..values import Value, valueclass
 
 _INT_TAG = "tag:yaml.org,2002:int"
 _FLOAT_TAG = "tag:yaml.org,2002:float"
@@ -184,8 +184,8 @@ def _go_format_float32(f: float) -> str:
     return f"{sign}{digits[:point]}.{digits[point:]}"
 
 
-@dataclass(frozen=True)
-class DuplicateKey:
+@valueclass
+class DuplicateKey(Value):
     """A key given twice in one mapping. kubectl's ``apply -f`` keeps the last silently (go-yaml v2's
     non-strict ``setMapIndex``); ``apply -k`` (kustomize, yaml.v3) and strict decoders refuse it with
     "mapping key ... already defined at line N". The loader keeps the last, as kubectl does, and

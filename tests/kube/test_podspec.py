@@ -379,7 +379,7 @@ def test_pod_spec_values_are_compared_and_hashed_by_their_fields():
 
 
 def test_every_pod_spec_value_compares_hashes_and_shows_as_its_dataclass_did():
-    """``podspec.value`` generates only ``__init__`` and shares ``Value``'s ``__eq__``/``__hash__``/
+    """``values.valueclass`` generates only ``__init__`` and shares ``Value``'s ``__eq__``/``__hash__``/
     ``__repr__`` (start-up): for every value class, against what ``@dataclass(unsafe_hash=True)``
     generates for the same fields (one field, several, a dict field), equality within and across
     classes, the hash, and the repr are the dataclass's."""
