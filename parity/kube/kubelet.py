@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import hashlib
 import operator
 import posixpath
@@ -226,7 +227,12 @@ def timestamp_dir_name(volume: str, payload: Payload, epoch: int) -> str:
         f = payload[path]
         h.update(f"{path}\0{f.mode}\0{f.fs_user}\0".encode() + bytes.fromhex(f.sha256))
     suffix = int.from_bytes(h.digest()[:4], "big")
-    return time.strftime("..%Y_%m_%d_%H_%M_%S", time.gmtime(epoch)) + f".{suffix}"
+    return f"{_timestamp(epoch)}.{suffix}"
+
+
+@functools.lru_cache(maxsize=8)  # one epoch per run: formatted once, not once per volume
+def _timestamp(epoch: int) -> str:
+    return time.strftime("..%Y_%m_%d_%H_%M_%S", time.gmtime(epoch))
 
 
 def _elsewhere_hint(store: dict, name: str) -> str:
@@ -444,46 +450,49 @@ class VolumeTree:
             if err:
                 problems_cb(path, err)
                 return
-        payload = {posixpath.normpath(p): f for p, f in payload.items()}  # validatePayload cleans paths
-        self.entries[ts_name] = Entry(ts_name, DIR, TS_DIR_MODE, 0, 0)
+        payload = {_clean_path(p): f for p, f in payload.items()}  # validatePayload cleans paths
+        entries = self.entries
+        entries[ts_name] = Entry(ts_name, DIR, TS_DIR_MODE, 0, 0)
         for path in sorted(payload):
             f = payload[path]
             parts = path.split("/")
             for i in range(1, len(parts)):
                 d = f"{ts_name}/" + "/".join(parts[:i])
-                existing = self.entries.get(d)
+                existing = entries.get(d)
                 if existing is not None and existing.type != DIR:
                     problems_cb(path, f"'{'/'.join(parts[:i])}' is both a file and a directory in the payload")
                     return
-                self.entries.setdefault(d, Entry(d, DIR, INTERMEDIATE_DIR_MODE, 0, 0))
+                if existing is None:
+                    entries[d] = Entry(d, DIR, INTERMEDIATE_DIR_MODE, 0, 0)
             full = f"{ts_name}/{path}"
-            if full in self.entries and self.entries[full].type == DIR:
+            existing = entries.get(full)
+            if existing is not None and existing.type == DIR:
                 problems_cb(path, f"'{path}' is both a file and a directory in the payload")
                 return
-            self.entries[full] = Entry(full, FILE, f.mode, f.fs_user if f.fs_user is not None else 0, 0,
-                                       len(f.data), f.sha256, volatile=f.volatile)
+            entries[full] = _new_entry((full, FILE, f.mode, f.fs_user if f.fs_user is not None else 0, 0,
+                                        len(f.data), f.sha256, None, f.volatile))
         if self.fs_group is not None:
             self._fs_group_walk()
         # ..data and the top-level links are made after the walk, in the (setgid, when fsGroup) root:
         # they take the root's group as every new entry there does (§5).
         link_gid = self.root.gid if self.root.mode & 0o2000 else 0
         self._links = True
-        self.entries[DATA_DIR_NAME] = Entry(DATA_DIR_NAME, SYMLINK, 0o777, 0, link_gid, target=ts_name)
+        entries[DATA_DIR_NAME] = Entry(DATA_DIR_NAME, SYMLINK, 0o777, 0, link_gid, target=ts_name)
         for first in sorted({p.split("/")[0] for p in payload}):
-            if first not in self.entries:  # createUserVisibleFiles: only when the name is free
-                self.entries[first] = Entry(first, SYMLINK, 0o777, 0, link_gid, target=f"{DATA_DIR_NAME}/{first}")
+            if first not in entries:  # createUserVisibleFiles: only when the name is free
+                entries[first] = Entry(first, SYMLINK, 0o777, 0, link_gid, target=f"{DATA_DIR_NAME}/{first}")
 
     def _fs_group_walk(self) -> None:
         """``VolumeOwnership.ChangePermissions`` with the read-only mask (§5)."""
         gid = self.fs_group or 0
-        for path, e in list(self.entries.items()):
-            if e.type == FILE:
-                mode = e.mode | FS_GROUP_FILE_MASK
-            elif e.type == DIR:
-                mode = e.mode | FS_GROUP_DIR_MASK
-            else:
-                mode = e.mode
-            self.entries[path] = Entry(path, e.type, mode, e.uid, gid, e.size, e.sha256, e.target, e.volatile)
+        entries = self.entries
+        for path, e in list(entries.items()):
+            kind, mode = e[1], e[2]
+            if kind == FILE:
+                mode |= FS_GROUP_FILE_MASK
+            elif kind == DIR:
+                mode |= FS_GROUP_DIR_MASK
+            entries[path] = _new_entry((path, kind, mode, e[3], gid) + e[5:])
 
     def placed(self, rel: str, mount_path: str) -> list[Entry]:
         """Entries at and below ``rel`` (a real path, "" for the root) as a container mounting it at
@@ -519,6 +528,14 @@ class VolumeTree:
         return found
 
 
+#: An Entry from the tuple of all its fields, without the Python-level ``__new__`` NamedTuple
+#: generates (once per entry of every volume: issue 17).
+_new_entry = functools.partial(tuple.__new__, Entry)
+#: ``posixpath.normpath`` of a payload path, once per distinct path (pods repeat their items' paths).
+_clean_path = functools.lru_cache(maxsize=4096)(posixpath.normpath)
+
+
+@functools.lru_cache(maxsize=4096)  # pods repeat their items' paths
 def validate_payload_path(path: str) -> str | None:
     """``validatePath`` (§2.1): the whole mount fails on a bad payload path."""
     if not path:
