@@ -34,7 +34,8 @@ CORPUS = str(ROOT / "tests" / "fixtures" / "public")
 #: (ingress-nginx, made up here), one configMap in two containers (istio's prometheus render), nested
 #: mounts in a DaemonSet (metallb: /etc/metallb/memberlist in /etc/metallb), a Secret the install
 #: creates empty (kubernetes-dashboard), 33 dashboards from a ConfigMapList with a nested mount listed
-#: before its parent (kube-prometheus' grafana), a StatefulSet with a claim template (istio's loki render).
+#: before its parent (kube-prometheus' grafana), a StatefulSet with a claim template (istio's loki render),
+#: a bound token volume written out with kube-root-ca.crt's placeholder and automounting off (strimzi).
 LIVE_SAMPLE = [
     ("argo-cd", "sts/argocd-application-controller"),
     ("linkerd-control-plane", "deploy/linkerd-destination"),
@@ -44,6 +45,7 @@ LIVE_SAMPLE = [
     ("kubernetes-dashboard", "deploy/kubernetes-dashboard"),
     ("kube-prometheus", "deploy/grafana"),
     ("istio-addons-loki", "sts/loki"),
+    ("strimzi", "deploy/strimzi-cluster-operator"),
 ]
 
 #: What a workload's generated setup needs beyond a plain container, as ``diff --live`` refuses it (the
