@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import posixpath
 import re
 import secrets as _random
 import shutil
@@ -419,9 +420,8 @@ class LiveProject:
     def read(self, wanted: Sequence[Wanted]) -> list[Read]:
         """What each wanted service's container shows at its paths. The engine serves requests in
         parallel (as it does Compose's), and each path's archive takes it tens of milliseconds, so
-        the reads go side by side: the containers, then every path of every container, then (in a
-        throw-away project) the write probes, which must not run while a path is read (a probe's
-        file would show in the archive).
+        the reads go side by side: the containers, then every path of every container and (in a
+        throw-away project) each running container's write probe (``probe_writes``) at once.
 
         Args:
             wanted: the containers to read, in order.
@@ -436,18 +436,36 @@ class LiveProject:
         from .readback import container_layout, read_path
 
         found = self._each([(w, lambda w=w: next(iter(self.containers(w.service)), None)) for w in wanted])
-        reads = [(i, path) for i, (w, ctr) in enumerate(zip(wanted, found)) if ctr is not None for path in w.paths]
-        trees = dict(zip(reads, self._each([(wanted[i], lambda i=i, path=path: read_path(
-            found[i], path, path in wanted[i].roots)) for i, path in reads])))
-        layouts = [None if ctr is None else
-                   container_layout(ctr, w.name, list(w.paths), w.init, fresh=True,
-                                    trees={path: trees[i, path] for path in w.paths})
-                   for i, (w, ctr) in enumerate(zip(wanted, found))]
-        if self.throwaway:
-            probed = iter(self._each([(w, lambda ctr=ctr, layout=layout: self.probe_writes(ctr, layout))
-                                      for w, ctr, layout in zip(wanted, found, layouts) if ctr is not None]))
-            layouts = [None if ctr is None else next(probed) for ctr in found]
-        return [Read(ctr, layout) for ctr, layout in zip(found, layouts)]
+        # The engine serialises an exec's creation with a running archive of the same container (both
+        # take the container's lock; an archive holds it until it is read) but not the exec's run: each
+        # probe is created first, then runs while the archives are read (its run is as long as one).
+        probed = [i for i, (w, ctr) in enumerate(zip(wanted, found))
+                  if self.throwaway and ctr is not None and ctr.status == "running" and w.paths]
+        execs = dict(zip(probed, self._each([(wanted[i], lambda i=i: self._create_probe(found[i], wanted[i].paths))
+                                              for i in probed])))
+        # Each container's probe, then its paths: a failure is raised for the first container in order.
+        jobs = [(i, path) for i, (w, ctr) in enumerate(zip(wanted, found))
+                if ctr is not None for path in ([None] if i in execs else []) + list(w.paths)]
+        done = dict(zip(jobs, self._each([
+            (wanted[i], lambda i=i: self._run_probe(execs[i])) if path is None else
+            (wanted[i], lambda i=i, path=path: read_path(found[i], path, path in wanted[i].roots))
+            for i, path in jobs])))
+        answers = {i: done[i, None] for i in execs}
+        trees = {key: entries for key, entries in done.items() if key[1] is not None}
+        out = []
+        for i, (w, ctr) in enumerate(zip(wanted, found)):
+            if ctr is None:
+                out.append(Read(None, None))
+                continue
+            # Where the probe could write, an archive read meanwhile may catch its file: parity's, not the
+            # setup's (one of that name there before is the probe's to remove). Where it could not, a file
+            # of that name is the setup's own.
+            said = answers.get(i, [])
+            own = {posixpath.join(path, LIVE_PROBE) for k, path in enumerate(w.paths) if k < len(said) and said[k] == "w"}
+            layout = container_layout(ctr, w.name, list(w.paths), w.init, fresh=True, trees={
+                path: [e for e in trees[i, path] if e.path not in own] for path in w.paths})
+            out.append(Read(ctr, probe_writes(layout, answers[i]) if i in answers else layout))
+        return out
 
     def _each(self, jobs: list[tuple[Wanted, Callable[[], T]]]) -> list[T]:
         """Each job's result, the jobs run side by side (at most ``MAX_PARALLEL``), each an engine
@@ -463,20 +481,38 @@ class LiveProject:
             futures = [pool.submit(run, w, job) for w, job in jobs]
         return [f.result() for f in futures]
 
-    def probe_writes(self, ctr, layout: ContainerLayout) -> ContainerLayout:
-        """Read-only by flag is not enough: try to write as root, as an attacker in the app would.
-        Only in a throw-away project (a running one is the user's: parity writes nothing there).
-        One exec tries every mount; a mount it could not try (no shell in the image) is taken as
-        refusing writes, as its flag says."""
-        if ctr.status != "running" or not layout.mounts:
-            return layout
-        result = ctr.exec_run(["sh", "-c", _PROBE_SCRIPT, "sh", *(m.path for m in layout.mounts)], user="0")
-        answers = (result.output or b"").decode("ascii", "replace").split()
-        mounts = []
-        for i, m in enumerate(layout.mounts):
-            writable = i < len(answers) and answers[i] == "w"
-            mounts.append(type(m)(m.path, m.volume, m.read_only and not writable, m.sub_path, m.source, m.type))
-        return ContainerLayout(layout.name, layout.init, mounts, layout.entries)
+    def _create_probe(self, ctr, paths: Sequence[str]) -> str:
+        """The write probe's exec in ``ctr`` for ``paths``, created (``_run_probe`` runs it): as root,
+        one ``w`` or ``r`` line per path (``_PROBE_SCRIPT``)."""
+        return self.client.api.exec_create(ctr.id, ["sh", "-c", _PROBE_SCRIPT, "sh", *paths], user="0")["Id"]
+
+    def _run_probe(self, exec_id: str) -> list[str]:
+        """The answers of a probe ``_create_probe`` made, one per path in order; fewer (none: no shell
+        in the image) when it could not try them all."""
+        output = self.client.api.exec_start(exec_id)
+        return (output or b"").decode("ascii", "replace").split()
+
+
+def probe_writes(layout: ContainerLayout, answers: Sequence[str]) -> ContainerLayout:
+    """Read-only by flag is not enough: the probe (``LiveProject._create_probe``) tried to write in
+    each mount as root, as an attacker in the app would, only in a throw-away project (a running
+    one is the user's: parity writes nothing there). A mount it could not try (no shell in the
+    image) is taken as refusing writes, as its flag says.
+
+    Args:
+        layout: the container's layout as read, its mounts in the probed paths' order.
+        answers: the probe's answers (``w``: root created and removed a file there).
+
+    Returns:
+        The layout, each mount read-only only if its flag says so and the probe could not write.
+    """
+    if not layout.mounts:
+        return layout
+    mounts = []
+    for i, m in enumerate(layout.mounts):
+        writable = i < len(answers) and answers[i] == "w"
+        mounts.append(type(m)(m.path, m.volume, m.read_only and not writable, m.sub_path, m.source, m.type))
+    return ContainerLayout(layout.name, layout.init, mounts, layout.entries)
 
 
 #: Engine requests at once (reads, removals): the engine's own limits are far above; this bounds

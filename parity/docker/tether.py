@@ -32,7 +32,10 @@ class Tethered:
         self.started = time.monotonic()
         #: what it printed (stdout, then stderr), once it has ended or been stopped (None: not known)
         self.output: str | None = None
-        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), str(os.getpid()), *argv],
+        # The guard runs without ``site`` (-S: it imports only the standard library; 7-10 ms less before
+        # the command starts, the editable install's finder not loaded) and isolated (-I: no PYTHON*
+        # variable, no user site, not its own directory first on sys.path, which holds parity's modules).
+        self.proc = subprocess.Popen([sys.executable, "-I", "-S", os.path.abspath(__file__), str(os.getpid()), *argv],
                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, env=env,
                                      start_new_session=True)  # its own group: killed whole, and no terminal Ctrl-C

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -23,13 +24,15 @@ import pytest
 import yaml
 
 from parity.docker.labels import COMPOSE_PROJECT
+from parity.docker.liveproject import LIVE_PROBE
 
 from ..conftest import ROOT, run_on_a_terminal, run_parity, unique_name
-from ..diffcases import (ARTICLE, CASES, DIFF_KEYS, DOC_KEYS, GW, MODE_SPECIFIC, NO_AUTOMOUNT, OLD_KEY, ROTATED_KEY,
-                         TERMINATION_LOG, Case, case_article, case_missing_fs_group, case_prebuilt_data_image, edit_compose, manifests_copy,
-                         run_diff, verdict)
+from ..diffcases import (ARTICLE, CASES, DIFF_KEYS, DOC_KEYS, GW, MODE_SPECIFIC, NO_AUTOMOUNT, OLD_KEY, ROTATED_KEY, SA,
+                         TERMINATION_LOG, Case, add_to_payload, case_article, case_missing_fs_group, case_prebuilt_data_image,
+                         case_writable_mount, edit_compose, manifests_copy, run_diff, verdict)
 from ..dockerfilecases import CASES as DOCKERFILE_CASES
 from ..dockerfilecases import write_setup
+from .engineproxy import EngineProxy
 
 #: Every test here leaves no throw-away project, stand-in tag or image behind (tests/live/conftest.py).
 pytestmark = pytest.mark.usefixtures("leaves_nothing_behind")
@@ -445,6 +448,28 @@ def test_a_sigkilled_live_diff_leaves_what_the_next_run_removes(docker_client, t
     assert result.returncode == 0, result.stderr.decode()
     assert _owned_by(docker_client, victim.pid) == {"containers": [], "volumes": [], "networks": [], "images": []}
     assert list(temp.iterdir()) == []
+
+
+@pytest.mark.live
+def test_the_write_probe_runs_beside_the_reads_and_its_file_is_never_read_back(docker_client, tmp_path, proxy_dir):
+    """In a throw-away project each running container's write probe (one exec) is created before its
+    paths are read and runs while they are (issue 17: it ran after them, 60-70 ms more a run). Its
+    file, in a mount it could write, is never read back, whether an archive catches it or not: here
+    one is there before the probe (the data image puts it at the top of a writable volume), the probe
+    removes it, and only the two writable mounts are reported. On the old code the probe was created
+    after the archives and the file showed as an extra one."""
+    case = case_writable_mount(tmp_path)
+    add_to_payload(case.compose, f"parity/volumes/secrets/{LIVE_PROBE}", b"")
+    with EngineProxy(proxy_dir / "e.sock", rb"(?!)", watch_only=True) as proxy:  # (a trigger that matches nothing: it only watches)
+        result = run_parity("diff", *case.manifests, "--compose", str(case.compose), "--live", "--format", "json",
+                            env={"DOCKER_HOST": proxy.docker_host})
+    assert (result.returncode, result.stderr) == (1, b""), result.stderr.decode()
+    assert {(d["container"], d["path"], d["kind"]) for d in json.loads(result.stdout)["differences"]} == {
+        (GW, "/etc/secrets", "writable"), (GW, SA, "writable")}
+    asked = [m.groups() for m in map(re.compile(rb"^\S+ /v[0-9.]+/containers/([0-9a-f]+)/(exec|archive)\b").match,
+                                     proxy.seen) if m]
+    assert [kind for _, kind in asked] == [b"exec", b"archive", b"archive"], asked  # the probe first
+    assert len({ctr for ctr, _ in asked}) == 1  # (the app's container: one probe, one archive per mount)
 
 
 @pytest.mark.live
