@@ -46,9 +46,14 @@ class DownResult:
     workload: str | None
     project: str
     removed: Removed
+    #: The other projects where ``parity up`` runs the workload (said when nothing of it was in
+    #: ``project``: ``up APP`` then ``down APP --workload W`` looks in W's own default project).
+    elsewhere: list[str] = field(default_factory=list)
+    namespace: str | None = None  # the workload's, when ``down`` was given it
 
     def to_json(self) -> dict:
-        return {"workload": self.workload, "project": self.project, "removed": self.removed.to_json()}
+        return {"workload": self.workload, "project": self.project, "removed": self.removed.to_json(),
+                "elsewhere": self.elsewhere}
 
 
 def down_json(results: list[DownResult]) -> dict:
@@ -92,7 +97,7 @@ def down(workload_ref: str | None, project: str, namespace: str | None = None,
     client = connect()
     with project_lock(project, workload_ref or f"project {project}") as lock:
         lock.write_journal({"command": "down", "owner": run_owner()})
-        removed = _remove_labelled(client, workload_ref, project, namespace, delete_claims)
+        removed, elsewhere = _remove_labelled(client, workload_ref, project, namespace, delete_claims)
         # An app's other workloads still run from the state directory (their subPath files):
         # it goes with the project's last container.
         if workload_ref is None or not any(made_by_up(c.labels, project)
@@ -101,13 +106,15 @@ def down(workload_ref: str | None, project: str, namespace: str | None = None,
             lock.unlink()  # (a killed up's journal goes with it: everything it made was removed)
         else:
             lock.write_journal(None)
-    return DownResult(workload_ref, project, removed)
+    return DownResult(workload_ref, project, removed, elsewhere, namespace)
 
 
 def _remove_labelled(client, workload_ref: str | None, project: str, namespace: str | None,
-                     delete_claims: bool = False) -> Removed:
+                     delete_claims: bool = False) -> tuple[Removed, list[str]]:
+    """What goes, and (of a workload) the other projects where ``parity up`` runs it."""
     label = {LABEL_WORKLOAD: workload_ref} if workload_ref else {LABEL_PROJECT: project}
     removed = Removed()
+    elsewhere: set[str] = set()
 
     def goes(labels: dict | None) -> bool:
         labels = labels or {}
@@ -120,6 +127,9 @@ def _remove_labelled(client, workload_ref: str | None, project: str, namespace: 
         if goes(ctr.labels):
             ctr.remove(force=True, v=True)  # v: anonymous volumes too, they may hold secrets
             removed.containers.append(ctr.name)
+        elif workload_ref and (not namespace or ctr.labels.get(LABEL_NAMESPACE, namespace) == namespace) \
+                and made_by_up(ctr.labels, other := ctr.labels.get(LABEL_PROJECT, "")):
+            elsewhere.add(other)
     for net in by_label(client.networks, **{LABEL_PROJECT: project}):
         if _removed_by_down(net.attrs.get("Labels"), project):
             try:  # only once empty: the app's other pods (another namespace's) may still use it
@@ -147,7 +157,7 @@ def _remove_labelled(client, workload_ref: str | None, project: str, namespace: 
         except docker.errors.NotFound:
             pass
     sweep(client)  # after this project's own: a dead diff's objects of the workload are counted above
-    return removed
+    return removed, sorted(elsewhere)
 
 
 def _release(client, project: str, volumes: list) -> None:

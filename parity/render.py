@@ -199,6 +199,10 @@ def down_text(results: list[DownResult]) -> str:
         lines.append(f"{printable(r.workload or 'project ' + r.project)}: removed {len(removed.containers)} "
                      f"container(s), {len(removed.volumes)} volume(s), {len(removed.images)} image(s)"
                      + (f", {len(removed.networks)} network(s)" if removed.networks else ""))
+        if r.elsewhere and not (removed.containers or removed.volumes or removed.images):
+            lines.append(printable(f"  nothing of it in project {r.project}; parity up runs it in project "
+                                   f"{', '.join(r.elsewhere)}: parity down -p {r.elsewhere[0]} --workload "
+                                   f"{r.namespace + '/' if r.namespace else ''}{r.workload}"))
         if removed.kept:
             lines.append(f"  kept {len(removed.kept)} claim volume(s), the app's data: "
                          f"{printable(', '.join(removed.kept))} (parity down --delete-claims removes them)")

@@ -140,3 +140,33 @@ def test_an_image_that_cannot_be_had_is_named_with_the_containers_that_run_it(do
         "locally and cannot be pulled: ")
     assert len(result.stderr.decode().splitlines()) == 1
     assert docker_client.containers.list(all=True, filters={"label": f"io.parity.project={own_project.name}"}) == []
+
+
+@pytest.mark.live
+def test_down_of_one_workload_named_through_the_apps_manifests_says_where_up_runs_it(docker_client, state):
+    """down MANIFEST --workload W takes W's own default project, as up MANIFEST --workload W would: after
+    an up of the whole app it removed nothing and said only 'removed 0 container(s)' (contour's install,
+    sixth session). Now it says in which project parity up runs W and how to take it down there; the
+    app keeps running; that command then removes W's containers and no other workload's."""
+    from parity.docker.plan import project_name
+
+    up(state)
+    listed = {"label": f"io.parity.project={PROJECT}"}
+
+    def workloads_left() -> list[str]:
+        return sorted({c.labels.get("io.parity.namespace", "") + "/" + c.labels.get("io.parity.workload", "")
+                       for c in docker_client.containers.list(all=True, filters=listed)
+                       if "io.parity.workload" in c.labels and c.labels.get("io.parity.role") != "data"})
+
+    before = workloads_left()
+    result = run_parity("down", APP, "--workload", "team-a/Deployment/worker", env=state)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode().splitlines() == [
+        "Deployment/worker: removed 0 container(s), 0 volume(s), 0 image(s)",
+        f"  nothing of it in project {project_name('Deployment', 'worker', 'team-a')}; parity up runs it in "
+        f"project {PROJECT}: parity down -p {PROJECT} --workload team-a/Deployment/worker"]
+    assert workloads_left() == before == ["team-a/Deployment/api", "team-a/Deployment/worker", "team-b/Deployment/api"]
+    again = run_parity("down", "-p", PROJECT, "--workload", "team-a/Deployment/worker", env=state)
+    assert again.returncode == 0, again.stderr.decode()
+    assert again.stdout.decode().startswith("Deployment/worker: removed 3 container(s)")  # wait, worker, sandbox
+    assert workloads_left() == ["team-a/Deployment/api", "team-b/Deployment/api"]
