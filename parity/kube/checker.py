@@ -84,6 +84,8 @@ class _Checker:
 
     def strings(self, value, field_path: str) -> tuple[str, ...]:
         """A list of strings (null items decode to "", as Go's decoder makes them)."""
+        if value.__class__ is list and all(isinstance(x, str) for x in value):
+            return tuple(value)  # (the usual list: nothing to say, no item's field path to make)
         return tuple(self.string(x, f"{field_path}[{i}]") or "" for i, x in enumerate(self.list(value, field_path)))
 
     def port_num_or_name(self, value, field_path: str) -> int | str | None:
@@ -138,6 +140,8 @@ class _Checker:
     def mode(self, value, field_path: str) -> int | None:
         # The text as written (yamlload keeps it for integers not written in plain decimal): 01000
         # is octal already (512), where a decimal 512 is the "meant 0512" slip the hint is for.
+        if value is None:  # (most items have no mode of their own)
+            return None
         written = written_text(value)
         mode = self.integer(value, field_path)
         if mode is None:

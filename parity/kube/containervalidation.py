@@ -267,33 +267,32 @@ def _parse_env(raw: dict, prefix: str, c: _Checker) -> tuple[EnvVar, ...]:
         _no_nul(value, f"{where}.value", c)
         vf = c.map(item.get("valueFrom"), f"{where}.valueFrom")
         sources: list = []
-        if vf:  # (most variables have a value: with no valueFrom fields, the checks below see nothing)
-            for kind in ("secretKeyRef", "configMapKeyRef"):
-                ref = c.map(vf.get(kind), f"{where}.valueFrom.{kind}")
-                name, key = (c.string(ref.get(k), f"{where}.valueFrom.{kind}.{k}", required=kind in vf)
+        # (most variables have a value; and a source valueFrom does not name has nothing to check: with
+        # it absent, each of its checks below sees nothing and says nothing)
+        for kind in ("secretKeyRef", "configMapKeyRef"):
+            if kind in vf:
+                ref = c.map(vf[kind], f"{where}.valueFrom.{kind}")
+                name, key = (c.string(ref.get(k), f"{where}.valueFrom.{kind}.{k}", required=True)
                              for k in ("name", "key"))
                 optional = c.boolean(ref.get("optional"), f"{where}.valueFrom.{kind}.optional")
-                if kind in vf:
-                    sources.append(KeySelector("secret" if kind == "secretKeyRef" else "configMap", name or "",
-                                               key or "", optional))
-            fref = c.map(vf.get("fieldRef"), f"{where}.valueFrom.fieldRef")
-            field_path = c.string(fref.get("fieldPath"), f"{where}.valueFrom.fieldRef.fieldPath",
-                                  required="fieldRef" in vf)
+                sources.append(KeySelector("secret" if kind == "secretKeyRef" else "configMap", name or "",
+                                           key or "", optional))
+        if "fieldRef" in vf:
+            fref = c.map(vf["fieldRef"], f"{where}.valueFrom.fieldRef")
+            field_path = c.string(fref.get("fieldPath"), f"{where}.valueFrom.fieldRef.fieldPath", required=True)
             if field_path is not None:
                 _check_env_field_path(field_path, f"{where}.valueFrom.fieldRef", c)
-            if "fieldRef" in vf:
-                sources.append(FieldSelector(field_path or ""))
-            rref = c.map(vf.get("resourceFieldRef"), f"{where}.valueFrom.resourceFieldRef")
-            resource = c.string(rref.get("resource"), f"{where}.valueFrom.resourceFieldRef.resource",
-                                required="resourceFieldRef" in vf)
+            sources.append(FieldSelector(field_path or ""))
+        if "resourceFieldRef" in vf:
+            rref = c.map(vf["resourceFieldRef"], f"{where}.valueFrom.resourceFieldRef")
+            resource = c.string(rref.get("resource"), f"{where}.valueFrom.resourceFieldRef.resource", required=True)
             container = c.string(rref.get("containerName"), f"{where}.valueFrom.resourceFieldRef.containerName")
             div = rref.get("divisor")
             if div is not None and (isinstance(div, bool) or not isinstance(div, (str, int, float))):
                 c.bad(f"{where}.valueFrom.resourceFieldRef.divisor", "must be a quantity (e.g. 1m, 1Mi)")
-            if "resourceFieldRef" in vf:
-                _check_resource_selector(resource, None if div is None else str(div),
-                                         f"{where}.valueFrom.resourceFieldRef", c)
-                sources.append(ResourceSelector(resource or "", container, None if div is None else str(div)))
+            _check_resource_selector(resource, None if div is None else str(div),
+                                     f"{where}.valueFrom.resourceFieldRef", c)
+            sources.append(ResourceSelector(resource or "", container, None if div is None else str(div)))
         if item.get("valueFrom") is not None and not sources:
             c.bad(f"{where}.valueFrom", 'Invalid value: "": must specify one of: `fieldRef`, `resourceFieldRef`, '
                                         "`configMapKeyRef` or `secretKeyRef`")

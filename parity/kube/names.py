@@ -14,7 +14,6 @@ with ``fullmatch``, so ``"token\\n"`` is not a key.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 
 DNS1123_LABEL_MAX = 63
@@ -157,6 +156,8 @@ def port_name_errors(value: str) -> list[str]:
 
 def ip_address_errors(value: str) -> list[str]:
     """``IsValidIP``: an IPv4 or IPv6 address (a pod's ``hostAliases[].ip``, a Service's ``clusterIP``)."""
+    import ipaddress  # here: few manifests give an address, and every run of parity imports this module
+
     try:
         ipaddress.ip_address(value)
     except ValueError:
