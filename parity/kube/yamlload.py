@@ -513,7 +513,8 @@ def error_text(exc: yaml.YAMLError) -> str:
 def load_all(text: str, duplicates: list[DuplicateKey] | None = None) -> list:
     """Every document of a YAML (or JSON) stream; ``None`` documents (``---`` alone) dropped. Keys
     given twice in a mapping are appended to ``duplicates`` (the last value is kept, as kubectl's
-    ``apply -f`` keeps it).
+    ``apply -f`` keeps it). ``\\'`` in a double-quoted scalar is ``'``, as go-yaml v2 reads it
+    (``_go_escape``; libyaml refuses it).
 
     ``TooBig`` for a document nested deeper than ``MAX_DEPTH`` or expanding, through aliases, past
     ``MAX_NODES`` objects ("billion laughs"); only documents that follow an alias or are deep need
@@ -521,6 +522,33 @@ def load_all(text: str, duplicates: list[DuplicateKey] | None = None) -> list:
 
     The cyclic GC is paused meanwhile (see ``parity.gcpause``): a quarter of the bare parse's time
     at 10k documents goes to collections that find nothing."""
+    said = len(duplicates) if duplicates is not None else 0
+    while True:
+        try:
+            return _load_all(text, duplicates)
+        except yaml.YAMLError as exc:
+            text = _go_escape(text, exc)
+            if duplicates is not None:
+                del duplicates[said:]  # (the stream is read again from its start)
+
+
+def _go_escape(text: str, exc: yaml.YAMLError) -> str:
+    """``text`` with the escape libyaml refused written as go-yaml v2 reads it, or ``exc`` raised again.
+
+    go-yaml v2's scanner (kubectl's sigs.k8s.io/yaml; scannerc.go ``yaml_parser_scan_flow_scalar``)
+    takes ``\\'`` in a double-quoted scalar as ``'``; libyaml finds an unknown escape there (the
+    Kubernetes documentation's envars-file-container.yaml has four). A ``'`` needs no escape in a
+    double-quoted scalar, so the backslash goes and the next read goes past it; the error's mark is
+    that backslash's own position, so nothing outside that scalar changes.
+    """
+    mark = getattr(exc, "problem_mark", None)
+    if getattr(exc, "problem", None) != "found unknown escape character" or mark is None or \
+            text[mark.index:mark.index + 2] != "\\'":
+        raise exc
+    return text[:mark.index] + text[mark.index + 1:]
+
+
+def _load_all(text: str, duplicates: list[DuplicateKey] | None) -> list:
     loader = KubeLoader(text)
     try:
         with gc_paused():
