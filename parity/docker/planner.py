@@ -144,6 +144,7 @@ def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: s
         pod.differences.extend(f"{service.name}: {note}" for note in health.notes)
         pod.differences.extend(f"{service.name}: {note}" for note in _lifecycle_notes(ctr, workload.spec))
     pod.differences.extend(f"{pod.subject}: {note}" for note in host_namespace_notes(workload.spec))
+    pod.differences.extend(f"{pod.subject}: {field}: {why}" for field, why in workload.spec.unreproduced_fields)
     pod.differences.extend(f"{service_key(key, ctr.name)}: {note}"
                            for ctr, _, note in workload.spec.unreproduced_mounts())
     pod.differences.extend(_writable_notes(pod, workload))

@@ -423,6 +423,10 @@ class PodSpec:
     ephemeral_env: tuple[EnvVar, ...] = ()
     ephemeral_env_from: tuple[EnvFromSource, ...] = ()
     termination_grace_period_seconds: int = 30  # the API server's default
+    #: (field, why) of fields the API server takes that change how the pod runs and that no Docker
+    #: setup reproduces (pod-level resources, restartPolicyRules, lifecycle.stopSignal): said, never
+    #: dropped (``podvalidation.unreproduced_fields``).
+    unreproduced_fields: tuple[tuple[str, str], ...] = ()
 
     @property
     def all_containers(self) -> list[Container]:
