@@ -18,7 +18,7 @@ from .diffcases import (ARTICLE, CASES, DIFF_KEYS, DOC_KEYS, GW, OLD_KEY, ROTATE
                         case_init_not_waited_for, case_init_only_started, case_limits_dropped, case_missing_fs_group,
                         case_network_not_shared, case_no_new_privileges_dropped, case_prebuilt_data_image,
                         case_rotated_secret, generate, run_diff, sha12, verdict)
-from .conftest import run_parity
+from .conftest import deployment, run_parity, write
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -427,3 +427,24 @@ def test_compose_file_rules_are_compose_own(tmp_path):
     assert kinds(env={"COMPOSE_FILE": "compose.yaml"}) == (0, [])
     assert kinds("--profile", "debug") == (1, ["unpaired-service", "writable"])
     assert kinds(env={"COMPOSE_PROFILES": "debug"}) == (1, ["unpaired-service", "writable"])
+
+
+def test_a_whole_apps_volume_notes_name_their_workload(tmp_path):
+    """Three workloads with a disk emptyDir of the same name and sizeLimit, two of them Deployment/api in
+    two namespaces: each of diff's notes named no workload ('emptyDir volume "scratch" has sizeLimit 1Gi'
+    three times); now each names its own, as k8s-to-docker's notes do (NAMESPACE/ where two share a name)."""
+    spec = """\
+      containers:
+      - {name: app, image: busybox:latest, volumeMounts: [{name: scratch, mountPath: /scratch}]}
+      volumes: [{name: scratch, emptyDir: {sizeLimit: 1Gi}}]
+"""
+    src = write(tmp_path, "---\n".join([deployment("api", spec, namespace="team-a"),
+                                         deployment("api", spec, namespace="team-b"), deployment("solo", spec)]))
+    out = tmp_path / "out"
+    assert run_parity("k8s-to-docker", str(src), "-o", str(out)).returncode == 0
+    diff = run_parity("diff", str(src), "--compose", str(out / "compose.yaml"), "--format", "json")
+    assert diff.returncode == 0, diff.stderr.decode()
+    text = ('emptyDir volume "scratch" has sizeLimit 1Gi: not enforced here (the kubelet evicts the pod once the '
+            "volume holds more; a Docker volume grows to the disk's size)")
+    assert json.loads(diff.stdout)["notes"] == [f"{w}: {text}" for w in (
+        "team-a/Deployment/api", "team-b/Deployment/api", "Deployment/solo")]

@@ -33,6 +33,13 @@ from .security import SecuritySettings
 from .labels import LABEL_DIGEST, LABEL_NAMESPACE, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME, LABEL_WORKLOAD, ROLE_DATA, \
     ROLE_SANDBOX
 
+def workload_subject(kind: str, name: str, namespace: str, shares_ref: bool) -> str:
+    """A workload as notes name it (``PodPlan.subject``, ``diff``'s notes): ``KIND/NAME``, or
+    ``NAMESPACE/KIND/NAME`` (as ``--workload`` takes it) when another selected workload has the same
+    kind and name."""
+    return f"{namespace}/{kind}/{name}" if shares_ref else f"{kind}/{name}"
+
+
 def group_notes(notes: list[str], containers: set[str], workloads: set[str]) -> list[str]:
     """Notes ``SUBJECT: TEXT`` whose TEXT is the same for several subjects (a container's Compose service
     name, or a workload's ``KIND/NAME``), said once where the first was: ``a, b, c (3 containers): TEXT``
@@ -248,7 +255,7 @@ class PodPlan:
         """The workload as the plan's notes name it: ``KIND/NAME``, or ``NAMESPACE/KIND/NAME`` (as
         ``--workload`` takes it) when another selected workload has the same kind and name: contour's
         install runs Deployment/contour in two namespaces, and its notes said the same line twice."""
-        return f"{self.namespace}/{self.workload_ref}" if self.shares_ref else self.workload_ref
+        return workload_subject(self.kind, self.name, self.namespace, self.shares_ref)
 
     def identity_labels(self) -> dict[str, str]:
         """Whose an engine object is: the pod's workload and namespace (``LABEL_NAMESPACE``: two
