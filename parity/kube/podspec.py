@@ -145,6 +145,11 @@ VolumeSource = (SecretSource | ConfigMapSource | DownwardSource | ProjectedSourc
 
 #: The volume types whose mounts are writable directories (unless readOnly): no files predicted.
 WRITABLE_SOURCES = (EmptyDirSource, ClaimSource, HostPathSource, EphemeralSource)
+_UNMODELLED_SOURCES = (OtherSource,) + WRITABLE_SOURCES
+#: Each source's Kubernetes volume type (``OtherSource`` holds its own).
+_SOURCE_TYPES = {SecretSource: "secret", ConfigMapSource: "configMap", DownwardSource: "downwardAPI",
+                 ProjectedSource: "projected", ClaimSource: "persistentVolumeClaim", EmptyDirSource: "emptyDir",
+                 HostPathSource: "hostPath", EphemeralSource: "ephemeral"}
 
 
 @valueclass
@@ -156,7 +161,7 @@ class Volume(Value):
     @property
     def modelled(self) -> bool:
         """Its files are predicted (secret, configMap, downwardAPI, projected)."""
-        return not isinstance(self.source, (OtherSource,) + WRITABLE_SOURCES)
+        return not isinstance(self.source, _UNMODELLED_SOURCES)
 
     @property
     def writable(self) -> bool:
@@ -166,10 +171,7 @@ class Volume(Value):
 
     @property
     def type(self) -> str:
-        return {SecretSource: "secret", ConfigMapSource: "configMap", DownwardSource: "downwardAPI",
-                ProjectedSource: "projected", ClaimSource: "persistentVolumeClaim", EmptyDirSource: "emptyDir",
-                HostPathSource: "hostPath", EphemeralSource: "ephemeral"}.get(
-                    type(self.source)) or self.source.type  # type: ignore[union-attr]
+        return _SOURCE_TYPES.get(type(self.source)) or self.source.type  # type: ignore[union-attr]
 
     def unreproduced(self) -> str | None:
         """What a container mounting this volume misses locally (None for the types parity reproduces)."""
