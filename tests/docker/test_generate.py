@@ -824,3 +824,45 @@ def test_fields_no_setup_reproduces_are_said_not_dropped(tmp_path):
         "image's STOPSIGNAL, else SIGTERM"]
     readme = (out / "README.md").read_text()
     assert all(f"- {note}" in readme for note in said)
+
+
+def test_an_optional_object_the_input_lacks_is_said_not_taken_for_a_lost_file(tmp_path):
+    """longhorn's manager mounts its optional Secret longhorn-grpc-tls, which the install does not hold:
+    the layout shows an empty volume, and nothing said why (it read as parity losing the files). Each
+    optional Secret or ConfigMap the input lacks, in a volume of its own or projected, is a note; one the
+    input holds, or kube-root-ca.crt (the cluster publishes it), is not."""
+    text = """
+apiVersion: v1
+kind: Secret
+metadata: {name: present}
+stringData: {k: v}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: mgr}
+spec:
+  automountServiceAccountToken: false
+  containers:
+  - name: app
+    image: busybox:latest
+    volumeMounts: [{name: tls, mountPath: /tls}, {name: both, mountPath: /both}, {name: there, mountPath: /there}]
+  volumes:
+  - {name: tls, secret: {secretName: grpc-tls, optional: true}}
+  - name: both
+    projected:
+      sources:
+      - configMap: {name: ca-bundle, optional: true}
+      - configMap: {name: kube-root-ca.crt, optional: true}
+      - secret: {name: present, optional: true}
+  - {name: there, secret: {secretName: present, optional: true}}
+"""
+    out = tmp_path / "out"
+    result = run_parity("k8s-to-docker", str(write(tmp_path, text)), "-o", str(out), "--format", "json")
+    assert result.returncode == 0, result.stderr.decode()
+    said = [d for d in json.loads(result.stdout)["differences"] if "(optional)" in d]
+    assert said == [
+        'volume "tls": secret grpc-tls (optional) is not in the input: nothing of it is mounted here, as in a '
+        "cluster where it does not exist; give it to predict its files",
+        'volume "both": configmap ca-bundle (optional) is not in the input: nothing of it is mounted here, as in a '
+        "cluster where it does not exist; give it to predict its files"]
+    assert all(f"- {note}" in (out / "README.md").read_text() for note in said)
