@@ -452,18 +452,19 @@ class LiveProject:
             for i, path in jobs])))
         answers = {i: done[i, None] for i in execs}
         trees = {key: entries for key, entries in done.items() if key[1] is not None}
+        # Where a probe could write, any archive read meanwhile may catch its file, in this container
+        # or in another one mounting the same volume or directory: parity's, not the setup's (one of
+        # that name there before is the probe's to remove). Elsewhere a file of that name is the setup's.
+        written = probe_locations([(found[i].attrs.get("Mounts") or [], found[i].id, wanted[i].paths, answers[i])
+                                   for i in answers])
         out = []
         for i, (w, ctr) in enumerate(zip(wanted, found)):
             if ctr is None:
                 out.append(Read(None, None))
                 continue
-            # Where the probe could write, an archive read meanwhile may catch its file: parity's, not the
-            # setup's (one of that name there before is the probe's to remove). Where it could not, a file
-            # of that name is the setup's own.
-            said = answers.get(i, [])
-            own = {posixpath.join(path, LIVE_PROBE) for k, path in enumerate(w.paths) if k < len(said) and said[k] == "w"}
+            litter = ProbeLitter(ctr.attrs.get("Mounts") or [], ctr.id, written)
             layout = container_layout(ctr, w.name, list(w.paths), w.init, fresh=True, trees={
-                path: [e for e in trees[i, path] if e.path not in own] for path in w.paths})
+                path: [e for e in trees[i, path] if e.path not in litter] for path in w.paths})
             out.append(Read(ctr, probe_writes(layout, answers[i]) if i in answers else layout))
         return out
 
@@ -491,6 +492,59 @@ class LiveProject:
         in the image) when it could not try them all."""
         output = self.client.api.exec_start(exec_id)
         return (output or b"").decode("ascii", "replace").split()
+
+
+def host_location(mounts: Sequence[Mapping], container_id: str, path: str) -> str:
+    """Where ``path`` of a container is on the engine's host: under the deepest mount holding it,
+    the mount's ``Source`` (a volume's directory or a bind's) and the rest of the path; elsewhere
+    (the container's own filesystem, a tmpfs: ``Source`` empty) the container's own.
+
+    Args:
+        mounts: the container's ``Mounts``, as the engine's inspect gives them.
+        container_id: the container's id, for what no other container can share.
+        path: an absolute path in the container.
+
+    Returns:
+        A key equal for two containers' paths exactly when they are the same place.
+    """
+    best = None
+    for mount in mounts:
+        dest = (mount.get("Destination") or "").rstrip("/") or "/"
+        if (path == dest or path.startswith(dest.rstrip("/") + "/")) and (best is None or len(dest) > len(best[0])):
+            best = (dest, mount.get("Source") or "")
+    if best is None or not best[1]:
+        return f"{container_id}:{path}"
+    rest = path[len(best[0]):].lstrip("/")
+    return posixpath.join(best[1], rest) if rest else best[1]
+
+
+def probe_locations(probes: Sequence[tuple[Sequence[Mapping], str, Sequence[str], Sequence[str]]]) -> set[str]:
+    """Where the write probes put their file for a moment (``host_location``): at the top of each
+    path whose probe answered ``w``.
+
+    Args:
+        probes: per probed container, its ``Mounts``, its id, the paths probed and the answers.
+
+    Returns:
+        The host locations of the probes' files.
+    """
+    return {host_location(mounts, cid, posixpath.join(path, LIVE_PROBE))
+            for mounts, cid, paths, said in probes for path, answer in zip(paths, said) if answer == "w"}
+
+
+@dataclass(frozen=True)
+class ProbeLitter:
+    """The paths of a container at which an archive may have caught a write probe's file:
+    ``path in litter`` when ``path`` is named ``LIVE_PROBE`` and its host location
+    (``host_location``) is one of ``written`` (``probe_locations``)."""
+
+    mounts: Sequence[Mapping]
+    container_id: str
+    written: set[str]
+
+    def __contains__(self, path: str) -> bool:
+        return (posixpath.basename(path) == LIVE_PROBE
+                and host_location(self.mounts, self.container_id, path) in self.written)
 
 
 def probe_writes(layout: ContainerLayout, answers: Sequence[str]) -> ContainerLayout:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from parity.docker.liveproject import _made_nothing
+from parity.docker.liveproject import LIVE_PROBE, ProbeLitter, _made_nothing, host_location, probe_locations
 
 # What Compose 2.40 printed here, captured from real runs (an engine whose socket refuses the
 # connection; a build, then the network and container made).
@@ -30,3 +30,58 @@ MADE = BUILT + (" a  Built\n Network cptest_default  Creating\n Network cptest_d
 ])
 def test_an_up_that_printed_no_step_made_nothing(output, nothing):
     assert _made_nothing(output) is nothing
+
+
+# The write probes run while every container's paths are read (LiveProject.read): an archive may catch
+# a probe's file in the probing container or in any other one mounting the same place.
+VOLUME = "/var/lib/docker/volumes/p_cfg/_data"
+
+
+def _mount(source: str, destination: str) -> dict:
+    return {"Type": "volume" if source.startswith("/var/lib/docker/volumes/") else "bind",
+            "Source": source, "Destination": destination}
+
+
+def test_a_probe_file_is_litter_in_another_container_mounting_the_same_volume():
+    writer = [_mount(VOLUME, "/etc/cfg")]
+    reader = [_mount(VOLUME, "/config")]  # the same volume, read-only there: its own probe answered r
+    written = probe_locations([(writer, "a", ["/etc/cfg"], ["w"]), (reader, "b", ["/config"], ["r"])])
+    assert written == {f"{VOLUME}/{LIVE_PROBE}"}
+    assert f"/config/{LIVE_PROBE}" in ProbeLitter(reader, "b", written)
+    assert f"/etc/cfg/{LIVE_PROBE}" in ProbeLitter(writer, "a", written)
+
+
+def test_a_file_of_the_probes_name_where_no_probe_could_write_is_the_setups():
+    ro = [_mount(VOLUME, "/etc/cfg")]
+    written = probe_locations([(ro, "a", ["/etc/cfg"], ["r"]), (ro, "b", ["/etc/cfg"], [])])
+    assert written == set()
+    assert f"/etc/cfg/{LIVE_PROBE}" not in ProbeLitter(ro, "a", written)
+
+
+def test_only_the_top_of_the_written_mount_is_litter_not_a_deeper_directory_or_another_name():
+    writer = [_mount(VOLUME, "/data")]
+    deeper = [_mount(f"{VOLUME}/sub", "/sub")]  # a subPath of the same volume
+    written = probe_locations([(writer, "a", ["/data"], ["w"])])
+    assert f"/sub/{LIVE_PROBE}" not in ProbeLitter(deeper, "b", written)
+    assert f"/data/sub/{LIVE_PROBE}" not in ProbeLitter(writer, "a", written)
+    assert "/data/other" not in ProbeLitter(writer, "a", written)
+    # The other way round: the probe wrote at the top of the subPath, which the whole volume shows deeper.
+    written = probe_locations([(deeper, "b", ["/sub"], ["w"])])
+    assert f"/data/sub/{LIVE_PROBE}" in ProbeLitter(writer, "a", written)
+
+
+def test_a_tmpfs_or_the_containers_own_filesystem_is_shared_with_no_other_container():
+    tmpfs = [{"Type": "tmpfs", "Source": "", "Destination": "/scratch"}]
+    written = probe_locations([(tmpfs, "a", ["/scratch"], ["w"]), ([], "a", ["/var/run"], ["w"])])
+    assert f"/scratch/{LIVE_PROBE}" in ProbeLitter(tmpfs, "a", written)
+    assert f"/scratch/{LIVE_PROBE}" not in ProbeLitter(tmpfs, "b", written)
+    assert f"/var/run/{LIVE_PROBE}" in ProbeLitter([], "a", written)
+    assert f"/var/run/{LIVE_PROBE}" not in ProbeLitter([], "b", written)
+
+
+def test_the_deepest_mount_holding_a_path_decides_where_it_is():
+    mounts = [_mount(VOLUME, "/etc"), _mount("/srv/tokens", "/etc/tokens/")]
+    assert host_location(mounts, "a", "/etc/tokens/x") == "/srv/tokens/x"
+    assert host_location(mounts, "a", "/etc/tokensx") == f"{VOLUME}/tokensx"
+    assert host_location(mounts, "a", "/etc") == VOLUME
+    assert host_location(mounts, "a", "/usr/bin") == "a:/usr/bin"
