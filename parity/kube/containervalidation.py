@@ -351,26 +351,82 @@ def _parse_lifecycle_fields(raw: dict, prefix: str, init: bool, c: _Checker, pod
     return out
 
 
-#: distribution/reference regexp.go's ``ReferenceRegexp`` (name [":" tag] ["@" digest], the name a
-#: lower-case path with an optional domain and port), which the kubelet's ``ParseNormalizedNamed`` applies.
+#: distribution/reference regexp.go's ``referencePat`` (name [":" tag] ["@" digest], the name a lower-case
+#: path with an optional domain and port) and ``anchoredNamePat``, which the kubelet's ``ParseNormalizedNamed``
+#: applies. Go's ``\w`` is ASCII: ``re.ASCII`` keeps Python's Unicode ``\w`` from taking ``busybox:tàg``.
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_REMOTE_NAME = rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN_AND_PORT = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
 _IMAGE_REFERENCE = re.compile(
-    rf"(?P<name>(?:(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?/)?"
-    rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
-    r"(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?")
+    rf"(?P<name>(?:{_DOMAIN_AND_PORT}/)?{_REMOTE_NAME})(?::[\w][\w.-]{{0,127}})?"
+    r"(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?", re.ASCII)
+_IMAGE_NAME = re.compile(rf"(?:(?P<domain>{_DOMAIN_AND_PORT})/)?(?P<path>{_REMOTE_NAME})", re.ASCII)
 _IMAGE_ID = re.compile(r"[a-f0-9]{64}")  # ParseNormalizedNamed refuses a bare image ID as a name
-_NAME_MAX = 255  # reference.NameTotalLengthMax
+_PATH_MAX = 255  # reference.RepositoryNameTotalLengthMax, of the normalised name's path (not its domain)
+#: opencontainers/go-digest algorithm.go: the registered algorithms and their exact lower-case hex encoding.
+_DIGEST_HEX = {"sha256": re.compile(r"[a-f0-9]{64}"), "sha384": re.compile(r"[a-f0-9]{96}"),
+               "sha512": re.compile(r"[a-f0-9]{128}")}
+_DIGEST_SHAPE = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+", re.ASCII)  # go-digest DigestRegexp
+
+
+def _split_docker_domain(image: str) -> tuple[str, str]:
+    """normalize.go ``splitDockerDomain``: (domain, remainder), a familiar name put under docker.io/library/."""
+    first, slash, rest = image.partition("/")
+    if not slash:
+        return "docker.io", "library/" + image
+    if first == "localhost" or any(ch in first for ch in ".:") or first.lower() != first:
+        domain, remote = ("docker.io" if first == "index.docker.io" else first), rest
+    else:
+        domain, remote = "docker.io", image
+    if domain == "docker.io" and "/" not in remote:
+        remote = "library/" + remote
+    return domain, remote
+
+
+def _reference_error(image: str) -> str | None:
+    """distribution/reference ``ParseNormalizedNamed``'s error (its words), or None when it parses."""
+    if _IMAGE_ID.fullmatch(image):
+        return "invalid reference format"  # "cannot specify 64-byte hexadecimal strings"
+    domain, remainder = _split_docker_domain(image)
+    remote = remainder.partition(":")[0]
+    if remote.lower() != remote:
+        return "invalid reference format"  # "repository name (...) must be lowercase"
+    normalised = f"{domain}/{remainder}"
+    m = _IMAGE_REFERENCE.fullmatch(normalised)
+    if not m:
+        lower = normalised.lower()
+        return ("repository name must be lowercase" if lower != normalised and _IMAGE_REFERENCE.fullmatch(lower)
+                else "invalid reference format")
+    if len(_IMAGE_NAME.fullmatch(m["name"])["path"]) > _PATH_MAX:
+        return f"repository name must not be more than {_PATH_MAX} characters"
+    if m["digest"]:
+        algorithm, _, encoded = m["digest"].partition(":")
+        if algorithm not in _DIGEST_HEX:
+            return ("unsupported digest algorithm" if _DIGEST_SHAPE.fullmatch(m["digest"])
+                    else "invalid checksum digest format")
+        if not _DIGEST_HEX[algorithm].fullmatch(encoded):
+            return "invalid checksum digest format"
+    return None
 
 
 def image_reference_error(image: str) -> str | None:
-    """Why the kubelet cannot pull ``image`` (``applyDefaultImageTag``: ``reference.ParseNormalizedNamed``
-    fails, the container waits with InvalidImageName), or None. The API server takes any string.
-    A ``ko://`` import path (knative's and tekton's config/ before ``ko resolve``) is named as such."""
-    m = _IMAGE_REFERENCE.fullmatch(image)
-    if m and not _IMAGE_ID.fullmatch(image) and len(m["name"]) <= _NAME_MAX:
+    """Why the kubelet cannot pull ``image``, or None: the kubelet's ``applyDefaultImageTag``
+    (pkg/kubelet/images/image_manager.go) parses it with distribution/reference ``ParseNormalizedNamed``
+    (normalize.go, reference.go, go-digest digest.go), and on its error the container waits with
+    InvalidImageName. The API server takes any string. Compose refuses a file naming such an image whole.
+
+    Args:
+        image: the reference as written (a container's ``image``, ``--base-image``).
+
+    Returns:
+        The reason (the kubelet's error words, with a ``ko resolve`` hint for a ``ko://`` import path:
+        knative's and tekton's config/), or None when the kubelet can parse it.
+    """
+    error = _reference_error(image)
+    if error is None:
         return None
-    why = "not a valid image reference (the kubelet fails the container with InvalidImageName: invalid reference format)"
+    why = f"not a valid image reference (the kubelet fails the container with InvalidImageName: {error})"
     if image.startswith("ko://"):
         why += "; ko:// names a Go import path that ko builds: render the manifests with ko resolve -f DIR first"
     return why

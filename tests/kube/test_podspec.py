@@ -346,8 +346,10 @@ def test_an_image_holding_any_space_or_unprintable_character_inside_is_refused()
 @pytest.mark.parametrize("image", [
     "busybox", "busybox:1.36", "registry.k8s.io/external-dns/external-dns:v0.15.0", "localhost:5000/a/b__c:x",
     "[::1]:5000/a/b.c-d:e", "Registry.Example/app", "busybox:1.38.0@sha256:" + "0" * 64, "app@sha512:" + "f" * 128,
-    "a" * 255 + ":t"])
+    "app@sha384:" + "0" * 96, "a" * 247 + ":t", "registry.example.com/" + "a" * 250, "index.docker.io/busybox:T_1"])
 def test_an_image_the_kubelet_can_parse_is_taken(image):
+    """The path's length counts after normalisation and without the domain (reference.go ``Parse``:
+    ``len(repo.path)``): ``aaa...`` (247) is ``docker.io/library/aaa...``, path 255."""
     (w,) = load_objects([_image_spec(image)], "test").workloads
     assert w.spec.containers[0].image == image
 
@@ -356,7 +358,7 @@ def test_an_image_the_kubelet_can_parse_is_taken(image):
     ("ko://knative.dev/serving/cmd/activator", "; ko:// names a Go import path that ko builds: render the manifests "
                                                "with ko resolve -f DIR first"),
     ("Busybox", ""), ("busybox:", ""), ("busybox:-x", ""), ("--privileged", ""), ("a/-b", ""), ("a//b", ""),
-    ("busybox@sha256:abc", ""), ("f" * 64, ""), ("a" * 256, ""), ("https://registry/app", "")])
+    ("busybox@sha256:abc", ""), ("f" * 64, ""), ("https://registry/app", "")])
 def test_an_image_the_kubelet_cannot_parse_is_refused_naming_the_field(image, hint):
     """distribution/reference's grammar, which the kubelet's ParseNormalizedNamed applies before it
     pulls (the container waits with InvalidImageName): the API server takes the string, so parity took
@@ -367,6 +369,30 @@ def test_an_image_the_kubelet_cannot_parse_is_refused_naming_the_field(image, hi
         f"test: Pod/p: spec.containers[0].image: Invalid value: {go_quote(image)}: not a valid image reference "
         f"(the kubelet fails the container with InvalidImageName: invalid reference format){hint}"]
 
+
+
+@pytest.mark.parametrize("image, error", [
+    ("busybox:t\u00e0g", "invalid reference format"), ("busybox:\u0661\u0662", "invalid reference format"),
+    ("busybox@sha256:" + "0" * 32, "invalid checksum digest format"),
+    ("busybox@sha256:" + "A" * 64, "invalid checksum digest format"),
+    ("busybox@sha512:" + "0" * 64, "invalid checksum digest format"),
+    ("busybox@md5:" + "0" * 32, "unsupported digest algorithm"),
+    ("busybox@SHA256:" + "0" * 64, "invalid reference format"),
+    ("busybox:1@SHA256:" + "0" * 64, "invalid checksum digest format"),
+    ("a" * 248 + ":t", "repository name must not be more than 255 characters"),
+    ("a" * 255 + ":t", "repository name must not be more than 255 characters"),
+    ("a" * 256, "repository name must not be more than 255 characters"),
+    ("Foo_Bar/x", "repository name must be lowercase")])
+def test_an_image_distribution_reference_refuses_is_refused_with_its_words(image, error):
+    """distribution/reference as the kubelet applies it (ParseNormalizedNamed): Go's ``\\w`` in a tag is
+    ASCII (Python's is Unicode: ``busybox:tàg`` was taken and broke compose.yaml), a digest is a
+    registered algorithm with its exact lower-case hex (go-digest), the name's path (normalised:
+    ``docker.io/library/NAME``) has at most 255 characters. Each was taken before (review 6, F-A)."""
+    with pytest.raises(ParityError) as refused:
+        load_objects([_image_spec(image)], "test")
+    assert [str(p) for p in refused.value.problems] == [
+        f"test: Pod/p: spec.containers[0].image: Invalid value: {go_quote(image)}: not a valid image reference "
+        f"(the kubelet fails the container with InvalidImageName: {error})"]
 
 def test_pod_spec_values_are_compared_and_hashed_by_their_fields():
     """podspec's values are equal, and hash equal, when their fields are (as frozen dataclasses were:
