@@ -22,6 +22,7 @@ and the cyclic GC is paused while a stream is built (see ``KubeLoader`` and ``lo
 
 from __future__ import annotations
 
+import bisect
 import math
 import operator
 import re
@@ -514,38 +515,124 @@ def load_all(text: str, duplicates: list[DuplicateKey] | None = None) -> list:
     """Every document of a YAML (or JSON) stream; ``None`` documents (``---`` alone) dropped. Keys
     given twice in a mapping are appended to ``duplicates`` (the last value is kept, as kubectl's
     ``apply -f`` keeps it). ``\\'`` in a double-quoted scalar is ``'``, as go-yaml v2 reads it
-    (``_go_escape``; libyaml refuses it).
+    (``_go_escapes``; libyaml refuses it): the first such refusal costs one more parse of the stream.
 
     ``TooBig`` for a document nested deeper than ``MAX_DEPTH`` or expanding, through aliases, past
     ``MAX_NODES`` objects ("billion laughs"); only documents that follow an alias or are deep need
-    that count, so most are never walked twice. YAML errors anywhere in the stream come first.
+    that count, so most are never walked twice. YAML errors anywhere in the stream come first; their
+    line and column are those of the text as written.
 
     The cyclic GC is paused meanwhile (see ``parity.gcpause``): a quarter of the bare parse's time
     at 10k documents goes to collections that find nothing."""
     said = len(duplicates) if duplicates is not None else 0
-    while True:
-        try:
-            return _load_all(text, duplicates)
-        except yaml.YAMLError as exc:
-            text = _go_escape(text, exc)
-            if duplicates is not None:
-                del duplicates[said:]  # (the stream is read again from its start)
+    try:
+        return _load_all(text, duplicates)
+    except yaml.YAMLError as exc:
+        error_at = _refused_quote_escape(text, exc)
+        if error_at is None:
+            raise
+    if duplicates is not None:
+        del duplicates[said:]  # (the stream is read again from its start)
+    rewritten, removed = _go_escapes(text, error_at)
+    try:
+        return _load_all(rewritten, duplicates)
+    except yaml.YAMLError as exc:
+        _place_in_original(exc, text, removed)
+        raise
 
 
-def _go_escape(text: str, exc: yaml.YAMLError) -> str:
-    """``text`` with the escape libyaml refused written as go-yaml v2 reads it, or ``exc`` raised again.
+#: A document marker line: ``---`` or ``...`` at column 0, then a space, a tab, a line break or the
+#: end. No scalar or comment goes past one (libyaml's scanner ends a plain or block scalar there and
+#: refuses one inside a quoted scalar), so the text between two is scanned alone as it is in the stream.
+_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|\Z)", re.MULTILINE)
+
+
+def _refused_quote_escape(text: str, exc: yaml.YAMLError) -> int | None:
+    """The index in ``text`` of the ``\\'`` libyaml refused with ``exc``, or None for any other error."""
+    mark = getattr(exc, "problem_mark", None)
+    if getattr(exc, "problem", None) != "found unknown escape character" or mark is None:
+        return None
+    at = mark.index + (1 if text.startswith("\ufeff") else 0)  # libyaml's index leaves a BOM out
+    return at if text[at:at + 2] == "\\'" else None
+
+
+def _go_escapes(text: str, error_at: int) -> tuple[str, list[int]]:
+    """``text`` with every ``\\'`` libyaml refuses written as go-yaml v2 reads it, and the indices (in
+    ``text``) of the backslashes removed, in order.
 
     go-yaml v2's scanner (kubectl's sigs.k8s.io/yaml; scannerc.go ``yaml_parser_scan_flow_scalar``)
     takes ``\\'`` in a double-quoted scalar as ``'``; libyaml finds an unknown escape there (the
     Kubernetes documentation's envars-file-container.yaml has four). A ``'`` needs no escape in a
-    double-quoted scalar, so the backslash goes and the next read goes past it; the error's mark is
-    that backslash's own position, so nothing outside that scalar changes.
+    double-quoted scalar, so the backslash goes. Elsewhere (single-quoted, plain and block scalars,
+    comments) libyaml takes ``\\'`` as two characters, and so does go-yaml: it stays.
+
+    Only the text between two document markers that holds ``\\'`` at or after ``error_at`` (the first
+    refusal; the stream before it was read) is scanned, by libyaml's C scanner alone (no events, no
+    documents): at each refusal, the rest of that double-quoted scalar is rewritten and the piece
+    scanned again, so a piece is scanned once more per double-quoted scalar holding ``\\'``.
     """
-    mark = getattr(exc, "problem_mark", None)
-    if getattr(exc, "problem", None) != "found unknown escape character" or mark is None or \
-            text[mark.index:mark.index + 2] != "\\'":
-        raise exc
-    return text[:mark.index] + text[mark.index + 1:]
+    pieces, removed = [], []
+    starts = [m.start() for m in _DOCUMENT_MARKER.finditer(text)]
+    bounds = list(zip([0] + starts, starts + [len(text)]))
+    for start, end in bounds:
+        piece = text[start:end]
+        if end > error_at and "\\'" in piece:
+            piece = _unescape_piece(piece, start, removed)
+        pieces.append(piece)
+    return "".join(pieces), removed
+
+
+def _unescape_piece(piece: str, start: int, removed: list[int]) -> str:
+    """``piece`` (at ``start`` in the stream) without the backslash of each ``\\'`` libyaml refuses;
+    their stream indices appended to ``removed``."""
+    gone = 0  # backslashes removed from this piece so far, all before the scanner's next refusal
+    while True:
+        try:
+            yaml.CSafeLoader(piece).raw_scan()
+            return piece
+        except yaml.YAMLError as exc:
+            at = _refused_quote_escape(piece, exc)
+            if at is None:
+                return piece  # another error: the stream's parse reports it
+        # The rest of this double-quoted scalar, up to its closing quote: each escape is a backslash
+        # and one character, so every \' in it is one libyaml would refuse.
+        kept, i, now = [piece[:at]], at, 0
+        while i < len(piece) and piece[i] != '"':
+            if piece[i] == "\\":
+                if piece[i + 1:i + 2] == "'":
+                    removed.append(start + gone + i)
+                    now += 1
+                    kept.append("'")
+                else:
+                    kept.append(piece[i:i + 2])
+                i += 2
+            else:
+                kept.append(piece[i])
+                i += 1
+        kept.append(piece[i:])
+        piece, gone = "".join(kept), gone + now
+
+
+def _place_in_original(exc: yaml.YAMLError, text: str, removed: list[int]) -> None:
+    """``exc``'s marks (raised from ``text`` rewritten with the backslashes at ``removed`` gone) moved
+    to the same places in ``text`` as written: a column counts the backslashes removed before it on
+    its line."""
+    bom = 1 if text.startswith("\ufeff") else 0  # libyaml's index leaves a BOM out
+    # Where the character after each removed backslash is in the rewritten text (non-decreasing).
+    landed = [index - n for n, index in enumerate(removed)]
+    moved: dict[int, yaml.Mark] = {}  # (libyaml's marks cannot be changed: new ones, one per mark)
+    for name in ("context_mark", "problem_mark"):
+        mark = getattr(exc, name, None)
+        if mark is None:
+            continue
+        if id(mark) not in moved:
+            at = mark.index + bom
+            # A mark's line starts column characters before it (libyaml ends the stream on a line of
+            # its own, past the text's last line break: so not where the text's last break is).
+            before = bisect.bisect_right(landed, at)
+            on_line = before - bisect.bisect_left(landed, at - mark.column)
+            moved[id(mark)] = yaml.Mark(mark.name, mark.index + before, mark.line, mark.column + on_line, None, None)
+        setattr(exc, name, moved[id(mark)])
 
 
 def _load_all(text: str, duplicates: list[DuplicateKey] | None) -> list:
