@@ -132,3 +132,24 @@ def test_diff_reads_the_compose_file_compose_would_pick(tmp_path):
     nothing = run_parity("diff", str(ROOT / "manifests" / "api-gateway"), cwd=tmp_path)
     assert (nothing.returncode, nothing.stderr.decode()) == (
         2, "parity: say what to check: --compose FILE or --pod NAME (no compose.yaml here)\n")
+
+
+@pytest.mark.parametrize("base, error", [
+    ("ko://busybox", "invalid reference format"), ("Busybox", "invalid reference format"),
+    ("busybox:-x", "invalid reference format"), ("busybox:t\u00e0g", "invalid reference format"),
+    ("busybox@sha256:" + "0" * 32, "invalid checksum digest format")])
+def test_a_base_image_compose_cannot_parse_is_refused_naming_the_option(tmp_path, base, error):
+    """``--base-image`` goes into compose.yaml (the sandboxes' ``image:``) and the data image's FROM:
+    it is checked with the rule container images are checked with (distribution/reference), one line,
+    exit 2, nothing written. It had a weaker rule of its own (no spaces): ``ko://busybox`` was written
+    and Compose refused the whole file (review 6, F-C)."""
+    out = tmp_path / "out"
+    result = run_parity("k8s-to-docker", str(ROOT / "manifests" / "api-gateway"), "--base-image", base, "-o", str(out))
+    assert (result.returncode, result.stdout) == (2, b"")
+    assert result.stderr.decode().splitlines() == [
+        f"parity: --base-image: Invalid value: {json.dumps(base, ensure_ascii=False)}: not a valid image reference "
+        f"({error}): Compose refuses a compose file naming it"]
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    taken = run_parity("k8s-to-docker", str(ROOT / "manifests" / "api-gateway"), "--base-image", "busybox:1.36",
+                       "-o", str(out))
+    assert taken.returncode == 0 and "image: busybox:1.36" in (out / "compose.yaml").read_text()

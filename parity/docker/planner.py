@@ -11,8 +11,10 @@ import re
 from collections.abc import Sequence
 
 from ..layout import WRITABLE_TYPES, ContainerLayout, Mount, VolumeLayout, WorkloadLayout
+from ..kube.containervalidation import reference_error
 from ..kube.kubelet import ROOT_CA_CONFIGMAP, termination_log_notes, termination_log_path
 from ..kube.manifests import Inputs, Workload
+from ..kube.names import go_quote
 from ..kube.podspec import (ClaimSource, ConfigMapSource, Container, EmptyDirSource, EphemeralSource, HostPathSource,
                             PodSpec, ProjectedSource, SecretSource, Volume)
 from ..kube.services import SERVICE_ENV_NOTE, resolve
@@ -51,8 +53,10 @@ def build_app_plan(workloads: Sequence[Workload], layouts: Sequence[WorkloadLayo
     Raises:
         ValueError: a bad base image, a container named as a parity service, a workload given twice.
     """
-    if not base_image or any(not ch.isprintable() or ch.isspace() for ch in base_image):
-        raise ValueError(f"--base-image {base_image!r}: an image reference has no spaces or control characters")
+    base_error = reference_error(base_image)
+    if base_error:  # it becomes the data image's FROM and the sandboxes' image: Compose would refuse the file
+        raise ValueError(f"--base-image: Invalid value: {go_quote(base_image)}: not a valid image reference "
+                         f"({base_error}): Compose refuses a compose file naming it")
     project = project or app_project_name(workloads)
     plan = AppPlan(project, "", base_image, flat, [], {})
     refs = [w.ref for w in workloads]

@@ -384,8 +384,19 @@ def _split_docker_domain(image: str) -> tuple[str, str]:
     return domain, remote
 
 
-def _reference_error(image: str) -> str | None:
-    """distribution/reference ``ParseNormalizedNamed``'s error (its words), or None when it parses."""
+def reference_error(image: str) -> str | None:
+    """Why distribution/reference ``ParseNormalizedNamed`` refuses ``image`` (its error's words), or None.
+    The one home of the image reference rule: a container's image (``image_reference_error``) and
+    k8s-to-docker's ``--base-image`` (the data image's and sandboxes' base) are checked with it.
+
+    Args:
+        image: the reference as written.
+
+    Returns:
+        ``invalid reference format``, ``repository name must be lowercase``, ``repository name must not be
+        more than 255 characters``, ``invalid checksum digest format`` or ``unsupported digest algorithm``;
+        None when it parses.
+    """
     if _IMAGE_ID.fullmatch(image):
         return "invalid reference format"  # "cannot specify 64-byte hexadecimal strings"
     domain, remainder = _split_docker_domain(image)
@@ -423,7 +434,7 @@ def image_reference_error(image: str) -> str | None:
         The reason (the kubelet's error words, with a ``ko resolve`` hint for a ``ko://`` import path:
         knative's and tekton's config/), or None when the kubelet can parse it.
     """
-    error = _reference_error(image)
+    error = reference_error(image)
     if error is None:
         return None
     why = f"not a valid image reference (the kubelet fails the container with InvalidImageName: {error})"
