@@ -459,10 +459,11 @@ def diff(manifests, compose_files, profiles, pod, secret_paths, workload, namesp
     else:
         # With manifests, --context/--kubeconfig name the cluster of --pod only.
         reads_cluster = bool(from_cluster) or not pod
-        _, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster,
-                                             context if reads_cluster else None,
-                                             kubeconfig if reads_cluster else None)
-        expected = Expected(layouts, workloads)  # a whole app: every selected workload against one project
+        inputs, workloads, layouts = load_layouts(manifests, secret_paths, namespace, workload, from_cluster,
+                                                  context if reads_cluster else None,
+                                                  kubeconfig if reads_cluster else None)
+        # a whole app: every selected workload against one project
+        expected = Expected(layouts, workloads, inputs=inputs)
     if pod:
         from .kube.observe import read_pod
 

@@ -25,8 +25,8 @@ from .facets import (ProcessFacets, Started, cluster_facets, compare_facets, com
                      compose_network_owner, container_facets, container_network_owner, host_network_differences,
                      kubelet_depends_on, label_depends_on, network_differences, start_order_differences)
 from .docker.health import HealthCheck, compare_health, from_compose, from_inspect, health_plan, uncompared_probes
-from .kube.kubelet import termination_log_paths
-from .kube.manifests import Workload
+from .kube.kubelet import absent_optional_notes, termination_log_paths
+from .kube.manifests import Inputs, Workload
 from .kube.podspec import Container
 from .layout import NOT_A_MOUNT, ContainerLayout, WorkloadLayout
 from .output import Progress
@@ -69,12 +69,14 @@ class Expected:
         workloads: the workloads (``--observed``: the running pod, ``ObservedPod.workload``).
         notes: what the report says of this side (``--observed``: what is not read).
         unlisted: containers whose files were not read (``--observed``: not running).
+        inputs: the input's Secrets and ConfigMaps, for the notes of the optional ones it lacks.
     """
 
     layouts: list[WorkloadLayout]
     workloads: list[Workload | None]
     notes: list[str] = field(default_factory=list)
     unlisted: frozenset[str] = frozenset()
+    inputs: Inputs | None = field(default=None, compare=False)  # the manifests' (not with --observed)
 
     @property
     def subject(self) -> str:
@@ -115,14 +117,16 @@ class Expected:
         return out
 
     def volume_notes(self) -> list[str]:
-        """What no setup enforces of the writable volumes' limits (``planner.unenforced_volume_notes``):
-        said, as k8s-to-docker says it, since there is nothing to compare."""
+        """What no setup enforces of the writable volumes' limits (``planner.unenforced_volume_notes``)
+        and the optional objects the input lacks (``kubelet.absent_optional_notes``: their volumes are
+        empty on both sides): said, as k8s-to-docker says it, since there is nothing to compare."""
         workloads = [w for w in self.workloads if w is not None]
         refs = [w.ref for w in workloads]
         # With several workloads each note names its own, as k8s-to-docker's do (``PodPlan.subject``).
         return [note if len(workloads) == 1 else
                 f"{workload_subject(w.kind, w.name, w.namespace, refs.count(w.ref) > 1)}: {note}"
-                for w in workloads for note in unenforced_volume_notes(w)]
+                for w in workloads for note in unenforced_volume_notes(w)
+                + (absent_optional_notes(w, self.inputs) if self.inputs is not None else [])]
 
     def health_checks(self) -> dict[str, HealthCheck | None]:
         """The health check (``docker/health.py``) of every container ``facets`` covers, by the same name."""

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 
 from ..layout import WRITABLE_TYPES, ContainerLayout, Mount, VolumeLayout, WorkloadLayout
 from ..kube.containervalidation import reference_error
-from ..kube.kubelet import ROOT_CA_CONFIGMAP, termination_log_notes, termination_log_path
+from ..kube.kubelet import absent_optional_notes, termination_log_notes, termination_log_path
 from ..kube.manifests import Inputs, Workload
 from ..kube.names import go_quote
-from ..kube.podspec import (ClaimSource, ConfigMapSource, Container, EmptyDirSource, EphemeralSource, HostPathSource,
-                            PodSpec, ProjectedSource, SecretSource, Volume)
+from ..kube.podspec import (ClaimSource, Container, EmptyDirSource, EphemeralSource, HostPathSource, PodSpec,
+                            Volume)
 from ..kube.services import SERVICE_ENV_NOTE, resolve
 from . import DEFAULT_BASE_IMAGE
 from .env import container_env
@@ -153,7 +153,8 @@ def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: s
     pod.differences.extend(f"{service_key(key, ctr.name)}: {note}"
                            for ctr, _, note in workload.spec.unreproduced_mounts())
     pod.differences.extend(_writable_notes(pod, workload))
-    pod.differences.extend(_absent_optional_notes(pod, workload, inputs))
+    pod.differences.extend(f"{pod.subject}: {note}" if pod.key else note  # (kubelet: the layout says them too)
+                           for note in absent_optional_notes(workload, inputs))
     pod.differences.extend(_volatile_notes(layout, key))
     pod.differences.extend(termination_log_notes(workload.spec, lambda name: service_key(key, name)))  # (issue 13)
     if workload.scale_note:
@@ -287,25 +288,6 @@ def unenforced_volume_notes(w: Workload) -> list[str]:
             notes.append(f"ephemeral volume \"{v.name}\": its claim ({storage_class}, {size} requested) is not made "
                          "here: a local named volume, of the disk's size, removed with the pod")
     return notes
-
-
-def _absent_optional_notes(pod: PodPlan, w: Workload, inputs: Inputs) -> list[str]:
-    """An optional Secret or ConfigMap a volume names that the input does not hold: the kubelet mounts
-    what it has, here nothing, so the layout shows an empty volume; said, so that it does not read as
-    parity losing files (longhorn's optional longhorn-grpc-tls, which its manager creates later)."""
-    notes = []
-    for v in w.spec.volumes:
-        sources = v.source.sources if isinstance(v.source, ProjectedSource) else (v.source,)
-        for src in sources:
-            if not isinstance(src, (SecretSource, ConfigMapSource)) or not src.optional or \
-                    (not isinstance(src, SecretSource) and src.name == ROOT_CA_CONFIGMAP):
-                continue
-            kind, store = ("secret", inputs.secrets) if isinstance(src, SecretSource) else ("configmap",
-                                                                                            inputs.configmaps)
-            if (w.namespace, src.name) not in store:
-                notes.append(f"volume \"{v.name}\": {kind} {src.name} (optional) is not in the input: nothing of it "
-                             "is mounted here, as in a cluster where it does not exist; give it to predict its files")
-    return [f"{pod.subject}: {n}" if pod.key else n for n in notes]
 
 
 def _lifecycle_notes(ctr: Container, spec: PodSpec) -> list[str]:

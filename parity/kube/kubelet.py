@@ -190,6 +190,40 @@ def _unbindable(c: Container) -> str | None:
     return None
 
 
+def cluster_published(src: SecretSource | ConfigMapSource) -> bool:
+    """Whether the cluster itself publishes the object ``src`` names, whatever the input holds:
+    ``kube-root-ca.crt`` (root-ca-cert-publisher, in every namespace, holding ``ca.crt`` only)."""
+    return not isinstance(src, SecretSource) and src.name == ROOT_CA_CONFIGMAP
+
+
+def absent_optional_notes(workload: Workload, inputs: Inputs) -> list[str]:
+    """An optional Secret or ConfigMap a volume names (its own or projected) that the input does not
+    hold: the kubelet mounts what exists, here nothing, so the volume is empty; said (``parity layout``'s
+    notes, ``diff``'s, k8s-to-docker's and ``up``'s), so that it does not read as parity losing files
+    (longhorn's optional longhorn-grpc-tls, which its manager creates later). Not said of an object
+    the cluster publishes (``cluster_published``).
+
+    Args:
+        workload: the workload whose volumes are read.
+        inputs: the Secrets and ConfigMaps of the input.
+
+    Returns:
+        One note per absent optional object, in volume order, naming the volume.
+    """
+    notes = []
+    for v in workload.spec.volumes:
+        sources = v.source.sources if isinstance(v.source, ProjectedSource) else (v.source,)
+        for src in sources:
+            if not isinstance(src, (SecretSource, ConfigMapSource)) or not src.optional or cluster_published(src):
+                continue
+            kind, store = ("secret", inputs.secrets) if isinstance(src, SecretSource) else ("configmap",
+                                                                                            inputs.configmaps)
+            if (workload.namespace, src.name) not in store:
+                notes.append(f"volume \"{v.name}\": {kind} {src.name} (optional) is not in the input: nothing of it "
+                             "is mounted here, as in a cluster where it does not exist; give it to predict its files")
+    return notes
+
+
 def termination_log_notes(spec: PodSpec, label: Callable[[str], str] = str) -> list[str]:
     """What parity says of the termination-message files it reproduces (``termination_log_paths``):
     one note per container, ``LABEL: ...``, the same words for the same path, so that a whole app's
@@ -267,7 +301,7 @@ class _Pod:
         # The cluster publishes kube-root-ca.crt in every namespace (root-ca-cert-publisher), holding
         # ca.crt only: never missing there, only here, whether the API server's volume or the manifest
         # names it (a bound token written out: strimzi, Vault's and linkerd's injectors).
-        published = obj is None and not is_secret and src.name == ROOT_CA_CONFIGMAP
+        published = obj is None and cluster_published(src)
         data = {SA_CA_FILE: PLACEHOLDER_ROOT_CA} if published else obj.data if obj is not None else None
         volatile = ROOT_CA_VOLATILE if published else None
         if data is None:
@@ -605,7 +639,8 @@ def build_layout(workload: Workload, inputs: Inputs, problems: Problems, epoch: 
     volumes = [VolumeLayout(name, source_name(t.volume), sorted(t.entries.values(), key=_PATH_OF),
                             t.volume.type) for name, t in trees.items()]
     return WorkloadLayout(workload.kind, workload.name, workload.namespace, containers, contents, volumes,
-                          run=workload.run, notes=[workload.scale_note] if workload.scale_note else [])
+                          run=workload.run, notes=([workload.scale_note] if workload.scale_note else [])
+                          + absent_optional_notes(workload, inputs))
 
 
 def _backing_dir(volume: Volume, fs_group: int | None) -> VolumeTree:

@@ -866,3 +866,34 @@ spec:
         'volume "both": configmap ca-bundle (optional) is not in the input: nothing of it is mounted here, as in a '
         "cluster where it does not exist; give it to predict its files"]
     assert all(f"- {note}" in (out / "README.md").read_text() for note in said)
+
+
+def test_an_optional_object_the_input_lacks_is_said_by_layout_and_diff_too(tmp_path):
+    """The note above reached k8s-to-docker and up only: ``parity layout`` and ``diff`` (static, and live:
+    the same ``Expected.volume_notes``) showed the empty volume without a word (review 6, F-I). One home,
+    ``kubelet.absent_optional_notes``: the same words in each."""
+    text = """
+apiVersion: v1
+kind: Pod
+metadata: {name: mgr}
+spec:
+  automountServiceAccountToken: false
+  containers:
+  - {name: app, image: busybox:latest, volumeMounts: [{name: tls, mountPath: /tls}, {name: ca, mountPath: /ca}]}
+  volumes:
+  - {name: tls, secret: {secretName: grpc-tls, optional: true}}
+  - {name: ca, configMap: {name: kube-root-ca.crt, optional: true}}
+"""
+    note = ('volume "tls": secret grpc-tls (optional) is not in the input: nothing of it is mounted here, as in a '
+            "cluster where it does not exist; give it to predict its files")
+    manifest = str(write(tmp_path, text))
+    layout = run_parity("layout", manifest)
+    assert layout.returncode == 0, layout.stderr.decode()
+    assert [line for line in layout.stdout.decode().splitlines() if "note:" in line] == [f"  note: {note}"]
+    (doc,) = json.loads(run_parity("layout", manifest, "--format", "json").stdout)["workloads"]
+    assert doc["notes"] == [note]
+    out = tmp_path / "out"
+    assert run_parity("k8s-to-docker", manifest, "-o", str(out)).returncode == 0
+    diff = run_parity("diff", manifest, "--compose", str(out / "compose.yaml"), "--format", "json")
+    assert diff.returncode == 0, diff.stderr.decode()
+    assert [n for n in json.loads(diff.stdout)["notes"] if "(optional)" in n] == [note]
