@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -39,6 +40,21 @@ def workload_subject(kind: str, name: str, namespace: str, shares_ref: bool) -> 
     kind and name."""
     return f"{namespace}/{kind}/{name}" if shares_ref else f"{kind}/{name}"
 
+
+
+def shared_refs(workloads: Sequence[Workload]) -> list[bool]:
+    """For each workload, whether another selected workload has the same kind and name (in another
+    namespace): ``workload_subject``'s ``shares_ref``, one rule for k8s-to-docker's notes (``PodPlan``)
+    and ``diff``'s, so that their subjects cannot drift apart.
+
+    Args:
+        workloads: the selected workloads, in input order.
+
+    Returns:
+        One flag per workload, in the same order.
+    """
+    counts = Counter(w.ref for w in workloads)
+    return [counts[w.ref] > 1 for w in workloads]
 
 def group_notes(notes: list[str], containers: set[str], workloads: set[str]) -> list[str]:
     """Notes ``SUBJECT: TEXT`` whose TEXT is the same for several subjects (a container's Compose service

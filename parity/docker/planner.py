@@ -24,7 +24,7 @@ from .health import health_plan
 from .labels import LABEL_CONTAINER, LABEL_PROJECT
 from .plan import (CLAIM, DATA_SERVICE, EPHEMERAL, SUBPATH_DIR, TMPFS, AppPlan, BindPlan, DataVolume, HostPathPlan,
                    PodPlan, ServicePlan, StoreVolume, VolumeMountPlan, app_project_name, claim_key, engine_volume_name,
-                   pod_host_and_domain, pod_keys, service_key)
+                   pod_host_and_domain, pod_keys, service_key, shared_refs)
 from .security import host_namespace_notes, identity, pod_ref, sandbox_sysctls, security_settings
 
 
@@ -59,9 +59,8 @@ def build_app_plan(workloads: Sequence[Workload], layouts: Sequence[WorkloadLayo
                          f"({base_error}): Compose refuses a compose file naming it")
     project = project or app_project_name(workloads)
     plan = AppPlan(project, "", base_image, flat, [], {})
-    refs = [w.ref for w in workloads]
-    for w, layout, key in zip(workloads, layouts, pod_keys(workloads)):
-        plan.pods.append(_pod_plan(w, layout, inputs, key, plan, refs.count(w.ref) > 1))
+    for w, layout, key, shares_ref in zip(workloads, layouts, pod_keys(workloads), shared_refs(workloads)):
+        plan.pods.append(_pod_plan(w, layout, inputs, key, plan, shares_ref))
         plan.contents.update(layout.contents)
     _add_services(plan, workloads, inputs, publish)
     if DATA_SERVICE in {s.name for s in plan.services}:

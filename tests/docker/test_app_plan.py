@@ -10,7 +10,7 @@ import yaml
 
 from parity.docker.composefile import compose_yaml
 from parity.docker.dockersh import script_commands
-from parity.docker.plan import app_project_name, pod_keys, service_key
+from parity.docker.plan import app_project_name, pod_keys, service_key, shared_refs
 from parity.docker.planner import build_app_plan
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs
@@ -276,3 +276,17 @@ def test_a_whole_apps_readiness_and_volume_notes_are_said_once_and_name_their_wo
     assert [n for n in notes if "hostPath" in n] == [
         f'Deployment/{n}: hostPath volume "logs" binds /var/log/{n} of the Docker host (not a cluster node\'s): it '
         "reaches into the host" for n in ("store", "query", "rule")]
+
+
+def test_shared_refs_marks_the_workloads_another_selected_one_shares_kind_and_name_with(tmp_path):
+    """One rule for the subjects of k8s-to-docker's notes (``PodPlan.subject``) and diff's
+    (``Expected.volume_notes``): ``plan.shared_refs``, written twice before (review 6, F-H). team-a's
+    and team-b's Deployment/api share kind and name; Deployment/solo does not."""
+    spec = _API_SPEC.replace("configMap: {name: cfg}", "emptyDir: {}")
+    text = TWO_TEAMS + "---\n" + deployment("solo", spec)
+    inputs, workloads, layouts = _workloads(tmp_path, text)
+    assert [w.ref for w in workloads] == ["Deployment/api", "Deployment/api", "Deployment/solo"]
+    assert shared_refs(workloads) == [True, True, False]
+    assert [p.subject for p in build_app_plan(workloads, layouts, inputs).pods] == [
+        "team-a/Deployment/api", "team-b/Deployment/api", "Deployment/solo"]
+    assert shared_refs([]) == [] and shared_refs(workloads[2:]) == [False]
