@@ -34,12 +34,12 @@ from .security import SecuritySettings
 from .labels import LABEL_DIGEST, LABEL_NAMESPACE, LABEL_PROJECT, LABEL_ROLE, LABEL_VOLUME, LABEL_WORKLOAD, ROLE_DATA, \
     ROLE_SANDBOX
 
+
 def workload_subject(kind: str, name: str, namespace: str, shares_ref: bool) -> str:
     """A workload as notes name it (``PodPlan.subject``, ``diff``'s notes): ``KIND/NAME``, or
     ``NAMESPACE/KIND/NAME`` (as ``--workload`` takes it) when another selected workload has the same
     kind and name."""
     return f"{namespace}/{kind}/{name}" if shares_ref else f"{kind}/{name}"
-
 
 
 def shared_refs(workloads: Sequence[Workload]) -> list[bool]:
@@ -55,6 +55,7 @@ def shared_refs(workloads: Sequence[Workload]) -> list[bool]:
     """
     counts = Counter(w.ref for w in workloads)
     return [counts[w.ref] > 1 for w in workloads]
+
 
 def group_notes(notes: list[str], containers: set[str], workloads: set[str]) -> list[str]:
     """Notes ``SUBJECT: TEXT`` whose TEXT is the same for several subjects (a container's Compose service

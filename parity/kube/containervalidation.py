@@ -6,6 +6,7 @@ ports, resources, restartPolicy, lifecycle hooks and probes, with the API server
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 
@@ -83,10 +84,10 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
     if image is not None and image != image.strip():
         c.bad(f"{prefix}.image", invalid(image, "must not have leading or trailing whitespace"))
         image = None
-    elif image is not None and image and image_reference_error(image):
+    elif image and (why := image_reference_error(image)):
         # The API server takes it; the kubelet cannot parse it as a reference (image_manager.go
         # applyDefaultImageTag: ErrInvalidImageName), and no argv can carry a NUL: refused here.
-        c.bad(f"{prefix}.image", invalid(image, image_reference_error(image)))
+        c.bad(f"{prefix}.image", invalid(image, why))
         image = None
     mounts: list[VolumeMount] = []
     paths: set[str] = set()
@@ -421,6 +422,7 @@ def reference_error(image: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)  # every container is checked, and a whole app's images repeat
 def image_reference_error(image: str) -> str | None:
     """Why the kubelet cannot pull ``image``, or None: the kubelet's ``applyDefaultImageTag``
     (pkg/kubelet/images/image_manager.go) parses it with distribution/reference ``ParseNormalizedNamed``
