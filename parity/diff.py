@@ -16,7 +16,7 @@ from .compare import Difference, compare_containers, extra_writable, termination
 from .docker.compose import ComposeProject
 from .docker.labels import COMPOSE_SERVICE, LABEL_DIFF_OWNER, LABEL_ROLE, ROLE_PROBE, run_owner
 from .docker.liveproject import DEFAULT_TIMEOUT
-from .docker.plan import pod_keys, service_key, shared_refs, workload_subject
+from .docker.plan import note_subjects, pod_keys, said_of, service_key
 from .docker.planner import unenforced_volume_notes
 from .docker.static_layout import StaticReader
 from .docker.security import identity, pod_ref, security_settings
@@ -121,9 +121,9 @@ class Expected:
         and the optional objects the input lacks (``kubelet.absent_optional_notes``: their volumes are
         empty on both sides): said, as k8s-to-docker says it, since there is nothing to compare."""
         workloads = [w for w in self.workloads if w is not None]
-        # With several workloads each note names its own, as k8s-to-docker's do (``PodPlan.subject``).
-        return [note if len(workloads) == 1 else f"{workload_subject(w.kind, w.name, w.namespace, shares)}: {note}"
-                for w, shares in zip(workloads, shared_refs(workloads)) for note in unenforced_volume_notes(w)
+        # With several workloads each note names its own, as k8s-to-docker's do: one rule, note_subjects.
+        return [said_of(named, note) for w, named in zip(workloads, note_subjects(workloads))
+                for note in unenforced_volume_notes(w)
                 + (absent_optional_notes(w, self.inputs) if self.inputs is not None else [])]
 
     def health_checks(self) -> dict[str, HealthCheck | None]:

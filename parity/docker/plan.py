@@ -57,6 +57,30 @@ def shared_refs(workloads: Sequence[Workload]) -> list[bool]:
     return [counts[w.ref] > 1 for w in workloads]
 
 
+def note_subjects(workloads: Sequence[Workload]) -> list[str]:
+    """For each workload, the subject that starts a note said of its volumes or inputs (``said_of``):
+    none (``""``) when the app is this one workload, whose pod is the app (as ``pod_keys`` gives it no
+    key); else ``workload_subject``, with the namespace when ``shared_refs`` says so. One rule for
+    k8s-to-docker's notes (``planner``) and diff's (``Expected.volume_notes``), which decided it apart:
+    by the pod's key and by counting the workloads.
+
+    Args:
+        workloads: the selected workloads, in input order.
+
+    Returns:
+        One subject per workload, in the same order.
+    """
+    if len(workloads) == 1:
+        return [""]
+    return [workload_subject(w.kind, w.name, w.namespace, shares)
+            for w, shares in zip(workloads, shared_refs(workloads))]
+
+
+def said_of(subject: str, note: str) -> str:
+    """``note`` as said of ``subject`` (``note_subjects``): ``SUBJECT: NOTE``, or the note alone."""
+    return f"{subject}: {note}" if subject else note
+
+
 def group_notes(notes: list[str], containers: set[str], workloads: set[str]) -> list[str]:
     """Notes ``SUBJECT: TEXT`` whose TEXT is the same for several subjects (a container's Compose service
     name, or a workload's ``KIND/NAME``), said once where the first was: ``a, b, c (3 containers): TEXT``

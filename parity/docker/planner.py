@@ -24,7 +24,7 @@ from .health import health_plan
 from .labels import LABEL_CONTAINER, LABEL_PROJECT
 from .plan import (CLAIM, DATA_SERVICE, EPHEMERAL, SUBPATH_DIR, TMPFS, AppPlan, BindPlan, DataVolume, HostPathPlan,
                    PodPlan, ServicePlan, StoreVolume, VolumeMountPlan, app_project_name, claim_key, engine_volume_name,
-                   pod_host_and_domain, pod_keys, service_key, shared_refs)
+                   note_subjects, pod_host_and_domain, pod_keys, said_of, service_key, shared_refs)
 from .security import host_namespace_notes, identity, pod_ref, sandbox_sysctls, security_settings
 
 
@@ -59,8 +59,9 @@ def build_app_plan(workloads: Sequence[Workload], layouts: Sequence[WorkloadLayo
                          f"({base_error}): Compose refuses a compose file naming it")
     project = project or app_project_name(workloads)
     plan = AppPlan(project, "", base_image, flat, [], {})
-    for w, layout, key, shares_ref in zip(workloads, layouts, pod_keys(workloads), shared_refs(workloads)):
-        plan.pods.append(_pod_plan(w, layout, inputs, key, plan, shares_ref))
+    for w, layout, key, shares_ref, named in zip(workloads, layouts, pod_keys(workloads), shared_refs(workloads),
+                                                 note_subjects(workloads)):
+        plan.pods.append(_pod_plan(w, layout, inputs, key, plan, shares_ref, named))
         plan.contents.update(layout.contents)
     _add_services(plan, workloads, inputs, publish)
     if DATA_SERVICE in {s.name for s in plan.services}:
@@ -103,7 +104,8 @@ def _add_services(plan: AppPlan, workloads: Sequence[Workload], inputs: Inputs, 
 
 
 def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: str, plan: AppPlan,
-              shares_ref: bool = False) -> PodPlan:
+              shares_ref: bool = False, named: str = "") -> PodPlan:
+    """One workload's pod. ``named``: what starts the notes of its volumes and inputs (``note_subjects``)."""
     declared = {v.name: v for v in workload.spec.volumes}
     volumes, stores = [], []
     for tree in layout.volumes:
@@ -151,8 +153,8 @@ def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: s
     pod.differences.extend(f"{pod.subject}: {field}: {why}" for field, why in workload.spec.unreproduced_fields)
     pod.differences.extend(f"{service_key(key, ctr.name)}: {note}"
                            for ctr, _, note in workload.spec.unreproduced_mounts())
-    pod.differences.extend(_writable_notes(pod, workload))
-    pod.differences.extend(f"{pod.subject}: {note}" if pod.key else note  # (kubelet: the layout says them too)
+    pod.differences.extend(_writable_notes(pod, workload, named))
+    pod.differences.extend(said_of(named, note)  # (kubelet: the layout says them too)
                            for note in absent_optional_notes(workload, inputs))
     pod.differences.extend(_volatile_notes(layout, key))
     pod.differences.extend(termination_log_notes(workload.spec, lambda name: service_key(key, name)))  # (issue 13)
@@ -224,8 +226,9 @@ def _writable_mount(w: Workload, m: Mount, volume: Volume, pod: PodPlan, volumes
     volumes.append(VolumeMountPlan(key, m.path, m.read_only))
 
 
-def _writable_notes(pod: PodPlan, w: Workload) -> list[str]:
-    """What parity says of a pod's writable volumes: where they differ from the cluster's."""
+def _writable_notes(pod: PodPlan, w: Workload, named: str) -> list[str]:
+    """What parity says of a pod's writable volumes: where they differ from the cluster's. ``named``: the
+    subject of the volume notes (``note_subjects``)."""
     notes = []
     declared = {v.name: v for v in w.spec.volumes}
     for ctr in w.spec.all_containers:
@@ -254,7 +257,7 @@ def _writable_notes(pod: PodPlan, w: Workload) -> list[str]:
                                 "--delete-claims removes it)")
     # A volume's notes name its workload when the app has several: 'hostPath volume "dev" binds /dev/'
     # said of longhorn's whole install named no pod. (One workload: as before, the app is the pod.)
-    volume_notes = [f"{pod.subject}: {n}" if pod.key else n for n in volume_notes + unenforced_volume_notes(w)]
+    volume_notes = [said_of(named, n) for n in volume_notes + unenforced_volume_notes(w)]
     return notes + volume_notes
 
 

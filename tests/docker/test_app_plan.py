@@ -10,7 +10,8 @@ import yaml
 
 from parity.docker.composefile import compose_yaml
 from parity.docker.dockersh import script_commands
-from parity.docker.plan import app_project_name, pod_keys, service_key, shared_refs
+from parity.diff import Expected
+from parity.docker.plan import app_project_name, note_subjects, pod_keys, service_key, shared_refs
 from parity.docker.planner import build_app_plan
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs
@@ -290,3 +291,28 @@ def test_shared_refs_marks_the_workloads_another_selected_one_shares_kind_and_na
     assert [p.subject for p in build_app_plan(workloads, layouts, inputs).pods] == [
         "team-a/Deployment/api", "team-b/Deployment/api", "Deployment/solo"]
     assert shared_refs([]) == [] and shared_refs(workloads[2:]) == [False]
+
+
+def test_a_note_of_a_workloads_volumes_names_it_only_when_the_app_has_several(tmp_path):
+    """Whether a note of a workload's volumes or inputs names the workload has one home,
+    ``plan.note_subjects``, for k8s-to-docker's notes and diff's: the planner decided it by the pod's key,
+    diff's ``Expected.volume_notes`` by counting the workloads (closing note 6). One workload: no name;
+    several: ``KIND/NAME``; two of one kind and name in two namespaces: ``NAMESPACE/KIND/NAME``
+    (``shared_refs``). Both commands say the same words."""
+    spec = _API_SPEC.replace("configMap: {name: cfg}", "emptyDir: {sizeLimit: 1Gi}")
+    text = TWO_TEAMS.replace(_API_SPEC, spec) + "---\n" + deployment("solo", spec)
+    inputs, workloads, layouts = _workloads(tmp_path, text)
+    assert note_subjects(workloads) == ["team-a/Deployment/api", "team-b/Deployment/api", "Deployment/solo"]
+    assert note_subjects(workloads[1:]) == ["Deployment/api", "Deployment/solo"]
+    assert note_subjects(workloads[2:]) == [""]
+    assert note_subjects([]) == []
+    note = ('emptyDir volume "config" has sizeLimit 1Gi: not enforced here (the kubelet evicts the pod once the '
+            "volume holds more; a Docker volume grows to the disk's size)")
+    for chosen, said in ((workloads, [f"{s}: {note}" for s in note_subjects(workloads)]),
+                         (workloads[1:], [f"Deployment/api: {note}", f"Deployment/solo: {note}"]),
+                         (workloads[2:], [note])):
+        chosen_layouts = layouts[len(workloads) - len(chosen):]
+        plan = build_app_plan(chosen, chosen_layouts, inputs)
+        assert [d for p in plan.pods for d in p.differences if "sizeLimit" in d] == said
+        assert [n for n in Expected(chosen_layouts, list(chosen), inputs=inputs).volume_notes()
+                if "sizeLimit" in n] == said
