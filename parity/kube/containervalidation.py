@@ -91,6 +91,7 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
         image = None
     mounts: list[VolumeMount] = []
     paths: set[str] = set()
+    bidirectional: list[str] = []  # (checked once the container's securityContext is read)
     for i, m in enumerate(c.list(raw.get("volumeMounts"), f"{prefix}.volumeMounts")):
         where = f"{prefix}.volumeMounts[{i}]"
         m = c.map(m, where)
@@ -121,15 +122,46 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
                 c.descending_path(sub, f"{where}.subPath")
         if m.get("subPathExpr"):
             c.bad(f"{where}.subPathExpr", "not supported by parity (it depends on runtime environment values)")
+        read_only = c.boolean(m.get("readOnly"), f"{where}.readOnly")
+        propagation = _check_propagation(m, read_only, where, c)
+        if propagation == "Bidirectional":
+            bidirectional.append(where)
         if vname and mpath:
-            mounts.append(VolumeMount(vname, mpath, c.boolean(m.get("readOnly"), f"{where}.readOnly"), sub, where))
+            mounts.append(VolumeMount(vname, mpath, read_only, sub, where))
     security = _parse_security(c.map(raw.get("securityContext"), f"{prefix}.securityContext"),
                                f"{prefix}.securityContext", c, pod.host_users)
+    for where in bidirectional if not security.privileged else ():
+        c.bad(f"{where}.mountPropagation", "Forbidden: Bidirectional mount propagation is available only to "
+                                           "privileged containers")
     runtime = _parse_runtime(raw, prefix, c)
     lifecycle_fields = _parse_lifecycle_fields(raw, prefix, init, c, pod)
     if not name or not image:
         return None
     return Container(name, image, init, mounts, security, prefix, **runtime, **lifecycle_fields)
+
+
+def _check_propagation(m: dict, read_only: bool, where: str, c: _Checker) -> str | None:
+    """A mount's ``mountPropagation`` and ``recursiveReadOnly`` (``validateMountPropagation``,
+    ``validateMountRecursiveReadOnly``). Returns the propagation when it is a supported one."""
+    # ("" is a value the API server refuses, not an unset field: both are pointers there)
+    propagation = "" if m.get("mountPropagation") == "" else c.string(m.get("mountPropagation"),
+                                                                       f"{where}.mountPropagation")
+    if propagation is not None and propagation not in ("Bidirectional", "HostToContainer", "None"):
+        c.bad(f"{where}.mountPropagation", f"Unsupported value: {go_quote(propagation)}: supported values: "
+                                           '"Bidirectional", "HostToContainer", "None"')
+        propagation = None
+    rro = "" if m.get("recursiveReadOnly") == "" else c.string(m.get("recursiveReadOnly"),
+                                                               f"{where}.recursiveReadOnly")
+    if rro in ("Enabled", "IfPossible"):
+        if not read_only:
+            c.bad(f"{where}.recursiveReadOnly", "Forbidden: may only be specified when readOnly is true")
+        if propagation not in (None, "None"):
+            c.bad(f"{where}.recursiveReadOnly", "Forbidden: may only be specified when mountPropagation is None or "
+                                                "not specified")
+    elif rro is not None and rro != "Disabled":
+        c.bad(f"{where}.recursiveReadOnly", f"Unsupported value: {go_quote(rro)}: supported values: "
+                                            '"Disabled", "Enabled", "IfPossible"')
+    return propagation
 
 
 @valueclass

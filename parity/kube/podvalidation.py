@@ -105,7 +105,28 @@ def unreproduced_fields(spec: dict, prefix: str) -> tuple[tuple[str, str], ...]:
             if (ctr.get("lifecycle") or {}).get("stopSignal"):
                 out.append((f"{where}.lifecycle.stopSignal", "not reproduced: Docker stops the container with the "
                                                              "image's STOPSIGNAL, else SIGTERM"))
+            for j, mount in enumerate(ctr.get("volumeMounts") or []):
+                # (secrets-store-csi-driver's and calico's node plugins: Bidirectional, said nowhere before)
+                propagation, rro = mount.get("mountPropagation"), mount.get("recursiveReadOnly")
+                if propagation in _PROPAGATION:
+                    out.append((f"{where}.volumeMounts[{j}].mountPropagation",
+                                f"{propagation} is not reproduced: {_PROPAGATION[propagation]}"))
+                if rro in ("Enabled", "IfPossible"):
+                    out.append((f"{where}.volumeMounts[{j}].recursiveReadOnly",
+                                f"{rro} is not reproduced: Docker makes the mount read-only, not the mounts "
+                                "beneath it"))
     return tuple(out)
+
+
+#: A mount's propagation the kubelet asks of the runtime (kuberuntime ``makeMounts``, CRI
+#: ``PROPAGATION_BIDIRECTIONAL``/``HOST_TO_CONTAINER``), where parity's binds and volumes are all
+#: Docker's default, rprivate (None is that default: nothing to say).
+_PROPAGATION = {
+    "Bidirectional": "Docker binds the mount rprivate (the kubelet: rshared): what the container mounts beneath "
+                     "it reaches neither the host nor the pod's other containers",
+    "HostToContainer": "Docker binds the mount rprivate (the kubelet: rslave): what the host mounts beneath it "
+                       "after the start does not appear in the container",
+}
 
 
 #: ``validateSysctls``: the name's pattern, printed as the API server prints its regexp.

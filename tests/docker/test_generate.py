@@ -826,6 +826,49 @@ def test_fields_no_setup_reproduces_are_said_not_dropped(tmp_path):
     assert all(f"- {note}" in readme for note in said)
 
 
+MOUNT_PROPAGATION = """
+apiVersion: v1
+kind: Pod
+metadata: {name: csi-node}
+spec:
+  automountServiceAccountToken: false
+  volumes:
+  - {name: pods, hostPath: {path: /var/lib/kubelet/pods}}
+  - {name: plugins, hostPath: {path: /var/lib/kubelet/plugins}}
+  - {name: conf, emptyDir: {}}
+  containers:
+  - name: driver
+    image: busybox:latest
+    securityContext: {privileged: true}
+    volumeMounts:
+    - {name: pods, mountPath: /var/lib/kubelet/pods, mountPropagation: Bidirectional}
+    - {name: plugins, mountPath: /plugins, mountPropagation: HostToContainer}
+    - {name: conf, mountPath: /conf, readOnly: true, recursiveReadOnly: IfPossible, mountPropagation: None}
+"""
+
+
+def test_mount_propagation_and_recursive_read_only_are_said_not_dropped(tmp_path):
+    """secrets-store-csi-driver's and calico's node DaemonSets bind /var/lib/kubelet/pods with
+    ``mountPropagation: Bidirectional``: Docker binds every mount rprivate, and nothing said so
+    (corpus, seventh session). Each mount whose propagation or recursive read-only setting is not
+    Docker's is a note naming its field, in k8s-to-docker's output and the README; None is Docker's."""
+    out = tmp_path / "out"
+    result = run_parity("k8s-to-docker", str(write(tmp_path, MOUNT_PROPAGATION)), "-o", str(out), "--format", "json")
+    assert result.returncode == 0, result.stderr.decode()
+    said = [d for d in json.loads(result.stdout)["differences"] if d.startswith("Pod/csi-node: spec.")]
+    assert said == [
+        "Pod/csi-node: spec.containers[0].volumeMounts[0].mountPropagation: Bidirectional is not reproduced: Docker "
+        "binds the mount rprivate (the kubelet: rshared): what the container mounts beneath it reaches neither the "
+        "host nor the pod's other containers",
+        "Pod/csi-node: spec.containers[0].volumeMounts[1].mountPropagation: HostToContainer is not reproduced: "
+        "Docker binds the mount rprivate (the kubelet: rslave): what the host mounts beneath it after the start "
+        "does not appear in the container",
+        "Pod/csi-node: spec.containers[0].volumeMounts[2].recursiveReadOnly: IfPossible is not reproduced: Docker "
+        "makes the mount read-only, not the mounts beneath it"]
+    readme = (out / "README.md").read_text()
+    assert all(f"- {note}" in readme for note in said)
+
+
 def test_an_optional_object_the_input_lacks_is_said_not_taken_for_a_lost_file(tmp_path):
     """longhorn's manager mounts its optional Secret longhorn-grpc-tls, which the install does not hold:
     the layout shows an empty volume, and nothing said why (it read as parity losing the files). Each
