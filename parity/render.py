@@ -49,7 +49,8 @@ def _container_lines(c: ContainerLayout, paint: Painter) -> list[str]:
         lines.append(f"    {paint(printable(m.path), 'blue')}{source}  {flags}")
         own = shown.get(m, [])
         if m.writable_volume:
-            lines.append(f"      (a {m.type} volume: what the pod writes here is not predicted)")
+            article = "an" if m.type[:1] in tuple("aeiou") else "a"  # (an emptyDir, an ephemeral volume)
+            lines.append(f"      ({article} {m.type} volume: what the pod writes here is not predicted)")
         for e in own:
             rel = "." if e.path == m.path else posixpath.relpath(e.path, m.path)
             owner = f"{e.uid}:{e.gid}"

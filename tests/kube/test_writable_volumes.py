@@ -53,6 +53,18 @@ def test_every_writable_volume_is_a_mount_with_its_type_and_whether_it_takes_wri
     ]
 
 
+def test_the_text_layout_says_each_writable_volume_with_its_article(tmp_path):
+    """``parity layout``'s line under a writable mount read "(a emptyDir volume: ...)" and "(a ephemeral
+    volume: ...)" on every emptyDir of a whole app (falco's DaemonSet: five; corpus, seventh session)."""
+    from parity.output import Painter
+    from parity.render import layout_text
+    said = [line.strip() for line in layout_text([layout_of(tmp_path, POD % {"security": ""})], Painter(False))
+            .splitlines() if "not predicted" in line]
+    assert said[1:6] == [f"({article} {kind} volume: what the pod writes here is not predicted)" for article, kind in
+                         [("an", "emptyDir"), ("an", "emptyDir"), ("a", "persistentVolumeClaim"), ("a", "hostPath"),
+                          ("an", "ephemeral")]]
+
+
 def test_an_emptydir_is_its_root_directory_0777_on_disk_1777_in_memory_and_nothing_else(tmp_path):
     """kubelet empty_dir.go: setupDir chmods to exactly 0777 whatever the umask; medium Memory mounts
     tmpfs without mode= (root 1777). A missing subPath is made with the root's mode (§6.2). Claims,
