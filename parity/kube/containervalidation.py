@@ -197,6 +197,10 @@ def _parse_runtime(raw: dict, prefix: str, c: _Checker) -> dict:
     out["working_dir"] = working_dir if isinstance(working_dir, str) else None
     for name in ("tty", "stdin"):
         out[name] = c.boolean(raw.get(name), f"{prefix}.{name}")
+    pull = c.string(raw.get("imagePullPolicy"), f"{prefix}.imagePullPolicy")  # (validatePullPolicy)
+    if pull is not None and pull not in ("Always", "IfNotPresent", "Never"):
+        c.bad(f"{prefix}.imagePullPolicy", f'Unsupported value: {go_quote(pull)}: supported values: "Always", '
+                                           '"IfNotPresent", "Never"')
     out["ports"] = _parse_ports(raw, prefix, c)
     out["resources"] = _parse_resources(raw, prefix, c)
     out["env_from"] = _parse_env_from(raw, prefix, c)

@@ -105,6 +105,9 @@ def unreproduced_fields(spec: dict, prefix: str) -> tuple[tuple[str, str], ...]:
             if (ctr.get("lifecycle") or {}).get("stopSignal"):
                 out.append((f"{where}.lifecycle.stopSignal", "not reproduced: Docker stops the container with the "
                                                              "image's STOPSIGNAL, else SIGTERM"))
+            policy = ctr.get("imagePullPolicy")
+            if policy in _PULL:  # (nginx-gateway-fabric: Always, said nowhere before)
+                out.append((f"{where}.imagePullPolicy", f"{policy} is not reproduced: {_PULL[policy]}"))
             for j, mount in enumerate(ctr.get("volumeMounts") or []):
                 # (secrets-store-csi-driver's and calico's node plugins: Bidirectional, said nowhere before)
                 propagation, rro = mount.get("mountPropagation"), mount.get("recursiveReadOnly")
@@ -116,6 +119,16 @@ def unreproduced_fields(spec: dict, prefix: str) -> tuple[tuple[str, str], ...]:
                                 f"{rro} is not reproduced: Docker makes the mount read-only, not the mounts "
                                 "beneath it"))
     return tuple(out)
+
+
+#: The kubelet's pull policies Docker does not follow: Compose (``pull_policy: missing``, its default)
+#: and ``parity up`` pull an image only when the engine lacks it, which is IfNotPresent.
+_PULL = {
+    "Always": "Docker pulls an image only when it is missing here (the kubelet asks the registry at each start): "
+              "docker compose pull gets the registry's current one",
+    "Never": "Docker pulls an image that is missing here (the kubelet never pulls: the container fails with "
+             "ErrImageNeverPull)",
+}
 
 
 #: A mount's propagation the kubelet asks of the runtime (kuberuntime ``makeMounts``, CRI

@@ -869,6 +869,40 @@ def test_mount_propagation_and_recursive_read_only_are_said_not_dropped(tmp_path
     assert all(f"- {note}" in readme for note in said)
 
 
+PULL_POLICY = """
+apiVersion: v1
+kind: Pod
+metadata: {name: gateway}
+spec:
+  automountServiceAccountToken: false
+  initContainers:
+  - {name: certs, image: registry.example/certgen:v1, imagePullPolicy: Never}
+  containers:
+  - {name: ctl, image: registry.example/gateway:edge, imagePullPolicy: Always}
+  - {name: side, image: registry.example/side:v1, imagePullPolicy: IfNotPresent}
+  - {name: plain, image: registry.example/plain:v1}
+"""
+
+
+def test_an_image_pull_policy_docker_does_not_follow_is_said_not_dropped(tmp_path):
+    """nginx-gateway-fabric's install asks ``imagePullPolicy: Always`` (the registry's current image at
+    each start): Compose and ``parity up`` pull an image only when it is missing, and nothing said so
+    (corpus, seventh session). Always and Never are notes naming their field; IfNotPresent is Docker's
+    own rule (pull_policy missing): nothing to say."""
+    out = tmp_path / "out"
+    result = run_parity("k8s-to-docker", str(write(tmp_path, PULL_POLICY)), "-o", str(out), "--format", "json")
+    assert result.returncode == 0, result.stderr.decode()
+    said = [d for d in json.loads(result.stdout)["differences"] if d.startswith("Pod/gateway: spec.")]
+    assert said == [
+        "Pod/gateway: spec.initContainers[0].imagePullPolicy: Never is not reproduced: Docker pulls an image that "
+        "is missing here (the kubelet never pulls: the container fails with ErrImageNeverPull)",
+        "Pod/gateway: spec.containers[0].imagePullPolicy: Always is not reproduced: Docker pulls an image only when "
+        "it is missing here (the kubelet asks the registry at each start): docker compose pull gets the "
+        "registry's current one"]
+    readme = (out / "README.md").read_text()
+    assert all(f"- {note}" in readme for note in said)
+
+
 def test_an_optional_object_the_input_lacks_is_said_not_taken_for_a_lost_file(tmp_path):
     """longhorn's manager mounts its optional Secret longhorn-grpc-tls, which the install does not hold:
     the layout shows an empty volume, and nothing said why (it read as parity losing the files). Each
