@@ -63,3 +63,88 @@ def test_a_value_made_through_its_init_is_the_frozen_dataclass_value():
     f = PayloadFile(b"x", 0o644)
     assert f.sha256 == "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"
     assert f == PayloadFile(b"x", 0o644) and f != PayloadFile(b"x", 0o600)
+
+
+def _generator():
+    import runpy
+    from pathlib import Path
+
+    return runpy.run_path(str(Path(__file__).resolve().parent.parent / "scripts" / "gen_valueinits.py"))
+
+
+def test_valueinits_is_what_its_generator_writes_now():
+    """parity/valueinits.py is current: regenerated, it is the same text (run
+    scripts/gen_valueinits.py after changing a value class's fields)."""
+    from pathlib import Path
+
+    import parity.valueinits
+
+    assert Path(parity.valueinits.__file__).read_text(encoding="utf-8") == _generator()["module_text"]()
+
+
+def test_every_value_class_takes_its_init_from_valueinits_not_from_exec():
+    """No value class of parity compiles its ``__init__`` at start-up: each is the function of
+    valueinits.py, made from the source ``init_source`` writes for the class as it is now."""
+    from parity import valueinits
+    from parity.values import init_source
+
+    classes = _generator()["value_classes"]()
+    assert set(_classes()) <= set(classes) and len(classes) == len(valueinits.INITS)
+    for cls in classes:
+        assert cls.__init__.__code__.co_filename == valueinits.__file__, cls
+        assert valueinits.INITS[f"{cls.__module__}.{cls.__qualname__}"][0] == init_source(cls), cls
+        assert cls.__init__.__qualname__ == f"{cls.__qualname__}.__init__"
+
+
+def _twin(cls):
+    """The dataclass that ``@dataclass`` makes of ``cls``'s fields (defaults, factories, init=False)."""
+    specs = []
+    for f in dataclasses.fields(cls):
+        kw = {"init": f.init}
+        if f.default is not dataclasses.MISSING:
+            kw["default"] = f.default
+        if f.default_factory is not dataclasses.MISSING:
+            kw["default_factory"] = f.default_factory
+        specs.append((f.name, object, dataclasses.field(**kw)))
+    return dataclasses.make_dataclass(cls.__name__, specs, eq=False)
+
+
+def test_every_generated_init_takes_and_sets_what_the_dataclass_init_does():
+    """Parameters (names, kinds, defaults as shown), and what an instance holds made with every
+    argument and with the required ones only (defaults and fresh default factories)."""
+    import inspect
+
+    for cls in _generator()["value_classes"]():
+        twin = _twin(cls)
+        ours, theirs = inspect.signature(cls.__init__), inspect.signature(twin.__init__)
+        assert [(p.name, p.kind, repr(p.default)) for p in ours.parameters.values()] == \
+            [(p.name, p.kind, repr(p.default)) for p in theirs.parameters.values()], cls
+        if hasattr(cls, "__post_init__"):
+            continue  # (PayloadFile: test_a_value_made_through_its_init_is_the_frozen_dataclass_value)
+        params = list(ours.parameters.values())[1:]
+        every = [f"v-{p.name}" for p in params]
+        required = [f"v-{p.name}" for p in params if p.default is inspect.Parameter.empty]
+        for args in (every, required):
+            assert vars(cls(*args)) == vars(twin(*args)), (cls, args)
+    from parity.kube.podspec import Resources
+
+    assert Resources().requests == {} and Resources().requests is not Resources().requests
+    assert Resources({"cpu": "1"}).requests == {"cpu": "1"} and Resources().limits == {}
+
+
+def test_a_value_class_the_module_does_not_hold_as_it_is_gets_the_dataclass_init():
+    """A class added, or changed since valueinits.py was generated (here: podspec.KeyToPath's name
+    with other fields), is not given the stale ``__init__``: it gets the one ``init_source`` writes
+    for it, compiled then."""
+    from parity.values import valueclass
+
+    def make(qualname):
+        ns = {"__module__": "parity.kube.podspec", "__qualname__": qualname,
+              "__annotations__": {"key": "str", "extra": "int", "items": "dict"}, "extra": 1,
+              "items": dataclasses.field(default_factory=dict)}
+        return valueclass(type(qualname, (Value,), ns))
+
+    for cls in (make("KeyToPath"), make("NotGenerated")):
+        one = cls("k")
+        assert (one.key, one.extra, one.items) == ("k", 1, {}) and cls("k", 2, {"a": 1}).items == {"a": 1}
+        assert cls.__init__.__code__.co_filename == "<string>" and one == cls("k") and one != cls("k", 2)
