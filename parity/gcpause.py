@@ -18,14 +18,34 @@ from contextlib import contextmanager
 from typing import Iterator
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
+def pause() -> bool:
+    """Pause the collector (``resume`` ends the pause).
+
+    Returns:
+        Whether it was running, for ``resume``.
+    """
     was_enabled = gc.isenabled()
     gc.disable()
+    return was_enabled
+
+
+def resume(was_enabled: bool) -> None:
+    """End a ``pause``: what was made meanwhile goes to the oldest generation, unscanned, and the
+    collector runs again if it ran before.
+
+    Args:
+        was_enabled: what ``pause`` returned.
+    """
+    gc.freeze()  # young generations -> permanent, their counts reset...
+    gc.unfreeze()  # ...permanent -> oldest: promoted, unscanned, still collectable
+    if was_enabled:
+        gc.enable()
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    was_enabled = pause()
     try:
         yield
     finally:
-        gc.freeze()  # young generations -> permanent, their counts reset...
-        gc.unfreeze()  # ...permanent -> oldest: promoted, unscanned, still collectable
-        if was_enabled:
-            gc.enable()
+        resume(was_enabled)

@@ -583,7 +583,14 @@ def document_parts(layouts: Iterable[WorkloadLayout], left_out: Iterable[Mapping
     from json.encoder import encode_basestring_ascii as q  # C
 
     def small(value: object, indent: str) -> str:
-        """A value of no particular shape (a workload's notes, the left-out workloads), at ``indent``."""
+        """A value of no particular shape (a workload's notes, the left-out workloads), at ``indent``.
+        A string, and a list of strings (a workload's run and notes), are written as ``json.dumps``
+        writes them without it: it makes an encoder at each call (~8 us a list, for every workload)."""
+        if value.__class__ is str:
+            return q(value)
+        if value.__class__ is list and all(v.__class__ is str for v in value):
+            inner = f"\n{indent}  "  # (json.dumps's items at indent=2: a string escapes its newlines)
+            return f"[{inner}{(',' + inner).join(map(q, value))}\n{indent}]" if value else "[]"
         return json.dumps(value, indent=2).replace("\n", "\n" + indent)
 
     def listed(items: list[str], indent: str) -> str:
@@ -695,6 +702,7 @@ def document_parts(layouts: Iterable[WorkloadLayout], left_out: Iterable[Mapping
     for w in layouts:
         with gc_paused():
             text = workload(w)
+        pieces.clear()  # (a workload's subtrees are its pod's own: held no longer, their memory is reused)
         yield separator + text
         separator = ",\n"
     yield ("[]" if separator == "[\n" else "\n  ]") + f',\n  "left_out": {small(list(left_out), "  ")}\n}}\n'

@@ -44,3 +44,21 @@ def test_layout_of_container_resources_does_not_import_fractions(tmp_path):
         modules = _imported("layout", *args, str(path))
         assert "parity.kube.containervalidation" in modules
         assert "fractions" not in modules
+
+
+def test_importing_the_cli_leaves_the_collector_as_it_found_it():
+    """``parity.cli`` pauses the cyclic GC while click and its own module load (issue 17: start-up)
+    and ends the pause at the end of its module: a program importing it keeps its collector running,
+    or stopped, as it was; nothing made meanwhile is left in the young generations to be scanned at
+    the next allocation."""
+    import subprocess
+    import sys
+
+    code = ("import gc, sys\n"
+            "if sys.argv[1] == 'off': gc.disable()\n"
+            "import parity.cli\n"
+            "print(gc.isenabled(), gc.get_count()[1:], gc.get_freeze_count())\n")
+    for state, shown in (("on", "True"), ("off", "False")):
+        proc = subprocess.run([sys.executable, "-c", code, state], capture_output=True, text=True, cwd=ROOT,
+                              env={"PYTHONPATH": str(ROOT)}, check=True)
+        assert proc.stdout == f"{shown} (0, 0) 0\n", proc.stdout
