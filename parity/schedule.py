@@ -1,6 +1,7 @@
 """Steps run side by side, each as soon as the steps it comes after have ended (``parity up``'s engine
 requests: a pod's containers right after its own sandbox, as Compose starts each service once its own
-``depends_on`` are met, not after every other pod's).
+``depends_on`` are met, not after every other pod's; ``diff --live``'s starts of the containers Compose
+created, ``docker/livestart.py``).
 
 What a run guarantees, whatever the order the steps end in: no step starts before those it comes
 after have ended; a failure stops the steps not started, and the started ones end before the failure

@@ -2,8 +2,10 @@
 
 ``with live_project(project, timeout) as live:`` connects to the engine, removes what a killed live
 diff left (``leftovers.py``), writes a copy of the project that cannot touch the user's own objects
-(``throwaway_config``) to an owner-only temporary directory, brings it up with Compose (the command
-tethered to this process, ``tether.py``, and bounded in time) and, whatever happens in the block (a
+(``throwaway_config``) to an owner-only temporary directory, has Compose create it (``docker compose
+up --no-start --build``, the command tethered to this process, ``tether.py``), starts its containers
+in ``depends_on`` order as soon as each one's conditions hold (``livestart.py``: Compose's own start
+waits on a 500 ms ticker), all bounded in time, and, whatever happens in the block (a
 failure, a wait that ran out, Ctrl-C, SIGTERM), tears it down through the engine: containers,
 volumes, networks, built images and the temporary directory. With ``running=NAME`` it reads that project as it is and
 changes nothing. Which container pairs with which service, and what counts as a difference, is
@@ -36,6 +38,8 @@ from .compose import ComposeCommand, ComposeProject, compose_binary, compose_mes
 from .labels import COMPOSE_PROJECT, COMPOSE_SERVICE, LABEL_DIFF_OWNER, LABEL_ROLE, ROLE_SANDBOX, run_owner
 from .leftovers import sweep, temp_dir
 from .listrows import container_name
+from .livestart import (DependencyFailed, StartFailed, TimedOut, compose_start_needed, condition_met, dependencies,
+                        start_project)
 from .plan import TERMINATION_DIR
 
 #: The file a live diff tries to create (then removes) in each mount, as root, to see if it is writable.
@@ -172,9 +176,12 @@ class Waits:
 
 
 class _Throwaway:
-    """The throw-away copy of the project: written to an owner-only temporary directory, brought up
-    by Compose (tethered to this process, ``tether.py``, and bounded in time) and torn down through
-    the engine."""
+    """The throw-away copy of the project: written to an owner-only temporary directory, created by
+    Compose (``docker compose up --no-start --build``, tethered to this process, ``tether.py``), its
+    containers started by parity in ``depends_on`` order (``livestart.py``: not on Compose's 500 ms
+    ticker), all bounded in time, and torn down through the engine. A project whose start needs
+    more of Compose than the start requests (``livestart.compose_start_needed``) is brought up by
+    ``docker compose up -d --build`` whole."""
 
     def __init__(self, project: ComposeProject, binary: ComposeCommand, waits: Waits):
         self.project, self.binary, self.waits = project, binary, waits
@@ -183,6 +190,8 @@ class _Throwaway:
         self._up: tether.Tethered | None = None
         self.suffix = _random.token_hex(4)
         self.name = f"parity-diff-{self.suffix}"
+        #: why Compose itself starts the containers (None: parity starts them, ``livestart.py``)
+        self.compose_starts = compose_start_needed(project.services, project.secrets, project.configs)
         self.tmp = temp_dir()  # 0700: the config holds env values
         self.config_file = os.path.join(self.tmp, "compose.json")
         try:
@@ -199,32 +208,57 @@ class _Throwaway:
         return [*self.binary.argv, "-f", self.config_file, "-p", self.name, *args]
 
     def start_up(self) -> None:
-        """Start ``docker compose up`` (tethered), to run while this process connects to the engine;
+        """Start ``docker compose up --no-start`` (tethered; ``up -d`` when Compose must start the
+        containers: ``compose_starts``), to run while this process connects to the engine;
         ``wait_up`` waits for it, ``down`` stops it first if it still runs."""
         # Compose's plain progress, whatever COMPOSE_PROGRESS the user set (quiet prints no step):
         # ``_made_nothing`` reads the steps to know whether there is anything to remove.
         env = {**(self.binary.environ() or os.environ), "COMPOSE_PROGRESS": "plain"}
-        self._up = tether.start(self._argv("up", "-d", "--build", "--quiet-pull"), env)
+        self._up = tether.start(self._argv("up", "-d" if self.compose_starts else "--no-start", "--build",
+                                           "--quiet-pull"), env)
 
     def wait_up(self) -> None:
-        """Wait for ``start_up``'s command (bounded by the timeout from its start).
+        """Wait for ``start_up``'s command, then start the containers it made (``livestart.py``),
+        all bounded by the timeout from the command's start. Failures are worded as Compose's ``up``
+        words them (the throw-away project stands for ``docker compose up`` of the file).
 
         Raises:
-            ParityError: it failed, or did not finish in time (what it still waited for, named).
+            ParityError: it failed, a container could not start or a dependency failed its
+                condition, or it did not finish in time (what it still waited for, named).
         """
         try:
             proc = self._up.wait(self.waits.timeout)
         except subprocess.TimeoutExpired:
-            problem = self.waits.problem("docker compose up")
-            waiting = self._waiting_for()
-            raise ParityError(Problem(problem.message + (f": waiting for {waiting}" if waiting else ""),
-                                      file=problem.file)) from None
+            raise self._timed_out() from None
         if proc.returncode != 0:
             last = [ln for ln in proc.stderr.strip().splitlines() if ln.strip()] or ["compose up failed"]
-            words = words_of_config({"services": self.project.services, "volumes": self.project.volumes})
-            message = compose_message(last[-1], self.config_file, words)  # its progress lines come first
+            message = self._message(last[-1])  # its progress lines come first
             raise ParityError(Problem(f"docker compose up failed: {self._pull_failure(message) or message}",
                                       file=self.project.file))
+        if self.compose_starts:
+            return
+        try:
+            start_project(self.client, self.name, self.project.services, self._up.started + self.waits.timeout,
+                          self.waits.engine, MAX_PARALLEL)
+        except TimedOut:
+            raise self._timed_out() from None
+        except DependencyFailed as exc:
+            raise ParityError(Problem(f"docker compose up failed: {exc}", file=self.project.file)) from None
+        except StartFailed as exc:  # (the engine's message quotes the command: shown as Compose's would be)
+            message = self._message(f"Error response from daemon: {exc.explanation}")
+            raise ParityError(Problem(f"docker compose up failed: {message}", file=self.project.file)) from None
+
+    def _message(self, stderr: str) -> str:
+        """Compose's (or the engine's) error as one line that shows no value of the setup (``compose_message``)."""
+        words = words_of_config({"services": self.project.services, "volumes": self.project.volumes})
+        return compose_message(stderr, self.config_file, words)
+
+    def _timed_out(self) -> ParityError:
+        """``up`` did not finish in time: what it still waited for, named."""
+        problem = self.waits.problem("docker compose up")
+        waiting = self._waiting_for()
+        return ParityError(Problem(problem.message + (f": waiting for {waiting}" if waiting else ""),
+                                   file=problem.file))
 
     def _pull_failure(self, reason: str) -> str | None:
         """Compose pulls each image a service runs (not one it builds) before anything else, and its
@@ -243,22 +277,18 @@ class _Throwaway:
     def _waiting_for(self) -> str:
         """What ``up`` still waited for: the dependencies whose condition no container meets yet."""
         try:
-            state = {c.labels.get(COMPOSE_SERVICE): c.attrs.get("State") or {}
-                     for c in self.client.containers.list(all=True, filters={
-                         "label": f"{COMPOSE_PROJECT}={self.name}"})}
+            states: dict[str, list[dict]] = {}
+            for c in self.client.containers.list(all=True, filters={"label": f"{COMPOSE_PROJECT}={self.name}"}):
+                states.setdefault(c.labels.get(COMPOSE_SERVICE), []).append(c.attrs.get("State") or {})
         except Exception:  # noqa: BLE001 - an engine that does not answer: say only what timed out
             return ""
-        met = {"service_started": lambda st: st.get("Status") in ("running", "exited"),
-               "service_healthy": lambda st: (st.get("Health") or {}).get("Status") == "healthy",
-               "service_completed_successfully": lambda st: st.get("Status") == "exited"}
         words = {"service_started": "start", "service_healthy": "be healthy",
                  "service_completed_successfully": "complete"}
         out = []
-        for name, svc in self.project.services.items():
-            for dep, spec in (svc.get("depends_on") or {}).items():
-                condition = (spec or {}).get("condition", "service_started")
-                if condition in met and not met[condition](state.get(dep) or {}):
-                    out.append(f"service {dep} to {words[condition]} (service {name} depends on it)")
+        for name, deps in dependencies(self.project.services).items():
+            for d in deps:
+                if d.condition in words and condition_met(d.condition, states.get(d.service) or [{}])[0] is not True:
+                    out.append(f"service {d.service} to {words[d.condition]} (service {name} depends on it)")
         return "; ".join(out)
 
     def down(self) -> list[Problem]:
@@ -656,8 +686,9 @@ def live_project(project: ComposeProject, timeout: float = DEFAULT_TIMEOUT, runn
         return
     throwaway = _Throwaway(project, binary, waits)
     try:
-        progress(f"building and starting the throw-away project {throwaway.name} (docker compose up, at most "
-                 f"{timeout:g}s)")
+        progress(f"building and starting the throw-away project {throwaway.name} (docker compose up"
+                 f"{'' if throwaway.compose_starts else ' --no-start, then its containers in depends_on order'}, "
+                 f"at most {timeout:g}s)")
         # Compose's up starts first; the SDK's import, the connect and the sweep of a dead run's
         # leftovers (which never touches this live run's objects) run meanwhile. A failed connect
         # stops the up and removes what it made (through Compose: ``_Throwaway.down``).

@@ -30,6 +30,7 @@ from pathlib import Path
 #: Seconds a request held for ``after`` waits at most (then the trigger acts anyway).
 AFTER_WAIT = 60
 REQUEST_LINE = re.compile(rb"^(?:GET|POST|PUT|DELETE|HEAD) \S+ HTTP/1\.[01]\r?$", re.M)
+USER_AGENT = re.compile(rb"^User-Agent: ([^\r\n]*)", re.M | re.I)
 
 
 def engine_socket() -> str | None:
@@ -50,6 +51,8 @@ class EngineProxy:
         self.triggered = threading.Event()
         self.released = threading.Event()
         self.seen: list[bytes] = []  # request lines, in order
+        #: (request line, its User-Agent or b""), in order: whose request it was (Compose's, the SDK's)
+        self.agents: list[tuple[bytes, bytes]] = []
         self.answered = 0  # bytes the engine sent back, over every connection
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
@@ -119,6 +122,9 @@ class EngineProxy:
                 if from_client:
                     lines = REQUEST_LINE.findall(chunk)
                     self.seen += lines
+                    if lines:
+                        agent = USER_AGENT.search(chunk)
+                        self.agents.append((lines[0], agent.group(1) if agent else b""))
                     if self.after and any(self.after.search(line) for line in lines):
                         self.after_seen.set()
                     matched = (bool(lines) and self.trigger.search(chunk) if self.headers

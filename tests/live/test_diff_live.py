@@ -9,6 +9,7 @@ Every test leaves no container, volume, network or image behind.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -407,6 +408,134 @@ def test_a_dependency_that_never_completes_times_out_and_leaves_nothing(docker_c
                 "(service api-gateway depends on it)\n")
     assert list((tmp_path / "tmp").iterdir()) == []
     assert _processes_mentioning(str(tmp_path / "tmp")) == []
+
+
+STARTS_IN_ORDER = """\
+services:
+  init:
+    image: busybox:latest
+    command: ["true"]
+  db:
+    image: busybox:latest
+    command: ["sleep", "600"]
+    healthcheck: {test: ["CMD", "true"], interval: 1s}
+  api-gateway:
+    image: busybox:latest
+    command: ["sleep", "600"]
+    depends_on:
+      init: {condition: service_completed_successfully}
+      db: {condition: service_healthy}
+"""
+
+
+def _engine_time(text: str) -> datetime.datetime:
+    """An engine timestamp (RFC 3339, nanoseconds, ``Z`` or an offset), to the microsecond."""
+    m = re.fullmatch(r"(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)", text)
+    assert m, text
+    zone = "+00:00" if m.group(3) == "Z" else m.group(3)
+    return datetime.datetime.fromisoformat(f"{m.group(1)}.{(m.group(2) or '0')[:6].ljust(6, '0')}{zone}")
+
+
+@pytest.mark.live
+def test_compose_creates_the_throwaway_project_and_parity_starts_it_in_depends_on_order(docker_client, tmp_path,
+                                                                                         proxy_dir):
+    """Compose creates the throw-away project (``up --no-start``: each container is created by Compose's
+    request), parity starts it through the engine (every start request is the SDK's, one per
+    container), each container once its ``depends_on`` conditions hold: when the app's container
+    started, the init container had exited 0 and the db's health check had passed. Read from the
+    engine (``State.StartedAt``, ``FinishedAt``, ``Health.Log``) while parity's read-back is held at
+    its first request. Fails on the old code, where Compose's ``up`` made the start requests."""
+    (tmp_path / "compose.yaml").write_text(STARTS_IN_ORDER)
+    with EngineProxy(proxy_dir / "e.sock", rb"POST /v[0-9.]+/containers/[0-9a-f]+/exec", action="hold") as proxy:
+        diff = subprocess.Popen([sys.executable, "-m", "parity.cli", "diff", str(ARTICLE), str(NO_AUTOMOUNT),
+                                 "--compose", str(tmp_path / "compose.yaml"), "--live"], cwd=ROOT,
+                                env={**os.environ, "DOCKER_HOST": proxy.docker_host},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            assert proxy.triggered.wait(120), "the read-back never began"
+            state = {c.labels["com.docker.compose.service"]: c.attrs["State"] for c in docker_client.containers.list(
+                all=True, filters={"label": f"io.parity.diff-owner={socket.gethostname()}:{diff.pid}"})}
+        finally:
+            proxy.release()
+            stdout, stderr = diff.communicate(timeout=120)
+    assert (diff.returncode, stderr) == (1, b""), stderr.decode()
+    assert b"service api-gateway" in stdout
+    assert sorted(state) == ["api-gateway", "db", "init"]
+    app_started = _engine_time(state["api-gateway"]["StartedAt"])
+    assert (state["init"]["Status"], state["init"]["ExitCode"]) == ("exited", 0)
+    assert _engine_time(state["init"]["FinishedAt"]) <= app_started
+    passed = [entry for entry in state["db"]["Health"]["Log"] if entry["ExitCode"] == 0]
+    assert state["db"]["Health"]["Status"] == "healthy" and passed
+    assert _engine_time(passed[0]["End"]) <= app_started
+    created = [agent for line, agent in proxy.agents if re.match(rb"POST /v[0-9.]+/containers/create", line)]
+    started = [agent for line, agent in proxy.agents if re.match(rb"POST /v[0-9.]+/containers/[0-9a-f]+/start", line)]
+    assert len(created) == 3 and not any(agent.startswith(b"docker-sdk-python") for agent in created), created
+    assert len(started) == 3 and all(agent.startswith(b"docker-sdk-python") for agent in started), started
+
+
+FAILING_DEPENDENCY = {
+    "exits non-zero": ("""\
+services:
+  init:
+    image: busybox:latest
+    command: ["sh", "-c", "exit 3"]
+  api-gateway:
+    image: busybox:latest
+    command: ["sleep", "600"]
+    depends_on:
+      init: {condition: service_completed_successfully}
+""", "docker compose up failed: service \"init\" didn't complete successfully: exit 3 (service api-gateway "
+     "depends on it)"),
+    "becomes unhealthy": ("""\
+services:
+  db:
+    image: busybox:latest
+    command: ["sleep", "600"]
+    healthcheck: {test: ["CMD", "false"], interval: 1s, retries: 1}
+  api-gateway:
+    image: busybox:latest
+    command: ["sleep", "600"]
+    depends_on:
+      db: {condition: service_healthy}
+""", 'docker compose up failed: dependency failed to start: service "db" is unhealthy (service api-gateway '
+     "depends on it)"),
+}
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("case", sorted(FAILING_DEPENDENCY))
+def test_a_dependency_that_fails_its_condition_stops_the_live_diff_in_one_line(docker_client, tmp_path, proxy_dir,
+                                                                               case):
+    """A dependency that exits non-zero (``service_completed_successfully``) or becomes unhealthy
+    (``service_healthy``) fails the diff as it fails Compose's ``up``: one line naming the service by
+    its name in the file (not the throw-away container's), Compose's reason and who depends on it,
+    exit 2, nothing on stdout; the app's container is never started, and the throw-away project and
+    its temporary directory are removed. On the old code the line was Compose's, mangled (``service
+    "init" didn(not shown)``: its apostrophe taken for a quote) or naming the throw-away container."""
+    compose, line = FAILING_DEPENDENCY[case]
+    (tmp_path / "compose.yaml").write_text(compose)
+    (tmp_path / "tmp").mkdir()
+    with EngineProxy(proxy_dir / "e.sock", rb"(?!)", watch_only=True) as proxy:  # (it only watches)
+        result = run_parity("diff", str(ARTICLE), str(NO_AUTOMOUNT), "--compose", str(tmp_path / "compose.yaml"),
+                            "--live", env={"DOCKER_HOST": proxy.docker_host, "TMPDIR": str(tmp_path / "tmp")})
+    assert (result.returncode, result.stdout, result.stderr.decode()) == (
+        2, b"", f"parity: {tmp_path / 'compose.yaml'}: {line}\n")
+    starts = [req for req, _ in proxy.agents if re.match(rb"POST /v[0-9.]+/containers/[0-9a-f]+/start", req)]
+    assert len(starts) == 1, starts  # the dependency's: the app's container never started
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+@pytest.mark.live
+def test_an_optional_dependency_that_fails_is_passed_over_as_compose_does(docker_client, tmp_path):
+    """``required: false``: the dependency exits non-zero, and the app starts all the same (Compose
+    warns and goes on): the diff reads it back and reports as usual (exit 1: the hand-written setup
+    lacks the pod's volume)."""
+    compose, _ = FAILING_DEPENDENCY["exits non-zero"]
+    (tmp_path / "compose.yaml").write_text(compose.replace("service_completed_successfully}",
+                                                           "service_completed_successfully, required: false}"))
+    result = run_parity("diff", str(ARTICLE), str(NO_AUTOMOUNT), "--compose", str(tmp_path / "compose.yaml"), "--live")
+    assert (result.returncode, result.stderr) == (1, b""), result.stderr.decode()
+    assert b"container api-gateway <-> service api-gateway" in result.stdout
 
 
 @pytest.mark.live

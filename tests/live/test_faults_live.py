@@ -225,17 +225,18 @@ def test_an_engine_that_never_creates_the_container_times_out_and_leaves_nothing
 def test_a_failed_connect_while_compose_up_runs_stops_it_and_leaves_nothing(tmp_path, proxy_dir, docker_client):
     """diff --live starts Compose's ``up`` before its own connect (the SDK's import and connect run
     meanwhile, issue 17): here the engine refuses parity's SDK (its first request, held until Compose
-    has started a container) and serves Compose. The diff says the connect's one line, exit 2, and
-    the up it started is stopped and everything it made is removed, through Compose (parity has no
-    client): no container, volume, network or image of the throw-away project, no temporary directory.
-    On the old code the connect came first and Compose never started a container."""
+    has created a container: Compose creates the throw-away project, parity starts it) and serves
+    Compose. The diff says the connect's one line, exit 2, and the up it started is stopped and
+    everything it made is removed, through Compose (parity has no client): no container, volume,
+    network or image of the throw-away project, no temporary directory. On the old code (before
+    Compose's up ran beside the connect) the connect came first and Compose never made a container."""
     out = tmp_path / "out"
     manifests = renamed(ARTICLE, tmp_path / "article.yaml")
     assert run_parity("k8s-to-docker", str(manifests), "-o", str(out)).returncode == 0
     (tmp_path / "tmp").mkdir()
     before = diff_objects(docker_client)
     with EngineProxy(proxy_dir / "e.sock", rb"User-Agent: docker-sdk-python", headers=True,
-                     after=rb"POST /v[0-9.]+/containers/[0-9a-f]+/start") as proxy:
+                     after=rb"POST /v[0-9.]+/containers/create") as proxy:
         result = run_parity("diff", str(manifests), "--compose", str(out / "compose.yaml"), "--live", "--timeout", "30",
                             env={"DOCKER_HOST": proxy.docker_host, "TMPDIR": str(tmp_path / "tmp")})
         assert proxy.after_seen.is_set() and proxy.triggered.is_set()
