@@ -20,11 +20,11 @@ import hashlib
 import operator
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, TypeVar
 
 from .gcpause import gc_paused
-from .values import Value, valueclass
+from .values import Value, record, valueclass
 
 FORMAT = "parity.layout/v2"
 #: The format before v2: the same workload objects, bare at the top level when there was one.
@@ -280,7 +280,7 @@ def _plain_relative(target: str | None) -> bool:
     return bool(target) and all(step not in ("", ".", "..") for step in target.split("/"))
 
 
-@dataclass
+@record
 class ContainerLayout:
     """What one container sees under its modelled mounts."""
 
@@ -481,7 +481,7 @@ class ContainerLayout:
                    [Entry.from_json(e) for e in data.get("entries", [])])
 
 
-@dataclass
+@record
 class VolumeLayout:
     """One volume's whole tree, paths relative to its root ("" is the root itself).
 
@@ -511,7 +511,7 @@ class VolumeLayout:
         return h.hexdigest()
 
 
-@dataclass
+@record
 class WorkloadLayout:
     """Every container of one workload. ``contents`` maps file digests to bytes and is never printed."""
 

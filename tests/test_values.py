@@ -69,44 +69,52 @@ def _generator():
     import runpy
     from pathlib import Path
 
-    return runpy.run_path(str(Path(__file__).resolve().parent.parent / "scripts" / "gen_valueinits.py"))
+    return runpy.run_path(str(Path(__file__).resolve().parent.parent / "scripts" / "gen_valuemethods.py"))
 
 
-def test_valueinits_is_what_its_generator_writes_now():
-    """parity/valueinits.py is current: regenerated, it is the same text (run
-    scripts/gen_valueinits.py after changing a value class's fields)."""
+def test_valuemethods_is_what_its_generator_writes_now():
+    """parity/valuemethods.py is current: regenerated, it is the same text (run
+    scripts/gen_valuemethods.py after adding a value class or record, or changing its fields)."""
     from pathlib import Path
 
-    import parity.valueinits
+    import parity.valuemethods
 
-    assert Path(parity.valueinits.__file__).read_text(encoding="utf-8") == _generator()["module_text"]()
+    assert Path(parity.valuemethods.__file__).read_text(encoding="utf-8") == _generator()["module_text"]()
 
 
-def test_every_value_class_takes_its_init_from_valueinits_not_from_exec():
-    """No value class of parity compiles its ``__init__`` at start-up: each is the function of
-    valueinits.py, made from the source ``init_source`` writes for the class as it is now."""
-    from parity import valueinits
-    from parity.values import init_source
+def test_every_value_class_and_record_takes_its_methods_from_valuemethods_not_from_exec():
+    """No value class or record of parity compiles a method at start-up: each is the function of
+    valuemethods.py, made from the source ``methods_source`` writes for the class as it is now."""
+    from parity import valuemethods
+    from parity.values import MADE, methods_source
 
-    classes = _generator()["value_classes"]()
-    assert set(_classes()) <= set(classes) and len(classes) == len(valueinits.INITS)
+    classes = _generator()["made_classes"]()
+    assert set(_classes()) <= set(classes) and len(classes) == len(valuemethods.METHODS)
+    records = [c for c in classes if MADE[c] == ("__init__", "__repr__", "__eq__")]
+    assert {"ContainerLayout", "WorkloadLayout", "Workload", "Inputs", "PodSpec", "Container", "Service"} <= \
+        {c.__name__ for c in records}
     for cls in classes:
-        assert cls.__init__.__code__.co_filename == valueinits.__file__, cls
-        assert valueinits.INITS[f"{cls.__module__}.{cls.__qualname__}"][0] == init_source(cls), cls
-        assert cls.__init__.__qualname__ == f"{cls.__qualname__}.__init__"
+        assert valuemethods.METHODS[f"{cls.__module__}.{cls.__qualname__}"][0] == methods_source(cls, MADE[cls])
+        for name in MADE[cls]:
+            method = vars(cls)[name]
+            assert method.__code__.co_filename == valuemethods.__file__, (cls, name)
+            assert method.__qualname__ == f"{cls.__qualname__}.{name}"
 
 
-def _twin(cls):
-    """The dataclass that ``@dataclass`` makes of ``cls``'s fields (defaults, factories, init=False)."""
+def _twin(cls, **params):
+    """The dataclass that ``@dataclass(**params)`` makes of ``cls``'s fields (defaults, factories,
+    init, repr and compare as they are)."""
     specs = []
     for f in dataclasses.fields(cls):
-        kw = {"init": f.init}
+        kw = {"init": f.init, "repr": f.repr, "compare": f.compare}
         if f.default is not dataclasses.MISSING:
             kw["default"] = f.default
         if f.default_factory is not dataclasses.MISSING:
             kw["default_factory"] = f.default_factory
         specs.append((f.name, object, dataclasses.field(**kw)))
-    return dataclasses.make_dataclass(cls.__name__, specs, eq=False)
+    twin = dataclasses.make_dataclass(cls.__name__, specs, **params)
+    twin.__qualname__ = cls.__qualname__
+    return twin
 
 
 def test_every_generated_init_takes_and_sets_what_the_dataclass_init_does():
@@ -114,8 +122,8 @@ def test_every_generated_init_takes_and_sets_what_the_dataclass_init_does():
     argument and with the required ones only (defaults and fresh default factories)."""
     import inspect
 
-    for cls in _generator()["value_classes"]():
-        twin = _twin(cls)
+    for cls in _generator()["made_classes"]():
+        twin = _twin(cls, eq=False)
         ours, theirs = inspect.signature(cls.__init__), inspect.signature(twin.__init__)
         assert [(p.name, p.kind, repr(p.default)) for p in ours.parameters.values()] == \
             [(p.name, p.kind, repr(p.default)) for p in theirs.parameters.values()], cls
@@ -132,19 +140,53 @@ def test_every_generated_init_takes_and_sets_what_the_dataclass_init_does():
     assert Resources({"cpu": "1"}).requests == {"cpu": "1"} and Resources().limits == {}
 
 
-def test_a_value_class_the_module_does_not_hold_as_it_is_gets_the_dataclass_init():
-    """A class added, or changed since valueinits.py was generated (here: podspec.KeyToPath's name
-    with other fields), is not given the stale ``__init__``: it gets the one ``init_source`` writes
-    for it, compiled then."""
-    from parity.values import valueclass
+def test_every_record_shows_compares_and_hashes_as_its_dataclass_does():
+    """``@record`` against ``@dataclass`` of the same fields: the repr (fields left out of it, a
+    record that holds itself: ``...``), equality (fields left out of it, another class: never
+    equal) and no hash."""
+    from parity.values import MADE
 
-    def make(qualname):
+    records = [c for c in _generator()["made_classes"]() if MADE[c] == ("__init__", "__repr__", "__eq__")]
+    assert len(records) >= 11
+    for cls in records:
+        twin = _twin(cls)
+        names = [f.name for f in dataclasses.fields(cls)]
+
+        def made(kind, values):
+            obj = kind.__new__(kind)
+            for n, v in zip(names, values):
+                setattr(obj, n, v)
+            return obj
+
+        first = [f"v-{n}" for n in names]
+        for i in range(len(names)):  # each field changed alone: equal or not as the dataclass says
+            changed = first[:i] + [7] + first[i + 1:]
+            assert (made(cls, first) == made(cls, changed)) == (made(twin, first) == made(twin, changed)), (cls, i)
+            assert repr(made(cls, changed)) == repr(made(twin, changed)), (cls, i)
+        one = made(cls, first)
+        assert one == made(cls, first) and not one != made(cls, first) and one != made(twin, first)
+        assert one.__eq__(made(twin, first)) is NotImplemented and cls.__hash__ is None
+        loop, loop_twin = made(cls, [None] * len(names)), made(twin, [None] * len(names))
+        setattr(loop, names[0], [loop])
+        setattr(loop_twin, names[0], [loop_twin])
+        assert repr(loop) == repr(loop_twin) and "[...]" in repr(loop), cls
+
+
+def test_a_class_the_module_does_not_hold_as_it_is_gets_the_dataclass_methods():
+    """A class added, or changed since valuemethods.py was generated (here: podspec.KeyToPath's and
+    podspec.Container's names with other fields), is not given the stale methods: it gets those
+    ``methods_source`` writes for it, compiled then."""
+    from parity.values import record, valueclass
+
+    def make(qualname, decorator, bases):
         ns = {"__module__": "parity.kube.podspec", "__qualname__": qualname,
               "__annotations__": {"key": "str", "extra": "int", "items": "dict"}, "extra": 1,
               "items": dataclasses.field(default_factory=dict)}
-        return valueclass(type(qualname, (Value,), ns))
+        return decorator(type(qualname, bases, ns))
 
-    for cls in (make("KeyToPath"), make("NotGenerated")):
+    for cls in (make("KeyToPath", valueclass, (Value,)), make("NotGenerated", valueclass, (Value,)),
+                make("Container", record, ()), make("NotGeneratedEither", record, ())):
         one = cls("k")
         assert (one.key, one.extra, one.items) == ("k", 1, {}) and cls("k", 2, {"a": 1}).items == {"a": 1}
         assert cls.__init__.__code__.co_filename == "<string>" and one == cls("k") and one != cls("k", 2)
+        assert repr(one) == f"{cls.__qualname__}(key='k', extra=1, items={{}})"

@@ -14,7 +14,7 @@ import binascii
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Literal
 
@@ -24,6 +24,7 @@ from ..errors import ParityError, Problem, Problems, remember_secrets
 from ..gcpause import gc_paused
 from ..outdir import OUTPUT_MARK, is_output_dir, output_parts
 from ..safefile import FileRefused, read_file, read_stream
+from ..values import record
 from .names import config_map_key_errors, dns1123_label_errors, invalid, object_name_errors, shown
 from .podspec import PodSpec
 from .podvalidation import parse_pod_spec
@@ -61,7 +62,7 @@ REPLICATED_KINDS = ("Deployment", "ReplicaSet", "ReplicationController", "Statef
 Run = Literal["service", "once", "on-demand"]
 
 
-@dataclass
+@record
 class Secret:
     name: str
     namespace: str
@@ -69,7 +70,7 @@ class Secret:
     file: str
 
 
-@dataclass
+@record
 class ConfigMap:
     name: str
     namespace: str
@@ -77,7 +78,7 @@ class ConfigMap:
     file: str
 
 
-@dataclass
+@record
 class ServiceAccount:
     """What parity needs of a ServiceAccount: whether pods running as it get the API token volume."""
 
@@ -91,7 +92,7 @@ class ServiceAccount:
         return f"ServiceAccount/{self.name}"
 
 
-@dataclass
+@record
 class Workload:
     """A pod template and where it came from. ``pod_*`` are the pod's metadata as the kubelet sees it."""
 
@@ -142,7 +143,7 @@ class Workload:
         return None
 
 
-@dataclass
+@record
 class Inputs:
     workloads: list[Workload] = field(default_factory=list)
     secrets: dict[tuple[str, str], Secret] = field(default_factory=dict)

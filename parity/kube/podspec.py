@@ -13,9 +13,9 @@ value is shared by every container and workload that holds it, and its hash must
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
-from ..values import Value, valueclass
+from ..values import Value, record, valueclass
 from .names import go_quote
 
 
@@ -362,7 +362,7 @@ class Sysctl(Value):
         return _sysctl_namespace(self.name)
 
 
-@dataclass
+@record
 class Container:
     name: str
     image: str
@@ -397,7 +397,7 @@ class Container:
         return self.init and self.restart_policy == "Always"
 
 
-@dataclass
+@record
 class PodSpec:
     volumes: list[Volume]
     init_containers: list[Container]

@@ -10,10 +10,10 @@ Services (DNS names, ports, environment) is ``services.py``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from ..errors import Problems
-from ..values import Value, valueclass
+from ..values import Value, record, valueclass
 from .names import dns1123_label_errors, go_quote, invalid, ip_address_errors, label_value_errors, \
     port_name_errors, qualified_name_errors, shown
 
@@ -36,7 +36,7 @@ class ServicePort(Value):
     field: str  # "spec.ports[0]"
 
 
-@dataclass
+@record
 class Service:
     name: str
     namespace: str
