@@ -7,8 +7,10 @@ docker/compose ``cmd/compose/up.go``) and starts the containers itself, through 
 own start checks each ``depends_on`` condition other than ``service_started`` on a 500 ms ticker
 (docker/compose ``pkg/compose/convergence.go``, ``waitDependencies``): in a generated setup every
 app container waits for the data container, which runs ``true`` and exits at once, and was started
-0.5-0.6 s after it. Here each condition is checked on the container's inspect each time the engine
-reports a change of it (its events: start, die, health_status, destroy), never on a timer.
+0.5-0.6 s after it. Here each condition is checked each time the engine reports a change of the
+container (its events: start, die, health_status, destroy), never on a timer: on its inspect, or, for
+completion of a container the engine does not restart, on its ``die`` event and the exit code it
+carries.
 
 What is kept of Compose 2.40's start (``start``, ``startService``, ``waitDependencies``,
 ``isServiceHealthy``, ``isServiceCompleted``), the one home of those rules here:
@@ -172,6 +174,17 @@ def condition_met(condition: str, states: Sequence[Mapping]) -> tuple[bool | Non
     return True, ""
 
 
+def restarts(svc: Mapping) -> bool:
+    """Whether the engine restarts a service's container when it exits (then an exit is not its end):
+    its restart policy as Compose 2.40 sets it (``getRestartPolicy``: ``restart``, overridden by
+    ``deploy.restart_policy``'s condition; ``no``, ``none`` or nothing: never)."""
+    policy = str(svc.get("restart") or "")
+    deploy = (svc.get("deploy") or {}).get("restart_policy")
+    if deploy is not None:
+        policy = str(deploy.get("condition") or "")
+    return policy.split(":")[0] not in ("", "no", "none")
+
+
 class DependencyFailed(Exception):
     """A required dependency can never meet its condition: Compose's ``up`` fails there too."""
 
@@ -205,6 +218,7 @@ class _Changes:
         self._stream = client.api.events(since=since, decode=True, filters={
             "type": "container", "label": f"{COMPOSE_PROJECT}={project}", "event": list(CHANGES)})
         self._counts: dict[str, int] = {}
+        self._exits: dict[str, int] = {}  # container -> the exit code of its last ``die``
         self._ended = False
         self._changed = threading.Condition()
         self._reader = threading.Thread(target=self._read, name="parity-live-events", daemon=True)
@@ -216,6 +230,9 @@ class _Changes:
                 with self._changed:
                     cid = event.get("id") or (event.get("Actor") or {}).get("ID") or ""
                     self._counts[cid] = self._counts.get(cid, 0) + 1
+                    code = ((event.get("Actor") or {}).get("Attributes") or {}).get("exitCode")
+                    if event.get("Action") == "die" and str(code).lstrip("-").isdigit():
+                        self._exits[cid] = int(code)
                     self._changed.notify_all()
         except Exception:  # noqa: BLE001 - closed (``close``) or the engine went away: the waits time out
             pass
@@ -223,6 +240,13 @@ class _Changes:
             with self._changed:
                 self._ended = True
                 self._changed.notify_all()
+
+    def exited(self, ids: Sequence[str]) -> list[dict]:
+        """The ``State`` of each of ``ids`` that has died, as its ``die`` event says (``exited``,
+        its exit code): the engine sets the state before it reports the event, and holds the
+        container's lock until it has unmounted it, which an inspect waits for (tens of ms)."""
+        with self._changed:
+            return [{"Status": "exited", "ExitCode": self._exits[i]} for i in ids if i in self._exits]
 
     def count(self, ids: Sequence[str]) -> int:
         """How many events ``ids`` have had so far."""
@@ -302,14 +326,21 @@ def start_project(client, project: str, services: Mapping[str, dict], deadline: 
 
     def wait(d: Dependency) -> None:
         waited = ids.get(d.service, [])
+        # A container that is not restarted once it exits has exited when it died (moby
+        # ``handleContainerExit`` sets the state, then reports ``die``, which the stream never
+        # misses): its event decides completion, without an inspect.
+        by_event = d.condition == COMPLETED and not restarts(services.get(d.service) or {})
         while waited:
             seen = changes.count(waited)
-            try:
-                with engine(f"waiting for service {d.service}"):
-                    met, why = condition_met(d.condition, [client.api.inspect_container(cid).get("State") or {}
-                                                           for cid in waited])
-            except docker.errors.NotFound:  # (removed meanwhile, by someone else)
-                met, why = False, "was removed"
+            if by_event:
+                met, why = condition_met(d.condition, changes.exited(waited))
+            else:
+                try:
+                    with engine(f"waiting for service {d.service}"):
+                        met, why = condition_met(d.condition, [client.api.inspect_container(cid).get("State") or {}
+                                                               for cid in waited])
+                except docker.errors.NotFound:  # (removed meanwhile, by someone else)
+                    met, why = False, "was removed"
             if met:
                 return
             if met is False:

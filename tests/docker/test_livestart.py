@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from parity.docker.livestart import (COMPLETED, HEALTHY, STARTED, Dependency, DependencyFailed, compose_start_needed,
-                                     condition_met, dependencies, start_after)
+                                     condition_met, dependencies, restarts, start_after)
 
 SERVICES = {
     "parity-data": {"image": "d"},
@@ -60,6 +60,16 @@ def running(health=None, **more) -> dict:
 ])
 def test_a_condition_holds_as_compose_judges_it(condition, states, expected):
     assert condition_met(condition, states) == expected
+
+
+@pytest.mark.parametrize("svc, restarted", [
+    ({}, False), ({"restart": "no"}, False), ({"restart": "unless-stopped"}, True), ({"restart": "on-failure"}, True),
+    ({"deploy": {"restart_policy": {"condition": "any"}}}, True), ({"deploy": {"restart_policy": {"condition": "none"}}}, False),
+    ({"restart": "no", "deploy": {"restart_policy": {"condition": "any"}}}, True),  # deploy's wins, as in Compose
+    ({"restart": "always", "deploy": {"restart_policy": {}}}, False), ({"restart": "on-failure:3"}, True),
+])
+def test_completion_is_read_from_the_die_event_only_of_a_container_the_engine_does_not_restart(svc, restarted):
+    assert restarts(svc) is restarted
 
 
 def test_a_failed_dependency_is_named_by_its_service_with_compose_s_reason_and_who_depends_on_it():
