@@ -28,19 +28,20 @@ NC = '#!/bin/sh\nif [ "$1" = -z ]; then shift; exec /bin/nc "$@" </dev/null; fi\
 
 
 def _pod_specs(directory: pathlib.Path):
+    """(kind, pod spec) of each workload of the install."""
     for f in sorted(directory.rglob("*.y*ml")):
         for doc in yaml.load_all(f.read_text(), Loader=yaml.CBaseLoader):
             if doc and doc.get("kind") in TEMPLATE:
                 template = doc
                 for key in TEMPLATE[doc["kind"]]:
                     template = template[key]
-                yield template.get("spec") or {}
+                yield doc["kind"], template.get("spec") or {}
 
 
 def _needs(directory: pathlib.Path) -> dict[str, dict]:
     """Per image: command paths, init argument lines, ports per argument line, probe paths, non-root."""
     images: dict[str, dict] = {}
-    for spec in _pod_specs(directory):
+    for kind, spec in _pod_specs(directory):
         inits = spec.get("initContainers") or []
         for c in inits + (spec.get("containers") or []):
             im = images.setdefault(c["image"], {"cmds": set(), "probe_cmds": set(), "inits": set(), "ports": {},
@@ -52,8 +53,8 @@ def _needs(directory: pathlib.Path) -> dict[str, dict]:
             line = " ".join(argv[1:] if c.get("command") else argv)  # what the script sees as "$*"
             if c.get("command"):
                 im["cmds"].add(c["command"][0])
-            if c in inits and c.get("restartPolicy") != "Always":
-                im["inits"].add(line)
+            if (c in inits and c.get("restartPolicy") != "Always") or kind == "Job":
+                im["inits"].add(line)  # (a Job's containers run to completion too: nginx-gateway-fabric's certs)
             named = {p.get("name"): p["containerPort"] for p in c.get("ports") or []}
             ports = {int(p["containerPort"]) for p in c.get("ports") or []}
             for kind in ("livenessProbe", "readinessProbe", "startupProbe"):
@@ -81,8 +82,10 @@ def _script(im: dict) -> str:
 
 
 def _placed(command: str) -> str | None:
-    """Where a command goes in the stand-in (None: BusyBox has it)."""
-    if command in ("sh", "cp", "ln", "cat", "sleep") or command.startswith(BUSYBOX_PATHS):
+    """Where a command goes in the stand-in (None: BusyBox has it; /bin/bash, which rook's toolbox
+    runs, it has not)."""
+    if command in ("sh", "cp", "ln", "cat", "sleep") or (command.startswith(BUSYBOX_PATHS)
+                                                         and os.path.basename(command) != "bash"):
         return None
     if command.startswith("./"):
         return "/" + command[2:]
