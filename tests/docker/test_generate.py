@@ -869,6 +869,58 @@ def test_mount_propagation_and_recursive_read_only_are_said_not_dropped(tmp_path
     assert all(f"- {note}" in readme for note in said)
 
 
+HOST_PATHS = """
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      automountServiceAccountToken: false
+      volumes:
+      - {name: proc, hostPath: {path: /proc}}
+      - {name: run, hostPath: {path: /run/agent, type: DirectoryOrCreate}}
+      - {name: etc, hostPath: {path: /etc}}
+      - {name: boot, hostPath: {path: /boot}}
+      - {name: lock, hostPath: {path: /run/xtables.lock, type: FileOrCreate}}
+      - {name: sock, hostPath: {path: /run/agent.d, type: DirectoryOrCreate}}
+      containers:
+      - name: agent
+        image: busybox:latest
+        volumeMounts:
+        - {name: proc, mountPath: /host/proc, readOnly: true}
+        - {name: run, mountPath: /run/agent}
+        - {name: etc, mountPath: /host/etc, readOnly: true}
+        - {name: boot, mountPath: /host/boot, readOnly: true}
+        - {name: lock, mountPath: /run/xtables.lock}
+        - {name: sock, mountPath: /run/agent.d}
+"""
+
+
+def test_a_pods_host_paths_are_one_note_per_kind_of_check_not_one_per_volume(tmp_path):
+    """falco's DaemonSet binds fourteen host paths, calico's fourteen: one line each, the same words
+    fourteen times (corpus, seventh session). A pod's hostPath volumes are one note naming each volume
+    and its path, one more per hostPath type whose check compose leaves out; a single one keeps its
+    sentence (above)."""
+    out = tmp_path / "out"
+    result = run_parity("k8s-to-docker", str(write(tmp_path, HOST_PATHS)), "-o", str(out), "--format", "json")
+    assert result.returncode == 0, result.stderr.decode()
+    said = [d for d in json.loads(result.stdout)["differences"] if "hostPath" in d]
+    assert said == [
+        'hostPath volumes "proc" (/proc), "etc" (/etc), "boot" (/boot) bind these paths of the Docker host (not a '
+        "cluster node's): they reach into the host",
+        'hostPath volumes "run" (/run/agent), "sock" (/run/agent.d) bind these paths of the Docker host (not a '
+        "cluster node's): they reach into the host, type DirectoryOrCreate: compose does not check it (docker.sh "
+        "and parity up run the kubelet's check)",
+        'hostPath volume "lock" binds /run/xtables.lock of the Docker host (not a cluster node\'s): it reaches into '
+        "the host, type FileOrCreate: compose neither checks it nor creates a missing file (docker.sh and parity "
+        "up do both)"]
+    readme = (out / "README.md").read_text()
+    assert all(f"- {note}" in readme for note in said)
+
+
 PULL_POLICY = """
 apiVersion: v1
 kind: Pod
