@@ -96,6 +96,15 @@ def unreproduced_fields(spec: dict, prefix: str) -> tuple[tuple[str, str], ...]:
     if spec.get("resources"):
         out.append((f"{prefix}.resources", "pod-level resources are not reproduced: Docker limits each container, "
                                            "never a pod's containers together"))
+    policy = spec.get("dnsPolicy")
+    if policy in ("Default", "None"):  # (read and never used before: the pod's resolv.conf is Docker's)
+        kubelet = "gives it the node's" if policy == "Default" else "writes one from spec.dnsConfig alone"
+        out.append((f"{prefix}.dnsPolicy", f"{policy} is not reproduced: the pod's /etc/resolv.conf is Docker's (its "
+                                           f"embedded DNS server, 127.0.0.11, which answers the app's names), where "
+                                           f"the kubelet {kubelet}"))
+    if spec.get("dnsConfig"):
+        out.append((f"{prefix}.dnsConfig", "not reproduced: its nameservers, searches and options are not in the "
+                                           "pod's /etc/resolv.conf here (Docker's)"))
     for key in ("initContainers", "containers"):
         for i, ctr in enumerate(spec.get(key) or []):
             where = f"{prefix}.{key}[{i}]"
@@ -187,6 +196,7 @@ def _parse_pod_fields(spec: dict, prefix: str, psc: dict, init: list[Container],
         c.bad(f"{prefix}.dnsPolicy", f'Unsupported value: {go_quote(dns)}: supported values: '
                                      '"ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"')
     out["dns_policy"] = dns
+    _check_dns_config(spec.get("dnsConfig"), dns, f"{prefix}.dnsConfig", c)
     sysctls, seen = [], set()
     for i, item in enumerate(c.list(psc.get("sysctls"), f"{prefix}.securityContext.sysctls")):
         where = f"{prefix}.securityContext.sysctls[{i}]"
@@ -209,6 +219,28 @@ def _parse_pod_fields(spec: dict, prefix: str, psc: dict, init: list[Container],
     out["sysctls"] = tuple(sysctls)
     _check_host_ports(init, regular, out["host_network"], c)
     return out
+
+
+def _check_dns_config(raw, policy: str, where: str, c: _Checker) -> None:
+    """``validatePodDNSConfig``: dnsPolicy None needs a dnsConfig with a nameserver; at most 3
+    nameservers (``MaxDNSNameservers``), each an IP address."""
+    config = c.map(raw, where)
+    servers = c.strings(config.get("nameservers"), f"{where}.nameservers")
+    if policy == "None" and raw is None:
+        c.bad(where, "Required value: must provide `dnsConfig` when `dnsPolicy` is None")
+    elif policy == "None" and not servers:
+        c.bad(f"{where}.nameservers", "Required value: must provide at least one DNS nameserver when `dnsPolicy` "
+                                      "is None")
+    if len(servers) > 3:
+        c.bad(f"{where}.nameservers", f"Invalid value: {_go_list(servers)}: must not have more than 3 nameservers")
+    for i, server in enumerate(servers):
+        for message in ip_address_errors(server):
+            c.bad(f"{where}.nameservers[{i}]", invalid(server, message))
+
+
+def _go_list(items) -> str:
+    """A []string as the API server's ``field.Invalid`` prints it (``ErrorBody``: ``%#v``)."""
+    return "[]string{" + ", ".join(go_quote(x) for x in items) + "}"
 
 
 def _check_host_ports(init: list[Container], regular: list[Container], host_network: bool,

@@ -921,6 +921,51 @@ def test_a_pods_host_paths_are_one_note_per_kind_of_check_not_one_per_volume(tmp
     assert all(f"- {note}" in readme for note in said)
 
 
+DNS_CONFIG = """
+apiVersion: v1
+kind: Pod
+metadata: {name: resolver}
+spec:
+  automountServiceAccountToken: false
+  dnsPolicy: None
+  dnsConfig:
+    nameservers: [192.0.2.53]
+    searches: [corp.example]
+    options: [{name: ndots, value: "2"}]
+  containers:
+  - {name: app, image: busybox:latest}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: node-dns}
+spec:
+  automountServiceAccountToken: false
+  dnsPolicy: Default
+  containers:
+  - {name: app, image: busybox:latest}
+"""
+
+
+def test_a_pods_dns_policy_and_config_are_said_not_dropped(tmp_path):
+    """dnsPolicy was read and never used, dnsConfig not read: a pod's /etc/resolv.conf here is Docker's
+    whatever they ask (corpus, seventh session: fields parity took and dropped without a word). A
+    policy other than the cluster's DNS and a written dnsConfig are notes naming their field."""
+    out = tmp_path / "out"
+    result = run_parity("k8s-to-docker", str(write(tmp_path, DNS_CONFIG)), "-o", str(out), "--format", "json")
+    assert result.returncode == 0, result.stderr.decode()
+    said = [d for d in json.loads(result.stdout)["differences"] if ": spec.dns" in d]
+    assert said == [
+        "Pod/resolver: spec.dnsPolicy: None is not reproduced: the pod's /etc/resolv.conf is Docker's (its "
+        "embedded DNS server, 127.0.0.11, which answers the app's names), where the kubelet writes one from "
+        "spec.dnsConfig alone",
+        "Pod/resolver: spec.dnsConfig: not reproduced: its nameservers, searches and options are not in the pod's "
+        "/etc/resolv.conf here (Docker's)",
+        "Pod/node-dns: spec.dnsPolicy: Default is not reproduced: the pod's /etc/resolv.conf is Docker's (its "
+        "embedded DNS server, 127.0.0.11, which answers the app's names), where the kubelet gives it the node's"]
+    readme = (out / "README.md").read_text()
+    assert all(f"- {note}" in readme for note in said)
+
+
 PULL_POLICY = """
 apiVersion: v1
 kind: Pod
