@@ -96,6 +96,9 @@ def unreproduced_fields(spec: dict, prefix: str) -> tuple[tuple[str, str], ...]:
     if spec.get("resources"):
         out.append((f"{prefix}.resources", "pod-level resources are not reproduced: Docker limits each container, "
                                            "never a pod's containers together"))
+    for key, why in _POD_FIELDS:  # (read by nobody before: taken and dropped without a word)
+        if spec.get(key) not in (None, "", []):
+            out.append((f"{prefix}.{key}", f"not reproduced: {why}"))
     policy = spec.get("dnsPolicy")
     if policy in ("Default", "None"):  # (read and never used before: the pod's resolv.conf is Docker's)
         kubelet = "gives it the node's" if policy == "Default" else "writes one from spec.dnsConfig alone"
@@ -114,6 +117,9 @@ def unreproduced_fields(spec: dict, prefix: str) -> tuple[tuple[str, str], ...]:
             if (ctr.get("lifecycle") or {}).get("stopSignal"):
                 out.append((f"{where}.lifecycle.stopSignal", "not reproduced: Docker stops the container with the "
                                                              "image's STOPSIGNAL, else SIGTERM"))
+            if ctr.get("volumeDevices"):
+                out.append((f"{where}.volumeDevices", "not reproduced: no claim's raw block device is put in the "
+                                                      "container here"))
             policy = ctr.get("imagePullPolicy")
             if policy in _PULL:  # (nginx-gateway-fabric: Always, said nowhere before)
                 out.append((f"{where}.imagePullPolicy", f"{policy} is not reproduced: {_PULL[policy]}"))
@@ -128,6 +134,16 @@ def unreproduced_fields(spec: dict, prefix: str) -> tuple[tuple[str, str], ...]:
                                 f"{rro} is not reproduced: Docker makes the mount read-only, not the mounts "
                                 "beneath it"))
     return tuple(out)
+
+
+#: Pod-spec fields that change how the pod runs and that no reader of parity's took up, in spec order.
+_POD_FIELDS = (
+    ("runtimeClassName", "the containers run under Docker's default runtime, where the cluster runs them under the "
+                         "RuntimeClass's handler"),
+    ("activeDeadlineSeconds", "nothing stops the pod here after that many seconds (the kubelet fails it: "
+                              "DeadlineExceeded)"),
+    ("resourceClaims", "no device a resource driver allocates reaches the containers here"),
+)
 
 
 #: The kubelet's pull policies Docker does not follow: Compose (``pull_policy: missing``, its default)

@@ -966,6 +966,45 @@ def test_a_pods_dns_policy_and_config_are_said_not_dropped(tmp_path):
     assert all(f"- {note}" in readme for note in said)
 
 
+RUNTIME_FIELDS = """
+apiVersion: v1
+kind: Pod
+metadata: {name: sandboxed}
+spec:
+  automountServiceAccountToken: false
+  runtimeClassName: gvisor
+  activeDeadlineSeconds: 600
+  resourceClaims: [{name: gpu, resourceClaimTemplateName: one-gpu}]
+  volumes:
+  - {name: raw, persistentVolumeClaim: {claimName: block}}
+  containers:
+  - name: app
+    image: busybox:latest
+    volumeDevices: [{name: raw, devicePath: /dev/xvda}]
+"""
+
+
+def test_a_runtime_class_a_deadline_claims_and_block_devices_are_said_not_dropped(tmp_path):
+    """runtimeClassName, a pod's activeDeadlineSeconds, its resourceClaims and a container's
+    volumeDevices were read by nobody (corpus, seventh session: every pod-spec field parity takes,
+    checked for a reader): each is a note naming its field."""
+    out = tmp_path / "out"
+    result = run_parity("k8s-to-docker", str(write(tmp_path, RUNTIME_FIELDS)), "-o", str(out), "--format", "json")
+    assert result.returncode == 0, result.stderr.decode()
+    said = [d for d in json.loads(result.stdout)["differences"] if d.startswith("Pod/sandboxed: spec.")]
+    assert said == [
+        "Pod/sandboxed: spec.runtimeClassName: not reproduced: the containers run under Docker's default runtime, "
+        "where the cluster runs them under the RuntimeClass's handler",
+        "Pod/sandboxed: spec.activeDeadlineSeconds: not reproduced: nothing stops the pod here after that many "
+        "seconds (the kubelet fails it: DeadlineExceeded)",
+        "Pod/sandboxed: spec.resourceClaims: not reproduced: no device a resource driver allocates reaches the "
+        "containers here",
+        "Pod/sandboxed: spec.containers[0].volumeDevices: not reproduced: no claim's raw block device is put in "
+        "the container here"]
+    readme = (out / "README.md").read_text()
+    assert all(f"- {note}" in readme for note in said)
+
+
 PULL_POLICY = """
 apiVersion: v1
 kind: Pod
