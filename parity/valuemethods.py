@@ -597,10 +597,21 @@ def _make_38():
     return {'__init__': __init__}
 
 
-_SOURCE_39 = "def __make__():\n    def __init__(self, name, source, field):\n        self.name = name\n        self.source = source\n        self.field = field\n    return {'__init__': __init__}\n"
+_SOURCE_39 = "def __make__(_d_container):\n    def __init__(self, field, why, container=_d_container):\n        self.field = field\n        self.why = why\n        self.container = container\n    return {'__init__': __init__}\n"
 
 
-def _make_39():
+def _make_39(_d_container):
+    def __init__(self, field, why, container=_d_container):
+        self.field = field
+        self.why = why
+        self.container = container
+    return {'__init__': __init__}
+
+
+_SOURCE_40 = "def __make__():\n    def __init__(self, name, source, field):\n        self.name = name\n        self.source = source\n        self.field = field\n    return {'__init__': __init__}\n"
+
+
+def _make_40():
     def __init__(self, name, source, field):
         self.name = name
         self.source = source
@@ -608,10 +619,10 @@ def _make_39():
     return {'__init__': __init__}
 
 
-_SOURCE_40 = "def __make__():\n    def __init__(self, name, mount_path, read_only, sub_path, field):\n        self.name = name\n        self.mount_path = mount_path\n        self.read_only = read_only\n        self.sub_path = sub_path\n        self.field = field\n    return {'__init__': __init__}\n"
+_SOURCE_41 = "def __make__():\n    def __init__(self, name, mount_path, read_only, sub_path, field):\n        self.name = name\n        self.mount_path = mount_path\n        self.read_only = read_only\n        self.sub_path = sub_path\n        self.field = field\n    return {'__init__': __init__}\n"
 
 
-def _make_40():
+def _make_41():
     def __init__(self, name, mount_path, read_only, sub_path, field):
         self.name = name
         self.mount_path = mount_path
@@ -621,10 +632,10 @@ def _make_40():
     return {'__init__': __init__}
 
 
-_SOURCE_41 = "def __make__(_f_ports):\n    def __init__(self, name, namespace, file, type, cluster_ip, selector, ports=FACTORY):\n        self.name = name\n        self.namespace = namespace\n        self.file = file\n        self.type = type\n        self.cluster_ip = cluster_ip\n        self.selector = selector\n        self.ports = _f_ports() if ports is FACTORY else ports\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, namespace={self.namespace!r}, file={self.file!r}, type={self.type!r}, cluster_ip={self.cluster_ip!r}, selector={self.selector!r}, ports={self.ports!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.namespace,self.file,self.type,self.cluster_ip,self.selector,self.ports,) == (other.name,other.namespace,other.file,other.type,other.cluster_ip,other.selector,other.ports,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
+_SOURCE_42 = "def __make__(_f_ports):\n    def __init__(self, name, namespace, file, type, cluster_ip, selector, ports=FACTORY):\n        self.name = name\n        self.namespace = namespace\n        self.file = file\n        self.type = type\n        self.cluster_ip = cluster_ip\n        self.selector = selector\n        self.ports = _f_ports() if ports is FACTORY else ports\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, namespace={self.namespace!r}, file={self.file!r}, type={self.type!r}, cluster_ip={self.cluster_ip!r}, selector={self.selector!r}, ports={self.ports!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.namespace,self.file,self.type,self.cluster_ip,self.selector,self.ports,) == (other.name,other.namespace,other.file,other.type,other.cluster_ip,other.selector,other.ports,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
 
 
-def _make_41(_f_ports):
+def _make_42(_f_ports):
     def __init__(self, name, namespace, file, type, cluster_ip, selector, ports=FACTORY):
         self.name = name
         self.namespace = namespace
@@ -650,10 +661,10 @@ def _make_41(_f_ports):
     return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}
 
 
-_SOURCE_42 = "def __make__():\n    def __init__(self, name, port, target_port, protocol, node_port, field):\n        self.name = name\n        self.port = port\n        self.target_port = target_port\n        self.protocol = protocol\n        self.node_port = node_port\n        self.field = field\n    return {'__init__': __init__}\n"
+_SOURCE_43 = "def __make__():\n    def __init__(self, name, port, target_port, protocol, node_port, field):\n        self.name = name\n        self.port = port\n        self.target_port = target_port\n        self.protocol = protocol\n        self.node_port = node_port\n        self.field = field\n    return {'__init__': __init__}\n"
 
 
-def _make_42():
+def _make_43():
     def __init__(self, name, port, target_port, protocol, node_port, field):
         self.name = name
         self.port = port
@@ -664,20 +675,20 @@ def _make_42():
     return {'__init__': __init__}
 
 
-_SOURCE_43 = "def __make__():\n    def __init__(self, name, text):\n        self.name = name\n        self.text = text\n    return {'__init__': __init__}\n"
+_SOURCE_44 = "def __make__():\n    def __init__(self, name, text):\n        self.name = name\n        self.text = text\n    return {'__init__': __init__}\n"
 
 
-def _make_43():
+def _make_44():
     def __init__(self, name, text):
         self.name = name
         self.text = text
     return {'__init__': __init__}
 
 
-_SOURCE_44 = "def __make__():\n    def __init__(self, doc, path, line, first_line):\n        self.doc = doc\n        self.path = path\n        self.line = line\n        self.first_line = first_line\n    return {'__init__': __init__}\n"
+_SOURCE_45 = "def __make__():\n    def __init__(self, doc, path, line, first_line):\n        self.doc = doc\n        self.path = path\n        self.line = line\n        self.first_line = first_line\n    return {'__init__': __init__}\n"
 
 
-def _make_44():
+def _make_45():
     def __init__(self, doc, path, line, first_line):
         self.doc = doc
         self.path = path
@@ -686,10 +697,10 @@ def _make_44():
     return {'__init__': __init__}
 
 
-_SOURCE_45 = "def __make__():\n    def __init__(self, name, init, mounts, entries):\n        self.name = name\n        self.init = init\n        self.mounts = mounts\n        self.entries = entries\n        self.__post_init__()\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, init={self.init!r}, mounts={self.mounts!r}, entries={self.entries!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.init,self.mounts,self.entries,) == (other.name,other.init,other.mounts,other.entries,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
+_SOURCE_46 = "def __make__():\n    def __init__(self, name, init, mounts, entries):\n        self.name = name\n        self.init = init\n        self.mounts = mounts\n        self.entries = entries\n        self.__post_init__()\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, init={self.init!r}, mounts={self.mounts!r}, entries={self.entries!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.init,self.mounts,self.entries,) == (other.name,other.init,other.mounts,other.entries,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
 
 
-def _make_45():
+def _make_46():
     def __init__(self, name, init, mounts, entries):
         self.name = name
         self.init = init
@@ -713,10 +724,10 @@ def _make_45():
     return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}
 
 
-_SOURCE_46 = "def __make__(_d_sub_path, _d_source, _d_type):\n    def __init__(self, path, volume, read_only, sub_path=_d_sub_path, source=_d_source, type=_d_type):\n        self.path = path\n        self.volume = volume\n        self.read_only = read_only\n        self.sub_path = sub_path\n        self.source = source\n        self.type = type\n    return {'__init__': __init__}\n"
+_SOURCE_47 = "def __make__(_d_sub_path, _d_source, _d_type):\n    def __init__(self, path, volume, read_only, sub_path=_d_sub_path, source=_d_source, type=_d_type):\n        self.path = path\n        self.volume = volume\n        self.read_only = read_only\n        self.sub_path = sub_path\n        self.source = source\n        self.type = type\n    return {'__init__': __init__}\n"
 
 
-def _make_46(_d_sub_path, _d_source, _d_type):
+def _make_47(_d_sub_path, _d_source, _d_type):
     def __init__(self, path, volume, read_only, sub_path=_d_sub_path, source=_d_source, type=_d_type):
         self.path = path
         self.volume = volume
@@ -727,10 +738,10 @@ def _make_46(_d_sub_path, _d_source, _d_type):
     return {'__init__': __init__}
 
 
-_SOURCE_47 = "def __make__(_d_type):\n    def __init__(self, name, source, entries, type=_d_type):\n        self.name = name\n        self.source = source\n        self.entries = entries\n        self.type = type\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, source={self.source!r}, entries={self.entries!r}, type={self.type!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.source,self.entries,self.type,) == (other.name,other.source,other.entries,other.type,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
+_SOURCE_48 = "def __make__(_d_type):\n    def __init__(self, name, source, entries, type=_d_type):\n        self.name = name\n        self.source = source\n        self.entries = entries\n        self.type = type\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, source={self.source!r}, entries={self.entries!r}, type={self.type!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.source,self.entries,self.type,) == (other.name,other.source,other.entries,other.type,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
 
 
-def _make_47(_d_type):
+def _make_48(_d_type):
     def __init__(self, name, source, entries, type=_d_type):
         self.name = name
         self.source = source
@@ -753,10 +764,10 @@ def _make_47(_d_type):
     return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}
 
 
-_SOURCE_48 = "def __make__(_f_contents, _f_volumes, _d_run, _f_notes):\n    def __init__(self, kind, name, namespace, containers, contents=FACTORY, volumes=FACTORY, run=_d_run, notes=FACTORY):\n        self.kind = kind\n        self.name = name\n        self.namespace = namespace\n        self.containers = containers\n        self.contents = _f_contents() if contents is FACTORY else contents\n        self.volumes = _f_volumes() if volumes is FACTORY else volumes\n        self.run = run\n        self.notes = _f_notes() if notes is FACTORY else notes\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(kind={self.kind!r}, name={self.name!r}, namespace={self.namespace!r}, containers={self.containers!r}, run={self.run!r}, notes={self.notes!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.kind,self.name,self.namespace,self.containers,) == (other.kind,other.name,other.namespace,other.containers,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
+_SOURCE_49 = "def __make__(_f_contents, _f_volumes, _d_run, _f_notes):\n    def __init__(self, kind, name, namespace, containers, contents=FACTORY, volumes=FACTORY, run=_d_run, notes=FACTORY):\n        self.kind = kind\n        self.name = name\n        self.namespace = namespace\n        self.containers = containers\n        self.contents = _f_contents() if contents is FACTORY else contents\n        self.volumes = _f_volumes() if volumes is FACTORY else volumes\n        self.run = run\n        self.notes = _f_notes() if notes is FACTORY else notes\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(kind={self.kind!r}, name={self.name!r}, namespace={self.namespace!r}, containers={self.containers!r}, run={self.run!r}, notes={self.notes!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.kind,self.name,self.namespace,self.containers,) == (other.kind,other.name,other.namespace,other.containers,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
 
 
-def _make_48(_f_contents, _f_volumes, _d_run, _f_notes):
+def _make_49(_f_contents, _f_volumes, _d_run, _f_notes):
     def __init__(self, kind, name, namespace, containers, contents=FACTORY, volumes=FACTORY, run=_d_run, notes=FACTORY):
         self.kind = kind
         self.name = name
@@ -826,14 +837,15 @@ METHODS = {
     'parity.kube.podspec.Sysctl': (_SOURCE_36, _make_36),
     'parity.kube.podspec.TCPSocketAction': (_SOURCE_37, _make_37),
     'parity.kube.podspec.TokenSource': (_SOURCE_38, _make_38),
-    'parity.kube.podspec.Volume': (_SOURCE_39, _make_39),
-    'parity.kube.podspec.VolumeMount': (_SOURCE_40, _make_40),
-    'parity.kube.servicespec.Service': (_SOURCE_41, _make_41),
-    'parity.kube.servicespec.ServicePort': (_SOURCE_42, _make_42),
-    'parity.kube.sources.Rendered': (_SOURCE_43, _make_43),
-    'parity.kube.yamlload.DuplicateKey': (_SOURCE_44, _make_44),
-    'parity.layout.ContainerLayout': (_SOURCE_45, _make_45),
-    'parity.layout.Mount': (_SOURCE_46, _make_46),
-    'parity.layout.VolumeLayout': (_SOURCE_47, _make_47),
-    'parity.layout.WorkloadLayout': (_SOURCE_48, _make_48),
+    'parity.kube.podspec.UnreproducedField': (_SOURCE_39, _make_39),
+    'parity.kube.podspec.Volume': (_SOURCE_40, _make_40),
+    'parity.kube.podspec.VolumeMount': (_SOURCE_41, _make_41),
+    'parity.kube.servicespec.Service': (_SOURCE_42, _make_42),
+    'parity.kube.servicespec.ServicePort': (_SOURCE_43, _make_43),
+    'parity.kube.sources.Rendered': (_SOURCE_44, _make_44),
+    'parity.kube.yamlload.DuplicateKey': (_SOURCE_45, _make_45),
+    'parity.layout.ContainerLayout': (_SOURCE_46, _make_46),
+    'parity.layout.Mount': (_SOURCE_47, _make_47),
+    'parity.layout.VolumeLayout': (_SOURCE_48, _make_48),
+    'parity.layout.WorkloadLayout': (_SOURCE_49, _make_49),
 }

@@ -15,8 +15,7 @@ from ..kube.containervalidation import reference_error
 from ..kube.kubelet import absent_optional_notes, termination_log_notes, termination_log_path
 from ..kube.manifests import Inputs, Workload
 from ..kube.names import go_quote
-from ..kube.podspec import (ClaimSource, Container, EmptyDirSource, EphemeralSource, HostPathSource, PodSpec,
-                            Volume)
+from ..kube.podspec import ClaimSource, Container, EmptyDirSource, EphemeralSource, HostPathSource, Volume
 from ..kube.services import SERVICE_ENV_NOTE, resolve
 from . import DEFAULT_BASE_IMAGE
 from .env import container_env
@@ -148,9 +147,10 @@ def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: s
         health = health_plan(ctr)
         service.health = health.check
         pod.differences.extend(f"{service.name}: {note}" for note in health.notes)
-        pod.differences.extend(f"{service.name}: {note}" for note in _lifecycle_notes(ctr, workload.spec))
     pod.differences.extend(f"{pod.subject}: {note}" for note in host_namespace_notes(workload.spec))
-    pod.differences.extend(f"{pod.subject}: {field}: {why}" for field, why in workload.spec.unreproduced_fields)
+    # Said of the container's service (as its other notes are), or of the pod for a pod's field.
+    pod.differences.extend(f"{service_key(key, f.container) if f.container else pod.subject}: {f.field}: {f.why}"
+                           for f in workload.spec.unreproduced_fields)
     pod.differences.extend(f"{service_key(key, ctr.name)}: {note}"
                            for ctr, _, note in workload.spec.unreproduced_mounts())
     pod.differences.extend(_writable_notes(pod, workload, named))
@@ -305,21 +305,6 @@ def unenforced_volume_notes(w: Workload) -> list[str]:
             size = f"size {s.size}" if s.size else "no size"
             notes.append(f"ephemeral volume \"{v.name}\": its claim ({storage_class}, {size} requested) is not made "
                          "here: a local named volume, of the disk's size, removed with the pod")
-    return notes
-
-
-def _lifecycle_notes(ctr: Container, spec: PodSpec) -> list[str]:
-    """A container's lifecycle hooks, which no Docker setup runs: said, never dropped (ingress-nginx's
-    controller and contour's envoy drain connections in a preStop hook)."""
-    lc = ctr.lifecycle
-    notes = []
-    if lc is not None and lc.post_start is not None:
-        notes.append(f"{lc.field}.postStart: not reproduced: Docker runs no hook when it starts a container (the "
-                     "kubelet runs it right after the start and kills the container when it fails)")
-    if lc is not None and lc.pre_stop is not None:
-        notes.append(f"{lc.field}.preStop: not reproduced: Docker sends the stop signal at once (the kubelet runs "
-                     f"the hook first, within the pod's terminationGracePeriodSeconds, "
-                     f"{spec.termination_grace_period_seconds} s)")
     return notes
 
 

@@ -346,6 +346,16 @@ class Lifecycle(Value):
 
 
 @valueclass
+class UnreproducedField(Value):
+    """A field the API server takes that changes how the pod runs and that no Docker setup reproduces:
+    said, never dropped (``podvalidation.unreproduced_fields``)."""
+
+    field: str  # as kubectl names it: spec.containers[0].lifecycle.preStop
+    why: str  # "not reproduced: ..." with what Docker does instead
+    container: str | None = None  # the container it is of; None: the pod's
+
+
+@valueclass
 class HostAlias(Value):
     ip: str
     hostnames: tuple[str, ...]
@@ -425,10 +435,10 @@ class PodSpec:
     ephemeral_env: tuple[EnvVar, ...] = ()
     ephemeral_env_from: tuple[EnvFromSource, ...] = ()
     termination_grace_period_seconds: int = 30  # the API server's default
-    #: (field, why) of fields the API server takes that change how the pod runs and that no Docker
-    #: setup reproduces (pod-level resources, restartPolicyRules, lifecycle.stopSignal): said, never
-    #: dropped (``podvalidation.unreproduced_fields``).
-    unreproduced_fields: tuple[tuple[str, str], ...] = ()
+    #: Fields the API server takes that change how the pod runs and that no Docker setup reproduces
+    #: (pod-level resources, restartPolicyRules, lifecycle hooks and stopSignal): said, never dropped
+    #: (``podvalidation.unreproduced_fields``).
+    unreproduced_fields: tuple[UnreproducedField, ...] = ()
 
     @property
     def all_containers(self) -> list[Container]:

@@ -14,7 +14,8 @@ from ..errors import Problems
 from .checker import _Checker
 from .containervalidation import _PodContext, _parse_container, _parse_env, _parse_env_from, _parse_security
 from .names import dns1123_label_errors, dns1123_subdomain_errors, go_quote, invalid, ip_address_errors
-from .podspec import Container, EnvFromSource, EnvVar, HostAlias, PodSpec, Sysctl, Volume, _sysctl_namespace
+from .podspec import (Container, EnvFromSource, EnvVar, HostAlias, PodSpec, Sysctl, UnreproducedField, Volume,
+                      _sysctl_namespace)
 from .volumevalidation import _parse_volume
 
 
@@ -84,55 +85,80 @@ def parse_pod_spec(spec: dict, prefix: str, problems: Problems, file: str, ref: 
     return PodSpec(volumes, [x for x in init if x], [x for x in regular if x], ephemeral, pod_security, fs_group,
                    groups, policy, account, termination_grace_period_seconds=pod.grace_period,
                    ephemeral_env=tuple(ephemeral_env), ephemeral_env_from=tuple(ephemeral_env_from),
-                   unreproduced_fields=unreproduced_fields(spec, prefix), **extra)
+                   unreproduced_fields=unreproduced_fields(spec, prefix, pod.grace_period), **extra)
 
 
-def unreproduced_fields(spec: dict, prefix: str) -> tuple[tuple[str, str], ...]:
+def unreproduced_fields(spec: dict, prefix: str, grace_period: int = 30) -> tuple[UnreproducedField, ...]:
     """The fields of a (valid) pod spec that change how the pod runs and that no Docker setup
-    reproduces, each with why: the kubernetes docs' examples of pod-level resources (PodLevelResources,
-    beta and on by default since 1.34), container restart rules and stop signals were taken and
-    dropped without a word (corpus, sixth session)."""
+    reproduces, each with why: the one home of these notes (k8s-to-docker's output, the README and
+    up's notes say them, of the container's service or of the pod). The kubernetes docs' examples of
+    pod-level resources (PodLevelResources, beta and on by default since 1.34), container restart rules
+    and stop signals were taken and dropped without a word (corpus, sixth session), and so were
+    lifecycle hooks (ingress-nginx's controller and contour's envoy drain connections in a preStop hook)
+    and mounts' propagation and image pull policies (secrets-store-csi-driver's and calico's node
+    plugins, nginx-gateway-fabric: corpus, seventh session).
+    (Probes are another rule: one of them becomes the health check, ``docker/health.py``.)
+
+    Args:
+        spec: the pod spec as written, already validated (``parse_pod_spec``).
+        prefix: its field path (``spec``, ``spec.template.spec``...).
+        grace_period: the pod's ``terminationGracePeriodSeconds`` (the API server's default: 30), which
+            bounds a preStop hook in the cluster.
+
+    Returns:
+        One entry per field, the pod's first, then each container's in spec order.
+    """
     out = []
     if spec.get("resources"):
-        out.append((f"{prefix}.resources", "pod-level resources are not reproduced: Docker limits each container, "
-                                           "never a pod's containers together"))
+        out.append(UnreproducedField(f"{prefix}.resources", "pod-level resources are not reproduced: Docker limits "
+                                     "each container, never a pod's containers together"))
     for key, why in _POD_FIELDS:  # (read by nobody before: taken and dropped without a word)
         if spec.get(key) not in (None, "", []):
-            out.append((f"{prefix}.{key}", f"not reproduced: {why}"))
+            out.append(UnreproducedField(f"{prefix}.{key}", f"not reproduced: {why}"))
     policy = spec.get("dnsPolicy")
     if policy in ("Default", "None"):  # (read and never used before: the pod's resolv.conf is Docker's)
         kubelet = "gives it the node's" if policy == "Default" else "writes one from spec.dnsConfig alone"
-        out.append((f"{prefix}.dnsPolicy", f"{policy} is not reproduced: the pod's /etc/resolv.conf is Docker's (its "
-                                           f"embedded DNS server, 127.0.0.11, which answers the app's names), where "
-                                           f"the kubelet {kubelet}"))
+        out.append(UnreproducedField(f"{prefix}.dnsPolicy", f"{policy} is not reproduced: the pod's /etc/resolv.conf "
+                                     "is Docker's (its embedded DNS server, 127.0.0.11, which answers the app's "
+                                     f"names), where the kubelet {kubelet}"))
     if spec.get("dnsConfig"):
-        out.append((f"{prefix}.dnsConfig", "not reproduced: its nameservers, searches and options are not in the "
-                                           "pod's /etc/resolv.conf here (Docker's)"))
+        out.append(UnreproducedField(f"{prefix}.dnsConfig", "not reproduced: its nameservers, searches and options are "
+                                     "not in the pod's /etc/resolv.conf here (Docker's)"))
     for key in ("initContainers", "containers"):
         for i, ctr in enumerate(spec.get(key) or []):
-            where = f"{prefix}.{key}[{i}]"
+            where, name = f"{prefix}.{key}[{i}]", ctr.get("name")
+            lifecycle = ctr.get("lifecycle") or {}
+            if lifecycle.get("postStart") is not None:
+                out.append(UnreproducedField(
+                    f"{where}.lifecycle.postStart", "not reproduced: Docker runs no hook when it starts a container "
+                    "(the kubelet runs it right after the start and kills the container when it fails)", name))
+            if lifecycle.get("preStop") is not None:
+                out.append(UnreproducedField(
+                    f"{where}.lifecycle.preStop", "not reproduced: Docker sends the stop signal at once (the kubelet "
+                    f"runs the hook first, within the pod's terminationGracePeriodSeconds, {grace_period} s)", name))
+            if lifecycle.get("stopSignal"):
+                out.append(UnreproducedField(f"{where}.lifecycle.stopSignal", "not reproduced: Docker stops the "
+                                             "container with the image's STOPSIGNAL, else SIGTERM", name))
             if ctr.get("restartPolicyRules"):
-                out.append((f"{where}.restartPolicyRules", "not reproduced: Docker restarts a container by its "
-                                                           "restart policy alone, whatever its exit code"))
-            if (ctr.get("lifecycle") or {}).get("stopSignal"):
-                out.append((f"{where}.lifecycle.stopSignal", "not reproduced: Docker stops the container with the "
-                                                             "image's STOPSIGNAL, else SIGTERM"))
+                out.append(UnreproducedField(f"{where}.restartPolicyRules", "not reproduced: Docker restarts a "
+                                             "container by its restart policy alone, whatever its exit code", name))
             if ctr.get("volumeDevices"):
-                out.append((f"{where}.volumeDevices", "not reproduced: no claim's raw block device is put in the "
-                                                      "container here"))
+                out.append(UnreproducedField(f"{where}.volumeDevices", "not reproduced: no claim's raw block device "
+                                             "is put in the container here", name))
             policy = ctr.get("imagePullPolicy")
             if policy in _PULL:  # (nginx-gateway-fabric: Always, said nowhere before)
-                out.append((f"{where}.imagePullPolicy", f"{policy} is not reproduced: {_PULL[policy]}"))
+                out.append(UnreproducedField(f"{where}.imagePullPolicy", f"{policy} is not reproduced: {_PULL[policy]}",
+                                             name))
             for j, mount in enumerate(ctr.get("volumeMounts") or []):
                 # (secrets-store-csi-driver's and calico's node plugins: Bidirectional, said nowhere before)
                 propagation, rro = mount.get("mountPropagation"), mount.get("recursiveReadOnly")
                 if propagation in _PROPAGATION:
-                    out.append((f"{where}.volumeMounts[{j}].mountPropagation",
-                                f"{propagation} is not reproduced: {_PROPAGATION[propagation]}"))
+                    out.append(UnreproducedField(f"{where}.volumeMounts[{j}].mountPropagation",
+                                                 f"{propagation} is not reproduced: {_PROPAGATION[propagation]}", name))
                 if rro in ("Enabled", "IfPossible"):
-                    out.append((f"{where}.volumeMounts[{j}].recursiveReadOnly",
-                                f"{rro} is not reproduced: Docker makes the mount read-only, not the mounts "
-                                "beneath it"))
+                    out.append(UnreproducedField(f"{where}.volumeMounts[{j}].recursiveReadOnly",
+                                                 f"{rro} is not reproduced: Docker makes the mount read-only, not the "
+                                                 "mounts beneath it", name))
     return tuple(out)
 
 

@@ -810,17 +810,18 @@ spec:
 def test_fields_no_setup_reproduces_are_said_not_dropped(tmp_path):
     """Pod-level resources, a container's restartPolicyRules and lifecycle.stopSignal were taken and
     dropped without a word (the documentation's examples, sixth session's sweep): each is a note
-    naming its field, in k8s-to-docker's output and the README."""
+    naming its field, in k8s-to-docker's output and the README; a container's field is said of its
+    service, as its hooks' and probes' are (seventh session: one home, podvalidation.unreproduced_fields)."""
     out = tmp_path / "out"
     result = run_parity("k8s-to-docker", str(write(tmp_path, UNREPRODUCED_FIELDS)), "-o", str(out), "--format", "json")
     assert result.returncode == 0, result.stderr.decode()
-    said = [d for d in json.loads(result.stdout)["differences"] if d.startswith("Pod/ml-worker: spec.")]
+    said = [d for d in json.loads(result.stdout)["differences"] if ": spec." in d]
     assert said == [
         "Pod/ml-worker: spec.resources: pod-level resources are not reproduced: Docker limits each container, never "
         "a pod's containers together",
-        "Pod/ml-worker: spec.initContainers[0].restartPolicyRules: not reproduced: Docker restarts a container by its "
+        "watcher: spec.initContainers[0].restartPolicyRules: not reproduced: Docker restarts a container by its "
         "restart policy alone, whatever its exit code",
-        "Pod/ml-worker: spec.containers[0].lifecycle.stopSignal: not reproduced: Docker stops the container with the "
+        "app: spec.containers[0].lifecycle.stopSignal: not reproduced: Docker stops the container with the "
         "image's STOPSIGNAL, else SIGTERM"]
     readme = (out / "README.md").read_text()
     assert all(f"- {note}" in readme for note in said)
@@ -851,19 +852,20 @@ def test_mount_propagation_and_recursive_read_only_are_said_not_dropped(tmp_path
     """secrets-store-csi-driver's and calico's node DaemonSets bind /var/lib/kubelet/pods with
     ``mountPropagation: Bidirectional``: Docker binds every mount rprivate, and nothing said so
     (corpus, seventh session). Each mount whose propagation or recursive read-only setting is not
-    Docker's is a note naming its field, in k8s-to-docker's output and the README; None is Docker's."""
+    Docker's is a note naming its field, in k8s-to-docker's output and the README, said of the
+    container's service (podvalidation.unreproduced_fields); None is Docker's."""
     out = tmp_path / "out"
     result = run_parity("k8s-to-docker", str(write(tmp_path, MOUNT_PROPAGATION)), "-o", str(out), "--format", "json")
     assert result.returncode == 0, result.stderr.decode()
-    said = [d for d in json.loads(result.stdout)["differences"] if d.startswith("Pod/csi-node: spec.")]
+    said = [d for d in json.loads(result.stdout)["differences"] if ": spec." in d]
     assert said == [
-        "Pod/csi-node: spec.containers[0].volumeMounts[0].mountPropagation: Bidirectional is not reproduced: Docker "
+        "driver: spec.containers[0].volumeMounts[0].mountPropagation: Bidirectional is not reproduced: Docker "
         "binds the mount rprivate (the kubelet: rshared): what the container mounts beneath it reaches neither the "
         "host nor the pod's other containers",
-        "Pod/csi-node: spec.containers[0].volumeMounts[1].mountPropagation: HostToContainer is not reproduced: "
+        "driver: spec.containers[0].volumeMounts[1].mountPropagation: HostToContainer is not reproduced: "
         "Docker binds the mount rprivate (the kubelet: rslave): what the host mounts beneath it after the start "
         "does not appear in the container",
-        "Pod/csi-node: spec.containers[0].volumeMounts[2].recursiveReadOnly: IfPossible is not reproduced: Docker "
+        "driver: spec.containers[0].volumeMounts[2].recursiveReadOnly: IfPossible is not reproduced: Docker "
         "makes the mount read-only, not the mounts beneath it"]
     readme = (out / "README.md").read_text()
     assert all(f"- {note}" in readme for note in said)
@@ -987,11 +989,11 @@ spec:
 def test_a_runtime_class_a_deadline_claims_and_block_devices_are_said_not_dropped(tmp_path):
     """runtimeClassName, a pod's activeDeadlineSeconds, its resourceClaims and a container's
     volumeDevices were read by nobody (corpus, seventh session: every pod-spec field parity takes,
-    checked for a reader): each is a note naming its field."""
+    checked for a reader): each is a note naming its field, a container's said of its service."""
     out = tmp_path / "out"
     result = run_parity("k8s-to-docker", str(write(tmp_path, RUNTIME_FIELDS)), "-o", str(out), "--format", "json")
     assert result.returncode == 0, result.stderr.decode()
-    said = [d for d in json.loads(result.stdout)["differences"] if d.startswith("Pod/sandboxed: spec.")]
+    said = [d for d in json.loads(result.stdout)["differences"] if ": spec." in d]
     assert said == [
         "Pod/sandboxed: spec.runtimeClassName: not reproduced: the containers run under Docker's default runtime, "
         "where the cluster runs them under the RuntimeClass's handler",
@@ -999,7 +1001,7 @@ def test_a_runtime_class_a_deadline_claims_and_block_devices_are_said_not_droppe
         "seconds (the kubelet fails it: DeadlineExceeded)",
         "Pod/sandboxed: spec.resourceClaims: not reproduced: no device a resource driver allocates reaches the "
         "containers here",
-        "Pod/sandboxed: spec.containers[0].volumeDevices: not reproduced: no claim's raw block device is put in "
+        "app: spec.containers[0].volumeDevices: not reproduced: no claim's raw block device is put in "
         "the container here"]
     readme = (out / "README.md").read_text()
     assert all(f"- {note}" in readme for note in said)
@@ -1024,19 +1026,65 @@ def test_an_image_pull_policy_docker_does_not_follow_is_said_not_dropped(tmp_pat
     """nginx-gateway-fabric's install asks ``imagePullPolicy: Always`` (the registry's current image at
     each start): Compose and ``parity up`` pull an image only when it is missing, and nothing said so
     (corpus, seventh session). Always and Never are notes naming their field; IfNotPresent is Docker's
-    own rule (pull_policy missing): nothing to say."""
+    own rule (pull_policy missing): nothing to say. Said of the container's service
+    (podvalidation.unreproduced_fields)."""
     out = tmp_path / "out"
     result = run_parity("k8s-to-docker", str(write(tmp_path, PULL_POLICY)), "-o", str(out), "--format", "json")
     assert result.returncode == 0, result.stderr.decode()
-    said = [d for d in json.loads(result.stdout)["differences"] if d.startswith("Pod/gateway: spec.")]
+    said = [d for d in json.loads(result.stdout)["differences"] if ": spec." in d]
     assert said == [
-        "Pod/gateway: spec.initContainers[0].imagePullPolicy: Never is not reproduced: Docker pulls an image that "
+        "certs: spec.initContainers[0].imagePullPolicy: Never is not reproduced: Docker pulls an image that "
         "is missing here (the kubelet never pulls: the container fails with ErrImageNeverPull)",
-        "Pod/gateway: spec.containers[0].imagePullPolicy: Always is not reproduced: Docker pulls an image only when "
+        "ctl: spec.containers[0].imagePullPolicy: Always is not reproduced: Docker pulls an image only when "
         "it is missing here (the kubelet asks the registry at each start): docker compose pull gets the "
         "registry's current one"]
     readme = (out / "README.md").read_text()
     assert all(f"- {note}" in readme for note in said)
+
+
+def test_every_field_no_setup_reproduces_is_decided_in_one_place_of_its_container():
+    """Review 6 (F-H): lifecycle.stopSignal's note was made in podvalidation.unreproduced_fields, the
+    postStart/preStop notes of the same lifecycle object in planner._lifecycle_notes. One home now,
+    ``unreproduced_fields``: every field, its container (None: the pod's), the preStop note with the
+    pod's grace period (the API server's default 30 s when unset); the plan says each of the container's
+    service, or of the pod, in an app of several workloads too (its service key)."""
+    from parity.docker.planner import build_app_plan
+    from parity.kube.kubelet import build_layouts
+    from parity.kube.manifests import load_objects
+    from parity.kube.podspec import UnreproducedField as F
+    from parity.kube.selection import select_workloads
+
+    text = UNREPRODUCED_FIELDS.replace("lifecycle: {stopSignal: SIGUSR1}",
+                                       "lifecycle: {stopSignal: SIGUSR1, preStop: {sleep: {seconds: 5}}}")
+    text = text.replace("    restartPolicy: Always\n", "    restartPolicy: Always\n    lifecycle: {postStart: "
+                                                       "{exec: {command: [\"true\"]}}}\n")
+    docs = list(yaml.safe_load_all(text + "---\n" + text.replace("ml-worker", "other")
+                                   .replace("  os: {name: linux}\n", "  terminationGracePeriodSeconds: 300\n")))
+    inputs = load_objects(docs, "test")
+    hook = ("not reproduced: Docker runs no hook when it starts a container (the kubelet runs it right after the start "
+            "and kills the container when it fails)")
+    rules = ("not reproduced: Docker restarts a container by its restart policy alone, whatever its exit code")
+    signal = "not reproduced: Docker stops the container with the image's STOPSIGNAL, else SIGTERM"
+
+    def pre_stop(grace):
+        return ("not reproduced: Docker sends the stop signal at once (the kubelet runs the hook first, within the "
+                f"pod's terminationGracePeriodSeconds, {grace} s)")
+
+    def fields(grace):
+        return (F("spec.resources", "pod-level resources are not reproduced: Docker limits each container, never a "
+                  "pod's containers together"),
+                F("spec.initContainers[0].lifecycle.postStart", hook, "watcher"),
+                F("spec.initContainers[0].restartPolicyRules", rules, "watcher"),
+                F("spec.containers[0].lifecycle.preStop", pre_stop(grace), "app"),
+                F("spec.containers[0].lifecycle.stopSignal", signal, "app"))
+
+    assert [w.spec.unreproduced_fields for w in inputs.workloads] == [fields(30), fields(300)]
+    workloads = select_workloads(inputs, None)
+    plan = build_app_plan(workloads, build_layouts(inputs, workloads), inputs)
+    said = [d for p in plan.pods for d in p.differences if ": spec." in d]
+    assert said == [f"{who}: {f.field}: {f.why}" for pod, grace in (("ml-worker", 30), ("other", 300))
+                    for f, who in zip(fields(grace), (f"Pod/{pod}", f"{pod}_watcher", f"{pod}_watcher",
+                                                      f"{pod}_app", f"{pod}_app"))]
 
 
 def test_an_optional_object_the_input_lacks_is_said_not_taken_for_a_lost_file(tmp_path):

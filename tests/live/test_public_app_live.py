@@ -102,7 +102,8 @@ def test_nginx_gateway_fabrics_install_runs_its_job_to_completion_and_its_gatewa
         assert sorted((c["name"], c["state"], c["health"]) for c in doc["containers"]) == [
             ("nginx-gateway-cert-generator_cert-generator", "exited", None),
             ("nginx-gateway_nginx-gateway", "running", "healthy")]
-        assert ("Deployment/nginx-gateway, Job/nginx-gateway-cert-generator (2 workloads): spec.template.spec."
+        assert ("nginx-gateway_nginx-gateway, nginx-gateway-cert-generator_cert-generator (2 containers): "
+                "spec.template.spec."
                 "containers[0].imagePullPolicy: Always is not reproduced: Docker pulls an image only when it is "
                 "missing here (the kubelet asks the registry at each start): docker compose pull gets the "
                 "registry's current one") in doc["notes"]
