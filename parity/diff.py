@@ -25,6 +25,7 @@ from .facets import (ProcessFacets, Started, cluster_facets, compare_facets, com
                      compose_network_owner, container_facets, container_network_owner, host_network_differences,
                      kubelet_depends_on, label_depends_on, network_differences, start_order_differences)
 from .docker.health import HealthCheck, compare_health, from_compose, from_inspect, health_plan, uncompared_probes
+from .kube.fieldref import pod_uid
 from .kube.kubelet import absent_optional_notes, termination_log_paths
 from .kube.manifests import Inputs, Workload
 from .kube.podspec import Container
@@ -112,7 +113,7 @@ class Expected:
         keys = pod_keys(self.workloads) if all(self.workloads) else []
         for w, key in zip(self.workloads, keys):
             for ctr in w.spec.all_containers:
-                security, _notes = security_settings(w.spec, ctr, pod_ref(w.pod_name, w.namespace, w.pod_uid))
+                security, _notes = security_settings(w.spec, ctr, pod_ref(w.pod_name, w.namespace, pod_uid(w)))
                 out[service_key(key, ctr.name)] = cluster_facets(w.spec, ctr, security)
         return out
 

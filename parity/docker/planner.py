@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from ..layout import WRITABLE_TYPES, ContainerLayout, Mount, VolumeLayout, WorkloadLayout
 from ..kube.containervalidation import reference_error
+from ..kube.fieldref import pod_uid
 from ..kube.kubelet import absent_optional_notes, termination_log_notes, termination_log_path
 from ..kube.manifests import Inputs, Workload
 from ..kube.names import go_quote
@@ -142,7 +143,7 @@ def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: s
         pod.services.append(service)
         pod.differences.extend(f"{service.name}: {note}" for note in service.env.notes)
         service.security, notes = security_settings(workload.spec, ctr, pod_ref(workload.pod_name, workload.namespace,
-                                                                                workload.pod_uid))
+                                                                                pod_uid(workload)))
         pod.differences.extend(f"{service.name}: {note}" for note in notes)
         health = health_plan(ctr)
         service.health = health.check

@@ -21,9 +21,11 @@ kubelet's ``runAsNonRoot`` check:
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from ..kube import quantity
+from ..kube.checker import ID_MAX
 from ..kube.names import go_quote
 from ..kube.podspec import Container, PodSpec
 
@@ -231,17 +233,28 @@ def verify_run_as_non_root(image_user: str, ctr_name: str, pod: str) -> str | No
     """The kubelet's ``verifyRunAsNonRoot`` (pkg/kubelet/kuberuntime/security_context_others.go) for a
     container with runAsNonRoot and no runAsUser, given its image's USER (``Config.User``).
 
-    The runtime reports a numeric user part (before ':') as a uid, anything else as a user name, and
-    no USER at all as uid 0 (``getImageUser``: "treat it as root").
+    The runtime (containerd's CRI ``getUserFromImage``) reads the part before ':' as a uid when Go's
+    ``strconv.ParseInt(user, 10, 64)`` takes it (ASCII digits, an optional sign, within int64), else as
+    a user name; no USER at all is uid 0 (the kubelet's ``getImageUser``: "treat it as root"). A uid
+    outside ``IsValidUserID``'s range is refused too (Python's ``isdigit`` took ``١٢`` as a uid and
+    ``-1`` as a name, and let 4294967295 start).
 
     Returns:
         The kubelet's error text (reported as CreateContainerConfigError), or None when it would start.
     """
     user = image_user.partition(":")[0]
     where = f"(pod: {go_quote(pod)}, container: {ctr_name})"
-    if not user or (user.isdigit() and int(user) == 0):
+    uid = int(user) if _GO_INT64.match(user) and -(1 << 63) <= int(user) < 1 << 63 else None
+    if not user or uid == 0:
         return f"container has runAsNonRoot and image will run as root {where}"
-    if not user.isdigit():
+    if uid is None:
         return (f"container has runAsNonRoot and image has non-numeric user ({user}), cannot verify user is "
                 f"non-root {where}")
+    if not 0 <= uid <= ID_MAX:
+        return (f"container has runAsNonRoot and image has an invalid user id ({uid}). (Must be 1-({ID_MAX})): "
+                f"must be between 0 and {ID_MAX}, inclusive {where}")
     return None
+
+
+#: What Go's ``strconv.ParseInt(s, 10, 64)`` reads as a number (the range is checked apart).
+_GO_INT64 = re.compile(r"[+-]?[0-9]+\Z")

@@ -73,6 +73,15 @@ ANNOTATIONS_VOLATILE = (f"{CONFIG_SEEN_VOLATILE}; admission plugins may add anno
                         "kubernetes.io/limit-ranger), and so may kubectl apply on a Pod "
                         "(kubectl.kubernetes.io/last-applied-configuration)")
 UID_VOLATILE = "the API server assigns the pod's uid"
+
+
+def pod_uid(w: Workload) -> str:
+    """The pod's UID as parity models it: ``metadata.uid`` as the manifest gives it (a Pod may), else a
+    stand-in, the same at every run (uuid5 of the workload's namespace, kind and name): the API server
+    assigns the real one (``UID_VOLATILE``). One value for the downward API's ``metadata.uid`` and the
+    kubelet's messages that name the pod (``security.pod_ref``: ``NAME_NAMESPACE(UID)``), which showed
+    an empty UID, ``web_default()``, where the kubelet never does."""
+    return w.pod_uid or str(uuid.uuid5(uuid.NAMESPACE_URL, f"parity:{w.namespace}/{w.ref}"))
 #: The env-only paths whose values only the cluster knows (the node, the pod's IPs).
 _CLUSTER_ONLY = {"spec.nodeName": "the scheduler picks the node", "status.hostIP": "the node's IP",
                  "status.hostIPs": "the node's IPs", "status.podIP": "the pod's IP in the cluster network",
@@ -125,9 +134,7 @@ class DownwardAPI:
         if path == "metadata.namespace":
             return FieldValue(w.namespace)
         if path == "metadata.uid":
-            if w.pod_uid:
-                return FieldValue(w.pod_uid)
-            return FieldValue(str(uuid.uuid5(uuid.NAMESPACE_URL, f"parity:{w.namespace}/{w.ref}")), UID_VOLATILE)
+            return FieldValue(pod_uid(w), None if w.pod_uid else UID_VOLATILE)
         if path == "spec.serviceAccountName":
             return FieldValue(w.spec.service_account_name or "default")
         if path in _CLUSTER_ONLY:

@@ -592,12 +592,44 @@ def test_a_tiny_cpu_limit_is_the_kubelets_minimum_quota_and_a_tiny_memory_limit_
 
 
 def test_run_as_non_root_with_run_as_user_0_is_the_kubelets_config_error(tmp_path):
-    pod = ("apiVersion: v1\nkind: Pod\nmetadata: {name: rooty}\nspec:\n  securityContext: {runAsNonRoot: true}\n"
+    pod = ("apiVersion: v1\nkind: Pod\nmetadata: {name: rooty, uid: 5f0c2a4e-0000-4000-8000-000000000001}\nspec:\n"
+           "  securityContext: {runAsNonRoot: true}\n"
            "  containers:\n  - name: app\n    image: busybox:latest\n    securityContext: {runAsUser: 0}\n")
     result = gen(tmp_path, str(write(tmp_path, pod)), "--format", "json")
     assert result.returncode == 0, result.stderr
     assert ("app: CreateContainerConfigError in the cluster: container's runAsUser breaks non-root policy "
-            "(pod: \"rooty_default()\", container: app); parity up refuses to start it, compose.yaml and "
+            "(pod: \"rooty_default(5f0c2a4e-0000-4000-8000-000000000001)\", container: app); parity up refuses to "
+            "start it, compose.yaml and docker.sh do not check it") in json.loads(result.stdout)["differences"]
+
+
+def test_the_kubelets_message_names_a_pod_without_a_written_uid_by_the_uid_its_downward_api_shows(tmp_path):
+    """The kubelet names a pod ``NAME_NAMESPACE(UID)`` (format.Pod), and the API server gives every pod a
+    UID; a manifest rarely writes one. The runAsNonRoot refusal said ``rooty_default()``, an empty UID the
+    kubelet never shows (closing note 6). It names the UID parity gives the pod, the one its downward
+    API's metadata.uid file holds (``fieldref.pod_uid``): one value for both."""
+    pod = """
+apiVersion: v1
+kind: Pod
+metadata: {name: rooty}
+spec:
+  securityContext: {runAsNonRoot: true}
+  containers:
+  - name: app
+    image: busybox:latest
+    securityContext: {runAsUser: 0}
+    volumeMounts: [{name: info, mountPath: /info}]
+  volumes:
+  - name: info
+    downwardAPI: {items: [{path: uid, fieldRef: {fieldPath: metadata.uid}}]}
+"""
+    result = gen(tmp_path, str(write(tmp_path, pod)), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    with tarfile.open(tmp_path / "out" / "data" / "payload.tar") as tar:
+        (uid,) = [tar.extractfile(m).read().decode() for m in tar.getmembers()
+                  if m.isfile() and m.name.startswith("parity/volumes/info/..") and m.name.endswith("/uid")]
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", uid)
+    assert ("app: CreateContainerConfigError in the cluster: container's runAsUser breaks non-root policy "
+            f"(pod: \"rooty_default({uid})\", container: app); parity up refuses to start it, compose.yaml and "
             "docker.sh do not check it") in json.loads(result.stdout)["differences"]
 
 
