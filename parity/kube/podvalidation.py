@@ -145,6 +145,9 @@ def unreproduced_fields(spec: dict, prefix: str, grace_period: int = 30) -> tupl
             if ctr.get("volumeDevices"):
                 out.append(UnreproducedField(f"{where}.volumeDevices", "not reproduced: no claim's raw block device "
                                              "is put in the container here", name))
+            if ctr.get("terminationMessagePolicy") == "FallbackToLogsOnError":
+                out.append(UnreproducedField(f"{where}.terminationMessagePolicy", "FallbackToLogsOnError is not "
+                                             f"reproduced: {_LOG_FALLBACK}", name))
             policy = ctr.get("imagePullPolicy")
             if policy in _PULL:  # (nginx-gateway-fabric: Always, said nowhere before)
                 out.append(UnreproducedField(f"{where}.imagePullPolicy", f"{policy} is not reproduced: {_PULL[policy]}",
@@ -180,6 +183,12 @@ _PULL = {
     "Never": "Docker pulls an image that is missing here (the kubelet never pulls: the container fails with "
              "ErrImageNeverPull)",
 }
+
+
+#: What the kubelet does with FallbackToLogsOnError (kuberuntime_container.go ``getTerminationMessage``,
+#: ``readLastStringFromContainerLogs``: ``MaxContainerTerminationMessageLogLines``/``...LogLength``).
+_LOG_FALLBACK = ("Docker puts no termination message in a container's status (the kubelet takes the last 80 lines, "
+                 "at most 2048 bytes, of a failed container's log when its terminationMessagePath file is empty)")
 
 
 #: A mount's propagation the kubelet asks of the runtime (kuberuntime ``makeMounts``, CRI

@@ -1119,6 +1119,33 @@ def test_every_field_no_setup_reproduces_is_decided_in_one_place_of_its_containe
                                                       f"{pod}_app", f"{pod}_app"))]
 
 
+def test_a_termination_message_policy_falling_back_to_logs_is_said_not_dropped(tmp_path):
+    """``terminationMessagePolicy: FallbackToLogsOnError`` (kube-thanos' and kube-prometheus' containers)
+    was parsed and dropped without a word (closing note 6): the kubelet puts a failed container's last
+    log lines in its status when the message file is empty; Docker puts no message there. A note naming
+    the field, of the container's service, in k8s-to-docker's output and the README; File (the default)
+    is the file parity binds, said apart (``termination_log_notes``)."""
+    pod = """
+apiVersion: v1
+kind: Pod
+metadata: {name: logs}
+spec:
+  automountServiceAccountToken: false
+  containers:
+  - {name: app, image: busybox:latest, terminationMessagePolicy: FallbackToLogsOnError}
+  - {name: plain, image: busybox:latest, terminationMessagePolicy: File}
+"""
+    out = tmp_path / "out"
+    result = run_parity("k8s-to-docker", str(write(tmp_path, pod)), "-o", str(out), "--format", "json")
+    assert result.returncode == 0, result.stderr.decode()
+    said = [d for d in json.loads(result.stdout)["differences"] if "terminationMessagePolicy" in d]
+    assert said == [
+        "app: spec.containers[0].terminationMessagePolicy: FallbackToLogsOnError is not reproduced: Docker puts no "
+        "termination message in a container's status (the kubelet takes the last 80 lines, at most 2048 bytes, of a "
+        "failed container's log when its terminationMessagePath file is empty)"]
+    assert f"- {said[0]}" in (out / "README.md").read_text()
+
+
 def test_an_optional_object_the_input_lacks_is_said_not_taken_for_a_lost_file(tmp_path):
     """longhorn's manager mounts its optional Secret longhorn-grpc-tls, which the install does not hold:
     the layout shows an empty volume, and nothing said why (it read as parity losing the files). Each
