@@ -35,7 +35,9 @@ CORPUS = str(ROOT / "tests" / "fixtures" / "public")
 #: mounts in a DaemonSet (metallb: /etc/metallb/memberlist in /etc/metallb), a Secret the install
 #: creates empty (kubernetes-dashboard), 33 dashboards from a ConfigMapList with a nested mount listed
 #: before its parent (kube-prometheus' grafana), a StatefulSet with a claim template (istio's loki render),
-#: a bound token volume written out with kube-root-ca.crt's placeholder and automounting off (strimzi).
+#: a bound token volume written out with kube-root-ca.crt's placeholder and automounting off (strimzi),
+#: a configMap and the token under an fsGroup beside a claim template (spire's server), a TLS Secret under
+#: an fsGroup with runAsUser 101 and a read-only root filesystem (nginx-gateway-fabric).
 LIVE_SAMPLE = [
     ("argo-cd", "sts/argocd-application-controller"),
     ("linkerd-control-plane", "deploy/linkerd-destination"),
@@ -46,6 +48,8 @@ LIVE_SAMPLE = [
     ("kube-prometheus", "deploy/grafana"),
     ("istio-addons-loki", "sts/loki"),
     ("strimzi", "deploy/strimzi-cluster-operator"),
+    ("spire", "sts/spire-server"),
+    ("nginx-gateway-fabric", "deploy/nginx-gateway"),
 ]
 
 #: What a workload's generated setup needs beyond a plain container, as ``diff --live`` refuses it (the
