@@ -11,6 +11,8 @@ from yaml.constructor import BaseConstructor
 
 from parity.kube.yamlload import DuplicateKey, KubeLoader, TooBig, WrittenInt, go_resolve, load_all, written_text
 
+from ..conftest import run_parity
+
 
 class GenericLoader(KubeLoader):
     """KubeLoader's resolution with PyYAML's generic constructor: the reference for the fast path."""
@@ -237,6 +239,23 @@ def test_an_escaped_single_quote_in_a_double_quoted_scalar_is_read_as_kubectl_re
     assert len(duplicates) == 1
     with pytest.raises(yaml.YAMLError, match="unknown escape"):
         load_all('a: "\\q"\n')
+
+
+def test_a_json_object_with_an_escaped_single_quote_is_taken_as_kubectl_takes_it(tmp_path):
+    """A stream whose first non-space byte is ``{`` goes to kubectl's JSON decoder first (apimachinery
+    ``YAMLOrJSONDecoder``, ``GuessJSONStream``), which refuses ``\\'`` (no JSON escape). Since
+    kubernetes#130666 (1.33) a syntax error in the stream's first or second JSON object switches the
+    rest of it to the YAML decoder, which reads ``\\'`` as ``'``: kubectl takes such a ``.json`` file,
+    and so does parity (closing note 6 listed it as taken where kubectl refuses it: true of kubectl 1.32
+    and before, whose JSON decoder refused it). Read as one object, the value as the YAML path reads it."""
+    text = (r'{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": '
+            r'[{"name": "a", "image": "busybox", "env": [{"name": "X", "value": "it\'s"}]}]}}' + "\n")
+    (doc,) = load_all(text)
+    assert doc["spec"]["containers"][0]["env"] == [{"name": "X", "value": "it's"}]
+    path = tmp_path / "p.json"
+    path.write_text(text)
+    result = run_parity("layout", str(path))
+    assert (result.returncode, result.stderr.decode()) == (0, "")
 
 
 def _one_escape_at_a_time(text: str, duplicates: list[DuplicateKey]) -> list:
