@@ -143,6 +143,25 @@ def test_an_image_that_cannot_be_had_is_named_with_the_containers_that_run_it(do
 
 
 @pytest.mark.live
+def test_every_image_that_cannot_be_had_is_said_not_only_the_first(docker_client, own_project, tmp_path):
+    """falco's install under up, its three images absent (corpus, seventh session): up said the first
+    one only, so a user pulled it, ran again, and met the next. Each image that cannot be had is one
+    line naming the containers that run it, in plan order; exit 2; nothing made."""
+    app = tmp_path / "app.yaml"
+    app.write_text(open(APP).read().replace("name: worker\n        image: busybox:latest",
+                                            "name: worker\n        image: parity-no-such-image:1")
+                   .replace("- name: api\n        image: busybox:latest", "- name: api\n        image: parity-no-such-image:2"))
+    assert (app.read_text().count("parity-no-such-image:1"), app.read_text().count("parity-no-such-image:2")) == (1, 2)
+    result = own_project.run("up", str(app))
+    assert result.returncode == 2
+    lines = result.stderr.decode().splitlines()
+    assert [line.split(" is not available")[0] for line in lines] == [
+        "parity: image parity-no-such-image:2 (run by team-a_api_api, team-b_api_api)",
+        "parity: image parity-no-such-image:1 (run by team-a_worker_worker)"]
+    assert docker_client.containers.list(all=True, filters={"label": f"io.parity.project={own_project.name}"}) == []
+
+
+@pytest.mark.live
 def test_down_of_one_workload_named_through_the_apps_manifests_says_where_up_runs_it(docker_client, state):
     """down MANIFEST --workload W takes W's own default project, as up MANIFEST --workload W would: after
     an up of the whole app it removed nothing and said only 'removed 0 container(s)' (contour's install,
