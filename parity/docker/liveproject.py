@@ -471,8 +471,8 @@ class LiveProject:
         # probe is created first, then runs while the archives are read (its run is as long as one).
         probed = [i for i, (w, ctr) in enumerate(zip(wanted, found))
                   if self.throwaway and ctr is not None and ctr.status == "running" and w.paths]
-        execs = dict(zip(probed, self._each([(wanted[i], lambda i=i: self._create_probe(found[i], wanted[i].paths))
-                                              for i in probed])))
+        made = self._each([(wanted[i], lambda i=i: self._create_probe(found[i], wanted[i].paths)) for i in probed])
+        execs = {i: exec_id for i, exec_id in zip(probed, made) if exec_id is not None}
         # Each container's probe, then its paths: a failure is raised for the first container in order.
         jobs = [(i, path) for i, (w, ctr) in enumerate(zip(wanted, found))
                 if ctr is not None for path in ([None] if i in execs else []) + list(w.paths)]
@@ -512,15 +512,32 @@ class LiveProject:
             futures = [pool.submit(run, w, job) for w, job in jobs]
         return [f.result() for f in futures]
 
-    def _create_probe(self, ctr, paths: Sequence[str]) -> str:
+    def _create_probe(self, ctr, paths: Sequence[str]) -> str | None:
         """The write probe's exec in ``ctr`` for ``paths``, created (``_run_probe`` runs it): as root,
-        one ``w`` or ``r`` line per path (``_PROBE_SCRIPT``)."""
-        return self.client.api.exec_create(ctr.id, ["sh", "-c", _PROBE_SCRIPT, "sh", *paths], user="0")["Id"]
+        one ``w`` or ``r`` line per path (``_PROBE_SCRIPT``). None when the container has stopped
+        since it was listed (the engine refuses an exec in a container that does not run: 409, as
+        for one that exits at once): it is read as an exited container is, unprobed."""
+        import docker.errors
+
+        try:
+            return self.client.api.exec_create(ctr.id, ["sh", "-c", _PROBE_SCRIPT, "sh", *paths], user="0")["Id"]
+        except docker.errors.APIError as exc:
+            if exc.status_code == 409:
+                return None
+            raise
 
     def _run_probe(self, exec_id: str) -> list[str]:
         """The answers of a probe ``_create_probe`` made, one per path in order; fewer (none: no shell
-        in the image) when it could not try them all."""
-        output = self.client.api.exec_start(exec_id)
+        in the image, or the container stopped before the probe could run: 409) when it could not try
+        them all."""
+        import docker.errors
+
+        try:
+            output = self.client.api.exec_start(exec_id)
+        except docker.errors.APIError as exc:
+            if exc.status_code == 409:
+                return []
+            raise
         return (output or b"").decode("ascii", "replace").split()
 
 

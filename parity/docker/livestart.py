@@ -38,6 +38,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
+from ..outdir import block_signals_in_this_thread
 from ..schedule import Stopped, run_by_dependency
 from .labels import COMPOSE_PROJECT, COMPOSE_SERVICE
 
@@ -225,6 +226,7 @@ class _Changes:
         self._reader.start()
 
     def _read(self) -> None:
+        block_signals_in_this_thread()  # (Ctrl-C and SIGTERM are the main thread's: outdir.py)
         try:
             for event in self._stream:
                 with self._changed:

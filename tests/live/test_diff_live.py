@@ -410,6 +410,32 @@ def test_a_dependency_that_never_completes_times_out_and_leaves_nothing(docker_c
     assert _processes_mentioning(str(tmp_path / "tmp")) == []
 
 
+@pytest.mark.live
+def test_ctrl_c_while_the_start_waits_for_a_dependency_removes_everything(docker_client, tmp_path):
+    """Ctrl-C while parity waits for ``init`` to complete (its container runs, the app's is created,
+    not started): the wait gives up at once, the diff says ``interrupted``, exit 130, and the
+    throw-away project and its temporary directory are removed (the start's waits end before the
+    teardown: ``schedule.run_by_dependency``)."""
+    from ..diffcases import ARTICLE
+
+    compose = _never_completing_setup(tmp_path / "setup")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    diff = subprocess.Popen([sys.executable, "-m", "parity.cli", "diff", str(ARTICLE), "--compose", str(compose),
+                             "--live"], env={**os.environ, "TMPDIR": str(temp)}, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    label = {"label": f"io.parity.diff-owner={socket.gethostname()}:{diff.pid}", "status": "running"}
+    try:
+        _eventually(lambda: [c.labels.get("com.docker.compose.service") for c in docker_client.containers.list(
+            filters=label)] == ["init"], "init runs")
+    finally:
+        diff.send_signal(signal.SIGINT)
+        stdout, stderr = diff.communicate(timeout=120)
+    assert (diff.returncode, stdout, stderr) == (130, b"", b"parity: interrupted\n")
+    assert _owned_by(docker_client, diff.pid) == {"containers": [], "volumes": [], "networks": [], "images": []}
+    assert list(temp.iterdir()) == []
+
+
 STARTS_IN_ORDER = """\
 services:
   init:
@@ -471,6 +497,34 @@ def test_compose_creates_the_throwaway_project_and_parity_starts_it_in_depends_o
     started = [agent for line, agent in proxy.agents if re.match(rb"POST /v[0-9.]+/containers/[0-9a-f]+/start", line)]
     assert len(created) == 3 and not any(agent.startswith(b"docker-sdk-python") for agent in created), created
     assert len(started) == 3 and all(agent.startswith(b"docker-sdk-python") for agent in started), started
+
+
+@pytest.mark.live
+def test_a_container_that_exits_between_its_listing_and_its_write_probe_is_read_as_an_exited_one(docker_client,
+                                                                                                 tmp_path, proxy_dir):
+    """The app's container is running when the read-back lists it and has exited (``sleep 2``) when
+    its write probe's exec is asked for (the request held by an engine proxy until then): the engine
+    refuses the exec (409), and the container is read as an exited one is, unprobed: the diff reports
+    as usual (exit 1: the hand-written setup lacks the pod's volume). On the old code it failed, exit
+    2, ``the Docker engine failed (reading service api-gateway): ... is not running``; parity now
+    starts a container and reads it back sooner than Compose's ``up`` returned, so one that exits
+    at once is caught running more often."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  api-gateway:\n    image: busybox:latest\n    command: [sh, -c, 'sleep 2']\n")
+    with EngineProxy(proxy_dir / "e.sock", rb"POST /v[0-9.]+/containers/[0-9a-f]+/exec", action="hold") as proxy:
+        diff = subprocess.Popen([sys.executable, "-m", "parity.cli", "diff", str(ARTICLE), str(NO_AUTOMOUNT),
+                                 "--compose", str(tmp_path / "compose.yaml"), "--live"], cwd=ROOT,
+                                env={**os.environ, "DOCKER_HOST": proxy.docker_host},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        label = {"label": f"io.parity.diff-owner={socket.gethostname()}:{diff.pid}", "status": "exited"}
+        try:
+            assert proxy.triggered.wait(120), "the write probe was never asked for"
+            _eventually(lambda: docker_client.containers.list(all=True, filters=label), "the app's container exits")
+        finally:
+            proxy.release()
+            stdout, stderr = diff.communicate(timeout=120)
+    assert (diff.returncode, stderr) == (1, b""), stderr.decode()
+    assert b"container api-gateway <-> service api-gateway" in stdout
 
 
 FAILING_DEPENDENCY = {
