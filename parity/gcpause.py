@@ -36,8 +36,9 @@ def resume(was_enabled: bool) -> None:
     Args:
         was_enabled: what ``pause`` returned.
     """
-    gc.freeze()  # young generations -> permanent, their counts reset...
-    gc.unfreeze()  # ...permanent -> oldest: promoted, unscanned, still collectable
+    if not gc.get_freeze_count():  # (a program that froze its own objects keeps them frozen: no splice)
+        gc.freeze()  # young generations -> permanent, their counts reset...
+        gc.unfreeze()  # ...permanent -> oldest: promoted, unscanned, still collectable
     if was_enabled:
         gc.enable()
 

@@ -26,6 +26,7 @@ hash and repr of every class against the frozen dataclass of the same fields.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import MISSING, dataclass, fields
 from _thread import get_ident
 from operator import attrgetter
@@ -48,7 +49,15 @@ class Value:
         return hash(self._key(self))
 
     def __repr__(self):
-        return f"{type(self).__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self._fields)})"
+        return f"{type(self).__qualname__}({', '.join(f'{n}={_shown(getattr(self, n))}' for n in self._fields)})"
+
+
+def _shown(value) -> str:
+    """A field in a repr: bytes (a file's contents, a Secret's value among them) as their size and
+    digest, never as they are: a repr goes into tracebacks, logs and test reports."""
+    if value.__class__ is bytes:
+        return f"<{len(value)} bytes, sha256:{hashlib.sha256(value).hexdigest()[:12]}>"
+    return repr(value)
 
 
 class _Factory:

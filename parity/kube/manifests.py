@@ -66,7 +66,7 @@ Run = Literal["service", "once", "on-demand"]
 class Secret:
     name: str
     namespace: str
-    data: dict[str, bytes]
+    data: dict[str, bytes] = field(repr=False)  # never shown: a repr goes into tracebacks and test reports
     file: str
 
 
