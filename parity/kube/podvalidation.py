@@ -160,8 +160,9 @@ def unreproduced_fields(spec: dict, prefix: str, grace_period: int = 30) -> tupl
                                                  f"{propagation} is not reproduced: {_PROPAGATION[propagation]}", name))
                 if rro in ("Enabled", "IfPossible"):
                     out.append(UnreproducedField(f"{where}.volumeMounts[{j}].recursiveReadOnly",
-                                                 f"{rro} is not reproduced: Docker makes the mount read-only, not the "
-                                                 "mounts beneath it", name))
+                                                 f"{rro} is not reproduced: Docker Engine before 25 (API 1.44) makes "
+                                                 "the mount read-only, not the mounts beneath it (from 25 on, on Linux "
+                                                 "5.12 or later, a read-only bind is recursively read-only)", name))
     return tuple(out)
 
 

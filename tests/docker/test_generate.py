@@ -898,7 +898,8 @@ def test_mount_propagation_and_recursive_read_only_are_said_not_dropped(tmp_path
         "Docker binds the mount rprivate (the kubelet: rslave): what the host mounts beneath it after the start "
         "does not appear in the container",
         "driver: spec.containers[0].volumeMounts[2].recursiveReadOnly: IfPossible is not reproduced: Docker "
-        "makes the mount read-only, not the mounts beneath it"]
+        "Engine before 25 (API 1.44) makes the mount read-only, not the mounts beneath it (from 25 on, on Linux 5.12 "
+        "or later, a read-only bind is recursively read-only)"]
     readme = (out / "README.md").read_text()
     assert all(f"- {note}" in readme for note in said)
 
