@@ -178,8 +178,8 @@ class _Up(StateDir, Checks, VolumeSteps, PodSteps, Waiting):
         """What reconciling starts from, asked once the run holds the lock, all at once (reads that
         nothing orders; a warm run makes no other request): each app image (pulled when missing:
         ``ensure_image``), the app's containers (one list), the data image, the project's data
-        volumes, its store volumes and its networks. An image that cannot be had is the error said
-        first, as when it was asked first."""
+        volumes, its store volumes and its networks. Every image that cannot be had is said (in plan
+        order) once all the reads have ended; when another read fails, only its failure is said."""
         plan = self.plan
         images: dict[str, list[str]] = {}  # image -> the services that run it (named if it cannot be had)
         for name, image in [(sb.pod.sandbox, sb.image) for sb in self.sandboxes] + [(s.name, s.image)
