@@ -146,6 +146,7 @@ def _check_propagation(m: dict, read_only: bool, where: str, c: _Checker) -> str
     # ("" is a value the API server refuses, not an unset field: both are pointers there)
     propagation = "" if m.get("mountPropagation") == "" else c.string(m.get("mountPropagation"),
                                                                        f"{where}.mountPropagation")
+    written = propagation  # (validateMountRecursiveReadOnly reads the value as written, even one refused)
     if propagation is not None and propagation not in ("Bidirectional", "HostToContainer", "None"):
         c.bad(f"{where}.mountPropagation", f"Unsupported value: {go_quote(propagation)}: supported values: "
                                            '"Bidirectional", "HostToContainer", "None"')
@@ -155,7 +156,7 @@ def _check_propagation(m: dict, read_only: bool, where: str, c: _Checker) -> str
     if rro in ("Enabled", "IfPossible"):
         if not read_only:
             c.bad(f"{where}.recursiveReadOnly", "Forbidden: may only be specified when readOnly is true")
-        if propagation not in (None, "None"):
+        if written not in (None, "None"):
             c.bad(f"{where}.recursiveReadOnly", "Forbidden: may only be specified when mountPropagation is None or "
                                                 "not specified")
     elif rro is not None and rro != "Disabled":

@@ -275,7 +275,8 @@ def _parse_pod_fields(spec: dict, prefix: str, psc: dict, init: list[Container],
 
 def _check_dns_config(raw, policy: str, where: str, c: _Checker) -> None:
     """``validatePodDNSConfig``: dnsPolicy None needs a dnsConfig with a nameserver; at most 3
-    nameservers (``MaxDNSNameservers``), each an IP address."""
+    nameservers (``MaxDNSNameservers``), each an IP address; at most 32 search paths and 2048
+    characters of them, each a DNS-1123 subdomain (a trailing dot allowed); each option named."""
     config = c.map(raw, where)
     servers = c.strings(config.get("nameservers"), f"{where}.nameservers")
     if policy == "None" and raw is None:
@@ -288,6 +289,19 @@ def _check_dns_config(raw, policy: str, where: str, c: _Checker) -> None:
     for i, server in enumerate(servers):
         for message in ip_address_errors(server):
             c.bad(f"{where}.nameservers[{i}]", invalid(server, message))
+    searches = c.strings(config.get("searches"), f"{where}.searches")
+    if len(searches) > 32:  # MaxDNSSearchPaths
+        c.bad(f"{where}.searches", f"Invalid value: {_go_list(searches)}: must not have more than 32 search paths")
+    if len(" ".join(searches)) > 2048:  # MaxDNSSearchListChars, the spaces between them included
+        c.bad(f"{where}.searches", f"Invalid value: {_go_list(searches)}: must not have more than 2048 characters "
+                                   "(including spaces) in the search list")
+    for i, search in enumerate(searches):
+        search = search.removesuffix(".")  # ("it is fine to have a trailing dot")
+        for message in dns1123_subdomain_errors(search):
+            c.bad(f"{where}.searches[{i}]", invalid(search, message))
+    for i, option in enumerate(c.list(config.get("options"), f"{where}.options")):
+        if not c.string(c.map(option, f"{where}.options[{i}]").get("name"), f"{where}.options[{i}].name"):
+            c.bad(f"{where}.options[{i}]", "Required value: must not be empty")
 
 
 def _go_list(items) -> str:
