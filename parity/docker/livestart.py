@@ -215,9 +215,11 @@ class _Changes:
     The stream replays what the engine logged since ``since`` (the containers' creation) before what
     comes next: an event between the request and the engine's subscription is not lost."""
 
-    def __init__(self, client, project: str, since: int):
-        self._stream = client.api.events(since=since, decode=True, filters={
-            "type": "container", "label": f"{COMPOSE_PROJECT}={project}", "event": list(CHANGES)})
+    def __init__(self, client, project: str, since: int, engine: Callable[[str], object]):
+        self._client, self._project, self._since, self._engine = client, project, since, engine
+        self._stream = None
+        self._failure: Exception | None = None  # the open's, for ``wait_past`` to say in ``engine``'s words
+        self._closed = False
         self._counts: dict[str, int] = {}
         self._exits: dict[str, int] = {}  # container -> the exit code of its last ``die``
         self._ended = False
@@ -228,7 +230,22 @@ class _Changes:
     def _read(self) -> None:
         block_signals_in_this_thread()  # (Ctrl-C and SIGTERM are the main thread's: outdir.py)
         try:
-            for event in self._stream:
+            # Opened here, not by the caller: docker-py opens ``/events`` with no timeout, so an
+            # engine that never answers would hold the main thread past the deadline; here the
+            # waits' deadline bounds it, and a project that waits on no event never waits on it.
+            try:
+                stream = self._client.api.events(since=self._since, decode=True, filters={
+                    "type": "container", "label": f"{COMPOSE_PROJECT}={self._project}", "event": list(CHANGES)})
+            except Exception as exc:  # noqa: BLE001 - said by ``wait_past``, in the waiting thread
+                self._failure = exc
+                return
+            with self._changed:
+                self._stream = stream
+                closed = self._closed
+            if closed:  # (``close`` came first)
+                stream.close()
+                return
+            for event in stream:
                 with self._changed:
                     cid = event.get("id") or (event.get("Actor") or {}).get("ID") or ""
                     self._counts[cid] = self._counts.get(cid, 0) + 1
@@ -261,19 +278,28 @@ class _Changes:
         Raises:
             TimedOut: ``deadline`` (``time.monotonic``) passed first, or the stream ended.
             Stopped: ``stop`` was set first.
+            ParityError: the engine refused or failed the stream's open (``engine``'s line).
         """
         with self._changed:
             while sum(self._counts.get(i, 0) for i in ids) <= seen:
                 if stop.is_set():
                     raise Stopped()
+                if self._failure is not None:
+                    with self._engine("watching the throw-away project's containers"):
+                        raise self._failure
                 left = deadline - time.monotonic()
                 if left <= 0 or self._ended:
                     raise TimedOut()
                 self._changed.wait(min(left, STOP_SLICE))
 
     def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            stream = self._stream
+        if stream is None:  # (not open yet: ``_read`` closes it once it is)
+            return
         try:
-            self._stream.close()
+            stream.close()
         except Exception:  # noqa: BLE001 - already closed by the engine
             pass
 
@@ -314,7 +340,7 @@ def start_project(client, project: str, services: Mapping[str, dict], deadline: 
         for d in ds:
             dependants.setdefault(d.step, []).append(name)
     stop = threading.Event()
-    changes = _Changes(client, project, min(int(row.get("Created") or 0) for row in rows))
+    changes = _Changes(client, project, min(int(row.get("Created") or 0) for row in rows), engine)
 
     def start(service: str) -> None:
         for cid in ids.get(service, []):

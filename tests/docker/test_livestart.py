@@ -90,3 +90,45 @@ def test_a_failed_dependency_is_named_by_its_service_with_compose_s_reason_and_w
 ])
 def test_compose_starts_a_project_whose_start_copies_files_in_or_runs_hooks(services, secrets, configs, needed):
     assert compose_start_needed(services, secrets, configs) == needed
+
+
+class _EventsRefused:
+    """A docker-py client whose engine lists the project's containers and starts them, then goes
+    away when the event stream is opened (review 7, R-A)."""
+
+    class api:  # noqa: N801 - docker-py's attribute name
+        started: list[str] = []
+
+        @staticmethod
+        def containers(all, filters):  # noqa: A002 - docker-py's parameter name
+            return [{"Id": "c-data", "State": "created", "Created": 1,
+                     "Labels": {"com.docker.compose.service": "parity-data"}},
+                    {"Id": "c-app", "State": "created", "Created": 1,
+                     "Labels": {"com.docker.compose.service": "app"}}]
+
+        @classmethod
+        def start(cls, cid):
+            cls.started.append(cid)
+
+        @staticmethod
+        def events(**kwargs):
+            import requests.exceptions
+            raise requests.exceptions.ConnectionError("engine went away")
+
+
+def test_an_engine_failing_the_event_stream_is_one_line_in_the_engine_s_words_not_a_traceback():
+    import time
+
+    from parity.docker.compose import ComposeProject
+    from parity.docker.liveproject import Waits
+    from parity.docker.livestart import start_project
+    from parity.errors import ParityError
+
+    services = {"parity-data": {"image": "d"},
+                "app": {"depends_on": {"parity-data": {"condition": COMPLETED, "required": True}}}}
+    waits = Waits(ComposeProject("compose.yaml", "p", services, {}, "test"), 30)
+    with pytest.raises(ParityError) as caught:
+        start_project(_EventsRefused(), "p", services, time.monotonic() + 30, waits.engine)
+    assert str(caught.value) == ("compose.yaml: the Docker engine failed (watching the throw-away project's "
+                                 "containers): engine went away")
+    assert _EventsRefused.api.started == ["c-data"]  # (the app waited for parity-data's completion: never started)

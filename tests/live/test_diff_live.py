@@ -411,6 +411,34 @@ def test_a_dependency_that_never_completes_times_out_and_leaves_nothing(docker_c
 
 
 @pytest.mark.live
+def test_an_engine_that_never_answers_the_event_stream_times_out_at_the_timeout(tmp_path, proxy_dir):
+    """An engine that accepts ``GET /events`` and never answers (an engine proxy hangs it): the
+    start's wait for ``init`` to complete ends at ``--timeout`` with the timeout line, exit 2. On the old
+    code the stream was opened in the main thread with no timeout (docker-py's ``events``), and the
+    diff hung past ``--timeout`` (review 7, R-A)."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  init:\n    image: busybox:latest\n    command: [\"true\"]\n"
+        "  api-gateway:\n    image: busybox:latest\n    command: [sleep, \"600\"]\n"
+        "    depends_on:\n      init: {condition: service_completed_successfully}\n")
+    events = rb"GET /v[0-9.]+/events[^\r\n]*\r\n(?:[^\r\n]+\r\n)*?User-Agent: docker-sdk-python"  # (parity's, not Compose's)
+    with EngineProxy(proxy_dir / "e.sock", events, action="hang", headers=True) as proxy:
+        diff = subprocess.Popen([sys.executable, "-m", "parity.cli", "diff", str(ARTICLE), "--compose",
+                                 str(tmp_path / "compose.yaml"), "--live", "--timeout", "10"], cwd=ROOT,
+                                env={**os.environ, "DOCKER_HOST": proxy.docker_host},
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            stdout, stderr = diff.communicate(timeout=120)  # (a bound against a hang, not a timing assertion)
+        finally:
+            if diff.poll() is None:  # (hung: SIGTERM, so that it removes what it made)
+                diff.terminate()
+                diff.communicate(timeout=60)
+        assert proxy.triggered.is_set(), "the event stream was never asked for"
+    # (no "waiting for ...": init did complete, only its event never came, and the line names what is unmet)
+    assert (diff.returncode, stdout, stderr.decode()) == (
+        2, b"", f"parity: {tmp_path / 'compose.yaml'}: docker compose up did not finish in 10s\n")
+
+
+@pytest.mark.live
 def test_ctrl_c_while_the_start_waits_for_a_dependency_removes_everything(docker_client, tmp_path):
     """Ctrl-C while parity waits for ``init`` to complete (its container runs, the app's is created,
     not started): the wait gives up at once, the diff says ``interrupted``, exit 130, and the
