@@ -589,8 +589,7 @@ def document_parts(layouts: Iterable[WorkloadLayout], left_out: Iterable[Mapping
         if value.__class__ is str:
             return q(value)
         if value.__class__ is list and all(v.__class__ is str for v in value):
-            inner = f"\n{indent}  "  # (json.dumps's items at indent=2: a string escapes its newlines)
-            return f"[{inner}{(',' + inner).join(map(q, value))}\n{indent}]" if value else "[]"
+            return listed([f"{indent}  {q(v)}" for v in value], indent)  # (a string escapes its newlines)
         return json.dumps(value, indent=2).replace("\n", "\n" + indent)
 
     def listed(items: list[str], indent: str) -> str:
