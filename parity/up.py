@@ -48,7 +48,7 @@ from .docker.leftovers import owner_alive, sweep
 from .docker.sandbox import sandbox_plans, up_networks
 from .docker import hostpath
 from .docker.plan import AppPlan
-from .errors import ParityError
+from .errors import ParityError, Problem
 from .layout import WorkloadLayout
 from .outdir import inside, signals_held
 from .output import Progress
@@ -179,7 +179,8 @@ class _Up(StateDir, Checks, VolumeSteps, PodSteps, Waiting):
         nothing orders; a warm run makes no other request): each app image (pulled when missing:
         ``ensure_image``), the app's containers (one list), the data image, the project's data
         volumes, its store volumes and its networks. Every image that cannot be had is said (in plan
-        order) once all the reads have ended; when another read fails, only its failure is said."""
+        order) once all the reads have ended, and before another read's failure when one fails too
+        (that failure stops the reads not yet started: an image among them is not said)."""
         plan = self.plan
         images: dict[str, list[str]] = {}  # image -> the services that run it (named if it cannot be had)
         for name, image in [(sb.pod.sandbox, sb.image) for sb in self.sandboxes] + [(s.name, s.image)
@@ -218,15 +219,22 @@ class _Up(StateDir, Checks, VolumeSteps, PodSteps, Waiting):
             except ParityError as exc:
                 unavailable[i] = exc
 
+        def missing() -> list[Problem]:  # (the images' lines, in plan order)
+            return [p for i in images if i in unavailable for p in unavailable[i].problems]
+
         steps: list[Callable[[], object]] = [lambda i=i, u=u: image(i, u) for i, u in images.items()]
         steps += [containers, networks]
         if plan.volumes:
             steps += [data_image, data_volumes]
         if plan.stores:
             steps.append(store_volumes)
-        self._parallel(steps)
+        try:
+            with engine_errors():  # (the other read's failure in up's words, to be said after the images')
+                self._parallel(steps)
+        except ParityError as exc:
+            raise ParityError([*missing(), *exc.problems]) from None
         if unavailable:
-            raise ParityError([p for i in images if i in unavailable for p in unavailable[i].problems])
+            raise ParityError(missing())
 
     # -- reconcile ---------------------------------------------------------------------------
     def up(self) -> UpResult:

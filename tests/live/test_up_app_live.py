@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from ..conftest import ROOT, run_parity, unique_name
+from .engineproxy import EngineProxy
 
 APP = str(ROOT / "tests" / "fixtures" / "live" / "two-teams-app.yaml")
 PROJECT = unique_name("parity-test-app")  # this run's own: never a user's or another run's
@@ -158,6 +159,29 @@ def test_every_image_that_cannot_be_had_is_said_not_only_the_first(docker_client
     assert [line.split(" is not available")[0] for line in lines] == [
         "parity: image parity-no-such-image:2 (run by team-a_api_api, team-b_api_api)",
         "parity: image parity-no-such-image:1 (run by team-a_worker_worker)"]
+    assert docker_client.containers.list(all=True, filters={"label": f"io.parity.project={own_project.name}"}) == []
+
+
+@pytest.mark.live
+def test_the_missing_images_are_said_when_another_read_fails_in_the_same_up(docker_client, own_project, tmp_path,
+                                                                            proxy_dir):
+    """An image the engine lacks and cannot pull, and the engine refusing another of up's first reads (the
+    project's data volumes, listed beside the images): up said that failure only, and the image's line
+    was lost, so the user fixed the engine and met the image on the next run (review 7, R-N). Both are
+    said, the image first, as when it fails alone; exit 2; nothing made."""
+    app = tmp_path / "app.yaml"
+    app.write_text(open(APP).read().replace("name: worker\n        image: busybox:latest",
+                                            "name: worker\n        image: parity-no-such-image:1"))
+    assert app.read_text().count("parity-no-such-image:1") == 1
+    data_volumes = rb"GET /v[0-9.]+/volumes\?filters=.*io\.parity\.role%3Ddata"  # (only _read_engine lists them so)
+    with EngineProxy(proxy_dir / "e.sock", data_volumes, message="simulated engine failure") as proxy:
+        result = run_parity("up", str(app), "-p", own_project.name,
+                            env={**own_project.env, "DOCKER_HOST": proxy.docker_host})
+    lines = result.stderr.decode().splitlines()
+    assert result.returncode == 2 and len(lines) == 2, result.stderr.decode()
+    assert lines[0].startswith("parity: image parity-no-such-image:1 (run by team-a_worker_worker) is not available "
+                               "locally and cannot be pulled: ")
+    assert lines[1] == "parity: the Docker engine failed: simulated engine failure"
     assert docker_client.containers.list(all=True, filters={"label": f"io.parity.project={own_project.name}"}) == []
 
 
