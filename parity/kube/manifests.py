@@ -32,6 +32,7 @@ from .volumevalidation import claim_volumes
 from .servicespec import Service, parse_service
 from .sources import CHART_FILE, MANIFEST_SUFFIXES, Rendered
 from .strictfields import unknown_fields
+from .jsonstream import JSONStreamRefused
 from .yamlload import DuplicateKey, TooBig, error_text, load_all
 
 MAX_SECRET_BYTES = 1024 * 1024  # the API server's limit on a Secret's (or ConfigMap's) total data
@@ -267,6 +268,10 @@ def parse_documents(text: str, file: str, duplicates: Duplicates | None = None) 
         raise ParityError(Problem("invalid YAML: nesting too deep", file=file)) from None
     except TooBig as exc:  # a "billion laughs", or absurdly deep
         raise ParityError(Problem(f"invalid YAML: {exc}", file=file)) from None
+    except JSONStreamRefused as exc:  # a stream that begins with '{': kubectl's JSON decoder refuses it
+        raise ParityError(Problem(f"invalid JSON: {exc} (kubectl reads a stream that begins with '{{' as JSON "
+                                  "values one after another, and past the second refuses what JSON refuses: "
+                                  "'---' lines between them have it read as YAML)", file=file)) from None
     dups: Duplicates = {} if duplicates is None else duplicates
     for dup in found:
         obj, path = docs[dup.doc], dup.path

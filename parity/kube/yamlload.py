@@ -523,7 +523,25 @@ def load_all(text: str, duplicates: list[DuplicateKey] | None = None) -> list:
     line and column are those of the text as written.
 
     The cyclic GC is paused meanwhile (see ``parity.gcpause``): a quarter of the bare parse's time
-    at 10k documents goes to collections that find nothing."""
+    at 10k documents goes to collections that find nothing.
+
+    A stream that begins with ``{`` and that YAML does not read whole (JSON objects with no ``---``
+    between them) is read as kubectl's JSON decoder reads it: ``jsonstream.load_json_stream``, which
+    raises ``jsonstream.JSONStreamRefused`` for the error kubectl gives."""
+    said = len(duplicates) if duplicates is not None else 0
+    try:
+        return _load_yaml(text, duplicates)
+    except yaml.YAMLError:
+        from . import jsonstream  # (here: jsonstream reads each JSON value with this module)
+        if not jsonstream.begins_json(text):
+            raise
+    if duplicates is not None:
+        del duplicates[said:]
+    return jsonstream.load_json_stream(text, duplicates, _load_yaml)
+
+
+def _load_yaml(text: str, duplicates: list[DuplicateKey] | None) -> list:
+    """``load_all`` of a YAML stream: the documents, ``\\'`` read as go-yaml v2 reads it."""
     said = len(duplicates) if duplicates is not None else 0
     try:
         return _load_all(text, duplicates)

@@ -3,12 +3,14 @@ documents: the expansion check is skipped only for documents that cannot expand.
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
 import yaml
 from yaml.constructor import BaseConstructor
 
+from parity.kube.jsonstream import JSONStreamRefused
 from parity.kube.yamlload import DuplicateKey, KubeLoader, TooBig, WrittenInt, go_resolve, load_all, written_text
 
 from ..conftest import run_parity
@@ -323,3 +325,97 @@ def test_a_backslash_quote_that_libyaml_takes_stays_as_written_beside_rewritten_
             "--- |\n \"\\'\"\n--- \"x\\'\"\n")
     assert load_all(text) == [{"a": "'", "b": "\\'\n\"\\'\"\n--- \"\\'\"\n", "c": "\\", "d": "x\\'\"\\'\""},
                               "\"\\'\"\n", "x'"]
+
+
+# --- a stream that begins with '{': JSON values one after another, as kubectl's YAMLOrJSONDecoder reads it
+
+def _cm(name: str, extra: str = "") -> str:
+    return '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "%s"}%s}' % (name, extra)
+
+
+@pytest.mark.parametrize("text", [
+    _cm("a") + "\n" + _cm("b") + "\n" + _cm("c") + "\n",  # one object a line
+    _cm("a") + _cm("b") + "  \t" + _cm("c"),  # glued, then white space, no final line break
+    "\n  " + _cm("a") + "\r\n\n" + _cm("b") + "\nnull\n" + _cm("c"),  # a null value is no document
+])
+def test_json_objects_without_separators_are_read_one_after_another_as_kubectl_reads_them(text):
+    """Go's json.Decoder reads values with only white space (or nothing) between them; libyaml refused
+    the second ("did not find expected <document start>")."""
+    assert [d["metadata"]["name"] for d in load_all(text)] == ["a", "b", "c"]
+
+
+def test_a_json_stream_keeps_the_lines_of_its_keys_given_twice():
+    """Each value is read by the YAML loader at its own line: a key given twice is reported there."""
+    duplicates: list[DuplicateKey] = []
+    docs = load_all(_cm("a") + "\n\n" + _cm("b", ', "data": {"k": "1",\n "k": "2"}') + "\n", duplicates)
+    assert docs[1]["data"] == {"k": "2"}
+    assert duplicates == [DuplicateKey(1, ("data", "k"), 4, 3)]
+
+
+def test_a_json_error_in_the_first_or_second_value_switches_the_rest_to_yaml():
+    r"""kubernetes#130666: after a syntax error with at most one value read, the rest of the stream (from
+    the end of that value, white space through the first line break eaten) goes to the YAML decoder,
+    which reads ``\'`` as ``'`` and takes YAML documents."""
+    escaped = _cm("b", ', "data": {"x": "it\\\'s"}')
+    assert [d["metadata"]["name"] for d in load_all(_cm("a") + "\n" + escaped + "\n")] == ["a", "b"]
+    assert load_all(_cm("a") + "\nkind: B\n---\nkind: C\n")[1:] == [{"kind": "B"}, {"kind": "C"}]
+    assert load_all(escaped + "\n") == [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b"},
+                                         "data": {"x": "it's"}}]
+
+
+@pytest.mark.parametrize("text,line,column,message", [
+    (_cm("a") + "\n" + _cm("b") + "\n" + _cm("c", ', "data": {"x": "it\\\'s"}'), 3, 88,
+     "invalid character '\\'' in string escape code"),
+    (_cm("a") + _cm("b") + '{"kind": "C", "data": NaN}', 1, 159, "invalid character 'N' looking for beginning of value"),
+    (_cm("a") + _cm("b") + '\n{"kind" "C"}', 2, 9, "invalid character '\"' after object key"),
+    (_cm("a") + _cm("b") + '\n{"kind": "C" "x"}', 2, 14, "invalid character '\"' after object key:value pair"),
+    (_cm("a") + _cm("b") + '\n{"kind": tru}', 2, 13, "invalid character '}' in literal true (expecting 'e')"),
+    (_cm("a") + _cm("b") + '\n{"n": 1.}', 2, 9, "invalid character '}' after decimal point in numeric literal"),
+    (_cm("a") + _cm("b") + '\n{"s": "a\tb"}', 2, 9, "invalid character '\\t' in string literal"),
+    (_cm("a") + _cm("b") + '\n{"kind":', 2, 9, "unexpected EOF"),
+    (_cm("a") + _cm("b") + '\n---\n' + _cm("c"), 2, 2, "invalid character '-' in numeric literal"),
+])
+def test_past_two_json_values_a_syntax_error_is_refused_with_gos_message(text, line, column, message):
+    """More than one value read: "an unambiguous JSON stream", no switch to YAML; the error is Go's
+    encoding/json one (scanner.go), at the character's line and column."""
+    with pytest.raises(JSONStreamRefused) as info:
+        load_all(text)
+    assert (info.value.line, info.value.column, info.value.message) == (line, column, message)
+
+
+def test_a_yaml_error_after_the_switch_is_the_json_one_on_the_first_document_only():
+    """After the switch, the YAML decoder failing on its first document returns the JSON error that
+    caused the switch; on a later document, its own."""
+    with pytest.raises(JSONStreamRefused) as info:
+        load_all('{"kind": x}\n{"kind": "B"}\n')
+    assert str(info.value) == "line 1, column 10: invalid character 'x' looking for beginning of value"
+    with pytest.raises(yaml.YAMLError) as yaml_error:
+        load_all('{"kind": x}\n---\n{"kind": "B"}{"kind": "C"}\n')
+    assert (yaml_error.value.problem, yaml_error.value.problem_mark.line + 1) == (
+        "did not find expected <document start>", 3)
+
+
+def test_a_json_stream_through_the_cli_is_laid_out_and_its_refusal_is_one_line(tmp_path):
+    """``parity layout`` of JSON lines: the Pod and its ConfigMap, as ``kubectl apply -f`` reads them."""
+    pod = ('{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"}, "spec": {"containers": [{"name": "web", '
+           '"image": "busybox", "volumeMounts": [{"name": "c", "mountPath": "/etc/c"}]}], "volumes": [{"name": "c", '
+           '"configMap": {"name": "a"}}]}}')
+    path = tmp_path / "app.json"
+    path.write_text(_cm("a", ', "data": {"k": "v"}') + "\n" + pod + "\n")
+    result = run_parity("layout", "--format", "json", str(path))
+    assert (result.returncode, result.stderr.decode()) == (0, "")
+    (workload,) = json.loads(result.stdout)["workloads"]
+    assert workload["workload"] == {"kind": "Pod", "name": "web", "namespace": "default"}
+    entries = [e for e in workload["containers"][0]["entries"] if e["path"].startswith("/etc/c/")]
+    assert [(e["path"], e["type"], e["mode"], e.get("size"), e.get("target")) for e in entries] == [
+        ("/etc/c/..1970_01_01_00_00_00.854985918", "dir", "0755", None, None),
+        ("/etc/c/..1970_01_01_00_00_00.854985918/k", "file", "0644", 1, None),
+        ("/etc/c/..data", "symlink", "0777", None, "..1970_01_01_00_00_00.854985918"),
+        ("/etc/c/k", "symlink", "0777", None, "..data/k")]
+    path.write_text(_cm("a") + "\n" + pod + "\n" + _cm("b", ', "data": {"x": "it\\\'s"}') + "\n")
+    result = run_parity("layout", str(path))
+    assert (result.returncode, result.stdout) == (2, b"")
+    assert result.stderr.decode() == (
+        f"parity: {path}: invalid JSON: line 3, column 88: invalid character '\\'' in string escape code (kubectl "
+        "reads a stream that begins with '{' as JSON values one after another, and past the second refuses what "
+        "JSON refuses: '---' lines between them have it read as YAML)\n")
