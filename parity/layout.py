@@ -266,12 +266,90 @@ class Subtree:
             if not entries or entries[0][0] != "":
                 self._visible = []  # no mount point: nothing is reached under it
             else:
-                # Walked where it is, its mount point moved to "/" (a walk's root is a path): the
-                # paths below it are the relative ones already.
-                alone = ContainerLayout("", False, [], [entries[0].moved("/")] + entries[1:])
-                shown = sorted(alone._walk_from("/", alone._by_path["/"], 0, set()), key=_PATH_OF)
-                self._visible = [(p if p != "/" else "", e if e[0] != "/" else e.moved("")) for p, e in shown]
+                self._visible = (self.contained and _contained_view(entries)) or _walked_view(entries)
         return self._visible
+
+
+def _walked_view(entries: list[Entry]) -> list[tuple[str, Entry]]:
+    """``Subtree.visible`` of any subtree (``entries``: sorted, the first at ""): walked where it
+    is, its mount point moved to "/" (a walk's root is a path), by ``ContainerLayout._walk_from``,
+    the paths below it being the relative ones already."""
+    alone = ContainerLayout("", False, [], [entries[0].moved("/")] + entries[1:])
+    shown = sorted(alone._walk_from("/", alone._by_path["/"], 0, set()), key=_PATH_OF)
+    return [(p if p != "/" else "", e if e[0] != "/" else e.moved("")) for p, e in shown]
+
+
+def _contained_view(entries: list[Entry]) -> list[tuple[str, Entry]] | None:
+    """``Subtree.visible`` of a ``contained`` subtree (``entries``: sorted, the first at ""), walked
+    as ``ContainerLayout._walk_from`` walks it, without making that layout: the same steps on the
+    subtree's own paths, its root at "" instead of "/", and links followed as ``_follow`` follows
+    targets made of plain names (the only ones a contained subtree holds). Once for every mounted
+    subtree of every pod (issue 17: the walk through the layout cost a tenth of the bare parse on
+    the one-container-per-pod corpus, this one 40% less); ``_walked_view`` gives the same view.
+
+    Returns:
+        The view, or None for a subtree whose paths are not the kubelet's shape (each below the root
+        starting with "/", none ending with "/" nor holding "//" before its last name): then
+        ``_walked_view``, where any path is read as ``ContainerLayout._index`` reads it.
+    """
+    if len(entries) > 1 and (entries[1][0][:1] != "/" or entries[1][0] == "/" or entries[-1][0][:1] != "/"):
+        return None  # (sorted: every path but the root's is between the second and the last)
+    by_path: dict[str, Entry] = {}
+    children: dict[str, list[Entry]] = {}  # directory -> its entries a walk lists (no ".." name)
+    for e in entries:
+        path = e[0]
+        by_path[path] = e
+        cut = path.rfind("/")
+        if cut < 0:
+            continue  # the root
+        if cut == len(path) - 1 or path[cut - 1:cut] == "/":
+            return None  # an empty name, or "//" before it: ``_index`` reads another parent there
+        if path[cut + 1:cut + 3] == "..":
+            continue  # the kubelet's internals: reached through links only, never listed
+        parent = path[:cut]
+        siblings = children.get(parent)
+        if siblings is None:
+            children[parent] = [e]
+        else:
+            siblings.append(e)
+    out: list[tuple[str, Entry]] = []
+    seen: set[str] = set()
+    # (visible path, resolved entry, links followed to reach it, the real directories above it)
+    stack: list[tuple[str, Entry, int, tuple[str, ...]]] = [("", entries[0], 0, ())]
+    while stack:
+        path, entry, hops, above = stack.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        out.append((path, entry))
+        real = entry[0]
+        kids = children.get(real)
+        if kids is None or entry[1] != DIR or real in above:
+            continue
+        above += (real,)
+        for child in kids:
+            name = child[0][len(real) + 1:]
+            if child[1] != SYMLINK:
+                stack.append((f"{path}/{name}", child, hops, above))
+                continue
+            current, parts, i, followed = real, [name], 0, hops  # _follow(real, [name], hops)
+            while i < len(parts):
+                nxt = f"{current}/{parts[i]}"
+                link = by_path.get(nxt)
+                if link is not None and link[1] == SYMLINK:
+                    followed += 1
+                    if followed > MAX_SYMLINK_HOPS:
+                        break
+                    parts = link[7].split("/") + parts[i + 1:]  # plain names: from the link's directory
+                    i = 0
+                    continue
+                current, i = nxt, i + 1
+            else:
+                resolved = by_path.get(current)
+                if resolved is not None:
+                    stack.append((f"{path}/{name}", resolved, followed, above))
+    out.sort(key=_PATH_OF)
+    return out
 
 
 def _plain_relative(target: str | None) -> bool:

@@ -14,7 +14,8 @@ from parity.kube import kubelet
 from parity.kube.kubelet import build_layouts
 from parity.kube.manifests import load_inputs
 from parity.kube.selection import select_workloads
-from parity.layout import DIR, FILE, SYMLINK, ContainerLayout, Entry, Mount, Subtree, WorkloadLayout, document_text
+from parity.layout import (DIR, FILE, MAX_SYMLINK_HOPS, SYMLINK, ContainerLayout, Entry, Mount, Subtree, WorkloadLayout,
+                           _contained_view, _walked_view, document_text)
 from parity.output import Painter
 from parity.render import layout_text
 
@@ -69,6 +70,59 @@ def test_a_container_of_shared_subtrees_is_the_container_of_copies(seed):
         assert shared.entry(path) == plain.entry(path)
     assert shared == plain
     assert shared.entries == plain.entries
+
+
+#: Paths of every shape a subtree could be given: the kubelet's ("/a/b"), and others its fast walk
+#: leaves to the walk through a layout (relative, doubled or trailing slashes, "/" itself).
+ODD_NAMES = NAMES + ["/x//y", "//x", "/x/", "/", "x", "/x/..y", "/x/..y/z", "/.x", "/z/w/v"]
+PLAIN_TARGETS = ["y", "..d", "..d/y", "x/y", "z", "loop", "x", "..d/x/y", "missing/y", "z/w", ".x", "x/..y"]
+
+
+def _chain(rng: random.Random) -> list[Entry]:
+    """Links /c0 -> c1 -> ... -> /cN -> z (plain names), N around the most a walk follows."""
+    n = rng.choice([MAX_SYMLINK_HOPS - 2, MAX_SYMLINK_HOPS - 1, MAX_SYMLINK_HOPS, MAX_SYMLINK_HOPS + 1])
+    return [Entry(f"/c{i}", SYMLINK, 0o777, target=f"c{i + 1}" if i < n else "z") for i in range(n + 1)]
+
+
+@pytest.mark.parametrize("seed", range(400))
+def test_a_contained_subtree_is_walked_as_through_its_layout(seed):
+    """``Subtree.visible`` walks a contained subtree by itself (``_contained_view``): the view is
+    the one the walk through a layout gives (``_walked_view``), on random subtrees of files,
+    directories, plain-named links (loops, to missing paths, chains around the hop limit) and
+    paths of any shape; it declines only paths not of the kubelet's shape."""
+    rng = random.Random(seed)
+    entries = []
+    for name in rng.sample(ODD_NAMES, rng.randint(1, len(ODD_NAMES))):
+        kind = rng.choice([FILE, DIR, DIR, SYMLINK]) if name else DIR
+        if kind == FILE:
+            entries.append(Entry(name, FILE, 0o644, 0, 0, rng.randint(0, 9), "ab" * 32))
+        elif kind == DIR:
+            entries.append(Entry(name, DIR, rng.choice([0o755, 0o2755]), 0, rng.choice([0, 2000])))
+        else:
+            entries.append(Entry(name, SYMLINK, 0o777, 0, 0, target=rng.choice(PLAIN_TARGETS)))
+    if rng.random() < 0.5:
+        entries += _chain(rng)
+    entries.sort(key=lambda e: e.path)
+    if entries[0].path != "" or entries[0].type == SYMLINK:
+        entries.insert(0, Entry("", DIR, 0o755))
+    tree = Subtree(list(entries))
+    assert tree.contained
+    walked = _walked_view(tree.entries)
+    fast = _contained_view(tree.entries)
+    kubelet_shaped = all(e.path.startswith("/") and not e.path.endswith("/") and "//" not in e.path
+                         for e in tree.entries[1:]) and "/" not in {e.path for e in tree.entries}
+    assert fast == walked if kubelet_shaped else fast in (None, walked)
+    assert tree.visible() == walked
+
+
+def test_a_chain_of_links_longer_than_the_hop_limit_is_not_listed():
+    """As stat(2) fails with ELOOP past 40 links: the start of a 41-link chain is not listed."""
+    tree = Subtree([Entry("", DIR, 0o755), Entry("/z", FILE, 0o644, size=1, sha256="ab" * 32)]
+                   + [Entry(f"/c{i}", SYMLINK, 0o777, target=f"c{i + 1}" if i < MAX_SYMLINK_HOPS else "z")
+                      for i in range(MAX_SYMLINK_HOPS + 1)])
+    listed = [p for p, _ in tree.visible()]
+    assert "/c0" not in listed and "/c1" in listed and "/z" in listed
+    assert tree.visible() == _walked_view(tree.entries)
 
 
 def test_a_subtree_a_walk_could_leave_is_walked_in_its_container():
