@@ -177,7 +177,7 @@ class _Up(StateDir, Checks, VolumeSteps, PodSteps, Waiting):
     def _read_engine(self) -> None:
         """What reconciling starts from, asked once the run holds the lock, all at once (reads that
         nothing orders; a warm run makes no other request): each app image (pulled when missing:
-        ``ensure_image``), the app's containers (one list), the data image, the project's data
+        ``ensure_image``; never one only ``imagePullPolicy: Never`` containers run), the app's containers (one list), the data image, the project's data
         volumes, its store volumes and its networks. Every image that cannot be had is said (in plan
         order) once all the reads have ended, and before another read's failure when one fails too
         (that failure stops the reads not yet started: an image among them is not said)."""
@@ -187,6 +187,8 @@ class _Up(StateDir, Checks, VolumeSteps, PodSteps, Waiting):
                                                                                    for s in plan.services]:
             images.setdefault(image, []).append(name)
         bases = {sb.image for sb in self.sandboxes}
+        # (another container's policy pulls it on the node too, as Compose pulls for the others' services)
+        pulled = bases | {s.image for s in plan.services if not s.pull_never}
 
         def containers() -> None:
             self.listed = containers_named(self.client, [plan.data_container] + [
@@ -215,7 +217,7 @@ class _Up(StateDir, Checks, VolumeSteps, PodSteps, Waiting):
 
         def image(i: str, users: list[str]) -> None:
             try:
-                ensure_image(self.client, i, i in bases, users)
+                ensure_image(self.client, i, i in bases, users, pull=i in pulled)
             except ParityError as exc:
                 unavailable[i] = exc
 

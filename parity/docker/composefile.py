@@ -103,6 +103,8 @@ def _compose_sandbox(plan: AppPlan, pod: PodPlan, networks: dict[str, list[str]]
 
 def _compose_service(s: ServicePlan, pod: PodPlan, data_deps: dict) -> dict:
     svc: dict = {"image": s.image}
+    if s.pull_never:
+        svc["pull_policy"] = "never"
     if s.entrypoint is not None:
         svc["entrypoint"] = s.entrypoint
     if s.command is not None:

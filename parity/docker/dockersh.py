@@ -164,11 +164,13 @@ def _script_container(plan: AppPlan, pod: PodPlan, s: ServicePlan, names: dict[s
               for w in ("--mount", _mount_option("volume", names[m.volume], m.target, "volume-nocopy"))]
     mounts += [w for b in s.binds for w in ("--mount", _mount_option("bind", f"{PWD_MARK}/{b.host_path}", b.target,
                                                                        "readonly"))]
-    run = ["docker", "run", *(["-d"] if not s.init else ["--rm"]), "--name", plan.container_name(s),
+    never = ["--pull", "never"] if s.pull_never else []  # (docker CLI 20.10 and later)
+    run = ["docker", "run", *(["-d"] if not s.init else ["--rm"]), "--name", plan.container_name(s), *never,
            *_label_options(s.labels)]
     if mounts:
         commands.append(Command(("docker", "create", "--name", holder, *label, *_label_options(pod.identity_labels()),
-                                 *mounts, "--", plan.data_image if plan.volumes else s.image), quiet))
+                                 *mounts, *([] if plan.volumes else never), "--",
+                                 plan.data_image if plan.volumes else s.image), quiet))
         run += ["--volumes-from", f"{holder}:ro"]
     run += writable_mount_options(s, names)
     run += ["--network", f"container:{sandbox}"]

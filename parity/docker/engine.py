@@ -172,22 +172,27 @@ def first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def ensure_image(client: docker.DockerClient, image: str, base: bool = False, users: list[str] = ()) -> None:
+def ensure_image(client: docker.DockerClient, image: str, base: bool = False, users: list[str] = (),
+                 pull: bool = True) -> None:
     """An app image must exist locally or be pullable; say which, plainly, when neither
     (``unavailable_image``; ``base``: it is the base image parity runs the pod's sandbox on; ``users``:
-    the services that run it)."""
+    the services that run it; ``pull=False``: their ``imagePullPolicy`` is Never, the image is not pulled)."""
     try:
         client.images.get(image)
         return
     except docker.errors.ImageNotFound:
         pass
+    if not pull:  # (kubelet images/image_manager.go: ErrImageNeverPull, and its words)
+        raise ParityError(unavailable_image(image, f'its imagePullPolicy is Never (the kubelet fails the container: '
+                                                   f'Container image "{image}" is not present with pull policy of '
+                                                   'Never)', base, users, pulled=False))
     try:
         client.images.pull(image)
     except docker.errors.DockerException as exc:
         raise ParityError(unavailable_image(image, first_line(exc), base, users)) from None
 
 
-def unavailable_image(image: str, reason: str, base: bool = False, users: list[str] = ()) -> str:
+def unavailable_image(image: str, reason: str, base: bool = False, users: list[str] = (), pulled: bool = True) -> str:
     """The one line for an image neither here nor pullable, naming it, what runs it and how to get it.
 
     Args:
@@ -196,12 +201,14 @@ def unavailable_image(image: str, reason: str, base: bool = False, users: list[s
         base: the image is parity's base image (``--base-image``: the sandbox's and the data image's).
         users: the services (containers) that run it, in plan order: a whole app's image is found by the
             container that names it (microservices-demo's one digest-pinned image named none).
+        pulled: False when no pull was tried (``imagePullPolicy: Never``).
     """
     hint = f"docker pull {image} where a registry has it, or docker load a saved copy"
     if base:
         hint += "; or generate with k8s-to-docker --base-image IMAGE, an image you have (docker image ls)"
     run_by = f" (run by {', '.join(users)})" if users else ""
-    return f"image {image}{run_by} is not available locally and cannot be pulled: {reason}; {hint}"
+    how = "cannot be pulled" if pulled else "is not pulled"
+    return f"image {image}{run_by} is not available locally and {how}: {reason}; {hint}"
 
 
 def absent_images(client: docker.DockerClient, images: list[str]) -> list[str]:

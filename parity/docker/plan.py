@@ -244,6 +244,9 @@ class ServicePlan:
     host_paths: list[HostPathPlan] = field(default_factory=list)  # hostPath volumes: binds of the host's paths
     #: The container's terminationMessagePath (None: empty, no file): ``termination_file`` is bound there.
     termination: str | None = None
+    #: ``imagePullPolicy: Never``: the image is never pulled, a missing one fails the container as the
+    #: kubelet's ErrImageNeverPull does (Compose ``pull_policy: never``, ``docker run --pull never``, ``up``).
+    pull_never: bool = False
 
     @property
     def termination_file(self) -> str:

@@ -207,7 +207,7 @@ def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Input
         expose=expose, ports=ports, volumes=volumes, binds=binds, depends_on=[], restart=restart,
         hostname=pod.hostname, tty=ctr.tty, stdin_open=ctr.stdin,
         labels={**pod.identity_labels(), LABEL_CONTAINER: ctr.name, LABEL_PROJECT: plan.project},
-        host_paths=host_paths, termination=termination_log_path(ctr),
+        host_paths=host_paths, termination=termination_log_path(ctr), pull_never=ctr.image_pull_policy == "Never",
     )
 
 

@@ -202,6 +202,8 @@ def _parse_runtime(raw: dict, prefix: str, c: _Checker) -> dict:
     if pull is not None and pull not in ("Always", "IfNotPresent", "Never"):
         c.bad(f"{prefix}.imagePullPolicy", f'Unsupported value: {go_quote(pull)}: supported values: "Always", '
                                            '"IfNotPresent", "Never"')
+    else:
+        out["image_pull_policy"] = pull_policy(raw)
     out["ports"] = _parse_ports(raw, prefix, c)
     out["resources"] = _parse_resources(raw, prefix, c)
     out["env_from"] = _parse_env_from(raw, prefix, c)
@@ -397,7 +399,7 @@ _REMOTE_NAME = rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _DOMAIN_AND_PORT = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
 _IMAGE_REFERENCE = re.compile(
-    rf"(?P<name>(?:{_DOMAIN_AND_PORT}/)?{_REMOTE_NAME})(?::[\w][\w.-]{{0,127}})?"
+    rf"(?P<name>(?:{_DOMAIN_AND_PORT}/)?{_REMOTE_NAME})(?::(?P<tag>[\w][\w.-]{{0,127}}))?"
     r"(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?", re.ASCII)
 _IMAGE_NAME = re.compile(rf"(?:(?P<domain>{_DOMAIN_AND_PORT})/)?(?P<path>{_REMOTE_NAME})", re.ASCII)
 _IMAGE_ID = re.compile(r"[a-f0-9]{64}")  # ParseNormalizedNamed refuses a bare image ID as a name
@@ -457,6 +459,27 @@ def reference_error(image: str) -> str | None:
         if not _DIGEST_HEX[algorithm].fullmatch(encoded):
             return "invalid checksum digest format"
     return None
+
+
+def pull_policy(container: dict) -> str:
+    """A container's ``imagePullPolicy`` as the kubelet gets it: as written, else the API server's default
+    (pkg/apis/core/v1/defaults.go ``SetDefaults_Container``): Always when pkg/util/parsers
+    ``ParseImageName`` gives the tag ``latest`` (written, or neither a tag nor a digest), else IfNotPresent
+    (a reference that does not parse too: the defaulting ignores the error).
+
+    Args:
+        container: the container as written (its ``imagePullPolicy`` already validated).
+
+    Returns:
+        ``Always``, ``IfNotPresent`` or ``Never``.
+    """
+    written, image = container.get("imagePullPolicy"), container.get("image")
+    if written:
+        return written
+    if not isinstance(image, str) or reference_error(image) is not None:
+        return "IfNotPresent"
+    m = _IMAGE_REFERENCE.fullmatch("/".join(_split_docker_domain(image)))
+    return "Always" if m["tag"] == "latest" or not (m["tag"] or m["digest"]) else "IfNotPresent"
 
 
 @functools.lru_cache(maxsize=4096)  # every container is checked, and a whole app's images repeat

@@ -350,7 +350,9 @@ class UnreproducedField(Value):
     """A field the API server takes that changes how the pod runs and that no Docker setup reproduces:
     said, never dropped (``podvalidation.unreproduced_fields``)."""
 
-    field: str  # as kubectl names it: spec.containers[0].lifecycle.preStop
+    #: As kubectl names it: spec.containers[0].lifecycle.preStop; only ``imagePullPolicy`` is named alone,
+    #: so that the containers that pull Always are one note (``plan.group_notes``), not one per container.
+    field: str
     why: str  # "not reproduced: ..." with what Docker does instead
     container: str | None = None  # the container it is of; None: the pod's
 
@@ -396,6 +398,8 @@ class Container:
     startup_probe: Probe | None = None
     lifecycle: Lifecycle | None = None
     restart_policy: str | None = None  # init containers only: "Always" makes a native sidecar
+    #: As the kubelet gets it: written, else the API server's default (``containervalidation.pull_policy``).
+    image_pull_policy: str = "IfNotPresent"
 
     @property
     def sidecar(self) -> bool:

@@ -12,7 +12,8 @@ import re
 
 from ..errors import Problems
 from .checker import _Checker
-from .containervalidation import _PodContext, _parse_container, _parse_env, _parse_env_from, _parse_security
+from .containervalidation import _PodContext, _parse_container, _parse_env, _parse_env_from, _parse_security, \
+    pull_policy
 from .names import dns1123_label_errors, dns1123_subdomain_errors, go_quote, invalid, ip_address_errors
 from .podspec import (Container, EnvFromSource, EnvVar, HostAlias, PodSpec, Sysctl, UnreproducedField, Volume,
                       _sysctl_namespace)
@@ -148,10 +149,11 @@ def unreproduced_fields(spec: dict, prefix: str, grace_period: int = 30) -> tupl
             if ctr.get("terminationMessagePolicy") == "FallbackToLogsOnError":
                 out.append(UnreproducedField(f"{where}.terminationMessagePolicy", "FallbackToLogsOnError is not "
                                              f"reproduced: {_LOG_FALLBACK}", name))
-            policy = ctr.get("imagePullPolicy")
-            if policy in _PULL:  # (nginx-gateway-fabric: Always, said nowhere before)
-                out.append(UnreproducedField(f"{where}.imagePullPolicy", f"{policy} is not reproduced: {_PULL[policy]}",
-                                             name))
+            # (nginx-gateway-fabric: Always, said nowhere before; spire's wait-for-it and argo-cd's :latest
+            # got it from the API server's defaulting, said nowhere either: review 7, R-C.) Never is
+            # reproduced (``ServicePlan.pull_never``).
+            if pull_policy(ctr) == "Always":
+                out.append(UnreproducedField("imagePullPolicy", _PULL_ALWAYS, name))
             for j, mount in enumerate(ctr.get("volumeMounts") or []):
                 # (secrets-store-csi-driver's and calico's node plugins: Bidirectional, said nowhere before)
                 propagation, rro = mount.get("mountPropagation"), mount.get("recursiveReadOnly")
@@ -176,14 +178,16 @@ _POD_FIELDS = (
 )
 
 
-#: The kubelet's pull policies Docker does not follow: Compose (``pull_policy: missing``, its default)
-#: and ``parity up`` pull an image only when the engine lacks it, which is IfNotPresent.
-_PULL = {
-    "Always": "Docker pulls an image only when it is missing here (the kubelet asks the registry at each start): "
-              "docker compose pull gets the registry's current one",
-    "Never": "Docker pulls an image that is missing here (the kubelet never pulls: the container fails with "
-             "ErrImageNeverPull)",
-}
+#: The pull policy Docker is not given: Compose (``pull_policy: missing``, its default) and ``parity up``
+#: pull an image only when the engine lacks it, which is IfNotPresent. Compose's ``pull_policy: always``
+#: would reproduce it, and would replace the image a developer just built (``myapp:latest``, ``myapp``)
+#: with the registry's at every ``up``, or fail where no registry has it: the local image is what a
+#: developer runs (docs/docker-differences.md). The same words for every container: one note per app.
+_PULL_ALWAYS = ("Always (written, or the API server's default for an image without a tag or tagged latest) is not "
+                "reproduced: Docker runs the image it has here and pulls only a missing one, where the kubelet "
+                "asks the registry for the tag's current image at each start (Compose's pull_policy: always "
+                "would replace a local build with the registry's): docker compose pull gets the registry's "
+                "current one")
 
 
 #: What the kubelet does with FallbackToLogsOnError (kuberuntime_container.go ``getTerminationMessage``,

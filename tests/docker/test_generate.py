@@ -1052,27 +1052,37 @@ spec:
   - {name: ctl, image: registry.example/gateway:edge, imagePullPolicy: Always}
   - {name: side, image: registry.example/side:v1, imagePullPolicy: IfNotPresent}
   - {name: plain, image: registry.example/plain:v1}
+  - {name: untagged, image: registry.example/untagged}
+  - {name: newest, image: registry.example/newest:latest}
+  - {name: pinned, image: "registry.example/pinned@sha256:0000000000000000000000000000000000000000000000000000000000000000"}
 """
+#: The one note of every container that pulls Always (podvalidation._PULL_ALWAYS).
+PULL_ALWAYS = ("imagePullPolicy: Always (written, or the API server's default for an image without a tag or tagged "
+               "latest) is not reproduced: Docker runs the image it has here and pulls only a missing one, where the "
+               "kubelet asks the registry for the tag's current image at each start (Compose's pull_policy: always "
+               "would replace a local build with the registry's): docker compose pull gets the registry's current one")
 
 
-def test_an_image_pull_policy_docker_does_not_follow_is_said_not_dropped(tmp_path):
-    """nginx-gateway-fabric's install asks ``imagePullPolicy: Always`` (the registry's current image at
-    each start): Compose and ``parity up`` pull an image only when it is missing, and nothing said so
-    (corpus, seventh session). Always and Never are notes naming their field; IfNotPresent is Docker's
-    own rule (pull_policy missing): nothing to say. Said of the container's service
-    (podvalidation.unreproduced_fields)."""
+def test_image_pull_policy_never_is_reproduced_and_always_is_one_note_naming_its_containers(tmp_path):
+    """Never was a note ("not reproduced"), though Docker can do it (review 7, R-D): the container's image is
+    never pulled, a missing one fails it as the kubelet's ErrImageNeverPull does: compose.yaml says
+    ``pull_policy: never``, docker.sh ``docker run --pull never``; nothing is said of it. Always, written or
+    the API server's default for an image without a tag or tagged latest (spire's wait-for-it and argo-cd's
+    ``:latest`` got it, said nowhere: R-C), is one note for the app naming each container, not one per
+    container; IfNotPresent (written, or a tag, or a digest) is Docker's own rule: nothing to say."""
     out = tmp_path / "out"
     result = run_parity("k8s-to-docker", str(write(tmp_path, PULL_POLICY)), "-o", str(out), "--format", "json")
     assert result.returncode == 0, result.stderr.decode()
-    said = [d for d in json.loads(result.stdout)["differences"] if ": spec." in d]
-    assert said == [
-        "certs: spec.initContainers[0].imagePullPolicy: Never is not reproduced: Docker pulls an image that "
-        "is missing here (the kubelet never pulls: the container fails with ErrImageNeverPull)",
-        "ctl: spec.containers[0].imagePullPolicy: Always is not reproduced: Docker pulls an image only when "
-        "it is missing here (the kubelet asks the registry at each start): docker compose pull gets the "
-        "registry's current one"]
+    said = [d for d in json.loads(result.stdout)["differences"] if "ull" in d]
+    assert said == [f"ctl, untagged, newest (3 containers): {PULL_ALWAYS}"]
     readme = (out / "README.md").read_text()
-    assert all(f"- {note}" in readme for note in said)
+    assert f"- {said[0]}\n" in readme
+    services = yaml.safe_load((out / "compose.yaml").read_text())["services"]
+    assert {name: svc.get("pull_policy") for name, svc in services.items() if "pull_policy" in svc} == {
+        "certs": "never"}
+    runs = [line for line in (out / "docker.sh").read_text().splitlines() if "--pull" in line]
+    assert len(runs) == 1 and runs[0].startswith("docker run --rm --name ") and " --pull never " in runs[0]
+    assert "registry.example/certgen:v1" in runs[0]
 
 
 def test_every_field_no_setup_reproduces_is_decided_in_one_place_of_its_container():
@@ -1103,21 +1113,25 @@ def test_every_field_no_setup_reproduces_is_decided_in_one_place_of_its_containe
         return ("not reproduced: Docker sends the stop signal at once (the kubelet runs the hook first, within the "
                 f"pod's terminationGracePeriodSeconds, {grace} s)")
 
+    pull = PULL_ALWAYS.split(": ", 1)[1]  # (busybox:latest: the API server's default, Always)
+
     def fields(grace):
         return (F("spec.resources", "pod-level resources are not reproduced: Docker limits each container, never a "
                   "pod's containers together"),
                 F("spec.initContainers[0].lifecycle.postStart", hook, "watcher"),
                 F("spec.initContainers[0].restartPolicyRules", rules, "watcher"),
+                F("imagePullPolicy", pull, "watcher"),
                 F("spec.containers[0].lifecycle.preStop", pre_stop(grace), "app"),
-                F("spec.containers[0].lifecycle.stopSignal", signal, "app"))
+                F("spec.containers[0].lifecycle.stopSignal", signal, "app"),
+                F("imagePullPolicy", pull, "app"))
 
     assert [w.spec.unreproduced_fields for w in inputs.workloads] == [fields(30), fields(300)]
     workloads = select_workloads(inputs, None)
     plan = build_app_plan(workloads, build_layouts(inputs, workloads), inputs)
-    said = [d for p in plan.pods for d in p.differences if ": spec." in d]
+    said = [d for p in plan.pods for d in p.differences if ": spec." in d or ": imagePullPolicy: " in d]
     assert said == [f"{who}: {f.field}: {f.why}" for pod, grace in (("ml-worker", 30), ("other", 300))
                     for f, who in zip(fields(grace), (f"Pod/{pod}", f"{pod}_watcher", f"{pod}_watcher",
-                                                      f"{pod}_app", f"{pod}_app"))]
+                                                      f"{pod}_watcher", f"{pod}_app", f"{pod}_app", f"{pod}_app"))]
 
 
 def test_a_termination_message_policy_falling_back_to_logs_is_said_not_dropped(tmp_path):

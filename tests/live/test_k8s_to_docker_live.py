@@ -273,3 +273,60 @@ def test_the_service_account_namespace_is_read_from_inside_through_compose_docke
         assert run_parity("down", "-p", project, env=env).returncode == 0
     for label in (f"io.parity.project={project}", f"io.parity.project={summary['project']}"):
         assert docker_client.containers.list(all=True, filters={"label": label}) == []
+
+
+NEVER_POD = """
+apiVersion: v1
+kind: Pod
+metadata: {name: never-pulled}
+spec:
+  automountServiceAccountToken: false
+  containers:
+  - {name: app, image: "parity-no-such-image:never", imagePullPolicy: Never, command: ["true"]}
+"""
+
+
+@pytest.mark.live
+def test_an_image_pull_policy_never_pulls_nothing_through_compose_docker_sh_and_up(docker_client, tmp_path):
+    """``imagePullPolicy: Never`` on an image the engine lacks: the kubelet never pulls it and fails the
+    container (ErrImageNeverPull). It was a note, and each way asked the registry (review 7, R-D). Now
+    Compose (``pull_policy: never``) and docker.sh (``docker run --pull never``) fail on the missing
+    image without asking any registry, and ``up`` says the image in one line, exit 2, and makes nothing."""
+    import secrets
+
+    from ..conftest import run_parity
+
+    src = tmp_path / "never.yaml"
+    src.write_text(NEVER_POD)
+    # compose
+    summary = generate(tmp_path / "compose", str(src))
+    try:
+        run = compose(tmp_path / "compose", "up", "-d", "--build", check=False)
+        assert run.returncode != 0
+        assert "No such image: parity-no-such-image:never" in run.stderr and "registry" not in run.stderr, run.stderr
+    finally:
+        compose(tmp_path / "compose", "down", "-v", "-t", "0", check=False)
+        for image in summary.get("images", []):
+            subprocess.run(["docker", "image", "rm", "-f", image], capture_output=True)
+    # docker.sh
+    out = tmp_path / "sh"
+    generate(out, str(src))
+    try:
+        run = subprocess.run(["sh", str(out / "docker.sh")], capture_output=True, text=True)
+        assert run.returncode != 0
+        assert "No such image: parity-no-such-image:never" in run.stderr and "registry" not in run.stderr, run.stderr
+    finally:
+        subprocess.run(["sh", str(out / "docker.sh"), "down"], capture_output=True)
+    # parity up
+    project = f"parity-test-{secrets.token_hex(4)}"
+    env = {"PARITY_STATE_DIR": str(tmp_path / "state")}
+    try:
+        up = run_parity("up", str(src), "-p", project, env=env)
+        assert (up.returncode, up.stderr.decode()) == (2, (
+            "parity: image parity-no-such-image:never (run by app) is not available locally and is not pulled: its "
+            'imagePullPolicy is Never (the kubelet fails the container: Container image "parity-no-such-image:never" '
+            "is not present with pull policy of Never); docker pull parity-no-such-image:never where a registry has "
+            "it, or docker load a saved copy\n"))
+        assert docker_client.containers.list(all=True, filters={"label": f"io.parity.project={project}"}) == []
+    finally:
+        assert run_parity("down", "-p", project, env=env).returncode == 0

@@ -103,10 +103,11 @@ def test_nginx_gateway_fabrics_install_runs_its_job_to_completion_and_its_gatewa
             ("nginx-gateway-cert-generator_cert-generator", "exited", None),
             ("nginx-gateway_nginx-gateway", "running", "healthy")]
         assert ("nginx-gateway_nginx-gateway, nginx-gateway-cert-generator_cert-generator (2 containers): "
-                "spec.template.spec."
-                "containers[0].imagePullPolicy: Always is not reproduced: Docker pulls an image only when it is "
-                "missing here (the kubelet asks the registry at each start): docker compose pull gets the "
-                "registry's current one") in doc["notes"]
+                "imagePullPolicy: Always (written, or the API server's default for an image without a tag or tagged "
+                "latest) is not reproduced: Docker runs the image it has here and pulls only a missing one, where "
+                "the kubelet asks the registry for the tag's current image at each start (Compose's pull_policy: "
+                "always would replace a local build with the registry's): docker compose pull gets the registry's "
+                "current one") in doc["notes"]
 
         status = run_parity("status", "-p", project, "--format", "json", env=env)
         assert status.returncode == 0, status.stdout.decode()
