@@ -646,16 +646,17 @@ def _make_41():
     return {'__init__': __init__}
 
 
-_SOURCE_42 = "def __make__():\n    def __init__(self, name, mount_path, read_only, sub_path, field):\n        self.name = name\n        self.mount_path = mount_path\n        self.read_only = read_only\n        self.sub_path = sub_path\n        self.field = field\n    return {'__init__': __init__}\n"
+_SOURCE_42 = "def __make__(_d_sub_path_expr):\n    def __init__(self, name, mount_path, read_only, sub_path, field, sub_path_expr=_d_sub_path_expr):\n        self.name = name\n        self.mount_path = mount_path\n        self.read_only = read_only\n        self.sub_path = sub_path\n        self.field = field\n        self.sub_path_expr = sub_path_expr\n    return {'__init__': __init__}\n"
 
 
-def _make_42():
-    def __init__(self, name, mount_path, read_only, sub_path, field):
+def _make_42(_d_sub_path_expr):
+    def __init__(self, name, mount_path, read_only, sub_path, field, sub_path_expr=_d_sub_path_expr):
         self.name = name
         self.mount_path = mount_path
         self.read_only = read_only
         self.sub_path = sub_path
         self.field = field
+        self.sub_path_expr = sub_path_expr
     return {'__init__': __init__}
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from ..layout import WRITABLE_TYPES, ContainerLayout, Mount, VolumeLayout, WorkloadLayout
 from ..kube.containervalidation import reference_error
 from ..kube.fieldref import pod_uid
-from ..kube.kubelet import absent_optional_notes, termination_log_notes, termination_log_path
+from ..kube.kubelet import absent_optional_notes, sub_path_expr_notes, termination_log_notes, termination_log_path
 from ..kube.manifests import Inputs, Workload
 from ..kube.names import go_quote
 from ..kube.podspec import ClaimSource, Container, EmptyDirSource, EphemeralSource, HostPathSource, Volume
@@ -158,6 +158,7 @@ def _pod_plan(workload: Workload, layout: WorkloadLayout, inputs: Inputs, key: s
     pod.differences.extend(said_of(named, note)  # (kubelet: the layout says them too)
                            for note in absent_optional_notes(workload, inputs))
     pod.differences.extend(_volatile_notes(layout, key))
+    pod.differences.extend(sub_path_expr_notes(workload, inputs, lambda name: service_key(key, name)))
     pod.differences.extend(termination_log_notes(workload.spec, lambda name: service_key(key, name)))  # (issue 13)
     if workload.scale_note:
         pod.differences.append(f"{pod.subject}: {workload.scale_note}")
@@ -238,8 +239,9 @@ def _writable_notes(pod: PodPlan, w: Workload, named: str) -> list[str]:
             v = declared.get(m.name)
             if v is None or not v.writable or v.unreproduced():
                 continue
-            if m.sub_path and not isinstance(v.source, HostPathSource):
-                notes.append(f"{svc}: subPath {m.sub_path} of {v.type} volume \"{v.name}\" is not reproduced: "
+            if (m.sub_path or m.sub_path_expr) and not isinstance(v.source, HostPathSource):
+                sub = f"subPath {m.sub_path}" if m.sub_path else f"subPathExpr {m.sub_path_expr}"
+                notes.append(f"{svc}: {sub} of {v.type} volume \"{v.name}\" is not reproduced: "
                              f"nothing is mounted at {m.mount_path} here (Docker mounts a subpath of a volume from "
                              "API 1.45 on; this engine's API is older)")
     volume_notes = _host_path_notes([v for v in w.spec.volumes if isinstance(v.source, HostPathSource)])

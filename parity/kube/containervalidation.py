@@ -120,14 +120,21 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
                                           "fail to start)")
             else:
                 c.descending_path(sub, f"{where}.subPath")
-        if m.get("subPathExpr"):
-            c.bad(f"{where}.subPathExpr", "not supported by parity (it depends on runtime environment values)")
+        expr = c.string(m.get("subPathExpr"), f"{where}.subPathExpr")
+        if expr:  # (validateVolumeMounts: an empty one is no expression)
+            if sub:
+                c.bad(f"{where}.subPathExpr", invalid(expr, "subPathExpr and subPath are mutually exclusive"))
+            if "\x00" in expr:
+                c.bad(f"{where}.subPathExpr", "holds a NUL byte, which no mount path can carry (the container "
+                                              "would fail to start)")
+            else:
+                c.descending_path(expr, f"{where}.subPathExpr")
         read_only = c.boolean(m.get("readOnly"), f"{where}.readOnly")
         propagation = _check_propagation(m, read_only, where, c)
         if propagation == "Bidirectional":
             bidirectional.append(where)
         if vname and mpath:
-            mounts.append(VolumeMount(vname, mpath, read_only, sub, where))
+            mounts.append(VolumeMount(vname, mpath, read_only, sub, where, expr or None))
     security = _parse_security(c.map(raw.get("securityContext"), f"{prefix}.securityContext"),
                                f"{prefix}.securityContext", c, pod.host_users)
     for where in bidirectional if not security.privileged else ():

@@ -608,6 +608,9 @@ def build_layout(workload: Workload, inputs: Inputs, problems: Problems, epoch: 
     pod = _Pod(workload, inputs, problems, epoch)
     before = len(problems.items)
     spec = admitted_spec(workload, inputs)  # step 0 (§7.5)
+    spec, expr_notes = _expanded_sub_paths(spec, workload, inputs, pod.bad)  # (makeMounts: subPathExpr)
+    if len(problems.items) > before:
+        return None
     trees: dict[str, VolumeTree] = {}
     contents: dict[str, bytes] = {}
     nested = _nested_mountpoints(spec.all_containers)  # step 3's directories, every volume's at once
@@ -640,7 +643,47 @@ def build_layout(workload: Workload, inputs: Inputs, problems: Problems, epoch: 
                             t.volume.type) for name, t in trees.items()]
     return WorkloadLayout(workload.kind, workload.name, workload.namespace, containers, contents, volumes,
                           run=workload.run, notes=([workload.scale_note] if workload.scale_note else [])
-                          + absent_optional_notes(workload, inputs))
+                          + absent_optional_notes(workload, inputs)
+                          + [f"{name}: {note}" for name, note in expr_notes])
+
+
+def _expanded_sub_paths(spec: PodSpec, workload: Workload, inputs: Inputs,
+                        bad: Callable[[str, str], None]) -> tuple[PodSpec, list[tuple[str, str]]]:
+    """Each mount's ``subPathExpr`` expanded into its subPath from the container's variables, as
+    ``makeMounts`` does before anything is mounted (``kube/subpathexpr.py``): a failure is the
+    container's (``bad(field, message)``); a stand-in value a note, (container name, text)."""
+    if not any(m.sub_path_expr for c in spec.all_containers for m in c.volume_mounts):
+        return spec, []
+    from .subpathexpr import expand_sub_path_expr, kubelet_env  # (only for pods that have one)
+    notes: list[tuple[str, str]] = []
+
+    def expanded(ctr: Container) -> Container:
+        if not any(m.sub_path_expr for m in ctr.volume_mounts):
+            return ctr
+        env = kubelet_env(workload, ctr, inputs)
+        mounts = []
+        for m in ctr.volume_mounts:
+            if m.sub_path_expr:
+                result = expand_sub_path_expr(m.sub_path_expr, env)
+                if result.error:
+                    bad(f"{m.field}.subPathExpr", result.error)
+                notes.extend((ctr.name, f"{m.field}.subPathExpr {m.sub_path_expr} is {go_quote(result.sub_path or '')} "
+                                        f"here, another path in the cluster: {note}") for note in result.notes)
+                m = dataclasses.replace(m, sub_path=result.sub_path)
+            mounts.append(m)
+        return dataclasses.replace(ctr, volume_mounts=mounts)
+
+    spec = dataclasses.replace(spec, init_containers=[expanded(c) for c in spec.init_containers],
+                               containers=[expanded(c) for c in spec.containers])
+    return spec, notes
+
+
+def sub_path_expr_notes(workload: Workload, inputs: Inputs, label: Callable[[str], str] = str) -> list[str]:
+    """The notes of the pod's subPathExprs whose value here is a stand-in (a Deployment's pod name...),
+    each ``LABEL: text`` (``label`` names the container). The layout says them, and so do
+    ``k8s-to-docker`` and ``up`` (``docker/planner.py``)."""
+    _, notes = _expanded_sub_paths(workload.spec, workload, inputs, lambda field, message: None)
+    return [f"{label(name)}: {note}" for name, note in notes]
 
 
 def _backing_dir(volume: Volume, fs_group: int | None) -> VolumeTree:

@@ -193,6 +193,7 @@ class VolumeMount(Value):
     read_only: bool
     sub_path: str | None
     field: str
+    sub_path_expr: str | None = None  # (expanded into sub_path by the kubelet: kube/subpathexpr.py)
 
 
 @valueclass
