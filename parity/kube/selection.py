@@ -144,8 +144,13 @@ def select_workloads(inputs: Inputs, refs: str | list[str] | tuple[str, ...] | N
             listed as NS/KIND/NAME); a bad selector; nothing left once the hooks are left out.
     """
     if not inputs.workloads:
-        seen = ", ".join(sorted({ref for _, ref in inputs.non_workloads()})) or "no objects"
-        where = inputs.non_workloads()[0][0] if inputs.non_workloads() else None
+        # (Secrets and ConfigMaps are named too: "saw no objects" of a file of ConfigMaps read as if
+        # nothing had been read. A name is no value.)
+        others = [(o.file, f"{kind}/{name}")
+                  for kind, store in (("ConfigMap", inputs.configmaps), ("Secret", inputs.secrets))
+                  for (_, name), o in store.items()]
+        seen = ", ".join(sorted({ref for _, ref in inputs.non_workloads() + others})) or "no objects"
+        where = (inputs.non_workloads() + others)[0][0] if inputs.non_workloads() + others else None
         raise ParityError(Problem(f"no workload found (saw {seen}); parity reads "
                                   + ", ".join(TEMPLATE_PATHS), file=where))
     refs = [refs] if isinstance(refs, str) else list(refs or ())
