@@ -256,11 +256,12 @@ Payload = dict[str, PayloadFile]
 def timestamp_dir_name(volume: str, payload: Payload, epoch: int) -> str:
     """``..YYYY_MM_DD_HH_MM_SS.N`` (§2.2). The kubelet picks N at random; parity derives it from the
     content so that the same input always gives the same layout and new content a new name."""
-    h = hashlib.sha256(volume.encode())
+    fed = [volume.encode()]  # (hashed at once: one update per file cost as much as the rest)
     for path in sorted(payload):
         f = payload[path]
-        h.update(f"{path}\0{f.mode}\0{f.fs_user}\0".encode() + bytes.fromhex(f.sha256))
-    suffix = int.from_bytes(h.digest()[:4], "big")
+        fed.append(f"{path}\0{f.mode}\0{f.fs_user}\0".encode())
+        fed.append(bytes.fromhex(f.sha256))
+    suffix = int.from_bytes(hashlib.sha256(b"".join(fed)).digest()[:4], "big")
     return f"{_timestamp(epoch)}.{suffix}"
 
 
@@ -486,7 +487,13 @@ class VolumeTree:
                 return
         payload = {_clean_path(p): f for p, f in payload.items()}  # validatePayload cleans paths
         entries = self.entries
-        entries[ts_name] = Entry(ts_name, DIR, TS_DIR_MODE, 0, 0)
+        # With fsGroup, what the payload adds is made as the walk after it leaves it (§5): its mode
+        # masked, its group fsGroup's; only what was there before is walked (_fs_group_walk).
+        walked = self.fs_group is not None
+        before = list(entries.items()) if walked else []
+        gid = (self.fs_group or 0) if walked else 0
+        file_mask, dir_mask = (FS_GROUP_FILE_MASK, FS_GROUP_DIR_MASK) if walked else (0, 0)
+        entries[ts_name] = _new_entry((ts_name, DIR, TS_DIR_MODE | dir_mask, 0, gid, None, None, None, None))
         for path in sorted(payload):
             f = payload[path]
             parts = path.split("/")
@@ -497,30 +504,34 @@ class VolumeTree:
                     problems_cb(path, f"'{'/'.join(parts[:i])}' is both a file and a directory in the payload")
                     return
                 if existing is None:
-                    entries[d] = Entry(d, DIR, INTERMEDIATE_DIR_MODE, 0, 0)
+                    entries[d] = _new_entry((d, DIR, INTERMEDIATE_DIR_MODE | dir_mask, 0, gid, None, None, None, None))
             full = f"{ts_name}/{path}"
             existing = entries.get(full)
             if existing is not None and existing.type == DIR:
                 problems_cb(path, f"'{path}' is both a file and a directory in the payload")
                 return
-            entries[full] = _new_entry((full, FILE, f.mode, f.fs_user if f.fs_user is not None else 0, 0,
+            entries[full] = _new_entry((full, FILE, f.mode | file_mask, f.fs_user if f.fs_user is not None else 0, gid,
                                         len(f.data), f.sha256, None, f.volatile))
-        if self.fs_group is not None:
-            self._fs_group_walk()
+        if walked:
+            self._fs_group_walk(before)
         # ..data and the top-level links are made after the walk, in the (setgid, when fsGroup) root:
         # they take the root's group as every new entry there does (§5).
         link_gid = self.root.gid if self.root.mode & 0o2000 else 0
         self._links = True
-        entries[DATA_DIR_NAME] = Entry(DATA_DIR_NAME, SYMLINK, 0o777, 0, link_gid, target=ts_name)
+        entries[DATA_DIR_NAME] = _new_entry((DATA_DIR_NAME, SYMLINK, 0o777, 0, link_gid, None, None, ts_name, None))
         for first in sorted({p.split("/")[0] for p in payload}):
             if first not in entries:  # createUserVisibleFiles: only when the name is free
-                entries[first] = Entry(first, SYMLINK, 0o777, 0, link_gid, target=f"{DATA_DIR_NAME}/{first}")
+                entries[first] = _new_entry((first, SYMLINK, 0o777, 0, link_gid, None, None, f"{DATA_DIR_NAME}/{first}",
+                                             None))
 
-    def _fs_group_walk(self) -> None:
-        """``VolumeOwnership.ChangePermissions`` with the read-only mask (§5)."""
+    def _fs_group_walk(self, walked: list[tuple[str, Entry]]) -> None:
+        """``VolumeOwnership.ChangePermissions`` with the read-only mask (§5), of the ``walked``
+        entries still in the tree (those ``write`` did not make already walked)."""
         gid = self.fs_group or 0
         entries = self.entries
-        for path, e in list(entries.items()):
+        for path, e in walked:
+            if entries.get(path) is not e:
+                continue  # replaced by the payload's own, made walked
             kind, mode = e[1], e[2]
             if kind == FILE:
                 mode |= FS_GROUP_FILE_MASK
