@@ -23,6 +23,8 @@ import json
 import re
 from typing import Callable
 
+import yaml
+
 from .yamlload import MAX_DEPTH, DuplicateKey, TooBig
 
 #: Go's json scanner's white space (``isSpace``), and unicode.IsSpace's ASCII part (GuessJSONStream).
@@ -76,6 +78,14 @@ def _placed(text: str, start: int, end: int) -> str:
     return "\n" * line + " " * column + text[start:end]
 
 
+def _moved_down(exc, lines: int) -> None:
+    """``exc``'s marks ``lines`` lines further down (libyaml's marks cannot be changed: new ones)."""
+    for name in ("context_mark", "problem_mark"):
+        mark = getattr(exc, name, None)
+        if mark is not None and lines:
+            setattr(exc, name, yaml.Mark(mark.name, mark.index, mark.line + lines, mark.column, None, None))
+
+
 def load_json_stream(text: str, duplicates: list | None, load_yaml: Callable[[str, list | None], list]) -> list:
     """The documents of a stream that begins with ``{``, as kubectl's ``YAMLOrJSONDecoder`` reads it.
 
@@ -94,14 +104,20 @@ def load_json_stream(text: str, duplicates: list | None, load_yaml: Callable[[st
     """
     docs: list = []
 
-    def read(piece: str) -> None:
+    def read(piece: str, lines_before: int = 0) -> None:
         found: list[DuplicateKey] = []
-        new = load_yaml(piece, found if duplicates is not None else None)
+        try:
+            new = load_yaml(piece, found if duplicates is not None else None)
+        except yaml.YAMLError as exc:
+            _moved_down(exc, lines_before)
+            raise
         if duplicates is not None:
-            duplicates.extend(DuplicateKey(d.doc + len(docs), d.path, d.line, d.first_line) for d in found)
+            duplicates.extend(DuplicateKey(d.doc + len(docs), d.path, d.line + lines_before, d.first_line + lines_before)
+                              for d in found)
         docs.extend(new)
 
     count, pos = 0, _skip_space(text, 0)
+    line, line_start, counted = 0, 0, 0  # (the line of pos, counted as pos moves on: once over the text)
     while pos < len(text):
         try:
             _, end = _DECODER.raw_decode(text, pos)
@@ -113,7 +129,13 @@ def load_json_stream(text: str, duplicates: list | None, load_yaml: Callable[[st
                 raise error from None
             _read_rest_as_yaml(text, pos, error, read)
             return docs
-        read(_placed(text, pos, end))
+        line += text.count("\n", counted, pos)
+        line_start = max(line_start, text.rfind("\n", counted, pos) + 1)
+        counted = pos
+        # The value at its own column, its lines counted from the stream's (the marks of an error and
+        # of a key given twice are the stream's); no line breaks before it: a stream of 10k objects
+        # would be read as 50M of them.
+        read(" " * (pos - line_start) + text[pos:end], line)
         count += 1
         pos = _skip_space(text, end)
     return docs
@@ -122,8 +144,6 @@ def load_json_stream(text: str, duplicates: list | None, load_yaml: Callable[[st
 def _read_rest_as_yaml(text: str, pos: int, error: JSONStreamRefused, read: Callable[[str], None]) -> None:
     """The YAML decoder on the stream from ``pos`` (white space eaten up to and including the first
     line break: ``consumeWhitespace``); its failure on its first document is the JSON ``error``."""
-    import yaml
-
     while pos < len(text) and text[pos] in _GO_SPACE:
         pos += 1
         if text[pos - 1] == "\n":
