@@ -502,6 +502,74 @@ def app_up(ctx: Context) -> list[Row]:
     return rows
 
 
+#: ``up_wait``'s app: this many Deployments, each with a health check (a readiness probe run every second).
+WAIT_WORKLOADS = 4
+WAIT_PROJECT, WAIT_GEN_PROJECT, WAIT_HAND_PROJECT = "parity-bench-wait", "parity-bench-wait-gen", "parity-bench-wait-hand"
+
+
+def write_wait_app(out: Path, workloads: int) -> Path:
+    """An app of ``workloads`` Deployments, each running busybox with a Secret mounted and a readiness
+    probe (``true``, every second: Docker's health check): ``--wait`` waits until each is healthy."""
+    docs = []
+    for i in range(workloads):
+        docs.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"wait-secret-{i}"},
+                     "stringData": {"password": f"value-{i}"}})
+        docs.append({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": f"ready-{i}"}, "spec": {
+            "selector": {"matchLabels": {"app": f"ready-{i}"}}, "template": {
+                "metadata": {"labels": {"app": f"ready-{i}"}},
+                "spec": {"terminationGracePeriodSeconds": 0, "containers": [{
+                    "name": "app", "image": "busybox:latest", "command": ["sleep", "3600"],
+                    "readinessProbe": {"exec": {"command": ["true"]}, "periodSeconds": 1},
+                    "volumeMounts": [{"name": "secret", "mountPath": "/etc/secrets", "readOnly": True}]}],
+                    "volumes": [{"name": "secret", "secret": {"secretName": f"wait-secret-{i}"}}]}}}})
+    path = out / f"wait-app-{workloads}w.yaml"
+    out.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    return path
+
+
+def up_wait(ctx: Context) -> list[Row]:
+    """``parity up --wait`` of an app of WAIT_WORKLOADS workloads whose containers have health checks,
+    from nothing (data image built, volumes and containers created, every container waited for until
+    healthy), against ``docker compose up -d --wait`` of parity's own compose file for the same app."""
+    name = f"parity up --wait, cold ({WAIT_WORKLOADS} health-checked workloads)"
+    try:
+        import docker
+
+        docker.from_env().ping()
+    except Exception as exc:  # noqa: BLE001 - no engine: say so in the table instead
+        return [skipped(name, f"no Docker engine ({type(exc).__name__})")]
+    env = {**ctx.env, "PARITY_STATE_DIR": str(ctx.out / "state")}
+    app = write_wait_app(ctx.out, WAIT_WORKLOADS)
+    gen = ctx.out / "wait-gen"
+    subprocess.run([PARITY, "k8s-to-docker", str(app), "-o", str(gen), "--force", "-p", WAIT_GEN_PROJECT],
+                   env=env, check=True, capture_output=True)
+    compose = ["docker", "compose", "-f", str(gen / "compose.yaml"), "-p", WAIT_HAND_PROJECT]
+    data_image = yaml.safe_load((gen / "compose.yaml").read_text())["services"]["parity-data"]["image"]
+
+    def down() -> None:
+        subprocess.run([PARITY, "down", "-p", WAIT_PROJECT], env=env, check=True, capture_output=True)
+
+    def hand_down() -> None:
+        subprocess.run(compose + ["down", "-v", "-t", "0"], check=True, capture_output=True)
+        subprocess.run(["docker", "image", "rm", "-f", data_image], check=True, capture_output=True)
+
+    def cold_up() -> float:
+        down()
+        return time_command([PARITY, "up", str(app), "-p", WAIT_PROJECT, "--wait"], env, wall=True)
+
+    def by_hand() -> float:
+        hand_down()
+        return time_command(compose + ["up", "-d", "--wait"], env, wall=True)
+
+    try:
+        return [compare(name, "docker compose up -d --wait (same app)", by_hand, cold_up, max(3, ctx.repeat // 2),
+                        1.0, workloads=WAIT_WORKLOADS)]
+    finally:
+        hand_down()
+        down()
+
+
 def cpu_noted(cpu: list[float], argv: list[str], env: dict) -> float:
     """The elapsed time of an engine command (``time_command``, wall); its CPU time goes to ``cpu``."""
     before = _children_cpu()
@@ -513,7 +581,7 @@ def cpu_noted(cpu: list[float], argv: list[str], env: dict) -> float:
 #: Run in order; each returns rows for the table.
 BENCHMARKS: list[Callable[[Context], list[Row]]] = [startup, throughput, multi_container, public_installs,
                                                      containers_per_pod, generate_throughput, many_volumes, engine,
-                                                     app_up]
+                                                     app_up, up_wait]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,13 +1,19 @@
 """``parity up --wait``: after the run, until every container is up (running; healthy where it has a
 health check; exited 0 for one that runs to completion) or one cannot get there, at most
-``--wait-timeout`` seconds; a line for each that is not up."""
+``--wait-timeout`` seconds; a line for each that is not up. The containers are looked at again each
+time the engine reports a change of one of them (``docker/events.py``: a start, a death, a change of
+health), not on a timer."""
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import TYPE_CHECKING, Callable, TypeVar
 
+from .docker.engine import engine_errors
+from .docker.events import ContainerEvents, TimedOut
 from .docker.health import SANDBOX_GONE, Condition, condition
+from .docker.labels import LABEL_PROJECT
 from .docker.plan import AppPlan, PodPlan
 from .docker.sandbox import SandboxPlan
 from .upresult import UpResult
@@ -15,11 +21,13 @@ from .upresult import UpResult
 if TYPE_CHECKING:  # (the SDK is imported by .docker.engine's users, after it)
     import docker
 
-#: --wait: how often the containers are looked at, and how long a container without a health check
-#: must be seen running (same start, no restart) to count as up: a process that exits at once is
-#: caught, not taken for a running one in the instant before it exits.
-WAIT_POLL = 0.5
+#: --wait: how long a container without a health check must be seen running (same start, no restart)
+#: to count as up: a process that exits at once is caught, not taken for a running one in the instant
+#: before it exits.
 STABLE = 2.0
+#: --wait: how often the containers are looked at when the engine's event stream has ended (it went
+#: away, or closed the stream): polled then, as before the events (0.5 s, Compose's ticker too).
+WAIT_POLL = 0.5
 #: --wait-timeout's default, in seconds.
 DEFAULT_WAIT = 120
 
@@ -51,25 +59,15 @@ class Waiting:
         # What is watched: (the name a problem line gives, the engine's container name).
         watched = [(s.name, self.plan.container_name(s)) for s in services]
         watched += [(sb.pod.sandbox, sb.name) for sb in self.sandboxes]
-        seen: dict[str, tuple[tuple, float]] = {}  # watched -> ((StartedAt, RestartCount), first seen)
-        while True:
-            found = self._parallel([lambda n=name: self.client.api.inspect_container(n) for _, name in watched])
-            now = time.monotonic()
-            states, pending, unsettled = {}, [], []
-            for (key, _), attrs in zip(watched, found):
-                c = states[key] = condition(attrs)
-                if c.ok and c.health is None and c.state == "running":
-                    run = (attrs["State"].get("StartedAt"), c.restarts)
-                    if seen.get(key, ((), 0.0))[0] != run:
-                        seen[key] = (run, now)
-                    if now - seen[key][1] < STABLE:
-                        unsettled.append(key)  # (up, unless it exits within STABLE s)
-                elif c.ok is None:
-                    pending.append(key)
-            failed = [key for key, _ in watched if states[key].ok is False]
-            if failed or not (pending or unsettled) or now >= deadline:
-                break
-            time.sleep(WAIT_POLL)
+        # (from a second back: an event between the first inspect and the stream's open is replayed)
+        events = ContainerEvents(self.client, f"{LABEL_PROJECT}={self.plan.project}", int(time.time()) - 1,
+                                 lambda what: engine_errors(), "watching the project's containers")
+        try:
+            states = self._conditions(watched, deadline, events)
+        finally:
+            events.close()
+        failed = [key for key, _ in watched if states[key].ok is False]
+        pending = [key for key, _ in watched if states[key].ok is None]
         by_name = {c.name: c for c in self.result.containers}
         for s in services:
             c, shown = states[s.name], by_name[s.name]
@@ -86,6 +84,39 @@ class Waiting:
                 continue
             by_name[key].problem = problem
             self.result.problems.append(f"{key}: {problem} (see: docker logs {name})")
+
+
+    def _conditions(self, watched: list[tuple[str, str]], deadline: float,
+                    events: ContainerEvents) -> dict[str, Condition]:
+        """Each watched container's condition once every one is up, one cannot get there, or
+        ``deadline`` (``time.monotonic``) has passed: looked at again at each of their events, and
+        when a running container without a health check has been seen running for ``STABLE`` s."""
+        seen: dict[str, tuple[tuple, float]] = {}  # watched -> ((StartedAt, RestartCount), first seen)
+        ids: list[str] = []
+        while True:
+            count = events.count(ids)  # (before the inspect: a change after it is waited past)
+            found = self._parallel([lambda n=name: self.client.api.inspect_container(n) for _, name in watched])
+            now = time.monotonic()
+            ids = [attrs["Id"] for attrs in found]
+            states, pending, settled_at = {}, [], []
+            for (key, _), attrs in zip(watched, found):
+                c = states[key] = condition(attrs)
+                if c.ok and c.health is None and c.state == "running":
+                    run = (attrs["State"].get("StartedAt"), c.restarts)
+                    if seen.get(key, ((), 0.0))[0] != run:
+                        seen[key] = (run, now)
+                    if now - seen[key][1] < STABLE:
+                        settled_at.append(seen[key][1] + STABLE)  # (up, unless it exits before then)
+                elif c.ok is None:
+                    pending.append(key)
+            if any(c.ok is False for c in states.values()) or not (pending or settled_at) or now >= deadline:
+                return states
+            until = min([deadline, *settled_at])
+            try:
+                events.wait_past(ids, count, until, threading.Event())
+            except TimedOut:  # (``until``; or the stream ended: then polled)
+                if events.ended:
+                    time.sleep(max(0.0, min(WAIT_POLL, until - time.monotonic())))
 
 
 def _not_up_in_time(c: Condition, timeout: float) -> str:

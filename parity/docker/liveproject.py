@@ -38,7 +38,8 @@ from .compose import ComposeCommand, ComposeProject, compose_binary, compose_mes
 from .labels import COMPOSE_PROJECT, COMPOSE_SERVICE, LABEL_DIFF_OWNER, LABEL_ROLE, ROLE_SANDBOX, run_owner
 from .leftovers import sweep, temp_dir
 from .listrows import container_name
-from .livestart import (DependencyFailed, StartFailed, TimedOut, compose_start_needed, condition_met, dependencies,
+from .events import TimedOut
+from .livestart import (DependencyFailed, StartFailed, compose_start_needed, condition_met, dependencies,
                         start_project)
 from .plan import TERMINATION_DIR
 

@@ -34,25 +34,16 @@ before its start, and runs ``post_start`` hooks after it.
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
-from ..outdir import block_signals_in_this_thread
-from ..schedule import Stopped, run_by_dependency
+from ..schedule import run_by_dependency
+from .events import ContainerEvents
 from .labels import COMPOSE_PROJECT, COMPOSE_SERVICE
 
 STARTED = "service_started"
 HEALTHY = "service_healthy"
 COMPLETED = "service_completed_successfully"
-
-#: How often a wait looks whether the start is stopping (another step failed, Ctrl-C): a flag of this
-#: process, not the engine (the engine's answer comes as an event).
-STOP_SLICE = 0.2
-
-#: The container events after which a dependency's condition may have changed (``health_status``
-#: matches ``health_status: healthy`` and the like: the engine's filter is a prefix for it).
-CHANGES = ("start", "die", "health_status", "destroy")
 
 #: Compose's label saying whether a container is a one-off (``docker compose run``): not started by ``up``.
 COMPOSE_ONEOFF = "com.docker.compose.oneoff"
@@ -204,106 +195,6 @@ class StartFailed(Exception):
         self.service, self.explanation = service, explanation
 
 
-class TimedOut(Exception):
-    """The start's deadline passed while a condition was still not met."""
-
-
-class _Changes:
-    """The engine's events of one project's containers (``CHANGES``), counted per container: a wait
-    reads the count, inspects, and when its condition is not met yet waits until the count moves.
-
-    The stream replays what the engine logged since ``since`` (the containers' creation) before what
-    comes next: an event between the request and the engine's subscription is not lost."""
-
-    def __init__(self, client, project: str, since: int, engine: Callable[[str], object]):
-        self._client, self._project, self._since, self._engine = client, project, since, engine
-        self._stream = None
-        self._failure: Exception | None = None  # the open's, for ``wait_past`` to say in ``engine``'s words
-        self._closed = False
-        self._counts: dict[str, int] = {}
-        self._exits: dict[str, int] = {}  # container -> the exit code of its last ``die``
-        self._ended = False
-        self._changed = threading.Condition()
-        self._reader = threading.Thread(target=self._read, name="parity-live-events", daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        block_signals_in_this_thread()  # (Ctrl-C and SIGTERM are the main thread's: outdir.py)
-        try:
-            # Opened here, not by the caller: docker-py opens ``/events`` with no timeout, so an
-            # engine that never answers would hold the main thread past the deadline; here the
-            # waits' deadline bounds it, and a project that waits on no event never waits on it.
-            try:
-                stream = self._client.api.events(since=self._since, decode=True, filters={
-                    "type": "container", "label": f"{COMPOSE_PROJECT}={self._project}", "event": list(CHANGES)})
-            except Exception as exc:  # noqa: BLE001 - said by ``wait_past``, in the waiting thread
-                self._failure = exc
-                return
-            with self._changed:
-                self._stream = stream
-                closed = self._closed
-            if closed:  # (``close`` came first)
-                stream.close()
-                return
-            for event in stream:
-                with self._changed:
-                    cid = event.get("id") or (event.get("Actor") or {}).get("ID") or ""
-                    self._counts[cid] = self._counts.get(cid, 0) + 1
-                    code = ((event.get("Actor") or {}).get("Attributes") or {}).get("exitCode")
-                    if event.get("Action") == "die" and str(code).lstrip("-").isdigit():
-                        self._exits[cid] = int(code)
-                    self._changed.notify_all()
-        except Exception:  # noqa: BLE001 - closed (``close``) or the engine went away: the waits time out
-            pass
-        finally:
-            with self._changed:
-                self._ended = True
-                self._changed.notify_all()
-
-    def exited(self, ids: Sequence[str]) -> list[dict]:
-        """The ``State`` of each of ``ids`` that has died, as its ``die`` event says (``exited``,
-        its exit code): the engine sets the state before it reports the event, and holds the
-        container's lock until it has unmounted it, which an inspect waits for (tens of ms)."""
-        with self._changed:
-            return [{"Status": "exited", "ExitCode": self._exits[i]} for i in ids if i in self._exits]
-
-    def count(self, ids: Sequence[str]) -> int:
-        """How many events ``ids`` have had so far."""
-        with self._changed:
-            return sum(self._counts.get(i, 0) for i in ids)
-
-    def wait_past(self, ids: Sequence[str], seen: int, deadline: float, stop: threading.Event) -> None:
-        """Until ``ids`` have had more than ``seen`` events.
-
-        Raises:
-            TimedOut: ``deadline`` (``time.monotonic``) passed first, or the stream ended.
-            Stopped: ``stop`` was set first.
-            ParityError: the engine refused or failed the stream's open (``engine``'s line).
-        """
-        with self._changed:
-            while sum(self._counts.get(i, 0) for i in ids) <= seen:
-                if stop.is_set():
-                    raise Stopped()
-                if self._failure is not None:
-                    with self._engine("watching the throw-away project's containers"):
-                        raise self._failure
-                left = deadline - time.monotonic()
-                if left <= 0 or self._ended:
-                    raise TimedOut()
-                self._changed.wait(min(left, STOP_SLICE))
-
-    def close(self) -> None:
-        with self._changed:
-            self._closed = True
-            stream = self._stream
-        if stream is None:  # (not open yet: ``_read`` closes it once it is)
-            return
-        try:
-            stream.close()
-        except Exception:  # noqa: BLE001 - already closed by the engine
-            pass
-
-
 def start_project(client, project: str, services: Mapping[str, dict], deadline: float,
                   engine: Callable[[str], object], workers: int = 8) -> None:
     """Start a created Compose project's containers in ``depends_on`` order (module docstring).
@@ -320,7 +211,7 @@ def start_project(client, project: str, services: Mapping[str, dict], deadline: 
     Raises:
         DependencyFailed: a required dependency failed its condition (nothing more was started).
         StartFailed: the engine refused a container's start.
-        TimedOut: a condition did not hold by the deadline.
+        TimedOut (``events.TimedOut``): a condition did not hold by the deadline.
         ParityError: the engine failed or did not answer (``engine``).
     """
     import docker.errors
@@ -340,7 +231,8 @@ def start_project(client, project: str, services: Mapping[str, dict], deadline: 
         for d in ds:
             dependants.setdefault(d.step, []).append(name)
     stop = threading.Event()
-    changes = _Changes(client, project, min(int(row.get("Created") or 0) for row in rows), engine)
+    changes = ContainerEvents(client, f"{COMPOSE_PROJECT}={project}", min(int(row.get("Created") or 0) for row in rows),
+                              engine, "watching the throw-away project's containers")
 
     def start(service: str) -> None:
         for cid in ids.get(service, []):

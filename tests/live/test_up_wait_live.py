@@ -268,3 +268,42 @@ def test_up_wait_takes_a_tcp_probe_to_healthy_and_names_a_closed_port_unhealthy(
     assert up.stderr.decode().splitlines()[-1] == (
         f"parity: app: unhealthy: its health check failed 2 times in a row (see: docker logs {project}.app)")
     assert status.returncode == 1
+
+
+READY_IN_5 = """
+apiVersion: v1
+kind: Pod
+metadata: {name: ready5}
+spec:
+  terminationGracePeriodSeconds: 0
+  automountServiceAccountToken: false
+  containers:
+  - name: app
+    image: busybox:latest
+    command: [sleep, "3600"]
+    readinessProbe: {exec: {command: ["true"]}, periodSeconds: 5}
+"""
+
+
+@pytest.mark.live
+def test_up_wait_looks_at_the_containers_when_the_engine_reports_a_change_not_every_half_second(
+        docker_client, tmp_path, own_project, proxy_dir):
+    """The app's first health check passes 5 s after its start. ``up --wait`` inspected every container every
+    0.5 s meanwhile (at least 9 times each); now it inspects them when the engine's events say one of them
+    changed (``docker/events.py``, as ``diff --live``'s start does): at the start, at the events the engine
+    replays from the second before, when the sandbox has run for 2 s (no health check: it must be seen
+    running that long), at the app's health_status event: at most 4 times. Exit 0, the same output."""
+    from pathlib import Path
+
+    from .engineproxy import EngineProxy
+
+    src = str(write(tmp_path, READY_IN_5))
+    with EngineProxy(Path(proxy_dir) / "e.sock", rb"(?!)", watch_only=True) as proxy:
+        up = run_parity("up", src, "-p", own_project.name, "--wait",
+                        env={**own_project.env, "DOCKER_HOST": proxy.docker_host})
+    assert up.returncode == 0, up.stderr.decode()
+    assert up.stdout.decode().startswith("Pod/ready5 is up (changed: ")
+    inspected = [line for line in proxy.seen
+                 if line.startswith(b"GET /v") and f"/containers/{own_project.name}.app/json".encode() in line]
+    assert 2 <= len(inspected) <= 4, inspected
+    assert any(b"/events?" in line for line in proxy.seen)
