@@ -10,10 +10,10 @@ from _thread import get_ident  # (a __repr__'s guard against recursion, as datac
 from .values import FACTORY  # (the default of a parameter whose field has a default factory)
 
 
-_SOURCE_0 = "def __make__(_d_file, _d_obj, _d_field):\n    def __init__(self, message, file=_d_file, obj=_d_obj, field=_d_field):\n        self.message = message\n        self.file = file\n        self.obj = obj\n        self.field = field\n    return {'__init__': __init__}\n"
+_SOURCE_errors__Problem = "def __make__(_d_file, _d_obj, _d_field):\n    def __init__(self, message, file=_d_file, obj=_d_obj, field=_d_field):\n        self.message = message\n        self.file = file\n        self.obj = obj\n        self.field = field\n    return {'__init__': __init__}\n"
 
 
-def _make_0(_d_file, _d_obj, _d_field):
+def _make_errors__Problem(_d_file, _d_obj, _d_field):
     def __init__(self, message, file=_d_file, obj=_d_obj, field=_d_field):
         self.message = message
         self.file = file
@@ -22,30 +22,30 @@ def _make_0(_d_file, _d_obj, _d_field):
     return {'__init__': __init__}
 
 
-_SOURCE_1 = "def __make__(_d_host_users, _d_grace_period):\n    def __init__(self, host_users=_d_host_users, grace_period=_d_grace_period):\n        self.host_users = host_users\n        self.grace_period = grace_period\n    return {'__init__': __init__}\n"
+_SOURCE_kube__containervalidation___PodContext = "def __make__(_d_host_users, _d_grace_period):\n    def __init__(self, host_users=_d_host_users, grace_period=_d_grace_period):\n        self.host_users = host_users\n        self.grace_period = grace_period\n    return {'__init__': __init__}\n"
 
 
-def _make_1(_d_host_users, _d_grace_period):
+def _make_kube__containervalidation___PodContext(_d_host_users, _d_grace_period):
     def __init__(self, host_users=_d_host_users, grace_period=_d_grace_period):
         self.host_users = host_users
         self.grace_period = grace_period
     return {'__init__': __init__}
 
 
-_SOURCE_2 = "def __make__(_d_volatile):\n    def __init__(self, text, volatile=_d_volatile):\n        self.text = text\n        self.volatile = volatile\n    return {'__init__': __init__}\n"
+_SOURCE_kube__fieldref__FieldValue = "def __make__(_d_volatile):\n    def __init__(self, text, volatile=_d_volatile):\n        self.text = text\n        self.volatile = volatile\n    return {'__init__': __init__}\n"
 
 
-def _make_2(_d_volatile):
+def _make_kube__fieldref__FieldValue(_d_volatile):
     def __init__(self, text, volatile=_d_volatile):
         self.text = text
         self.volatile = volatile
     return {'__init__': __init__}
 
 
-_SOURCE_3 = "def __make__(_d_fs_user, _d_volatile):\n    def __init__(self, data, mode, fs_user=_d_fs_user, volatile=_d_volatile):\n        self.data = data\n        self.mode = mode\n        self.fs_user = fs_user\n        self.volatile = volatile\n        self.__post_init__()\n    return {'__init__': __init__}\n"
+_SOURCE_kube__kubelet__PayloadFile = "def __make__(_d_fs_user, _d_volatile):\n    def __init__(self, data, mode, fs_user=_d_fs_user, volatile=_d_volatile):\n        self.data = data\n        self.mode = mode\n        self.fs_user = fs_user\n        self.volatile = volatile\n        self.__post_init__()\n    return {'__init__': __init__}\n"
 
 
-def _make_3(_d_fs_user, _d_volatile):
+def _make_kube__kubelet__PayloadFile(_d_fs_user, _d_volatile):
     def __init__(self, data, mode, fs_user=_d_fs_user, volatile=_d_volatile):
         self.data = data
         self.mode = mode
@@ -55,10 +55,10 @@ def _make_3(_d_fs_user, _d_volatile):
     return {'__init__': __init__}
 
 
-_SOURCE_4 = "def __make__():\n    def __init__(self, name, items, optional, default_mode, field):\n        self.name = name\n        self.items = items\n        self.optional = optional\n        self.default_mode = default_mode\n        self.field = field\n    return {'__init__': __init__}\n"
+_SOURCE_kube__kubelet__RootCAConfigMap = "def __make__():\n    def __init__(self, name, items, optional, default_mode, field):\n        self.name = name\n        self.items = items\n        self.optional = optional\n        self.default_mode = default_mode\n        self.field = field\n    return {'__init__': __init__}\n"
 
 
-def _make_4():
+def _make_kube__kubelet__RootCAConfigMap():
     def __init__(self, name, items, optional, default_mode, field):
         self.name = name
         self.items = items
@@ -68,10 +68,10 @@ def _make_4():
     return {'__init__': __init__}
 
 
-_SOURCE_5 = "def __make__():\n    def __init__(self, name, namespace, data, file):\n        self.name = name\n        self.namespace = namespace\n        self.data = data\n        self.file = file\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, namespace={self.namespace!r}, data={self.data!r}, file={self.file!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.namespace,self.data,self.file,) == (other.name,other.namespace,other.data,other.file,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
+_SOURCE_kube__manifests__ConfigMap = "def __make__():\n    def __init__(self, name, namespace, data, file):\n        self.name = name\n        self.namespace = namespace\n        self.data = data\n        self.file = file\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, namespace={self.namespace!r}, data={self.data!r}, file={self.file!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.namespace,self.data,self.file,) == (other.name,other.namespace,other.data,other.file,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
 
 
-def _make_5():
+def _make_kube__manifests__ConfigMap():
     def __init__(self, name, namespace, data, file):
         self.name = name
         self.namespace = namespace
@@ -94,10 +94,10 @@ def _make_5():
     return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}
 
 
-_SOURCE_6 = "def __make__(_f_workloads, _f_secrets, _f_configmaps, _f_services, _f_service_accounts, _f_other_kinds, _f_warnings):\n    def __init__(self, workloads=FACTORY, secrets=FACTORY, configmaps=FACTORY, services=FACTORY, service_accounts=FACTORY, other_kinds=FACTORY, warnings=FACTORY):\n        self.workloads = _f_workloads() if workloads is FACTORY else workloads\n        self.secrets = _f_secrets() if secrets is FACTORY else secrets\n        self.configmaps = _f_configmaps() if configmaps is FACTORY else configmaps\n        self.services = _f_services() if services is FACTORY else services\n        self.service_accounts = _f_service_accounts() if service_accounts is FACTORY else service_accounts\n        self.other_kinds = _f_other_kinds() if other_kinds is FACTORY else other_kinds\n        self.warnings = _f_warnings() if warnings is FACTORY else warnings\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(workloads={self.workloads!r}, secrets={self.secrets!r}, configmaps={self.configmaps!r}, services={self.services!r}, service_accounts={self.service_accounts!r}, other_kinds={self.other_kinds!r}, warnings={self.warnings!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.workloads,self.secrets,self.configmaps,self.services,self.service_accounts,self.other_kinds,self.warnings,) == (other.workloads,other.secrets,other.configmaps,other.services,other.service_accounts,other.other_kinds,other.warnings,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
+_SOURCE_kube__manifests__Inputs = "def __make__(_f_workloads, _f_secrets, _f_configmaps, _f_services, _f_service_accounts, _f_other_kinds, _f_warnings):\n    def __init__(self, workloads=FACTORY, secrets=FACTORY, configmaps=FACTORY, services=FACTORY, service_accounts=FACTORY, other_kinds=FACTORY, warnings=FACTORY):\n        self.workloads = _f_workloads() if workloads is FACTORY else workloads\n        self.secrets = _f_secrets() if secrets is FACTORY else secrets\n        self.configmaps = _f_configmaps() if configmaps is FACTORY else configmaps\n        self.services = _f_services() if services is FACTORY else services\n        self.service_accounts = _f_service_accounts() if service_accounts is FACTORY else service_accounts\n        self.other_kinds = _f_other_kinds() if other_kinds is FACTORY else other_kinds\n        self.warnings = _f_warnings() if warnings is FACTORY else warnings\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(workloads={self.workloads!r}, secrets={self.secrets!r}, configmaps={self.configmaps!r}, services={self.services!r}, service_accounts={self.service_accounts!r}, other_kinds={self.other_kinds!r}, warnings={self.warnings!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.workloads,self.secrets,self.configmaps,self.services,self.service_accounts,self.other_kinds,self.warnings,) == (other.workloads,other.secrets,other.configmaps,other.services,other.service_accounts,other.other_kinds,other.warnings,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
 
 
-def _make_6(_f_workloads, _f_secrets, _f_configmaps, _f_services, _f_service_accounts, _f_other_kinds, _f_warnings):
+def _make_kube__manifests__Inputs(_f_workloads, _f_secrets, _f_configmaps, _f_services, _f_service_accounts, _f_other_kinds, _f_warnings):
     def __init__(self, workloads=FACTORY, secrets=FACTORY, configmaps=FACTORY, services=FACTORY, service_accounts=FACTORY, other_kinds=FACTORY, warnings=FACTORY):
         self.workloads = _f_workloads() if workloads is FACTORY else workloads
         self.secrets = _f_secrets() if secrets is FACTORY else secrets
@@ -123,10 +123,10 @@ def _make_6(_f_workloads, _f_secrets, _f_configmaps, _f_services, _f_service_acc
     return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}
 
 
-_SOURCE_7 = "def __make__():\n    def __init__(self, name, namespace, data, file):\n        self.name = name\n        self.namespace = namespace\n        self.data = data\n        self.file = file\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, namespace={self.namespace!r}, file={self.file!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.namespace,self.data,self.file,) == (other.name,other.namespace,other.data,other.file,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
+_SOURCE_kube__manifests__Secret = "def __make__():\n    def __init__(self, name, namespace, data, file):\n        self.name = name\n        self.namespace = namespace\n        self.data = data\n        self.file = file\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, namespace={self.namespace!r}, file={self.file!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.namespace,self.data,self.file,) == (other.name,other.namespace,other.data,other.file,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
 
 
-def _make_7():
+def _make_kube__manifests__Secret():
     def __init__(self, name, namespace, data, file):
         self.name = name
         self.namespace = namespace
@@ -149,10 +149,10 @@ def _make_7():
     return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}
 
 
-_SOURCE_8 = "def __make__():\n    def __init__(self, name, namespace, automount, file):\n        self.name = name\n        self.namespace = namespace\n        self.automount = automount\n        self.file = file\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, namespace={self.namespace!r}, automount={self.automount!r}, file={self.file!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.namespace,self.automount,self.file,) == (other.name,other.namespace,other.automount,other.file,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
+_SOURCE_kube__manifests__ServiceAccount = "def __make__():\n    def __init__(self, name, namespace, automount, file):\n        self.name = name\n        self.namespace = namespace\n        self.automount = automount\n        self.file = file\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, namespace={self.namespace!r}, automount={self.automount!r}, file={self.file!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.namespace,self.automount,self.file,) == (other.name,other.namespace,other.automount,other.file,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
 
 
-def _make_8():
+def _make_kube__manifests__ServiceAccount():
     def __init__(self, name, namespace, automount, file):
         self.name = name
         self.namespace = namespace
@@ -175,10 +175,10 @@ def _make_8():
     return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}
 
 
-_SOURCE_9 = "def __make__(_d_service_name, _d_hook, _d_replicas, _d_controller):\n    def __init__(self, kind, name, namespace, file, spec, pod_name, pod_labels, pod_annotations, pod_uid, field_prefix, service_name=_d_service_name, hook=_d_hook, replicas=_d_replicas, controller=_d_controller):\n        self.kind = kind\n        self.name = name\n        self.namespace = namespace\n        self.file = file\n        self.spec = spec\n        self.pod_name = pod_name\n        self.pod_labels = pod_labels\n        self.pod_annotations = pod_annotations\n        self.pod_uid = pod_uid\n        self.field_prefix = field_prefix\n        self.service_name = service_name\n        self.hook = hook\n        self.replicas = replicas\n        self.controller = controller\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(kind={self.kind!r}, name={self.name!r}, namespace={self.namespace!r}, file={self.file!r}, spec={self.spec!r}, pod_name={self.pod_name!r}, pod_labels={self.pod_labels!r}, pod_annotations={self.pod_annotations!r}, pod_uid={self.pod_uid!r}, field_prefix={self.field_prefix!r}, service_name={self.service_name!r}, hook={self.hook!r}, replicas={self.replicas!r}, controller={self.controller!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.kind,self.name,self.namespace,self.file,self.spec,self.pod_name,self.pod_labels,self.pod_annotations,self.pod_uid,self.field_prefix,self.service_name,self.hook,self.replicas,self.controller,) == (other.kind,other.name,other.namespace,other.file,other.spec,other.pod_name,other.pod_labels,other.pod_annotations,other.pod_uid,other.field_prefix,other.service_name,other.hook,other.replicas,other.controller,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
+_SOURCE_kube__manifests__Workload = "def __make__(_d_service_name, _d_hook, _d_replicas, _d_controller):\n    def __init__(self, kind, name, namespace, file, spec, pod_name, pod_labels, pod_annotations, pod_uid, field_prefix, service_name=_d_service_name, hook=_d_hook, replicas=_d_replicas, controller=_d_controller):\n        self.kind = kind\n        self.name = name\n        self.namespace = namespace\n        self.file = file\n        self.spec = spec\n        self.pod_name = pod_name\n        self.pod_labels = pod_labels\n        self.pod_annotations = pod_annotations\n        self.pod_uid = pod_uid\n        self.field_prefix = field_prefix\n        self.service_name = service_name\n        self.hook = hook\n        self.replicas = replicas\n        self.controller = controller\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(kind={self.kind!r}, name={self.name!r}, namespace={self.namespace!r}, file={self.file!r}, spec={self.spec!r}, pod_name={self.pod_name!r}, pod_labels={self.pod_labels!r}, pod_annotations={self.pod_annotations!r}, pod_uid={self.pod_uid!r}, field_prefix={self.field_prefix!r}, service_name={self.service_name!r}, hook={self.hook!r}, replicas={self.replicas!r}, controller={self.controller!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.kind,self.name,self.namespace,self.file,self.spec,self.pod_name,self.pod_labels,self.pod_annotations,self.pod_uid,self.field_prefix,self.service_name,self.hook,self.replicas,self.controller,) == (other.kind,other.name,other.namespace,other.file,other.spec,other.pod_name,other.pod_labels,other.pod_annotations,other.pod_uid,other.field_prefix,other.service_name,other.hook,other.replicas,other.controller,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
 
 
-def _make_9(_d_service_name, _d_hook, _d_replicas, _d_controller):
+def _make_kube__manifests__Workload(_d_service_name, _d_hook, _d_replicas, _d_controller):
     def __init__(self, kind, name, namespace, file, spec, pod_name, pod_labels, pod_annotations, pod_uid, field_prefix, service_name=_d_service_name, hook=_d_hook, replicas=_d_replicas, controller=_d_controller):
         self.kind = kind
         self.name = name
@@ -211,10 +211,10 @@ def _make_9(_d_service_name, _d_hook, _d_replicas, _d_controller):
     return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}
 
 
-_SOURCE_10 = "def __make__(_d_read_only, _d_template):\n    def __init__(self, claim_name, read_only=_d_read_only, template=_d_template):\n        self.claim_name = claim_name\n        self.read_only = read_only\n        self.template = template\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__ClaimSource = "def __make__(_d_read_only, _d_template):\n    def __init__(self, claim_name, read_only=_d_read_only, template=_d_template):\n        self.claim_name = claim_name\n        self.read_only = read_only\n        self.template = template\n    return {'__init__': __init__}\n"
 
 
-def _make_10(_d_read_only, _d_template):
+def _make_kube__podspec__ClaimSource(_d_read_only, _d_template):
     def __init__(self, claim_name, read_only=_d_read_only, template=_d_template):
         self.claim_name = claim_name
         self.read_only = read_only
@@ -222,10 +222,23 @@ def _make_10(_d_read_only, _d_template):
     return {'__init__': __init__}
 
 
-_SOURCE_11 = "def __make__(_d_command, _d_args, _d_working_dir, _d_env, _d_env_from, _d_ports, _f_resources, _d_stdin, _d_tty, _d_termination_message_path, _d_termination_message_policy, _d_liveness_probe, _d_readiness_probe, _d_startup_probe, _d_lifecycle, _d_restart_policy, _d_image_pull_policy):\n    def __init__(self, name, image, init, volume_mounts, security, field, command=_d_command, args=_d_args, working_dir=_d_working_dir, env=_d_env, env_from=_d_env_from, ports=_d_ports, resources=FACTORY, stdin=_d_stdin, tty=_d_tty, termination_message_path=_d_termination_message_path, termination_message_policy=_d_termination_message_policy, liveness_probe=_d_liveness_probe, readiness_probe=_d_readiness_probe, startup_probe=_d_startup_probe, lifecycle=_d_lifecycle, restart_policy=_d_restart_policy, image_pull_policy=_d_image_pull_policy):\n        self.name = name\n        self.image = image\n        self.init = init\n        self.volume_mounts = volume_mounts\n        self.security = security\n        self.field = field\n        self.command = command\n        self.args = args\n        self.working_dir = working_dir\n        self.env = env\n        self.env_from = env_from\n        self.ports = ports\n        self.resources = _f_resources() if resources is FACTORY else resources\n        self.stdin = stdin\n        self.tty = tty\n        self.termination_message_path = termination_message_path\n        self.termination_message_policy = termination_message_policy\n        self.liveness_probe = liveness_probe\n        self.readiness_probe = readiness_probe\n        self.startup_probe = startup_probe\n        self.lifecycle = lifecycle\n        self.restart_policy = restart_policy\n        self.image_pull_policy = image_pull_policy\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, image={self.image!r}, init={self.init!r}, volume_mounts={self.volume_mounts!r}, security={self.security!r}, field={self.field!r}, command={self.command!r}, args={self.args!r}, working_dir={self.working_dir!r}, env={self.env!r}, env_from={self.env_from!r}, ports={self.ports!r}, resources={self.resources!r}, stdin={self.stdin!r}, tty={self.tty!r}, termination_message_path={self.termination_message_path!r}, termination_message_policy={self.termination_message_policy!r}, liveness_probe={self.liveness_probe!r}, readiness_probe={self.readiness_probe!r}, startup_probe={self.startup_probe!r}, lifecycle={self.lifecycle!r}, restart_policy={self.restart_policy!r}, image_pull_policy={self.image_pull_policy!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.image,self.init,self.volume_mounts,self.security,self.field,self.command,self.args,self.working_dir,self.env,self.env_from,self.ports,self.resources,self.stdin,self.tty,self.termination_message_path,self.termination_message_policy,self.liveness_probe,self.readiness_probe,self.startup_probe,self.lifecycle,self.restart_policy,self.image_pull_policy,) == (other.name,other.image,other.init,other.volume_mounts,other.security,other.field,other.command,other.args,other.working_dir,other.env,other.env_from,other.ports,other.resources,other.stdin,other.tty,other.termination_message_path,other.termination_message_policy,other.liveness_probe,other.readiness_probe,other.startup_probe,other.lifecycle,other.restart_policy,other.image_pull_policy,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
+_SOURCE_kube__podspec__ConfigMapSource = "def __make__():\n    def __init__(self, name, items, optional, default_mode, field):\n        self.name = name\n        self.items = items\n        self.optional = optional\n        self.default_mode = default_mode\n        self.field = field\n    return {'__init__': __init__}\n"
 
 
-def _make_11(_d_command, _d_args, _d_working_dir, _d_env, _d_env_from, _d_ports, _f_resources, _d_stdin, _d_tty, _d_termination_message_path, _d_termination_message_policy, _d_liveness_probe, _d_readiness_probe, _d_startup_probe, _d_lifecycle, _d_restart_policy, _d_image_pull_policy):
+def _make_kube__podspec__ConfigMapSource():
+    def __init__(self, name, items, optional, default_mode, field):
+        self.name = name
+        self.items = items
+        self.optional = optional
+        self.default_mode = default_mode
+        self.field = field
+    return {'__init__': __init__}
+
+
+_SOURCE_kube__podspec__Container = "def __make__(_d_command, _d_args, _d_working_dir, _d_env, _d_env_from, _d_ports, _f_resources, _d_stdin, _d_tty, _d_termination_message_path, _d_termination_message_policy, _d_liveness_probe, _d_readiness_probe, _d_startup_probe, _d_lifecycle, _d_restart_policy, _d_image_pull_policy):\n    def __init__(self, name, image, init, volume_mounts, security, field, command=_d_command, args=_d_args, working_dir=_d_working_dir, env=_d_env, env_from=_d_env_from, ports=_d_ports, resources=FACTORY, stdin=_d_stdin, tty=_d_tty, termination_message_path=_d_termination_message_path, termination_message_policy=_d_termination_message_policy, liveness_probe=_d_liveness_probe, readiness_probe=_d_readiness_probe, startup_probe=_d_startup_probe, lifecycle=_d_lifecycle, restart_policy=_d_restart_policy, image_pull_policy=_d_image_pull_policy):\n        self.name = name\n        self.image = image\n        self.init = init\n        self.volume_mounts = volume_mounts\n        self.security = security\n        self.field = field\n        self.command = command\n        self.args = args\n        self.working_dir = working_dir\n        self.env = env\n        self.env_from = env_from\n        self.ports = ports\n        self.resources = _f_resources() if resources is FACTORY else resources\n        self.stdin = stdin\n        self.tty = tty\n        self.termination_message_path = termination_message_path\n        self.termination_message_policy = termination_message_policy\n        self.liveness_probe = liveness_probe\n        self.readiness_probe = readiness_probe\n        self.startup_probe = startup_probe\n        self.lifecycle = lifecycle\n        self.restart_policy = restart_policy\n        self.image_pull_policy = image_pull_policy\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, image={self.image!r}, init={self.init!r}, volume_mounts={self.volume_mounts!r}, security={self.security!r}, field={self.field!r}, command={self.command!r}, args={self.args!r}, working_dir={self.working_dir!r}, env={self.env!r}, env_from={self.env_from!r}, ports={self.ports!r}, resources={self.resources!r}, stdin={self.stdin!r}, tty={self.tty!r}, termination_message_path={self.termination_message_path!r}, termination_message_policy={self.termination_message_policy!r}, liveness_probe={self.liveness_probe!r}, readiness_probe={self.readiness_probe!r}, startup_probe={self.startup_probe!r}, lifecycle={self.lifecycle!r}, restart_policy={self.restart_policy!r}, image_pull_policy={self.image_pull_policy!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.image,self.init,self.volume_mounts,self.security,self.field,self.command,self.args,self.working_dir,self.env,self.env_from,self.ports,self.resources,self.stdin,self.tty,self.termination_message_path,self.termination_message_policy,self.liveness_probe,self.readiness_probe,self.startup_probe,self.lifecycle,self.restart_policy,self.image_pull_policy,) == (other.name,other.image,other.init,other.volume_mounts,other.security,other.field,other.command,other.args,other.working_dir,other.env,other.env_from,other.ports,other.resources,other.stdin,other.tty,other.termination_message_path,other.termination_message_policy,other.liveness_probe,other.readiness_probe,other.startup_probe,other.lifecycle,other.restart_policy,other.image_pull_policy,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
+
+
+def _make_kube__podspec__Container(_d_command, _d_args, _d_working_dir, _d_env, _d_env_from, _d_ports, _f_resources, _d_stdin, _d_tty, _d_termination_message_path, _d_termination_message_policy, _d_liveness_probe, _d_readiness_probe, _d_startup_probe, _d_lifecycle, _d_restart_policy, _d_image_pull_policy):
     def __init__(self, name, image, init, volume_mounts, security, field, command=_d_command, args=_d_args, working_dir=_d_working_dir, env=_d_env, env_from=_d_env_from, ports=_d_ports, resources=FACTORY, stdin=_d_stdin, tty=_d_tty, termination_message_path=_d_termination_message_path, termination_message_policy=_d_termination_message_policy, liveness_probe=_d_liveness_probe, readiness_probe=_d_readiness_probe, startup_probe=_d_startup_probe, lifecycle=_d_lifecycle, restart_policy=_d_restart_policy, image_pull_policy=_d_image_pull_policy):
         self.name = name
         self.image = image
@@ -267,10 +280,10 @@ def _make_11(_d_command, _d_args, _d_working_dir, _d_env, _d_env_from, _d_ports,
     return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}
 
 
-_SOURCE_12 = "def __make__():\n    def __init__(self, container_port, host_port, protocol, name, host_ip, field):\n        self.container_port = container_port\n        self.host_port = host_port\n        self.protocol = protocol\n        self.name = name\n        self.host_ip = host_ip\n        self.field = field\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__ContainerPort = "def __make__():\n    def __init__(self, container_port, host_port, protocol, name, host_ip, field):\n        self.container_port = container_port\n        self.host_port = host_port\n        self.protocol = protocol\n        self.name = name\n        self.host_ip = host_ip\n        self.field = field\n    return {'__init__': __init__}\n"
 
 
-def _make_12():
+def _make_kube__podspec__ContainerPort():
     def __init__(self, container_port, host_port, protocol, name, host_ip, field):
         self.container_port = container_port
         self.host_port = host_port
@@ -281,10 +294,10 @@ def _make_12():
     return {'__init__': __init__}
 
 
-_SOURCE_13 = "def __make__():\n    def __init__(self, path, field_path, resource, container, divisor, mode, field):\n        self.path = path\n        self.field_path = field_path\n        self.resource = resource\n        self.container = container\n        self.divisor = divisor\n        self.mode = mode\n        self.field = field\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__DownwardFile = "def __make__():\n    def __init__(self, path, field_path, resource, container, divisor, mode, field):\n        self.path = path\n        self.field_path = field_path\n        self.resource = resource\n        self.container = container\n        self.divisor = divisor\n        self.mode = mode\n        self.field = field\n    return {'__init__': __init__}\n"
 
 
-def _make_13():
+def _make_kube__podspec__DownwardFile():
     def __init__(self, path, field_path, resource, container, divisor, mode, field):
         self.path = path
         self.field_path = field_path
@@ -296,10 +309,10 @@ def _make_13():
     return {'__init__': __init__}
 
 
-_SOURCE_14 = "def __make__():\n    def __init__(self, items, default_mode, field):\n        self.items = items\n        self.default_mode = default_mode\n        self.field = field\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__DownwardSource = "def __make__():\n    def __init__(self, items, default_mode, field):\n        self.items = items\n        self.default_mode = default_mode\n        self.field = field\n    return {'__init__': __init__}\n"
 
 
-def _make_14():
+def _make_kube__podspec__DownwardSource():
     def __init__(self, items, default_mode, field):
         self.items = items
         self.default_mode = default_mode
@@ -307,10 +320,10 @@ def _make_14():
     return {'__init__': __init__}
 
 
-_SOURCE_15 = "def __make__(_d_medium, _d_size_limit, _d_size_text):\n    def __init__(self, medium=_d_medium, size_limit=_d_size_limit, size_text=_d_size_text):\n        self.medium = medium\n        self.size_limit = size_limit\n        self.size_text = size_text\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__EmptyDirSource = "def __make__(_d_medium, _d_size_limit, _d_size_text):\n    def __init__(self, medium=_d_medium, size_limit=_d_size_limit, size_text=_d_size_text):\n        self.medium = medium\n        self.size_limit = size_limit\n        self.size_text = size_text\n    return {'__init__': __init__}\n"
 
 
-def _make_15(_d_medium, _d_size_limit, _d_size_text):
+def _make_kube__podspec__EmptyDirSource(_d_medium, _d_size_limit, _d_size_text):
     def __init__(self, medium=_d_medium, size_limit=_d_size_limit, size_text=_d_size_text):
         self.medium = medium
         self.size_limit = size_limit
@@ -318,10 +331,10 @@ def _make_15(_d_medium, _d_size_limit, _d_size_text):
     return {'__init__': __init__}
 
 
-_SOURCE_16 = "def __make__():\n    def __init__(self, prefix, kind, name, optional, field):\n        self.prefix = prefix\n        self.kind = kind\n        self.name = name\n        self.optional = optional\n        self.field = field\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__EnvFromSource = "def __make__():\n    def __init__(self, prefix, kind, name, optional, field):\n        self.prefix = prefix\n        self.kind = kind\n        self.name = name\n        self.optional = optional\n        self.field = field\n    return {'__init__': __init__}\n"
 
 
-def _make_16():
+def _make_kube__podspec__EnvFromSource():
     def __init__(self, prefix, kind, name, optional, field):
         self.prefix = prefix
         self.kind = kind
@@ -331,10 +344,10 @@ def _make_16():
     return {'__init__': __init__}
 
 
-_SOURCE_17 = "def __make__():\n    def __init__(self, name, value, value_from, field):\n        self.name = name\n        self.value = value\n        self.value_from = value_from\n        self.field = field\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__EnvVar = "def __make__():\n    def __init__(self, name, value, value_from, field):\n        self.name = name\n        self.value = value\n        self.value_from = value_from\n        self.field = field\n    return {'__init__': __init__}\n"
 
 
-def _make_17():
+def _make_kube__podspec__EnvVar():
     def __init__(self, name, value, value_from, field):
         self.name = name
         self.value = value
@@ -343,10 +356,10 @@ def _make_17():
     return {'__init__': __init__}
 
 
-_SOURCE_18 = "def __make__(_d_read_only, _d_storage_class, _d_size):\n    def __init__(self, read_only=_d_read_only, storage_class=_d_storage_class, size=_d_size):\n        self.read_only = read_only\n        self.storage_class = storage_class\n        self.size = size\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__EphemeralSource = "def __make__(_d_read_only, _d_storage_class, _d_size):\n    def __init__(self, read_only=_d_read_only, storage_class=_d_storage_class, size=_d_size):\n        self.read_only = read_only\n        self.storage_class = storage_class\n        self.size = size\n    return {'__init__': __init__}\n"
 
 
-def _make_18(_d_read_only, _d_storage_class, _d_size):
+def _make_kube__podspec__EphemeralSource(_d_read_only, _d_storage_class, _d_size):
     def __init__(self, read_only=_d_read_only, storage_class=_d_storage_class, size=_d_size):
         self.read_only = read_only
         self.storage_class = storage_class
@@ -354,38 +367,38 @@ def _make_18(_d_read_only, _d_storage_class, _d_size):
     return {'__init__': __init__}
 
 
-_SOURCE_19 = "def __make__():\n    def __init__(self, command):\n        self.command = command\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__ExecAction = "def __make__():\n    def __init__(self, command):\n        self.command = command\n    return {'__init__': __init__}\n"
 
 
-def _make_19():
+def _make_kube__podspec__ExecAction():
     def __init__(self, command):
         self.command = command
     return {'__init__': __init__}
 
 
-_SOURCE_20 = "def __make__():\n    def __init__(self, field_path):\n        self.field_path = field_path\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__FieldSelector = "def __make__():\n    def __init__(self, field_path):\n        self.field_path = field_path\n    return {'__init__': __init__}\n"
 
 
-def _make_20():
+def _make_kube__podspec__FieldSelector():
     def __init__(self, field_path):
         self.field_path = field_path
     return {'__init__': __init__}
 
 
-_SOURCE_21 = "def __make__(_d_service):\n    def __init__(self, port, service=_d_service):\n        self.port = port\n        self.service = service\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__GRPCAction = "def __make__(_d_service):\n    def __init__(self, port, service=_d_service):\n        self.port = port\n        self.service = service\n    return {'__init__': __init__}\n"
 
 
-def _make_21(_d_service):
+def _make_kube__podspec__GRPCAction(_d_service):
     def __init__(self, port, service=_d_service):
         self.port = port
         self.service = service
     return {'__init__': __init__}
 
 
-_SOURCE_22 = "def __make__(_d_path, _d_scheme, _d_host, _d_headers):\n    def __init__(self, port, path=_d_path, scheme=_d_scheme, host=_d_host, headers=_d_headers):\n        self.port = port\n        self.path = path\n        self.scheme = scheme\n        self.host = host\n        self.headers = headers\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__HTTPGetAction = "def __make__(_d_path, _d_scheme, _d_host, _d_headers):\n    def __init__(self, port, path=_d_path, scheme=_d_scheme, host=_d_host, headers=_d_headers):\n        self.port = port\n        self.path = path\n        self.scheme = scheme\n        self.host = host\n        self.headers = headers\n    return {'__init__': __init__}\n"
 
 
-def _make_22(_d_path, _d_scheme, _d_host, _d_headers):
+def _make_kube__podspec__HTTPGetAction(_d_path, _d_scheme, _d_host, _d_headers):
     def __init__(self, port, path=_d_path, scheme=_d_scheme, host=_d_host, headers=_d_headers):
         self.port = port
         self.path = path
@@ -395,30 +408,30 @@ def _make_22(_d_path, _d_scheme, _d_host, _d_headers):
     return {'__init__': __init__}
 
 
-_SOURCE_23 = "def __make__():\n    def __init__(self, ip, hostnames):\n        self.ip = ip\n        self.hostnames = hostnames\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__HostAlias = "def __make__():\n    def __init__(self, ip, hostnames):\n        self.ip = ip\n        self.hostnames = hostnames\n    return {'__init__': __init__}\n"
 
 
-def _make_23():
+def _make_kube__podspec__HostAlias():
     def __init__(self, ip, hostnames):
         self.ip = ip
         self.hostnames = hostnames
     return {'__init__': __init__}
 
 
-_SOURCE_24 = "def __make__(_d_type):\n    def __init__(self, path, type=_d_type):\n        self.path = path\n        self.type = type\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__HostPathSource = "def __make__(_d_type):\n    def __init__(self, path, type=_d_type):\n        self.path = path\n        self.type = type\n    return {'__init__': __init__}\n"
 
 
-def _make_24(_d_type):
+def _make_kube__podspec__HostPathSource(_d_type):
     def __init__(self, path, type=_d_type):
         self.path = path
         self.type = type
     return {'__init__': __init__}
 
 
-_SOURCE_25 = "def __make__():\n    def __init__(self, kind, name, key, optional):\n        self.kind = kind\n        self.name = name\n        self.key = key\n        self.optional = optional\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__KeySelector = "def __make__():\n    def __init__(self, kind, name, key, optional):\n        self.kind = kind\n        self.name = name\n        self.key = key\n        self.optional = optional\n    return {'__init__': __init__}\n"
 
 
-def _make_25():
+def _make_kube__podspec__KeySelector():
     def __init__(self, kind, name, key, optional):
         self.kind = kind
         self.name = name
@@ -427,10 +440,10 @@ def _make_25():
     return {'__init__': __init__}
 
 
-_SOURCE_26 = "def __make__():\n    def __init__(self, key, path, mode, field):\n        self.key = key\n        self.path = path\n        self.mode = mode\n        self.field = field\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__KeyToPath = "def __make__():\n    def __init__(self, key, path, mode, field):\n        self.key = key\n        self.path = path\n        self.mode = mode\n        self.field = field\n    return {'__init__': __init__}\n"
 
 
-def _make_26():
+def _make_kube__podspec__KeyToPath():
     def __init__(self, key, path, mode, field):
         self.key = key
         self.path = path
@@ -439,10 +452,10 @@ def _make_26():
     return {'__init__': __init__}
 
 
-_SOURCE_27 = "def __make__():\n    def __init__(self, post_start, pre_stop, field):\n        self.post_start = post_start\n        self.pre_stop = pre_stop\n        self.field = field\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__Lifecycle = "def __make__():\n    def __init__(self, post_start, pre_stop, field):\n        self.post_start = post_start\n        self.pre_stop = pre_stop\n        self.field = field\n    return {'__init__': __init__}\n"
 
 
-def _make_27():
+def _make_kube__podspec__Lifecycle():
     def __init__(self, post_start, pre_stop, field):
         self.post_start = post_start
         self.pre_stop = pre_stop
@@ -450,20 +463,20 @@ def _make_27():
     return {'__init__': __init__}
 
 
-_SOURCE_28 = "def __make__(_d_medium):\n    def __init__(self, type, medium=_d_medium):\n        self.type = type\n        self.medium = medium\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__OtherSource = "def __make__(_d_medium):\n    def __init__(self, type, medium=_d_medium):\n        self.type = type\n        self.medium = medium\n    return {'__init__': __init__}\n"
 
 
-def _make_28(_d_medium):
+def _make_kube__podspec__OtherSource(_d_medium):
     def __init__(self, type, medium=_d_medium):
         self.type = type
         self.medium = medium
     return {'__init__': __init__}
 
 
-_SOURCE_29 = "def __make__(_d_restart_policy, _d_service_account_name, _d_hostname, _d_subdomain, _d_host_aliases, _d_set_hostname_as_fqdn, _d_automount_service_account_token, _d_enable_service_links, _d_sysctls, _d_share_process_namespace, _d_dns_policy, _d_host_network, _d_host_pid, _d_host_ipc, _d_ephemeral_env, _d_ephemeral_env_from, _d_termination_grace_period_seconds, _d_unreproduced_fields):\n    def __init__(self, volumes, init_containers, containers, ephemeral_run_as_users, security, fs_group, supplemental_groups, restart_policy=_d_restart_policy, service_account_name=_d_service_account_name, hostname=_d_hostname, subdomain=_d_subdomain, host_aliases=_d_host_aliases, set_hostname_as_fqdn=_d_set_hostname_as_fqdn, automount_service_account_token=_d_automount_service_account_token, enable_service_links=_d_enable_service_links, sysctls=_d_sysctls, share_process_namespace=_d_share_process_namespace, dns_policy=_d_dns_policy, host_network=_d_host_network, host_pid=_d_host_pid, host_ipc=_d_host_ipc, ephemeral_env=_d_ephemeral_env, ephemeral_env_from=_d_ephemeral_env_from, termination_grace_period_seconds=_d_termination_grace_period_seconds, unreproduced_fields=_d_unreproduced_fields):\n        self.volumes = volumes\n        self.init_containers = init_containers\n        self.containers = containers\n        self.ephemeral_run_as_users = ephemeral_run_as_users\n        self.security = security\n        self.fs_group = fs_group\n        self.supplemental_groups = supplemental_groups\n        self.restart_policy = restart_policy\n        self.service_account_name = service_account_name\n        self.hostname = hostname\n        self.subdomain = subdomain\n        self.host_aliases = host_aliases\n        self.set_hostname_as_fqdn = set_hostname_as_fqdn\n        self.automount_service_account_token = automount_service_account_token\n        self.enable_service_links = enable_service_links\n        self.sysctls = sysctls\n        self.share_process_namespace = share_process_namespace\n        self.dns_policy = dns_policy\n        self.host_network = host_network\n        self.host_pid = host_pid\n        self.host_ipc = host_ipc\n        self.ephemeral_env = ephemeral_env\n        self.ephemeral_env_from = ephemeral_env_from\n        self.termination_grace_period_seconds = termination_grace_period_seconds\n        self.unreproduced_fields = unreproduced_fields\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(volumes={self.volumes!r}, init_containers={self.init_containers!r}, containers={self.containers!r}, ephemeral_run_as_users={self.ephemeral_run_as_users!r}, security={self.security!r}, fs_group={self.fs_group!r}, supplemental_groups={self.supplemental_groups!r}, restart_policy={self.restart_policy!r}, service_account_name={self.service_account_name!r}, hostname={self.hostname!r}, subdomain={self.subdomain!r}, host_aliases={self.host_aliases!r}, set_hostname_as_fqdn={self.set_hostname_as_fqdn!r}, automount_service_account_token={self.automount_service_account_token!r}, enable_service_links={self.enable_service_links!r}, sysctls={self.sysctls!r}, share_process_namespace={self.share_process_namespace!r}, dns_policy={self.dns_policy!r}, host_network={self.host_network!r}, host_pid={self.host_pid!r}, host_ipc={self.host_ipc!r}, ephemeral_env={self.ephemeral_env!r}, ephemeral_env_from={self.ephemeral_env_from!r}, termination_grace_period_seconds={self.termination_grace_period_seconds!r}, unreproduced_fields={self.unreproduced_fields!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.volumes,self.init_containers,self.containers,self.ephemeral_run_as_users,self.security,self.fs_group,self.supplemental_groups,self.restart_policy,self.service_account_name,self.hostname,self.subdomain,self.host_aliases,self.set_hostname_as_fqdn,self.automount_service_account_token,self.enable_service_links,self.sysctls,self.share_process_namespace,self.dns_policy,self.host_network,self.host_pid,self.host_ipc,self.ephemeral_env,self.ephemeral_env_from,self.termination_grace_period_seconds,self.unreproduced_fields,) == (other.volumes,other.init_containers,other.containers,other.ephemeral_run_as_users,other.security,other.fs_group,other.supplemental_groups,other.restart_policy,other.service_account_name,other.hostname,other.subdomain,other.host_aliases,other.set_hostname_as_fqdn,other.automount_service_account_token,other.enable_service_links,other.sysctls,other.share_process_namespace,other.dns_policy,other.host_network,other.host_pid,other.host_ipc,other.ephemeral_env,other.ephemeral_env_from,other.termination_grace_period_seconds,other.unreproduced_fields,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
+_SOURCE_kube__podspec__PodSpec = "def __make__(_d_restart_policy, _d_service_account_name, _d_hostname, _d_subdomain, _d_host_aliases, _d_set_hostname_as_fqdn, _d_automount_service_account_token, _d_enable_service_links, _d_sysctls, _d_share_process_namespace, _d_dns_policy, _d_host_network, _d_host_pid, _d_host_ipc, _d_ephemeral_env, _d_ephemeral_env_from, _d_termination_grace_period_seconds, _d_unreproduced_fields):\n    def __init__(self, volumes, init_containers, containers, ephemeral_run_as_users, security, fs_group, supplemental_groups, restart_policy=_d_restart_policy, service_account_name=_d_service_account_name, hostname=_d_hostname, subdomain=_d_subdomain, host_aliases=_d_host_aliases, set_hostname_as_fqdn=_d_set_hostname_as_fqdn, automount_service_account_token=_d_automount_service_account_token, enable_service_links=_d_enable_service_links, sysctls=_d_sysctls, share_process_namespace=_d_share_process_namespace, dns_policy=_d_dns_policy, host_network=_d_host_network, host_pid=_d_host_pid, host_ipc=_d_host_ipc, ephemeral_env=_d_ephemeral_env, ephemeral_env_from=_d_ephemeral_env_from, termination_grace_period_seconds=_d_termination_grace_period_seconds, unreproduced_fields=_d_unreproduced_fields):\n        self.volumes = volumes\n        self.init_containers = init_containers\n        self.containers = containers\n        self.ephemeral_run_as_users = ephemeral_run_as_users\n        self.security = security\n        self.fs_group = fs_group\n        self.supplemental_groups = supplemental_groups\n        self.restart_policy = restart_policy\n        self.service_account_name = service_account_name\n        self.hostname = hostname\n        self.subdomain = subdomain\n        self.host_aliases = host_aliases\n        self.set_hostname_as_fqdn = set_hostname_as_fqdn\n        self.automount_service_account_token = automount_service_account_token\n        self.enable_service_links = enable_service_links\n        self.sysctls = sysctls\n        self.share_process_namespace = share_process_namespace\n        self.dns_policy = dns_policy\n        self.host_network = host_network\n        self.host_pid = host_pid\n        self.host_ipc = host_ipc\n        self.ephemeral_env = ephemeral_env\n        self.ephemeral_env_from = ephemeral_env_from\n        self.termination_grace_period_seconds = termination_grace_period_seconds\n        self.unreproduced_fields = unreproduced_fields\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(volumes={self.volumes!r}, init_containers={self.init_containers!r}, containers={self.containers!r}, ephemeral_run_as_users={self.ephemeral_run_as_users!r}, security={self.security!r}, fs_group={self.fs_group!r}, supplemental_groups={self.supplemental_groups!r}, restart_policy={self.restart_policy!r}, service_account_name={self.service_account_name!r}, hostname={self.hostname!r}, subdomain={self.subdomain!r}, host_aliases={self.host_aliases!r}, set_hostname_as_fqdn={self.set_hostname_as_fqdn!r}, automount_service_account_token={self.automount_service_account_token!r}, enable_service_links={self.enable_service_links!r}, sysctls={self.sysctls!r}, share_process_namespace={self.share_process_namespace!r}, dns_policy={self.dns_policy!r}, host_network={self.host_network!r}, host_pid={self.host_pid!r}, host_ipc={self.host_ipc!r}, ephemeral_env={self.ephemeral_env!r}, ephemeral_env_from={self.ephemeral_env_from!r}, termination_grace_period_seconds={self.termination_grace_period_seconds!r}, unreproduced_fields={self.unreproduced_fields!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.volumes,self.init_containers,self.containers,self.ephemeral_run_as_users,self.security,self.fs_group,self.supplemental_groups,self.restart_policy,self.service_account_name,self.hostname,self.subdomain,self.host_aliases,self.set_hostname_as_fqdn,self.automount_service_account_token,self.enable_service_links,self.sysctls,self.share_process_namespace,self.dns_policy,self.host_network,self.host_pid,self.host_ipc,self.ephemeral_env,self.ephemeral_env_from,self.termination_grace_period_seconds,self.unreproduced_fields,) == (other.volumes,other.init_containers,other.containers,other.ephemeral_run_as_users,other.security,other.fs_group,other.supplemental_groups,other.restart_policy,other.service_account_name,other.hostname,other.subdomain,other.host_aliases,other.set_hostname_as_fqdn,other.automount_service_account_token,other.enable_service_links,other.sysctls,other.share_process_namespace,other.dns_policy,other.host_network,other.host_pid,other.host_ipc,other.ephemeral_env,other.ephemeral_env_from,other.termination_grace_period_seconds,other.unreproduced_fields,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
 
 
-def _make_29(_d_restart_policy, _d_service_account_name, _d_hostname, _d_subdomain, _d_host_aliases, _d_set_hostname_as_fqdn, _d_automount_service_account_token, _d_enable_service_links, _d_sysctls, _d_share_process_namespace, _d_dns_policy, _d_host_network, _d_host_pid, _d_host_ipc, _d_ephemeral_env, _d_ephemeral_env_from, _d_termination_grace_period_seconds, _d_unreproduced_fields):
+def _make_kube__podspec__PodSpec(_d_restart_policy, _d_service_account_name, _d_hostname, _d_subdomain, _d_host_aliases, _d_set_hostname_as_fqdn, _d_automount_service_account_token, _d_enable_service_links, _d_sysctls, _d_share_process_namespace, _d_dns_policy, _d_host_network, _d_host_pid, _d_host_ipc, _d_ephemeral_env, _d_ephemeral_env_from, _d_termination_grace_period_seconds, _d_unreproduced_fields):
     def __init__(self, volumes, init_containers, containers, ephemeral_run_as_users, security, fs_group, supplemental_groups, restart_policy=_d_restart_policy, service_account_name=_d_service_account_name, hostname=_d_hostname, subdomain=_d_subdomain, host_aliases=_d_host_aliases, set_hostname_as_fqdn=_d_set_hostname_as_fqdn, automount_service_account_token=_d_automount_service_account_token, enable_service_links=_d_enable_service_links, sysctls=_d_sysctls, share_process_namespace=_d_share_process_namespace, dns_policy=_d_dns_policy, host_network=_d_host_network, host_pid=_d_host_pid, host_ipc=_d_host_ipc, ephemeral_env=_d_ephemeral_env, ephemeral_env_from=_d_ephemeral_env_from, termination_grace_period_seconds=_d_termination_grace_period_seconds, unreproduced_fields=_d_unreproduced_fields):
         self.volumes = volumes
         self.init_containers = init_containers
@@ -507,10 +520,10 @@ def _make_29(_d_restart_policy, _d_service_account_name, _d_hostname, _d_subdoma
     return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}
 
 
-_SOURCE_30 = "def __make__(_d_initial_delay_seconds, _d_timeout_seconds, _d_period_seconds, _d_success_threshold, _d_failure_threshold, _d_termination_grace_period_seconds, _d_field):\n    def __init__(self, handler, initial_delay_seconds=_d_initial_delay_seconds, timeout_seconds=_d_timeout_seconds, period_seconds=_d_period_seconds, success_threshold=_d_success_threshold, failure_threshold=_d_failure_threshold, termination_grace_period_seconds=_d_termination_grace_period_seconds, field=_d_field):\n        self.handler = handler\n        self.initial_delay_seconds = initial_delay_seconds\n        self.timeout_seconds = timeout_seconds\n        self.period_seconds = period_seconds\n        self.success_threshold = success_threshold\n        self.failure_threshold = failure_threshold\n        self.termination_grace_period_seconds = termination_grace_period_seconds\n        self.field = field\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__Probe = "def __make__(_d_initial_delay_seconds, _d_timeout_seconds, _d_period_seconds, _d_success_threshold, _d_failure_threshold, _d_termination_grace_period_seconds, _d_field):\n    def __init__(self, handler, initial_delay_seconds=_d_initial_delay_seconds, timeout_seconds=_d_timeout_seconds, period_seconds=_d_period_seconds, success_threshold=_d_success_threshold, failure_threshold=_d_failure_threshold, termination_grace_period_seconds=_d_termination_grace_period_seconds, field=_d_field):\n        self.handler = handler\n        self.initial_delay_seconds = initial_delay_seconds\n        self.timeout_seconds = timeout_seconds\n        self.period_seconds = period_seconds\n        self.success_threshold = success_threshold\n        self.failure_threshold = failure_threshold\n        self.termination_grace_period_seconds = termination_grace_period_seconds\n        self.field = field\n    return {'__init__': __init__}\n"
 
 
-def _make_30(_d_initial_delay_seconds, _d_timeout_seconds, _d_period_seconds, _d_success_threshold, _d_failure_threshold, _d_termination_grace_period_seconds, _d_field):
+def _make_kube__podspec__Probe(_d_initial_delay_seconds, _d_timeout_seconds, _d_period_seconds, _d_success_threshold, _d_failure_threshold, _d_termination_grace_period_seconds, _d_field):
     def __init__(self, handler, initial_delay_seconds=_d_initial_delay_seconds, timeout_seconds=_d_timeout_seconds, period_seconds=_d_period_seconds, success_threshold=_d_success_threshold, failure_threshold=_d_failure_threshold, termination_grace_period_seconds=_d_termination_grace_period_seconds, field=_d_field):
         self.handler = handler
         self.initial_delay_seconds = initial_delay_seconds
@@ -523,10 +536,10 @@ def _make_30(_d_initial_delay_seconds, _d_timeout_seconds, _d_period_seconds, _d
     return {'__init__': __init__}
 
 
-_SOURCE_31 = "def __make__():\n    def __init__(self, sources, default_mode, field):\n        self.sources = sources\n        self.default_mode = default_mode\n        self.field = field\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__ProjectedSource = "def __make__():\n    def __init__(self, sources, default_mode, field):\n        self.sources = sources\n        self.default_mode = default_mode\n        self.field = field\n    return {'__init__': __init__}\n"
 
 
-def _make_31():
+def _make_kube__podspec__ProjectedSource():
     def __init__(self, sources, default_mode, field):
         self.sources = sources
         self.default_mode = default_mode
@@ -534,10 +547,10 @@ def _make_31():
     return {'__init__': __init__}
 
 
-_SOURCE_32 = "def __make__():\n    def __init__(self, resource, container_name, divisor):\n        self.resource = resource\n        self.container_name = container_name\n        self.divisor = divisor\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__ResourceSelector = "def __make__():\n    def __init__(self, resource, container_name, divisor):\n        self.resource = resource\n        self.container_name = container_name\n        self.divisor = divisor\n    return {'__init__': __init__}\n"
 
 
-def _make_32():
+def _make_kube__podspec__ResourceSelector():
     def __init__(self, resource, container_name, divisor):
         self.resource = resource
         self.container_name = container_name
@@ -545,30 +558,43 @@ def _make_32():
     return {'__init__': __init__}
 
 
-_SOURCE_33 = "def __make__(_f_requests, _f_limits):\n    def __init__(self, requests=FACTORY, limits=FACTORY):\n        self.requests = _f_requests() if requests is FACTORY else requests\n        self.limits = _f_limits() if limits is FACTORY else limits\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__Resources = "def __make__(_f_requests, _f_limits):\n    def __init__(self, requests=FACTORY, limits=FACTORY):\n        self.requests = _f_requests() if requests is FACTORY else requests\n        self.limits = _f_limits() if limits is FACTORY else limits\n    return {'__init__': __init__}\n"
 
 
-def _make_33(_f_requests, _f_limits):
+def _make_kube__podspec__Resources(_f_requests, _f_limits):
     def __init__(self, requests=FACTORY, limits=FACTORY):
         self.requests = _f_requests() if requests is FACTORY else requests
         self.limits = _f_limits() if limits is FACTORY else limits
     return {'__init__': __init__}
 
 
-_SOURCE_34 = "def __make__(_d_localhost_profile):\n    def __init__(self, type, localhost_profile=_d_localhost_profile):\n        self.type = type\n        self.localhost_profile = localhost_profile\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__SeccompProfile = "def __make__(_d_localhost_profile):\n    def __init__(self, type, localhost_profile=_d_localhost_profile):\n        self.type = type\n        self.localhost_profile = localhost_profile\n    return {'__init__': __init__}\n"
 
 
-def _make_34(_d_localhost_profile):
+def _make_kube__podspec__SeccompProfile(_d_localhost_profile):
     def __init__(self, type, localhost_profile=_d_localhost_profile):
         self.type = type
         self.localhost_profile = localhost_profile
     return {'__init__': __init__}
 
 
-_SOURCE_35 = "def __make__(_d_run_as_user, _d_run_as_group, _d_read_only_root_filesystem, _d_run_as_non_root, _d_privileged, _d_allow_privilege_escalation, _d_capabilities_add, _d_capabilities_drop, _d_proc_mount, _d_seccomp_profile):\n    def __init__(self, run_as_user=_d_run_as_user, run_as_group=_d_run_as_group, read_only_root_filesystem=_d_read_only_root_filesystem, run_as_non_root=_d_run_as_non_root, privileged=_d_privileged, allow_privilege_escalation=_d_allow_privilege_escalation, capabilities_add=_d_capabilities_add, capabilities_drop=_d_capabilities_drop, proc_mount=_d_proc_mount, seccomp_profile=_d_seccomp_profile):\n        self.run_as_user = run_as_user\n        self.run_as_group = run_as_group\n        self.read_only_root_filesystem = read_only_root_filesystem\n        self.run_as_non_root = run_as_non_root\n        self.privileged = privileged\n        self.allow_privilege_escalation = allow_privilege_escalation\n        self.capabilities_add = capabilities_add\n        self.capabilities_drop = capabilities_drop\n        self.proc_mount = proc_mount\n        self.seccomp_profile = seccomp_profile\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__SecretSource = "def __make__():\n    def __init__(self, name, items, optional, default_mode, field):\n        self.name = name\n        self.items = items\n        self.optional = optional\n        self.default_mode = default_mode\n        self.field = field\n    return {'__init__': __init__}\n"
 
 
-def _make_35(_d_run_as_user, _d_run_as_group, _d_read_only_root_filesystem, _d_run_as_non_root, _d_privileged, _d_allow_privilege_escalation, _d_capabilities_add, _d_capabilities_drop, _d_proc_mount, _d_seccomp_profile):
+def _make_kube__podspec__SecretSource():
+    def __init__(self, name, items, optional, default_mode, field):
+        self.name = name
+        self.items = items
+        self.optional = optional
+        self.default_mode = default_mode
+        self.field = field
+    return {'__init__': __init__}
+
+
+_SOURCE_kube__podspec__SecurityContext = "def __make__(_d_run_as_user, _d_run_as_group, _d_read_only_root_filesystem, _d_run_as_non_root, _d_privileged, _d_allow_privilege_escalation, _d_capabilities_add, _d_capabilities_drop, _d_proc_mount, _d_seccomp_profile):\n    def __init__(self, run_as_user=_d_run_as_user, run_as_group=_d_run_as_group, read_only_root_filesystem=_d_read_only_root_filesystem, run_as_non_root=_d_run_as_non_root, privileged=_d_privileged, allow_privilege_escalation=_d_allow_privilege_escalation, capabilities_add=_d_capabilities_add, capabilities_drop=_d_capabilities_drop, proc_mount=_d_proc_mount, seccomp_profile=_d_seccomp_profile):\n        self.run_as_user = run_as_user\n        self.run_as_group = run_as_group\n        self.read_only_root_filesystem = read_only_root_filesystem\n        self.run_as_non_root = run_as_non_root\n        self.privileged = privileged\n        self.allow_privilege_escalation = allow_privilege_escalation\n        self.capabilities_add = capabilities_add\n        self.capabilities_drop = capabilities_drop\n        self.proc_mount = proc_mount\n        self.seccomp_profile = seccomp_profile\n    return {'__init__': __init__}\n"
+
+
+def _make_kube__podspec__SecurityContext(_d_run_as_user, _d_run_as_group, _d_read_only_root_filesystem, _d_run_as_non_root, _d_privileged, _d_allow_privilege_escalation, _d_capabilities_add, _d_capabilities_drop, _d_proc_mount, _d_seccomp_profile):
     def __init__(self, run_as_user=_d_run_as_user, run_as_group=_d_run_as_group, read_only_root_filesystem=_d_read_only_root_filesystem, run_as_non_root=_d_run_as_non_root, privileged=_d_privileged, allow_privilege_escalation=_d_allow_privilege_escalation, capabilities_add=_d_capabilities_add, capabilities_drop=_d_capabilities_drop, proc_mount=_d_proc_mount, seccomp_profile=_d_seccomp_profile):
         self.run_as_user = run_as_user
         self.run_as_group = run_as_group
@@ -583,39 +609,39 @@ def _make_35(_d_run_as_user, _d_run_as_group, _d_read_only_root_filesystem, _d_r
     return {'__init__': __init__}
 
 
-_SOURCE_36 = "def __make__():\n    def __init__(self, seconds):\n        self.seconds = seconds\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__SleepAction = "def __make__():\n    def __init__(self, seconds):\n        self.seconds = seconds\n    return {'__init__': __init__}\n"
 
 
-def _make_36():
+def _make_kube__podspec__SleepAction():
     def __init__(self, seconds):
         self.seconds = seconds
     return {'__init__': __init__}
 
 
-_SOURCE_37 = "def __make__():\n    def __init__(self, name, value):\n        self.name = name\n        self.value = value\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__Sysctl = "def __make__():\n    def __init__(self, name, value):\n        self.name = name\n        self.value = value\n    return {'__init__': __init__}\n"
 
 
-def _make_37():
+def _make_kube__podspec__Sysctl():
     def __init__(self, name, value):
         self.name = name
         self.value = value
     return {'__init__': __init__}
 
 
-_SOURCE_38 = "def __make__(_d_host):\n    def __init__(self, port, host=_d_host):\n        self.port = port\n        self.host = host\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__TCPSocketAction = "def __make__(_d_host):\n    def __init__(self, port, host=_d_host):\n        self.port = port\n        self.host = host\n    return {'__init__': __init__}\n"
 
 
-def _make_38(_d_host):
+def _make_kube__podspec__TCPSocketAction(_d_host):
     def __init__(self, port, host=_d_host):
         self.port = port
         self.host = host
     return {'__init__': __init__}
 
 
-_SOURCE_39 = "def __make__():\n    def __init__(self, path, expiration_seconds, audience, field):\n        self.path = path\n        self.expiration_seconds = expiration_seconds\n        self.audience = audience\n        self.field = field\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__TokenSource = "def __make__():\n    def __init__(self, path, expiration_seconds, audience, field):\n        self.path = path\n        self.expiration_seconds = expiration_seconds\n        self.audience = audience\n        self.field = field\n    return {'__init__': __init__}\n"
 
 
-def _make_39():
+def _make_kube__podspec__TokenSource():
     def __init__(self, path, expiration_seconds, audience, field):
         self.path = path
         self.expiration_seconds = expiration_seconds
@@ -624,10 +650,10 @@ def _make_39():
     return {'__init__': __init__}
 
 
-_SOURCE_40 = "def __make__(_d_container):\n    def __init__(self, field, why, container=_d_container):\n        self.field = field\n        self.why = why\n        self.container = container\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__UnreproducedField = "def __make__(_d_container):\n    def __init__(self, field, why, container=_d_container):\n        self.field = field\n        self.why = why\n        self.container = container\n    return {'__init__': __init__}\n"
 
 
-def _make_40(_d_container):
+def _make_kube__podspec__UnreproducedField(_d_container):
     def __init__(self, field, why, container=_d_container):
         self.field = field
         self.why = why
@@ -635,10 +661,10 @@ def _make_40(_d_container):
     return {'__init__': __init__}
 
 
-_SOURCE_41 = "def __make__():\n    def __init__(self, name, source, field):\n        self.name = name\n        self.source = source\n        self.field = field\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__Volume = "def __make__():\n    def __init__(self, name, source, field):\n        self.name = name\n        self.source = source\n        self.field = field\n    return {'__init__': __init__}\n"
 
 
-def _make_41():
+def _make_kube__podspec__Volume():
     def __init__(self, name, source, field):
         self.name = name
         self.source = source
@@ -646,10 +672,10 @@ def _make_41():
     return {'__init__': __init__}
 
 
-_SOURCE_42 = "def __make__(_d_sub_path_expr):\n    def __init__(self, name, mount_path, read_only, sub_path, field, sub_path_expr=_d_sub_path_expr):\n        self.name = name\n        self.mount_path = mount_path\n        self.read_only = read_only\n        self.sub_path = sub_path\n        self.field = field\n        self.sub_path_expr = sub_path_expr\n    return {'__init__': __init__}\n"
+_SOURCE_kube__podspec__VolumeMount = "def __make__(_d_sub_path_expr):\n    def __init__(self, name, mount_path, read_only, sub_path, field, sub_path_expr=_d_sub_path_expr):\n        self.name = name\n        self.mount_path = mount_path\n        self.read_only = read_only\n        self.sub_path = sub_path\n        self.field = field\n        self.sub_path_expr = sub_path_expr\n    return {'__init__': __init__}\n"
 
 
-def _make_42(_d_sub_path_expr):
+def _make_kube__podspec__VolumeMount(_d_sub_path_expr):
     def __init__(self, name, mount_path, read_only, sub_path, field, sub_path_expr=_d_sub_path_expr):
         self.name = name
         self.mount_path = mount_path
@@ -660,10 +686,10 @@ def _make_42(_d_sub_path_expr):
     return {'__init__': __init__}
 
 
-_SOURCE_43 = "def __make__(_f_ports):\n    def __init__(self, name, namespace, file, type, cluster_ip, selector, ports=FACTORY):\n        self.name = name\n        self.namespace = namespace\n        self.file = file\n        self.type = type\n        self.cluster_ip = cluster_ip\n        self.selector = selector\n        self.ports = _f_ports() if ports is FACTORY else ports\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, namespace={self.namespace!r}, file={self.file!r}, type={self.type!r}, cluster_ip={self.cluster_ip!r}, selector={self.selector!r}, ports={self.ports!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.namespace,self.file,self.type,self.cluster_ip,self.selector,self.ports,) == (other.name,other.namespace,other.file,other.type,other.cluster_ip,other.selector,other.ports,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
+_SOURCE_kube__servicespec__Service = "def __make__(_f_ports):\n    def __init__(self, name, namespace, file, type, cluster_ip, selector, ports=FACTORY):\n        self.name = name\n        self.namespace = namespace\n        self.file = file\n        self.type = type\n        self.cluster_ip = cluster_ip\n        self.selector = selector\n        self.ports = _f_ports() if ports is FACTORY else ports\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, namespace={self.namespace!r}, file={self.file!r}, type={self.type!r}, cluster_ip={self.cluster_ip!r}, selector={self.selector!r}, ports={self.ports!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.namespace,self.file,self.type,self.cluster_ip,self.selector,self.ports,) == (other.name,other.namespace,other.file,other.type,other.cluster_ip,other.selector,other.ports,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
 
 
-def _make_43(_f_ports):
+def _make_kube__servicespec__Service(_f_ports):
     def __init__(self, name, namespace, file, type, cluster_ip, selector, ports=FACTORY):
         self.name = name
         self.namespace = namespace
@@ -689,10 +715,10 @@ def _make_43(_f_ports):
     return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}
 
 
-_SOURCE_44 = "def __make__():\n    def __init__(self, name, port, target_port, protocol, node_port, field):\n        self.name = name\n        self.port = port\n        self.target_port = target_port\n        self.protocol = protocol\n        self.node_port = node_port\n        self.field = field\n    return {'__init__': __init__}\n"
+_SOURCE_kube__servicespec__ServicePort = "def __make__():\n    def __init__(self, name, port, target_port, protocol, node_port, field):\n        self.name = name\n        self.port = port\n        self.target_port = target_port\n        self.protocol = protocol\n        self.node_port = node_port\n        self.field = field\n    return {'__init__': __init__}\n"
 
 
-def _make_44():
+def _make_kube__servicespec__ServicePort():
     def __init__(self, name, port, target_port, protocol, node_port, field):
         self.name = name
         self.port = port
@@ -703,20 +729,20 @@ def _make_44():
     return {'__init__': __init__}
 
 
-_SOURCE_45 = "def __make__():\n    def __init__(self, name, text):\n        self.name = name\n        self.text = text\n    return {'__init__': __init__}\n"
+_SOURCE_kube__sources__Rendered = "def __make__():\n    def __init__(self, name, text):\n        self.name = name\n        self.text = text\n    return {'__init__': __init__}\n"
 
 
-def _make_45():
+def _make_kube__sources__Rendered():
     def __init__(self, name, text):
         self.name = name
         self.text = text
     return {'__init__': __init__}
 
 
-_SOURCE_46 = "def __make__():\n    def __init__(self, doc, path, line, first_line):\n        self.doc = doc\n        self.path = path\n        self.line = line\n        self.first_line = first_line\n    return {'__init__': __init__}\n"
+_SOURCE_kube__yamlload__DuplicateKey = "def __make__():\n    def __init__(self, doc, path, line, first_line):\n        self.doc = doc\n        self.path = path\n        self.line = line\n        self.first_line = first_line\n    return {'__init__': __init__}\n"
 
 
-def _make_46():
+def _make_kube__yamlload__DuplicateKey():
     def __init__(self, doc, path, line, first_line):
         self.doc = doc
         self.path = path
@@ -725,10 +751,10 @@ def _make_46():
     return {'__init__': __init__}
 
 
-_SOURCE_47 = "def __make__():\n    def __init__(self, name, init, mounts, entries):\n        self.name = name\n        self.init = init\n        self.mounts = mounts\n        self.entries = entries\n        self.__post_init__()\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, init={self.init!r}, mounts={self.mounts!r}, entries={self.entries!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.init,self.mounts,self.entries,) == (other.name,other.init,other.mounts,other.entries,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
+_SOURCE_layout__ContainerLayout = "def __make__():\n    def __init__(self, name, init, mounts, entries):\n        self.name = name\n        self.init = init\n        self.mounts = mounts\n        self.entries = entries\n        self.__post_init__()\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, init={self.init!r}, mounts={self.mounts!r}, entries={self.entries!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.init,self.mounts,self.entries,) == (other.name,other.init,other.mounts,other.entries,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
 
 
-def _make_47():
+def _make_layout__ContainerLayout():
     def __init__(self, name, init, mounts, entries):
         self.name = name
         self.init = init
@@ -752,10 +778,10 @@ def _make_47():
     return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}
 
 
-_SOURCE_48 = "def __make__(_d_sub_path, _d_source, _d_type):\n    def __init__(self, path, volume, read_only, sub_path=_d_sub_path, source=_d_source, type=_d_type):\n        self.path = path\n        self.volume = volume\n        self.read_only = read_only\n        self.sub_path = sub_path\n        self.source = source\n        self.type = type\n    return {'__init__': __init__}\n"
+_SOURCE_layout__Mount = "def __make__(_d_sub_path, _d_source, _d_type):\n    def __init__(self, path, volume, read_only, sub_path=_d_sub_path, source=_d_source, type=_d_type):\n        self.path = path\n        self.volume = volume\n        self.read_only = read_only\n        self.sub_path = sub_path\n        self.source = source\n        self.type = type\n    return {'__init__': __init__}\n"
 
 
-def _make_48(_d_sub_path, _d_source, _d_type):
+def _make_layout__Mount(_d_sub_path, _d_source, _d_type):
     def __init__(self, path, volume, read_only, sub_path=_d_sub_path, source=_d_source, type=_d_type):
         self.path = path
         self.volume = volume
@@ -766,10 +792,10 @@ def _make_48(_d_sub_path, _d_source, _d_type):
     return {'__init__': __init__}
 
 
-_SOURCE_49 = "def __make__(_d_type):\n    def __init__(self, name, source, entries, type=_d_type):\n        self.name = name\n        self.source = source\n        self.entries = entries\n        self.type = type\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, source={self.source!r}, entries={self.entries!r}, type={self.type!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.source,self.entries,self.type,) == (other.name,other.source,other.entries,other.type,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
+_SOURCE_layout__VolumeLayout = "def __make__(_d_type):\n    def __init__(self, name, source, entries, type=_d_type):\n        self.name = name\n        self.source = source\n        self.entries = entries\n        self.type = type\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, source={self.source!r}, entries={self.entries!r}, type={self.type!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.source,self.entries,self.type,) == (other.name,other.source,other.entries,other.type,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
 
 
-def _make_49(_d_type):
+def _make_layout__VolumeLayout(_d_type):
     def __init__(self, name, source, entries, type=_d_type):
         self.name = name
         self.source = source
@@ -792,10 +818,10 @@ def _make_49(_d_type):
     return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}
 
 
-_SOURCE_50 = "def __make__(_f_contents, _f_volumes, _d_run, _f_notes):\n    def __init__(self, kind, name, namespace, containers, contents=FACTORY, volumes=FACTORY, run=_d_run, notes=FACTORY):\n        self.kind = kind\n        self.name = name\n        self.namespace = namespace\n        self.containers = containers\n        self.contents = _f_contents() if contents is FACTORY else contents\n        self.volumes = _f_volumes() if volumes is FACTORY else volumes\n        self.run = run\n        self.notes = _f_notes() if notes is FACTORY else notes\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(kind={self.kind!r}, name={self.name!r}, namespace={self.namespace!r}, containers={self.containers!r}, run={self.run!r}, notes={self.notes!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.kind,self.name,self.namespace,self.containers,) == (other.kind,other.name,other.namespace,other.containers,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
+_SOURCE_layout__WorkloadLayout = "def __make__(_f_contents, _f_volumes, _d_run, _f_notes):\n    def __init__(self, kind, name, namespace, containers, contents=FACTORY, volumes=FACTORY, run=_d_run, notes=FACTORY):\n        self.kind = kind\n        self.name = name\n        self.namespace = namespace\n        self.containers = containers\n        self.contents = _f_contents() if contents is FACTORY else contents\n        self.volumes = _f_volumes() if volumes is FACTORY else volumes\n        self.run = run\n        self.notes = _f_notes() if notes is FACTORY else notes\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(kind={self.kind!r}, name={self.name!r}, namespace={self.namespace!r}, containers={self.containers!r}, run={self.run!r}, notes={self.notes!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.kind,self.name,self.namespace,self.containers,) == (other.kind,other.name,other.namespace,other.containers,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
 
 
-def _make_50(_f_contents, _f_volumes, _d_run, _f_notes):
+def _make_layout__WorkloadLayout(_f_contents, _f_volumes, _d_run, _f_notes):
     def __init__(self, kind, name, namespace, containers, contents=FACTORY, volumes=FACTORY, run=_d_run, notes=FACTORY):
         self.kind = kind
         self.name = name
@@ -823,57 +849,57 @@ def _make_50(_f_contents, _f_volumes, _d_run, _f_notes):
 
 
 METHODS = {
-    'parity.errors.Problem': (_SOURCE_0, _make_0),
-    'parity.kube.containervalidation._PodContext': (_SOURCE_1, _make_1),
-    'parity.kube.fieldref.FieldValue': (_SOURCE_2, _make_2),
-    'parity.kube.kubelet.PayloadFile': (_SOURCE_3, _make_3),
-    'parity.kube.kubelet.RootCAConfigMap': (_SOURCE_4, _make_4),
-    'parity.kube.manifests.ConfigMap': (_SOURCE_5, _make_5),
-    'parity.kube.manifests.Inputs': (_SOURCE_6, _make_6),
-    'parity.kube.manifests.Secret': (_SOURCE_7, _make_7),
-    'parity.kube.manifests.ServiceAccount': (_SOURCE_8, _make_8),
-    'parity.kube.manifests.Workload': (_SOURCE_9, _make_9),
-    'parity.kube.podspec.ClaimSource': (_SOURCE_10, _make_10),
-    'parity.kube.podspec.ConfigMapSource': (_SOURCE_4, _make_4),
-    'parity.kube.podspec.Container': (_SOURCE_11, _make_11),
-    'parity.kube.podspec.ContainerPort': (_SOURCE_12, _make_12),
-    'parity.kube.podspec.DownwardFile': (_SOURCE_13, _make_13),
-    'parity.kube.podspec.DownwardSource': (_SOURCE_14, _make_14),
-    'parity.kube.podspec.EmptyDirSource': (_SOURCE_15, _make_15),
-    'parity.kube.podspec.EnvFromSource': (_SOURCE_16, _make_16),
-    'parity.kube.podspec.EnvVar': (_SOURCE_17, _make_17),
-    'parity.kube.podspec.EphemeralSource': (_SOURCE_18, _make_18),
-    'parity.kube.podspec.ExecAction': (_SOURCE_19, _make_19),
-    'parity.kube.podspec.FieldSelector': (_SOURCE_20, _make_20),
-    'parity.kube.podspec.GRPCAction': (_SOURCE_21, _make_21),
-    'parity.kube.podspec.HTTPGetAction': (_SOURCE_22, _make_22),
-    'parity.kube.podspec.HostAlias': (_SOURCE_23, _make_23),
-    'parity.kube.podspec.HostPathSource': (_SOURCE_24, _make_24),
-    'parity.kube.podspec.KeySelector': (_SOURCE_25, _make_25),
-    'parity.kube.podspec.KeyToPath': (_SOURCE_26, _make_26),
-    'parity.kube.podspec.Lifecycle': (_SOURCE_27, _make_27),
-    'parity.kube.podspec.OtherSource': (_SOURCE_28, _make_28),
-    'parity.kube.podspec.PodSpec': (_SOURCE_29, _make_29),
-    'parity.kube.podspec.Probe': (_SOURCE_30, _make_30),
-    'parity.kube.podspec.ProjectedSource': (_SOURCE_31, _make_31),
-    'parity.kube.podspec.ResourceSelector': (_SOURCE_32, _make_32),
-    'parity.kube.podspec.Resources': (_SOURCE_33, _make_33),
-    'parity.kube.podspec.SeccompProfile': (_SOURCE_34, _make_34),
-    'parity.kube.podspec.SecretSource': (_SOURCE_4, _make_4),
-    'parity.kube.podspec.SecurityContext': (_SOURCE_35, _make_35),
-    'parity.kube.podspec.SleepAction': (_SOURCE_36, _make_36),
-    'parity.kube.podspec.Sysctl': (_SOURCE_37, _make_37),
-    'parity.kube.podspec.TCPSocketAction': (_SOURCE_38, _make_38),
-    'parity.kube.podspec.TokenSource': (_SOURCE_39, _make_39),
-    'parity.kube.podspec.UnreproducedField': (_SOURCE_40, _make_40),
-    'parity.kube.podspec.Volume': (_SOURCE_41, _make_41),
-    'parity.kube.podspec.VolumeMount': (_SOURCE_42, _make_42),
-    'parity.kube.servicespec.Service': (_SOURCE_43, _make_43),
-    'parity.kube.servicespec.ServicePort': (_SOURCE_44, _make_44),
-    'parity.kube.sources.Rendered': (_SOURCE_45, _make_45),
-    'parity.kube.yamlload.DuplicateKey': (_SOURCE_46, _make_46),
-    'parity.layout.ContainerLayout': (_SOURCE_47, _make_47),
-    'parity.layout.Mount': (_SOURCE_48, _make_48),
-    'parity.layout.VolumeLayout': (_SOURCE_49, _make_49),
-    'parity.layout.WorkloadLayout': (_SOURCE_50, _make_50),
+    'parity.errors.Problem': (_SOURCE_errors__Problem, _make_errors__Problem),
+    'parity.kube.containervalidation._PodContext': (_SOURCE_kube__containervalidation___PodContext, _make_kube__containervalidation___PodContext),
+    'parity.kube.fieldref.FieldValue': (_SOURCE_kube__fieldref__FieldValue, _make_kube__fieldref__FieldValue),
+    'parity.kube.kubelet.PayloadFile': (_SOURCE_kube__kubelet__PayloadFile, _make_kube__kubelet__PayloadFile),
+    'parity.kube.kubelet.RootCAConfigMap': (_SOURCE_kube__kubelet__RootCAConfigMap, _make_kube__kubelet__RootCAConfigMap),
+    'parity.kube.manifests.ConfigMap': (_SOURCE_kube__manifests__ConfigMap, _make_kube__manifests__ConfigMap),
+    'parity.kube.manifests.Inputs': (_SOURCE_kube__manifests__Inputs, _make_kube__manifests__Inputs),
+    'parity.kube.manifests.Secret': (_SOURCE_kube__manifests__Secret, _make_kube__manifests__Secret),
+    'parity.kube.manifests.ServiceAccount': (_SOURCE_kube__manifests__ServiceAccount, _make_kube__manifests__ServiceAccount),
+    'parity.kube.manifests.Workload': (_SOURCE_kube__manifests__Workload, _make_kube__manifests__Workload),
+    'parity.kube.podspec.ClaimSource': (_SOURCE_kube__podspec__ClaimSource, _make_kube__podspec__ClaimSource),
+    'parity.kube.podspec.ConfigMapSource': (_SOURCE_kube__podspec__ConfigMapSource, _make_kube__podspec__ConfigMapSource),
+    'parity.kube.podspec.Container': (_SOURCE_kube__podspec__Container, _make_kube__podspec__Container),
+    'parity.kube.podspec.ContainerPort': (_SOURCE_kube__podspec__ContainerPort, _make_kube__podspec__ContainerPort),
+    'parity.kube.podspec.DownwardFile': (_SOURCE_kube__podspec__DownwardFile, _make_kube__podspec__DownwardFile),
+    'parity.kube.podspec.DownwardSource': (_SOURCE_kube__podspec__DownwardSource, _make_kube__podspec__DownwardSource),
+    'parity.kube.podspec.EmptyDirSource': (_SOURCE_kube__podspec__EmptyDirSource, _make_kube__podspec__EmptyDirSource),
+    'parity.kube.podspec.EnvFromSource': (_SOURCE_kube__podspec__EnvFromSource, _make_kube__podspec__EnvFromSource),
+    'parity.kube.podspec.EnvVar': (_SOURCE_kube__podspec__EnvVar, _make_kube__podspec__EnvVar),
+    'parity.kube.podspec.EphemeralSource': (_SOURCE_kube__podspec__EphemeralSource, _make_kube__podspec__EphemeralSource),
+    'parity.kube.podspec.ExecAction': (_SOURCE_kube__podspec__ExecAction, _make_kube__podspec__ExecAction),
+    'parity.kube.podspec.FieldSelector': (_SOURCE_kube__podspec__FieldSelector, _make_kube__podspec__FieldSelector),
+    'parity.kube.podspec.GRPCAction': (_SOURCE_kube__podspec__GRPCAction, _make_kube__podspec__GRPCAction),
+    'parity.kube.podspec.HTTPGetAction': (_SOURCE_kube__podspec__HTTPGetAction, _make_kube__podspec__HTTPGetAction),
+    'parity.kube.podspec.HostAlias': (_SOURCE_kube__podspec__HostAlias, _make_kube__podspec__HostAlias),
+    'parity.kube.podspec.HostPathSource': (_SOURCE_kube__podspec__HostPathSource, _make_kube__podspec__HostPathSource),
+    'parity.kube.podspec.KeySelector': (_SOURCE_kube__podspec__KeySelector, _make_kube__podspec__KeySelector),
+    'parity.kube.podspec.KeyToPath': (_SOURCE_kube__podspec__KeyToPath, _make_kube__podspec__KeyToPath),
+    'parity.kube.podspec.Lifecycle': (_SOURCE_kube__podspec__Lifecycle, _make_kube__podspec__Lifecycle),
+    'parity.kube.podspec.OtherSource': (_SOURCE_kube__podspec__OtherSource, _make_kube__podspec__OtherSource),
+    'parity.kube.podspec.PodSpec': (_SOURCE_kube__podspec__PodSpec, _make_kube__podspec__PodSpec),
+    'parity.kube.podspec.Probe': (_SOURCE_kube__podspec__Probe, _make_kube__podspec__Probe),
+    'parity.kube.podspec.ProjectedSource': (_SOURCE_kube__podspec__ProjectedSource, _make_kube__podspec__ProjectedSource),
+    'parity.kube.podspec.ResourceSelector': (_SOURCE_kube__podspec__ResourceSelector, _make_kube__podspec__ResourceSelector),
+    'parity.kube.podspec.Resources': (_SOURCE_kube__podspec__Resources, _make_kube__podspec__Resources),
+    'parity.kube.podspec.SeccompProfile': (_SOURCE_kube__podspec__SeccompProfile, _make_kube__podspec__SeccompProfile),
+    'parity.kube.podspec.SecretSource': (_SOURCE_kube__podspec__SecretSource, _make_kube__podspec__SecretSource),
+    'parity.kube.podspec.SecurityContext': (_SOURCE_kube__podspec__SecurityContext, _make_kube__podspec__SecurityContext),
+    'parity.kube.podspec.SleepAction': (_SOURCE_kube__podspec__SleepAction, _make_kube__podspec__SleepAction),
+    'parity.kube.podspec.Sysctl': (_SOURCE_kube__podspec__Sysctl, _make_kube__podspec__Sysctl),
+    'parity.kube.podspec.TCPSocketAction': (_SOURCE_kube__podspec__TCPSocketAction, _make_kube__podspec__TCPSocketAction),
+    'parity.kube.podspec.TokenSource': (_SOURCE_kube__podspec__TokenSource, _make_kube__podspec__TokenSource),
+    'parity.kube.podspec.UnreproducedField': (_SOURCE_kube__podspec__UnreproducedField, _make_kube__podspec__UnreproducedField),
+    'parity.kube.podspec.Volume': (_SOURCE_kube__podspec__Volume, _make_kube__podspec__Volume),
+    'parity.kube.podspec.VolumeMount': (_SOURCE_kube__podspec__VolumeMount, _make_kube__podspec__VolumeMount),
+    'parity.kube.servicespec.Service': (_SOURCE_kube__servicespec__Service, _make_kube__servicespec__Service),
+    'parity.kube.servicespec.ServicePort': (_SOURCE_kube__servicespec__ServicePort, _make_kube__servicespec__ServicePort),
+    'parity.kube.sources.Rendered': (_SOURCE_kube__sources__Rendered, _make_kube__sources__Rendered),
+    'parity.kube.yamlload.DuplicateKey': (_SOURCE_kube__yamlload__DuplicateKey, _make_kube__yamlload__DuplicateKey),
+    'parity.layout.ContainerLayout': (_SOURCE_layout__ContainerLayout, _make_layout__ContainerLayout),
+    'parity.layout.Mount': (_SOURCE_layout__Mount, _make_layout__Mount),
+    'parity.layout.VolumeLayout': (_SOURCE_layout__VolumeLayout, _make_layout__VolumeLayout),
+    'parity.layout.WorkloadLayout': (_SOURCE_layout__WorkloadLayout, _make_layout__WorkloadLayout),
 }

@@ -7,6 +7,8 @@ from __future__ import annotations
 import dataclasses
 import importlib
 
+import pytest
+
 from parity.values import Value
 
 #: Every module that holds a value class (the layout path's, and those beside it).
@@ -190,3 +192,71 @@ def test_a_class_the_module_does_not_hold_as_it_is_gets_the_dataclass_methods():
         assert (one.key, one.extra, one.items) == ("k", 1, {}) and cls("k", 2, {"a": 1}).items == {"a": 1}
         assert cls.__init__.__code__.co_filename == "<string>" and one == cls("k") and one != cls("k", 2)
         assert repr(one) == f"{cls.__qualname__}(key='k', extra=1, items={{}})"
+
+
+def test_adding_a_class_to_valuemethods_adds_its_own_lines_and_changes_no_other():
+    """The generated entries were numbered by position (``_SOURCE_11``, ``_make_11``): one class added
+    renumbered every later one (72 lines changed for one class), and two helpers adding classes at once
+    always conflicted (review 7, R-L). Each class's entries are named after it now: the module with a
+    class is the module without it plus that class's own block and its ``METHODS`` line, nothing else."""
+    from parity.values import MADE, methods_source
+
+    generator = _generator()
+    classes = generator["made_classes"]()
+    added = next(c for c in classes if c.__qualname__ == "Container" and c.__module__ == "parity.kube.podspec")
+    name = generator["generated_name"](added)
+    assert name == "kube__podspec__Container"
+    source = methods_source(added, MADE[added])
+    block = f"\n\n_SOURCE_{name} = {source!r}\n\n\n" + source.replace("def __make__(", f"def _make_{name}(", 1)
+    entry = f"    'parity.kube.podspec.Container': (_SOURCE_{name}, _make_{name}),\n"
+    with_it = generator["module_text"](classes)
+    without = generator["module_text"]([c for c in classes if c is not added])
+    assert with_it.count(block) == 1 and with_it.count(entry) == 1
+    assert with_it.replace(block, "", 1).replace(entry, "", 1) == without
+
+
+def test_keyword_only_fields_and_init_false_defaults_are_made_as_dataclasses_makes_them_and_initvar_is_refused():
+    """``methods_source`` wrote every field as a positional parameter (a kw_only field after a defaulted
+    one: a SyntaxError), set a ``field(init=False)`` with a default on the instance (dataclasses leaves it
+    to the class attribute), and dropped an ``InitVar`` from ``__init__`` and ``__post_init__`` (review 7,
+    R-G; no class used them). Keyword-only fields and init=False defaults are made as dataclasses makes
+    them (signature, what an instance holds, repr, equality); an InitVar and a field without a default
+    after one with a default are refused, loudly, in dataclasses' words."""
+    import inspect
+
+    from parity.values import record
+
+    def spec():
+        return {"__module__": "tests.test_values", "__qualname__": "Mixed",
+                "__annotations__": {"a": "int", "b": "int", "c": "int", "d": "list", "e": "int"},
+                "b": 2, "c": dataclasses.field(kw_only=True), "d": dataclasses.field(default_factory=list, kw_only=True),
+                "e": dataclasses.field(init=False, default=5)}
+
+    ours, theirs = record(type("Mixed", (), spec())), dataclasses.dataclass(type("Mixed", (), spec()))
+    assert [(p.name, p.kind) for p in inspect.signature(ours.__init__).parameters.values()] == \
+        [(p.name, p.kind) for p in inspect.signature(theirs.__init__).parameters.values()] == [
+            ("self", inspect.Parameter.POSITIONAL_OR_KEYWORD), ("a", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            ("b", inspect.Parameter.POSITIONAL_OR_KEYWORD), ("c", inspect.Parameter.KEYWORD_ONLY),
+            ("d", inspect.Parameter.KEYWORD_ONLY)]
+    one, twin = ours(1, c=3), theirs(1, c=3)
+    assert vars(one) == vars(twin) == {"a": 1, "b": 2, "c": 3, "d": []} and one.e == twin.e == 5
+    assert repr(one) == repr(twin) == "Mixed(a=1, b=2, c=3, d=[], e=5)"
+    assert one == ours(1, 2, c=3, d=[]) and one != ours(1, c=4)
+    with pytest.raises(TypeError) as raised:
+        ours(1, 2, 3)
+    assert str(raised.value) == "Mixed.__init__() takes from 2 to 3 positional arguments but 4 were given"
+
+    initvar = {"__module__": "tests.test_values", "__qualname__": "WithInitVar",
+               "__annotations__": {"a": "int", "scale": "dataclasses.InitVar[int]"}}
+    with pytest.raises(TypeError) as raised:
+        record(type("WithInitVar", (), initvar))
+    assert str(raised.value) == ("tests.test_values.WithInitVar: InitVar field 'scale': not supported by "
+                                 "parity.values (use a plain @dataclass)")
+    bad_order = {"__module__": "tests.test_values", "__qualname__": "BadOrder",
+                 "__annotations__": {"a": "int", "b": "int"}, "a": 1}
+    with pytest.raises(TypeError) as raised:
+        record(type("BadOrder", (), bad_order))
+    assert str(raised.value) == "non-default argument 'b' follows default argument 'a'"
+    with pytest.raises(TypeError) as raised:  # (Python 3.12 names the default argument too)
+        dataclasses.dataclass(type("BadOrder", (), dict(bad_order)))
+    assert str(raised.value).startswith("non-default argument 'b' follows default argument")
