@@ -91,7 +91,9 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
         image = None
     mounts: list[VolumeMount] = []
     paths: set[str] = set()
-    bidirectional: list[str] = []  # (checked once the container's securityContext is read)
+    # (validateMountPropagation reads it per mount, so its Forbidden line comes with the mount's own)
+    sc = raw.get("securityContext")
+    privileged = isinstance(sc, dict) and sc.get("privileged") is True
     for i, m in enumerate(c.list(raw.get("volumeMounts"), f"{prefix}.volumeMounts")):
         where = f"{prefix}.volumeMounts[{i}]"
         m = c.map(m, where)
@@ -130,16 +132,11 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
             else:
                 c.descending_path(expr, f"{where}.subPathExpr")
         read_only = c.boolean(m.get("readOnly"), f"{where}.readOnly")
-        propagation = _check_propagation(m, read_only, where, c)
-        if propagation == "Bidirectional":
-            bidirectional.append(where)
+        _check_propagation(m, read_only, privileged, where, c)
         if vname and mpath:
             mounts.append(VolumeMount(vname, mpath, read_only, sub, where, expr or None))
     security = _parse_security(c.map(raw.get("securityContext"), f"{prefix}.securityContext"),
                                f"{prefix}.securityContext", c, pod.host_users)
-    for where in bidirectional if not security.privileged else ():
-        c.bad(f"{where}.mountPropagation", "Forbidden: Bidirectional mount propagation is available only to "
-                                           "privileged containers")
     runtime = _parse_runtime(raw, prefix, c)
     lifecycle_fields = _parse_lifecycle_fields(raw, prefix, init, c, pod)
     if not name or not image:
@@ -147,29 +144,30 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
     return Container(name, image, init, mounts, security, prefix, **runtime, **lifecycle_fields)
 
 
-def _check_propagation(m: dict, read_only: bool, where: str, c: _Checker) -> str | None:
-    """A mount's ``mountPropagation`` and ``recursiveReadOnly`` (``validateMountPropagation``,
-    ``validateMountRecursiveReadOnly``). Returns the propagation when it is a supported one."""
+def _check_propagation(m: dict, read_only: bool, privileged: bool, where: str, c: _Checker) -> None:
+    """A mount's ``mountPropagation`` and ``recursiveReadOnly``, in validation.go's order
+    (``validateMountPropagation``: a value it does not know, then Bidirectional in a container that is
+    not privileged; then ``validateMountRecursiveReadOnly``)."""
     # ("" is a value the API server refuses, not an unset field: both are pointers there)
     propagation = "" if m.get("mountPropagation") == "" else c.string(m.get("mountPropagation"),
                                                                        f"{where}.mountPropagation")
-    written = propagation  # (validateMountRecursiveReadOnly reads the value as written, even one refused)
     if propagation is not None and propagation not in ("Bidirectional", "HostToContainer", "None"):
         c.bad(f"{where}.mountPropagation", f"Unsupported value: {go_quote(propagation)}: supported values: "
                                            '"Bidirectional", "HostToContainer", "None"')
-        propagation = None
+    if propagation == "Bidirectional" and not privileged:
+        c.bad(f"{where}.mountPropagation", "Forbidden: Bidirectional mount propagation is available only to "
+                                           "privileged containers")
     rro = "" if m.get("recursiveReadOnly") == "" else c.string(m.get("recursiveReadOnly"),
                                                                f"{where}.recursiveReadOnly")
     if rro in ("Enabled", "IfPossible"):
         if not read_only:
             c.bad(f"{where}.recursiveReadOnly", "Forbidden: may only be specified when readOnly is true")
-        if written not in (None, "None"):
+        if propagation not in (None, "None"):  # (as written, even a value refused above)
             c.bad(f"{where}.recursiveReadOnly", "Forbidden: may only be specified when mountPropagation is None or "
                                                 "not specified")
     elif rro is not None and rro != "Disabled":
         c.bad(f"{where}.recursiveReadOnly", f"Unsupported value: {go_quote(rro)}: supported values: "
                                             '"Disabled", "Enabled", "IfPossible"')
-    return propagation
 
 
 @valueclass
