@@ -465,7 +465,7 @@ def diff(manifests, compose_files, profiles, pod, secret_paths, workload, namesp
     from .render import diff_text
 
     if observed:
-        from .diff import POD_FACETS_NOTE, WRITABLE_NOTE
+        from .diff import ENVIRONMENT_NOT_COMPARED, POD_FACETS_NOTE, WRITABLE_NOTE
         from .kube.observe import read_pod
 
         seen = read_pod(_pod_to_observe(from_cluster), context=context, namespace=namespace, kubeconfig=kubeconfig)
@@ -473,8 +473,8 @@ def diff(manifests, compose_files, profiles, pod, secret_paths, workload, namesp
         writable = any(m.writable_volume for c in mounted.containers for m in c.mounts)
         notes = [f"{'init container' if c.init else 'container'} {c.name} is not running: not listed"
                  for c in seen.unlisted]
-        expected = Expected([mounted], [seen.workload], notes + [WRITABLE_NOTE] * writable + [POD_FACETS_NOTE],
-                            frozenset(c.name for c in seen.unlisted))
+        expected = Expected([mounted], [seen.workload], notes + [WRITABLE_NOTE] * writable
+                            + [POD_FACETS_NOTE, ENVIRONMENT_NOT_COMPARED], frozenset(c.name for c in seen.unlisted))
     else:
         # With manifests, --context/--kubeconfig name the cluster of --pod only.
         reads_cluster = bool(from_cluster) or not pod

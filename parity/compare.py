@@ -21,8 +21,10 @@ from .layout import (DATA_DIR_NAME, FILE, NOT_A_MOUNT, SYMLINK, TIMESTAMP_DIR_RE
 class Difference:
     """``kind``: missing, extra, content, mode, owner, type, writable, volume, structure, not-hidden,
     stale, unpaired-container, unpaired-service or unknown; the process facets identity, capabilities,
-    privileges and limits come from ``facets.compare_facets``, health from
-    ``docker/health.compare_health``. ``volume``: a writable volume (emptyDir, claim, hostPath,
+    privileges and limits come from ``facets.compare_facets`` (lifecycle and network from ``facets.py``
+    too), health from ``docker/health.compare_health``, environment (``(env NAME)``: a variable
+    missing, extra or with another value, shown by digest, a Secret's not at all) from
+    ``envfacet.compare_environment``. ``volume``: a writable volume (emptyDir, claim, hostPath,
     ephemeral) missing, extra, or read-only where the cluster's is writable (or the reverse).
     ``--ignore`` (structure, owners, modes) leaves some out: see ``compare_containers``."""
 

@@ -25,7 +25,10 @@ from .facets import (ProcessFacets, Started, cluster_facets, compare_facets, com
                      compose_network_owner, container_facets, container_network_owner, host_network_differences,
                      kubelet_depends_on, label_depends_on, network_differences, start_order_differences)
 from .docker.health import HealthCheck, compare_health, from_compose, from_inspect, health_plan, uncompared_probes
+from .envfacet import (Variable, cluster_environment, compare_environment, compose_environment, engine_environment,
+                       with_image)
 from .kube.fieldref import pod_uid
+from .kube.services import CLUSTER_IP_UNKNOWN
 from .kube.kubelet import absent_optional_notes, termination_log_paths
 from .kube.manifests import Inputs, Workload
 from .kube.podspec import Container
@@ -127,6 +130,22 @@ class Expected:
                 for note in unenforced_volume_notes(w)
                 + (absent_optional_notes(w, self.inputs) if self.inputs is not None else [])]
 
+    def environments(self) -> dict[str, dict[str, Variable]]:
+        """The variables the kubelet gives every container ``facets`` covers, by the same name
+        (``docker/env.container_env``: the input's Secrets and ConfigMaps); none without the input's
+        objects (``--observed``: ``environment_note`` says so).
+
+        Raises:
+            ParityError: a variable refers to a Secret or ConfigMap (key) the input lacks and that is not
+                optional (the container would not start: k8s-to-docker refuses it alike).
+        """
+        from .docker.env import container_env
+
+        if self.inputs is None or not all(self.workloads):
+            return {}
+        return {service_key(key, ctr.name): cluster_environment(container_env(w, ctr, self.inputs))
+                for w, key in zip(self.workloads, pod_keys(self.workloads)) for ctr in w.spec.all_containers}
+
     def health_checks(self) -> dict[str, HealthCheck | None]:
         """The health check (``docker/health.py``) of every container ``facets`` covers, by the same name."""
         keys = pod_keys(self.workloads) if all(self.workloads) else []
@@ -222,7 +241,8 @@ def static_diff(expected: Expected, project: ComposeProject, mapping: dict[str, 
                         notes=list(project.notes) + expected.notes + expected.volume_notes())
     pairs, report.differences = pair(expected, project, mapping)
     reader = StaticReader(project)
-    facets, checks = expected.facets(), expected.health_checks()
+    facets, checks, envs = expected.facets(), expected.health_checks(), expected.environments()
+    report.notes += environment_notes(envs)
     terminations = expected.termination_paths()
     for p in pairs:
         c, service = p.container, p.service
@@ -252,10 +272,32 @@ def static_diff(expected: Expected, project: ComposeProject, mapping: dict[str, 
             report.differences += compare_facets(c.name, facets[c.name], compose_facets(svc, p.workload.spec))
             report.differences += compare_health(c.name, checks[c.name], from_compose(
                 svc.get("healthcheck"), escaped=project.normalised_by == "docker compose config"))
+        if c.name in envs:
+            if project.normalised_by != "docker compose config" and svc.get("env_file"):
+                report.notes.append(f"{c.name}: environment not compared: service {service} reads env_file, "
+                                    "which only Compose reads (parity's fallback reader does not)")
+            else:
+                report.differences += compare_environment(c.name, envs[c.name], compose_environment(
+                    svc, escaped=project.normalised_by == "docker compose config"))
     report.differences += _network(pairs, lambda p: compose_network_owner(p.service, project.services))
     report.differences += _start_order(expected, pairs, {p.service: compose_depends_on(project.services[p.service])
                                                for p in pairs})
     return report
+
+
+def environment_notes(envs: dict[str, dict[str, Variable]]) -> list[str]:
+    """What the report says of the environment facet: which variables are compared by presence only,
+    once per variable. (Without the input's objects, ``--observed``, it is not compared: the command
+    says so with ``ENVIRONMENT_NOT_COMPARED``.)"""
+    # The kubelet's service variables that hold a cluster IP are not said here (every container has
+    # some): the difference that lists the missing ones says it, as docs/docker-differences.md does.
+    return [f"{name}: {var}: compared by presence only: {v.unknown}" for name, variables in envs.items()
+            for var, v in variables.items() if v.unknown and v.unknown != CLUSTER_IP_UNKNOWN]
+
+
+#: Said when the cluster's side has no input objects to compute the environment from.
+ENVIRONMENT_NOT_COMPARED = ("the running pod's environment is not compared: its variables are not in the API and "
+                            "its Secrets and ConfigMaps are not read (docs/cluster.md)")
 
 
 def _declared(name: str, c: ContainerLayout, declared: list[tuple[str, bool, str]],
@@ -378,7 +420,7 @@ def pod_diff(expected: Expected, observed: ObservedPod, ignore: frozenset[str]) 
         report.differences += start_order_differences(
             [Started.of(ctr, ctr.name, ctr.name) for ctr in workload.spec.all_containers if ctr.name in paired],
             kubelet_depends_on([Started.of(ctr, ctr.name, ctr.name) for ctr in running.spec.all_containers]))
-    report.notes += [WRITABLE_NOTE] * writable_seen + [POD_FACETS_NOTE]
+    report.notes += [WRITABLE_NOTE] * writable_seen + [POD_FACETS_NOTE, ENVIRONMENT_NOT_COMPARED]
     report.notes = list(dict.fromkeys(report.notes))  # --observed said some of them already
     return report
 
@@ -438,7 +480,8 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
     report = DiffReport(expected.subject, project.file, "live" if running is None else f"live (project {running})",
                         notes=list(expected.notes) + expected.volume_notes())
     pairs, report.differences = pair(expected, project, mapping)
-    facets, checks = expected.facets(), expected.health_checks()
+    facets, checks, envs = expected.facets(), expected.health_checks(), expected.environments()
+    report.notes += environment_notes(envs)
     terminations = expected.termination_paths()
     with live_project(project, timeout, running, progress, importing) as live:
         reader = StaticReader(project) if running else None  # what the images would put in the volumes
@@ -446,7 +489,7 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
         found = live.read([Wanted(p.service, p.container.name, tuple(m.path for m in p.container.mounts),
                                   p.container.init, tuple(m.path for m in p.container.mounts if m.writable_volume))
                            for p in pairs])
-        image_users: dict[str, str | None] = {}  # image id -> its USER (_image_user)
+        images: dict[str, dict] = {}  # image id -> its Config (_image_config)
         for p, got in zip(pairs, found):
             c, service = p.container, p.service
             report.pairs.append((c.name, service))
@@ -459,9 +502,15 @@ def live_diff(expected: Expected, project: ComposeProject, mapping: dict[str, st
             host = got.container.attrs.get("HostConfig", {})
             report.differences += _group_difference(p.workload, c.name, host.get("GroupAdd") or [],
                                                     got.container.attrs.get("Config", {}).get("User"), ignore)
-            if c.name in facets:
+            if c.name in facets or c.name in envs:
                 with live.waits.engine(f"reading service {service}'s image"):
-                    image_user = _image_user(live.client, got.container, image_users)
+                    image = _image_config(live.client, got.container, images)
+            if c.name in envs:
+                report.differences += compare_environment(
+                    c.name, with_image(envs[c.name], engine_environment(image.get("Env"))),
+                    engine_environment(got.container.attrs.get("Config", {}).get("Env")))
+            if c.name in facets:
+                image_user = image.get("User") or None
                 report.differences += compare_facets(c.name, facets[c.name],
                                                      container_facets(got.container.attrs, p.workload.spec,
                                                                       image_user, facets[c.name].user))
@@ -507,17 +556,17 @@ def declared_mounts(container, copies: Mapping[str, str] | None = None) -> list[
     return out
 
 
-def _image_user(client, container, seen: dict[str, str | None]) -> str | None:
-    """The ``Config.User`` of the image a container runs (None: the image is gone, or names none);
-    ``seen`` keeps each image's answer (one request per image, not per container)."""
+def _image_config(client, container, seen: dict[str, dict]) -> dict:
+    """The ``Config`` of the image a container runs (its ``User``, its ``Env``; empty: the image is
+    gone); ``seen`` keeps each image's answer (one request per image, not per container)."""
     import docker.errors
 
     image = container.attrs.get("Image", "")
     if image not in seen:
         try:
-            seen[image] = (client.images.get(image).attrs.get("Config") or {}).get("User") or None
+            seen[image] = client.images.get(image).attrs.get("Config") or {}
         except docker.errors.NotFound:
-            seen[image] = None
+            seen[image] = {}
     return seen[image]
 
 

@@ -6,7 +6,7 @@ from the same settings in either form: a compose service as Compose normalised i
 container's ``HostConfig``/``Config`` as the engine reports it (live). Both are reduced to what the
 process gets (the capability set by moby's rules, the CFS quota per period), so the static and the
 live diff give the same verdict on the same setup. Differences name settings, never a value of the
-environment.
+environment (the environment facet itself, ``envfacet.py``, shows digests, never a Secret's).
 
 Kinds (``compare.Difference.kind``), each with its path:
 - ``identity``: ``(user)`` uid[:gid], ``(groups)`` supplementary groups other than fsGroup (a
@@ -21,6 +21,9 @@ Kinds (``compare.Difference.kind``), each with its path:
 - ``network``: ``(network)``, a pod's containers share one network namespace (the pause container's,
   here the pod's sandbox: compose ``network_mode: service:SANDBOX``, live ``container:ID``), or the
   host's with ``hostNetwork``.
+
+Beside them, ``health`` (``docker/health.compare_health``: ``(health check)``) and ``environment``
+(``envfacet.compare_environment``: ``(env NAME)``, the variables the process gets, never a value).
 
 ``diff --pod`` (a running pod, ``kube/observe.py``) judges the same facets with the same functions:
 the running pod's side is ``cluster_facets`` of its spec (its resources as the status reports them

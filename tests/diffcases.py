@@ -34,8 +34,10 @@ ROTATED_KEY = "tenant1-ROTATED-9d41e7"
 EXTRA_FILE_VALUE = "leftover-debug-token-5521"
 #: Every secret value any setup here puts in a manifest, a build context or an image. No diff run
 #: may print one (``run_diff`` checks stdout and stderr of each).
+ENV_PASSWORD = "envpass-4c1d9e77"  # the env case's Secret value (tests/test_diff_env.py)
+ENV_PASSWORD_CHANGED = "envpass-CHANGED-0b9e21"
 SECRET_VALUES = [OLD_KEY, "tenant2-api-key-7b2e4d", "tenant3-api-key-c81f0a", ROTATED_KEY, EXTRA_FILE_VALUE,
-                 "s3cr3t-db-password", "ak_live_1234567890", "not-a-real-one"]
+                 "s3cr3t-db-password", "ak_live_1234567890", "not-a-real-one", ENV_PASSWORD, ENV_PASSWORD_CHANGED]
 
 DIFF_KEYS = {"container", "path", "kind", "expected", "actual", "detail"}
 DOC_KEYS = {"format", "workload", "compose", "mode", "equal", "pairs", "differences", "notes"}
@@ -333,7 +335,7 @@ def case_article(tmp: Path, app_image: str = "parity-difftest-api-gateway:latest
     # app image is built elsewhere), live "missing"; the not-hidden case pins that difference.
     return Case([str(ARTICLE), str(NO_AUTOMOUNT)], compose, {
         (GW, "/etc/secrets", "writable"), (GW, "/etc/secrets", "mode"), (GW, "/etc/secrets/..data", "structure"),
-        (GW, TERMINATION_LOG, "volume")})
+        (GW, TERMINATION_LOG, "volume"), (GW, SERVICE_VARIABLES, "environment")})
 
 
 def case_prebuilt_data_image(tmp: Path, image: str = "parity-difftest-prebuilt:latest") -> Case:
@@ -364,7 +366,8 @@ def case_not_hidden(tmp: Path) -> Case:
     missing.add((GW, f"{SA}/..data", "structure"))
     return Case([str(ARTICLE)], compose, missing | {
         (GW, "/etc/secrets", "not-hidden"), (GW, "/etc/secrets", "mode"), (GW, "/etc/secrets/baked", "extra"),
-        (GW, "/etc/secrets/..data", "structure"), (GW, TERMINATION_LOG, "volume")})
+        (GW, "/etc/secrets/..data", "structure"), (GW, TERMINATION_LOG, "volume"),
+        (GW, SERVICE_VARIABLES, "environment")})
 
 
 NESTED_POD = """\
@@ -664,6 +667,96 @@ def case_app_mapped(tmp: Path) -> Case:
     return Case([str(manifests)], compose, set(), ("--map", "web_sidecar=sidecar"))
 
 
+# ---------------------------------------------------------------------------------------------
+# The environment facet (parity/envfacet.py): one pod whose variables come from everywhere
+
+ENV_POD = f"""\
+apiVersion: v1
+kind: Secret
+metadata: {{name: db}}
+stringData: {{password: {ENV_PASSWORD}}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: settings}}
+data: {{LOG_LEVEL: info, MODE: fast, TEMPLATE: "cost: $5 or $$HOME"}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: envpod}}
+spec:
+  containers:
+    - name: app
+      image: busybox:latest
+      command: ["sh", "-c", "while true; do sleep 3600; done"]
+      envFrom: [{{configMapRef: {{name: settings}}}}]
+      env:
+        - {{name: DATABASE_PASSWORD, valueFrom: {{secretKeyRef: {{name: db, key: password}}}}}}
+        - {{name: GREETING, value: "hello $(LOG_LEVEL)"}}
+        - {{name: POD_IP, valueFrom: {{fieldRef: {{fieldPath: status.podIP}}}}}}
+        - {{name: DSN, value: "postgres://app:$(DATABASE_PASSWORD)@db"}}
+        - {{name: PRICE, value: "5$ or $$(LOG_LEVEL)"}}
+        - {{name: LISTEN, value: "$(POD_IP):8080"}}
+"""
+ENV_APP = "app"
+SERVICE_VARIABLES = "(env: service variables)"
+
+
+def env_manifests(tmp: Path) -> Path:
+    tmp.mkdir(parents=True, exist_ok=True)
+    path = tmp / "envpod.yaml"
+    path.write_text(ENV_POD)
+    return path
+
+
+def edit_env_file(compose: Path, edit: Callable[[str], str]) -> None:
+    """Rewrite the generated service's owner-only dotenv file (compose ``env_file``) through ``edit``."""
+    path = compose.parent / "env" / f"{ENV_APP}.env"
+    path.write_text(edit(path.read_text()))
+
+
+def _env_case(tmp: Path, change: Callable[[dict], None] | None, env_file: Callable[[str], str] | None,
+              expected: set[tuple[str, str, str]]) -> Case:
+    manifests = env_manifests(tmp)
+    compose = generate(tmp / "out", manifests)
+    if change is not None:
+        edit_compose(compose, change)
+    if env_file is not None:
+        edit_env_file(compose, env_file)
+    return Case([str(manifests)], compose, expected)
+
+
+def case_env_equal(tmp: Path) -> Case:
+    """The generated setup gives the container every variable the kubelet gives it."""
+    return _env_case(tmp, None, None, set())
+
+
+def case_env_value_changed(tmp: Path) -> Case:
+    """LOG_LEVEL (from a ConfigMap, by envFrom) set by hand to another value; a variable the pod does
+    not have added; POD_IP (status.podIP: not known here) set to an address: no difference."""
+    def change(doc: dict) -> None:
+        env = doc["services"][ENV_APP]["environment"]
+        env.update({"LOG_LEVEL": "debug", "DEBUG": "1", "POD_IP": "10.1.2.3"})
+    return _env_case(tmp, change, None, {(ENV_APP, "(env LOG_LEVEL)", "environment"),
+                                         (ENV_APP, "(env DEBUG)", "environment")})
+
+
+def case_env_missing(tmp: Path) -> Case:
+    """The password's line gone from the env file, POD_IP gone from ``environment``: both missing."""
+    def change(doc: dict) -> None:
+        doc["services"][ENV_APP]["environment"].pop("POD_IP")
+    return _env_case(tmp, change, lambda text: "".join(line for line in text.splitlines(keepends=True)
+                                                       if not line.startswith("DATABASE_PASSWORD=")),
+                     {(ENV_APP, "(env DATABASE_PASSWORD)", "environment"), (ENV_APP, "(env POD_IP)", "environment")})
+
+
+def case_env_secret_changed(tmp: Path) -> Case:
+    """The env file holds another password than the Secret (in DSN too, which expands it): a
+    difference each, showing neither value."""
+    return _env_case(tmp, None, lambda text: text.replace(ENV_PASSWORD, ENV_PASSWORD_CHANGED),
+                     {(ENV_APP, "(env DATABASE_PASSWORD)", "environment"), (ENV_APP, "(env DSN)", "environment")})
+
+
 CASES: dict[str, Callable[[Path], Case]] = {
     "app-equal": case_app_equal,
     "app-edited": case_app_edited,
@@ -698,4 +791,8 @@ CASES: dict[str, Callable[[Path], Case]] = {
     "health-check-equal": case_health_check_equal,
     "health-check-dropped": case_health_check_dropped,
     "health-check-retimed": case_health_check_retimed,
+    "env-equal": case_env_equal,
+    "env-value-changed": case_env_value_changed,
+    "env-missing": case_env_missing,
+    "env-secret-changed": case_env_secret_changed,
 }

@@ -22,7 +22,21 @@ from .diffcases import OLD_KEY, ROTATED_KEY
 TENANTS = {"tenant1": OLD_KEY, "tenant2": "tenant2-api-key-7b2e4d", "tenant3": "tenant3-api-key-c81f0a"}
 COPY_ALL = "COPY tenant1 tenant2 tenant3 /etc/secrets/\n"
 
-SETUP = """\
+#: The kubelet's service variables of the ``kubernetes`` Service, which every container has (the
+#: environment facet; these setups are about files): the cluster IP's by any name.
+SERVICE_VARIABLES = """\
+x-service-variables: &service-variables
+  KUBERNETES_SERVICE_HOST: kubernetes.default.svc
+  KUBERNETES_SERVICE_PORT: "443"
+  KUBERNETES_SERVICE_PORT_HTTPS: "443"
+  KUBERNETES_PORT: tcp://kubernetes.default.svc:443
+  KUBERNETES_PORT_443_TCP: tcp://kubernetes.default.svc:443
+  KUBERNETES_PORT_443_TCP_PROTO: tcp
+  KUBERNETES_PORT_443_TCP_PORT: "443"
+  KUBERNETES_PORT_443_TCP_ADDR: kubernetes.default.svc
+"""
+
+SETUP = SERVICE_VARIABLES.replace("{", "{{").replace("}", "}}") + """\
 services:
   secrets:
     build:
@@ -34,6 +48,7 @@ services:
     command: ["sh", "-c", "while true; do sleep 3600; done"]
     depends_on:
       secrets: {{condition: service_completed_successfully}}
+    environment: *service-variables
     volumes:
       - secrets_volume:/etc/secrets:ro
       - ./termination-log:/dev/termination-log

@@ -20,7 +20,7 @@ import pytest
 
 from .conftest import ROOT
 from .diffcases import ARTICLE, GW, NO_AUTOMOUNT, verdict
-from .dockerfilecases import CASES, COPY_ALL, member, plain_setup, tenants, write_setup
+from .dockerfilecases import CASES, COPY_ALL, SERVICE_VARIABLES, member, plain_setup, tenants, write_setup
 
 UNKNOWN = (GW, "/etc/secrets", "unknown")
 #: The setups here are hand-written with no service-account mount: the pod is checked without one.
@@ -152,7 +152,8 @@ def test_sparse_file_in_a_bind_source_is_not_read_whole(tmp_path):
     with open(secrets / "huge", "wb") as f:
         f.truncate(1024 ** 3)
     compose = tmp_path / "compose.yaml"
-    compose.write_text(f"services:\n  {GW}:\n    image: busybox:latest\n    volumes:\n"
+    compose.write_text(SERVICE_VARIABLES + f"services:\n  {GW}:\n    image: busybox:latest\n"
+                       "    environment: *service-variables\n    volumes:\n"
                        f"      - {secrets}:/etc/secrets:ro\n      - {tmp_path}/termination-log:/dev/termination-log\n")
     v = verdict(INPUTS, compose)
     assert v.kinds == {UNKNOWN}

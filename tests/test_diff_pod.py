@@ -47,6 +47,8 @@ SAME_NOTES = [
     "the running pod's identity, capabilities, privileges, limits, network, start order and health check are those "
     "its spec gives (limits: as its status reports them enacted, where it does), by the rules the kubelet applies; "
     "nothing is read from inside its processes",
+    "the running pod's environment is not compared: its variables are not in the API and its Secrets and "
+    "ConfigMaps are not read (docs/cluster.md)",
 ]
 
 
@@ -191,7 +193,8 @@ def test_observed_pod_is_the_expected_side_with_its_facets(tmp_path, cluster):
     same = run_parity("diff", "--from-cluster", "pod/web", "--observed", "--pod", "web", "--kubeconfig", kubeconfig,
                       "--format", "json")
     assert (same.returncode, same.stderr) == (0, b"")
-    assert json.loads(same.stdout)["notes"] == [SAME_NOTES[0], SAME_NOTES[2], SAME_NOTES[3], SAME_NOTES[1]]
+    assert json.loads(same.stdout)["notes"] == [SAME_NOTES[0], SAME_NOTES[2], SAME_NOTES[3], SAME_NOTES[4],
+                                                SAME_NOTES[1]]
     changed = run_parity("diff", "--from-cluster", "pod/web", "--observed", "--pod", "web-2", "--kubeconfig",
                          kubeconfig, "--format", "json")
     assert (changed.returncode, changed.stderr) == (1, b"")
@@ -216,7 +219,7 @@ def test_observed_pod_against_a_compose_file_compares_its_facets(tmp_path, clust
     assert (same.returncode, same.stderr) == (0, b"")
     report = json.loads(same.stdout)
     assert [p["container"] for p in report["pairs"]] == ["setup", "proxy", "app"]
-    assert report["notes"] == [SAME_NOTES[0], SAME_NOTES[2], SAME_NOTES[3]]
+    assert report["notes"] == [SAME_NOTES[0], SAME_NOTES[2], SAME_NOTES[3], SAME_NOTES[4]]
     compose = yaml.safe_load((out / "compose.yaml").read_text())
     del compose["services"]["app"]["cap_drop"]
     edited = tmp_path / "edited.yaml"

@@ -221,7 +221,8 @@ def test_every_workload_lays_out_generates_and_diffs_equal(tmp_path, entry, name
     plan = build_plan(workload, layout, inputs)
     out = tmp_path / "out"
     generate(plan, out)
-    report = static_diff(Expected([layout], [workload]), load_compose(str(out / "compose.yaml")), {}, frozenset())
+    report = static_diff(Expected([layout], [workload], inputs=inputs), load_compose(str(out / "compose.yaml")), {},
+                         frozenset())
     assert [(d.container, d.path, d.kind, d.expected, d.actual) for d in report.differences] == []
     assert report.exit_code == 0
     assert {c for c, _ in report.pairs} == {c.name for c in layout.containers}

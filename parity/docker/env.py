@@ -36,23 +36,46 @@ from ..errors import Problems
 from ..kube.fieldref import DownwardAPI
 from ..kube.manifests import Inputs, Workload
 from ..kube.podspec import Container, FieldSelector, KeySelector
-from ..kube.services import service_env
+from ..kube.services import CLUSTER_IP_UNKNOWN, service_env, service_value_holds_cluster_ip
 
+#: ``ContainerEnv.origins`` of the kubelet's service variables (``envfacet`` groups them by it).
+SERVICE_VARIABLES = "the kubelet's service variables"
 _REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
 _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 
 
 @dataclass
 class ContainerEnv:
+    """A container's variables, split by where they may be written, and what ``diff``'s environment
+    facet (``parity/envfacet.py``) needs to judge them: where each comes from (``origins``), which
+    hold a Secret's value (``secret``) and which the cluster gives a value parity cannot know
+    (``unknown``: compared by presence only)."""
+
     plain: dict[str, str] = field(default_factory=dict)
     from_objects: dict[str, str] = field(default_factory=dict, repr=False)  # never printed or inlined
     notes: list[str] = field(default_factory=list)
     services: dict[str, str] = field(default_factory=dict)  # the kubelet's service variables (expansion source)
+    origins: dict[str, str] = field(default_factory=dict)  # name -> where its value comes from (never the value)
+    secret: set[str] = field(default_factory=set)  # names whose value is, or expands, a Secret's
+    unknown: dict[str, str] = field(default_factory=dict)  # name -> why the cluster's value is not known here
 
-    def set(self, name: str, value: str, sensitive: bool) -> None:
+    def set(self, name: str, value: str, sensitive: bool, origin: str = "", secret: bool = False,
+            unknown: str | None = None) -> None:
         self.plain.pop(name, None)
         self.from_objects.pop(name, None)
         (self.from_objects if sensitive else self.plain)[name] = value
+        self.origins[name] = origin
+        self.secret.discard(name)
+        self.unknown.pop(name, None)
+        if secret:
+            self.secret.add(name)
+        if unknown:
+            self.unknown[name] = unknown
+
+    def references(self, text: str) -> list[str]:
+        """The names ``$(NAME)`` in ``text`` refers to that expand (set before, or a service variable)."""
+        return [m.group(1) for m in _REF.finditer(text) if m.group(1)
+                and (m.group(1) in self.plain or m.group(1) in self.from_objects or m.group(1) in self.services)]
 
     def expand(self, text: str, sensitive_ok: bool = False) -> str:
         """Expand ``$(VAR)``; a reference to an object-sourced value is left as written (and noted)
@@ -118,6 +141,9 @@ def container_env(w: Workload, ctr: Container, inputs: Inputs) -> ContainerEnv:
                                             list(inputs.services.values())))
     problems = Problems()
     downward = DownwardAPI(w, lambda field, message: problems.add(message, file=w.file, obj=w.ref, field=field))
+    for name, value in env.services.items():  # a service variable holding a cluster IP: not known here
+        if service_value_holds_cluster_ip(value):
+            env.unknown[name] = CLUSTER_IP_UNKNOWN
     for src in ctr.env_from:
         secret = src.kind == "secret"
         kind = "secretRef" if secret else "configMapRef"
@@ -132,12 +158,18 @@ def container_env(w: Workload, ctr: Container, inputs: Inputs) -> ContainerEnv:
             if not _ENV_NAME.match(name):
                 env.notes.append(f"envFrom key {key!r} skipped: not a valid variable name")
                 continue
-            _set_text(env, name, value, sensitive=True)
+            _set_text(env, name, value, sensitive=True, origin=f"envFrom {_KIND_NAMES[src.kind]} {src.name}",
+                      secret=secret)
     for item in ctr.env:
         name, ref = item.name, item.value_from
         if ref is None:
             sensitive = env.references_objects(item.value)
-            env.set(name, env.expand(item.value, sensitive_ok=sensitive), sensitive)
+            refs = env.references(item.value)
+            unknown = ", ".join(f"$({r})" for r in refs if r in env.unknown)
+            origin = "a value in the pod spec" + (f" expanding {', '.join(f'$({r})' for r in refs)}" if refs else "")
+            env.set(name, env.expand(item.value, sensitive_ok=sensitive), sensitive, origin=origin,
+                    secret=any(r in env.secret for r in refs),
+                    unknown=f"it expands {unknown}, whose value is not known here" if unknown else None)
         elif isinstance(ref, KeySelector):
             secret = ref.kind == "secret"
             what = "secret" if secret else "configmap"
@@ -149,7 +181,8 @@ def container_env(w: Workload, ctr: Container, inputs: Inputs) -> ContainerEnv:
                     _missing(problems, w, f"{item.field}.valueFrom.{'secretKeyRef' if secret else 'configMapKeyRef'}",
                              problem)
                 continue
-            _set_text(env, name, obj.data[ref.key], sensitive=True)
+            _set_text(env, name, obj.data[ref.key], sensitive=True,
+                      origin=f"{_KIND_NAMES[ref.kind]} {ref.name}, key {ref.key}", secret=secret)
         else:  # the downward API, as a volume file gets it (kube/fieldref.py)
             if isinstance(ref, FieldSelector):
                 value, what = downward.field(ref.field_path), f"fieldRef {ref.field_path}"
@@ -160,22 +193,27 @@ def container_env(w: Workload, ctr: Container, inputs: Inputs) -> ContainerEnv:
                 continue
             if value.volatile:
                 env.notes.append(f"{name}: {what}: {value.volatile}")
-            env.set(name, value.text, False)
+            env.set(name, value.text, False, origin=what, unknown=value.volatile)
     problems.raise_if_any()
     for name, value in env.services.items():  # the kubelet adds those the container does not set
         if name not in env.plain and name not in env.from_objects:
             env.plain[name] = value
+            env.origins[name] = SERVICE_VARIABLES
     env.notes.extend(env.unwritable_notes())
     return env
 
 
 
-def _set_text(env: ContainerEnv, name: str, data: bytes, sensitive: bool) -> None:
+#: ``KeySelector.kind`` / ``EnvFromSource.kind`` as the API names the object.
+_KIND_NAMES = {"secret": "Secret", "configMap": "ConfigMap"}
+
+
+def _set_text(env: ContainerEnv, name: str, data: bytes, sensitive: bool, origin: str, secret: bool) -> None:
     text = data.decode("utf-8", errors="replace")
     if "\x00" in text:
         env.notes.append(f"{name} is left out: its value has a NUL byte, which no process environment can hold")
         return
-    env.set(name, text, sensitive)
+    env.set(name, text, sensitive, origin=origin, secret=secret)
 
 
 def has_line_break(value: str) -> bool:

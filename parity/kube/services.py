@@ -51,6 +51,18 @@ SERVICE_ENV_NOTE = ("KUBERNETES_SERVICE_HOST and the other Service variables nam
                     "server runs here (kubernetes.default.svc.cluster.local does not resolve)")
 
 
+#: Why a service variable that holds a cluster IP is compared by presence only (``diff``'s environment facet).
+CLUSTER_IP_UNKNOWN = "the cluster's value is the Service's cluster IP (parity writes its DNS name)"
+
+
+def service_value_holds_cluster_ip(value: str) -> bool:
+    """Does a value of ``service_env`` stand for a Service's cluster IP (``*_SERVICE_HOST``, ``*_ADDR``:
+    the DNS name; ``*_PORT``, ``*_PORT_N_PROTO``: a URL with it), rather than a port or a protocol
+    the cluster gives as parity does?"""
+    suffix = f".svc.{CLUSTER_DOMAIN}"
+    return value.endswith(suffix) or f"{suffix}:" in value
+
+
 @dataclass(frozen=True)
 class PodPort:
     """A port declared by one of the pod's containers (``podspec.ContainerPort``, with its container)."""
