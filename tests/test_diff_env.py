@@ -216,3 +216,21 @@ def test_the_cluster_side_says_where_each_value_comes_from(tmp_path):
     assert engine_environment(["A=1", "B", "C=", "A=2"]) == {"A": "2", "C": ""}
     assert compose_environment({"environment": {"A": "a$$b", "B": None, "C": 5}}, escaped=True) == {"A": "a$b",
                                                                                                     "C": "5"}
+
+
+def test_a_variable_from_a_secret_the_input_lacks_is_refused_as_k8s_to_docker_refuses_it(tmp_path):
+    """A variable that needs a Secret the input lacks (not optional): the container would not start in
+    the cluster (CreateContainerConfigError); diff says so in k8s-to-docker's line, exit 2, nothing on
+    stdout (it compared the files and exited 1, as if the container ran)."""
+    pod = tmp_path / "pod.yaml"
+    pod.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  automountServiceAccountToken: false\n"
+                   "  containers:\n    - name: app\n      image: busybox:latest\n"
+                   "      env: [{name: A, valueFrom: {secretKeyRef: {name: nope, key: k}}}]\n")
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("services:\n  app:\n    image: busybox:latest\n")
+    line = (f"parity: {pod}: Pod/p: spec.containers[0].env[0].valueFrom.secretKeyRef: secret \"nope\" not found "
+            "(not optional: the container would fail with CreateContainerConfigError)\n")
+    result = run_parity("diff", str(pod), "--compose", str(compose))
+    assert (result.returncode, result.stdout, result.stderr.decode()) == (2, b"", line)
+    generated = run_parity("k8s-to-docker", str(pod), "-o", str(tmp_path / "out"))
+    assert (generated.returncode, generated.stderr.decode()) == (2, line)
