@@ -40,7 +40,9 @@ from ..kube.services import CLUSTER_IP_UNKNOWN, service_env, service_value_holds
 
 #: ``ContainerEnv.origins`` of the kubelet's service variables (``envfacet`` groups them by it).
 SERVICE_VARIABLES = "the kubelet's service variables"
-_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
+#: ``expansion.Expand`` (third_party/forked/golang/expansion): ``$$`` is ``$``; ``$(`` up to the first
+#: ``)`` names a variable, whatever is between (the API server takes any printable name but '=').
+_REF = re.compile(r"\$\$|\$\(([^)]*)\)")
 _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 
 
