@@ -6,8 +6,10 @@ health), not on a timer."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Callable, TypeVar
 
 from .docker.engine import engine_errors
@@ -21,9 +23,11 @@ from .upresult import UpResult
 if TYPE_CHECKING:  # (the SDK is imported by .docker.engine's users, after it)
     import docker
 
-#: --wait: how long a container without a health check must be seen running (same start, no restart)
-#: to count as up: a process that exits at once is caught, not taken for a running one in the instant
-#: before it exits.
+#: --wait: how long a container without a health check must have run (same start, no restart) to count
+#: as up: a process that exits at once is caught, not taken for a running one in the instant before it
+#: exits. Counted from its start by the engine's clock for one already running when the wait begins
+#: (a pod's sandbox, started before its apps: it was counted from the wait's first look, so every
+#: --wait took 2 s at least), else from when the wait first saw it running.
 STABLE = 2.0
 #: --wait: how often the containers are looked at when the engine's event stream has ended (it went
 #: away, or closed the stream): polled then, as before the events (0.5 s, Compose's ticker too).
@@ -90,9 +94,13 @@ class Waiting:
                     events: ContainerEvents) -> dict[str, Condition]:
         """Each watched container's condition once every one is up, one cannot get there, or
         ``deadline`` (``time.monotonic``) has passed: looked at again at each of their events, and
-        when a running container without a health check has been seen running for ``STABLE`` s."""
-        seen: dict[str, tuple[tuple, float]] = {}  # watched -> ((StartedAt, RestartCount), first seen)
+        when a running container without a health check has run for ``STABLE`` s."""
+        seen: dict[str, tuple[tuple, float]] = {}  # watched -> ((StartedAt, RestartCount), running since)
         ids: list[str] = []
+        # The engine's clock, asked before the first look: a container running since long before it (a
+        # pod's sandbox, started before the apps) has been seen running long enough already.
+        engine_now, asked = _epoch(self.client.api.info().get("SystemTime")), time.monotonic()
+        first_look = True
         while True:
             count = events.count(ids)  # (before the inspect: a change after it is waited past)
             found = self._parallel([lambda n=name: self.client.api.inspect_container(n) for _, name in watched])
@@ -104,19 +112,35 @@ class Waiting:
                 if c.ok and c.health is None and c.state == "running":
                     run = (attrs["State"].get("StartedAt"), c.restarts)
                     if seen.get(key, ((), 0.0))[0] != run:
-                        seen[key] = (run, now)
+                        started = _epoch(run[0]) if first_look else None
+                        seen[key] = (run, now if started is None or engine_now is None
+                                     else min(now, asked - max(0.0, engine_now - started)))
                     if now - seen[key][1] < STABLE:
                         settled_at.append(seen[key][1] + STABLE)  # (up, unless it exits before then)
                 elif c.ok is None:
                     pending.append(key)
             if any(c.ok is False for c in states.values()) or not (pending or settled_at) or now >= deadline:
                 return states
+            first_look = False
             until = min([deadline, *settled_at])
             try:
                 events.wait_past(ids, count, until, threading.Event())
             except TimedOut:  # (``until``; or the stream ended: then polled)
                 if events.ended:
                     time.sleep(max(0.0, min(WAIT_POLL, until - time.monotonic())))
+
+
+def _epoch(stamp: str | None) -> float | None:
+    """An engine's RFC 3339 time (``2026-12-02T17:26:01.123456789Z``, nanoseconds, or an offset) as Unix
+    seconds; None when it is not one."""
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)", stamp or "")
+    if not m:
+        return None
+    try:
+        moment = datetime.fromisoformat(m[1] + ("+00:00" if m[3] == "Z" else m[3]))
+    except ValueError:
+        return None
+    return moment.timestamp() + float(f"0.{m[2] or 0}")
 
 
 def _not_up_in_time(c: Condition, timeout: float) -> str:

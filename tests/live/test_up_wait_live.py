@@ -307,3 +307,41 @@ def test_up_wait_looks_at_the_containers_when_the_engine_reports_a_change_not_ev
                  if line.startswith(b"GET /v") and f"/containers/{own_project.name}.app/json".encode() in line]
     assert 2 <= len(inspected) <= 4, inspected
     assert any(b"/events?" in line for line in proxy.seen)
+
+
+PLAIN = """
+apiVersion: v1
+kind: Pod
+metadata: {name: plain}
+spec:
+  terminationGracePeriodSeconds: 0
+  automountServiceAccountToken: false
+  containers:
+  - {name: app, image: busybox:latest, command: [sleep, "3600"]}
+"""
+
+
+@pytest.mark.live
+def test_up_wait_takes_a_container_that_has_run_2_s_already_for_up_at_the_first_look(
+        docker_client, tmp_path, own_project, proxy_dir):
+    """A container without a health check counts as up once it has run 2 s (a process that exits at once
+    is caught). The 2 s were counted from ``--wait``'s first look, so every ``up --wait`` took 2 s at
+    least, even of containers that had run for long (every pod's sandbox: started before its apps):
+    it looked, waited 2 s, looked again. They are counted from the container's start, by the engine's
+    clock: a second ``up --wait`` of the same running pod looks at each container once, and is done."""
+    from pathlib import Path
+
+    from .engineproxy import EngineProxy
+
+    src = str(write(tmp_path, PLAIN))
+    first = own_project.run("up", src, "--wait")
+    assert first.returncode == 0, first.stderr.decode()
+    with EngineProxy(Path(proxy_dir) / "e.sock", rb"(?!)", watch_only=True) as proxy:
+        again = run_parity("up", src, "-p", own_project.name, "--wait",
+                           env={**own_project.env, "DOCKER_HOST": proxy.docker_host})
+    assert again.returncode == 0, again.stderr.decode()
+    assert again.stdout.decode().startswith("Pod/plain is up (nothing changed")
+    inspected = [line.split(b" ")[1].split(b"/")[3] for line in proxy.seen
+                 if line.startswith(b"GET /v") and line.split(b"?")[0].endswith(b"/json HTTP/1.1\r")
+                 and b"/containers/" in line and b"/containers/json" not in line]
+    assert sorted(inspected) == [f"{own_project.name}.app".encode(), f"{own_project.name}.pod_sandbox".encode()]
