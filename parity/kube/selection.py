@@ -29,7 +29,7 @@ KIND_ALIASES = {
 KIND_GROUPS = {"Pod": "", "PodTemplate": "", "ReplicationController": "", "Deployment": "apps",
                "ReplicaSet": "apps", "StatefulSet": "apps", "DaemonSet": "apps", "Job": "batch", "CronJob": "batch"}
 
-#: How many workloads an error lists before "and N more".
+#: How many workloads (or, when there is none, objects read) an error lists before "and N more".
 LISTED = 20
 
 
@@ -149,8 +149,13 @@ def select_workloads(inputs: Inputs, refs: str | list[str] | tuple[str, ...] | N
         others = [(o.file, f"{kind}/{name}")
                   for kind, store in (("ConfigMap", inputs.configmaps), ("Secret", inputs.secrets))
                   for (_, name), o in store.items()]
-        seen = ", ".join(sorted({ref for _, ref in inputs.non_workloads() + others})) or "no objects"
-        where = (inputs.non_workloads() + others)[0][0] if inputs.non_workloads() + others else None
+        read = inputs.non_workloads() + others
+        refs_read = sorted({ref for _, ref in read})
+        # (The first few, sorted, then a count: one line however many objects a stream holds.)
+        seen = ", ".join(refs_read[:LISTED]) or "no objects"
+        if len(refs_read) > LISTED:
+            seen += f" and {len(refs_read) - LISTED} more"
+        where = read[0][0] if read else None
         raise ParityError(Problem(f"no workload found (saw {seen}); parity reads "
                                   + ", ".join(TEMPLATE_PATHS), file=where))
     refs = [refs] if isinstance(refs, str) else list(refs or ())

@@ -317,3 +317,15 @@ def test_what_a_controller_in_the_input_makes_is_left_out_and_reported(tmp_path)
         select_workloads(only_made, label_selector="hash")
     assert error_lines(exc) == ["no workload left: left out: 1 workload(s) made by a controller in the input: "
                                 "ReplicaSet/api-5d8f (by Deployment/api); --workload takes one anyway"]
+
+
+def test_no_workload_names_the_first_objects_read_and_counts_the_rest(tmp_path):
+    """A stream of 25 ConfigMaps and no workload: the line names the first LISTED (20), sorted, and
+    counts the rest (review 8 S-I: it named all of them, one 135 KB line for 8000)."""
+    docs = [f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{i:02d}}}\ndata: {{k: v}}\n" for i in range(25)]
+    with pytest.raises(ParityError) as exc:
+        select_workloads(load(tmp_path, *docs))
+    shown = ", ".join(f"ConfigMap/cm-{i:02d}" for i in range(20))
+    assert str(exc.value) == (f"{tmp_path}/in.yaml: no workload found (saw {shown} and 5 more); parity reads Pod, "
+                              "Deployment, ReplicaSet, ReplicationController, StatefulSet, DaemonSet, Job, CronJob, "
+                              "PodTemplate")
