@@ -27,7 +27,18 @@ CHANGES = ("start", "die", "health_status", "destroy")
 
 
 class TimedOut(Exception):
-    """The wait's deadline passed (or the stream ended) before the containers had another event."""
+    """The wait's deadline passed (or the stream ended: ``StreamEnded``) before the containers had
+    another event."""
+
+
+class StreamEnded(TimedOut):
+    """The engine ended the event stream before the deadline (it restarted, or went away): no event
+    will come. A ``TimedOut`` for a wait that polls instead (``upwait``); its text is the line for
+    one that cannot (``diff --live``'s start: review 7, R-K, where it read "did not finish in Ns"
+    at once)."""
+
+    def __init__(self, what: str):
+        super().__init__(f"the Docker engine failed ({what}): it ended the event stream (did it restart?)")
 
 
 class ContainerEvents:
@@ -106,7 +117,8 @@ class ContainerEvents:
         """Until ``ids`` have had more than ``seen`` events.
 
         Raises:
-            TimedOut: ``deadline`` (``time.monotonic``) passed first, or the stream ended.
+            TimedOut: ``deadline`` (``time.monotonic``) passed first.
+            StreamEnded: the engine ended the stream first (not ``close``).
             Stopped: ``stop`` was set first.
             ParityError: the engine refused or failed the stream's open (``engine``'s line).
         """
@@ -118,8 +130,10 @@ class ContainerEvents:
                     with self._engine(self._what):
                         raise self._failure
                 left = deadline - time.monotonic()
-                if left <= 0 or self._ended:
+                if left <= 0:
                     raise TimedOut()
+                if self._ended:
+                    raise StreamEnded(self._what)
                 self._changed.wait(min(left, STOP_SLICE))
 
     @property

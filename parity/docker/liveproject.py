@@ -38,7 +38,7 @@ from .compose import ComposeCommand, ComposeProject, compose_binary, compose_mes
 from .labels import COMPOSE_PROJECT, COMPOSE_SERVICE, LABEL_DIFF_OWNER, LABEL_ROLE, ROLE_SANDBOX, run_owner
 from .leftovers import sweep, temp_dir
 from .listrows import container_name
-from .events import TimedOut
+from .events import StreamEnded, TimedOut
 from .livestart import (DependencyFailed, StartFailed, compose_start_needed, condition_met, dependencies,
                         start_project)
 from .plan import TERMINATION_DIR
@@ -241,6 +241,8 @@ class _Throwaway:
         try:
             start_project(self.client, self.name, self.project.services, self._up.started + self.waits.timeout,
                           self.waits.engine, MAX_PARALLEL)
+        except StreamEnded as exc:
+            raise ParityError(Problem(str(exc), file=self.project.file)) from None
         except TimedOut:
             raise self._timed_out() from None
         except DependencyFailed as exc:

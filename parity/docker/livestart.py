@@ -212,6 +212,7 @@ def start_project(client, project: str, services: Mapping[str, dict], deadline: 
         DependencyFailed: a required dependency failed its condition (nothing more was started).
         StartFailed: the engine refused a container's start.
         TimedOut (``events.TimedOut``): a condition did not hold by the deadline.
+        StreamEnded (``events.StreamEnded``): the engine ended its event stream before then.
         ParityError: the engine failed or did not answer (``engine``).
     """
     import docker.errors

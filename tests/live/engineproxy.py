@@ -10,6 +10,8 @@ through unchanged until one matches ``trigger`` (a regex on the request line, e.
   away mid-command);
 - ``"hang"``: that request and every later one that matches stay unanswered, their connections
   open (an engine that accepts requests and never answers them);
+- ``"end"``: that request gets ``HTTP 200`` with an empty chunked body and never reaches the
+  engine (a stream, such as ``/events``, that the engine ends at once: it restarted);
 - ``"hold"``: that request waits until ``release()`` and then goes on to the engine (a command
   stopped at a known point, e.g. to run a second command meanwhile, or to kill it there).
 
@@ -154,6 +156,15 @@ class EngineProxy:
     def _fail(self, client: socket.socket, upstream: socket.socket) -> None:
         if self.action == "vanish":
             self.close()
+            return
+        if self.action == "end":
+            client.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                           b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+            for s in (client, upstream):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
             return
         body = json.dumps({"message": self.message}).encode()
         client.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\n"

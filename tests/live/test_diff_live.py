@@ -439,6 +439,25 @@ def test_an_engine_that_never_answers_the_event_stream_times_out_at_the_timeout(
 
 
 @pytest.mark.live
+def test_an_event_stream_the_engine_ends_is_said_as_the_engine_failing_not_as_a_timeout(tmp_path, proxy_dir):
+    """The engine answers ``GET /events`` and ends the stream at once (an engine proxy: as when the
+    engine restarts): the start's wait for ``init`` to complete says the engine failed, exit 2, at
+    once. On the old code it said "docker compose up did not finish in 60s" although nothing had
+    waited (review 7, R-K)."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  init:\n    image: busybox:latest\n    command: [sleep, \"1\"]\n"
+        "  api-gateway:\n    image: busybox:latest\n    command: [sleep, \"600\"]\n"
+        "    depends_on:\n      init: {condition: service_completed_successfully}\n")
+    events = rb"GET /v[0-9.]+/events[^\r\n]*\r\n(?:[^\r\n]+\r\n)*?User-Agent: docker-sdk-python"  # (parity's, not Compose's)
+    with EngineProxy(proxy_dir / "e.sock", events, action="end", headers=True) as proxy:
+        result = run_parity("diff", str(ARTICLE), "--compose", str(tmp_path / "compose.yaml"), "--live",
+                            "--timeout", "60", env={"DOCKER_HOST": proxy.docker_host})
+    assert (result.returncode, result.stdout, result.stderr.decode()) == (
+        2, b"", f"parity: {tmp_path / 'compose.yaml'}: the Docker engine failed (watching the throw-away "
+                "project's containers): it ended the event stream (did it restart?)\n")
+
+
+@pytest.mark.live
 def test_ctrl_c_while_the_start_waits_for_a_dependency_removes_everything(docker_client, tmp_path):
     """Ctrl-C while parity waits for ``init`` to complete (its container runs, the app's is created,
     not started): the wait gives up at once, the diff says ``interrupted``, exit 130, and the
