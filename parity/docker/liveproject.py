@@ -266,16 +266,20 @@ class _Throwaway:
     def _pull_failure(self, reason: str) -> str | None:
         """Compose pulls each image a service runs (not one it builds) before anything else, and its
         error names no image: the first such image the engine lacks, named, with how to get it (for
-        the base image of a setup parity generated, its pod sandbox's: ``--base-image``)."""
+        the base image of a setup parity generated, its pod sandbox's: ``--base-image``). Services with
+        ``pull_policy: never`` (``imagePullPolicy: Never``) pull nothing: an image only they run "is not
+        pulled", as ``up`` says it."""
         from .engine import absent_images, unavailable_image
 
-        wanted = [(name, svc["image"], (svc.get("labels") or {}).get(LABEL_ROLE) == ROLE_SANDBOX)
+        wanted = [(name, svc["image"], (svc.get("labels") or {}).get(LABEL_ROLE) == ROLE_SANDBOX,
+                   svc.get("pull_policy") != "never")
                   for name, svc in self.project.services.items() if svc.get("image") and not svc.get("build")]
-        absent = absent_images(self.client, [image for _, image, _ in wanted])
+        absent = absent_images(self.client, [w[1] for w in wanted])
         if not absent:
             return None
-        return unavailable_image(absent[0], reason, any(base for _, image, base in wanted if image == absent[0]),
-                                 [name for name, image, _ in wanted if image == absent[0]])
+        users = [w for w in wanted if w[1] == absent[0]]
+        return unavailable_image(absent[0], reason, any(w[2] for w in users), [w[0] for w in users],
+                                 pulled=any(w[3] for w in users))
 
     def _waiting_for(self) -> str:
         """What ``up`` still waited for: the dependencies whose condition no container meets yet."""

@@ -181,6 +181,26 @@ def test_a_base_image_that_does_not_exist_fails_the_build_cleanly(tmp_path, dock
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
+@pytest.mark.live
+def test_a_missing_image_with_pull_policy_never_is_said_as_not_pulled_by_diff_live(tmp_path, docker_client):
+    """A service with ``pull_policy: never`` (``imagePullPolicy: Never``) whose image is absent: Compose
+    pulls nothing and the engine refuses the create; diff --live names the image as not pulled, as
+    ``up`` does. On the old code it said "cannot be pulled", as if a pull had been tried."""
+    compose = tmp_path / "compose.yaml"
+    compose.write_text("services:\n  api-gateway:\n    image: parity-no-such-never:1\n    pull_policy: never\n")
+    (tmp_path / "tmp").mkdir()
+    before = compose_objects(docker_client)
+    result = run_parity("diff", str(ARTICLE), "--compose", str(compose), "--live",
+                        env={"TMPDIR": str(tmp_path / "tmp")})
+    assert (result.returncode, result.stdout, result.stderr.decode()) == (
+        2, b"", f"parity: {compose}: docker compose up failed: image parity-no-such-never:1 (run by api-gateway) is "
+                "not available locally and is not pulled: Error response from daemon: No such image: (not shown); "
+                "docker pull parity-no-such-never:1 where a registry has it, or docker "
+                "load a saved copy\n")
+    assert {o for o in compose_objects(docker_client) - before if "parity-diff-" in o} == set()
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
 NOT_PING = rb"^(?:GET|POST|PUT|DELETE) /(?!(?:v[0-9.]+/)?_ping)"  # every request but the engine's ping
 
 
