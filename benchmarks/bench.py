@@ -48,6 +48,7 @@ BENCH_PROJECT = "parity-bench-example"
 FORBIDDEN_IMPORTS = ("docker", "kubernetes")  # only commands that talk to an engine/cluster may import them
 VOLUME_SIZES = (1000, 10000)  # volumes in the one pod of ``many_volumes``
 VOLUME_GROWTH_TARGET = 1.5  # per-volume cost at the largest size over the smallest: 1.0 is linear
+JSON_VALUES = (2000, 8000)  # values of each stream in ``json_streams``
 CONTAINER_COUNTS = (1, 10)  # containers per pod in ``containers_per_pod``
 CONTAINER_DOCS = 1000  # documents of each of those corpora (a third of them pods)
 PUBLIC_COPIES = 5  # the public installs, 463 documents, five times: 2,315 documents, 41 MB
@@ -308,6 +309,28 @@ def many_volumes(ctx: Context) -> list[Row]:
                             ("parity k8s-to-docker", ["k8s-to-docker", path, "-o", str(out), "--force"])):
             rows.append(compare(f"{label}, {n} volumes", "bare parse subprocess", bare,
                                 lambda args=args: time_command([PARITY] + args, ctx.env), repeat, volumes=n))
+    return rows
+
+
+def json_streams(ctx: Context) -> list[Row]:
+    """A stream of JSON ConfigMaps with no ``---`` between them (kubectl's JSON decoder reads it value by
+    value: parity's ``jsonstream``), one a line and glued on one line (``{...}{...}``), 2k and 8k values,
+    against the same ConfigMaps as YAML documents between ``---`` lines, both through ``load_all``
+    in-process. What matters is the growth of the per-value cost (``unit_scaling``): each value was read
+    behind a line break per earlier line, then behind a space per earlier character on its line
+    (quadratic: 8k glued values 27.7 s)."""
+    from parity.kube.yamlload import load_all
+
+    rows = []
+    for n in JSON_VALUES:
+        values = ['{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c%d"}, "data": {"k": "v%d"}}'
+                  % (i, i) for i in range(n)]
+        as_yaml = "".join(v + "\n---\n" for v in values)
+        for label, between in (("one a line", "\n"), ("glued on one line", "")):
+            text = between.join(values)
+            rows.append(compare(f"load_all JSON stream, {label}, {n} values", "the same as YAML with ---",
+                                lambda: time_call(lambda: load_all(as_yaml)),
+                                lambda text=text: time_call(lambda: load_all(text)), ctx.repeat, values=n))
     return rows
 
 
@@ -580,7 +603,8 @@ def cpu_noted(cpu: list[float], argv: list[str], env: dict) -> float:
 
 #: Run in order; each returns rows for the table.
 BENCHMARKS: list[Callable[[Context], list[Row]]] = [startup, throughput, multi_container, public_installs,
-                                                     containers_per_pod, generate_throughput, many_volumes, engine,
+                                                     containers_per_pod, generate_throughput, many_volumes, json_streams,
+                                                     engine,
                                                      app_up, up_wait]
 
 
@@ -681,7 +705,7 @@ def main() -> int:
                     f"{g['marginal_ratio']:.2f}x the bare parse's" if g["marginal_ratio"] else "")
         print(f"{g['benchmark']}: {costs}; per-doc cost x{g['growth']:.2f} from {sizes[0]} to {sizes[-1]} docs "
               f"(bare parse x{g['baseline_growth']:.2f}){marginal}")
-    units = unit_scaling(rows, "volumes") + unit_scaling(rows, "containers")
+    units = unit_scaling(rows, "volumes") + unit_scaling(rows, "containers") + unit_scaling(rows, "values")
     for g in units:
         unit = g["unit"][:-1]  # volume, container
         costs = ", ".join(f"{n} {g['unit']}: {ms:.3f} ms/{unit}" for n, ms in g["per_unit_ms"].items())

@@ -78,12 +78,14 @@ def _placed(text: str, start: int, end: int) -> str:
     return "\n" * line + " " * column + text[start:end]
 
 
-def _moved_down(exc, lines: int) -> None:
-    """``exc``'s marks ``lines`` lines further down (libyaml's marks cannot be changed: new ones)."""
+def _moved(exc, lines: int, column: int) -> None:
+    """``exc``'s marks ``lines`` lines further down, and ``column`` columns right on the piece's first
+    line (the piece was read from where it starts: libyaml's marks cannot be changed, so new ones)."""
     for name in ("context_mark", "problem_mark"):
         mark = getattr(exc, name, None)
-        if mark is not None and lines:
-            setattr(exc, name, yaml.Mark(mark.name, mark.index, mark.line + lines, mark.column, None, None))
+        if mark is not None and (lines or column):
+            shift = column if mark.line == 0 else 0
+            setattr(exc, name, yaml.Mark(mark.name, mark.index, mark.line + lines, mark.column + shift, None, None))
 
 
 def load_json_stream(text: str, duplicates: list | None, load_yaml: Callable[[str, list | None], list]) -> list:
@@ -104,12 +106,12 @@ def load_json_stream(text: str, duplicates: list | None, load_yaml: Callable[[st
     """
     docs: list = []
 
-    def read(piece: str, lines_before: int = 0) -> None:
+    def read(piece: str, lines_before: int = 0, column: int = 0) -> None:
         found: list[DuplicateKey] = []
         try:
             new = load_yaml(piece, found if duplicates is not None else None)
         except yaml.YAMLError as exc:
-            _moved_down(exc, lines_before)
+            _moved(exc, lines_before, column)
             raise
         if duplicates is not None:
             duplicates.extend(DuplicateKey(d.doc + len(docs), d.path, d.line + lines_before, d.first_line + lines_before)
@@ -132,10 +134,10 @@ def load_json_stream(text: str, duplicates: list | None, load_yaml: Callable[[st
         line += text.count("\n", counted, pos)
         line_start = max(line_start, text.rfind("\n", counted, pos) + 1)
         counted = pos
-        # The value at its own column, its lines counted from the stream's (the marks of an error and
-        # of a key given twice are the stream's); no line breaks before it: a stream of 10k objects
-        # would be read as 50M of them.
-        read(" " * (pos - line_start) + text[pos:end], line)
+        # The value alone, its marks (of an error, of a key given twice) moved to the stream's line and
+        # column afterwards: nothing stands for what came before it, which would make a stream of 10k
+        # values (one a line, or glued on one line) a read of 50M characters.
+        read(text[pos:end], line, pos - line_start)
         count += 1
         pos = _skip_space(text, end)
     return docs
