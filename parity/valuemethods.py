@@ -68,15 +68,16 @@ def _make_kube__kubelet__RootCAConfigMap():
     return {'__init__': __init__}
 
 
-_SOURCE_kube__manifests__ConfigMap = "def __make__():\n    def __init__(self, name, namespace, data, file):\n        self.name = name\n        self.namespace = namespace\n        self.data = data\n        self.file = file\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, namespace={self.namespace!r}, data={self.data!r}, file={self.file!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.namespace,self.data,self.file,) == (other.name,other.namespace,other.data,other.file,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
+_SOURCE_kube__manifests__ConfigMap = "def __make__(_d_binary_keys):\n    def __init__(self, name, namespace, data, file, binary_keys=_d_binary_keys):\n        self.name = name\n        self.namespace = namespace\n        self.data = data\n        self.file = file\n        self.binary_keys = binary_keys\n    running = set()\n    def __repr__(self):\n        key = id(self), get_ident()\n        if key in running:\n            return '...'\n        running.add(key)\n        try:\n            return self.__class__.__qualname__ + f'(name={self.name!r}, namespace={self.namespace!r}, data={self.data!r}, file={self.file!r}, binary_keys={self.binary_keys!r})'\n        finally:\n            running.discard(key)\n    def __eq__(self, other):\n        if other.__class__ is self.__class__:\n            return (self.name,self.namespace,self.data,self.file,self.binary_keys,) == (other.name,other.namespace,other.data,other.file,other.binary_keys,)\n        return NotImplemented\n    return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}\n"
 
 
-def _make_kube__manifests__ConfigMap():
-    def __init__(self, name, namespace, data, file):
+def _make_kube__manifests__ConfigMap(_d_binary_keys):
+    def __init__(self, name, namespace, data, file, binary_keys=_d_binary_keys):
         self.name = name
         self.namespace = namespace
         self.data = data
         self.file = file
+        self.binary_keys = binary_keys
     running = set()
     def __repr__(self):
         key = id(self), get_ident()
@@ -84,12 +85,12 @@ def _make_kube__manifests__ConfigMap():
             return '...'
         running.add(key)
         try:
-            return self.__class__.__qualname__ + f'(name={self.name!r}, namespace={self.namespace!r}, data={self.data!r}, file={self.file!r})'
+            return self.__class__.__qualname__ + f'(name={self.name!r}, namespace={self.namespace!r}, data={self.data!r}, file={self.file!r}, binary_keys={self.binary_keys!r})'
         finally:
             running.discard(key)
     def __eq__(self, other):
         if other.__class__ is self.__class__:
-            return (self.name,self.namespace,self.data,self.file,) == (other.name,other.namespace,other.data,other.file,)
+            return (self.name,self.namespace,self.data,self.file,self.binary_keys,) == (other.name,other.namespace,other.data,other.file,other.binary_keys,)
         return NotImplemented
     return {'__init__': __init__, '__repr__': __repr__, '__eq__': __eq__}
 

@@ -234,3 +234,29 @@ def test_a_variable_from_a_secret_the_input_lacks_is_refused_as_k8s_to_docker_re
     assert (result.returncode, result.stdout, result.stderr.decode()) == (2, b"", line)
     generated = run_parity("k8s-to-docker", str(pod), "-o", str(tmp_path / "out"))
     assert (generated.returncode, generated.stderr.decode()) == (2, line)
+
+
+def test_a_configmaps_binarydata_key_is_no_variable_of_the_cluster_side(tmp_path):
+    """envFrom a ConfigMap with ``data`` and ``binaryData``: the kubelet sets ``data``'s keys only
+    (``makeEnvironmentVariables``). A service setting TEXT_KEY (and the service variables) is the
+    same; one also setting BIN_KEY, as k8s-to-docker wrote it, has an extra variable (parity called
+    the first "not set" and the second the same)."""
+    pod = tmp_path / "pod.yaml"
+    pod.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {TEXT_KEY: v}\n"
+                   "binaryData: {BIN_KEY: dGVuYW50LWE=}\n---\n"
+                   "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  automountServiceAccountToken: false\n"
+                   "  containers:\n    - name: web\n      image: busybox:latest\n"
+                   "      envFrom: [{configMapRef: {name: cfg}}]\n")
+    inputs = load_inputs([str(pod)])
+    (w,) = inputs.workloads
+    services = {k: v for k, v in container_env(w, w.spec.containers[0], inputs).plain.items()
+                if k.startswith("KUBERNETES_")}
+    for extra, lines in (({}, []), ({"BIN_KEY": "tenant-a"}, [
+            "    environment         (env BIN_KEY)  cluster: not set  here: set",
+            "                        the cluster does not give the container this variable"])):
+        compose = tmp_path / "compose.yaml"
+        compose.write_text(yaml.safe_dump({"services": {"web": {"image": "busybox:latest", "environment": {
+            "TEXT_KEY": "v", **services, **extra}}}}))
+        result = run_diff(str(pod), "--compose", str(compose))
+        assert [line for line in result.stdout.decode().splitlines()
+                if "(env" in line or line.startswith("                        the cluster does not")] == lines

@@ -155,7 +155,7 @@ def container_env(w: Workload, ctr: Container, inputs: Inputs) -> ContainerEnv:
                 _missing(problems, w, f"{src.field}.{kind}.name",
                          f'{"secret" if secret else "configmap"} "{src.name}" not found')
             continue
-        for key, value in obj.data.items():
+        for key, value in obj.env_data.items():
             name = src.prefix + key
             if not _ENV_NAME.match(name):
                 env.notes.append(f"envFrom key {key!r} skipped: not a valid variable name")
@@ -176,14 +176,16 @@ def container_env(w: Workload, ctr: Container, inputs: Inputs) -> ContainerEnv:
             secret = ref.kind == "secret"
             what = "secret" if secret else "configmap"
             obj = (inputs.secrets if secret else inputs.configmaps).get((w.namespace, ref.name))
-            if obj is None or ref.key not in obj.data:
+            if obj is None or ref.key not in obj.env_data:
                 if not ref.optional:
                     problem = (f'{what} "{ref.name}" not found' if obj is None
-                               else f'{what} "{ref.name}" has no key {ref.key!r}')
+                               else f'{what} "{ref.name}" has no key {ref.key!r}'
+                               + (" (it is in binaryData, which the kubelet does not read for variables)"
+                                  if ref.key in obj.data else ""))
                     _missing(problems, w, f"{item.field}.valueFrom.{'secretKeyRef' if secret else 'configMapKeyRef'}",
                              problem)
                 continue
-            _set_text(env, name, obj.data[ref.key], sensitive=True,
+            _set_text(env, name, obj.env_data[ref.key], sensitive=True,
                       origin=f"{_KIND_NAMES[ref.kind]} {ref.name}, key {ref.key}", secret=secret)
         else:  # the downward API, as a volume file gets it (kube/fieldref.py)
             if isinstance(ref, FieldSelector):

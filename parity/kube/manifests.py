@@ -70,6 +70,11 @@ class Secret:
     data: dict[str, bytes] = field(repr=False)  # never shown: a repr goes into tracebacks and test reports
     file: str
 
+    @property
+    def env_data(self) -> dict[str, bytes]:
+        """The keys the kubelet reads for variables (``envFrom``, ``secretKeyRef``): all of them."""
+        return self.data
+
 
 @record
 class ConfigMap:
@@ -77,6 +82,16 @@ class ConfigMap:
     namespace: str
     data: dict[str, bytes]  # `data` (UTF-8) and `binaryData` together; the API keeps their keys disjoint
     file: str
+    binary_keys: frozenset[str] = frozenset()  # the keys of `binaryData`
+
+    @property
+    def env_data(self) -> dict[str, bytes]:
+        """The keys the kubelet reads for variables (``envFrom``, ``configMapKeyRef``): ``data``'s only.
+        kubelet_pods.go ``makeEnvironmentVariables`` ranges over ``configMap.Data`` and looks keys up
+        there; ``binaryData`` is for volumes (a keyRef to one: "couldn't find key")."""
+        if not self.binary_keys:
+            return self.data
+        return {k: v for k, v in self.data.items() if k not in self.binary_keys}
 
 
 @record
@@ -598,6 +613,7 @@ def _load_configmap(obj: dict, name: str, namespace: str, file: str, problems: P
     ref = f"ConfigMap/{name}"
     before = len(problems.items)
     data: dict[str, bytes] = {}
+    binary_keys: set[str] = set()
     for key, val in _string_map(obj, "data", problems, file, ref).items():
         if check_key(key, problems, file, ref, "data"):
             data[key] = val.encode()
@@ -611,10 +627,11 @@ def _load_configmap(obj: dict, name: str, namespace: str, file: str, problems: P
             data[key] = _b64(val)
         except (binascii.Error, ValueError):
             problems.add("illegal base64 data", file=file, obj=ref, field=f"binaryData[{key}]")
+        binary_keys.add(key)
     _check_total_size(sum(map(len, data.values())), problems, file, ref)
     if len(problems.items) > before:
         return None
-    return ConfigMap(name, namespace, data, file)
+    return ConfigMap(name, namespace, data, file, frozenset(binary_keys))
 
 
 def _load_service_account(obj: dict, name: str, namespace: str, file: str,

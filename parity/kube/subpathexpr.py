@@ -82,7 +82,7 @@ def kubelet_env(w: Workload, ctr: Container, inputs: Inputs) -> dict[str, EnvVal
     env: dict[str, EnvValue] = {}
     for src in ctr.env_from:
         obj = (inputs.secrets if src.kind == "secret" else inputs.configmaps).get((w.namespace, src.name))
-        for key, data in (obj.data.items() if obj is not None else ()):
+        for key, data in (obj.env_data.items() if obj is not None else ()):
             env[src.prefix + key] = EnvValue(data.decode("utf-8", errors="replace"), None,
                                              f'secret "{src.name}"' if src.kind == "secret" else None)
     for item in ctr.env:
@@ -104,8 +104,8 @@ def kubelet_env(w: Workload, ctr: Container, inputs: Inputs) -> dict[str, EnvVal
             env[item.name] = EnvValue(text, unknown, next((u.secret for _, u in used if u.secret), None))
         elif isinstance(ref, KeySelector):
             obj = (inputs.secrets if ref.kind == "secret" else inputs.configmaps).get((w.namespace, ref.name))
-            if obj is not None and ref.key in obj.data:
-                env[item.name] = EnvValue(obj.data[ref.key].decode("utf-8", errors="replace"), None,
+            if obj is not None and ref.key in obj.env_data:
+                env[item.name] = EnvValue(obj.env_data[ref.key].decode("utf-8", errors="replace"), None,
                                           f'secret "{ref.name}"' if ref.kind == "secret" else None)
         else:
             value = (downward.field(ref.field_path) if isinstance(ref, FieldSelector)

@@ -178,3 +178,28 @@ def test_a_variable_only_the_cluster_sets_stands_in_by_its_name(tmp_path):
         'app: spec.containers[0].volumeMounts[3].subPathExpr $(NODE)/$(POD_NAME) is "NODE/web" here, another path '
         'in the cluster: $(NODE) has no value here (no local value (set to empty): the scheduler picks the node): '
         '"NODE" stands in']
+
+
+def test_a_configmaps_binarydata_key_is_no_variable_for_a_subpathexpr(tmp_path):
+    """envFrom and configMapKeyRef read a ConfigMap's ``data`` only (``makeEnvironmentVariables``):
+    ``$(TEXT_KEY)`` expands, ``$(BIN_KEY)`` (a binaryData key) is missing, which fails the container;
+    parity made the subPath ``tenant-a`` from it (exit 0)."""
+    cm = ("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: bin, namespace: shop}\ndata: {TEXT_KEY: t}\n"
+          "binaryData: {BIN_KEY: dGVuYW50LWE=}\n")
+    spec = (SPEC.replace("    env:\n", "    envFrom: [{configMapRef: {name: bin}}]\n    env:\n"
+                                     "    - {name: D, valueFrom: {configMapKeyRef: {name: bin, key: BIN_KEY, "
+                                     "optional: true}}}\n")
+            .replace('subPathExpr: "$(NS).ini"}', 'subPathExpr: "$(TEXT_KEY)"}')
+            .replace('subPathExpr: "$(FILE)"}', 'subPathExpr: "$(BIN_KEY)"}')
+            .replace('subPathExpr: "$(POD_NAME)"}', 'subPathExpr: "$(D)"}'))
+    result = run_parity("layout", str(write(tmp_path, _pod(spec=spec) + cm, "bin.yaml")))
+    where = f"{tmp_path}/bin.yaml: Pod/web: spec.containers[0].volumeMounts"
+    assert (result.returncode, result.stderr.decode().splitlines()) == (2, [
+        f"parity: {where}[2].subPathExpr: missing value for BIN_KEY (the kubelet fails the container: a "
+        "subPathExpr variable must be set and not empty)",
+        f"parity: {where}[3].subPathExpr: missing value for D (the kubelet fails the container: a "
+        "subPathExpr variable must be set and not empty)"])
+    ok = spec.replace('subPathExpr: "$(BIN_KEY)"}', 'subPathExpr: "x"}').replace('subPathExpr: "$(D)"}',
+                                                                                'subPathExpr: "y"}')
+    mounts = {m.path: m.sub_path for m in layout_of(tmp_path, _pod(spec=ok) + cm).containers[0].mounts}
+    assert mounts["/etc/ns.ini"] == "t"
