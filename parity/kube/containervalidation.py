@@ -19,6 +19,10 @@ from .podspec import (Container, ContainerPort, EnvFromSource, EnvVar, ExecActio
                       Handler, HTTPGetAction, KeySelector, Lifecycle, Probe, ResourceSelector, Resources,
                       SeccompProfile, SecurityContext, SleepAction, TCPSocketAction, VolumeMount)
 
+#: Why a mount path holding a NUL byte is refused (mount(2) takes C strings: the runtime fails the
+#: container), as written or as a subPathExpr expands (``kube/subpathexpr.py``).
+MOUNT_PATH_NUL = "a NUL byte, which no mount path can carry (the container would fail to start)"
+
 
 def _parse_security(sc: dict, prefix: str, c: _Checker, host_users: bool = True) -> SecurityContext:
     """A container's or the pod's ``securityContext`` (``ValidateSecurityContext``,
@@ -103,8 +107,7 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
             c.bad(f"{where}.name", f"Not found: {go_quote(vname)}")
         if mpath and "\x00" in mpath:
             # mount(2) takes a C string: the runtime fails the container; no docker.sh word carries it.
-            c.bad(f"{where}.mountPath", "holds a NUL byte, which no mount path can carry (the container would "
-                                        "fail to start)")
+            c.bad(f"{where}.mountPath", f"holds {MOUNT_PATH_NUL}")
             mpath = None
         if mpath:
             if not mpath.startswith("/"):
@@ -118,8 +121,7 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
         sub = c.string(m.get("subPath"), f"{where}.subPath")
         if sub is not None:
             if "\x00" in sub:
-                c.bad(f"{where}.subPath", "holds a NUL byte, which no mount path can carry (the container would "
-                                          "fail to start)")
+                c.bad(f"{where}.subPath", f"holds {MOUNT_PATH_NUL}")
             else:
                 c.descending_path(sub, f"{where}.subPath")
         expr = c.string(m.get("subPathExpr"), f"{where}.subPathExpr")
@@ -127,8 +129,7 @@ def _parse_container(raw, prefix: str, init: bool, volume_names: set[str], c: _C
             if sub:
                 c.bad(f"{where}.subPathExpr", invalid(expr, "subPathExpr and subPath are mutually exclusive"))
             if "\x00" in expr:
-                c.bad(f"{where}.subPathExpr", "holds a NUL byte, which no mount path can carry (the container "
-                                              "would fail to start)")
+                c.bad(f"{where}.subPathExpr", f"holds {MOUNT_PATH_NUL}")
             else:
                 c.descending_path(expr, f"{where}.subPathExpr")
         read_only = c.boolean(m.get("readOnly"), f"{where}.readOnly")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
+from .containervalidation import MOUNT_PATH_NUL
 from .fieldref import DownwardAPI
 from .manifests import Inputs, Workload
 from .names import go_quote
@@ -36,6 +37,7 @@ class EnvValue(NamedTuple):
     text: str
     unknown: str | None = None
     secret: str | None = None
+
 
 
 def go_expand(text: str, mapping: Callable[[str], str]) -> str:
@@ -169,4 +171,6 @@ def expand_sub_path_expr(expr: str, env: dict[str, EnvValue]) -> Expanded:
     if ".." in expanded.split("/"):
         return Expanded(None, f"unable to provision SubPath `{expanded}`: must not contain '..' (the kubelet fails "
                               "the container)")
+    if "\x00" in expanded:  # (a value's: the expression as written was checked; filepath.Join, mkdir fail)
+        return Expanded(None, f"its expansion holds {MOUNT_PATH_NUL}")
     return Expanded(expanded, None, tuple(dict.fromkeys(notes)))

@@ -132,6 +132,8 @@ def test_a_subpathexpr_pod_is_generated_and_diffs_equal(tmp_path):
     ({"K": EnvValue("s3cr3t", None, 'secret "db"')}, "$(K)", '$(K) comes from secret "db": parity does not make a '
                                                             "Secret's value into a path it shows (use a value that "
                                                             "is not secret)"),
+    ({"N": EnvValue("a\x00b")}, "x/$(N)", "its expansion holds a NUL byte, which no mount path can carry (the "
+                                          "container would fail to start)"),
 ])
 def test_what_the_kubelet_refuses_after_expansion_is_refused(env, expr, error):
     assert expand_sub_path_expr(expr, env) == (None, error, ())
@@ -203,3 +205,20 @@ def test_a_configmaps_binarydata_key_is_no_variable_for_a_subpathexpr(tmp_path):
                                                                                 'subPathExpr: "y"}')
     mounts = {m.path: m.sub_path for m in layout_of(tmp_path, _pod(spec=ok) + cm).containers[0].mounts}
     assert mounts["/etc/ns.ini"] == "t"
+
+
+def test_a_nul_byte_from_a_value_in_a_subpathexpr_is_refused_in_one_line(tmp_path):
+    """A ConfigMap value holding NUL, named by a subPathExpr (through envFrom with a prefix): the
+    kubelet's filepath.Join and mkdir fail on it, the container does not start; parity made the
+    subPath ``a\\x00b`` (exit 0, and k8s-to-docker a bind). The words are those of the check of the
+    expression as written (``containervalidation.MOUNT_PATH_NUL``)."""
+    cm = ('---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: nul, namespace: shop}\ndata: {nul: "a\\0b"}\n')
+    spec = (SPEC.replace("    env:\n", "    envFrom: [{configMapRef: {name: nul}, prefix: C_}]\n    env:\n")
+            .replace('subPathExpr: "$(NS).ini"}', 'subPathExpr: "$(C_nul)"}'))
+    path = write(tmp_path, _pod(spec=spec) + cm, "nul.yaml")
+    line = (f"parity: {path}: Pod/web: spec.containers[0].volumeMounts[1].subPathExpr: its expansion holds a NUL "
+            "byte, which no mount path can carry (the container would fail to start)\n")
+    for command in (["layout", str(path)], ["k8s-to-docker", str(path), "-o", str(tmp_path / "out")]):
+        result = run_parity(*command)
+        assert (result.returncode, result.stdout, result.stderr.decode()) == (2, b"", line)
+    assert not (tmp_path / "out").exists()
