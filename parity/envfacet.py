@@ -29,7 +29,7 @@ Kind ``environment``, path ``(env NAME)``.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .compare import Difference
 from .docker.env import SERVICE_VARIABLES, ContainerEnv
@@ -49,7 +49,7 @@ UNKNOWN = "set (its value is not known here)"
 class Variable:
     """One variable of the cluster's side: its value and what ``compare_environment`` needs to show it."""
 
-    value: str
+    value: str = field(repr=False)  # never in a repr (tracebacks, test reports): it may be a Secret's
     origin: str  # where the cluster's value comes from (never the value)
     secret: bool = False  # the value is, or expands, a Secret's: no digest, on either side
     unknown: str | None = None  # why the cluster's value is not known here: compared by presence only

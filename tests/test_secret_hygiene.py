@@ -277,3 +277,34 @@ def test_a_secrets_value_never_shows_in_a_repr():
     shown = repr(inputs)
     assert inputs.secrets and not any(v.decode(errors="replace") in shown
                                       for s in inputs.secrets.values() for v in s.data.values() if len(v) > 3)
+
+
+def test_a_containers_variables_never_show_a_secrets_value_in_a_repr(tmp_path):
+    """The container's variables as the kubelet makes them (``kubelet_env``'s ``EnvValue``,
+    ``container_env``, the diff's ``envfacet.Variable``) hold a Secret's value: their reprs show none
+    (review 8, S-G: ``EnvValue(text='hunter2...')`` and ``Variable(value='hunter2...')``); a
+    ConfigMap's value, no secret, still shows."""
+    from parity.docker.env import container_env
+    from parity.envfacet import cluster_environment
+    from parity.kube.manifests import load_inputs
+    from parity.kube.subpathexpr import kubelet_env
+
+    value = "hunter2-" + "s3cr3t"
+    pod = tmp_path / "pod.yaml"
+    pod.write_text("apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {PW: %s}\n---\n"
+                   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {MODE: plain-mode}\n---\n"
+                   "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n    - name: app\n"
+                   "      image: busybox:latest\n      envFrom: [{secretRef: {name: db}}, {configMapRef: {name: cfg}}]\n"
+                   "      env:\n        - {name: KEY, valueFrom: {secretKeyRef: {name: db, key: PW}}}\n"
+                   "        - {name: DSN, value: 'db://u:$(PW)@h'}\n" % value)
+    inputs = load_inputs([str(pod)])
+    (w,) = inputs.workloads
+    ctr = w.spec.containers[0]
+    env = kubelet_env(w, ctr, inputs)
+    assert env["KEY"].text == value and env["DSN"].text == f"db://u:{value}@h"
+    variables = cluster_environment(container_env(w, ctr, inputs))
+    assert variables["KEY"].value == value
+    for shown in (repr(env), repr(container_env(w, ctr, inputs)), repr(variables)):
+        assert "s3cr3t" not in shown
+    assert "plain-mode" in repr(env) and repr(env["KEY"]) == (
+        "EnvValue(text=(a Secret's value: not shown), unknown=None, secret='secret \"db\"')")

@@ -38,6 +38,11 @@ class EnvValue(NamedTuple):
     unknown: str | None = None
     secret: str | None = None
 
+    def __repr__(self) -> str:
+        # A repr goes into tracebacks and test reports: a Secret's value is never in it.
+        text = "(a Secret's value: not shown)" if self.secret else repr(self.text)
+        return f"EnvValue(text={text}, unknown={self.unknown!r}, secret={self.secret!r})"
+
 
 
 def go_expand(text: str, mapping: Callable[[str], str]) -> str:
