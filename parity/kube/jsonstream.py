@@ -43,7 +43,14 @@ class JSONStreamRefused(ValueError):
 
 
 def begins_json(text: str) -> bool:
-    """``GuessJSONStream``: is the first non-space character of the stream's first 4096 a ``{``?"""
+    """``GuessJSONStream``: is the first non-space character of the stream's first 4096 a ``{``?
+
+    Args:
+        text: the whole input, as read.
+
+    Returns:
+        True when kubectl would read it as a JSON stream, False when as YAML.
+    """
     return text[:_PEEK].lstrip(_GO_SPACE).startswith("{")
 
 

@@ -692,7 +692,16 @@ def _expanded_sub_paths(spec: PodSpec, workload: Workload, inputs: Inputs,
 def sub_path_expr_notes(workload: Workload, inputs: Inputs, label: Callable[[str], str] = str) -> list[str]:
     """The notes of the pod's subPathExprs whose value here is a stand-in (a Deployment's pod name...),
     each ``LABEL: text`` (``label`` names the container). The layout says them, and so do
-    ``k8s-to-docker`` and ``up`` (``docker/planner.py``)."""
+    ``k8s-to-docker`` and ``up`` (``docker/planner.py``).
+
+    Args:
+        workload: the pod template (its containers' ``subPathExpr`` mounts).
+        inputs: the objects its variables come from.
+        label: how a container is named in a note (its name by default).
+
+    Returns:
+        One note per stand-in value, in mount order (failures are the layout's to refuse: none here).
+    """
     _, notes = _expanded_sub_paths(workload.spec, workload, inputs, lambda field, message: None)
     return [f"{label(name)}: {note}" for name, note in notes]
 

@@ -44,10 +44,17 @@ class EnvValue(NamedTuple):
         return f"EnvValue(text={text}, unknown={self.unknown!r}, secret={self.secret!r})"
 
 
-
 def go_expand(text: str, mapping: Callable[[str], str]) -> str:
     """``expansion.Expand``: ``$(NAME)`` is ``mapping(NAME)`` (any text up to the first ``)``), ``$$``
-    is ``$``, any other ``$`` (an unclosed ``$(`` included) stays as written."""
+    is ``$``, any other ``$`` (an unclosed ``$(`` included) stays as written.
+
+    Args:
+        text: the text as written (a ``subPathExpr``, an env value).
+        mapping: a name's replacement (``MappingFuncFor``: an undefined name gives ``$(NAME)`` back).
+
+    Returns:
+        The text expanded.
+    """
     out, i = [], 0
     while i < len(text):
         c = text[i]
@@ -83,7 +90,17 @@ def _service_unknown(value: str) -> str | None:
 
 def kubelet_env(w: Workload, ctr: Container, inputs: Inputs) -> dict[str, EnvValue]:
     """The container's variables as ``makeEnvironmentVariables`` makes them (values only: what is
-    missing and not optional is ``docker/env.py``'s ``container_env`` to report, not this)."""
+    missing and not optional is ``docker/env.py``'s ``container_env`` to report, not this).
+
+    Args:
+        w: the workload (its namespace, pod metadata for ``fieldRef``, ``enableServiceLinks``).
+        ctr: the container.
+        inputs: the Secrets, ConfigMaps and Services read.
+
+    Returns:
+        name -> its ``EnvValue`` (text here, why the cluster's may differ, the Secret it comes from),
+        in the kubelet's order: envFrom, env, then the service variables the container does not set.
+    """
     services = service_env(w.namespace, w.spec.enable_service_links, list(inputs.services.values()))
     downward = DownwardAPI(w, lambda field, message: None)
     env: dict[str, EnvValue] = {}
