@@ -772,6 +772,7 @@ def test_compose_secrets_and_configs_read_statically_as_live(docker_client, tmp_
 
     static = facts()
     assert [(k, p) for k, p, _, _ in static] == [
+        ("environment", "(env: service variables)"),  # (a hand-written file: no KUBERNETES_* variables)
         ("mode", "/run/secrets"), ("mode", "/run/secrets/db"), ("not-hidden", "/run/secrets"),
         ("structure", "/run/secrets/..data"), ("volume", "/dev/termination-log")]  # (a hand-written file: no termination log)
     assert facts("--live") == static
