@@ -12,8 +12,11 @@ stream is "unambiguous JSON": the JSON error is returned as it is.
 A stream that YAML reads whole is read by ``yamlload.load_all`` alone: for it both readings agree
 (one JSON object is a YAML flow mapping; ``{...}`` documents between ``---`` lines switch to YAML
 after the first). This module reads the others: each JSON value found is then read by the same YAML
-loader (so its values, duplicate keys and bounds are those of every other document), at its own
-line and column. Python's C JSON scanner finds where each value ends; only on an error does
+loader (so its values, duplicate keys and bounds are those of every other document), alone, its marks
+moved to its line and column. YAML refuses some JSON Go's decoder takes (a surrogate pair escape,
+white space before ``:``, a key past 1024 characters): such a value is built from the JSON by
+``_go_json_value``, with the loader's numbers and duplicate keys. A single object that YAML refuses
+comes here too. Python's C JSON scanner finds where each value ends; only on an error does
 ``_go_syntax_error`` walk the value as Go's ``encoding/json`` scanner does, for its message.
 """
 
@@ -25,7 +28,7 @@ from typing import Callable
 
 import yaml
 
-from .yamlload import MAX_DEPTH, DuplicateKey, TooBig
+from .yamlload import MAX_DEPTH, DuplicateKey, TooBig, plain_scalar
 
 #: Go's json scanner's white space (``isSpace``), and unicode.IsSpace's ASCII part (GuessJSONStream).
 _JSON_SPACE = " \t\r\n"
@@ -144,10 +147,93 @@ def load_json_stream(text: str, duplicates: list | None, load_yaml: Callable[[st
         # The value alone, its marks (of an error, of a key given twice) moved to the stream's line and
         # column afterwards: nothing stands for what came before it, which would make a stream of 10k
         # values (one a line, or glued on one line) a read of 50M characters.
-        read(text[pos:end], line, pos - line_start)
+        try:
+            read(text[pos:end], line, pos - line_start)
+        except yaml.YAMLError as exc:
+            # YAML refuses some JSON that Go's decoder takes (a surrogate pair escape, white space
+            # before ':', a key past 1024 characters): the value as Go reads it, else YAML's error.
+            try:
+                value, found = _go_json_value(text, pos, line, len(docs))
+            except yaml.YAMLError:
+                raise exc from None
+            if duplicates is not None:
+                duplicates.extend(found)
+            if value is not None:
+                docs.append(value)
         count += 1
         pos = _skip_space(text, end)
     return docs
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Python's JSON scanner with numbers read as the YAML loader reads a plain scalar (go-yaml's rules:
+#: ``-0`` a WrittenInt, past 64 bits a float); strings and containers are _go_json_value's.
+_NUMBERS = json.JSONDecoder(parse_int=plain_scalar, parse_float=plain_scalar, parse_constant=_refuse_constant)
+
+
+def _go_json_value(text: str, start: int, line: int, doc: int) -> tuple[object, list[DuplicateKey]]:
+    """The JSON value at ``start`` (one Python's scanner took), built as the YAML loader builds a document
+    (numbers by ``plain_scalar``, the last of a key given twice kept) and as Go's ``encoding/json``
+    decodes its strings: a surrogate pair escape is one character, a lone surrogate U+FFFD.
+
+    Args:
+        text: the stream.
+        start: where the value begins.
+        line: the 0-based line of ``start``.
+        doc: the value's index among the stream's documents.
+
+    Returns:
+        The value, and the keys given twice in it (lines 1-based, as the loader reports them).
+
+    Raises:
+        TooBig: nesting deeper than ``MAX_DEPTH`` levels.
+        yaml.YAMLError: a number the loader refuses (``plain_scalar``).
+    """
+    found: list[DuplicateKey] = []
+
+    def string(pos: int) -> tuple[str, int]:
+        value, end = json.decoder.scanstring(text, pos + 1)
+        return _SURROGATE.sub("\ufffd", value), end
+
+    def line_of(pos: int) -> int:
+        return line + text.count("\n", start, pos) + 1
+
+    def walk(pos: int, depth: int, path: tuple):
+        if depth > MAX_DEPTH:
+            raise TooBig(f"nesting deeper than {MAX_DEPTH} levels")
+        pos = _skip_space(text, pos)
+        c = text[pos]
+        if c == '"':
+            return string(pos)
+        if c == "{":
+            obj: dict = {}
+            first: dict[str, int] = {}
+            pos = _skip_space(text, pos + 1)
+            while text[pos] != "}":  # (the text was taken by Python's scanner: keys, ':', ',' are there)
+                key_at = pos
+                key, pos = string(pos)
+                obj[key], pos = walk(_skip_space(text, pos) + 1, depth + 1, path + (key,))
+                if key in first:
+                    found.append(DuplicateKey(doc, path + (key,), line_of(key_at), line_of(first[key])))
+                else:
+                    first[key] = key_at
+                pos = _skip_space(text, pos)
+                if text[pos] == ",":
+                    pos = _skip_space(text, pos + 1)
+            return obj, pos + 1
+        if c == "[":
+            items: list = []
+            pos = _skip_space(text, pos + 1)
+            while text[pos] != "]":
+                item, pos = walk(pos, depth + 1, path + (len(items),))
+                items.append(item)
+                pos = _skip_space(text, pos)
+                if text[pos] == ",":
+                    pos = _skip_space(text, pos + 1)
+            return items, pos + 1
+        return _NUMBERS.scan_once(text, pos)  # a number, true, false, null
+
+    return walk(start, 0, ())[0], found
 
 
 def _read_rest_as_yaml(text: str, pos: int, error: JSONStreamRefused, read: Callable[[str], None]) -> None:

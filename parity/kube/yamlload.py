@@ -444,6 +444,22 @@ def _plain_value(node: yaml.ScalarNode):
     return value
 
 
+def plain_scalar(text: str):
+    """A plain scalar's value as the loader builds it: go_resolve's reading, an integer not written in
+    plain decimal a ``WrittenInt`` (jsonstream builds JSON numbers with it).
+
+    Args:
+        text: the scalar as written (a JSON number: ``-0``, ``1.5e3``, ``123456789012345678901``).
+
+    Returns:
+        The int, float, bool, None, or the text itself when go-yaml reads it as a string (``1e400``).
+
+    Raises:
+        yaml.constructor.ConstructorError: an integer past ``MAX_INT_DIGITS`` digits.
+    """
+    return _plain_value(ScalarNode(go_resolve(text)[0], text))
+
+
 def _construct_plain(loader: "KubeLoader", node: yaml.ScalarNode):
     """A value: _plain_value, and never a float JSON cannot carry. Memoised per stream, by text and
     tag (ports, modes and replicas repeat; the values are immutable)."""

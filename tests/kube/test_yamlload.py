@@ -440,3 +440,56 @@ def test_a_json_stream_is_read_once_not_behind_what_came_before(between):
     docs = load_json_stream(text, duplicates, counting)
     assert (len(docs), len(read), sum(read)) == (1000, 1000, len(text) - len(between) * 1000)
     assert duplicates == [DuplicateKey(999, ("data", "k"), 1000 if between else 1, 1000 if between else 1)]
+
+
+_LONG_KEY = "k" * 1100
+
+
+@pytest.mark.parametrize("value,expected", [
+    ('{"note": "smile \\ud83d\\ude00", "lone": "\\ud800x"}', {"note": "smile \U0001F600", "lone": "\ufffdx"}),
+    ('{"a"\n  : 1, "b"\t:\n"c"}', {"a": 1, "b": "c"}),
+    ('{"%s": 1}' % _LONG_KEY, {_LONG_KEY: 1}),
+], ids=["surrogate-pair-escape", "colon-on-the-next-line", "key-over-1024-characters"])
+def test_json_that_gos_decoder_takes_and_yaml_refuses_is_read_as_kubectl_reads_it(value, expected):
+    """A surrogate pair escape (what Python's json.dumps writes for any emoji), white space before ':'
+    and a key over 1024 characters: Go's encoding/json takes them, libyaml refused them ("found invalid
+    Unicode character escape code", "did not find expected ',' or '}'"), as values 1 and 3 of a stream
+    and as a single object. A lone surrogate is U+FFFD, as Go decodes it."""
+    assert load_all(value + "\n" + _cm("b") + "\n" + value + "\n")[::2] == [expected, expected]
+    assert load_all(value + _cm("b") + value)[::2] == [expected, expected]
+    assert load_all(value) == [expected]
+
+
+def test_json_read_the_go_way_keeps_the_yaml_loaders_numbers_and_keys_given_twice():
+    """A value YAML refuses is built from the JSON (jsonstream._go_json_value) as the loader builds one:
+    numbers by go-yaml's rules (``-0`` an int written ``-0``, past 64 bits a float, ``1e400`` a string),
+    the last of a key given twice kept and reported at its line, the same on the value's first line."""
+    from parity.kube.yamlload import written_text
+    body = ('"n": -0, "big": 123456789012345678901, "f": 1.5e3, "s": 1e400, "t": true, "z": null, '
+            '"x": [1, {"k": 1,\n "k": 2}], "k"\n: 3, "k": 4')
+    duplicates: list[DuplicateKey] = []
+    refused = load_all(_cm("a") + "\n\n{" + body + ', "e": "\\ud83d\\ude00"}\n', duplicates)[1]
+    as_yaml: list[DuplicateKey] = []
+    read = load_all(_cm("a") + "\n\n{" + body.replace('"k"\n:', '"k":') + "}\n", as_yaml)[1]
+    assert {k: v for k, v in refused.items() if k != "e"} == read == {
+        "n": 0, "big": 123456789012345678901.0, "f": 1500.0, "s": "1e400", "t": True, "z": None,
+        "x": [1, {"k": 2}], "k": 4}
+    assert [type(v) for v in refused.values()][:7] == [type(v) for v in read.values()][:7]
+    assert written_text(refused["n"]) == written_text(read["n"]) == "-0"
+    assert duplicates == [DuplicateKey(1, ("x", 1, "k"), 4, 3), DuplicateKey(1, ("k",), 5, 4)]
+    assert as_yaml == [DuplicateKey(1, ("x", 1, "k"), 4, 3), DuplicateKey(1, ("k",), 4, 4)]
+
+
+def test_a_json_stream_with_an_emoji_escape_is_laid_out_as_kubectl_applies_it(tmp_path):
+    """``json.dumps`` writes an emoji as a surrogate pair escape: the stream (and a single-object .json
+    file) was refused as invalid YAML; kubectl applies both."""
+    pod = ('{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "annotations": {"note": '
+           '"smile \\ud83d\\ude00"}}, "spec": {"containers": [{"name": "web", "image": "busybox"}]}}')
+    for name, text in (("stream.json", _cm("a", ', "data": {"k": "\\ud83d\\ude00"}') + "\n" + pod + "\n"),
+                       ("one.json", pod)):
+        path = tmp_path / name
+        path.write_text(text)
+        result = run_parity("layout", "--format", "json", str(path))
+        assert (result.returncode, result.stderr.decode()) == (0, "")
+        (workload,) = json.loads(result.stdout)["workloads"]
+        assert workload["workload"] == {"kind": "Pod", "name": "web", "namespace": "default"}
