@@ -30,9 +30,11 @@ import yaml
 
 from .yamlload import MAX_DEPTH, DuplicateKey, TooBig, plain_scalar
 
-#: Go's json scanner's white space (``isSpace``), and unicode.IsSpace's ASCII part (GuessJSONStream).
+#: Go's json scanner's white space (``isSpace``), and ``unicode.IsSpace`` (GuessJSONStream, consumeWhitespace):
+#: Unicode's White_Space (Python's ``str.isspace`` adds U+001C-U+001F).
 _JSON_SPACE = " \t\r\n"
-_GO_SPACE = " \t\n\v\f\r\x85\xa0"
+_GO_SPACE = " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+            "\u2028\u2029\u202f\u205f\u3000"
 _PEEK = 4096  # kubectl's bufferSize: how far GuessJSONStream looks for the '{'
 
 
@@ -257,7 +259,11 @@ def _read_rest_as_yaml(text: str, pos: int, error: JSONStreamRefused, read: Call
 
 
 def _quote_char(c: str) -> str:
-    """Go's ``quoteChar``: ``'\\''``, ``'"'``, else strconv.Quote's text between single quotes."""
+    """Go's ``quoteChar``: ``'\\''``, ``'"'``, else strconv.Quote's text between single quotes. Go's
+    scanner works on bytes and quotes ``string(c byte)``: a character past ASCII is the Latin-1
+    character of its first UTF-8 byte (``'Ã'`` for ``é``)."""
+    if c >= "\x80":
+        c = chr(c.encode("utf-8", "surrogatepass")[0])
     if c == "'":
         return "'\\''"
     if c == '"':
