@@ -544,16 +544,58 @@ def load_all(text: str, duplicates: list[DuplicateKey] | None = None) -> list:
     A stream that begins with ``{`` and that YAML does not read whole (JSON objects with no ``---``
     between them) is read as kubectl's JSON decoder reads it: ``jsonstream.load_json_stream``, which
     raises ``jsonstream.JSONStreamRefused`` for the error kubectl gives."""
+    from . import jsonstream  # (here: jsonstream reads each JSON value with this module)
     said = len(duplicates) if duplicates is not None else 0
     try:
-        return _load_yaml(text, duplicates)
-    except yaml.YAMLError:
-        from . import jsonstream  # (here: jsonstream reads each JSON value with this module)
+        docs = _load_yaml(text, duplicates)
+    except yaml.YAMLError as exc:
         if not jsonstream.begins_json(text):
+            _refuse_separator_text(text, exc)
             raise
+    else:
+        if not jsonstream.begins_json(text):
+            _refuse_separator_text(text, None)
+        return docs
     if duplicates is not None:
         del duplicates[said:]
     return jsonstream.load_json_stream(text, duplicates, _load_yaml)
+
+
+#: apimachinery ``YAMLReader.Read`` (kubectl's YAML decoder) splits the stream at every line that starts
+#: with ``---``, and refuses one with anything but white space and a ``#`` comment after it.
+_SEPARATOR_TEXT = re.compile(r"---[^\S\n]*[^\s#]")
+
+
+def _refuse_separator_text(text: str, error: yaml.YAMLError | None) -> None:
+    """The first line that starts with ``---`` and holds more than a comment (``--- {kind: Pod}``,
+    ``----``, a PEM line ``-----BEGIN ...`` at column 0 in a quoted scalar) as a YAML error at that
+    line, unless ``error`` lies in a document before it (kubectl decodes those first; the reader meets
+    the line before it decodes the document that line ends). kubectl's message quotes the rest of the
+    line, which may hold a value: parity's does not.
+
+    Args:
+        text: a YAML stream.
+        error: the loader's error for the stream, or None when it read it.
+
+    Raises:
+        yaml.MarkedYAMLError: such a line.
+    """
+    starts = [0] if text.startswith("---") else []
+    at = text.find("\n---")
+    while at != -1:
+        starts.append(at + 1)
+        at = text.find("\n---", at + 4)
+    for n, start in enumerate(starts):
+        if not _SEPARATOR_TEXT.match(text, start):
+            continue
+        mark = (getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)) if error else None
+        if mark is not None and n and mark.line <= text.count("\n", 0, starts[n - 1]):
+            return  # the error is in an earlier document: kubectl's is that one
+        raise yaml.MarkedYAMLError(problem="a line that starts with --- holds more than a comment after it: "
+                                   "kubectl refuses it (\"invalid Yaml document separator: (not shown)\"); "
+                                   "start the document on the next line",
+                                   problem_mark=yaml.Mark("<unicode string>", start, text.count("\n", 0, start),
+                                                          0, None, None))
 
 
 def _load_yaml(text: str, duplicates: list[DuplicateKey] | None) -> list:

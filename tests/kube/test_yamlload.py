@@ -322,7 +322,7 @@ def test_a_backslash_quote_that_libyaml_takes_stays_as_written_beside_rewritten_
     r"""Only ``\'`` in a double-quoted scalar is rewritten; in a block, single-quoted or plain scalar,
     a comment, or past a document marker inside a block scalar's text it stays two characters."""
     text = ("a: \"\\'\"\nb: |\n  \\'\n  \"\\'\"\n  --- \"\\'\"\nc: '\\'  # \"\\'\"\nd: x\\'\"\\'\"\n"
-            "--- |\n \"\\'\"\n--- \"x\\'\"\n")
+            "---\n|\n \"\\'\"\n---\n\"x\\'\"\n")  # (a document on its '---' line: kubectl refuses it)
     assert load_all(text) == [{"a": "'", "b": "\\'\n\"\\'\"\n--- \"\\'\"\n", "c": "\\", "d": "x\\'\"\\'\""},
                               "\"\\'\"\n", "x'"]
 
@@ -505,3 +505,29 @@ def test_a_json_error_quotes_the_byte_go_quotes_and_unicode_space_leads_to_json(
     assert (info.value.line, info.value.column, info.value.message) == (
         3, 7, "invalid character '\u00c3' looking for beginning of value")
     assert [begins_json(lead + "{") for lead in ("\u3000", "\u2028", "\u1680 \n", "\x1c")] == [True, True, True, False]
+
+
+@pytest.mark.parametrize("text,line", [
+    ("--- {apiVersion: v1, kind: Pod, metadata: {name: p}}\n", 1),
+    ("a: 1\n----\nb: 2\n", 2),
+    ('a: 1\n---\ns: "x\n-----BEGIN KEY-----\n"\n', 4),  # a PEM line in a quoted scalar: kubectl's reader splits lines
+    ("a: [\n---x\n", 2),  # the reader meets the line before the document it ends is decoded
+    ("a: 1\n---\nb: [\n---x\n", 4),
+])
+def test_a_separator_line_holding_more_than_a_comment_is_refused_as_kubectl_refuses_it(text, line):
+    """apimachinery YAMLReader.Read: a line that starts with ``---`` and holds anything but white space
+    and a ``#`` comment is "invalid Yaml document separator: REST". parity took ``--- {...}``; its
+    message does not quote the rest (it may be a value)."""
+    with pytest.raises(yaml.YAMLError) as info:
+        load_all(text)
+    assert info.value.problem == ("a line that starts with --- holds more than a comment after it: kubectl refuses "
+                                  "it (\"invalid Yaml document separator: (not shown)\"); start the document on the "
+                                  "next line")
+    assert (info.value.problem_mark.line + 1, info.value.problem_mark.column) == (line, 0)
+
+
+def test_separator_lines_with_a_comment_are_taken_and_an_earlier_documents_error_comes_first():
+    assert load_all("a: 1\n---   # next\nb: 2\n--- \t\r\nc: 3\n") == [{"a": 1}, {"b": 2}, {"c": 3}]
+    with pytest.raises(yaml.YAMLError) as info:
+        load_all("a: [\n---\nb: 1\n---x\n")
+    assert info.value.problem == "did not find expected node content"
