@@ -37,6 +37,7 @@ from ..kube.fieldref import DownwardAPI
 from ..kube.manifests import Inputs, Workload
 from ..kube.podspec import Container, FieldSelector, KeySelector
 from ..kube.services import CLUSTER_IP_UNKNOWN, service_env, service_value_holds_cluster_ip
+from ..kube.subpathexpr import MAX_ARG_STRLEN, ExpansionTooLong
 
 #: ``ContainerEnv.origins`` of the kubelet's service variables (``envfacet`` groups them by it).
 SERVICE_VARIABLES = "the kubelet's service variables"
@@ -81,9 +82,14 @@ class ContainerEnv:
 
     def expand(self, text: str, sensitive_ok: bool = False) -> str:
         """Expand ``$(VAR)``; a reference to an object-sourced value is left as written (and noted)
-        unless the result is itself kept out of compose.yaml."""
+        unless the result is itself kept out of compose.yaml.
 
-        def repl(match: re.Match) -> str:
+        Raises:
+            ExpansionTooLong: the result passed the kernel's ``MAX_ARG_STRLEN`` (stopped there).
+        """
+        size = len(text)
+
+        def value(match: re.Match) -> str:
             if match.group(0) == "$$":
                 return "$"
             name = match.group(1)
@@ -97,6 +103,14 @@ class ContainerEnv:
                 self.notes.append(f"$({name}) is not expanded: its value comes from a Secret/ConfigMap "
                                   "and parity does not write such values into compose.yaml")
             return match.group(0)
+
+        def repl(match: re.Match) -> str:
+            nonlocal size
+            out = value(match)
+            size += len(out) - len(match.group(0))
+            if size > MAX_ARG_STRLEN:
+                raise ExpansionTooLong()
+            return out
 
         return _REF.sub(repl, text)
 
@@ -169,7 +183,12 @@ def container_env(w: Workload, ctr: Container, inputs: Inputs) -> ContainerEnv:
             refs = env.references(item.value)
             unknown = ", ".join(f"$({r})" for r in refs if r in env.unknown)
             origin = "a value in the pod spec" + (f" expanding {', '.join(f'$({r})' for r in refs)}" if refs else "")
-            env.set(name, env.expand(item.value, sensitive_ok=sensitive), sensitive, origin=origin,
+            try:
+                text = env.expand(item.value, sensitive_ok=sensitive)
+            except ExpansionTooLong as exc:  # (the container never starts: said, nothing built past the bound)
+                problems.add(str(exc), file=w.file, obj=w.ref, field=f"{item.field}.value")
+                continue
+            env.set(name, text, sensitive, origin=origin,
                     secret=any(r in env.secret for r in refs),
                     unknown=f"it expands {unknown}, whose value is not known here" if unknown else None)
         elif isinstance(ref, KeySelector):

@@ -10,6 +10,7 @@ import posixpath
 import re
 from collections.abc import Sequence
 
+from ..errors import ParityError, Problem
 from ..layout import WRITABLE_TYPES, ContainerLayout, Mount, VolumeLayout, WorkloadLayout
 from ..kube.containervalidation import reference_error
 from ..kube.fieldref import pod_uid
@@ -18,8 +19,9 @@ from ..kube.manifests import Inputs, Workload
 from ..kube.names import go_quote
 from ..kube.podspec import ClaimSource, Container, EmptyDirSource, EphemeralSource, HostPathSource, Volume
 from ..kube.services import SERVICE_ENV_NOTE, resolve
+from ..kube.subpathexpr import ExpansionTooLong
 from . import DEFAULT_BASE_IMAGE
-from .env import container_env
+from .env import ContainerEnv, container_env
 from .health import health_plan
 from .labels import LABEL_CONTAINER, LABEL_PROJECT
 from .plan import (CLAIM, DATA_SERVICE, EPHEMERAL, SUBPATH_DIR, TMPFS, AppPlan, BindPlan, DataVolume, HostPathPlan,
@@ -201,8 +203,8 @@ def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Input
         restart = "no" if ctr.init else {"Always": "unless-stopped", "OnFailure": "on-failure", "Never": "no"}[policy]
     return ServicePlan(
         name=service_key(pod.key, ctr.name), container=ctr.name, init=ctr.init and not ctr.sidecar, sidecar=ctr.sidecar, image=ctr.image,
-        entrypoint=[env.expand(x) for x in ctr.command] if ctr.command is not None else None,
-        command=[env.expand(x) for x in ctr.args] if ctr.args is not None else ([] if ctr.command else None),
+        entrypoint=_expanded(env, w, ctr, "command") if ctr.command is not None else None,
+        command=_expanded(env, w, ctr, "args") if ctr.args is not None else ([] if ctr.command else None),
         env=env, working_dir=ctr.working_dir,
         user=user, group_add=groups, read_only_rootfs=bool(ctr.security.read_only_root_filesystem),
         expose=expose, ports=ports, volumes=volumes, binds=binds, depends_on=[], restart=restart,
@@ -210,6 +212,22 @@ def _service(w: Workload, ctr: Container, layout: ContainerLayout, inputs: Input
         labels={**pod.identity_labels(), LABEL_CONTAINER: ctr.name, LABEL_PROJECT: plan.project},
         host_paths=host_paths, termination=termination_log_path(ctr), pull_never=ctr.image_pull_policy == "Never",
     )
+
+
+def _expanded(env: ContainerEnv, w: Workload, ctr: Container, name: str) -> list[str]:
+    """``ctr.command`` or ``ctr.args`` (``name``) with ``$(VAR)`` expanded, as the kubelet expands them.
+
+    Raises:
+        ParityError: an argument expands past the kernel's ``MAX_ARG_STRLEN`` (the container would fail
+            to start), naming it.
+    """
+    out = []
+    for i, arg in enumerate(getattr(ctr, name)):
+        try:
+            out.append(env.expand(arg))
+        except ExpansionTooLong as exc:
+            raise ParityError(Problem(str(exc), file=w.file, obj=w.ref, field=f"{ctr.field}.{name}[{i}]")) from None
+    return out
 
 
 def _writable_mount(w: Workload, m: Mount, volume: Volume, pod: PodPlan, volumes: list[VolumeMountPlan],

@@ -665,13 +665,17 @@ def _expanded_sub_paths(spec: PodSpec, workload: Workload, inputs: Inputs,
     container's (``bad(field, message)``); a stand-in value a note, (container name, text)."""
     if not any(m.sub_path_expr for c in spec.all_containers for m in c.volume_mounts):
         return spec, []
-    from .subpathexpr import expand_sub_path_expr, kubelet_env  # (only for pods that have one)
+    from .subpathexpr import ExpansionTooLong, expand_sub_path_expr, kubelet_env  # (only for pods that have one)
     notes: list[tuple[str, str]] = []
 
     def expanded(ctr: Container) -> Container:
         if not any(m.sub_path_expr for m in ctr.volume_mounts):
             return ctr
-        env = kubelet_env(workload, ctr, inputs)
+        try:
+            env = kubelet_env(workload, ctr, inputs)
+        except ExpansionTooLong as exc:  # (the container never starts: its variable is the problem)
+            bad(exc.field, str(exc))
+            return ctr
         mounts = []
         for m in ctr.volume_mounts:
             if m.sub_path_expr:

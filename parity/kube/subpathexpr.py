@@ -44,6 +44,24 @@ class EnvValue(NamedTuple):
         return f"EnvValue(text={text}, unknown={self.unknown!r}, secret={self.secret!r})"
 
 
+#: The kernel's bound on one string of a process's argv or environment (``MAX_ARG_STRLEN``, 32 pages
+#: of 4096 bytes, the NUL included): past it ``execve`` fails with E2BIG, so a container whose variable
+#: or argument is longer never starts. Every ``$(VAR)`` expansion stops there (review 8, S-L: each
+#: value may repeat the one before it, a 5.8 KB pod expanded to 2 GB and parity died of MemoryError).
+MAX_ARG_STRLEN = 32 * 4096
+
+
+class ExpansionTooLong(ValueError):
+    """An expansion passed ``MAX_ARG_STRLEN``; its text is the problem's message (no value in it)."""
+
+    field = ""  # the env entry's field path, where one is known (``kubelet_env``)
+
+    def __init__(self) -> None:
+        super().__init__(f"Invalid value: expands to more than {MAX_ARG_STRLEN} characters, more than the kernel "
+                         "takes for one variable or argument (MAX_ARG_STRLEN): the container would fail to start "
+                         "(argument list too long)")
+
+
 def go_expand(text: str, mapping: Callable[[str], str]) -> str:
     """``expansion.Expand``: ``$(NAME)`` is ``mapping(NAME)`` (any text up to the first ``)``), ``$$``
     is ``$``, any other ``$`` (an unclosed ``$(`` included) stays as written.
@@ -54,8 +72,11 @@ def go_expand(text: str, mapping: Callable[[str], str]) -> str:
 
     Returns:
         The text expanded.
+
+    Raises:
+        ExpansionTooLong: the result passed ``MAX_ARG_STRLEN`` (stopped there: never built whole).
     """
-    out, i = [], 0
+    out, i, size = [], 0, len(text)
     while i < len(text):
         c = text[i]
         if c != "$" or i + 1 == len(text):
@@ -72,7 +93,11 @@ def go_expand(text: str, mapping: Callable[[str], str]) -> str:
                 out.append("$(")
                 i += 2
             else:
-                out.append(mapping(text[i + 2:close]))
+                value = mapping(text[i + 2:close])
+                size += len(value)
+                if size > MAX_ARG_STRLEN:
+                    raise ExpansionTooLong()
+                out.append(value)
                 i = close + 1
         else:
             out.append("$" + nxt)
@@ -100,6 +125,9 @@ def kubelet_env(w: Workload, ctr: Container, inputs: Inputs) -> dict[str, EnvVal
     Returns:
         name -> its ``EnvValue`` (text here, why the cluster's may differ, the Secret it comes from),
         in the kubelet's order: envFrom, env, then the service variables the container does not set.
+
+    Raises:
+        ExpansionTooLong: an env value expands past ``MAX_ARG_STRLEN`` (its ``field`` names the entry).
     """
     services = service_env(w.namespace, w.spec.enable_service_links, list(inputs.services.values()))
     downward = DownwardAPI(w, lambda field, message: None)
@@ -123,7 +151,11 @@ def kubelet_env(w: Workload, ctr: Container, inputs: Inputs) -> dict[str, EnvVal
                 used.append((name, value))
                 return value.text
 
-            text = go_expand(item.value, mapping)
+            try:
+                text = go_expand(item.value, mapping)
+            except ExpansionTooLong as exc:
+                exc.field = f"{item.field}.value"
+                raise
             unknown = next((f"it expands $({n}): {u.unknown}" for n, u in used if u.unknown), None)
             env[item.name] = EnvValue(text, unknown, next((u.secret for _, u in used if u.secret), None))
         elif isinstance(ref, KeySelector):
@@ -180,7 +212,10 @@ def expand_sub_path_expr(expr: str, env: dict[str, EnvValue]) -> Expanded:
             notes.append(f"$({name}) is {go_quote(value.text)} here ({value.unknown})")
         return value.text
 
-    expanded = go_expand(expr, mapping)
+    try:
+        expanded = go_expand(expr, mapping)
+    except ExpansionTooLong as exc:
+        return Expanded(None, str(exc))
     if missing:
         return Expanded(None, f"missing value for {', '.join(sorted(missing))} (the kubelet fails the container: "
                               "a subPathExpr variable must be set and not empty)")
