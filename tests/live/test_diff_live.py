@@ -229,17 +229,17 @@ def test_stale_volume_in_a_running_project(docker_client, tmp_path):
         live = verdict([str(rotated), str(NO_AUTOMOUNT)], compose_file, "--live", "--project", project)
         assert live.exit_code == 1
         assert live.doc["mode"] == f"live (project {project})"
-        # (and no termination-message file: hand-written, it has none)
+        # (and no termination-message file nor the kubelet's service variables: hand-written, it has none)
         assert live.kinds == {(GW, "/etc/secrets", "stale"), (GW, "/etc/secrets/tenant1", "content"),
                               (GW, "/etc/secrets", "mode"), (GW, "/etc/secrets/..data", "structure"),
-                              (GW, TERMINATION_LOG, "volume")}
+                              (GW, TERMINATION_LOG, "volume"), (GW, "(env: service variables)", "environment")}
         stale = live.find(GW, "/etc/secrets", "stale")
         assert f"volume {project}_secrets_volume" in stale["detail"]
         assert stale["expected"] == f"content of image {project}-secrets"
 
         static = verdict([str(rotated), str(NO_AUTOMOUNT)], compose_file)
         assert static.kinds == {(GW, "/etc/secrets", "mode"), (GW, "/etc/secrets/..data", "structure"),
-                                (GW, TERMINATION_LOG, "volume")}
+                                (GW, TERMINATION_LOG, "volume"), (GW, "(env: service variables)", "environment")}
 
         after = sorted(c.id for c in docker_client.containers.list(all=True,
                                                                     filters={"label": f"{COMPOSE_PROJECT}={project}"}))
