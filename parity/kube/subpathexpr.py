@@ -27,7 +27,7 @@ from .fieldref import DownwardAPI
 from .manifests import Inputs, Workload
 from .names import go_quote
 from .podspec import Container, FieldSelector, KeySelector
-from .services import service_env
+from .services import service_env, service_value_holds_cluster_ip
 
 
 class EnvValue(NamedTuple):
@@ -107,8 +107,9 @@ def go_expand(text: str, mapping: Callable[[str], str]) -> str:
 
 def _service_unknown(value: str) -> str | None:
     """A service variable's value is the cluster's when it is a port or a protocol; a host or an
-    address names the Service by DNS name here where the cluster gives its virtual IP."""
-    if value.isdigit() or value in ("tcp", "udp", "sctp"):
+    address names the Service by DNS name here where the cluster gives its virtual IP (which is
+    which: ``services.service_value_holds_cluster_ip``, the rule the env facet uses too)."""
+    if not service_value_holds_cluster_ip(value):
         return None
     return "a Service variable: the cluster gives the Service's virtual IP, parity its DNS name"
 
