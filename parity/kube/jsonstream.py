@@ -28,36 +28,10 @@ from typing import Callable
 
 import yaml
 
-from .yamlload import MAX_DEPTH, DuplicateKey, TooBig, plain_scalar
+from .yamlload import GO_SPACE, MAX_DEPTH, DuplicateKey, JSONStreamRefused, TooBig, plain_scalar
 
-#: Go's json scanner's white space (``isSpace``), and ``unicode.IsSpace`` (GuessJSONStream, consumeWhitespace):
-#: Unicode's White_Space (Python's ``str.isspace`` adds U+001C-U+001F).
+#: Go's json scanner's white space (``isSpace``).
 _JSON_SPACE = " \t\r\n"
-_GO_SPACE = " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
-            "\u2028\u2029\u202f\u205f\u3000"
-_PEEK = 4096  # kubectl's bufferSize: how far GuessJSONStream looks for the '{'
-
-
-class JSONStreamRefused(ValueError):
-    """The stream refused as kubectl refuses it: the 1-based line and column of the character, and Go's
-    ``encoding/json`` message (``invalid character '\\'' in string escape code``)."""
-
-    def __init__(self, line: int, column: int, message: str):
-        super().__init__(f"line {line}, column {column}: {message}")
-        self.line, self.column, self.message = line, column, message
-
-
-def begins_json(text: str) -> bool:
-    """``GuessJSONStream``: is the first non-space character of the stream's first 4096 a ``{``?
-
-    Args:
-        text: the whole input, as read.
-
-    Returns:
-        True when kubectl would read it as a JSON stream, False when as YAML.
-    """
-    return text[:_PEEK].lstrip(_GO_SPACE).startswith("{")
-
 
 class _Constant(ValueError):
     """NaN, Infinity, -Infinity: Python's json takes them, Go's refuses them."""
@@ -241,7 +215,7 @@ def _go_json_value(text: str, start: int, line: int, doc: int) -> tuple[object, 
 def _read_rest_as_yaml(text: str, pos: int, error: JSONStreamRefused, read: Callable[[str], None]) -> None:
     """The YAML decoder on the stream from ``pos`` (white space eaten up to and including the first
     line break: ``consumeWhitespace``); its failure on its first document is the JSON ``error``."""
-    while pos < len(text) and text[pos] in _GO_SPACE:
+    while pos < len(text) and text[pos] in GO_SPACE:
         pos += 1
         if text[pos - 1] == "\n":
             break

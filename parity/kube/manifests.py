@@ -32,8 +32,7 @@ from .volumevalidation import claim_volumes
 from .servicespec import Service, parse_service
 from .sources import CHART_FILE, MANIFEST_SUFFIXES, Rendered
 from .strictfields import unknown_fields
-from .jsonstream import JSONStreamRefused
-from .yamlload import DuplicateKey, TooBig, error_text, load_all
+from .yamlload import DuplicateKey, JSONStreamRefused, TooBig, error_text, load_all
 
 MAX_SECRET_BYTES = 1024 * 1024  # the API server's limit on a Secret's (or ConfigMap's) total data
 

@@ -543,22 +543,50 @@ def load_all(text: str, duplicates: list[DuplicateKey] | None = None) -> list:
 
     A stream that begins with ``{`` and that YAML does not read whole (JSON objects with no ``---``
     between them) is read as kubectl's JSON decoder reads it: ``jsonstream.load_json_stream``, which
-    raises ``jsonstream.JSONStreamRefused`` for the error kubectl gives."""
-    from . import jsonstream  # (here: jsonstream reads each JSON value with this module)
+    raises ``JSONStreamRefused`` for the error kubectl gives."""
     said = len(duplicates) if duplicates is not None else 0
     try:
         docs = _load_yaml(text, duplicates)
     except yaml.YAMLError as exc:
-        if not jsonstream.begins_json(text):
+        if not begins_json(text):
             _refuse_separator_text(text, exc)
             raise
     else:
-        if not jsonstream.begins_json(text):
+        if not begins_json(text):
             _refuse_separator_text(text, None)
         return docs
     if duplicates is not None:
         del duplicates[said:]
+    from . import jsonstream  # (only here: a stream that begins with '{' and that YAML refused)
     return jsonstream.load_json_stream(text, duplicates, _load_yaml)
+
+
+#: ``unicode.IsSpace`` (apimachinery GuessJSONStream, consumeWhitespace): Unicode's White_Space
+#: (Python's ``str.isspace`` adds U+001C-U+001F).
+GO_SPACE = " \t\n\v\f\r\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" \
+            "\u2028\u2029\u202f\u205f\u3000"
+_PEEK = 4096  # kubectl's bufferSize: how far GuessJSONStream looks for the '{'
+
+
+class JSONStreamRefused(ValueError):
+    """The stream refused as kubectl refuses it: the 1-based line and column of the character, and Go's
+    ``encoding/json`` message (``invalid character '\\'' in string escape code``)."""
+
+    def __init__(self, line: int, column: int, message: str):
+        super().__init__(f"line {line}, column {column}: {message}")
+        self.line, self.column, self.message = line, column, message
+
+
+def begins_json(text: str) -> bool:
+    """``GuessJSONStream``: is the first non-space character of the stream's first 4096 a ``{``?
+
+    Args:
+        text: the whole input, as read.
+
+    Returns:
+        True when kubectl would read it as a JSON stream, False when as YAML.
+    """
+    return text[:_PEEK].lstrip(GO_SPACE).startswith("{")
 
 
 #: apimachinery ``YAMLReader.Read`` (kubectl's YAML decoder) splits the stream at every line that starts

@@ -499,7 +499,7 @@ def test_a_json_error_quotes_the_byte_go_quotes_and_unicode_space_leads_to_json(
     """Go's scanner works on bytes: at ``é`` it quotes the first byte as a Latin-1 character, ``'Ã'``
     (parity quoted ``'é'``). GuessJSONStream skips any Unicode space (unicode.IsSpace) before ``{``:
     U+3000 and U+2028 then ``{`` is a JSON stream; U+001C (Python's isspace, not Go's) is not."""
-    from parity.kube.jsonstream import begins_json
+    from parity.kube.yamlload import begins_json
     with pytest.raises(JSONStreamRefused) as info:
         load_all(_cm("a") + "\n" + _cm("b") + '\n{"a": \u00e9}\n')
     assert (info.value.line, info.value.column, info.value.message) == (
